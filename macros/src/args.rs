@@ -1,0 +1,115 @@
+//! Parsing of `key = value` attribute arguments shared by the macros: a list of
+//! [`Arg`]s, unknown and duplicate keys reported at the key, all errors combined.
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Ident, LitStr, Token};
+
+/// One `key = value` argument.
+pub(crate) struct Arg {
+    pub(crate) key: Ident,
+    pub(crate) value: Expr,
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+        if !input.peek(Token![=]) {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("`{key}` needs a value: `{key} = …`"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let value = input.parse()?;
+        Ok(Arg { key, value })
+    }
+}
+
+/// The arguments of an attribute, in order.
+pub(crate) struct Args(pub(crate) Vec<Arg>);
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let list = Punctuated::<Arg, Token![,]>::parse_terminated(input)?;
+        Ok(Args(list.into_iter().collect()))
+    }
+}
+
+/// Collects errors so that one expansion reports all of them at once.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(errors) => errors.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn at(&mut self, span: Span, message: impl std::fmt::Display) {
+        self.push(syn::Error::new(span, message));
+    }
+
+    pub(crate) fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// Checks every key against `known`, reporting unknown and repeated keys at the key.
+pub(crate) fn check_keys(args: &Args, known: &[&str], macro_name: &str, errors: &mut Errors) {
+    for (index, arg) in args.0.iter().enumerate() {
+        let key = arg.key.to_string();
+        if !known.contains(&key.as_str()) {
+            let expected = known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            errors.at(
+                arg.key.span(),
+                format!("unknown key `{key}` in #[{macro_name}]; expected one of {expected}"),
+            );
+        } else if args.0[..index].iter().any(|earlier| earlier.key == arg.key) {
+            errors.at(
+                arg.key.span(),
+                format!("duplicate key `{key}`: give it once"),
+            );
+        }
+    }
+}
+
+/// The first argument named `key`.
+pub(crate) fn find<'a>(args: &'a Args, key: &str) -> Option<&'a Arg> {
+    args.0.iter().find(|arg| arg.key == key)
+}
+
+/// The value of `key` as a non-empty string literal, or an error at the value.
+pub(crate) fn string_value(arg: &Arg, example: &str, errors: &mut Errors) -> Option<LitStr> {
+    let key = &arg.key;
+    match &arg.value {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) if !text.value().trim().is_empty() => Some(text.clone()),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) => {
+            errors.at(
+                text.span(),
+                format!("`{key}` cannot be empty, as in `{key} = {example}`"),
+            );
+            None
+        }
+        other => {
+            errors.push(syn::Error::new_spanned(
+                other,
+                format!("`{key}` takes a string literal, as in `{key} = {example}`"),
+            ));
+            None
+        }
+    }
+}

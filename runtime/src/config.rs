@@ -1,0 +1,195 @@
+//! [`Config`]: what the environment cannot say (the metric namespace, a default service
+//! name, extra exporters), and [`init`], which starts telemetry from the environment.
+
+use std::fmt;
+
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::Resource;
+
+use crate::env::EnvSettings;
+use crate::export::{self, AddReader};
+use crate::names;
+use crate::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
+use crate::telemetry::Telemetry;
+use crate::warn::warn;
+
+/// Starts telemetry as the `OTEL_*` environment says; off when no endpoint is set.
+///
+/// Keep the returned guard alive for the life of the program: dropping it exports what
+/// was counted and stops. Same as `Config::new().init()`.
+///
+/// ```
+/// let _telemetry = pipetel::init();
+/// // … run the pipeline …
+/// ```
+pub fn init() -> Telemetry {
+    Config::new().init()
+}
+
+/// Settings the environment cannot give. Everything else comes from the `OTEL_*` variables.
+///
+/// ```
+/// let _telemetry = pipetel::Config::new()
+///     .namespace("daft") // daft.rows.in, daft.task.completed, …
+///     .service_name("my-engine") // unless OTEL_SERVICE_NAME says otherwise
+///     .init();
+/// ```
+pub struct Config {
+    namespace: String,
+    service_name: Option<String>,
+    max_node_ids_per_type: usize,
+    readers: Vec<AddReader>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("namespace", &self.namespace)
+            .field("service_name", &self.service_name)
+            .field("max_node_ids_per_type", &self.max_node_ids_per_type)
+            .field("extra_exporters", &self.readers.len())
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Config {
+    /// The defaults: namespace `pipetel`, no extra exporter.
+    pub fn new() -> Self {
+        Config {
+            namespace: names::DEFAULT_NAMESPACE.to_owned(),
+            service_name: None,
+            max_node_ids_per_type: DEFAULT_MAX_NODE_IDS_PER_TYPE,
+            readers: Vec::new(),
+        }
+    }
+
+    /// The prefix of every metric name: `daft` gives `daft.rows.in`. Default `pipetel`.
+    ///
+    /// It must start with a letter and hold only letters, digits, `_`, `.`, `-` and `/`
+    /// (the OpenTelemetry instrument name rules); another value is refused at
+    /// [`init`](Self::init) with a warning, and the default is used.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// The `service.name` to use when neither `OTEL_SERVICE_NAME` nor
+    /// `OTEL_RESOURCE_ATTRIBUTES` gives one.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// The most distinct `node.id` values kept per `node.type` (default 1000); further
+    /// ones are counted together under `node.id = "other"`, with one warning.
+    pub fn max_node_ids_per_type(mut self, max: usize) -> Self {
+        self.max_node_ids_per_type = max;
+        self
+    }
+
+    /// Also sends the metrics to `exporter`, every `OTEL_METRIC_EXPORT_INTERVAL`, and
+    /// collects them even when no OTLP endpoint is set. For tests, benchmarks and
+    /// in-process consumers (for example `opentelemetry_sdk`'s `InMemoryMetricExporter`).
+    pub fn with_metric_exporter(mut self, exporter: impl PushMetricExporter) -> Self {
+        self.readers.push(export::periodic(exporter));
+        self
+    }
+
+    /// Starts telemetry. Never panics: every problem becomes one warning on stderr and
+    /// the program runs on with that part of telemetry off.
+    pub fn init(self) -> Telemetry {
+        let settings = EnvSettings::from_env();
+        for warning in &settings.warnings {
+            warn(format_args!("{warning}"));
+        }
+        // Built on a thread of its own: the HTTP exporter's blocking client must not be
+        // created inside the caller's async runtime, if it has one.
+        std::thread::scope(|scope| {
+            match std::thread::Builder::new()
+                .name("pipetel-init".into())
+                .spawn_scoped(scope, move || self.start(settings))
+            {
+                Ok(handle) => handle.join().unwrap_or_else(|_| Telemetry::unclaimed_off()),
+                Err(error) => {
+                    warn(format_args!("cannot start telemetry: {error}"));
+                    Telemetry::off()
+                }
+            }
+        })
+    }
+
+    fn start(mut self, settings: EnvSettings) -> Telemetry {
+        if !Telemetry::claim() {
+            warn(format_args!(
+                "pipetel is already running; this init() does nothing"
+            ));
+            return Telemetry::off();
+        }
+        let namespace = checked_namespace(self.namespace);
+        registry::set_max_node_ids_per_type(self.max_node_ids_per_type);
+        let mut runtime = None;
+        if let Some(target) = &settings.metrics {
+            match export::otlp_exporter(target) {
+                Ok((reader, grpc_runtime)) => {
+                    self.readers.push(reader);
+                    runtime = grpc_runtime;
+                }
+                Err(problem) => warn(format_args!("{problem}")),
+            }
+        }
+        if self.readers.is_empty() {
+            return Telemetry::unclaimed_off();
+        }
+        let resource = resource(self.service_name);
+        let pipeline = export::start(
+            resource,
+            self.readers,
+            runtime,
+            settings.metric_export_interval,
+            &namespace,
+        );
+        Telemetry::on(pipeline)
+    }
+}
+
+/// The namespace if it makes valid instrument names, otherwise the default (with a warning).
+fn checked_namespace(namespace: String) -> String {
+    let mut chars = namespace.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c))
+        && namespace.len() <= 200;
+    if valid {
+        namespace
+    } else {
+        warn(format_args!(
+            "Config::namespace({namespace:?}) is not a valid metric name prefix \
+             (a letter, then letters, digits, `_`, `.`, `-` or `/`); using {:?}",
+            names::DEFAULT_NAMESPACE
+        ));
+        names::DEFAULT_NAMESPACE.to_owned()
+    }
+}
+
+/// The resource: the SDK's detectors (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
+/// telemetry.sdk.*), and the configured default service name when the environment has none.
+fn resource(default_service_name: Option<String>) -> Resource {
+    let env_names_service = std::env::var("OTEL_SERVICE_NAME").is_ok_and(|name| !name.is_empty())
+        || std::env::var("OTEL_RESOURCE_ATTRIBUTES").is_ok_and(|attributes| {
+            attributes
+                .split(',')
+                .any(|kv| kv.trim().starts_with("service.name="))
+        });
+    let builder = Resource::builder();
+    match default_service_name {
+        Some(name) if !env_names_service => builder.with_service_name(name).build(),
+        _ => builder.build(),
+    }
+}

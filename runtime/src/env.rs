@@ -1,0 +1,461 @@
+//! Reading the standard `OTEL_*` environment into export settings, with a warning for
+//! every value pipetel cannot use.
+//!
+//! Only what pipetel decides is read here: whether a signal is exported at all (an
+//! endpoint is set, the SDK and the signal are not disabled), over which protocol, and
+//! how often metrics are exported. Everything else — the `/v1/<signal>` suffix of HTTP
+//! endpoints, headers, timeouts, compression — is left to `opentelemetry-otlp`, which
+//! reads the same variables itself.
+
+use std::time::Duration;
+
+/// `OTEL_SDK_DISABLED`: `true` turns all telemetry off.
+pub const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+/// `OTEL_METRICS_EXPORTER`: `none` turns metrics export off.
+pub const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
+/// The endpoint of every signal (`http://host:4317` for gRPC, `http://host:4318` for HTTP).
+pub const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+/// The endpoint of metrics, used as is (no `/v1/metrics` is appended).
+pub const OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+/// The endpoint of traces.
+pub const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+/// The endpoint of logs.
+pub const OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT";
+/// The protocol of every signal: `grpc` (the default) or `http/protobuf`.
+pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+/// The protocol of metrics.
+pub const OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL";
+/// The protocol of traces.
+pub const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+/// The protocol of logs.
+pub const OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL";
+/// `OTEL_METRIC_EXPORT_INTERVAL`: milliseconds between metric exports.
+pub const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
+
+/// The metric export interval when `OTEL_METRIC_EXPORT_INTERVAL` is unset (as Daft).
+pub const DEFAULT_METRIC_EXPORT_INTERVAL: Duration = Duration::from_millis(500);
+
+/// An OTLP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// OTLP over gRPC (`grpc`), the default.
+    Grpc,
+    /// OTLP over HTTP with protobuf bodies (`http/protobuf`).
+    HttpProtobuf,
+}
+
+/// A telemetry signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// Metrics.
+    Metrics,
+    /// Traces.
+    Traces,
+    /// Logs.
+    Logs,
+}
+
+impl Signal {
+    fn endpoint_var(self) -> &'static str {
+        match self {
+            Signal::Metrics => OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+            Signal::Traces => OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+            Signal::Logs => OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+        }
+    }
+
+    fn protocol_var(self) -> &'static str {
+        match self {
+            Signal::Metrics => OTEL_EXPORTER_OTLP_METRICS_PROTOCOL,
+            Signal::Traces => OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+            Signal::Logs => OTEL_EXPORTER_OTLP_LOGS_PROTOCOL,
+        }
+    }
+
+    fn exporter_var(self) -> &'static str {
+        match self {
+            Signal::Metrics => OTEL_METRICS_EXPORTER,
+            Signal::Traces => "OTEL_TRACES_EXPORTER",
+            Signal::Logs => "OTEL_LOGS_EXPORTER",
+        }
+    }
+}
+
+/// Where and how one signal is exported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalExport {
+    /// The variable the endpoint came from.
+    pub endpoint_var: &'static str,
+    /// The endpoint as written there.
+    pub endpoint: String,
+    /// The transport.
+    pub protocol: Protocol,
+}
+
+/// What the environment says, and what was wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvSettings {
+    /// Metrics export, if on.
+    pub metrics: Option<SignalExport>,
+    /// Traces export, if on (exported by a later version; read and checked now).
+    pub traces: Option<SignalExport>,
+    /// Logs export, if on (exported by a later version; read and checked now).
+    pub logs: Option<SignalExport>,
+    /// The metric export interval.
+    pub metric_export_interval: Duration,
+    /// One line per unusable value, each naming the variable and the value.
+    pub warnings: Vec<String>,
+}
+
+/// Reads the settings through `lookup` (the process environment in [`EnvSettings::from_env`]).
+/// An empty value counts as unset, as the specification asks.
+impl EnvSettings {
+    /// Reads the process environment.
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let mut reader = Reader {
+            lookup: &lookup,
+            warnings: Vec::new(),
+        };
+        let disabled = reader.sdk_disabled();
+        let interval = reader.interval();
+        let [metrics, traces, logs] =
+            [Signal::Metrics, Signal::Traces, Signal::Logs].map(|signal| {
+                if disabled {
+                    None
+                } else {
+                    reader.signal(signal)
+                }
+            });
+        EnvSettings {
+            metrics,
+            traces,
+            logs,
+            metric_export_interval: interval,
+            warnings: reader.warnings,
+        }
+    }
+}
+
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    warnings: Vec<String>,
+}
+
+impl Reader<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|value| !value.trim().is_empty())
+    }
+
+    /// Records a warning; the same warning (a generic variable read for several signals) once.
+    fn warn(&mut self, name: &str, value: &str, problem: impl std::fmt::Display) {
+        let warning = format!("{name}={value:?} {problem}");
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+
+    fn sdk_disabled(&mut self) -> bool {
+        let Some(value) = self.get(OTEL_SDK_DISABLED) else {
+            return false;
+        };
+        match value.trim().to_ascii_lowercase().as_str() {
+            "true" => true,
+            "false" => false,
+            _ => {
+                self.warn(
+                    OTEL_SDK_DISABLED,
+                    &value,
+                    "is not `true` or `false`; taken as `false`",
+                );
+                false
+            }
+        }
+    }
+
+    fn interval(&mut self) -> Duration {
+        let Some(value) = self.get(OTEL_METRIC_EXPORT_INTERVAL) else {
+            return DEFAULT_METRIC_EXPORT_INTERVAL;
+        };
+        let problem = match value.trim().parse::<u64>() {
+            Ok(0) => "must be above 0",
+            Ok(ms) => return Duration::from_millis(ms),
+            Err(_) => "is not a whole number of milliseconds",
+        };
+        self.warn(
+            OTEL_METRIC_EXPORT_INTERVAL,
+            &value,
+            format_args!("{problem}; using 500 ms"),
+        );
+        DEFAULT_METRIC_EXPORT_INTERVAL
+    }
+
+    fn signal(&mut self, signal: Signal) -> Option<SignalExport> {
+        if !self.exporter_is_otlp(signal) {
+            return None;
+        }
+        let (endpoint_var, endpoint) = [signal.endpoint_var(), OTEL_EXPORTER_OTLP_ENDPOINT]
+            .into_iter()
+            .find_map(|name| self.get(name).map(|value| (name, value)))?;
+        if let Err(problem) = check_endpoint(&endpoint) {
+            self.warn(
+                endpoint_var,
+                &endpoint,
+                format_args!("{problem}; no export to it"),
+            );
+            return None;
+        }
+        Some(SignalExport {
+            endpoint_var,
+            endpoint,
+            protocol: self.protocol(signal),
+        })
+    }
+
+    fn exporter_is_otlp(&mut self, signal: Signal) -> bool {
+        let name = signal.exporter_var();
+        let Some(value) = self.get(name) else {
+            return true;
+        };
+        let mut otlp = false;
+        for exporter in value.split(',').map(|e| e.trim().to_ascii_lowercase()) {
+            match exporter.as_str() {
+                "otlp" => otlp = true,
+                "none" | "" => {}
+                other => {
+                    let problem = format!("names exporter `{other}`, which pipetel does not provide (only `otlp` and `none`)");
+                    self.warn(name, &value, problem);
+                }
+            }
+        }
+        otlp
+    }
+
+    fn protocol(&mut self, signal: Signal) -> Protocol {
+        let Some((name, value)) = [signal.protocol_var(), OTEL_EXPORTER_OTLP_PROTOCOL]
+            .into_iter()
+            .find_map(|name| self.get(name).map(|value| (name, value)))
+        else {
+            return Protocol::Grpc;
+        };
+        match value.trim().to_ascii_lowercase().as_str() {
+            "grpc" => Protocol::Grpc,
+            "http/protobuf" => Protocol::HttpProtobuf,
+            "http/json" => {
+                self.warn(
+                    name,
+                    &value,
+                    "is not supported by pipetel; using `http/protobuf`",
+                );
+                Protocol::HttpProtobuf
+            }
+            _ => {
+                self.warn(
+                    name,
+                    &value,
+                    "is not a known protocol (`grpc` or `http/protobuf`); using `grpc`",
+                );
+                Protocol::Grpc
+            }
+        }
+    }
+}
+
+/// Checks that an endpoint is an absolute `http://` or `https://` URL with a host.
+fn check_endpoint(endpoint: &str) -> Result<(), String> {
+    let uri: http::Uri = endpoint
+        .trim()
+        .parse()
+        .map_err(|error| format!("is not a valid URL ({error})"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        Some(other) => return Err(format!("has scheme `{other}`; expected `http` or `https`")),
+        None => {
+            return Err("has no scheme; expected `http://host:port` or `https://host:port`".into())
+        }
+    }
+    match uri.host() {
+        Some(host) if !host.is_empty() => Ok(()),
+        _ => Err("has no host".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(vars: &[(&str, &str)]) -> EnvSettings {
+        EnvSettings::from_lookup(|name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        })
+    }
+
+    #[test]
+    fn off_when_no_endpoint_is_set() {
+        let settings = read(&[("OTEL_SERVICE_NAME", "x")]);
+        assert_eq!(settings.metrics, None);
+        assert!(settings.warnings.is_empty());
+        assert_eq!(settings.metric_export_interval, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn the_signal_endpoint_wins_over_the_generic_one() {
+        let settings = read(&[
+            (OTEL_EXPORTER_OTLP_ENDPOINT, "http://a:4317"),
+            (
+                OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+                "http://b:4318/v1/metrics",
+            ),
+            (OTEL_EXPORTER_OTLP_PROTOCOL, "http/protobuf"),
+        ]);
+        let metrics = settings.metrics.unwrap();
+        assert_eq!(metrics.endpoint_var, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT);
+        assert_eq!(metrics.endpoint, "http://b:4318/v1/metrics");
+        assert_eq!(metrics.protocol, Protocol::HttpProtobuf);
+        assert_eq!(settings.traces.unwrap().endpoint, "http://a:4317");
+    }
+
+    #[test]
+    fn the_signal_protocol_wins_over_the_generic_one() {
+        let settings = read(&[
+            (OTEL_EXPORTER_OTLP_ENDPOINT, "http://a:4317"),
+            (OTEL_EXPORTER_OTLP_PROTOCOL, "http/protobuf"),
+            (OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, "grpc"),
+        ]);
+        assert_eq!(settings.metrics.unwrap().protocol, Protocol::Grpc);
+        assert_eq!(settings.logs.unwrap().protocol, Protocol::HttpProtobuf);
+    }
+
+    #[test]
+    fn disabling_switches() {
+        let endpoint = (OTEL_EXPORTER_OTLP_ENDPOINT, "http://a:4317");
+        assert_eq!(read(&[endpoint, (OTEL_SDK_DISABLED, "TRUE")]).metrics, None);
+        assert_eq!(read(&[endpoint, (OTEL_SDK_DISABLED, "TRUE")]).traces, None);
+        let metrics_off = read(&[endpoint, (OTEL_METRICS_EXPORTER, "none")]);
+        assert_eq!(metrics_off.metrics, None);
+        assert!(metrics_off.traces.is_some());
+        assert!(metrics_off.warnings.is_empty());
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let settings = read(&[
+            (OTEL_EXPORTER_OTLP_ENDPOINT, ""),
+            (OTEL_METRIC_EXPORT_INTERVAL, " "),
+        ]);
+        assert_eq!(settings.metrics, None);
+        assert!(settings.warnings.is_empty());
+    }
+
+    #[test]
+    fn every_bad_value_gives_one_warning_naming_variable_and_value() {
+        let endpoint = (OTEL_EXPORTER_OTLP_ENDPOINT, "http://127.0.0.1:4317");
+        let cases: &[(&[(&str, &str)], &str, &str)] = &[
+            (
+                &[(OTEL_EXPORTER_OTLP_ENDPOINT, "localhost:4317")],
+                OTEL_EXPORTER_OTLP_ENDPOINT,
+                "localhost:4317",
+            ),
+            (
+                &[(OTEL_EXPORTER_OTLP_ENDPOINT, "ftp://h:21")],
+                OTEL_EXPORTER_OTLP_ENDPOINT,
+                "ftp://h:21",
+            ),
+            (
+                &[(OTEL_EXPORTER_OTLP_ENDPOINT, "http://")],
+                OTEL_EXPORTER_OTLP_ENDPOINT,
+                "http://",
+            ),
+            (
+                &[(OTEL_EXPORTER_OTLP_ENDPOINT, "not a url")],
+                OTEL_EXPORTER_OTLP_ENDPOINT,
+                "not a url",
+            ),
+            (
+                &[endpoint, (OTEL_EXPORTER_OTLP_PROTOCOL, "http/json")],
+                OTEL_EXPORTER_OTLP_PROTOCOL,
+                "http/json",
+            ),
+            (
+                &[endpoint, (OTEL_EXPORTER_OTLP_PROTOCOL, "carrier-pigeon")],
+                OTEL_EXPORTER_OTLP_PROTOCOL,
+                "carrier-pigeon",
+            ),
+            (
+                &[(OTEL_METRIC_EXPORT_INTERVAL, "-5")],
+                OTEL_METRIC_EXPORT_INTERVAL,
+                "-5",
+            ),
+            (
+                &[(OTEL_METRIC_EXPORT_INTERVAL, "0")],
+                OTEL_METRIC_EXPORT_INTERVAL,
+                "0",
+            ),
+            (
+                &[(OTEL_METRIC_EXPORT_INTERVAL, "fast")],
+                OTEL_METRIC_EXPORT_INTERVAL,
+                "fast",
+            ),
+            (
+                &[(OTEL_METRIC_EXPORT_INTERVAL, "99999999999999999999999")],
+                OTEL_METRIC_EXPORT_INTERVAL,
+                "99999999999999999999999",
+            ),
+            (&[(OTEL_SDK_DISABLED, "yes")], OTEL_SDK_DISABLED, "yes"),
+            (
+                &[endpoint, (OTEL_METRICS_EXPORTER, "prometheus")],
+                OTEL_METRICS_EXPORTER,
+                "prometheus",
+            ),
+        ];
+        for (vars, variable, value) in cases {
+            let settings = read(vars);
+            assert_eq!(
+                settings.warnings.len(),
+                1,
+                "{vars:?}: {:?}",
+                settings.warnings
+            );
+            let warning = &settings.warnings[0];
+            assert!(
+                warning.starts_with(&format!("{variable}={value:?} ")),
+                "{warning}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_interval_falls_back_to_the_default() {
+        let settings = read(&[(OTEL_METRIC_EXPORT_INTERVAL, "0")]);
+        assert_eq!(
+            settings.metric_export_interval,
+            DEFAULT_METRIC_EXPORT_INTERVAL
+        );
+        let settings = read(&[(OTEL_METRIC_EXPORT_INTERVAL, "250")]);
+        assert_eq!(settings.metric_export_interval, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn a_bad_endpoint_turns_its_signal_off_and_a_bad_protocol_falls_back() {
+        assert_eq!(
+            read(&[(OTEL_EXPORTER_OTLP_ENDPOINT, "localhost:4317")]).metrics,
+            None
+        );
+        let json = read(&[
+            (OTEL_EXPORTER_OTLP_ENDPOINT, "http://h:4318"),
+            (OTEL_EXPORTER_OTLP_PROTOCOL, "http/json"),
+        ]);
+        assert_eq!(json.metrics.unwrap().protocol, Protocol::HttpProtobuf);
+        let junk = read(&[
+            (OTEL_EXPORTER_OTLP_ENDPOINT, "http://h:4317"),
+            (OTEL_EXPORTER_OTLP_PROTOCOL, "udp"),
+        ]);
+        assert_eq!(junk.metrics.unwrap().protocol, Protocol::Grpc);
+    }
+}

@@ -1,0 +1,190 @@
+//! What runs at export time: the OpenTelemetry meter provider, the OTLP exporter, and
+//! the observable instruments whose callbacks turn the counters into data points.
+//!
+//! The provider's periodic reader runs on its own thread (the SDK's), every
+//! `OTEL_METRIC_EXPORT_INTERVAL`. At each collection the callbacks read the series
+//! labels and sum every thread's cells — the only place OpenTelemetry data is built.
+//! gRPC needs a Tokio reactor, so for it pipetel starts a one-thread runtime of its own
+//! and the user's program needs none.
+
+use std::time::Duration;
+
+use opentelemetry::metrics::{AsyncInstrument, Meter, MeterProvider as _};
+use opentelemetry_otlp::{MetricExporter, WithExportConfig as _};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{
+    MeterProviderBuilder, PeriodicReader, SdkMeterProvider, Temporality,
+};
+use opentelemetry_sdk::Resource;
+
+use crate::counters::Counter;
+use crate::env::{Protocol, SignalExport};
+use crate::hot_path::ticks_to_nanos;
+use crate::names::{self, MetricName};
+use crate::registry;
+use crate::shards;
+use crate::warn::RateLimited;
+
+/// A running metrics pipeline: the provider and, for gRPC, the runtime its channel lives on.
+pub(crate) struct MetricsPipeline {
+    pub(crate) provider: SdkMeterProvider,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl MetricsPipeline {
+    /// Exports what was counted and stops. Waits at most the SDK's shutdown timeout (5 s).
+    pub(crate) fn shutdown(self) {
+        if let Err(error) = self.provider.shutdown() {
+            crate::warn::warn(format_args!("metrics shutdown: {error}"));
+        }
+        drop(self.provider);
+        if let Some(runtime) = self.runtime {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Adds one reader (with its exporter) to a provider being built.
+pub(crate) type AddReader =
+    Box<dyn FnOnce(MeterProviderBuilder, Duration) -> MeterProviderBuilder + Send>;
+
+/// A reader hook exporting to `exporter` every interval.
+pub(crate) fn periodic<E: PushMetricExporter>(exporter: E) -> AddReader {
+    Box::new(move |builder, interval| {
+        builder.with_reader(
+            PeriodicReader::builder(exporter)
+                .with_interval(interval)
+                .build(),
+        )
+    })
+}
+
+/// Builds the OTLP metric exporter for `target`, or says why it cannot.
+pub(crate) fn otlp_exporter(
+    target: &SignalExport,
+) -> Result<(AddReader, Option<tokio::runtime::Runtime>), String> {
+    let described = format!("{}={}", target.endpoint_var, target.endpoint);
+    let exporter = match target.protocol {
+        Protocol::HttpProtobuf => MetricExporter::builder()
+            .with_http()
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .with_temporality(Temporality::Cumulative)
+            .build()
+            .map(|exporter| (exporter, None)),
+        Protocol::Grpc => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("pipetel-grpc")
+                .enable_all()
+                .build()
+                .map_err(|error| format!("cannot start the gRPC export thread: {error}"))?;
+            let _context = runtime.enter();
+            MetricExporter::builder()
+                .with_tonic()
+                .with_protocol(opentelemetry_otlp::Protocol::Grpc)
+                .with_temporality(Temporality::Cumulative)
+                .build()
+                .map(|exporter| (exporter, Some(runtime)))
+        }
+    };
+    let (exporter, runtime) =
+        exporter.map_err(|error| format!("{error} (metrics export to {described} is off)"))?;
+    let reporting = Reporting {
+        inner: exporter,
+        target: described,
+        failures: RateLimited::new(Duration::from_secs(60)),
+    };
+    Ok((periodic(reporting), runtime))
+}
+
+/// Builds the provider with its readers and registers the operator instruments.
+pub(crate) fn start(
+    resource: Resource,
+    readers: Vec<AddReader>,
+    runtime: Option<tokio::runtime::Runtime>,
+    interval: Duration,
+    namespace: &str,
+) -> MetricsPipeline {
+    let builder = readers.into_iter().fold(
+        SdkMeterProvider::builder().with_resource(resource),
+        |builder, add| add(builder, interval),
+    );
+    let provider = builder.build();
+    register_operator_instruments(&provider.meter(names::SCOPE), namespace);
+    MetricsPipeline { provider, runtime }
+}
+
+/// One observable instrument per operator counter.
+fn register_operator_instruments(meter: &Meter, namespace: &str) {
+    for (counter, metric) in Counter::ALL.into_iter().zip(names::OPERATOR_METRICS) {
+        let name = names::full_name(namespace, &metric);
+        let MetricName {
+            unit, description, ..
+        } = metric;
+        if metric.up_down {
+            meter
+                .i64_observable_up_down_counter(name)
+                .with_unit(unit)
+                .with_description(description)
+                .with_callback(move |observer| observe(observer, counter, |sum| sum as i64))
+                .build();
+        } else {
+            meter
+                .u64_observable_counter(name)
+                .with_unit(unit)
+                .with_description(description)
+                .with_callback(move |observer| observe(observer, counter, exported_value(counter)))
+                .build();
+        }
+    }
+}
+
+/// How a counter's raw sum becomes its exported value.
+fn exported_value(counter: Counter) -> fn(u64) -> u64 {
+    match counter {
+        Counter::BusyTicks => |ticks| ticks_to_nanos(ticks) / 1_000,
+        _ => |sum| sum,
+    }
+}
+
+fn observe<T>(observer: &dyn AsyncInstrument<T>, counter: Counter, value: impl Fn(u64) -> T) {
+    let labels = registry::all_labels();
+    let totals = shards::totals(counter, labels.len());
+    for (labels, total) in labels.iter().zip(totals) {
+        observer.observe(value(total), &labels.attributes);
+    }
+}
+
+/// An exporter that says, at most once a minute, when exports fail.
+struct Reporting<E> {
+    inner: E,
+    target: String,
+    failures: RateLimited,
+}
+
+impl<E: PushMetricExporter> PushMetricExporter for Reporting<E> {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        let result = self.inner.export(metrics).await;
+        if let Err(error) = &result {
+            self.failures.warn(format_args!(
+                "metrics export to {} failed: {error}",
+                self.target
+            ));
+        }
+        result
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn temporality(&self) -> Temporality {
+        self.inner.temporality()
+    }
+}

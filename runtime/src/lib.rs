@@ -1,0 +1,55 @@
+//! pipetel: per-operator telemetry for data pipelines and query engines.
+//!
+//! Put [`#[operator]`](operator) on an operator function and it is counted — rows in and
+//! out, bytes read and written, busy time, calls active, completed, failed and
+//! cancelled — under the labels `node.id` and `node.type`. [`init`] reads the standard
+//! `OTEL_*` environment and exports those counters over OTLP (gRPC or HTTP/protobuf);
+//! with no endpoint set, telemetry is off and an annotated function costs what the
+//! plain function costs.
+//!
+//! ```
+//! use pipetel::operator;
+//!
+//! #[operator(node_type = "filter")]
+//! fn keep_even(batch: Vec<u64>) -> Vec<u64> {
+//!     batch.into_iter().filter(|n| n % 2 == 0).collect()
+//! }
+//!
+//! let _telemetry = pipetel::init(); // OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 to export
+//! assert_eq!(keep_even(vec![1, 2, 3, 4]), vec![2, 4]); // rows.in 4, rows.out 2
+//! ```
+//!
+//! The counters are plain per-thread cells: a call adds to them with relaxed atomic
+//! loads and stores, and the OpenTelemetry data points are built only when the SDK
+//! collects (every `OTEL_METRIC_EXPORT_INTERVAL`, 500 ms by default). See the README
+//! for the metric and environment tables.
+
+#![warn(missing_docs)]
+
+mod config;
+mod count;
+mod counters;
+pub mod env;
+mod export;
+mod hot_path;
+mod local;
+pub mod names;
+mod node_id;
+mod probe;
+mod registry;
+mod rows;
+mod shards;
+mod telemetry;
+mod warn;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use config::{init, Config};
+pub use count::Count;
+pub use hot_path::{current_operator, OperatorHandle};
+pub use node_id::{NodeId, NodeKey};
+pub use pipetel_macros::operator;
+pub use registry::DEFAULT_MAX_NODE_IDS_PER_TYPE;
+pub use rows::{Bytes, Rows};
+pub use telemetry::Telemetry;

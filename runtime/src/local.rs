@@ -1,0 +1,143 @@
+//! The per-thread state of the hot path, reached with one thread-local access per call:
+//! the thread's [`Shard`], the operator running now on this thread, and a small cache
+//! from `(call site, node_id)` to series id.
+//!
+//! The cache keeps four `node_id` values per call site slot and compares them (an
+//! integer compare or a short `memcmp`); a miss takes the registry lock once and
+//! stores the answer, so a repeated `node_id` costs what a static site costs.
+
+use std::cell::{Cell, RefCell};
+use std::ptr;
+
+use crate::counters::Cells;
+use crate::node_id::NodeKey;
+use crate::registry;
+use crate::shards::Shard;
+
+const SLOTS: usize = 64;
+const WAYS: usize = 4;
+
+#[derive(PartialEq, Eq)]
+enum OwnedKey {
+    Int(i128),
+    Str(Box<str>),
+}
+
+impl OwnedKey {
+    fn matches(&self, key: NodeKey<'_>) -> bool {
+        match (self, key) {
+            (OwnedKey::Int(cached), NodeKey::Int(key)) => *cached == key,
+            (OwnedKey::Str(cached), NodeKey::Str(key)) => **cached == *key,
+            _ => false,
+        }
+    }
+}
+
+struct Entry {
+    site: usize,
+    key: OwnedKey,
+    series: u32,
+}
+
+pub(crate) struct Local {
+    shard: Cell<Option<&'static Shard>>,
+    current: Cell<*const Cells>,
+    cache: RefCell<Vec<Option<Entry>>>,
+    next_way: Cell<usize>,
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        if let Some(shard) = self.shard.get() {
+            shard.release();
+        }
+    }
+}
+
+thread_local! {
+    pub(crate) static LOCAL: Local = const {
+        Local {
+            shard: Cell::new(None),
+            current: Cell::new(ptr::null()),
+            cache: RefCell::new(Vec::new()),
+            next_way: Cell::new(0),
+        }
+    };
+}
+
+impl Local {
+    /// This thread's cells of `series`.
+    #[inline]
+    pub(crate) fn cells(&self, series: u32) -> &'static Cells {
+        let shard = match self.shard.get() {
+            Some(shard) => shard,
+            None => {
+                let shard = Shard::adopt();
+                self.shard.set(Some(shard));
+                shard
+            }
+        };
+        shard.cells(series)
+    }
+
+    /// Makes `cells` the current operator's and returns the one it replaces.
+    #[inline]
+    pub(crate) fn swap_current(&self, cells: *const Cells) -> *const Cells {
+        self.current.replace(cells)
+    }
+
+    /// The current operator's cells, or null when none runs on this thread.
+    #[inline]
+    pub(crate) fn current(&self) -> *const Cells {
+        self.current.get()
+    }
+
+    /// The series of `key` at the call site `site` (identified by `site_addr`, cached in `slot`).
+    #[inline]
+    pub(crate) fn series_for(
+        &self,
+        site_addr: usize,
+        slot: usize,
+        node_type: &'static str,
+        key: NodeKey<'_>,
+    ) -> u32 {
+        let base = (slot % SLOTS) * WAYS;
+        if let Ok(cache) = self.cache.try_borrow() {
+            for entry in cache.get(base..base + WAYS).into_iter().flatten().flatten() {
+                if entry.site == site_addr && entry.key.matches(key) {
+                    return entry.series;
+                }
+            }
+        }
+        self.miss(site_addr, base, node_type, key)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn miss(
+        &self,
+        site_addr: usize,
+        base: usize,
+        node_type: &'static str,
+        key: NodeKey<'_>,
+    ) -> u32 {
+        let series = registry::resolve(node_type, &key.to_string());
+        if let Ok(mut cache) = self.cache.try_borrow_mut() {
+            if cache.is_empty() {
+                cache.resize_with(SLOTS * WAYS, || None);
+            }
+            let way = self.next_way.get();
+            self.next_way.set(way.wrapping_add(1));
+            let owned = match key {
+                NodeKey::Int(id) => OwnedKey::Int(id),
+                NodeKey::Str(id) => OwnedKey::Str(id.into()),
+            };
+            cache[base + way % WAYS] = Some(Entry {
+                site: site_addr,
+                key: owned,
+                series,
+            });
+        }
+        series
+    }
+}

@@ -1,0 +1,116 @@
+//! Every name pipetel puts on the wire: metric names, units and attribute keys.
+//!
+//! Metric names are `<namespace>.<suffix>`; the namespace defaults to
+//! [`DEFAULT_NAMESPACE`] and is set with [`Config::namespace`](crate::Config::namespace),
+//! so an engine can publish `daft.rows.in` instead of `pipetel.rows.in`.
+//! Units follow UCUM, as the OpenTelemetry semantic conventions ask.
+
+/// The namespace used when [`Config::namespace`](crate::Config::namespace) is not called.
+pub const DEFAULT_NAMESPACE: &str = "pipetel";
+
+/// The attribute that identifies one operator instance (a plan node).
+pub const NODE_ID: &str = "node.id";
+/// The attribute that names the kind of operator (`scan`, `filter`, `hash_join`, …).
+pub const NODE_TYPE: &str = "node.type";
+
+/// The `node.id` that collects every series past the cardinality limit.
+pub const OVERFLOW_NODE_ID: &str = "other";
+
+/// The name of the OpenTelemetry instrumentation scope of the built-in metrics.
+pub const SCOPE: &str = "pipetel";
+
+/// One built-in operator metric: its name (after the namespace), unit, description and kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricName {
+    /// The name after `<namespace>.`, for example `rows.in`.
+    pub suffix: &'static str,
+    /// The UCUM unit, for example `{row}`.
+    pub unit: &'static str,
+    /// A one-line description sent with the metric.
+    pub description: &'static str,
+    /// Whether the metric can go down (an up-down counter) rather than only up.
+    pub up_down: bool,
+}
+
+const fn counter(
+    suffix: &'static str,
+    unit: &'static str,
+    description: &'static str,
+) -> MetricName {
+    MetricName {
+        suffix,
+        unit,
+        description,
+        up_down: false,
+    }
+}
+
+/// Rows that entered the operator (the rows of its arguments).
+pub const ROWS_IN: MetricName = counter("rows.in", "{row}", "Rows received by the operator");
+/// Rows the operator returned.
+pub const ROWS_OUT: MetricName = counter("rows.out", "{row}", "Rows produced by the operator");
+/// Rows a sink wrote to its destination.
+pub const ROWS_WRITTEN: MetricName = counter(
+    "rows.written",
+    "{row}",
+    "Rows written to a destination by the operator",
+);
+/// Bytes a source read.
+pub const BYTES_READ: MetricName = counter("bytes.read", "By", "Bytes read by the operator");
+/// Bytes a sink wrote.
+pub const BYTES_WRITTEN: MetricName =
+    counter("bytes.written", "By", "Bytes written by the operator");
+/// Wall-clock time spent inside the operator, in microseconds.
+pub const DURATION: MetricName = counter(
+    "duration",
+    "us",
+    "Wall-clock time spent inside the operator's calls",
+);
+/// Calls of the operator that are running now.
+pub const TASK_ACTIVE: MetricName = MetricName {
+    suffix: "task.active",
+    unit: "{task}",
+    description: "Calls of the operator running now",
+    up_down: true,
+};
+/// Calls that returned normally.
+pub const TASK_COMPLETED: MetricName = counter(
+    "task.completed",
+    "{task}",
+    "Calls of the operator that completed",
+);
+/// Calls that returned an `Err` or panicked.
+pub const TASK_FAILED: MetricName = counter(
+    "task.failed",
+    "{task}",
+    "Calls of the operator that returned an error or panicked",
+);
+/// Calls abandoned before they finished (an async operator's future dropped early).
+pub const TASK_CANCELLED: MetricName = counter(
+    "task.cancelled",
+    "{task}",
+    "Calls of the operator abandoned before they finished",
+);
+
+/// Every operator metric, in the order the runtime keeps its counters.
+pub const OPERATOR_METRICS: [MetricName; 10] = [
+    ROWS_IN,
+    ROWS_OUT,
+    ROWS_WRITTEN,
+    BYTES_READ,
+    BYTES_WRITTEN,
+    DURATION,
+    TASK_ACTIVE,
+    TASK_COMPLETED,
+    TASK_FAILED,
+    TASK_CANCELLED,
+];
+
+/// The full metric name: `<namespace>.<suffix>`.
+///
+/// ```
+/// assert_eq!(pipetel::names::full_name("daft", &pipetel::names::ROWS_IN), "daft.rows.in");
+/// ```
+pub fn full_name(namespace: &str, metric: &MetricName) -> String {
+    format!("{namespace}.{}", metric.suffix)
+}
