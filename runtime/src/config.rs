@@ -2,6 +2,7 @@
 //! name, extra exporters), and [`init`], which starts telemetry from the environment.
 
 use std::fmt;
+use std::sync::Arc;
 
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::Resource;
@@ -11,7 +12,7 @@ use crate::export::{self, AddReader};
 use crate::names;
 use crate::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
 use crate::telemetry::Telemetry;
-use crate::warn::warn;
+use crate::warn::{warn, RateLimited};
 
 /// Starts telemetry as the `OTEL_*` environment says; off when no endpoint is set.
 ///
@@ -134,8 +135,9 @@ impl Config {
         let namespace = checked_namespace(self.namespace);
         registry::set_max_node_ids_per_type(self.max_node_ids_per_type);
         let mut runtime = None;
+        let failures = Arc::new(RateLimited::new(export::WARNING_PERIOD));
         if let Some(target) = &settings.metrics {
-            match export::otlp_exporter(target) {
+            match export::otlp_exporter(target, failures.clone()) {
                 Ok((reader, grpc_runtime)) => {
                     self.readers.push(reader);
                     runtime = grpc_runtime;
@@ -153,6 +155,7 @@ impl Config {
             runtime,
             settings.metric_export_interval,
             &namespace,
+            failures,
         );
         Telemetry::on(pipeline)
     }

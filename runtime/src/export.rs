@@ -7,6 +7,7 @@
 //! gRPC needs a Tokio reactor, so for it pipetel starts a one-thread runtime of its own
 //! and the user's program needs none.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::metrics::{AsyncInstrument, Meter, MeterProvider as _};
@@ -31,13 +32,18 @@ use crate::warn::RateLimited;
 pub(crate) struct MetricsPipeline {
     pub(crate) provider: SdkMeterProvider,
     runtime: Option<tokio::runtime::Runtime>,
+    /// Metrics export problems: at most one warning a minute.
+    failures: Arc<RateLimited>,
 }
 
 impl MetricsPipeline {
     /// Exports what was counted and stops. Waits at most the SDK's shutdown timeout (5 s).
     pub(crate) fn shutdown(self) {
+        // A failed final export was reported by the exporter; this reports the rest
+        // (a timeout), unless a warning went out less than a minute ago.
         if let Err(error) = self.provider.shutdown() {
-            crate::warn::warn(format_args!("metrics shutdown: {error}"));
+            self.failures
+                .warn(format_args!("metrics shutdown: {error}"));
         }
         drop(self.provider);
         if let Some(runtime) = self.runtime {
@@ -64,6 +70,7 @@ pub(crate) fn periodic<E: PushMetricExporter>(exporter: E) -> AddReader {
 /// Builds the OTLP metric exporter for `target`, or says why it cannot.
 pub(crate) fn otlp_exporter(
     target: &SignalExport,
+    failures: Arc<RateLimited>,
 ) -> Result<(AddReader, Option<tokio::runtime::Runtime>), String> {
     let described = format!("{}={}", target.endpoint_var, target.endpoint);
     let exporter = match target.protocol {
@@ -94,7 +101,7 @@ pub(crate) fn otlp_exporter(
     let reporting = Reporting {
         inner: exporter,
         target: described,
-        failures: RateLimited::new(Duration::from_secs(60)),
+        failures,
     };
     Ok((periodic(reporting), runtime))
 }
@@ -106,6 +113,7 @@ pub(crate) fn start(
     runtime: Option<tokio::runtime::Runtime>,
     interval: Duration,
     namespace: &str,
+    failures: Arc<RateLimited>,
 ) -> MetricsPipeline {
     let builder = readers.into_iter().fold(
         SdkMeterProvider::builder().with_resource(resource),
@@ -113,7 +121,11 @@ pub(crate) fn start(
     );
     let provider = builder.build();
     register_operator_instruments(&provider.meter(names::SCOPE), namespace);
-    MetricsPipeline { provider, runtime }
+    MetricsPipeline {
+        provider,
+        runtime,
+        failures,
+    }
 }
 
 /// One observable instrument per operator counter.
@@ -157,11 +169,14 @@ fn observe<T>(observer: &dyn AsyncInstrument<T>, counter: Counter, value: impl F
     }
 }
 
+/// How often an export problem may be reported.
+pub(crate) const WARNING_PERIOD: Duration = Duration::from_secs(60);
+
 /// An exporter that says, at most once a minute, when exports fail.
 struct Reporting<E> {
     inner: E,
     target: String,
-    failures: RateLimited,
+    failures: Arc<RateLimited>,
 }
 
 impl<E: PushMetricExporter> PushMetricExporter for Reporting<E> {

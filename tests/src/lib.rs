@@ -1,1 +1,240 @@
-//! Test support.
+//! Test support: a real OTLP metrics receiver on 127.0.0.1 (gRPC with tonic, HTTP/protobuf
+//! with axum) that decodes what arrives with the official `opentelemetry-proto` types,
+//! and helpers to run an instrumented program as a child process and read its export.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::number_data_point;
+use prost::Message;
+
+type Requests = Arc<Mutex<Vec<ExportMetricsServiceRequest>>>;
+
+/// An OTLP receiver for metrics, listening on two loopback ports until dropped.
+pub struct Receiver {
+    /// `http://127.0.0.1:<port>` of the gRPC server.
+    pub grpc_endpoint: String,
+    /// `http://127.0.0.1:<port>` of the HTTP server (it serves `/v1/metrics`).
+    pub http_endpoint: String,
+    requests: Requests,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+struct GrpcMetrics(Requests);
+
+#[tonic::async_trait]
+impl MetricsService for GrpcMetrics {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        lock(&self.0).push(request.into_inner());
+        Ok(tonic::Response::new(ExportMetricsServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+async fn http_metrics(
+    axum::extract::State(requests): axum::extract::State<Requests>,
+    body: axum::body::Bytes,
+) -> Result<([(&'static str, &'static str); 1], Vec<u8>), (axum::http::StatusCode, String)> {
+    let request = ExportMetricsServiceRequest::decode(body)
+        .map_err(|error| (axum::http::StatusCode::BAD_REQUEST, error.to_string()))?;
+    lock(&requests).push(request);
+    let response = ExportMetricsServiceResponse {
+        partial_success: None,
+    };
+    Ok((
+        [("content-type", "application/x-protobuf")],
+        response.encode_to_vec(),
+    ))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Receiver {
+    /// Starts both servers on free loopback ports.
+    pub fn start() -> Receiver {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("test runtime");
+        let requests = Requests::default();
+        let (grpc, http) = runtime.block_on(async {
+            let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let grpc: SocketAddr = grpc_listener.local_addr().expect("addr");
+            let http: SocketAddr = http_listener.local_addr().expect("addr");
+            let service = MetricsServiceServer::new(GrpcMetrics(requests.clone()));
+            tokio::spawn(
+                tonic::transport::Server::builder()
+                    .add_service(service)
+                    .serve_with_incoming(tonic::transport::server::TcpIncoming::from(
+                        grpc_listener,
+                    )),
+            );
+            let app = axum::Router::new()
+                .route("/v1/metrics", axum::routing::post(http_metrics))
+                .route("/custom/metrics", axum::routing::post(http_metrics))
+                .with_state(requests.clone());
+            tokio::spawn(async move { axum::serve(http_listener, app).await });
+            (grpc, http)
+        });
+        Receiver {
+            grpc_endpoint: format!("http://{grpc}"),
+            http_endpoint: format!("http://{http}"),
+            requests,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// Every export request received so far.
+    pub fn requests(&self) -> Vec<ExportMetricsServiceRequest> {
+        lock(&self.requests).clone()
+    }
+
+    /// Waits (at most `timeout`, polling) until at least `count` requests arrived.
+    pub fn wait_for_requests(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<ExportMetricsServiceRequest> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline && lock(&self.requests).len() < count {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.requests()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// One data point as the tests compare it: the metric, its `node.id` / `node.type`, the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// Metric name.
+    pub name: String,
+    /// Metric unit.
+    pub unit: String,
+    /// Every attribute of the point, as text.
+    pub attributes: BTreeMap<String, String>,
+    /// The value (integer points only).
+    pub value: i64,
+    /// Whether the metric is a monotonic cumulative sum.
+    pub monotonic: bool,
+}
+
+fn text_of(value: &Option<opentelemetry_proto::tonic::common::v1::AnyValue>) -> String {
+    match value.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(Value::StringValue(text)) => text.clone(),
+        Some(Value::IntValue(int)) => int.to_string(),
+        Some(Value::BoolValue(flag)) => flag.to_string(),
+        Some(Value::DoubleValue(double)) => double.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Attributes as a sorted map of text.
+pub fn attributes(list: &[KeyValue]) -> BTreeMap<String, String> {
+    list.iter()
+        .map(|kv| (kv.key.clone(), text_of(&kv.value)))
+        .collect()
+}
+
+/// Every integer sum point of a request.
+pub fn points(request: &ExportMetricsServiceRequest) -> Vec<Point> {
+    let mut points = Vec::new();
+    for resource in &request.resource_metrics {
+        for scope in &resource.scope_metrics {
+            for metric in &scope.metrics {
+                let Some(Data::Sum(sum)) = &metric.data else {
+                    continue;
+                };
+                for point in &sum.data_points {
+                    let value = match point.value {
+                        Some(number_data_point::Value::AsInt(int)) => int,
+                        Some(number_data_point::Value::AsDouble(double)) => double as i64,
+                        None => continue,
+                    };
+                    points.push(Point {
+                        name: metric.name.clone(),
+                        unit: metric.unit.clone(),
+                        attributes: attributes(&point.attributes),
+                        value,
+                        monotonic: sum.is_monotonic,
+                    });
+                }
+            }
+        }
+    }
+    points
+}
+
+/// The resource attributes of a request's first resource.
+pub fn resource_attributes(request: &ExportMetricsServiceRequest) -> BTreeMap<String, String> {
+    request
+        .resource_metrics
+        .first()
+        .and_then(|resource| resource.resource.as_ref())
+        .map(|resource| attributes(&resource.attributes))
+        .unwrap_or_default()
+}
+
+/// Runs `program` with `args` and exactly the `OTEL_*` variables given (the test's own
+/// `OTEL_*` and `PIPETEL_*` environment is removed), killing it after `timeout`.
+pub fn run(program: &str, args: &[&str], env: &[(&str, &str)], timeout: Duration) -> Output {
+    let mut command = Command::new(program);
+    command.args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("OTEL_") || key.starts_with("PIPETEL_") || key == "TRACEPARENT" {
+            command.env_remove(key);
+        }
+    }
+    command.envs(env.iter().copied());
+    command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("start the instrumented program");
+    let deadline = Instant::now() + timeout;
+    loop {
+        if child.try_wait().expect("wait").is_some() || Instant::now() >= deadline {
+            let _ = child.kill();
+            return child.wait_with_output().expect("output");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}

@@ -1,0 +1,354 @@
+//! End to end: the `instrumented` program runs as a child process with `OTEL_*` set and
+//! exports to a real OTLP receiver on 127.0.0.1; the tests check what went over the wire.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use pipetel_tests::{closed_port, points, resource_attributes, run, Point, Receiver};
+
+const PROGRAM: &str = env!("CARGO_BIN_EXE_instrumented");
+const RUN_TIMEOUT: Duration = Duration::from_secs(30);
+const WAIT: Duration = Duration::from_secs(5);
+
+/// Counter values the workload produces per `(node.type, node.id)`, in the order
+/// rows.in, rows.out, rows.written, bytes.read, bytes.written, task.completed, task.failed.
+fn expected_values() -> Vec<((&'static str, &'static str), [i64; 7])> {
+    vec![
+        (("scan", "instrumented::scan"), [0, 300, 0, 2400, 0, 3, 0]),
+        (
+            ("filter", "instrumented::keep_even"),
+            [300, 150, 0, 0, 0, 3, 0],
+        ),
+        (("sink", "1"), [150, 0, 150, 0, 1200, 3, 1]),
+        (("sink", "2"), [152, 0, 150, 0, 1200, 4, 0]),
+        (("parse", "instrumented::parse"), [0, 0, 0, 0, 0, 1, 1]),
+        (("udf", "explode"), [0, 0, 0, 0, 0, 3, 1]),
+        (("sleep", "instrumented::nap"), [0, 0, 0, 0, 0, 1, 0]),
+        (
+            ("count", "instrumented::tick"),
+            [20000, 20000, 0, 0, 0, 10000, 0],
+        ),
+    ]
+}
+
+const EXACT_COUNTERS: [(&str, &str); 7] = [
+    ("rows.in", "{row}"),
+    ("rows.out", "{row}"),
+    ("rows.written", "{row}"),
+    ("bytes.read", "By"),
+    ("bytes.written", "By"),
+    ("task.completed", "{task}"),
+    ("task.failed", "{task}"),
+];
+
+/// The points of one metric, keyed by (node.type, node.id).
+fn by_node(points: &[Point], name: &str) -> BTreeMap<(String, String), Point> {
+    points
+        .iter()
+        .filter(|point| point.name == name)
+        .map(|point| {
+            let key = (
+                point.attributes["node.type"].clone(),
+                point.attributes["node.id"].clone(),
+            );
+            (key, point.clone())
+        })
+        .collect()
+}
+
+/// Checks that the last export holds exactly the workload's figures under `namespace`.
+fn assert_exact_export(points: &[Point], namespace: &str) {
+    let expected = expected_values();
+    for (index, (suffix, unit)) in EXACT_COUNTERS.iter().enumerate() {
+        let name = format!("{namespace}.{suffix}");
+        let found = by_node(points, &name);
+        let wanted: BTreeMap<(String, String), i64> = expected
+            .iter()
+            .map(|((node_type, node_id), values)| {
+                ((node_type.to_string(), node_id.to_string()), values[index])
+            })
+            .collect();
+        let got: BTreeMap<(String, String), i64> = found
+            .iter()
+            .map(|(key, point)| (key.clone(), point.value))
+            .collect();
+        assert_eq!(got, wanted, "{name}");
+        for point in found.values() {
+            assert_eq!(point.unit, *unit, "{name}");
+            assert!(point.monotonic, "{name} is a monotonic sum");
+            assert_eq!(
+                point.attributes.len(),
+                2,
+                "{name}: only node.id and node.type"
+            );
+        }
+    }
+    let active = by_node(points, &format!("{namespace}.task.active"));
+    assert_eq!(active.len(), expected.len());
+    for (key, point) in &active {
+        assert_eq!(point.value, 0, "task.active of {key:?} after the work");
+        assert!(!point.monotonic);
+        assert_eq!(point.unit, "{task}");
+    }
+    let cancelled = by_node(points, &format!("{namespace}.task.cancelled"));
+    assert_eq!(cancelled.len(), expected.len());
+    assert!(cancelled
+        .values()
+        .all(|point| point.value == 0 && point.unit == "{task}"));
+    let duration = by_node(points, &format!("{namespace}.duration"));
+    assert_eq!(duration.len(), expected.len());
+    let nap = &duration[&("sleep".to_string(), "instrumented::nap".to_string())];
+    assert_eq!(nap.unit, "us");
+    assert!(
+        (30_000..5_000_000).contains(&nap.value),
+        "nap slept 30 ms: {}",
+        nap.value
+    );
+    let total: i64 = duration.values().map(|point| point.value).sum();
+    assert!(
+        total < 5_000_000,
+        "busy time is bounded by the run: {total}"
+    );
+}
+
+fn run_against(env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let output = run(PROGRAM, args, env, RUN_TIMEOUT);
+    assert!(
+        output.status.success(),
+        "the program failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn last_points(receiver: &Receiver) -> Vec<Point> {
+    let requests = receiver.wait_for_requests(1, WAIT);
+    points(requests.last().expect("at least one export"))
+}
+
+#[test]
+fn grpc_export_has_exact_names_units_attributes_and_values() {
+    let receiver = Receiver::start();
+    let output = run_against(
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "60000"),
+        ],
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("telemetry enabled: true"));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "", "no warnings");
+    // With a 60 s interval the only export is the one made when the guard drops:
+    // everything counted before shutdown arrives.
+    let requests = receiver.wait_for_requests(1, WAIT);
+    assert_eq!(requests.len(), 1, "one export, at shutdown");
+    assert_exact_export(&points(&requests[0]), "pipetel");
+}
+
+#[test]
+fn http_protobuf_export_has_exact_names_units_attributes_and_values() {
+    let receiver = Receiver::start();
+    run_against(
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.http_endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "60000"),
+        ],
+        &[],
+    );
+    assert_exact_export(&last_points(&receiver), "pipetel");
+}
+
+#[test]
+fn the_metrics_endpoint_is_used_as_is_and_its_protocol_wins() {
+    let receiver = Receiver::start();
+    let endpoint = format!("{}/custom/metrics", receiver.http_endpoint);
+    run_against(
+        &[
+            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ],
+        &[],
+    );
+    assert_exact_export(&last_points(&receiver), "pipetel");
+}
+
+#[test]
+fn the_namespace_prefixes_every_metric() {
+    let receiver = Receiver::start();
+    run_against(
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint)],
+        &["--namespace", "daft"],
+    );
+    let points = last_points(&receiver);
+    assert!(points.iter().all(|point| point.name.starts_with("daft.")));
+    assert_exact_export(&points, "daft");
+}
+
+#[test]
+fn service_name_and_resource_attributes_come_from_the_environment() {
+    let receiver = Receiver::start();
+    run_against(
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
+            ("OTEL_SERVICE_NAME", "orders-engine"),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "deployment.environment=test,team=data",
+            ),
+        ],
+        &["--service-name", "ignored-default"],
+    );
+    let requests = receiver.wait_for_requests(1, WAIT);
+    let resource = resource_attributes(requests.last().expect("an export"));
+    assert_eq!(resource["service.name"], "orders-engine");
+    assert_eq!(resource["deployment.environment"], "test");
+    assert_eq!(resource["team"], "data");
+}
+
+#[test]
+fn the_configured_service_name_is_the_default() {
+    let receiver = Receiver::start();
+    run_against(
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint)],
+        &["--service-name", "my-engine"],
+    );
+    let requests = receiver.wait_for_requests(1, WAIT);
+    assert_eq!(
+        resource_attributes(requests.last().expect("an export"))["service.name"],
+        "my-engine"
+    );
+}
+
+#[test]
+fn exports_happen_every_interval_and_values_are_cumulative() {
+    let receiver = Receiver::start();
+    run_against(
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "100"),
+        ],
+        &["--linger-ms", "700"],
+    );
+    let requests = receiver.wait_for_requests(3, WAIT);
+    assert!(
+        requests.len() >= 3,
+        "periodic exports every 100 ms: {}",
+        requests.len()
+    );
+    // The work is done before lingering, so the later exports repeat the same totals.
+    let completed = |request| {
+        by_node(&points(request), "pipetel.task.completed")
+            .into_values()
+            .map(|point| point.value)
+            .sum::<i64>()
+    };
+    let last = completed(requests.last().expect("an export"));
+    assert_eq!(last, 3 + 3 + 3 + 4 + 1 + 3 + 1 + 10_000);
+    assert!(requests.iter().all(|request| completed(request) <= last));
+}
+
+#[test]
+fn nothing_is_sent_without_an_endpoint() {
+    let receiver = Receiver::start();
+    let output = run_against(
+        &[("OTEL_METRIC_EXPORT_INTERVAL", "50")],
+        &["--linger-ms", "300"],
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("telemetry enabled: false"));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(receiver.requests().is_empty());
+}
+
+#[test]
+fn sdk_disabled_and_metrics_exporter_none_turn_export_off() {
+    let receiver = Receiver::start();
+    for switch in [
+        ("OTEL_SDK_DISABLED", "true"),
+        ("OTEL_METRICS_EXPORTER", "none"),
+    ] {
+        let output = run_against(
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
+                switch,
+            ],
+            &[],
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("telemetry enabled: false"),
+            "{switch:?}"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(receiver.requests().is_empty());
+}
+
+#[test]
+fn an_unreachable_endpoint_gives_a_named_warning_and_the_program_completes() {
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let output = run_against(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)], &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("done: 300 rows written"));
+    let expected = format!(
+        "pipetel: warning: metrics export to OTEL_EXPORTER_OTLP_ENDPOINT={endpoint} failed"
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert_eq!(
+        stderr.matches("pipetel: warning").count(),
+        1,
+        "one warning: {stderr}"
+    );
+}
+
+#[test]
+fn a_protocol_that_does_not_match_the_server_gives_a_named_warning() {
+    let receiver = Receiver::start();
+    let output = run_against(
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "pipetel: warning: metrics export to OTEL_EXPORTER_OTLP_ENDPOINT={} failed",
+        receiver.grpc_endpoint
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("done: 300 rows written"));
+}
+
+#[test]
+fn an_unknown_protocol_is_named_and_grpc_is_used() {
+    let receiver = Receiver::start();
+    let output = run_against(
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon"),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(r#"pipetel: warning: OTEL_EXPORTER_OTLP_PROTOCOL="carrier-pigeon" is not a known protocol"#),
+        "{stderr}"
+    );
+    assert_exact_export(&last_points(&receiver), "pipetel");
+}
+
+#[test]
+fn a_malformed_endpoint_is_named_and_the_program_completes() {
+    let output = run_against(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4317")], &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            r#"pipetel: warning: OTEL_EXPORTER_OTLP_ENDPOINT="localhost:4317" has no scheme"#
+        ),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("telemetry enabled: false"));
+}
