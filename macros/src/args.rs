@@ -63,15 +63,19 @@ pub(crate) fn check_keys(args: &Args, known: &[&str], macro_name: &str, errors: 
     for (index, arg) in args.0.iter().enumerate() {
         let key = arg.key.to_string();
         if !known.contains(&key.as_str()) {
-            let expected = known
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            errors.at(
-                arg.key.span(),
-                format!("unknown key `{key}` in #[{macro_name}]; expected one of {expected}"),
-            );
+            let message = match known.iter().find(|k| edit_distance(k, &key) <= 2) {
+                Some(close) => {
+                    format!("unknown key `{key}` in #[{macro_name}]; did you mean `{close}`?")
+                }
+                None => {
+                    let expected: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+                    format!(
+                        "unknown key `{key}` in #[{macro_name}]; expected one of {}",
+                        expected.join(", ")
+                    )
+                }
+            };
+            errors.at(arg.key.span(), message);
         } else if args.0[..index].iter().any(|earlier| earlier.key == arg.key) {
             errors.at(
                 arg.key.span(),
@@ -112,4 +116,19 @@ pub(crate) fn string_value(arg: &Arg, example: &str, errors: &mut Errors) -> Opt
             None
         }
     }
+}
+
+/// The Levenshtein distance between two short keys, for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }

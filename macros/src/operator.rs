@@ -155,7 +155,7 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
     let is_method = function.sig.receiver().is_some();
 
     let series = match &operator.node_id {
-        Some(node_id) => quote!(#site.series_for(&(#node_id))),
+        Some(node_id) => quote_spanned!(node_id.span()=> #site.series_for(&(#node_id))),
         None if is_method => {
             quote!(#site.series(::core::option::Option::Some(|| ::core::any::type_name::<Self>())))
         }

@@ -45,6 +45,11 @@ impl fmt::Display for NodeKey<'_> {
 /// }
 /// assert_eq!(PlanNodeId(7).node_key().to_string(), "7");
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a `node_id`",
+    label = "expected an integer or a string here",
+    note = "`node_id` takes an integer or a string (`u32`, `&str`, `String`, …), or a type implementing `pipetel::NodeId`"
+)]
 pub trait NodeId {
     /// The id, as an integer or a string slice.
     fn node_key(&self) -> NodeKey<'_>;

@@ -1,0 +1,4 @@
+#[pipetel::operator(node_type = "")]
+fn scan() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[pipetel::operator(name = "scan")]
+fn scan() {}
+
+fn main() {}

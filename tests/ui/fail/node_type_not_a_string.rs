@@ -1,0 +1,4 @@
+#[pipetel::operator(node_type = scan)]
+fn scan() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[pipetel::operator(node_type = "scan")]
+enum Scan {
+    Csv,
+}
+
+fn main() {}

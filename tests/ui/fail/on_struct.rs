@@ -1,0 +1,4 @@
+#[pipetel::operator(node_type = "scan")]
+struct Scan;
+
+fn main() {}
