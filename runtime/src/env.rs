@@ -356,7 +356,8 @@ mod tests {
     #[test]
     fn every_bad_value_gives_one_warning_naming_variable_and_value() {
         let endpoint = (OTEL_EXPORTER_OTLP_ENDPOINT, "http://127.0.0.1:4317");
-        let cases: &[(&[(&str, &str)], &str, &str)] = &[
+        type Vars<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Vars<'_>, &str, &str)] = &[
             (
                 &[(OTEL_EXPORTER_OTLP_ENDPOINT, "localhost:4317")],
                 OTEL_EXPORTER_OTLP_ENDPOINT,
