@@ -53,3 +53,8 @@ pub use pipetel_macros::operator;
 pub use registry::DEFAULT_MAX_NODE_IDS_PER_TYPE;
 pub use rows::{Bytes, Rows};
 pub use telemetry::Telemetry;
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
