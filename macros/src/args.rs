@@ -132,3 +132,17 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     previous[b.len()]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("node_type", "node_type"), 0);
+        assert_eq!(edit_distance("node_type", "node_typ"), 1);
+        assert_eq!(edit_distance("node_type", "nod_tpe"), 2);
+        assert_eq!(edit_distance("rows_in", "rows_out"), 3);
+        assert_eq!(edit_distance("", "name"), 4);
+    }
+}

@@ -55,7 +55,10 @@ impl SdkSet {
             duration: meter.u64_counter("duration").build(),
             active: meter.i64_up_down_counter("task.active").build(),
             completed: meter.u64_counter("task.completed").build(),
-            attributes: [KeyValue::new("node.id", "bench::sdk"), KeyValue::new("node.type", "filter")],
+            attributes: [
+                KeyValue::new("node.id", "bench::sdk"),
+                KeyValue::new("node.type", "filter"),
+            ],
         }
     }
 
@@ -66,7 +69,8 @@ impl SdkSet {
         self.active.add(1, attributes);
         let start = Instant::now();
         let out = batch.iter().sum();
-        self.duration.add(start.elapsed().as_micros() as u64, attributes);
+        self.duration
+            .add(start.elapsed().as_micros() as u64, attributes);
         self.rows_out.add(1, attributes);
         self.completed.add(1, attributes);
         self.active.add(-1, attributes);
@@ -90,7 +94,10 @@ fn threaded(threads: usize, iters: u64, call: fn(&Batch) -> u64) -> Duration {
                 })
             })
             .collect();
-        handles.into_iter().map(|handle| handle.join().expect("bench thread")).collect()
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("bench thread"))
+            .collect()
     });
     elapsed.into_iter().max().unwrap_or_default()
 }
@@ -102,7 +109,9 @@ fn overhead(c: &mut Criterion) {
 
     group.bench_function("plain", |b| b.iter(|| plain(black_box(&BATCH))));
     group.bench_function("operator_off", |b| b.iter(|| operator(black_box(&BATCH))));
-    group.bench_function("tracing_instrument_no_subscriber", |b| b.iter(|| traced(black_box(&BATCH))));
+    group.bench_function("tracing_instrument_no_subscriber", |b| {
+        b.iter(|| traced(black_box(&BATCH)))
+    });
     let clock = quanta::Clock::new();
     group.bench_function("tsc_clock_pair", |b| {
         b.iter(|| {
@@ -119,7 +128,9 @@ fn overhead(c: &mut Criterion) {
         )
         .build();
     let sdk = SdkSet::new(&provider);
-    group.bench_function("sdk_instruments_two_attributes", |b| b.iter(|| sdk.call(black_box(&BATCH))));
+    group.bench_function("sdk_instruments_two_attributes", |b| {
+        b.iter(|| sdk.call(black_box(&BATCH)))
+    });
 
     std::env::set_var("OTEL_METRIC_EXPORT_INTERVAL", "60000");
     let telemetry = pipetel::Config::new()
@@ -127,8 +138,12 @@ fn overhead(c: &mut Criterion) {
         .init();
     assert!(telemetry.is_enabled());
     group.bench_function("operator_on", |b| b.iter(|| operator(black_box(&BATCH))));
-    group.bench_function("operator_on_one_thread", |b| b.iter_custom(|iters| threaded(1, iters, operator)));
-    group.bench_function("operator_on_two_threads", |b| b.iter_custom(|iters| threaded(2, iters, operator)));
+    group.bench_function("operator_on_one_thread", |b| {
+        b.iter_custom(|iters| threaded(1, iters, operator))
+    });
+    group.bench_function("operator_on_two_threads", |b| {
+        b.iter_custom(|iters| threaded(2, iters, operator))
+    });
     group.bench_function("sdk_two_threads", |b| {
         b.iter_custom(|iters| {
             let barrier = Barrier::new(2);
@@ -145,7 +160,11 @@ fn overhead(c: &mut Criterion) {
                         })
                     })
                     .collect();
-                handles.into_iter().map(|h| h.join().expect("thread")).max().unwrap_or_default()
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("thread"))
+                    .max()
+                    .unwrap_or_default()
             })
         })
     });

@@ -107,8 +107,22 @@ pub struct EnvSettings {
     pub warnings: Vec<String>,
 }
 
-/// Reads the settings through `lookup` (the process environment in [`EnvSettings::from_env`]).
 /// An empty value counts as unset, as the specification asks.
+///
+/// ```
+/// use pipetel::env::{EnvSettings, Protocol};
+///
+/// let settings = EnvSettings::from_lookup(|name| match name {
+///     "OTEL_EXPORTER_OTLP_ENDPOINT" => Some("http://collector:4318".to_owned()),
+///     "OTEL_EXPORTER_OTLP_PROTOCOL" => Some("http/json".to_owned()),
+///     _ => None,
+/// });
+/// assert_eq!(settings.metrics.unwrap().protocol, Protocol::HttpProtobuf);
+/// assert_eq!(
+///     settings.warnings,
+///     [r#"OTEL_EXPORTER_OTLP_PROTOCOL="http/json" is not supported by pipetel; using `http/protobuf`"#]
+/// );
+/// ```
 impl EnvSettings {
     /// Reads the process environment.
     pub fn from_env() -> Self {

@@ -188,6 +188,23 @@ fn the_namespace_prefixes_every_metric() {
 }
 
 #[test]
+fn an_invalid_namespace_is_named_and_the_default_is_used() {
+    let receiver = Receiver::start();
+    let output = run_against(
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint)],
+        &["--namespace", "9 lives"],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            r#"pipetel: warning: Config::namespace("9 lives") is not a valid metric name prefix"#
+        ),
+        "{stderr}"
+    );
+    assert_exact_export(&last_points(&receiver), "pipetel");
+}
+
+#[test]
 fn service_name_and_resource_attributes_come_from_the_environment() {
     let receiver = Receiver::start();
     run_against(
