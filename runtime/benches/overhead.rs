@@ -79,7 +79,7 @@ impl SdkSet {
 }
 
 /// `iters` calls on each of `threads` threads started together; the time per call per thread.
-fn threaded(threads: usize, iters: u64, call: fn(&Batch) -> u64) -> Duration {
+fn threaded(threads: usize, iters: u64, call: impl Fn(&Batch) -> u64 + Sync) -> Duration {
     let barrier = Barrier::new(threads);
     let elapsed: Vec<Duration> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -145,28 +145,7 @@ fn overhead(c: &mut Criterion) {
         b.iter_custom(|iters| threaded(2, iters, operator))
     });
     group.bench_function("sdk_two_threads", |b| {
-        b.iter_custom(|iters| {
-            let barrier = Barrier::new(2);
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..2)
-                    .map(|_| {
-                        scope.spawn(|| {
-                            barrier.wait();
-                            let start = Instant::now();
-                            for _ in 0..iters {
-                                black_box(sdk.call(black_box(&BATCH)));
-                            }
-                            start.elapsed()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("thread"))
-                    .max()
-                    .unwrap_or_default()
-            })
-        })
+        b.iter_custom(|iters| threaded(2, iters, |batch| sdk.call(batch)))
     });
     group.finish();
     drop(telemetry);

@@ -72,6 +72,14 @@ impl Signal {
         }
     }
 
+    fn upper_name(self) -> &'static str {
+        match self {
+            Signal::Metrics => "METRICS",
+            Signal::Traces => "TRACES",
+            Signal::Logs => "LOGS",
+        }
+    }
+
     fn exporter_var(self) -> &'static str {
         match self {
             Signal::Metrics => OTEL_METRICS_EXPORTER,
@@ -173,6 +181,14 @@ impl Reader<'_> {
         }
     }
 
+    /// A warning about a variable whose value may hold secrets: the value is not shown.
+    fn warn_hidden(&mut self, name: &str, problem: &str) {
+        let warning = format!("{name} (value not shown) {problem}");
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+
     fn sdk_disabled(&mut self) -> bool {
         let Some(value) = self.get(OTEL_SDK_DISABLED) else {
             return false;
@@ -223,11 +239,51 @@ impl Reader<'_> {
             );
             return None;
         }
+        self.exporter_options(signal);
         Some(SignalExport {
             endpoint_var,
             endpoint,
             protocol: self.protocol(signal),
         })
+    }
+
+    /// Checks the options `opentelemetry-otlp` reads itself (it ignores a bad value
+    /// silently), so that each gets a warning here. Header values are never shown.
+    fn exporter_options(&mut self, signal: Signal) {
+        let signal_var =
+            |option: &str| format!("OTEL_EXPORTER_OTLP_{}_{option}", signal.upper_name());
+        for name in [signal_var("TIMEOUT"), "OTEL_EXPORTER_OTLP_TIMEOUT".into()] {
+            if let Some(value) = self.get(&name) {
+                if value.trim().parse::<u64>().is_err() {
+                    self.warn(
+                        &name,
+                        &value,
+                        "is not a whole number of milliseconds; using 10000 ms",
+                    );
+                }
+            }
+        }
+        for name in [
+            signal_var("COMPRESSION"),
+            "OTEL_EXPORTER_OTLP_COMPRESSION".into(),
+        ] {
+            if let Some(value) = self.get(&name) {
+                if !matches!(value.trim().to_ascii_lowercase().as_str(), "gzip" | "none") {
+                    self.warn(
+                        &name,
+                        &value,
+                        "is not a supported compression (`gzip` or `none`); sending uncompressed",
+                    );
+                }
+            }
+        }
+        for name in [signal_var("HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS".into()] {
+            if let Some(value) = self.get(&name) {
+                for problem in header_problems(&value) {
+                    self.warn_hidden(&name, &problem);
+                }
+            }
+        }
     }
 
     fn exporter_is_otlp(&mut self, signal: Signal) -> bool {
@@ -277,6 +333,35 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// What is wrong with a `key=value,key=value` header list, naming entries by position and
+/// key only: header values are often credentials.
+fn header_problems(headers: &str) -> Vec<String> {
+    let valid_key = |key: &str| {
+        key.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    let mut problems = Vec::new();
+    for (index, entry) in headers.split(',').enumerate() {
+        let position = index + 1;
+        if entry.trim().is_empty() {
+            continue;
+        }
+        let problem = match entry.split_once('=') {
+            None => "has an entry without `=`".to_owned(),
+            Some((key, _)) if key.trim().is_empty() => "has an entry without a key".to_owned(),
+            Some((key, value)) if value.trim().is_empty() => {
+                format!("gives header `{}` no value", key.trim())
+            }
+            Some((key, _)) if !valid_key(key.trim()) => {
+                "has an entry whose key is not a valid header name".to_owned()
+            }
+            Some(_) => continue,
+        };
+        problems.push(format!("{problem} (entry {position}); it is ignored"));
+    }
+    problems
 }
 
 /// Checks that an endpoint is an absolute `http://` or `https://` URL with a host.
@@ -428,6 +513,26 @@ mod tests {
                 OTEL_METRICS_EXPORTER,
                 "prometheus",
             ),
+            (
+                &[endpoint, ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon")],
+                "OTEL_EXPORTER_OTLP_TIMEOUT",
+                "soon",
+            ),
+            (
+                &[endpoint, ("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "-5")],
+                "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+                "-5",
+            ),
+            (
+                &[endpoint, ("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli")],
+                "OTEL_EXPORTER_OTLP_COMPRESSION",
+                "brotli",
+            ),
+            (
+                &[endpoint, ("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "zstd")],
+                "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+                "zstd",
+            ),
         ];
         for (vars, variable, value) in cases {
             let settings = read(vars);
@@ -443,6 +548,64 @@ mod tests {
                 "{warning}"
             );
         }
+    }
+
+    #[test]
+    fn malformed_headers_are_named_without_their_values() {
+        let endpoint = (OTEL_EXPORTER_OTLP_ENDPOINT, "http://127.0.0.1:4317");
+        let cases = [
+            ("Bearer s3cret-token", "has an entry without `=` (entry 1)"),
+            (
+                "api-key=s3cret-token,=s3cret-token",
+                "has an entry without a key (entry 2)",
+            ),
+            (
+                "authorization= ",
+                "gives header `authorization` no value (entry 1)",
+            ),
+            (
+                "bad key=s3cret-token",
+                "whose key is not a valid header name (entry 1)",
+            ),
+        ];
+        for (headers, problem) in cases {
+            let settings = read(&[endpoint, ("OTEL_EXPORTER_OTLP_HEADERS", headers)]);
+            assert_eq!(
+                settings.warnings.len(),
+                1,
+                "{headers}: {:?}",
+                settings.warnings
+            );
+            let warning = &settings.warnings[0];
+            assert!(
+                warning.starts_with("OTEL_EXPORTER_OTLP_HEADERS (value not shown) "),
+                "{warning}"
+            );
+            assert!(warning.contains(problem), "{warning}");
+            assert!(
+                !warning.contains("s3cret"),
+                "a header value leaked: {warning}"
+            );
+        }
+        let fine = read(&[
+            endpoint,
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "api-key=abc%20def, x-tenant=7",
+            ),
+        ]);
+        assert!(fine.warnings.is_empty(), "{:?}", fine.warnings);
+    }
+
+    #[test]
+    fn good_exporter_options_give_no_warning() {
+        let settings = read(&[
+            (OTEL_EXPORTER_OTLP_ENDPOINT, "http://127.0.0.1:4317"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "none"),
+        ]);
+        assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
     }
 
     #[test]

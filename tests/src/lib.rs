@@ -20,7 +20,22 @@ use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::number_data_point;
 use prost::Message;
 
-type Requests = Arc<Mutex<Vec<ExportMetricsServiceRequest>>>;
+/// What arrived: each request, with the content encoding it came with (`identity` when none).
+#[derive(Clone, Default)]
+struct Received {
+    requests: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
+    encodings: Arc<Mutex<Vec<String>>>,
+}
+
+impl Received {
+    fn push(&self, request: ExportMetricsServiceRequest, encoding: Option<&[u8]>) {
+        let encoding = encoding.map_or("identity".into(), |e| {
+            String::from_utf8_lossy(e).into_owned()
+        });
+        lock(&self.encodings).push(encoding);
+        lock(&self.requests).push(request);
+    }
+}
 
 /// An OTLP receiver for metrics, listening on two loopback ports until dropped.
 pub struct Receiver {
@@ -28,11 +43,11 @@ pub struct Receiver {
     pub grpc_endpoint: String,
     /// `http://127.0.0.1:<port>` of the HTTP server (it serves `/v1/metrics`).
     pub http_endpoint: String,
-    requests: Requests,
+    received: Received,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
-struct GrpcMetrics(Requests);
+struct GrpcMetrics(Received);
 
 #[tonic::async_trait]
 impl MetricsService for GrpcMetrics {
@@ -40,7 +55,11 @@ impl MetricsService for GrpcMetrics {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        lock(&self.0).push(request.into_inner());
+        let encoding = request
+            .metadata()
+            .get("grpc-encoding")
+            .map(|value| value.as_bytes().to_vec());
+        self.0.push(request.into_inner(), encoding.as_deref());
         Ok(tonic::Response::new(ExportMetricsServiceResponse {
             partial_success: None,
         }))
@@ -48,12 +67,26 @@ impl MetricsService for GrpcMetrics {
 }
 
 async fn http_metrics(
-    axum::extract::State(requests): axum::extract::State<Requests>,
+    axum::extract::State(received): axum::extract::State<Received>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<([(&'static str, &'static str); 1], Vec<u8>), (axum::http::StatusCode, String)> {
+    let bad_request = |error: String| (axum::http::StatusCode::BAD_REQUEST, error);
+    let encoding = headers
+        .get("content-encoding")
+        .map(|value| value.as_bytes());
+    let gzip = encoding.is_some_and(|encoding| encoding.eq_ignore_ascii_case(b"gzip"));
+    let body = if gzip {
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut plain)
+            .map_err(|error| bad_request(error.to_string()))?;
+        plain.into()
+    } else {
+        body
+    };
     let request = ExportMetricsServiceRequest::decode(body)
-        .map_err(|error| (axum::http::StatusCode::BAD_REQUEST, error.to_string()))?;
-    lock(&requests).push(request);
+        .map_err(|error| bad_request(error.to_string()))?;
+    received.push(request, encoding);
     let response = ExportMetricsServiceResponse {
         partial_success: None,
     };
@@ -77,7 +110,7 @@ impl Receiver {
             .enable_all()
             .build()
             .expect("test runtime");
-        let requests = Requests::default();
+        let received = Received::default();
         let (grpc, http) = runtime.block_on(async {
             let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
@@ -87,7 +120,8 @@ impl Receiver {
                 .expect("bind");
             let grpc: SocketAddr = grpc_listener.local_addr().expect("addr");
             let http: SocketAddr = http_listener.local_addr().expect("addr");
-            let service = MetricsServiceServer::new(GrpcMetrics(requests.clone()));
+            let service = MetricsServiceServer::new(GrpcMetrics(received.clone()))
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
             tokio::spawn(
                 tonic::transport::Server::builder()
                     .add_service(service)
@@ -98,21 +132,26 @@ impl Receiver {
             let app = axum::Router::new()
                 .route("/v1/metrics", axum::routing::post(http_metrics))
                 .route("/custom/metrics", axum::routing::post(http_metrics))
-                .with_state(requests.clone());
+                .with_state(received.clone());
             tokio::spawn(async move { axum::serve(http_listener, app).await });
             (grpc, http)
         });
         Receiver {
             grpc_endpoint: format!("http://{grpc}"),
             http_endpoint: format!("http://{http}"),
-            requests,
+            received,
             runtime: Some(runtime),
         }
     }
 
     /// Every export request received so far.
     pub fn requests(&self) -> Vec<ExportMetricsServiceRequest> {
-        lock(&self.requests).clone()
+        lock(&self.received.requests).clone()
+    }
+
+    /// The content encoding of every request so far (`gzip`, or `identity` when none).
+    pub fn encodings(&self) -> Vec<String> {
+        lock(&self.received.encodings).clone()
     }
 
     /// Waits (at most `timeout`, polling) until at least `count` requests arrived.
@@ -122,7 +161,7 @@ impl Receiver {
         timeout: Duration,
     ) -> Vec<ExportMetricsServiceRequest> {
         let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline && lock(&self.requests).len() < count {
+        while Instant::now() < deadline && lock(&self.received.requests).len() < count {
             std::thread::sleep(Duration::from_millis(20));
         }
         self.requests()

@@ -143,6 +143,11 @@ fn grpc_export_has_exact_names_units_attributes_and_values() {
     // everything counted before shutdown arrives.
     let requests = receiver.wait_for_requests(1, WAIT);
     assert_eq!(requests.len(), 1, "one export, at shutdown");
+    assert_eq!(
+        receiver.encodings(),
+        ["identity"],
+        "uncompressed unless asked"
+    );
     assert_exact_export(&points(&requests[0]), "pipetel");
 }
 
@@ -172,6 +177,58 @@ fn the_metrics_endpoint_is_used_as_is_and_its_protocol_wins() {
         ],
         &[],
     );
+    assert_exact_export(&last_points(&receiver), "pipetel");
+}
+
+#[test]
+fn gzip_compression_works_over_both_protocols() {
+    for protocol in ["grpc", "http/protobuf"] {
+        let receiver = Receiver::start();
+        let endpoint = if protocol == "grpc" {
+            &receiver.grpc_endpoint
+        } else {
+            &receiver.http_endpoint
+        };
+        let output = run_against(
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+                ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ],
+            &[],
+        );
+        assert_eq!(String::from_utf8_lossy(&output.stderr), "", "{protocol}");
+        assert_exact_export(&last_points(&receiver), "pipetel");
+        assert!(
+            receiver
+                .encodings()
+                .iter()
+                .all(|encoding| encoding == "gzip"),
+            "{protocol}: {:?}",
+            receiver.encodings()
+        );
+    }
+}
+
+#[test]
+fn malformed_headers_are_named_without_their_secret_values() {
+    let receiver = Receiver::start();
+    let output = run_against(
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "Bearer s3cret-token,x-tenant=7",
+            ),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("pipetel: warning: OTEL_EXPORTER_OTLP_HEADERS (value not shown) has an entry without `=` (entry 1)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"), "{stderr}");
     assert_exact_export(&last_points(&receiver), "pipetel");
 }
 
