@@ -225,9 +225,10 @@ fn duration_is_the_wall_time_inside_the_calls_in_microseconds() {
     let elapsed = started.elapsed().as_micros() as i64;
     let totals = totals("busy");
     let duration = total(&totals, "duration", "counting::busy");
-    assert!(duration >= 50_000, "{duration} µs");
+    assert!(duration >= 49_500, "slept 50 ms: {duration} µs");
+    // Two clocks (the TSC inside, `Instant` around) agree to well within 1 %.
     assert!(
-        duration <= elapsed,
+        duration <= elapsed + elapsed / 100,
         "{duration} µs inside, {elapsed} µs around"
     );
 }
