@@ -49,6 +49,36 @@ pub use config::{init, Config};
 pub use count::Count;
 pub use hot_path::{current_operator, OperatorHandle};
 pub use node_id::{NodeId, NodeKey};
+/// ```
+/// use pipetel::{operator, Rows};
+///
+/// struct Batch(Vec<u64>);
+/// impl Rows for Batch {
+///     fn rows(&self) -> u64 {
+///         self.0.len() as u64
+///     }
+/// }
+///
+/// #[operator(node_type = "filter")]
+/// fn keep_even(batch: Batch) -> Batch {
+///     Batch(batch.0.into_iter().filter(|n| n % 2 == 0).collect())
+/// }
+///
+/// struct Sink {
+///     id: u32,
+/// }
+///
+/// impl Sink {
+///     #[operator(node_type = "sink", node_id = self.id, bytes_written = |n: &Result<usize, String>| *n.as_ref().unwrap_or(&0))]
+///     fn write(&mut self, batch: &Batch) -> Result<usize, String> {
+///         pipetel::current_operator().add_rows_written(batch.rows());
+///         Ok(batch.0.len() * 8)
+///     }
+/// }
+///
+/// let batch = keep_even(Batch(vec![1, 2, 3, 4]));
+/// assert_eq!(Sink { id: 1 }.write(&batch), Ok(16));
+/// ```
 pub use pipetel_macros::operator;
 pub use registry::DEFAULT_MAX_NODE_IDS_PER_TYPE;
 pub use rows::{Bytes, Rows};
