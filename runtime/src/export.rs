@@ -162,11 +162,12 @@ fn exported_value(counter: Counter) -> fn(u64) -> u64 {
 }
 
 fn observe<T>(observer: &dyn AsyncInstrument<T>, counter: Counter, value: impl Fn(u64) -> T) {
-    let labels = registry::all_labels();
-    let totals = shards::totals(counter, labels.len());
-    for (labels, total) in labels.iter().zip(totals) {
-        observer.observe(value(total), &labels.attributes);
-    }
+    registry::with_labels(|labels| {
+        let totals = shards::totals(counter, labels.len());
+        for (labels, total) in labels.iter().zip(totals) {
+            observer.observe(value(total), &labels.attributes);
+        }
+    });
 }
 
 /// How often an export problem may be reported.

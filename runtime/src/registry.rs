@@ -30,7 +30,7 @@ const OVERFLOW_RESERVE: usize = 4096;
 static MAX_NODE_IDS_PER_TYPE: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODE_IDS_PER_TYPE);
 
 /// The labels of one series.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct SeriesLabels {
     pub(crate) attributes: [KeyValue; 2],
 }
@@ -107,7 +107,8 @@ pub(crate) fn resolve(node_type: &'static str, node_id: &str) -> u32 {
     id
 }
 
-/// The labels of every series, indexed by series id.
-pub(crate) fn all_labels() -> Vec<SeriesLabels> {
-    registry().labels.clone()
+/// Runs `read` on the labels of every series, indexed by series id, under the registry
+/// lock (held only by the exporter and by first-time resolutions, never by a plain call).
+pub(crate) fn with_labels<R>(read: impl FnOnce(&[SeriesLabels]) -> R) -> R {
+    read(&registry().labels)
 }
