@@ -6,24 +6,32 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitStr, Token};
 
-/// One `key = value` argument.
+/// One `key = value` argument, or a bare `key` (a flag).
 pub(crate) struct Arg {
     pub(crate) key: Ident,
-    pub(crate) value: Expr,
+    pub(crate) value: Option<Expr>,
 }
 
 impl Parse for Arg {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
         if !input.peek(Token![=]) {
-            return Err(syn::Error::new(
-                key.span(),
-                format!("`{key}` needs a value: `{key} = …`"),
-            ));
+            return Ok(Arg { key, value: None });
         }
         input.parse::<Token![=]>()?;
-        let value = input.parse()?;
+        let value = Some(input.parse()?);
         Ok(Arg { key, value })
+    }
+}
+
+impl Arg {
+    /// The value, or an error at the key when it has none.
+    pub(crate) fn required_value(&self, errors: &mut Errors) -> Option<&Expr> {
+        if self.value.is_none() {
+            let key = &self.key;
+            errors.at(key.span(), format!("`{key}` needs a value: `{key} = …`"));
+        }
+        self.value.as_ref()
     }
 }
 
@@ -34,6 +42,17 @@ impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let list = Punctuated::<Arg, Token![,]>::parse_terminated(input)?;
         Ok(Args(list.into_iter().collect()))
+    }
+}
+
+impl Args {
+    /// The arguments of every `#[name(...)]` attribute in `attributes`, in order.
+    pub(crate) fn from_attributes(attributes: &[syn::Attribute], name: &str) -> syn::Result<Args> {
+        let mut all = Vec::new();
+        for attribute in attributes.iter().filter(|a| a.path().is_ident(name)) {
+            all.extend(attribute.parse_args_with(Args::parse)?.0);
+        }
+        Ok(Args(all))
     }
 }
 
@@ -93,7 +112,7 @@ pub(crate) fn find<'a>(args: &'a Args, key: &str) -> Option<&'a Arg> {
 /// The value of `key` as a non-empty string literal, or an error at the value.
 pub(crate) fn string_value(arg: &Arg, example: &str, errors: &mut Errors) -> Option<LitStr> {
     let key = &arg.key;
-    match &arg.value {
+    match arg.required_value(errors)? {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(text),
             ..

@@ -1,12 +1,15 @@
 //! Procedural macros of [pipetel](https://docs.rs/pipetel). Depend on `pipetel`, which
 //! re-exports them and holds the runtime the generated code calls.
 //!
-//! One file per macro (`operator.rs`), each in three steps: parse, validate (all errors
+//! One file per macro (`operator.rs`, `pipeline_step.rs`, `pipeline_derive.rs`), each in three steps: parse, validate (all errors
 //! combined, each at the offending token), expand (small code calling `::pipetel::__private`).
 
 mod args;
 mod operator;
+mod pipeline_derive;
+mod pipeline_step;
 mod returns;
+mod signature;
 
 use proc_macro::TokenStream;
 
@@ -42,4 +45,37 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn operator(attr: TokenStream, item: TokenStream) -> TokenStream {
     operator::expand(attr.into(), item.into()).into()
+}
+
+/// Traces a pipeline step: a span named after the step, child of the current run.
+///
+/// ```ignore
+/// #[pipetel::pipeline_step]
+/// fn extract(&self) -> Result<Vec<Order>, EtlError> { /* … */ }
+/// ```
+///
+/// The span is a child of the current [`Pipeline`](https://docs.rs/pipetel/latest/pipetel/trait.Pipeline.html)
+/// run (a root span outside any run), and current while the step runs, so nested steps,
+/// operators and spans of [`pipetel::tracer`](https://docs.rs/pipetel/latest/pipetel/fn.tracer.html)
+/// nest under it. It ends with `<step>.rows` (the `Rows` of the `Ok` value or the return
+/// value); an `Err` return — including a `?` exit of a function declared to return
+/// `Result` — or a panic records an `exception` event (type, message, sources) and the
+/// Error status. The step also feeds `pipeline.step.duration` and `pipeline.rows`.
+///
+/// Keys: `name = "…"` (the step name; default: the function's name), `rows = |&output| n`
+/// (the row count, replacing the automatic one). Works on sync and `async fn`s, free
+/// functions and methods.
+#[proc_macro_attribute]
+pub fn pipeline_step(attr: TokenStream, item: TokenStream) -> TokenStream {
+    pipeline_step::expand(attr.into(), item.into()).into()
+}
+
+/// Implements `pipetel::Pipeline` for a struct.
+///
+/// `#[pipeline(name = "…")]` on the struct sets `pipeline.name` (default: the struct's
+/// name in snake case); `#[pipeline(attribute)]` on a field makes it the run span
+/// attribute `pipeline.<field>`, `#[pipeline(attribute = "key")]` the attribute `key`.
+#[proc_macro_derive(Pipeline, attributes(pipeline))]
+pub fn derive_pipeline(input: TokenStream) -> TokenStream {
+    pipeline_derive::expand(input.into()).into()
 }

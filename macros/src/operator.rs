@@ -9,10 +9,11 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{Expr, FnArg, Item, ItemFn, LitStr, Pat, ReturnType, Type};
+use syn::{Expr, FnArg, Item, ItemFn, LitStr, Pat, ReturnType};
 
 use crate::args::{self, Args, Errors};
 use crate::returns;
+use crate::signature;
 
 const KEYS: &[&str] = &[
     "node_type",
@@ -47,7 +48,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<(Args, ItemFn)> {
     let args = syn::parse2::<Args>(attr);
-    let function = parse_function(item);
+    let function = parse_function(item, "#[operator]");
     match (args, function) {
         (Ok(args), Ok(function)) => Ok((args, function)),
         (Err(mut first), Err(second)) => {
@@ -58,12 +59,12 @@ fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<(Args, ItemFn)> {
     }
 }
 
-/// The annotated item, which must be a function with a body.
-fn parse_function(item: TokenStream) -> syn::Result<ItemFn> {
+/// The item under the attribute `attribute`, which must be a function with a body.
+pub(crate) fn parse_function(item: TokenStream, attribute: &str) -> syn::Result<ItemFn> {
     let item: Item = syn::parse2(item).map_err(|error| {
         syn::Error::new(
             error.span(),
-            "#[operator] goes on a function with a body (a free function or a method)",
+            format!("{attribute} goes on a function with a body (a free function or a method)"),
         )
     })?;
     match item {
@@ -72,7 +73,7 @@ fn parse_function(item: TokenStream) -> syn::Result<ItemFn> {
             let (span, what) = item_kind(&other);
             Err(syn::Error::new(
                 span,
-                format!("#[operator] goes on a function, not on {what}"),
+                format!("{attribute} goes on a function, not on {what}"),
             ))
         }
     }
@@ -126,7 +127,8 @@ fn validate(args: &Args, function: &ItemFn) -> syn::Result<Operator> {
             "#[operator] does not support `async fn` yet; make the operator synchronous or count it by hand",
         );
     }
-    let expr_of = |key: &str| args::find(args, key).map(|arg| arg.value.clone());
+    let mut expr_of =
+        |key: &str| args::find(args, key).and_then(|arg| arg.required_value(&mut errors).cloned());
     let operator = Operator {
         node_type: node_type.unwrap_or_else(|| LitStr::new("", Span::call_site())),
         name,
@@ -182,9 +184,9 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
     );
     let early_exit_fails = early_exit_fails(&function.sig.output);
 
-    let output_type = declared_output_type(&function.sig.output);
+    let output_type = signature::declared_output_type(&function.sig.output);
     let label = syn::Lifetime::new("'__pipetel_body", Span::mixed_site());
-    let rewrote_returns = returns::into_breaks(&mut function.block, &label);
+    let rewrote_returns = returns::into_breaks(&mut function.block, &label, false);
     let statements = &function.block.stmts;
     let body = if rewrote_returns {
         quote!(#label: { #(#statements)* })
@@ -202,6 +204,7 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
         } else {
             ::core::option::Option::None
         };
+        #[allow(clippy::diverging_sub_expression)]
         let #output #output_type = #body;
         #[allow(unreachable_code, unused_imports)]
         if let ::core::option::Option::Some(#task) = #task {
@@ -234,42 +237,8 @@ fn counted_arguments(function: &ItemFn) -> Vec<&syn::Ident> {
         .collect()
 }
 
-/// `: Type` for the output binding, so the body's tail is inferred against the declared
-/// return type as in the plain function — unless that type has an `impl Trait` or is `!`,
-/// which cannot be written there.
-fn declared_output_type(output: &ReturnType) -> TokenStream {
-    struct FindsImplTrait(bool);
-    impl<'ast> syn::visit::Visit<'ast> for FindsImplTrait {
-        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
-            self.0 = true;
-        }
-    }
-    match output {
-        ReturnType::Default => quote!(: ()),
-        ReturnType::Type(_, ty) => {
-            let mut finder = FindsImplTrait(false);
-            syn::visit::Visit::visit_type(&mut finder, ty);
-            if finder.0 || matches!(**ty, Type::Never(_)) {
-                TokenStream::new()
-            } else {
-                quote!(: #ty)
-            }
-        }
-    }
-}
-
 /// How an exit that skips the end of the body (a `?`) counts: as a failure, except in
 /// functions returning `Option` (the `?` returned `None`) or nothing.
 fn early_exit_fails(output: &ReturnType) -> bool {
-    match output {
-        ReturnType::Type(_, ty) => match &**ty {
-            Type::Path(path) => path
-                .path
-                .segments
-                .last()
-                .is_none_or(|last| last.ident != "Option"),
-            _ => true,
-        },
-        ReturnType::Default => false,
-    }
+    !matches!(output, ReturnType::Default) && !signature::last_segment_is(output, "Option")
 }

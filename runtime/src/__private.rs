@@ -1,5 +1,25 @@
-//! The items `#[operator]` expands to. Not a public API: names and signatures change
+//! The items the macros expand to. Not a public API: names and signatures change
 //! without notice. Kept small and `#[inline]` so that every call site stays tiny.
 
+pub use crate::error_report::{ErrorOfDebug, ErrorOfDisplay, ErrorOfError, ErrorOfResult, NoError};
 pub use crate::hot_path::{enabled, CallSite, TaskGuard};
+pub use crate::pipeline_state::pipelines_enabled;
 pub use crate::probe::{count_input, count_output, NoRows, NotResult, Probe, ViaResult, ViaRows};
+pub use crate::step::StepGuard;
+pub use opentelemetry::context::FutureExt;
+pub use opentelemetry::KeyValue;
+
+/// Gives an async block the output type `R`, so its tail infers as the async fn's would.
+#[inline(always)]
+pub fn typed_future<R, F: core::future::Future<Output = R>>(future: F) -> F {
+    future
+}
+
+/// A run span attribute from a `#[pipeline(attribute)]` field.
+#[inline]
+pub fn attribute<T: crate::attribute::AttributeValue + ?Sized>(
+    key: &'static str,
+    value: &T,
+) -> KeyValue {
+    KeyValue::new(key, value.attribute_value())
+}

@@ -4,14 +4,21 @@
 use std::fmt;
 use std::sync::Arc;
 
+use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::Resource;
 
+use opentelemetry::metrics::MeterProvider as _;
+
 use crate::env::EnvSettings;
-use crate::export::{self, AddReader};
+use crate::metrics_export::{self, AddReader, WARNING_PERIOD};
 use crate::names;
+use crate::otlp::GrpcRuntime;
+use crate::pipeline_state::{PipelineInstruments, PipelineTelemetry};
+use crate::propagation;
 use crate::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
-use crate::telemetry::Telemetry;
+use crate::telemetry::{Signals, Telemetry};
+use crate::trace_export;
 use crate::warn::{warn, RateLimited};
 
 /// Starts telemetry as the `OTEL_*` environment says; off when no endpoint is set.
@@ -98,7 +105,7 @@ impl Config {
     /// collects them even when no OTLP endpoint is set. For tests, benchmarks and
     /// in-process consumers (for example `opentelemetry_sdk`'s `InMemoryMetricExporter`).
     pub fn with_metric_exporter(mut self, exporter: impl PushMetricExporter) -> Self {
-        self.readers.push(export::periodic(exporter));
+        self.readers.push(metrics_export::periodic(exporter));
         self
     }
 
@@ -109,6 +116,12 @@ impl Config {
         for warning in &settings.warnings {
             warn(format_args!("{warning}"));
         }
+        let (parent, traceparent_warning) =
+            propagation::read_environment(|name| std::env::var(name).ok());
+        if let Some(warning) = traceparent_warning {
+            warn(format_args!("{warning}"));
+        }
+        propagation::set_environment_parent(parent);
         // Built on a thread of its own: the HTTP exporter's blocking client must not be
         // created inside the caller's async runtime, if it has one.
         std::thread::scope(|scope| {
@@ -134,30 +147,46 @@ impl Config {
         }
         let namespace = checked_namespace(self.namespace);
         registry::set_max_node_ids_per_type(self.max_node_ids_per_type);
-        let mut runtime = None;
-        let failures = Arc::new(RateLimited::new(export::WARNING_PERIOD));
+        let resource = resource(self.service_name);
+        let mut runtime = GrpcRuntime::default();
+
+        let metric_failures = Arc::new(RateLimited::new(WARNING_PERIOD));
         if let Some(target) = &settings.metrics {
-            match export::otlp_exporter(target, failures.clone()) {
-                Ok((reader, grpc_runtime)) => {
-                    self.readers.push(reader);
-                    runtime = grpc_runtime;
-                }
+            match metrics_export::otlp_exporter(target, &mut runtime, metric_failures.clone()) {
+                Ok(reader) => self.readers.push(reader),
                 Err(problem) => warn(format_args!("{problem}")),
             }
         }
-        if self.readers.is_empty() {
+        let metrics = (!self.readers.is_empty()).then(|| {
+            metrics_export::start(
+                resource.clone(),
+                self.readers,
+                settings.metric_export_interval,
+                &namespace,
+                metric_failures,
+            )
+        });
+        let traces = settings.traces.as_ref().and_then(|target| {
+            let failures = Arc::new(RateLimited::new(WARNING_PERIOD));
+            trace_export::start(target, resource.clone(), &mut runtime, failures)
+                .map_err(|problem| warn(format_args!("{problem}")))
+                .ok()
+        });
+        if metrics.is_none() && traces.is_none() {
+            runtime.shutdown();
             return Telemetry::unclaimed_off();
         }
-        let resource = resource(self.service_name);
-        let pipeline = export::start(
-            resource,
-            self.readers,
+        let instruments = metrics.as_ref().map(|metrics| {
+            PipelineInstruments::new(&metrics.provider.meter(names::SCOPE), &namespace)
+        });
+        let pipelines =
+            PipelineTelemetry::new(traces.as_ref().map(|traces| &traces.provider), instruments);
+        Telemetry::on(Signals {
+            metrics,
+            traces,
+            pipelines,
             runtime,
-            settings.metric_export_interval,
-            &namespace,
-            failures,
-        );
-        Telemetry::on(pipeline)
+        })
     }
 }
 
@@ -182,17 +211,26 @@ fn checked_namespace(namespace: String) -> String {
 }
 
 /// The resource: the SDK's detectors (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
-/// telemetry.sdk.*), and the configured default service name when the environment has none.
+/// telemetry.sdk.*), the configured default service name when the environment has none,
+/// and a random `service.instance.id` (one per process) unless the environment sets one.
 fn resource(default_service_name: Option<String>) -> Resource {
+    let attributes = std::env::var("OTEL_RESOURCE_ATTRIBUTES").unwrap_or_default();
+    let environment_sets = |key: &str| {
+        attributes
+            .split(',')
+            .any(|kv| kv.split_once('=').is_some_and(|(k, _)| k.trim() == key))
+    };
     let env_names_service = std::env::var("OTEL_SERVICE_NAME").is_ok_and(|name| !name.is_empty())
-        || std::env::var("OTEL_RESOURCE_ATTRIBUTES").is_ok_and(|attributes| {
-            attributes
-                .split(',')
-                .any(|kv| kv.trim().starts_with("service.name="))
-        });
-    let builder = Resource::builder();
-    match default_service_name {
-        Some(name) if !env_names_service => builder.with_service_name(name).build(),
-        _ => builder.build(),
+        || environment_sets("service.name");
+    let mut builder = Resource::builder();
+    if let Some(name) = default_service_name.filter(|_| !env_names_service) {
+        builder = builder.with_service_name(name);
     }
+    if !environment_sets("service.instance.id") {
+        builder = builder.with_attribute(KeyValue::new(
+            "service.instance.id",
+            uuid::Uuid::new_v4().to_string(),
+        ));
+    }
+    builder.build()
 }

@@ -26,29 +26,42 @@
 
 #![warn(missing_docs)]
 
+mod attribute;
 mod config;
 mod count;
 mod counters;
+mod custom;
 pub mod env;
-mod export;
+mod error_report;
 mod hot_path;
 mod local;
+mod metrics_export;
 pub mod names;
 mod node_id;
+mod otlp;
+mod pipeline;
+mod pipeline_state;
 mod probe;
+mod propagation;
 mod registry;
 mod rows;
 mod shards;
+mod span_record;
+mod step;
 mod telemetry;
+mod trace_export;
 mod warn;
 
 #[doc(hidden)]
 pub mod __private;
 
+pub use attribute::AttributeValue;
 pub use config::{init, Config};
 pub use count::Count;
+pub use custom::{meter, tracer};
 pub use hot_path::{current_operator, OperatorHandle};
 pub use node_id::{NodeId, NodeKey};
+pub use pipeline::Pipeline;
 /// ```
 /// use pipetel::{operator, Rows};
 ///
@@ -80,6 +93,8 @@ pub use node_id::{NodeId, NodeKey};
 /// assert_eq!(Sink { id: 1 }.write(&batch), Ok(16));
 /// ```
 pub use pipetel_macros::operator;
+pub use pipetel_macros::{pipeline_step, Pipeline};
+pub use propagation::trace_env;
 pub use registry::DEFAULT_MAX_NODE_IDS_PER_TYPE;
 pub use rows::{Bytes, Rows};
 pub use telemetry::Telemetry;

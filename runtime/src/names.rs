@@ -114,3 +114,39 @@ pub const OPERATOR_METRICS: [MetricName; 10] = [
 pub fn full_name(namespace: &str, metric: &MetricName) -> String {
     format!("{namespace}.{}", metric.suffix)
 }
+
+/// The attribute naming a pipeline (run spans, pipeline metrics).
+pub const PIPELINE_NAME: &str = "pipeline.name";
+/// The attribute naming a step (pipeline metrics).
+pub const STEP: &str = "step";
+/// The attribute giving a run's outcome: [`SUCCESS`] or [`FAILURE`].
+pub const RESULT: &str = "result";
+/// [`RESULT`] of a run that returned `Ok`.
+pub const SUCCESS: &str = "success";
+/// [`RESULT`] of a run that returned `Err` or panicked.
+pub const FAILURE: &str = "failure";
+/// The run span attribute holding the rows of all its steps.
+pub const RUN_ROWS: &str = "pipeline.rows";
+/// The run span attribute holding [`RESULT`].
+pub const RUN_RESULT: &str = "pipeline.result";
+/// The semantic-convention attribute naming the type of an error.
+pub const ERROR_TYPE: &str = "error.type";
+/// The span event recording an error.
+pub const EXCEPTION_EVENT: &str = "exception";
+/// Event attribute: the error's type.
+pub const EXCEPTION_TYPE: &str = "exception.type";
+/// Event attribute: the error's message.
+pub const EXCEPTION_MESSAGE: &str = "exception.message";
+/// Event attribute: the messages of the error's sources, outermost first.
+pub const EXCEPTION_SOURCES: &str = "exception.sources";
+/// The name of the OpenTelemetry instrumentation scope of pipeline spans.
+pub const PIPELINE_SCOPE: &str = "pipetel.pipeline";
+
+/// Runs of a pipeline, by `pipeline.name` and `result`.
+pub const PIPELINE_RUNS: MetricName = counter("pipeline.runs", "{run}", "Pipeline runs, by result");
+/// Time spent in each step, by `pipeline.name` and `step` (a histogram, in seconds).
+pub const PIPELINE_STEP_DURATION: MetricName =
+    counter("pipeline.step.duration", "s", "Duration of pipeline steps");
+/// Rows produced by each step, by `pipeline.name` and `step`.
+pub const PIPELINE_ROWS: MetricName =
+    counter("pipeline.rows", "{row}", "Rows produced by pipeline steps");

@@ -8,11 +8,23 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
 };
 use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
@@ -20,11 +32,14 @@ use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::number_data_point;
 use prost::Message;
 
-/// What arrived: each request, with the content encoding it came with (`identity` when none).
+/// What arrived: each request per signal, and the content encoding of each metrics
+/// request (`identity` when none).
 #[derive(Clone, Default)]
 struct Received {
     requests: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
     encodings: Arc<Mutex<Vec<String>>>,
+    traces: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+    logs: Arc<Mutex<Vec<ExportLogsServiceRequest>>>,
 }
 
 impl Received {
@@ -37,7 +52,7 @@ impl Received {
     }
 }
 
-/// An OTLP receiver for metrics, listening on two loopback ports until dropped.
+/// An OTLP receiver for metrics, traces and logs, listening on two loopback ports until dropped.
 pub struct Receiver {
     /// `http://127.0.0.1:<port>` of the gRPC server.
     pub grpc_endpoint: String,
@@ -66,34 +81,99 @@ impl MetricsService for GrpcMetrics {
     }
 }
 
-async fn http_metrics(
-    axum::extract::State(received): axum::extract::State<Received>,
-    headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<([(&'static str, &'static str); 1], Vec<u8>), (axum::http::StatusCode, String)> {
+#[tonic::async_trait]
+impl TraceService for Received {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        lock(&self.traces).push(request.into_inner());
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for Received {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
+        lock(&self.logs).push(request.into_inner());
+        Ok(tonic::Response::new(ExportLogsServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+type HttpError = (axum::http::StatusCode, String);
+type HttpReply = Result<([(&'static str, &'static str); 1], Vec<u8>), HttpError>;
+
+/// Decodes an OTLP/HTTP protobuf body, gzip or not.
+fn decode<M: Message + Default>(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<M, HttpError> {
     let bad_request = |error: String| (axum::http::StatusCode::BAD_REQUEST, error);
-    let encoding = headers
+    let gzip = headers
         .get("content-encoding")
-        .map(|value| value.as_bytes());
-    let gzip = encoding.is_some_and(|encoding| encoding.eq_ignore_ascii_case(b"gzip"));
+        .is_some_and(|encoding| encoding.as_bytes().eq_ignore_ascii_case(b"gzip"));
+    let mut plain = Vec::new();
     let body = if gzip {
-        let mut plain = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut plain)
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut plain)
             .map_err(|error| bad_request(error.to_string()))?;
-        plain.into()
+        &plain[..]
     } else {
         body
     };
-    let request = ExportMetricsServiceRequest::decode(body)
-        .map_err(|error| bad_request(error.to_string()))?;
-    received.push(request, encoding);
-    let response = ExportMetricsServiceResponse {
-        partial_success: None,
-    };
+    M::decode(body).map_err(|error| bad_request(error.to_string()))
+}
+
+fn protobuf_reply(response: impl Message) -> HttpReply {
     Ok((
         [("content-type", "application/x-protobuf")],
         response.encode_to_vec(),
     ))
+}
+
+async fn http_metrics(
+    axum::extract::State(received): axum::extract::State<Received>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> HttpReply {
+    let request = decode(&headers, &body)?;
+    received.push(
+        request,
+        headers
+            .get("content-encoding")
+            .map(|value| value.as_bytes()),
+    );
+    protobuf_reply(ExportMetricsServiceResponse {
+        partial_success: None,
+    })
+}
+
+async fn http_traces(
+    axum::extract::State(received): axum::extract::State<Received>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> HttpReply {
+    lock(&received.traces).push(decode(&headers, &body)?);
+    protobuf_reply(ExportTraceServiceResponse {
+        partial_success: None,
+    })
+}
+
+async fn http_logs(
+    axum::extract::State(received): axum::extract::State<Received>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> HttpReply {
+    lock(&received.logs).push(decode(&headers, &body)?);
+    protobuf_reply(ExportLogsServiceResponse {
+        partial_success: None,
+    })
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -122,9 +202,12 @@ impl Receiver {
             let http: SocketAddr = http_listener.local_addr().expect("addr");
             let service = MetricsServiceServer::new(GrpcMetrics(received.clone()))
                 .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+            let gzip = tonic::codec::CompressionEncoding::Gzip;
             tokio::spawn(
                 tonic::transport::Server::builder()
                     .add_service(service)
+                    .add_service(TraceServiceServer::new(received.clone()).accept_compressed(gzip))
+                    .add_service(LogsServiceServer::new(received.clone()).accept_compressed(gzip))
                     .serve_with_incoming(tonic::transport::server::TcpIncoming::from(
                         grpc_listener,
                     )),
@@ -132,6 +215,8 @@ impl Receiver {
             let app = axum::Router::new()
                 .route("/v1/metrics", axum::routing::post(http_metrics))
                 .route("/custom/metrics", axum::routing::post(http_metrics))
+                .route("/v1/traces", axum::routing::post(http_traces))
+                .route("/v1/logs", axum::routing::post(http_logs))
                 .with_state(received.clone());
             tokio::spawn(async move { axum::serve(http_listener, app).await });
             (grpc, http)
@@ -147,6 +232,34 @@ impl Receiver {
     /// Every export request received so far.
     pub fn requests(&self) -> Vec<ExportMetricsServiceRequest> {
         lock(&self.received.requests).clone()
+    }
+
+    /// Waits (at most `timeout`) until `count` spans arrived; returns every span so far.
+    pub fn wait_for_spans(&self, count: usize, timeout: Duration) -> Vec<SpanRecord> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let spans: Vec<SpanRecord> =
+                lock(&self.received.traces).iter().flat_map(spans).collect();
+            if spans.len() >= count || Instant::now() >= deadline {
+                return spans;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits (at most `timeout`) until `count` log records arrived; returns all so far.
+    pub fn wait_for_logs(&self, count: usize, timeout: Duration) -> Vec<LogRecord> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let logs: Vec<LogRecord> = lock(&self.received.logs)
+                .iter()
+                .flat_map(log_records)
+                .collect();
+            if logs.len() >= count || Instant::now() >= deadline {
+                return logs;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The content encoding of every request so far (`gzip`, or `identity` when none).
@@ -176,6 +289,108 @@ impl Drop for Receiver {
     }
 }
 
+/// One span as the tests compare it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanRecord {
+    /// Span name.
+    pub name: String,
+    /// Trace id, hex.
+    pub trace_id: String,
+    /// Span id, hex.
+    pub span_id: String,
+    /// Parent span id, hex (empty for a root span).
+    pub parent_span_id: String,
+    /// Attributes as text.
+    pub attributes: BTreeMap<String, String>,
+    /// Status code: 0 unset, 1 ok, 2 error.
+    pub status_code: i32,
+    /// Status message.
+    pub status_message: String,
+    /// Events: name and attributes.
+    pub events: Vec<(String, BTreeMap<String, String>)>,
+    /// The resource's attributes.
+    pub resource: BTreeMap<String, String>,
+    /// The instrumentation scope's name.
+    pub scope: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every span of a request.
+pub fn spans(request: &ExportTraceServiceRequest) -> Vec<SpanRecord> {
+    let mut spans = Vec::new();
+    for resource_spans in &request.resource_spans {
+        let resource = resource_spans
+            .resource
+            .as_ref()
+            .map(|resource| attributes(&resource.attributes))
+            .unwrap_or_default();
+        for scope_spans in &resource_spans.scope_spans {
+            let scope = scope_spans
+                .scope
+                .as_ref()
+                .map(|scope| scope.name.clone())
+                .unwrap_or_default();
+            for span in &scope_spans.spans {
+                let status = span.status.clone().unwrap_or_default();
+                spans.push(SpanRecord {
+                    name: span.name.clone(),
+                    trace_id: hex(&span.trace_id),
+                    span_id: hex(&span.span_id),
+                    parent_span_id: hex(&span.parent_span_id),
+                    attributes: attributes(&span.attributes),
+                    status_code: status.code,
+                    status_message: status.message,
+                    events: span
+                        .events
+                        .iter()
+                        .map(|e| (e.name.clone(), attributes(&e.attributes)))
+                        .collect(),
+                    resource: resource.clone(),
+                    scope: scope.clone(),
+                });
+            }
+        }
+    }
+    spans
+}
+
+/// One log record as the tests compare it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRecord {
+    /// The body, as text.
+    pub body: String,
+    /// Severity text.
+    pub severity: String,
+    /// Trace id, hex (empty when none).
+    pub trace_id: String,
+    /// Span id, hex (empty when none).
+    pub span_id: String,
+    /// Attributes as text.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Every log record of a request.
+pub fn log_records(request: &ExportLogsServiceRequest) -> Vec<LogRecord> {
+    let mut records = Vec::new();
+    for resource_logs in &request.resource_logs {
+        for scope_logs in &resource_logs.scope_logs {
+            for record in &scope_logs.log_records {
+                records.push(LogRecord {
+                    body: text_of(&record.body),
+                    severity: record.severity_text.clone(),
+                    trace_id: hex(&record.trace_id),
+                    span_id: hex(&record.span_id),
+                    attributes: attributes(&record.attributes),
+                });
+            }
+        }
+    }
+    records
+}
+
 /// One data point as the tests compare it: the metric, its `node.id` / `node.type`, the value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
@@ -197,6 +412,14 @@ fn text_of(value: &Option<opentelemetry_proto::tonic::common::v1::AnyValue>) -> 
         Some(Value::IntValue(int)) => int.to_string(),
         Some(Value::BoolValue(flag)) => flag.to_string(),
         Some(Value::DoubleValue(double)) => double.to_string(),
+        Some(Value::ArrayValue(array)) => {
+            let items: Vec<String> = array
+                .values
+                .iter()
+                .map(|v| text_of(&Some(v.clone())))
+                .collect();
+            format!("[{}]", items.join("|"))
+        }
         other => format!("{other:?}"),
     }
 }
@@ -344,4 +567,43 @@ pub mod in_memory {
             .copied()
             .unwrap_or_else(|| panic!("no {metric} for node.id {node_id}: {totals:?}"))
     }
+}
+
+/// One histogram point as the tests compare it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramPoint {
+    /// Metric name.
+    pub name: String,
+    /// Metric unit.
+    pub unit: String,
+    /// Attributes as text.
+    pub attributes: BTreeMap<String, String>,
+    /// How many values were recorded.
+    pub count: u64,
+    /// Their sum.
+    pub sum: f64,
+}
+
+/// Every histogram point of a request.
+pub fn histograms(request: &ExportMetricsServiceRequest) -> Vec<HistogramPoint> {
+    let mut found = Vec::new();
+    for resource in &request.resource_metrics {
+        for scope in &resource.scope_metrics {
+            for metric in &scope.metrics {
+                let Some(Data::Histogram(histogram)) = &metric.data else {
+                    continue;
+                };
+                for point in &histogram.data_points {
+                    found.push(HistogramPoint {
+                        name: metric.name.clone(),
+                        unit: metric.unit.clone(),
+                        attributes: attributes(&point.attributes),
+                        count: point.count,
+                        sum: point.sum.unwrap_or_default(),
+                    });
+                }
+            }
+        }
+    }
+    found
 }

@@ -137,7 +137,7 @@ fn grpc_export_has_exact_names_units_attributes_and_values() {
         ],
         &[],
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("telemetry enabled: true"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("metrics enabled: true"));
     assert_eq!(String::from_utf8_lossy(&output.stderr), "", "no warnings");
     // With a 60 s interval the only export is the one made when the guard drops:
     // everything counted before shutdown arrives.
@@ -331,7 +331,7 @@ fn nothing_is_sent_without_an_endpoint() {
         &[("OTEL_METRIC_EXPORT_INTERVAL", "50")],
         &["--linger-ms", "300"],
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("telemetry enabled: false"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("metrics enabled: false"));
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
     std::thread::sleep(Duration::from_millis(300));
     assert!(receiver.requests().is_empty());
@@ -352,7 +352,7 @@ fn sdk_disabled_and_metrics_exporter_none_turn_export_off() {
             &[],
         );
         assert!(
-            String::from_utf8_lossy(&output.stdout).contains("telemetry enabled: false"),
+            String::from_utf8_lossy(&output.stdout).contains("metrics enabled: false"),
             "{switch:?}"
         );
     }
@@ -424,5 +424,5 @@ fn a_malformed_endpoint_is_named_and_the_program_completes() {
         ),
         "{stderr}"
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("telemetry enabled: false"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("metrics enabled: false"));
 }

@@ -87,7 +87,8 @@ fn main() {
         config = config.service_name(name);
     }
     let telemetry = config.init();
-    println!("telemetry enabled: {}", telemetry.is_enabled());
+    println!("metrics enabled: {}", telemetry.metrics_enabled());
+    println!("traces enabled: {}", telemetry.traces_enabled());
 
     let mut sinks = [Sink { id: 1, written: 0 }, Sink { id: 2, written: 0 }];
     for _ in 0..3 {

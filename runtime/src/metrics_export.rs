@@ -1,11 +1,9 @@
-//! What runs at export time: the OpenTelemetry meter provider, the OTLP exporter, and
-//! the observable instruments whose callbacks turn the counters into data points.
+//! Metrics at export time: the OpenTelemetry meter provider, the OTLP metric exporter,
+//! and the observable instruments whose callbacks turn the counters into data points.
 //!
 //! The provider's periodic reader runs on its own thread (the SDK's), every
 //! `OTEL_METRIC_EXPORT_INTERVAL`. At each collection the callbacks read the series
 //! labels and sum every thread's cells — the only place OpenTelemetry data is built.
-//! gRPC needs a Tokio reactor, so for it pipetel starts a one-thread runtime of its own
-//! and the user's program needs none.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,14 +22,14 @@ use crate::counters::Counter;
 use crate::env::{Protocol, SignalExport};
 use crate::hot_path::ticks_to_nanos;
 use crate::names::{self, MetricName};
+use crate::otlp::{self, GrpcRuntime};
 use crate::registry;
 use crate::shards;
 use crate::warn::RateLimited;
 
-/// A running metrics pipeline: the provider and, for gRPC, the runtime its channel lives on.
+/// A running metrics pipeline.
 pub(crate) struct MetricsPipeline {
     pub(crate) provider: SdkMeterProvider,
-    runtime: Option<tokio::runtime::Runtime>,
     /// Metrics export problems: at most one warning a minute.
     failures: Arc<RateLimited>,
 }
@@ -44,10 +42,6 @@ impl MetricsPipeline {
         if let Err(error) = self.provider.shutdown() {
             self.failures
                 .warn(format_args!("metrics shutdown: {error}"));
-        }
-        drop(self.provider);
-        if let Some(runtime) = self.runtime {
-            runtime.shutdown_background();
         }
     }
 }
@@ -70,47 +64,38 @@ pub(crate) fn periodic<E: PushMetricExporter>(exporter: E) -> AddReader {
 /// Builds the OTLP metric exporter for `target`, or says why it cannot.
 pub(crate) fn otlp_exporter(
     target: &SignalExport,
+    runtime: &mut GrpcRuntime,
     failures: Arc<RateLimited>,
-) -> Result<(AddReader, Option<tokio::runtime::Runtime>), String> {
-    let described = format!("{}={}", target.endpoint_var, target.endpoint);
+) -> Result<AddReader, String> {
+    let described = otlp::describe(target);
     let exporter = match target.protocol {
         Protocol::HttpProtobuf => MetricExporter::builder()
             .with_http()
             .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
             .with_temporality(Temporality::Cumulative)
-            .build()
-            .map(|exporter| (exporter, None)),
-        Protocol::Grpc => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("pipetel-grpc")
-                .enable_all()
-                .build()
-                .map_err(|error| format!("cannot start the gRPC export thread: {error}"))?;
-            let _context = runtime.enter();
+            .build(),
+        Protocol::Grpc => runtime.enter(|| {
             MetricExporter::builder()
                 .with_tonic()
                 .with_protocol(opentelemetry_otlp::Protocol::Grpc)
                 .with_temporality(Temporality::Cumulative)
                 .build()
-                .map(|exporter| (exporter, Some(runtime)))
-        }
+        })?,
     };
-    let (exporter, runtime) =
+    let exporter =
         exporter.map_err(|error| format!("{error} (metrics export to {described} is off)"))?;
     let reporting = Reporting {
         inner: exporter,
         target: described,
         failures,
     };
-    Ok((periodic(reporting), runtime))
+    Ok(periodic(reporting))
 }
 
 /// Builds the provider with its readers and registers the operator instruments.
 pub(crate) fn start(
     resource: Resource,
     readers: Vec<AddReader>,
-    runtime: Option<tokio::runtime::Runtime>,
     interval: Duration,
     namespace: &str,
     failures: Arc<RateLimited>,
@@ -121,11 +106,7 @@ pub(crate) fn start(
     );
     let provider = builder.build();
     register_operator_instruments(&provider.meter(names::SCOPE), namespace);
-    MetricsPipeline {
-        provider,
-        runtime,
-        failures,
-    }
+    MetricsPipeline { provider, failures }
 }
 
 /// One observable instrument per operator counter.

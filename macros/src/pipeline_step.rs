@@ -1,0 +1,141 @@
+//! `#[pipeline_step(...)]`: parse the arguments and the function, validate, expand.
+//!
+//! A sync step keeps its body inline in a labelled block, as `#[operator]` does, with its
+//! `return`s — and, in a function returning `Result`, its `?`s — turned into `break`s,
+//! so the step sees every error it returns. An async step's body becomes an
+//! `async move` block polled with the step's span current.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::{Expr, ItemFn, LitStr};
+
+use crate::args::{self, Args, Errors};
+use crate::operator::parse_function;
+use crate::returns;
+use crate::signature;
+
+const KEYS: &[&str] = &["name", "rows"];
+
+/// The validated attribute.
+struct Step {
+    name: String,
+    rows: Option<Expr>,
+}
+
+pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let parsed = syn::parse2::<Args>(attr)
+        .and_then(|args| parse_function(item, "#[pipeline_step]").map(|function| (args, function)));
+    match parsed.and_then(|(args, function)| {
+        let step = validate(&args, &function)?;
+        Ok(generate(&step, function))
+    }) {
+        Ok(tokens) => tokens,
+        Err(error) => error.into_compile_error(),
+    }
+}
+
+fn validate(args: &Args, function: &ItemFn) -> syn::Result<Step> {
+    let mut errors = Errors::default();
+    args::check_keys(args, KEYS, "pipeline_step", &mut errors);
+    let name = args::find(args, "name")
+        .and_then(|arg| args::string_value(arg, "\"extract\"", &mut errors))
+        .map_or_else(
+            || function.sig.ident.to_string(),
+            |name: LitStr| name.value(),
+        );
+    let rows = args::find(args, "rows").and_then(|arg| arg.required_value(&mut errors).cloned());
+    if let Some(constness) = &function.sig.constness {
+        errors.at(
+            constness.span,
+            "#[pipeline_step] cannot go on a `const fn`: a span needs code that runs at run time",
+        );
+    }
+    errors.finish().map(|()| Step { name, rows })
+}
+
+fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
+    let rt = quote!(::pipetel::__private);
+    let guard = quote_spanned!(Span::mixed_site()=> __pipetel_step);
+    let attached = quote_spanned!(Span::mixed_site()=> __pipetel_attached);
+    let output = quote_spanned!(Span::mixed_site()=> __pipetel_output);
+    let body_future = quote_spanned!(Span::mixed_site()=> __pipetel_body);
+    let probe = quote_spanned!(Span::mixed_site()=> __pipetel_probe);
+
+    let name = &step.name;
+    let rows_key = format!("{name}.rows");
+    let is_async = function.sig.asyncness.is_some();
+    let output_type = signature::declared_output_type(&function.sig.output);
+    let rows = match &step.rows {
+        Some(count) => quote!(#rt::count_output(&#output, #count)),
+        None => quote!((&&#probe).__pipetel_rows()),
+    };
+    let finish = quote! {
+        if let ::core::option::Option::Some(#guard) = #guard {
+            #[allow(unused_imports)]
+            use #rt::{
+                ErrorOfDebug as _, ErrorOfDisplay as _, ErrorOfError as _, ErrorOfResult as _, NoError as _,
+                NoRows as _, ViaRows as _,
+            };
+            let #probe = #rt::Probe(&#output);
+            #guard.finish(#rows, (&&&&&#probe).__pipetel_error());
+        }
+    };
+    let start = quote! {
+        let #guard = if #rt::pipelines_enabled() {
+            #rt::StepGuard::start(#name, #rows_key, #is_async)
+        } else {
+            ::core::option::Option::None
+        };
+    };
+
+    let block = if is_async {
+        let statements = &function.block.stmts;
+        let output_hint = match output_type.is_empty() {
+            true => quote!(_),
+            false => {
+                let ty = &function.sig.output;
+                match ty {
+                    syn::ReturnType::Default => quote!(()),
+                    syn::ReturnType::Type(_, ty) => quote!(#ty),
+                }
+            }
+        };
+        quote! {{
+            #start
+            let #body_future = #rt::typed_future::<#output_hint, _>(async move { #(#statements)* });
+            let #output #output_type = match &#guard {
+                ::core::option::Option::Some(#guard) => {
+                    #rt::FutureExt::with_context(#body_future, #guard.context()).await
+                }
+                ::core::option::Option::None => #body_future.await,
+            };
+            #[allow(unreachable_code)]
+            #finish
+            #output
+        }}
+    } else {
+        let label = syn::Lifetime::new("'__pipetel_body", Span::mixed_site());
+        let rewrite_try = signature::returns_result(&function.sig.output);
+        let rewrote = returns::into_breaks(&mut function.block, &label, rewrite_try);
+        let statements = &function.block.stmts;
+        let body = if rewrote {
+            quote!(#label: { #(#statements)* })
+        } else {
+            quote!({ #(#statements)* })
+        };
+        quote! {{
+            #start
+            let #attached = #guard.as_ref().map(#rt::StepGuard::attach);
+            #[allow(clippy::diverging_sub_expression)]
+        let #output #output_type = #body;
+            #[allow(unreachable_code)]
+            ::core::mem::drop(#attached);
+            #finish
+            #output
+        }}
+    };
+    let ItemFn {
+        attrs, vis, sig, ..
+    } = function;
+    quote!(#(#attrs)* #vis #sig #block)
+}

@@ -1,0 +1,80 @@
+//! What runs and steps share: starting a span under the right parent, recording a
+//! failure on it, and the run scope steps add their rows to.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use opentelemetry::trace::{Status, TraceContextExt as _, Tracer as _};
+use opentelemetry::{Array, Context, KeyValue, StringValue, Value};
+
+use crate::error_report::ErrorReport;
+use crate::names;
+use crate::pipeline_state::PipelineTelemetry;
+use crate::propagation::parent_context;
+
+/// The run a step belongs to: its pipeline's name and the rows its steps produced.
+#[derive(Debug)]
+pub(crate) struct RunScope {
+    pub(crate) pipeline: &'static str,
+    pub(crate) rows: AtomicU64,
+}
+
+/// The run scope of the current context, if a run is active.
+pub(crate) fn current_run() -> Option<Arc<RunScope>> {
+    Context::current().get::<Arc<RunScope>>().cloned()
+}
+
+/// A context holding a new span named `name` (when traces are on), child of the current
+/// span or of the environment's trace context.
+pub(crate) fn start_span(
+    telemetry: &PipelineTelemetry,
+    name: impl Into<std::borrow::Cow<'static, str>>,
+    attributes: Vec<KeyValue>,
+) -> Context {
+    let parent = parent_context();
+    match &telemetry.tracer {
+        Some(tracer) => {
+            let span = tracer
+                .span_builder(name)
+                .with_attributes(attributes)
+                .start_with_context(tracer, &parent);
+            parent.with_span(span)
+        }
+        None => parent,
+    }
+}
+
+/// Records `error` on the context's span: an `exception` event, `error.type`, and the
+/// Error status with the message.
+pub(crate) fn record_error(context: &Context, error: &ErrorReport) {
+    let span = context.span();
+    let sources: Vec<StringValue> = error
+        .sources
+        .iter()
+        .cloned()
+        .map(StringValue::from)
+        .collect();
+    span.add_event(
+        names::EXCEPTION_EVENT,
+        vec![
+            KeyValue::new(names::EXCEPTION_TYPE, error.error_type.clone()),
+            KeyValue::new(names::EXCEPTION_MESSAGE, error.message.clone()),
+            KeyValue::new(
+                names::EXCEPTION_SOURCES,
+                Value::Array(Array::String(sources)),
+            ),
+        ],
+    );
+    span.set_attribute(KeyValue::new(names::ERROR_TYPE, error.error_type.clone()));
+    let description = if error.message.is_empty() {
+        error.error_type.clone()
+    } else {
+        error.message.clone()
+    };
+    span.set_status(Status::error(description));
+}
+
+/// Ends the context's span (no-op without one).
+pub(crate) fn end_span(context: &Context) {
+    context.span().end();
+}

@@ -1,0 +1,98 @@
+//! Traces at export time: the tracer provider with a batch span processor (its own
+//! thread, a bounded queue — `OTEL_BSP_*` — that drops rather than blocks) and the OTLP
+//! span exporter. The sampler is the SDK's, from `OTEL_TRACES_SAMPLER`; pipetel never
+//! overrides it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry_otlp::{SpanExporter as OtlpSpanExporter, WithExportConfig as _};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::Resource;
+
+use crate::env::{Protocol, SignalExport};
+use crate::otlp::{self, GrpcRuntime};
+use crate::warn::RateLimited;
+
+/// A running trace pipeline.
+pub(crate) struct TracesPipeline {
+    pub(crate) provider: SdkTracerProvider,
+    failures: Arc<RateLimited>,
+}
+
+impl TracesPipeline {
+    /// Exports the spans that ended and stops.
+    pub(crate) fn shutdown(self) {
+        if let Err(error) = self.provider.shutdown() {
+            self.failures.warn(format_args!("traces shutdown: {error}"));
+        }
+    }
+}
+
+/// Builds the tracer provider exporting to `target`, or says why it cannot.
+pub(crate) fn start(
+    target: &SignalExport,
+    resource: Resource,
+    runtime: &mut GrpcRuntime,
+    failures: Arc<RateLimited>,
+) -> Result<TracesPipeline, String> {
+    let described = otlp::describe(target);
+    let exporter = match target.protocol {
+        Protocol::HttpProtobuf => OtlpSpanExporter::builder()
+            .with_http()
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .build(),
+        Protocol::Grpc => runtime.enter(|| {
+            OtlpSpanExporter::builder()
+                .with_tonic()
+                .with_protocol(opentelemetry_otlp::Protocol::Grpc)
+                .build()
+        })?,
+    };
+    let exporter =
+        exporter.map_err(|error| format!("{error} (traces export to {described} is off)"))?;
+    let reporting = Reporting {
+        inner: exporter,
+        target: described,
+        failures: failures.clone(),
+    };
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(reporting)
+        .with_resource(resource)
+        .build();
+    Ok(TracesPipeline { provider, failures })
+}
+
+/// A span exporter that says, at most once a minute, when exports fail.
+#[derive(Debug)]
+struct Reporting<E> {
+    inner: E,
+    target: String,
+    failures: Arc<RateLimited>,
+}
+
+impl<E: SpanExporter> SpanExporter for Reporting<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let result = self.inner.export(batch).await;
+        if let Err(error) = &result {
+            self.failures.warn(format_args!(
+                "traces export to {} failed: {error}",
+                self.target
+            ));
+        }
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}

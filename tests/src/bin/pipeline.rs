@@ -1,0 +1,156 @@
+//! A three-step pipeline (extract → normalize → load) run as a child process by
+//! `tests/tests/pipelines.rs`. Modes:
+//!
+//! - `pipeline` runs the pipeline once successfully, then once with a bad row, which
+//!   fails in `normalize` through a `?`.
+//! - `pipeline --driver` runs a pipeline `driver` whose step `dispatch` starts two worker
+//!   processes with `pipetel::trace_env()`; each worker (`pipeline --worker N`) runs the
+//!   orders pipeline once.
+//! - `pipeline --panic` runs a pipeline whose step panics (the panic is caught outside).
+
+use std::error::Error;
+use std::fmt;
+use std::num::ParseIntError;
+use std::process::Command;
+
+use opentelemetry::trace::Tracer as _;
+use pipetel::{pipeline_step, Pipeline};
+
+#[derive(Debug)]
+enum EtlError {
+    Parse(ParseIntError),
+    Worker(String),
+}
+
+impl fmt::Display for EtlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EtlError::Parse(_) => f.write_str("a row is not a number"),
+            EtlError::Worker(why) => write!(f, "a worker failed: {why}"),
+        }
+    }
+}
+
+impl Error for EtlError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            EtlError::Parse(error) => Some(error),
+            EtlError::Worker(_) => None,
+        }
+    }
+}
+
+impl From<ParseIntError> for EtlError {
+    fn from(error: ParseIntError) -> Self {
+        EtlError::Parse(error)
+    }
+}
+
+#[derive(Pipeline)]
+#[pipeline(name = "orders")]
+struct Orders {
+    #[pipeline(attribute)]
+    destination: String,
+    #[pipeline(attribute = "dataset.name")]
+    dataset: String,
+    rows: Vec<&'static str>,
+}
+
+impl Orders {
+    #[pipeline_step]
+    fn extract(&self) -> Result<Vec<String>, EtlError> {
+        Ok(self.rows.iter().map(|row| row.to_string()).collect())
+    }
+
+    #[pipeline_step]
+    fn normalize(&self, raw: Vec<String>) -> Result<Vec<u64>, EtlError> {
+        let mut rows = Vec::new();
+        for row in &raw {
+            rows.push(row.parse::<u64>()?);
+        }
+        Ok(rows)
+    }
+
+    #[pipeline_step(name = "load", rows = |written: &Result<usize, EtlError>| *written.as_ref().unwrap_or(&0))]
+    async fn write(&self, rows: Vec<u64>) -> Result<usize, EtlError> {
+        pipetel::tracer("pipeline-bin").in_span("flush", |_| ());
+        Ok(rows.len())
+    }
+}
+
+fn run_orders(rows: Vec<&'static str>) -> Result<usize, EtlError> {
+    let orders = Orders {
+        destination: "warehouse".into(),
+        dataset: "sales".into(),
+        rows,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    orders.run(|p| {
+        let raw = p.extract()?;
+        let rows = p.normalize(raw)?;
+        runtime.block_on(p.write(rows))
+    })
+}
+
+#[derive(Pipeline)]
+struct Driver;
+
+impl Driver {
+    #[pipeline_step]
+    fn dispatch(&self) -> Result<Vec<u32>, EtlError> {
+        let program = std::env::current_exe().map_err(|e| EtlError::Worker(e.to_string()))?;
+        let mut done = Vec::new();
+        for worker in 1..=2u32 {
+            let status = Command::new(&program)
+                .args(["--worker", &worker.to_string()])
+                .envs(pipetel::trace_env())
+                .status()
+                .map_err(|e| EtlError::Worker(e.to_string()))?;
+            if !status.success() {
+                return Err(EtlError::Worker(format!("worker {worker}: {status}")));
+            }
+            done.push(worker);
+        }
+        Ok(done)
+    }
+}
+
+#[derive(Pipeline)]
+#[pipeline(name = "fragile")]
+struct Fragile;
+
+impl Fragile {
+    #[pipeline_step]
+    fn explode(&self) -> Result<(), EtlError> {
+        panic!("the step blew up");
+    }
+}
+
+fn main() {
+    let _telemetry = pipetel::init();
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("--driver") => {
+            let dispatched = Driver.run(|driver| driver.dispatch());
+            println!("dispatched: {dispatched:?}");
+        }
+        Some("--worker") => {
+            let loaded = run_orders(vec!["10", "20"]);
+            println!("worker {} loaded: {loaded:?}", args[2]);
+        }
+        Some("--panic") => {
+            std::panic::set_hook(Box::new(|_| {}));
+            let caught = std::panic::catch_unwind(|| Fragile.run(|p| p.explode()));
+            println!("panicked: {}", caught.is_err());
+        }
+        _ => {
+            println!("first run: {:?}", run_orders(vec!["1", "2", "3"]));
+            println!(
+                "second run: {:?}",
+                run_orders(vec!["1", "x", "3"]).map_err(|e| e.to_string())
+            );
+        }
+    }
+}

@@ -1,0 +1,4 @@
+#[derive(pipetel::Pipeline)]
+enum Nightly { Run }
+
+fn main() {}

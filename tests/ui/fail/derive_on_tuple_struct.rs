@@ -1,0 +1,4 @@
+#[derive(pipetel::Pipeline)]
+struct Nightly(String);
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[derive(pipetel::Pipeline)]
+union Nightly { a: u32, b: f32 }
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[derive(pipetel::Pipeline)]
+#[pipeline(name = "orders", name = "sales")]
+struct Orders;
+
+fn main() {}

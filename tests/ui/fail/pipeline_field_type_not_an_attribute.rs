@@ -1,0 +1,7 @@
+#[derive(pipetel::Pipeline)]
+struct Orders {
+    #[pipeline(attribute)]
+    destinations: Vec<String>,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[derive(pipetel::Pipeline)]
+struct Orders {
+    #[pipeline(attribute, label)]
+    destination: String,
+}
+
+fn main() {}

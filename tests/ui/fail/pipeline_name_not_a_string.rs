@@ -1,0 +1,5 @@
+#[derive(pipetel::Pipeline)]
+#[pipeline(name = orders)]
+struct Orders;
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[derive(pipetel::Pipeline)]
+#[pipeline(nmae = "orders")]
+struct Orders;
+
+fn main() {}

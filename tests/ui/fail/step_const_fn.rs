@@ -1,0 +1,6 @@
+#[pipetel::pipeline_step]
+const fn extract() -> u8 {
+    0
+}
+
+fn main() {}

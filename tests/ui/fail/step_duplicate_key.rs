@@ -1,0 +1,4 @@
+#[pipetel::pipeline_step(name = "a", name = "b")]
+fn extract() {}
+
+fn main() {}

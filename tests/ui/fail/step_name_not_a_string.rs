@@ -1,0 +1,4 @@
+#[pipetel::pipeline_step(name = extract)]
+fn extract() {}
+
+fn main() {}

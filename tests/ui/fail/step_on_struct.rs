@@ -1,0 +1,4 @@
+#[pipetel::pipeline_step]
+struct Extract;
+
+fn main() {}

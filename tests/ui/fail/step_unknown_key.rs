@@ -1,0 +1,4 @@
+#[pipetel::pipeline_step(nmae = "extract")]
+fn extract() {}
+
+fn main() {}
