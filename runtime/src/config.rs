@@ -11,10 +11,12 @@ use opentelemetry_sdk::Resource;
 use opentelemetry::metrics::MeterProvider as _;
 
 use crate::env::EnvSettings;
+use crate::log_export;
 use crate::metrics_export::{self, AddReader, WARNING_PERIOD};
 use crate::names;
 use crate::otlp::GrpcRuntime;
 use crate::pipeline_state::{PipelineInstruments, PipelineTelemetry};
+use crate::process_metrics;
 use crate::propagation;
 use crate::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
 use crate::telemetry::{Signals, Telemetry};
@@ -46,6 +48,8 @@ pub struct Config {
     namespace: String,
     service_name: Option<String>,
     max_node_ids_per_type: usize,
+    process_metrics: bool,
+    install_log_subscriber: bool,
     readers: Vec<AddReader>,
 }
 
@@ -55,6 +59,8 @@ impl fmt::Debug for Config {
             .field("namespace", &self.namespace)
             .field("service_name", &self.service_name)
             .field("max_node_ids_per_type", &self.max_node_ids_per_type)
+            .field("process_metrics", &self.process_metrics)
+            .field("install_log_subscriber", &self.install_log_subscriber)
             .field("extra_exporters", &self.readers.len())
             .finish()
     }
@@ -73,6 +79,8 @@ impl Config {
             namespace: names::DEFAULT_NAMESPACE.to_owned(),
             service_name: None,
             max_node_ids_per_type: DEFAULT_MAX_NODE_IDS_PER_TYPE,
+            process_metrics: true,
+            install_log_subscriber: true,
             readers: Vec::new(),
         }
     }
@@ -98,6 +106,21 @@ impl Config {
     /// ones are counted together under `node.id = "other"`, with one warning.
     pub fn max_node_ids_per_type(mut self, max: usize) -> Self {
         self.max_node_ids_per_type = max;
+        self
+    }
+
+    /// Whether to export `process.memory.usage` and `process.cpu.time` with the metrics
+    /// (default: yes). They are read at collection time, never per call.
+    pub fn process_metrics(mut self, on: bool) -> Self {
+        self.process_metrics = on;
+        self
+    }
+
+    /// Whether `init` makes the log exporter the global `tracing` subscriber when logs
+    /// are exported (default: yes). Say no when the program sets its own subscriber, and
+    /// add [`Telemetry::log_layer`] to it.
+    pub fn install_log_subscriber(mut self, install: bool) -> Self {
+        self.install_log_subscriber = install;
         self
     }
 
@@ -172,18 +195,30 @@ impl Config {
                 .map_err(|problem| warn(format_args!("{problem}")))
                 .ok()
         });
-        if metrics.is_none() && traces.is_none() {
+        let logs = settings.logs.as_ref().and_then(|target| {
+            let failures = Arc::new(RateLimited::new(WARNING_PERIOD));
+            log_export::start(target, resource.clone(), &mut runtime, failures)
+                .map_err(|problem| warn(format_args!("{problem}")))
+                .ok()
+        });
+        if metrics.is_none() && traces.is_none() && logs.is_none() {
             runtime.shutdown();
             return Telemetry::unclaimed_off();
         }
         let instruments = metrics.as_ref().map(|metrics| {
-            PipelineInstruments::new(&metrics.provider.meter(names::SCOPE), &namespace)
+            let meter = metrics.provider.meter(names::SCOPE);
+            if self.process_metrics {
+                process_metrics::register(&meter);
+            }
+            PipelineInstruments::new(&meter, &namespace)
         });
         let pipelines =
             PipelineTelemetry::new(traces.as_ref().map(|traces| &traces.provider), instruments);
         Telemetry::on(Signals {
             metrics,
             traces,
+            logs,
+            install_log_subscriber: self.install_log_subscriber,
             pipelines,
             runtime,
         })

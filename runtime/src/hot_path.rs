@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::OnceLock;
 
 use crate::counters::{Cells, Counter};
-use crate::local::LOCAL;
+use crate::local::{Current, LOCAL};
 use crate::node_id::NodeId;
 use crate::registry::{self, NO_SERIES};
 
@@ -145,7 +145,7 @@ impl CallSite {
 #[derive(Debug)]
 pub struct TaskGuard {
     cells: &'static Cells,
-    previous: *const Cells,
+    previous: Current,
     start: u64,
     early_exit_fails: bool,
 }
@@ -172,7 +172,7 @@ impl TaskGuard {
                     cells.add(Counter::BytesRead, bytes_read);
                 }
                 cells.add(Counter::Active, 1);
-                let previous = local.swap_current(cells);
+                let previous = local.swap_current(Current { cells, series });
                 TaskGuard {
                     cells,
                     previous,
@@ -288,7 +288,7 @@ impl OperatorHandle {
 pub fn current_operator() -> OperatorHandle {
     let cells = if enabled() {
         LOCAL
-            .try_with(|local| local.current())
+            .try_with(|local| local.current().cells)
             .unwrap_or(ptr::null())
     } else {
         ptr::null()
@@ -297,4 +297,14 @@ pub fn current_operator() -> OperatorHandle {
         cells,
         _not_send: PhantomData,
     }
+}
+
+/// The `node.id` and `node.type` of the operator running now on this thread, if any
+/// (for log records; takes the registry lock).
+pub(crate) fn current_operator_labels() -> Option<[opentelemetry::KeyValue; 2]> {
+    let series = LOCAL.try_with(|local| local.current().series).ok()?;
+    if series == NO_SERIES {
+        return None;
+    }
+    registry::with_labels(|labels| labels.get(series as usize).map(|l| l.attributes.clone()))
 }

@@ -33,6 +33,20 @@ impl OwnedKey {
     }
 }
 
+/// The operator running on a thread: its cells there, and its series id.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Current {
+    pub(crate) cells: *const Cells,
+    pub(crate) series: u32,
+}
+
+impl Current {
+    pub(crate) const NONE: Current = Current {
+        cells: ptr::null(),
+        series: registry::NO_SERIES,
+    };
+}
+
 struct Entry {
     site: usize,
     key: OwnedKey,
@@ -41,7 +55,7 @@ struct Entry {
 
 pub(crate) struct Local {
     shard: Cell<Option<&'static Shard>>,
-    current: Cell<*const Cells>,
+    current: Cell<Current>,
     cache: RefCell<Vec<Option<Entry>>>,
     next_way: Cell<usize>,
 }
@@ -58,7 +72,7 @@ thread_local! {
     pub(crate) static LOCAL: Local = const {
         Local {
             shard: Cell::new(None),
-            current: Cell::new(ptr::null()),
+            current: Cell::new(Current::NONE),
             cache: RefCell::new(Vec::new()),
             next_way: Cell::new(0),
         }
@@ -80,15 +94,15 @@ impl Local {
         shard.cells(series)
     }
 
-    /// Makes `cells` the current operator's and returns the one it replaces.
+    /// Makes `current` the current operator and returns the one it replaces.
     #[inline]
-    pub(crate) fn swap_current(&self, cells: *const Cells) -> *const Cells {
-        self.current.replace(cells)
+    pub(crate) fn swap_current(&self, current: Current) -> Current {
+        self.current.replace(current)
     }
 
-    /// The current operator's cells, or null when none runs on this thread.
+    /// The operator running now on this thread ([`Current::NONE`] when none).
     #[inline]
-    pub(crate) fn current(&self) -> *const Cells {
+    pub(crate) fn current(&self) -> Current {
         self.current.get()
     }
 

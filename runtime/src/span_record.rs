@@ -19,6 +19,15 @@ pub(crate) struct RunScope {
     pub(crate) rows: AtomicU64,
 }
 
+/// The step a context belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepName(pub(crate) &'static str);
+
+/// The step of the current context, if a step is active.
+pub(crate) fn current_step() -> Option<&'static str> {
+    Context::map_current(|context| context.get::<StepName>().map(|step| step.0))
+}
+
 /// The run scope of the current context, if a run is active.
 pub(crate) fn current_run() -> Option<Arc<RunScope>> {
     Context::current().get::<Arc<RunScope>>().cloned()

@@ -12,7 +12,7 @@ use opentelemetry::{Context, ContextGuard, KeyValue};
 use crate::error_report::ErrorReport;
 use crate::names;
 use crate::pipeline_state::{self, PipelineTelemetry};
-use crate::span_record::{current_run, end_span, record_error, start_span, RunScope};
+use crate::span_record::{current_run, end_span, record_error, start_span, RunScope, StepName};
 
 /// One step call in progress. Created on entry; closed by [`finish`](Self::finish) on
 /// return, or by `Drop` on a panic (or, for an async step, a future dropped early).
@@ -44,7 +44,7 @@ impl StepGuard {
     pub fn start(step: &'static str, rows_key: &'static str, is_async: bool) -> Option<Self> {
         let telemetry = pipeline_state::current()?;
         let run = current_run();
-        let context = start_span(&telemetry, step, Vec::new());
+        let context = start_span(&telemetry, step, Vec::new()).with_value(StepName(step));
         Some(StepGuard {
             telemetry,
             context,

@@ -6,7 +6,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use opentelemetry::metrics::noop::NoopMeterProvider;
 use opentelemetry::trace::noop::NoopTracerProvider;
 
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
+use tracing_subscriber::filter::{filter_fn, Filtered};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
+
 use crate::hot_path::set_enabled;
+use crate::log_export::LogsPipeline;
 use crate::metrics_export::MetricsPipeline;
 use crate::otlp::GrpcRuntime;
 use crate::pipeline_state::{self, PipelineTelemetry};
@@ -27,6 +35,7 @@ static RUNNING: AtomicBool = AtomicBool::new(false);
 pub struct Telemetry {
     metrics: Option<MetricsPipeline>,
     traces: Option<TracesPipeline>,
+    logs: Option<LogsPipeline>,
     runtime: GrpcRuntime,
     claimed: bool,
 }
@@ -36,6 +45,7 @@ impl std::fmt::Debug for Telemetry {
         f.debug_struct("Telemetry")
             .field("metrics", &self.metrics.is_some())
             .field("traces", &self.traces.is_some())
+            .field("logs", &self.logs.is_some())
             .finish()
     }
 }
@@ -44,6 +54,9 @@ impl std::fmt::Debug for Telemetry {
 pub(crate) struct Signals {
     pub(crate) metrics: Option<MetricsPipeline>,
     pub(crate) traces: Option<TracesPipeline>,
+    pub(crate) logs: Option<LogsPipeline>,
+    /// Whether to make the log bridge the global `tracing` subscriber.
+    pub(crate) install_log_subscriber: bool,
     pub(crate) pipelines: PipelineTelemetry,
     pub(crate) runtime: GrpcRuntime,
 }
@@ -76,19 +89,53 @@ impl Telemetry {
         if let Some(metrics) = &signals.metrics {
             opentelemetry::global::set_meter_provider(metrics.provider.clone());
         }
+        if let (Some(logs), true) = (&signals.logs, signals.install_log_subscriber) {
+            let subscriber = tracing_subscriber::registry().with(log_layer(&logs.provider));
+            if tracing::subscriber::set_global_default(subscriber).is_err() {
+                crate::warn::warn(format_args!(
+                    "a global tracing subscriber is already set, so logs are not exported; \
+                     add Telemetry::log_layer() to it, with Config::install_log_subscriber(false)"
+                ));
+            }
+        }
         pipeline_state::install(Some(signals.pipelines));
         set_enabled(signals.metrics.is_some());
         Telemetry {
             metrics: signals.metrics,
             traces: signals.traces,
+            logs: signals.logs,
             runtime: signals.runtime,
             claimed: true,
         }
     }
 
-    /// Whether anything is being recorded and exported (metrics or traces).
+    /// Whether anything is being recorded and exported (metrics, traces or logs).
     pub fn is_enabled(&self) -> bool {
-        self.metrics.is_some() || self.traces.is_some()
+        self.metrics.is_some() || self.traces.is_some() || self.logs.is_some()
+    }
+
+    /// Whether `tracing` events are being exported as log records.
+    pub fn logs_enabled(&self) -> bool {
+        self.logs.is_some()
+    }
+
+    /// A `tracing` layer exporting events as OTLP log records, for a program that builds
+    /// its own subscriber (with [`Config::install_log_subscriber(false)`](crate::Config::install_log_subscriber));
+    /// `None` while logs are not exported.
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt as _;
+    ///
+    /// let telemetry = pipetel::Config::new().install_log_subscriber(false).init();
+    /// let subscriber = tracing_subscriber::registry().with(telemetry.log_layer());
+    /// let _default = tracing::subscriber::set_default(subscriber);
+    /// tracing::info!(rows = 3, "loaded");
+    /// ```
+    pub fn log_layer<S>(&self) -> Option<impl Layer<S>>
+    where
+        S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    {
+        self.logs.as_ref().map(|logs| log_layer(&logs.provider))
     }
 
     /// Whether metrics (operator and pipeline) are being collected and exported.
@@ -108,6 +155,11 @@ impl Telemetry {
                 crate::warn::warn(format_args!("traces flush: {error}"));
             }
         }
+        if let Some(logs) = &self.logs {
+            if let Err(error) = logs.provider.force_flush() {
+                crate::warn::warn(format_args!("logs flush: {error}"));
+            }
+        }
         if let Some(metrics) = &self.metrics {
             if let Err(error) = metrics.provider.force_flush() {
                 crate::warn::warn(format_args!("metrics flush: {error}"));
@@ -118,9 +170,9 @@ impl Telemetry {
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
-        let (metrics, traces) = (self.metrics.take(), self.traces.take());
+        let (metrics, traces, logs) = (self.metrics.take(), self.traces.take(), self.logs.take());
         let runtime = std::mem::take(&mut self.runtime);
-        if metrics.is_some() || traces.is_some() {
+        if metrics.is_some() || traces.is_some() || logs.is_some() {
             set_enabled(false);
             pipeline_state::install(None);
             opentelemetry::global::set_tracer_provider(NoopTracerProvider::new());
@@ -134,6 +186,9 @@ impl Drop for Telemetry {
                     .spawn_scoped(scope, move || {
                         if let Some(traces) = traces {
                             traces.shutdown();
+                        }
+                        if let Some(logs) = logs {
+                            logs.shutdown();
                         }
                         if let Some(metrics) = metrics {
                             metrics.shutdown();
@@ -150,4 +205,36 @@ impl Drop for Telemetry {
             RUNNING.store(false, Ordering::Release);
         }
     }
+}
+
+/// Crates whose own events must not become log records: the export path itself
+/// (exporting them would feed back into the exporter).
+const EXPORT_PATH_TARGETS: [&str; 7] = [
+    "opentelemetry",
+    "tonic",
+    "h2",
+    "hyper",
+    "reqwest",
+    "tower",
+    "pipetel",
+];
+
+/// The bridge from `tracing` events (INFO and above, not from the export path) to
+/// `provider`.
+fn log_layer<S>(
+    provider: &SdkLoggerProvider,
+) -> Filtered<
+    OpenTelemetryTracingBridge<SdkLoggerProvider, opentelemetry_sdk::logs::SdkLogger>,
+    impl tracing_subscriber::layer::Filter<S>,
+    S,
+>
+where
+    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+{
+    OpenTelemetryTracingBridge::new(provider).with_filter(filter_fn(|metadata| {
+        *metadata.level() <= tracing::Level::INFO
+            && !EXPORT_PATH_TARGETS
+                .iter()
+                .any(|target| metadata.target().starts_with(target))
+    }))
 }

@@ -203,6 +203,123 @@ fn a_pipeline_exports_its_span_tree_and_metrics_over_http() {
 }
 
 #[test]
+fn events_in_steps_and_operators_become_correlated_log_records() {
+    for (protocol, endpoint) in [("grpc", true), ("http/protobuf", false)] {
+        let receiver = Receiver::start();
+        let endpoint = if endpoint {
+            &receiver.grpc_endpoint
+        } else {
+            &receiver.http_endpoint
+        };
+        run_pipeline(endpoint, protocol, &[], &[]);
+        let spans = receiver.wait_for_spans(8, WAIT);
+        let logs = receiver.wait_for_logs(3, WAIT);
+        assert_eq!(logs.len(), 3, "{protocol}: {logs:#?}");
+        let normalizing: Vec<_> = logs
+            .iter()
+            .filter(|log| log.body == "normalizing")
+            .collect();
+        assert_eq!(normalizing.len(), 2, "one per run");
+        for log in normalizing {
+            let span = spans
+                .iter()
+                .find(|span| span.span_id == log.span_id)
+                .expect("the log's span");
+            assert_eq!(span.name, "normalize");
+            assert_eq!(log.trace_id, span.trace_id);
+            assert_eq!(log.severity, "INFO");
+            assert_eq!(log.attributes["pipeline.name"], "orders");
+            assert_eq!(log.attributes["step"], "normalize");
+            assert!(
+                !log.attributes.contains_key("node.id"),
+                "not inside an operator"
+            );
+        }
+        let bad_row = logs
+            .iter()
+            .find(|log| log.body == "bad row")
+            .expect("the operator's warning");
+        assert_eq!(bad_row.severity, "WARN");
+        assert_eq!(bad_row.attributes["row"], "x");
+        assert_eq!(bad_row.attributes["node.type"], "parse");
+        assert_eq!(bad_row.attributes["node.id"], "pipeline::parse_row");
+        assert_eq!(bad_row.attributes["step"], "normalize");
+        assert_eq!(bad_row.attributes["pipeline.name"], "orders");
+        let span = spans
+            .iter()
+            .find(|span| span.span_id == bad_row.span_id)
+            .expect("the log's span");
+        assert_eq!(
+            span.name, "normalize",
+            "the step's span is current inside its operators"
+        );
+    }
+}
+
+#[test]
+fn logs_exporter_none_keeps_spans_and_drops_logs() {
+    let receiver = Receiver::start();
+    run_pipeline(
+        &receiver.grpc_endpoint,
+        "grpc",
+        &[],
+        &[("OTEL_LOGS_EXPORTER", "none")],
+    );
+    check_two_runs(&receiver);
+    assert!(receiver
+        .wait_for_logs(1, Duration::from_millis(300))
+        .is_empty());
+}
+
+#[test]
+fn custom_instruments_and_process_metrics_share_the_resource() {
+    let receiver = Receiver::start();
+    run_pipeline(
+        &receiver.grpc_endpoint,
+        "grpc",
+        &[],
+        &[("OTEL_SERVICE_NAME", "orders-etl")],
+    );
+    let requests = receiver.wait_for_requests(1, WAIT);
+    let last = requests.last().expect("a metrics export");
+    assert_eq!(
+        pipetel_tests::resource_attributes(last)["service.name"],
+        "orders-etl"
+    );
+    let points = points(last);
+    let loaded = points
+        .iter()
+        .find(|point| point.name == "orders.loaded")
+        .expect("the user counter");
+    assert_eq!(loaded.value, 3);
+    assert_eq!(loaded.unit, "{row}");
+    assert_eq!(loaded.attributes["table"], "orders");
+    let memory = points
+        .iter()
+        .find(|point| point.name == "process.memory.usage")
+        .expect("memory");
+    assert!(
+        memory.value > 1_000_000 && !memory.monotonic && memory.unit == "By",
+        "{memory:?}"
+    );
+    let cpu = points
+        .iter()
+        .find(|point| point.name == "process.cpu.time")
+        .expect("cpu time");
+    assert!(cpu.monotonic && cpu.unit == "s", "{cpu:?}");
+    let spans = receiver.wait_for_spans(8, WAIT);
+    let flush = spans
+        .iter()
+        .find(|span| span.name == "flush")
+        .expect("the user span");
+    assert_eq!(flush.resource["service.name"], "orders-etl");
+    assert_eq!(
+        flush.resource["service.instance.id"],
+        pipetel_tests::resource_attributes(last)["service.instance.id"]
+    );
+}
+
+#[test]
 fn a_panicking_step_fails_the_step_and_the_run() {
     let receiver = Receiver::start();
     let stdout = run_pipeline(&receiver.grpc_endpoint, "grpc", &["--panic"], &[]);

@@ -14,7 +14,7 @@ use std::num::ParseIntError;
 use std::process::Command;
 
 use opentelemetry::trace::Tracer as _;
-use pipetel::{pipeline_step, Pipeline};
+use pipetel::{operator, pipeline_step, Pipeline};
 
 #[derive(Debug)]
 enum EtlError {
@@ -64,9 +64,10 @@ impl Orders {
 
     #[pipeline_step]
     fn normalize(&self, raw: Vec<String>) -> Result<Vec<u64>, EtlError> {
+        tracing::info!(rows = raw.len(), "normalizing");
         let mut rows = Vec::new();
         for row in &raw {
-            rows.push(row.parse::<u64>()?);
+            rows.push(parse_row(row)?);
         }
         Ok(rows)
     }
@@ -74,8 +75,23 @@ impl Orders {
     #[pipeline_step(name = "load", rows = |written: &Result<usize, EtlError>| *written.as_ref().unwrap_or(&0))]
     async fn write(&self, rows: Vec<u64>) -> Result<usize, EtlError> {
         pipetel::tracer("pipeline-bin").in_span("flush", |_| ());
+        let loaded = pipetel::meter("pipeline-bin")
+            .u64_counter("orders.loaded")
+            .with_unit("{row}")
+            .build();
+        loaded.add(
+            rows.len() as u64,
+            &[opentelemetry::KeyValue::new("table", "orders")],
+        );
         Ok(rows.len())
     }
+}
+
+/// An operator inside a step: its log records carry both.
+#[operator(node_type = "parse")]
+fn parse_row(row: &str) -> Result<u64, ParseIntError> {
+    row.parse::<u64>()
+        .inspect_err(|_| tracing::warn!(row, "bad row"))
 }
 
 fn run_orders(rows: Vec<&'static str>) -> Result<usize, EtlError> {

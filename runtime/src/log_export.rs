@@ -1,0 +1,136 @@
+//! Logs at export time: `tracing` events become OTLP log records. A logger provider with
+//! a batch processor (its own thread, bounded queue) and the OTLP log exporter; the
+//! tracing bridge layer from `opentelemetry-appender-tracing`; and an enriching processor
+//! that, on the emitting thread, adds `node.id` / `node.type` of the operator running
+//! there and `pipeline.name` / `step` of the current run and step. The SDK adds the
+//! trace and span ids of the current span.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry::logs::LogRecord as _;
+use opentelemetry::InstrumentationScope;
+use opentelemetry_otlp::{LogExporter, WithExportConfig as _};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::{
+    BatchLogProcessor, LogBatch, LogProcessor, SdkLogRecord, SdkLoggerProvider,
+};
+use opentelemetry_sdk::Resource;
+
+use crate::env::{Protocol, SignalExport};
+use crate::names;
+use crate::otlp::{self, GrpcRuntime};
+use crate::span_record::{current_run, current_step};
+use crate::warn::RateLimited;
+
+/// A running log pipeline.
+pub(crate) struct LogsPipeline {
+    pub(crate) provider: SdkLoggerProvider,
+    failures: Arc<RateLimited>,
+}
+
+impl LogsPipeline {
+    /// Exports the records emitted and stops.
+    pub(crate) fn shutdown(self) {
+        if let Err(error) = self.provider.shutdown() {
+            self.failures.warn(format_args!("logs shutdown: {error}"));
+        }
+    }
+}
+
+/// Builds the logger provider exporting to `target`, or says why it cannot.
+pub(crate) fn start(
+    target: &SignalExport,
+    resource: Resource,
+    runtime: &mut GrpcRuntime,
+    failures: Arc<RateLimited>,
+) -> Result<LogsPipeline, String> {
+    let described = otlp::describe(target);
+    let exporter = match target.protocol {
+        Protocol::HttpProtobuf => LogExporter::builder()
+            .with_http()
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .build(),
+        Protocol::Grpc => runtime.enter(|| {
+            LogExporter::builder()
+                .with_tonic()
+                .with_protocol(opentelemetry_otlp::Protocol::Grpc)
+                .build()
+        })?,
+    };
+    let exporter =
+        exporter.map_err(|error| format!("{error} (logs export to {described} is off)"))?;
+    let reporting = Reporting {
+        inner: exporter,
+        target: described,
+        failures: failures.clone(),
+    };
+    let provider = SdkLoggerProvider::builder()
+        .with_log_processor(Enriching(BatchLogProcessor::builder(reporting).build()))
+        .with_resource(resource)
+        .build();
+    Ok(LogsPipeline { provider, failures })
+}
+
+/// Adds the operator and pipeline a record was emitted in, then hands it on.
+#[derive(Debug)]
+struct Enriching<P>(P);
+
+impl<P: LogProcessor> LogProcessor for Enriching<P> {
+    fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
+        if let Some([node_id, node_type]) = crate::hot_path::current_operator_labels() {
+            record.add_attribute(node_id.key, node_id.value.to_string());
+            record.add_attribute(node_type.key, node_type.value.to_string());
+        }
+        if let Some(run) = current_run() {
+            record.add_attribute(names::PIPELINE_NAME, run.pipeline);
+        }
+        if let Some(step) = current_step() {
+            record.add_attribute(names::STEP, step);
+        }
+        self.0.emit(record, scope);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.0.set_resource(resource);
+    }
+}
+
+/// A log exporter that says, at most once a minute, when exports fail.
+#[derive(Debug)]
+struct Reporting<E> {
+    inner: E,
+    target: String,
+    failures: Arc<RateLimited>,
+}
+
+impl<E: opentelemetry_sdk::logs::LogExporter> opentelemetry_sdk::logs::LogExporter
+    for Reporting<E>
+{
+    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        let result = self.inner.export(batch).await;
+        if let Err(error) = &result {
+            self.failures.warn(format_args!(
+                "logs export to {} failed: {error}",
+                self.target
+            ));
+        }
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}

@@ -1,0 +1,68 @@
+//! Process metrics under the OpenTelemetry semantic conventions, read with `sysinfo` at
+//! collection time only (never per call): `process.memory.usage` (resident memory, By)
+//! and `process.cpu.time` (CPU seconds used by the process, s). On whenever metrics are
+//! exported, unless [`Config::process_metrics`](crate::Config::process_metrics) turns
+//! them off.
+
+use std::sync::{Arc, Mutex};
+
+use opentelemetry::metrics::Meter;
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+
+/// `process.memory.usage`, as the semantic conventions name it.
+pub const PROCESS_MEMORY_USAGE: &str = "process.memory.usage";
+/// `process.cpu.time`, as the semantic conventions name it.
+pub const PROCESS_CPU_TIME: &str = "process.cpu.time";
+
+struct Reader {
+    system: System,
+    pid: Pid,
+}
+
+impl Reader {
+    /// (resident bytes, CPU milliseconds) of this process, if it can be read.
+    fn read(&mut self) -> Option<(u64, u64)> {
+        let refresh = ProcessRefreshKind::nothing().with_memory().with_cpu();
+        self.system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&[self.pid]),
+            true,
+            refresh,
+        );
+        let process = self.system.process(self.pid)?;
+        Some((process.memory(), process.accumulated_cpu_time()))
+    }
+}
+
+/// Registers the two observable instruments on `meter`; nothing if the process cannot
+/// be found (an unsupported platform).
+pub(crate) fn register(meter: &Meter) {
+    let Ok(pid) = sysinfo::get_current_pid() else {
+        return;
+    };
+    let reader = Arc::new(Mutex::new(Reader {
+        system: System::new(),
+        pid,
+    }));
+    let read = move || reader.lock().ok().and_then(|mut reader| reader.read());
+    let read_memory = read.clone();
+    meter
+        .i64_observable_up_down_counter(PROCESS_MEMORY_USAGE)
+        .with_unit("By")
+        .with_description("The amount of physical memory in use")
+        .with_callback(move |observer| {
+            if let Some((memory, _)) = read_memory() {
+                observer.observe(i64::try_from(memory).unwrap_or(i64::MAX), &[]);
+            }
+        })
+        .build();
+    meter
+        .f64_observable_counter(PROCESS_CPU_TIME)
+        .with_unit("s")
+        .with_description("Total CPU seconds used by the process")
+        .with_callback(move |observer| {
+            if let Some((_, cpu_ms)) = read() {
+                observer.observe(cpu_ms as f64 / 1000.0, &[]);
+            }
+        })
+        .build();
+}
