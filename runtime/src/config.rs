@@ -14,6 +14,7 @@ use crate::env::EnvSettings;
 use crate::log_export;
 use crate::metrics_export::{self, AddReader, WARNING_PERIOD};
 use crate::names;
+use crate::operator_counter;
 use crate::otlp::GrpcRuntime;
 use crate::pipeline_state::{PipelineInstruments, PipelineTelemetry};
 use crate::process_metrics;
@@ -210,6 +211,7 @@ impl Config {
             if self.process_metrics {
                 process_metrics::register(&meter);
             }
+            operator_counter::set_meter(Some(meter.clone()));
             PipelineInstruments::new(&meter, &namespace)
         });
         let pipelines =

@@ -53,25 +53,43 @@ impl Counter {
     ];
 }
 
-/// One series' counters on one thread.
-#[derive(Debug)]
-pub(crate) struct Cells([AtomicU64; Counter::COUNT]);
+/// How many custom operator counters ([`OperatorCounter`](crate::OperatorCounter)) a
+/// process can have.
+pub(crate) const MAX_CUSTOM_COUNTERS: usize = 16;
 
-impl Cells {
+/// `N` counters of one series on one thread.
+#[derive(Debug)]
+pub(crate) struct Block<const N: usize>([AtomicU64; N]);
+
+impl<const N: usize> Block<N> {
     pub(crate) const fn new() -> Self {
-        Cells([const { AtomicU64::new(0) }; Counter::COUNT])
+        Block([const { AtomicU64::new(0) }; N])
     }
 
-    /// Adds `n` to a counter. Only the owning thread may call this.
+    /// Adds `n` to counter `index`. Only the owning thread may call this.
     #[inline(always)]
-    pub(crate) fn add(&self, counter: Counter, n: u64) {
-        let cell = &self.0[counter as usize];
+    pub(crate) fn add_at(&self, index: usize, n: u64) {
+        let cell = &self.0[index];
         cell.store(cell.load(Relaxed).wrapping_add(n), Relaxed);
     }
 
-    /// Reads a counter (any thread).
+    /// Reads counter `index` (any thread).
     #[inline]
-    pub(crate) fn get(&self, counter: Counter) -> u64 {
-        self.0[counter as usize].load(Relaxed)
+    pub(crate) fn get_at(&self, index: usize) -> u64 {
+        self.0[index].load(Relaxed)
+    }
+}
+
+/// The built-in counters of one series on one thread.
+pub(crate) type Cells = Block<{ Counter::COUNT }>;
+
+/// The custom counters of one series on one thread.
+pub(crate) type CustomCells = Block<MAX_CUSTOM_COUNTERS>;
+
+impl Cells {
+    /// Adds `n` to a counter. Only the owning thread may call this.
+    #[inline(always)]
+    pub(crate) fn add(&self, counter: Counter, n: u64) {
+        self.add_at(counter as usize, n);
     }
 }

@@ -39,6 +39,7 @@ mod log_export;
 mod metrics_export;
 pub mod names;
 mod node_id;
+mod operator_counter;
 mod otlp;
 mod pipeline;
 mod pipeline_state;
@@ -63,6 +64,7 @@ pub use count::Count;
 pub use custom::{meter, tracer};
 pub use hot_path::{current_operator, OperatorHandle};
 pub use node_id::{NodeId, NodeKey};
+pub use operator_counter::OperatorCounter;
 pub use pipeline::Pipeline;
 /// ```
 /// use pipetel::{operator, Rows};

@@ -80,18 +80,23 @@ thread_local! {
 }
 
 impl Local {
-    /// This thread's cells of `series`.
+    /// This thread's shard, adopted on first use.
     #[inline]
-    pub(crate) fn cells(&self, series: u32) -> &'static Cells {
-        let shard = match self.shard.get() {
+    pub(crate) fn shard(&self) -> &'static Shard {
+        match self.shard.get() {
             Some(shard) => shard,
             None => {
                 let shard = Shard::adopt();
                 self.shard.set(Some(shard));
                 shard
             }
-        };
-        shard.cells(series)
+        }
+    }
+
+    /// This thread's cells of `series`.
+    #[inline]
+    pub(crate) fn cells(&self, series: u32) -> &'static Cells {
+        self.shard().cells(series)
     }
 
     /// Makes `current` the current operator and returns the one it replaces.

@@ -144,7 +144,7 @@ fn exported_value(counter: Counter) -> fn(u64) -> u64 {
 
 fn observe<T>(observer: &dyn AsyncInstrument<T>, counter: Counter, value: impl Fn(u64) -> T) {
     registry::with_labels(|labels| {
-        let totals = shards::totals(counter, labels.len());
+        let totals = shards::totals(counter as usize, labels.len());
         for (labels, total) in labels.iter().zip(totals) {
             observer.observe(value(total), &labels.attributes);
         }

@@ -1,30 +1,72 @@
 //! Per-thread shards of counter cells, and the sums the exporter reads from them.
 //!
-//! Every thread that runs an operator owns one [`Shard`]: a lazily grown table of
-//! [`Cells`] blocks indexed by series id. Only the owner writes a shard, so two threads
-//! running the same operator never touch the same cache line. Shards are never freed:
-//! when a thread exits its shard is released and the next new thread adopts it, so the
-//! counts of exited threads stay in the totals and memory is bounded by the largest
-//! number of threads alive at once.
+//! Every thread that runs an operator owns one [`Shard`]: two lazily grown tables, one
+//! of built-in [`Cells`] and one of [`CustomCells`], indexed by series id. Only the
+//! owner writes a shard, so two threads running the same operator never touch the same
+//! cache line. Shards are never freed: when a thread exits its shard is released and the
+//! next new thread adopts it, so the counts of exited threads stay in the totals and
+//! memory is bounded by the largest number of threads alive at once.
 
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Mutex;
 
-use crate::counters::{Cells, Counter};
+use crate::counters::{Block, Cells, CustomCells};
 
-/// Series per chunk of a shard.
+/// Series per chunk of a table.
 const CHUNK: usize = 64;
-/// Chunks per shard.
+/// Chunks per table.
 const CHUNKS: usize = 512;
 /// The most series a process can have (ids `0..MAX_SERIES`).
 pub(crate) const MAX_SERIES: usize = CHUNK * CHUNKS;
 
-type Chunk = [Cells; CHUNK];
+/// Blocks of `N` counters for every series, allocated a chunk at a time.
+pub(crate) struct Table<const N: usize> {
+    chunks: [AtomicPtr<[Block<N>; CHUNK]>; CHUNKS],
+}
+
+impl<const N: usize> Table<N> {
+    const fn new() -> Self {
+        Table {
+            chunks: [const { AtomicPtr::new(ptr::null_mut()) }; CHUNKS],
+        }
+    }
+
+    /// The block of `series`, for the owning thread to write.
+    #[inline]
+    fn block(&'static self, series: u32) -> &'static Block<N> {
+        let (chunk, index) = (series as usize / CHUNK, series as usize % CHUNK);
+        let found = self.chunks[chunk].load(Ordering::Acquire);
+        let chunk = if found.is_null() {
+            self.grow(chunk)
+        } else {
+            // SAFETY: a non-null chunk pointer comes from `Box::leak` in `grow` and is never freed.
+            unsafe { &*found }
+        };
+        &chunk[index]
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&'static self, chunk: usize) -> &'static [Block<N>; CHUNK] {
+        let fresh: &'static [Block<N>; CHUNK] =
+            Box::leak(Box::new([const { Block::new() }; CHUNK]));
+        self.chunks[chunk].store(ptr::from_ref(fresh).cast_mut(), Ordering::Release);
+        fresh
+    }
+
+    /// The block of `series` for a reader, if this table ever counted it.
+    fn peek(&self, series: usize) -> Option<&Block<N>> {
+        let found = self.chunks[series / CHUNK].load(Ordering::Acquire);
+        // SAFETY: as in `block`, chunk pointers are leaked boxes, valid forever.
+        (!found.is_null()).then(|| unsafe { &(*found)[series % CHUNK] })
+    }
+}
 
 /// One thread's counters for every series.
 pub(crate) struct Shard {
-    chunks: [AtomicPtr<Chunk>; CHUNKS],
+    cells: Table<{ crate::counters::Counter::COUNT }>,
+    custom: Table<{ crate::counters::MAX_CUSTOM_COUNTERS }>,
     in_use: AtomicBool,
 }
 
@@ -48,7 +90,8 @@ impl Shard {
             }
         }
         let shard: &'static Shard = Box::leak(Box::new(Shard {
-            chunks: [const { AtomicPtr::new(ptr::null_mut()) }; CHUNKS],
+            cells: Table::new(),
+            custom: Table::new(),
             in_use: AtomicBool::new(true),
         }));
         shards.push(shard);
@@ -60,46 +103,42 @@ impl Shard {
         self.in_use.store(false, Ordering::Release);
     }
 
-    /// The cells of `series` in this shard, for the owning thread to write.
+    /// The built-in cells of `series`, for the owning thread to write.
     #[inline]
     pub(crate) fn cells(&'static self, series: u32) -> &'static Cells {
-        let (chunk, index) = (series as usize / CHUNK, series as usize % CHUNK);
-        let found = self.chunks[chunk].load(Ordering::Acquire);
-        let chunk = if found.is_null() {
-            self.grow(chunk)
-        } else {
-            // SAFETY: a non-null chunk pointer comes from `Box::leak` in `grow` and is never freed.
-            unsafe { &*found }
-        };
-        &chunk[index]
+        self.cells.block(series)
     }
 
-    #[cold]
-    #[inline(never)]
-    fn grow(&'static self, chunk: usize) -> &'static Chunk {
-        let fresh: &'static Chunk = Box::leak(Box::new([const { Cells::new() }; CHUNK]));
-        self.chunks[chunk].store(ptr::from_ref(fresh).cast_mut(), Ordering::Release);
-        fresh
-    }
-
-    /// The cells of `series` for a reader, if this shard ever counted it.
-    fn peek(&self, series: usize) -> Option<&Cells> {
-        let found = self.chunks[series / CHUNK].load(Ordering::Acquire);
-        // SAFETY: as in `cells`, chunk pointers are leaked boxes, valid forever.
-        (!found.is_null()).then(|| unsafe { &(*found)[series % CHUNK] })
+    /// The custom cells of `series`, for the owning thread to write.
+    #[inline]
+    pub(crate) fn custom_cells(&'static self, series: u32) -> &'static CustomCells {
+        self.custom.block(series)
     }
 }
 
-/// The totals of one counter for series `0..series_count`, summed over every shard.
-pub(crate) fn totals(counter: Counter, series_count: usize) -> Vec<u64> {
+/// The totals of built-in counter `index` for series `0..series_count`, over every shard.
+pub(crate) fn totals(index: usize, series_count: usize) -> Vec<u64> {
+    sum_over_shards(|shard| &shard.cells, index, series_count)
+}
+
+/// The totals of custom counter `index` for series `0..series_count`, over every shard.
+pub(crate) fn custom_totals(index: usize, series_count: usize) -> Vec<u64> {
+    sum_over_shards(|shard| &shard.custom, index, series_count)
+}
+
+fn sum_over_shards<const N: usize>(
+    table: fn(&Shard) -> &Table<N>,
+    index: usize,
+    series_count: usize,
+) -> Vec<u64> {
     let mut sums = vec![0u64; series_count];
     let shards = SHARDS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     for shard in shards.iter() {
         for (series, sum) in sums.iter_mut().enumerate() {
-            if let Some(cells) = shard.peek(series) {
-                *sum = sum.wrapping_add(cells.get(counter));
+            if let Some(block) = table(shard).peek(series) {
+                *sum = sum.wrapping_add(block.get_at(index));
             }
         }
     }

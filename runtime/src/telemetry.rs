@@ -175,6 +175,7 @@ impl Drop for Telemetry {
         if metrics.is_some() || traces.is_some() || logs.is_some() {
             set_enabled(false);
             pipeline_state::install(None);
+            crate::operator_counter::set_meter(None);
             opentelemetry::global::set_tracer_provider(NoopTracerProvider::new());
             opentelemetry::global::set_meter_provider(NoopMeterProvider::new());
             // A thread of its own, so that a blocking HTTP client is never torn down

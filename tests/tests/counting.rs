@@ -248,3 +248,48 @@ fn a_running_call_is_active() {
         0
     );
 }
+
+static SPILLED: pipetel::OperatorCounter =
+    pipetel::OperatorCounter::new("test.spill.bytes", "By", "Bytes spilled to disk");
+
+struct Aggregate {
+    id: u32,
+}
+
+impl Aggregate {
+    #[operator(node_type = "custom_counter", node_id = self.id)]
+    fn spill(&self, bytes: u64) {
+        SPILLED.add(bytes);
+        nested_spill();
+    }
+}
+
+#[operator(node_type = "custom_counter_inner")]
+fn nested_spill() {
+    SPILLED.add(1);
+}
+
+#[test]
+fn an_operator_counter_carries_the_running_operators_labels() {
+    setup();
+    SPILLED.add(1_000_000); // outside any operator: counts nothing
+    let (a, b) = (Aggregate { id: 1 }, Aggregate { id: 2 });
+    a.spill(100);
+    b.spill(7);
+    a.spill(20);
+    std::thread::spawn(move || b.spill(3))
+        .join()
+        .expect("thread");
+    let totals = totals("custom_counter");
+    assert_eq!(total(&totals, "test.spill.bytes", "1"), 120);
+    assert_eq!(total(&totals, "test.spill.bytes", "2"), 10);
+    let inner = totals_inner();
+    assert_eq!(
+        total(&inner, "test.spill.bytes", "counting::nested_spill"),
+        4
+    );
+}
+
+fn totals_inner() -> std::collections::BTreeMap<(String, String), i64> {
+    totals("custom_counter_inner")
+}
