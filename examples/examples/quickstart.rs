@@ -1,6 +1,7 @@
-//! A small query pipeline with every operator annotated: scan CSV text → filter →
-//! project → hash aggregate → write. Runs with no collector at all; point
-//! `OTEL_EXPORTER_OTLP_ENDPOINT` at one to export the operator metrics.
+//! A small query pipeline with every operator annotated — scan CSV text → filter →
+//! project → hash aggregate → write — run as a `Pipeline` with three steps (extract →
+//! transform → load). Runs with no collector at all; point `OTEL_EXPORTER_OTLP_ENDPOINT`
+//! at one to export the operator metrics, the run and step spans, and the logs.
 //!
 //! ```text
 //! cargo run --release --example quickstart
@@ -10,7 +11,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use pipetel::{current_operator, operator, Rows};
+use pipetel::{current_operator, operator, pipeline_step, Pipeline, Rows};
 
 /// A batch of orders in columns.
 struct Orders {
@@ -120,34 +121,68 @@ fn write_csv(groups: &[(String, u64)], out: &mut impl Write) -> std::io::Result<
     Ok(text.len())
 }
 
+/// The pipeline: one root span per run, one child span per step.
+#[derive(Pipeline)]
+#[pipeline(name = "regional_totals")]
+struct RegionalTotals {
+    #[pipeline(attribute)]
+    source: String,
+    #[pipeline(attribute = "pipeline.batch_rows")]
+    batch_rows: usize,
+}
+
+impl RegionalTotals {
+    /// Reads the orders (generated here; a file or an API in real life).
+    #[pipeline_step(rows = |csv: &Result<String, String>| csv.as_ref().map_or(0, |csv| csv.lines().count() - 1))]
+    fn extract(&self) -> Result<String, String> {
+        Ok(generate_csv(200_000))
+    }
+
+    /// Scans, filters, projects and aggregates the orders batch by batch.
+    #[pipeline_step]
+    fn transform(&self, csv: &str) -> Result<Vec<(String, u64)>, String> {
+        let lines: Vec<&str> = csv.lines().skip(1).collect();
+        let mut aggregate = HashAggregate {
+            id: 4,
+            sums: HashMap::new(),
+        };
+        for chunk in lines.chunks(self.batch_rows) {
+            let batch = scan(chunk)?;
+            let batch = filter(batch, 500);
+            aggregate.consume(project(&batch));
+        }
+        Ok(aggregate.finish())
+    }
+
+    /// Writes the result.
+    #[pipeline_step]
+    fn load(&self, groups: &[(String, u64)]) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        write_csv(groups, &mut out).map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+}
+
 fn main() -> Result<(), String> {
     let telemetry = pipetel::init();
-    let csv = generate_csv(200_000);
-    let lines: Vec<&str> = csv.lines().skip(1).collect();
-
-    let mut aggregate = HashAggregate {
-        id: 4,
-        sums: HashMap::new(),
+    let pipeline = RegionalTotals {
+        source: "generated orders".into(),
+        batch_rows: 8192,
     };
-    for chunk in lines.chunks(8192) {
-        let batch = scan(chunk)?;
-        let batch = filter(batch, 500);
-        aggregate.consume(project(&batch));
-    }
-    let groups = aggregate.finish();
-    let mut out = Vec::new();
-    let written = write_csv(&groups, &mut out).map_err(|e| e.to_string())?;
+    let out = pipeline.run(|p| {
+        let csv = p.extract()?;
+        let groups = p.transform(&csv)?;
+        p.load(&groups)
+    })?;
 
     print!("{}", String::from_utf8_lossy(&out));
-    println!(
-        "{} orders scanned, {} bytes of result",
-        lines.len(),
-        written
-    );
+    println!("{} bytes of result", out.len());
     if telemetry.is_enabled() {
-        println!("operator metrics are being exported over OTLP");
+        println!("operator metrics, spans and logs are being exported over OTLP");
     } else {
-        println!("telemetry is off (set OTEL_EXPORTER_OTLP_ENDPOINT to export operator metrics)");
+        println!(
+            "telemetry is off (set OTEL_EXPORTER_OTLP_ENDPOINT to export metrics, spans and logs)"
+        );
     }
     Ok(())
 }

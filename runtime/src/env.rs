@@ -181,6 +181,35 @@ impl Reader<'_> {
         }
     }
 
+    /// Checks `OTEL_TRACES_SAMPLER` and its argument, which the SDK reads itself (and
+    /// replaces, silently, when it cannot use them).
+    fn sampler(&mut self) {
+        const SAMPLER: &str = "OTEL_TRACES_SAMPLER";
+        const ARGUMENT: &str = "OTEL_TRACES_SAMPLER_ARG";
+        let Some(value) = self.get(SAMPLER) else {
+            return;
+        };
+        match value.trim() {
+            "always_on" | "always_off" | "parentbased_always_on" | "parentbased_always_off" => {}
+            "traceidratio" | "parentbased_traceidratio" => {
+                let argument = self.get(ARGUMENT);
+                let ratio = argument.as_deref().map(|arg| arg.trim().parse::<f64>());
+                match (argument.as_deref(), ratio) {
+                    (_, Some(Ok(ratio))) if (0.0..=1.0).contains(&ratio) => {}
+                    (Some(argument), _) => {
+                        self.warn(ARGUMENT, argument, "is not a ratio between 0 and 1; sampling everything")
+                    }
+                    (None, _) => self.warn(SAMPLER, &value, format_args!("needs {ARGUMENT}; sampling everything")),
+                }
+            }
+            _ => self.warn(
+                SAMPLER,
+                &value,
+                "is not a sampler the SDK provides (always_on, always_off, traceidratio and their parentbased_ forms); using parentbased_always_on",
+            ),
+        }
+    }
+
     /// A warning about a variable whose value may hold secrets: the value is not shown.
     fn warn_hidden(&mut self, name: &str, problem: &str) {
         let warning = format!("{name} (value not shown) {problem}");
@@ -240,6 +269,9 @@ impl Reader<'_> {
             return None;
         }
         self.exporter_options(signal);
+        if signal == Signal::Traces {
+            self.sampler();
+        }
         Some(SignalExport {
             endpoint_var,
             endpoint,
@@ -517,6 +549,25 @@ mod tests {
                 &[endpoint, ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon")],
                 "OTEL_EXPORTER_OTLP_TIMEOUT",
                 "soon",
+            ),
+            (
+                &[endpoint, ("OTEL_TRACES_SAMPLER", "sometimes")],
+                "OTEL_TRACES_SAMPLER",
+                "sometimes",
+            ),
+            (
+                &[
+                    endpoint,
+                    ("OTEL_TRACES_SAMPLER", "traceidratio"),
+                    ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
+                ],
+                "OTEL_TRACES_SAMPLER_ARG",
+                "1.5",
+            ),
+            (
+                &[endpoint, ("OTEL_TRACES_SAMPLER", "traceidratio")],
+                "OTEL_TRACES_SAMPLER",
+                "traceidratio",
             ),
             (
                 &[endpoint, ("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "-5")],

@@ -178,26 +178,31 @@ impl Drop for Telemetry {
             crate::operator_counter::set_meter(None);
             opentelemetry::global::set_tracer_provider(NoopTracerProvider::new());
             opentelemetry::global::set_meter_provider(NoopMeterProvider::new());
-            // A thread of its own, so that a blocking HTTP client is never torn down
-            // inside the caller's async runtime. Spans first: the run metrics they
-            // complete are then in the final metrics export.
+            // Threads of their own, so that a blocking HTTP client is never torn down
+            // inside the caller's async runtime; one per signal, so that an unreachable
+            // collector delays the program once, not once per signal.
             let finished = std::thread::scope(|scope| {
-                std::thread::Builder::new()
-                    .name("pipetel-shutdown".into())
-                    .spawn_scoped(scope, move || {
-                        if let Some(traces) = traces {
-                            traces.shutdown();
-                        }
-                        if let Some(logs) = logs {
-                            logs.shutdown();
-                        }
-                        if let Some(metrics) = metrics {
-                            metrics.shutdown();
-                        }
-                        runtime.shutdown();
-                    })
-                    .map(|handle| handle.join().is_ok())
+                let spawn = |name: &str, shutdown: Box<dyn FnOnce() + Send>| {
+                    std::thread::Builder::new()
+                        .name(format!("pipetel-shutdown-{name}"))
+                        .spawn_scoped(scope, shutdown)
+                };
+                let handles = [
+                    traces.map(|traces| spawn("traces", Box::new(move || traces.shutdown()))),
+                    logs.map(|logs| spawn("logs", Box::new(move || logs.shutdown()))),
+                    metrics.map(|metrics| spawn("metrics", Box::new(move || metrics.shutdown()))),
+                ];
+                handles
+                    .into_iter()
+                    .flatten()
+                    .map(|spawned| spawned.map(|handle| handle.join().is_ok()))
+                    .collect::<Result<Vec<bool>, _>>()
+                    .map(|joined| joined.iter().all(|ok| *ok))
             });
+            let _ = std::thread::Builder::new()
+                .name("pipetel-shutdown-runtime".into())
+                .spawn(move || runtime.shutdown())
+                .map(|handle| handle.join());
             if !matches!(finished, Ok(true)) {
                 crate::warn::warn(format_args!("telemetry shutdown did not finish"));
             }
