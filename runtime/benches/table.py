@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
-"""Prints the BENCHMARKS.md table from criterion's last run of `cargo bench -p pipetel --bench overhead`:
-mean ns per call of every variant, the ratios the targets are about, and whether each target holds."""
+"""Prints the BENCHMARKS.md tables from criterion's last runs of `cargo bench -p pipetel`
+(the `overhead` and `step_span` benches): mean ns per call of every variant, the ratios the
+targets are about, and whether each target holds."""
 import json
 import pathlib
 import sys
 
-root = pathlib.Path(__file__).resolve().parents[2] / "target" / "criterion" / "per_call"
+criterion = pathlib.Path(__file__).resolve().parents[2] / "target" / "criterion"
 
 
-def mean(name):
-    path = root / name / "new" / "estimates.json"
+def mean(name, group="per_call"):
+    path = criterion / group / name / "new" / "estimates.json"
     if not path.exists():
-        sys.exit(f"no result for {name} at {path}: run `cargo bench -p pipetel --bench overhead` first")
+        sys.exit(f"no result for {group}/{name} at {path}: run `cargo bench -p pipetel` first")
     return json.loads(path.read_text())["mean"]["point_estimate"]
 
 
@@ -31,6 +32,8 @@ print("| variant | ns per call |")
 print("|---|---:|")
 for name, label in rows:
     print(f"| {label} | {ns[name]:.2f} |")
+print(f"| `#[pipeline_step]` span (traces on) | {mean('pipeline_step', 'step_span'):.2f} |")
+print(f"| raw SDK span doing the same (name, rows attribute, end) | {mean('sdk_span', 'step_span'):.2f} |")
 print()
 targets = [
     ("off − plain", ns["operator_off"] - ns["plain"], "≤ +1 ns", ns["operator_off"] - ns["plain"] <= 1.0, "ns"),
@@ -41,6 +44,8 @@ targets = [
     ("two threads ÷ one thread", ns["operator_on_two_threads"] / ns["operator_on_one_thread"], "≤ 1.2×",
      ns["operator_on_two_threads"] / ns["operator_on_one_thread"] <= 1.2, "×"),
 ]
+step, sdk_span = mean("pipeline_step", "step_span"), mean("sdk_span", "step_span")
+targets.append(("`#[pipeline_step]` span ÷ raw SDK span", step / sdk_span, "≤ 1.2×", step / sdk_span <= 1.2, "×"))
 print("| ratio | measured | target | met |")
 print("|---|---:|---|---|")
 for label, value, target, met, unit in targets:

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::trace::SpanExporter;
 use opentelemetry_sdk::Resource;
 
 use opentelemetry::metrics::MeterProvider as _;
@@ -21,7 +22,7 @@ use crate::process_metrics;
 use crate::propagation;
 use crate::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
 use crate::telemetry::{Signals, Telemetry};
-use crate::trace_export;
+use crate::trace_export::{self, AddSpanExporter};
 use crate::warn::{warn, RateLimited};
 
 /// Starts telemetry as the `OTEL_*` environment says; off when no endpoint is set.
@@ -52,6 +53,7 @@ pub struct Config {
     process_metrics: bool,
     install_log_subscriber: bool,
     readers: Vec<AddReader>,
+    span_exporters: Vec<AddSpanExporter>,
 }
 
 impl fmt::Debug for Config {
@@ -62,7 +64,8 @@ impl fmt::Debug for Config {
             .field("max_node_ids_per_type", &self.max_node_ids_per_type)
             .field("process_metrics", &self.process_metrics)
             .field("install_log_subscriber", &self.install_log_subscriber)
-            .field("extra_exporters", &self.readers.len())
+            .field("metric_exporters", &self.readers.len())
+            .field("span_exporters", &self.span_exporters.len())
             .finish()
     }
 }
@@ -83,6 +86,7 @@ impl Config {
             process_metrics: true,
             install_log_subscriber: true,
             readers: Vec::new(),
+            span_exporters: Vec::new(),
         }
     }
 
@@ -130,6 +134,14 @@ impl Config {
     /// in-process consumers (for example `opentelemetry_sdk`'s `InMemoryMetricExporter`).
     pub fn with_metric_exporter(mut self, exporter: impl PushMetricExporter) -> Self {
         self.readers.push(metrics_export::periodic(exporter));
+        self
+    }
+
+    /// Also sends run, step and user spans to `exporter` (through a batch processor), and
+    /// records them even when no OTLP endpoint is set. For tests, benchmarks and
+    /// in-process consumers (for example `opentelemetry_sdk`'s `InMemorySpanExporter`).
+    pub fn with_span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
+        self.span_exporters.push(trace_export::batched(exporter));
         self
     }
 
@@ -190,12 +202,12 @@ impl Config {
                 metric_failures,
             )
         });
-        let traces = settings.traces.as_ref().and_then(|target| {
-            let failures = Arc::new(RateLimited::new(WARNING_PERIOD));
-            trace_export::start(target, resource.clone(), &mut runtime, failures)
-                .map_err(|problem| warn(format_args!("{problem}")))
-                .ok()
-        });
+        let traces = trace_export::start(
+            settings.traces.as_ref(),
+            self.span_exporters,
+            resource.clone(),
+            &mut runtime,
+        );
         let logs = settings.logs.as_ref().and_then(|target| {
             let failures = Arc::new(RateLimited::new(WARNING_PERIOD));
             log_export::start(target, resource.clone(), &mut runtime, failures)
@@ -214,8 +226,11 @@ impl Config {
             operator_counter::set_meter(Some(meter.clone()));
             PipelineInstruments::new(&meter, &namespace)
         });
-        let pipelines =
-            PipelineTelemetry::new(traces.as_ref().map(|traces| &traces.provider), instruments);
+        let pipelines = PipelineTelemetry::new(
+            traces.as_ref().map(|traces| &traces.provider),
+            instruments,
+            logs.is_some(),
+        );
         Telemetry::on(Signals {
             metrics,
             traces,

@@ -113,7 +113,7 @@ pub trait Pipeline {
 /// One run in progress; a drop without [`finish`](Self::finish) is a panic or a
 /// cancelled future.
 struct RunGuard {
-    telemetry: Arc<PipelineTelemetry>,
+    telemetry: &'static PipelineTelemetry,
     context: Context,
     scope: Arc<RunScope>,
     finished: bool,
@@ -130,7 +130,7 @@ impl RunGuard {
             rows: AtomicU64::new(0),
         });
         let context =
-            start_span(&telemetry, format!("run {name}"), attributes).with_value(scope.clone());
+            start_span(telemetry, format!("run {name}"), attributes).with_value(scope.clone());
         Some(RunGuard {
             telemetry,
             context,

@@ -1,9 +1,11 @@
 //! What runs and steps record into, set by `init` and cleared when telemetry stops: the
-//! tracer (when traces are exported) and the pipeline instruments (when metrics are).
-//! Read under a read lock once per run or step — coarse operations, so this is fine.
+//! tracer (when traces are exported), the pipeline instruments (when metrics are), and
+//! whether log records want the step name in the context (when logs are).
 
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, RwLock};
+use std::ptr;
+use std::sync::atomic::{
+    AtomicBool, AtomicPtr, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::trace::TracerProvider as _;
@@ -45,22 +47,29 @@ impl PipelineInstruments {
 pub(crate) struct PipelineTelemetry {
     pub(crate) tracer: Option<SdkTracer>,
     pub(crate) instruments: Option<PipelineInstruments>,
+    /// Whether steps put their name in the context, for log records.
+    pub(crate) step_names: bool,
 }
 
 impl PipelineTelemetry {
     pub(crate) fn new(
         traces: Option<&SdkTracerProvider>,
         instruments: Option<PipelineInstruments>,
+        step_names: bool,
     ) -> Self {
         PipelineTelemetry {
             tracer: traces.map(|provider| provider.tracer(names::PIPELINE_SCOPE)),
             instruments,
+            step_names,
         }
     }
 }
 
 static ON: AtomicBool = AtomicBool::new(false);
-static STATE: RwLock<Option<Arc<PipelineTelemetry>>> = RwLock::new(None);
+/// The running telemetry. Each `init` leaks one small `PipelineTelemetry` (its providers
+/// are shut down when the guard drops), so that runs and steps borrow it for `'static`
+/// with one atomic load — no lock, no reference count.
+static STATE: AtomicPtr<PipelineTelemetry> = AtomicPtr::new(ptr::null_mut());
 
 /// Whether runs and steps record anything. One relaxed load.
 #[inline(always)]
@@ -69,21 +78,21 @@ pub fn pipelines_enabled() -> bool {
 }
 
 /// The running telemetry, if any.
-pub(crate) fn current() -> Option<Arc<PipelineTelemetry>> {
+#[inline]
+pub(crate) fn current() -> Option<&'static PipelineTelemetry> {
     if !pipelines_enabled() {
         return None;
     }
-    STATE
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone()
+    // SAFETY: a non-null pointer comes from `Box::leak` in `install` and is never freed.
+    unsafe { STATE.load(Acquire).as_ref() }
 }
 
 /// Starts recording into `telemetry` (or stops, with `None`).
 pub(crate) fn install(telemetry: Option<PipelineTelemetry>) {
     let on = telemetry.is_some();
-    *STATE
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = telemetry.map(Arc::new);
+    let leaked = telemetry.map_or(ptr::null_mut(), |telemetry| {
+        ptr::from_mut(Box::leak(Box::new(telemetry)))
+    });
+    STATE.store(leaked, Release);
     ON.store(on, Relaxed);
 }

@@ -3,7 +3,8 @@
 //! [`trace_env`] gives the variables to set on a child process so its runs join the trace.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use opentelemetry::baggage::BaggageExt as _;
 use opentelemetry::propagation::{Extractor, TextMapCompositePropagator, TextMapPropagator};
@@ -19,7 +20,9 @@ const CARRIERS: [(&str, &str); 3] = [
 ];
 
 /// The context given by the environment, parent of runs started with no span current.
-static ENVIRONMENT_PARENT: RwLock<Option<Context>> = RwLock::new(None);
+/// Set once per `init` (the previous one is leaked: a few bytes), read with one atomic
+/// load by every run and step.
+static ENVIRONMENT_PARENT: AtomicPtr<Context> = AtomicPtr::new(ptr::null_mut());
 
 fn propagator() -> TextMapCompositePropagator {
     TextMapCompositePropagator::new(vec![
@@ -94,9 +97,10 @@ fn well_formed(traceparent: &str) -> bool {
 
 /// Sets the context runs take as parent when no span is current.
 pub(crate) fn set_environment_parent(context: Option<Context>) {
-    *ENVIRONMENT_PARENT
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = context;
+    let leaked = context.map_or(ptr::null_mut(), |context| {
+        ptr::from_mut(Box::leak(Box::new(context)))
+    });
+    ENVIRONMENT_PARENT.store(leaked, Ordering::Release);
 }
 
 /// The parent of a new run or step: the current context when a span is active in it,
@@ -106,11 +110,11 @@ pub(crate) fn parent_context() -> Context {
     if current.has_active_span() {
         return current;
     }
-    ENVIRONMENT_PARENT
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone()
-        .unwrap_or(current)
+    // SAFETY: a non-null pointer comes from `Box::leak` in `set_environment_parent`.
+    match unsafe { ENVIRONMENT_PARENT.load(Ordering::Acquire).as_ref() } {
+        Some(environment) => environment.clone(),
+        None => current,
+    }
 }
 
 /// The environment variables that make a child process's runs part of this trace:

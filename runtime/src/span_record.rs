@@ -30,7 +30,7 @@ pub(crate) fn current_step() -> Option<&'static str> {
 
 /// The run scope of the current context, if a run is active.
 pub(crate) fn current_run() -> Option<Arc<RunScope>> {
-    Context::current().get::<Arc<RunScope>>().cloned()
+    Context::map_current(|context| context.get::<Arc<RunScope>>().cloned())
 }
 
 /// A context holding a new span named `name` (when traces are on), child of the current

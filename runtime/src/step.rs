@@ -18,12 +18,13 @@ use crate::span_record::{current_run, end_span, record_error, start_span, RunSco
 /// return, or by `Drop` on a panic (or, for an async step, a future dropped early).
 #[doc(hidden)]
 pub struct StepGuard {
-    telemetry: Arc<PipelineTelemetry>,
+    telemetry: &'static PipelineTelemetry,
     context: Context,
     step: &'static str,
     rows_key: &'static str,
     run: Option<Arc<RunScope>>,
-    started: Instant,
+    /// When the step started, if a duration metric is recorded.
+    started: Option<Instant>,
     finished: bool,
     is_async: bool,
 }
@@ -44,14 +45,18 @@ impl StepGuard {
     pub fn start(step: &'static str, rows_key: &'static str, is_async: bool) -> Option<Self> {
         let telemetry = pipeline_state::current()?;
         let run = current_run();
-        let context = start_span(&telemetry, step, Vec::new()).with_value(StepName(step));
+        let context = start_span(telemetry, step, Vec::new());
+        let context = match telemetry.step_names {
+            true => context.with_value(StepName(step)),
+            false => context,
+        };
         Some(StepGuard {
+            started: telemetry.instruments.as_ref().map(|_| Instant::now()),
             telemetry,
             context,
             step,
             rows_key,
             run,
-            started: Instant::now(),
             finished: false,
             is_async,
         })
@@ -83,7 +88,7 @@ impl StepGuard {
         if let Some(run) = &self.run {
             run.rows.fetch_add(rows, Relaxed);
         }
-        if let Some(instruments) = &self.telemetry.instruments {
+        if let (Some(instruments), Some(started)) = (&self.telemetry.instruments, self.started) {
             let mut attributes = Vec::with_capacity(2);
             if let Some(run) = &self.run {
                 attributes.push(KeyValue::new(names::PIPELINE_NAME, run.pipeline));
@@ -91,7 +96,7 @@ impl StepGuard {
             attributes.push(KeyValue::new(names::STEP, self.step));
             instruments
                 .step_duration
-                .record(self.started.elapsed().as_secs_f64(), &attributes);
+                .record(started.elapsed().as_secs_f64(), &attributes);
             instruments.rows.add(rows, &attributes);
         }
     }

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use opentelemetry_otlp::{SpanExporter as OtlpSpanExporter, WithExportConfig as _};
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, TracerProviderBuilder};
 use opentelemetry_sdk::Resource;
 
 use crate::env::{Protocol, SignalExport};
+use crate::metrics_export::WARNING_PERIOD;
 use crate::otlp::{self, GrpcRuntime};
 use crate::warn::RateLimited;
 
@@ -31,12 +32,49 @@ impl TracesPipeline {
 }
 
 /// Builds the tracer provider exporting to `target`, or says why it cannot.
+/// Adds one span exporter (with its batch processor) to a provider being built.
+pub(crate) type AddSpanExporter =
+    Box<dyn FnOnce(TracerProviderBuilder) -> TracerProviderBuilder + Send>;
+
+/// A hook exporting spans to `exporter` through a batch processor.
+pub(crate) fn batched<E: SpanExporter + 'static>(exporter: E) -> AddSpanExporter {
+    Box::new(move |builder| builder.with_batch_exporter(exporter))
+}
+
+/// Starts the tracer provider with the OTLP exporter of `target` (when given and it can
+/// be built; otherwise a warning) and the `extra` exporters; `None` when there is none.
 pub(crate) fn start(
-    target: &SignalExport,
+    target: Option<&SignalExport>,
+    mut extra: Vec<AddSpanExporter>,
     resource: Resource,
     runtime: &mut GrpcRuntime,
+) -> Option<TracesPipeline> {
+    let failures = Arc::new(RateLimited::new(WARNING_PERIOD));
+    if let Some(target) = target {
+        match otlp_exporter(target, runtime, failures.clone()) {
+            Ok(exporter) => extra.push(exporter),
+            Err(problem) => crate::warn::warn(format_args!("{problem}")),
+        }
+    }
+    if extra.is_empty() {
+        return None;
+    }
+    let builder = extra.into_iter().fold(
+        SdkTracerProvider::builder().with_resource(resource),
+        |builder, add| add(builder),
+    );
+    Some(TracesPipeline {
+        provider: builder.build(),
+        failures,
+    })
+}
+
+/// The OTLP span exporter of `target`, or why it cannot be built.
+fn otlp_exporter(
+    target: &SignalExport,
+    runtime: &mut GrpcRuntime,
     failures: Arc<RateLimited>,
-) -> Result<TracesPipeline, String> {
+) -> Result<AddSpanExporter, String> {
     let described = otlp::describe(target);
     let exporter = match target.protocol {
         Protocol::HttpProtobuf => OtlpSpanExporter::builder()
@@ -52,16 +90,11 @@ pub(crate) fn start(
     };
     let exporter =
         exporter.map_err(|error| format!("{error} (traces export to {described} is off)"))?;
-    let reporting = Reporting {
+    Ok(batched(Reporting {
         inner: exporter,
         target: described,
-        failures: failures.clone(),
-    };
-    let provider = SdkTracerProvider::builder()
-        .with_batch_exporter(reporting)
-        .with_resource(resource)
-        .build();
-    Ok(TracesPipeline { provider, failures })
+        failures,
+    }))
 }
 
 /// A span exporter that says, at most once a minute, when exports fail.
