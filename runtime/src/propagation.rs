@@ -191,6 +191,19 @@ mod tests {
     }
 
     #[test]
+    fn trace_env_passes_the_environment_context_and_baggage_on() {
+        let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        let (context, warning) = read(&[("TRACEPARENT", traceparent), ("BAGGAGE", "tenant=acme")]);
+        assert_eq!(warning, None);
+        set_environment_parent(context);
+        let env: HashMap<&str, String> = trace_env().into_iter().collect();
+        set_environment_parent(None);
+        assert_eq!(env["TRACEPARENT"], traceparent);
+        assert_eq!(env["BAGGAGE"], "tenant=acme");
+        assert!(!env.contains_key("TRACESTATE"), "empty values are left out");
+    }
+
+    #[test]
     fn no_variables_no_parent() {
         assert_eq!(read(&[]).1, None);
         assert!(read(&[]).0.is_none());
