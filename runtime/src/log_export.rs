@@ -19,24 +19,12 @@ use opentelemetry_sdk::Resource;
 
 use crate::env::{Protocol, SignalExport};
 use crate::names;
-use crate::otlp::{self, GrpcRuntime};
+use crate::otlp::{self, GrpcRuntime, SignalPipeline};
 use crate::span_record::{current_run, current_step};
 use crate::warn::RateLimited;
 
 /// A running log pipeline.
-pub(crate) struct LogsPipeline {
-    pub(crate) provider: SdkLoggerProvider,
-    failures: Arc<RateLimited>,
-}
-
-impl LogsPipeline {
-    /// Exports the records emitted and stops.
-    pub(crate) fn shutdown(self) {
-        if let Err(error) = self.provider.shutdown() {
-            self.failures.warn(format_args!("logs shutdown: {error}"));
-        }
-    }
-}
+pub(crate) type LogsPipeline = SignalPipeline<SdkLoggerProvider>;
 
 /// Builds the logger provider exporting to `target`, or says why it cannot.
 pub(crate) fn start(
@@ -69,7 +57,7 @@ pub(crate) fn start(
         .with_log_processor(Enriching(BatchLogProcessor::builder(reporting).build()))
         .with_resource(resource)
         .build();
-    Ok(LogsPipeline { provider, failures })
+    Ok(SignalPipeline::new(provider, failures))
 }
 
 /// Adds the operator and pipeline a record was emitted in, then hands it on.

@@ -22,29 +22,13 @@ use crate::counters::Counter;
 use crate::env::{Protocol, SignalExport};
 use crate::hot_path::ticks_to_nanos;
 use crate::names::{self, MetricName};
-use crate::otlp::{self, GrpcRuntime};
+use crate::otlp::{self, GrpcRuntime, SignalPipeline};
 use crate::registry;
 use crate::shards;
 use crate::warn::RateLimited;
 
 /// A running metrics pipeline.
-pub(crate) struct MetricsPipeline {
-    pub(crate) provider: SdkMeterProvider,
-    /// Metrics export problems: at most one warning a minute.
-    failures: Arc<RateLimited>,
-}
-
-impl MetricsPipeline {
-    /// Exports what was counted and stops. Waits at most the SDK's shutdown timeout (5 s).
-    pub(crate) fn shutdown(self) {
-        // A failed final export was reported by the exporter; this reports the rest
-        // (a timeout), unless a warning went out less than a minute ago.
-        if let Err(error) = self.provider.shutdown() {
-            self.failures
-                .warn(format_args!("metrics shutdown: {error}"));
-        }
-    }
-}
+pub(crate) type MetricsPipeline = SignalPipeline<SdkMeterProvider>;
 
 /// Adds one reader (with its exporter) to a provider being built.
 pub(crate) type AddReader =
@@ -106,7 +90,7 @@ pub(crate) fn start(
     );
     let provider = builder.build();
     register_operator_instruments(&provider.meter(names::SCOPE), namespace);
-    MetricsPipeline { provider, failures }
+    SignalPipeline::new(provider, failures)
 }
 
 /// One observable instrument per operator counter.

@@ -1,8 +1,16 @@
 //! What every OTLP signal shares: the one-thread Tokio runtime gRPC channels live on
-//! (started on first need, so HTTP-only or metrics-less set-ups start none), and how a
-//! target is named in warnings.
+//! (started on first need, so HTTP-only set-ups start none), how a target is named in
+//! warnings, and a running signal's provider with its flush and shutdown.
+
+use std::sync::Arc;
+
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 
 use crate::env::SignalExport;
+use crate::warn::{warn, RateLimited};
 
 /// The runtime of pipetel's gRPC channels; the user's program needs no async runtime.
 #[derive(Default)]
@@ -37,4 +45,57 @@ impl GrpcRuntime {
 /// `VARIABLE=value` of a target, for warnings.
 pub(crate) fn describe(target: &SignalExport) -> String {
     format!("{}={}", target.endpoint_var, target.endpoint)
+}
+
+/// The provider of one signal, as the telemetry guard drives it.
+pub(crate) trait Provider {
+    /// The signal's name in warnings.
+    const SIGNAL: &'static str;
+    fn force_flush(&self) -> OTelSdkResult;
+    fn shutdown(&self) -> OTelSdkResult;
+}
+
+macro_rules! provider {
+    ($($provider:ty => $signal:literal),*) => {$(
+        impl Provider for $provider {
+            const SIGNAL: &'static str = $signal;
+            fn force_flush(&self) -> OTelSdkResult {
+                <$provider>::force_flush(self)
+            }
+            fn shutdown(&self) -> OTelSdkResult {
+                <$provider>::shutdown(self)
+            }
+        }
+    )*};
+}
+provider!(SdkMeterProvider => "metrics", SdkTracerProvider => "traces", SdkLoggerProvider => "logs");
+
+/// A running signal: its provider, and the rate limit of its export warnings (shared
+/// with its exporter, so a dead collector gives one line, not one per export).
+pub(crate) struct SignalPipeline<P> {
+    pub(crate) provider: P,
+    failures: Arc<RateLimited>,
+}
+
+impl<P: Provider> SignalPipeline<P> {
+    pub(crate) fn new(provider: P, failures: Arc<RateLimited>) -> Self {
+        SignalPipeline { provider, failures }
+    }
+
+    /// Exports what was recorded so far and waits for the export.
+    pub(crate) fn flush(&self) {
+        if let Err(error) = self.provider.force_flush() {
+            warn(format_args!("{} flush: {error}", P::SIGNAL));
+        }
+    }
+
+    /// Exports what was recorded and stops; waits at most the SDK's timeout (5 s). A
+    /// failed final export was reported by the exporter; this reports the rest (a
+    /// timeout), unless a warning went out less than a minute ago.
+    pub(crate) fn shutdown(self) {
+        if let Err(error) = self.provider.shutdown() {
+            self.failures
+                .warn(format_args!("{} shutdown: {error}", P::SIGNAL));
+        }
+    }
 }

@@ -151,19 +151,13 @@ impl Telemetry {
     /// Exports what was recorded so far, now, and waits for the exports to finish.
     pub fn flush(&self) {
         if let Some(traces) = &self.traces {
-            if let Err(error) = traces.provider.force_flush() {
-                crate::warn::warn(format_args!("traces flush: {error}"));
-            }
+            traces.flush();
         }
         if let Some(logs) = &self.logs {
-            if let Err(error) = logs.provider.force_flush() {
-                crate::warn::warn(format_args!("logs flush: {error}"));
-            }
+            logs.flush();
         }
         if let Some(metrics) = &self.metrics {
-            if let Err(error) = metrics.provider.force_flush() {
-                crate::warn::warn(format_args!("metrics flush: {error}"));
-            }
+            metrics.flush();
         }
     }
 }

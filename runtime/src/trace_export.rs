@@ -13,25 +13,12 @@ use opentelemetry_sdk::Resource;
 
 use crate::env::{Protocol, SignalExport};
 use crate::metrics_export::WARNING_PERIOD;
-use crate::otlp::{self, GrpcRuntime};
+use crate::otlp::{self, GrpcRuntime, SignalPipeline};
 use crate::warn::RateLimited;
 
 /// A running trace pipeline.
-pub(crate) struct TracesPipeline {
-    pub(crate) provider: SdkTracerProvider,
-    failures: Arc<RateLimited>,
-}
+pub(crate) type TracesPipeline = SignalPipeline<SdkTracerProvider>;
 
-impl TracesPipeline {
-    /// Exports the spans that ended and stops.
-    pub(crate) fn shutdown(self) {
-        if let Err(error) = self.provider.shutdown() {
-            self.failures.warn(format_args!("traces shutdown: {error}"));
-        }
-    }
-}
-
-/// Builds the tracer provider exporting to `target`, or says why it cannot.
 /// Adds one span exporter (with its batch processor) to a provider being built.
 pub(crate) type AddSpanExporter =
     Box<dyn FnOnce(TracerProviderBuilder) -> TracerProviderBuilder + Send>;
@@ -63,10 +50,7 @@ pub(crate) fn start(
         SdkTracerProvider::builder().with_resource(resource),
         |builder, add| add(builder),
     );
-    Some(TracesPipeline {
-        provider: builder.build(),
-        failures,
-    })
+    Some(SignalPipeline::new(builder.build(), failures))
 }
 
 /// The OTLP span exporter of `target`, or why it cannot be built.
