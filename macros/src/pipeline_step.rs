@@ -105,7 +105,7 @@ fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
             let #body_future = #rt::typed_future::<#output_hint, _>(async move { #(#statements)* });
             let #output #output_type = match &#guard {
                 ::core::option::Option::Some(#guard) => {
-                    #rt::FutureExt::with_context(#body_future, #guard.context()).await
+                    #guard.in_step(#body_future).await
                 }
                 ::core::option::Option::None => #body_future.await,
             };

@@ -6,7 +6,6 @@ pub use crate::hot_path::{enabled, CallSite, TaskGuard};
 pub use crate::pipeline_state::pipelines_enabled;
 pub use crate::probe::{count_input, count_output, NoRows, NotResult, Probe, ViaResult, ViaRows};
 pub use crate::step::StepGuard;
-pub use opentelemetry::context::FutureExt;
 pub use opentelemetry::KeyValue;
 
 /// Gives an async block the output type `R`, so its tail infers as the async fn's would.

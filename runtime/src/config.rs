@@ -21,6 +21,7 @@ use crate::pipeline_state::{PipelineInstruments, PipelineTelemetry};
 use crate::process_metrics;
 use crate::propagation;
 use crate::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
+use crate::report_target::ReportTarget;
 use crate::telemetry::{Signals, Telemetry};
 use crate::trace_export::{self, AddSpanExporter};
 use crate::warn::{warn, RateLimited};
@@ -52,6 +53,7 @@ pub struct Config {
     max_node_ids_per_type: usize,
     process_metrics: bool,
     install_log_subscriber: bool,
+    collect_locally: bool,
     readers: Vec<AddReader>,
     span_exporters: Vec<AddSpanExporter>,
 }
@@ -64,6 +66,7 @@ impl fmt::Debug for Config {
             .field("max_node_ids_per_type", &self.max_node_ids_per_type)
             .field("process_metrics", &self.process_metrics)
             .field("install_log_subscriber", &self.install_log_subscriber)
+            .field("collect_locally", &self.collect_locally)
             .field("metric_exporters", &self.readers.len())
             .field("span_exporters", &self.span_exporters.len())
             .finish()
@@ -85,6 +88,7 @@ impl Config {
             max_node_ids_per_type: DEFAULT_MAX_NODE_IDS_PER_TYPE,
             process_metrics: true,
             install_log_subscriber: true,
+            collect_locally: false,
             readers: Vec::new(),
             span_exporters: Vec::new(),
         }
@@ -111,6 +115,15 @@ impl Config {
     /// ones are counted together under `node.id = "other"`, with one warning.
     pub fn max_node_ids_per_type(mut self, max: usize) -> Self {
         self.max_node_ids_per_type = max;
+        self
+    }
+
+    /// Counts operators, runs and steps for [`snapshot`](crate::snapshot) and
+    /// [`report`](crate::report) even when nothing is exported (default: no; also on when
+    /// `PIPETEL_REPORT` is set). Costs what collection for export costs: a few relaxed
+    /// stores per operator call.
+    pub fn collect_locally(mut self, on: bool) -> Self {
+        self.collect_locally = on;
         self
     }
 
@@ -214,7 +227,9 @@ impl Config {
                 .map_err(|problem| warn(format_args!("{problem}")))
                 .ok()
         });
-        if metrics.is_none() && traces.is_none() && logs.is_none() {
+        let report = ReportTarget::from_env();
+        let local = self.collect_locally || report.is_some();
+        if metrics.is_none() && traces.is_none() && logs.is_none() && !local {
             runtime.shutdown();
             return Telemetry::unclaimed_off();
         }
@@ -236,6 +251,8 @@ impl Config {
             traces,
             logs,
             install_log_subscriber: self.install_log_subscriber,
+            local,
+            report,
             pipelines,
             runtime,
         })

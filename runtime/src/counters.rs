@@ -73,6 +73,12 @@ impl<const N: usize> Block<N> {
         cell.store(cell.load(Relaxed).wrapping_add(n), Relaxed);
     }
 
+    /// Sets counter `index` to `value`. Only the owning thread may call this.
+    #[inline(always)]
+    pub(crate) fn set_at(&self, index: usize, value: u64) {
+        self.0[index].store(value, Relaxed);
+    }
+
     /// Reads counter `index` (any thread).
     #[inline]
     pub(crate) fn get_at(&self, index: usize) -> u64 {
@@ -80,8 +86,12 @@ impl<const N: usize> Block<N> {
     }
 }
 
-/// The built-in counters of one series on one thread.
-pub(crate) type Cells = Block<{ Counter::COUNT }>;
+/// The slot after the counters holding the id + 1 of the step the series last ran in
+/// on this thread (0: none), for the report's tree.
+pub(crate) const STEP_SLOT: usize = Counter::COUNT;
+
+/// The built-in counters of one series on one thread, and its step slot.
+pub(crate) type Cells = Block<{ Counter::COUNT + 1 }>;
 
 /// The custom counters of one series on one thread.
 pub(crate) type CustomCells = Block<MAX_CUSTOM_COUNTERS>;

@@ -12,8 +12,9 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::OnceLock;
 
-use crate::counters::{Cells, Counter};
+use crate::counters::{Cells, Counter, STEP_SLOT};
 use crate::local::{Current, LOCAL};
+use crate::local_stats::NO_STEP;
 use crate::node_id::NodeId;
 use crate::registry::{self, NO_SERIES};
 
@@ -172,6 +173,10 @@ impl TaskGuard {
                     cells.add(Counter::BytesRead, bytes_read);
                 }
                 cells.add(Counter::Active, 1);
+                let step = local.current_step();
+                if step != NO_STEP {
+                    cells.set_at(STEP_SLOT, u64::from(step) + 1);
+                }
                 let previous = local.swap_current(Current { cells, series });
                 TaskGuard {
                     cells,

@@ -56,6 +56,8 @@ struct Entry {
 pub(crate) struct Local {
     shard: Cell<Option<&'static Shard>>,
     current: Cell<Current>,
+    /// The step running now on this thread (`local_stats::NO_STEP` when none).
+    current_step: Cell<u32>,
     cache: RefCell<Vec<Option<Entry>>>,
     next_way: Cell<usize>,
 }
@@ -73,6 +75,7 @@ thread_local! {
         Local {
             shard: Cell::new(None),
             current: Cell::new(Current::NONE),
+            current_step: Cell::new(crate::local_stats::NO_STEP),
             cache: RefCell::new(Vec::new()),
             next_way: Cell::new(0),
         }
@@ -103,6 +106,18 @@ impl Local {
     #[inline]
     pub(crate) fn swap_current(&self, current: Current) -> Current {
         self.current.replace(current)
+    }
+
+    /// Makes `step` the step running on this thread and returns the one it replaces.
+    #[inline]
+    pub(crate) fn swap_step(&self, step: u32) -> u32 {
+        self.current_step.replace(step)
+    }
+
+    /// The step running now on this thread.
+    #[inline]
+    pub(crate) fn current_step(&self) -> u32 {
+        self.current_step.get()
     }
 
     /// The operator running now on this thread ([`Current::NONE`] when none).

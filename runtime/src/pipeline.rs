@@ -5,12 +5,14 @@ use std::fmt::Display;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+use std::time::Instant;
 
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{Context, KeyValue};
 
 use crate::error_report::ErrorReport;
+use crate::local_stats;
 use crate::names;
 use crate::pipeline_state::{self, PipelineTelemetry};
 use crate::span_record::{end_span, record_error, start_span, RunScope};
@@ -116,6 +118,7 @@ struct RunGuard {
     telemetry: &'static PipelineTelemetry,
     context: Context,
     scope: Arc<RunScope>,
+    started: Instant,
     finished: bool,
 }
 
@@ -131,10 +134,12 @@ impl RunGuard {
         });
         let context =
             start_span(telemetry, format!("run {name}"), attributes).with_value(scope.clone());
+        local_stats::run_started(name);
         Some(RunGuard {
             telemetry,
             context,
             scope,
+            started: Instant::now(),
             finished: false,
         })
     }
@@ -145,11 +150,15 @@ impl RunGuard {
     }
 
     fn close(&self, error: Option<ErrorReport>) {
+        let rows = self.scope.rows.load(Relaxed);
+        local_stats::run_ended(
+            self.scope.pipeline,
+            self.started.elapsed(),
+            rows,
+            error.is_some(),
+        );
         let span = self.context.span();
-        span.set_attribute(KeyValue::new(
-            names::RUN_ROWS,
-            self.scope.rows.load(Relaxed) as i64,
-        ));
+        span.set_attribute(KeyValue::new(names::RUN_ROWS, rows as i64));
         let result = if error.is_some() {
             names::FAILURE
         } else {

@@ -32,6 +32,8 @@ static MAX_NODE_IDS_PER_TYPE: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODE_ID
 /// The labels of one series.
 #[derive(Debug)]
 pub(crate) struct SeriesLabels {
+    pub(crate) node_type: &'static str,
+    pub(crate) node_id: String,
     pub(crate) attributes: [KeyValue; 2],
 }
 
@@ -59,6 +61,8 @@ impl Registry {
     fn push(&mut self, node_type: &'static str, node_id: &str) -> u32 {
         let id = self.labels.len() as u32;
         self.labels.push(SeriesLabels {
+            node_type,
+            node_id: node_id.to_owned(),
             attributes: [
                 KeyValue::new(names::NODE_ID, node_id.to_owned()),
                 KeyValue::new(names::NODE_TYPE, node_type),

@@ -65,7 +65,7 @@ impl<const N: usize> Table<N> {
 
 /// One thread's counters for every series.
 pub(crate) struct Shard {
-    cells: Table<{ crate::counters::Counter::COUNT }>,
+    cells: Table<{ crate::counters::Counter::COUNT + 1 }>,
     custom: Table<{ crate::counters::MAX_CUSTOM_COUNTERS }>,
     in_use: AtomicBool,
 }

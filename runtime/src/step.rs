@@ -1,15 +1,22 @@
 //! What runs per `#[pipeline_step]` call: a span named after the step, child of the
 //! current run (a root span outside any run), with `<step>.rows` and, on failure, an
-//! `exception` event; and the `pipeline.step.duration` and `pipeline.rows` metrics.
+//! `exception` event; the `pipeline.step.duration` and `pipeline.rows` metrics; and the
+//! step's local statistics (for the snapshot and the report), with the step made the
+//! current one on this thread so operators called inside are filed under it.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{Context, ContextGuard, KeyValue};
 
 use crate::error_report::ErrorReport;
+use crate::local::LOCAL;
+use crate::local_stats;
 use crate::names;
 use crate::pipeline_state::{self, PipelineTelemetry};
 use crate::span_record::{current_run, end_span, record_error, start_span, RunScope, StepName};
@@ -21,10 +28,10 @@ pub struct StepGuard {
     telemetry: &'static PipelineTelemetry,
     context: Context,
     step: &'static str,
+    id: u32,
     rows_key: &'static str,
     run: Option<Arc<RunScope>>,
-    /// When the step started, if a duration metric is recorded.
-    started: Option<Instant>,
+    started: Instant,
     finished: bool,
     is_async: bool,
 }
@@ -45,31 +52,41 @@ impl StepGuard {
     pub fn start(step: &'static str, rows_key: &'static str, is_async: bool) -> Option<Self> {
         let telemetry = pipeline_state::current()?;
         let run = current_run();
+        let id = local_stats::step_started(run.as_ref().map(|run| run.pipeline), step);
         let context = start_span(telemetry, step, Vec::new());
         let context = match telemetry.step_names {
             true => context.with_value(StepName(step)),
             false => context,
         };
         Some(StepGuard {
-            started: telemetry.instruments.as_ref().map(|_| Instant::now()),
             telemetry,
             context,
             step,
+            id,
             rows_key,
             run,
+            started: Instant::now(),
             finished: false,
             is_async,
         })
     }
 
-    /// Makes the step's span current on this thread until the guard drops.
-    pub fn attach(&self) -> ContextGuard {
-        self.context.clone().attach()
+    /// Makes the step current on this thread — its span, and the step operators are filed
+    /// under — until the returned guard drops.
+    pub fn attach(&self) -> StepAttachment {
+        StepAttachment {
+            _context: self.context.clone().attach(),
+            previous_step: swap_step(self.id),
+        }
     }
 
-    /// The step's context, to make current while an async step is polled.
-    pub fn context(&self) -> Context {
-        self.context.clone()
+    /// `future`, with the step current on the polling thread at every poll.
+    pub fn in_step<F: Future>(&self, future: F) -> InStep<F> {
+        InStep {
+            future,
+            context: self.context.clone(),
+            step: self.id,
+        }
     }
 
     /// Closes a step that returned: its rows, and its error if it returned one.
@@ -79,6 +96,8 @@ impl StepGuard {
     }
 
     fn close(&self, rows: u64, error: Option<ErrorReport>) {
+        let elapsed = self.started.elapsed();
+        local_stats::step_ended(self.id, elapsed, rows, error.is_some());
         let span = self.context.span();
         span.set_attribute(KeyValue::new(self.rows_key, rows as i64));
         if let Some(error) = &error {
@@ -88,7 +107,7 @@ impl StepGuard {
         if let Some(run) = &self.run {
             run.rows.fetch_add(rows, Relaxed);
         }
-        if let (Some(instruments), Some(started)) = (&self.telemetry.instruments, self.started) {
+        if let Some(instruments) = &self.telemetry.instruments {
             let mut attributes = Vec::with_capacity(2);
             if let Some(run) = &self.run {
                 attributes.push(KeyValue::new(names::PIPELINE_NAME, run.pipeline));
@@ -96,7 +115,7 @@ impl StepGuard {
             attributes.push(KeyValue::new(names::STEP, self.step));
             instruments
                 .step_duration
-                .record(started.elapsed().as_secs_f64(), &attributes);
+                .record(elapsed.as_secs_f64(), &attributes);
             instruments.rows.add(rows, &attributes);
         }
     }
@@ -117,5 +136,48 @@ impl Drop for StepGuard {
             };
             self.close(0, error);
         }
+    }
+}
+
+fn swap_step(step: u32) -> u32 {
+    LOCAL
+        .try_with(|local| local.swap_step(step))
+        .unwrap_or(local_stats::NO_STEP)
+}
+
+/// A sync step made current; restores what was current when dropped.
+#[doc(hidden)]
+pub struct StepAttachment {
+    _context: ContextGuard,
+    previous_step: u32,
+}
+
+impl Drop for StepAttachment {
+    fn drop(&mut self) {
+        swap_step(self.previous_step);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// An async step's body, polled with the step current.
+    #[doc(hidden)]
+    pub struct InStep<F> {
+        #[pin]
+        future: F,
+        context: Context,
+        step: u32,
+    }
+}
+
+impl<F: Future> Future for InStep<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _context = this.context.clone().attach();
+        let previous_step = swap_step(*this.step);
+        let polled = this.future.poll(cx);
+        swap_step(previous_step);
+        polled
     }
 }

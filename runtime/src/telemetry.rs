@@ -18,6 +18,7 @@ use crate::log_export::LogsPipeline;
 use crate::metrics_export::MetricsPipeline;
 use crate::otlp::GrpcRuntime;
 use crate::pipeline_state::{self, PipelineTelemetry};
+use crate::report_target::ReportTarget;
 use crate::trace_export::TracesPipeline;
 
 /// Whether a [`Telemetry`] guard with a pipeline (or one being built) exists.
@@ -37,6 +38,9 @@ pub struct Telemetry {
     traces: Option<TracesPipeline>,
     logs: Option<LogsPipeline>,
     runtime: GrpcRuntime,
+    /// Whether operators, runs and steps are counted (for export or locally).
+    collecting: bool,
+    report: Option<ReportTarget>,
     claimed: bool,
 }
 
@@ -57,6 +61,10 @@ pub(crate) struct Signals {
     pub(crate) logs: Option<LogsPipeline>,
     /// Whether to make the log bridge the global `tracing` subscriber.
     pub(crate) install_log_subscriber: bool,
+    /// Whether to count for local consumers (snapshot, report) without exporting.
+    pub(crate) local: bool,
+    /// Where the report goes at shutdown.
+    pub(crate) report: Option<ReportTarget>,
     pub(crate) pipelines: PipelineTelemetry,
     pub(crate) runtime: GrpcRuntime,
 }
@@ -99,8 +107,11 @@ impl Telemetry {
             }
         }
         pipeline_state::install(Some(signals.pipelines));
-        set_enabled(signals.metrics.is_some());
+        let collecting = signals.metrics.is_some() || signals.local;
+        set_enabled(collecting);
         Telemetry {
+            collecting,
+            report: signals.report,
             metrics: signals.metrics,
             traces: signals.traces,
             logs: signals.logs,
@@ -109,8 +120,13 @@ impl Telemetry {
         }
     }
 
-    /// Whether anything is being recorded and exported (metrics, traces or logs).
+    /// Whether anything is being recorded (for export, or locally for the report).
     pub fn is_enabled(&self) -> bool {
+        self.collecting || self.traces.is_some() || self.logs.is_some()
+    }
+
+    /// Whether anything is being exported (metrics, traces or logs).
+    pub fn is_exporting(&self) -> bool {
         self.metrics.is_some() || self.traces.is_some() || self.logs.is_some()
     }
 
@@ -166,7 +182,10 @@ impl Drop for Telemetry {
     fn drop(&mut self) {
         let (metrics, traces, logs) = (self.metrics.take(), self.traces.take(), self.logs.take());
         let runtime = std::mem::take(&mut self.runtime);
-        if metrics.is_some() || traces.is_some() || logs.is_some() {
+        if let Some(report) = self.report.take() {
+            report.write(&crate::report::report());
+        }
+        if metrics.is_some() || traces.is_some() || logs.is_some() || self.collecting {
             set_enabled(false);
             pipeline_state::install(None);
             crate::operator_counter::set_meter(None);

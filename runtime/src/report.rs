@@ -1,0 +1,337 @@
+//! The post-run analysis: an EXPLAIN ANALYZE-style table of every run, step and operator
+//! (operators nested under the step they ran in), in human units, and the same data as
+//! JSON. On demand with [`report`], and at shutdown when `PIPETEL_REPORT` is set.
+
+use std::fmt::{self, Write as _};
+use std::time::Duration;
+
+use crate::snapshot::{snapshot, OperatorSnapshot, Snapshot, StepSnapshot};
+
+/// The report of everything counted so far: `Display` gives the table, [`json`](Self::json)
+/// the same data as JSON, [`snapshot`](Self::snapshot) the data itself.
+///
+/// ```
+/// let telemetry = pipetel::Config::new().collect_locally(true).init();
+///
+/// #[pipetel::operator(node_type = "scan")]
+/// fn scan() -> Vec<u8> {
+///     vec![0; 10]
+/// }
+/// scan();
+///
+/// let report = pipetel::report();
+/// assert!(report.to_string().contains("scan"));
+/// let back: pipetel::Snapshot = serde_json::from_str(&report.json()).unwrap();
+/// assert_eq!(&back, report.snapshot());
+/// # drop(telemetry);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report(Snapshot);
+
+/// The report of everything counted so far.
+pub fn report() -> Report {
+    Report(snapshot())
+}
+
+impl Report {
+    /// The report of `snapshot`.
+    pub fn of(snapshot: Snapshot) -> Self {
+        Report(snapshot)
+    }
+
+    /// The data behind the report.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.0
+    }
+
+    /// The data as pretty-printed JSON.
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(&self.0)
+            .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
+    }
+}
+
+const HEADER: [&str; 10] = [
+    "CALLS", "TIME", "SHARE", "ROWS IN", "ROWS OUT", "SEL", "ROWS/S", "READ", "WRITTEN", "FAILED",
+];
+const NAME_WIDTH: usize = 44;
+const WIDTHS: [usize; 10] = [7, 10, 7, 9, 9, 6, 9, 10, 10, 7];
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let snapshot = &self.0;
+        if snapshot.operators.is_empty() && snapshot.steps.is_empty() && snapshot.runs.is_empty() {
+            return writeln!(f, "pipetel report: nothing was counted (is collection on?)");
+        }
+        let mut table = Table::default();
+        for run in &snapshot.runs {
+            let calls = match run.active {
+                0 => run.runs.to_string(),
+                active => format!("{}+{active}", run.runs),
+            };
+            table.row(
+                0,
+                &format!("run {}", run.pipeline),
+                [
+                    calls,
+                    duration(run.time),
+                    String::new(),
+                    String::new(),
+                    count(run.rows),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    run.failed.to_string(),
+                ],
+            );
+            for step in snapshot
+                .steps
+                .iter()
+                .filter(|step| step.pipeline.as_deref() == Some(&run.pipeline))
+            {
+                table.step(1, step, snapshot);
+            }
+        }
+        for step in snapshot.steps.iter().filter(|step| step.pipeline.is_none()) {
+            table.step(0, step, snapshot);
+        }
+        let loose: Vec<&OperatorSnapshot> = snapshot
+            .operators
+            .iter()
+            .filter(|op| op.step.is_none())
+            .collect();
+        if !loose.is_empty() {
+            table.row(0, "operators outside any step", Default::default());
+            for op in loose {
+                table.operator(1, op);
+            }
+        }
+        write!(f, "{}", table.0)
+    }
+}
+
+#[derive(Default)]
+struct Table(String);
+
+impl Table {
+    fn row(&mut self, depth: usize, name: &str, cells: [String; 10]) {
+        if self.0.is_empty() {
+            let _ = write!(self.0, "{:<NAME_WIDTH$}", "RUN / STEP / OPERATOR");
+            for (title, width) in HEADER.iter().zip(WIDTHS) {
+                let _ = write!(self.0, "{title:>width$}");
+            }
+            self.0.push('\n');
+        }
+        let mut name = format!("{}{name}", "  ".repeat(depth));
+        if name.chars().count() > NAME_WIDTH - 1 {
+            name = name.chars().take(NAME_WIDTH - 2).collect::<String>() + "…";
+        }
+        let _ = write!(self.0, "{name:<NAME_WIDTH$}");
+        for (cell, width) in cells.iter().zip(WIDTHS) {
+            let _ = write!(self.0, "{cell:>width$}");
+        }
+        let trimmed = self.0.trim_end().len();
+        self.0.truncate(trimmed);
+        self.0.push('\n');
+    }
+
+    fn step(&mut self, depth: usize, step: &StepSnapshot, snapshot: &Snapshot) {
+        self.row(
+            depth,
+            &format!("step {}", step.step),
+            [
+                step.calls.to_string(),
+                duration(step.time),
+                String::new(),
+                String::new(),
+                count(step.rows),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                step.failed.to_string(),
+            ],
+        );
+        for op in snapshot
+            .operators
+            .iter()
+            .filter(|op| op.step.as_deref() == Some(&step.step) && op.pipeline == step.pipeline)
+        {
+            self.operator(depth + 1, op);
+        }
+    }
+
+    fn operator(&mut self, depth: usize, op: &OperatorSnapshot) {
+        let dash = || "-".to_owned();
+        self.row(
+            depth,
+            &format!("{} {}", op.node_type, op.node_id),
+            [
+                op.tasks_completed
+                    .saturating_add(op.tasks_failed)
+                    .to_string(),
+                duration(op.busy),
+                format!("{:.1}%", op.busy_share * 100.0),
+                count(op.rows_in),
+                count(op.rows_out),
+                op.selectivity.map_or_else(dash, |s| format!("{s:.2}")),
+                op.rows_per_second
+                    .map_or_else(dash, |r| count(r.round() as u64)),
+                if op.bytes_read > 0 {
+                    bytes(op.bytes_read)
+                } else {
+                    dash()
+                },
+                if op.bytes_written > 0 {
+                    bytes(op.bytes_written)
+                } else {
+                    dash()
+                },
+                op.tasks_failed.to_string(),
+            ],
+        );
+    }
+}
+
+/// `999`, `1.2 K`, `3.4 M`, `5.6 G`.
+pub(crate) fn count(n: u64) -> String {
+    const UNITS: [(f64, &str); 4] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")];
+    UNITS
+        .iter()
+        .find(|(scale, _)| n as f64 >= *scale)
+        .map_or_else(
+            || n.to_string(),
+            |(scale, unit)| format!("{:.1} {unit}", n as f64 / scale),
+        )
+}
+
+/// `512 B`, `1.5 KiB`, `34.5 MiB`, `2.0 GiB`.
+pub(crate) fn bytes(n: u64) -> String {
+    const UNITS: [(f64, &str); 4] = [
+        (1024.0 * 1024.0 * 1024.0 * 1024.0, "TiB"),
+        (1024.0 * 1024.0 * 1024.0, "GiB"),
+        (1024.0 * 1024.0, "MiB"),
+        (1024.0, "KiB"),
+    ];
+    UNITS
+        .iter()
+        .find(|(scale, _)| n as f64 >= *scale)
+        .map_or_else(
+            || format!("{n} B"),
+            |(scale, unit)| format!("{:.1} {unit}", n as f64 / scale),
+        )
+}
+
+/// `850 ns`, `12.3 µs`, `12.3 ms`, `1.23 s`.
+pub(crate) fn duration(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    match nanos {
+        0..=999 => format!("{nanos} ns"),
+        1_000..=999_999 => format!("{:.1} µs", nanos as f64 / 1e3),
+        1_000_000..=999_999_999 => format!("{:.1} ms", nanos as f64 / 1e6),
+        _ => format!("{:.2} s", d.as_secs_f64()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::RunSnapshot;
+
+    #[test]
+    fn human_units() {
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_234), "1.2 K");
+        assert_eq!(count(1_250_000), "1.2 M");
+        assert_eq!(count(3_400_000_000), "3.4 G");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(36_175_872), "34.5 MiB");
+        assert_eq!(duration(Duration::from_nanos(850)), "850 ns");
+        assert_eq!(duration(Duration::from_nanos(12_345)), "12.3 µs");
+        assert_eq!(duration(Duration::from_micros(12_345)), "12.3 ms");
+        assert_eq!(duration(Duration::from_millis(1_234)), "1.23 s");
+    }
+
+    fn operator(node_type: &str, node_id: &str, step: Option<&str>) -> OperatorSnapshot {
+        OperatorSnapshot {
+            node_id: node_id.into(),
+            node_type: node_type.into(),
+            pipeline: step.map(|_| "orders".into()),
+            step: step.map(Into::into),
+            ..OperatorSnapshot::default()
+        }
+    }
+
+    #[test]
+    fn the_table_nests_operators_under_their_steps_under_their_runs() {
+        let mut scan = operator("scan", "orders.csv", Some("extract"));
+        scan.rows_out = 1_250_000;
+        scan.bytes_read = 36_175_872;
+        scan.busy = Duration::from_millis(750);
+        scan.tasks_completed = 153;
+        let mut filter = operator("filter", "quickstart::filter", Some("extract"));
+        filter.rows_in = 1_250_000;
+        filter.rows_out = 625_000;
+        filter.busy = Duration::from_millis(250);
+        filter.tasks_completed = 152;
+        filter.tasks_failed = 1;
+        let mut sink = operator("sink", "7", None);
+        sink.rows_in = 4;
+        sink.rows_written = 4;
+        sink.bytes_written = 71;
+        sink.tasks_completed = 1;
+        let mut snapshot = Snapshot {
+            operators: vec![scan, filter, sink],
+            steps: vec![
+                StepSnapshot {
+                    pipeline: Some("orders".into()),
+                    step: "extract".into(),
+                    calls: 1,
+                    time: Duration::from_millis(1_020),
+                    rows: 625_000,
+                    ..StepSnapshot::default()
+                },
+                StepSnapshot {
+                    pipeline: None,
+                    step: "cleanup".into(),
+                    calls: 2,
+                    failed: 1,
+                    time: Duration::from_micros(12_345),
+                    ..StepSnapshot::default()
+                },
+            ],
+            runs: vec![RunSnapshot {
+                pipeline: "orders".into(),
+                runs: 1,
+                time: Duration::from_millis(1_100),
+                rows: 625_000,
+                ..RunSnapshot::default()
+            }],
+        };
+        crate::snapshot::derive_rates(&mut snapshot.operators);
+        let expected = "\
+RUN / STEP / OPERATOR                         CALLS      TIME  SHARE  ROWS IN ROWS OUT   SEL   ROWS/S      READ   WRITTEN FAILED
+run orders                                        1    1.10 s                  625.0 K                                         0
+  step extract                                    1    1.02 s                  625.0 K                                         0
+    scan orders.csv                             153  750.0 ms  75.0%        0    1.2 M     -    1.7 M  34.5 MiB         -      0
+    filter quickstart::filter                   153  250.0 ms  25.0%    1.2 M  625.0 K  0.50    5.0 M         -         -      1
+step cleanup                                      2   12.3 ms                        0                                         1
+operators outside any step
+  sink 7                                          1      0 ns   0.0%        4        0  0.00        -         -      71 B      0
+";
+        assert_eq!(Report::of(snapshot.clone()).to_string(), expected);
+        let json = Report::of(snapshot.clone()).json();
+        let back: Snapshot = serde_json::from_str(&json).expect("json");
+        assert_eq!(back, snapshot);
+    }
+
+    #[test]
+    fn an_empty_report_says_so() {
+        assert_eq!(
+            Report::of(Snapshot::default()).to_string(),
+            "pipetel report: nothing was counted (is collection on?)\n"
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! [`snapshot`]: every operator's counters, and the runs and steps seen, as plain data —
+//! the Rust API behind the report, serialisable with serde.
+//!
+//! Taking a snapshot sums every thread's cells (as an export does); it never touches the
+//! hot path. Operators are counted while collection is on: with an OTLP metrics endpoint,
+//! or locally ([`Config::collect_locally`](crate::Config::collect_locally), `PIPETEL_REPORT`).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::counters::{Counter, STEP_SLOT};
+use crate::hot_path::ticks_to_nanos;
+use crate::local_stats::{self, StepTotals};
+use crate::registry;
+use crate::shards;
+
+/// Everything counted so far in this process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Snapshot {
+    /// One entry per operator (`node.type`, `node.id`), in order of first call.
+    pub operators: Vec<OperatorSnapshot>,
+    /// One entry per step of each pipeline, in order of first call.
+    pub steps: Vec<StepSnapshot>,
+    /// One entry per pipeline, in order of first run.
+    pub runs: Vec<RunSnapshot>,
+}
+
+/// The counters of one operator, and what follows from them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct OperatorSnapshot {
+    /// The `node.id` label.
+    pub node_id: String,
+    /// The `node.type` label.
+    pub node_type: String,
+    /// The pipeline of the step the operator last ran in, if any.
+    pub pipeline: Option<String>,
+    /// The step the operator last ran in, if any.
+    pub step: Option<String>,
+    /// Rows received.
+    pub rows_in: u64,
+    /// Rows produced.
+    pub rows_out: u64,
+    /// Rows written to a destination.
+    pub rows_written: u64,
+    /// Bytes read.
+    pub bytes_read: u64,
+    /// Bytes written.
+    pub bytes_written: u64,
+    /// Wall-clock time inside the operator's calls.
+    pub busy: Duration,
+    /// Calls running now.
+    pub tasks_active: i64,
+    /// Calls that completed.
+    pub tasks_completed: u64,
+    /// Calls that failed.
+    pub tasks_failed: u64,
+    /// Calls that were cancelled.
+    pub tasks_cancelled: u64,
+    /// `rows_out / rows_in`, when rows came in.
+    pub selectivity: Option<f64>,
+    /// Rows handled per busy second (`rows_in`, or `rows_out` for a source), when busy.
+    pub rows_per_second: Option<f64>,
+    /// This operator's share of all operators' busy time, from 0 to 1.
+    pub busy_share: f64,
+}
+
+/// The calls of one step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct StepSnapshot {
+    /// The pipeline the step ran in (`None`: outside any run).
+    pub pipeline: Option<String>,
+    /// The step's name.
+    pub step: String,
+    /// Calls that ended.
+    pub calls: u64,
+    /// Calls that failed.
+    pub failed: u64,
+    /// Calls running now.
+    pub active: u64,
+    /// Time inside the step's calls.
+    pub time: Duration,
+    /// Rows the step's calls produced.
+    pub rows: u64,
+}
+
+/// The runs of one pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RunSnapshot {
+    /// The `pipeline.name`.
+    pub pipeline: String,
+    /// Runs that ended.
+    pub runs: u64,
+    /// Runs that failed.
+    pub failed: u64,
+    /// Runs running now.
+    pub active: u64,
+    /// Time inside the runs.
+    pub time: Duration,
+    /// Rows of all their steps.
+    pub rows: u64,
+}
+
+/// Everything counted so far in this process.
+///
+/// ```
+/// let telemetry = pipetel::Config::new().collect_locally(true).init();
+///
+/// #[pipetel::operator(node_type = "filter")]
+/// fn keep_small(batch: Vec<u32>) -> Vec<u32> {
+///     batch.into_iter().filter(|&n| n < 10).collect()
+/// }
+/// keep_small(vec![1, 20, 3, 40]);
+///
+/// let snapshot = pipetel::snapshot();
+/// let filter = snapshot.operators.iter().find(|op| op.node_type == "filter").unwrap();
+/// assert_eq!((filter.rows_in, filter.rows_out), (4, 2));
+/// assert_eq!(filter.selectivity, Some(0.5));
+/// # drop(telemetry);
+/// ```
+pub fn snapshot() -> Snapshot {
+    let (steps, runs) = local_stats::totals();
+    let mut operators: Vec<OperatorSnapshot> = registry::with_labels(|labels| {
+        let column = |counter: Counter| shards::totals(counter as usize, labels.len());
+        let [rows_in, rows_out, rows_written, bytes_read, bytes_written, busy, active, completed, failed, cancelled] =
+            Counter::ALL.map(column);
+        let step_of = shards::totals(STEP_SLOT, labels.len());
+        labels
+            .iter()
+            .enumerate()
+            .map(|(series, label)| {
+                let step = step_of[series]
+                    .checked_sub(1)
+                    .and_then(|id| steps.get(id as usize));
+                OperatorSnapshot {
+                    node_id: label.node_id.clone(),
+                    node_type: label.node_type.to_owned(),
+                    pipeline: step.and_then(|step| step.pipeline).map(str::to_owned),
+                    step: step.map(|step| step.step.to_owned()),
+                    rows_in: rows_in[series],
+                    rows_out: rows_out[series],
+                    rows_written: rows_written[series],
+                    bytes_read: bytes_read[series],
+                    bytes_written: bytes_written[series],
+                    busy: Duration::from_nanos(ticks_to_nanos(busy[series])),
+                    tasks_active: active[series] as i64,
+                    tasks_completed: completed[series],
+                    tasks_failed: failed[series],
+                    tasks_cancelled: cancelled[series],
+                    ..OperatorSnapshot::default()
+                }
+            })
+            .collect()
+    });
+    derive_rates(&mut operators);
+    Snapshot {
+        operators,
+        steps: steps.iter().map(step_snapshot).collect(),
+        runs: runs
+            .into_iter()
+            .map(|run| RunSnapshot {
+                pipeline: run.pipeline.to_owned(),
+                runs: run.runs,
+                failed: run.failed,
+                active: run.active,
+                time: run.time,
+                rows: run.rows,
+            })
+            .collect(),
+    }
+}
+
+fn step_snapshot(step: &StepTotals) -> StepSnapshot {
+    StepSnapshot {
+        pipeline: step.pipeline.map(str::to_owned),
+        step: step.step.to_owned(),
+        calls: step.calls,
+        failed: step.failed,
+        active: step.active,
+        time: step.time,
+        rows: step.rows,
+    }
+}
+
+/// Fills selectivity, throughput and busy share from the counters.
+pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot]) {
+    let total_busy: Duration = operators.iter().map(|op| op.busy).sum();
+    for op in operators {
+        op.selectivity = (op.rows_in > 0).then(|| op.rows_out as f64 / op.rows_in as f64);
+        let handled = if op.rows_in > 0 {
+            op.rows_in
+        } else {
+            op.rows_out
+        };
+        let seconds = op.busy.as_secs_f64();
+        op.rows_per_second = (seconds > 0.0).then(|| handled as f64 / seconds);
+        op.busy_share = if total_busy.is_zero() {
+            0.0
+        } else {
+            op.busy.as_secs_f64() / total_busy.as_secs_f64()
+        };
+    }
+}
