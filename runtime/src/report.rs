@@ -54,7 +54,7 @@ impl Report {
 const HEADER: [&str; 10] = [
     "CALLS", "TIME", "SHARE", "ROWS IN", "ROWS OUT", "SEL", "ROWS/S", "READ", "WRITTEN", "FAILED",
 ];
-const NAME_WIDTH: usize = 44;
+const NAME_WIDTH: usize = 52;
 const WIDTHS: [usize; 10] = [7, 10, 7, 9, 9, 6, 9, 10, 10, 7];
 
 impl fmt::Display for Report {
@@ -312,14 +312,14 @@ mod tests {
         };
         crate::snapshot::derive_rates(&mut snapshot.operators);
         let expected = "\
-RUN / STEP / OPERATOR                         CALLS      TIME  SHARE  ROWS IN ROWS OUT   SEL   ROWS/S      READ   WRITTEN FAILED
-run orders                                        1    1.10 s                  625.0 K                                         0
-  step extract                                    1    1.02 s                  625.0 K                                         0
-    scan orders.csv                             153  750.0 ms  75.0%        0    1.2 M     -    1.7 M  34.5 MiB         -      0
-    filter quickstart::filter                   153  250.0 ms  25.0%    1.2 M  625.0 K  0.50    5.0 M         -         -      1
-step cleanup                                      2   12.3 ms                        0                                         1
+RUN / STEP / OPERATOR                                 CALLS      TIME  SHARE  ROWS IN ROWS OUT   SEL   ROWS/S      READ   WRITTEN FAILED
+run orders                                                1    1.10 s                  625.0 K                                         0
+  step extract                                            1    1.02 s                  625.0 K                                         0
+    scan orders.csv                                     153  750.0 ms  75.0%        0    1.2 M     -    1.7 M  34.5 MiB         -      0
+    filter quickstart::filter                           153  250.0 ms  25.0%    1.2 M  625.0 K  0.50    5.0 M         -         -      1
+step cleanup                                              2   12.3 ms                        0                                         1
 operators outside any step
-  sink 7                                          1      0 ns   0.0%        4        0  0.00        -         -      71 B      0
+  sink 7                                                  1      0 ns   0.0%        4        0  0.00        -         -      71 B      0
 ";
         assert_eq!(Report::of(snapshot.clone()).to_string(), expected);
         let json = Report::of(snapshot.clone()).json();

@@ -1,0 +1,236 @@
+//! The main example: a query pipeline over orders it generates — scan a CSV file →
+//! filter → project → hash aggregate → write the result as CSV — every operator
+//! annotated, run as a `Pipeline` with three steps (extract → transform → load).
+//!
+//! With no collector it prints pipetel's EXPLAIN ANALYZE-style report; with
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` set it exports the operator and pipeline metrics, the
+//! run and step spans, and the logs.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use pipetel::{current_operator, operator, pipeline_step, Pipeline, Rows};
+
+/// The four regions orders come from.
+pub const REGIONS: [&str; 4] = ["east", "north", "south", "west"];
+
+/// A batch of orders in columns.
+#[derive(Debug, Default)]
+pub struct Orders {
+    /// The region of each order.
+    pub region: Vec<&'static str>,
+    /// The amount of each order.
+    pub amount: Vec<u64>,
+}
+
+impl Rows for Orders {
+    fn rows(&self) -> u64 {
+        self.amount.len() as u64
+    }
+}
+
+/// The amount of order `id` (0..999, spread evenly).
+pub fn amount_of(id: usize) -> u64 {
+    ((id * 7919) % 1000) as u64
+}
+
+/// Writes `rows` generated orders to `path` as CSV (`order_id,region,amount`).
+pub fn generate_csv(path: &Path, rows: usize) -> std::io::Result<()> {
+    let mut out = BufWriter::new(File::create(path)?);
+    writeln!(out, "order_id,region,amount")?;
+    for id in 0..rows {
+        writeln!(
+            out,
+            "{id},{},{}",
+            REGIONS[id % REGIONS.len()],
+            amount_of(id)
+        )?;
+    }
+    out.flush()
+}
+
+/// Parses one batch of CSV lines, counting the bytes it reads.
+#[operator(node_type = "scan", name = "orders.csv")]
+fn scan(lines: &[String]) -> Result<Orders, String> {
+    let mut batch = Orders::default();
+    let mut bytes = 0;
+    for line in lines {
+        bytes += line.len() as u64 + 1;
+        let mut fields = line.split(',');
+        let (Some(_id), Some(region), Some(amount)) = (fields.next(), fields.next(), fields.next())
+        else {
+            return Err(format!("malformed line {line:?}"));
+        };
+        let region = REGIONS
+            .iter()
+            .find(|known| **known == region)
+            .ok_or_else(|| format!("unknown region {region:?}"))?;
+        batch.region.push(region);
+        batch
+            .amount
+            .push(amount.parse().map_err(|e| format!("{line:?}: {e}"))?);
+    }
+    current_operator().add_bytes_read(bytes);
+    Ok(batch)
+}
+
+/// Keeps the orders of at least `min_amount`.
+#[operator(node_type = "filter")]
+fn filter(batch: Orders, min_amount: u64) -> Orders {
+    let (region, amount) = batch
+        .region
+        .into_iter()
+        .zip(batch.amount)
+        .filter(|(_, amount)| *amount >= min_amount)
+        .unzip();
+    Orders { region, amount }
+}
+
+/// Keeps the columns the aggregate needs.
+#[operator(node_type = "project")]
+fn project(batch: &Orders) -> Vec<(&'static str, u64)> {
+    batch
+        .region
+        .iter()
+        .copied()
+        .zip(batch.amount.iter().copied())
+        .collect()
+}
+
+/// Sums amounts per region.
+struct HashAggregate {
+    id: u32,
+    sums: HashMap<&'static str, u64>,
+}
+
+impl HashAggregate {
+    #[operator(node_type = "hash_aggregate", node_id = self.id, rows_out = |_| 0u64)]
+    fn consume(&mut self, rows: Vec<(&'static str, u64)>) {
+        for (region, amount) in rows {
+            *self.sums.entry(region).or_default() += amount;
+        }
+    }
+
+    #[operator(node_type = "hash_aggregate", node_id = self.id, rows_in = 0u64)]
+    fn finish(self) -> Vec<(&'static str, u64)> {
+        let mut groups: Vec<_> = self.sums.into_iter().collect();
+        groups.sort();
+        groups
+    }
+}
+
+/// Writes the result as CSV.
+#[operator(node_type = "sink", name = "totals.csv")]
+fn write_csv(groups: &[(&'static str, u64)], path: &Path) -> std::io::Result<u64> {
+    let mut text = String::from("region,total\n");
+    for (region, total) in groups {
+        text.push_str(&format!("{region},{total}\n"));
+    }
+    std::fs::write(path, &text)?;
+    current_operator().add_rows_written(groups.len() as u64);
+    current_operator().add_bytes_written(text.len() as u64);
+    Ok(text.len() as u64)
+}
+
+/// The pipeline: one root span per run, one child span per step.
+#[derive(Pipeline)]
+#[pipeline(name = "regional_totals")]
+pub struct RegionalTotals {
+    /// The CSV file of orders.
+    #[pipeline(attribute)]
+    pub source: PathBuf,
+    /// Where the totals go.
+    #[pipeline(attribute)]
+    pub destination: PathBuf,
+    /// Rows per batch.
+    #[pipeline(attribute = "pipeline.batch_rows")]
+    pub batch_rows: usize,
+    /// The smallest amount kept.
+    pub min_amount: u64,
+}
+
+impl RegionalTotals {
+    /// Reads the orders file in batches.
+    #[pipeline_step(rows = |batches: &Result<Vec<Orders>, String>| batches.as_ref().map_or(0, |b| b.iter().map(Rows::rows).sum::<u64>()))]
+    fn extract(&self) -> Result<Vec<Orders>, String> {
+        let file =
+            File::open(&self.source).map_err(|e| format!("{}: {e}", self.source.display()))?;
+        let mut lines = BufReader::new(file).lines().skip(1);
+        let mut batches = Vec::new();
+        loop {
+            let chunk: Vec<String> = lines
+                .by_ref()
+                .take(self.batch_rows)
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?;
+            if chunk.is_empty() {
+                break;
+            }
+            batches.push(scan(&chunk)?);
+        }
+        tracing::info!(batches = batches.len(), "extracted");
+        Ok(batches)
+    }
+
+    /// Filters, projects and aggregates the batches.
+    #[pipeline_step(rows = |groups: &Vec<(&'static str, u64)>| groups.len())]
+    fn transform(&self, batches: Vec<Orders>) -> Vec<(&'static str, u64)> {
+        let mut aggregate = HashAggregate {
+            id: 4,
+            sums: HashMap::new(),
+        };
+        for batch in batches {
+            let kept = filter(batch, self.min_amount);
+            aggregate.consume(project(&kept));
+        }
+        aggregate.finish()
+    }
+
+    /// Writes the totals.
+    #[pipeline_step(rows = |_: &Result<u64, String>| REGIONS.len())]
+    fn load(&self, groups: &[(&'static str, u64)]) -> Result<u64, String> {
+        write_csv(groups, &self.destination).map_err(|e| e.to_string())
+    }
+}
+
+/// Runs the example: `rows` generated orders in `dir`; returns the totals written.
+pub fn run(dir: &Path, rows: usize) -> Result<Vec<(&'static str, u64)>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let pipeline = RegionalTotals {
+        source: dir.join("orders.csv"),
+        destination: dir.join("totals.csv"),
+        batch_rows: 8192,
+        min_amount: 500,
+    };
+    generate_csv(&pipeline.source, rows).map_err(|e| e.to_string())?;
+    pipeline.run(|p| {
+        let batches = p.extract()?;
+        let groups = p.transform(batches);
+        p.load(&groups)?;
+        Ok(groups)
+    })
+}
+
+/// The example's `main`: counts locally, runs 500,000 orders through the pipeline,
+/// prints the totals, and prints the report when nothing is exported.
+pub fn main() -> Result<(), String> {
+    let telemetry = pipetel::Config::new().collect_locally(true).init();
+    let rows = std::env::var("ORDERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(500_000);
+    let dir = std::env::temp_dir().join(format!("pipetel-example-{}", std::process::id()));
+    let groups = run(&dir, rows)?;
+    for (region, total) in &groups {
+        println!("{region}: {total}");
+    }
+    if telemetry.is_exporting() {
+        println!("metrics, spans and logs are being exported over OTLP");
+    } else {
+        println!("\n{}", pipetel::report());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

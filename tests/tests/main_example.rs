@@ -1,0 +1,158 @@
+//! The main example, run as a child process: its report agrees with the data it
+//! generates, and with a collector it exports spans, metrics and logs.
+
+use std::time::Duration;
+
+use pipetel::Snapshot;
+use pipetel_examples::regional_totals::{amount_of, REGIONS};
+use pipetel_tests::{points, run, Receiver};
+
+const PROGRAM: &str = env!("CARGO_BIN_EXE_regional_totals");
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+const ORDERS: usize = 100_000;
+
+/// The totals per region of the orders the example generates, amount ≥ 500.
+fn expected_totals() -> Vec<(String, u64)> {
+    REGIONS
+        .iter()
+        .enumerate()
+        .map(|(index, region)| {
+            let total = (0..ORDERS)
+                .filter(|id| id % REGIONS.len() == index)
+                .map(amount_of)
+                .filter(|amount| *amount >= 500)
+                .sum();
+            (region.to_string(), total)
+        })
+        .collect()
+}
+
+#[test]
+fn the_report_agrees_with_the_data() {
+    let dir = std::env::temp_dir().join(format!("pipetel-main-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let report = dir.join("report.json");
+    let orders = ORDERS.to_string();
+    let output = run(
+        PROGRAM,
+        &[],
+        &[
+            ("ORDERS", orders.as_str()),
+            ("PIPETEL_REPORT", report.to_str().expect("utf-8")),
+        ],
+        RUN_TIMEOUT,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for (region, total) in expected_totals() {
+        assert!(
+            stdout.contains(&format!("{region}: {total}\n")),
+            "{region}: {total} in\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("RUN / STEP / OPERATOR"),
+        "the report is printed with no collector"
+    );
+
+    let snapshot: Snapshot =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    let kept = (0..ORDERS).filter(|id| amount_of(*id) >= 500).count() as u64;
+    let batches = ORDERS.div_ceil(8192) as u64;
+    let op = |node_type: &str| {
+        snapshot
+            .operators
+            .iter()
+            .find(|op| op.node_type == node_type)
+            .unwrap_or_else(|| panic!("no {node_type}"))
+    };
+    assert_eq!(
+        (
+            op("scan").rows_in,
+            op("scan").rows_out,
+            op("scan").tasks_completed
+        ),
+        (ORDERS as u64, ORDERS as u64, batches)
+    );
+    assert_eq!(op("scan").step.as_deref(), Some("extract"));
+    assert!(
+        op("scan").bytes_read > ORDERS as u64 * 10,
+        "every line is read"
+    );
+    assert_eq!(
+        (op("filter").rows_in, op("filter").rows_out),
+        (ORDERS as u64, kept)
+    );
+    assert_eq!(
+        (op("project").rows_in, op("project").rows_out),
+        (kept, kept)
+    );
+    assert_eq!(
+        (op("hash_aggregate").rows_in, op("hash_aggregate").rows_out),
+        (kept, 4)
+    );
+    assert_eq!(op("hash_aggregate").tasks_completed, batches + 1);
+    for node_type in ["filter", "project", "hash_aggregate"] {
+        assert_eq!(
+            op(node_type).step.as_deref(),
+            Some("transform"),
+            "{node_type}"
+        );
+    }
+    assert_eq!(
+        (op("sink").rows_written, op("sink").step.as_deref()),
+        (4, Some("load"))
+    );
+    let step_rows: Vec<(&str, u64)> = snapshot
+        .steps
+        .iter()
+        .map(|step| (step.step.as_str(), step.rows))
+        .collect();
+    assert_eq!(
+        step_rows,
+        [("extract", ORDERS as u64), ("transform", 4), ("load", 4)]
+    );
+    assert_eq!(snapshot.runs[0].rows, ORDERS as u64 + 8);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn with_a_collector_the_example_exports_spans_metrics_and_logs() {
+    let receiver = Receiver::start();
+    let orders = ORDERS.to_string();
+    let output = run(
+        PROGRAM,
+        &[],
+        &[
+            ("ORDERS", orders.as_str()),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
+        ],
+        RUN_TIMEOUT,
+    );
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("exported over OTLP"));
+    let spans = receiver.wait_for_spans(4, Duration::from_secs(5));
+    let mut names: Vec<&str> = spans.iter().map(|span| span.name.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["extract", "load", "run regional_totals", "transform"]
+    );
+    let logs = receiver.wait_for_logs(1, Duration::from_secs(5));
+    assert_eq!(logs[0].body, "extracted");
+    assert_eq!(logs[0].attributes["step"], "extract");
+    let requests = receiver.wait_for_requests(1, Duration::from_secs(5));
+    let filter_out = points(requests.last().expect("metrics"))
+        .into_iter()
+        .find(|point| point.name == "pipetel.rows.out" && point.attributes["node.type"] == "filter")
+        .expect("filter rows.out");
+    assert_eq!(
+        filter_out.value,
+        (0..ORDERS).filter(|id| amount_of(*id) >= 500).count() as i64
+    );
+}
