@@ -19,6 +19,7 @@ use crate::operator_counter;
 use crate::otlp::GrpcRuntime;
 use crate::pipeline_state::{PipelineInstruments, PipelineTelemetry};
 use crate::process_metrics;
+use crate::progress;
 use crate::propagation;
 use crate::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
 use crate::report_target::ReportTarget;
@@ -228,7 +229,11 @@ impl Config {
                 .ok()
         });
         let report = ReportTarget::from_env();
-        let local = self.collect_locally || report.is_some();
+        let (progress, progress_warning) = progress::Mode::from_env();
+        if let Some(warning) = progress_warning {
+            warn(format_args!("{warning}"));
+        }
+        let local = self.collect_locally || report.is_some() || progress != progress::Mode::Off;
         if metrics.is_none() && traces.is_none() && logs.is_none() && !local {
             runtime.shutdown();
             return Telemetry::unclaimed_off();
@@ -253,6 +258,7 @@ impl Config {
             install_log_subscriber: self.install_log_subscriber,
             local,
             report,
+            progress,
             pipelines,
             runtime,
         })

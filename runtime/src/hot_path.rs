@@ -241,6 +241,7 @@ impl Drop for TaskGuard {
 #[derive(Debug, Clone, Copy)]
 pub struct OperatorHandle {
     cells: *const Cells,
+    series: u32,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -278,6 +279,15 @@ impl OperatorHandle {
         self.add(Counter::RowsWritten, rows);
     }
 
+    /// Says how many rows the operator will handle in all (its input, or its output for a
+    /// source), so that progress shows a bar with an ETA. Takes a lock: call it once,
+    /// not per batch.
+    pub fn set_expected_rows(&self, rows: u64) {
+        if self.is_recording() {
+            registry::set_expected_rows(self.series, rows);
+        }
+    }
+
     /// Adds to `rows.out`, on top of what the return value counts (a streaming operator
     /// that hands rows out through a callback or channel).
     #[inline]
@@ -291,15 +301,16 @@ impl OperatorHandle {
 /// See [`OperatorHandle`] for an example.
 #[inline]
 pub fn current_operator() -> OperatorHandle {
-    let cells = if enabled() {
+    let current = if enabled() {
         LOCAL
-            .try_with(|local| local.current().cells)
-            .unwrap_or(ptr::null())
+            .try_with(|local| local.current())
+            .unwrap_or(Current::NONE)
     } else {
-        ptr::null()
+        Current::NONE
     };
     OperatorHandle {
-        cells,
+        cells: current.cells,
+        series: current.series,
         _not_send: PhantomData,
     }
 }

@@ -46,6 +46,7 @@ mod pipeline;
 mod pipeline_state;
 mod probe;
 mod process_metrics;
+mod progress;
 mod propagation;
 mod registry;
 mod report;

@@ -40,6 +40,8 @@ pub(crate) struct SeriesLabels {
 #[derive(Default)]
 struct Registry {
     labels: Vec<SeriesLabels>,
+    /// Rows each series said to expect (for progress bars with an ETA).
+    expected_rows: HashMap<u32, u64>,
     by_labels: HashMap<(&'static str, String), u32>,
     ids_per_type: HashMap<&'static str, usize>,
     overflow: HashMap<&'static str, u32>,
@@ -109,6 +111,16 @@ pub(crate) fn resolve(node_type: &'static str, node_id: &str) -> u32 {
         .insert((node_type, node_id.to_owned()), id);
     registry.ids_per_type.insert(node_type, ids_of_type + 1);
     id
+}
+
+/// Records that series `series` expects `rows` rows in all.
+pub(crate) fn set_expected_rows(series: u32, rows: u64) {
+    registry().expected_rows.insert(series, rows);
+}
+
+/// The rows each series said to expect, by series id.
+pub(crate) fn expected_rows() -> HashMap<u32, u64> {
+    registry().expected_rows.clone()
 }
 
 /// Runs `read` on the labels of every series, indexed by series id, under the registry

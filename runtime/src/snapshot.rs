@@ -63,6 +63,8 @@ pub struct OperatorSnapshot {
     pub rows_per_second: Option<f64>,
     /// This operator's share of all operators' busy time, from 0 to 1.
     pub busy_share: f64,
+    /// The rows it said to expect in all, if it did.
+    pub expected_rows: Option<u64>,
 }
 
 /// The calls of one step.
@@ -120,6 +122,7 @@ pub struct RunSnapshot {
 /// ```
 pub fn snapshot() -> Snapshot {
     let (steps, runs) = local_stats::totals();
+    let expected = registry::expected_rows();
     let mut operators: Vec<OperatorSnapshot> = registry::with_labels(|labels| {
         let column = |counter: Counter| shards::totals(counter as usize, labels.len());
         let [rows_in, rows_out, rows_written, bytes_read, bytes_written, busy, active, completed, failed, cancelled] =
@@ -147,6 +150,7 @@ pub fn snapshot() -> Snapshot {
                     tasks_completed: completed[series],
                     tasks_failed: failed[series],
                     tasks_cancelled: cancelled[series],
+                    expected_rows: expected.get(&(series as u32)).copied(),
                     ..OperatorSnapshot::default()
                 }
             })

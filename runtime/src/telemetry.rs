@@ -18,6 +18,7 @@ use crate::log_export::LogsPipeline;
 use crate::metrics_export::MetricsPipeline;
 use crate::otlp::GrpcRuntime;
 use crate::pipeline_state::{self, PipelineTelemetry};
+use crate::progress::{self, Progress};
 use crate::report_target::ReportTarget;
 use crate::trace_export::TracesPipeline;
 
@@ -41,6 +42,7 @@ pub struct Telemetry {
     /// Whether operators, runs and steps are counted (for export or locally).
     collecting: bool,
     report: Option<ReportTarget>,
+    progress: Option<Progress>,
     claimed: bool,
 }
 
@@ -65,6 +67,8 @@ pub(crate) struct Signals {
     pub(crate) local: bool,
     /// Where the report goes at shutdown.
     pub(crate) report: Option<ReportTarget>,
+    /// How progress is drawn.
+    pub(crate) progress: progress::Mode,
     pub(crate) pipelines: PipelineTelemetry,
     pub(crate) runtime: GrpcRuntime,
 }
@@ -112,6 +116,7 @@ impl Telemetry {
         Telemetry {
             collecting,
             report: signals.report,
+            progress: Progress::start(signals.progress),
             metrics: signals.metrics,
             traces: signals.traces,
             logs: signals.logs,
@@ -182,6 +187,9 @@ impl Drop for Telemetry {
     fn drop(&mut self) {
         let (metrics, traces, logs) = (self.metrics.take(), self.traces.take(), self.logs.take());
         let runtime = std::mem::take(&mut self.runtime);
+        if let Some(progress) = self.progress.take() {
+            progress.finish();
+        }
         if let Some(report) = self.report.take() {
             report.write(&crate::report::report());
         }

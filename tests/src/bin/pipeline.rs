@@ -7,6 +7,8 @@
 //!   processes with `pipetel::trace_env()`; each worker (`pipeline --worker N`) runs the
 //!   orders pipeline once.
 //! - `pipeline --panic` runs a pipeline whose step panics (the panic is caught outside).
+//! - `pipeline --slow` runs a step `crawl` whose operator takes 1.5 s over 15 batches of
+//!   100 rows, having said it expects 1,500 rows (for progress bars).
 
 use std::error::Error;
 use std::fmt;
@@ -144,6 +146,22 @@ impl Fragile {
     }
 }
 
+#[operator(node_type = "crawl")]
+fn crawl_batch(batch: &[u64], first: bool) -> usize {
+    if first {
+        pipetel::current_operator().set_expected_rows(1_500);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    batch.len()
+}
+
+#[pipeline_step]
+fn crawl() -> usize {
+    (0..15)
+        .map(|index| crawl_batch(&[0; 100], index == 0))
+        .sum()
+}
+
 fn main() {
     let _telemetry = pipetel::init();
     let args: Vec<String> = std::env::args().collect();
@@ -156,6 +174,7 @@ fn main() {
             let loaded = run_orders(vec!["10", "20"]);
             println!("worker {} loaded: {loaded:?}", args[2]);
         }
+        Some("--slow") => println!("crawled: {}", crawl()),
         Some("--panic") => {
             std::panic::set_hook(Box::new(|_| {}));
             let caught = std::panic::catch_unwind(|| Fragile.run(|p| p.explode()));
