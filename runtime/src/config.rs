@@ -20,6 +20,7 @@ use crate::otlp::GrpcRuntime;
 use crate::pipeline_state::{PipelineInstruments, PipelineTelemetry};
 use crate::process_metrics;
 use crate::progress;
+use crate::prometheus_endpoint;
 use crate::propagation;
 use crate::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
 use crate::report_target::ReportTarget;
@@ -207,6 +208,15 @@ impl Config {
                 Err(problem) => warn(format_args!("{problem}")),
             }
         }
+        let prometheus = prometheus_endpoint::address_from_env().and_then(|address| {
+            prometheus_endpoint::start(&address)
+                .map(|(reader, endpoint)| {
+                    self.readers.push(reader);
+                    endpoint
+                })
+                .map_err(|problem| warn(format_args!("{problem}")))
+                .ok()
+        });
         let metrics = (!self.readers.is_empty()).then(|| {
             metrics_export::start(
                 resource.clone(),
@@ -259,6 +269,7 @@ impl Config {
             local,
             report,
             progress,
+            prometheus,
             pipelines,
             runtime,
         })

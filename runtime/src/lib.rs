@@ -47,6 +47,7 @@ mod pipeline_state;
 mod probe;
 mod process_metrics;
 mod progress;
+mod prometheus_endpoint;
 mod propagation;
 mod registry;
 mod report;

@@ -19,6 +19,7 @@ use crate::metrics_export::MetricsPipeline;
 use crate::otlp::GrpcRuntime;
 use crate::pipeline_state::{self, PipelineTelemetry};
 use crate::progress::{self, Progress};
+use crate::prometheus_endpoint::PrometheusEndpoint;
 use crate::report_target::ReportTarget;
 use crate::trace_export::TracesPipeline;
 
@@ -43,6 +44,7 @@ pub struct Telemetry {
     collecting: bool,
     report: Option<ReportTarget>,
     progress: Option<Progress>,
+    prometheus: Option<PrometheusEndpoint>,
     claimed: bool,
 }
 
@@ -69,6 +71,8 @@ pub(crate) struct Signals {
     pub(crate) report: Option<ReportTarget>,
     /// How progress is drawn.
     pub(crate) progress: progress::Mode,
+    /// The `/metrics` server, if one runs.
+    pub(crate) prometheus: Option<PrometheusEndpoint>,
     pub(crate) pipelines: PipelineTelemetry,
     pub(crate) runtime: GrpcRuntime,
 }
@@ -117,6 +121,7 @@ impl Telemetry {
             collecting,
             report: signals.report,
             progress: Progress::start(signals.progress),
+            prometheus: signals.prometheus,
             metrics: signals.metrics,
             traces: signals.traces,
             logs: signals.logs,
@@ -189,6 +194,9 @@ impl Drop for Telemetry {
         let runtime = std::mem::take(&mut self.runtime);
         if let Some(progress) = self.progress.take() {
             progress.finish();
+        }
+        if let Some(prometheus) = self.prometheus.take() {
+            prometheus.stop();
         }
         if let Some(report) = self.report.take() {
             report.write(&crate::report::report());
