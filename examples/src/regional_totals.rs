@@ -195,6 +195,16 @@ impl RegionalTotals {
     }
 }
 
+impl RegionalTotals {
+    /// The three steps, in order: what one run does.
+    pub fn run_all(&self) -> Result<Vec<(&'static str, u64)>, String> {
+        let batches = self.extract()?;
+        let groups = self.transform(batches);
+        self.load(&groups)?;
+        Ok(groups)
+    }
+}
+
 /// Runs the example: `rows` generated orders in `dir`; returns the totals written.
 pub fn run(dir: &Path, rows: usize) -> Result<Vec<(&'static str, u64)>, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
@@ -205,12 +215,7 @@ pub fn run(dir: &Path, rows: usize) -> Result<Vec<(&'static str, u64)>, String> 
         min_amount: 500,
     };
     generate_csv(&pipeline.source, rows).map_err(|e| e.to_string())?;
-    pipeline.run(|p| {
-        let batches = p.extract()?;
-        let groups = p.transform(batches);
-        p.load(&groups)?;
-        Ok(groups)
-    })
+    pipeline.run(RegionalTotals::run_all)
 }
 
 /// The example's `main`: counts locally, runs 500,000 orders through the pipeline,

@@ -208,7 +208,9 @@ impl Config {
                 Err(problem) => warn(format_args!("{problem}")),
             }
         }
-        let prometheus = prometheus_endpoint::address_from_env().and_then(|address| {
+        let prometheus_address =
+            prometheus_endpoint::address_from_env().filter(|_| !settings.sdk_disabled);
+        let prometheus = prometheus_address.and_then(|address| {
             prometheus_endpoint::start(&address)
                 .map(|(reader, endpoint)| {
                     self.readers.push(reader);
@@ -243,7 +245,8 @@ impl Config {
         if let Some(warning) = progress_warning {
             warn(format_args!("{warning}"));
         }
-        let local = self.collect_locally || report.is_some() || progress != progress::Mode::Off;
+        let local = !settings.sdk_disabled
+            && (self.collect_locally || report.is_some() || progress != progress::Mode::Off);
         if metrics.is_none() && traces.is_none() && logs.is_none() && !local {
             runtime.shutdown();
             return Telemetry::unclaimed_off();

@@ -103,6 +103,8 @@ pub struct SignalExport {
 /// What the environment says, and what was wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvSettings {
+    /// `OTEL_SDK_DISABLED=true`: no telemetry at all, local collection included.
+    pub sdk_disabled: bool,
     /// Metrics export, if on.
     pub metrics: Option<SignalExport>,
     /// Traces export, if on (exported by a later version; read and checked now).
@@ -154,6 +156,7 @@ impl EnvSettings {
                 }
             });
         EnvSettings {
+            sdk_disabled: disabled,
             metrics,
             traces,
             logs,
