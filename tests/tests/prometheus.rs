@@ -22,37 +22,57 @@ fn get(address: &str, path: &str) -> Option<(String, String)> {
     Some((head.lines().next()?.to_owned(), body.to_owned()))
 }
 
-#[test]
-fn metrics_are_served_in_the_prometheus_format() {
+/// Runs `program` serving `/metrics`, scrapes it until `ready` holds (bounded), and
+/// returns (status line, body, status line of a request for another path).
+fn scrape(
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    ready: &str,
+) -> (String, String, String) {
     let address = format!("127.0.0.1:{}", closed_port());
-    let mut child = Command::new(PROGRAM)
-        .args(["--linger-ms", "4000"])
+    let mut child = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
         .env("PIPETEL_PROMETHEUS_ADDR", &address)
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("start");
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut scraped = None;
-    while Instant::now() < deadline {
-        if let Some((status, body)) = get(&address, "/metrics") {
-            if body.contains("pipetel_task_completed_total{")
-                && body.contains("node_type=\"count\"")
-            {
-                scraped = Some((status, body));
-                break;
-            }
-        }
+    while Instant::now() < deadline && scraped.is_none() {
+        scraped = get(&address, "/metrics").filter(|(_, body)| body.contains(ready));
         std::thread::sleep(Duration::from_millis(100));
     }
-    let (status, body) = scraped.expect("a scrape with the workload's metrics");
-    assert!(status.contains("200"), "{status}");
-    let missing = get(&address, "/other").expect("a response");
-    assert!(missing.0.contains("404"), "{}", missing.0);
+    let missing = get(&address, "/other")
+        .map(|(status, _)| status)
+        .unwrap_or_default();
     let _ = child.kill();
     let _ = child.wait();
+    let (status, body) = scraped.expect("a scrape with the workload's metrics");
+    (status, body, missing)
+}
 
+/// The metric names of a scrape (histogram series included).
+fn metric_names(body: &str) -> std::collections::BTreeSet<String> {
+    body.lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .filter_map(|line| line.split(['{', ' ']).next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn metrics_are_served_in_the_prometheus_format() {
+    let (status, body, missing) = scrape(
+        PROGRAM,
+        &["--linger-ms", "4000"],
+        &[],
+        "node_type=\"count\"",
+    );
+    assert!(status.contains("200"), "{status}");
+    assert!(missing.contains("404"), "{missing}");
     let scrape = prometheus_parse::Scrape::parse(body.lines().map(|line| Ok(line.to_owned())))
         .expect("parse");
     let value = |name: &str, node_type: &str, node_id: &str| {
@@ -138,5 +158,53 @@ fn an_address_that_cannot_be_bound_is_named_and_the_program_completes() {
             r#"pipetel: warning: PIPETEL_PROMETHEUS_ADDR="not-an-address": cannot listen there"#
         ),
         "{stderr}"
+    );
+}
+
+#[test]
+fn every_metric_the_grafana_dashboard_queries_exists_in_real_scrapes() {
+    let (_, operators, _) = scrape(
+        PROGRAM,
+        &["--linger-ms", "4000"],
+        &[],
+        "node_type=\"count\"",
+    );
+    let pipeline_program = env!("CARGO_BIN_EXE_pipeline");
+    let (_, pipelines, _) = scrape(
+        pipeline_program,
+        &[],
+        &[("LINGER_MS", "4000")],
+        "pipetel_pipeline_runs_total{",
+    );
+    let mut served = metric_names(&operators);
+    served.extend(metric_names(&pipelines));
+
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../ops/grafana/dashboards/pipetel.json"
+        ))
+        .expect("the dashboard"),
+    )
+    .expect("valid JSON");
+    let mut queried = std::collections::BTreeSet::new();
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if word.starts_with("pipetel_") || word.starts_with("process_") {
+                    queried.insert(word.to_owned());
+                }
+            }
+        }
+    }
+    assert!(queried.len() >= 12, "{queried:?}");
+    let unknown: Vec<&String> = queried
+        .iter()
+        .filter(|name| !served.contains(*name))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "the dashboard queries {unknown:?}, which pipetel does not serve: {served:?}"
     );
 }

@@ -182,6 +182,12 @@ fn main() {
         }
         _ => {
             println!("first run: {:?}", run_orders(vec!["1", "2", "3"]));
+            if let Some(ms) = std::env::var("LINGER_MS")
+                .ok()
+                .and_then(|ms| ms.parse().ok())
+            {
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+            }
             println!(
                 "second run: {:?}",
                 run_orders(vec!["1", "x", "3"]).map_err(|e| e.to_string())
