@@ -130,6 +130,49 @@ fn metrics_are_served_in_the_prometheus_format() {
             "instrumented::nap"
         ) >= 30_000.0
     );
+    // Every operator metric, for every operator, with exactly its labels.
+    let series = [
+        ("scan", "instrumented::scan"),
+        ("filter", "instrumented::keep_even"),
+        ("sink", "1"),
+        ("sink", "2"),
+        ("parse", "instrumented::parse"),
+        ("udf", "explode"),
+        ("sleep", "instrumented::nap"),
+        ("count", "instrumented::tick"),
+    ];
+    let names = [
+        "pipetel_rows_in_total",
+        "pipetel_rows_out_total",
+        "pipetel_rows_written_total",
+        "pipetel_bytes_read_bytes_total",
+        "pipetel_bytes_written_bytes_total",
+        "pipetel_duration_microseconds_total",
+        "pipetel_task_active",
+        "pipetel_task_completed_total",
+        "pipetel_task_failed_total",
+        "pipetel_task_cancelled_total",
+    ];
+    for name in names {
+        let samples: Vec<_> = scrape
+            .samples
+            .iter()
+            .filter(|sample| sample.metric == name)
+            .collect();
+        assert_eq!(samples.len(), series.len(), "{name}");
+        for (node_type, node_id) in series {
+            let sample = samples
+                .iter()
+                .find(|s| {
+                    s.labels.get("node_type") == Some(node_type)
+                        && s.labels.get("node_id") == Some(node_id)
+                })
+                .unwrap_or_else(|| panic!("{name} {node_type} {node_id}"));
+            let mut keys: Vec<&str> = sample.labels.keys().map(String::as_str).collect();
+            keys.sort();
+            assert_eq!(keys, ["node_id", "node_type", "otel_scope_name"], "{name}");
+        }
+    }
     for counter in [
         "pipetel_rows_in_total",
         "pipetel_task_completed_total",
