@@ -72,18 +72,7 @@ impl fmt::Display for Report {
             table.row(
                 0,
                 &format!("run {}", run.pipeline),
-                [
-                    calls,
-                    duration(run.time),
-                    String::new(),
-                    String::new(),
-                    count(run.rows),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    run.failed.to_string(),
-                ],
+                summary(calls, run.time, run.rows, run.failed),
             );
             for step in snapshot
                 .steps
@@ -140,18 +129,7 @@ impl Table {
         self.row(
             depth,
             &format!("step {}", step.step),
-            [
-                step.calls.to_string(),
-                duration(step.time),
-                String::new(),
-                String::new(),
-                count(step.rows),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                step.failed.to_string(),
-            ],
+            summary(step.calls.to_string(), step.time, step.rows, step.failed),
         );
         for op in snapshot
             .operators
@@ -192,6 +170,23 @@ impl Table {
             ],
         );
     }
+}
+
+/// The cells of a run or step row: calls, time, rows (in the ROWS OUT column), failures.
+fn summary(calls: String, time: Duration, rows: u64, failed: u64) -> [String; 10] {
+    let empty = String::new;
+    [
+        calls,
+        duration(time),
+        empty(),
+        empty(),
+        count(rows),
+        empty(),
+        empty(),
+        empty(),
+        empty(),
+        failed.to_string(),
+    ]
 }
 
 /// `999`, `1.2 K`, `3.4 M`, `5.6 G`.
