@@ -44,7 +44,8 @@ impl Report {
         &self.0
     }
 
-    /// The data as pretty-printed JSON.
+    /// The data as pretty-printed JSON; parsing it back gives the same snapshot, floats
+    /// included (`serde_json`'s `float_roundtrip`).
     pub fn json(&self) -> String {
         serde_json::to_string_pretty(&self.0)
             .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
@@ -319,6 +320,25 @@ operators outside any step
         assert_eq!(Report::of(snapshot.clone()).to_string(), expected);
         let json = Report::of(snapshot.clone()).json();
         let back: Snapshot = serde_json::from_str(&json).expect("json");
+        assert_eq!(back, snapshot);
+    }
+
+    #[test]
+    fn json_round_trips_every_float_exactly() {
+        let operators = (1..3000u64)
+            .map(|i| OperatorSnapshot {
+                selectivity: Some(i as f64 / 7.3),
+                rows_per_second: Some((i as f64).sqrt() * 1234.567),
+                busy_share: 1.0 / (i as f64 + 0.1),
+                ..OperatorSnapshot::default()
+            })
+            .collect();
+        let snapshot = Snapshot {
+            operators,
+            ..Snapshot::default()
+        };
+        let back: Snapshot =
+            serde_json::from_str(&Report::of(snapshot.clone()).json()).expect("json");
         assert_eq!(back, snapshot);
     }
 
