@@ -17,7 +17,7 @@ use opentelemetry_sdk::logs::{
 };
 use opentelemetry_sdk::Resource;
 
-use crate::env::{Protocol, SignalExport};
+use crate::env::SignalExport;
 use crate::names;
 use crate::otlp::{self, GrpcRuntime, SignalPipeline};
 use crate::span_record::{current_run, current_step};
@@ -34,18 +34,7 @@ pub(crate) fn start(
     failures: Arc<RateLimited>,
 ) -> Result<LogsPipeline, String> {
     let described = otlp::describe(target);
-    let exporter = match target.protocol {
-        Protocol::HttpProtobuf => LogExporter::builder()
-            .with_http()
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .build(),
-        Protocol::Grpc => runtime.enter(|| {
-            LogExporter::builder()
-                .with_tonic()
-                .with_protocol(opentelemetry_otlp::Protocol::Grpc)
-                .build()
-        })?,
-    };
+    let exporter = otlp::build_exporter!(LogExporter::builder(), target, runtime);
     let exporter =
         exporter.map_err(|error| format!("{error} (logs export to {described} is off)"))?;
     let reporting = Reporting {

@@ -19,7 +19,7 @@ use opentelemetry_sdk::metrics::{
 use opentelemetry_sdk::Resource;
 
 use crate::counters::Counter;
-use crate::env::{Protocol, SignalExport};
+use crate::env::SignalExport;
 use crate::hot_path::ticks_to_nanos;
 use crate::names::{self, MetricName};
 use crate::otlp::{self, GrpcRuntime, SignalPipeline};
@@ -52,20 +52,11 @@ pub(crate) fn otlp_exporter(
     failures: Arc<RateLimited>,
 ) -> Result<AddReader, String> {
     let described = otlp::describe(target);
-    let exporter = match target.protocol {
-        Protocol::HttpProtobuf => MetricExporter::builder()
-            .with_http()
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .with_temporality(Temporality::Cumulative)
-            .build(),
-        Protocol::Grpc => runtime.enter(|| {
-            MetricExporter::builder()
-                .with_tonic()
-                .with_protocol(opentelemetry_otlp::Protocol::Grpc)
-                .with_temporality(Temporality::Cumulative)
-                .build()
-        })?,
-    };
+    let exporter = otlp::build_exporter!(
+        MetricExporter::builder().with_temporality(Temporality::Cumulative),
+        target,
+        runtime
+    );
     let exporter =
         exporter.map_err(|error| format!("{error} (metrics export to {described} is off)"))?;
     let reporting = Reporting {

@@ -42,6 +42,28 @@ impl GrpcRuntime {
     }
 }
 
+/// Builds the OTLP exporter that `$builder` (an `opentelemetry_otlp` exporter builder)
+/// makes for `$target`: over HTTP/protobuf, or over gRPC with the channel's tasks on
+/// pipetel's runtime `$runtime`. Evaluates to the builder's `Result`; `?`s a runtime
+/// that cannot start.
+macro_rules! build_exporter {
+    ($builder:expr, $target:expr, $runtime:expr) => {
+        match $target.protocol {
+            $crate::env::Protocol::HttpProtobuf => $builder
+                .with_http()
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .build(),
+            $crate::env::Protocol::Grpc => $runtime.enter(|| {
+                $builder
+                    .with_tonic()
+                    .with_protocol(opentelemetry_otlp::Protocol::Grpc)
+                    .build()
+            })?,
+        }
+    };
+}
+pub(crate) use build_exporter;
+
 /// `VARIABLE=value` of a target, for warnings.
 pub(crate) fn describe(target: &SignalExport) -> String {
     format!("{}={}", target.endpoint_var, target.endpoint)

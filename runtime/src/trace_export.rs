@@ -11,7 +11,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, TracerProviderBuilder};
 use opentelemetry_sdk::Resource;
 
-use crate::env::{Protocol, SignalExport};
+use crate::env::SignalExport;
 use crate::metrics_export::WARNING_PERIOD;
 use crate::otlp::{self, GrpcRuntime, SignalPipeline};
 use crate::warn::RateLimited;
@@ -60,18 +60,7 @@ fn otlp_exporter(
     failures: Arc<RateLimited>,
 ) -> Result<AddSpanExporter, String> {
     let described = otlp::describe(target);
-    let exporter = match target.protocol {
-        Protocol::HttpProtobuf => OtlpSpanExporter::builder()
-            .with_http()
-            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-            .build(),
-        Protocol::Grpc => runtime.enter(|| {
-            OtlpSpanExporter::builder()
-                .with_tonic()
-                .with_protocol(opentelemetry_otlp::Protocol::Grpc)
-                .build()
-        })?,
-    };
+    let exporter = otlp::build_exporter!(OtlpSpanExporter::builder(), target, runtime);
     let exporter =
         exporter.map_err(|error| format!("{error} (traces export to {described} is off)"))?;
     Ok(batched(Reporting {
