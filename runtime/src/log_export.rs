@@ -19,7 +19,7 @@ use opentelemetry_sdk::Resource;
 
 use crate::env::SignalExport;
 use crate::names;
-use crate::otlp::{self, GrpcRuntime, SignalPipeline};
+use crate::otlp::{self, GrpcRuntime, Reporting, SignalPipeline};
 use crate::span_record::{current_run, current_step};
 use crate::warn::RateLimited;
 
@@ -37,11 +37,7 @@ pub(crate) fn start(
     let exporter = otlp::build_exporter!(LogExporter::builder(), target, runtime);
     let exporter =
         exporter.map_err(|error| format!("{error} (logs export to {described} is off)"))?;
-    let reporting = Reporting {
-        inner: exporter,
-        target: described,
-        failures: failures.clone(),
-    };
+    let reporting = Reporting::new(exporter, "logs", described, failures.clone());
     let provider = SdkLoggerProvider::builder()
         .with_log_processor(Enriching(BatchLogProcessor::builder(reporting).build()))
         .with_resource(resource)
@@ -81,26 +77,11 @@ impl<P: LogProcessor> LogProcessor for Enriching<P> {
     }
 }
 
-/// A log exporter that says, at most once a minute, when exports fail.
-#[derive(Debug)]
-struct Reporting<E> {
-    inner: E,
-    target: String,
-    failures: Arc<RateLimited>,
-}
-
 impl<E: opentelemetry_sdk::logs::LogExporter> opentelemetry_sdk::logs::LogExporter
     for Reporting<E>
 {
     async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
-        let result = self.inner.export(batch).await;
-        if let Err(error) = &result {
-            self.failures.warn(format_args!(
-                "logs export to {} failed: {error}",
-                self.target
-            ));
-        }
-        result
+        self.report(self.inner.export(batch).await)
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {

@@ -22,7 +22,7 @@ use crate::counters::Counter;
 use crate::env::SignalExport;
 use crate::hot_path::ticks_to_nanos;
 use crate::names::{self, MetricName};
-use crate::otlp::{self, GrpcRuntime, SignalPipeline};
+use crate::otlp::{self, GrpcRuntime, Reporting, SignalPipeline};
 use crate::registry;
 use crate::shards;
 use crate::warn::RateLimited;
@@ -59,11 +59,7 @@ pub(crate) fn otlp_exporter(
     );
     let exporter =
         exporter.map_err(|error| format!("{error} (metrics export to {described} is off)"))?;
-    let reporting = Reporting {
-        inner: exporter,
-        target: described,
-        failures,
-    };
+    let reporting = Reporting::new(exporter, "metrics", described, failures);
     Ok(periodic(reporting))
 }
 
@@ -129,23 +125,9 @@ fn observe<T>(observer: &dyn AsyncInstrument<T>, counter: Counter, value: impl F
 /// How often an export problem may be reported.
 pub(crate) const WARNING_PERIOD: Duration = Duration::from_secs(60);
 
-/// An exporter that says, at most once a minute, when exports fail.
-struct Reporting<E> {
-    inner: E,
-    target: String,
-    failures: Arc<RateLimited>,
-}
-
 impl<E: PushMetricExporter> PushMetricExporter for Reporting<E> {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
-        let result = self.inner.export(metrics).await;
-        if let Err(error) = &result {
-            self.failures.warn(format_args!(
-                "metrics export to {} failed: {error}",
-                self.target
-            ));
-        }
-        result
+        self.report(self.inner.export(metrics).await)
     }
 
     fn force_flush(&self) -> OTelSdkResult {

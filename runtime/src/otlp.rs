@@ -64,6 +64,44 @@ macro_rules! build_exporter {
 }
 pub(crate) use build_exporter;
 
+/// An exporter of one signal that says, at most once a minute (the limit it shares with
+/// its signal's shutdown), when exports fail. Each signal's module implements its
+/// exporter trait for it, forwarding to `inner` and passing results through [`report`](Self::report).
+#[derive(Debug)]
+pub(crate) struct Reporting<E> {
+    pub(crate) inner: E,
+    signal: &'static str,
+    target: String,
+    failures: Arc<RateLimited>,
+}
+
+impl<E> Reporting<E> {
+    pub(crate) fn new(
+        inner: E,
+        signal: &'static str,
+        target: String,
+        failures: Arc<RateLimited>,
+    ) -> Self {
+        Reporting {
+            inner,
+            signal,
+            target,
+            failures,
+        }
+    }
+
+    /// Passes an export's `result` on, warning (rate-limited) when it failed.
+    pub(crate) fn report(&self, result: OTelSdkResult) -> OTelSdkResult {
+        if let Err(error) = &result {
+            self.failures.warn(format_args!(
+                "{} export to {} failed: {error}",
+                self.signal, self.target
+            ));
+        }
+        result
+    }
+}
+
 /// `VARIABLE=value` of a target, for warnings.
 pub(crate) fn describe(target: &SignalExport) -> String {
     format!("{}={}", target.endpoint_var, target.endpoint)

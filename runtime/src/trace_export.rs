@@ -13,7 +13,7 @@ use opentelemetry_sdk::Resource;
 
 use crate::env::SignalExport;
 use crate::metrics_export::WARNING_PERIOD;
-use crate::otlp::{self, GrpcRuntime, SignalPipeline};
+use crate::otlp::{self, GrpcRuntime, Reporting, SignalPipeline};
 use crate::warn::RateLimited;
 
 /// A running trace pipeline.
@@ -63,31 +63,14 @@ fn otlp_exporter(
     let exporter = otlp::build_exporter!(OtlpSpanExporter::builder(), target, runtime);
     let exporter =
         exporter.map_err(|error| format!("{error} (traces export to {described} is off)"))?;
-    Ok(batched(Reporting {
-        inner: exporter,
-        target: described,
-        failures,
-    }))
-}
-
-/// A span exporter that says, at most once a minute, when exports fail.
-#[derive(Debug)]
-struct Reporting<E> {
-    inner: E,
-    target: String,
-    failures: Arc<RateLimited>,
+    Ok(batched(Reporting::new(
+        exporter, "traces", described, failures,
+    )))
 }
 
 impl<E: SpanExporter> SpanExporter for Reporting<E> {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        let result = self.inner.export(batch).await;
-        if let Err(error) = &result {
-            self.failures.warn(format_args!(
-                "traces export to {} failed: {error}",
-                self.target
-            ));
-        }
-        result
+        self.report(self.inner.export(batch).await)
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
