@@ -257,6 +257,49 @@ fn events_in_steps_and_operators_become_correlated_log_records() {
 }
 
 #[test]
+fn a_program_with_its_own_subscriber_exports_logs_through_log_layer() {
+    let receiver = Receiver::start();
+    run_pipeline(
+        &receiver.grpc_endpoint,
+        "grpc",
+        &[],
+        &[("SUBSCRIBER", "own")],
+    );
+    let logs = receiver.wait_for_logs(3, WAIT);
+    assert_eq!(logs.len(), 3, "{logs:#?}");
+    let bad_row = logs
+        .iter()
+        .find(|log| log.body == "bad row")
+        .expect("the operator's warning");
+    assert_eq!(bad_row.attributes["node.type"], "parse");
+    assert_eq!(bad_row.attributes["step"], "normalize");
+}
+
+#[test]
+fn a_global_subscriber_set_before_init_is_named_and_logs_are_not_exported() {
+    let receiver = Receiver::start();
+    let output = run(
+        PROGRAM,
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
+            ("SUBSCRIBER", "preset"),
+        ],
+        RUN_TIMEOUT,
+    );
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("pipetel: warning: a global tracing subscriber is already set, so logs are not exported"),
+        "{stderr}"
+    );
+    check_two_runs(&receiver);
+    assert!(receiver
+        .wait_for_logs(1, Duration::from_millis(300))
+        .is_empty());
+}
+
+#[test]
 fn logs_exporter_none_keeps_spans_and_drops_logs() {
     let receiver = Receiver::start();
     run_pipeline(

@@ -7,6 +7,8 @@
 //!   processes with `pipetel::trace_env()`; each worker (`pipeline --worker N`) runs the
 //!   orders pipeline once.
 //! - `pipeline --panic` runs a pipeline whose step panics (the panic is caught outside).
+//! - `SUBSCRIBER=own|preset` chooses how the `tracing` subscriber is set up
+//!   (see `start_telemetry`).
 //! - `pipeline --slow` runs a step `crawl` whose operator takes 1.5 s over 15 batches of
 //!   100 rows, having said it expects 1,500 rows (for progress bars).
 
@@ -162,8 +164,29 @@ fn crawl() -> usize {
         .sum()
 }
 
+/// Telemetry as the `SUBSCRIBER` variable asks: `own` — the program builds its own
+/// subscriber with `Telemetry::log_layer()`; `preset` — a global subscriber is set before
+/// `init` (pipetel then warns and exports no logs); otherwise pipetel installs its own.
+fn start_telemetry() -> pipetel::Telemetry {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    match std::env::var("SUBSCRIBER").as_deref() {
+        Ok("own") => {
+            let telemetry = pipetel::Config::new().install_log_subscriber(false).init();
+            let subscriber = tracing_subscriber::registry().with(telemetry.log_layer());
+            tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+            telemetry
+        }
+        Ok("preset") => {
+            tracing::subscriber::set_global_default(tracing_subscriber::registry())
+                .expect("the only subscriber");
+            pipetel::init()
+        }
+        _ => pipetel::init(),
+    }
+}
+
 fn main() {
-    let _telemetry = pipetel::init();
+    let _telemetry = start_telemetry();
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("--driver") => {
