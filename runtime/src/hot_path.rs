@@ -13,18 +13,20 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::OnceLock;
 
 use crate::counters::{Cells, Counter, STEP_SLOT};
-use crate::local::{Current, LOCAL};
+use crate::local::{Current, Local, LOCAL};
 use crate::local_stats::NO_STEP;
 use crate::node_id::NodeId;
 use crate::registry::{self, NO_SERIES};
+use crate::segment::Segment;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
 
-/// Whether operator metrics are being collected. One relaxed load.
+/// Whether operator metrics are being collected. One relaxed load; a constant `false`
+/// without the `enabled` feature.
 #[inline(always)]
 pub fn enabled() -> bool {
-    ENABLED.load(Relaxed)
+    cfg!(feature = "enabled") && ENABLED.load(Relaxed)
 }
 
 /// Turns collection on or off (the telemetry guard does this).
@@ -37,7 +39,7 @@ pub(crate) fn set_enabled(on: bool) {
 
 /// The raw clock reading the guard subtracts; scaled to nanoseconds only at export.
 #[inline(always)]
-fn ticks() -> u64 {
+pub(crate) fn ticks() -> u64 {
     CLOCK.get().map_or(0, quanta::Clock::raw)
 }
 
@@ -140,14 +142,12 @@ impl CallSite {
     }
 }
 
-/// One running operator call. Created on entry, closed by [`finish`](Self::finish) on a
-/// normal return or by `Drop` on an early exit or a panic.
+/// One running call of a synchronous operator. Created on entry, closed by
+/// [`finish`](Self::finish) on a normal return or by `Drop` on an early exit or a panic.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct TaskGuard {
-    cells: &'static Cells,
-    previous: Current,
-    start: u64,
+    segment: Segment,
     early_exit_fails: bool,
 }
 
@@ -168,20 +168,9 @@ impl TaskGuard {
         LOCAL
             .try_with(|local| {
                 let cells = local.cells(series);
-                cells.add(Counter::RowsIn, rows_in);
-                if bytes_read != 0 {
-                    cells.add(Counter::BytesRead, bytes_read);
-                }
-                cells.add(Counter::Active, 1);
-                let step = local.current_step();
-                if step != NO_STEP {
-                    cells.set_at(STEP_SLOT, u64::from(step) + 1);
-                }
-                let previous = local.swap_current(Current { cells, series });
+                count_start(local, cells, rows_in, bytes_read);
                 TaskGuard {
-                    cells,
-                    previous,
-                    start: ticks(),
+                    segment: Segment::enter(local, cells, series),
                     early_exit_fails,
                 }
             })
@@ -196,24 +185,17 @@ impl TaskGuard {
 
     #[inline]
     fn close(&mut self, rows_out: u64, bytes_written: u64, failed: bool) {
-        let busy = ticks().saturating_sub(self.start);
-        let cells = self.cells;
-        cells.add(Counter::BusyTicks, busy);
-        cells.add(Counter::RowsOut, rows_out);
-        if bytes_written != 0 {
-            cells.add(Counter::BytesWritten, bytes_written);
-        }
-        cells.add(
+        let _ = LOCAL.try_with(|local| self.segment.exit(local));
+        let cells = self.segment.cells();
+        count_output(cells, rows_out, bytes_written);
+        count_end(
+            cells,
             if failed {
                 Counter::Failed
             } else {
                 Counter::Completed
             },
-            1,
         );
-        cells.add(Counter::Active, 1u64.wrapping_neg());
-        let previous = self.previous;
-        let _ = LOCAL.try_with(|local| local.swap_current(previous));
     }
 }
 
@@ -222,6 +204,43 @@ impl Drop for TaskGuard {
         let failed = self.early_exit_fails || std::thread::panicking();
         self.close(0, 0, failed);
     }
+}
+
+/// What every call counts on entry: its input, one more active call, and the step it
+/// runs in.
+#[inline]
+pub(crate) fn count_start(local: &Local, cells: &Cells, rows_in: u64, bytes_read: u64) {
+    cells.add(Counter::RowsIn, rows_in);
+    if bytes_read != 0 {
+        cells.add(Counter::BytesRead, bytes_read);
+    }
+    cells.add(Counter::Active, 1);
+    note_step(local, cells);
+}
+
+/// Files the operator under the step running now on this thread, if any.
+#[inline]
+pub(crate) fn note_step(local: &Local, cells: &Cells) {
+    let step = local.current_step();
+    if step != NO_STEP {
+        cells.set_at(STEP_SLOT, u64::from(step) + 1);
+    }
+}
+
+/// Rows and bytes a call (or one item of a streaming call) hands out.
+#[inline]
+pub(crate) fn count_output(cells: &Cells, rows_out: u64, bytes_written: u64) {
+    cells.add(Counter::RowsOut, rows_out);
+    if bytes_written != 0 {
+        cells.add(Counter::BytesWritten, bytes_written);
+    }
+}
+
+/// How a call ended (`Completed`, `Failed` or `Cancelled`), and one active call less.
+#[inline]
+pub(crate) fn count_end(cells: &Cells, outcome: Counter) {
+    cells.add(outcome, 1);
+    cells.add(Counter::Active, 1u64.wrapping_neg());
 }
 
 /// A handle to the operator running now on this thread, for what the types cannot say.

@@ -58,6 +58,9 @@ pub(crate) struct Local {
     current: Cell<Current>,
     /// The step running now on this thread (`local_stats::NO_STEP` when none).
     current_step: Cell<u32>,
+    /// Busy ticks of the operator segments that ran inside the current one (nested
+    /// operators), which the current one leaves out of its own busy time.
+    nested_ticks: Cell<u64>,
     cache: RefCell<Vec<Option<Entry>>>,
     next_way: Cell<usize>,
 }
@@ -76,6 +79,7 @@ thread_local! {
             shard: Cell::new(None),
             current: Cell::new(Current::NONE),
             current_step: Cell::new(crate::local_stats::NO_STEP),
+            nested_ticks: Cell::new(0),
             cache: RefCell::new(Vec::new()),
             next_way: Cell::new(0),
         }
@@ -106,6 +110,20 @@ impl Local {
     #[inline]
     pub(crate) fn swap_current(&self, current: Current) -> Current {
         self.current.replace(current)
+    }
+
+    /// Starts counting the ticks of segments nested in a new one; returns the count of
+    /// the enclosing segment, to hand back to [`end_nested`](Self::end_nested).
+    #[inline]
+    pub(crate) fn begin_nested(&self) -> u64 {
+        self.nested_ticks.replace(0)
+    }
+
+    /// Ends a segment that took `total` ticks: returns the ticks of the segments nested
+    /// in it, and adds `total` to the enclosing segment's count `outer`.
+    #[inline]
+    pub(crate) fn end_nested(&self, outer: u64, total: u64) -> u64 {
+        self.nested_ticks.replace(outer.wrapping_add(total))
     }
 
     /// Makes `step` the step running on this thread and returns the one it replaces.
