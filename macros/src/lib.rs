@@ -13,6 +13,10 @@ mod signature;
 
 use proc_macro::TokenStream;
 
+/// Whether the attributes expand into instrumented code (pipetel's `enabled` feature,
+/// on by default). Off, they still check their arguments, then emit the item unchanged.
+const INSTRUMENT: bool = cfg!(feature = "enabled");
+
 /// Counts an operator function's calls as per-operator metrics.
 ///
 /// ```ignore

@@ -13,7 +13,7 @@ use syn::{Expr, FnArg, Item, ItemFn, LitStr, Pat, ReturnType};
 
 use crate::args::{self, Args, Errors};
 use crate::returns;
-use crate::signature;
+use crate::signature::{self, Streams};
 
 const KEYS: &[&str] = &[
     "node_type",
@@ -37,9 +37,18 @@ struct Operator {
 }
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand_with(attr, item, crate::INSTRUMENT)
+}
+
+/// [`expand`], instrumenting or (with pipetel's `enabled` feature off) only validating.
+fn expand_with(attr: TokenStream, item: TokenStream, instrument: bool) -> TokenStream {
     match parse(attr, item).and_then(|(args, function)| {
         let operator = validate(&args, &function)?;
-        Ok(generate(&operator, function))
+        Ok(if instrument {
+            generate(&operator, function)
+        } else {
+            function.into_token_stream()
+        })
     }) {
         Ok(tokens) => tokens,
         Err(error) => error.into_compile_error(),
@@ -69,6 +78,16 @@ pub(crate) fn parse_function(item: TokenStream, attribute: &str) -> syn::Result<
     })?;
     match item {
         Item::Fn(function) => Ok(function),
+        Item::Verbatim(tokens) if syn::parse2::<syn::TraitItemFn>(tokens.clone()).is_ok() => {
+            let function = syn::parse2::<syn::TraitItemFn>(tokens)?;
+            Err(syn::Error::new(
+                function.sig.ident.span(),
+                format!(
+                    "{attribute} goes on a function with a body, and this one has none: in a \
+                     trait, put it on the method in each `impl` (or on a default body)"
+                ),
+            ))
+        }
         other => {
             let (span, what) = item_kind(&other);
             Err(syn::Error::new(
@@ -121,11 +140,19 @@ fn validate(args: &Args, function: &ItemFn) -> syn::Result<Operator> {
             "#[operator] cannot go on a `const fn`: counting calls needs code that runs at run time",
         );
     }
-    if let Some(asyncness) = &signature.asyncness {
-        errors.at(
-            asyncness.span,
-            "#[operator] does not support `async fn` yet; make the operator synchronous or count it by hand",
-        );
+    if signature.asyncness.is_none() && signature::streams(&signature.output).is_some() {
+        for bound in signature::unkept_stream_bounds(&signature.output) {
+            let name = bound.path.to_token_stream().to_string().replace(' ', "");
+            errors.at(
+                bound.span(),
+                format!(
+                    "#[operator] measures this return value per item through a wrapper, which \
+                     keeps the iterator (or stream) traits, `Send`, `Sync`, `Unpin` and \
+                     lifetimes but not `{name}`: remove `+ {name}`, or return a named type to \
+                     count the call once"
+                ),
+            );
+        }
     }
     let mut expr_of =
         |key: &str| args::find(args, key).and_then(|arg| arg.required_value(&mut errors).cloned());
@@ -141,12 +168,33 @@ fn validate(args: &Args, function: &ItemFn) -> syn::Result<Operator> {
     errors.finish().map(|()| operator)
 }
 
+/// The identifiers the expansion introduces, hygienic so the body cannot see them.
+struct Names {
+    rt: TokenStream,
+    site: TokenStream,
+    task: TokenStream,
+    running: TokenStream,
+    output: TokenStream,
+    probe: TokenStream,
+}
+
+impl Names {
+    fn new() -> Self {
+        let hygienic = |name: &str| syn::Ident::new(name, Span::mixed_site()).into_token_stream();
+        Names {
+            rt: quote!(::pipetel::__private),
+            site: hygienic("__PIPETEL_SITE"),
+            task: hygienic("__pipetel_task"),
+            running: hygienic("__pipetel_running"),
+            output: hygienic("__pipetel_output"),
+            probe: hygienic("__pipetel_probe"),
+        }
+    }
+}
+
 fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
-    let rt = quote!(::pipetel::__private);
-    let site = quote_spanned!(Span::mixed_site()=> __PIPETEL_SITE);
-    let task = quote_spanned!(Span::mixed_site()=> __pipetel_task);
-    let output = quote_spanned!(Span::mixed_site()=> __pipetel_output);
-    let probe = quote_spanned!(Span::mixed_site()=> __pipetel_probe);
+    let names = Names::new();
+    let Names { rt, site, .. } = &names;
 
     let node_type = &operator.node_type;
     let name = operator
@@ -154,8 +202,12 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
         .as_ref()
         .map_or_else(|| quote!(""), ToTokens::to_token_stream);
     let function_name = function.sig.ident.to_string();
-    let is_method = function.sig.receiver().is_some();
+    let site_static = quote! {
+        static #site: #rt::CallSite =
+            #rt::CallSite::new(#node_type, #name, #function_name, ::core::module_path!());
+    };
 
+    let is_method = function.sig.receiver().is_some();
     let series = match &operator.node_id {
         Some(node_id) => quote_spanned!(node_id.span()=> #site.series_for(&(#node_id))),
         None if is_method => {
@@ -174,36 +226,91 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
         .bytes_read
         .as_ref()
         .map_or_else(|| quote!(0u64), |count| quote!(#rt::count_input(#count)));
+    let start = Start {
+        series,
+        rows_in,
+        bytes_read,
+    };
+
+    let block = if function.sig.asyncness.is_some() {
+        expand_async(operator, &names, &start, &function)
+    } else if let Some((streams, item)) = signature::streams(&function.sig.output) {
+        expand_streaming(operator, &names, &start, &mut function, streams, &item)
+    } else {
+        expand_call(operator, &names, &start, &mut function)
+    };
+    let ItemFn {
+        attrs, vis, sig, ..
+    } = function;
+    quote!(#(#attrs)* #vis #sig {
+        #site_static
+        #block
+    })
+}
+
+/// The expressions evaluated when a call starts.
+struct Start {
+    series: TokenStream,
+    rows_in: TokenStream,
+    bytes_read: TokenStream,
+}
+
+impl Start {
+    /// `Option<TaskGuard>` for a sync call (given how its early exits count) or
+    /// `Option<Task>` for an async or streaming one; `None` when telemetry is off.
+    fn task(&self, names: &Names, sync_early_exit_fails: Option<bool>) -> TokenStream {
+        let Start {
+            series,
+            rows_in,
+            bytes_read,
+        } = self;
+        let rt = &names.rt;
+        let guard = match sync_early_exit_fails {
+            None => quote!(#rt::Task::start(#series, #rows_in, #bytes_read)),
+            Some(fails) => {
+                quote!(#rt::TaskGuard::start(#series, #rows_in, #bytes_read, #fails))
+            }
+        };
+        quote! {
+            if #rt::enabled() {
+                #[allow(unused_imports)]
+                use #rt::{NoRows as _, ViaRows as _};
+                #guard
+            } else {
+                ::core::option::Option::None
+            }
+        }
+    }
+}
+
+/// A synchronous call: the body inline in a labelled block, one guard around it.
+fn expand_call(
+    operator: &Operator,
+    names: &Names,
+    start: &Start,
+    function: &mut ItemFn,
+) -> TokenStream {
+    let Names {
+        rt,
+        task,
+        output,
+        probe,
+        ..
+    } = names;
     let rows_out = match &operator.rows_out {
-        Some(count) => quote!(#rt::count_output(&#output, #count)),
+        Some(count) => quote_spanned!(count.span()=> #rt::count_output(&#output, #count)),
         None => quote!((&&#probe).__pipetel_rows()),
     };
     let bytes_written = operator.bytes_written.as_ref().map_or_else(
         || quote!(0u64),
-        |count| quote!(#rt::count_output(&#output, #count)),
+        |count| quote_spanned!(count.span()=> #rt::count_output(&#output, #count)),
     );
     let early_exit_fails = early_exit_fails(&function.sig.output);
-
     let output_type = signature::declared_output_type(&function.sig.output);
-    let label = syn::Lifetime::new("'__pipetel_body", Span::mixed_site());
-    let rewrote_returns = returns::into_breaks(&mut function.block, &label, false);
-    let statements = &function.block.stmts;
-    let body = if rewrote_returns {
-        quote!(#label: { #(#statements)* })
-    } else {
-        quote!({ #(#statements)* })
-    };
-
-    let block = quote! {{
-        static #site: #rt::CallSite =
-            #rt::CallSite::new(#node_type, #name, #function_name, ::core::module_path!());
-        let #task = if #rt::enabled() {
-            #[allow(unused_imports)]
-            use #rt::{NoRows as _, ViaRows as _};
-            #rt::TaskGuard::start(#series, #rows_in, #bytes_read, #early_exit_fails)
-        } else {
-            ::core::option::Option::None
-        };
+    let body = inline_body(function);
+    let task_start = start.task(names, Some(early_exit_fails));
+    quote! {
+        let #task = #task_start;
         #[allow(clippy::diverging_sub_expression)]
         let #output #output_type = #body;
         #[allow(unreachable_code, unused_imports)]
@@ -213,11 +320,103 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
             #task.finish(#rows_out, #bytes_written, (&&#probe).__pipetel_failed());
         }
         #output
-    }};
-    let ItemFn {
-        attrs, vis, sig, ..
-    } = function;
-    quote!(#(#attrs)* #vis #sig #block)
+    }
+}
+
+/// An `async fn`: the body becomes an `async move` block, awaited through
+/// `OperatorFuture`, which times each poll.
+fn expand_async(
+    operator: &Operator,
+    names: &Names,
+    start: &Start,
+    function: &ItemFn,
+) -> TokenStream {
+    let Names { rt, task, .. } = names;
+    let hint = signature::output_type_hint(&function.sig.output);
+    let statements = &function.block.stmts;
+    let count = count_closure(operator, names);
+    let task_start = start.task(names, None);
+    quote! {
+        let #task = #task_start;
+        #rt::OperatorFuture::new(
+            #task,
+            #rt::typed_future::<#hint, _>(async move { #(#statements)* }),
+            #count,
+        )
+        .await
+    }
+}
+
+/// A function returning `impl Iterator` / `impl Stream`: the body runs as the task's
+/// first segment, and the returned value is wrapped to time each item.
+fn expand_streaming(
+    operator: &Operator,
+    names: &Names,
+    start: &Start,
+    function: &mut ItemFn,
+    streams: Streams,
+    item: &TokenStream,
+) -> TokenStream {
+    let Names {
+        rt,
+        task,
+        running,
+        output,
+        ..
+    } = names;
+    let (wrapper, typed) = match streams {
+        Streams::Iterator => (quote!(#rt::OperatorIter), quote!(#rt::typed_iterator)),
+        Streams::Stream => (quote!(#rt::OperatorStream), quote!(#rt::typed_stream)),
+    };
+    let body = inline_body(function);
+    let count = count_closure(operator, names);
+    let task_start = start.task(names, None);
+    quote! {
+        let mut #task = #task_start;
+        let #running = #task.as_mut().and_then(#rt::Task::enter);
+        #[allow(clippy::diverging_sub_expression)]
+        let #output = #typed::<#item, _>(#body);
+        #[allow(unreachable_code)]
+        ::core::mem::drop(#running);
+        #[allow(unreachable_code)]
+        #wrapper::new(#task, #output, #count)
+    }
+}
+
+/// The body as a block expression, its `return`s turned into `break`s of a label.
+fn inline_body(function: &mut ItemFn) -> TokenStream {
+    let label = syn::Lifetime::new("'__pipetel_body", Span::mixed_site());
+    let rewrote_returns = returns::into_breaks(&mut function.block, &label, false);
+    let statements = &function.block.stmts;
+    if rewrote_returns {
+        quote!(#label: { #(#statements)* })
+    } else {
+        quote!({ #(#statements)* })
+    }
+}
+
+/// `|value: &T| (rows out, bytes written, is an Err)` for an async output or a streamed
+/// item.
+fn count_closure(operator: &Operator, names: &Names) -> TokenStream {
+    let Names {
+        rt, output, probe, ..
+    } = names;
+    let rows_out = match &operator.rows_out {
+        Some(count) => quote_spanned!(count.span()=> #rt::count_output(#output, #count)),
+        None => quote!((&&#probe).__pipetel_rows()),
+    };
+    let bytes_written = operator.bytes_written.as_ref().map_or_else(
+        || quote!(0u64),
+        |count| quote_spanned!(count.span()=> #rt::count_output(#output, #count)),
+    );
+    quote! {
+        |#output| {
+            #[allow(unused_imports)]
+            use #rt::{NoRows as _, NotResult as _, ViaResult as _, ViaRows as _};
+            let #probe = #rt::Probe(#output);
+            (#rows_out, #bytes_written, (&&#probe).__pipetel_failed())
+        }
+    }
 }
 
 /// The arguments whose rows count as `rows.in`: every `name: Type` argument (not `self`,
@@ -241,4 +440,42 @@ fn counted_arguments(function: &ItemFn) -> Vec<&syn::Ident> {
 /// functions returning `Option` (the `?` returned `None`) or nothing.
 fn early_exit_fails(output: &ReturnType) -> bool {
     !matches!(output, ReturnType::Default) && !signature::last_segment_is(output, "Option")
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::expand_with;
+
+    #[test]
+    fn without_instrumentation_the_function_comes_out_unchanged() {
+        let shapes = [
+            quote! { pub fn keep(batch: Vec<u8>) -> Vec<u8> { if batch.is_empty() { return batch; } batch } },
+            quote! { async fn fetch(&self, id: u32) -> Result<Vec<u8>, String> { let x = id.to_string(); Ok(x.into_bytes()) } },
+            quote! { fn scan(n: u8) -> impl Iterator<Item = u8> + Send { 0..n } },
+        ];
+        for item in shapes {
+            let attr = quote!(node_type = "scan", rows_out = |v: &Vec<u8>| v.len());
+            let off = expand_with(attr.clone(), item.clone(), false);
+            assert_eq!(off.to_string(), item.to_string());
+            let on = expand_with(attr, item.clone(), true);
+            assert_ne!(on.to_string(), item.to_string());
+            assert!(on.to_string().contains("__private"));
+        }
+    }
+
+    #[test]
+    fn without_instrumentation_misuse_is_still_an_error() {
+        let off = expand_with(
+            quote!(node_typo = "scan"),
+            quote!(
+                fn f() {}
+            ),
+            false,
+        );
+        let message = off.to_string();
+        assert!(message.contains("compile_error"), "{message}");
+        assert!(message.contains("node_type"), "{message}");
+    }
 }

@@ -23,11 +23,20 @@ struct Step {
 }
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand_with(attr, item, crate::INSTRUMENT)
+}
+
+/// [`expand`], instrumenting or (with pipetel's `enabled` feature off) only validating.
+fn expand_with(attr: TokenStream, item: TokenStream, instrument: bool) -> TokenStream {
     let parsed = syn::parse2::<Args>(attr)
         .and_then(|args| parse_function(item, "#[pipeline_step]").map(|function| (args, function)));
     match parsed.and_then(|(args, function)| {
         let step = validate(&args, &function)?;
-        Ok(generate(&step, function))
+        Ok(if instrument {
+            generate(&step, function)
+        } else {
+            quote::ToTokens::into_token_stream(function)
+        })
     }) {
         Ok(tokens) => tokens,
         Err(error) => error.into_compile_error(),
@@ -90,16 +99,7 @@ fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
 
     let block = if is_async {
         let statements = &function.block.stmts;
-        let output_hint = match output_type.is_empty() {
-            true => quote!(_),
-            false => {
-                let ty = &function.sig.output;
-                match ty {
-                    syn::ReturnType::Default => quote!(()),
-                    syn::ReturnType::Type(_, ty) => quote!(#ty),
-                }
-            }
-        };
+        let output_hint = signature::output_type_hint(&function.sig.output);
         quote! {{
             #start
             let #body_future = #rt::typed_future::<#output_hint, _>(async move { #(#statements)* });
@@ -138,4 +138,24 @@ fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
         attrs, vis, sig, ..
     } = function;
     quote!(#(#attrs)* #vis #sig #block)
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::expand_with;
+
+    #[test]
+    fn without_instrumentation_the_step_comes_out_unchanged() {
+        for item in [
+            quote! { fn extract(&self) -> Result<Vec<u8>, String> { let v = self.read()?; Ok(v) } },
+            quote! { async fn load(rows: Vec<u8>) -> usize { rows.len() } },
+        ] {
+            let off = expand_with(quote!(name = "extract"), item.clone(), false);
+            assert_eq!(off.to_string(), item.to_string());
+            let on = expand_with(quote!(name = "extract"), item.clone(), true);
+            assert_ne!(on.to_string(), item.to_string());
+        }
+    }
 }

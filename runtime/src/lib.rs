@@ -41,6 +41,12 @@ mod metrics_export;
 pub mod names;
 mod node_id;
 mod operator_counter;
+mod operator_future;
+mod operator_iter;
+#[cfg(feature = "stream")]
+mod operator_stream;
+#[cfg(not(feature = "stream"))]
+mod operator_stream_off;
 mod otlp;
 mod pipeline;
 mod pipeline_state;
@@ -53,10 +59,12 @@ mod registry;
 mod report;
 mod report_target;
 mod rows;
+mod segment;
 mod shards;
 mod snapshot;
 mod span_record;
 mod step;
+mod task;
 mod telemetry;
 mod trace_export;
 mod warn;

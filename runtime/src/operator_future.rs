@@ -1,0 +1,65 @@
+//! The future an `async fn` `#[operator]` awaits: each `poll` is a segment of the
+//! operator's task, so `duration` counts time inside `poll` and never time pending;
+//! the output completes (or fails) the task, and dropping the future first cancels it.
+//! Plain `core::future::Future`: no async runtime involved.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use crate::task::{Running, Task};
+
+pin_project_lite::pin_project! {
+    /// Measures an async operator's body. `count` gives the output's rows out, bytes
+    /// written and whether it is an `Err`.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct OperatorFuture<F, C> {
+        #[pin]
+        inner: F,
+        task: Option<Task>,
+        count: Option<C>,
+    }
+}
+
+impl<F, C> OperatorFuture<F, C>
+where
+    F: Future,
+    C: FnOnce(&F::Output) -> (u64, u64, bool),
+{
+    /// Wraps `inner`; with no task (telemetry off) it only forwards.
+    #[inline]
+    pub fn new(task: Option<Task>, inner: F, count: C) -> Self {
+        OperatorFuture {
+            inner,
+            task,
+            count: Some(count),
+        }
+    }
+}
+
+impl<F, C> Future for OperatorFuture<F, C>
+where
+    F: Future,
+    C: FnOnce(&F::Output) -> (u64, u64, bool),
+{
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let Some(task) = this.task.as_mut() else {
+            return this.inner.poll(cx);
+        };
+        let running = task.enter();
+        let poll = this.inner.poll(cx);
+        if let Poll::Ready(output) = &poll {
+            let (rows, bytes, failed) = this.count.take().map_or((0, 0, false), |c| c(output));
+            Running::exit_opened(running, rows, bytes, failed);
+            if let Some(task) = this.task.take() {
+                task.finish();
+            }
+        }
+        poll
+    }
+}

@@ -1,0 +1,80 @@
+//! The stream an `#[operator]` returning `impl Stream` hands out (feature `stream`):
+//! each `poll_next` is a segment of the operator's task, each item adds its rows to
+//! `rows.out`, the end of the stream completes the task and dropping it early cancels
+//! it. The trait is `futures_core::Stream`, the one `futures` and `tokio-stream` use.
+
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use futures_core::Stream;
+
+use crate::task::{Running, Task};
+
+pin_project_lite::pin_project! {
+    /// Measures an operator's stream. `count` gives an item's rows out, bytes written
+    /// and whether it is an `Err` (which makes the task fail at its end).
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub struct OperatorStream<S, C> {
+        #[pin]
+        inner: S,
+        task: Option<Task>,
+        count: C,
+    }
+}
+
+/// Gives a streaming operator's body the item type its signature declares.
+#[doc(hidden)]
+#[inline(always)]
+pub fn typed_stream<T, S: Stream<Item = T>>(stream: S) -> S {
+    stream
+}
+
+impl<S, C> OperatorStream<S, C>
+where
+    S: Stream,
+    C: FnMut(&S::Item) -> (u64, u64, bool),
+{
+    /// Wraps `inner`; with no task (telemetry off) it only forwards.
+    #[inline]
+    pub fn new(task: Option<Task>, inner: S, count: C) -> Self {
+        OperatorStream { inner, task, count }
+    }
+}
+
+impl<S, C> Stream for OperatorStream<S, C>
+where
+    S: Stream,
+    C: FnMut(&S::Item) -> (u64, u64, bool),
+{
+    type Item = S::Item;
+
+    #[inline]
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let this = self.project();
+        let Some(task) = this.task.as_mut() else {
+            return this.inner.poll_next(cx);
+        };
+        let running = task.enter();
+        let poll = this.inner.poll_next(cx);
+        match &poll {
+            Poll::Ready(Some(item)) => {
+                let (rows, bytes, failed) = (this.count)(item);
+                Running::exit_opened(running, rows, bytes, failed);
+            }
+            Poll::Ready(None) => {
+                drop(running);
+                if let Some(task) = this.task.take() {
+                    task.finish();
+                }
+            }
+            Poll::Pending => drop(running),
+        }
+        poll
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}

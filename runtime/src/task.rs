@@ -1,0 +1,135 @@
+//! A call of an async or streaming operator: one task that runs in many segments (one
+//! per `poll` or `next()`), possibly on different threads.
+//!
+//! A [`Task`] holds no pointer to counter cells — only its series id — so it is `Send`
+//! and `Sync` and may move between threads with the future or iterator that owns it.
+//! Every segment looks up the cells of the thread it runs on, so each thread still
+//! writes only its own shard. A task that starts on one thread and ends on another adds
+//! `active` +1 to the first shard and −1 to the second; the totals sum them.
+
+use std::mem::ManuallyDrop;
+
+use crate::counters::Counter;
+use crate::hot_path::{count_end, count_output, count_start, note_step};
+use crate::local::LOCAL;
+use crate::registry::NO_SERIES;
+use crate::segment::Segment;
+
+/// A running async or streaming operator call. Dropped without
+/// [`finish`](Self::finish), it counts as cancelled (failed if one of its segments
+/// panicked).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Task {
+    series: u32,
+    /// An item or the output was an `Err`.
+    failed: bool,
+    /// A segment panicked.
+    panicked: bool,
+}
+
+impl Task {
+    /// Starts a call of `series` on this thread: rows and bytes in, one active call.
+    #[inline]
+    pub fn start(series: u32, rows_in: u64, bytes_read: u64) -> Option<Self> {
+        if series == NO_SERIES {
+            return None;
+        }
+        LOCAL
+            .try_with(|local| {
+                count_start(local, local.cells(series), rows_in, bytes_read);
+                Task {
+                    series,
+                    failed: false,
+                    panicked: false,
+                }
+            })
+            .ok()
+    }
+
+    /// Starts a segment on this thread: the operator is current and its clock runs until
+    /// the returned [`Running`] ends.
+    #[inline]
+    pub fn enter(&mut self) -> Option<Running<'_>> {
+        let series = self.series;
+        LOCAL
+            .try_with(|local| {
+                let cells = local.cells(series);
+                note_step(local, cells);
+                Segment::enter(local, cells, series)
+            })
+            .ok()
+            .map(|segment| Running {
+                segment,
+                task: self,
+            })
+    }
+
+    /// Ends the call: completed, or failed if an item or the output was an `Err`.
+    #[inline]
+    pub fn finish(self) {
+        let mut task = ManuallyDrop::new(self);
+        let outcome = if task.failed {
+            Counter::Failed
+        } else {
+            Counter::Completed
+        };
+        task.end(outcome);
+    }
+
+    #[inline]
+    fn end(&mut self, outcome: Counter) {
+        let series = self.series;
+        let _ = LOCAL.try_with(|local| count_end(local.cells(series), outcome));
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        let outcome = if self.panicked || std::thread::panicking() {
+            Counter::Failed
+        } else {
+            Counter::Cancelled
+        };
+        self.end(outcome);
+    }
+}
+
+/// One segment of a [`Task`]: ends with [`exit`](Self::exit), or by `Drop` when the
+/// segment panics (the task then counts as failed).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Running<'a> {
+    segment: Segment,
+    task: &'a mut Task,
+}
+
+impl Running<'_> {
+    /// Ends the segment, adding what it handed out: `rows_out` and `bytes_written`, and
+    /// whether that was an `Err`.
+    #[inline]
+    pub fn exit(self, rows_out: u64, bytes_written: u64, failed: bool) {
+        let mut running = ManuallyDrop::new(self);
+        let cells = running.segment.cells();
+        let _ = LOCAL.try_with(|local| running.segment.exit(local));
+        count_output(cells, rows_out, bytes_written);
+        running.task.failed |= failed;
+    }
+
+    /// [`exit`](Self::exit) for the segment [`Task::enter`] may have opened.
+    #[inline]
+    pub fn exit_opened(running: Option<Self>, rows_out: u64, bytes_written: u64, failed: bool) {
+        if let Some(running) = running {
+            running.exit(rows_out, bytes_written, failed);
+        }
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let _ = LOCAL.try_with(|local| self.segment.exit(local));
+        if std::thread::panicking() {
+            self.task.panicked = true;
+        }
+    }
+}
