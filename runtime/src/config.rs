@@ -162,7 +162,13 @@ impl Config {
 
     /// Starts telemetry. Never panics: every problem becomes one warning on stderr and
     /// the program runs on with that part of telemetry off.
+    ///
+    /// Built without the `enabled` feature, it reads nothing, starts nothing and returns
+    /// a guard that does nothing.
     pub fn init(self) -> Telemetry {
+        if !cfg!(feature = "enabled") {
+            return Telemetry::off();
+        }
         let settings = EnvSettings::from_env();
         for warning in &settings.warnings {
             warn(format_args!("{warning}"));

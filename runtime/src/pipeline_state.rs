@@ -74,7 +74,7 @@ static STATE: AtomicPtr<PipelineTelemetry> = AtomicPtr::new(ptr::null_mut());
 /// Whether runs and steps record anything. One relaxed load.
 #[inline(always)]
 pub fn pipelines_enabled() -> bool {
-    ON.load(Relaxed)
+    cfg!(feature = "enabled") && ON.load(Relaxed)
 }
 
 /// The running telemetry, if any.
