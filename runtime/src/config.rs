@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
@@ -41,6 +42,10 @@ pub fn init() -> Telemetry {
     Config::new().init()
 }
 
+/// How long the final export of each signal may take at shutdown, unless
+/// [`Config::shutdown_timeout`] says otherwise.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Settings the environment cannot give. Everything else comes from the `OTEL_*` variables.
 ///
 /// ```
@@ -56,6 +61,7 @@ pub struct Config {
     process_metrics: bool,
     install_log_subscriber: bool,
     collect_locally: bool,
+    shutdown_timeout: Duration,
     readers: Vec<AddReader>,
     span_exporters: Vec<AddSpanExporter>,
 }
@@ -69,6 +75,7 @@ impl fmt::Debug for Config {
             .field("process_metrics", &self.process_metrics)
             .field("install_log_subscriber", &self.install_log_subscriber)
             .field("collect_locally", &self.collect_locally)
+            .field("shutdown_timeout", &self.shutdown_timeout)
             .field("metric_exporters", &self.readers.len())
             .field("span_exporters", &self.span_exporters.len())
             .finish()
@@ -91,6 +98,7 @@ impl Config {
             process_metrics: true,
             install_log_subscriber: true,
             collect_locally: false,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             readers: Vec::new(),
             span_exporters: Vec::new(),
         }
@@ -126,6 +134,21 @@ impl Config {
     /// stores per operator call.
     pub fn collect_locally(mut self, on: bool) -> Self {
         self.collect_locally = on;
+        self
+    }
+
+    /// How long dropping the [`Telemetry`] guard waits for the final export of every
+    /// signal (default 5 s, the SDK's own limit). A collector that stalls delays the
+    /// program's exit by at most this; what it has not taken by then is dropped, with one
+    /// warning naming the signals.
+    ///
+    /// ```
+    /// let _telemetry = pipetel::Config::new()
+    ///     .shutdown_timeout(std::time::Duration::from_secs(1))
+    ///     .init();
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
         self
     }
 
@@ -281,6 +304,7 @@ impl Config {
             prometheus,
             pipelines,
             runtime,
+            shutdown_timeout: self.shutdown_timeout,
         })
     }
 }

@@ -2,9 +2,11 @@
 //! (started on first need, so HTTP-only set-ups start none), how a target is named in
 //! warnings, and a running signal's provider with its flush and shutdown.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -104,7 +106,11 @@ impl<E> Reporting<E> {
 
 /// `VARIABLE=value` of a target, for warnings.
 pub(crate) fn describe(target: &SignalExport) -> String {
-    format!("{}={}", target.endpoint_var, target.endpoint)
+    format!(
+        "{}={}",
+        target.endpoint_var,
+        crate::env::redact_password(&target.endpoint)
+    )
 }
 
 /// The provider of one signal, as the telemetry guard drives it.
@@ -112,7 +118,7 @@ pub(crate) trait Provider {
     /// The signal's name in warnings.
     const SIGNAL: &'static str;
     fn force_flush(&self) -> OTelSdkResult;
-    fn shutdown(&self) -> OTelSdkResult;
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult;
 }
 
 macro_rules! provider {
@@ -122,8 +128,8 @@ macro_rules! provider {
             fn force_flush(&self) -> OTelSdkResult {
                 <$provider>::force_flush(self)
             }
-            fn shutdown(&self) -> OTelSdkResult {
-                <$provider>::shutdown(self)
+            fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+                <$provider>::shutdown_with_timeout(self, timeout)
             }
         }
     )*};
@@ -142,6 +148,11 @@ impl<P: Provider> SignalPipeline<P> {
         SignalPipeline { provider, failures }
     }
 
+    /// The rate limit of this signal's warnings.
+    pub(crate) fn failures(&self) -> Arc<RateLimited> {
+        self.failures.clone()
+    }
+
     /// Exports what was recorded so far and waits for the export.
     pub(crate) fn flush(&self) {
         if let Err(error) = self.provider.force_flush() {
@@ -149,13 +160,29 @@ impl<P: Provider> SignalPipeline<P> {
         }
     }
 
-    /// Exports what was recorded and stops; waits at most the SDK's timeout (5 s). A
-    /// failed final export was reported by the exporter; this reports the rest (a
-    /// timeout), unless a warning went out less than a minute ago.
-    pub(crate) fn shutdown(self) {
-        if let Err(error) = self.provider.shutdown() {
-            self.failures
-                .warn(format_args!("{} shutdown: {error}", P::SIGNAL));
+    /// Exports what was recorded and stops, waiting about `timeout` (the metrics SDK
+    /// keeps its own 5 s). A failed final export was reported by the exporter; this
+    /// reports the rest, unless a warning went out less than a minute ago or the
+    /// guard stopped waiting (`abandoned`: it said so itself).
+    pub(crate) fn shutdown(self, timeout: Duration, abandoned: &AtomicBool) {
+        let Err(error) = self.provider.shutdown_with_timeout(timeout) else {
+            return;
+        };
+        if abandoned.load(Ordering::Acquire) {
+            return;
+        }
+        // The trace and log SDKs wrap their timeout in a list of shutdown errors.
+        if matches!(error, OTelSdkError::Timeout(_)) || error.to_string().contains("Timeout(") {
+            self.failures.warn(format_args!(
+                "{}: the collector did not take the final export within {timeout:?}; the \
+                 program goes on without it (Config::shutdown_timeout sets the wait)",
+                P::SIGNAL
+            ));
+        } else {
+            self.failures.warn(format_args!(
+                "{}: the final export at shutdown failed: {error}",
+                P::SIGNAL
+            ));
         }
     }
 }

@@ -2,6 +2,9 @@
 //! recorded and stops every signal.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use opentelemetry::metrics::noop::NoopMeterProvider;
 use opentelemetry::trace::noop::NoopTracerProvider;
@@ -22,6 +25,7 @@ use crate::progress::{self, Progress};
 use crate::prometheus_endpoint::PrometheusEndpoint;
 use crate::report_target::ReportTarget;
 use crate::trace_export::TracesPipeline;
+use crate::warn::{warn, RateLimited};
 
 /// Whether a [`Telemetry`] guard with a pipeline (or one being built) exists.
 static RUNNING: AtomicBool = AtomicBool::new(false);
@@ -45,6 +49,7 @@ pub struct Telemetry {
     report: Option<ReportTarget>,
     progress: Option<Progress>,
     prometheus: Option<PrometheusEndpoint>,
+    shutdown_timeout: Duration,
     claimed: bool,
 }
 
@@ -75,6 +80,8 @@ pub(crate) struct Signals {
     pub(crate) prometheus: Option<PrometheusEndpoint>,
     pub(crate) pipelines: PipelineTelemetry,
     pub(crate) runtime: GrpcRuntime,
+    /// How long the guard waits for the final exports.
+    pub(crate) shutdown_timeout: Duration,
 }
 
 impl Telemetry {
@@ -126,6 +133,7 @@ impl Telemetry {
             traces: signals.traces,
             logs: signals.logs,
             runtime: signals.runtime,
+            shutdown_timeout: signals.shutdown_timeout,
             claimed: true,
         }
     }
@@ -207,37 +215,97 @@ impl Drop for Telemetry {
             crate::operator_counter::set_meter(None);
             opentelemetry::global::set_tracer_provider(NoopTracerProvider::new());
             opentelemetry::global::set_meter_provider(NoopMeterProvider::new());
-            // Threads of their own, so that a blocking HTTP client is never torn down
-            // inside the caller's async runtime; one per signal, so that an unreachable
-            // collector delays the program once, not once per signal.
-            let finished = std::thread::scope(|scope| {
-                let spawn = |name: &str, shutdown: Box<dyn FnOnce() + Send>| {
-                    std::thread::Builder::new()
-                        .name(format!("pipetel-shutdown-{name}"))
-                        .spawn_scoped(scope, shutdown)
-                };
-                let handles = [
-                    traces.map(|traces| spawn("traces", Box::new(move || traces.shutdown()))),
-                    logs.map(|logs| spawn("logs", Box::new(move || logs.shutdown()))),
-                    metrics.map(|metrics| spawn("metrics", Box::new(move || metrics.shutdown()))),
-                ];
-                handles
-                    .into_iter()
-                    .flatten()
-                    .map(|spawned| spawned.map(|handle| handle.join().is_ok()))
-                    .collect::<Result<Vec<bool>, _>>()
-                    .map(|joined| joined.iter().all(|ok| *ok))
-            });
+            shut_down_within(self.shutdown_timeout, metrics, traces, logs);
             let _ = std::thread::Builder::new()
                 .name("pipetel-shutdown-runtime".into())
                 .spawn(move || runtime.shutdown())
                 .map(|handle| handle.join());
-            if !matches!(finished, Ok(true)) {
-                crate::warn::warn(format_args!("telemetry shutdown did not finish"));
-            }
         }
         if self.claimed {
             RUNNING.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// Shuts the signals down, each on a thread of its own — so that a blocking HTTP client
+/// is never torn down inside the caller's async runtime, and a stalled collector delays
+/// the program once, not once per signal — and waits for them at most `timeout`. The
+/// signals still exporting then are left to finish on their own (or die with the
+/// process), with one warning naming them.
+fn shut_down_within(
+    timeout: Duration,
+    metrics: Option<MetricsPipeline>,
+    traces: Option<TracesPipeline>,
+    logs: Option<LogsPipeline>,
+) {
+    let abandoned = Arc::new(AtomicBool::new(false));
+    let (done, finished) = mpsc::channel::<&'static str>();
+    let mut running = Vec::new();
+    let mut spawn = |name: &'static str,
+                     failures: Arc<RateLimited>,
+                     shutdown: Box<dyn FnOnce(&AtomicBool) + Send>| {
+        let (done, abandoned) = (done.clone(), abandoned.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("pipetel-shutdown-{name}"))
+            .spawn(move || {
+                shutdown(&abandoned);
+                let _ = done.send(name);
+            });
+        match spawned {
+            Ok(_) => running.push((name, failures)),
+            Err(error) => warn(format_args!("{name}: cannot shut down: {error}")),
+        }
+    };
+    if let Some(traces) = traces {
+        let failures = traces.failures();
+        spawn(
+            "traces",
+            failures,
+            Box::new(move |a| traces.shutdown(timeout, a)),
+        );
+    }
+    if let Some(logs) = logs {
+        let failures = logs.failures();
+        spawn(
+            "logs",
+            failures,
+            Box::new(move |a| logs.shutdown(timeout, a)),
+        );
+    }
+    if let Some(metrics) = metrics {
+        let failures = metrics.failures();
+        spawn(
+            "metrics",
+            failures,
+            Box::new(move |a| metrics.shutdown(timeout, a)),
+        );
+    }
+    drop(done);
+    // A little past `timeout`, so that a signal's own timeout reports first.
+    let deadline = Instant::now() + timeout + Duration::from_millis(250);
+    while !running.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match finished.recv_timeout(left) {
+            Ok(name) => running.retain(|(running, _)| *running != name),
+            Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {
+                abandoned.store(true, Ordering::Release);
+                // Signals that warned less than a minute ago stay quiet.
+                let late: Vec<&str> = running
+                    .iter()
+                    .filter(|(_, failures)| failures.take())
+                    .map(|(name, _)| *name)
+                    .collect();
+                if !late.is_empty() {
+                    warn(format_args!(
+                        "{}: the collector did not take the final export within \
+                         {timeout:?}; the program goes on without it \
+                         (Config::shutdown_timeout sets the wait)",
+                        late.join(", ")
+                    ));
+                }
+                break;
+            }
         }
     }
 }

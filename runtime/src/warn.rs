@@ -31,14 +31,23 @@ impl RateLimited {
 
     /// Prints the warning unless one was printed less than a period ago.
     pub(crate) fn warn(&self, message: fmt::Arguments<'_>) {
+        if self.take() {
+            warn(message);
+        }
+    }
+
+    /// Whether a warning may go out now; if so, the period starts again (the caller
+    /// prints it, perhaps together with others).
+    pub(crate) fn take(&self) -> bool {
         let mut last = self
             .last
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let now = Instant::now();
-        if last.is_none_or(|at| now.duration_since(at) >= self.period) {
+        let allowed = last.is_none_or(|at| now.duration_since(at) >= self.period);
+        if allowed {
             *last = Some(now);
-            warn(message);
         }
+        allowed
     }
 }

@@ -32,6 +32,8 @@ use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::number_data_point;
 use prost::Message;
 
+pub mod faults;
+
 /// What arrived: each request per signal, and the content encoding of each metrics
 /// request (`identity` when none).
 #[derive(Clone, Default)]
