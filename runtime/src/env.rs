@@ -89,8 +89,9 @@ impl Signal {
     }
 }
 
-/// Where and how one signal is exported.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where and how one signal is exported. Its `Debug` output hides a password in the
+/// endpoint (`http://user:***@host`).
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignalExport {
     /// The variable the endpoint came from.
     pub endpoint_var: &'static str,
@@ -98,6 +99,41 @@ pub struct SignalExport {
     pub endpoint: String,
     /// The transport.
     pub protocol: Protocol,
+}
+
+impl std::fmt::Debug for SignalExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignalExport")
+            .field("endpoint_var", &self.endpoint_var)
+            .field("endpoint", &redact_password(&self.endpoint))
+            .field("protocol", &self.protocol)
+            .finish()
+    }
+}
+
+/// `endpoint` with the password of its user info (`http://user:password@host`) replaced
+/// by `***`, for warnings and `Debug` output.
+pub fn redact_password(endpoint: &str) -> std::borrow::Cow<'_, str> {
+    let authority_start = endpoint.find("://").map_or(0, |at| at + 3);
+    let authority_end = endpoint[authority_start..]
+        .find(['/', '?', '#'])
+        .map_or(endpoint.len(), |at| authority_start + at);
+    let authority = &endpoint[authority_start..authority_end];
+    match authority
+        .rfind('@')
+        .and_then(|at| authority[..at].find(':'))
+    {
+        Some(colon) => {
+            let at = authority.rfind('@').unwrap_or(authority.len());
+            std::borrow::Cow::Owned(format!(
+                "{}{}:***{}",
+                &endpoint[..authority_start],
+                &authority[..colon],
+                &endpoint[authority_start + at..]
+            ))
+        }
+        None => std::borrow::Cow::Borrowed(endpoint),
+    }
 }
 
 /// What the environment says, and what was wrong with it.
@@ -147,6 +183,7 @@ impl EnvSettings {
         };
         let disabled = reader.sdk_disabled();
         let interval = reader.interval();
+        reader.resource_attributes();
         let [metrics, traces, logs] =
             [Signal::Metrics, Signal::Traces, Signal::Logs].map(|signal| {
                 if disabled {
@@ -213,6 +250,79 @@ impl Reader<'_> {
         }
     }
 
+    /// Checks `OTEL_RESOURCE_ATTRIBUTES` (`key=value,…`), whose malformed entries the SDK
+    /// drops silently. One warning for the variable, at its first bad entry.
+    fn resource_attributes(&mut self) {
+        const RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+        let Some(value) = self.get(RESOURCE_ATTRIBUTES) else {
+            return;
+        };
+        let bad = value
+            .split(',')
+            .enumerate()
+            .filter(|(_, entry)| !entry.trim().is_empty())
+            .find_map(|(index, entry)| match entry.split_once('=') {
+                None => Some((index, "has an entry without `=`")),
+                Some((key, _)) if key.trim().is_empty() => {
+                    Some((index, "has an entry without a key"))
+                }
+                Some(_) => None,
+            });
+        if let Some((index, problem)) = bad {
+            self.warn(
+                RESOURCE_ATTRIBUTES,
+                &value,
+                format_args!(
+                    "{problem} (entry {}); the SDK ignores that entry",
+                    index + 1
+                ),
+            );
+        }
+    }
+
+    /// Checks the batch settings the SDK reads itself for `signal` (`OTEL_BSP_*` for
+    /// spans, `OTEL_BLRP_*` for log records, `OTEL_METRIC_EXPORT_TIMEOUT`), which it
+    /// replaces by its defaults, silently, when they are not whole numbers.
+    fn batch_options(&mut self, signal: Signal) {
+        let names: &[&str] = match signal {
+            Signal::Metrics => &["OTEL_METRIC_EXPORT_TIMEOUT"],
+            Signal::Traces => &[
+                "OTEL_BSP_SCHEDULE_DELAY",
+                "OTEL_BSP_EXPORT_TIMEOUT",
+                "OTEL_BSP_MAX_QUEUE_SIZE",
+                "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+            ],
+            Signal::Logs => &[
+                "OTEL_BLRP_SCHEDULE_DELAY",
+                "OTEL_BLRP_EXPORT_TIMEOUT",
+                "OTEL_BLRP_MAX_QUEUE_SIZE",
+                "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
+            ],
+        };
+        for name in names {
+            let Some(value) = self.get(name) else {
+                continue;
+            };
+            let size = name.ends_with("_SIZE");
+            match value.trim().parse::<u64>() {
+                Ok(0) if size => {
+                    self.warn(name, &value, "must be above 0; the SDK uses its default")
+                }
+                Ok(_) => {}
+                Err(_) if size => self.warn(
+                    name,
+                    &value,
+                    "is not a whole number; the SDK uses its default",
+                ),
+                Err(_) => self.warn(
+                    name,
+                    &value,
+                    "is not a whole number of milliseconds; the SDK uses its default",
+                ),
+            }
+        }
+    }
+
     /// A warning about a variable whose value may hold secrets: the value is not shown.
     fn warn_hidden(&mut self, name: &str, problem: &str) {
         let warning = format!("{name} (value not shown) {problem}");
@@ -266,12 +376,13 @@ impl Reader<'_> {
         if let Err(problem) = check_endpoint(&endpoint) {
             self.warn(
                 endpoint_var,
-                &endpoint,
+                &redact_password(&endpoint),
                 format_args!("{problem}; no export to it"),
             );
             return None;
         }
         self.exporter_options(signal);
+        self.batch_options(signal);
         if signal == Signal::Traces {
             self.sampler();
         }
@@ -587,6 +698,31 @@ mod tests {
                 "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
                 "zstd",
             ),
+            (
+                &[("OTEL_RESOURCE_ATTRIBUTES", "team=etl,nightly")],
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "team=etl,nightly",
+            ),
+            (
+                &[("OTEL_RESOURCE_ATTRIBUTES", "=etl")],
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "=etl",
+            ),
+            (
+                &[endpoint, ("OTEL_BSP_SCHEDULE_DELAY", "-1")],
+                "OTEL_BSP_SCHEDULE_DELAY",
+                "-1",
+            ),
+            (
+                &[endpoint, ("OTEL_BLRP_MAX_QUEUE_SIZE", "0")],
+                "OTEL_BLRP_MAX_QUEUE_SIZE",
+                "0",
+            ),
+            (
+                &[endpoint, ("OTEL_METRIC_EXPORT_TIMEOUT", "1.5s")],
+                "OTEL_METRIC_EXPORT_TIMEOUT",
+                "1.5s",
+            ),
         ];
         for (vars, variable, value) in cases {
             let settings = read(vars);
@@ -602,6 +738,34 @@ mod tests {
                 "{warning}"
             );
         }
+    }
+
+    #[test]
+    fn passwords_in_endpoints_are_never_shown() {
+        use super::redact_password;
+        assert_eq!(
+            redact_password("https://etl:s3cret@collector:4318/v1/metrics"),
+            "https://etl:***@collector:4318/v1/metrics"
+        );
+        assert_eq!(
+            redact_password("http://etl@collector:4317"),
+            "http://etl@collector:4317"
+        );
+        assert_eq!(
+            redact_password("http://collector:4317/a@b"),
+            "http://collector:4317/a@b"
+        );
+        let settings = read(&[
+            (
+                OTEL_EXPORTER_OTLP_ENDPOINT,
+                "http://etl:s3cret@collector:4317",
+            ),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer s3cret"),
+        ]);
+        assert!(!format!("{settings:?}").contains("s3cret"), "{settings:?}");
+        let bad = read(&[(OTEL_EXPORTER_OTLP_ENDPOINT, "http://etl:s3cret@")]);
+        assert_eq!(bad.warnings.len(), 1);
+        assert!(!bad.warnings[0].contains("s3cret"), "{:?}", bad.warnings);
     }
 
     #[test]

@@ -7,6 +7,11 @@
 //!   processes with `pipetel::trace_env()`; each worker (`pipeline --worker N`) runs the
 //!   orders pipeline once.
 //! - `pipeline --panic` runs a pipeline whose step panics (the panic is caught outside).
+//! - `PRINT_DEBUG` prints the `Debug` output of the telemetry guard, the environment
+//!   settings and the configuration.
+//! - `EXIT_CODE` is the exit status the program returns (after shutdown).
+//! - `SHUTDOWN_MS` sets `Config::shutdown_timeout`; `LINGER_MS` pauses between the
+//!   two runs of the default mode.
 //! - `SUBSCRIBER=own|preset` chooses how the `tracing` subscriber is set up
 //!   (see `start_telemetry`).
 //! - `pipeline --slow` runs a step `crawl` whose operator takes 1.5 s over 15 batches of
@@ -167,11 +172,23 @@ fn crawl() -> usize {
 /// Telemetry as the `SUBSCRIBER` variable asks: `own` — the program builds its own
 /// subscriber with `Telemetry::log_layer()`; `preset` — a global subscriber is set before
 /// `init` (pipetel then warns and exports no logs); otherwise pipetel installs its own.
+/// The configuration: `SHUTDOWN_MS` sets how long shutdown waits for the final exports.
+fn config() -> pipetel::Config {
+    let config = pipetel::Config::new();
+    match std::env::var("SHUTDOWN_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+    {
+        Some(ms) => config.shutdown_timeout(std::time::Duration::from_millis(ms)),
+        None => config,
+    }
+}
+
 fn start_telemetry() -> pipetel::Telemetry {
     use tracing_subscriber::layer::SubscriberExt as _;
     match std::env::var("SUBSCRIBER").as_deref() {
         Ok("own") => {
-            let telemetry = pipetel::Config::new().install_log_subscriber(false).init();
+            let telemetry = config().install_log_subscriber(false).init();
             let subscriber = tracing_subscriber::registry().with(telemetry.log_layer());
             tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
             telemetry
@@ -179,14 +196,19 @@ fn start_telemetry() -> pipetel::Telemetry {
         Ok("preset") => {
             tracing::subscriber::set_global_default(tracing_subscriber::registry())
                 .expect("the only subscriber");
-            pipetel::init()
+            config().init()
         }
-        _ => pipetel::init(),
+        _ => config().init(),
     }
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
     let _telemetry = start_telemetry();
+    if std::env::var_os("PRINT_DEBUG").is_some() {
+        println!("telemetry: {_telemetry:?}");
+        println!("environment: {:?}", pipetel::env::EnvSettings::from_env());
+        println!("config: {:?}", config());
+    }
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("--driver") => {
@@ -217,4 +239,9 @@ fn main() {
             );
         }
     }
+    // The status the program chose, returned after the telemetry guard is dropped.
+    let code = std::env::var("EXIT_CODE")
+        .ok()
+        .and_then(|code| code.parse().ok());
+    std::process::ExitCode::from(code.unwrap_or(0))
 }
