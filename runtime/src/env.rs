@@ -7,6 +7,8 @@
 //! endpoints, headers, timeouts, compression — is left to `opentelemetry-otlp`, which
 //! reads the same variables itself.
 
+use crate::tls_files;
+pub use crate::tls_files::{PemFile, TlsFiles};
 use std::time::Duration;
 
 /// `OTEL_SDK_DISABLED`: `true` turns all telemetry off.
@@ -89,6 +91,9 @@ impl Signal {
     }
 }
 
+/// The export timeout when the environment sets none (the OTLP default).
+pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Where and how one signal is exported. Its `Debug` output hides a password in the
 /// endpoint (`http://user:***@host`).
 #[derive(Clone, PartialEq, Eq)]
@@ -99,6 +104,11 @@ pub struct SignalExport {
     pub endpoint: String,
     /// The transport.
     pub protocol: Protocol,
+    /// How long one export may take (`OTEL_EXPORTER_OTLP_{SIGNAL}_TIMEOUT`, then
+    /// `OTEL_EXPORTER_OTLP_TIMEOUT`; 10 s by default).
+    pub timeout: Duration,
+    /// The CA and client files for an `https://` endpoint.
+    pub tls: TlsFiles,
 }
 
 impl std::fmt::Debug for SignalExport {
@@ -107,6 +117,8 @@ impl std::fmt::Debug for SignalExport {
             .field("endpoint_var", &self.endpoint_var)
             .field("endpoint", &redact_password(&self.endpoint))
             .field("protocol", &self.protocol)
+            .field("timeout", &self.timeout)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -386,11 +398,38 @@ impl Reader<'_> {
         if signal == Signal::Traces {
             self.sampler();
         }
+        let tls = if endpoint.trim().to_ascii_lowercase().starts_with("https://") {
+            let (tls, warnings) = tls_files::read(signal.upper_name(), self.lookup, &|path| {
+                std::fs::read(path)
+            });
+            for warning in warnings {
+                if !self.warnings.contains(&warning) {
+                    self.warnings.push(warning);
+                }
+            }
+            tls
+        } else {
+            TlsFiles::default()
+        };
         Some(SignalExport {
             endpoint_var,
             endpoint,
             protocol: self.protocol(signal),
+            timeout: self.timeout(signal),
+            tls,
         })
+    }
+
+    /// The export timeout of `signal`: the first of its variable and the generic one that
+    /// holds a whole number of milliseconds, or 10 s (both checked by `exporter_options`).
+    fn timeout(&self, signal: Signal) -> Duration {
+        [
+            format!("OTEL_EXPORTER_OTLP_{}_TIMEOUT", signal.upper_name()),
+            "OTEL_EXPORTER_OTLP_TIMEOUT".into(),
+        ]
+        .iter()
+        .find_map(|name| self.get(name)?.trim().parse::<u64>().ok())
+        .map_or(DEFAULT_EXPORT_TIMEOUT, Duration::from_millis)
     }
 
     /// Checks the options `opentelemetry-otlp` reads itself (it ignores a bad value

@@ -66,6 +66,8 @@ mod span_record;
 mod step;
 mod task;
 mod telemetry;
+mod tls;
+mod tls_files;
 mod trace_export;
 mod warn;
 

@@ -46,20 +46,33 @@ impl GrpcRuntime {
 
 /// Builds the OTLP exporter that `$builder` (an `opentelemetry_otlp` exporter builder)
 /// makes for `$target`: over HTTP/protobuf, or over gRPC with the channel's tasks on
-/// pipetel's runtime `$runtime`. Evaluates to the builder's `Result`; `?`s a runtime
+/// pipetel's runtime `$runtime`; with TLS (see `tls`) for an `https://` endpoint. Evaluates to the builder's `Result`; `?`s a runtime
 /// that cannot start.
 macro_rules! build_exporter {
     ($builder:expr, $target:expr, $runtime:expr) => {
         match $target.protocol {
-            $crate::env::Protocol::HttpProtobuf => $builder
-                .with_http()
-                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                .build(),
+            $crate::env::Protocol::HttpProtobuf => {
+                let builder = $builder
+                    .with_http()
+                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary);
+                match $crate::tls::http_client($target)? {
+                    Some(client) => {
+                        opentelemetry_otlp::WithHttpConfig::with_http_client(builder, client)
+                            .build()
+                    }
+                    None => builder.build(),
+                }
+            }
             $crate::env::Protocol::Grpc => $runtime.enter(|| {
-                $builder
+                let builder = $builder
                     .with_tonic()
-                    .with_protocol(opentelemetry_otlp::Protocol::Grpc)
-                    .build()
+                    .with_protocol(opentelemetry_otlp::Protocol::Grpc);
+                match $crate::tls::grpc_config($target) {
+                    Some(tls) => {
+                        opentelemetry_otlp::WithTonicConfig::with_tls_config(builder, tls).build()
+                    }
+                    None => builder.build(),
+                }
             })?,
         }
     };
@@ -95,8 +108,16 @@ impl<E> Reporting<E> {
     /// Passes an export's `result` on, warning (rate-limited) when it failed.
     pub(crate) fn report(&self, result: OTelSdkResult) -> OTelSdkResult {
         if let Err(error) = &result {
+            // The HTTP exporter says no more than "network error", TLS failures included.
+            let hint = if self.target.contains("=https://")
+                && error.to_string().contains("network error")
+            {
+                " (for https://, is the collector's CA in OTEL_EXPORTER_OTLP_CERTIFICATE?)"
+            } else {
+                ""
+            };
             self.failures.warn(format_args!(
-                "{} export to {} failed: {error}",
+                "{} export to {} failed: {error}{hint}",
                 self.signal, self.target
             ));
         }

@@ -33,6 +33,7 @@ use opentelemetry_proto::tonic::metrics::v1::number_data_point;
 use prost::Message;
 
 pub mod faults;
+pub mod tls;
 
 /// What arrived: each request per signal, and the content encoding of each metrics
 /// request (`identity` when none).
@@ -56,9 +57,10 @@ impl Received {
 
 /// An OTLP receiver for metrics, traces and logs, listening on two loopback ports until dropped.
 pub struct Receiver {
-    /// `http://127.0.0.1:<port>` of the gRPC server.
+    /// `http://127.0.0.1:<port>` of the gRPC server (`https://` with TLS).
     pub grpc_endpoint: String,
-    /// `http://127.0.0.1:<port>` of the HTTP server (it serves `/v1/metrics`).
+    /// `http://127.0.0.1:<port>` of the HTTP server (it serves `/v1/metrics`; `https://`
+    /// with TLS).
     pub http_endpoint: String,
     received: Received,
     runtime: Option<tokio::runtime::Runtime>,
@@ -187,6 +189,17 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Receiver {
     /// Starts both servers on free loopback ports.
     pub fn start() -> Receiver {
+        Receiver::start_with(None)
+    }
+
+    /// Starts both servers speaking TLS with `pki`'s server certificate (`https://`
+    /// endpoints); with `require_client`, a client certificate from `pki`'s CA is
+    /// required too.
+    pub fn start_tls(pki: &tls::TestPki, require_client: bool) -> Receiver {
+        Receiver::start_with(Some((pki, require_client)))
+    }
+
+    fn start_with(tls: Option<(&tls::TestPki, bool)>) -> Receiver {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -205,8 +218,19 @@ impl Receiver {
             let service = MetricsServiceServer::new(GrpcMetrics(received.clone()))
                 .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
             let gzip = tonic::codec::CompressionEncoding::Gzip;
+            let mut server = tonic::transport::Server::builder();
+            if let Some((pki, require_client)) = tls {
+                let mut config = tonic::transport::ServerTlsConfig::new().identity(
+                    tonic::transport::Identity::from_pem(&pki.server_certificate, &pki.server_key),
+                );
+                if require_client {
+                    config =
+                        config.client_ca_root(tonic::transport::Certificate::from_pem(&pki.ca));
+                }
+                server = server.tls_config(config).expect("gRPC TLS");
+            }
             tokio::spawn(
-                tonic::transport::Server::builder()
+                server
                     .add_service(service)
                     .add_service(TraceServiceServer::new(received.clone()).accept_compressed(gzip))
                     .add_service(LogsServiceServer::new(received.clone()).accept_compressed(gzip))
@@ -220,12 +244,22 @@ impl Receiver {
                 .route("/v1/traces", axum::routing::post(http_traces))
                 .route("/v1/logs", axum::routing::post(http_logs))
                 .with_state(received.clone());
-            tokio::spawn(async move { axum::serve(http_listener, app).await });
+            match tls {
+                Some((pki, require_client)) => {
+                    let listener =
+                        tls::TlsListener::new(http_listener, pki.server_config(require_client));
+                    tokio::spawn(async move { axum::serve(listener, app).await });
+                }
+                None => {
+                    tokio::spawn(async move { axum::serve(http_listener, app).await });
+                }
+            }
             (grpc, http)
         });
+        let scheme = if tls.is_some() { "https" } else { "http" };
         Receiver {
-            grpc_endpoint: format!("http://{grpc}"),
-            http_endpoint: format!("http://{http}"),
+            grpc_endpoint: format!("{scheme}://{grpc}"),
+            http_endpoint: format!("{scheme}://{http}"),
             received,
             runtime: Some(runtime),
         }

@@ -6,13 +6,20 @@
 use std::process::Output;
 use std::time::Duration;
 
+use pipetel_tests::tls::TestPki;
 use pipetel_tests::{run, Receiver};
 
 const PIPELINE: &str = env!("CARGO_BIN_EXE_pipeline");
 
-/// The endpoint placeholders in the table: the test's receiver, over gRPC and HTTP.
+/// The placeholders in the table: the test's receiver over gRPC and HTTP, its TLS twin
+/// over gRPC, the CA file that twin's certificate comes from, a client key, and a file
+/// that holds a certificate where a key belongs.
 const RECEIVER: &str = "<receiver>";
 const RECEIVER_HTTP: &str = "<receiver-http>";
+const RECEIVER_TLS: &str = "<receiver-tls>";
+const CA: &str = "<ca>";
+const KEY: &str = "<key>";
+const NOT_A_KEY: &str = "<not-a-key>";
 
 /// `(variables, the variable at fault, the value the warning shows)`; a value of
 /// `None` must not appear in the warning at all.
@@ -153,18 +160,72 @@ const CASES: &[Case] = &[
         Some("-1"),
     ),
     (
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", RECEIVER_TLS),
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", CA),
+            (
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                "/nonexistent/client.pem",
+            ),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", KEY),
+        ],
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+        Some("/nonexistent/client.pem"),
+    ),
+    (
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", RECEIVER_TLS),
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", CA),
+            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", CA),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", NOT_A_KEY),
+        ],
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+        Some("not-a-key.pem"),
+    ),
+    (
         &[ENDPOINT, ("OTEL_BLRP_MAX_QUEUE_SIZE", "lots")],
         "OTEL_BLRP_MAX_QUEUE_SIZE",
         Some("lots"),
     ),
 ];
 
-fn run_with(receiver: &Receiver, vars: &[(&str, &str)]) -> Output {
+/// The receivers and files the placeholders stand for.
+struct World {
+    receiver: Receiver,
+    tls_receiver: Receiver,
+    ca: String,
+    key: String,
+    not_a_key: String,
+}
+
+impl World {
+    fn start() -> World {
+        let pki = TestPki::generate();
+        let dir = std::env::temp_dir().join(format!("pipetel-bad-env-{}", std::process::id()));
+        let (ca, _, key) = pki.write_client_files(&dir);
+        let not_a_key = dir.join("not-a-key.pem");
+        std::fs::write(&not_a_key, &pki.ca).expect("write");
+        let text = |path: std::path::PathBuf| path.to_str().expect("utf-8 path").to_owned();
+        World {
+            receiver: Receiver::start(),
+            tls_receiver: Receiver::start_tls(&pki, false),
+            ca: text(ca),
+            key: text(key),
+            not_a_key: text(not_a_key),
+        }
+    }
+}
+
+fn run_with(world: &World, vars: &[(&str, &str)]) -> Output {
     let vars: Vec<(&str, &str)> = vars
         .iter()
         .map(|&(name, value)| match value {
-            RECEIVER => (name, receiver.grpc_endpoint.as_str()),
-            RECEIVER_HTTP => (name, receiver.http_endpoint.as_str()),
+            RECEIVER => (name, world.receiver.grpc_endpoint.as_str()),
+            RECEIVER_HTTP => (name, world.receiver.http_endpoint.as_str()),
+            RECEIVER_TLS => (name, world.tls_receiver.grpc_endpoint.as_str()),
+            CA => (name, world.ca.as_str()),
+            KEY => (name, world.key.as_str()),
+            NOT_A_KEY => (name, world.not_a_key.as_str()),
             _ => (name, value),
         })
         .chain([("EXIT_CODE", "3")])
@@ -175,8 +236,8 @@ fn run_with(receiver: &Receiver, vars: &[(&str, &str)]) -> Output {
 #[test]
 fn every_bad_value_gives_one_named_warning_and_changes_nothing_else() {
     assert!(CASES.len() >= 15);
-    let receiver = Receiver::start();
-    let baseline = run_with(&receiver, &[ENDPOINT]);
+    let world = World::start();
+    let baseline = run_with(&world, &[ENDPOINT]);
     assert_eq!(
         baseline.status.code(),
         Some(3),
@@ -189,7 +250,7 @@ fn every_bad_value_gives_one_named_warning_and_changes_nothing_else() {
     );
 
     for (vars, variable, value) in CASES {
-        let output = run_with(&receiver, vars);
+        let output = run_with(&world, vars);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let case = format!("{vars:?}");
         assert_eq!(
