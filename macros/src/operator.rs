@@ -336,14 +336,17 @@ fn expand_async(
     let statements = &function.block.stmts;
     let count = count_closure(operator, names);
     let task_start = start.task(names, None);
+    let body = quote_spanned!(Span::mixed_site()=> __pipetel_body);
+    // Off, the body is awaited directly: no wrapper, no check per poll.
     quote! {
         let #task = #task_start;
-        #rt::OperatorFuture::new(
-            #task,
-            #rt::typed_future::<#hint, _>(async move { #(#statements)* }),
-            #count,
-        )
-        .await
+        let #body = #rt::typed_future::<#hint, _>(async move { #(#statements)* });
+        match #task {
+            ::core::option::Option::Some(#task) => {
+                #rt::OperatorFuture::new(#task, #body, #count).await
+            }
+            ::core::option::Option::None => #body.await,
+        }
     }
 }
 

@@ -51,3 +51,28 @@ print("|---|---:|---|---|")
 for label, value, target, met, unit in targets:
     shown = f"{value:+.2f} ns" if unit == "ns" else f"{value:.2f}×"
     print(f"| {label} | {shown} | {target} | {'yes' if met else 'NO'} |")
+
+# The shapes bench (`cargo bench -p pipetel --bench shapes`), when it has run.
+if (criterion / "async_per_poll").exists():
+    polls, items = 16, 1024
+    print()
+    print("| shape | plain | `#[operator]` off | `#[operator]` on | peer |")
+    print("|---|---:|---:|---:|---:|")
+    a = {n: mean(n, "async_per_poll") / polls for n in
+         ["plain", "operator_off", "operator_on", "tracing_instrument_no_subscriber"]}
+    print(f"| async fn, ns per poll (16 polls) | {a['plain']:.2f} | {a['operator_off']:.2f} | "
+          f"{a['operator_on']:.2f} | {a['tracing_instrument_no_subscriber']:.2f} (tracing `Instrument`, no subscriber) |")
+    i = {n: mean(n, "iterator_per_item") / items for n in ["plain", "operator_off", "operator_on"]}
+    print(f"| impl Iterator, ns per item (1,024 items) | {i['plain']:.2f} | {i['operator_off']:.2f} | "
+          f"{i['operator_on']:.2f} | |")
+    n = {k: mean(k, "nested_per_call") for k in ["plain", "operator_off", "operator_on"]}
+    print(f"| an operator calling an operator, ns per outer call | {n['plain']:.2f} | "
+          f"{n['operator_off']:.2f} | {n['operator_on']:.2f} | |")
+    print()
+    print("| ratio | measured |")
+    print("|---|---:|")
+    print(f"| async on − off, per poll | {a['operator_on'] - a['operator_off']:+.2f} ns |")
+    print(f"| async off − plain, per poll | {a['operator_off'] - a['plain']:+.2f} ns |")
+    print(f"| iterator on − off, per item | {i['operator_on'] - i['operator_off']:+.2f} ns |")
+    print(f"| iterator off ÷ plain | {i['operator_off'] / i['plain']:.3f}× |")
+    print(f"| nested on ÷ (2 × single operator on) | {n['operator_on'] / (2 * ns['operator_on']):.3f}× |")

@@ -27,12 +27,12 @@ where
     F: Future,
     C: FnOnce(&F::Output) -> (u64, u64, bool),
 {
-    /// Wraps `inner`; with no task (telemetry off) it only forwards.
+    /// Wraps `inner` to measure it as `task`.
     #[inline]
-    pub fn new(task: Option<Task>, inner: F, count: C) -> Self {
+    pub fn new(task: Task, inner: F, count: C) -> Self {
         OperatorFuture {
             inner,
-            task,
+            task: Some(task),
             count: Some(count),
         }
     }
