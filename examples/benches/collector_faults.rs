@@ -93,7 +93,7 @@ fn collector_faults(c: &mut Criterion) {
     group.sample_size(20);
     group.measurement_time(Duration::from_secs(6));
     let totals = std::cell::RefCell::new([(Duration::ZERO, 0u64); 2]);
-    let mut phase = |group: &mut criterion::BenchmarkGroup<'_, _>, name: &str, side: usize| {
+    let phase = |group: &mut criterion::BenchmarkGroup<'_, _>, name: &str, side: usize| {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let started = Instant::now();
