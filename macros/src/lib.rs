@@ -29,7 +29,8 @@ const INSTRUMENT: bool = cfg!(feature = "enabled");
 /// `rows.out` (of the return value), `duration` (busy time), `task.active`, and
 /// `task.completed` or `task.failed` (an `Err` return, a `?` exit of a `Result`
 /// function, or a panic — which still propagates). With telemetry off a call costs one
-/// relaxed atomic load more than the plain function, and nothing below is evaluated.
+/// relaxed atomic load more than the plain function, and nothing below is evaluated;
+/// without pipetel's `enabled` feature the function is emitted exactly as written.
 ///
 /// Keys:
 ///
@@ -45,7 +46,15 @@ const INSTRUMENT: bool = cfg!(feature = "enabled");
 ///
 /// Works on free functions and methods (`self`, `&self`, `&mut self`), generic
 /// functions, and functions returning `Result`, `Option` or `impl Trait`, with early
-/// `return` and `?`. Not on `const fn`; `async fn` is not supported yet.
+/// `return` and `?`. Not on `const fn` or functions without a body.
+///
+/// `duration` is the operator's own time: operators it calls or pulls from count theirs.
+/// An `async fn` is one task from its first poll: `duration` counts time inside `poll`
+/// only, and a future dropped before it finishes counts in `task.cancelled`. A function
+/// returning `impl Iterator<Item = B>` (or `impl Stream<Item = B>`, with pipetel's
+/// `stream` feature) is one task until the iterator ends: each `next()` adds its time and
+/// each item its rows (`rows_out` / `bytes_written` closures get each item); dropped
+/// early, it counts as cancelled.
 #[proc_macro_attribute]
 pub fn operator(attr: TokenStream, item: TokenStream) -> TokenStream {
     operator::expand(attr.into(), item.into()).into()
