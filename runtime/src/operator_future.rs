@@ -7,7 +7,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::task::{Running, Task};
+use crate::task::{Task, Yielded};
 
 pin_project_lite::pin_project! {
     /// Measures an async operator's body. `count` gives the output's rows out, bytes
@@ -48,18 +48,17 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let Some(task) = this.task.as_mut() else {
-            return this.inner.poll(cx);
-        };
-        let running = task.enter();
-        let poll = this.inner.poll(cx);
-        if let Poll::Ready(output) = &poll {
-            let (rows, bytes, failed) = this.count.take().map_or((0, 0, false), |c| c(output));
-            Running::exit_opened(running, rows, bytes, failed);
-            if let Some(task) = this.task.take() {
-                task.finish();
-            }
-        }
-        poll
+        let (inner, count) = (this.inner, this.count);
+        Task::segment(
+            this.task,
+            || inner.poll(cx),
+            |poll| match poll {
+                Poll::Pending => Yielded::Nothing,
+                Poll::Ready(output) => {
+                    let (rows, bytes, failed) = count.take().map_or((0, 0, false), |c| c(output));
+                    Yielded::End(rows, bytes, failed)
+                }
+            },
+        )
     }
 }

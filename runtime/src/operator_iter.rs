@@ -4,7 +4,7 @@
 
 use std::iter::FusedIterator;
 
-use crate::task::{Running, Task};
+use crate::task::{Task, Yielded};
 
 /// Measures an operator's iterator. `count` gives an item's rows out, bytes written and
 /// whether it is an `Err` (which makes the task fail at its end).
@@ -29,24 +29,18 @@ where
 
     #[inline]
     fn measure(&mut self, pull: impl FnOnce(&mut I) -> Option<I::Item>) -> Option<I::Item> {
-        let Some(task) = self.task.as_mut() else {
-            return pull(&mut self.inner);
-        };
-        let running = task.enter();
-        let item = pull(&mut self.inner);
-        match &item {
-            Some(item) => {
-                let (rows, bytes, failed) = (self.count)(item);
-                Running::exit_opened(running, rows, bytes, failed);
-            }
-            None => {
-                drop(running);
-                if let Some(task) = self.task.take() {
-                    task.finish();
+        let (inner, count) = (&mut self.inner, &mut self.count);
+        Task::segment(
+            &mut self.task,
+            || pull(inner),
+            |item| match item {
+                Some(item) => {
+                    let (rows, bytes, failed) = count(item);
+                    Yielded::Item(rows, bytes, failed)
                 }
-            }
-        }
-        item
+                None => Yielded::End(0, 0, false),
+            },
+        )
     }
 }
 

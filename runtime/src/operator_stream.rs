@@ -8,7 +8,7 @@ use core::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use crate::task::{Running, Task};
+use crate::task::{Task, Yielded};
 
 pin_project_lite::pin_project! {
     /// Measures an operator's stream. `count` gives an item's rows out, bytes written
@@ -52,25 +52,19 @@ where
     #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
-        let Some(task) = this.task.as_mut() else {
-            return this.inner.poll_next(cx);
-        };
-        let running = task.enter();
-        let poll = this.inner.poll_next(cx);
-        match &poll {
-            Poll::Ready(Some(item)) => {
-                let (rows, bytes, failed) = (this.count)(item);
-                Running::exit_opened(running, rows, bytes, failed);
-            }
-            Poll::Ready(None) => {
-                drop(running);
-                if let Some(task) = this.task.take() {
-                    task.finish();
+        let (inner, count) = (this.inner, this.count);
+        Task::segment(
+            this.task,
+            || inner.poll_next(cx),
+            |poll| match poll {
+                Poll::Pending => Yielded::Nothing,
+                Poll::Ready(Some(item)) => {
+                    let (rows, bytes, failed) = count(item);
+                    Yielded::Item(rows, bytes, failed)
                 }
-            }
-            Poll::Pending => drop(running),
-        }
-        poll
+                Poll::Ready(None) => Yielded::End(0, 0, false),
+            },
+        )
     }
 
     #[inline]

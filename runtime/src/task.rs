@@ -84,6 +84,50 @@ impl Task {
     }
 }
 
+/// What one segment of a streaming or async task handed out.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Yielded {
+    /// Nothing yet (`Poll::Pending`).
+    Nothing,
+    /// An item: its rows out, bytes written, and whether it is an `Err`.
+    Item(u64, u64, bool),
+    /// The end, with what the last step handed out (an async output; zeros for the end
+    /// of an iterator or stream): the task completes.
+    End(u64, u64, bool),
+}
+
+impl Task {
+    /// Runs `step` as one segment of `task` (just runs it when there is no task), and
+    /// counts what [`yielded`](Yielded) says it handed out; at the end the task finishes
+    /// and `task` becomes `None`.
+    #[inline]
+    pub fn segment<R>(
+        task: &mut Option<Task>,
+        step: impl FnOnce() -> R,
+        yielded: impl FnOnce(&R) -> Yielded,
+    ) -> R {
+        let Some(current) = task.as_mut() else {
+            return step();
+        };
+        let running = current.enter();
+        let result = step();
+        match yielded(&result) {
+            Yielded::Nothing => drop(running),
+            Yielded::Item(rows, bytes, failed) => {
+                Running::exit_opened(running, rows, bytes, failed);
+            }
+            Yielded::End(rows, bytes, failed) => {
+                Running::exit_opened(running, rows, bytes, failed);
+                if let Some(task) = task.take() {
+                    task.finish();
+                }
+            }
+        }
+        result
+    }
+}
+
 impl Drop for Task {
     fn drop(&mut self) {
         let outcome = if self.panicked || std::thread::panicking() {
@@ -118,7 +162,7 @@ impl Running<'_> {
 
     /// [`exit`](Self::exit) for the segment [`Task::enter`] may have opened.
     #[inline]
-    pub fn exit_opened(running: Option<Self>, rows_out: u64, bytes_written: u64, failed: bool) {
+    fn exit_opened(running: Option<Self>, rows_out: u64, bytes_written: u64, failed: bool) {
         if let Some(running) = running {
             running.exit(rows_out, bytes_written, failed);
         }

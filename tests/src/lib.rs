@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,16 +37,35 @@ pub mod faults;
 pub mod tls;
 
 /// What arrived: each request per signal, and the content encoding of each metrics
-/// request (`identity` when none).
+/// request (`identity` when none). A refusing receiver keeps nothing and counts the
+/// exports it answered with an error.
 #[derive(Clone, Default)]
 struct Received {
     requests: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
     encodings: Arc<Mutex<Vec<String>>>,
     traces: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
     logs: Arc<Mutex<Vec<ExportLogsServiceRequest>>>,
+    refused: Option<Arc<AtomicUsize>>,
 }
 
+const REFUSAL: &str = "collector overloaded (test)";
+
 impl Received {
+    /// For a refusing receiver: counts the export and says how to answer it.
+    fn refusal(&self) -> Option<tonic::Status> {
+        let refused = self.refused.as_ref()?;
+        refused.fetch_add(1, Ordering::Relaxed);
+        Some(tonic::Status::unavailable(REFUSAL))
+    }
+
+    /// [`refusal`](Self::refusal) as an HTTP answer (503).
+    fn http_refusal(&self) -> Result<(), HttpError> {
+        match self.refusal() {
+            Some(_) => Err((axum::http::StatusCode::SERVICE_UNAVAILABLE, REFUSAL.into())),
+            None => Ok(()),
+        }
+    }
+
     fn push(&self, request: ExportMetricsServiceRequest, encoding: Option<&[u8]>) {
         let encoding = encoding.map_or("identity".into(), |e| {
             String::from_utf8_lossy(e).into_owned()
@@ -74,6 +94,9 @@ impl MetricsService for GrpcMetrics {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        if let Some(status) = self.0.refusal() {
+            return Err(status);
+        }
         let encoding = request
             .metadata()
             .get("grpc-encoding")
@@ -91,6 +114,9 @@ impl TraceService for Received {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        if let Some(status) = self.refusal() {
+            return Err(status);
+        }
         lock(&self.traces).push(request.into_inner());
         Ok(tonic::Response::new(ExportTraceServiceResponse {
             partial_success: None,
@@ -104,6 +130,9 @@ impl LogsService for Received {
         &self,
         request: tonic::Request<ExportLogsServiceRequest>,
     ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
+        if let Some(status) = self.refusal() {
+            return Err(status);
+        }
         lock(&self.logs).push(request.into_inner());
         Ok(tonic::Response::new(ExportLogsServiceResponse {
             partial_success: None,
@@ -146,6 +175,7 @@ async fn http_metrics(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> HttpReply {
+    received.http_refusal()?;
     let request = decode(&headers, &body)?;
     received.push(
         request,
@@ -163,6 +193,7 @@ async fn http_traces(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> HttpReply {
+    received.http_refusal()?;
     lock(&received.traces).push(decode(&headers, &body)?);
     protobuf_reply(ExportTraceServiceResponse {
         partial_success: None,
@@ -174,6 +205,7 @@ async fn http_logs(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> HttpReply {
+    received.http_refusal()?;
     lock(&received.logs).push(decode(&headers, &body)?);
     protobuf_reply(ExportLogsServiceResponse {
         partial_success: None,
@@ -189,23 +221,42 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Receiver {
     /// Starts both servers on free loopback ports.
     pub fn start() -> Receiver {
-        Receiver::start_with(None)
+        Receiver::start_with(None, Received::default())
+    }
+
+    /// Starts both servers answering every export with an error: gRPC `UNAVAILABLE`,
+    /// HTTP 503. [`refused`](Self::refused) counts them.
+    pub fn start_refusing() -> Receiver {
+        Receiver::start_with(
+            None,
+            Received {
+                refused: Some(Arc::default()),
+                ..Received::default()
+            },
+        )
+    }
+
+    /// How many exports a refusing receiver answered with an error.
+    pub fn refused(&self) -> usize {
+        self.received
+            .refused
+            .as_ref()
+            .map_or(0, |refused| refused.load(Ordering::Relaxed))
     }
 
     /// Starts both servers speaking TLS with `pki`'s server certificate (`https://`
     /// endpoints); with `require_client`, a client certificate from `pki`'s CA is
     /// required too.
     pub fn start_tls(pki: &tls::TestPki, require_client: bool) -> Receiver {
-        Receiver::start_with(Some((pki, require_client)))
+        Receiver::start_with(Some((pki, require_client)), Received::default())
     }
 
-    fn start_with(tls: Option<(&tls::TestPki, bool)>) -> Receiver {
+    fn start_with(tls: Option<(&tls::TestPki, bool)>, received: Received) -> Receiver {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .expect("test runtime");
-        let received = Received::default();
         let (grpc, http) = runtime.block_on(async {
             let grpc_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await

@@ -8,8 +8,8 @@ use std::process::Output;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use pipetel_tests::faults::{FailingCollector, StallingCollector};
-use pipetel_tests::{closed_port, run};
+use pipetel_tests::faults::StallingCollector;
+use pipetel_tests::{closed_port, run, Receiver};
 
 const PIPELINE: &str = env!("CARGO_BIN_EXE_pipeline");
 const PROTOCOLS: [&str; 2] = ["grpc", "http/protobuf"];
@@ -122,15 +122,15 @@ fn a_collector_that_never_answers_delays_exit_by_the_shutdown_wait_at_most() {
 
 #[test]
 fn a_collector_answering_with_errors_is_reported_once_not_once_per_export() {
-    let collector = FailingCollector::start();
+    let collector = Receiver::start_refusing();
     for (protocol, endpoint) in [
         ("grpc", &collector.grpc_endpoint),
         ("http/protobuf", &collector.http_endpoint),
     ] {
-        let before = collector.refused.load(Ordering::Relaxed);
+        let before = collector.refused();
         let (output, elapsed) = run_against(endpoint, protocol);
         let warnings = check_unharmed(&output, elapsed, &format!("erroring over {protocol}"));
-        let refused = collector.refused.load(Ordering::Relaxed) - before;
+        let refused = collector.refused() - before;
         assert!(
             refused >= 5,
             "{protocol}: exports kept being tried ({refused}) while the warnings stayed few"
