@@ -127,25 +127,28 @@ impl std::fmt::Debug for SignalExport {
 /// by `***`, for warnings and `Debug` output.
 pub fn redact_password(endpoint: &str) -> std::borrow::Cow<'_, str> {
     let authority_start = endpoint.find("://").map_or(0, |at| at + 3);
-    let authority_end = endpoint[authority_start..]
-        .find(['/', '?', '#'])
-        .map_or(endpoint.len(), |at| authority_start + at);
-    let authority = &endpoint[authority_start..authority_end];
-    match authority
-        .rfind('@')
-        .and_then(|at| authority[..at].find(':'))
-    {
-        Some(colon) => {
-            let at = authority.rfind('@').unwrap_or(authority.len());
-            std::borrow::Cow::Owned(format!(
-                "{}{}:***{}",
-                &endpoint[..authority_start],
-                &authority[..colon],
-                &endpoint[authority_start + at..]
-            ))
-        }
-        None => std::borrow::Cow::Borrowed(endpoint),
-    }
+    let rest = &endpoint[authority_start..];
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let Some((user, _password)) = authority
+        .rsplit_once('@')
+        .and_then(|(userinfo, _host)| userinfo.split_once(':'))
+    else {
+        return std::borrow::Cow::Borrowed(endpoint);
+    };
+    let host_start = authority_start + authority.rfind('@').unwrap_or(0);
+    std::borrow::Cow::Owned(format!(
+        "{}{user}:***{}",
+        &endpoint[..authority_start],
+        &endpoint[host_start..]
+    ))
+}
+
+/// Whether `endpoint` is an `https://` URL (any case, surrounding blanks ignored).
+pub(crate) fn is_https(endpoint: &str) -> bool {
+    endpoint
+        .trim()
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 /// What the environment says, and what was wrong with it.
@@ -398,7 +401,7 @@ impl Reader<'_> {
         if signal == Signal::Traces {
             self.sampler();
         }
-        let tls = if endpoint.trim().to_ascii_lowercase().starts_with("https://") {
+        let tls = if is_https(&endpoint) {
             let (tls, warnings) = tls_files::read(signal.upper_name(), self.lookup, &|path| {
                 std::fs::read(path)
             });

@@ -10,19 +10,11 @@ use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig, I
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::env::SignalExport;
-
-fn is_https(target: &SignalExport) -> bool {
-    target
-        .endpoint
-        .trim()
-        .get(..8)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
-}
+use crate::env::{is_https, SignalExport};
 
 /// The gRPC channel's TLS settings for an `https://` target; `None` for `http://`.
 pub(crate) fn grpc_config(target: &SignalExport) -> Option<ClientTlsConfig> {
-    if !is_https(target) {
+    if !is_https(&target.endpoint) {
         return None;
     }
     let mut config = ClientTlsConfig::new().with_webpki_roots();
@@ -40,7 +32,7 @@ pub(crate) fn grpc_config(target: &SignalExport) -> Option<ClientTlsConfig> {
 pub(crate) fn http_client(
     target: &SignalExport,
 ) -> Result<Option<reqwest::blocking::Client>, String> {
-    if !is_https(target) {
+    if !is_https(&target.endpoint) {
         return Ok(None);
     }
     let mut roots = rustls::RootCertStore {
