@@ -15,8 +15,18 @@ const PIPELINE: &str = env!("CARGO_BIN_EXE_pipeline");
 const PROTOCOLS: [&str; 2] = ["grpc", "http/protobuf"];
 const SIGNALS: [&str; 3] = ["metrics", "traces", "logs"];
 
-/// Runs the pipeline (two runs, 600 ms apart) against `endpoint`, giving shutdown 1 s.
+/// Runs the pipeline (two runs, 600 ms apart) against `endpoint`, giving each export
+/// 300 ms and shutdown 1 s.
 fn run_against(endpoint: &str, protocol: &str) -> (Output, Duration) {
+    run_with_export_timeout(endpoint, protocol, "300")
+}
+
+/// [`run_against`] with `OTEL_EXPORTER_OTLP_TIMEOUT` set to `export_timeout_ms`.
+fn run_with_export_timeout(
+    endpoint: &str,
+    protocol: &str,
+    export_timeout_ms: &str,
+) -> (Output, Duration) {
     let started = Instant::now();
     let output = run(
         PIPELINE,
@@ -24,7 +34,7 @@ fn run_against(endpoint: &str, protocol: &str) -> (Output, Duration) {
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
-            ("OTEL_EXPORTER_OTLP_TIMEOUT", "300"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", export_timeout_ms),
             ("OTEL_METRIC_EXPORT_INTERVAL", "50"),
             ("OTEL_BSP_SCHEDULE_DELAY", "50"),
             ("OTEL_BLRP_SCHEDULE_DELAY", "50"),
@@ -116,6 +126,22 @@ fn a_collector_that_never_answers_delays_exit_by_the_shutdown_wait_at_most() {
         assert!(
             !warnings.is_empty(),
             "{protocol}: a stalled collector is reported: {warnings:#?}"
+        );
+
+        // Exports that may wait 10 s: the ones in flight at shutdown are still waiting
+        // when the 1 s shutdown wait runs out, and nothing warned before.
+        let (output, elapsed) = run_with_export_timeout(&collector.endpoint, protocol, "10000");
+        let warnings = check_unharmed(&output, elapsed, &format!("stalled over {protocol}"));
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("did not take the final export within 1s")),
+            "{protocol}: the warning says the shutdown wait ran out: {warnings:#?}"
+        );
+        // 0.6 s of work and the 1 s wait; the default wait (5 s) would take longer.
+        assert!(
+            elapsed < Duration::from_secs(4),
+            "{protocol}: Config::shutdown_timeout bounds the exit: {elapsed:?}"
         );
     }
 }

@@ -91,6 +91,12 @@ fn without_the_ca_the_collector_is_refused_once_per_signal_and_the_program_runs_
                 .count();
             assert_eq!(about, 1, "{protocol}: one warning about {signal}: {stderr}");
         }
+        if protocol == "http/protobuf" {
+            assert!(
+                stderr.contains("is the collector's CA in OTEL_EXPORTER_OTLP_CERTIFICATE?"),
+                "the HTTP exporter's bare `network error` gets a hint: {stderr}"
+            );
+        }
     }
     assert!(
         receiver.requests().is_empty(),
