@@ -2,7 +2,8 @@
 //! using every attribute and API, is built in a workspace of its own (in this one,
 //! feature unification would turn `enabled` back on) and run with an OTLP endpoint, a
 //! report and progress asked for — it must behave as written and send, print and
-//! record nothing.
+//! record nothing. Beside it, `tests/feature-off/stream-off` must fail to compile, with
+//! the error naming the `stream` feature.
 
 use std::path::Path;
 use std::time::Duration;
@@ -54,5 +55,45 @@ fn a_program_built_without_the_enabled_feature_runs_and_records_nothing() {
             .wait_for_spans(1, Duration::from_millis(200))
             .is_empty(),
         "no spans exported"
+    );
+}
+
+#[test]
+fn a_stream_operator_without_the_stream_feature_fails_naming_the_feature() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = root.join("tests/feature-off/stream-off/Cargo.toml");
+    let target = root.join("target/feature-off");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = run(
+        &cargo,
+        &[
+            "build",
+            "--locked",
+            "--manifest-path",
+            manifest.to_str().expect("utf-8 path"),
+        ],
+        &[("CARGO_TARGET_DIR", target.to_str().expect("utf-8 path"))],
+        Duration::from_secs(900),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it must not compile: {stderr}");
+    assert!(
+        stderr.contains(
+            "error[E0277]: `#[operator]` on a function returning `impl Stream` needs pipetel's `stream` feature"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stream-off/src/main.rs:19:1"),
+        "points at the attribute: {stderr}"
+    );
+    assert!(
+        stderr.contains("add `features = [\"stream\"]` to the `pipetel` dependency"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("error[").count(),
+        1,
+        "one error only: {stderr}"
     );
 }
