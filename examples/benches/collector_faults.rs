@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pipetel_examples::regional_totals::{generate_csv, RegionalTotals};
+use pipetel_examples::regional_totals::generated;
 
 /// Resident memory of this process, in KiB (`VmRSS` of `/proc/self/status`).
 fn resident_kib() -> u64 {
@@ -50,14 +50,7 @@ fn faulty_endpoint(fault: &str) -> (String, Option<TcpListener>) {
 fn collector_faults(c: &mut Criterion) {
     let fault = std::env::var("PIPETEL_BENCH_FAULT").unwrap_or_else(|_| "stalled".into());
     let dir = std::env::temp_dir().join(format!("pipetel-faults-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let pipeline = RegionalTotals {
-        source: dir.join("orders.csv"),
-        destination: dir.join("totals.csv"),
-        batch_rows: 8192,
-        min_amount: 500,
-    };
-    generate_csv(&pipeline.source, 200_000).expect("orders");
+    let pipeline = generated(&dir, 200_000).expect("orders");
     let runs = AtomicU64::new(0);
     let run = || {
         runs.fetch_add(1, Ordering::Relaxed);

@@ -5,18 +5,11 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pipetel_examples::regional_totals::{generate_csv, RegionalTotals};
+use pipetel_examples::regional_totals::generated;
 
 fn on_off(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("pipetel-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let pipeline = RegionalTotals {
-        source: dir.join("orders.csv"),
-        destination: dir.join("totals.csv"),
-        batch_rows: 8192,
-        min_amount: 500,
-    };
-    generate_csv(&pipeline.source, 200_000).expect("orders");
+    let pipeline = generated(&dir, 200_000).expect("orders");
     let run = || pipetel::Pipeline::run(&pipeline, |p| p.run_all()).expect("run");
 
     let mut group = c.benchmark_group("regional_totals_200k");

@@ -205,8 +205,9 @@ impl RegionalTotals {
     }
 }
 
-/// Runs the example: `rows` generated orders in `dir`; returns the totals written.
-pub fn run(dir: &Path, rows: usize) -> Result<Vec<(&'static str, u64)>, String> {
+/// The example's pipeline over `rows` generated orders, written to `dir/orders.csv`
+/// (totals go to `dir/totals.csv`), in 8,192-row batches.
+pub fn generated(dir: &Path, rows: usize) -> Result<RegionalTotals, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let pipeline = RegionalTotals {
         source: dir.join("orders.csv"),
@@ -215,7 +216,12 @@ pub fn run(dir: &Path, rows: usize) -> Result<Vec<(&'static str, u64)>, String> 
         min_amount: 500,
     };
     generate_csv(&pipeline.source, rows).map_err(|e| e.to_string())?;
-    pipeline.run(RegionalTotals::run_all)
+    Ok(pipeline)
+}
+
+/// Runs the example: `rows` generated orders in `dir`; returns the totals written.
+pub fn run(dir: &Path, rows: usize) -> Result<Vec<(&'static str, u64)>, String> {
+    generated(dir, rows)?.run(RegionalTotals::run_all)
 }
 
 /// The example's `main`: counts locally, runs 500,000 orders through the pipeline,
