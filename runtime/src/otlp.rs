@@ -194,16 +194,29 @@ impl<P: Provider> SignalPipeline<P> {
         }
         // The trace and log SDKs wrap their timeout in a list of shutdown errors.
         if matches!(error, OTelSdkError::Timeout(_)) || error.to_string().contains("Timeout(") {
-            self.failures.warn(format_args!(
-                "{}: the collector did not take the final export within {timeout:?}; the \
-                 program goes on without it (Config::shutdown_timeout sets the wait)",
-                P::SIGNAL
-            ));
+            self.failures
+                .warn(format_args!("{}", LateFinalExport(P::SIGNAL, timeout)));
         } else {
             self.failures.warn(format_args!(
                 "{}: the final export at shutdown failed: {error}",
                 P::SIGNAL
             ));
         }
+    }
+}
+
+/// The warning for signals (named, comma-separated) whose collector did not take the
+/// final export within the shutdown wait: said by the signal when its SDK times out,
+/// and by the guard for the signals it stops waiting for.
+pub(crate) struct LateFinalExport<'a>(pub(crate) &'a str, pub(crate) Duration);
+
+impl std::fmt::Display for LateFinalExport<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let LateFinalExport(signals, timeout) = self;
+        write!(
+            f,
+            "{signals}: the collector did not take the final export within {timeout:?}; the \
+             program goes on without it (Config::shutdown_timeout sets the wait)"
+        )
     }
 }

@@ -19,7 +19,7 @@ use tracing_subscriber::Layer;
 use crate::hot_path::set_enabled;
 use crate::log_export::LogsPipeline;
 use crate::metrics_export::MetricsPipeline;
-use crate::otlp::GrpcRuntime;
+use crate::otlp::{GrpcRuntime, LateFinalExport, Provider, SignalPipeline};
 use crate::pipeline_state::{self, PipelineTelemetry};
 use crate::progress::{self, Progress};
 use crate::prometheus_endpoint::PrometheusEndpoint;
@@ -238,48 +238,22 @@ fn shut_down_within(
     traces: Option<TracesPipeline>,
     logs: Option<LogsPipeline>,
 ) {
-    let abandoned = Arc::new(AtomicBool::new(false));
-    let (done, finished) = mpsc::channel::<&'static str>();
-    let mut running = Vec::new();
-    let mut spawn = |name: &'static str,
-                     failures: Arc<RateLimited>,
-                     shutdown: Box<dyn FnOnce(&AtomicBool) + Send>| {
-        let (done, abandoned) = (done.clone(), abandoned.clone());
-        let spawned = std::thread::Builder::new()
-            .name(format!("pipetel-shutdown-{name}"))
-            .spawn(move || {
-                shutdown(&abandoned);
-                let _ = done.send(name);
-            });
-        match spawned {
-            Ok(_) => running.push((name, failures)),
-            Err(error) => warn(format_args!("{name}: cannot shut down: {error}")),
-        }
+    let (done, finished) = mpsc::channel();
+    let mut shutdowns = Shutdowns {
+        timeout,
+        abandoned: Arc::new(AtomicBool::new(false)),
+        done,
+        running: Vec::new(),
     };
-    if let Some(traces) = traces {
-        let failures = traces.failures();
-        spawn(
-            "traces",
-            failures,
-            Box::new(move |a| traces.shutdown(timeout, a)),
-        );
-    }
-    if let Some(logs) = logs {
-        let failures = logs.failures();
-        spawn(
-            "logs",
-            failures,
-            Box::new(move |a| logs.shutdown(timeout, a)),
-        );
-    }
-    if let Some(metrics) = metrics {
-        let failures = metrics.failures();
-        spawn(
-            "metrics",
-            failures,
-            Box::new(move |a| metrics.shutdown(timeout, a)),
-        );
-    }
+    shutdowns.start(traces);
+    shutdowns.start(logs);
+    shutdowns.start(metrics);
+    let Shutdowns {
+        abandoned,
+        done,
+        mut running,
+        ..
+    } = shutdowns;
     drop(done);
     // A little past `timeout`, so that a signal's own timeout reports first.
     let deadline = Instant::now() + timeout + Duration::from_millis(250);
@@ -298,14 +272,44 @@ fn shut_down_within(
                     .collect();
                 if !late.is_empty() {
                     warn(format_args!(
-                        "{}: the collector did not take the final export within \
-                         {timeout:?}; the program goes on without it \
-                         (Config::shutdown_timeout sets the wait)",
-                        late.join(", ")
+                        "{}",
+                        LateFinalExport(&late.join(", "), timeout)
                     ));
                 }
                 break;
             }
+        }
+    }
+}
+
+/// The signal shutdowns under way, for [`shut_down_within`].
+struct Shutdowns {
+    timeout: Duration,
+    /// Set when the guard stops waiting: the signals still running then stay quiet.
+    abandoned: Arc<AtomicBool>,
+    /// Each shutdown thread sends its signal's name when done.
+    done: mpsc::Sender<&'static str>,
+    /// The signals shut down so far, with the rate limit of their warnings.
+    running: Vec<(&'static str, Arc<RateLimited>)>,
+}
+
+impl Shutdowns {
+    /// Shuts `pipeline` down on a thread of its own.
+    fn start<P: Provider + Send + 'static>(&mut self, pipeline: Option<SignalPipeline<P>>) {
+        let Some(pipeline) = pipeline else {
+            return;
+        };
+        let failures = pipeline.failures();
+        let (done, abandoned, timeout) = (self.done.clone(), self.abandoned.clone(), self.timeout);
+        let spawned = std::thread::Builder::new()
+            .name(format!("pipetel-shutdown-{}", P::SIGNAL))
+            .spawn(move || {
+                pipeline.shutdown(timeout, &abandoned);
+                let _ = done.send(P::SIGNAL);
+            });
+        match spawned {
+            Ok(_) => self.running.push((P::SIGNAL, failures)),
+            Err(error) => warn(format_args!("{}: cannot shut down: {error}", P::SIGNAL)),
         }
     }
 }
