@@ -33,11 +33,13 @@ pub(crate) fn start(
     runtime: &mut GrpcRuntime,
     failures: Arc<RateLimited>,
 ) -> Result<LogsPipeline, String> {
-    let described = otlp::describe(target);
-    let exporter = otlp::build_exporter!(LogExporter::builder(), target, runtime);
-    let exporter =
-        exporter.map_err(|error| format!("{error} (logs export to {described} is off)"))?;
-    let reporting = Reporting::new(exporter, "logs", described, failures.clone());
+    let reporting = otlp::build_exporter!(
+        LogExporter::builder(),
+        "logs",
+        target,
+        runtime,
+        failures.clone()
+    );
     let provider = SdkLoggerProvider::builder()
         .with_log_processor(Enriching(BatchLogProcessor::builder(reporting).build()))
         .with_resource(resource)

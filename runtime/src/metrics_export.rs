@@ -51,15 +51,13 @@ pub(crate) fn otlp_exporter(
     runtime: &mut GrpcRuntime,
     failures: Arc<RateLimited>,
 ) -> Result<AddReader, String> {
-    let described = otlp::describe(target);
-    let exporter = otlp::build_exporter!(
+    let reporting = otlp::build_exporter!(
         MetricExporter::builder().with_temporality(Temporality::Cumulative),
+        "metrics",
         target,
-        runtime
+        runtime,
+        failures
     );
-    let exporter =
-        exporter.map_err(|error| format!("{error} (metrics export to {described} is off)"))?;
-    let reporting = Reporting::new(exporter, "metrics", described, failures);
     Ok(periodic(reporting))
 }
 

@@ -45,12 +45,15 @@ impl GrpcRuntime {
 }
 
 /// Builds the OTLP exporter that `$builder` (an `opentelemetry_otlp` exporter builder)
-/// makes for `$target`: over HTTP/protobuf, or over gRPC with the channel's tasks on
-/// pipetel's runtime `$runtime`; with TLS (see `tls`) for an `https://` endpoint. Evaluates to the builder's `Result`; `?`s a runtime
-/// that cannot start.
+/// makes for `$target`, wrapped in [`Reporting`] for `$signal` with the rate limit
+/// `$failures`: over HTTP/protobuf, or over gRPC with the channel's tasks on pipetel's
+/// runtime `$runtime`; with TLS (see `tls`) for an `https://` endpoint. `?`s what stops
+/// the exporter from being built (saying the signal's export is off), a TLS file that
+/// cannot be read, or a runtime that cannot start.
 macro_rules! build_exporter {
-    ($builder:expr, $target:expr, $runtime:expr) => {
-        match $target.protocol {
+    ($builder:expr, $signal:literal, $target:expr, $runtime:expr, $failures:expr) => {{
+        let described = $crate::otlp::describe($target);
+        let built = match $target.protocol {
             $crate::env::Protocol::HttpProtobuf => {
                 let builder = $builder
                     .with_http()
@@ -74,8 +77,11 @@ macro_rules! build_exporter {
                     None => builder.build(),
                 }
             })?,
-        }
-    };
+        };
+        let exporter =
+            built.map_err(|error| format!("{error} ({} export to {described} is off)", $signal))?;
+        $crate::otlp::Reporting::new(exporter, $signal, described, $failures)
+    }};
 }
 pub(crate) use build_exporter;
 

@@ -59,12 +59,12 @@ fn otlp_exporter(
     runtime: &mut GrpcRuntime,
     failures: Arc<RateLimited>,
 ) -> Result<AddSpanExporter, String> {
-    let described = otlp::describe(target);
-    let exporter = otlp::build_exporter!(OtlpSpanExporter::builder(), target, runtime);
-    let exporter =
-        exporter.map_err(|error| format!("{error} (traces export to {described} is off)"))?;
-    Ok(batched(Reporting::new(
-        exporter, "traces", described, failures,
+    Ok(batched(otlp::build_exporter!(
+        OtlpSpanExporter::builder(),
+        "traces",
+        target,
+        runtime,
+        failures
     )))
 }
 
