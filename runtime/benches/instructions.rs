@@ -1,0 +1,231 @@
+//! Instructions per call of `#[operator]` and `#[pipeline_step]`, off and on, against
+//! the plain function and peers, counted by Callgrind — deterministic, so the figures
+//! hold on a noisy or loaded machine where nanoseconds do not.
+//!
+//! ```sh
+//! cargo install gungraun-runner --version 0.20.0   # once; needs valgrind
+//! cargo bench -p pipetel --bench instructions
+//! python3 runtime/benches/instructions_table.py    # the table in BENCHMARKS.md
+//! ```
+//!
+//! Every benchmark makes [`CALLS`] calls in a loop, so a figure divided by `CALLS` is
+//! per call, loop included (the `plain` row shows what the loop and the body cost).
+//! Set-up (starting telemetry, the first call that resolves a call site) runs before
+//! counting starts.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use gungraun::prelude::*;
+use opentelemetry::metrics::{BoundCounter, BoundUpDownCounter, MeterProvider as _};
+use opentelemetry::trace::{TraceContextExt as _, Tracer as _, TracerProvider as _};
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
+use std::time::Duration;
+
+/// Calls per benchmark.
+const CALLS: u64 = 1000;
+/// Step calls per benchmark (a step costs a span: fewer suffice).
+const STEP_CALLS: u64 = 100;
+
+type Batch = [u64; 4];
+const BATCH: Batch = [1, 2, 3, 4];
+
+#[inline(never)]
+fn plain(batch: &Batch) -> u64 {
+    batch.iter().sum()
+}
+
+#[pipetel::operator(node_type = "filter")]
+#[inline(never)]
+fn operator(batch: &Batch) -> u64 {
+    batch.iter().sum()
+}
+
+#[tracing::instrument(skip_all)]
+#[inline(never)]
+fn traced(batch: &Batch) -> u64 {
+    batch.iter().sum()
+}
+
+/// The metric set `#[operator]` keeps, through the SDK's bound instruments: the
+/// attributes `node.id` and `node.type` are resolved once, at bind time, not per call.
+struct BoundSet {
+    rows_in: BoundCounter<u64>,
+    rows_out: BoundCounter<u64>,
+    duration: BoundCounter<u64>,
+    active: BoundUpDownCounter<i64>,
+    completed: BoundCounter<u64>,
+}
+
+impl BoundSet {
+    #[inline(never)]
+    fn call(&self, batch: &Batch) -> u64 {
+        self.rows_in.add(batch.len() as u64);
+        self.active.add(1);
+        let start = Instant::now();
+        let out = batch.iter().sum();
+        self.duration.add(start.elapsed().as_micros() as u64);
+        self.rows_out.add(1);
+        self.completed.add(1);
+        self.active.add(-1);
+        out
+    }
+}
+
+fn bound_set() -> BoundSet {
+    let provider = SdkMeterProvider::builder()
+        .with_reader(
+            PeriodicReader::builder(InMemoryMetricExporter::default())
+                .with_interval(Duration::from_secs(3600))
+                .build(),
+        )
+        .build();
+    let meter = provider.meter("bench");
+    let attributes = [
+        KeyValue::new("node.id", "bench::sdk"),
+        KeyValue::new("node.type", "filter"),
+    ];
+    let set = BoundSet {
+        rows_in: meter.u64_counter("rows.in").build().bind(&attributes),
+        rows_out: meter.u64_counter("rows.out").build().bind(&attributes),
+        duration: meter.u64_counter("duration").build().bind(&attributes),
+        active: meter
+            .i64_up_down_counter("task.active")
+            .build()
+            .bind(&attributes),
+        completed: meter
+            .u64_counter("task.completed")
+            .build()
+            .bind(&attributes),
+    };
+    set.call(&BATCH);
+    std::mem::forget(provider);
+    set
+}
+
+/// Telemetry on, counting for local consumers (no exporter): what every export reads.
+fn telemetry_on() {
+    std::mem::forget(pipetel::Config::new().collect_locally(true).init());
+    operator(&BATCH);
+}
+
+#[library_benchmark]
+fn per_call_plain() -> u64 {
+    (0..CALLS).map(|_| plain(black_box(&BATCH))).sum()
+}
+
+#[library_benchmark]
+fn per_call_operator_off() -> u64 {
+    (0..CALLS).map(|_| operator(black_box(&BATCH))).sum()
+}
+
+#[library_benchmark]
+fn per_call_tracing_instrument_no_subscriber() -> u64 {
+    (0..CALLS).map(|_| traced(black_box(&BATCH))).sum()
+}
+
+fn clock() -> quanta::Clock {
+    let clock = quanta::Clock::new();
+    let _ = clock.raw();
+    clock
+}
+
+// The clock pair `#[operator]` reads, around the same body, for reference.
+#[library_benchmark]
+#[bench::raw(setup = clock)]
+fn per_call_tsc_clock_pair(clock: quanta::Clock) -> u64 {
+    (0..CALLS)
+        .map(|_| {
+            let start = clock.raw();
+            let sum = plain(black_box(&BATCH));
+            sum.wrapping_add(clock.raw().wrapping_sub(start))
+        })
+        .sum()
+}
+
+#[library_benchmark]
+#[bench::on(setup = telemetry_on)]
+fn per_call_operator_on(_: ()) -> u64 {
+    (0..CALLS).map(|_| operator(black_box(&BATCH))).sum()
+}
+
+#[library_benchmark]
+#[bench::bound(setup = bound_set)]
+fn per_call_sdk_bound_instruments(set: BoundSet) -> u64 {
+    (0..CALLS).map(|_| set.call(black_box(&BATCH))).sum()
+}
+
+/// Drops every span: what the calling thread pays is all that is counted.
+#[derive(Debug)]
+struct Dropping;
+
+impl SpanExporter for Dropping {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        drop(black_box(batch));
+        Ok(())
+    }
+}
+
+#[pipetel::pipeline_step]
+#[inline(never)]
+fn extract(rows: u64) -> Vec<u64> {
+    vec![rows; 3]
+}
+
+fn sdk_tracer() -> SdkTracer {
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(Dropping)
+        .build();
+    let tracer = provider.tracer("bench");
+    std::mem::forget(provider);
+    tracer
+}
+
+fn steps_on() {
+    std::mem::forget(pipetel::Config::new().with_span_exporter(Dropping).init());
+    extract(7);
+}
+
+#[library_benchmark]
+#[bench::tracer(setup = sdk_tracer)]
+fn per_step_sdk_span(tracer: SdkTracer) -> usize {
+    (0..STEP_CALLS)
+        .map(|_| {
+            tracer.in_span("extract", |context| {
+                let rows = vec![black_box(7u64); 3];
+                context
+                    .span()
+                    .set_attribute(KeyValue::new("extract.rows", rows.len() as i64));
+                rows.len()
+            })
+        })
+        .sum()
+}
+
+#[library_benchmark]
+#[bench::on(setup = steps_on)]
+fn per_step_pipeline_step(_: ()) -> usize {
+    (0..STEP_CALLS).map(|_| extract(black_box(7)).len()).sum()
+}
+
+library_benchmark_group!(
+    name = per_call,
+    benchmarks = [
+        per_call_plain,
+        per_call_operator_off,
+        per_call_tracing_instrument_no_subscriber,
+        per_call_tsc_clock_pair,
+        per_call_operator_on,
+        per_call_sdk_bound_instruments
+    ]
+);
+
+library_benchmark_group!(
+    name = per_step,
+    benchmarks = [per_step_sdk_span, per_step_pipeline_step]
+);
+
+main!(library_benchmark_groups = per_call, per_step);

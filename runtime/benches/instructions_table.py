@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Prints the instruction-count table of BENCHMARKS.md from the last run of
+`cargo bench -p pipetel --bench instructions` (Callgrind's `summary:` line of every
+benchmark): instructions per call, and the differences and ratios the targets are about."""
+import pathlib
+import sys
+
+root = pathlib.Path(__file__).resolve().parents[2] / "target" / "gungraun" / "pipetel" / "instructions"
+CALLS, STEP_CALLS = 1000, 100
+
+
+def instructions(group, name, calls):
+    # The newest run of the benchmark (older ones may linger under other ids).
+    found = sorted((root / group).glob(f"{name}*/callgrind.{name}*.out"),
+                   key=lambda path: path.stat().st_mtime, reverse=True)
+    if not found:
+        sys.exit(f"no result for {group}/{name} under {root}: run the bench first")
+    for line in found[0].read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1]) / calls
+    sys.exit(f"no summary in {found[0]}")
+
+
+rows = [
+    ("per_call_plain", "the plain function"),
+    ("per_call_operator_off", "`#[operator]`, telemetry off"),
+    ("per_call_tracing_instrument_no_subscriber", "tracing `#[instrument]`, no subscriber"),
+    ("per_call_tsc_clock_pair", "the plain function between a TSC clock pair (quanta raw)"),
+    ("per_call_operator_on", "`#[operator]`, telemetry on"),
+    ("per_call_sdk_bound_instruments", "the same metric set through the SDK's bound instruments"),
+]
+ir = {name: instructions("per_call", name, CALLS) for name, _ in rows}
+print("| variant | instructions per call |")
+print("|---|---:|")
+for name, label in rows:
+    print(f"| {label} | {ir[name]:.1f} |")
+step = instructions("per_step", "per_step_pipeline_step", STEP_CALLS)
+span = instructions("per_step", "per_step_sdk_span", STEP_CALLS)
+print(f"| `#[pipeline_step]`, traces on | {step:.0f} |")
+print(f"| a raw SDK span doing the same (name, rows attribute, end) | {span:.0f} |")
+print()
+plain = ir["per_call_plain"]
+off = ir["per_call_operator_off"] - plain
+traced = ir["per_call_tracing_instrument_no_subscriber"] - plain
+on = ir["per_call_operator_on"] - plain
+pair = ir["per_call_tsc_clock_pair"] - plain
+bound = ir["per_call_sdk_bound_instruments"] - plain
+print("| comparison | measured |")
+print("|---|---:|")
+print(f"| off − plain | +{off:.1f} |")
+print(f"| tracing, no subscriber − plain | +{traced:.1f} |")
+print(f"| on − plain | +{on:.1f} |")
+print(f"| clock pair − plain | +{pair:.1f} |")
+print(f"| (on − plain) ÷ (clock pair − plain) | {on / pair:.2f}× |")
+print(f"| (SDK bound − plain) ÷ (on − plain) | {bound / on:.2f}× |")
+print(f"| `#[pipeline_step]` ÷ raw SDK span | {step / span:.2f}× |")
