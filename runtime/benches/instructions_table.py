@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Prints the instruction-count table of BENCHMARKS.md from the last run of
 `cargo bench -p pipetel --bench instructions` (Callgrind's `summary:` line of every
-benchmark): instructions per call, and the differences and ratios the targets are about."""
+benchmark; its calling thread's, for programs that start threads): instructions per call, and the differences and ratios the targets are about."""
 import pathlib
+import re
 import sys
 
 root = pathlib.Path(__file__).resolve().parents[2] / "target" / "gungraun" / "pipetel" / "instructions"
@@ -10,9 +11,12 @@ CALLS, STEP_CALLS = 1000, 100
 
 
 def instructions(group, name, calls):
-    # The newest run of the benchmark (older ones may linger under other ids).
+    # The newest run of the benchmark (older ones may linger under other ids), and of a
+    # program with threads (`….t2.p1.out` for the SDK's, …), the calling thread's file.
     found = sorted((root / group).glob(f"{name}*/callgrind.{name}*.out"),
                    key=lambda path: path.stat().st_mtime, reverse=True)
+    found = [path for path in found
+             if not re.search(r"\.t\d+\.p\d+\.out$", path.name) or ".t1.p" in path.name]
     if not found:
         sys.exit(f"no result for {group}/{name} under {root}: run the bench first")
     for line in found[0].read_text().splitlines():
