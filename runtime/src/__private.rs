@@ -1,18 +1,22 @@
 //! The items the macros expand to. Not a public API: names and signatures change
 //! without notice. Kept small and `#[inline]` so that every call site stays tiny.
 
-pub use crate::error_report::{ErrorOfDebug, ErrorOfDisplay, ErrorOfError, ErrorOfResult, NoError};
-pub use crate::hot_path::{enabled, CallSite, TaskGuard};
-pub use crate::operator_future::OperatorFuture;
-pub use crate::operator_iter::OperatorIter;
+pub use crate::operator::future::OperatorFuture;
+pub use crate::operator::hot_path::{enabled, CallSite, TaskGuard};
+pub use crate::operator::iter::OperatorIter;
+pub use crate::operator::probe::{
+    count_input, count_output, NoRows, NotResult, Probe, ViaResult, ViaRows,
+};
 #[cfg(feature = "stream")]
-pub use crate::operator_stream::{typed_stream, OperatorStream};
+pub use crate::operator::stream::{typed_stream, OperatorStream};
 #[cfg(not(feature = "stream"))]
-pub use crate::operator_stream_off::{typed_stream, OperatorStream};
-pub use crate::pipeline_state::pipelines_enabled;
-pub use crate::probe::{count_input, count_output, NoRows, NotResult, Probe, ViaResult, ViaRows};
-pub use crate::step::StepGuard;
-pub use crate::task::Task;
+pub use crate::operator::stream_off::{typed_stream, OperatorStream};
+pub use crate::operator::task::Task;
+pub use crate::pipeline::error_report::{
+    ErrorOfDebug, ErrorOfDisplay, ErrorOfError, ErrorOfResult, NoError,
+};
+pub use crate::pipeline::recorder::pipelines_enabled;
+pub use crate::pipeline::step::StepGuard;
 pub use opentelemetry::KeyValue;
 
 /// Gives an async block the output type `R`, so its tail infers as the async fn's would.

@@ -12,21 +12,21 @@ use opentelemetry_sdk::Resource;
 
 use opentelemetry::metrics::MeterProvider as _;
 
+use crate::counters::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
 use crate::env::EnvSettings;
-use crate::log_export;
-use crate::metrics_export::{self, AddReader, WARNING_PERIOD};
+use crate::export::logs;
+use crate::export::metrics::{self, AddReader, WARNING_PERIOD};
+use crate::export::process_metrics;
+use crate::export::prometheus;
+use crate::export::signal::GrpcRuntime;
+use crate::export::traces::{self, AddSpanExporter};
+use crate::insight::progress;
+use crate::insight::report_target::ReportTarget;
 use crate::names;
-use crate::operator_counter;
-use crate::otlp::GrpcRuntime;
-use crate::pipeline_state::{PipelineInstruments, PipelineTelemetry};
-use crate::process_metrics;
-use crate::progress;
-use crate::prometheus_endpoint;
-use crate::propagation;
-use crate::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
-use crate::report_target::ReportTarget;
+use crate::operator::user_counter;
+use crate::pipeline::propagation;
+use crate::pipeline::recorder::{PipelineInstruments, PipelineTelemetry};
 use crate::telemetry::{Signals, Telemetry};
-use crate::trace_export::{self, AddSpanExporter};
 use crate::warn::{warn, RateLimited};
 
 /// Starts telemetry as the `OTEL_*` environment says; off when no endpoint is set.
@@ -128,8 +128,8 @@ impl Config {
         self
     }
 
-    /// Counts operators, runs and steps for [`snapshot`](crate::snapshot) and
-    /// [`report`](crate::report) even when nothing is exported (default: no; also on when
+    /// Counts operators, runs and steps for [`snapshot`](crate::insight::snapshot) and
+    /// [`report`](crate::insight::report) even when nothing is exported (default: no; also on when
     /// `PIPETEL_REPORT` is set). Costs what collection for export costs: a few relaxed
     /// stores per operator call.
     pub fn collect_locally(mut self, on: bool) -> Self {
@@ -171,7 +171,7 @@ impl Config {
     /// collects them even when no OTLP endpoint is set. For tests, benchmarks and
     /// in-process consumers (for example `opentelemetry_sdk`'s `InMemoryMetricExporter`).
     pub fn with_metric_exporter(mut self, exporter: impl PushMetricExporter) -> Self {
-        self.readers.push(metrics_export::periodic(exporter));
+        self.readers.push(metrics::periodic(exporter));
         self
     }
 
@@ -179,7 +179,7 @@ impl Config {
     /// records them even when no OTLP endpoint is set. For tests, benchmarks and
     /// in-process consumers (for example `opentelemetry_sdk`'s `InMemorySpanExporter`).
     pub fn with_span_exporter(mut self, exporter: impl SpanExporter + 'static) -> Self {
-        self.span_exporters.push(trace_export::batched(exporter));
+        self.span_exporters.push(traces::batched(exporter));
         self
     }
 
@@ -232,15 +232,14 @@ impl Config {
 
         let metric_failures = Arc::new(RateLimited::new(WARNING_PERIOD));
         if let Some(target) = &settings.metrics {
-            match metrics_export::otlp_exporter(target, &mut runtime, metric_failures.clone()) {
+            match metrics::otlp_exporter(target, &mut runtime, metric_failures.clone()) {
                 Ok(reader) => self.readers.push(reader),
                 Err(problem) => warn(format_args!("{problem}")),
             }
         }
-        let prometheus_address =
-            prometheus_endpoint::address_from_env().filter(|_| !settings.sdk_disabled);
+        let prometheus_address = prometheus::address_from_env().filter(|_| !settings.sdk_disabled);
         let prometheus = prometheus_address.and_then(|address| {
-            prometheus_endpoint::start(&address)
+            prometheus::start(&address)
                 .map(|(reader, endpoint)| {
                     self.readers.push(reader);
                     endpoint
@@ -249,7 +248,7 @@ impl Config {
                 .ok()
         });
         let metrics = (!self.readers.is_empty()).then(|| {
-            metrics_export::start(
+            metrics::start(
                 resource.clone(),
                 self.readers,
                 settings.metric_export_interval,
@@ -257,7 +256,7 @@ impl Config {
                 metric_failures,
             )
         });
-        let traces = trace_export::start(
+        let traces = traces::start(
             settings.traces.as_ref(),
             self.span_exporters,
             resource.clone(),
@@ -265,7 +264,7 @@ impl Config {
         );
         let logs = settings.logs.as_ref().and_then(|target| {
             let failures = Arc::new(RateLimited::new(WARNING_PERIOD));
-            log_export::start(target, resource.clone(), &mut runtime, failures)
+            logs::start(target, resource.clone(), &mut runtime, failures)
                 .map_err(|problem| warn(format_args!("{problem}")))
                 .ok()
         });
@@ -285,7 +284,7 @@ impl Config {
             if self.process_metrics {
                 process_metrics::register(&meter);
             }
-            operator_counter::set_meter(Some(meter.clone()));
+            user_counter::set_meter(Some(meter.clone()));
             PipelineInstruments::new(&meter, &namespace)
         });
         let pipelines = PipelineTelemetry::new(

@@ -30,45 +30,15 @@ mod attribute;
 mod config;
 mod count;
 mod counters;
-mod custom;
 pub mod env;
-mod error_report;
-mod hot_path;
-mod local;
-mod local_stats;
-mod log_export;
-mod metrics_export;
+mod export;
+mod insight;
 pub mod names;
 mod node_id;
-mod operator_counter;
-mod operator_future;
-mod operator_iter;
-#[cfg(feature = "stream")]
-mod operator_stream;
-#[cfg(not(feature = "stream"))]
-mod operator_stream_off;
-mod otlp;
+mod operator;
 mod pipeline;
-mod pipeline_state;
-mod probe;
-mod process_metrics;
-mod progress;
-mod prometheus_endpoint;
-mod propagation;
-mod registry;
-mod report;
-mod report_target;
 mod rows;
-mod segment;
-mod shards;
-mod snapshot;
-mod span_record;
-mod step;
-mod task;
 mod telemetry;
-mod tls;
-mod tls_files;
-mod trace_export;
 mod warn;
 
 #[doc(hidden)]
@@ -77,11 +47,15 @@ pub mod __private;
 pub use attribute::AttributeValue;
 pub use config::{init, Config};
 pub use count::Count;
-pub use custom::{meter, tracer};
-pub use hot_path::{current_operator, OperatorHandle};
+pub use counters::registry::DEFAULT_MAX_NODE_IDS_PER_TYPE;
+pub use export::custom_instruments::{meter, tracer};
+pub use insight::report::{report, Report};
+pub use insight::snapshot::{snapshot, OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot};
 pub use node_id::{NodeId, NodeKey};
-pub use operator_counter::OperatorCounter;
-pub use pipeline::Pipeline;
+pub use operator::hot_path::{current_operator, OperatorHandle};
+pub use operator::user_counter::OperatorCounter;
+pub use pipeline::propagation::trace_env;
+pub use pipeline::run::Pipeline;
 /// ```
 /// use pipetel::{operator, Rows};
 ///
@@ -114,11 +88,7 @@ pub use pipeline::Pipeline;
 /// ```
 pub use pipetel_macros::operator;
 pub use pipetel_macros::{pipeline_step, Pipeline};
-pub use propagation::trace_env;
-pub use registry::DEFAULT_MAX_NODE_IDS_PER_TYPE;
-pub use report::{report, Report};
 pub use rows::{Bytes, Rows};
-pub use snapshot::{snapshot, OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot};
 pub use telemetry::Telemetry;
 
 /// The README's Rust examples, compiled and run as doc tests.

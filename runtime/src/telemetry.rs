@@ -16,15 +16,15 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-use crate::hot_path::set_enabled;
-use crate::log_export::LogsPipeline;
-use crate::metrics_export::MetricsPipeline;
-use crate::otlp::{GrpcRuntime, LateFinalExport, Provider, SignalPipeline};
-use crate::pipeline_state::{self, PipelineTelemetry};
-use crate::progress::{self, Progress};
-use crate::prometheus_endpoint::PrometheusEndpoint;
-use crate::report_target::ReportTarget;
-use crate::trace_export::TracesPipeline;
+use crate::export::logs::LogsPipeline;
+use crate::export::metrics::MetricsPipeline;
+use crate::export::prometheus::PrometheusEndpoint;
+use crate::export::signal::{GrpcRuntime, LateFinalExport, Provider, SignalPipeline};
+use crate::export::traces::TracesPipeline;
+use crate::insight::progress::{self, Progress};
+use crate::insight::report_target::ReportTarget;
+use crate::operator::hot_path::set_enabled;
+use crate::pipeline::recorder::{self, PipelineTelemetry};
 use crate::warn::{warn, RateLimited};
 
 /// Whether a [`Telemetry`] guard with a pipeline (or one being built) exists.
@@ -121,7 +121,7 @@ impl Telemetry {
                 ));
             }
         }
-        pipeline_state::install(Some(signals.pipelines));
+        recorder::install(Some(signals.pipelines));
         let collecting = signals.metrics.is_some() || signals.local;
         set_enabled(collecting);
         Telemetry {
@@ -207,12 +207,12 @@ impl Drop for Telemetry {
             prometheus.stop();
         }
         if let Some(report) = self.report.take() {
-            report.write(&crate::report::report());
+            report.write(&crate::insight::report::report());
         }
         if metrics.is_some() || traces.is_some() || logs.is_some() || self.collecting {
             set_enabled(false);
-            pipeline_state::install(None);
-            crate::operator_counter::set_meter(None);
+            recorder::install(None);
+            crate::operator::user_counter::set_meter(None);
             opentelemetry::global::set_tracer_provider(NoopTracerProvider::new());
             opentelemetry::global::set_meter_provider(NoopMeterProvider::new());
             shut_down_within(self.shutdown_timeout, metrics, traces, logs);

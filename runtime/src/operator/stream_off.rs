@@ -28,7 +28,7 @@ impl OperatorStream {
     #[allow(clippy::new_ret_no_self)]
     /// Fails to compile (see [`StreamFeatureEnabled`]); returns the stream unchanged.
     pub fn new<S: StreamFeatureEnabled, C>(
-        _task: Option<crate::task::Task>,
+        _task: Option<crate::operator::task::Task>,
         inner: S,
         _count: C,
     ) -> S {

@@ -9,11 +9,11 @@
 
 use std::mem::ManuallyDrop;
 
-use crate::counters::Counter;
-use crate::hot_path::{count_end, count_output, count_start, note_step};
-use crate::local::LOCAL;
-use crate::registry::NO_SERIES;
-use crate::segment::Segment;
+use crate::counters::cells::Counter;
+use crate::counters::registry::NO_SERIES;
+use crate::counters::thread_state::LOCAL;
+use crate::operator::hot_path::{count_end, count_output, count_start, note_step};
+use crate::operator::segment::Segment;
 
 /// A running async or streaming operator call. Dropped without
 /// [`finish`](Self::finish), it counts as cancelled (failed if one of its segments

@@ -8,7 +8,7 @@ use core::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use crate::task::{Task, Yielded};
+use crate::operator::task::{Task, Yielded};
 
 pin_project_lite::pin_project! {
     /// Measures an operator's stream. `count` gives an item's rows out, bytes written

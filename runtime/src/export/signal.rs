@@ -52,13 +52,13 @@ impl GrpcRuntime {
 /// cannot be read, or a runtime that cannot start.
 macro_rules! build_exporter {
     ($builder:expr, $signal:literal, $target:expr, $runtime:expr, $failures:expr) => {{
-        let described = $crate::otlp::describe($target);
+        let described = $crate::export::signal::describe($target);
         let built = match $target.protocol {
             $crate::env::Protocol::HttpProtobuf => {
                 let builder = $builder
                     .with_http()
                     .with_protocol(opentelemetry_otlp::Protocol::HttpBinary);
-                match $crate::tls::http_client($target)? {
+                match $crate::export::tls::http_client($target)? {
                     Some(client) => {
                         opentelemetry_otlp::WithHttpConfig::with_http_client(builder, client)
                             .build()
@@ -70,7 +70,7 @@ macro_rules! build_exporter {
                 let builder = $builder
                     .with_tonic()
                     .with_protocol(opentelemetry_otlp::Protocol::Grpc);
-                match $crate::tls::grpc_config($target) {
+                match $crate::export::tls::grpc_config($target) {
                     Some(tls) => {
                         opentelemetry_otlp::WithTonicConfig::with_tls_config(builder, tls).build()
                     }
@@ -80,7 +80,7 @@ macro_rules! build_exporter {
         };
         let exporter =
             built.map_err(|error| format!("{error} ({} export to {described} is off)", $signal))?;
-        $crate::otlp::Reporting::new(exporter, $signal, described, $failures)
+        $crate::export::signal::Reporting::new(exporter, $signal, described, $failures)
     }};
 }
 pub(crate) use build_exporter;

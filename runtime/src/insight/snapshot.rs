@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::counters::{Counter, STEP_SLOT};
-use crate::hot_path::ticks_to_nanos;
-use crate::local_stats::{self, StepTotals};
-use crate::registry;
-use crate::shards;
+use crate::counters::cells::{Counter, STEP_SLOT};
+use crate::counters::registry;
+use crate::counters::shards;
+use crate::operator::hot_path::ticks_to_nanos;
+use crate::pipeline::totals::{self, StepTotals};
 
 /// Everything counted so far in this process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -121,7 +121,7 @@ pub struct RunSnapshot {
 /// # drop(telemetry);
 /// ```
 pub fn snapshot() -> Snapshot {
-    let (steps, runs) = local_stats::totals();
+    let (steps, runs) = totals::totals();
     let expected = registry::expected_rows();
     let mut operators: Vec<OperatorSnapshot> = registry::with_labels(|labels| {
         let column = |counter: Counter| shards::totals(counter as usize, labels.len());

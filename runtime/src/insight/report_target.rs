@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::report::Report;
+use crate::insight::report::Report;
 use crate::warn::warn;
 
 /// The variable naming the report's destination.

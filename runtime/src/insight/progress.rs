@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::report;
-use crate::snapshot::{snapshot, OperatorSnapshot};
+use crate::insight::report;
+use crate::insight::snapshot::{snapshot, OperatorSnapshot};
 
 /// The variable forcing progress on (`1`) or off (`0`).
 pub const PIPETEL_PROGRESS: &str = "PIPETEL_PROGRESS";

@@ -12,8 +12,8 @@ use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, Tracer
 use opentelemetry_sdk::Resource;
 
 use crate::env::SignalExport;
-use crate::metrics_export::WARNING_PERIOD;
-use crate::otlp::{self, GrpcRuntime, Reporting, SignalPipeline};
+use crate::export::metrics::WARNING_PERIOD;
+use crate::export::signal::{self, GrpcRuntime, Reporting, SignalPipeline};
 use crate::warn::RateLimited;
 
 /// A running trace pipeline.
@@ -59,7 +59,7 @@ fn otlp_exporter(
     runtime: &mut GrpcRuntime,
     failures: Arc<RateLimited>,
 ) -> Result<AddSpanExporter, String> {
-    Ok(batched(otlp::build_exporter!(
+    Ok(batched(signal::build_exporter!(
         OtlpSpanExporter::builder(),
         "traces",
         target,

@@ -9,10 +9,10 @@
 use std::cell::{Cell, RefCell};
 use std::ptr;
 
-use crate::counters::Cells;
+use crate::counters::cells::Cells;
+use crate::counters::registry;
+use crate::counters::shards::Shard;
 use crate::node_id::NodeKey;
-use crate::registry;
-use crate::shards::Shard;
 
 const SLOTS: usize = 64;
 const WAYS: usize = 4;
@@ -78,7 +78,7 @@ thread_local! {
         Local {
             shard: Cell::new(None),
             current: Cell::new(Current::NONE),
-            current_step: Cell::new(crate::local_stats::NO_STEP),
+            current_step: Cell::new(crate::pipeline::totals::NO_STEP),
             nested_ticks: Cell::new(0),
             cache: RefCell::new(Vec::new()),
             next_way: Cell::new(0),

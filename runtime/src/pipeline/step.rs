@@ -14,12 +14,12 @@ use std::time::Instant;
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{Context, ContextGuard, KeyValue};
 
-use crate::error_report::ErrorReport;
-use crate::local::LOCAL;
-use crate::local_stats;
+use crate::counters::thread_state::LOCAL;
 use crate::names;
-use crate::pipeline_state::{self, PipelineTelemetry};
-use crate::span_record::{current_run, end_span, record_error, start_span, RunScope, StepName};
+use crate::pipeline::error_report::ErrorReport;
+use crate::pipeline::recorder::{self, PipelineTelemetry};
+use crate::pipeline::spans::{current_run, end_span, record_error, start_span, RunScope, StepName};
+use crate::pipeline::totals;
 
 /// One step call in progress. Created on entry; closed by [`finish`](Self::finish) on
 /// return, or by `Drop` on a panic (or, for an async step, a future dropped early).
@@ -50,9 +50,9 @@ impl StepGuard {
     /// an early exit (a `?` on an `Option`), which is not a failure.
     #[inline]
     pub fn start(step: &'static str, rows_key: &'static str, is_async: bool) -> Option<Self> {
-        let telemetry = pipeline_state::current()?;
+        let telemetry = recorder::current()?;
         let run = current_run();
-        let id = local_stats::step_started(run.as_ref().map(|run| run.pipeline), step);
+        let id = totals::step_started(run.as_ref().map(|run| run.pipeline), step);
         let context = start_span(telemetry, step, Vec::new());
         let context = match telemetry.step_names {
             true => context.with_value(StepName(step)),
@@ -97,7 +97,7 @@ impl StepGuard {
 
     fn close(&self, rows: u64, error: Option<ErrorReport>) {
         let elapsed = self.started.elapsed();
-        local_stats::step_ended(self.id, elapsed, rows, error.is_some());
+        totals::step_ended(self.id, elapsed, rows, error.is_some());
         let span = self.context.span();
         span.set_attribute(KeyValue::new(self.rows_key, rows as i64));
         if let Some(error) = &error {
@@ -142,7 +142,7 @@ impl Drop for StepGuard {
 fn swap_step(step: u32) -> u32 {
     LOCAL
         .try_with(|local| local.swap_step(step))
-        .unwrap_or(local_stats::NO_STEP)
+        .unwrap_or(totals::NO_STEP)
 }
 
 /// A sync step made current; restores what was current when dropped.

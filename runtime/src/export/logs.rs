@@ -18,9 +18,9 @@ use opentelemetry_sdk::logs::{
 use opentelemetry_sdk::Resource;
 
 use crate::env::SignalExport;
+use crate::export::signal::{self, GrpcRuntime, Reporting, SignalPipeline};
 use crate::names;
-use crate::otlp::{self, GrpcRuntime, Reporting, SignalPipeline};
-use crate::span_record::{current_run, current_step};
+use crate::pipeline::spans::{current_run, current_step};
 use crate::warn::RateLimited;
 
 /// A running log pipeline.
@@ -33,7 +33,7 @@ pub(crate) fn start(
     runtime: &mut GrpcRuntime,
     failures: Arc<RateLimited>,
 ) -> Result<LogsPipeline, String> {
-    let reporting = otlp::build_exporter!(
+    let reporting = signal::build_exporter!(
         LogExporter::builder(),
         "logs",
         target,
@@ -53,7 +53,7 @@ struct Enriching<P>(P);
 
 impl<P: LogProcessor> LogProcessor for Enriching<P> {
     fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
-        if let Some([node_id, node_type]) = crate::hot_path::current_operator_labels() {
+        if let Some([node_id, node_type]) = crate::operator::hot_path::current_operator_labels() {
             record.add_attribute(node_id.key, node_id.value.to_string());
             record.add_attribute(node_type.key, node_type.value.to_string());
         }

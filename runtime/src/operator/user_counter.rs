@@ -7,11 +7,11 @@ use std::sync::{Mutex, RwLock};
 
 use opentelemetry::metrics::Meter;
 
-use crate::counters::MAX_CUSTOM_COUNTERS;
-use crate::hot_path::enabled;
-use crate::local::LOCAL;
-use crate::registry::{self, NO_SERIES};
-use crate::shards;
+use crate::counters::cells::MAX_CUSTOM_COUNTERS;
+use crate::counters::registry::{self, NO_SERIES};
+use crate::counters::shards;
+use crate::counters::thread_state::LOCAL;
+use crate::operator::hot_path::enabled;
 use crate::warn::warn;
 
 /// A custom counter that adds to the operator running on the calling thread.

@@ -14,8 +14,8 @@ use std::sync::{LazyLock, Mutex};
 
 use opentelemetry::KeyValue;
 
+use crate::counters::shards::MAX_SERIES;
 use crate::names;
-use crate::shards::MAX_SERIES;
 use crate::warn::warn;
 
 /// A series id that counts nothing (every id is taken).

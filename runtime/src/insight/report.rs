@@ -5,7 +5,7 @@
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
-use crate::snapshot::{snapshot, OperatorSnapshot, Snapshot, StepSnapshot};
+use crate::insight::snapshot::{snapshot, OperatorSnapshot, Snapshot, StepSnapshot};
 
 /// The report of everything counted so far: `Display` gives the table, [`json`](Self::json)
 /// the same data as JSON, [`snapshot`](Self::snapshot) the data itself.
@@ -233,7 +233,7 @@ pub(crate) fn duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::RunSnapshot;
+    use crate::insight::snapshot::RunSnapshot;
 
     #[test]
     fn human_units() {
@@ -306,7 +306,7 @@ mod tests {
                 ..RunSnapshot::default()
             }],
         };
-        crate::snapshot::derive_rates(&mut snapshot.operators);
+        crate::insight::snapshot::derive_rates(&mut snapshot.operators);
         let expected = "\
 RUN / STEP / OPERATOR                                 CALLS      TIME  SHARE  ROWS IN ROWS OUT   SEL   ROWS/S      READ   WRITTEN FAILED
 run orders                                                1    1.10 s                  625.0 K                                         0

@@ -7,9 +7,10 @@
 //! endpoints, headers, timeouts, compression — is left to `opentelemetry-otlp`, which
 //! reads the same variables itself.
 
-use crate::tls_files;
-pub use crate::tls_files::{PemFile, TlsFiles};
+mod tls_files;
+
 use std::time::Duration;
+pub use tls_files::{PemFile, TlsFiles};
 
 /// `OTEL_SDK_DISABLED`: `true` turns all telemetry off.
 pub const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";

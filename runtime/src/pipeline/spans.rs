@@ -7,10 +7,10 @@ use std::sync::Arc;
 use opentelemetry::trace::{Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Array, Context, KeyValue, StringValue, Value};
 
-use crate::error_report::ErrorReport;
 use crate::names;
-use crate::pipeline_state::PipelineTelemetry;
-use crate::propagation::parent_context;
+use crate::pipeline::error_report::ErrorReport;
+use crate::pipeline::propagation::parent_context;
+use crate::pipeline::recorder::PipelineTelemetry;
 
 /// The run a step belongs to: its pipeline's name and the rows its steps produced.
 #[derive(Debug)]

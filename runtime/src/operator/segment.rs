@@ -8,9 +8,9 @@
 //! in operators. The bookkeeping is two thread-local `Cell`s, next to the current
 //! operator's.
 
-use crate::counters::{Cells, Counter};
-use crate::hot_path::ticks;
-use crate::local::{Current, Local};
+use crate::counters::cells::{Cells, Counter};
+use crate::counters::thread_state::{Current, Local};
+use crate::operator::hot_path::ticks;
 
 /// An open segment; [`exit`](Self::exit) closes it on the thread that entered it.
 #[derive(Debug)]

@@ -11,11 +11,11 @@ use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{Context, KeyValue};
 
-use crate::error_report::ErrorReport;
-use crate::local_stats;
 use crate::names;
-use crate::pipeline_state::{self, PipelineTelemetry};
-use crate::span_record::{end_span, record_error, start_span, RunScope};
+use crate::pipeline::error_report::ErrorReport;
+use crate::pipeline::recorder::{self, PipelineTelemetry};
+use crate::pipeline::spans::{end_span, record_error, start_span, RunScope};
+use crate::pipeline::totals;
 
 /// A data pipeline whose runs are traced: derive it with `#[derive(Pipeline)]`.
 ///
@@ -124,7 +124,7 @@ struct RunGuard {
 
 impl RunGuard {
     fn start<P: Pipeline + ?Sized>(pipeline: &P) -> Option<Self> {
-        let telemetry = pipeline_state::current()?;
+        let telemetry = recorder::current()?;
         let name = pipeline.pipeline_name();
         let mut attributes = vec![KeyValue::new(names::PIPELINE_NAME, name)];
         attributes.extend(pipeline.pipeline_attributes());
@@ -134,7 +134,7 @@ impl RunGuard {
         });
         let context =
             start_span(telemetry, format!("run {name}"), attributes).with_value(scope.clone());
-        local_stats::run_started(name);
+        totals::run_started(name);
         Some(RunGuard {
             telemetry,
             context,
@@ -151,7 +151,7 @@ impl RunGuard {
 
     fn close(&self, error: Option<ErrorReport>) {
         let rows = self.scope.rows.load(Relaxed);
-        local_stats::run_ended(
+        totals::run_ended(
             self.scope.pipeline,
             self.started.elapsed(),
             rows,

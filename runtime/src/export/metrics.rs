@@ -18,13 +18,13 @@ use opentelemetry_sdk::metrics::{
 };
 use opentelemetry_sdk::Resource;
 
-use crate::counters::Counter;
+use crate::counters::cells::Counter;
+use crate::counters::registry;
+use crate::counters::shards;
 use crate::env::SignalExport;
-use crate::hot_path::ticks_to_nanos;
+use crate::export::signal::{self, GrpcRuntime, Reporting, SignalPipeline};
 use crate::names::{self, MetricName};
-use crate::otlp::{self, GrpcRuntime, Reporting, SignalPipeline};
-use crate::registry;
-use crate::shards;
+use crate::operator::hot_path::ticks_to_nanos;
 use crate::warn::RateLimited;
 
 /// A running metrics pipeline.
@@ -51,7 +51,7 @@ pub(crate) fn otlp_exporter(
     runtime: &mut GrpcRuntime,
     failures: Arc<RateLimited>,
 ) -> Result<AddReader, String> {
-    let reporting = otlp::build_exporter!(
+    let reporting = signal::build_exporter!(
         MetricExporter::builder().with_temporality(Temporality::Cumulative),
         "metrics",
         target,

@@ -7,7 +7,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::task::{Task, Yielded};
+use crate::operator::task::{Task, Yielded};
 
 pin_project_lite::pin_project! {
     /// Measures an async operator's body. `count` gives the output's rows out, bytes

@@ -12,12 +12,12 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::OnceLock;
 
-use crate::counters::{Cells, Counter, STEP_SLOT};
-use crate::local::{Current, Local, LOCAL};
-use crate::local_stats::NO_STEP;
+use crate::counters::cells::{Cells, Counter, STEP_SLOT};
+use crate::counters::registry::{self, NO_SERIES};
+use crate::counters::thread_state::{Current, Local, LOCAL};
 use crate::node_id::NodeId;
-use crate::registry::{self, NO_SERIES};
-use crate::segment::Segment;
+use crate::operator::segment::Segment;
+use crate::pipeline::totals::NO_STEP;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();

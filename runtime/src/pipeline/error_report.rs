@@ -10,7 +10,7 @@
 use std::error::Error;
 use std::fmt::{Debug, Display};
 
-use crate::probe::Probe;
+use crate::operator::probe::Probe;
 
 /// A failure, as recorded on a span.
 #[derive(Debug, Clone, PartialEq, Eq)]

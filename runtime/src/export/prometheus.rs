@@ -4,7 +4,7 @@
 //! Prometheus translation (dots to underscores, unit suffixes, `_total` on counters) is
 //! `opentelemetry-prometheus`'s; the server is `tiny_http`'s, on a thread of its own.
 
-use crate::metrics_export::AddReader;
+use crate::export::metrics::AddReader;
 
 /// The variable naming the address to serve `/metrics` on.
 pub const PIPETEL_PROMETHEUS_ADDR: &str = "PIPETEL_PROMETHEUS_ADDR";

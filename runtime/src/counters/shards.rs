@@ -11,7 +11,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Mutex;
 
-use crate::counters::{Block, Cells, CustomCells};
+use crate::counters::cells::{Block, Cells, CustomCells};
 
 /// Series per chunk of a table.
 const CHUNK: usize = 64;
@@ -65,8 +65,8 @@ impl<const N: usize> Table<N> {
 
 /// One thread's counters for every series.
 pub(crate) struct Shard {
-    cells: Table<{ crate::counters::Counter::COUNT + 1 }>,
-    custom: Table<{ crate::counters::MAX_CUSTOM_COUNTERS }>,
+    cells: Table<{ crate::counters::cells::Counter::COUNT + 1 }>,
+    custom: Table<{ crate::counters::cells::MAX_CUSTOM_COUNTERS }>,
     in_use: AtomicBool,
 }
 

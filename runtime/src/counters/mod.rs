@@ -1,0 +1,6 @@
+//! The per-thread store every operator call writes and every reader sums.
+
+pub(crate) mod cells;
+pub(crate) mod registry;
+pub(crate) mod shards;
+pub(crate) mod thread_state;

@@ -1,0 +1,11 @@
+//! OpenTelemetry export: the OTLP signals, TLS, process metrics, the Prometheus endpoint
+//! and custom instruments.
+
+pub(crate) mod custom_instruments;
+pub(crate) mod logs;
+pub(crate) mod metrics;
+pub(crate) mod process_metrics;
+pub(crate) mod prometheus;
+pub(crate) mod signal;
+pub(crate) mod tls;
+pub(crate) mod traces;

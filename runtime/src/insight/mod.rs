@@ -1,0 +1,6 @@
+//! Local insight with no backend: the snapshot, the report and where it goes, progress.
+
+pub(crate) mod progress;
+pub(crate) mod report;
+pub(crate) mod report_target;
+pub(crate) mod snapshot;

@@ -1,0 +1,13 @@
+//! What runs per operator call.
+
+pub(crate) mod future;
+pub(crate) mod hot_path;
+pub(crate) mod iter;
+pub(crate) mod probe;
+pub(crate) mod segment;
+#[cfg(feature = "stream")]
+pub(crate) mod stream;
+#[cfg(not(feature = "stream"))]
+pub(crate) mod stream_off;
+pub(crate) mod task;
+pub(crate) mod user_counter;

@@ -1,0 +1,9 @@
+//! Runs and steps: spans, error reports, trace propagation, run and step totals.
+
+pub(crate) mod error_report;
+pub(crate) mod propagation;
+pub(crate) mod recorder;
+pub(crate) mod run;
+pub(crate) mod spans;
+pub(crate) mod step;
+pub(crate) mod totals;
