@@ -199,8 +199,9 @@ fn per_step_sdk_span(tracer: SdkTracer) -> usize {
                 context
                     .span()
                     .set_attribute(KeyValue::new("extract.rows", rows.len() as i64));
-                rows.len()
+                rows
             })
+            .len()
         })
         .sum()
 }
