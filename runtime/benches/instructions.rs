@@ -194,14 +194,15 @@ fn steps_on() {
 fn per_step_sdk_span(tracer: SdkTracer) -> usize {
     (0..STEP_CALLS)
         .map(|_| {
-            tracer.in_span("extract", |context| {
-                let rows = vec![black_box(7u64); 3];
-                context
-                    .span()
-                    .set_attribute(KeyValue::new("extract.rows", rows.len() as i64));
-                rows
-            })
-            .len()
+            tracer
+                .in_span("extract", |context| {
+                    let rows = vec![black_box(7u64); 3];
+                    context
+                        .span()
+                        .set_attribute(KeyValue::new("extract.rows", rows.len() as i64));
+                    rows
+                })
+                .len()
         })
         .sum()
 }

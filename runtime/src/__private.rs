@@ -1,12 +1,14 @@
 //! The items the macros expand to. Not a public API: names and signatures change
 //! without notice. Kept small and `#[inline]` so that every call site stays tiny.
 
+pub use crate::operator::call::TaskGuard;
+pub use crate::operator::call_site::CallSite;
 pub use crate::operator::future::OperatorFuture;
-pub use crate::operator::hot_path::{enabled, CallSite, TaskGuard};
 pub use crate::operator::iter::OperatorIter;
 pub use crate::operator::probe::{
     count_input, count_output, NoRows, NotResult, Probe, ViaResult, ViaRows,
 };
+pub use crate::operator::recording::enabled;
 #[cfg(feature = "stream")]
 pub use crate::operator::stream::{typed_stream, OperatorStream};
 #[cfg(not(feature = "stream"))]

@@ -14,11 +14,11 @@ use opentelemetry::metrics::MeterProvider as _;
 
 use crate::counters::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
 use crate::env::EnvSettings;
+use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::logs;
 use crate::export::metrics::{self, AddReader, WARNING_PERIOD};
 use crate::export::process_metrics;
 use crate::export::prometheus;
-use crate::export::signal::GrpcRuntime;
 use crate::export::traces::{self, AddSpanExporter};
 use crate::insight::progress;
 use crate::insight::report_target::ReportTarget;

@@ -52,7 +52,7 @@ pub use export::custom_instruments::{meter, tracer};
 pub use insight::report::{report, Report};
 pub use insight::snapshot::{snapshot, OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot};
 pub use node_id::{NodeId, NodeKey};
-pub use operator::hot_path::{current_operator, OperatorHandle};
+pub use operator::current::{current_operator, OperatorHandle};
 pub use operator::user_counter::OperatorCounter;
 pub use pipeline::propagation::trace_env;
 pub use pipeline::run::Pipeline;

@@ -2,30 +2,25 @@
 //! recorded and stops every signal.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use opentelemetry::metrics::noop::NoopMeterProvider;
 use opentelemetry::trace::noop::NoopTracerProvider;
-
-use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
-use opentelemetry_sdk::logs::SdkLoggerProvider;
-use tracing_subscriber::filter::{filter_fn, Filtered};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
+use crate::export::grpc_runtime::GrpcRuntime;
+use crate::export::log_layer::log_layer;
 use crate::export::logs::LogsPipeline;
 use crate::export::metrics::MetricsPipeline;
 use crate::export::prometheus::PrometheusEndpoint;
-use crate::export::signal::{GrpcRuntime, LateFinalExport, Provider, SignalPipeline};
+use crate::export::shutdown::shut_down_within;
 use crate::export::traces::TracesPipeline;
 use crate::insight::progress::{self, Progress};
 use crate::insight::report_target::ReportTarget;
-use crate::operator::hot_path::set_enabled;
+use crate::operator::recording::set_enabled;
 use crate::pipeline::recorder::{self, PipelineTelemetry};
-use crate::warn::{warn, RateLimited};
 
 /// Whether a [`Telemetry`] guard with a pipeline (or one being built) exists.
 static RUNNING: AtomicBool = AtomicBool::new(false);
@@ -223,149 +218,6 @@ impl Drop for Telemetry {
         }
         if self.claimed {
             RUNNING.store(false, Ordering::Release);
-        }
-    }
-}
-
-/// Shuts the signals down, each on a thread of its own — so that a blocking HTTP client
-/// is never torn down inside the caller's async runtime, and a stalled collector delays
-/// the program once, not once per signal — and waits for them at most `timeout`. The
-/// signals still exporting then are left to finish on their own (or die with the
-/// process), with one warning naming them.
-fn shut_down_within(
-    timeout: Duration,
-    metrics: Option<MetricsPipeline>,
-    traces: Option<TracesPipeline>,
-    logs: Option<LogsPipeline>,
-) {
-    let (done, finished) = mpsc::channel();
-    let mut shutdowns = Shutdowns {
-        timeout,
-        abandoned: Arc::new(AtomicBool::new(false)),
-        done,
-        running: Vec::new(),
-    };
-    shutdowns.start(traces);
-    shutdowns.start(logs);
-    shutdowns.start(metrics);
-    let Shutdowns {
-        abandoned,
-        done,
-        mut running,
-        ..
-    } = shutdowns;
-    drop(done);
-    // A little past `timeout`, so that a signal's own timeout reports first.
-    let deadline = Instant::now() + timeout + Duration::from_millis(250);
-    while !running.is_empty() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match finished.recv_timeout(left) {
-            Ok(name) => running.retain(|(running, _)| *running != name),
-            Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => {
-                abandoned.store(true, Ordering::Release);
-                // Signals that warned less than a minute ago stay quiet.
-                let late: Vec<&str> = running
-                    .iter()
-                    .filter(|(_, failures)| failures.take())
-                    .map(|(name, _)| *name)
-                    .collect();
-                if !late.is_empty() {
-                    warn(format_args!(
-                        "{}",
-                        LateFinalExport(&late.join(", "), timeout)
-                    ));
-                }
-                break;
-            }
-        }
-    }
-}
-
-/// The signal shutdowns under way, for [`shut_down_within`].
-struct Shutdowns {
-    timeout: Duration,
-    /// Set when the guard stops waiting: the signals still running then stay quiet.
-    abandoned: Arc<AtomicBool>,
-    /// Each shutdown thread sends its signal's name when done.
-    done: mpsc::Sender<&'static str>,
-    /// The signals shut down so far, with the rate limit of their warnings.
-    running: Vec<(&'static str, Arc<RateLimited>)>,
-}
-
-impl Shutdowns {
-    /// Shuts `pipeline` down on a thread of its own.
-    fn start<P: Provider + Send + 'static>(&mut self, pipeline: Option<SignalPipeline<P>>) {
-        let Some(pipeline) = pipeline else {
-            return;
-        };
-        let failures = pipeline.failures();
-        let (done, abandoned, timeout) = (self.done.clone(), self.abandoned.clone(), self.timeout);
-        let spawned = std::thread::Builder::new()
-            .name(format!("pipetel-shutdown-{}", P::SIGNAL))
-            .spawn(move || {
-                pipeline.shutdown(timeout, &abandoned);
-                let _ = done.send(P::SIGNAL);
-            });
-        match spawned {
-            Ok(_) => self.running.push((P::SIGNAL, failures)),
-            Err(error) => warn(format_args!("{}: cannot shut down: {error}", P::SIGNAL)),
-        }
-    }
-}
-
-/// Crates whose own events must not become log records: the export path itself
-/// (exporting them would feed back into the exporter). Matched on the target's crate.
-const EXPORT_PATH_CRATES: [&str; 8] = [
-    "tonic",
-    "h2",
-    "hyper",
-    "hyper_util",
-    "reqwest",
-    "tower",
-    "tokio",
-    "pipetel",
-];
-
-/// Whether an event of `target` comes from the export path.
-fn from_export_path(target: &str) -> bool {
-    let krate = target.split("::").next().unwrap_or(target);
-    krate.starts_with("opentelemetry") || EXPORT_PATH_CRATES.contains(&krate)
-}
-
-/// The bridge from `tracing` events (INFO and above, not from the export path) to
-/// `provider`.
-fn log_layer<S>(
-    provider: &SdkLoggerProvider,
-) -> Filtered<
-    OpenTelemetryTracingBridge<SdkLoggerProvider, opentelemetry_sdk::logs::SdkLogger>,
-    impl tracing_subscriber::layer::Filter<S>,
-    S,
->
-where
-    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
-{
-    OpenTelemetryTracingBridge::new(provider).with_filter(filter_fn(|metadata| {
-        *metadata.level() <= tracing::Level::INFO && !from_export_path(metadata.target())
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::from_export_path;
-
-    #[test]
-    fn only_the_export_paths_own_crates_are_filtered() {
-        for target in [
-            "opentelemetry_sdk::metrics",
-            "tonic::transport",
-            "h2",
-            "pipetel::export",
-        ] {
-            assert!(from_export_path(target), "{target}");
-        }
-        for target in ["pipetel_examples::regional_totals", "h2o_engine", "my_app"] {
-            assert!(!from_export_path(target), "{target}");
         }
     }
 }

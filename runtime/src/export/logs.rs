@@ -18,7 +18,9 @@ use opentelemetry_sdk::logs::{
 use opentelemetry_sdk::Resource;
 
 use crate::env::SignalExport;
-use crate::export::signal::{self, GrpcRuntime, Reporting, SignalPipeline};
+use crate::export::exporter::{self, Reporting};
+use crate::export::grpc_runtime::GrpcRuntime;
+use crate::export::signal::SignalPipeline;
 use crate::names;
 use crate::pipeline::spans::{current_run, current_step};
 use crate::warn::RateLimited;
@@ -33,7 +35,7 @@ pub(crate) fn start(
     runtime: &mut GrpcRuntime,
     failures: Arc<RateLimited>,
 ) -> Result<LogsPipeline, String> {
-    let reporting = signal::build_exporter!(
+    let reporting = exporter::build_exporter!(
         LogExporter::builder(),
         "logs",
         target,
@@ -53,7 +55,7 @@ struct Enriching<P>(P);
 
 impl<P: LogProcessor> LogProcessor for Enriching<P> {
     fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
-        if let Some([node_id, node_type]) = crate::operator::hot_path::current_operator_labels() {
+        if let Some([node_id, node_type]) = crate::operator::current::current_operator_labels() {
             record.add_attribute(node_id.key, node_id.value.to_string());
             record.add_attribute(node_type.key, node_type.value.to_string());
         }

@@ -22,9 +22,11 @@ use crate::counters::cells::Counter;
 use crate::counters::registry;
 use crate::counters::shards;
 use crate::env::SignalExport;
-use crate::export::signal::{self, GrpcRuntime, Reporting, SignalPipeline};
+use crate::export::exporter::{self, Reporting};
+use crate::export::grpc_runtime::GrpcRuntime;
+use crate::export::signal::SignalPipeline;
 use crate::names::{self, MetricName};
-use crate::operator::hot_path::ticks_to_nanos;
+use crate::operator::recording::ticks_to_nanos;
 use crate::warn::RateLimited;
 
 /// A running metrics pipeline.
@@ -51,7 +53,7 @@ pub(crate) fn otlp_exporter(
     runtime: &mut GrpcRuntime,
     failures: Arc<RateLimited>,
 ) -> Result<AddReader, String> {
-    let reporting = signal::build_exporter!(
+    let reporting = exporter::build_exporter!(
         MetricExporter::builder().with_temporality(Temporality::Cumulative),
         "metrics",
         target,

@@ -2,10 +2,14 @@
 //! and custom instruments.
 
 pub(crate) mod custom_instruments;
+pub(crate) mod exporter;
+pub(crate) mod grpc_runtime;
+pub(crate) mod log_layer;
 pub(crate) mod logs;
 pub(crate) mod metrics;
 pub(crate) mod process_metrics;
 pub(crate) mod prometheus;
+pub(crate) mod shutdown;
 pub(crate) mod signal;
 pub(crate) mod tls;
 pub(crate) mod traces;

@@ -12,8 +12,10 @@ use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, Tracer
 use opentelemetry_sdk::Resource;
 
 use crate::env::SignalExport;
+use crate::export::exporter::{self, Reporting};
+use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::metrics::WARNING_PERIOD;
-use crate::export::signal::{self, GrpcRuntime, Reporting, SignalPipeline};
+use crate::export::signal::SignalPipeline;
 use crate::warn::RateLimited;
 
 /// A running trace pipeline.
@@ -59,7 +61,7 @@ fn otlp_exporter(
     runtime: &mut GrpcRuntime,
     failures: Arc<RateLimited>,
 ) -> Result<AddSpanExporter, String> {
-    Ok(batched(signal::build_exporter!(
+    Ok(batched(exporter::build_exporter!(
         OtlpSpanExporter::builder(),
         "traces",
         target,

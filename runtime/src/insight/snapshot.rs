@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::counters::cells::{Counter, STEP_SLOT};
 use crate::counters::registry;
 use crate::counters::shards;
-use crate::operator::hot_path::ticks_to_nanos;
+use crate::operator::recording::ticks_to_nanos;
 use crate::pipeline::totals::{self, StepTotals};
 
 /// Everything counted so far in this process.

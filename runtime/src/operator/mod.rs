@@ -1,9 +1,12 @@
 //! What runs per operator call.
 
+pub(crate) mod call;
+pub(crate) mod call_site;
+pub(crate) mod current;
 pub(crate) mod future;
-pub(crate) mod hot_path;
 pub(crate) mod iter;
 pub(crate) mod probe;
+pub(crate) mod recording;
 pub(crate) mod segment;
 #[cfg(feature = "stream")]
 pub(crate) mod stream;

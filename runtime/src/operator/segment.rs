@@ -10,7 +10,7 @@
 
 use crate::counters::cells::{Cells, Counter};
 use crate::counters::thread_state::{Current, Local};
-use crate::operator::hot_path::ticks;
+use crate::operator::recording::ticks;
 
 /// An open segment; [`exit`](Self::exit) closes it on the thread that entered it.
 #[derive(Debug)]

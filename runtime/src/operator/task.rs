@@ -12,7 +12,7 @@ use std::mem::ManuallyDrop;
 use crate::counters::cells::Counter;
 use crate::counters::registry::NO_SERIES;
 use crate::counters::thread_state::LOCAL;
-use crate::operator::hot_path::{count_end, count_output, count_start, note_step};
+use crate::operator::call::{count_end, count_output, count_start, note_step};
 use crate::operator::segment::Segment;
 
 /// A running async or streaming operator call. Dropped without

@@ -11,7 +11,7 @@ use crate::counters::cells::MAX_CUSTOM_COUNTERS;
 use crate::counters::registry::{self, NO_SERIES};
 use crate::counters::shards;
 use crate::counters::thread_state::LOCAL;
-use crate::operator::hot_path::enabled;
+use crate::operator::recording::enabled;
 use crate::warn::warn;
 
 /// A custom counter that adds to the operator running on the calling thread.

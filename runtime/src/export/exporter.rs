@@ -1,0 +1,105 @@
+//! Building any signal's OTLP exporter (over HTTP/protobuf or gRPC, with TLS for
+//! `https://`), and [`Reporting`], the wrapper that says when its exports fail.
+
+use std::sync::Arc;
+
+use opentelemetry_sdk::error::OTelSdkResult;
+
+use crate::env::SignalExport;
+use crate::warn::RateLimited;
+
+/// Builds the OTLP exporter that `$builder` (an `opentelemetry_otlp` exporter builder)
+/// makes for `$target`, wrapped in [`Reporting`] for `$signal` with the rate limit
+/// `$failures`: over HTTP/protobuf, or over gRPC with the channel's tasks on pipetel's
+/// runtime `$runtime`; with TLS (see `tls`) for an `https://` endpoint. `?`s what stops
+/// the exporter from being built (saying the signal's export is off), a TLS file that
+/// cannot be read, or a runtime that cannot start.
+macro_rules! build_exporter {
+    ($builder:expr, $signal:literal, $target:expr, $runtime:expr, $failures:expr) => {{
+        let described = $crate::export::exporter::describe($target);
+        let built = match $target.protocol {
+            $crate::env::Protocol::HttpProtobuf => {
+                let builder = $builder
+                    .with_http()
+                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary);
+                match $crate::export::tls::http_client($target)? {
+                    Some(client) => {
+                        opentelemetry_otlp::WithHttpConfig::with_http_client(builder, client)
+                            .build()
+                    }
+                    None => builder.build(),
+                }
+            }
+            $crate::env::Protocol::Grpc => $runtime.enter(|| {
+                let builder = $builder
+                    .with_tonic()
+                    .with_protocol(opentelemetry_otlp::Protocol::Grpc);
+                match $crate::export::tls::grpc_config($target) {
+                    Some(tls) => {
+                        opentelemetry_otlp::WithTonicConfig::with_tls_config(builder, tls).build()
+                    }
+                    None => builder.build(),
+                }
+            })?,
+        };
+        let exporter =
+            built.map_err(|error| format!("{error} ({} export to {described} is off)", $signal))?;
+        $crate::export::exporter::Reporting::new(exporter, $signal, described, $failures)
+    }};
+}
+pub(crate) use build_exporter;
+
+/// An exporter of one signal that says, at most once a minute (the limit it shares with
+/// its signal's shutdown), when exports fail. Each signal's module implements its
+/// exporter trait for it, forwarding to `inner` and passing results through [`report`](Self::report).
+#[derive(Debug)]
+pub(crate) struct Reporting<E> {
+    pub(crate) inner: E,
+    signal: &'static str,
+    target: String,
+    failures: Arc<RateLimited>,
+}
+
+impl<E> Reporting<E> {
+    pub(crate) fn new(
+        inner: E,
+        signal: &'static str,
+        target: String,
+        failures: Arc<RateLimited>,
+    ) -> Self {
+        Reporting {
+            inner,
+            signal,
+            target,
+            failures,
+        }
+    }
+
+    /// Passes an export's `result` on, warning (rate-limited) when it failed.
+    pub(crate) fn report(&self, result: OTelSdkResult) -> OTelSdkResult {
+        if let Err(error) = &result {
+            // The HTTP exporter says no more than "network error", TLS failures included.
+            let hint = if self.target.contains("=https://")
+                && error.to_string().contains("network error")
+            {
+                " (for https://, is the collector's CA in OTEL_EXPORTER_OTLP_CERTIFICATE?)"
+            } else {
+                ""
+            };
+            self.failures.warn(format_args!(
+                "{} export to {} failed: {error}{hint}",
+                self.signal, self.target
+            ));
+        }
+        result
+    }
+}
+
+/// `VARIABLE=value` of a target, for warnings.
+pub(crate) fn describe(target: &SignalExport) -> String {
+    format!(
+        "{}={}",
+        target.endpoint_var,
+        crate::env::redact_password(&target.endpoint)
+    )
+}

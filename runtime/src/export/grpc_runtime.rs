@@ -1,0 +1,32 @@
+//! The one-thread Tokio runtime pipetel's gRPC channels live on, started on first need
+//! (so HTTP-only set-ups start none): the user's program needs no async runtime.
+
+/// The runtime of pipetel's gRPC channels; the user's program needs no async runtime.
+#[derive(Default)]
+pub(crate) struct GrpcRuntime(Option<tokio::runtime::Runtime>);
+
+impl GrpcRuntime {
+    /// Runs `build` inside the runtime, starting it first if needed, so that the
+    /// channel's background tasks are spawned onto it.
+    pub(crate) fn enter<T>(&mut self, build: impl FnOnce() -> T) -> Result<T, String> {
+        if self.0.is_none() {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("pipetel-grpc")
+                .enable_all()
+                .build()
+                .map_err(|error| format!("cannot start the gRPC export thread: {error}"))?;
+            self.0 = Some(runtime);
+        }
+        let runtime = self.0.as_ref().expect("started above");
+        let _context = runtime.enter();
+        Ok(build())
+    }
+
+    /// Stops the runtime without waiting for its tasks (safe inside an async context).
+    pub(crate) fn shutdown(self) {
+        if let Some(runtime) = self.0 {
+            runtime.shutdown_background();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! [`current_operator`]: a handle to the operator running now on this thread, for what
+//! the types cannot say; and its labels, for log records.
+
+use std::marker::PhantomData;
+
+use crate::counters::cells::{Cells, Counter};
+use crate::counters::registry::{self, NO_SERIES};
+use crate::counters::thread_state::{Current, LOCAL};
+use crate::operator::recording::enabled;
+
+/// A handle to the operator running now on this thread, for what the types cannot say.
+///
+/// Get it with [`current_operator`]. Outside an operator, or with telemetry off, every
+/// method does nothing. The handle stays on its thread (it is neither `Send` nor `Sync`).
+///
+/// ```
+/// #[pipetel::operator(node_type = "scan")]
+/// fn read(path: &str) -> Vec<String> {
+///     let text = format!("contents of {path}"); // std::fs::read_to_string(path) in real code
+///     pipetel::current_operator().add_bytes_read(text.len() as u64);
+///     text.lines().map(str::to_owned).collect()
+/// }
+/// assert_eq!(read("a.csv").len(), 1);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct OperatorHandle {
+    cells: *const Cells,
+    series: u32,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl OperatorHandle {
+    #[inline]
+    fn add(&self, counter: Counter, n: u64) {
+        // SAFETY: a non-null pointer points into a leaked shard chunk owned by this
+        // thread (the handle is neither Send nor Sync), valid for the process's life.
+        if let Some(cells) = unsafe { self.cells.as_ref() } {
+            cells.add(counter, n);
+        }
+    }
+
+    /// Whether calls on this handle count anything (an operator runs and telemetry is on).
+    #[inline]
+    pub fn is_recording(&self) -> bool {
+        !self.cells.is_null()
+    }
+
+    /// Adds to `bytes.read` (a source: bytes taken from a file, socket or buffer).
+    #[inline]
+    pub fn add_bytes_read(&self, bytes: u64) {
+        self.add(Counter::BytesRead, bytes);
+    }
+
+    /// Adds to `bytes.written` (a sink: bytes put into a file, socket or buffer).
+    #[inline]
+    pub fn add_bytes_written(&self, bytes: u64) {
+        self.add(Counter::BytesWritten, bytes);
+    }
+
+    /// Adds to `rows.written` (a sink: rows stored at a destination).
+    #[inline]
+    pub fn add_rows_written(&self, rows: u64) {
+        self.add(Counter::RowsWritten, rows);
+    }
+
+    /// Says how many rows the operator will handle in all (its input, or its output for a
+    /// source), so that progress shows a bar with an ETA. Takes a lock: call it once,
+    /// not per batch.
+    pub fn set_expected_rows(&self, rows: u64) {
+        if self.is_recording() {
+            registry::set_expected_rows(self.series, rows);
+        }
+    }
+
+    /// Adds to `rows.out`, on top of what the return value counts (a streaming operator
+    /// that hands rows out through a callback or channel).
+    #[inline]
+    pub fn add_rows_out(&self, rows: u64) {
+        self.add(Counter::RowsOut, rows);
+    }
+}
+
+/// The operator running now on this thread (the innermost `#[operator]` call).
+///
+/// See [`OperatorHandle`] for an example.
+#[inline]
+pub fn current_operator() -> OperatorHandle {
+    let current = if enabled() {
+        LOCAL
+            .try_with(|local| local.current())
+            .unwrap_or(Current::NONE)
+    } else {
+        Current::NONE
+    };
+    OperatorHandle {
+        cells: current.cells,
+        series: current.series,
+        _not_send: PhantomData,
+    }
+}
+
+/// The `node.id` and `node.type` of the operator running now on this thread, if any
+/// (for log records; takes the registry lock).
+pub(crate) fn current_operator_labels() -> Option<[opentelemetry::KeyValue; 2]> {
+    let series = LOCAL.try_with(|local| local.current().series).ok()?;
+    if series == NO_SERIES {
+        return None;
+    }
+    registry::with_labels(|labels| labels.get(series as usize).map(|l| l.attributes.clone()))
+}
