@@ -9,10 +9,10 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::{Expr, FnArg, Item, ItemFn, LitStr, Pat, ReturnType};
+use syn::{Expr, FnArg, ItemFn, LitStr, Pat, ReturnType};
 
 use crate::args::{self, Args, Errors};
-use crate::returns;
+use crate::function;
 use crate::signature::{self, Streams};
 
 const KEYS: &[&str] = &[
@@ -42,80 +42,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// [`expand`], instrumenting or (with pipetel's `enabled` feature off) only validating.
 fn expand_with(attr: TokenStream, item: TokenStream, instrument: bool) -> TokenStream {
-    match parse(attr, item).and_then(|(args, function)| {
-        let operator = validate(&args, &function)?;
-        Ok(if instrument {
-            generate(&operator, function)
-        } else {
-            function.into_token_stream()
-        })
-    }) {
-        Ok(tokens) => tokens,
-        Err(error) => error.into_compile_error(),
-    }
-}
-
-fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<(Args, ItemFn)> {
-    let args = syn::parse2::<Args>(attr);
-    let function = parse_function(item, "#[operator]");
-    match (args, function) {
-        (Ok(args), Ok(function)) => Ok((args, function)),
-        (Err(mut first), Err(second)) => {
-            first.combine(second);
-            Err(first)
-        }
-        (Err(error), _) | (_, Err(error)) => Err(error),
-    }
-}
-
-/// The item under the attribute `attribute`, which must be a function with a body.
-pub(crate) fn parse_function(item: TokenStream, attribute: &str) -> syn::Result<ItemFn> {
-    let item: Item = syn::parse2(item).map_err(|error| {
-        syn::Error::new(
-            error.span(),
-            format!("{attribute} goes on a function with a body (a free function or a method)"),
-        )
-    })?;
-    match item {
-        Item::Fn(function) => Ok(function),
-        Item::Verbatim(tokens) if syn::parse2::<syn::TraitItemFn>(tokens.clone()).is_ok() => {
-            let function = syn::parse2::<syn::TraitItemFn>(tokens)?;
-            Err(syn::Error::new(
-                function.sig.ident.span(),
-                format!(
-                    "{attribute} goes on a function with a body, and this one has none: in a \
-                     trait, put it on the method in each `impl` (or on a default body)"
-                ),
-            ))
-        }
-        other => {
-            let (span, what) = item_kind(&other);
-            Err(syn::Error::new(
-                span,
-                format!("{attribute} goes on a function, not on {what}"),
-            ))
-        }
-    }
-}
-
-/// Where to point at a non-function item, and what to call it.
-fn item_kind(item: &Item) -> (Span, &'static str) {
-    match item {
-        Item::Struct(item) => (item.struct_token.span, "a struct"),
-        Item::Enum(item) => (item.enum_token.span, "an enum"),
-        Item::Union(item) => (item.union_token.span, "a union"),
-        Item::Const(item) => (item.const_token.span, "a constant"),
-        Item::Static(item) => (item.static_token.span, "a static"),
-        Item::Trait(item) => (item.trait_token.span, "a trait"),
-        Item::Impl(item) => (
-            item.impl_token.span,
-            "an impl block (put it on the methods)",
-        ),
-        Item::Mod(item) => (item.mod_token.span, "a module"),
-        Item::Type(item) => (item.type_token.span, "a type alias"),
-        Item::Use(item) => (item.use_token.span, "a use declaration"),
-        other => (other.span(), "this item"),
-    }
+    function::expand_attribute(attr, item, "#[operator]", instrument, validate, generate)
 }
 
 fn validate(args: &Args, function: &ItemFn) -> syn::Result<Operator> {
@@ -180,14 +107,13 @@ struct Names {
 
 impl Names {
     fn new() -> Self {
-        let hygienic = |name: &str| syn::Ident::new(name, Span::mixed_site()).into_token_stream();
         Names {
-            rt: quote!(::pipetel::__private),
-            site: hygienic("__PIPETEL_SITE"),
-            task: hygienic("__pipetel_task"),
-            running: hygienic("__pipetel_running"),
-            output: hygienic("__pipetel_output"),
-            probe: hygienic("__pipetel_probe"),
+            rt: function::runtime(),
+            site: function::hygienic("__PIPETEL_SITE"),
+            task: function::hygienic("__pipetel_task"),
+            running: function::hygienic("__pipetel_running"),
+            output: function::hygienic("__pipetel_output"),
+            probe: function::hygienic("__pipetel_probe"),
         }
     }
 }
@@ -239,13 +165,7 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
     } else {
         expand_call(operator, &names, &start, &mut function)
     };
-    let ItemFn {
-        attrs, vis, sig, ..
-    } = function;
-    quote!(#(#attrs)* #vis #sig {
-        #site_static
-        #block
-    })
+    function::with_body(function, quote!(#site_static #block))
 }
 
 /// The expressions evaluated when a call starts.
@@ -307,7 +227,7 @@ fn expand_call(
     );
     let early_exit_fails = early_exit_fails(&function.sig.output);
     let output_type = signature::declared_output_type(&function.sig.output);
-    let body = inline_body(function);
+    let body = function::labelled_body(function, false);
     let task_start = start.task(names, Some(early_exit_fails));
     quote! {
         let #task = #task_start;
@@ -336,7 +256,7 @@ fn expand_async(
     let statements = &function.block.stmts;
     let count = count_closure(operator, names);
     let task_start = start.task(names, None);
-    let body = quote_spanned!(Span::mixed_site()=> __pipetel_body);
+    let body = function::hygienic("__pipetel_body");
     // Off, the body is awaited directly: no wrapper, no check per poll.
     quote! {
         let #task = #task_start;
@@ -371,7 +291,7 @@ fn expand_streaming(
         Streams::Iterator => (quote!(#rt::OperatorIter), quote!(#rt::typed_iterator)),
         Streams::Stream => (quote!(#rt::OperatorStream), quote!(#rt::typed_stream)),
     };
-    let body = inline_body(function);
+    let body = function::labelled_body(function, false);
     let count = count_closure(operator, names);
     let task_start = start.task(names, None);
     quote! {
@@ -383,18 +303,6 @@ fn expand_streaming(
         ::core::mem::drop(#running);
         #[allow(unreachable_code)]
         #wrapper::new(#task, #output, #count)
-    }
-}
-
-/// The body as a block expression, its `return`s turned into `break`s of a label.
-fn inline_body(function: &mut ItemFn) -> TokenStream {
-    let label = syn::Lifetime::new("'__pipetel_body", Span::mixed_site());
-    let rewrote_returns = returns::into_breaks(&mut function.block, &label, false);
-    let statements = &function.block.stmts;
-    if rewrote_returns {
-        quote!(#label: { #(#statements)* })
-    } else {
-        quote!({ #(#statements)* })
     }
 }
 

@@ -57,7 +57,10 @@ fn validate(input: &DeriveInput) -> syn::Result<PipelineStruct> {
             Vec::new()
         }
     };
-    let container = Args::from_attributes(&input.attrs, "pipeline")?;
+    let container = Args::from_attributes(&input.attrs, "pipeline").unwrap_or_else(|error| {
+        errors.push(error);
+        Args(Vec::new())
+    });
     args::check_keys(&container, STRUCT_KEYS, "pipeline", &mut errors);
     let name = args::find(&container, "name")
         .and_then(|arg| args::string_value(arg, "\"orders\"", &mut errors))

@@ -5,13 +5,12 @@
 //! so the step sees every error it returns. An async step's body becomes an
 //! `async move` block polled with the step's span current.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::TokenStream;
+use quote::quote;
 use syn::{Expr, ItemFn, LitStr};
 
 use crate::args::{self, Args, Errors};
-use crate::operator::parse_function;
-use crate::returns;
+use crate::function;
 use crate::signature;
 
 const KEYS: &[&str] = &["name", "rows"];
@@ -28,19 +27,14 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// [`expand`], instrumenting or (with pipetel's `enabled` feature off) only validating.
 fn expand_with(attr: TokenStream, item: TokenStream, instrument: bool) -> TokenStream {
-    let parsed = syn::parse2::<Args>(attr)
-        .and_then(|args| parse_function(item, "#[pipeline_step]").map(|function| (args, function)));
-    match parsed.and_then(|(args, function)| {
-        let step = validate(&args, &function)?;
-        Ok(if instrument {
-            generate(&step, function)
-        } else {
-            quote::ToTokens::into_token_stream(function)
-        })
-    }) {
-        Ok(tokens) => tokens,
-        Err(error) => error.into_compile_error(),
-    }
+    function::expand_attribute(
+        attr,
+        item,
+        "#[pipeline_step]",
+        instrument,
+        validate,
+        generate,
+    )
 }
 
 fn validate(args: &Args, function: &ItemFn) -> syn::Result<Step> {
@@ -63,12 +57,12 @@ fn validate(args: &Args, function: &ItemFn) -> syn::Result<Step> {
 }
 
 fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
-    let rt = quote!(::pipetel::__private);
-    let guard = quote_spanned!(Span::mixed_site()=> __pipetel_step);
-    let attached = quote_spanned!(Span::mixed_site()=> __pipetel_attached);
-    let output = quote_spanned!(Span::mixed_site()=> __pipetel_output);
-    let body_future = quote_spanned!(Span::mixed_site()=> __pipetel_body);
-    let probe = quote_spanned!(Span::mixed_site()=> __pipetel_probe);
+    let rt = function::runtime();
+    let guard = function::hygienic("__pipetel_step");
+    let attached = function::hygienic("__pipetel_attached");
+    let output = function::hygienic("__pipetel_output");
+    let body_future = function::hygienic("__pipetel_body");
+    let probe = function::hygienic("__pipetel_probe");
 
     let name = &step.name;
     let rows_key = format!("{name}.rows");
@@ -100,7 +94,7 @@ fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
     let block = if is_async {
         let statements = &function.block.stmts;
         let output_hint = signature::output_type_hint(&function.sig.output);
-        quote! {{
+        quote! {
             #start
             let #body_future = #rt::typed_future::<#output_hint, _>(async move { #(#statements)* });
             let #output #output_type = match &#guard {
@@ -112,32 +106,22 @@ fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
             #[allow(unreachable_code)]
             #finish
             #output
-        }}
+        }
     } else {
-        let label = syn::Lifetime::new("'__pipetel_body", Span::mixed_site());
         let rewrite_try = signature::returns_result(&function.sig.output);
-        let rewrote = returns::into_breaks(&mut function.block, &label, rewrite_try);
-        let statements = &function.block.stmts;
-        let body = if rewrote {
-            quote!(#label: { #(#statements)* })
-        } else {
-            quote!({ #(#statements)* })
-        };
-        quote! {{
+        let body = function::labelled_body(&mut function, rewrite_try);
+        quote! {
             #start
             let #attached = #guard.as_ref().map(#rt::StepGuard::attach);
             #[allow(clippy::diverging_sub_expression)]
-        let #output #output_type = #body;
+            let #output #output_type = #body;
             #[allow(unreachable_code)]
             ::core::mem::drop(#attached);
             #finish
             #output
-        }}
+        }
     };
-    let ItemFn {
-        attrs, vis, sig, ..
-    } = function;
-    quote!(#(#attrs)* #vis #sig #block)
+    function::with_body(function, block)
 }
 
 #[cfg(test)]
