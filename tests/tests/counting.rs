@@ -4,7 +4,9 @@
 use std::num::ParseIntError;
 use std::time::Duration;
 
-use pipetel::{current_operator, operator, Config, Rows};
+use std::sync::Barrier;
+
+use pipetel::{current_operator, operator, pipeline_step, Config, Rows};
 use pipetel_tests::in_memory::{start, total, totals};
 
 fn setup() {
@@ -292,4 +294,39 @@ fn an_operator_counter_carries_the_running_operators_labels() {
 
 fn totals_inner() -> std::collections::BTreeMap<(String, String), i64> {
     totals("custom_counter_inner")
+}
+
+#[operator(node_type = "in_one_step")]
+fn filed(batch: Vec<u8>) -> Vec<u8> {
+    batch
+}
+
+#[pipeline_step]
+fn fan_in(both_inside: &Barrier) -> usize {
+    both_inside.wait();
+    filed(vec![1, 2, 3]).len()
+}
+
+#[test]
+fn an_operator_running_in_one_step_on_two_threads_is_filed_under_that_step() {
+    setup();
+    let both_inside = Barrier::new(2);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                fan_in(&both_inside);
+                // Both threads stay alive, each with its own record of the step.
+                both_inside.wait();
+            });
+        }
+    });
+    let snapshot = pipetel::snapshot();
+    let operator = snapshot
+        .operators
+        .iter()
+        .find(|op| op.node_type == "in_one_step")
+        .expect("the operator");
+    assert_eq!(operator.tasks_completed, 2);
+    assert_eq!(operator.step.as_deref(), Some("fan_in"), "{operator:?}");
+    assert_eq!(operator.pipeline, None, "the step ran outside any run");
 }

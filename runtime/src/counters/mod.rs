@@ -3,4 +3,5 @@
 pub(crate) mod cells;
 pub(crate) mod registry;
 pub(crate) mod shards;
+pub(crate) mod step_slot;
 pub(crate) mod thread_state;

@@ -11,7 +11,8 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Mutex;
 
-use crate::counters::cells::{Block, Cells, CustomCells};
+use crate::counters::cells::{Cells, CustomCells, Tally, Zeroed};
+use crate::counters::step_slot::StepCall;
 
 /// Series per chunk of a table.
 const CHUNK: usize = 64;
@@ -20,12 +21,12 @@ const CHUNKS: usize = 512;
 /// The most series a process can have (ids `0..MAX_SERIES`).
 pub(crate) const MAX_SERIES: usize = CHUNK * CHUNKS;
 
-/// Blocks of `N` counters for every series, allocated a chunk at a time.
-pub(crate) struct Table<const N: usize> {
-    chunks: [AtomicPtr<[Block<N>; CHUNK]>; CHUNKS],
+/// A `T` for every series, allocated a chunk at a time.
+pub(crate) struct Table<T> {
+    chunks: [AtomicPtr<[T; CHUNK]>; CHUNKS],
 }
 
-impl<const N: usize> Table<N> {
+impl<T: Zeroed> Table<T> {
     const fn new() -> Self {
         Table {
             chunks: [const { AtomicPtr::new(ptr::null_mut()) }; CHUNKS],
@@ -34,7 +35,7 @@ impl<const N: usize> Table<N> {
 
     /// The block of `series`, for the owning thread to write.
     #[inline]
-    fn block(&'static self, series: u32) -> &'static Block<N> {
+    fn block(&'static self, series: u32) -> &'static T {
         let (chunk, index) = (series as usize / CHUNK, series as usize % CHUNK);
         let found = self.chunks[chunk].load(Ordering::Acquire);
         let chunk = if found.is_null() {
@@ -48,15 +49,14 @@ impl<const N: usize> Table<N> {
 
     #[cold]
     #[inline(never)]
-    fn grow(&'static self, chunk: usize) -> &'static [Block<N>; CHUNK] {
-        let fresh: &'static [Block<N>; CHUNK] =
-            Box::leak(Box::new([const { Block::new() }; CHUNK]));
+    fn grow(&'static self, chunk: usize) -> &'static [T; CHUNK] {
+        let fresh: &'static [T; CHUNK] = Box::leak(Box::new([const { T::ZERO }; CHUNK]));
         self.chunks[chunk].store(ptr::from_ref(fresh).cast_mut(), Ordering::Release);
         fresh
     }
 
     /// The block of `series` for a reader, if this table ever counted it.
-    fn peek(&self, series: usize) -> Option<&Block<N>> {
+    fn peek(&self, series: usize) -> Option<&T> {
         let found = self.chunks[series / CHUNK].load(Ordering::Acquire);
         // SAFETY: as in `block`, chunk pointers are leaked boxes, valid forever.
         (!found.is_null()).then(|| unsafe { &(*found)[series % CHUNK] })
@@ -65,8 +65,8 @@ impl<const N: usize> Table<N> {
 
 /// One thread's counters for every series.
 pub(crate) struct Shard {
-    cells: Table<{ crate::counters::cells::Counter::COUNT + 1 }>,
-    custom: Table<{ crate::counters::cells::MAX_CUSTOM_COUNTERS }>,
+    cells: Table<Cells>,
+    custom: Table<CustomCells>,
     in_use: AtomicBool,
 }
 
@@ -116,31 +116,53 @@ impl Shard {
     }
 }
 
-/// The totals of built-in counter `index` for series `0..series_count`, over every shard.
-pub(crate) fn totals(index: usize, series_count: usize) -> Vec<u64> {
-    sum_over_shards(|shard| &shard.cells, index, series_count)
+/// The totals of `tally` for series `0..series_count`, over every shard.
+pub(crate) fn sums(tally: Tally, series_count: usize) -> Vec<u64> {
+    reduce_over_shards(
+        |shard| &shard.cells,
+        series_count,
+        0,
+        |sum, cells| sum.wrapping_add(cells.get(tally)),
+    )
 }
 
 /// The totals of custom counter `index` for series `0..series_count`, over every shard.
-pub(crate) fn custom_totals(index: usize, series_count: usize) -> Vec<u64> {
-    sum_over_shards(|shard| &shard.custom, index, series_count)
+pub(crate) fn custom_sums(index: usize, series_count: usize) -> Vec<u64> {
+    reduce_over_shards(
+        |shard| &shard.custom,
+        series_count,
+        0,
+        |sum, cells| sum.wrapping_add(cells.get_at(index)),
+    )
 }
 
-fn sum_over_shards<const N: usize>(
-    table: fn(&Shard) -> &Table<N>,
-    index: usize,
+/// The step call each series `0..series_count` last ran in, over every shard: the latest.
+pub(crate) fn latest_steps(series_count: usize) -> Vec<StepCall> {
+    reduce_over_shards(
+        |shard| &shard.cells,
+        series_count,
+        StepCall::NONE,
+        |latest, cells| latest.max(cells.step.get()),
+    )
+}
+
+/// Folds every shard's `T` of each series `0..series_count` into one value per series.
+fn reduce_over_shards<T: Zeroed, V: Clone>(
+    table: fn(&Shard) -> &Table<T>,
     series_count: usize,
-) -> Vec<u64> {
-    let mut sums = vec![0u64; series_count];
+    empty: V,
+    fold: impl Fn(V, &T) -> V,
+) -> Vec<V> {
+    let mut values = vec![empty; series_count];
     let shards = SHARDS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     for shard in shards.iter() {
-        for (series, sum) in sums.iter_mut().enumerate() {
-            if let Some(block) = table(shard).peek(series) {
-                *sum = sum.wrapping_add(block.get_at(index));
+        for (series, value) in values.iter_mut().enumerate() {
+            if let Some(cells) = table(shard).peek(series) {
+                *value = fold(value.clone(), cells);
             }
         }
     }
-    sums
+    values
 }

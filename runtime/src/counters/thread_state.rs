@@ -12,6 +12,7 @@ use std::ptr;
 use crate::counters::cells::Cells;
 use crate::counters::registry;
 use crate::counters::shards::Shard;
+use crate::counters::step_slot::StepCall;
 use crate::node_id::NodeKey;
 
 const SLOTS: usize = 64;
@@ -56,8 +57,8 @@ struct Entry {
 pub(crate) struct Local {
     shard: Cell<Option<&'static Shard>>,
     current: Cell<Current>,
-    /// The step running now on this thread (`local_stats::NO_STEP` when none).
-    current_step: Cell<u32>,
+    /// The step call running now on this thread.
+    current_step: Cell<StepCall>,
     /// Busy ticks of the operator segments that ran inside the current one (nested
     /// operators), which the current one leaves out of its own busy time.
     nested_ticks: Cell<u64>,
@@ -78,7 +79,7 @@ thread_local! {
         Local {
             shard: Cell::new(None),
             current: Cell::new(Current::NONE),
-            current_step: Cell::new(crate::pipeline::totals::NO_STEP),
+            current_step: Cell::new(StepCall::NONE),
             nested_ticks: Cell::new(0),
             cache: RefCell::new(Vec::new()),
             next_way: Cell::new(0),
@@ -128,13 +129,13 @@ impl Local {
 
     /// Makes `step` the step running on this thread and returns the one it replaces.
     #[inline]
-    pub(crate) fn swap_step(&self, step: u32) -> u32 {
+    pub(crate) fn swap_step(&self, step: StepCall) -> StepCall {
         self.current_step.replace(step)
     }
 
     /// The step running now on this thread.
     #[inline]
-    pub(crate) fn current_step(&self) -> u32 {
+    pub(crate) fn current_step(&self) -> StepCall {
         self.current_step.get()
     }
 

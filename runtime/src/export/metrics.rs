@@ -18,7 +18,7 @@ use opentelemetry_sdk::metrics::{
 };
 use opentelemetry_sdk::Resource;
 
-use crate::counters::cells::Counter;
+use crate::counters::cells::Tally;
 use crate::counters::registry;
 use crate::counters::shards;
 use crate::env::SignalExport;
@@ -80,9 +80,10 @@ pub(crate) fn start(
     SignalPipeline::new(provider, failures)
 }
 
-/// One observable instrument per operator counter.
+/// One observable instrument per operator tally.
 fn register_operator_instruments(meter: &Meter, namespace: &str) {
-    for (counter, metric) in Counter::ALL.into_iter().zip(names::OPERATOR_METRICS) {
+    for tally in Tally::ALL {
+        let metric = tally.metric();
         let name = names::full_name(namespace, &metric);
         let MetricName {
             unit, description, ..
@@ -92,30 +93,30 @@ fn register_operator_instruments(meter: &Meter, namespace: &str) {
                 .i64_observable_up_down_counter(name)
                 .with_unit(unit)
                 .with_description(description)
-                .with_callback(move |observer| observe(observer, counter, |sum| sum as i64))
+                .with_callback(move |observer| observe(observer, tally, |sum| sum as i64))
                 .build();
         } else {
             meter
                 .u64_observable_counter(name)
                 .with_unit(unit)
                 .with_description(description)
-                .with_callback(move |observer| observe(observer, counter, exported_value(counter)))
+                .with_callback(move |observer| observe(observer, tally, exported_value(tally)))
                 .build();
         }
     }
 }
 
-/// How a counter's raw sum becomes its exported value.
-fn exported_value(counter: Counter) -> fn(u64) -> u64 {
-    match counter {
-        Counter::BusyTicks => |ticks| ticks_to_nanos(ticks) / 1_000,
+/// How a tally's raw sum becomes its exported value.
+fn exported_value(tally: Tally) -> fn(u64) -> u64 {
+    match tally {
+        Tally::BusyTicks => |ticks| ticks_to_nanos(ticks) / 1_000,
         _ => |sum| sum,
     }
 }
 
-fn observe<T>(observer: &dyn AsyncInstrument<T>, counter: Counter, value: impl Fn(u64) -> T) {
+fn observe<T>(observer: &dyn AsyncInstrument<T>, tally: Tally, value: impl Fn(u64) -> T) {
     registry::with_labels(|labels| {
-        let totals = shards::totals(counter as usize, labels.len());
+        let totals = shards::sums(tally, labels.len());
         for (labels, total) in labels.iter().zip(totals) {
             observer.observe(value(total), &labels.attributes);
         }

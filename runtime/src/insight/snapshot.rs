@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::counters::cells::{Counter, STEP_SLOT};
+use crate::counters::cells::Tally;
 use crate::counters::registry;
 use crate::counters::shards;
 use crate::operator::recording::ticks_to_nanos;
@@ -35,7 +35,8 @@ pub struct OperatorSnapshot {
     pub node_type: String,
     /// The pipeline of the step the operator last ran in, if any.
     pub pipeline: Option<String>,
-    /// The step the operator last ran in, if any.
+    /// The step the operator last ran in, if any: of the step calls it ran inside, on
+    /// any thread, the one that started last.
     pub step: Option<String>,
     /// Rows received.
     pub rows_in: u64,
@@ -124,32 +125,29 @@ pub fn snapshot() -> Snapshot {
     let (steps, runs) = totals::totals();
     let expected = registry::expected_rows();
     let mut operators: Vec<OperatorSnapshot> = registry::with_labels(|labels| {
-        let column = |counter: Counter| shards::totals(counter as usize, labels.len());
-        let [rows_in, rows_out, rows_written, bytes_read, bytes_written, busy, active, completed, failed, cancelled] =
-            Counter::ALL.map(column);
-        let step_of = shards::totals(STEP_SLOT, labels.len());
+        let sums = Tally::ALL.map(|tally| shards::sums(tally, labels.len()));
+        let step_of = shards::latest_steps(labels.len());
         labels
             .iter()
             .enumerate()
             .map(|(series, label)| {
-                let step = step_of[series]
-                    .checked_sub(1)
-                    .and_then(|id| steps.get(id as usize));
+                let sum = |tally: Tally| sums[tally as usize][series];
+                let step = step_of[series].step().and_then(|id| steps.get(id.index()));
                 OperatorSnapshot {
                     node_id: label.node_id.clone(),
                     node_type: label.node_type.to_owned(),
                     pipeline: step.and_then(|step| step.pipeline).map(str::to_owned),
                     step: step.map(|step| step.step.to_owned()),
-                    rows_in: rows_in[series],
-                    rows_out: rows_out[series],
-                    rows_written: rows_written[series],
-                    bytes_read: bytes_read[series],
-                    bytes_written: bytes_written[series],
-                    busy: Duration::from_nanos(ticks_to_nanos(busy[series])),
-                    tasks_active: active[series] as i64,
-                    tasks_completed: completed[series],
-                    tasks_failed: failed[series],
-                    tasks_cancelled: cancelled[series],
+                    rows_in: sum(Tally::RowsIn),
+                    rows_out: sum(Tally::RowsOut),
+                    rows_written: sum(Tally::RowsWritten),
+                    bytes_read: sum(Tally::BytesRead),
+                    bytes_written: sum(Tally::BytesWritten),
+                    busy: Duration::from_nanos(ticks_to_nanos(sum(Tally::BusyTicks))),
+                    tasks_active: sum(Tally::Active) as i64,
+                    tasks_completed: sum(Tally::Completed),
+                    tasks_failed: sum(Tally::Failed),
+                    tasks_cancelled: sum(Tally::Cancelled),
                     expected_rows: expected.get(&(series as u32)).copied(),
                     ..OperatorSnapshot::default()
                 }

@@ -9,11 +9,11 @@
 
 use std::mem::ManuallyDrop;
 
-use crate::counters::cells::{Cells, Counter, STEP_SLOT};
+use crate::counters::cells::{Cells, Tally};
 use crate::counters::registry::NO_SERIES;
+use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::{Local, LOCAL};
 use crate::operator::segment::Segment;
-use crate::pipeline::totals::NO_STEP;
 
 /// One running call of a synchronous operator. Created on entry, closed by
 /// [`finish`](Self::finish) on a normal return or by `Drop` on an early exit or a panic.
@@ -64,9 +64,9 @@ impl TaskGuard {
         count_end(
             cells,
             if failed {
-                Counter::Failed
+                Tally::Failed
             } else {
-                Counter::Completed
+                Tally::Completed
             },
         );
     }
@@ -83,11 +83,11 @@ impl Drop for TaskGuard {
 /// runs in.
 #[inline]
 pub(crate) fn count_start(local: &Local, cells: &Cells, rows_in: u64, bytes_read: u64) {
-    cells.add(Counter::RowsIn, rows_in);
+    cells.add(Tally::RowsIn, rows_in);
     if bytes_read != 0 {
-        cells.add(Counter::BytesRead, bytes_read);
+        cells.add(Tally::BytesRead, bytes_read);
     }
-    cells.add(Counter::Active, 1);
+    cells.add(Tally::Active, 1);
     note_step(local, cells);
 }
 
@@ -95,23 +95,23 @@ pub(crate) fn count_start(local: &Local, cells: &Cells, rows_in: u64, bytes_read
 #[inline]
 pub(crate) fn note_step(local: &Local, cells: &Cells) {
     let step = local.current_step();
-    if step != NO_STEP {
-        cells.set_at(STEP_SLOT, u64::from(step) + 1);
+    if step != StepCall::NONE {
+        cells.step.mark(step);
     }
 }
 
 /// Rows and bytes a call (or one item of a streaming call) hands out.
 #[inline]
 pub(crate) fn count_output(cells: &Cells, rows_out: u64, bytes_written: u64) {
-    cells.add(Counter::RowsOut, rows_out);
+    cells.add(Tally::RowsOut, rows_out);
     if bytes_written != 0 {
-        cells.add(Counter::BytesWritten, bytes_written);
+        cells.add(Tally::BytesWritten, bytes_written);
     }
 }
 
 /// How a call ended (`Completed`, `Failed` or `Cancelled`), and one active call less.
 #[inline]
-pub(crate) fn count_end(cells: &Cells, outcome: Counter) {
+pub(crate) fn count_end(cells: &Cells, outcome: Tally) {
     cells.add(outcome, 1);
-    cells.add(Counter::Active, 1u64.wrapping_neg());
+    cells.add(Tally::Active, 1u64.wrapping_neg());
 }

@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use crate::counters::cells::{Cells, Counter};
+use crate::counters::cells::{Cells, Tally};
 use crate::counters::registry::{self, NO_SERIES};
 use crate::counters::thread_state::{Current, LOCAL};
 use crate::operator::recording::enabled;
@@ -31,11 +31,11 @@ pub struct OperatorHandle {
 
 impl OperatorHandle {
     #[inline]
-    fn add(&self, counter: Counter, n: u64) {
+    fn add(&self, tally: Tally, n: u64) {
         // SAFETY: a non-null pointer points into a leaked shard chunk owned by this
         // thread (the handle is neither Send nor Sync), valid for the process's life.
         if let Some(cells) = unsafe { self.cells.as_ref() } {
-            cells.add(counter, n);
+            cells.add(tally, n);
         }
     }
 
@@ -48,19 +48,19 @@ impl OperatorHandle {
     /// Adds to `bytes.read` (a source: bytes taken from a file, socket or buffer).
     #[inline]
     pub fn add_bytes_read(&self, bytes: u64) {
-        self.add(Counter::BytesRead, bytes);
+        self.add(Tally::BytesRead, bytes);
     }
 
     /// Adds to `bytes.written` (a sink: bytes put into a file, socket or buffer).
     #[inline]
     pub fn add_bytes_written(&self, bytes: u64) {
-        self.add(Counter::BytesWritten, bytes);
+        self.add(Tally::BytesWritten, bytes);
     }
 
     /// Adds to `rows.written` (a sink: rows stored at a destination).
     #[inline]
     pub fn add_rows_written(&self, rows: u64) {
-        self.add(Counter::RowsWritten, rows);
+        self.add(Tally::RowsWritten, rows);
     }
 
     /// Says how many rows the operator will handle in all (its input, or its output for a
@@ -76,7 +76,7 @@ impl OperatorHandle {
     /// that hands rows out through a callback or channel).
     #[inline]
     pub fn add_rows_out(&self, rows: u64) {
-        self.add(Counter::RowsOut, rows);
+        self.add(Tally::RowsOut, rows);
     }
 }
 

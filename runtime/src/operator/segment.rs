@@ -8,7 +8,7 @@
 //! in operators. The bookkeeping is two thread-local `Cell`s, next to the current
 //! operator's.
 
-use crate::counters::cells::{Cells, Counter};
+use crate::counters::cells::{Cells, Tally};
 use crate::counters::thread_state::{Current, Local};
 use crate::operator::recording::ticks;
 
@@ -49,7 +49,7 @@ impl Segment {
         let total = ticks().saturating_sub(self.start);
         let nested = local.end_nested(self.outer_nested, total);
         self.cells
-            .add(Counter::BusyTicks, total.saturating_sub(nested));
+            .add(Tally::BusyTicks, total.saturating_sub(nested));
         local.swap_current(self.previous);
     }
 }

@@ -9,7 +9,7 @@
 
 use std::mem::ManuallyDrop;
 
-use crate::counters::cells::Counter;
+use crate::counters::cells::Tally;
 use crate::counters::registry::NO_SERIES;
 use crate::counters::thread_state::LOCAL;
 use crate::operator::call::{count_end, count_output, count_start, note_step};
@@ -70,15 +70,15 @@ impl Task {
     pub fn finish(self) {
         let mut task = ManuallyDrop::new(self);
         let outcome = if task.failed {
-            Counter::Failed
+            Tally::Failed
         } else {
-            Counter::Completed
+            Tally::Completed
         };
         task.end(outcome);
     }
 
     #[inline]
-    fn end(&mut self, outcome: Counter) {
+    fn end(&mut self, outcome: Tally) {
         let series = self.series;
         let _ = LOCAL.try_with(|local| count_end(local.cells(series), outcome));
     }
@@ -131,9 +131,9 @@ impl Task {
 impl Drop for Task {
     fn drop(&mut self) {
         let outcome = if self.panicked || std::thread::panicking() {
-            Counter::Failed
+            Tally::Failed
         } else {
-            Counter::Cancelled
+            Tally::Cancelled
         };
         self.end(outcome);
     }

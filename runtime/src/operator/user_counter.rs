@@ -122,7 +122,7 @@ impl OperatorCounter {
             .with_description(self.description)
             .with_callback(move |observer| {
                 registry::with_labels(|labels| {
-                    let totals = shards::custom_totals(index, labels.len());
+                    let totals = shards::custom_sums(index, labels.len());
                     for (labels, total) in labels.iter().zip(totals) {
                         if total != 0 {
                             observer.observe(total, &labels.attributes);

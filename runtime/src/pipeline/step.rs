@@ -14,6 +14,7 @@ use std::time::Instant;
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{Context, ContextGuard, KeyValue};
 
+use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::LOCAL;
 use crate::names;
 use crate::pipeline::error_report::ErrorReport;
@@ -28,7 +29,7 @@ pub struct StepGuard {
     telemetry: &'static PipelineTelemetry,
     context: Context,
     step: &'static str,
-    id: u32,
+    call: StepCall,
     rows_key: &'static str,
     run: Option<Arc<RunScope>>,
     started: Instant,
@@ -52,7 +53,7 @@ impl StepGuard {
     pub fn start(step: &'static str, rows_key: &'static str, is_async: bool) -> Option<Self> {
         let telemetry = recorder::current()?;
         let run = current_run();
-        let id = totals::step_started(run.as_ref().map(|run| run.pipeline), step);
+        let call = totals::step_started(run.as_ref().map(|run| run.pipeline), step);
         let context = start_span(telemetry, step, Vec::new());
         let context = match telemetry.step_names {
             true => context.with_value(StepName(step)),
@@ -62,7 +63,7 @@ impl StepGuard {
             telemetry,
             context,
             step,
-            id,
+            call,
             rows_key,
             run,
             started: Instant::now(),
@@ -76,7 +77,7 @@ impl StepGuard {
     pub fn attach(&self) -> StepAttachment {
         StepAttachment {
             _context: self.context.clone().attach(),
-            previous_step: swap_step(self.id),
+            previous_step: swap_step(self.call),
         }
     }
 
@@ -85,7 +86,7 @@ impl StepGuard {
         InStep {
             future,
             context: self.context.clone(),
-            step: self.id,
+            step: self.call,
         }
     }
 
@@ -97,7 +98,7 @@ impl StepGuard {
 
     fn close(&self, rows: u64, error: Option<ErrorReport>) {
         let elapsed = self.started.elapsed();
-        totals::step_ended(self.id, elapsed, rows, error.is_some());
+        totals::step_ended(self.call, elapsed, rows, error.is_some());
         let span = self.context.span();
         span.set_attribute(KeyValue::new(self.rows_key, rows as i64));
         if let Some(error) = &error {
@@ -139,17 +140,17 @@ impl Drop for StepGuard {
     }
 }
 
-fn swap_step(step: u32) -> u32 {
+fn swap_step(step: StepCall) -> StepCall {
     LOCAL
         .try_with(|local| local.swap_step(step))
-        .unwrap_or(totals::NO_STEP)
+        .unwrap_or(StepCall::NONE)
 }
 
 /// A sync step made current; restores what was current when dropped.
 #[doc(hidden)]
 pub struct StepAttachment {
     _context: ContextGuard,
-    previous_step: u32,
+    previous_step: StepCall,
 }
 
 impl Drop for StepAttachment {
@@ -165,7 +166,7 @@ pin_project_lite::pin_project! {
         #[pin]
         future: F,
         context: Context,
-        step: u32,
+        step: StepCall,
     }
 }
 

@@ -3,11 +3,11 @@
 //! step end (coarse), under a lock.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
-/// A step id meaning "no step".
-pub(crate) const NO_STEP: u32 = u32::MAX;
+use crate::counters::step_slot::{StepCall, StepId};
 
 /// What was seen of one step of one pipeline.
 #[derive(Debug, Clone, Default)]
@@ -35,7 +35,7 @@ pub(crate) struct RunTotals {
 #[derive(Default)]
 struct Stats {
     steps: Vec<StepTotals>,
-    step_ids: HashMap<(Option<&'static str>, &'static str), u32>,
+    step_ids: HashMap<(Option<&'static str>, &'static str), StepId>,
     runs: Vec<RunTotals>,
 }
 
@@ -47,25 +47,38 @@ fn stats() -> std::sync::MutexGuard<'static, Stats> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The id of `step` in `pipeline` (created on first sight), counted as started.
-pub(crate) fn step_started(pipeline: Option<&'static str>, step: &'static str) -> u32 {
+/// Numbers step calls in the order they start, from 1.
+static STEP_CALLS: AtomicU64 = AtomicU64::new(1);
+
+/// A new call of `step` in `pipeline` (numbered on first sight), counted as started;
+/// [`StepCall::NONE`] past [`StepId::MAX`] distinct steps, which are not counted.
+pub(crate) fn step_started(pipeline: Option<&'static str>, step: &'static str) -> StepCall {
     let mut stats = stats();
-    let next = stats.steps.len() as u32;
-    let id = *stats.step_ids.entry((pipeline, step)).or_insert(next);
-    if id == next {
-        stats.steps.push(StepTotals {
-            pipeline,
-            step,
-            ..StepTotals::default()
-        });
-    }
-    stats.steps[id as usize].active += 1;
-    id
+    let id = match stats.step_ids.get(&(pipeline, step)) {
+        Some(&id) => id,
+        None => {
+            let Some(id) = StepId::new(stats.steps.len()) else {
+                return StepCall::NONE;
+            };
+            stats.step_ids.insert((pipeline, step), id);
+            stats.steps.push(StepTotals {
+                pipeline,
+                step,
+                ..StepTotals::default()
+            });
+            id
+        }
+    };
+    stats.steps[id.index()].active += 1;
+    StepCall::new(STEP_CALLS.fetch_add(1, Relaxed), id)
 }
 
-/// Records the end of a call of step `id`.
-pub(crate) fn step_ended(id: u32, time: Duration, rows: u64, failed: bool) {
-    if let Some(step) = stats().steps.get_mut(id as usize) {
+/// Records the end of `call`.
+pub(crate) fn step_ended(call: StepCall, time: Duration, rows: u64, failed: bool) {
+    let Some(id) = call.step() else {
+        return;
+    };
+    if let Some(step) = stats().steps.get_mut(id.index()) {
         step.active = step.active.saturating_sub(1);
         step.calls += 1;
         step.failed += u64::from(failed);
