@@ -13,7 +13,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry::metrics::MeterProvider as _;
 
 use crate::counters::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
-use crate::env::EnvSettings;
+use crate::env::{EnvSettings, ResourceSettings};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::logs;
 use crate::export::metrics::{self, AddReader, WARNING_PERIOD};
@@ -21,7 +21,6 @@ use crate::export::process_metrics;
 use crate::export::prometheus;
 use crate::export::traces::{self, AddSpanExporter};
 use crate::insight::progress;
-use crate::insight::report_target::ReportTarget;
 use crate::names;
 use crate::operator::user_counter;
 use crate::pipeline::propagation;
@@ -197,7 +196,7 @@ impl Config {
             warn(format_args!("{warning}"));
         }
         let (parent, traceparent_warning) =
-            propagation::read_environment(|name| std::env::var(name).ok());
+            propagation::read_environment(|name| settings.trace_context(name));
         if let Some(warning) = traceparent_warning {
             warn(format_args!("{warning}"));
         }
@@ -227,7 +226,7 @@ impl Config {
         }
         let namespace = checked_namespace(self.namespace);
         registry::set_max_node_ids_per_type(self.max_node_ids_per_type);
-        let resource = resource(self.service_name);
+        let resource = resource(self.service_name, settings.resource);
         let mut runtime = GrpcRuntime::default();
 
         let metric_failures = Arc::new(RateLimited::new(WARNING_PERIOD));
@@ -237,9 +236,10 @@ impl Config {
                 Err(problem) => warn(format_args!("{problem}")),
             }
         }
-        let prometheus_address = prometheus::address_from_env().filter(|_| !settings.sdk_disabled);
+        let pipetel = &settings.pipetel;
+        let prometheus_address = pipetel.prometheus_address.as_ref();
         let prometheus = prometheus_address.and_then(|address| {
-            prometheus::start(&address)
+            prometheus::start(address)
                 .map(|(reader, endpoint)| {
                     self.readers.push(reader);
                     endpoint
@@ -268,11 +268,8 @@ impl Config {
                 .map_err(|problem| warn(format_args!("{problem}")))
                 .ok()
         });
-        let report = ReportTarget::from_env();
-        let (progress, progress_warning) = progress::Mode::from_env();
-        if let Some(warning) = progress_warning {
-            warn(format_args!("{warning}"));
-        }
+        let report = pipetel.report.clone();
+        let progress = progress::Mode::new(pipetel.progress);
         let local = !settings.sdk_disabled
             && (self.collect_locally || report.is_some() || progress != progress::Mode::Off);
         if metrics.is_none() && traces.is_none() && logs.is_none() && !local {
@@ -331,20 +328,12 @@ fn checked_namespace(namespace: String) -> String {
 /// The resource: the SDK's detectors (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
 /// telemetry.sdk.*), the configured default service name when the environment has none,
 /// and a random `service.instance.id` (one per process) unless the environment sets one.
-fn resource(default_service_name: Option<String>) -> Resource {
-    let attributes = std::env::var("OTEL_RESOURCE_ATTRIBUTES").unwrap_or_default();
-    let environment_sets = |key: &str| {
-        attributes
-            .split(',')
-            .any(|kv| kv.split_once('=').is_some_and(|(k, _)| k.trim() == key))
-    };
-    let env_names_service = std::env::var("OTEL_SERVICE_NAME").is_ok_and(|name| !name.is_empty())
-        || environment_sets("service.name");
+fn resource(default_service_name: Option<String>, environment: ResourceSettings) -> Resource {
     let mut builder = Resource::builder();
-    if let Some(name) = default_service_name.filter(|_| !env_names_service) {
+    if let Some(name) = default_service_name.filter(|_| !environment.names_service) {
         builder = builder.with_service_name(name);
     }
-    if !environment_sets("service.instance.id") {
+    if !environment.sets_instance_id {
         builder = builder.with_attribute(KeyValue::new(
             "service.instance.id",
             uuid::Uuid::new_v4().to_string(),

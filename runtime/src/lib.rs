@@ -30,7 +30,7 @@ mod attribute;
 mod config;
 mod count;
 mod counters;
-pub mod env;
+mod env;
 mod export;
 mod insight;
 pub mod names;

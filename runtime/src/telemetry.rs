@@ -10,6 +10,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
+use crate::env::ReportDestination;
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::log_layer::log_layer;
 use crate::export::logs::LogsPipeline;
@@ -18,7 +19,7 @@ use crate::export::prometheus::PrometheusEndpoint;
 use crate::export::shutdown::shut_down_within;
 use crate::export::traces::TracesPipeline;
 use crate::insight::progress::{self, Progress};
-use crate::insight::report_target::ReportTarget;
+use crate::insight::report_target::write_report;
 use crate::operator::recording::set_enabled;
 use crate::pipeline::recorder::{self, PipelineTelemetry};
 
@@ -41,7 +42,7 @@ pub struct Telemetry {
     runtime: GrpcRuntime,
     /// Whether operators, runs and steps are counted (for export or locally).
     collecting: bool,
-    report: Option<ReportTarget>,
+    report: Option<ReportDestination>,
     progress: Option<Progress>,
     prometheus: Option<PrometheusEndpoint>,
     shutdown_timeout: Duration,
@@ -68,7 +69,7 @@ pub(crate) struct Signals {
     /// Whether to count for local consumers (snapshot, report) without exporting.
     pub(crate) local: bool,
     /// Where the report goes at shutdown.
-    pub(crate) report: Option<ReportTarget>,
+    pub(crate) report: Option<ReportDestination>,
     /// How progress is drawn.
     pub(crate) progress: progress::Mode,
     /// The `/metrics` server, if one runs.
@@ -202,7 +203,7 @@ impl Drop for Telemetry {
             prometheus.stop();
         }
         if let Some(report) = self.report.take() {
-            report.write(&crate::insight::report::report());
+            write_report(&report, &crate::insight::report::report());
         }
         if metrics.is_some() || traces.is_some() || logs.is_some() || self.collecting {
             set_enabled(false);

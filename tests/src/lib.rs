@@ -560,8 +560,22 @@ pub fn resource_attributes(request: &ExportMetricsServiceRequest) -> BTreeMap<St
 /// Runs `program` with `args` and exactly the `OTEL_*` variables given (the test's own
 /// `OTEL_*` and `PIPETEL_*` environment is removed), killing it after `timeout`.
 pub fn run(program: &str, args: &[&str], env: &[(&str, &str)], timeout: Duration) -> Output {
+    run_in(None, program, args, env, timeout)
+}
+
+/// [`run`] in the working directory `dir` (the test's own when `None`).
+pub fn run_in(
+    dir: Option<&std::path::Path>,
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Output {
     let mut command = Command::new(program);
     command.args(args);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
     for (key, _) in std::env::vars() {
         if key.starts_with("OTEL_") || key.starts_with("PIPETEL_") || key == "TRACEPARENT" {
             command.env_remove(key);

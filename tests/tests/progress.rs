@@ -1,5 +1,6 @@
 //! Progress: off when stderr is not a terminal, forced on with `PIPETEL_PROGRESS=1`
-//! (plain lines, once a second), off with `PIPETEL_PROGRESS=0`, and a bad value named.
+//! (plain lines, once a second), off with `PIPETEL_PROGRESS=0`, and a bad value named
+//! (every on/off spelling: `pipetel_variables.rs`).
 //! (The terminal bars were checked by hand under tmux: one line per running step and
 //! operator, a bar with percentage, rate and ETA for an operator with expected rows.)
 
@@ -64,7 +65,7 @@ fn a_bad_progress_value_is_named() {
     let stderr = stderr_of(&[("PIPETEL_PROGRESS", "sometimes")]);
     assert!(
         stderr.contains(
-            r#"pipetel: warning: PIPETEL_PROGRESS="sometimes" is not 0 or 1; progress is off"#
+            r#"pipetel: warning: PIPETEL_PROGRESS="sometimes" is not on or off (1, true, on / 0, false, off); progress shows only when stderr is a terminal"#
         ),
         "{stderr}"
     );

@@ -187,21 +187,29 @@ fn metrics_are_served_in_the_prometheus_format() {
 }
 
 #[test]
-fn an_address_that_cannot_be_bound_is_named_and_the_program_completes() {
-    let output = pipetel_tests::run(
-        PROGRAM,
-        &[],
-        &[("PIPETEL_PROMETHEUS_ADDR", "not-an-address")],
-        Duration::from_secs(30),
-    );
-    assert!(output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(
-            r#"pipetel: warning: PIPETEL_PROMETHEUS_ADDR="not-an-address": cannot listen there"#
+fn an_address_that_cannot_be_bound_or_is_not_one_is_named_and_the_program_completes() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken = taken.local_addr().expect("addr").to_string();
+    for (address, warning) in [
+        (taken.as_str(), format!("PIPETEL_PROMETHEUS_ADDR={taken:?}: cannot listen there")),
+        (
+            "not-an-address",
+            r#"PIPETEL_PROMETHEUS_ADDR="not-an-address" is not host:port (as in 127.0.0.1:9464) or on/off; no /metrics endpoint"#.to_owned(),
         ),
-        "{stderr}"
-    );
+    ] {
+        let output = pipetel_tests::run(
+            PROGRAM,
+            &[],
+            &[("PIPETEL_PROMETHEUS_ADDR", address)],
+            Duration::from_secs(30),
+        );
+        assert!(output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("pipetel: warning: {warning}")),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

@@ -1,12 +1,15 @@
-//! Reading the standard `OTEL_*` environment into export settings, with a warning for
-//! every value pipetel cannot use.
+//! Reading the environment: the standard `OTEL_*` variables and pipetel's own
+//! `PIPETEL_*`, in one place, into settings and one warning for every value that cannot
+//! be used (naming the variable and the value).
 //!
-//! Only what pipetel decides is read here: whether a signal is exported at all (an
-//! endpoint is set, the SDK and the signal are not disabled), over which protocol, and
-//! how often metrics are exported. Everything else — the `/v1/<signal>` suffix of HTTP
-//! endpoints, headers, timeouts, compression — is left to `opentelemetry-otlp`, which
-//! reads the same variables itself.
+//! Of the `OTEL_*` variables, pipetel decides whether each signal is exported (an
+//! endpoint is set, the SDK and the signal are not disabled), over which protocol, how
+//! often metrics are exported, and what it adds to the resource. What the OTLP exporter
+//! and the SDK read themselves — the `/v1/<signal>` suffix of HTTP endpoints, headers,
+//! timeouts, compression, the sampler, the batch processors — is only checked here, so
+//! that a value they would ignore silently gets a warning.
 
+mod pipetel;
 mod reader;
 mod settings;
 #[cfg(test)]
@@ -14,6 +17,8 @@ mod tests;
 mod tls_files;
 mod variables;
 
-pub use settings::*;
-pub use tls_files::{PemFile, TlsFiles};
-pub use variables::*;
+pub(crate) use pipetel::ReportDestination;
+pub(crate) use settings::{
+    is_https, redact_password, EnvSettings, Protocol, ResourceSettings, SignalExport,
+};
+pub(crate) use variables::*;

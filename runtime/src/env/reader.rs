@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use crate::env::settings::{
-    is_https, redact_password, Protocol, Signal, SignalExport, DEFAULT_EXPORT_TIMEOUT,
+    is_https, redact_password, Protocol, ResourceSettings, Signal, SignalExport,
+    DEFAULT_EXPORT_TIMEOUT,
 };
 use crate::env::tls_files::{self, TlsFiles};
 use crate::env::variables::*;
@@ -15,12 +16,12 @@ pub(super) struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn get(&self, name: &str) -> Option<String> {
+    pub(super) fn get(&self, name: &str) -> Option<String> {
         (self.lookup)(name).filter(|value| !value.trim().is_empty())
     }
 
     /// Records a warning; the same warning (a generic variable read for several signals) once.
-    fn warn(&mut self, name: &str, value: &str, problem: impl std::fmt::Display) {
+    pub(super) fn warn(&mut self, name: &str, value: &str, problem: impl std::fmt::Display) {
         let warning = format!("{name}={value:?} {problem}");
         if !self.warnings.contains(&warning) {
             self.warnings.push(warning);
@@ -56,27 +57,36 @@ impl Reader<'_> {
         }
     }
 
-    /// Checks `OTEL_RESOURCE_ATTRIBUTES` (`key=value,…`), whose malformed entries the SDK
-    /// drops silently. One warning for the variable, at its first bad entry.
-    pub(super) fn resource_attributes(&mut self) {
-        const RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
-        let Some(value) = self.get(RESOURCE_ATTRIBUTES) else {
-            return;
+    /// Reads `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` (`key=value,…`) for what
+    /// pipetel adds to the resource, and checks the attributes, whose malformed entries
+    /// the SDK drops silently: one warning for the variable, at its first bad entry.
+    pub(super) fn resource(&mut self) -> ResourceSettings {
+        let names_service = self.get(OTEL_SERVICE_NAME).is_some();
+        let Some(value) = self.get(OTEL_RESOURCE_ATTRIBUTES) else {
+            return ResourceSettings {
+                names_service,
+                sets_instance_id: false,
+            };
         };
-        let bad = value
-            .split(',')
-            .enumerate()
-            .filter(|(_, entry)| !entry.trim().is_empty())
-            .find_map(|(index, entry)| match entry.split_once('=') {
-                None => Some((index, "has an entry without `=`")),
-                Some((key, _)) if key.trim().is_empty() => {
-                    Some((index, "has an entry without a key"))
+        let mut keys = Vec::new();
+        let mut bad = None;
+        for (index, entry) in value.split(',').enumerate() {
+            match entry.split_once('=') {
+                _ if entry.trim().is_empty() => {}
+                Some((key, _)) if !key.trim().is_empty() => keys.push(key.trim()),
+                Some(_) => {
+                    bad = bad.or(Some((index, "has an entry without a key")));
                 }
-                Some(_) => None,
-            });
+                None => bad = bad.or(Some((index, "has an entry without `=`"))),
+            }
+        }
+        let settings = ResourceSettings {
+            names_service: names_service || keys.contains(&"service.name"),
+            sets_instance_id: keys.contains(&"service.instance.id"),
+        };
         if let Some((index, problem)) = bad {
             self.warn(
-                RESOURCE_ATTRIBUTES,
+                OTEL_RESOURCE_ATTRIBUTES,
                 &value,
                 format_args!(
                     "{problem} (entry {}); the SDK ignores that entry",
@@ -84,6 +94,7 @@ impl Reader<'_> {
                 ),
             );
         }
+        settings
     }
 
     /// Checks the batch settings the SDK reads itself for `signal` (`OTEL_BSP_*` for

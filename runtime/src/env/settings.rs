@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
+use crate::env::pipetel::PipetelSettings;
 use crate::env::reader::Reader;
 use crate::env::tls_files::TlsFiles;
 use crate::env::variables::*;
 
 /// An OTLP transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
+pub(crate) enum Protocol {
     /// OTLP over gRPC (`grpc`), the default.
     Grpc,
     /// OTLP over HTTP with protobuf bodies (`http/protobuf`).
@@ -17,7 +18,7 @@ pub enum Protocol {
 
 /// A telemetry signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
+pub(crate) enum Signal {
     /// Metrics.
     Metrics,
     /// Traces.
@@ -61,23 +62,23 @@ impl Signal {
 }
 
 /// The export timeout when the environment sets none (the OTLP default).
-pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where and how one signal is exported. Its `Debug` output hides a password in the
 /// endpoint (`http://user:***@host`).
 #[derive(Clone, PartialEq, Eq)]
-pub struct SignalExport {
+pub(crate) struct SignalExport {
     /// The variable the endpoint came from.
-    pub endpoint_var: &'static str,
+    pub(crate) endpoint_var: &'static str,
     /// The endpoint as written there.
-    pub endpoint: String,
+    pub(crate) endpoint: String,
     /// The transport.
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
     /// How long one export may take (`OTEL_EXPORTER_OTLP_{SIGNAL}_TIMEOUT`, then
     /// `OTEL_EXPORTER_OTLP_TIMEOUT`; 10 s by default).
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// The CA and client files for an `https://` endpoint.
-    pub tls: TlsFiles,
+    pub(crate) tls: TlsFiles,
 }
 
 impl std::fmt::Debug for SignalExport {
@@ -94,7 +95,7 @@ impl std::fmt::Debug for SignalExport {
 
 /// `endpoint` with the password of its user info (`http://user:password@host`) replaced
 /// by `***`, for warnings and `Debug` output.
-pub fn redact_password(endpoint: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn redact_password(endpoint: &str) -> std::borrow::Cow<'_, str> {
     let authority_start = endpoint.find("://").map_or(0, |at| at + 3);
     let rest = &endpoint[authority_start..];
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
@@ -122,52 +123,64 @@ pub(crate) fn is_https(endpoint: &str) -> bool {
 
 /// What the environment says, and what was wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvSettings {
+pub(crate) struct EnvSettings {
     /// `OTEL_SDK_DISABLED=true`: no telemetry at all, local collection included.
-    pub sdk_disabled: bool,
+    pub(crate) sdk_disabled: bool,
     /// Metrics export, if on.
-    pub metrics: Option<SignalExport>,
-    /// Traces export, if on (exported by a later version; read and checked now).
-    pub traces: Option<SignalExport>,
-    /// Logs export, if on (exported by a later version; read and checked now).
-    pub logs: Option<SignalExport>,
+    pub(crate) metrics: Option<SignalExport>,
+    /// Traces export, if on.
+    pub(crate) traces: Option<SignalExport>,
+    /// Logs export, if on.
+    pub(crate) logs: Option<SignalExport>,
     /// The metric export interval.
-    pub metric_export_interval: Duration,
+    pub(crate) metric_export_interval: Duration,
+    /// What the environment sets of the resource.
+    pub(crate) resource: ResourceSettings,
+    /// The `PIPETEL_*` variables (all off with `OTEL_SDK_DISABLED=true`).
+    pub(crate) pipetel: PipetelSettings,
+    /// The W3C trace context carriers that are set (`TRACEPARENT`, `TRACESTATE`,
+    /// `BAGGAGE`), by variable, as written: the propagator checks them.
+    pub(crate) trace_context: Vec<(&'static str, String)>,
     /// One line per unusable value, each naming the variable and the value.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
-/// An empty value counts as unset, as the specification asks.
-///
-/// ```
-/// use pipetel::env::{EnvSettings, Protocol};
-///
-/// let settings = EnvSettings::from_lookup(|name| match name {
-///     "OTEL_EXPORTER_OTLP_ENDPOINT" => Some("http://collector:4318".to_owned()),
-///     "OTEL_EXPORTER_OTLP_PROTOCOL" => Some("http/json".to_owned()),
-///     _ => None,
-/// });
-/// assert_eq!(settings.metrics.unwrap().protocol, Protocol::HttpProtobuf);
-/// assert_eq!(
-///     settings.warnings,
-///     [r#"OTEL_EXPORTER_OTLP_PROTOCOL="http/json" is not supported by pipetel; using `http/protobuf`"#]
-/// );
-/// ```
+/// What the environment sets of the resource, for what pipetel adds to it (the SDK's
+/// detectors read the variables themselves).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ResourceSettings {
+    /// `OTEL_SERVICE_NAME`, or a `service.name` entry of `OTEL_RESOURCE_ATTRIBUTES`.
+    pub(crate) names_service: bool,
+    /// A `service.instance.id` entry of `OTEL_RESOURCE_ATTRIBUTES`.
+    pub(crate) sets_instance_id: bool,
+}
+
 impl EnvSettings {
     /// Reads the process environment.
-    pub fn from_env() -> Self {
+    pub(crate) fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads the variables through `lookup`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+    /// Reads the variables through `lookup`. An empty value counts as unset, as the
+    /// specification asks.
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let mut reader = Reader {
             lookup: &lookup,
             warnings: Vec::new(),
         };
         let disabled = reader.sdk_disabled();
         let interval = reader.interval();
-        reader.resource_attributes();
+        let resource = reader.resource();
+        let pipetel = reader.pipetel();
+        let pipetel = if disabled {
+            PipetelSettings::default()
+        } else {
+            pipetel
+        };
+        let trace_context = TRACE_CONTEXT_CARRIERS
+            .into_iter()
+            .filter_map(|(name, _)| Some((name, reader.get(name)?)))
+            .collect();
         let [metrics, traces, logs] =
             [Signal::Metrics, Signal::Traces, Signal::Logs].map(|signal| {
                 if disabled {
@@ -182,7 +195,18 @@ impl EnvSettings {
             traces,
             logs,
             metric_export_interval: interval,
+            resource,
+            pipetel,
+            trace_context,
             warnings: reader.warnings,
         }
+    }
+
+    /// The value of the trace context variable `name`, if set.
+    pub(crate) fn trace_context(&self, name: &str) -> Option<String> {
+        self.trace_context
+            .iter()
+            .find(|(variable, _)| *variable == name)
+            .map(|(_, value)| value.clone())
     }
 }

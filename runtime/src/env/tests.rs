@@ -325,3 +325,149 @@ fn a_bad_endpoint_turns_its_signal_off_and_a_bad_protocol_falls_back() {
     ]);
     assert_eq!(junk.metrics.unwrap().protocol, Protocol::Grpc);
 }
+
+#[test]
+fn an_unsupported_protocol_falls_back_with_a_warning() {
+    let settings = read(&[
+        (OTEL_EXPORTER_OTLP_ENDPOINT, "http://collector:4318"),
+        (OTEL_EXPORTER_OTLP_PROTOCOL, "http/json"),
+    ]);
+    assert_eq!(settings.metrics.unwrap().protocol, Protocol::HttpProtobuf);
+    assert_eq!(
+        settings.warnings,
+        [
+            r#"OTEL_EXPORTER_OTLP_PROTOCOL="http/json" is not supported by pipetel; using `http/protobuf`"#
+        ]
+    );
+}
+
+#[test]
+fn the_resource_variables_are_read_once_for_what_pipetel_adds() {
+    let none = read(&[]).resource;
+    assert_eq!(none, ResourceSettings::default());
+    let named = read(&[(OTEL_SERVICE_NAME, "engine")]).resource;
+    assert!(named.names_service && !named.sets_instance_id);
+    let attributes = read(&[(
+        OTEL_RESOURCE_ATTRIBUTES,
+        "team=etl, service.name = engine,service.instance.id=7",
+    )]);
+    assert!(attributes.resource.names_service && attributes.resource.sets_instance_id);
+    assert!(attributes.warnings.is_empty(), "{:?}", attributes.warnings);
+    // A malformed entry is named, and the good ones still count.
+    let bad = read(&[(OTEL_RESOURCE_ATTRIBUTES, "nightly,service.name=engine")]);
+    assert!(bad.resource.names_service);
+    assert_eq!(bad.warnings.len(), 1, "{:?}", bad.warnings);
+}
+
+#[test]
+fn every_pipetel_switch_takes_the_same_on_and_off_values() {
+    use crate::env::ReportDestination;
+
+    for on in ["1", "true", "on", "TRUE", " On "] {
+        let settings = read(&[
+            (PIPETEL_REPORT, on),
+            (PIPETEL_PROGRESS, on),
+            (PIPETEL_PROMETHEUS_ADDR, on),
+        ]);
+        let pipetel = settings.pipetel;
+        assert_eq!(pipetel.report, Some(ReportDestination::Stderr), "{on:?}");
+        assert_eq!(pipetel.progress, Some(true), "{on:?}");
+        assert_eq!(
+            pipetel.prometheus_address.as_deref(),
+            Some(DEFAULT_PROMETHEUS_ADDR),
+            "{on:?}"
+        );
+        assert!(
+            settings.warnings.is_empty(),
+            "{on:?}: {:?}",
+            settings.warnings
+        );
+    }
+    for off in ["0", "false", "off", "OFF", " False "] {
+        let settings = read(&[
+            (PIPETEL_REPORT, off),
+            (PIPETEL_PROGRESS, off),
+            (PIPETEL_PROMETHEUS_ADDR, off),
+        ]);
+        let pipetel = settings.pipetel;
+        assert_eq!(pipetel.report, None, "{off:?}: no file named {off:?}");
+        assert_eq!(pipetel.progress, Some(false), "{off:?}");
+        assert_eq!(pipetel.prometheus_address, None, "{off:?}");
+        assert!(
+            settings.warnings.is_empty(),
+            "{off:?}: {:?}",
+            settings.warnings
+        );
+    }
+    // Unset or empty: the defaults, quietly.
+    let unset = read(&[(PIPETEL_REPORT, " "), (PIPETEL_PROGRESS, "")]).pipetel;
+    assert_eq!(unset, crate::env::pipetel::PipetelSettings::default());
+}
+
+#[test]
+fn pipetel_variables_take_a_path_or_address_only_where_one_is_meant() {
+    use std::path::PathBuf;
+
+    use crate::env::ReportDestination;
+
+    let settings = read(&[
+        (PIPETEL_REPORT, "out/report.json"),
+        (PIPETEL_PROMETHEUS_ADDR, "0.0.0.0:9100"),
+    ]);
+    assert_eq!(
+        settings.pipetel.report,
+        Some(ReportDestination::File(PathBuf::from("out/report.json")))
+    );
+    assert_eq!(
+        settings.pipetel.prometheus_address.as_deref(),
+        Some("0.0.0.0:9100")
+    );
+    assert_eq!(
+        read(&[(PIPETEL_REPORT, "stderr")]).pipetel.report,
+        Some(ReportDestination::Stderr)
+    );
+    // A value that is neither on/off nor what the variable takes: named, and off.
+    for (variable, value) in [
+        (PIPETEL_PROGRESS, "sometimes"),
+        (PIPETEL_PROMETHEUS_ADDR, "not-an-address"),
+        (PIPETEL_PROMETHEUS_ADDR, "127.0.0.1:http"),
+    ] {
+        let settings = read(&[(variable, value)]);
+        assert_eq!(settings.pipetel.progress, None);
+        assert_eq!(settings.pipetel.prometheus_address, None);
+        assert_eq!(settings.warnings.len(), 1, "{:?}", settings.warnings);
+        assert!(
+            settings.warnings[0].starts_with(&format!("{variable}={value:?} ")),
+            "{:?}",
+            settings.warnings
+        );
+    }
+}
+
+#[test]
+fn a_disabled_sdk_turns_the_pipetel_variables_off_too() {
+    let settings = read(&[
+        (OTEL_SDK_DISABLED, "true"),
+        (PIPETEL_REPORT, "stderr"),
+        (PIPETEL_PROGRESS, "1"),
+        (PIPETEL_PROMETHEUS_ADDR, "127.0.0.1:9464"),
+    ]);
+    assert_eq!(
+        settings.pipetel,
+        crate::env::pipetel::PipetelSettings::default()
+    );
+}
+
+#[test]
+fn the_trace_context_variables_are_kept_as_written() {
+    let settings = read(&[("TRACEPARENT", "00-abc"), ("BAGGAGE", "tenant=acme")]);
+    assert_eq!(
+        settings.trace_context("TRACEPARENT").as_deref(),
+        Some("00-abc")
+    );
+    assert_eq!(settings.trace_context("TRACESTATE"), None);
+    assert_eq!(
+        settings.trace_context("BAGGAGE").as_deref(),
+        Some("tenant=acme")
+    );
+}

@@ -12,13 +12,13 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 /// One PEM file named by a variable. Its `Debug` output shows the variable and the path,
 /// never the contents.
 #[derive(Clone, PartialEq, Eq)]
-pub struct PemFile {
+pub(crate) struct PemFile {
     /// The variable that named the file.
-    pub variable: String,
+    pub(crate) variable: String,
     /// The path, as written there.
-    pub path: String,
+    pub(crate) path: String,
     /// The file's contents.
-    pub pem: Vec<u8>,
+    pub(crate) pem: Vec<u8>,
 }
 
 impl std::fmt::Debug for PemFile {
@@ -33,11 +33,11 @@ impl std::fmt::Debug for PemFile {
 
 /// The TLS files of one signal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlsFiles {
+pub(crate) struct TlsFiles {
     /// An extra CA to trust (`…_CERTIFICATE`).
-    pub ca: Option<PemFile>,
+    pub(crate) ca: Option<PemFile>,
     /// The client's certificate chain and key (`…_CLIENT_CERTIFICATE`, `…_CLIENT_KEY`).
-    pub client: Option<(PemFile, PemFile)>,
+    pub(crate) client: Option<(PemFile, PemFile)>,
 }
 
 /// What a file must hold.

@@ -4,18 +4,8 @@
 //! Prometheus translation (dots to underscores, unit suffixes, `_total` on counters) is
 //! `opentelemetry-prometheus`'s; the server is `tiny_http`'s, on a thread of its own.
 
+use crate::env::PIPETEL_PROMETHEUS_ADDR;
 use crate::export::metrics::AddReader;
-
-/// The variable naming the address to serve `/metrics` on.
-pub const PIPETEL_PROMETHEUS_ADDR: &str = "PIPETEL_PROMETHEUS_ADDR";
-
-/// The address `PIPETEL_PROMETHEUS_ADDR` names, if set.
-pub(crate) fn address_from_env() -> Option<String> {
-    std::env::var(PIPETEL_PROMETHEUS_ADDR)
-        .ok()
-        .map(|address| address.trim().to_owned())
-        .filter(|address| !address.is_empty())
-}
 
 /// A running `/metrics` server.
 #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]

@@ -3,7 +3,7 @@
 //! ([`OperatorHandle::set_expected_rows`](crate::OperatorHandle::set_expected_rows)) —
 //! drawn from the same counters as the report, by a background thread every 100 ms.
 //!
-//! On when stderr is a terminal; `PIPETEL_PROGRESS=0` turns it off, `=1` on (on a
+//! On when stderr is a terminal; `PIPETEL_PROGRESS=off` turns it off, `=on` on (on a
 //! non-terminal it then prints plain lines, once a second). The final state is drawn
 //! when telemetry stops.
 
@@ -18,45 +18,25 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::insight::report;
 use crate::insight::snapshot::{snapshot, OperatorSnapshot};
 
-/// The variable forcing progress on (`1`) or off (`0`).
-pub const PIPETEL_PROGRESS: &str = "PIPETEL_PROGRESS";
-
 /// How progress is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
     Off,
     /// Bars redrawn in place on a terminal, every 100 ms.
     Terminal,
-    /// Plain lines on a non-terminal, once a second (forced with `PIPETEL_PROGRESS=1`).
+    /// Plain lines on a non-terminal, once a second (forced on with `PIPETEL_PROGRESS`).
     Plain,
 }
 
 impl Mode {
-    /// The mode `PIPETEL_PROGRESS` and stderr ask for, and a warning for a bad value.
-    pub(crate) fn from_env() -> (Mode, Option<String>) {
+    /// The mode for `forced` (`PIPETEL_PROGRESS`: on, off, or `None` when unset) on this
+    /// process's stderr.
+    pub(crate) fn new(forced: Option<bool>) -> Mode {
         let terminal = std::io::stderr().is_terminal();
-        let default = if terminal { Mode::Terminal } else { Mode::Off };
-        let Ok(value) = std::env::var(PIPETEL_PROGRESS) else {
-            return (default, None);
-        };
-        match value.trim() {
-            "" => (default, None),
-            "0" | "false" | "off" => (Mode::Off, None),
-            "1" | "true" | "on" => (
-                if terminal {
-                    Mode::Terminal
-                } else {
-                    Mode::Plain
-                },
-                None,
-            ),
-            _ => (
-                default,
-                Some(format!(
-                    "{PIPETEL_PROGRESS}={value:?} is not 0 or 1; progress is {}",
-                    if terminal { "on" } else { "off" }
-                )),
-            ),
+        match (forced, terminal) {
+            (Some(false), _) | (None, false) => Mode::Off,
+            (Some(true) | None, true) => Mode::Terminal,
+            (Some(true), false) => Mode::Plain,
         }
     }
 }

@@ -12,12 +12,7 @@ use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::Context;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 
-/// The environment variables of the W3C trace context, and the header each carries.
-const CARRIERS: [(&str, &str); 3] = [
-    ("TRACEPARENT", "traceparent"),
-    ("TRACESTATE", "tracestate"),
-    ("BAGGAGE", "baggage"),
-];
+use crate::env::TRACE_CONTEXT_CARRIERS as CARRIERS;
 
 /// The context given by the environment, parent of runs started with no span current.
 /// Set once per `init` (the previous one is leaked: a few bytes), read with one atomic

@@ -7,8 +7,8 @@
 //!   processes with `pipetel::trace_env()`; each worker (`pipeline --worker N`) runs the
 //!   orders pipeline once.
 //! - `pipeline --panic` runs a pipeline whose step panics (the panic is caught outside).
-//! - `PRINT_DEBUG` prints the `Debug` output of the telemetry guard, the environment
-//!   settings and the configuration.
+//! - `PRINT_DEBUG` prints the `Debug` output of the telemetry guard (with where each
+//!   signal is exported) and of the configuration.
 //! - `EXIT_CODE` is the exit status the program returns (after shutdown).
 //! - `SHUTDOWN_MS` sets `Config::shutdown_timeout`; `LINGER_MS` pauses between the
 //!   two runs of the default mode.
@@ -206,7 +206,6 @@ fn main() -> std::process::ExitCode {
     let _telemetry = start_telemetry();
     if std::env::var_os("PRINT_DEBUG").is_some() {
         println!("telemetry: {_telemetry:?}");
-        println!("environment: {:?}", pipetel::env::EnvSettings::from_env());
         println!("config: {:?}", config());
     }
     let args: Vec<String> = std::env::args().collect();

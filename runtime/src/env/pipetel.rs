@@ -1,0 +1,102 @@
+//! The `PIPETEL_*` variables: the report at shutdown, progress lines, the Prometheus
+//! endpoint. They share one vocabulary for on and off — `1`, `true`, `on` and `0`,
+//! `false`, `off`, in any case — and take a path or an address only where one is meant.
+
+use std::path::PathBuf;
+
+use crate::env::reader::Reader;
+use crate::env::variables::{
+    DEFAULT_PROMETHEUS_ADDR, PIPETEL_PROGRESS, PIPETEL_PROMETHEUS_ADDR, PIPETEL_REPORT,
+};
+
+/// What the `PIPETEL_*` variables ask for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct PipetelSettings {
+    /// `PIPETEL_REPORT`: where the report goes at shutdown, if anywhere.
+    pub(crate) report: Option<ReportDestination>,
+    /// `PIPETEL_PROGRESS`: forced on or off; `None` (unset or unusable): on when stderr
+    /// is a terminal.
+    pub(crate) progress: Option<bool>,
+    /// `PIPETEL_PROMETHEUS_ADDR`: the `host:port` to serve `/metrics` on, if any.
+    pub(crate) prometheus_address: Option<String>,
+}
+
+/// Where the report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReportDestination {
+    /// Standard error: `stderr`, `-`, or an on value.
+    Stderr,
+    /// A file: any other value (JSON when it ends in `.json`, the table otherwise).
+    File(PathBuf),
+}
+
+/// An on/off value: `Some(true)` for `1`, `true`, `on`, `Some(false)` for `0`, `false`,
+/// `off` (any case, surrounding blanks ignored), `None` for anything else.
+pub(crate) fn switch(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" => Some(true),
+        "0" | "false" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+impl Reader<'_> {
+    /// Reads the `PIPETEL_*` variables.
+    pub(super) fn pipetel(&mut self) -> PipetelSettings {
+        PipetelSettings {
+            report: self.report(),
+            progress: self.progress(),
+            prometheus_address: self.prometheus_address(),
+        }
+    }
+
+    fn report(&mut self) -> Option<ReportDestination> {
+        let value = self.get(PIPETEL_REPORT)?;
+        match (switch(&value), value.trim()) {
+            (Some(false), _) => None,
+            (Some(true), _) | (None, "stderr" | "-") => Some(ReportDestination::Stderr),
+            (None, path) => Some(ReportDestination::File(PathBuf::from(path))),
+        }
+    }
+
+    fn progress(&mut self) -> Option<bool> {
+        let value = self.get(PIPETEL_PROGRESS)?;
+        let forced = switch(&value);
+        if forced.is_none() {
+            self.warn(
+                PIPETEL_PROGRESS,
+                &value,
+                "is not on or off (1, true, on / 0, false, off); progress shows only when \
+                 stderr is a terminal",
+            );
+        }
+        forced
+    }
+
+    fn prometheus_address(&mut self) -> Option<String> {
+        let value = self.get(PIPETEL_PROMETHEUS_ADDR)?;
+        match switch(&value) {
+            Some(false) => None,
+            Some(true) => Some(DEFAULT_PROMETHEUS_ADDR.to_owned()),
+            None if is_host_and_port(value.trim()) => Some(value.trim().to_owned()),
+            None => {
+                self.warn(
+                    PIPETEL_PROMETHEUS_ADDR,
+                    &value,
+                    format_args!(
+                        "is not host:port (as in {DEFAULT_PROMETHEUS_ADDR}) or on/off; no \
+                         /metrics endpoint"
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Whether `address` is `host:port`, with a port number (`[::1]:9464` for IPv6).
+fn is_host_and_port(address: &str) -> bool {
+    address
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+}
