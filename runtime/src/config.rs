@@ -2,7 +2,6 @@
 //! name, extra exporters), and [`init`], which starts telemetry from the environment.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
@@ -16,17 +15,16 @@ use crate::counters::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
 use crate::env::{EnvSettings, ResourceSettings};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::logs;
-use crate::export::metrics::{self, AddReader, WARNING_PERIOD};
+use crate::export::metrics::{self, AddReader};
 use crate::export::process_metrics;
 use crate::export::prometheus;
 use crate::export::traces::{self, AddSpanExporter};
 use crate::insight::progress;
 use crate::names;
-use crate::operator::user_counter;
 use crate::pipeline::propagation;
 use crate::pipeline::recorder::{PipelineInstruments, PipelineTelemetry};
 use crate::telemetry::{Signals, Telemetry};
-use crate::warn::{warn, RateLimited};
+use crate::warn::warn;
 
 /// Starts telemetry as the `OTEL_*` environment says; off when no endpoint is set.
 ///
@@ -229,13 +227,6 @@ impl Config {
         let resource = resource(self.service_name, settings.resource);
         let mut runtime = GrpcRuntime::default();
 
-        let metric_failures = Arc::new(RateLimited::new(WARNING_PERIOD));
-        if let Some(target) = &settings.metrics {
-            match metrics::otlp_exporter(target, &mut runtime, metric_failures.clone()) {
-                Ok(reader) => self.readers.push(reader),
-                Err(problem) => warn(format_args!("{problem}")),
-            }
-        }
         let pipetel = &settings.pipetel;
         let prometheus_address = pipetel.prometheus_address.as_ref();
         let prometheus = prometheus_address.and_then(|address| {
@@ -247,27 +238,21 @@ impl Config {
                 .map_err(|problem| warn(format_args!("{problem}")))
                 .ok()
         });
-        let metrics = (!self.readers.is_empty()).then(|| {
-            metrics::start(
-                resource.clone(),
-                self.readers,
-                settings.metric_export_interval,
-                &namespace,
-                metric_failures,
-            )
-        });
+        let metrics = metrics::start(
+            settings.metrics.as_ref(),
+            self.readers,
+            &resource,
+            &mut runtime,
+            settings.metric_export_interval,
+            &namespace,
+        );
         let traces = traces::start(
             settings.traces.as_ref(),
             self.span_exporters,
-            resource.clone(),
+            &resource,
             &mut runtime,
         );
-        let logs = settings.logs.as_ref().and_then(|target| {
-            let failures = Arc::new(RateLimited::new(WARNING_PERIOD));
-            logs::start(target, resource.clone(), &mut runtime, failures)
-                .map_err(|problem| warn(format_args!("{problem}")))
-                .ok()
-        });
+        let logs = logs::start(settings.logs.as_ref(), &resource, &mut runtime);
         let report = pipetel.report.clone();
         let progress = progress::Mode::new(pipetel.progress);
         let local = !settings.sdk_disabled
@@ -281,7 +266,6 @@ impl Config {
             if self.process_metrics {
                 process_metrics::register(&meter);
             }
-            user_counter::set_meter(Some(meter.clone()));
             PipelineInstruments::new(&meter, &namespace)
         });
         let pipelines = PipelineTelemetry::new(

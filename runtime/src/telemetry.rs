@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use opentelemetry::metrics::noop::NoopMeterProvider;
+use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::noop::NoopTracerProvider;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
@@ -20,8 +21,11 @@ use crate::export::shutdown::shut_down_within;
 use crate::export::traces::TracesPipeline;
 use crate::insight::progress::{self, Progress};
 use crate::insight::report_target::write_report;
+use crate::names;
 use crate::operator::recording::set_enabled;
+use crate::operator::user_counter;
 use crate::pipeline::recorder::{self, PipelineTelemetry};
+use crate::warn::warn;
 
 /// Whether a [`Telemetry`] guard with a pipeline (or one being built) exists.
 static RUNNING: AtomicBool = AtomicBool::new(false);
@@ -49,12 +53,17 @@ pub struct Telemetry {
     claimed: bool,
 }
 
+/// Where each signal goes (the OTLP endpoint's variable and value, its password hidden),
+/// and whether operators, runs and steps are counted.
 impl std::fmt::Debug for Telemetry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Telemetry")
-            .field("metrics", &self.metrics.is_some())
-            .field("traces", &self.traces.is_some())
-            .field("logs", &self.logs.is_some())
+            .field("metrics", &self.metrics.as_ref().map(|m| m.destination()))
+            .field("traces", &self.traces.as_ref().map(|t| t.destination()))
+            .field("logs", &self.logs.as_ref().map(|l| l.destination()))
+            .field("collecting", &self.collecting)
+            .field("report", &self.report)
+            .field("prometheus", &self.prometheus.is_some())
             .finish()
     }
 }
@@ -99,27 +108,11 @@ impl Telemetry {
         Telemetry::off()
     }
 
-    /// A guard for running signals; recording starts now, and pipetel's providers
-    /// become the global OpenTelemetry ones.
+    /// A guard for running signals: what they need installed process-wide is installed,
+    /// and recording starts now.
     pub(crate) fn on(signals: Signals) -> Self {
-        if let Some(traces) = &signals.traces {
-            opentelemetry::global::set_tracer_provider(traces.provider.clone());
-        }
-        if let Some(metrics) = &signals.metrics {
-            opentelemetry::global::set_meter_provider(metrics.provider.clone());
-        }
-        if let (Some(logs), true) = (&signals.logs, signals.install_log_subscriber) {
-            let subscriber = tracing_subscriber::registry().with(log_layer(&logs.provider));
-            if tracing::subscriber::set_global_default(subscriber).is_err() {
-                crate::warn::warn(format_args!(
-                    "a global tracing subscriber is already set, so logs are not exported; \
-                     add Telemetry::log_layer() to it, with Config::install_log_subscriber(false)"
-                ));
-            }
-        }
-        recorder::install(Some(signals.pipelines));
         let collecting = signals.metrics.is_some() || signals.local;
-        set_enabled(collecting);
+        install(&signals, collecting);
         Telemetry {
             collecting,
             report: signals.report,
@@ -206,11 +199,7 @@ impl Drop for Telemetry {
             write_report(&report, &crate::insight::report::report());
         }
         if metrics.is_some() || traces.is_some() || logs.is_some() || self.collecting {
-            set_enabled(false);
-            recorder::install(None);
-            crate::operator::user_counter::set_meter(None);
-            opentelemetry::global::set_tracer_provider(NoopTracerProvider::new());
-            opentelemetry::global::set_meter_provider(NoopMeterProvider::new());
+            uninstall();
             shut_down_within(self.shutdown_timeout, metrics, traces, logs);
             let _ = std::thread::Builder::new()
                 .name("pipetel-shutdown-runtime".into())
@@ -221,4 +210,41 @@ impl Drop for Telemetry {
             RUNNING.store(false, Ordering::Release);
         }
     }
+}
+
+/// Installs what running signals need process-wide: pipetel's providers as the global
+/// OpenTelemetry ones, the log bridge as the global `tracing` subscriber (when asked),
+/// the tracer and instruments runs and steps record into, the meter of
+/// [`OperatorCounter`](crate::OperatorCounter)s, and — last — the switch every operator
+/// call checks. [`uninstall`] undoes it, switch first.
+fn install(signals: &Signals, collecting: bool) {
+    if let Some(traces) = &signals.traces {
+        opentelemetry::global::set_tracer_provider(traces.provider.clone());
+    }
+    if let Some(metrics) = &signals.metrics {
+        opentelemetry::global::set_meter_provider(metrics.provider.clone());
+        user_counter::set_meter(Some(metrics.provider.meter(names::SCOPE)));
+    }
+    if let (Some(logs), true) = (&signals.logs, signals.install_log_subscriber) {
+        let subscriber = tracing_subscriber::registry().with(log_layer(&logs.provider));
+        if tracing::subscriber::set_global_default(subscriber).is_err() {
+            warn(format_args!(
+                "a global tracing subscriber is already set, so logs are not exported; \
+                 add Telemetry::log_layer() to it, with Config::install_log_subscriber(false)"
+            ));
+        }
+    }
+    recorder::install(Some(signals.pipelines.clone()));
+    set_enabled(collecting);
+}
+
+/// Undoes [`install`]: operators stop recording, runs and steps stop, the global
+/// providers become no-ops. The global `tracing` subscriber stays (`tracing` cannot
+/// replace it); with its provider shut down, it exports nothing more.
+fn uninstall() {
+    set_enabled(false);
+    recorder::install(None);
+    user_counter::set_meter(None);
+    opentelemetry::global::set_tracer_provider(NoopTracerProvider::new());
+    opentelemetry::global::set_meter_provider(NoopMeterProvider::new());
 }

@@ -596,6 +596,19 @@ pub fn run_in(
     }
 }
 
+/// `endpoint` as pipetel shows it: the password of `scheme://user:password@host`
+/// replaced by `***`.
+pub fn redacted(endpoint: &str) -> String {
+    match endpoint.split_once("://").and_then(|(scheme, rest)| {
+        let (user_info, host) = rest.split_once('@')?;
+        let (user, _) = user_info.split_once(':')?;
+        Some(format!("{scheme}://{user}:***@{host}"))
+    }) {
+        Some(shown) => shown,
+        None => endpoint.to_owned(),
+    }
+}
+
 /// A loopback port nothing listens on (bound, then released).
 pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -318,6 +318,14 @@ fn header_values_and_endpoint_passwords_never_appear_in_output_warnings_or_expor
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{stderr}");
         assert!(stdout.contains("telemetry: Telemetry"), "{stdout}");
+        // The guard's Debug says where each signal goes, with the password hidden.
+        let shown = pipetel_tests::redacted(&endpoint);
+        assert!(
+            stdout.contains(&format!(
+                "metrics: Some(\"OTEL_EXPORTER_OTLP_ENDPOINT={shown}\")"
+            )),
+            "{protocol}: Debug output: {stdout}"
+        );
         assert!(
             !stdout.contains(secret),
             "{protocol}: Debug output: {stdout}"

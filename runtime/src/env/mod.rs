@@ -19,6 +19,6 @@ mod variables;
 
 pub(crate) use pipetel::ReportDestination;
 pub(crate) use settings::{
-    is_https, redact_password, EnvSettings, Protocol, ResourceSettings, SignalExport,
+    is_https, redact_password, EnvSettings, Protocol, ResourceSettings, Signal, SignalExport,
 };
 pub(crate) use variables::*;

@@ -217,6 +217,7 @@ impl Reader<'_> {
             TlsFiles::default()
         };
         Some(SignalExport {
+            signal,
             endpoint_var,
             endpoint,
             protocol: self.protocol(signal),

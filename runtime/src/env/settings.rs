@@ -28,6 +28,15 @@ pub(crate) enum Signal {
 }
 
 impl Signal {
+    /// The signal's name in warnings: `metrics`, `traces` or `logs`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Signal::Metrics => "metrics",
+            Signal::Traces => "traces",
+            Signal::Logs => "logs",
+        }
+    }
+
     pub(super) fn endpoint_var(self) -> &'static str {
         match self {
             Signal::Metrics => OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
@@ -68,6 +77,8 @@ pub(crate) const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 /// endpoint (`http://user:***@host`).
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct SignalExport {
+    /// The signal.
+    pub(crate) signal: Signal,
     /// The variable the endpoint came from.
     pub(crate) endpoint_var: &'static str,
     /// The endpoint as written there.
@@ -84,6 +95,7 @@ pub(crate) struct SignalExport {
 impl std::fmt::Debug for SignalExport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignalExport")
+            .field("signal", &self.signal)
             .field("endpoint_var", &self.endpoint_var)
             .field("endpoint", &redact_password(&self.endpoint))
             .field("protocol", &self.protocol)

@@ -5,18 +5,17 @@ use std::sync::Arc;
 
 use opentelemetry_sdk::error::OTelSdkResult;
 
-use crate::env::SignalExport;
+use crate::env::{is_https, Protocol, Signal, SignalExport};
 use crate::warn::RateLimited;
 
 /// Builds the OTLP exporter that `$builder` (an `opentelemetry_otlp` exporter builder)
-/// makes for `$target`, wrapped in [`Reporting`] for `$signal` with the rate limit
-/// `$failures`: over HTTP/protobuf, or over gRPC with the channel's tasks on pipetel's
-/// runtime `$runtime`; with TLS (see `tls`) for an `https://` endpoint. `?`s what stops
-/// the exporter from being built (saying the signal's export is off), a TLS file that
-/// cannot be read, or a runtime that cannot start.
+/// makes for `$target`, wrapped in [`Reporting`] with the rate limit `$failures`: over
+/// HTTP/protobuf, or over gRPC with the channel's tasks on pipetel's runtime `$runtime`;
+/// with TLS (see `tls`) for an `https://` endpoint. `?`s what stops the exporter from
+/// being built (saying the signal's export is off), a TLS file that cannot be read, or a
+/// runtime that cannot start.
 macro_rules! build_exporter {
-    ($builder:expr, $signal:literal, $target:expr, $runtime:expr, $failures:expr) => {{
-        let described = $crate::export::exporter::describe($target);
+    ($builder:expr, $target:expr, $runtime:expr, $failures:expr) => {{
         let built = match $target.protocol {
             $crate::env::Protocol::HttpProtobuf => {
                 let builder = $builder
@@ -42,9 +41,14 @@ macro_rules! build_exporter {
                 }
             })?,
         };
-        let exporter =
-            built.map_err(|error| format!("{error} ({} export to {described} is off)", $signal))?;
-        $crate::export::exporter::Reporting::new(exporter, $signal, described, $failures)
+        let exporter = built.map_err(|error| {
+            format!(
+                "{error} ({} export to {} is off)",
+                $target.signal.name(),
+                $crate::export::exporter::describe($target)
+            )
+        })?;
+        $crate::export::exporter::Reporting::new(exporter, $target, $failures)
     }};
 }
 pub(crate) use build_exporter;
@@ -55,22 +59,21 @@ pub(crate) use build_exporter;
 #[derive(Debug)]
 pub(crate) struct Reporting<E> {
     pub(crate) inner: E,
-    signal: &'static str,
+    signal: Signal,
     target: String,
+    /// HTTP/protobuf to an `https://` endpoint: its exporter says no more than "network
+    /// error" when TLS fails, so the warning adds where a CA goes.
+    hint_at_tls: bool,
     failures: Arc<RateLimited>,
 }
 
 impl<E> Reporting<E> {
-    pub(crate) fn new(
-        inner: E,
-        signal: &'static str,
-        target: String,
-        failures: Arc<RateLimited>,
-    ) -> Self {
+    pub(crate) fn new(inner: E, target: &SignalExport, failures: Arc<RateLimited>) -> Self {
         Reporting {
             inner,
-            signal,
-            target,
+            signal: target.signal,
+            target: describe(target),
+            hint_at_tls: is_https(&target.endpoint) && target.protocol == Protocol::HttpProtobuf,
             failures,
         }
     }
@@ -78,17 +81,17 @@ impl<E> Reporting<E> {
     /// Passes an export's `result` on, warning (rate-limited) when it failed.
     pub(crate) fn report(&self, result: OTelSdkResult) -> OTelSdkResult {
         if let Err(error) = &result {
-            // The HTTP exporter says no more than "network error", TLS failures included.
-            let hint = if self.target.contains("=https://")
-                && error.to_string().contains("network error")
-            {
+            // The text of the HTTP exporter's error is pinned by tests/tests/tls.rs, which
+            // fails if the hint goes missing from an HTTPS refusal.
+            let hint = if self.hint_at_tls && error.to_string().contains("network error") {
                 " (for https://, is the collector's CA in OTEL_EXPORTER_OTLP_CERTIFICATE?)"
             } else {
                 ""
             };
             self.failures.warn(format_args!(
                 "{} export to {} failed: {error}{hint}",
-                self.signal, self.target
+                self.signal.name(),
+                self.target
             ));
         }
         result

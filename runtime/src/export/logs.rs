@@ -5,7 +5,6 @@
 //! there and `pipeline.name` / `step` of the current run and step. The SDK adds the
 //! trace and span ids of the current span.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::logs::LogRecord as _;
@@ -13,40 +12,59 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry_otlp::{LogExporter, WithExportConfig as _};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{
-    BatchLogProcessor, LogBatch, LogProcessor, SdkLogRecord, SdkLoggerProvider,
+    BatchLogProcessor, LogBatch, LogProcessor, LoggerProviderBuilder, SdkLogRecord,
+    SdkLoggerProvider,
 };
 use opentelemetry_sdk::Resource;
 
 use crate::env::SignalExport;
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
-use crate::export::signal::SignalPipeline;
+use crate::export::signal::{self, SignalPipeline};
 use crate::names;
 use crate::pipeline::spans::{current_run, current_step};
-use crate::warn::RateLimited;
 
 /// A running log pipeline.
 pub(crate) type LogsPipeline = SignalPipeline<SdkLoggerProvider>;
 
-/// Builds the logger provider exporting to `target`, or says why it cannot.
+/// Adds one log exporter (behind the enriching processor and a batch processor) to a
+/// provider being built.
+pub(crate) type AddLogExporter =
+    Box<dyn FnOnce(LoggerProviderBuilder) -> LoggerProviderBuilder + Send>;
+
+/// A hook exporting log records to `exporter`, enriched, through a batch processor.
+fn batched<E: opentelemetry_sdk::logs::LogExporter + 'static>(exporter: E) -> AddLogExporter {
+    Box::new(move |builder| {
+        builder.with_log_processor(Enriching(BatchLogProcessor::builder(exporter).build()))
+    })
+}
+
+/// Starts the logger provider with the OTLP exporter of `target` (when given and it can
+/// be built; otherwise a warning); `None` when there is none.
 pub(crate) fn start(
-    target: &SignalExport,
-    resource: Resource,
+    target: Option<&SignalExport>,
+    resource: &Resource,
     runtime: &mut GrpcRuntime,
-    failures: Arc<RateLimited>,
-) -> Result<LogsPipeline, String> {
-    let reporting = exporter::build_exporter!(
-        LogExporter::builder(),
-        "logs",
+) -> Option<LogsPipeline> {
+    signal::start_signal(
         target,
-        runtime,
-        failures.clone()
-    );
-    let provider = SdkLoggerProvider::builder()
-        .with_log_processor(Enriching(BatchLogProcessor::builder(reporting).build()))
-        .with_resource(resource)
-        .build();
-    Ok(SignalPipeline::new(provider, failures))
+        Vec::new(),
+        |target, failures| {
+            Ok(batched(exporter::build_exporter!(
+                LogExporter::builder(),
+                target,
+                runtime,
+                failures
+            )))
+        },
+        |exporters| {
+            let builder = SdkLoggerProvider::builder().with_resource(resource.clone());
+            exporters
+                .into_iter()
+                .fold(builder, |builder, add| add(builder))
+                .build()
+        },
+    )
 }
 
 /// Adds the operator and pipeline a record was emitted in, then hands it on.

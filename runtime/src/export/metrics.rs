@@ -5,7 +5,6 @@
 //! `OTEL_METRIC_EXPORT_INTERVAL`. At each collection the callbacks read the series
 //! labels and sum every thread's cells — the only place OpenTelemetry data is built.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::metrics::{AsyncInstrument, Meter, MeterProvider as _};
@@ -24,10 +23,9 @@ use crate::counters::shards;
 use crate::env::SignalExport;
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
-use crate::export::signal::SignalPipeline;
+use crate::export::signal::{self, SignalPipeline};
 use crate::names::{self, MetricName};
 use crate::operator::recording::ticks_to_nanos;
-use crate::warn::RateLimited;
 
 /// A running metrics pipeline.
 pub(crate) type MetricsPipeline = SignalPipeline<SdkMeterProvider>;
@@ -47,37 +45,38 @@ pub(crate) fn periodic<E: PushMetricExporter>(exporter: E) -> AddReader {
     })
 }
 
-/// Builds the OTLP metric exporter for `target`, or says why it cannot.
-pub(crate) fn otlp_exporter(
-    target: &SignalExport,
-    runtime: &mut GrpcRuntime,
-    failures: Arc<RateLimited>,
-) -> Result<AddReader, String> {
-    let reporting = exporter::build_exporter!(
-        MetricExporter::builder().with_temporality(Temporality::Cumulative),
-        "metrics",
-        target,
-        runtime,
-        failures
-    );
-    Ok(periodic(reporting))
-}
-
-/// Builds the provider with its readers and registers the operator instruments.
+/// Starts the meter provider with the OTLP exporter of `target` (when given and it can be
+/// built; otherwise a warning) and the `extra` readers, collecting every `interval`, and
+/// registers the operator instruments under `namespace`; `None` when there is no reader.
 pub(crate) fn start(
-    resource: Resource,
-    readers: Vec<AddReader>,
+    target: Option<&SignalExport>,
+    extra: Vec<AddReader>,
+    resource: &Resource,
+    runtime: &mut GrpcRuntime,
     interval: Duration,
     namespace: &str,
-    failures: Arc<RateLimited>,
-) -> MetricsPipeline {
-    let builder = readers.into_iter().fold(
-        SdkMeterProvider::builder().with_resource(resource),
-        |builder, add| add(builder, interval),
-    );
-    let provider = builder.build();
-    register_operator_instruments(&provider.meter(names::SCOPE), namespace);
-    SignalPipeline::new(provider, failures)
+) -> Option<MetricsPipeline> {
+    let metrics = signal::start_signal(
+        target,
+        extra,
+        |target, failures| {
+            Ok(periodic(exporter::build_exporter!(
+                MetricExporter::builder().with_temporality(Temporality::Cumulative),
+                target,
+                runtime,
+                failures
+            )))
+        },
+        |readers| {
+            let builder = SdkMeterProvider::builder().with_resource(resource.clone());
+            readers
+                .into_iter()
+                .fold(builder, |builder, add| add(builder, interval))
+                .build()
+        },
+    )?;
+    register_operator_instruments(&metrics.provider.meter(names::SCOPE), namespace);
+    Some(metrics)
 }
 
 /// One observable instrument per operator tally.
@@ -122,9 +121,6 @@ fn observe<T>(observer: &dyn AsyncInstrument<T>, tally: Tally, value: impl Fn(u6
         }
     });
 }
-
-/// How often an export problem may be reported.
-pub(crate) const WARNING_PERIOD: Duration = Duration::from_secs(60);
 
 impl<E: PushMetricExporter> PushMetricExporter for Reporting<E> {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {

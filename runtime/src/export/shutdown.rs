@@ -86,14 +86,17 @@ impl Shutdowns {
         let failures = pipeline.failures();
         let (done, abandoned, timeout) = (self.done.clone(), self.abandoned.clone(), self.timeout);
         let spawned = std::thread::Builder::new()
-            .name(format!("pipetel-shutdown-{}", P::SIGNAL))
+            .name(format!("pipetel-shutdown-{}", P::SIGNAL.name()))
             .spawn(move || {
                 pipeline.shutdown(timeout, &abandoned);
-                let _ = done.send(P::SIGNAL);
+                let _ = done.send(P::SIGNAL.name());
             });
         match spawned {
-            Ok(_) => self.running.push((P::SIGNAL, failures)),
-            Err(error) => warn(format_args!("{}: cannot shut down: {error}", P::SIGNAL)),
+            Ok(_) => self.running.push((P::SIGNAL.name(), failures)),
+            Err(error) => warn(format_args!(
+                "{}: cannot shut down: {error}",
+                P::SIGNAL.name()
+            )),
         }
     }
 }

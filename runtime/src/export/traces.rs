@@ -3,7 +3,6 @@
 //! span exporter. The sampler is the SDK's, from `OTEL_TRACES_SAMPLER`; pipetel never
 //! overrides it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_otlp::{SpanExporter as OtlpSpanExporter, WithExportConfig as _};
@@ -14,9 +13,7 @@ use opentelemetry_sdk::Resource;
 use crate::env::SignalExport;
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
-use crate::export::metrics::WARNING_PERIOD;
-use crate::export::signal::SignalPipeline;
-use crate::warn::RateLimited;
+use crate::export::signal::{self, SignalPipeline};
 
 /// A running trace pipeline.
 pub(crate) type TracesPipeline = SignalPipeline<SdkTracerProvider>;
@@ -34,40 +31,29 @@ pub(crate) fn batched<E: SpanExporter + 'static>(exporter: E) -> AddSpanExporter
 /// be built; otherwise a warning) and the `extra` exporters; `None` when there is none.
 pub(crate) fn start(
     target: Option<&SignalExport>,
-    mut extra: Vec<AddSpanExporter>,
-    resource: Resource,
+    extra: Vec<AddSpanExporter>,
+    resource: &Resource,
     runtime: &mut GrpcRuntime,
 ) -> Option<TracesPipeline> {
-    let failures = Arc::new(RateLimited::new(WARNING_PERIOD));
-    if let Some(target) = target {
-        match otlp_exporter(target, runtime, failures.clone()) {
-            Ok(exporter) => extra.push(exporter),
-            Err(problem) => crate::warn::warn(format_args!("{problem}")),
-        }
-    }
-    if extra.is_empty() {
-        return None;
-    }
-    let builder = extra.into_iter().fold(
-        SdkTracerProvider::builder().with_resource(resource),
-        |builder, add| add(builder),
-    );
-    Some(SignalPipeline::new(builder.build(), failures))
-}
-
-/// The OTLP span exporter of `target`, or why it cannot be built.
-fn otlp_exporter(
-    target: &SignalExport,
-    runtime: &mut GrpcRuntime,
-    failures: Arc<RateLimited>,
-) -> Result<AddSpanExporter, String> {
-    Ok(batched(exporter::build_exporter!(
-        OtlpSpanExporter::builder(),
-        "traces",
+    signal::start_signal(
         target,
-        runtime,
-        failures
-    )))
+        extra,
+        |target, failures| {
+            Ok(batched(exporter::build_exporter!(
+                OtlpSpanExporter::builder(),
+                target,
+                runtime,
+                failures
+            )))
+        },
+        |exporters| {
+            let builder = SdkTracerProvider::builder().with_resource(resource.clone());
+            exporters
+                .into_iter()
+                .fold(builder, |builder, add| add(builder))
+                .build()
+        },
+    )
 }
 
 impl<E: SpanExporter> SpanExporter for Reporting<E> {

@@ -14,6 +14,7 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use crate::names;
 
 /// The pipeline instruments.
+#[derive(Clone)]
 pub(crate) struct PipelineInstruments {
     pub(crate) runs: Counter<u64>,
     pub(crate) step_duration: Histogram<f64>,
@@ -44,6 +45,7 @@ impl PipelineInstruments {
 }
 
 /// The tracer and instruments of the running telemetry.
+#[derive(Clone)]
 pub(crate) struct PipelineTelemetry {
     pub(crate) tracer: Option<SdkTracer>,
     pub(crate) instruments: Option<PipelineInstruments>,
