@@ -7,6 +7,8 @@
 //! parsing the function, its body as a labelled block, hygienic names — is in
 //! `function.rs`; the `key = value` arguments of all three in `args.rs`.
 
+#![warn(unreachable_pub)]
+
 mod args;
 mod function;
 mod operator;

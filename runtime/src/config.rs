@@ -22,7 +22,7 @@ use crate::export::traces::{self, AddSpanExporter};
 use crate::insight::progress;
 use crate::names;
 use crate::pipeline::propagation;
-use crate::pipeline::recorder::{PipelineInstruments, PipelineTelemetry};
+use crate::pipeline::recorder::{PipelineInstruments, PipelineRecorder};
 use crate::telemetry::{Signals, Telemetry};
 use crate::warn::warn;
 
@@ -41,7 +41,7 @@ pub fn init() -> Telemetry {
 
 /// How long the final export of each signal may take at shutdown, unless
 /// [`Config::shutdown_timeout`] says otherwise.
-pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings the environment cannot give. Everything else comes from the `OTEL_*` variables.
 ///
@@ -268,7 +268,7 @@ impl Config {
             }
             PipelineInstruments::new(&meter, &namespace)
         });
-        let pipelines = PipelineTelemetry::new(
+        let pipelines = PipelineRecorder::new(
             traces.as_ref().map(|traces| &traces.provider),
             instruments,
             logs.is_some(),

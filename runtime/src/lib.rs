@@ -24,7 +24,7 @@
 //! collects (every `OTEL_METRIC_EXPORT_INTERVAL`, 500 ms by default). See the README
 //! for the metric and environment tables.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod attribute;
 mod config;

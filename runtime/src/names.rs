@@ -19,7 +19,7 @@ pub const OVERFLOW_NODE_ID: &str = "other";
 /// The name of the OpenTelemetry instrumentation scope of the built-in metrics.
 pub const SCOPE: &str = "pipetel";
 
-/// One built-in operator metric: its name (after the namespace), unit, description and kind.
+/// One built-in metric: its name (after the namespace), unit, description and instrument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricName {
     /// The name after `<namespace>.`, for example `rows.in`.
@@ -28,11 +28,23 @@ pub struct MetricName {
     pub unit: &'static str,
     /// A one-line description sent with the metric.
     pub description: &'static str,
-    /// Whether the metric can go down (an up-down counter) rather than only up.
-    pub up_down: bool,
+    /// The kind of instrument that records it.
+    pub instrument: Instrument,
 }
 
-const fn counter(
+/// The kind of OpenTelemetry instrument a metric is recorded with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instrument {
+    /// A counter: a sum that only goes up.
+    Counter,
+    /// An up-down counter: a sum that can go down.
+    UpDownCounter,
+    /// A histogram: a distribution of recorded values.
+    Histogram,
+}
+
+const fn metric(
+    instrument: Instrument,
     suffix: &'static str,
     unit: &'static str,
     description: &'static str,
@@ -41,8 +53,16 @@ const fn counter(
         suffix,
         unit,
         description,
-        up_down: false,
+        instrument,
     }
+}
+
+const fn counter(
+    suffix: &'static str,
+    unit: &'static str,
+    description: &'static str,
+) -> MetricName {
+    metric(Instrument::Counter, suffix, unit, description)
 }
 
 /// Rows that entered the operator (the rows of its arguments).
@@ -67,12 +87,12 @@ pub const DURATION: MetricName = counter(
     "Wall-clock time spent inside the operator's calls",
 );
 /// Calls of the operator that are running now.
-pub const TASK_ACTIVE: MetricName = MetricName {
-    suffix: "task.active",
-    unit: "{task}",
-    description: "Calls of the operator running now",
-    up_down: true,
-};
+pub const TASK_ACTIVE: MetricName = metric(
+    Instrument::UpDownCounter,
+    "task.active",
+    "{task}",
+    "Calls of the operator running now",
+);
 /// Calls that returned normally.
 pub const TASK_COMPLETED: MetricName = counter(
     "task.completed",
@@ -92,7 +112,7 @@ pub const TASK_CANCELLED: MetricName = counter(
     "Calls of the operator abandoned before they finished",
 );
 
-/// Every operator metric, in the order the runtime keeps its counters.
+/// Every operator metric.
 pub const OPERATOR_METRICS: [MetricName; 10] = [
     ROWS_IN,
     ROWS_OUT,
@@ -145,8 +165,12 @@ pub const PIPELINE_SCOPE: &str = "pipetel.pipeline";
 /// Runs of a pipeline, by `pipeline.name` and `result`.
 pub const PIPELINE_RUNS: MetricName = counter("pipeline.runs", "{run}", "Pipeline runs, by result");
 /// Time spent in each step, by `pipeline.name` and `step` (a histogram, in seconds).
-pub const PIPELINE_STEP_DURATION: MetricName =
-    counter("pipeline.step.duration", "s", "Duration of pipeline steps");
+pub const PIPELINE_STEP_DURATION: MetricName = metric(
+    Instrument::Histogram,
+    "pipeline.step.duration",
+    "s",
+    "Duration of pipeline steps",
+);
 /// Rows produced by each step, by `pipeline.name` and `step`.
 pub const PIPELINE_ROWS: MetricName =
     counter("pipeline.rows", "{row}", "Rows produced by pipeline steps");

@@ -24,7 +24,7 @@ use crate::insight::report_target::write_report;
 use crate::names;
 use crate::operator::recording::set_enabled;
 use crate::operator::user_counter;
-use crate::pipeline::recorder::{self, PipelineTelemetry};
+use crate::pipeline::recorder::{self, PipelineRecorder};
 use crate::warn::warn;
 
 /// Whether a [`Telemetry`] guard with a pipeline (or one being built) exists.
@@ -83,7 +83,7 @@ pub(crate) struct Signals {
     pub(crate) progress: progress::Mode,
     /// The `/metrics` server, if one runs.
     pub(crate) prometheus: Option<PrometheusEndpoint>,
-    pub(crate) pipelines: PipelineTelemetry,
+    pub(crate) pipelines: PipelineRecorder,
     pub(crate) runtime: GrpcRuntime,
     /// How long the guard waits for the final exports.
     pub(crate) shutdown_timeout: Duration,

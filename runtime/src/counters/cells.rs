@@ -61,6 +61,18 @@ tallies! {
     Cancelled => names::TASK_CANCELLED,
 }
 
+// Every tally is a sum, exported through an observable counter: none may be a histogram.
+const _: () = {
+    let mut index = 0;
+    while index < Tally::COUNT {
+        assert!(!matches!(
+            Tally::ALL[index].metric().instrument,
+            names::Instrument::Histogram
+        ));
+        index += 1;
+    }
+};
+
 /// How many custom operator counters ([`OperatorCounter`](crate::OperatorCounter)) a
 /// process can have.
 pub(crate) const MAX_CUSTOM_COUNTERS: usize = 16;

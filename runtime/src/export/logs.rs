@@ -22,7 +22,7 @@ use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::signal::{self, SignalPipeline};
 use crate::names;
-use crate::pipeline::spans::{current_run, current_step};
+use crate::pipeline::spans::{current_run, current_step_name};
 
 /// A running log pipeline.
 pub(crate) type LogsPipeline = SignalPipeline<SdkLoggerProvider>;
@@ -80,7 +80,7 @@ impl<P: LogProcessor> LogProcessor for Enriching<P> {
         if let Some(run) = current_run() {
             record.add_attribute(names::PIPELINE_NAME, run.pipeline);
         }
-        if let Some(step) = current_step() {
+        if let Some(step) = current_step_name() {
             record.add_attribute(names::STEP, step);
         }
         self.0.emit(record, scope);

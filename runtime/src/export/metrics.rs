@@ -24,7 +24,7 @@ use crate::env::SignalExport;
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::signal::{self, SignalPipeline};
-use crate::names::{self, MetricName};
+use crate::names::{self, Instrument, MetricName};
 use crate::operator::recording::ticks_to_nanos;
 
 /// A running metrics pipeline.
@@ -87,20 +87,24 @@ fn register_operator_instruments(meter: &Meter, namespace: &str) {
         let MetricName {
             unit, description, ..
         } = metric;
-        if metric.up_down {
-            meter
-                .i64_observable_up_down_counter(name)
-                .with_unit(unit)
-                .with_description(description)
-                .with_callback(move |observer| observe(observer, tally, |sum| sum as i64))
-                .build();
-        } else {
-            meter
-                .u64_observable_counter(name)
-                .with_unit(unit)
-                .with_description(description)
-                .with_callback(move |observer| observe(observer, tally, exported_value(tally)))
-                .build();
+        match metric.instrument {
+            Instrument::UpDownCounter => {
+                meter
+                    .i64_observable_up_down_counter(name)
+                    .with_unit(unit)
+                    .with_description(description)
+                    .with_callback(move |observer| observe(observer, tally, |sum| sum as i64))
+                    .build();
+            }
+            // No tally is a histogram (checked at compile time beside the tallies).
+            Instrument::Counter | Instrument::Histogram => {
+                meter
+                    .u64_observable_counter(name)
+                    .with_unit(unit)
+                    .with_description(description)
+                    .with_callback(move |observer| observe(observer, tally, exported_value(tally)))
+                    .build();
+            }
         }
     }
 }

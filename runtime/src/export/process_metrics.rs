@@ -10,9 +10,9 @@ use opentelemetry::metrics::Meter;
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
 /// `process.memory.usage`, as the semantic conventions name it.
-pub const PROCESS_MEMORY_USAGE: &str = "process.memory.usage";
+pub(crate) const PROCESS_MEMORY_USAGE: &str = "process.memory.usage";
 /// `process.cpu.time`, as the semantic conventions name it.
-pub const PROCESS_CPU_TIME: &str = "process.cpu.time";
+pub(crate) const PROCESS_CPU_TIME: &str = "process.cpu.time";
 
 struct Reader {
     system: System,

@@ -46,20 +46,20 @@ impl PipelineInstruments {
 
 /// The tracer and instruments of the running telemetry.
 #[derive(Clone)]
-pub(crate) struct PipelineTelemetry {
+pub(crate) struct PipelineRecorder {
     pub(crate) tracer: Option<SdkTracer>,
     pub(crate) instruments: Option<PipelineInstruments>,
     /// Whether steps put their name in the context, for log records.
     pub(crate) step_names: bool,
 }
 
-impl PipelineTelemetry {
+impl PipelineRecorder {
     pub(crate) fn new(
         traces: Option<&SdkTracerProvider>,
         instruments: Option<PipelineInstruments>,
         step_names: bool,
     ) -> Self {
-        PipelineTelemetry {
+        PipelineRecorder {
             tracer: traces.map(|provider| provider.tracer(names::PIPELINE_SCOPE)),
             instruments,
             step_names,
@@ -68,10 +68,10 @@ impl PipelineTelemetry {
 }
 
 static ON: AtomicBool = AtomicBool::new(false);
-/// The running telemetry. Each `init` leaks one small `PipelineTelemetry` (its providers
+/// The running telemetry. Each `init` leaks one small `PipelineRecorder` (its providers
 /// are shut down when the guard drops), so that runs and steps borrow it for `'static`
 /// with one atomic load — no lock, no reference count.
-static STATE: AtomicPtr<PipelineTelemetry> = AtomicPtr::new(ptr::null_mut());
+static STATE: AtomicPtr<PipelineRecorder> = AtomicPtr::new(ptr::null_mut());
 
 /// Whether runs and steps record anything. One relaxed load.
 #[inline(always)]
@@ -81,7 +81,7 @@ pub fn pipelines_enabled() -> bool {
 
 /// The running telemetry, if any.
 #[inline]
-pub(crate) fn current() -> Option<&'static PipelineTelemetry> {
+pub(crate) fn current() -> Option<&'static PipelineRecorder> {
     if !pipelines_enabled() {
         return None;
     }
@@ -90,7 +90,7 @@ pub(crate) fn current() -> Option<&'static PipelineTelemetry> {
 }
 
 /// Starts recording into `telemetry` (or stops, with `None`).
-pub(crate) fn install(telemetry: Option<PipelineTelemetry>) {
+pub(crate) fn install(telemetry: Option<PipelineRecorder>) {
     let on = telemetry.is_some();
     let leaked = telemetry.map_or(ptr::null_mut(), |telemetry| {
         ptr::from_mut(Box::leak(Box::new(telemetry)))

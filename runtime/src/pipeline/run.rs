@@ -13,7 +13,7 @@ use opentelemetry::{Context, KeyValue};
 
 use crate::names;
 use crate::pipeline::error_report::ErrorReport;
-use crate::pipeline::recorder::{self, PipelineTelemetry};
+use crate::pipeline::recorder::{self, PipelineRecorder};
 use crate::pipeline::spans::{end_span, record_error, start_span, RunScope};
 use crate::pipeline::totals;
 
@@ -115,7 +115,7 @@ pub trait Pipeline {
 /// One run in progress; a drop without [`finish`](Self::finish) is a panic or a
 /// cancelled future.
 struct RunGuard {
-    telemetry: &'static PipelineTelemetry,
+    telemetry: &'static PipelineRecorder,
     context: Context,
     scope: Arc<RunScope>,
     started: Instant,

@@ -10,7 +10,7 @@ use opentelemetry::{Array, Context, KeyValue, StringValue, Value};
 use crate::names;
 use crate::pipeline::error_report::ErrorReport;
 use crate::pipeline::propagation::parent_context;
-use crate::pipeline::recorder::PipelineTelemetry;
+use crate::pipeline::recorder::PipelineRecorder;
 
 /// The run a step belongs to: its pipeline's name and the rows its steps produced.
 #[derive(Debug)]
@@ -24,7 +24,7 @@ pub(crate) struct RunScope {
 pub(crate) struct StepName(pub(crate) &'static str);
 
 /// The step of the current context, if a step is active.
-pub(crate) fn current_step() -> Option<&'static str> {
+pub(crate) fn current_step_name() -> Option<&'static str> {
     Context::map_current(|context| context.get::<StepName>().map(|step| step.0))
 }
 
@@ -36,7 +36,7 @@ pub(crate) fn current_run() -> Option<Arc<RunScope>> {
 /// A context holding a new span named `name` (when traces are on), child of the current
 /// span or of the environment's trace context.
 pub(crate) fn start_span(
-    telemetry: &PipelineTelemetry,
+    telemetry: &PipelineRecorder,
     name: impl Into<std::borrow::Cow<'static, str>>,
     attributes: Vec<KeyValue>,
 ) -> Context {

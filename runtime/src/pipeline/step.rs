@@ -18,7 +18,7 @@ use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::LOCAL;
 use crate::names;
 use crate::pipeline::error_report::ErrorReport;
-use crate::pipeline::recorder::{self, PipelineTelemetry};
+use crate::pipeline::recorder::{self, PipelineRecorder};
 use crate::pipeline::spans::{current_run, end_span, record_error, start_span, RunScope, StepName};
 use crate::pipeline::totals;
 
@@ -26,7 +26,7 @@ use crate::pipeline::totals;
 /// return, or by `Drop` on a panic (or, for an async step, a future dropped early).
 #[doc(hidden)]
 pub struct StepGuard {
-    telemetry: &'static PipelineTelemetry,
+    telemetry: &'static PipelineRecorder,
     context: Context,
     step: &'static str,
     call: StepCall,
