@@ -54,7 +54,7 @@ struct Entry {
     series: u32,
 }
 
-pub(crate) struct Local {
+pub(crate) struct ThreadState {
     shard: Cell<Option<&'static Shard>>,
     current: Cell<Current>,
     /// The step call running now on this thread.
@@ -66,7 +66,7 @@ pub(crate) struct Local {
     next_way: Cell<usize>,
 }
 
-impl Drop for Local {
+impl Drop for ThreadState {
     fn drop(&mut self) {
         if let Some(shard) = self.shard.get() {
             shard.release();
@@ -75,8 +75,8 @@ impl Drop for Local {
 }
 
 thread_local! {
-    pub(crate) static LOCAL: Local = const {
-        Local {
+    pub(crate) static THREAD: ThreadState = const {
+        ThreadState {
             shard: Cell::new(None),
             current: Cell::new(Current::NONE),
             current_step: Cell::new(StepCall::NONE),
@@ -87,7 +87,7 @@ thread_local! {
     };
 }
 
-impl Local {
+impl ThreadState {
     /// This thread's shard, adopted on first use.
     #[inline]
     pub(crate) fn shard(&self) -> &'static Shard {

@@ -1,4 +1,4 @@
-//! Local insight with no backend: the snapshot, the report and where it goes, progress.
+//! ThreadState insight with no backend: the snapshot, the report and where it goes, progress.
 
 pub(crate) mod progress;
 pub(crate) mod report;

@@ -12,7 +12,7 @@ use std::mem::ManuallyDrop;
 use crate::counters::cells::{Cells, Tally};
 use crate::counters::registry::NO_SERIES;
 use crate::counters::step_slot::StepCall;
-use crate::counters::thread_state::{Local, LOCAL};
+use crate::counters::thread_state::{ThreadState, THREAD};
 use crate::operator::segment::Segment;
 
 /// One running call of a synchronous operator. Created on entry, closed by
@@ -38,12 +38,12 @@ impl TaskGuard {
         if series == NO_SERIES {
             return None;
         }
-        LOCAL
-            .try_with(|local| {
-                let cells = local.cells(series);
-                count_start(local, cells, rows_in, bytes_read);
+        THREAD
+            .try_with(|thread| {
+                let cells = thread.cells(series);
+                count_start(thread, cells, rows_in, bytes_read);
                 TaskGuard {
-                    segment: Segment::enter(local, cells, series),
+                    segment: Segment::enter(thread, cells, series),
                     early_exit_fails,
                 }
             })
@@ -58,7 +58,7 @@ impl TaskGuard {
 
     #[inline]
     fn close(&mut self, rows_out: u64, bytes_written: u64, failed: bool) {
-        let _ = LOCAL.try_with(|local| self.segment.exit(local));
+        let _ = THREAD.try_with(|thread| self.segment.exit(thread));
         let cells = self.segment.cells();
         count_output(cells, rows_out, bytes_written);
         count_end(
@@ -82,19 +82,19 @@ impl Drop for TaskGuard {
 /// What every call counts on entry: its input, one more active call, and the step it
 /// runs in.
 #[inline]
-pub(crate) fn count_start(local: &Local, cells: &Cells, rows_in: u64, bytes_read: u64) {
+pub(crate) fn count_start(thread: &ThreadState, cells: &Cells, rows_in: u64, bytes_read: u64) {
     cells.add(Tally::RowsIn, rows_in);
     if bytes_read != 0 {
         cells.add(Tally::BytesRead, bytes_read);
     }
     cells.add(Tally::Active, 1);
-    note_step(local, cells);
+    note_step(thread, cells);
 }
 
 /// Files the operator under the step running now on this thread, if any.
 #[inline]
-pub(crate) fn note_step(local: &Local, cells: &Cells) {
-    let step = local.current_step();
+pub(crate) fn note_step(thread: &ThreadState, cells: &Cells) {
+    let step = thread.current_step();
     if step != StepCall::NONE {
         cells.step.mark(step);
     }

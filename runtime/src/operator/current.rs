@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use crate::counters::cells::{Cells, Tally};
 use crate::counters::registry::{self, NO_SERIES};
-use crate::counters::thread_state::{Current, LOCAL};
+use crate::counters::thread_state::{Current, THREAD};
 use crate::operator::recording::enabled;
 
 /// A handle to the operator running now on this thread, for what the types cannot say.
@@ -86,8 +86,8 @@ impl OperatorHandle {
 #[inline]
 pub fn current_operator() -> OperatorHandle {
     let current = if enabled() {
-        LOCAL
-            .try_with(|local| local.current())
+        THREAD
+            .try_with(|thread| thread.current())
             .unwrap_or(Current::NONE)
     } else {
         Current::NONE
@@ -102,7 +102,7 @@ pub fn current_operator() -> OperatorHandle {
 /// The `node.id` and `node.type` of the operator running now on this thread, if any
 /// (for log records; takes the registry lock).
 pub(crate) fn current_operator_labels() -> Option<[opentelemetry::KeyValue; 2]> {
-    let series = LOCAL.try_with(|local| local.current().series).ok()?;
+    let series = THREAD.try_with(|thread| thread.current().series).ok()?;
     if series == NO_SERIES {
         return None;
     }

@@ -9,7 +9,7 @@
 //! operator's.
 
 use crate::counters::cells::{Cells, Tally};
-use crate::counters::thread_state::{Current, Local};
+use crate::counters::thread_state::{Current, ThreadState};
 use crate::operator::recording::ticks;
 
 /// An open segment; [`exit`](Self::exit) closes it on the thread that entered it.
@@ -25,9 +25,9 @@ impl Segment {
     /// Makes `series` (whose cells on this thread are `cells`) the current operator and
     /// starts its clock.
     #[inline]
-    pub(crate) fn enter(local: &Local, cells: &'static Cells, series: u32) -> Segment {
-        let previous = local.swap_current(Current { cells, series });
-        let outer_nested = local.begin_nested();
+    pub(crate) fn enter(thread: &ThreadState, cells: &'static Cells, series: u32) -> Segment {
+        let previous = thread.swap_current(Current { cells, series });
+        let outer_nested = thread.begin_nested();
         Segment {
             cells,
             previous,
@@ -45,11 +45,11 @@ impl Segment {
     /// Stops the clock: adds the segment's own ticks (its time less the time of the
     /// segments nested in it) to busy time, and restores the previous current operator.
     #[inline]
-    pub(crate) fn exit(&self, local: &Local) {
+    pub(crate) fn exit(&self, thread: &ThreadState) {
         let total = ticks().saturating_sub(self.start);
-        let nested = local.end_nested(self.outer_nested, total);
+        let nested = thread.end_nested(self.outer_nested, total);
         self.cells
             .add(Tally::BusyTicks, total.saturating_sub(nested));
-        local.swap_current(self.previous);
+        thread.swap_current(self.previous);
     }
 }

@@ -11,7 +11,7 @@ use std::mem::ManuallyDrop;
 
 use crate::counters::cells::Tally;
 use crate::counters::registry::NO_SERIES;
-use crate::counters::thread_state::LOCAL;
+use crate::counters::thread_state::THREAD;
 use crate::operator::call::{count_end, count_output, count_start, note_step};
 use crate::operator::segment::Segment;
 
@@ -35,9 +35,9 @@ impl Task {
         if series == NO_SERIES {
             return None;
         }
-        LOCAL
-            .try_with(|local| {
-                count_start(local, local.cells(series), rows_in, bytes_read);
+        THREAD
+            .try_with(|thread| {
+                count_start(thread, thread.cells(series), rows_in, bytes_read);
                 Task {
                     series,
                     failed: false,
@@ -52,11 +52,11 @@ impl Task {
     #[inline]
     pub fn enter(&mut self) -> Option<Running<'_>> {
         let series = self.series;
-        LOCAL
-            .try_with(|local| {
-                let cells = local.cells(series);
-                note_step(local, cells);
-                Segment::enter(local, cells, series)
+        THREAD
+            .try_with(|thread| {
+                let cells = thread.cells(series);
+                note_step(thread, cells);
+                Segment::enter(thread, cells, series)
             })
             .ok()
             .map(|segment| Running {
@@ -80,7 +80,7 @@ impl Task {
     #[inline]
     fn end(&mut self, outcome: Tally) {
         let series = self.series;
-        let _ = LOCAL.try_with(|local| count_end(local.cells(series), outcome));
+        let _ = THREAD.try_with(|thread| count_end(thread.cells(series), outcome));
     }
 }
 
@@ -155,7 +155,7 @@ impl Running<'_> {
     pub fn exit(self, rows_out: u64, bytes_written: u64, failed: bool) {
         let mut running = ManuallyDrop::new(self);
         let cells = running.segment.cells();
-        let _ = LOCAL.try_with(|local| running.segment.exit(local));
+        let _ = THREAD.try_with(|thread| running.segment.exit(thread));
         count_output(cells, rows_out, bytes_written);
         running.task.failed |= failed;
     }
@@ -171,7 +171,7 @@ impl Running<'_> {
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        let _ = LOCAL.try_with(|local| self.segment.exit(local));
+        let _ = THREAD.try_with(|thread| self.segment.exit(thread));
         if std::thread::panicking() {
             self.task.panicked = true;
         }

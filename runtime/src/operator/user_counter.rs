@@ -10,7 +10,7 @@ use opentelemetry::metrics::Meter;
 use crate::counters::cells::MAX_CUSTOM_COUNTERS;
 use crate::counters::registry::{self, NO_SERIES};
 use crate::counters::shards;
-use crate::counters::thread_state::LOCAL;
+use crate::counters::thread_state::THREAD;
 use crate::operator::recording::enabled;
 use crate::warn::warn;
 
@@ -74,10 +74,13 @@ impl OperatorCounter {
             FULL => return,
             assigned => assigned - 1,
         };
-        let _ = LOCAL.try_with(|local| {
-            let series = local.current().series;
+        let _ = THREAD.try_with(|thread| {
+            let series = thread.current().series;
             if series != NO_SERIES && (index as usize) < MAX_CUSTOM_COUNTERS {
-                local.shard().custom_cells(series).add_at(index as usize, n);
+                thread
+                    .shard()
+                    .custom_cells(series)
+                    .add_at(index as usize, n);
             }
         });
     }

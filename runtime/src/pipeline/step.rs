@@ -15,7 +15,7 @@ use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{Context, ContextGuard, KeyValue};
 
 use crate::counters::step_slot::StepCall;
-use crate::counters::thread_state::LOCAL;
+use crate::counters::thread_state::THREAD;
 use crate::names;
 use crate::pipeline::error_report::ErrorReport;
 use crate::pipeline::recorder::{self, PipelineRecorder};
@@ -141,8 +141,8 @@ impl Drop for StepGuard {
 }
 
 fn swap_step(step: StepCall) -> StepCall {
-    LOCAL
-        .try_with(|local| local.swap_step(step))
+    THREAD
+        .try_with(|thread| thread.swap_step(step))
         .unwrap_or(StepCall::NONE)
 }
 
