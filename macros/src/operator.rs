@@ -296,7 +296,7 @@ fn expand_streaming(
     let task_start = start.task(names, None);
     quote! {
         let mut #task = #task_start;
-        let #running = #task.as_mut().and_then(#rt::Task::enter);
+        let #running = #task.as_mut().map(#rt::Task::enter);
         #[allow(clippy::diverging_sub_expression)]
         let #output = #typed::<#item, _>(#body);
         #[allow(unreachable_code)]

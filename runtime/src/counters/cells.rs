@@ -9,69 +9,52 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::counters::step_slot::StepSlot;
-use crate::names::{self, MetricName};
 
-/// Defines [`Tally`] from one table: each tally once, with the metric it is exported as,
-/// so that no tally can be exported under another's name.
-macro_rules! tallies {
-    ($($(#[$doc:meta])* $tally:ident => $metric:path,)*) => {
-        /// What every operator series counts.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        #[repr(usize)]
-        pub(crate) enum Tally {
-            $($(#[$doc])* $tally,)*
-        }
-
-        impl Tally {
-            /// Every tally, in index order.
-            pub(crate) const ALL: [Tally; Tally::COUNT] = [$(Tally::$tally,)*];
-            /// How many tallies there are.
-            pub(crate) const COUNT: usize = [$(stringify!($tally),)*].len();
-
-            /// The metric this tally is exported as.
-            pub(crate) const fn metric(self) -> MetricName {
-                match self {
-                    $(Tally::$tally => $metric,)*
-                }
-            }
-        }
-    };
-}
-
-tallies! {
+/// What every operator series counts, each a sum that only goes up. What is exported
+/// follows from them at export time (`export::metrics` pairs each metric with its
+/// tallies); calls running now are those started less those ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub(crate) enum Tally {
     /// Rows received.
-    RowsIn => names::ROWS_IN,
+    RowsIn,
     /// Rows produced.
-    RowsOut => names::ROWS_OUT,
+    RowsOut,
     /// Rows written to a destination.
-    RowsWritten => names::ROWS_WRITTEN,
+    RowsWritten,
     /// Bytes read.
-    BytesRead => names::BYTES_READ,
+    BytesRead,
     /// Bytes written.
-    BytesWritten => names::BYTES_WRITTEN,
+    BytesWritten,
     /// Busy time in raw clock ticks (scaled to time at export).
-    BusyTicks => names::DURATION,
-    /// Calls running now: +1 on entry, −1 (a wrapping add) on exit.
-    Active => names::TASK_ACTIVE,
+    BusyTicks,
+    /// Calls that started.
+    Started,
     /// Calls that completed.
-    Completed => names::TASK_COMPLETED,
+    Completed,
     /// Calls that failed.
-    Failed => names::TASK_FAILED,
+    Failed,
     /// Calls that were cancelled.
-    Cancelled => names::TASK_CANCELLED,
+    Cancelled,
 }
 
-// Every tally is a sum, exported through an observable counter: none may be a histogram.
-const _: () = {
-    let mut index = 0;
-    while index < Tally::COUNT {
-        assert!(!matches!(
-            Tally::ALL[index].metric().instrument,
-            names::Instrument::Histogram
-        ));
-        index += 1;
-    }
-};
+impl Tally {
+    /// How many tallies there are.
+    pub(crate) const COUNT: usize = Tally::Cancelled as usize + 1;
+    /// Every tally, in index order.
+    pub(crate) const ALL: [Tally; Tally::COUNT] = [
+        Tally::RowsIn,
+        Tally::RowsOut,
+        Tally::RowsWritten,
+        Tally::BytesRead,
+        Tally::BytesWritten,
+        Tally::BusyTicks,
+        Tally::Started,
+        Tally::Completed,
+        Tally::Failed,
+        Tally::Cancelled,
+    ];
+}
 
 /// How many custom operator counters ([`OperatorCounter`](crate::OperatorCounter)) a
 /// process can have.
@@ -138,14 +121,3 @@ impl Cells {
 
 /// The custom counters of one series on one thread.
 pub(crate) type CustomCells = Block<MAX_CUSTOM_COUNTERS>;
-
-#[cfg(test)]
-mod tests {
-    use super::Tally;
-    use crate::names;
-
-    #[test]
-    fn the_public_list_of_operator_metrics_is_the_tallies_metrics_in_order() {
-        assert_eq!(Tally::ALL.map(Tally::metric), names::OPERATOR_METRICS);
-    }
-}

@@ -36,15 +36,18 @@ impl<T: Zeroed> Table<T> {
     /// The block of `series`, for the owning thread to write.
     #[inline]
     fn block(&'static self, series: u32) -> &'static T {
-        let (chunk, index) = (series as usize / CHUNK, series as usize % CHUNK);
-        let found = self.chunks[chunk].load(Ordering::Acquire);
-        let chunk = if found.is_null() {
-            self.grow(chunk)
-        } else {
-            // SAFETY: a non-null chunk pointer comes from `Box::leak` in `grow` and is never freed.
-            unsafe { &*found }
-        };
-        &chunk[index]
+        match self.block_if_grown(series) {
+            Some(block) => block,
+            None => &self.grow(chunk_of(series))[series as usize % CHUNK],
+        }
+    }
+
+    /// The block of `series` if its chunk was allocated: no allocation, no call.
+    #[inline(always)]
+    fn block_if_grown(&'static self, series: u32) -> Option<&'static T> {
+        let found = self.chunks[chunk_of(series)].load(Ordering::Acquire);
+        // SAFETY: a non-null chunk pointer comes from `Box::leak` in `grow` and is never freed.
+        (!found.is_null()).then(|| unsafe { &(*found)[series as usize % CHUNK] })
     }
 
     #[cold]
@@ -61,6 +64,14 @@ impl<T: Zeroed> Table<T> {
         // SAFETY: as in `block`, chunk pointers are leaked boxes, valid forever.
         (!found.is_null()).then(|| unsafe { &(*found)[series % CHUNK] })
     }
+}
+
+/// The chunk of `series`. Series ids are below `MAX_SERIES` (the registry hands out no
+/// more), so the mask changes nothing; it spares the hot path a bounds check.
+#[inline(always)]
+fn chunk_of(series: u32) -> usize {
+    debug_assert!((series as usize) < MAX_SERIES);
+    (series as usize / CHUNK) % CHUNKS
 }
 
 /// One thread's counters for every series.
@@ -107,6 +118,12 @@ impl Shard {
     #[inline]
     pub(crate) fn cells(&'static self, series: u32) -> &'static Cells {
         self.cells.block(series)
+    }
+
+    /// The built-in cells of `series` if they were allocated: no allocation, no call.
+    #[inline(always)]
+    pub(crate) fn cells_if_grown(&'static self, series: u32) -> Option<&'static Cells> {
+        self.cells.block_if_grown(series)
     }
 
     /// The custom cells of `series`, for the owning thread to write.

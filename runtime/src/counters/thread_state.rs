@@ -1,38 +1,18 @@
-//! The per-thread state of the hot path, reached with one thread-local access per call:
-//! the thread's [`Shard`], the operator running now on this thread, and a small cache
-//! from `(call site, node_id)` to series id.
+//! The per-thread state every operator call touches: the thread's [`Shard`], the
+//! operator running now on this thread, the step call running now, and the busy ticks
+//! of the segments nested in the current one.
 //!
-//! The cache keeps four `node_id` values per call site slot and compares them (an
-//! integer compare or a short `memcmp`); a miss takes the registry lock once and
-//! stores the answer, so a repeated `node_id` costs what a static site costs.
+//! It needs no destructor, so reaching it is one thread-local address computation, with
+//! no check that the thread is still alive. Giving the shard back when the thread exits
+//! is the job of a second thread-local, registered once, when the shard is adopted.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::ptr;
 
 use crate::counters::cells::Cells;
 use crate::counters::registry;
 use crate::counters::shards::Shard;
 use crate::counters::step_slot::StepCall;
-use crate::node_id::NodeKey;
-
-const SLOTS: usize = 64;
-const WAYS: usize = 4;
-
-#[derive(PartialEq, Eq)]
-enum OwnedKey {
-    Int(i128),
-    Str(Box<str>),
-}
-
-impl OwnedKey {
-    fn matches(&self, key: NodeKey<'_>) -> bool {
-        match (self, key) {
-            (OwnedKey::Int(cached), NodeKey::Int(key)) => *cached == key,
-            (OwnedKey::Str(cached), NodeKey::Str(key)) => **cached == *key,
-            _ => false,
-        }
-    }
-}
 
 /// The operator running on a thread: its cells there, and its series id.
 #[derive(Debug, Clone, Copy)]
@@ -48,12 +28,6 @@ impl Current {
     };
 }
 
-struct Entry {
-    site: usize,
-    key: OwnedKey,
-    series: u32,
-}
-
 pub(crate) struct ThreadState {
     shard: Cell<Option<&'static Shard>>,
     current: Cell<Current>,
@@ -62,29 +36,47 @@ pub(crate) struct ThreadState {
     /// Busy ticks of the operator segments that ran inside the current one (nested
     /// operators), which the current one leaves out of its own busy time.
     nested_ticks: Cell<u64>,
-    cache: RefCell<Vec<Option<Entry>>>,
-    next_way: Cell<usize>,
-}
-
-impl Drop for ThreadState {
-    fn drop(&mut self) {
-        if let Some(shard) = self.shard.get() {
-            shard.release();
-        }
-    }
 }
 
 thread_local! {
-    pub(crate) static THREAD: ThreadState = const {
+    static THREAD: ThreadState = const {
         ThreadState {
             shard: Cell::new(None),
             current: Cell::new(Current::NONE),
             current_step: Cell::new(StepCall::NONE),
             nested_ticks: Cell::new(0),
-            cache: RefCell::new(Vec::new()),
-            next_way: Cell::new(0),
         }
     };
+    /// Owns the thread's shard while the thread lives: gives it back at thread exit.
+    static SHARD_OWNER: ShardOwner = const { ShardOwner };
+}
+
+/// The calling thread's state.
+///
+/// `'static` because the thread-local has no destructor: its storage lasts as long as
+/// the thread, and the reference cannot leave the thread (`ThreadState` is not `Sync`,
+/// so `&ThreadState` is not `Send`). A plain function rather than `THREAD.with(closure)`
+/// so that the hot path is inlined whatever the size of the code using it.
+#[inline(always)]
+pub(crate) fn this_thread() -> &'static ThreadState {
+    // SAFETY: see above; the pointer comes from the thread-local's `with`.
+    THREAD.with(|thread| unsafe { &*ptr::from_ref(thread) })
+}
+
+/// Gives the thread's shard back when the thread exits (its counts stay).
+struct ShardOwner;
+
+impl Drop for ShardOwner {
+    fn drop(&mut self) {
+        // Operators that run later on this thread (in other thread-locals' destructors)
+        // adopt a new shard, which is never given back: a bounded leak, once per such
+        // thread.
+        let _ = THREAD.try_with(|thread| {
+            if let Some(shard) = thread.shard.take() {
+                shard.release();
+            }
+        });
+    }
 }
 
 impl ThreadState {
@@ -93,12 +85,25 @@ impl ThreadState {
     pub(crate) fn shard(&self) -> &'static Shard {
         match self.shard.get() {
             Some(shard) => shard,
-            None => {
-                let shard = Shard::adopt();
-                self.shard.set(Some(shard));
-                shard
-            }
+            None => self.adopt(),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn adopt(&self) -> &'static Shard {
+        let shard = Shard::adopt();
+        self.shard.set(Some(shard));
+        // Touching the owner registers its destructor (a no-op once the thread exits).
+        let _ = SHARD_OWNER.try_with(|_| ());
+        shard
+    }
+
+    /// This thread's cells of `series` if it has a shard and they are allocated: no
+    /// allocation, no call.
+    #[inline(always)]
+    pub(crate) fn cells_if_ready(&self, series: u32) -> Option<&'static Cells> {
+        self.shard.get()?.cells_if_grown(series)
     }
 
     /// This thread's cells of `series`.
@@ -143,54 +148,5 @@ impl ThreadState {
     #[inline]
     pub(crate) fn current(&self) -> Current {
         self.current.get()
-    }
-
-    /// The series of `key` at the call site `site` (identified by `site_addr`, cached in `slot`).
-    #[inline]
-    pub(crate) fn series_for(
-        &self,
-        site_addr: usize,
-        slot: usize,
-        node_type: &'static str,
-        key: NodeKey<'_>,
-    ) -> u32 {
-        let base = (slot % SLOTS) * WAYS;
-        if let Ok(cache) = self.cache.try_borrow() {
-            for entry in cache.get(base..base + WAYS).into_iter().flatten().flatten() {
-                if entry.site == site_addr && entry.key.matches(key) {
-                    return entry.series;
-                }
-            }
-        }
-        self.miss(site_addr, base, node_type, key)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn miss(
-        &self,
-        site_addr: usize,
-        base: usize,
-        node_type: &'static str,
-        key: NodeKey<'_>,
-    ) -> u32 {
-        let series = registry::resolve(node_type, &key.to_string());
-        if let Ok(mut cache) = self.cache.try_borrow_mut() {
-            if cache.is_empty() {
-                cache.resize_with(SLOTS * WAYS, || None);
-            }
-            let way = self.next_way.get();
-            self.next_way.set(way.wrapping_add(1));
-            let owned = match key {
-                NodeKey::Int(id) => OwnedKey::Int(id),
-                NodeKey::Str(id) => OwnedKey::Str(id.into()),
-            };
-            cache[base + way % WAYS] = Some(Entry {
-                site: site_addr,
-                key: owned,
-                series,
-            });
-        }
-        series
     }
 }

@@ -25,7 +25,7 @@ use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::signal::{self, SignalPipeline};
 use crate::names::{self, Instrument, MetricName};
-use crate::operator::recording::ticks_to_nanos;
+use crate::operator::clock::ticks_to_nanos;
 
 /// A running metrics pipeline.
 pub(crate) type MetricsPipeline = SignalPipeline<SdkMeterProvider>;
@@ -79,51 +79,108 @@ pub(crate) fn start(
     Some(metrics)
 }
 
-/// One observable instrument per operator tally.
+/// How an operator metric's value follows from the tallies of its series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Value {
+    /// The tally's sum over every thread.
+    Sum(Tally),
+    /// The sum of busy ticks, in microseconds.
+    Micros(Tally),
+    /// Calls running now: those started less those that ended.
+    Active,
+}
+
+/// Every operator metric and the value it exports: the one place a metric meets what it
+/// counts. In the order of [`names::OPERATOR_METRICS`] (a test checks).
+const OPERATOR_METRICS: [(MetricName, Value); 10] = [
+    (names::ROWS_IN, Value::Sum(Tally::RowsIn)),
+    (names::ROWS_OUT, Value::Sum(Tally::RowsOut)),
+    (names::ROWS_WRITTEN, Value::Sum(Tally::RowsWritten)),
+    (names::BYTES_READ, Value::Sum(Tally::BytesRead)),
+    (names::BYTES_WRITTEN, Value::Sum(Tally::BytesWritten)),
+    (names::DURATION, Value::Micros(Tally::BusyTicks)),
+    (names::TASK_ACTIVE, Value::Active),
+    (names::TASK_COMPLETED, Value::Sum(Tally::Completed)),
+    (names::TASK_FAILED, Value::Sum(Tally::Failed)),
+    (names::TASK_CANCELLED, Value::Sum(Tally::Cancelled)),
+];
+
+// Calls running now can go down (an up-down counter); every other value only goes up (a
+// counter). No operator metric is a histogram.
+const _: () = {
+    let mut index = 0;
+    while index < OPERATOR_METRICS.len() {
+        let (metric, value) = OPERATOR_METRICS[index];
+        assert!(match value {
+            Value::Active => matches!(metric.instrument, Instrument::UpDownCounter),
+            Value::Sum(_) | Value::Micros(_) => matches!(metric.instrument, Instrument::Counter),
+        });
+        index += 1;
+    }
+};
+
+/// One observable instrument per operator metric.
 fn register_operator_instruments(meter: &Meter, namespace: &str) {
-    for tally in Tally::ALL {
-        let metric = tally.metric();
+    for (metric, value) in OPERATOR_METRICS {
         let name = names::full_name(namespace, &metric);
         let MetricName {
             unit, description, ..
         } = metric;
-        match metric.instrument {
-            Instrument::UpDownCounter => {
-                meter
-                    .i64_observable_up_down_counter(name)
-                    .with_unit(unit)
-                    .with_description(description)
-                    .with_callback(move |observer| observe(observer, tally, |sum| sum as i64))
-                    .build();
-            }
-            // No tally is a histogram (checked at compile time beside the tallies).
-            Instrument::Counter | Instrument::Histogram => {
-                meter
-                    .u64_observable_counter(name)
-                    .with_unit(unit)
-                    .with_description(description)
-                    .with_callback(move |observer| observe(observer, tally, exported_value(tally)))
-                    .build();
-            }
+        if value == Value::Active {
+            meter
+                .i64_observable_up_down_counter(name)
+                .with_unit(unit)
+                .with_description(description)
+                .with_callback(move |observer| observe(observer, value, |v| v as i64))
+                .build();
+        } else {
+            meter
+                .u64_observable_counter(name)
+                .with_unit(unit)
+                .with_description(description)
+                .with_callback(move |observer| observe(observer, value, |v| v))
+                .build();
         }
     }
 }
 
-/// How a tally's raw sum becomes its exported value.
-fn exported_value(tally: Tally) -> fn(u64) -> u64 {
-    match tally {
-        Tally::BusyTicks => |ticks| ticks_to_nanos(ticks) / 1_000,
-        _ => |sum| sum,
-    }
-}
-
-fn observe<T>(observer: &dyn AsyncInstrument<T>, tally: Tally, value: impl Fn(u64) -> T) {
+/// Observes `value` of every series.
+fn observe<T>(observer: &dyn AsyncInstrument<T>, value: Value, convert: fn(u64) -> T) {
     registry::with_labels(|labels| {
-        let totals = shards::sums(tally, labels.len());
-        for (labels, total) in labels.iter().zip(totals) {
-            observer.observe(value(total), &labels.attributes);
+        for (labels, value) in labels.iter().zip(values(value, labels.len())) {
+            observer.observe(convert(value), &labels.attributes);
         }
     });
+}
+
+/// `value` of series `0..series_count`.
+fn values(value: Value, series_count: usize) -> Vec<u64> {
+    match value {
+        Value::Sum(tally) => shards::sums(tally, series_count),
+        Value::Micros(tally) => shards::sums(tally, series_count)
+            .into_iter()
+            .map(|ticks| ticks_to_nanos(ticks) / 1_000)
+            .collect(),
+        Value::Active => {
+            // The ends first: a call that starts and ends between the two reads then
+            // counts in neither, rather than as ended and not started.
+            let ended: Vec<u64> = [Tally::Completed, Tally::Failed, Tally::Cancelled]
+                .into_iter()
+                .map(|tally| shards::sums(tally, series_count))
+                .fold(vec![0; series_count], |total, sums| {
+                    total
+                        .iter()
+                        .zip(sums)
+                        .map(|(a, b)| a.saturating_add(b))
+                        .collect()
+                });
+            shards::sums(Tally::Started, series_count)
+                .into_iter()
+                .zip(ended)
+                .map(|(started, ended)| started.saturating_sub(ended))
+                .collect()
+        }
+    }
 }
 
 impl<E: PushMetricExporter> PushMetricExporter for Reporting<E> {
@@ -141,5 +198,19 @@ impl<E: PushMetricExporter> PushMetricExporter for Reporting<E> {
 
     fn temporality(&self) -> Temporality {
         self.inner.temporality()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OPERATOR_METRICS;
+    use crate::names;
+
+    #[test]
+    fn the_public_list_of_operator_metrics_is_the_export_tables() {
+        assert_eq!(
+            OPERATOR_METRICS.map(|(metric, _)| metric),
+            names::OPERATOR_METRICS
+        );
     }
 }

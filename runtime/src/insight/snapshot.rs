@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::counters::cells::Tally;
 use crate::counters::registry;
 use crate::counters::shards;
-use crate::operator::recording::ticks_to_nanos;
+use crate::operator::clock::ticks_to_nanos;
 use crate::pipeline::totals::{self, StepTotals};
 
 /// Everything counted so far in this process.
@@ -144,7 +144,11 @@ pub fn snapshot() -> Snapshot {
                     bytes_read: sum(Tally::BytesRead),
                     bytes_written: sum(Tally::BytesWritten),
                     busy: Duration::from_nanos(ticks_to_nanos(sum(Tally::BusyTicks))),
-                    tasks_active: sum(Tally::Active) as i64,
+                    tasks_active: sum(Tally::Started).saturating_sub(
+                        sum(Tally::Completed)
+                            .saturating_add(sum(Tally::Failed))
+                            .saturating_add(sum(Tally::Cancelled)),
+                    ) as i64,
                     tasks_completed: sum(Tally::Completed),
                     tasks_failed: sum(Tally::Failed),
                     tasks_cancelled: sum(Tally::Cancelled),

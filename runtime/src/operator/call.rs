@@ -1,18 +1,22 @@
 //! What runs per synchronous operator call: the call guard, and the `count_*` helpers
 //! every shape of call shares.
 //!
-//! Off: [`enabled`](crate::operator::recording::enabled) is one relaxed load, and the
-//! caller skips everything else. On: the call site resolves to a series id once (a
-//! relaxed load afterwards), and the guard adds to this thread's own cells: rows in and
-//! `active` on entry; busy ticks, rows out, `completed` or `failed` and `active` on
-//! exit. No lock, no allocation, no attribute set, no OpenTelemetry call.
+//! Off: the caller checks [`enabled`](crate::operator::recording::enabled) (one relaxed
+//! load) and skips everything else. On: the call site resolves to a series id once (a
+//! relaxed load afterwards); [`TaskGuard::start`] adds rows in and one started call to
+//! this thread's own cells, marks the step, makes the operator current and reads the
+//! clock; [`TaskGuard::finish`] reads the clock again and adds busy ticks (less those of
+//! the operators nested in the call), rows out, and completed or failed. Relaxed loads
+//! and stores on cells only this thread writes: no lock, no allocation, no attribute
+//! set, no OpenTelemetry call, and on the common path no function call but `finish`.
 
 use std::mem::ManuallyDrop;
 
 use crate::counters::cells::{Cells, Tally};
 use crate::counters::registry::NO_SERIES;
 use crate::counters::step_slot::StepCall;
-use crate::counters::thread_state::{ThreadState, THREAD};
+use crate::counters::thread_state::{this_thread, ThreadState};
+use crate::operator::clock;
 use crate::operator::segment::Segment;
 
 /// One running call of a synchronous operator. Created on entry, closed by
@@ -28,6 +32,10 @@ impl TaskGuard {
     /// Starts a call of `series`. `early_exit_fails` says how an exit that skips
     /// [`finish`](Self::finish) without a panic (a `?`) counts: failed for
     /// `Result`-returning functions, completed for `Option`-returning ones.
+    ///
+    /// The common case — the TSC read inline, the thread's cells allocated — makes no
+    /// call; the first call on a thread, or a clock read through quanta, takes
+    /// [`start_first`](Self::start_first).
     #[inline]
     pub fn start(
         series: u32,
@@ -38,56 +46,95 @@ impl TaskGuard {
         if series == NO_SERIES {
             return None;
         }
-        THREAD
-            .try_with(|thread| {
-                let cells = thread.cells(series);
+        let thread = this_thread();
+        match (clock::tsc_inline(), thread.cells_if_ready(series)) {
+            (true, Some(cells)) => {
                 count_start(thread, cells, rows_in, bytes_read);
-                TaskGuard {
-                    segment: Segment::enter(thread, cells, series),
+                Some(TaskGuard {
+                    segment: Segment::enter_timed(thread, cells, series, clock::read_tsc),
                     early_exit_fails,
-                }
-            })
-            .ok()
+                })
+            }
+            _ => Self::start_first(series, rows_in, bytes_read, early_exit_fails),
+        }
+    }
+
+    /// [`start`](Self::start) on a thread without its cells yet, or with quanta's clock
+    /// read through its function.
+    #[cold]
+    #[inline(never)]
+    fn start_first(
+        series: u32,
+        rows_in: u64,
+        bytes_read: u64,
+        early_exit_fails: bool,
+    ) -> Option<Self> {
+        let thread = this_thread();
+        let cells = thread.cells(series);
+        count_start(thread, cells, rows_in, bytes_read);
+        Some(TaskGuard {
+            segment: Segment::enter(thread, cells, series),
+            early_exit_fails,
+        })
     }
 
     /// Closes a call that returned normally.
-    #[inline]
+    ///
+    /// Not inlined, on purpose: the guard then lives in the caller's stack frame rather
+    /// than in registers the caller would have to save on entry, so that the caller with
+    /// telemetry off costs little more than the plain function (measured: +8
+    /// instructions instead of +18; BENCHMARKS.md).
+    #[inline(never)]
     pub fn finish(self, rows_out: u64, bytes_written: u64, failed: bool) {
-        ManuallyDrop::new(self).close(rows_out, bytes_written, failed);
+        let guard = ManuallyDrop::new(self);
+        if clock::tsc_inline() {
+            guard.close(rows_out, bytes_written, outcome(failed), clock::read_tsc);
+        } else {
+            guard.finish_slowly(rows_out, bytes_written, failed);
+        }
     }
 
-    #[inline]
-    fn close(&mut self, rows_out: u64, bytes_written: u64, failed: bool) {
-        let _ = THREAD.try_with(|thread| self.segment.exit(thread));
+    /// [`finish`](Self::finish) with quanta's clock read through its function.
+    #[cold]
+    #[inline(never)]
+    fn finish_slowly(&self, rows_out: u64, bytes_written: u64, failed: bool) {
+        self.close(rows_out, bytes_written, outcome(failed), clock::ticks);
+    }
+
+    #[inline(always)]
+    fn close(&self, rows_out: u64, bytes_written: u64, outcome: Tally, clock: fn() -> u64) {
+        self.segment.exit_timed(this_thread(), clock);
         let cells = self.segment.cells();
         count_output(cells, rows_out, bytes_written);
-        count_end(
-            cells,
-            if failed {
-                Tally::Failed
-            } else {
-                Tally::Completed
-            },
-        );
+        count_end(cells, outcome);
     }
 }
 
 impl Drop for TaskGuard {
     fn drop(&mut self) {
         let failed = self.early_exit_fails || std::thread::panicking();
-        self.close(0, 0, failed);
+        self.close(0, 0, outcome(failed), clock::ticks);
     }
 }
 
-/// What every call counts on entry: its input, one more active call, and the step it
-/// runs in.
+/// How a call that ended ended.
+#[inline(always)]
+fn outcome(failed: bool) -> Tally {
+    if failed {
+        Tally::Failed
+    } else {
+        Tally::Completed
+    }
+}
+
+/// What every call counts on entry: its input, that it started, and the step it runs in.
 #[inline]
 pub(crate) fn count_start(thread: &ThreadState, cells: &Cells, rows_in: u64, bytes_read: u64) {
     cells.add(Tally::RowsIn, rows_in);
     if bytes_read != 0 {
         cells.add(Tally::BytesRead, bytes_read);
     }
-    cells.add(Tally::Active, 1);
+    cells.add(Tally::Started, 1);
     note_step(thread, cells);
 }
 
@@ -109,9 +156,9 @@ pub(crate) fn count_output(cells: &Cells, rows_out: u64, bytes_written: u64) {
     }
 }
 
-/// How a call ended (`Completed`, `Failed` or `Cancelled`), and one active call less.
+/// How a call ended: `Completed`, `Failed` or `Cancelled` (a call is active from its
+/// start to its end: readers subtract).
 #[inline]
 pub(crate) fn count_end(cells: &Cells, outcome: Tally) {
     cells.add(outcome, 1);
-    cells.add(Tally::Active, 1u64.wrapping_neg());
 }

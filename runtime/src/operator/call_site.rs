@@ -4,8 +4,8 @@
 use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
+use crate::counters::node_id_cache;
 use crate::counters::registry::{self, NO_SERIES};
-use crate::counters::thread_state::THREAD;
 use crate::node_id::NodeId;
 
 /// One `#[operator]` function: a `static` the macro builds at compile time.
@@ -85,11 +85,7 @@ impl CallSite {
             assigned => assigned - 1,
         };
         let site = ptr::from_ref(self) as usize;
-        THREAD
-            .try_with(|thread| {
-                thread.series_for(site, slot as usize, self.node_type, node_id.node_key())
-            })
-            .unwrap_or(NO_SERIES)
+        node_id_cache::series_for(site, slot as usize, self.node_type, node_id.node_key())
     }
 
     #[cold]

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use crate::counters::cells::{Cells, Tally};
 use crate::counters::registry::{self, NO_SERIES};
-use crate::counters::thread_state::{Current, THREAD};
+use crate::counters::thread_state::{this_thread, Current};
 use crate::operator::recording::enabled;
 
 /// A handle to the operator running now on this thread, for what the types cannot say.
@@ -86,9 +86,7 @@ impl OperatorHandle {
 #[inline]
 pub fn current_operator() -> OperatorHandle {
     let current = if enabled() {
-        THREAD
-            .try_with(|thread| thread.current())
-            .unwrap_or(Current::NONE)
+        this_thread().current()
     } else {
         Current::NONE
     };
@@ -102,7 +100,7 @@ pub fn current_operator() -> OperatorHandle {
 /// The `node.id` and `node.type` of the operator running now on this thread, if any
 /// (for log records; takes the registry lock).
 pub(crate) fn current_operator_labels() -> Option<[opentelemetry::KeyValue; 2]> {
-    let series = THREAD.try_with(|thread| thread.current().series).ok()?;
+    let series = this_thread().current().series;
     if series == NO_SERIES {
         return None;
     }

@@ -10,7 +10,7 @@
 
 use crate::counters::cells::{Cells, Tally};
 use crate::counters::thread_state::{Current, ThreadState};
-use crate::operator::recording::ticks;
+use crate::operator::clock::ticks;
 
 /// An open segment; [`exit`](Self::exit) closes it on the thread that entered it.
 #[derive(Debug)]
@@ -26,13 +26,24 @@ impl Segment {
     /// starts its clock.
     #[inline]
     pub(crate) fn enter(thread: &ThreadState, cells: &'static Cells, series: u32) -> Segment {
+        Self::enter_timed(thread, cells, series, ticks)
+    }
+
+    /// [`enter`](Self::enter), reading the time from `clock`.
+    #[inline(always)]
+    pub(crate) fn enter_timed(
+        thread: &ThreadState,
+        cells: &'static Cells,
+        series: u32,
+        clock: impl FnOnce() -> u64,
+    ) -> Segment {
         let previous = thread.swap_current(Current { cells, series });
         let outer_nested = thread.begin_nested();
         Segment {
             cells,
             previous,
             outer_nested,
-            start: ticks(),
+            start: clock(),
         }
     }
 
@@ -46,7 +57,13 @@ impl Segment {
     /// segments nested in it) to busy time, and restores the previous current operator.
     #[inline]
     pub(crate) fn exit(&self, thread: &ThreadState) {
-        let total = ticks().saturating_sub(self.start);
+        self.exit_timed(thread, ticks);
+    }
+
+    /// [`exit`](Self::exit), reading the time from `clock`.
+    #[inline(always)]
+    pub(crate) fn exit_timed(&self, thread: &ThreadState, clock: impl FnOnce() -> u64) {
+        let total = clock().saturating_sub(self.start);
         let nested = thread.end_nested(self.outer_nested, total);
         self.cells
             .add(Tally::BusyTicks, total.saturating_sub(nested));

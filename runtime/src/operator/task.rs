@@ -11,7 +11,7 @@ use std::mem::ManuallyDrop;
 
 use crate::counters::cells::Tally;
 use crate::counters::registry::NO_SERIES;
-use crate::counters::thread_state::THREAD;
+use crate::counters::thread_state::this_thread;
 use crate::operator::call::{count_end, count_output, count_start, note_step};
 use crate::operator::segment::Segment;
 
@@ -35,34 +35,28 @@ impl Task {
         if series == NO_SERIES {
             return None;
         }
-        THREAD
-            .try_with(|thread| {
-                count_start(thread, thread.cells(series), rows_in, bytes_read);
-                Task {
-                    series,
-                    failed: false,
-                    panicked: false,
-                }
-            })
-            .ok()
+        let thread = this_thread();
+        count_start(thread, thread.cells(series), rows_in, bytes_read);
+        Some(Task {
+            series,
+            failed: false,
+            panicked: false,
+        })
     }
 
     /// Starts a segment on this thread: the operator is current and its clock runs until
     /// the returned [`Running`] ends.
     #[inline]
-    pub fn enter(&mut self) -> Option<Running<'_>> {
+    pub fn enter(&mut self) -> Running<'_> {
         let series = self.series;
-        THREAD
-            .try_with(|thread| {
-                let cells = thread.cells(series);
-                note_step(thread, cells);
-                Segment::enter(thread, cells, series)
-            })
-            .ok()
-            .map(|segment| Running {
-                segment,
-                task: self,
-            })
+        let thread = this_thread();
+        let cells = thread.cells(series);
+        note_step(thread, cells);
+        let segment = Segment::enter(thread, cells, series);
+        Running {
+            segment,
+            task: self,
+        }
     }
 
     /// Ends the call: completed, or failed if an item or the output was an `Err`.
@@ -80,7 +74,7 @@ impl Task {
     #[inline]
     fn end(&mut self, outcome: Tally) {
         let series = self.series;
-        let _ = THREAD.try_with(|thread| count_end(thread.cells(series), outcome));
+        count_end(this_thread().cells(series), outcome);
     }
 }
 
@@ -114,11 +108,9 @@ impl Task {
         let result = step();
         match yielded(&result) {
             Yielded::Nothing => drop(running),
-            Yielded::Item(rows, bytes, failed) => {
-                Running::exit_opened(running, rows, bytes, failed);
-            }
+            Yielded::Item(rows, bytes, failed) => running.exit(rows, bytes, failed),
             Yielded::End(rows, bytes, failed) => {
-                Running::exit_opened(running, rows, bytes, failed);
+                running.exit(rows, bytes, failed);
                 if let Some(task) = task.take() {
                     task.finish();
                 }
@@ -155,23 +147,15 @@ impl Running<'_> {
     pub fn exit(self, rows_out: u64, bytes_written: u64, failed: bool) {
         let mut running = ManuallyDrop::new(self);
         let cells = running.segment.cells();
-        let _ = THREAD.try_with(|thread| running.segment.exit(thread));
+        running.segment.exit(this_thread());
         count_output(cells, rows_out, bytes_written);
         running.task.failed |= failed;
-    }
-
-    /// [`exit`](Self::exit) for the segment [`Task::enter`] may have opened.
-    #[inline]
-    fn exit_opened(running: Option<Self>, rows_out: u64, bytes_written: u64, failed: bool) {
-        if let Some(running) = running {
-            running.exit(rows_out, bytes_written, failed);
-        }
     }
 }
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        let _ = THREAD.try_with(|thread| self.segment.exit(thread));
+        self.segment.exit(this_thread());
         if std::thread::panicking() {
             self.task.panicked = true;
         }

@@ -10,7 +10,7 @@ use opentelemetry::metrics::Meter;
 use crate::counters::cells::MAX_CUSTOM_COUNTERS;
 use crate::counters::registry::{self, NO_SERIES};
 use crate::counters::shards;
-use crate::counters::thread_state::THREAD;
+use crate::counters::thread_state::this_thread;
 use crate::operator::recording::enabled;
 use crate::warn::warn;
 
@@ -74,15 +74,14 @@ impl OperatorCounter {
             FULL => return,
             assigned => assigned - 1,
         };
-        let _ = THREAD.try_with(|thread| {
-            let series = thread.current().series;
-            if series != NO_SERIES && (index as usize) < MAX_CUSTOM_COUNTERS {
-                thread
-                    .shard()
-                    .custom_cells(series)
-                    .add_at(index as usize, n);
-            }
-        });
+        let thread = this_thread();
+        let series = thread.current().series;
+        if series != NO_SERIES && (index as usize) < MAX_CUSTOM_COUNTERS {
+            thread
+                .shard()
+                .custom_cells(series)
+                .add_at(index as usize, n);
+        }
     }
 
     #[cold]

@@ -15,7 +15,7 @@ use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{Context, ContextGuard, KeyValue};
 
 use crate::counters::step_slot::StepCall;
-use crate::counters::thread_state::THREAD;
+use crate::counters::thread_state::this_thread;
 use crate::names;
 use crate::pipeline::error_report::ErrorReport;
 use crate::pipeline::recorder::{self, PipelineRecorder};
@@ -141,9 +141,7 @@ impl Drop for StepGuard {
 }
 
 fn swap_step(step: StepCall) -> StepCall {
-    THREAD
-        .try_with(|thread| thread.swap_step(step))
-        .unwrap_or(StepCall::NONE)
+    this_thread().swap_step(step)
 }
 
 /// A sync step made current; restores what was current when dropped.

@@ -1,0 +1,105 @@
+//! The clock an operator's busy time is read from: quanta's, which picks the CPU's
+//! time-stamp counter when it is invariant and calibrates it against the OS clock, and
+//! falls back to the OS's monotonic clock otherwise. Raw ticks are summed per call and
+//! scaled to nanoseconds only when read.
+//!
+//! quanta's read (`Clock::raw`) is an ordinary function of another crate, so every call
+//! of it is a real call, which makes the code around it save registers. When quanta
+//! uses the TSC, the same `rdtsc` instruction is read inline instead: one instruction,
+//! the same ticks, quanta's calibration.
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::OnceLock;
+
+static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
+/// quanta's clock reads the TSC, so reading it inline gives the same ticks.
+static TSC_INLINE: AtomicBool = AtomicBool::new(false);
+
+/// Starts the clock (calibrating it takes a few milliseconds, once per process).
+pub(crate) fn start() {
+    let clock = CLOCK.get_or_init(quanta::Clock::new);
+    TSC_INLINE.store(reads_the_tsc(clock), Relaxed);
+}
+
+/// Whether `clock` reads the TSC: a reading of it falls between two TSC readings taken
+/// around it (a monotonic clock counts nanoseconds since boot, a different number).
+fn reads_the_tsc(clock: &quanta::Clock) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `rdtsc` is part of x86_64; it reads a counter and has no other effect.
+        let before = unsafe { core::arch::x86_64::_rdtsc() };
+        let reading = clock.raw();
+        // SAFETY: as above.
+        let after = unsafe { core::arch::x86_64::_rdtsc() };
+        (before..=after).contains(&reading)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = clock;
+        false
+    }
+}
+
+/// A raw clock reading; 0 before the clock started.
+#[inline(always)]
+pub(crate) fn ticks() -> u64 {
+    if tsc_inline() {
+        read_tsc()
+    } else {
+        ticks_from_quanta()
+    }
+}
+
+/// Whether [`read_tsc`] gives quanta's ticks: for the hot path, which then reads the
+/// clock without a call.
+#[inline(always)]
+pub(crate) fn tsc_inline() -> bool {
+    cfg!(target_arch = "x86_64") && TSC_INLINE.load(Relaxed)
+}
+
+/// The TSC, read inline (quanta's reading where there is no TSC to read).
+#[inline(always)]
+pub(crate) fn read_tsc() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `rdtsc` is part of x86_64; it reads a counter and has no other effect.
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        ticks_from_quanta()
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn ticks_from_quanta() -> u64 {
+    CLOCK.get().map_or(0, quanta::Clock::raw)
+}
+
+/// Converts a sum of raw ticks to nanoseconds.
+pub(crate) fn ticks_to_nanos(ticks: u64) -> u64 {
+    CLOCK
+        .get()
+        .map_or(0, |clock| clock.delta_as_nanos(0, ticks))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{start, ticks, ticks_to_nanos};
+
+    #[test]
+    fn ticks_scale_to_the_time_that_passed() {
+        start();
+        let (outer_start, inner_start) = (Instant::now(), ticks());
+        std::thread::sleep(Duration::from_millis(20));
+        let (inner, outer) = (ticks() - inner_start, outer_start.elapsed());
+        let inner = Duration::from_nanos(ticks_to_nanos(inner));
+        // The clock pair inside took no longer than the `Instant` pair around it (to 1 %,
+        // two clocks), and at least the sleep.
+        assert!(inner >= Duration::from_millis(20), "{inner:?}");
+        assert!(inner <= outer + outer / 100, "{inner:?} inside {outer:?}");
+    }
+}
