@@ -63,6 +63,7 @@ fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
     let output = function::hygienic("__pipetel_output");
     let body_future = function::hygienic("__pipetel_body");
     let probe = function::hygienic("__pipetel_probe");
+    let site = function::hygienic("__PIPETEL_STEP");
 
     let name = &step.name;
     let rows_key = format!("{name}.rows");
@@ -84,8 +85,9 @@ fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
         }
     };
     let start = quote! {
+        static #site: #rt::StepSite = #rt::StepSite::new(#name, #rows_key);
         let #guard = if #rt::pipelines_enabled() {
-            #rt::StepGuard::start(#name, #rows_key, #is_async)
+            #rt::StepGuard::start(&#site, #is_async)
         } else {
             ::core::option::Option::None
         };

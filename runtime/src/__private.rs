@@ -19,6 +19,7 @@ pub use crate::pipeline::error_report::{
 };
 pub use crate::pipeline::recorder::pipelines_enabled;
 pub use crate::pipeline::step::StepGuard;
+pub use crate::pipeline::totals::StepSite;
 pub use opentelemetry::KeyValue;
 
 /// Gives an async block the output type `R`, so its tail infers as the async fn's would.

@@ -22,6 +22,7 @@ use crate::export::traces::TracesPipeline;
 use crate::insight::progress::{self, Progress};
 use crate::insight::report_target::write_report;
 use crate::names;
+use crate::operator::clock;
 use crate::operator::recording::set_enabled;
 use crate::operator::user_counter;
 use crate::pipeline::recorder::{self, PipelineRecorder};
@@ -218,6 +219,8 @@ impl Drop for Telemetry {
 /// [`OperatorCounter`](crate::OperatorCounter)s, and — last — the switch every operator
 /// call checks. [`uninstall`] undoes it, switch first.
 fn install(signals: &Signals, collecting: bool) {
+    // Steps and runs time themselves with it too, whatever is exported.
+    clock::start();
     if let Some(traces) = &signals.traces {
         opentelemetry::global::set_tracer_provider(traces.provider.clone());
     }

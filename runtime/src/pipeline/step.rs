@@ -9,7 +9,6 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
 
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{Context, ContextGuard, KeyValue};
@@ -17,10 +16,11 @@ use opentelemetry::{Context, ContextGuard, KeyValue};
 use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::this_thread;
 use crate::names;
+use crate::operator::clock;
 use crate::pipeline::error_report::ErrorReport;
 use crate::pipeline::recorder::{self, PipelineRecorder};
 use crate::pipeline::spans::{current_run, end_span, record_error, start_span, RunScope, StepName};
-use crate::pipeline::totals;
+use crate::pipeline::totals::{CountedStep, StepSite};
 
 /// One step call in progress. Created on entry; closed by [`finish`](Self::finish) on
 /// return, or by `Drop` on a panic (or, for an async step, a future dropped early).
@@ -28,11 +28,11 @@ use crate::pipeline::totals;
 pub struct StepGuard {
     telemetry: &'static PipelineRecorder,
     context: Context,
-    step: &'static str,
-    call: StepCall,
-    rows_key: &'static str,
+    site: &'static StepSite,
+    counted: CountedStep,
     run: Option<Arc<RunScope>>,
-    started: Instant,
+    /// The clock when the step started, in raw ticks.
+    started: u64,
     finished: bool,
     is_async: bool,
 }
@@ -40,33 +40,32 @@ pub struct StepGuard {
 impl std::fmt::Debug for StepGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StepGuard")
-            .field("step", &self.step)
+            .field("step", &self.site.name)
             .finish_non_exhaustive()
     }
 }
 
 impl StepGuard {
-    /// Starts the step `step`, whose row count goes to the span attribute `rows_key`.
-    /// For an async step, a drop before the end is a cancellation; for a sync one it is
-    /// an early exit (a `?` on an `Option`), which is not a failure.
+    /// Starts a call of the step of `site`. For an async step, a drop before the end is
+    /// a cancellation; for a sync one it is an early exit (a `?` on an `Option`), which
+    /// is not a failure.
     #[inline]
-    pub fn start(step: &'static str, rows_key: &'static str, is_async: bool) -> Option<Self> {
+    pub fn start(site: &'static StepSite, is_async: bool) -> Option<Self> {
         let telemetry = recorder::current()?;
         let run = current_run();
-        let call = totals::step_started(run.as_ref().map(|run| run.pipeline), step);
-        let context = start_span(telemetry, step, Vec::new());
+        let counted = site.start(run.as_ref().map(|run| run.pipeline));
+        let context = start_span(telemetry, site.name, Vec::new());
         let context = match telemetry.step_names {
-            true => context.with_value(StepName(step)),
+            true => context.with_value(StepName(site.name)),
             false => context,
         };
         Some(StepGuard {
             telemetry,
             context,
-            step,
-            call,
-            rows_key,
+            site,
+            counted,
             run,
-            started: Instant::now(),
+            started: clock::ticks(),
             finished: false,
             is_async,
         })
@@ -77,7 +76,7 @@ impl StepGuard {
     pub fn attach(&self) -> StepAttachment {
         StepAttachment {
             _context: self.context.clone().attach(),
-            previous_step: swap_step(self.call),
+            previous_step: swap_step(self.counted.call),
         }
     }
 
@@ -86,7 +85,7 @@ impl StepGuard {
         InStep {
             future,
             context: self.context.clone(),
-            step: self.call,
+            step: self.counted.call,
         }
     }
 
@@ -97,10 +96,10 @@ impl StepGuard {
     }
 
     fn close(&self, rows: u64, error: Option<ErrorReport>) {
-        let elapsed = self.started.elapsed();
-        totals::step_ended(self.call, elapsed, rows, error.is_some());
+        let ticks = clock::ticks().saturating_sub(self.started);
+        self.counted.end(ticks, rows, error.is_some());
         let span = self.context.span();
-        span.set_attribute(KeyValue::new(self.rows_key, rows as i64));
+        span.set_attribute(KeyValue::new(self.site.rows_key, rows as i64));
         if let Some(error) = &error {
             record_error(&self.context, error);
         }
@@ -113,10 +112,9 @@ impl StepGuard {
             if let Some(run) = &self.run {
                 attributes.push(KeyValue::new(names::PIPELINE_NAME, run.pipeline));
             }
-            attributes.push(KeyValue::new(names::STEP, self.step));
-            instruments
-                .step_duration
-                .record(elapsed.as_secs_f64(), &attributes);
+            attributes.push(KeyValue::new(names::STEP, self.site.name));
+            let seconds = clock::ticks_to_nanos(ticks) as f64 / 1e9;
+            instruments.step_duration.record(seconds, &attributes);
             instruments.rows.add(rows, &attributes);
         }
     }

@@ -1,13 +1,19 @@
 //! Run and step statistics kept in the process for the snapshot and the report: calls,
-//! failures, time and rows per run of a pipeline and per step. Recorded once per run or
-//! step end (coarse), under a lock.
+//! failures, time and rows per run of a pipeline and per step.
+//!
+//! A step is resolved to its record once per call site (and again only when the site
+//! runs in another pipeline): a call then adds to the record's atomics, with no lock
+//! and no lookup. Runs are rarer and coarser, and are counted under a lock.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::ptr;
+use std::sync::atomic::{
+    AtomicPtr, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use crate::counters::step_slot::{StepCall, StepId};
+use crate::operator::clock::ticks_to_nanos;
 
 /// What was seen of one step of one pipeline.
 #[derive(Debug, Clone, Default)]
@@ -32,67 +38,143 @@ pub(crate) struct RunTotals {
     pub(crate) rows: u64,
 }
 
-#[derive(Default)]
-struct Stats {
-    steps: Vec<StepTotals>,
-    step_ids: HashMap<(Option<&'static str>, &'static str), StepId>,
-    runs: Vec<RunTotals>,
+/// The `static` each `#[pipeline_step]` function gets: the step's name, the span
+/// attribute its rows go to, and the record of the step in the pipeline it last ran in.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct StepSite {
+    pub(crate) name: &'static str,
+    pub(crate) rows_key: &'static str,
+    last: AtomicPtr<StepRecord>,
 }
 
-static STATS: LazyLock<Mutex<Stats>> = LazyLock::new(Mutex::default);
+impl StepSite {
+    /// A step named `name`, whose rows go to the span attribute `rows_key`.
+    pub const fn new(name: &'static str, rows_key: &'static str) -> Self {
+        StepSite {
+            name,
+            rows_key,
+            last: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
 
-fn stats() -> std::sync::MutexGuard<'static, Stats> {
-    STATS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// A new call of this step in `pipeline`, counted as started (not counted past
+    /// [`StepId::MAX`] distinct steps).
+    #[inline]
+    pub(crate) fn start(&'static self, pipeline: Option<&'static str>) -> CountedStep {
+        // SAFETY: a non-null pointer comes from `Box::leak` in `resolve`, never freed.
+        let record = match unsafe { self.last.load(Acquire).as_ref() } {
+            Some(record) if same_pipeline(record.pipeline, pipeline) => Some(record),
+            _ => self.resolve(pipeline),
+        };
+        let call = match record {
+            Some(record) => {
+                record.started.fetch_add(1, Relaxed);
+                StepCall::new(STEP_CALLS.fetch_add(1, Relaxed), record.id)
+            }
+            None => StepCall::NONE,
+        };
+        CountedStep { record, call }
+    }
+
+    /// The record of this step in `pipeline`, created on first sight.
+    #[cold]
+    #[inline(never)]
+    fn resolve(&'static self, pipeline: Option<&'static str>) -> Option<&'static StepRecord> {
+        let mut steps = lock(&STEPS);
+        let found = steps
+            .iter()
+            .find(|record| record.step == self.name && record.pipeline == pipeline)
+            .copied();
+        let record = match found {
+            Some(record) => record,
+            None => {
+                let record: &'static StepRecord = Box::leak(Box::new(StepRecord {
+                    pipeline,
+                    step: self.name,
+                    id: StepId::new(steps.len())?,
+                    started: AtomicU64::new(0),
+                    ended: AtomicU64::new(0),
+                    failed: AtomicU64::new(0),
+                    ticks: AtomicU64::new(0),
+                    rows: AtomicU64::new(0),
+                }));
+                steps.push(record);
+                record
+            }
+        };
+        self.last.store(ptr::from_ref(record).cast_mut(), Release);
+        Some(record)
+    }
 }
+
+/// Whether two pipeline names are the same (the same literal, almost always).
+#[inline]
+fn same_pipeline(a: Option<&'static str>, b: Option<&'static str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => ptr::eq(a, b) || a == b,
+        (a, b) => a.is_none() && b.is_none(),
+    }
+}
+
+/// One step of one pipeline (or outside any run), numbered by [`StepId`] in the order
+/// first seen. Never freed: a process has a bounded number of distinct steps.
+#[derive(Debug)]
+struct StepRecord {
+    pipeline: Option<&'static str>,
+    step: &'static str,
+    id: StepId,
+    started: AtomicU64,
+    ended: AtomicU64,
+    failed: AtomicU64,
+    /// Time inside the step's calls, in raw clock ticks.
+    ticks: AtomicU64,
+    rows: AtomicU64,
+}
+
+/// Every step seen, by [`StepId`].
+static STEPS: Mutex<Vec<&'static StepRecord>> = Mutex::new(Vec::new());
 
 /// Numbers step calls in the order they start, from 1.
 static STEP_CALLS: AtomicU64 = AtomicU64::new(1);
 
-/// A new call of `step` in `pipeline` (numbered on first sight), counted as started;
-/// [`StepCall::NONE`] past [`StepId::MAX`] distinct steps, which are not counted.
-pub(crate) fn step_started(pipeline: Option<&'static str>, step: &'static str) -> StepCall {
-    let mut stats = stats();
-    let id = match stats.step_ids.get(&(pipeline, step)) {
-        Some(&id) => id,
-        None => {
-            let Some(id) = StepId::new(stats.steps.len()) else {
-                return StepCall::NONE;
-            };
-            stats.step_ids.insert((pipeline, step), id);
-            stats.steps.push(StepTotals {
-                pipeline,
-                step,
-                ..StepTotals::default()
-            });
-            id
-        }
-    };
-    stats.steps[id.index()].active += 1;
-    StepCall::new(STEP_CALLS.fetch_add(1, Relaxed), id)
+/// One call of a step, counted as started.
+#[derive(Debug)]
+pub(crate) struct CountedStep {
+    record: Option<&'static StepRecord>,
+    /// The call, for the operators it runs to be filed under.
+    pub(crate) call: StepCall,
 }
 
-/// Records the end of `call`.
-pub(crate) fn step_ended(call: StepCall, time: Duration, rows: u64, failed: bool) {
-    let Some(id) = call.step() else {
-        return;
-    };
-    if let Some(step) = stats().steps.get_mut(id.index()) {
-        step.active = step.active.saturating_sub(1);
-        step.calls += 1;
-        step.failed += u64::from(failed);
-        step.time += time;
-        step.rows += rows;
+impl CountedStep {
+    /// Counts the end of the call, which took `ticks` and produced `rows`.
+    pub(crate) fn end(&self, ticks: u64, rows: u64, failed: bool) {
+        if let Some(record) = self.record {
+            record.ended.fetch_add(1, Relaxed);
+            record.failed.fetch_add(u64::from(failed), Relaxed);
+            record.ticks.fetch_add(ticks, Relaxed);
+            record.rows.fetch_add(rows, Relaxed);
+        }
     }
+}
+
+#[derive(Default)]
+struct Runs(Vec<RunTotals>);
+
+static RUNS: LazyLock<Mutex<Runs>> = LazyLock::new(Mutex::default);
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Counts a run of `pipeline` as started.
 pub(crate) fn run_started(pipeline: &'static str) {
-    let mut stats = stats();
-    match stats.runs.iter_mut().find(|run| run.pipeline == pipeline) {
+    let mut runs = lock(&RUNS);
+    match runs.0.iter_mut().find(|run| run.pipeline == pipeline) {
         Some(run) => run.active += 1,
-        None => stats.runs.push(RunTotals {
+        None => runs.0.push(RunTotals {
             pipeline,
             active: 1,
             ..RunTotals::default()
@@ -102,7 +184,11 @@ pub(crate) fn run_started(pipeline: &'static str) {
 
 /// Records the end of a run of `pipeline`.
 pub(crate) fn run_ended(pipeline: &'static str, time: Duration, rows: u64, failed: bool) {
-    if let Some(run) = stats().runs.iter_mut().find(|run| run.pipeline == pipeline) {
+    if let Some(run) = lock(&RUNS)
+        .0
+        .iter_mut()
+        .find(|run| run.pipeline == pipeline)
+    {
         run.active = run.active.saturating_sub(1);
         run.runs += 1;
         run.failed += u64::from(failed);
@@ -113,6 +199,22 @@ pub(crate) fn run_ended(pipeline: &'static str, time: Duration, rows: u64, faile
 
 /// Every step and run seen so far.
 pub(crate) fn totals() -> (Vec<StepTotals>, Vec<RunTotals>) {
-    let stats = stats();
-    (stats.steps.clone(), stats.runs.clone())
+    let steps = lock(&STEPS)
+        .iter()
+        .map(|record| {
+            // The ends first: a call that starts and ends between the reads then counts
+            // in neither, rather than as ended and not started.
+            let ended = record.ended.load(Relaxed);
+            StepTotals {
+                pipeline: record.pipeline,
+                step: record.step,
+                calls: ended,
+                failed: record.failed.load(Relaxed),
+                active: record.started.load(Relaxed).saturating_sub(ended),
+                time: Duration::from_nanos(ticks_to_nanos(record.ticks.load(Relaxed))),
+                rows: record.rows.load(Relaxed),
+            }
+        })
+        .collect();
+    (steps, lock(&RUNS).0.clone())
 }
