@@ -9,7 +9,7 @@ mod receiver;
 mod records;
 pub mod tls;
 
-pub use process::{closed_port, redacted, run, run_in};
+pub use process::{closed_port, redacted, run, run_in, run_until};
 pub use receiver::Receiver;
 pub use records::{
     attributes, histograms, log_records, points, resource_attributes, spans, HistogramPoint,

@@ -1,7 +1,7 @@
 //! Running an instrumented program as a child process, with exactly the environment a
 //! test gives it.
 
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs `program` with `args` and exactly the `OTEL_*` variables given (the test's own
@@ -18,21 +18,53 @@ pub fn run_in(
     env: &[(&str, &str)],
     timeout: Duration,
 ) -> Output {
-    let mut command = Command::new(program);
-    command.args(args);
+    let mut command = command(program, args, env);
     if let Some(dir) = dir {
         command.current_dir(dir);
     }
+    let child = command.spawn().expect("start the instrumented program");
+    wait_for_exit(child, timeout)
+}
+
+/// Runs `program` (which must wait for its standard input to close, as `instrumented
+/// --until-stdin-closes` does) until `done` holds, checked every 20 ms; then closes its
+/// standard input and waits for it to exit. `timeout` bounds the whole: a test on a slow
+/// machine waits longer, one that would hang fails.
+pub fn run_until(
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    done: impl Fn() -> bool,
+    timeout: Duration,
+) -> Output {
+    let mut command = command(program, args, env);
+    command.stdin(Stdio::piped());
+    let mut child = command.spawn().expect("start the instrumented program");
+    let deadline = Instant::now() + timeout;
+    while !done() && Instant::now() < deadline && child.try_wait().ok().flatten().is_none() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(child.stdin.take());
+    wait_for_exit(child, deadline.saturating_duration_since(Instant::now()))
+}
+
+/// The command for `program`, its output captured, with the test's own telemetry
+/// environment replaced by `env`.
+fn command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(program);
+    command.args(args);
     for (key, _) in std::env::vars() {
         if key.starts_with("OTEL_") || key.starts_with("PIPETEL_") || key == "TRACEPARENT" {
             command.env_remove(key);
         }
     }
     command.envs(env.iter().copied());
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     command
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = command.spawn().expect("start the instrumented program");
+}
+
+/// Waits (at most `timeout`, then kills it) for `child` to exit; its output.
+fn wait_for_exit(mut child: Child, timeout: Duration) -> Output {
     let deadline = Instant::now() + timeout;
     loop {
         if child.try_wait().expect("wait").is_some() || Instant::now() >= deadline {

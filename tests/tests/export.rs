@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use pipetel_tests::{closed_port, points, resource_attributes, run, Point, Receiver};
+use pipetel_tests::{closed_port, points, resource_attributes, run, run_until, Point, Receiver};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_instrumented");
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -99,15 +99,18 @@ fn assert_exact_export(points: &[Point], namespace: &str) {
     assert_eq!(duration.len(), expected.len());
     let nap = &duration[&("sleep".to_string(), "instrumented::nap".to_string())];
     assert_eq!(nap.unit, "us");
+    // Microseconds: at least the 30 ms slept, and less than the run could last (the
+    // test kills it after RUN_TIMEOUT); in nanoseconds, 30 ms would be 30 000 000.
+    let run_us = RUN_TIMEOUT.as_micros() as i64;
     assert!(
-        (30_000..5_000_000).contains(&nap.value),
-        "nap slept 30 ms: {}",
+        (29_700..run_us).contains(&nap.value),
+        "nap slept 30 ms: {} µs",
         nap.value
     );
     let total: i64 = duration.values().map(|point| point.value).sum();
     assert!(
-        total < 5_000_000,
-        "busy time is bounded by the run: {total}"
+        total < 3 * run_us,
+        "busy time is bounded by the run, on three threads at most: {total} µs"
     );
 }
 
@@ -303,20 +306,25 @@ fn the_configured_service_name_is_the_default() {
 #[test]
 fn exports_happen_every_interval_and_values_are_cumulative() {
     let receiver = Receiver::start();
-    run_against(
+    // The program stays up after its work until three exports arrived: two or more of
+    // them periodic, and later ones repeat the same totals.
+    let output = run_until(
+        PROGRAM,
+        &["--until-stdin-closes"],
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
             ("OTEL_METRIC_EXPORT_INTERVAL", "100"),
         ],
-        &["--linger-ms", "700"],
+        || receiver.requests().len() >= 3,
+        RUN_TIMEOUT,
     );
-    let requests = receiver.wait_for_requests(3, WAIT);
+    assert!(output.status.success(), "{output:?}");
+    let requests = receiver.requests();
     assert!(
-        requests.len() >= 3,
-        "periodic exports every 100 ms: {}",
+        requests.len() >= 4,
+        "periodic exports every 100 ms, then the final one: {}",
         requests.len()
     );
-    // The work is done before lingering, so the later exports repeat the same totals.
     let completed = |request| {
         by_node(&points(request), "pipetel.task.completed")
             .into_values()
@@ -331,13 +339,9 @@ fn exports_happen_every_interval_and_values_are_cumulative() {
 #[test]
 fn nothing_is_sent_without_an_endpoint() {
     let receiver = Receiver::start();
-    let output = run_against(
-        &[("OTEL_METRIC_EXPORT_INTERVAL", "50")],
-        &["--linger-ms", "300"],
-    );
+    let output = run_against(&[("OTEL_METRIC_EXPORT_INTERVAL", "50")], &[]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("metrics enabled: false"));
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
-    std::thread::sleep(Duration::from_millis(300));
     assert!(receiver.requests().is_empty());
 }
 

@@ -2,8 +2,9 @@
 //! process with `OTEL_*` set. Every figure it produces is written down in
 //! `tests/tests/export.rs` (`expected_points`).
 //!
-//! Arguments: `--namespace NS` (Config::namespace), `--linger-ms N` (stay alive N ms
-//! after the work, for periodic exports), `--service-name NAME` (Config::service_name).
+//! Arguments: `--namespace NS` (Config::namespace), `--until-stdin-closes` (stay alive
+//! after the work until standard input closes, for periodic exports and scrapes: the
+//! test decides when it has seen enough), `--service-name NAME` (Config::service_name).
 
 use std::num::ParseIntError;
 use std::time::Duration;
@@ -121,8 +122,8 @@ fn main() {
         }
     });
 
-    if let Some(linger) = argument("--linger-ms").and_then(|ms| ms.parse().ok()) {
-        std::thread::sleep(Duration::from_millis(linger));
+    if std::env::args().any(|arg| arg == "--until-stdin-closes") {
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
     }
     println!("done: {} rows written", sinks[0].written + sinks[1].written);
 }

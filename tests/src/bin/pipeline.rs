@@ -9,9 +9,11 @@
 //! - `pipeline --panic` runs a pipeline whose step panics (the panic is caught outside).
 //! - `PRINT_DEBUG` prints the `Debug` output of the telemetry guard (with where each
 //!   signal is exported) and of the configuration.
-//! - `EXIT_CODE` is the exit status the program returns (after shutdown).
+//! - `EXIT_CODE` is the exit status the program returns (after shutdown); the last line
+//!   on stdout says how long the telemetry guard took to shut down.
 //! - `SHUTDOWN_MS` sets `Config::shutdown_timeout`; `LINGER_MS` pauses between the
-//!   two runs of the default mode.
+//!   two runs of the default mode, and `UNTIL_STDIN_CLOSES` waits there until standard
+//!   input closes (the test has seen what it waited for).
 //! - `SUBSCRIBER=own|preset` chooses how the `tracing` subscriber is set up
 //!   (see `start_telemetry`).
 //! - `pipeline --slow` runs a step `crawl` whose operator takes 1.5 s over 15 batches of
@@ -203,9 +205,9 @@ fn start_telemetry() -> pipetel::Telemetry {
 }
 
 fn main() -> std::process::ExitCode {
-    let _telemetry = start_telemetry();
+    let telemetry = start_telemetry();
     if std::env::var_os("PRINT_DEBUG").is_some() {
-        println!("telemetry: {_telemetry:?}");
+        println!("telemetry: {telemetry:?}");
         println!("config: {:?}", config());
     }
     let args: Vec<String> = std::env::args().collect();
@@ -232,12 +234,19 @@ fn main() -> std::process::ExitCode {
             {
                 std::thread::sleep(std::time::Duration::from_millis(ms));
             }
+            if std::env::var_os("UNTIL_STDIN_CLOSES").is_some() {
+                let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+            }
             println!(
                 "second run: {:?}",
                 run_orders(vec!["1", "x", "3"]).map_err(|e| e.to_string())
             );
         }
     }
+    // The time the guard takes to flush and stop, for the tests of slow collectors.
+    let shutdown = std::time::Instant::now();
+    drop(telemetry);
+    println!("shutdown took {} ms", shutdown.elapsed().as_millis());
     // The status the program chose, returned after the telemetry guard is dropped.
     let code = std::env::var("EXIT_CODE")
         .ok()
