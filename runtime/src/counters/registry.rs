@@ -1,8 +1,8 @@
 //! The series registry: which `(node.type, node.id)` label set each series id stands for.
 //!
 //! A series id is resolved once per call site (or once per thread and `node_id` value,
-//! see `thread_state`), under a lock, off the hot path. The exporter reads the label sets here,
-//! already built as OpenTelemetry attributes, at collection time.
+//! see `node_id_cache`), under a lock, off the hot path. The exporter reads the label
+//! sets here, already built as OpenTelemetry attributes, at collection time.
 //!
 //! The number of distinct `node.id` values per `node.type` is capped
 //! ([`Config::max_node_ids_per_type`](crate::Config::max_node_ids_per_type)); past the

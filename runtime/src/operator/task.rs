@@ -4,8 +4,8 @@
 //! A [`Task`] holds no pointer to counter cells — only its series id — so it is `Send`
 //! and `Sync` and may move between threads with the future or iterator that owns it.
 //! Every segment looks up the cells of the thread it runs on, so each thread still
-//! writes only its own shard. A task that starts on one thread and ends on another adds
-//! `active` +1 to the first shard and −1 to the second; the totals sum them.
+//! writes only its own shard. A task that starts on one thread and ends on another counts
+//! its start in the first shard and its end in the second; readers sum them.
 
 use std::mem::ManuallyDrop;
 
