@@ -14,93 +14,36 @@
 //! counting starts.
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use gungraun::prelude::*;
-use opentelemetry::metrics::{BoundCounter, BoundUpDownCounter, MeterProvider as _};
 use opentelemetry::trace::{TraceContextExt as _, Tracer as _, TracerProvider as _};
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
-use std::time::Duration;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+
+#[path = "common/peers.rs"]
+#[allow(dead_code)]
+mod peers;
+
+use peers::{extract, operator, plain, traced, BoundSet, Dropping, SdkSet, BATCH};
 
 /// Calls per benchmark.
 const CALLS: u64 = 1000;
 /// Step calls per benchmark (a step costs a span: fewer suffice).
 const STEP_CALLS: u64 = 100;
 
-type Batch = [u64; 4];
-const BATCH: Batch = [1, 2, 3, 4];
-
-#[inline(never)]
-fn plain(batch: &Batch) -> u64 {
-    batch.iter().sum()
-}
-
-#[pipetel::operator(node_type = "filter")]
-#[inline(never)]
-fn operator(batch: &Batch) -> u64 {
-    batch.iter().sum()
-}
-
-#[tracing::instrument(skip_all)]
-#[inline(never)]
-fn traced(batch: &Batch) -> u64 {
-    batch.iter().sum()
-}
-
-/// The metric set `#[operator]` keeps, through the SDK's bound instruments: the
-/// attributes `node.id` and `node.type` are resolved once, at bind time, not per call.
-struct BoundSet {
-    rows_in: BoundCounter<u64>,
-    rows_out: BoundCounter<u64>,
-    duration: BoundCounter<u64>,
-    active: BoundUpDownCounter<i64>,
-    completed: BoundCounter<u64>,
-}
-
-impl BoundSet {
-    #[inline(never)]
-    fn call(&self, batch: &Batch) -> u64 {
-        self.rows_in.add(batch.len() as u64);
-        self.active.add(1);
-        let start = Instant::now();
-        let out = batch.iter().sum();
-        self.duration.add(start.elapsed().as_micros() as u64);
-        self.rows_out.add(1);
-        self.completed.add(1);
-        self.active.add(-1);
-        out
-    }
-}
-
+/// The SDK's bound instruments, bound and called once.
 fn bound_set() -> BoundSet {
-    let provider = SdkMeterProvider::builder()
-        .with_reader(
-            PeriodicReader::builder(InMemoryMetricExporter::default())
-                .with_interval(Duration::from_secs(3600))
-                .build(),
-        )
-        .build();
-    let meter = provider.meter("bench");
-    let attributes = [
-        KeyValue::new("node.id", "bench::sdk"),
-        KeyValue::new("node.type", "filter"),
-    ];
-    let set = BoundSet {
-        rows_in: meter.u64_counter("rows.in").build().bind(&attributes),
-        rows_out: meter.u64_counter("rows.out").build().bind(&attributes),
-        duration: meter.u64_counter("duration").build().bind(&attributes),
-        active: meter
-            .i64_up_down_counter("task.active")
-            .build()
-            .bind(&attributes),
-        completed: meter
-            .u64_counter("task.completed")
-            .build()
-            .bind(&attributes),
-    };
+    let provider = peers::meter_provider();
+    let set = BoundSet::new(&provider);
+    set.call(&BATCH);
+    std::mem::forget(provider);
+    set
+}
+
+/// The SDK's instruments with their attributes given per call, called once.
+fn sdk_set() -> SdkSet {
+    let provider = peers::meter_provider();
+    let set = SdkSet::new(&provider);
     set.call(&BATCH);
     std::mem::forget(provider);
     set
@@ -153,26 +96,15 @@ fn per_call_operator_on(_: ()) -> u64 {
 }
 
 #[library_benchmark]
-#[bench::bound(setup = bound_set)]
-fn per_call_sdk_bound_instruments(set: BoundSet) -> u64 {
+#[bench::attributes(setup = sdk_set)]
+fn per_call_sdk_instruments(set: SdkSet) -> u64 {
     (0..CALLS).map(|_| set.call(black_box(&BATCH))).sum()
 }
 
-/// Drops every span: what the calling thread pays is all that is counted.
-#[derive(Debug)]
-struct Dropping;
-
-impl SpanExporter for Dropping {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        drop(black_box(batch));
-        Ok(())
-    }
-}
-
-#[pipetel::pipeline_step]
-#[inline(never)]
-fn extract(rows: u64) -> Vec<u64> {
-    vec![rows; 3]
+#[library_benchmark]
+#[bench::bound(setup = bound_set)]
+fn per_call_sdk_bound_instruments(set: BoundSet) -> u64 {
+    (0..CALLS).map(|_| set.call(black_box(&BATCH))).sum()
 }
 
 fn sdk_tracer() -> SdkTracer {
@@ -221,6 +153,7 @@ library_benchmark_group!(
         per_call_tracing_instrument_no_subscriber,
         per_call_tsc_clock_pair,
         per_call_operator_on,
+        per_call_sdk_instruments,
         per_call_sdk_bound_instruments
     ]
 );

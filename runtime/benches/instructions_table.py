@@ -31,6 +31,7 @@ rows = [
     ("per_call_tracing_instrument_no_subscriber", "tracing `#[instrument]`, no subscriber"),
     ("per_call_tsc_clock_pair", "the plain function between a TSC clock pair (quanta raw)"),
     ("per_call_operator_on", "`#[operator]`, telemetry on"),
+    ("per_call_sdk_instruments", "the same metric set through SDK instruments, 2 attributes per call"),
     ("per_call_sdk_bound_instruments", "the same metric set through the SDK's bound instruments"),
 ]
 ir = {name: instructions("per_call", name, CALLS) for name, _ in rows}
@@ -49,6 +50,7 @@ traced = ir["per_call_tracing_instrument_no_subscriber"] - plain
 on = ir["per_call_operator_on"] - plain
 pair = ir["per_call_tsc_clock_pair"] - plain
 bound = ir["per_call_sdk_bound_instruments"] - plain
+unbound = ir["per_call_sdk_instruments"] - plain
 print("| comparison | measured |")
 print("|---|---:|")
 print(f"| off − plain | +{off:.1f} |")
@@ -57,4 +59,5 @@ print(f"| on − plain | +{on:.1f} |")
 print(f"| clock pair − plain | +{pair:.1f} |")
 print(f"| (on − plain) ÷ (clock pair − plain) | {on / pair:.2f}× |")
 print(f"| (SDK bound − plain) ÷ (on − plain) | {bound / on:.2f}× |")
+print(f"| (SDK with attributes − plain) ÷ (on − plain) | {unbound / on:.2f}× |")
 print(f"| `#[pipeline_step]` ÷ raw SDK span | {step / span:.2f}× |")

@@ -11,25 +11,13 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use opentelemetry::trace::{TraceContextExt as _, Tracer as _, TracerProvider as _};
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 
-/// Drops every span: the benchmark measures the calling thread only.
-#[derive(Debug)]
-struct Dropping;
+#[path = "common/peers.rs"]
+#[allow(dead_code)]
+mod peers;
 
-impl SpanExporter for Dropping {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        drop(black_box(batch));
-        Ok(())
-    }
-}
-
-#[pipetel::pipeline_step]
-#[inline(never)]
-fn extract(rows: u64) -> Vec<u64> {
-    vec![rows; 3]
-}
+use peers::{extract, Dropping};
 
 fn step_span(c: &mut Criterion) {
     let mut group = c.benchmark_group("step_span");

@@ -1,0 +1,155 @@
+//! What the benchmarks compare `#[operator]` and `#[pipeline_step]` with: the plain
+//! function, tracing's `#[instrument]`, the same metric set recorded by hand through the
+//! OpenTelemetry SDK (per call with its attributes, or through bound instruments), and an
+//! exporter that drops spans. Shared by `overhead.rs` and `instructions.rs`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use opentelemetry::metrics::UpDownCounter;
+use opentelemetry::metrics::{BoundCounter, BoundUpDownCounter, Counter, MeterProvider as _};
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+/// The operator's input: four numbers, summed.
+pub type Batch = [u64; 4];
+/// The input every call gets.
+pub const BATCH: Batch = [1, 2, 3, 4];
+
+#[inline(never)]
+pub fn plain(batch: &Batch) -> u64 {
+    batch.iter().sum()
+}
+
+#[pipetel::operator(node_type = "filter")]
+#[inline(never)]
+pub fn operator(batch: &Batch) -> u64 {
+    batch.iter().sum()
+}
+
+#[tracing::instrument(skip_all)]
+#[inline(never)]
+pub fn traced(batch: &Batch) -> u64 {
+    batch.iter().sum()
+}
+
+/// A meter provider that collects into memory once an hour: no export while measuring.
+pub fn meter_provider() -> SdkMeterProvider {
+    SdkMeterProvider::builder()
+        .with_reader(
+            PeriodicReader::builder(InMemoryMetricExporter::default())
+                .with_interval(Duration::from_secs(3600))
+                .build(),
+        )
+        .build()
+}
+
+/// The attributes `#[operator]` exports, as a hand-written recorder would hold them.
+fn attributes() -> [KeyValue; 2] {
+    [
+        KeyValue::new("node.id", "bench::sdk"),
+        KeyValue::new("node.type", "filter"),
+    ]
+}
+
+/// The metric set `#[operator]` keeps, recorded by hand through SDK instruments with the
+/// two attributes `node.id` and `node.type` (pre-built, given on every call).
+pub struct SdkSet {
+    rows_in: Counter<u64>,
+    rows_out: Counter<u64>,
+    duration: Counter<u64>,
+    active: UpDownCounter<i64>,
+    completed: Counter<u64>,
+    attributes: [KeyValue; 2],
+}
+
+impl SdkSet {
+    pub fn new(provider: &SdkMeterProvider) -> Self {
+        let meter = provider.meter("bench");
+        SdkSet {
+            rows_in: meter.u64_counter("rows.in").build(),
+            rows_out: meter.u64_counter("rows.out").build(),
+            duration: meter.u64_counter("duration").build(),
+            active: meter.i64_up_down_counter("task.active").build(),
+            completed: meter.u64_counter("task.completed").build(),
+            attributes: attributes(),
+        }
+    }
+
+    #[inline(never)]
+    pub fn call(&self, batch: &Batch) -> u64 {
+        let attributes = &self.attributes;
+        self.rows_in.add(batch.len() as u64, attributes);
+        self.active.add(1, attributes);
+        let start = Instant::now();
+        let out = batch.iter().sum();
+        self.duration
+            .add(start.elapsed().as_micros() as u64, attributes);
+        self.rows_out.add(1, attributes);
+        self.completed.add(1, attributes);
+        self.active.add(-1, attributes);
+        out
+    }
+}
+
+/// The same metric set through the SDK's bound instruments: the attributes are resolved
+/// once, when bound, not per call.
+pub struct BoundSet {
+    rows_in: BoundCounter<u64>,
+    rows_out: BoundCounter<u64>,
+    duration: BoundCounter<u64>,
+    active: BoundUpDownCounter<i64>,
+    completed: BoundCounter<u64>,
+}
+
+impl BoundSet {
+    pub fn new(provider: &SdkMeterProvider) -> Self {
+        let meter = provider.meter("bench");
+        let attributes = attributes();
+        BoundSet {
+            rows_in: meter.u64_counter("rows.in").build().bind(&attributes),
+            rows_out: meter.u64_counter("rows.out").build().bind(&attributes),
+            duration: meter.u64_counter("duration").build().bind(&attributes),
+            active: meter
+                .i64_up_down_counter("task.active")
+                .build()
+                .bind(&attributes),
+            completed: meter
+                .u64_counter("task.completed")
+                .build()
+                .bind(&attributes),
+        }
+    }
+
+    #[inline(never)]
+    pub fn call(&self, batch: &Batch) -> u64 {
+        self.rows_in.add(batch.len() as u64);
+        self.active.add(1);
+        let start = Instant::now();
+        let out = batch.iter().sum();
+        self.duration.add(start.elapsed().as_micros() as u64);
+        self.rows_out.add(1);
+        self.completed.add(1);
+        self.active.add(-1);
+        out
+    }
+}
+
+/// Drops every span: the benchmarks measure the calling thread only.
+#[derive(Debug)]
+pub struct Dropping;
+
+impl SpanExporter for Dropping {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        drop(black_box(batch));
+        Ok(())
+    }
+}
+
+#[pipetel::pipeline_step]
+#[inline(never)]
+pub fn extract(rows: u64) -> Vec<u64> {
+    vec![rows; 3]
+}
