@@ -20,7 +20,7 @@ use opentelemetry_sdk::Resource;
 use crate::env::SignalExport;
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
-use crate::export::signal::{self, SignalPipeline};
+use crate::export::signal::{self, AddTo, SignalPipeline};
 use crate::names;
 use crate::pipeline::spans::{current_run, current_step_name};
 
@@ -29,8 +29,7 @@ pub(crate) type LogsPipeline = SignalPipeline<SdkLoggerProvider>;
 
 /// Adds one log exporter (behind the enriching processor and a batch processor) to a
 /// provider being built.
-pub(crate) type AddLogExporter =
-    Box<dyn FnOnce(LoggerProviderBuilder) -> LoggerProviderBuilder + Send>;
+pub(crate) type AddLogExporter = AddTo<LoggerProviderBuilder>;
 
 /// A hook exporting log records to `exporter`, enriched, through a batch processor.
 fn batched<E: opentelemetry_sdk::logs::LogExporter + 'static>(exporter: E) -> AddLogExporter {
@@ -57,13 +56,8 @@ pub(crate) fn start(
                 failures
             )))
         },
-        |exporters| {
-            let builder = SdkLoggerProvider::builder().with_resource(resource.clone());
-            exporters
-                .into_iter()
-                .fold(builder, |builder, add| add(builder))
-                .build()
-        },
+        SdkLoggerProvider::builder().with_resource(resource.clone()),
+        LoggerProviderBuilder::build,
     )
 }
 

@@ -23,7 +23,7 @@ use crate::counters::shards;
 use crate::env::SignalExport;
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
-use crate::export::signal::{self, SignalPipeline};
+use crate::export::signal::{self, AddTo, SignalPipeline};
 use crate::names::{self, Instrument, MetricName};
 use crate::operator::clock::ticks_to_nanos;
 
@@ -56,24 +56,22 @@ pub(crate) fn start(
     interval: Duration,
     namespace: &str,
 ) -> Option<MetricsPipeline> {
+    let every_interval = |add: AddReader| -> AddTo<MeterProviderBuilder> {
+        Box::new(move |builder| add(builder, interval))
+    };
     let metrics = signal::start_signal(
         target,
-        extra,
+        extra.into_iter().map(every_interval).collect(),
         |target, failures| {
-            Ok(periodic(exporter::build_exporter!(
+            Ok(every_interval(periodic(exporter::build_exporter!(
                 MetricExporter::builder().with_temporality(Temporality::Cumulative),
                 target,
                 runtime,
                 failures
-            )))
+            ))))
         },
-        |readers| {
-            let builder = SdkMeterProvider::builder().with_resource(resource.clone());
-            readers
-                .into_iter()
-                .fold(builder, |builder, add| add(builder, interval))
-                .build()
-        },
+        SdkMeterProvider::builder().with_resource(resource.clone()),
+        MeterProviderBuilder::build,
     )?;
     register_operator_instruments(&metrics.provider.meter(names::SCOPE), namespace);
     Some(metrics)

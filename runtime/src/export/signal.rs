@@ -17,16 +17,20 @@ use crate::warn::{warn, RateLimited};
 /// How often one signal's export problems may be reported.
 pub(crate) const WARNING_PERIOD: Duration = Duration::from_secs(60);
 
+/// One exporter (with its reader or processor) added to a provider's builder `B`.
+pub(crate) type AddTo<B> = Box<dyn FnOnce(B) -> B + Send>;
+
 /// Starts a signal, the same way for all three: a rate limit for its warnings (shared by
 /// its OTLP exporter and its shutdown), its OTLP exporter for `target` made by
 /// `build_otlp` (or one warning saying why it cannot be) added to the `extra`
-/// exporters, and the provider `provider` builds with them all; `None` when there is no
-/// exporter at all.
-pub(crate) fn start_signal<A, P: Provider>(
+/// exporters, all added to `builder`, and the provider `build` makes of it; `None` when
+/// there is no exporter at all.
+pub(crate) fn start_signal<B, P: Provider>(
     target: Option<&SignalExport>,
-    mut extra: Vec<A>,
-    build_otlp: impl FnOnce(&SignalExport, Arc<RateLimited>) -> Result<A, String>,
-    provider: impl FnOnce(Vec<A>) -> P,
+    mut extra: Vec<AddTo<B>>,
+    build_otlp: impl FnOnce(&SignalExport, Arc<RateLimited>) -> Result<AddTo<B>, String>,
+    builder: B,
+    build: impl FnOnce(B) -> P,
 ) -> Option<SignalPipeline<P>> {
     let failures = Arc::new(RateLimited::new(WARNING_PERIOD));
     let otlp_target = target.and_then(|target| match build_otlp(target, failures.clone()) {
@@ -42,8 +46,9 @@ pub(crate) fn start_signal<A, P: Provider>(
     if extra.is_empty() {
         return None;
     }
+    let builder = extra.into_iter().fold(builder, |builder, add| add(builder));
     Some(SignalPipeline {
-        provider: provider(extra),
+        provider: build(builder),
         failures,
         otlp_target,
     })

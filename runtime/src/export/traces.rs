@@ -13,14 +13,13 @@ use opentelemetry_sdk::Resource;
 use crate::env::SignalExport;
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
-use crate::export::signal::{self, SignalPipeline};
+use crate::export::signal::{self, AddTo, SignalPipeline};
 
 /// A running trace pipeline.
 pub(crate) type TracesPipeline = SignalPipeline<SdkTracerProvider>;
 
 /// Adds one span exporter (with its batch processor) to a provider being built.
-pub(crate) type AddSpanExporter =
-    Box<dyn FnOnce(TracerProviderBuilder) -> TracerProviderBuilder + Send>;
+pub(crate) type AddSpanExporter = AddTo<TracerProviderBuilder>;
 
 /// A hook exporting spans to `exporter` through a batch processor.
 pub(crate) fn batched<E: SpanExporter + 'static>(exporter: E) -> AddSpanExporter {
@@ -46,13 +45,8 @@ pub(crate) fn start(
                 failures
             )))
         },
-        |exporters| {
-            let builder = SdkTracerProvider::builder().with_resource(resource.clone());
-            exporters
-                .into_iter()
-                .fold(builder, |builder, add| add(builder))
-                .build()
-        },
+        SdkTracerProvider::builder().with_resource(resource.clone()),
+        TracerProviderBuilder::build,
     )
 }
 
