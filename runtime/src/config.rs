@@ -125,8 +125,8 @@ impl Config {
         self
     }
 
-    /// Counts operators, runs and steps for [`snapshot`](crate::insight::snapshot) and
-    /// [`report`](crate::insight::report) even when nothing is exported (default: no; also on when
+    /// Counts operators, runs and steps for [`snapshot`](crate::snapshot) and
+    /// [`report`](crate::report) even when nothing is exported (default: no; also on when
     /// `PIPETEL_REPORT` is set). Costs what collection for export costs: a few relaxed
     /// stores per operator call.
     pub fn collect_locally(mut self, on: bool) -> Self {
