@@ -28,6 +28,7 @@ impl Current {
     };
 }
 
+/// What a thread keeps for the operator calls it runs.
 pub(crate) struct ThreadState {
     shard: Cell<Option<&'static Shard>>,
     current: Cell<Current>,
