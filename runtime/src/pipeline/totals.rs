@@ -218,3 +218,29 @@ pub(crate) fn totals() -> (Vec<StepTotals>, Vec<RunTotals>) {
         .collect();
     (steps, lock(&RUNS).0.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{totals, StepSite};
+
+    static LOAD: StepSite = StepSite::new("totals_test_load", "totals_test_load.rows");
+
+    #[test]
+    fn a_step_site_counts_each_pipeline_it_runs_in_apart() {
+        for pipeline in [Some("nightly"), Some("hourly"), Some("nightly"), None] {
+            let call = LOAD.start(pipeline);
+            assert!(call.call.step().is_some());
+            call.end(0, 10, pipeline.is_none());
+        }
+        let (steps, _) = totals();
+        let of = |pipeline: Option<&str>| {
+            steps
+                .iter()
+                .find(|step| step.step == "totals_test_load" && step.pipeline == pipeline)
+                .map(|step| (step.calls, step.rows, step.failed, step.active))
+        };
+        assert_eq!(of(Some("nightly")), Some((2, 20, 0, 0)));
+        assert_eq!(of(Some("hourly")), Some((1, 10, 0, 0)));
+        assert_eq!(of(None), Some((1, 10, 1, 0)));
+    }
+}
