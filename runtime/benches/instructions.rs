@@ -24,29 +24,32 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 #[allow(dead_code)]
 mod peers;
 
-use peers::{extract, operator, plain, traced, BoundSet, Dropping, SdkSet, BATCH};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use peers::{extract, operator, plain, traced, Batch, BoundSet, Dropping, SdkSet, BATCH};
 
 /// Calls per benchmark.
 const CALLS: u64 = 1000;
 /// Step calls per benchmark (a step costs a span: fewer suffice).
 const STEP_CALLS: u64 = 100;
 
-/// The SDK's bound instruments, bound and called once.
-fn bound_set() -> BoundSet {
+/// A recorder of the SDK's made by `new` on a provider of its own, and called once (its
+/// first call resolves what later ones reuse); the provider lives on.
+fn called_once<S>(new: fn(&SdkMeterProvider) -> S, call: fn(&S, &Batch) -> u64) -> S {
     let provider = peers::meter_provider();
-    let set = BoundSet::new(&provider);
-    set.call(&BATCH);
+    let set = new(&provider);
+    call(&set, &BATCH);
     std::mem::forget(provider);
     set
 }
 
+/// The SDK's bound instruments, bound and called once.
+fn bound_set() -> BoundSet {
+    called_once(BoundSet::new, BoundSet::call)
+}
+
 /// The SDK's instruments with their attributes given per call, called once.
 fn sdk_set() -> SdkSet {
-    let provider = peers::meter_provider();
-    let set = SdkSet::new(&provider);
-    set.call(&BATCH);
-    std::mem::forget(provider);
-    set
+    called_once(SdkSet::new, SdkSet::call)
 }
 
 /// Telemetry on, counting for local consumers (no exporter): what every export reads.
