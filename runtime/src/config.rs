@@ -20,7 +20,7 @@ use crate::export::process_metrics;
 use crate::export::prometheus;
 use crate::export::traces::{self, AddSpanExporter};
 use crate::insight::progress;
-use crate::names;
+use crate::names::{self, DurationUnit};
 use crate::pipeline::propagation;
 use crate::pipeline::recorder::{PipelineInstruments, PipelineRecorder};
 use crate::telemetry::{Signals, Telemetry};
@@ -59,6 +59,7 @@ pub struct Config {
     install_log_subscriber: bool,
     collect_locally: bool,
     shutdown_timeout: Duration,
+    duration_unit: DurationUnit,
     readers: Vec<AddReader>,
     span_exporters: Vec<AddSpanExporter>,
 }
@@ -73,6 +74,7 @@ impl fmt::Debug for Config {
             .field("install_log_subscriber", &self.install_log_subscriber)
             .field("collect_locally", &self.collect_locally)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("duration_unit", &self.duration_unit)
             .field("metric_exporters", &self.readers.len())
             .field("span_exporters", &self.span_exporters.len())
             .finish()
@@ -96,6 +98,7 @@ impl Config {
             install_log_subscriber: true,
             collect_locally: false,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            duration_unit: DurationUnit::Seconds,
             readers: Vec::new(),
             span_exporters: Vec::new(),
         }
@@ -115,6 +118,23 @@ impl Config {
     /// `OTEL_RESOURCE_ATTRIBUTES` gives one.
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());
+        self
+    }
+
+    /// The unit of the operator `duration` counter: seconds (default, the OpenTelemetry
+    /// convention: Prometheus `pipetel_duration_seconds_total`), or Daft's whole
+    /// microseconds (`pipetel_duration_microseconds_total`).
+    ///
+    /// ```
+    /// use pipetel::names::DurationUnit;
+    ///
+    /// let _telemetry = pipetel::Config::new()
+    ///     .namespace("daft")
+    ///     .duration_unit(DurationUnit::Microseconds) // daft.duration, in us
+    ///     .init();
+    /// ```
+    pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
+        self.duration_unit = unit;
         self
     }
 
@@ -245,6 +265,7 @@ impl Config {
             &mut runtime,
             settings.metric_export_interval,
             &namespace,
+            self.duration_unit,
         );
         let traces = traces::start(
             settings.traces.as_ref(),

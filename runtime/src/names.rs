@@ -80,12 +80,51 @@ pub const BYTES_READ: MetricName = counter("bytes.read", "By", "Bytes read by th
 /// Bytes a sink wrote.
 pub const BYTES_WRITTEN: MetricName =
     counter("bytes.written", "By", "Bytes written by the operator");
-/// Wall-clock time spent inside the operator, in microseconds.
+/// Wall-clock time spent inside the operator, in seconds: the default, as the
+/// OpenTelemetry semantic conventions ask (Prometheus: `<namespace>_duration_seconds_total`).
 pub const DURATION: MetricName = counter(
+    "duration",
+    "s",
+    "Wall-clock time spent inside the operator's calls",
+);
+/// [`DURATION`] in whole microseconds, Daft's name and unit (Prometheus:
+/// `<namespace>_duration_microseconds_total`): exported instead of [`DURATION`] with
+/// [`DurationUnit::Microseconds`].
+pub const DURATION_MICROSECONDS: MetricName = counter(
     "duration",
     "us",
     "Wall-clock time spent inside the operator's calls",
 );
+
+/// The unit of the operator `duration` counter, chosen with
+/// [`Config::duration_unit`](crate::Config::duration_unit).
+///
+/// ```
+/// use pipetel::names::{DurationUnit, DURATION_MICROSECONDS};
+///
+/// assert_eq!(DurationUnit::default(), DurationUnit::Seconds);
+/// assert_eq!(DurationUnit::Microseconds.metric(), DURATION_MICROSECONDS);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DurationUnit {
+    /// Seconds, as a floating-point counter ([`DURATION`]).
+    #[default]
+    Seconds,
+    /// Whole microseconds, as an integer counter ([`DURATION_MICROSECONDS`]), for engines
+    /// that publish Daft's exact names. The Grafana dashboard in `ops/` expects seconds.
+    Microseconds,
+}
+
+impl DurationUnit {
+    /// The `duration` metric in this unit.
+    pub const fn metric(self) -> MetricName {
+        match self {
+            DurationUnit::Seconds => DURATION,
+            DurationUnit::Microseconds => DURATION_MICROSECONDS,
+        }
+    }
+}
+
 /// Calls of the operator that are running now.
 pub const TASK_ACTIVE: MetricName = metric(
     Instrument::UpDownCounter,
@@ -112,7 +151,7 @@ pub const TASK_CANCELLED: MetricName = counter(
     "Calls of the operator abandoned before they finished",
 );
 
-/// Every operator metric.
+/// Every operator metric (with `duration` in seconds, the default [`DurationUnit`]).
 pub const OPERATOR_METRICS: [MetricName; 10] = [
     ROWS_IN,
     ROWS_OUT,
@@ -164,13 +203,31 @@ pub const PIPELINE_SCOPE: &str = "pipetel.pipeline";
 
 /// Runs of a pipeline, by `pipeline.name` and `result`.
 pub const PIPELINE_RUNS: MetricName = counter("pipeline.runs", "{run}", "Pipeline runs, by result");
-/// Time spent in each step, by `pipeline.name` and `step` (a histogram, in seconds).
+/// Time spent in each step, by `pipeline.name` and `step` (a histogram, in seconds, with
+/// the buckets [`STEP_DURATION_BUCKETS`]).
 pub const PIPELINE_STEP_DURATION: MetricName = metric(
     Instrument::Histogram,
     "pipeline.step.duration",
     "s",
     "Duration of pipeline steps",
 );
+
+/// The bucket boundaries of [`PIPELINE_STEP_DURATION`], in seconds: 1, 2.5 and 5 times
+/// each power of ten from 10 µs to 1,000 s, then 10,000 s (2 h 47 min). Steps last from
+/// microseconds (a transform of a small batch) to hours (a load), so each decade gets
+/// three buckets; a percentile read from them is off by at most the bucket's width.
+pub const STEP_DURATION_BUCKETS: [f64; 28] = [
+    0.00001, 0.000025, 0.00005, // 10 µs
+    0.0001, 0.00025, 0.0005, //
+    0.001, 0.0025, 0.005, // 1 ms
+    0.01, 0.025, 0.05, //
+    0.1, 0.25, 0.5, //
+    1.0, 2.5, 5.0, // 1 s
+    10.0, 25.0, 50.0, //
+    100.0, 250.0, 500.0, //
+    1_000.0, 2_500.0, 5_000.0, //
+    10_000.0,
+];
 /// Rows produced by each step, by `pipeline.name` and `step`.
 pub const PIPELINE_ROWS: MetricName =
     counter("pipeline.rows", "{row}", "Rows produced by pipeline steps");

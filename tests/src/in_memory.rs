@@ -20,7 +20,8 @@ pub fn start(config: impl FnOnce() -> Config) {
     });
 }
 
-/// Exports now and returns `(metric suffix, node.id) → value` for one node type.
+/// Exports now and returns `(metric suffix, node.id) → value` for one node type
+/// (`duration` in microseconds).
 pub fn totals(node_type: &str) -> BTreeMap<(String, String), i64> {
     let (telemetry, exporter) = STARTED.get().expect("in_memory::start first");
     telemetry.flush();
@@ -42,6 +43,14 @@ pub fn totals(node_type: &str) -> BTreeMap<(String, String), i64> {
                 AggregatedMetrics::U64(MetricData::Sum(sum)) => {
                     for point in sum.data_points() {
                         add(point.attributes().map(text).collect(), point.value() as i64);
+                    }
+                }
+                // `duration`, in seconds on the wire: kept here in whole microseconds, as
+                // integers are compared exactly and times against microsecond clocks.
+                AggregatedMetrics::F64(MetricData::Sum(sum)) => {
+                    for point in sum.data_points() {
+                        let micros = (point.value() * 1e6).round() as i64;
+                        add(point.attributes().map(text).collect(), micros);
                     }
                 }
                 AggregatedMetrics::I64(MetricData::Sum(sum)) => {

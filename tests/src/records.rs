@@ -122,8 +122,10 @@ pub struct Point {
     pub unit: String,
     /// Every attribute of the point, as text.
     pub attributes: BTreeMap<String, String>,
-    /// The value (integer points only).
+    /// The value, truncated to an integer.
     pub value: i64,
+    /// The value as sent (an integer point's value, converted).
+    pub real: f64,
     /// Whether the metric is a monotonic cumulative sum.
     pub monotonic: bool,
 }
@@ -153,7 +155,7 @@ pub fn attributes(list: &[KeyValue]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Every integer sum point of a request.
+/// Every sum point of a request.
 pub fn points(request: &ExportMetricsServiceRequest) -> Vec<Point> {
     let mut points = Vec::new();
     for resource in &request.resource_metrics {
@@ -163,16 +165,17 @@ pub fn points(request: &ExportMetricsServiceRequest) -> Vec<Point> {
                     continue;
                 };
                 for point in &sum.data_points {
-                    let value = match point.value {
-                        Some(number_data_point::Value::AsInt(int)) => int,
-                        Some(number_data_point::Value::AsDouble(double)) => double as i64,
+                    let real = match point.value {
+                        Some(number_data_point::Value::AsInt(int)) => int as f64,
+                        Some(number_data_point::Value::AsDouble(double)) => double,
                         None => continue,
                     };
                     points.push(Point {
                         name: metric.name.clone(),
                         unit: metric.unit.clone(),
                         attributes: attributes(&point.attributes),
-                        value,
+                        value: real as i64,
+                        real,
                         monotonic: sum.is_monotonic,
                     });
                 }

@@ -219,7 +219,7 @@ fn busy(ms: u64) {
 }
 
 #[test]
-fn duration_is_the_wall_time_inside_the_calls_in_microseconds() {
+fn duration_is_the_wall_time_inside_the_calls() {
     setup();
     let started = std::time::Instant::now();
     busy(20);

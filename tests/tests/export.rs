@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use pipetel::names::DurationUnit;
 use pipetel_tests::{closed_port, points, resource_attributes, run, run_until, Point, Receiver};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_instrumented");
@@ -56,8 +57,9 @@ fn by_node(points: &[Point], name: &str) -> BTreeMap<(String, String), Point> {
         .collect()
 }
 
-/// Checks that the last export holds exactly the workload's figures under `namespace`.
-fn assert_exact_export(points: &[Point], namespace: &str) {
+/// Checks that the last export holds exactly the workload's figures under `namespace`,
+/// with `duration` in `unit`.
+fn assert_exact_export(points: &[Point], namespace: &str, unit: DurationUnit) {
     let expected = expected_values();
     for (index, (suffix, unit)) in EXACT_COUNTERS.iter().enumerate() {
         let name = format!("{namespace}.{suffix}");
@@ -98,19 +100,20 @@ fn assert_exact_export(points: &[Point], namespace: &str) {
     let duration = by_node(points, &format!("{namespace}.duration"));
     assert_eq!(duration.len(), expected.len());
     let nap = &duration[&("sleep".to_string(), "instrumented::nap".to_string())];
-    assert_eq!(nap.unit, "us");
-    // Microseconds: at least the 30 ms slept, and less than the run could last (the
-    // test kills it after RUN_TIMEOUT); in nanoseconds, 30 ms would be 30 000 000.
-    let run_us = RUN_TIMEOUT.as_micros() as i64;
+    // At least the 30 ms slept, and less than the run could last (the test kills it after
+    // RUN_TIMEOUT); in the wrong unit, 30 ms would be 30 000 000 (ns) or 30 000 (µs).
+    let run = RUN_TIMEOUT.as_secs_f64();
+    let (unit, scale) = match unit {
+        DurationUnit::Seconds => ("s", 1.0),
+        DurationUnit::Microseconds => ("us", 1e6),
+    };
+    assert_eq!(nap.unit, unit);
+    let slept = nap.real / scale;
+    assert!((0.0297..run).contains(&slept), "nap slept 30 ms: {slept} s");
+    let total: f64 = duration.values().map(|point| point.real / scale).sum();
     assert!(
-        (29_700..run_us).contains(&nap.value),
-        "nap slept 30 ms: {} µs",
-        nap.value
-    );
-    let total: i64 = duration.values().map(|point| point.value).sum();
-    assert!(
-        total < 3 * run_us,
-        "busy time is bounded by the run, on three threads at most: {total} µs"
+        total < 3.0 * run,
+        "busy time is bounded by the run, on three threads at most: {total} s"
     );
 }
 
@@ -151,7 +154,7 @@ fn grpc_export_has_exact_names_units_attributes_and_values() {
         ["identity"],
         "uncompressed unless asked"
     );
-    assert_exact_export(&points(&requests[0]), "pipetel");
+    assert_exact_export(&points(&requests[0]), "pipetel", DurationUnit::Seconds);
 }
 
 #[test]
@@ -165,7 +168,7 @@ fn http_protobuf_export_has_exact_names_units_attributes_and_values() {
         ],
         &[],
     );
-    assert_exact_export(&last_points(&receiver), "pipetel");
+    assert_exact_export(&last_points(&receiver), "pipetel", DurationUnit::Seconds);
 }
 
 #[test]
@@ -180,7 +183,7 @@ fn the_metrics_endpoint_is_used_as_is_and_its_protocol_wins() {
         ],
         &[],
     );
-    assert_exact_export(&last_points(&receiver), "pipetel");
+    assert_exact_export(&last_points(&receiver), "pipetel", DurationUnit::Seconds);
 }
 
 #[test]
@@ -201,7 +204,7 @@ fn gzip_compression_works_over_both_protocols() {
             &[],
         );
         assert_eq!(String::from_utf8_lossy(&output.stderr), "", "{protocol}");
-        assert_exact_export(&last_points(&receiver), "pipetel");
+        assert_exact_export(&last_points(&receiver), "pipetel", DurationUnit::Seconds);
         assert!(
             receiver
                 .encodings()
@@ -232,15 +235,15 @@ fn malformed_headers_are_named_without_their_secret_values() {
         "{stderr}"
     );
     assert!(!stderr.contains("s3cret"), "{stderr}");
-    assert_exact_export(&last_points(&receiver), "pipetel");
+    assert_exact_export(&last_points(&receiver), "pipetel", DurationUnit::Seconds);
 }
 
 #[test]
-fn the_namespace_prefixes_every_metric() {
+fn the_namespace_prefixes_every_metric_and_daft_durations_are_in_microseconds() {
     let receiver = Receiver::start();
     run_against(
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint)],
-        &["--namespace", "daft"],
+        &["--namespace", "daft", "--duration-microseconds"],
     );
     let points = last_points(&receiver);
     // Process metrics keep their semantic-convention names; pipetel's own are prefixed.
@@ -248,7 +251,7 @@ fn the_namespace_prefixes_every_metric() {
         .iter()
         .filter(|point| !point.name.starts_with("process."))
         .all(|point| point.name.starts_with("daft.")));
-    assert_exact_export(&points, "daft");
+    assert_exact_export(&points, "daft", DurationUnit::Microseconds);
 }
 
 #[test]
@@ -265,7 +268,7 @@ fn an_invalid_namespace_is_named_and_the_default_is_used() {
         ),
         "{stderr}"
     );
-    assert_exact_export(&last_points(&receiver), "pipetel");
+    assert_exact_export(&last_points(&receiver), "pipetel", DurationUnit::Seconds);
 }
 
 #[test]
@@ -419,7 +422,7 @@ fn an_unknown_protocol_is_named_and_grpc_is_used() {
         stderr.contains(r#"pipetel: warning: OTEL_EXPORTER_OTLP_PROTOCOL="carrier-pigeon" is not a known protocol"#),
         "{stderr}"
     );
-    assert_exact_export(&last_points(&receiver), "pipetel");
+    assert_exact_export(&last_points(&receiver), "pipetel", DurationUnit::Seconds);
 }
 
 #[test]

@@ -123,6 +123,11 @@ pub(crate) fn expected_rows() -> HashMap<u32, u64> {
     registry().expected_rows.clone()
 }
 
+/// How many series there are (ids `0..series_count()`).
+pub(crate) fn series_count() -> usize {
+    registry().labels.len()
+}
+
 /// Runs `read` on the labels of every series, indexed by series id, under the registry
 /// lock (held only by the exporter and by first-time resolutions, never by a plain call).
 pub(crate) fn with_labels<R>(read: impl FnOnce(&[SeriesLabels]) -> R) -> R {

@@ -1,4 +1,4 @@
-//! Per-thread shards of counter cells, and the sums the exporter reads from them.
+//! Per-thread shards of counter cells, and the chunk-by-chunk view readers sum them through.
 //!
 //! Every thread that runs an operator owns one [`Shard`]: two lazily grown tables, one
 //! of built-in [`Cells`] and one of [`CustomCells`], indexed by series id. Only the
@@ -11,8 +11,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Mutex;
 
-use crate::counters::cells::{Cells, CustomCells, Tally, Zeroed};
-use crate::counters::step_slot::StepCall;
+use crate::counters::cells::{Cells, CustomCells, Zeroed};
 
 /// Series per chunk of a table.
 const CHUNK: usize = 64;
@@ -58,11 +57,20 @@ impl<T: Zeroed> Table<T> {
         fresh
     }
 
-    /// The block of `series` for a reader, if this table ever counted it.
-    fn peek(&self, series: usize) -> Option<&T> {
-        let found = self.chunks[series / CHUNK].load(Ordering::Acquire);
-        // SAFETY: as in `block`, chunk pointers are leaked boxes, valid forever.
-        (!found.is_null()).then(|| unsafe { &(*found)[series % CHUNK] })
+    /// For a reader: every allocated chunk holding series below `series_count`, with the
+    /// id of its first series, cut to end at `series_count`. One pointer load a chunk.
+    fn grown_chunks(&self, series_count: usize) -> impl Iterator<Item = (usize, &[T])> {
+        let series_count = series_count.min(MAX_SERIES);
+        self.chunks[..series_count.div_ceil(CHUNK)]
+            .iter()
+            .enumerate()
+            .filter_map(move |(chunk, pointer)| {
+                let found = pointer.load(Ordering::Acquire);
+                // SAFETY: as in `block`, chunk pointers are leaked boxes, valid forever.
+                let block: &[T; CHUNK] = unsafe { found.as_ref()? };
+                let first = chunk * CHUNK;
+                Some((first, &block[..CHUNK.min(series_count - first)]))
+            })
     }
 }
 
@@ -133,53 +141,32 @@ impl Shard {
     }
 }
 
-/// The totals of `tally` for series `0..series_count`, over every shard.
-pub(crate) fn sums(tally: Tally, series_count: usize) -> Vec<u64> {
-    reduce_over_shards(
-        |shard| &shard.cells,
-        series_count,
-        0,
-        |sum, cells| sum.wrapping_add(cells.get(tally)),
-    )
-}
-
-/// The totals of custom counter `index` for series `0..series_count`, over every shard.
-pub(crate) fn custom_sums(index: usize, series_count: usize) -> Vec<u64> {
-    reduce_over_shards(
-        |shard| &shard.custom,
-        series_count,
-        0,
-        |sum, cells| sum.wrapping_add(cells.get_at(index)),
-    )
-}
-
-/// The step call each series `0..series_count` last ran in, over every shard: the latest.
-pub(crate) fn latest_steps(series_count: usize) -> Vec<StepCall> {
-    reduce_over_shards(
-        |shard| &shard.cells,
-        series_count,
-        StepCall::NONE,
-        |latest, cells| latest.max(cells.step.get()),
-    )
-}
-
-/// Folds every shard's `T` of each series `0..series_count` into one value per series.
-fn reduce_over_shards<T: Zeroed, V: Clone>(
-    table: fn(&Shard) -> &Table<T>,
-    series_count: usize,
-    empty: V,
-    fold: impl Fn(V, &T) -> V,
-) -> Vec<V> {
-    let mut values = vec![empty; series_count];
+/// Calls `visit` with every shard ever created, under the lock that adds shards.
+pub(crate) fn for_each_shard(mut visit: impl FnMut(&Shard)) {
     let shards = SHARDS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     for shard in shards.iter() {
-        for (series, value) in values.iter_mut().enumerate() {
-            if let Some(cells) = table(shard).peek(series) {
-                *value = fold(value.clone(), cells);
-            }
-        }
+        visit(shard);
     }
-    values
+}
+
+impl Shard {
+    /// The allocated chunks of built-in cells covering series `0..series_count`, each
+    /// with the id of its first series.
+    pub(crate) fn cell_chunks(
+        &self,
+        series_count: usize,
+    ) -> impl Iterator<Item = (usize, &[Cells])> {
+        self.cells.grown_chunks(series_count)
+    }
+
+    /// The allocated chunks of custom cells covering series `0..series_count`, each with
+    /// the id of its first series.
+    pub(crate) fn custom_chunks(
+        &self,
+        series_count: usize,
+    ) -> impl Iterator<Item = (usize, &[CustomCells])> {
+        self.custom.grown_chunks(series_count)
+    }
 }

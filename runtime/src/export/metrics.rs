@@ -3,7 +3,8 @@
 //!
 //! The provider's periodic reader runs on its own thread (the SDK's), every
 //! `OTEL_METRIC_EXPORT_INTERVAL`. At each collection the callbacks read the series
-//! labels and sum every thread's cells — the only place OpenTelemetry data is built.
+//! labels and the sums of every thread's cells (one pass, shared by all instruments) —
+//! the only place OpenTelemetry data is built.
 
 use std::time::Duration;
 
@@ -18,13 +19,14 @@ use opentelemetry_sdk::metrics::{
 use opentelemetry_sdk::Resource;
 
 use crate::counters::cells::Tally;
+use crate::counters::collection;
 use crate::counters::registry;
-use crate::counters::shards;
+use crate::counters::sums::{SeriesSums, Sums};
 use crate::env::SignalExport;
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::signal::{self, AddTo, SignalPipeline};
-use crate::names::{self, Instrument, MetricName};
+use crate::names::{self, DurationUnit, Instrument, MetricName};
 use crate::operator::clock::ticks_to_nanos;
 
 /// A running metrics pipeline.
@@ -55,6 +57,7 @@ pub(crate) fn start(
     runtime: &mut GrpcRuntime,
     interval: Duration,
     namespace: &str,
+    duration_unit: DurationUnit,
 ) -> Option<MetricsPipeline> {
     let every_interval = |add: AddReader| -> AddTo<MeterProviderBuilder> {
         Box::new(move |builder| add(builder, interval))
@@ -73,19 +76,45 @@ pub(crate) fn start(
         SdkMeterProvider::builder().with_resource(resource.clone()),
         MeterProviderBuilder::build,
     )?;
-    register_operator_instruments(&metrics.provider.meter(names::SCOPE), namespace);
+    register_operator_instruments(
+        &metrics.provider.meter(names::SCOPE),
+        namespace,
+        duration_unit,
+    );
     Some(metrics)
 }
 
-/// How an operator metric's value follows from the tallies of its series.
+/// How an operator metric's value follows from the sums of its series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Value {
     /// The tally's sum over every thread.
     Sum(Tally),
-    /// The sum of busy ticks, in microseconds.
+    /// The sum of busy ticks, in seconds.
+    Seconds(Tally),
+    /// The sum of busy ticks, in whole microseconds.
     Micros(Tally),
     /// Calls running now: those started less those that ended.
     Active,
+}
+
+impl Value {
+    /// The value of one series, as a float.
+    fn real(self, sums: &SeriesSums) -> f64 {
+        match self {
+            Value::Seconds(tally) => ticks_to_nanos(sums.get(tally)) as f64 / 1e9,
+            Value::Sum(_) | Value::Micros(_) | Value::Active => self.whole(sums) as f64,
+        }
+    }
+
+    /// The value of one series in its unit, rounded down to a whole number.
+    fn whole(self, sums: &SeriesSums) -> u64 {
+        match self {
+            Value::Sum(tally) => sums.get(tally),
+            Value::Seconds(tally) => ticks_to_nanos(sums.get(tally)) / 1_000_000_000,
+            Value::Micros(tally) => ticks_to_nanos(sums.get(tally)) / 1_000,
+            Value::Active => sums.active(),
+        }
+    }
 }
 
 /// Every operator metric and the value it exports: the one place a metric meets what it
@@ -96,89 +125,103 @@ const OPERATOR_METRICS: [(MetricName, Value); 10] = [
     (names::ROWS_WRITTEN, Value::Sum(Tally::RowsWritten)),
     (names::BYTES_READ, Value::Sum(Tally::BytesRead)),
     (names::BYTES_WRITTEN, Value::Sum(Tally::BytesWritten)),
-    (names::DURATION, Value::Micros(Tally::BusyTicks)),
+    (names::DURATION, Value::Seconds(Tally::BusyTicks)),
     (names::TASK_ACTIVE, Value::Active),
     (names::TASK_COMPLETED, Value::Sum(Tally::Completed)),
     (names::TASK_FAILED, Value::Sum(Tally::Failed)),
     (names::TASK_CANCELLED, Value::Sum(Tally::Cancelled)),
 ];
 
+/// Where `duration` sits in [`OPERATOR_METRICS`].
+const DURATION_INDEX: usize = 5;
+
 // Calls running now can go down (an up-down counter); every other value only goes up (a
-// counter). No operator metric is a histogram.
+// counter). No operator metric is a histogram. `duration` is where `DURATION_INDEX` says.
 const _: () = {
     let mut index = 0;
     while index < OPERATOR_METRICS.len() {
         let (metric, value) = OPERATOR_METRICS[index];
         assert!(match value {
             Value::Active => matches!(metric.instrument, Instrument::UpDownCounter),
-            Value::Sum(_) | Value::Micros(_) => matches!(metric.instrument, Instrument::Counter),
+            Value::Sum(_) | Value::Micros(_) | Value::Seconds(_) =>
+                matches!(metric.instrument, Instrument::Counter),
         });
         index += 1;
     }
+    assert!(matches!(
+        OPERATOR_METRICS[DURATION_INDEX].1,
+        Value::Seconds(Tally::BusyTicks)
+    ));
 };
 
-/// One observable instrument per operator metric.
-fn register_operator_instruments(meter: &Meter, namespace: &str) {
-    for (metric, value) in OPERATOR_METRICS {
+/// The operator metrics with `duration` in `unit`.
+fn operator_metrics(unit: DurationUnit) -> [(MetricName, Value); 10] {
+    let mut metrics = OPERATOR_METRICS;
+    metrics[DURATION_INDEX] = match unit {
+        DurationUnit::Seconds => (names::DURATION, Value::Seconds(Tally::BusyTicks)),
+        DurationUnit::Microseconds => (
+            names::DURATION_MICROSECONDS,
+            Value::Micros(Tally::BusyTicks),
+        ),
+    };
+    metrics
+}
+
+/// One observable instrument per operator metric. The first leads each collection: it
+/// reads the sums every other one reuses (`counters::collection`).
+fn register_operator_instruments(meter: &Meter, namespace: &str, unit: DurationUnit) {
+    for (index, (metric, value)) in operator_metrics(unit).into_iter().enumerate() {
         let name = names::full_name(namespace, &metric);
         let MetricName {
             unit, description, ..
         } = metric;
-        if value == Value::Active {
-            meter
-                .i64_observable_up_down_counter(name)
-                .with_unit(unit)
-                .with_description(description)
-                .with_callback(move |observer| observe(observer, value, |v| v as i64))
-                .build();
+        let sums = if index == 0 {
+            collection::lead
         } else {
-            meter
-                .u64_observable_counter(name)
-                .with_unit(unit)
-                .with_description(description)
-                .with_callback(move |observer| observe(observer, value, |v| v))
-                .build();
+            collection::follow
+        };
+        match value {
+            Value::Active => {
+                meter
+                    .i64_observable_up_down_counter(name)
+                    .with_unit(unit)
+                    .with_description(description)
+                    .with_callback(move |observer| {
+                        observe(observer, &sums(), |s| value.whole(s) as i64);
+                    })
+                    .build();
+            }
+            Value::Seconds(_) => {
+                meter
+                    .f64_observable_counter(name)
+                    .with_unit(unit)
+                    .with_description(description)
+                    .with_callback(move |observer| {
+                        observe(observer, &sums(), |s| value.real(s));
+                    })
+                    .build();
+            }
+            Value::Sum(_) | Value::Micros(_) => {
+                meter
+                    .u64_observable_counter(name)
+                    .with_unit(unit)
+                    .with_description(description)
+                    .with_callback(move |observer| {
+                        observe(observer, &sums(), |s| value.whole(s));
+                    })
+                    .build();
+            }
         }
     }
 }
 
-/// Observes `value` of every series.
-fn observe<T>(observer: &dyn AsyncInstrument<T>, value: Value, convert: fn(u64) -> T) {
+/// Observes the value of every series in `sums`.
+fn observe<T>(observer: &dyn AsyncInstrument<T>, sums: &Sums, value: impl Fn(&SeriesSums) -> T) {
     registry::with_labels(|labels| {
-        for (labels, value) in labels.iter().zip(values(value, labels.len())) {
-            observer.observe(convert(value), &labels.attributes);
+        for (labels, sums) in labels.iter().zip(sums.series()) {
+            observer.observe(value(sums), &labels.attributes);
         }
     });
-}
-
-/// `value` of series `0..series_count`.
-fn values(value: Value, series_count: usize) -> Vec<u64> {
-    match value {
-        Value::Sum(tally) => shards::sums(tally, series_count),
-        Value::Micros(tally) => shards::sums(tally, series_count)
-            .into_iter()
-            .map(|ticks| ticks_to_nanos(ticks) / 1_000)
-            .collect(),
-        Value::Active => {
-            // The ends first: a call that starts and ends between the two reads then
-            // counts in neither, rather than as ended and not started.
-            let ended: Vec<u64> = [Tally::Completed, Tally::Failed, Tally::Cancelled]
-                .into_iter()
-                .map(|tally| shards::sums(tally, series_count))
-                .fold(vec![0; series_count], |total, sums| {
-                    total
-                        .iter()
-                        .zip(sums)
-                        .map(|(a, b)| a.saturating_add(b))
-                        .collect()
-                });
-            shards::sums(Tally::Started, series_count)
-                .into_iter()
-                .zip(ended)
-                .map(|(started, ended)| started.saturating_sub(ended))
-                .collect()
-        }
-    }
 }
 
 impl<E: PushMetricExporter> PushMetricExporter for Reporting<E> {

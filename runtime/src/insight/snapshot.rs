@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::counters::cells::Tally;
 use crate::counters::registry;
-use crate::counters::shards;
+use crate::counters::sums::Sums;
 use crate::operator::clock::ticks_to_nanos;
 use crate::pipeline::totals::{self, StepTotals};
 
@@ -124,15 +124,15 @@ pub struct RunSnapshot {
 pub fn snapshot() -> Snapshot {
     let (steps, runs) = totals::totals();
     let expected = registry::expected_rows();
+    let sums = Sums::read(registry::series_count());
     let mut operators: Vec<OperatorSnapshot> = registry::with_labels(|labels| {
-        let sums = Tally::ALL.map(|tally| shards::sums(tally, labels.len()));
-        let step_of = shards::latest_steps(labels.len());
         labels
             .iter()
+            .zip(sums.series())
             .enumerate()
-            .map(|(series, label)| {
-                let sum = |tally: Tally| sums[tally as usize][series];
-                let step = step_of[series].step().and_then(|id| steps.get(id.index()));
+            .map(|(series, (label, sums))| {
+                let sum = |tally: Tally| sums.get(tally);
+                let step = sums.step.step().and_then(|id| steps.get(id.index()));
                 OperatorSnapshot {
                     node_id: label.node_id.clone(),
                     node_type: label.node_type.to_owned(),
@@ -144,11 +144,7 @@ pub fn snapshot() -> Snapshot {
                     bytes_read: sum(Tally::BytesRead),
                     bytes_written: sum(Tally::BytesWritten),
                     busy: Duration::from_nanos(ticks_to_nanos(sum(Tally::BusyTicks))),
-                    tasks_active: sum(Tally::Started).saturating_sub(
-                        sum(Tally::Completed)
-                            .saturating_add(sum(Tally::Failed))
-                            .saturating_add(sum(Tally::Cancelled)),
-                    ) as i64,
+                    tasks_active: i64::try_from(sums.active()).unwrap_or(i64::MAX),
                     tasks_completed: sum(Tally::Completed),
                     tasks_failed: sum(Tally::Failed),
                     tasks_cancelled: sum(Tally::Cancelled),

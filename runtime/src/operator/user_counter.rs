@@ -8,8 +8,8 @@ use std::sync::{Mutex, RwLock};
 use opentelemetry::metrics::Meter;
 
 use crate::counters::cells::MAX_CUSTOM_COUNTERS;
+use crate::counters::collection;
 use crate::counters::registry::{self, NO_SERIES};
-use crate::counters::shards;
 use crate::counters::thread_state::this_thread;
 use crate::operator::recording::enabled;
 use crate::warn::warn;
@@ -123,9 +123,10 @@ impl OperatorCounter {
             .with_unit(self.unit)
             .with_description(self.description)
             .with_callback(move |observer| {
+                // Registered after the operator instruments: follows their collection.
+                let sums = collection::follow();
                 registry::with_labels(|labels| {
-                    let totals = shards::custom_sums(index, labels.len());
-                    for (labels, total) in labels.iter().zip(totals) {
+                    for (labels, total) in labels.iter().zip(sums.custom(index)) {
                         if total != 0 {
                             observer.observe(total, &labels.attributes);
                         }

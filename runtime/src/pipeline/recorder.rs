@@ -34,6 +34,7 @@ impl PipelineInstruments {
                 .f64_histogram(name(&names::PIPELINE_STEP_DURATION))
                 .with_unit(names::PIPELINE_STEP_DURATION.unit)
                 .with_description(names::PIPELINE_STEP_DURATION.description)
+                .with_boundaries(names::STEP_DURATION_BUCKETS.to_vec())
                 .build(),
             rows: meter
                 .u64_counter(name(&names::PIPELINE_ROWS))

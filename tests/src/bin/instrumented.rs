@@ -4,7 +4,8 @@
 //!
 //! Arguments: `--namespace NS` (Config::namespace), `--until-stdin-closes` (stay alive
 //! after the work until standard input closes, for periodic exports and scrapes: the
-//! test decides when it has seen enough), `--service-name NAME` (Config::service_name).
+//! test decides when it has seen enough), `--service-name NAME` (Config::service_name),
+//! `--duration-microseconds` (Config::duration_unit: Daft's `duration` in µs).
 
 use std::num::ParseIntError;
 use std::time::Duration;
@@ -86,6 +87,9 @@ fn main() {
     }
     if let Some(name) = argument("--service-name") {
         config = config.service_name(name);
+    }
+    if std::env::args().any(|arg| arg == "--duration-microseconds") {
+        config = config.duration_unit(pipetel::names::DurationUnit::Microseconds);
     }
     let telemetry = config.init();
     println!("metrics enabled: {}", telemetry.metrics_enabled());
