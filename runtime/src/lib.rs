@@ -47,7 +47,7 @@ pub mod __private;
 pub use attribute::AttributeValue;
 pub use config::{init, Config};
 pub use count::Count;
-pub use counters::registry::DEFAULT_MAX_NODE_IDS_PER_TYPE;
+pub use counters::registry::{DEFAULT_MAX_NODE_IDS_PER_TYPE, MAX_OPERATOR_SERIES};
 pub use export::custom_instruments::{meter, tracer};
 pub use insight::report::{report, Report};
 pub use insight::snapshot::{snapshot, OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot};

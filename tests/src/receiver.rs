@@ -260,8 +260,10 @@ impl Receiver {
                 .expect("bind");
             let grpc: SocketAddr = grpc_listener.local_addr().expect("addr");
             let http: SocketAddr = http_listener.local_addr().expect("addr");
+            // Exports of tens of thousands of series exceed tonic's 4 MiB default.
             let service = MetricsServiceServer::new(GrpcMetrics(received.clone()))
-                .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+                .max_decoding_message_size(256 << 20);
             let gzip = tonic::codec::CompressionEncoding::Gzip;
             let mut server = tonic::transport::Server::builder();
             if let Some((pki, require_client)) = tls {

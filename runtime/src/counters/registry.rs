@@ -4,9 +4,15 @@
 //! see `node_id_cache`), under a lock, off the hot path. The exporter reads the label
 //! sets here, already built as OpenTelemetry attributes, at collection time.
 //!
-//! The number of distinct `node.id` values per `node.type` is capped
-//! ([`Config::max_node_ids_per_type`](crate::Config::max_node_ids_per_type)); past the
-//! cap, calls count into one series with `node.id = "other"` and one warning is printed.
+//! Two limits keep the series bounded, each with its own warning naming it:
+//! - per `node.type`, [`Config::max_node_ids_per_type`](crate::Config::max_node_ids_per_type)
+//!   distinct `node.id` values (default [`DEFAULT_MAX_NODE_IDS_PER_TYPE`]);
+//! - per process, [`MAX_OPERATOR_SERIES`] `(node.type, node.id)` pairs in all.
+//!
+//! Past either, a new `node.id` counts into one series of its type with
+//! `node.id = "other"`. Those overflow series have ids of their own, kept back so that
+//! up to [`OVERFLOW_RESERVE`] node types can overflow; a type past that counts nothing
+//! (and says so).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -24,8 +30,17 @@ pub(crate) const NO_SERIES: u32 = u32::MAX;
 /// The default of [`Config::max_node_ids_per_type`](crate::Config::max_node_ids_per_type).
 pub const DEFAULT_MAX_NODE_IDS_PER_TYPE: usize = 1000;
 
-/// Series ids kept back for the overflow series of each node type.
-const OVERFLOW_RESERVE: usize = 4096;
+/// Series ids kept back for the `node.id = "other"` series of each node type: how many
+/// node types can overflow.
+pub(crate) const OVERFLOW_RESERVE: usize = 4096;
+
+/// The most distinct `(node.type, node.id)` pairs a process counts apart (28,672): past
+/// it, a new `node.id` of any type counts as `node.id = "other"` of its type, with one
+/// warning naming this limit. Together with the `other` series of up to 4,096 node types
+/// it fills pipetel's tables of 32,768 series per thread, and it is below the
+/// OpenTelemetry SDK cardinality limit pipetel sets on its own instruments (32,768), so
+/// every series counted is exported.
+pub const MAX_OPERATOR_SERIES: usize = MAX_SERIES - OVERFLOW_RESERVE;
 
 static MAX_NODE_IDS_PER_TYPE: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODE_IDS_PER_TYPE);
 
@@ -45,6 +60,10 @@ struct Registry {
     by_labels: HashMap<(&'static str, String), u32>,
     ids_per_type: HashMap<&'static str, usize>,
     overflow: HashMap<&'static str, u32>,
+    /// Series other than the `other` ones.
+    named_series: usize,
+    warned_process_limit: bool,
+    warned_no_series: bool,
 }
 
 static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Mutex::default);
@@ -73,23 +92,54 @@ impl Registry {
         id
     }
 
-    fn overflow_series(&mut self, node_type: &'static str) -> u32 {
+    /// The `node.id = "other"` series of `node_type`, created (with a warning naming
+    /// the limit that sent it there) on first use.
+    fn overflow_series(&mut self, node_type: &'static str, limit: Limit) -> u32 {
         if let Some(&id) = self.overflow.get(node_type) {
             return id;
         }
+        let other = names::OVERFLOW_NODE_ID;
         if self.labels.len() >= MAX_SERIES {
+            if !self.warned_no_series {
+                self.warned_no_series = true;
+                warn(format_args!(
+                    "more than {OVERFLOW_RESERVE} node types went past a series limit; \
+                     new node.id values of node.type {node_type:?} and of further types are \
+                     not counted"
+                ));
+            }
             return NO_SERIES;
         }
-        warn(format_args!(
-            "more than {} distinct node.id values for node.type {node_type:?}; \
-             further ones are counted as node.id {:?}",
-            MAX_NODE_IDS_PER_TYPE.load(Relaxed),
-            names::OVERFLOW_NODE_ID
-        ));
-        let id = self.push(node_type, names::OVERFLOW_NODE_ID);
+        match limit {
+            Limit::PerType(max) => warn(format_args!(
+                "more than {max} distinct node.id values for node.type {node_type:?} \
+                 (Config::max_node_ids_per_type); further ones are counted as node.id {other:?}"
+            )),
+            Limit::Process => {
+                if !self.warned_process_limit {
+                    self.warned_process_limit = true;
+                    warn(format_args!(
+                        "the process counts {MAX_OPERATOR_SERIES} operator series, pipetel's \
+                         limit (pipetel::MAX_OPERATOR_SERIES); new node.id values of \
+                         node.type {node_type:?}, and of every other type, are counted as \
+                         node.id {other:?} of their type"
+                    ));
+                }
+            }
+        }
+        let id = self.push(node_type, other);
         self.overflow.insert(node_type, id);
         id
     }
+}
+
+/// The limit a new `node.id` ran into.
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    /// `Config::max_node_ids_per_type`, which is this.
+    PerType(usize),
+    /// [`MAX_OPERATOR_SERIES`].
+    Process,
 }
 
 /// The series id of a label set, creating it on first sight.
@@ -100,16 +150,19 @@ pub(crate) fn resolve(node_type: &'static str, node_id: &str) -> u32 {
         return id;
     }
     let ids_of_type = registry.ids_per_type.get(node_type).copied().unwrap_or(0);
-    if ids_of_type >= MAX_NODE_IDS_PER_TYPE.load(Relaxed)
-        || registry.labels.len() >= MAX_SERIES - OVERFLOW_RESERVE
-    {
-        return registry.overflow_series(node_type);
+    let max_per_type = MAX_NODE_IDS_PER_TYPE.load(Relaxed);
+    if ids_of_type >= max_per_type {
+        return registry.overflow_series(node_type, Limit::PerType(max_per_type));
+    }
+    if registry.named_series >= MAX_OPERATOR_SERIES {
+        return registry.overflow_series(node_type, Limit::Process);
     }
     let id = registry.push(node_type, node_id);
     registry
         .by_labels
         .insert((node_type, node_id.to_owned()), id);
     registry.ids_per_type.insert(node_type, ids_of_type + 1);
+    registry.named_series += 1;
     id
 }
 

@@ -23,6 +23,7 @@ use crate::counters::collection;
 use crate::counters::registry;
 use crate::counters::sums::{SeriesSums, Sums};
 use crate::env::SignalExport;
+use crate::export::cardinality::{self, OverflowWatch};
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::signal::{self, AddTo, SignalPipeline};
@@ -36,11 +37,11 @@ pub(crate) type MetricsPipeline = SignalPipeline<SdkMeterProvider>;
 pub(crate) type AddReader =
     Box<dyn FnOnce(MeterProviderBuilder, Duration) -> MeterProviderBuilder + Send>;
 
-/// A reader hook exporting to `exporter` every interval.
+/// A reader hook exporting to `exporter` every interval, watched for the SDK's overflow.
 pub(crate) fn periodic<E: PushMetricExporter>(exporter: E) -> AddReader {
     Box::new(move |builder, interval| {
         builder.with_reader(
-            PeriodicReader::builder(exporter)
+            PeriodicReader::builder(OverflowWatch::new(exporter))
                 .with_interval(interval)
                 .build(),
         )
@@ -73,7 +74,9 @@ pub(crate) fn start(
                 failures
             ))))
         },
-        SdkMeterProvider::builder().with_resource(resource.clone()),
+        SdkMeterProvider::builder()
+            .with_resource(resource.clone())
+            .with_view(cardinality::view),
         MeterProviderBuilder::build,
     )?;
     register_operator_instruments(
