@@ -41,6 +41,8 @@ pub enum Instrument {
     UpDownCounter,
     /// A histogram: a distribution of recorded values.
     Histogram,
+    /// A gauge: a value read at collection time.
+    Gauge,
 }
 
 const fn metric(
@@ -164,6 +166,16 @@ pub const OPERATOR_METRICS: [MetricName; 10] = [
     TASK_FAILED,
     TASK_CANCELLED,
 ];
+
+/// How many operator series pipetel counts apart now: distinct `(node.type, node.id)`
+/// pairs, the `node.id = "other"` ones included (a gauge without attributes; see
+/// [`MAX_OPERATOR_SERIES`](crate::MAX_OPERATOR_SERIES)).
+pub const SERIES: MetricName = metric(
+    Instrument::Gauge,
+    "series",
+    "{series}",
+    "Operator series counted apart: distinct (node.type, node.id) pairs",
+);
 
 /// The full metric name: `<namespace>.<suffix>`.
 ///

@@ -1,7 +1,6 @@
 //! The per-thread store every operator call writes and every reader sums.
 
 pub(crate) mod cells;
-pub(crate) mod collection;
 pub(crate) mod node_id_cache;
 pub(crate) mod registry;
 pub(crate) mod shards;

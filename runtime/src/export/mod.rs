@@ -8,6 +8,7 @@ pub(crate) mod grpc_runtime;
 pub(crate) mod log_layer;
 pub(crate) mod logs;
 pub(crate) mod metrics;
+pub(crate) mod operator_metrics;
 pub(crate) mod process_metrics;
 pub(crate) mod prometheus;
 pub(crate) mod shutdown;

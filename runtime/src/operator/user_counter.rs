@@ -3,13 +3,12 @@
 //! cost of the built-in counters (a relaxed load and store on this thread's own cell).
 
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
-use opentelemetry::metrics::Meter;
+use opentelemetry::metrics::{Counter, Meter};
 
 use crate::counters::cells::MAX_CUSTOM_COUNTERS;
-use crate::counters::collection;
-use crate::counters::registry::{self, NO_SERIES};
+use crate::counters::registry::NO_SERIES;
 use crate::counters::thread_state::this_thread;
 use crate::operator::recording::enabled;
 use crate::warn::warn;
@@ -46,6 +45,8 @@ pub struct OperatorCounter {
 
 /// Every custom counter registered so far, by index.
 static REGISTERED: Mutex<Vec<&'static OperatorCounter>> = Mutex::new(Vec::new());
+/// The instrument of each registered counter, by index, on the running telemetry's meter.
+static INSTRUMENTS: Mutex<Vec<Counter<u64>>> = Mutex::new(Vec::new());
 /// The meter of the running telemetry, for counters first used after `init`.
 static METER: RwLock<Option<Meter>> = RwLock::new(None);
 
@@ -110,31 +111,29 @@ impl OperatorCounter {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .as_ref()
         {
-            self.instrument(meter, index as usize);
+            // Built before taking the lock: building waits for a collection in progress,
+            // which takes that lock.
+            let instrument = self.instrument(meter);
+            instruments().push(instrument);
         }
         self.index.store(index + 1, Relaxed);
         index
     }
 
-    /// The observable counter reading every operator's share at collection time.
-    fn instrument(&'static self, meter: &Meter, index: usize) {
+    /// The counter each operator's share is added to at collection time.
+    fn instrument(&self, meter: &Meter) -> Counter<u64> {
         meter
-            .u64_observable_counter(self.name)
+            .u64_counter(self.name)
             .with_unit(self.unit)
             .with_description(self.description)
-            .with_callback(move |observer| {
-                // Registered after the operator instruments: follows their collection.
-                let sums = collection::follow();
-                registry::with_labels(|labels| {
-                    for (labels, total) in labels.iter().zip(sums.custom(index)) {
-                        if total != 0 {
-                            observer.observe(total, &labels.attributes);
-                        }
-                    }
-                });
-            })
-            .build();
+            .build()
     }
+}
+
+fn instruments() -> MutexGuard<'static, Vec<Counter<u64>>> {
+    INSTRUMENTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Exports the custom counters through `meter` (the running telemetry's), or stops with `None`.
@@ -142,12 +141,21 @@ pub(crate) fn set_meter(meter: Option<Meter>) {
     let registered = REGISTERED
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(meter) = &meter {
-        for (index, counter) in registered.iter().enumerate() {
-            counter.instrument(meter, index);
-        }
-    }
+    // Built before taking the lock, as in `register`.
+    let built = meter.as_ref().map_or_else(Vec::new, |meter| {
+        registered
+            .iter()
+            .map(|counter| counter.instrument(meter))
+            .collect()
+    });
+    *instruments() = built;
     *METER
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner()) = meter;
+}
+
+/// Runs `push` on the instrument of each registered counter, by index (none while
+/// telemetry is off). Collection adds each operator's new share to them.
+pub(crate) fn with_instruments(push: impl FnOnce(&[Counter<u64>])) {
+    push(&instruments());
 }

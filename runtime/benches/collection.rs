@@ -1,0 +1,227 @@
+//! The CPU cost of one metrics collection and of one `snapshot()`, against the number of
+//! series (10 … 10,000) and of threads that ever counted them (1 … 256).
+//!
+//! Every point runs in a child process of its own (the series and the threads' shards are
+//! process-wide and never freed), which: starts telemetry with a metric exporter that
+//! drops what it is given, counts one call of every series on each of T threads alive
+//! at once, then times, in process CPU time (`CLOCK_PROCESS_CPUTIME_ID`, which includes
+//! the SDK's reader thread doing the collection), `ROUNDS` forced collections (each after
+//! one more call of every series, untimed: the worst case, where every series changed)
+//! and `ROUNDS` snapshots, and prints the medians. Run with `cargo bench --bench collection`
+//! (`-- --quick` for the smaller grid); BENCHMARKS.md ("Collection") has the results.
+
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::Temporality;
+use pipetel::{operator, Config};
+
+const ROUNDS: usize = 7;
+
+/// Drops every export (after looking at it, so that nothing is optimised away).
+struct Dropping;
+
+impl PushMetricExporter for Dropping {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        black_box(metrics.scope_metrics().count());
+        Ok(())
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}
+
+#[operator(node_type = "bench", node_id = id)]
+fn counted(id: usize) -> Vec<u8> {
+    vec![0; 2]
+}
+
+/// Process CPU time so far.
+fn cpu() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec to write to.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    assert_eq!(status, 0, "clock_gettime");
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+/// The median CPU time of `ROUNDS` runs of `work`.
+fn median_cpu(work: impl FnMut()) -> Duration {
+    median_cpu_after(|| {}, work)
+}
+
+/// The median CPU time of `ROUNDS` runs of `work`, each after an untimed `prepare`.
+fn median_cpu_after(mut prepare: impl FnMut(), mut work: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..ROUNDS)
+        .map(|_| {
+            prepare();
+            let before = cpu();
+            work();
+            cpu() - before
+        })
+        .collect();
+    times.sort();
+    times[ROUNDS / 2]
+}
+
+/// One point, in this (child) process: prints `series threads collect_us snapshot_us`.
+fn point(series: usize, threads: usize) {
+    // SAFETY: set before any thread of this process starts.
+    unsafe { std::env::set_var("OTEL_METRIC_EXPORT_INTERVAL", "3600000") };
+    let telemetry = Config::new()
+        .max_node_ids_per_type(series)
+        .process_metrics(false)
+        .with_metric_exporter(Dropping)
+        .init();
+    let start = Arc::new(Barrier::new(threads));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let start = start.clone();
+            std::thread::spawn(move || {
+                // All alive at once, so that each has a shard of its own.
+                start.wait();
+                for id in 0..series {
+                    black_box(counted(id));
+                }
+                start.wait();
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("worker");
+    }
+    let snapshot = pipetel::snapshot();
+    assert_eq!(snapshot.operators.len(), series);
+    assert!(snapshot
+        .operators
+        .iter()
+        .all(|operator| operator.tasks_completed == threads as u64));
+    // The worst case: every series counted something since the previous collection.
+    let collect = median_cpu_after(
+        || {
+            for id in 0..series {
+                black_box(counted(id));
+            }
+        },
+        || telemetry.flush(),
+    );
+    let snapshot = median_cpu(|| {
+        black_box(pipetel::snapshot());
+    });
+    println!(
+        "{series} {threads} {} {}",
+        collect.as_micros(),
+        snapshot.as_micros()
+    );
+}
+
+/// The peer: the OpenTelemetry SDK alone collecting as many points (ten counters with
+/// `series` attribute sets each, the same two attributes), every one changed since the
+/// previous collection. Prints `series sdk_collect_us`.
+fn sdk_point(series: usize) {
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry::KeyValue;
+
+    let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+        .with_reader(
+            opentelemetry_sdk::metrics::PeriodicReader::builder(Dropping)
+                .with_interval(Duration::from_secs(3600))
+                .build(),
+        )
+        .build();
+    let meter = provider.meter("peer");
+    let counters: Vec<_> = (0..10)
+        .map(|index| meter.u64_counter(format!("counter.{index}")).build())
+        .collect();
+    let attributes: Vec<[KeyValue; 2]> = (0..series)
+        .map(|id| {
+            [
+                KeyValue::new("node.id", &*Box::leak(id.to_string().into_boxed_str())),
+                KeyValue::new("node.type", "bench"),
+            ]
+        })
+        .collect();
+    let collect = median_cpu_after(
+        || {
+            for counter in &counters {
+                for attributes in &attributes {
+                    counter.add(1, attributes);
+                }
+            }
+        },
+        || {
+            provider.force_flush().expect("flush");
+        },
+    );
+    println!("{series} {}", collect.as_micros());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--point") {
+        let number = |offset: usize| args[at + offset].parse().expect("a number");
+        point(number(1), number(2));
+        return;
+    }
+    if let Some(at) = args.iter().position(|arg| arg == "--sdk-point") {
+        sdk_point(args[at + 1].parse().expect("a number"));
+        return;
+    }
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs the smallest point only.
+    let quick = args.iter().any(|arg| arg == "--quick");
+    let benching = args.iter().any(|arg| arg == "--bench");
+    let (series, threads): (&[usize], &[usize]) = if !benching {
+        (&[10], &[1])
+    } else if quick {
+        (&[10, 10_000], &[1, 64])
+    } else {
+        (&[10, 100, 1_000, 10_000], &[1, 4, 16, 64, 256])
+    };
+    let program = std::env::current_exe().expect("this benchmark's path");
+    println!("| series | threads | one collection (CPU) | one snapshot (CPU) |");
+    println!("|---:|---:|---:|---:|");
+    for &series_count in series {
+        for &thread_count in threads {
+            let output = std::process::Command::new(&program)
+                .args([
+                    "--point",
+                    &series_count.to_string(),
+                    &thread_count.to_string(),
+                ])
+                .output()
+                .expect("run a point");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success(),
+                "{stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let fields: Vec<u128> = stdout
+                .split_whitespace()
+                .map(|field| field.parse().expect("a number"))
+                .collect();
+            let ms = |micros: u128| format!("{:.2} ms", micros as f64 / 1000.0);
+            println!(
+                "| {series_count} | {thread_count} | {} | {} |",
+                ms(fields[2]),
+                ms(fields[3])
+            );
+        }
+    }
+}
