@@ -7,8 +7,12 @@ use std::sync::atomic::{
     AtomicBool, AtomicPtr, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
 
-use opentelemetry::metrics::{Counter, Histogram, Meter};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use opentelemetry::metrics::{BoundCounter, BoundHistogram, Counter, Histogram, Meter};
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
 use crate::names;
@@ -17,8 +21,19 @@ use crate::names;
 #[derive(Clone)]
 pub(crate) struct PipelineInstruments {
     pub(crate) runs: Counter<u64>,
-    pub(crate) step_duration: Histogram<f64>,
-    pub(crate) rows: Counter<u64>,
+    step_duration: Histogram<f64>,
+    rows: Counter<u64>,
+    /// Each step's instruments, bound to its attributes, by (pipeline, step).
+    steps: Arc<Mutex<HashMap<StepKey, StepInstruments>>>,
+}
+
+type StepKey = (Option<&'static str>, &'static str);
+
+/// One step's instruments, bound to its `pipeline.name` and `step`.
+#[derive(Clone)]
+pub(crate) struct StepInstruments {
+    pub(crate) duration: BoundHistogram<f64>,
+    pub(crate) rows: BoundCounter<u64>,
 }
 
 impl PipelineInstruments {
@@ -41,7 +56,34 @@ impl PipelineInstruments {
                 .with_unit(names::PIPELINE_ROWS.unit)
                 .with_description(names::PIPELINE_ROWS.description)
                 .build(),
+            steps: Arc::default(),
         }
+    }
+
+    /// The instruments of `step` in `pipeline`, bound on the step's first call. From then
+    /// on the step has a point in every export, at zero until a call ends, so that a
+    /// scraper sees its first call as an increase (`rate()` does not count a series'
+    /// first sample).
+    pub(crate) fn step(
+        &self,
+        pipeline: Option<&'static str>,
+        step: &'static str,
+    ) -> StepInstruments {
+        let mut steps = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
+        steps
+            .entry((pipeline, step))
+            .or_insert_with(|| {
+                let mut attributes = Vec::with_capacity(2);
+                if let Some(pipeline) = pipeline {
+                    attributes.push(KeyValue::new(names::PIPELINE_NAME, pipeline));
+                }
+                attributes.push(KeyValue::new(names::STEP, step));
+                StepInstruments {
+                    duration: self.step_duration.bind(&attributes),
+                    rows: self.rows.bind(&attributes),
+                }
+            })
+            .clone()
     }
 }
 

@@ -15,10 +15,9 @@ use opentelemetry::{Context, ContextGuard, KeyValue};
 
 use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::this_thread;
-use crate::names;
 use crate::operator::clock;
 use crate::pipeline::error_report::ErrorReport;
-use crate::pipeline::recorder::{self, PipelineRecorder};
+use crate::pipeline::recorder::{self, StepInstruments};
 use crate::pipeline::spans::{current_run, end_span, record_error, start_span, RunScope, StepName};
 use crate::pipeline::totals::{CountedStep, StepSite};
 
@@ -26,11 +25,12 @@ use crate::pipeline::totals::{CountedStep, StepSite};
 /// return, or by `Drop` on a panic (or, for an async step, a future dropped early).
 #[doc(hidden)]
 pub struct StepGuard {
-    telemetry: &'static PipelineRecorder,
     context: Context,
     site: &'static StepSite,
     counted: CountedStep,
     run: Option<Arc<RunScope>>,
+    /// The step's metric instruments, when metrics are exported.
+    instruments: Option<StepInstruments>,
     /// The clock when the step started, in raw ticks.
     started: u64,
     finished: bool,
@@ -54,17 +54,21 @@ impl StepGuard {
         let telemetry = recorder::current()?;
         let run = current_run();
         let counted = site.start(run.as_ref().map(|run| run.pipeline));
+        let instruments = telemetry
+            .instruments
+            .as_ref()
+            .map(|instruments| instruments.step(run.as_ref().map(|run| run.pipeline), site.name));
         let context = start_span(telemetry, site.name, Vec::new());
         let context = match telemetry.step_names {
             true => context.with_value(StepName(site.name)),
             false => context,
         };
         Some(StepGuard {
-            telemetry,
             context,
             site,
             counted,
             run,
+            instruments,
             started: clock::ticks(),
             finished: false,
             is_async,
@@ -107,15 +111,10 @@ impl StepGuard {
         if let Some(run) = &self.run {
             run.rows.fetch_add(rows, Relaxed);
         }
-        if let Some(instruments) = &self.telemetry.instruments {
-            let mut attributes = Vec::with_capacity(2);
-            if let Some(run) = &self.run {
-                attributes.push(KeyValue::new(names::PIPELINE_NAME, run.pipeline));
-            }
-            attributes.push(KeyValue::new(names::STEP, self.site.name));
+        if let Some(instruments) = &self.instruments {
             let seconds = clock::ticks_to_nanos(ticks) as f64 / 1e9;
-            instruments.step_duration.record(seconds, &attributes);
-            instruments.rows.add(rows, &attributes);
+            instruments.duration.record(seconds);
+            instruments.rows.add(rows);
         }
     }
 }
