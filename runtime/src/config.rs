@@ -250,7 +250,7 @@ impl Config {
         let pipetel = &settings.pipetel;
         let prometheus_address = pipetel.prometheus_address.as_ref();
         let prometheus = prometheus_address.and_then(|address| {
-            prometheus::start(address)
+            prometheus::start(address, pipetel.prometheus_linger)
                 .map(|(reader, endpoint)| {
                     self.readers.push(reader);
                     endpoint

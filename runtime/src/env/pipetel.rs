@@ -3,10 +3,12 @@
 //! `false`, `off`, in any case — and take a path or an address only where one is meant.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::env::reader::Reader;
 use crate::env::variables::{
-    DEFAULT_PROMETHEUS_ADDR, PIPETEL_PROGRESS, PIPETEL_PROMETHEUS_ADDR, PIPETEL_REPORT,
+    DEFAULT_PROMETHEUS_ADDR, PIPETEL_PROGRESS, PIPETEL_PROMETHEUS_ADDR, PIPETEL_PROMETHEUS_LINGER,
+    PIPETEL_REPORT,
 };
 
 /// What the `PIPETEL_*` variables ask for.
@@ -19,6 +21,9 @@ pub(crate) struct PipetelSettings {
     pub(crate) progress: Option<bool>,
     /// `PIPETEL_PROMETHEUS_ADDR`: the `host:port` to serve `/metrics` on, if any.
     pub(crate) prometheus_address: Option<String>,
+    /// `PIPETEL_PROMETHEUS_LINGER`: the longest `/metrics` stays up at exit, waiting for
+    /// scrapes of the final counts (zero: not at all).
+    pub(crate) prometheus_linger: Duration,
 }
 
 /// Where the report goes.
@@ -47,6 +52,24 @@ impl Reader<'_> {
             report: self.report(),
             progress: self.progress(),
             prometheus_address: self.prometheus_address(),
+            prometheus_linger: self.prometheus_linger(),
+        }
+    }
+
+    fn prometheus_linger(&mut self) -> Duration {
+        let Some(value) = self.get(PIPETEL_PROMETHEUS_LINGER) else {
+            return Duration::ZERO;
+        };
+        match value.trim().parse::<u64>() {
+            Ok(ms) => Duration::from_millis(ms),
+            Err(_) => {
+                self.warn(
+                    PIPETEL_PROMETHEUS_LINGER,
+                    &value,
+                    "is not a whole number of milliseconds; /metrics stops at exit",
+                );
+                Duration::ZERO
+            }
         }
     }
 

@@ -471,3 +471,22 @@ fn the_trace_context_variables_are_kept_as_written() {
         Some("tenant=acme")
     );
 }
+
+#[test]
+fn the_prometheus_linger_is_whole_milliseconds_and_anything_else_is_named() {
+    assert_eq!(read(&[]).pipetel.prometheus_linger, Duration::ZERO);
+    assert_eq!(
+        read(&[(PIPETEL_PROMETHEUS_LINGER, " 30000 ")])
+            .pipetel
+            .prometheus_linger,
+        Duration::from_secs(30)
+    );
+    let settings = read(&[(PIPETEL_PROMETHEUS_LINGER, "30s")]);
+    assert_eq!(settings.pipetel.prometheus_linger, Duration::ZERO);
+    assert_eq!(
+        settings.warnings,
+        [
+            r#"PIPETEL_PROMETHEUS_LINGER="30s" is not a whole number of milliseconds; /metrics stops at exit"#
+        ]
+    );
+}

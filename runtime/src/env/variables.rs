@@ -38,6 +38,8 @@ pub(crate) const PIPETEL_REPORT: &str = "PIPETEL_REPORT";
 pub(crate) const PIPETEL_PROGRESS: &str = "PIPETEL_PROGRESS";
 /// `PIPETEL_PROMETHEUS_ADDR`: where to serve `/metrics`.
 pub(crate) const PIPETEL_PROMETHEUS_ADDR: &str = "PIPETEL_PROMETHEUS_ADDR";
+/// `PIPETEL_PROMETHEUS_LINGER`: how long `/metrics` stays up at exit for a final scrape.
+pub(crate) const PIPETEL_PROMETHEUS_LINGER: &str = "PIPETEL_PROMETHEUS_LINGER";
 /// Where `/metrics` is served when `PIPETEL_PROMETHEUS_ADDR` is only switched on.
 pub(crate) const DEFAULT_PROMETHEUS_ADDR: &str = "127.0.0.1:9464";
 

@@ -3,28 +3,80 @@
 //! format, from the same counters as every other export. The OpenTelemetry →
 //! Prometheus translation (dots to underscores, unit suffixes, `_total` on counters) is
 //! `opentelemetry-prometheus`'s; the server is `tiny_http`'s, on a thread of its own.
+//!
+//! A batch job is over before a scraper comes by: with `PIPETEL_PROMETHEUS_LINGER`, the
+//! endpoint outlives the job's work, until two more scrapes have read the final counts
+//! (so that Prometheus holds the job's totals, twice) or the time is up.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::env::PIPETEL_PROMETHEUS_ADDR;
 use crate::export::metrics::AddReader;
 
+/// Scrapes of the final counts a lingering endpoint waits for.
+const FINAL_SCRAPES: u64 = 2;
+
 /// A running `/metrics` server.
 #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
 pub(crate) struct PrometheusEndpoint {
+    /// `PIPETEL_PROMETHEUS_LINGER`.
+    linger: Duration,
+    scrapes: Arc<Scrapes>,
     stop: Box<dyn FnOnce() + Send + Sync>,
 }
 
+/// How many scrapes the server answered, for a lingering stop to wait on.
+#[derive(Default)]
+struct Scrapes {
+    served: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Scrapes {
+    #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
+    fn count_one(&self) {
+        *self.served.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        self.changed.notify_all();
+    }
+
+    /// Waits until `more` scrapes were answered, or `longest` passed.
+    fn wait_for(&self, more: u64, longest: Duration) {
+        let deadline = Instant::now() + longest;
+        let mut served = self.served.lock().unwrap_or_else(PoisonError::into_inner);
+        let target = *served + more;
+        while *served < target {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            served = self
+                .changed
+                .wait_timeout(served, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
 impl PrometheusEndpoint {
-    /// Stops serving.
+    /// Stops serving; first, for up to `PIPETEL_PROMETHEUS_LINGER`, waits for two more
+    /// scrapes.
     pub(crate) fn stop(self) {
+        if !self.linger.is_zero() {
+            self.scrapes.wait_for(FINAL_SCRAPES, self.linger);
+        }
         (self.stop)();
     }
 }
 
-/// Starts serving on `address`: the reader to add to the meter provider, and the server.
+/// Starts serving on `address`, to linger at most `linger` at exit: the reader to add to
+/// the meter provider, and the server.
 #[cfg(feature = "prometheus")]
-pub(crate) fn start(address: &str) -> Result<(AddReader, PrometheusEndpoint), String> {
-    use std::sync::Arc;
-
+pub(crate) fn start(
+    address: &str,
+    linger: Duration,
+) -> Result<(AddReader, PrometheusEndpoint), String> {
     let registry = prometheus::Registry::new();
     let exporter = opentelemetry_prometheus::exporter()
         .with_registry(registry.clone())
@@ -36,21 +88,33 @@ pub(crate) fn start(address: &str) -> Result<(AddReader, PrometheusEndpoint), St
             format!("{PIPETEL_PROMETHEUS_ADDR}={address:?}: cannot listen there: {error}")
         })?;
     let serving = server.clone();
+    let scrapes = Arc::new(Scrapes::default());
+    let counted = scrapes.clone();
     let thread = std::thread::Builder::new()
         .name("pipetel-prometheus".into())
-        .spawn(move || serve(&serving, &registry))
+        .spawn(move || serve(&serving, &registry, &counted))
         .map_err(|error| format!("{PIPETEL_PROMETHEUS_ADDR}={address:?}: {error}"))?;
     let reader: AddReader = Box::new(move |builder, _interval| builder.with_reader(exporter));
     let stop = Box::new(move || {
         server.unblock();
         let _ = thread.join();
     });
-    Ok((reader, PrometheusEndpoint { stop }))
+    Ok((
+        reader,
+        PrometheusEndpoint {
+            linger,
+            scrapes,
+            stop,
+        },
+    ))
 }
 
 /// Without the `prometheus` feature: says how to get it.
 #[cfg(not(feature = "prometheus"))]
-pub(crate) fn start(address: &str) -> Result<(AddReader, PrometheusEndpoint), String> {
+pub(crate) fn start(
+    address: &str,
+    _linger: Duration,
+) -> Result<(AddReader, PrometheusEndpoint), String> {
     Err(format!(
         "{PIPETEL_PROMETHEUS_ADDR}={address:?} is set, but pipetel was built without its `prometheus` feature; \
          no /metrics endpoint"
@@ -58,7 +122,7 @@ pub(crate) fn start(address: &str) -> Result<(AddReader, PrometheusEndpoint), St
 }
 
 #[cfg(feature = "prometheus")]
-fn serve(server: &tiny_http::Server, registry: &prometheus::Registry) {
+fn serve(server: &tiny_http::Server, registry: &prometheus::Registry, scrapes: &Scrapes) {
     use prometheus::Encoder as _;
     for request in server.incoming_requests() {
         let response = if request.url().split('?').next() == Some("/metrics") {
@@ -78,6 +142,9 @@ fn serve(server: &tiny_http::Server, registry: &prometheus::Registry) {
             tiny_http::Response::from_data(b"pipetel serves /metrics\n".to_vec())
                 .with_status_code(404)
         };
-        let _ = request.respond(response);
+        let scraped = request.url().split('?').next() == Some("/metrics");
+        if request.respond(response).is_ok() && scraped {
+            scrapes.count_one();
+        }
     }
 }
