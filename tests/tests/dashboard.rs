@@ -1,0 +1,577 @@
+//! The Grafana dashboard (`ops/grafana/dashboards/pipetel.json`) against a real
+//! Prometheus (Debian's `prometheus` package; `.ci/run` installs it): Prometheus scrapes
+//! the main example through its `/metrics` endpoint, lingering at exit as a batch job is
+//! told to; then every variable and every panel query of the dashboard runs through
+//! Prometheus' HTTP API. Each must return data with no `NaN` or `±Inf`, and the totals
+//! must be the figures of `pipetel::report()` for the same run. `promtool check metrics`
+//! must find nothing to say about the scrape.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use pipetel_tests::{closed_port, run};
+use serde_json::Value;
+
+const PROGRAM: &str = env!("CARGO_BIN_EXE_quickstart");
+const DASHBOARD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../ops/grafana/dashboards/pipetel.json"
+);
+/// How often the test's Prometheus scrapes: often, so that a run of a second or two is
+/// scraped several times while it works.
+const SCRAPE_INTERVAL: &str = "100ms";
+/// Grafana's `$__rate_interval` for that scrape interval is 400 ms; a second holds more
+/// samples on a loaded machine.
+const RATE_INTERVAL: &str = "1s";
+/// Bounds every wait, only to fail rather than hang: a slow machine gets all it needs.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// A Prometheus server on 127.0.0.1, scraping one target, with its data in a folder of
+/// its own; stopped and removed on drop.
+struct Prometheus {
+    child: Child,
+    address: String,
+    dir: PathBuf,
+    client: reqwest::blocking::Client,
+}
+
+/// The path of a command on `PATH`, or a failure saying how to install it.
+fn installed(command: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(command))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "`{command}` is not installed: `apt-get install -y prometheus` \
+                 (Debian's package, as .ci/run does)"
+            )
+        })
+}
+
+impl Prometheus {
+    fn start(job: &str, target: &str) -> Prometheus {
+        let dir = std::env::temp_dir().join(format!(
+            "pipetel-prometheus-{}-{}",
+            std::process::id(),
+            closed_port()
+        ));
+        std::fs::create_dir_all(&dir).expect("a folder for Prometheus");
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: {SCRAPE_INTERVAL}\n  scrape_timeout: {SCRAPE_INTERVAL}\n\
+                 scrape_configs:\n  - job_name: {job}\n    static_configs:\n      - targets: [\"{target}\"]\n"
+            ),
+        )
+        .expect("write the config");
+        let address = format!("127.0.0.1:{}", closed_port());
+        let child = Command::new(installed("prometheus"))
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={address}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus");
+        let prometheus = Prometheus {
+            child,
+            address,
+            dir,
+            client: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("an HTTP client"),
+        };
+        prometheus.wait_until("ready", || {
+            prometheus
+                .client
+                .get(format!("http://{}/-/ready", prometheus.address))
+                .send()
+                .is_ok_and(|response| response.status().is_success())
+        });
+        prometheus
+    }
+
+    fn wait_until(&self, what: &str, done: impl Fn() -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        while !done() {
+            assert!(Instant::now() < deadline, "Prometheus: not {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `GET /api/v1/<path>?<parameters>`: the `data` of a successful answer.
+    fn api(&self, path: &str, parameters: &[(&str, String)]) -> Value {
+        let answer: Value = self
+            .client
+            .get(format!("http://{}/api/v1/{path}", self.address))
+            .query(parameters)
+            .send()
+            .and_then(reqwest::blocking::Response::json)
+            .unwrap_or_else(|error| panic!("{path} {parameters:?}: {error}"));
+        assert_eq!(
+            answer["status"], "success",
+            "{path} {parameters:?}: {answer}"
+        );
+        answer["data"].clone()
+    }
+
+    /// A range query: every series with its values.
+    fn query_range(&self, expr: &str, start: f64, end: f64) -> Vec<Value> {
+        let data = self.api(
+            "query_range",
+            &[
+                ("query", expr.to_owned()),
+                ("start", start.to_string()),
+                ("end", end.to_string()),
+                ("step", "0.1".to_owned()),
+            ],
+        );
+        data["result"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// An instant query at `time`: each series' labels and value.
+    fn query(&self, expr: &str, time: f64) -> Vec<(BTreeMap<String, String>, f64)> {
+        let data = self.api(
+            "query",
+            &[("query", expr.to_owned()), ("time", time.to_string())],
+        );
+        data["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|series| {
+                let labels = series["metric"]
+                    .as_object()
+                    .expect("labels")
+                    .iter()
+                    .map(|(key, value)| {
+                        (key.clone(), value.as_str().unwrap_or_default().to_owned())
+                    })
+                    .collect();
+                (labels, number(&series["value"][1]))
+            })
+            .collect()
+    }
+
+    /// The values of `label` on the series `matching` selects.
+    fn label_values(&self, label: &str, matching: &str) -> BTreeSet<String> {
+        self.api(
+            &format!("label/{label}/values"),
+            &[("match[]", matching.to_owned())],
+        )
+        .as_array()
+        .expect("values")
+        .iter()
+        .filter_map(|value| value.as_str().map(str::to_owned))
+        .collect()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A sample value as Prometheus writes it (a string, `NaN` and `±Inf` included).
+fn number(value: &Value) -> f64 {
+    value
+        .as_str()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| panic!("not a sample value: {value}"))
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64()
+}
+
+/// A dashboard query with its variables as Grafana would fill them in for this run.
+fn fill_in(expr: &str, range: &str) -> String {
+    let mut filled = expr.to_owned();
+    for (variable, value) in [
+        ("namespace", "pipetel"),
+        ("job", "quickstart"),
+        ("node_type", ".*"),
+        ("__rate_interval", RATE_INTERVAL),
+        ("__range", range),
+    ] {
+        filled = filled
+            .replace(&format!("${{{variable}}}"), value)
+            .replace(&format!("${variable}"), value);
+    }
+    assert!(!filled.contains('$'), "a variable left in {filled}");
+    filled
+}
+
+/// Every panel target of the dashboard: (panel title, expression).
+fn panel_queries(dashboard: &Value) -> Vec<(String, String)> {
+    dashboard["panels"]
+        .as_array()
+        .expect("panels")
+        .iter()
+        .filter(|panel| panel["type"] != "row")
+        .flat_map(|panel| {
+            let title = panel["title"].as_str().expect("a title").to_owned();
+            panel["targets"]
+                .as_array()
+                .expect("targets")
+                .iter()
+                .map(move |target| {
+                    (
+                        title.clone(),
+                        target["expr"].as_str().expect("expr").to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The expression of target `index` of the panel titled `title`.
+fn panel_target(dashboard: &Value, title: &str, index: usize) -> String {
+    let panel = dashboard["panels"]
+        .as_array()
+        .expect("panels")
+        .iter()
+        .find(|panel| panel["title"] == title)
+        .unwrap_or_else(|| panic!("no panel {title:?}"));
+    panel["targets"][index]["expr"]
+        .as_str()
+        .expect("expr")
+        .to_owned()
+}
+
+/// The example's environment: serving `/metrics` on `address`, lingering at exit until
+/// scraped twice more, with `orders` orders.
+fn example_env<'a>(address: &'a str, orders: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("PIPETEL_PROMETHEUS_ADDR", address),
+        ("PIPETEL_PROMETHEUS_LINGER", "60000"),
+        ("ORDERS", orders),
+    ]
+}
+
+/// Runs the example with `env`; fails unless it succeeds.
+fn run_example(env: &[(&str, &str)]) {
+    let output = run(PROGRAM, &[], env, PATIENCE);
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A scrape of the example's final counts, taken by the test itself from a small run
+/// of its own (the run Prometheus scrapes must linger for Prometheus' scrapes only).
+fn final_scrape() -> String {
+    let address = format!("127.0.0.1:{}", closed_port());
+    let finished = Arc::new(AtomicBool::new(false));
+    let last_scrape = Arc::new(Mutex::new(String::new()));
+    let poller = {
+        let (finished, last_scrape, address) =
+            (finished.clone(), last_scrape.clone(), address.clone());
+        std::thread::spawn(move || {
+            let client = reqwest::blocking::Client::new();
+            while !finished.load(Ordering::Relaxed) {
+                if let Ok(body) = client
+                    .get(format!("http://{address}/metrics"))
+                    .send()
+                    .and_then(reqwest::blocking::Response::text)
+                {
+                    if body.contains("pipetel_pipeline_runs_total{") {
+                        *last_scrape.lock().expect("scrape") = body;
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    run_example(&example_env(&address, "1000"));
+    finished.store(true, Ordering::Relaxed);
+    poller.join().expect("the poller");
+    let scrape = std::mem::take(&mut *last_scrape.lock().expect("scrape"));
+    assert!(!scrape.is_empty(), "no scrape of the final counts");
+    scrape
+}
+
+#[test]
+fn every_dashboard_query_returns_true_finite_data_from_a_real_prometheus() {
+    let target = format!("127.0.0.1:{}", closed_port());
+    let prometheus = Prometheus::start("quickstart", &target);
+    // Prometheus applies its targets some seconds after it starts: scraping has begun
+    // once the target is seen down (the program is not started yet).
+    prometheus.wait_until("scraping", || {
+        !prometheus.query("up{job=\"quickstart\"}", now()).is_empty()
+    });
+    let start = now() - 1.0;
+    let report_path = prometheus.dir.join("report.json");
+    let mut env = example_env(&target, "1000000");
+    env.push((
+        "PIPETEL_REPORT",
+        report_path.to_str().expect("a UTF-8 path"),
+    ));
+    // A run of a second or more, scraped several times while it works.
+    run_example(&env);
+    let report: pipetel::Snapshot =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).expect("the report"))
+            .expect("the report's JSON");
+    // Prometheus has seen the program go: every scrape it got is stored.
+    prometheus.wait_until("past the program's exit", || {
+        prometheus
+            .query("up{job=\"quickstart\"}", now())
+            .first()
+            .is_some_and(|(_, up)| *up == 0.0)
+    });
+    let end = now();
+    let range = format!("{}s", (end - start).ceil() as u64);
+
+    // promtool has nothing to say about the scrape.
+    let scrape = final_scrape();
+    let mut promtool = Command::new(installed("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start promtool");
+    promtool
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(scrape.as_bytes())
+        .expect("write the scrape");
+    let checked = promtool.wait_with_output().expect("promtool");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(
+        checked.status.success() && said.is_empty(),
+        "promtool: {said}"
+    );
+
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(DASHBOARD).expect("the dashboard"))
+            .expect("the dashboard's JSON");
+
+    // The variables: the namespace from the metric names, the job, the node types.
+    let namespaces: BTreeSet<String> = prometheus
+        .api("label/__name__/values", &[])
+        .as_array()
+        .expect("names")
+        .iter()
+        .filter_map(|name| name.as_str()?.strip_suffix("_task_completed_total"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(namespaces, BTreeSet::from(["pipetel".to_owned()]));
+    assert_eq!(
+        prometheus.label_values("job", "pipetel_series"),
+        BTreeSet::from(["quickstart".to_owned()])
+    );
+    let node_types: BTreeSet<String> = report
+        .operators
+        .iter()
+        .map(|operator| operator.node_type.clone())
+        .collect();
+    assert_eq!(
+        prometheus.label_values(
+            "node_type",
+            "pipetel_task_completed_total{job=~\"quickstart\"}"
+        ),
+        node_types
+    );
+
+    // Every panel query: data, and only finite values.
+    let queries = panel_queries(&dashboard);
+    assert!(queries.len() >= 25, "{} queries", queries.len());
+    for (title, expr) in &queries {
+        let filled = fill_in(expr, &range);
+        let series = prometheus.query_range(&filled, start, end);
+        assert!(!series.is_empty(), "{title:?}: no data from {filled}");
+        for one in &series {
+            for point in one["values"].as_array().expect("values") {
+                let value = number(&point[1]);
+                assert!(
+                    value.is_finite(),
+                    "{title:?}: {value} in {one} from {filled}"
+                );
+            }
+        }
+    }
+
+    // The totals are the report's.
+    let totals = |title: &str, index: usize| -> BTreeMap<(String, String), f64> {
+        prometheus
+            .query(
+                &fill_in(&panel_target(&dashboard, title, index), &range),
+                end,
+            )
+            .into_iter()
+            .map(|(labels, value)| {
+                (
+                    (labels["node_type"].clone(), labels["node_id"].clone()),
+                    value,
+                )
+            })
+            .collect()
+    };
+    let of_report = |value: &dyn Fn(&pipetel::OperatorSnapshot) -> f64| {
+        report
+            .operators
+            .iter()
+            .map(|operator| {
+                (
+                    (operator.node_type.clone(), operator.node_id.clone()),
+                    value(operator),
+                )
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    let calls = |operator: &pipetel::OperatorSnapshot| {
+        (operator.tasks_completed + operator.tasks_failed + operator.tasks_cancelled) as f64
+    };
+    assert_eq!(
+        totals("Rows per operator", 0),
+        of_report(&|op| op.rows_in as f64)
+    );
+    assert_eq!(
+        totals("Rows per operator", 1),
+        of_report(&|op| op.rows_out as f64)
+    );
+    assert_eq!(
+        totals("Rows per operator", 2),
+        of_report(&|op| op.rows_written as f64)
+    );
+    let calls_total = totals("Calls, mean call latency and failure ratio", 0);
+    assert_eq!(calls_total, of_report(&calls));
+    assert!(calls_total.values().all(|&calls| calls > 0.0));
+    assert_eq!(
+        totals("Calls, mean call latency and failure ratio", 2),
+        of_report(&|op| op.tasks_failed as f64 / calls(op))
+    );
+    let runs: f64 = prometheus
+        .query(
+            &fill_in(
+                &panel_target(&dashboard, "Pipeline runs, by result", 0),
+                &range,
+            ),
+            end,
+        )
+        .iter()
+        .map(|(_, runs)| runs)
+        .sum();
+    assert_eq!(
+        runs,
+        report.runs.iter().map(|run| run.runs as f64).sum::<f64>()
+    );
+
+    // Each step's time falls in the bucket the histogram put it in.
+    assert!(!report.steps.is_empty());
+    for step in &report.steps {
+        let buckets = prometheus.query(
+            &format!(
+                "max_over_time(pipetel_pipeline_step_duration_seconds_bucket{{step=\"{}\"}}[{range}])",
+                step.step
+            ),
+            end,
+        );
+        let mut bounds: Vec<(f64, f64)> = buckets
+            .iter()
+            .map(|(labels, count)| (labels["le"].parse().expect("a bound"), *count))
+            .collect();
+        bounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let seconds = step.time.as_secs_f64() / step.calls as f64;
+        let upper = bounds
+            .iter()
+            .position(|&(_, count)| count >= step.calls as f64)
+            .expect("a bucket holding every call");
+        let lower = upper.checked_sub(1).map_or(0.0, |below| bounds[below].0);
+        assert!(
+            step.calls > 1 || (lower < seconds && seconds <= bounds[upper].0),
+            "step {} took {seconds} s, in the bucket ({lower}, {}]",
+            step.step,
+            bounds[upper].0
+        );
+    }
+}
+
+#[test]
+fn the_dashboard_imports_by_hand_and_follows_its_variables() {
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(DASHBOARD).expect("the dashboard"))
+            .expect("the dashboard's JSON");
+    assert_eq!(dashboard["__inputs"][0]["name"], "DS_PROMETHEUS");
+    assert_eq!(dashboard["__inputs"][0]["pluginId"], "prometheus");
+    let variables: Vec<&str> = dashboard["templating"]["list"]
+        .as_array()
+        .expect("variables")
+        .iter()
+        .map(|variable| variable["name"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(variables, ["datasource", "namespace", "job", "node_type"]);
+    // No data-source uid is written down: every query goes to the chosen data source.
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        if panel["type"] == "row" {
+            continue;
+        }
+        let title = &panel["title"];
+        assert_eq!(panel["datasource"]["uid"], "${datasource}", "{title}");
+        assert!(
+            panel["description"]
+                .as_str()
+                .is_some_and(|question| question.ends_with(['?', '.'])),
+            "{title}: the panel's question"
+        );
+        for target in panel["targets"].as_array().expect("targets") {
+            assert_eq!(target["datasource"]["uid"], "${datasource}", "{title}");
+            let expr = target["expr"].as_str().expect("expr");
+            assert!(
+                !expr.contains("pipetel_"),
+                "{title}: {expr} ignores $namespace"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_prometheus_config_is_valid_and_keeps_each_programs_labels() {
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/prometheus.yml");
+    let checked = Command::new(installed("promtool"))
+        .args(["check", "config", config])
+        .output()
+        .expect("promtool");
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
+    let text = std::fs::read_to_string(config).expect("the config");
+    let collector_job = text
+        .split("- job_name:")
+        .find(|job| job.trim_start().starts_with("otel-collector"))
+        .expect("the collector's job");
+    assert!(
+        collector_job.contains("honor_labels: true"),
+        "{collector_job}"
+    );
+}
