@@ -207,3 +207,63 @@ fn an_address_that_cannot_be_bound_or_is_not_one_is_named_and_the_program_comple
         );
     }
 }
+
+#[test]
+fn a_lingering_endpoint_serves_the_final_counts_until_scraped_then_exits() {
+    let address = format!("127.0.0.1:{}", closed_port());
+    let mut child = Command::new(PROGRAM)
+        .env("PIPETEL_PROMETHEUS_ADDR", &address)
+        .env("PIPETEL_PROMETHEUS_LINGER", "120000")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start");
+    // The work ends, and the program stays up for scrapes: the final counts are served.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut last = None;
+    while Instant::now() < deadline {
+        if let Some((_, body)) = get(&address, "/metrics") {
+            if body.contains("node_type=\"count\"") {
+                last = Some(body);
+            }
+        }
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = child.try_wait().expect("wait");
+    let _ = child.kill();
+    assert!(
+        status.is_some_and(|status| status.success()),
+        "exits once scraped"
+    );
+    let body = last.expect("a scrape of the final counts");
+    assert!(
+        body.contains(
+            "pipetel_task_completed_total{node_id=\"instrumented::tick\",node_type=\"count\",otel_scope_name=\"pipetel\"} 10000"
+        ),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_lingering_endpoint_nobody_scrapes_gives_up_after_its_time() {
+    let linger = Duration::from_millis(600);
+    let started = Instant::now();
+    let output = pipetel_tests::run(
+        PROGRAM,
+        &[],
+        &[
+            (
+                "PIPETEL_PROMETHEUS_ADDR",
+                &format!("127.0.0.1:{}", closed_port()),
+            ),
+            ("PIPETEL_PROMETHEUS_LINGER", &linger.as_millis().to_string()),
+        ],
+        Duration::from_secs(120),
+    );
+    assert!(output.status.success());
+    assert!(started.elapsed() >= linger, "{:?}", started.elapsed());
+}
