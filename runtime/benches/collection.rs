@@ -133,12 +133,20 @@ fn point(series: usize, threads: usize) {
 
 /// The peer: the OpenTelemetry SDK alone collecting as many points (ten counters with
 /// `series` attribute sets each, the same two attributes), every one changed since the
-/// previous collection. Prints `series sdk_collect_us`.
+/// previous collection (the adds untimed). Prints `series sdk_collect_us`.
 fn sdk_point(series: usize) {
     use opentelemetry::metrics::MeterProvider as _;
     use opentelemetry::KeyValue;
 
+    // The same cardinality limit as pipetel's instruments: without it the SDK would keep
+    // 2,000 of the series and fold the rest into one point.
     let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+        .with_view(|_: &opentelemetry_sdk::metrics::Instrument| {
+            opentelemetry_sdk::metrics::Stream::builder()
+                .with_cardinality_limit(32_768)
+                .build()
+                .ok()
+        })
         .with_reader(
             opentelemetry_sdk::metrics::PeriodicReader::builder(Dropping)
                 .with_interval(Duration::from_secs(3600))
@@ -194,33 +202,40 @@ fn main() {
         (&[10, 100, 1_000, 10_000], &[1, 4, 16, 64, 256])
     };
     let program = std::env::current_exe().expect("this benchmark's path");
-    println!("| series | threads | one collection (CPU) | one snapshot (CPU) |");
-    println!("|---:|---:|---:|---:|");
+    let run_point = |args: &[String]| -> Vec<u128> {
+        let output = std::process::Command::new(&program)
+            .args(args)
+            .output()
+            .expect("run a point");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+            .split_whitespace()
+            .map(|field| field.parse().expect("a number"))
+            .collect()
+    };
+    let ms = |micros: u128| format!("{:.2} ms", micros as f64 / 1000.0);
+    println!(
+        "| series | threads | one collection (CPU) | one snapshot (CPU) | the SDK alone collecting as many points |"
+    );
+    println!("|---:|---:|---:|---:|---:|");
     for &series_count in series {
+        let peer = run_point(&["--sdk-point".to_owned(), series_count.to_string()]);
         for &thread_count in threads {
-            let output = std::process::Command::new(&program)
-                .args([
-                    "--point",
-                    &series_count.to_string(),
-                    &thread_count.to_string(),
-                ])
-                .output()
-                .expect("run a point");
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            assert!(
-                output.status.success(),
-                "{stdout}{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let fields: Vec<u128> = stdout
-                .split_whitespace()
-                .map(|field| field.parse().expect("a number"))
-                .collect();
-            let ms = |micros: u128| format!("{:.2} ms", micros as f64 / 1000.0);
+            let fields = run_point(&[
+                "--point".to_owned(),
+                series_count.to_string(),
+                thread_count.to_string(),
+            ]);
             println!(
-                "| {series_count} | {thread_count} | {} | {} |",
+                "| {series_count} | {thread_count} | {} | {} | {} |",
                 ms(fields[2]),
-                ms(fields[3])
+                ms(fields[3]),
+                ms(peer[1])
             );
         }
     }

@@ -139,7 +139,9 @@ impl Config {
     }
 
     /// The most distinct `node.id` values kept per `node.type` (default 1000); further
-    /// ones are counted together under `node.id = "other"`, with one warning.
+    /// ones are counted together under `node.id = "other"`, with one warning naming this
+    /// limit. The process as a whole keeps at most
+    /// [`MAX_OPERATOR_SERIES`](crate::MAX_OPERATOR_SERIES) series, whatever this says.
     pub fn max_node_ids_per_type(mut self, max: usize) -> Self {
         self.max_node_ids_per_type = max;
         self
