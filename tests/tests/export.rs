@@ -97,6 +97,12 @@ fn assert_exact_export(points: &[Point], namespace: &str, unit: DurationUnit) {
     assert!(cancelled
         .values()
         .all(|point| point.value == 0 && point.unit == "{task}"));
+    // A custom counter, under its own name, for the one operator that counted it.
+    let rejected = by_node(points, "instrumented.rejected");
+    let sink_1 = ("sink".to_string(), "1".to_string());
+    assert_eq!(rejected.keys().collect::<Vec<_>>(), [&sink_1]);
+    assert_eq!(rejected[&sink_1].value, 1);
+    assert_eq!(rejected[&sink_1].unit, "{batch}");
     let duration = by_node(points, &format!("{namespace}.duration"));
     assert_eq!(duration.len(), expected.len());
     let nap = &duration[&("sleep".to_string(), "instrumented::nap".to_string())];
@@ -246,11 +252,15 @@ fn the_namespace_prefixes_every_metric_and_daft_durations_are_in_microseconds() 
         &["--namespace", "daft", "--duration-microseconds"],
     );
     let points = last_points(&receiver);
-    // Process metrics keep their semantic-convention names; pipetel's own are prefixed.
-    assert!(points
-        .iter()
-        .filter(|point| !point.name.starts_with("process."))
-        .all(|point| point.name.starts_with("daft.")));
+    // Process metrics keep their semantic-convention names, and custom counters the
+    // names they were given; pipetel's own are prefixed.
+    assert!(
+        points
+            .iter()
+            .filter(|point| !point.name.starts_with("process.")
+                && point.name != "instrumented.rejected")
+            .all(|point| point.name.starts_with("daft."))
+    );
     assert_exact_export(&points, "daft", DurationUnit::Microseconds);
 }
 

@@ -136,19 +136,21 @@ fn instruments() -> MutexGuard<'static, Vec<Counter<u64>>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Exports the custom counters through `meter` (the running telemetry's), or stops with `None`.
+/// Exports the custom counters through `meter` (the running telemetry's), or stops with
+/// `None`. Stopping keeps the instruments: the final collection, when the stopped
+/// telemetry shuts down, still adds the last counts to them.
 pub(crate) fn set_meter(meter: Option<Meter>) {
     let registered = REGISTERED
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    // Built before taking the lock, as in `register`.
-    let built = meter.as_ref().map_or_else(Vec::new, |meter| {
-        registered
+    if let Some(meter) = &meter {
+        // Built before taking the lock, as in `register`.
+        let built = registered
             .iter()
             .map(|counter| counter.instrument(meter))
-            .collect()
-    });
-    *instruments() = built;
+            .collect();
+        *instruments() = built;
+    }
     *METER
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner()) = meter;

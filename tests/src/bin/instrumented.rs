@@ -25,6 +25,13 @@ fn keep_even(batch: Vec<u64>) -> Vec<u64> {
     batch.into_iter().filter(|n| n % 2 == 0).collect()
 }
 
+/// A custom counter: the batches a sink rejected (1 for sink 1).
+static REJECTED: pipetel::OperatorCounter = pipetel::OperatorCounter::new(
+    "instrumented.rejected",
+    "{batch}",
+    "Batches a sink rejected",
+);
+
 struct Sink {
     id: u32,
     written: usize,
@@ -35,6 +42,7 @@ impl Sink {
     #[operator(node_type = "sink", node_id = self.id)]
     fn write(&mut self, batch: &[u64]) -> Result<usize, String> {
         if batch.is_empty() {
+            REJECTED.add(1);
             return Err("empty batch".into());
         }
         if batch.len() < 5 {
