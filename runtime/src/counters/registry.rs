@@ -48,7 +48,7 @@ static MAX_NODE_IDS_PER_TYPE: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODE_ID
 #[derive(Debug)]
 pub(crate) struct SeriesLabels {
     pub(crate) node_type: &'static str,
-    pub(crate) node_id: String,
+    pub(crate) node_id: &'static str,
     pub(crate) attributes: [KeyValue; 2],
 }
 
@@ -81,14 +81,15 @@ pub(crate) fn set_max_node_ids_per_type(max: usize) {
 impl Registry {
     fn push(&mut self, node_type: &'static str, node_id: &str) -> u32 {
         let id = self.labels.len() as u32;
+        // Static, so that a clone of the attributes is a copy: every collection clones
+        // every series' attributes, and a shared or owned string costs a cache miss or an
+        // allocation there. Series are never freed, so this leaks nothing.
+        let node_id: &'static str = Box::leak(Box::<str>::from(node_id));
         self.labels.push(SeriesLabels {
             node_type,
-            node_id: node_id.to_owned(),
+            node_id,
             attributes: [
-                // Static, so that a clone is a copy: every collection clones every series'
-                // attributes, and a shared or owned string costs a cache miss or an
-                // allocation there. Series are never freed, so this leaks nothing more.
-                KeyValue::new(names::NODE_ID, &*Box::leak(Box::<str>::from(node_id))),
+                KeyValue::new(names::NODE_ID, node_id),
                 KeyValue::new(names::NODE_TYPE, node_type),
             ],
         });

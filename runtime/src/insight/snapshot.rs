@@ -134,7 +134,7 @@ pub fn snapshot() -> Snapshot {
                 let sum = |tally: Tally| sums.get(tally);
                 let step = sums.step.step().and_then(|id| steps.get(id.index()));
                 OperatorSnapshot {
-                    node_id: label.node_id.clone(),
+                    node_id: label.node_id.to_owned(),
                     node_type: label.node_type.to_owned(),
                     pipeline: step.and_then(|step| step.pipeline).map(str::to_owned),
                     step: step.map(|step| step.step.to_owned()),
