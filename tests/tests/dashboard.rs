@@ -485,7 +485,30 @@ fn every_dashboard_query_returns_true_finite_data_from_a_real_prometheus() {
         report.runs.iter().map(|run| run.runs as f64).sum::<f64>()
     );
 
-    // Each step's time falls in the bucket the histogram put it in.
+    let series = prometheus.query(
+        &fill_in(
+            &panel_target(&dashboard, "Operator series (limit 28,672 per process)", 0),
+            &range,
+        ),
+        end,
+    );
+    assert_eq!(series.len(), 1);
+    assert_eq!(series[0].1, report.operators.len() as f64);
+
+    // Each step's time falls in a bucket of the documented boundaries, and so does the
+    // dashboard's p95 of it (with the SDK's default boundaries, meant for milliseconds,
+    // a step of 100 µs had a p95 of 4.75 s).
+    let p95: BTreeMap<String, f64> = prometheus
+        .query(
+            &fill_in(
+                &panel_target(&dashboard, "Step duration: mean and p95", 1),
+                &range,
+            ),
+            end,
+        )
+        .into_iter()
+        .map(|(labels, value)| (labels["step"].clone(), value))
+        .collect();
     assert!(!report.steps.is_empty());
     for step in &report.steps {
         let buckets = prometheus.query(
@@ -500,6 +523,11 @@ fn every_dashboard_query_returns_true_finite_data_from_a_real_prometheus() {
             .map(|(labels, count)| (labels["le"].parse().expect("a bound"), *count))
             .collect();
         bounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let boundaries: Vec<f64> = bounds.iter().map(|&(bound, _)| bound).collect();
+        assert_eq!(
+            boundaries,
+            [&pipetel::names::STEP_DURATION_BUCKETS[..], &[f64::INFINITY]].concat()
+        );
         let seconds = step.time.as_secs_f64() / step.calls as f64;
         let upper = bounds
             .iter()
@@ -509,6 +537,13 @@ fn every_dashboard_query_returns_true_finite_data_from_a_real_prometheus() {
         assert!(
             step.calls > 1 || (lower < seconds && seconds <= bounds[upper].0),
             "step {} took {seconds} s, in the bucket ({lower}, {}]",
+            step.step,
+            bounds[upper].0
+        );
+        let quantile = p95[&step.step];
+        assert!(
+            step.calls > 1 || (lower < quantile && quantile <= bounds[upper].0),
+            "step {}: p95 {quantile} s, outside its one call's bucket ({lower}, {}]",
             step.step,
             bounds[upper].0
         );
