@@ -1,15 +1,18 @@
 //! Test support: a real OTLP receiver on 127.0.0.1 (gRPC with tonic, HTTP/protobuf with
 //! axum) that decodes what arrives with the official `opentelemetry-proto` types; the
-//! decoded records; child processes with a given environment; in-process collection.
+//! decoded records; child processes with a given environment; in-process collection; a
+//! real Prometheus server.
 
 pub mod faults;
 pub mod in_memory;
 mod process;
+mod prometheus_server;
 mod receiver;
 mod records;
 pub mod tls;
 
 pub use process::{closed_port, redacted, run, run_in, run_until};
+pub use prometheus_server::{installed, now, number, Prometheus, PATIENCE};
 pub use receiver::Receiver;
 pub use records::{
     attributes, histograms, log_records, points, resource_attributes, spans, HistogramPoint,
