@@ -39,6 +39,26 @@ enum Value {
     Active,
 }
 
+impl Value {
+    /// The series' value in this metric's unit, as a whole number (rounded down).
+    fn whole(self, sums: &SeriesSums) -> u64 {
+        match self {
+            Value::Sum(tally) => sums.get(tally),
+            Value::Seconds(tally) => ticks_to_nanos(sums.get(tally)) / 1_000_000_000,
+            Value::Micros(tally) => ticks_to_nanos(sums.get(tally)) / 1_000,
+            Value::Active => sums.active(),
+        }
+    }
+
+    /// The series' value in this metric's unit, exactly (for seconds).
+    fn real(self, sums: &SeriesSums) -> f64 {
+        match self {
+            Value::Seconds(tally) => ticks_to_nanos(sums.get(tally)) as f64 / 1e9,
+            Value::Sum(_) | Value::Micros(_) | Value::Active => self.whole(sums) as f64,
+        }
+    }
+}
+
 /// Every operator metric and the value it exports: the one place a metric meets what it
 /// counts. In the order of [`names::OPERATOR_METRICS`] (a test checks).
 const OPERATOR_METRICS: [(MetricName, Value); 10] = [
@@ -161,24 +181,6 @@ impl OperatorInstrument {
         }
     }
 
-    /// The series' value in this metric's unit, as a whole number (rounded down).
-    fn whole(&self, sums: &SeriesSums) -> u64 {
-        match self.value {
-            Value::Sum(tally) => sums.get(tally),
-            Value::Seconds(tally) => ticks_to_nanos(sums.get(tally)) / 1_000_000_000,
-            Value::Micros(tally) => ticks_to_nanos(sums.get(tally)) / 1_000,
-            Value::Active => sums.active(),
-        }
-    }
-
-    /// The series' value in seconds (for [`Value::Seconds`]).
-    fn seconds(&self, sums: &SeriesSums) -> f64 {
-        match self.value {
-            Value::Seconds(tally) => ticks_to_nanos(sums.get(tally)) as f64 / 1e9,
-            _ => self.whole(sums) as f64,
-        }
-    }
-
     /// Adds the change of series `series` from `before` to `now`. A series new to the
     /// export (`before` is `None`) is bound first and added even at zero, so that every
     /// series has every metric.
@@ -199,23 +201,23 @@ impl OperatorInstrument {
         };
         match bound {
             Bound::Whole(counter) => {
-                let old = before.map_or(0, |before| self.whole(before));
-                let new = self.whole(now);
+                let old = before.map_or(0, |before| self.value.whole(before));
+                let new = self.value.whole(now);
                 // Sums only grow; one that went back (a u64 wrapped) adds nothing.
                 if before.is_none() || new > old {
                     counter.add(new.saturating_sub(old));
                 }
             }
             Bound::Seconds(counter) => {
-                let old = before.map_or(0.0, |before| self.seconds(before));
-                let new = self.seconds(now);
+                let old = before.map_or(0.0, |before| self.value.real(before));
+                let new = self.value.real(now);
                 if before.is_none() || new > old {
                     counter.add((new - old).max(0.0));
                 }
             }
             Bound::Active(counter) => {
-                let old = before.map_or(0, |before| self.whole(before));
-                let new = self.whole(now);
+                let old = before.map_or(0, |before| self.value.whole(before));
+                let new = self.value.whole(now);
                 if before.is_none() || new != old {
                     let change = i64::try_from(new).unwrap_or(i64::MAX)
                         - i64::try_from(old).unwrap_or(i64::MAX);
