@@ -1,12 +1,14 @@
 //! [`CallSite`]: the `static` each `#[operator]` function gets, resolving its `node.id`
-//! and `node.type` to a series id once (or per `node_id` value, through the per-thread cache).
+//! and `node.type` to a series id once (or per value, through the per-thread cache, when
+//! the attribute computes `node_id` or `node_type` per call).
 
 use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::OnceLock;
 
-use crate::counters::node_id_cache;
+use crate::counters::node_id_cache::{self, Lookup, NodeType};
 use crate::counters::registry::{self, NO_SERIES};
-use crate::node_id::NodeId;
+use crate::node_id::{NodeId, NodeKey};
 
 /// One `#[operator]` function: a `static` the macro builds at compile time.
 #[doc(hidden)]
@@ -18,11 +20,9 @@ pub struct CallSite {
     module: &'static str,
     /// Series id + 1 of the default `node_id`; 0 until first resolved.
     series: AtomicU32,
-    /// Slot + 1 in the per-thread `node_id` cache; 0 until first used.
-    slot: AtomicU32,
+    /// The default `node_id`, for a site whose `node_type` is computed per call.
+    default_node_id: OnceLock<Box<str>>,
 }
-
-static NEXT_SLOT: AtomicU32 = AtomicU32::new(0);
 
 impl CallSite {
     /// A call site; `name` is `""` when the attribute gives none.
@@ -38,7 +38,7 @@ impl CallSite {
             function,
             module,
             series: AtomicU32::new(0),
-            slot: AtomicU32::new(0),
+            default_node_id: OnceLock::new(),
         }
     }
 
@@ -77,21 +77,36 @@ impl CallSite {
         }
     }
 
-    /// The series of an explicit `node_id` (compared against a per-thread cache).
+    /// The series of an explicit `node_id` (looked up in a per-thread cache).
     #[inline]
     pub fn series_for<K: NodeId + ?Sized>(&'static self, node_id: &K) -> u32 {
-        let slot = match self.slot.load(Relaxed) {
-            0 => self.assign_slot(),
-            assigned => assigned - 1,
-        };
-        let site = ptr::from_ref(self) as usize;
-        node_id_cache::series_for(site, slot as usize, self.node_type, node_id.node_key())
+        node_id_cache::series_for(Lookup {
+            site: ptr::from_ref(self) as usize,
+            node_type: NodeType::Fixed(self.node_type),
+            node_id: node_id.node_key(),
+        })
     }
 
-    #[cold]
-    fn assign_slot(&self) -> u32 {
-        let slot = NEXT_SLOT.fetch_add(1, Relaxed);
-        self.slot.store(slot + 1, Relaxed);
-        slot
+    /// The series of a `node_type` computed per call, with an explicit `node_id` or (for
+    /// `None`) the site's default one (looked up in a per-thread cache).
+    #[inline]
+    pub fn series_of_type<K: NodeId + ?Sized>(
+        &'static self,
+        node_type: &str,
+        node_id: Option<&K>,
+        self_type: Option<fn() -> &'static str>,
+    ) -> u32 {
+        let node_id = match node_id {
+            Some(node_id) => node_id.node_key(),
+            None => NodeKey::Str(self.default_node_id.get_or_init(|| {
+                self.default_node_id(self_type.map(|name_of| name_of()))
+                    .into_boxed_str()
+            })),
+        };
+        node_id_cache::series_for(Lookup {
+            site: ptr::from_ref(self) as usize,
+            node_type: NodeType::PerCall(node_type),
+            node_id,
+        })
     }
 }
