@@ -14,7 +14,7 @@
 //! up to [`OVERFLOW_RESERVE`] node types can overflow; a type past that counts nothing
 //! (and says so).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{LazyLock, Mutex};
 
@@ -42,6 +42,12 @@ pub(crate) const OVERFLOW_RESERVE: usize = 4096;
 /// every series counted is exported.
 pub const MAX_OPERATOR_SERIES: usize = MAX_SERIES - OVERFLOW_RESERVE;
 
+/// The most distinct node types given as values at run time (a `node_type` expression,
+/// [`Operator::new`](crate::Operator::new)) a process counts apart (4,096): each is kept
+/// for the process's life. Past it, a new one counts as node type `"other"`, with one
+/// warning naming this limit. Types written as literals in `#[operator]` do not count.
+pub const MAX_DYNAMIC_NODE_TYPES: usize = 4096;
+
 static MAX_NODE_IDS_PER_TYPE: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODE_IDS_PER_TYPE);
 
 /// The labels of one series.
@@ -60,6 +66,9 @@ struct Registry {
     by_labels: HashMap<(&'static str, String), u32>,
     ids_per_type: HashMap<&'static str, usize>,
     overflow: HashMap<&'static str, u32>,
+    /// Node types given as values, kept for the process's life.
+    interned_types: HashSet<&'static str>,
+    warned_dynamic_types: bool,
     /// Series other than the `other` ones.
     named_series: usize,
     warned_process_limit: bool,
@@ -168,6 +177,31 @@ pub(crate) fn resolve(node_type: &'static str, node_id: &str) -> u32 {
     registry.ids_per_type.insert(node_type, ids_of_type + 1);
     registry.named_series += 1;
     id
+}
+
+/// The `'static` copy of a node type given as a value at run time: one per distinct
+/// text, at most [`MAX_DYNAMIC_NODE_TYPES`] (then `"other"`).
+#[cold]
+pub(crate) fn intern(node_type: &str) -> &'static str {
+    let mut registry = registry();
+    if let Some(&interned) = registry.interned_types.get(node_type) {
+        return interned;
+    }
+    if registry.interned_types.len() >= MAX_DYNAMIC_NODE_TYPES {
+        if !registry.warned_dynamic_types {
+            registry.warned_dynamic_types = true;
+            let other = names::OVERFLOW_NODE_ID;
+            warn(format_args!(
+                "more than {MAX_DYNAMIC_NODE_TYPES} node types given at run time \
+                 (pipetel::MAX_DYNAMIC_NODE_TYPES); node.type {node_type:?} and further new \
+                 ones are counted as node.type {other:?}"
+            ));
+        }
+        return names::OVERFLOW_NODE_ID;
+    }
+    let interned: &'static str = Box::leak(Box::<str>::from(node_type));
+    registry.interned_types.insert(interned);
+    interned
 }
 
 /// Records that series `series` expects `rows` rows in all.

@@ -72,6 +72,13 @@ impl OperatorHandle {
         }
     }
 
+    /// Adds to `rows.in`, on top of what the arguments count (an operator that takes its
+    /// input from a channel or a callback).
+    #[inline]
+    pub fn add_rows_in(&self, rows: u64) {
+        self.add(Tally::RowsIn, rows);
+    }
+
     /// Adds to `rows.out`, on top of what the return value counts (a streaming operator
     /// that hands rows out through a callback or channel).
     #[inline]
