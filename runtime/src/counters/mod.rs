@@ -3,6 +3,7 @@
 pub(crate) mod cells;
 pub(crate) mod node_id_cache;
 pub(crate) mod registry;
+pub(crate) mod running_steps;
 pub(crate) mod shards;
 pub(crate) mod step_slot;
 pub(crate) mod sums;

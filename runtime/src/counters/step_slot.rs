@@ -43,6 +43,16 @@ impl StepCall {
         StepCall(sequence << Self::ID_BITS | u64::from(step.0))
     }
 
+    /// The packed value, for an atomic.
+    pub(crate) fn to_bits(self) -> u64 {
+        self.0
+    }
+
+    /// The call [`to_bits`](Self::to_bits) packed.
+    pub(crate) fn from_bits(bits: u64) -> StepCall {
+        StepCall(bits)
+    }
+
     /// The step called, unless this is [`NONE`](Self::NONE).
     pub(crate) fn step(self) -> Option<StepId> {
         (self != Self::NONE).then_some(StepId((self.0 & ((1 << Self::ID_BITS) - 1)) as u32))

@@ -14,6 +14,7 @@ use std::mem::ManuallyDrop;
 
 use crate::counters::cells::{Cells, Tally};
 use crate::counters::registry::NO_SERIES;
+use crate::counters::running_steps;
 use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::{this_thread, ThreadState};
 use crate::operator::clock;
@@ -138,12 +139,22 @@ pub(crate) fn count_start(thread: &ThreadState, cells: &Cells, rows_in: u64, byt
     note_step(thread, cells);
 }
 
-/// Files the operator under the step running now on this thread, if any.
+/// Files the operator under the step running now on this thread, or else under the
+/// latest step running in the process (work on a thread no step started), if any.
 #[inline]
 pub(crate) fn note_step(thread: &ThreadState, cells: &Cells) {
-    let step = thread.current_step();
+    let step = effective_step(thread);
     if step != StepCall::NONE {
         cells.step.mark(step);
+    }
+}
+
+/// The step running on this thread, or else the latest one running in the process.
+#[inline]
+pub(crate) fn effective_step(thread: &ThreadState) -> StepCall {
+    match thread.current_step() {
+        StepCall::NONE => running_steps::latest(),
+        step => step,
     }
 }
 

@@ -6,13 +6,19 @@
 //! Every segment looks up the cells of the thread it runs on, so each thread still
 //! writes only its own shard. A task that starts on one thread and ends on another counts
 //! its start in the first shard and its end in the second; readers sum them.
+//!
+//! A task keeps the step it started in. A segment that runs on a thread with no step of
+//! its own (a spawned task, a worker thread, an engine's pool) runs with that step
+//! current, as `tracing`'s `Instrument` carries a span into a future: the operator, and
+//! the operators it polls in turn, are filed under the step that created the work.
 
 use std::mem::ManuallyDrop;
 
 use crate::counters::cells::Tally;
 use crate::counters::registry::NO_SERIES;
+use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::this_thread;
-use crate::operator::call::{count_end, count_output, count_start, note_step};
+use crate::operator::call::{count_end, count_output, count_start, effective_step, note_step};
 use crate::operator::segment::Segment;
 
 /// A running async or streaming operator call. Dropped without
@@ -26,6 +32,8 @@ pub struct Task {
     failed: bool,
     /// A segment panicked.
     panicked: bool,
+    /// The step the task started in (or [`StepCall::NONE`]).
+    step: StepCall,
 }
 
 impl Task {
@@ -41,20 +49,26 @@ impl Task {
             series,
             failed: false,
             panicked: false,
+            step: effective_step(thread),
         })
     }
 
-    /// Starts a segment on this thread: the operator is current and its clock runs until
-    /// the returned [`Running`] ends.
+    /// Starts a segment on this thread: the operator is current (and its step, if the
+    /// thread has none) and its clock runs until the returned [`Running`] ends.
     #[inline]
     pub fn enter(&mut self) -> Running<'_> {
         let series = self.series;
         let thread = this_thread();
+        let lent_step = thread.current_step() == StepCall::NONE && self.step != StepCall::NONE;
+        if lent_step {
+            thread.swap_step(self.step);
+        }
         let cells = thread.cells(series);
         note_step(thread, cells);
         let segment = Segment::enter(thread, cells, series);
         Running {
             segment,
+            lent_step,
             task: self,
         }
     }
@@ -137,7 +151,19 @@ impl Drop for Task {
 #[derive(Debug)]
 pub struct Running<'a> {
     segment: Segment,
+    /// The task's step was made the thread's for this segment (the thread had none).
+    lent_step: bool,
     task: &'a mut Task,
+}
+
+impl Running<'_> {
+    /// Gives the thread back the step it had (none) if the segment lent it the task's.
+    #[inline]
+    fn return_step(&self) {
+        if self.lent_step {
+            this_thread().swap_step(StepCall::NONE);
+        }
+    }
 }
 
 impl Running<'_> {
@@ -148,6 +174,7 @@ impl Running<'_> {
         let mut running = ManuallyDrop::new(self);
         let cells = running.segment.cells();
         running.segment.exit(this_thread());
+        running.return_step();
         count_output(cells, rows_out, bytes_written);
         running.task.failed |= failed;
     }
@@ -156,6 +183,7 @@ impl Running<'_> {
 impl Drop for Running<'_> {
     fn drop(&mut self) {
         self.segment.exit(this_thread());
+        self.return_step();
         if std::thread::panicking() {
             self.task.panicked = true;
         }

@@ -12,6 +12,7 @@ use std::sync::atomic::{
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
+use crate::counters::running_steps;
 use crate::counters::step_slot::{StepCall, StepId};
 use crate::operator::clock::ticks_to_nanos;
 
@@ -74,6 +75,7 @@ impl StepSite {
             }
             None => StepCall::NONE,
         };
+        running_steps::started(call);
         CountedStep { record, call }
     }
 
@@ -149,6 +151,7 @@ pub(crate) struct CountedStep {
 impl CountedStep {
     /// Counts the end of the call, which took `ticks` and produced `rows`.
     pub(crate) fn end(&self, ticks: u64, rows: u64, failed: bool) {
+        running_steps::ended(self.call);
         if let Some(record) = self.record {
             record.ended.fetch_add(1, Relaxed);
             record.failed.fetch_add(u64::from(failed), Relaxed);
