@@ -1,6 +1,7 @@
-//! ThreadState insight with no backend: the snapshot, the report and where it goes, progress.
+//! Local insight with no backend: the snapshot, the report and where it goes, progress.
 
 pub(crate) mod progress;
 pub(crate) mod report;
 pub(crate) mod report_target;
+pub(crate) mod since;
 pub(crate) mod snapshot;

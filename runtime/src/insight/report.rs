@@ -86,11 +86,7 @@ impl fmt::Display for Report {
         for step in snapshot.steps.iter().filter(|step| step.pipeline.is_none()) {
             table.step(0, step, snapshot);
         }
-        let loose: Vec<&OperatorSnapshot> = snapshot
-            .operators
-            .iter()
-            .filter(|op| op.step.is_none())
-            .collect();
+        let loose = in_plan_order(snapshot.operators.iter().filter(|op| op.step.is_none()));
         if !loose.is_empty() {
             table.row(0, "operators outside any step", Default::default());
             for op in loose {
@@ -132,11 +128,11 @@ impl Table {
             &format!("step {}", step.step),
             summary(step.calls.to_string(), step.time, step.rows, step.failed),
         );
-        for op in snapshot
-            .operators
-            .iter()
-            .filter(|op| op.step.as_deref() == Some(&step.step) && op.pipeline == step.pipeline)
-        {
+        let operators =
+            in_plan_order(snapshot.operators.iter().filter(|op| {
+                op.step.as_deref() == Some(&step.step) && op.pipeline == step.pipeline
+            }));
+        for op in operators {
             self.operator(depth + 1, op);
         }
     }
@@ -171,6 +167,23 @@ impl Table {
             ],
         );
     }
+}
+
+/// A group of operators in the order of the snapshot (first call), or by `node.id` when
+/// every id in the group is an integer: positions in a plan, as pipetel-datafusion gives
+/// them, list the plan top-down whatever order the nodes were first seen in.
+fn in_plan_order<'a>(
+    operators: impl Iterator<Item = &'a OperatorSnapshot>,
+) -> Vec<&'a OperatorSnapshot> {
+    let mut operators: Vec<&OperatorSnapshot> = operators.collect();
+    let positions: Option<Vec<u64>> = operators.iter().map(|op| op.node_id.parse().ok()).collect();
+    if let Some(positions) = positions {
+        let mut numbered: Vec<(u64, &OperatorSnapshot)> =
+            positions.into_iter().zip(operators).collect();
+        numbered.sort_by_key(|(position, _)| *position);
+        operators = numbered.into_iter().map(|(_, op)| op).collect();
+    }
+    operators
 }
 
 /// The cells of a run or step row: calls, time, rows (in the ROWS OUT column), failures.

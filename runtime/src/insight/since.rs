@@ -1,0 +1,188 @@
+//! [`Snapshot::since`]: what happened between two snapshots — the view of one query, one
+//! run or one batch, where [`snapshot`](crate::snapshot) gives totals since the process
+//! started.
+
+use std::collections::HashMap;
+
+use crate::insight::snapshot::{
+    derive_rates, OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot,
+};
+
+impl Snapshot {
+    /// What was counted after `earlier` and up to `self` (both from
+    /// [`snapshot`](crate::snapshot), `earlier` taken first): counters are differences,
+    /// `tasks_active` and `active` are `self`'s (what is running now), rates and shares
+    /// are derived again from the differences. Operators, steps and runs with nothing
+    /// counted in between are left out; the order is `self`'s.
+    ///
+    /// ```
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// let scan = pipetel::Operator::new("scan", "since-doc");
+    ///
+    /// scan.iter(vec![vec![0u8; 5]]).for_each(drop); // an earlier query: 5 rows
+    /// let before = pipetel::snapshot();
+    /// scan.iter(vec![vec![0u8; 3]]).for_each(drop); // this query: 3 rows
+    /// let this_query = pipetel::snapshot().since(&before);
+    ///
+    /// let op = this_query.operators.iter().find(|op| op.node_id == "since-doc").unwrap();
+    /// assert_eq!((op.rows_out, op.tasks_completed), (3, 1));
+    /// println!("{}", pipetel::Report::of(this_query));
+    /// # drop(telemetry);
+    /// ```
+    pub fn since(&self, earlier: &Snapshot) -> Snapshot {
+        let operators_before: HashMap<(&str, &str), &OperatorSnapshot> = earlier
+            .operators
+            .iter()
+            .map(|op| ((op.node_type.as_str(), op.node_id.as_str()), op))
+            .collect();
+        let mut operators: Vec<OperatorSnapshot> = self
+            .operators
+            .iter()
+            .map(
+                |op| match operators_before.get(&(op.node_type.as_str(), op.node_id.as_str())) {
+                    Some(before) => operator_since(op, before),
+                    None => op.clone(),
+                },
+            )
+            .filter(operator_counted)
+            .collect();
+        derive_rates(&mut operators);
+
+        let steps_before: HashMap<(Option<&str>, &str), &StepSnapshot> = earlier
+            .steps
+            .iter()
+            .map(|step| ((step.pipeline.as_deref(), step.step.as_str()), step))
+            .collect();
+        let steps = self
+            .steps
+            .iter()
+            .map(
+                |step| match steps_before.get(&(step.pipeline.as_deref(), step.step.as_str())) {
+                    Some(before) => StepSnapshot {
+                        calls: step.calls.saturating_sub(before.calls),
+                        failed: step.failed.saturating_sub(before.failed),
+                        time: step.time.saturating_sub(before.time),
+                        rows: step.rows.saturating_sub(before.rows),
+                        ..step.clone()
+                    },
+                    None => step.clone(),
+                },
+            )
+            .filter(|step| step.calls > 0 || step.active > 0)
+            .collect();
+
+        let runs_before: HashMap<&str, &RunSnapshot> = earlier
+            .runs
+            .iter()
+            .map(|run| (run.pipeline.as_str(), run))
+            .collect();
+        let runs = self
+            .runs
+            .iter()
+            .map(|run| match runs_before.get(run.pipeline.as_str()) {
+                Some(before) => RunSnapshot {
+                    runs: run.runs.saturating_sub(before.runs),
+                    failed: run.failed.saturating_sub(before.failed),
+                    time: run.time.saturating_sub(before.time),
+                    rows: run.rows.saturating_sub(before.rows),
+                    ..run.clone()
+                },
+                None => run.clone(),
+            })
+            .filter(|run| run.runs > 0 || run.active > 0)
+            .collect();
+
+        Snapshot {
+            operators,
+            steps,
+            runs,
+        }
+    }
+}
+
+fn operator_since(now: &OperatorSnapshot, before: &OperatorSnapshot) -> OperatorSnapshot {
+    OperatorSnapshot {
+        rows_in: now.rows_in.saturating_sub(before.rows_in),
+        rows_out: now.rows_out.saturating_sub(before.rows_out),
+        rows_written: now.rows_written.saturating_sub(before.rows_written),
+        bytes_read: now.bytes_read.saturating_sub(before.bytes_read),
+        bytes_written: now.bytes_written.saturating_sub(before.bytes_written),
+        busy: now.busy.saturating_sub(before.busy),
+        tasks_completed: now.tasks_completed.saturating_sub(before.tasks_completed),
+        tasks_failed: now.tasks_failed.saturating_sub(before.tasks_failed),
+        tasks_cancelled: now.tasks_cancelled.saturating_sub(before.tasks_cancelled),
+        ..now.clone()
+    }
+}
+
+/// Whether anything was counted for the operator (or it is running now).
+fn operator_counted(op: &OperatorSnapshot) -> bool {
+    op.tasks_active > 0
+        || op.tasks_completed > 0
+        || op.tasks_failed > 0
+        || op.tasks_cancelled > 0
+        || op.rows_in > 0
+        || op.rows_out > 0
+        || op.rows_written > 0
+        || op.bytes_read > 0
+        || op.bytes_written > 0
+        || !op.busy.is_zero()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::insight::snapshot::{OperatorSnapshot, Snapshot, StepSnapshot};
+
+    fn operator(node_id: &str, rows_out: u64, completed: u64) -> OperatorSnapshot {
+        OperatorSnapshot {
+            node_id: node_id.to_owned(),
+            node_type: "scan".to_owned(),
+            rows_out,
+            rows_in: rows_out,
+            tasks_completed: completed,
+            busy: Duration::from_millis(rows_out),
+            ..OperatorSnapshot::default()
+        }
+    }
+
+    #[test]
+    fn counters_are_differences_and_idle_entries_are_left_out() {
+        let step = |calls| StepSnapshot {
+            step: "load".to_owned(),
+            calls,
+            time: Duration::from_secs(calls),
+            ..StepSnapshot::default()
+        };
+        let earlier = Snapshot {
+            operators: vec![operator("a", 10, 1), operator("b", 5, 1)],
+            steps: vec![step(1)],
+            runs: vec![],
+        };
+        let later = Snapshot {
+            operators: vec![
+                operator("a", 16, 2),
+                operator("b", 5, 1),
+                operator("c", 4, 1),
+            ],
+            steps: vec![step(3)],
+            runs: vec![],
+        };
+        let since = later.since(&earlier);
+        let ids: Vec<&str> = since
+            .operators
+            .iter()
+            .map(|op| op.node_id.as_str())
+            .collect();
+        assert_eq!(ids, ["a", "c"]);
+        assert_eq!(since.operators[0].rows_out, 6);
+        assert_eq!(since.operators[0].tasks_completed, 1);
+        assert_eq!(since.operators[0].busy, Duration::from_millis(6));
+        // Shares are of the interval: a took 6 ms of 10.
+        assert!((since.operators[0].busy_share - 0.6).abs() < 1e-9);
+        assert_eq!(since.steps[0].calls, 2);
+        assert_eq!(since.steps[0].time, Duration::from_secs(2));
+        assert_eq!(later.since(&later), Snapshot::default());
+    }
+}
