@@ -26,6 +26,8 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+#[cfg(feature = "arrow")]
+mod arrow;
 mod attribute;
 mod config;
 mod count;
