@@ -58,6 +58,7 @@ pub use insight::snapshot::{snapshot, OperatorSnapshot, RunSnapshot, Snapshot, S
 pub use node_id::{NodeId, NodeKey};
 pub use operator::current::{current_operator, OperatorHandle};
 pub use operator::dynamic::{Counted, Operator};
+pub use operator::engine_metrics::{EngineMetrics, EngineValue, MetricsAttachment};
 pub use operator::user_counter::OperatorCounter;
 pub use pipeline::propagation::trace_env;
 pub use pipeline::run::Pipeline;

@@ -6,6 +6,7 @@ use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 use crate::insight::snapshot::{snapshot, OperatorSnapshot, Snapshot, StepSnapshot};
+use crate::operator::engine_metrics::EngineValue;
 
 /// The report of everything counted so far: `Display` gives the table, [`json`](Self::json)
 /// the same data as JSON, [`snapshot`](Self::snapshot) the data itself.
@@ -166,6 +167,37 @@ impl Table {
                 op.tasks_failed.to_string(),
             ],
         );
+        self.engine_metrics(depth + 1, op);
+    }
+
+    /// The engine's own metrics of an operator, under its row: `name value` pairs,
+    /// wrapped to the table's width.
+    fn engine_metrics(&mut self, depth: usize, op: &OperatorSnapshot) {
+        let indent = format!("{}· ", "  ".repeat(depth));
+        let width = NAME_WIDTH + WIDTHS.iter().sum::<usize>();
+        let mut line = indent.clone();
+        for (name, value) in &op.engine_metrics {
+            let pair = format!("{name} {}", engine_value(*value));
+            if line.len() > indent.len() && line.len() + pair.len() + 2 > width {
+                self.0.push_str(line.trim_end_matches([',', ' ']));
+                self.0.push('\n');
+                line = indent.clone();
+            }
+            line.push_str(&pair);
+            line.push_str(", ");
+        }
+        if line.len() > indent.len() {
+            self.0.push_str(line.trim_end_matches([',', ' ']));
+            self.0.push('\n');
+        }
+    }
+}
+
+/// An engine metric's value in human units.
+fn engine_value(value: EngineValue) -> String {
+    match value {
+        EngineValue::Count(n) | EngineValue::Gauge(n) => count(n),
+        EngineValue::Time(time) => duration(time),
     }
 }
 

@@ -111,6 +111,17 @@ fn operator_since(now: &OperatorSnapshot, before: &OperatorSnapshot) -> Operator
         tasks_completed: now.tasks_completed.saturating_sub(before.tasks_completed),
         tasks_failed: now.tasks_failed.saturating_sub(before.tasks_failed),
         tasks_cancelled: now.tasks_cancelled.saturating_sub(before.tasks_cancelled),
+        engine_metrics: now
+            .engine_metrics
+            .iter()
+            .map(|(name, &value)| {
+                let value = match before.engine_metrics.get(name) {
+                    Some(&earlier) => value.since(earlier),
+                    None => value,
+                };
+                (name.clone(), value)
+            })
+            .collect(),
         ..now.clone()
     }
 }

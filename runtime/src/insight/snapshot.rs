@@ -5,6 +5,7 @@
 //! hot path. Operators are counted while collection is on: with an OTLP metrics endpoint,
 //! or locally ([`Config::collect_locally`](crate::Config::collect_locally), `PIPETEL_REPORT`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use crate::counters::cells::Tally;
 use crate::counters::registry;
 use crate::counters::sums::Sums;
 use crate::operator::clock::ticks_to_nanos;
+use crate::operator::engine_metrics::{self, EngineValue};
 use crate::pipeline::totals::{self, StepTotals};
 
 /// Everything counted so far in this process.
@@ -66,6 +68,11 @@ pub struct OperatorSnapshot {
     pub busy_share: f64,
     /// The rows it said to expect in all, if it did.
     pub expected_rows: Option<u64>,
+    /// The engine's own metrics of the operator (DataFusion's `ExecutionPlan::metrics()`
+    /// through pipetel-datafusion, or any [`EngineMetrics`](crate::EngineMetrics)
+    /// source), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub engine_metrics: BTreeMap<String, EngineValue>,
 }
 
 /// The calls of one step.
@@ -125,6 +132,7 @@ pub fn snapshot() -> Snapshot {
     let (steps, runs) = totals::totals();
     let expected = registry::expected_rows();
     let sums = Sums::read(registry::series_count());
+    let mut engine = engine_metrics::read();
     let mut operators: Vec<OperatorSnapshot> = registry::with_labels(|labels| {
         labels
             .iter()
@@ -149,6 +157,7 @@ pub fn snapshot() -> Snapshot {
                     tasks_failed: sum(Tally::Failed),
                     tasks_cancelled: sum(Tally::Cancelled),
                     expected_rows: expected.get(&(series as u32)).copied(),
+                    engine_metrics: engine.remove(&(series as u32)).unwrap_or_default(),
                     ..OperatorSnapshot::default()
                 }
             })

@@ -6,12 +6,15 @@
 //! first call); after that a call through it costs what a call of a static
 //! `#[operator]` site costs: no lookup, no lock, the same per-thread cells.
 
+use std::sync::Arc;
+
 use crate::count::Count;
 use crate::counters::cells::Tally;
 use crate::counters::registry::{self, NO_SERIES};
 use crate::counters::thread_state::this_thread;
 use crate::node_id::NodeId;
 use crate::operator::call::TaskGuard;
+use crate::operator::engine_metrics::{self, EngineMetrics, MetricsAttachment};
 use crate::operator::iter::OperatorIter;
 use crate::operator::recording::enabled;
 use crate::operator::segment::Segment;
@@ -286,6 +289,15 @@ impl Operator {
         if let Some(series) = self.recording() {
             registry::set_expected_rows(series, rows);
         }
+    }
+
+    /// Attaches an engine's own metrics of this operator (spills, memory, its own timers):
+    /// snapshots and reports show them beside pipetel's counters, as
+    /// `OperatorSnapshot::engine_metrics`. Keep the attachment as long as the source
+    /// lives; when it drops, the source's last values stay with the operator. See
+    /// [`EngineMetrics`](crate::EngineMetrics).
+    pub fn attach_metrics(&self, source: Arc<dyn EngineMetrics>) -> MetricsAttachment {
+        engine_metrics::attach(self.series, source)
     }
 
     /// Whether calls through this handle count anything now (telemetry is on and the
