@@ -1,0 +1,71 @@
+//! pipetel for [Apache DataFusion](https://datafusion.apache.org): one physical optimizer
+//! rule counts every node of every plan as a pipetel operator.
+//!
+//! ```no_run
+//! use datafusion::execution::SessionStateBuilder;
+//! use datafusion::prelude::SessionContext;
+//!
+//! # async fn run() -> datafusion::error::Result<()> {
+//! let _telemetry = pipetel::init(); // OTEL_* / PIPETEL_REPORT as for any pipetel program
+//! let state = SessionStateBuilder::new()
+//!     .with_default_features()
+//!     .with_physical_optimizer_rule(pipetel_datafusion::rule()) // the one line
+//!     .build();
+//! let ctx = SessionContext::new_with_state(state);
+//!
+//! let before = pipetel::snapshot();
+//! ctx.sql("SELECT 1").await?.collect().await?;
+//! println!("{}", pipetel::Report::of(pipetel::snapshot().since(&before)));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What each node counts, as `node.type` = its name (`FilterExec`, `HashJoinExec`, …)
+//! and `node.id` = its position in the plan (0 at the root, top-down; the same plan has
+//! the same ids on every run):
+//!
+//! - a task per partition (`execute(partition)`): active while its stream lives,
+//!   completed at the stream's end, failed on an `Err` batch, cancelled when dropped
+//!   early (a `LIMIT` above it);
+//! - busy time per `poll_next`, exclusive: a node that polls its child counts only its
+//!   own share, so the nodes' times add up to the query's time in operators. Work on
+//!   DataFusion's spawned tasks (`RepartitionExec`'s inputs, `CoalescePartitionsExec`)
+//!   is counted on the thread that does it, for the node that does it;
+//! - rows out and bytes out (each batch's `num_rows` and `get_array_memory_size`), and
+//!   rows in (what its children handed it);
+//! - the node's own metrics (`ExecutionPlan::metrics()`: `output_rows`,
+//!   `elapsed_compute`, spills, memory, pruning, …) under `engine_metrics` in the
+//!   snapshot and under the node in the report.
+//!
+//! Process totals add up nodes of the same name in the same position across queries;
+//! [`pipetel::Snapshot::since`] gives one query's figures, and the report lists a
+//! query's nodes in plan order. Steps: a query run inside a `#[pipeline_step]` is filed
+//! under it, spawned tasks included.
+//!
+//! The wrappers are invisible to DataFusion: name, display (`EXPLAIN`), properties,
+//! children, metrics (`EXPLAIN ANALYZE`) and downcasts (`plan.is::<FilterExec>()`,
+//! through `ExecutionPlan::downcast_delegate`) are the node's. Add the rule last (it is
+//! appended after DataFusion's own rules), once; a plan already wrapped is left alone.
+//!
+//! # Versions
+//!
+//! Built for DataFusion 55 (arrow 59, pipetel's `arrow` feature). The `ExecutionPlan`
+//! trait changes between DataFusion majors: each major gets a release of this crate,
+//! and the wrapper (`exec.rs`) is the one file to port.
+
+mod exec;
+mod plan_metrics;
+mod rule;
+
+use std::sync::Arc;
+
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+
+pub use exec::PipetelExec;
+pub use rule::PipetelRule;
+
+/// The rule, ready for
+/// [`SessionStateBuilder::with_physical_optimizer_rule`](datafusion::execution::SessionStateBuilder::with_physical_optimizer_rule).
+pub fn rule() -> Arc<dyn PhysicalOptimizerRule + Send + Sync> {
+    Arc::new(PipetelRule)
+}

@@ -1,0 +1,79 @@
+//! [`PipetelRule`]: the physical optimizer rule that wraps every node of a plan in a
+//! [`PipetelExec`], numbering the nodes top-down.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use datafusion::common::config::ConfigOptions;
+use datafusion::error::Result;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
+use datafusion::physical_plan::ExecutionPlan;
+use pipetel::Operator;
+
+use crate::exec::PipetelExec;
+
+/// The rule: add it last, with
+/// [`SessionStateBuilder::with_physical_optimizer_rule`](datafusion::execution::SessionStateBuilder::with_physical_optimizer_rule)
+/// (see [`rule`](crate::rule)).
+///
+/// Every node becomes an operator with `node.type` = the node's name (`FilterExec`,
+/// `HashJoinExec`, …) and `node.id` = its position in the plan, counted top-down from 0
+/// at the root (pre-order: a node, then its first child's subtree, then the next
+/// child's). The same plan gets the same ids on every run. A plan that is already wrapped
+/// is left as it is, so running the rule twice wraps nothing twice.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PipetelRule;
+
+impl PhysicalOptimizerRule for PipetelRule {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if is_wrapped(&plan) {
+            return Ok(plan);
+        }
+        let mut next_position = 0;
+        wrap(plan, None, &mut next_position)
+    }
+
+    fn name(&self) -> &str {
+        "pipetel"
+    }
+
+    fn schema_check(&self) -> bool {
+        // Wrappers report their node's schema: the check holds.
+        true
+    }
+}
+
+/// Whether `plan` is one of pipetel's wrappers (looking through DataFusion's
+/// `downcast_delegate`, which would answer for the wrapped node).
+fn is_wrapped(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    (plan.as_ref() as &dyn Any).is::<PipetelExec>()
+}
+
+/// `plan` with each node wrapped, children first so that each node is rebuilt once over
+/// its wrapped children; `consumer` is the operator `plan` feeds.
+fn wrap(
+    plan: Arc<dyn ExecutionPlan>,
+    consumer: Option<Operator>,
+    next_position: &mut u64,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let position = *next_position;
+    *next_position += 1;
+    let operator = Operator::new(plan.name(), &position);
+    let children: Vec<Arc<dyn ExecutionPlan>> = plan.children().into_iter().cloned().collect();
+    let node = if children.is_empty() {
+        plan
+    } else {
+        let wrapped = children
+            .into_iter()
+            .map(|child| wrap(child, Some(operator), next_position))
+            .collect::<Result<Vec<_>>>()?;
+        // The wrappers have their nodes' properties: nothing to recompute.
+        plan.replace_children(wrapped, ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep))?
+    };
+    Ok(Arc::new(PipetelExec::new(node, operator, consumer)))
+}

@@ -1,0 +1,411 @@
+//! pipetel-datafusion against real DataFusion plans over generated data: every node's
+//! rows out equal DataFusion's own `output_rows`, busy time adds up, work on spawned
+//! tasks is filed where it belongs, one query's view holds only that query, and the
+//! wrappers change nothing DataFusion sees.
+//!
+//! One test binary (DataFusion is a large link), tests run one at a time (they read
+//! process-wide counters).
+
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::MemTable;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::physical_plan::{collect, displayable, ExecutionPlan};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use pipetel::{EngineValue, OperatorSnapshot, Snapshot, Telemetry};
+
+const ORDERS: i64 = 400_000;
+const CUSTOMERS: i64 = 5_000;
+const PARTITIONS: usize = 4;
+const BATCH: i64 = 8_192;
+
+/// The query shapes: scan + filter, group-by aggregate, hash join, sort + limit.
+const QUERIES: [(&str, &str); 4] = [
+    (
+        "scan + filter",
+        "SELECT id, amount FROM orders WHERE amount > 900.0",
+    ),
+    (
+        "group-by aggregate",
+        "SELECT region, COUNT(*) AS n, SUM(amount) AS total FROM orders GROUP BY region",
+    ),
+    (
+        "hash join",
+        "SELECT c.segment, COUNT(*) AS n, SUM(o.amount) AS total FROM orders o \
+         JOIN customers c ON o.customer = c.id GROUP BY c.segment",
+    ),
+    (
+        "sort + limit",
+        "SELECT id, amount FROM orders ORDER BY amount DESC, id LIMIT 10",
+    ),
+];
+
+/// Telemetry for the whole binary, and the lock each test holds.
+fn serial() -> MutexGuard<'static, ()> {
+    static TELEMETRY: OnceLock<Telemetry> = OnceLock::new();
+    static SERIAL: Mutex<()> = Mutex::new(());
+    TELEMETRY.get_or_init(|| {
+        let telemetry = pipetel::Config::new().collect_locally(true).init();
+        assert!(telemetry.is_enabled());
+        telemetry
+    });
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Orders (id, customer, amount, region) and customers (id, segment), in memory, in
+/// several partitions; values are a fixed function of the id.
+fn tables() -> (MemTable, MemTable) {
+    let orders = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("customer", DataType::Int64, false),
+        Field::new("amount", DataType::Float64, false),
+        Field::new("region", DataType::Utf8, false),
+    ]));
+    let regions = ["north", "south", "east", "west", "centre", "islands"];
+    let mut partitions = vec![Vec::new(); PARTITIONS];
+    for (index, start) in (0..ORDERS).step_by(BATCH as usize).enumerate() {
+        let ids: Vec<i64> = (start..(start + BATCH).min(ORDERS)).collect();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(ids.clone())),
+            Arc::new(Int64Array::from_iter_values(
+                ids.iter().map(|id| id * 7_919 % CUSTOMERS),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                ids.iter().map(|id| (id * 104_729 % 1_000) as f64),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                ids.iter().map(|id| regions[(*id % 6) as usize]),
+            )),
+        ];
+        partitions[index % PARTITIONS].push(RecordBatch::try_new(orders.clone(), columns).unwrap());
+    }
+    let orders = MemTable::try_new(orders, partitions).unwrap();
+
+    let customers = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("segment", DataType::Utf8, false),
+    ]));
+    let segments = ["retail", "wholesale", "online"];
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(0..CUSTOMERS)),
+        Arc::new(StringArray::from_iter_values(
+            (0..CUSTOMERS).map(|id| segments[(id % 3) as usize]),
+        )),
+    ];
+    let customers = MemTable::try_new(
+        customers.clone(),
+        vec![vec![RecordBatch::try_new(customers, columns).unwrap()]],
+    )
+    .unwrap();
+    (orders, customers)
+}
+
+/// A session over the tables, with pipetel's rule or without.
+fn session(instrumented: bool) -> SessionContext {
+    let config = SessionConfig::new().with_target_partitions(PARTITIONS);
+    let mut state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features();
+    if instrumented {
+        state = state.with_physical_optimizer_rule(pipetel_datafusion::rule());
+    }
+    let ctx = SessionContext::new_with_state(state.build());
+    let (orders, customers) = tables();
+    ctx.register_table("orders", Arc::new(orders)).unwrap();
+    ctx.register_table("customers", Arc::new(customers)).unwrap();
+    ctx
+}
+
+async fn plan(ctx: &SessionContext, sql: &str) -> Arc<dyn ExecutionPlan> {
+    ctx.sql(sql)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap()
+}
+
+/// Every node of `plan`, top-down (the positions the rule numbers).
+fn nodes(plan: &Arc<dyn ExecutionPlan>) -> Vec<Arc<dyn ExecutionPlan>> {
+    let mut nodes = vec![plan.clone()];
+    for child in plan.children() {
+        nodes.extend(self::nodes(child));
+    }
+    nodes
+}
+
+/// One query run: its plan, its rows, and what pipetel counted of it.
+struct Ran {
+    plan: Arc<dyn ExecutionPlan>,
+    rows: usize,
+    counted: Snapshot,
+    wall: Duration,
+    cpu: Duration,
+}
+
+async fn run(ctx: &SessionContext, sql: &str) -> Ran {
+    let plan = plan(ctx, sql).await;
+    let before = pipetel::snapshot();
+    let (cpu_before, started) = (process_cpu(), Instant::now());
+    let batches = collect(plan.clone(), ctx.task_ctx()).await.unwrap();
+    let (wall, cpu) = (started.elapsed(), process_cpu() - cpu_before);
+    let counted = pipetel::snapshot().since(&before);
+    Ran {
+        rows: batches.iter().map(RecordBatch::num_rows).sum(),
+        plan,
+        counted,
+        wall,
+        cpu,
+    }
+}
+
+fn process_cpu() -> Duration {
+    // SAFETY: getrusage writes into the struct it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+fn operator<'a>(snapshot: &'a Snapshot, position: usize, name: &str) -> &'a OperatorSnapshot {
+    snapshot
+        .operators
+        .iter()
+        .find(|op| op.node_id == position.to_string() && op.node_type == name)
+        .unwrap_or_else(|| panic!("no operator {name} {position} in {snapshot:#?}"))
+}
+
+#[test]
+fn every_node_counts_the_rows_datafusion_counts() {
+    let _serial = serial();
+    let ctx = session(true);
+    let mut compared = 0;
+    for (shape, sql) in QUERIES {
+        let ran = runtime().block_on(run(&ctx, sql));
+        let nodes = nodes(&ran.plan);
+        for (position, node) in nodes.iter().enumerate() {
+            let op = operator(&ran.counted, position, node.name());
+            let datafusion = node.metrics().and_then(|metrics| metrics.output_rows());
+            if let Some(rows) = datafusion {
+                assert_eq!(
+                    op.rows_out,
+                    rows as u64,
+                    "{shape}: {} {position} counted {} rows, DataFusion {rows}\n{}",
+                    node.name(),
+                    op.rows_out,
+                    displayable(ran.plan.as_ref()).indent(true)
+                );
+                // The node's own metrics came along, with the same figure.
+                assert_eq!(
+                    op.engine_metrics.get("output_rows"),
+                    Some(&EngineValue::Count(rows as u64))
+                );
+                compared += 1;
+            }
+            // Each partition the node executed is one task, and all ended.
+            assert_eq!(op.tasks_active, 0, "{shape}: {} {position}", node.name());
+            assert!(op.tasks_completed + op.tasks_cancelled > 0);
+        }
+        // The root's rows are the query's rows.
+        assert_eq!(operator(&ran.counted, 0, nodes[0].name()).rows_out, ran.rows as u64);
+        // Rows in are what the children handed out.
+        for (position, node) in nodes.iter().enumerate() {
+            let children: u64 = node
+                .children()
+                .iter()
+                .map(|child| {
+                    let at = nodes.iter().position(|n| Arc::ptr_eq(n, child)).unwrap();
+                    operator(&ran.counted, at, child.name()).rows_out
+                })
+                .sum();
+            assert_eq!(operator(&ran.counted, position, node.name()).rows_in, children);
+        }
+    }
+    // Most nodes report output_rows; every one that does agrees.
+    assert!(compared >= 12, "only {compared} nodes reported output_rows");
+}
+
+#[test]
+fn busy_time_adds_up_to_at_most_the_threads_time_and_covers_most_of_the_work() {
+    let _serial = serial();
+    let ctx = session(true);
+    let ran = runtime().block_on(run(&ctx, QUERIES[2].1));
+    let busy: Duration = ran.counted.operators.iter().map(|op| op.busy).sum();
+    // Two workers and the thread blocking on the query can poll operators; busy time is
+    // exclusive (a parent's poll less its children's), so it never counts a moment twice.
+    let threads = 3;
+    assert!(
+        busy <= ran.wall * threads,
+        "busy {busy:?} > wall {:?} × {threads}",
+        ran.wall
+    );
+    let coverage = busy.as_secs_f64() / ran.cpu.as_secs_f64();
+    println!(
+        "hash join: busy {busy:?}, process CPU {:?}, wall {:?}: operators cover {:.0}% of the CPU",
+        ran.cpu,
+        ran.wall,
+        coverage * 100.0
+    );
+    assert!(coverage > 0.5, "operators cover {:.0}% of the CPU", coverage * 100.0);
+}
+
+#[test]
+fn work_on_spawned_tasks_is_filed_under_the_nodes_and_the_step_that_asked_for_it() {
+    let _serial = serial();
+    let ctx = session(true);
+
+    #[pipetel::pipeline_step]
+    async fn aggregate(ctx: &SessionContext) -> Ran {
+        run(ctx, QUERIES[1].1).await
+    }
+
+    let ran = runtime().block_on(aggregate(&ctx));
+    let nodes = nodes(&ran.plan);
+    let repartitions: Vec<usize> = nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, node)| node.name() == "RepartitionExec")
+        .map(|(position, _)| position)
+        .collect();
+    assert!(!repartitions.is_empty(), "{}", displayable(ran.plan.as_ref()).indent(true));
+    for &position in &repartitions {
+        // Below a RepartitionExec, nodes run in tasks DataFusion spawns: they are still
+        // counted, exactly, under their own names, and under the step.
+        let child = &nodes[position].children()[0];
+        let at = nodes.iter().position(|n| Arc::ptr_eq(n, child)).unwrap();
+        let op = operator(&ran.counted, at, child.name());
+        assert!(op.busy > Duration::ZERO);
+        assert_eq!(
+            op.rows_out,
+            child.metrics().and_then(|m| m.output_rows()).unwrap() as u64
+        );
+    }
+    for op in &ran.counted.operators {
+        assert_eq!(
+            op.step.as_deref(),
+            Some("aggregate"),
+            "{} {} was filed outside the step",
+            op.node_type,
+            op.node_id
+        );
+    }
+}
+
+#[test]
+fn one_querys_view_holds_only_that_query_in_plan_order() {
+    let _serial = serial();
+    let ctx = session(true);
+    let runtime = runtime();
+    // Another query first, whose nodes share names and positions with this one's.
+    runtime.block_on(run(&ctx, QUERIES[0].1));
+    let ran = runtime.block_on(run(&ctx, QUERIES[3].1));
+    assert_eq!(ran.rows, 10);
+    let nodes = nodes(&ran.plan);
+    assert_eq!(ran.counted.operators.len(), nodes.len());
+    let positions: Vec<usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(position, node)| {
+            assert!(operator(&ran.counted, position, node.name()).tasks_completed > 0);
+            position
+        })
+        .collect();
+    // The report lists the plan top-down.
+    let report = pipetel::Report::of(ran.counted.clone()).to_string();
+    let mut at = 0;
+    for position in positions {
+        let line = format!("{} {position}", nodes[position].name());
+        let found = report[at..]
+            .find(&line)
+            .unwrap_or_else(|| panic!("{line} not after offset {at} in\n{report}"));
+        at += found + line.len();
+    }
+}
+
+#[test]
+fn datafusion_sees_the_same_plans_and_results() {
+    let _serial = serial();
+    let runtime = runtime();
+    let (plain, instrumented) = (session(false), session(true));
+    for (shape, sql) in QUERIES {
+        let (plain_plan, measured_plan) =
+            runtime.block_on(async { (plan(&plain, sql).await, plan(&instrumented, sql).await) });
+        // EXPLAIN shows the same plan, and a downcast finds the node, not the wrapper.
+        assert_eq!(
+            displayable(plain_plan.as_ref()).indent(true).to_string(),
+            displayable(measured_plan.as_ref()).indent(true).to_string(),
+            "{shape}"
+        );
+        for (plain_node, node) in nodes(&plain_plan).iter().zip(nodes(&measured_plan)) {
+            assert_eq!(plain_node.name(), node.name());
+            assert!(
+                (node.as_ref() as &dyn std::any::Any).is::<pipetel_datafusion::PipetelExec>()
+            );
+            assert!(node.downcast_delegate().is_some());
+        }
+        let results = |ctx: &SessionContext, plan: Arc<dyn ExecutionPlan>| {
+            let batches = runtime.block_on(collect(plan, ctx.task_ctx())).unwrap();
+            let mut rows: Vec<String> = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+                .unwrap()
+                .to_string()
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            rows.sort();
+            rows
+        };
+        assert_eq!(
+            results(&plain, plain_plan),
+            results(&instrumented, measured_plan),
+            "{shape}"
+        );
+    }
+    // The rule twice wraps nothing twice.
+    let state = SessionStateBuilder::new()
+        .with_default_features()
+        .with_physical_optimizer_rule(pipetel_datafusion::rule())
+        .with_physical_optimizer_rule(pipetel_datafusion::rule())
+        .build();
+    let twice = SessionContext::new_with_state(state);
+    let plan = runtime.block_on(plan(&twice, "SELECT 1 AS one"));
+    for node in nodes(&plan) {
+        let wrapper = (node.as_ref() as &dyn std::any::Any)
+            .downcast_ref::<pipetel_datafusion::PipetelExec>()
+            .expect("wrapped");
+        assert!(!(wrapper.inner().as_ref() as &dyn std::any::Any)
+            .is::<pipetel_datafusion::PipetelExec>());
+    }
+}
+
+#[test]
+fn explain_analyze_still_shows_datafusions_metrics() {
+    let _serial = serial();
+    let ctx = session(true);
+    let batches = runtime()
+        .block_on(async {
+            ctx.sql(&format!("EXPLAIN ANALYZE {}", QUERIES[0].1))
+                .await?
+                .collect()
+                .await
+        })
+        .unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string();
+    assert!(text.contains("output_rows="), "{text}");
+}
