@@ -301,7 +301,7 @@ impl Reader<'_> {
             .into_iter()
             .find_map(|name| self.get(name).map(|value| (name, value)))
         else {
-            return Protocol::Grpc;
+            return Protocol::DEFAULT;
         };
         match value.trim().to_ascii_lowercase().as_str() {
             "grpc" => Protocol::Grpc,
@@ -318,9 +318,12 @@ impl Reader<'_> {
                 self.warn(
                     name,
                     &value,
-                    "is not a known protocol (`grpc` or `http/protobuf`); using `grpc`",
+                    format!(
+                        "is not a known protocol (`grpc` or `http/protobuf`); using `{}`",
+                        Protocol::DEFAULT.name()
+                    ),
                 );
-                Protocol::Grpc
+                Protocol::DEFAULT
             }
         }
     }

@@ -16,6 +16,25 @@ pub(crate) enum Protocol {
     HttpProtobuf,
 }
 
+impl Protocol {
+    /// What no variable asks for: gRPC (as Daft), unless pipetel was built with
+    /// HTTP/protobuf and without gRPC.
+    pub(crate) const DEFAULT: Protocol =
+        if cfg!(feature = "otlp-http") && !cfg!(feature = "otlp-grpc") {
+            Protocol::HttpProtobuf
+        } else {
+            Protocol::Grpc
+        };
+
+    /// The protocol's name in `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "grpc",
+            Protocol::HttpProtobuf => "http/protobuf",
+        }
+    }
+}
+
 /// A telemetry signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Signal {

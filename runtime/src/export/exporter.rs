@@ -14,9 +14,15 @@ use crate::warn::RateLimited;
 /// with TLS (see `tls`) for an `https://` endpoint. `?`s what stops the exporter from
 /// being built (saying the signal's export is off), a TLS file that cannot be read, or a
 /// runtime that cannot start.
+#[cfg(feature = "otlp")]
 macro_rules! build_exporter {
     ($builder:expr, $target:expr, $runtime:expr, $failures:expr) => {{
+        // Without gRPC, pipetel's runtime is not needed.
+        #[cfg(not(feature = "otlp-grpc"))]
+        let _ = &$runtime;
+        #[allow(unreachable_patterns)]
         let built = match $target.protocol {
+            #[cfg(feature = "otlp-http")]
             $crate::env::Protocol::HttpProtobuf => {
                 let builder = $builder
                     .with_http()
@@ -29,17 +35,31 @@ macro_rules! build_exporter {
                     None => builder.build(),
                 }
             }
-            $crate::env::Protocol::Grpc => $runtime.enter(|| {
-                let builder = $builder
-                    .with_tonic()
-                    .with_protocol(opentelemetry_otlp::Protocol::Grpc);
-                match $crate::export::tls::grpc_config($target) {
-                    Some(tls) => {
-                        opentelemetry_otlp::WithTonicConfig::with_tls_config(builder, tls).build()
-                    }
-                    None => builder.build(),
-                }
-            })?,
+            #[cfg(feature = "otlp-grpc")]
+            $crate::env::Protocol::Grpc => {
+                let tls = $crate::export::tls::grpc_config($target)?;
+                $runtime.enter(|| {
+                    let builder = $builder
+                        .with_tonic()
+                        .with_protocol(opentelemetry_otlp::Protocol::Grpc);
+                    #[cfg(feature = "tls")]
+                    let built = match tls {
+                        Some(tls) => {
+                            opentelemetry_otlp::WithTonicConfig::with_tls_config(builder, tls)
+                                .build()
+                        }
+                        None => builder.build(),
+                    };
+                    // Without `tls`, grpc_config refused https:// targets already.
+                    #[cfg(not(feature = "tls"))]
+                    let built = {
+                        let _: Option<()> = tls;
+                        builder.build()
+                    };
+                    built
+                })?
+            }
+            _ => return Err($crate::export::exporter::transport_missing($target)),
         };
         let exporter = built.map_err(|error| {
             format!(
@@ -51,12 +71,31 @@ macro_rules! build_exporter {
         $crate::export::exporter::Reporting::new(exporter, $target, $failures)
     }};
 }
+#[cfg(feature = "otlp")]
 pub(crate) use build_exporter;
+
+/// Why `target` cannot be exported: pipetel was built without the feature of its
+/// protocol.
+pub(crate) fn transport_missing(target: &SignalExport) -> String {
+    let feature = match target.protocol {
+        Protocol::Grpc => "otlp-grpc",
+        Protocol::HttpProtobuf => "otlp-http",
+    };
+    let protocol = target.protocol.name();
+    format!(
+        "pipetel was built without its `{feature}` feature, so OTLP over {protocol} is not \
+         available ({} export to {} is off); enable the feature, or set \
+         OTEL_EXPORTER_OTLP_PROTOCOL to a protocol pipetel was built with",
+        target.signal.name(),
+        describe(target)
+    )
+}
 
 /// An exporter of one signal that says, at most once a minute (the limit it shares with
 /// its signal's shutdown), when exports fail. Each signal's module implements its
 /// exporter trait for it, forwarding to `inner` and passing results through [`report`](Self::report).
 #[derive(Debug)]
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 pub(crate) struct Reporting<E> {
     pub(crate) inner: E,
     signal: Signal,
@@ -67,6 +106,7 @@ pub(crate) struct Reporting<E> {
     failures: Arc<RateLimited>,
 }
 
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 impl<E> Reporting<E> {
     pub(crate) fn new(inner: E, target: &SignalExport, failures: Arc<RateLimited>) -> Self {
         Reporting {

@@ -2,9 +2,20 @@
 //! (so HTTP-only set-ups start none): the user's program needs no async runtime.
 
 /// The runtime of pipetel's gRPC channels; the user's program needs no async runtime.
+/// Without the `otlp-grpc` feature it holds nothing and is never entered.
 #[derive(Default)]
-pub(crate) struct GrpcRuntime(Option<tokio::runtime::Runtime>);
+pub(crate) struct GrpcRuntime(
+    #[cfg(feature = "otlp-grpc")] Option<tokio::runtime::Runtime>,
+    #[cfg(not(feature = "otlp-grpc"))] (),
+);
 
+impl GrpcRuntime {
+    /// Stops the runtime (there is none).
+    #[cfg(not(feature = "otlp-grpc"))]
+    pub(crate) fn shutdown(self) {}
+}
+
+#[cfg(feature = "otlp-grpc")]
 impl GrpcRuntime {
     /// Runs `build` inside the runtime, starting it first if needed, so that the
     /// channel's background tasks are spawned onto it.

@@ -5,10 +5,12 @@
 //! there and `pipeline.name` / `step` of the current run and step. The SDK adds the
 //! trace and span ids of the current span.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::logs::LogRecord as _;
 use opentelemetry::InstrumentationScope;
+#[cfg(feature = "otlp")]
 use opentelemetry_otlp::{LogExporter, WithExportConfig as _};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{
@@ -23,6 +25,7 @@ use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::signal::{self, AddTo, SignalPipeline};
 use crate::names;
 use crate::pipeline::spans::{current_run, current_step_name};
+use crate::warn::RateLimited;
 
 /// A running log pipeline.
 pub(crate) type LogsPipeline = SignalPipeline<SdkLoggerProvider>;
@@ -32,6 +35,7 @@ pub(crate) type LogsPipeline = SignalPipeline<SdkLoggerProvider>;
 pub(crate) type AddLogExporter = AddTo<LoggerProviderBuilder>;
 
 /// A hook exporting log records to `exporter`, enriched, through a batch processor.
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 fn batched<E: opentelemetry_sdk::logs::LogExporter + 'static>(exporter: E) -> AddLogExporter {
     Box::new(move |builder| {
         builder.with_log_processor(Enriching(BatchLogProcessor::builder(exporter).build()))
@@ -48,14 +52,7 @@ pub(crate) fn start(
     signal::start_signal(
         target,
         Vec::new(),
-        |target, failures| {
-            Ok(batched(exporter::build_exporter!(
-                LogExporter::builder(),
-                target,
-                runtime,
-                failures
-            )))
-        },
+        |target, failures| otlp_exporter(target, failures, runtime),
         SdkLoggerProvider::builder().with_resource(resource.clone()),
         LoggerProviderBuilder::build,
     )
@@ -63,6 +60,7 @@ pub(crate) fn start(
 
 /// Adds the operator and pipeline a record was emitted in, then hands it on.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 struct Enriching<P>(P);
 
 impl<P: LogProcessor> LogProcessor for Enriching<P> {
@@ -107,4 +105,29 @@ impl<E: opentelemetry_sdk::logs::LogExporter> opentelemetry_sdk::logs::LogExport
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource);
     }
+}
+
+/// The OTLP log exporter of `target`, batched.
+#[cfg(feature = "otlp")]
+fn otlp_exporter(
+    target: &SignalExport,
+    failures: Arc<RateLimited>,
+    runtime: &mut GrpcRuntime,
+) -> Result<AddLogExporter, String> {
+    Ok(batched(exporter::build_exporter!(
+        LogExporter::builder(),
+        target,
+        runtime,
+        failures
+    )))
+}
+
+/// Without an OTLP transport: why there is no OTLP log exporter.
+#[cfg(not(feature = "otlp"))]
+fn otlp_exporter(
+    target: &SignalExport,
+    _failures: Arc<RateLimited>,
+    _runtime: &mut GrpcRuntime,
+) -> Result<AddLogExporter, String> {
+    Err(exporter::transport_missing(target))
 }

@@ -4,9 +4,11 @@
 //! The provider's periodic reader runs on its own thread (the SDK's), every
 //! `OTEL_METRIC_EXPORT_INTERVAL`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::metrics::MeterProvider as _;
+#[cfg(feature = "otlp")]
 use opentelemetry_otlp::{MetricExporter, WithExportConfig as _};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
@@ -23,6 +25,7 @@ use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::operator_metrics;
 use crate::export::signal::{self, AddTo, SignalPipeline};
 use crate::names::{self, DurationUnit};
+use crate::warn::RateLimited;
 
 /// A running metrics pipeline.
 pub(crate) type MetricsPipeline = SignalPipeline<SdkMeterProvider>;
@@ -60,14 +63,7 @@ pub(crate) fn start(
     let metrics = signal::start_signal(
         target,
         extra.into_iter().map(every_interval).collect(),
-        |target, failures| {
-            Ok(every_interval(periodic(exporter::build_exporter!(
-                MetricExporter::builder().with_temporality(Temporality::Cumulative),
-                target,
-                runtime,
-                failures
-            ))))
-        },
+        |target, failures| otlp_reader(target, failures, runtime).map(every_interval),
         SdkMeterProvider::builder()
             .with_resource(resource.clone())
             .with_view(cardinality::view),
@@ -97,4 +93,29 @@ impl<E: PushMetricExporter> PushMetricExporter for Reporting<E> {
     fn temporality(&self) -> Temporality {
         self.inner.temporality()
     }
+}
+
+/// The periodic reader of the OTLP metric exporter of `target`.
+#[cfg(feature = "otlp")]
+fn otlp_reader(
+    target: &SignalExport,
+    failures: Arc<RateLimited>,
+    runtime: &mut GrpcRuntime,
+) -> Result<AddReader, String> {
+    Ok(periodic(exporter::build_exporter!(
+        MetricExporter::builder().with_temporality(Temporality::Cumulative),
+        target,
+        runtime,
+        failures
+    )))
+}
+
+/// Without an OTLP transport: why there is no OTLP metric exporter.
+#[cfg(not(feature = "otlp"))]
+fn otlp_reader(
+    target: &SignalExport,
+    _failures: Arc<RateLimited>,
+    _runtime: &mut GrpcRuntime,
+) -> Result<AddReader, String> {
+    Err(exporter::transport_missing(target))
 }

@@ -13,5 +13,6 @@ pub(crate) mod process_metrics;
 pub(crate) mod prometheus;
 pub(crate) mod shutdown;
 pub(crate) mod signal;
+#[cfg(feature = "otlp")]
 pub(crate) mod tls;
 pub(crate) mod traces;

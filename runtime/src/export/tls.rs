@@ -4,18 +4,46 @@
 //! gets tonic's TLS settings; HTTP/protobuf gets a blocking reqwest client built here
 //! (the exporter's own client has no TLS).
 
+#[cfg(all(feature = "otlp-http", feature = "tls"))]
 use std::sync::Arc;
 
+#[cfg(all(feature = "otlp-grpc", feature = "tls"))]
 use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig, Identity};
+#[cfg(all(feature = "otlp-http", feature = "tls"))]
 use rustls_pki_types::pem::PemObject;
+#[cfg(all(feature = "otlp-http", feature = "tls"))]
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::env::{is_https, SignalExport};
 
+/// Why an `https://` target cannot be exported: pipetel was built without `tls`.
+#[cfg(all(
+    not(feature = "tls"),
+    any(feature = "otlp-grpc", feature = "otlp-http")
+))]
+fn tls_missing(target: &SignalExport) -> String {
+    format!(
+        "{} is https://, and pipetel was built without its `tls` feature ({} export is off)",
+        crate::export::exporter::describe(target),
+        target.signal.name()
+    )
+}
+
+/// The gRPC channel's TLS settings for an `https://` target (an error without the `tls`
+/// feature); `None` for `http://`.
+#[cfg(all(feature = "otlp-grpc", not(feature = "tls")))]
+pub(crate) fn grpc_config(target: &SignalExport) -> Result<Option<()>, String> {
+    match is_https(&target.endpoint) {
+        true => Err(tls_missing(target)),
+        false => Ok(None),
+    }
+}
+
 /// The gRPC channel's TLS settings for an `https://` target; `None` for `http://`.
-pub(crate) fn grpc_config(target: &SignalExport) -> Option<ClientTlsConfig> {
+#[cfg(all(feature = "otlp-grpc", feature = "tls"))]
+pub(crate) fn grpc_config(target: &SignalExport) -> Result<Option<ClientTlsConfig>, String> {
     if !is_https(&target.endpoint) {
-        return None;
+        return Ok(None);
     }
     let mut config = ClientTlsConfig::new().with_webpki_roots();
     if let Some(ca) = &target.tls.ca {
@@ -24,11 +52,23 @@ pub(crate) fn grpc_config(target: &SignalExport) -> Option<ClientTlsConfig> {
     if let Some((certificate, key)) = &target.tls.client {
         config = config.identity(Identity::from_pem(&certificate.pem, &key.pem));
     }
-    Some(config)
+    Ok(Some(config))
+}
+
+/// The HTTP client for an `https://` target: an error without the `tls` feature.
+#[cfg(all(feature = "otlp-http", not(feature = "tls")))]
+pub(crate) fn http_client(
+    target: &SignalExport,
+) -> Result<Option<reqwest::blocking::Client>, String> {
+    match is_https(&target.endpoint) {
+        true => Err(tls_missing(target)),
+        false => Ok(None),
+    }
 }
 
 /// The HTTP client for an `https://` target (`None` for `http://`), with the target's
 /// export timeout.
+#[cfg(all(feature = "otlp-http", feature = "tls"))]
 pub(crate) fn http_client(
     target: &SignalExport,
 ) -> Result<Option<reqwest::blocking::Client>, String> {

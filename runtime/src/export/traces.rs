@@ -3,8 +3,10 @@
 //! span exporter. The sampler is the SDK's, from `OTEL_TRACES_SAMPLER`; pipetel never
 //! overrides it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "otlp")]
 use opentelemetry_otlp::{SpanExporter as OtlpSpanExporter, WithExportConfig as _};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter, TracerProviderBuilder};
@@ -14,6 +16,7 @@ use crate::env::SignalExport;
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::signal::{self, AddTo, SignalPipeline};
+use crate::warn::RateLimited;
 
 /// A running trace pipeline.
 pub(crate) type TracesPipeline = SignalPipeline<SdkTracerProvider>;
@@ -37,14 +40,7 @@ pub(crate) fn start(
     signal::start_signal(
         target,
         extra,
-        |target, failures| {
-            Ok(batched(exporter::build_exporter!(
-                OtlpSpanExporter::builder(),
-                target,
-                runtime,
-                failures
-            )))
-        },
+        |target, failures| otlp_exporter(target, failures, runtime),
         SdkTracerProvider::builder().with_resource(resource.clone()),
         TracerProviderBuilder::build,
     )
@@ -66,4 +62,29 @@ impl<E: SpanExporter> SpanExporter for Reporting<E> {
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource);
     }
+}
+
+/// The OTLP span exporter of `target`, batched.
+#[cfg(feature = "otlp")]
+fn otlp_exporter(
+    target: &SignalExport,
+    failures: Arc<RateLimited>,
+    runtime: &mut GrpcRuntime,
+) -> Result<AddSpanExporter, String> {
+    Ok(batched(exporter::build_exporter!(
+        OtlpSpanExporter::builder(),
+        target,
+        runtime,
+        failures
+    )))
+}
+
+/// Without an OTLP transport: why there is no OTLP span exporter.
+#[cfg(not(feature = "otlp"))]
+fn otlp_exporter(
+    target: &SignalExport,
+    _failures: Arc<RateLimited>,
+    _runtime: &mut GrpcRuntime,
+) -> Result<AddSpanExporter, String> {
+    Err(exporter::transport_missing(target))
 }
