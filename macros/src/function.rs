@@ -112,7 +112,8 @@ fn item_kind(item: &Item) -> (Span, &'static str) {
 /// and `unsafe` behave as in the plain function.
 pub(crate) fn labelled_body(function: &mut ItemFn, rewrite_try: bool) -> TokenStream {
     let label = syn::Lifetime::new("'__pipetel_body", Span::mixed_site());
-    let rewrote = returns::into_breaks(&mut function.block, &label, rewrite_try);
+    let polls = crate::signature::last_segment_is(&function.sig.output, "Poll");
+    let rewrote = returns::into_breaks(&mut function.block, &label, rewrite_try, polls);
     let statements = &function.block.stmts;
     if rewrote {
         quote!(#label: { #(#statements)* })

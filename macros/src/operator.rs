@@ -13,7 +13,7 @@ use syn::{Expr, FnArg, ItemFn, LitStr, Pat, ReturnType};
 
 use crate::args::{self, Args, Errors};
 use crate::function;
-use crate::signature::{self, Streams};
+use crate::signature::{self, Boxing, StreamShape, Streams};
 
 const KEYS: &[&str] = &[
     "node_type",
@@ -23,17 +23,29 @@ const KEYS: &[&str] = &[
     "rows_out",
     "bytes_read",
     "bytes_written",
+    "stream",
+    "iterator",
 ];
+
+/// `node_type`: a string literal (the call site's, resolved once), or an expression
+/// evaluated per call (a plan node's name, a `macro_rules!` argument).
+enum NodeType {
+    Literal(LitStr),
+    PerCall(Expr),
+}
 
 /// The validated attribute.
 struct Operator {
-    node_type: LitStr,
+    node_type: NodeType,
     name: Option<LitStr>,
     node_id: Option<Expr>,
     rows_in: Option<Expr>,
     rows_out: Option<Expr>,
     bytes_read: Option<Expr>,
     bytes_written: Option<Expr>,
+    /// `stream` / `iterator`: the return type (or its `Ok` type) is a boxed stream or
+    /// iterator behind a name the macro cannot see through.
+    declared_stream: Option<Streams>,
 }
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -49,7 +61,7 @@ fn validate(args: &Args, function: &ItemFn) -> syn::Result<Operator> {
     let mut errors = Errors::default();
     args::check_keys(args, KEYS, "operator", &mut errors);
     let node_type = match args::find(args, "node_type") {
-        Some(arg) => args::string_value(arg, "\"filter\"", &mut errors),
+        Some(arg) => node_type(arg, &mut errors),
         None => {
             errors.at(
                 Span::call_site(),
@@ -67,7 +79,40 @@ fn validate(args: &Args, function: &ItemFn) -> syn::Result<Operator> {
             "#[operator] cannot go on a `const fn`: counting calls needs code that runs at run time",
         );
     }
-    if signature.asyncness.is_none() && signature::streams(&signature.output).is_some() {
+    let mut declared_stream = None;
+    for (key, streams) in [("stream", Streams::Stream), ("iterator", Streams::Iterator)] {
+        let Some(arg) = args::find(args, key) else {
+            continue;
+        };
+        if let Some(value) = &arg.value {
+            errors.push(syn::Error::new_spanned(
+                value,
+                format!("`{key}` is a flag: write `{key}`, with no value"),
+            ));
+        } else if declared_stream.is_some() {
+            errors.at(arg.key.span(), "give `stream` or `iterator`, not both");
+        } else if let Some(asyncness) = &signature.asyncness {
+            errors.at(
+                asyncness.span,
+                format!(
+                    "`{key}` is for a function that returns a {key}; an `async fn` is measured \
+                     per poll already: remove `{key}`"
+                ),
+            );
+        } else if matches!(signature.output, ReturnType::Default) {
+            errors.at(
+                arg.key.span(),
+                format!(
+                    "`{key}` says the return value is a {key}, and this function returns nothing"
+                ),
+            );
+        } else {
+            declared_stream = Some(streams);
+        }
+    }
+    let impl_stream = signature::stream_shape(&signature.output, None)
+        .is_some_and(|shape| shape.boxing == Boxing::Impl && !shape.in_result);
+    if signature.asyncness.is_none() && impl_stream {
         for bound in signature::unkept_stream_bounds(&signature.output) {
             let name = bound.path.to_token_stream().to_string().replace(' ', "");
             errors.at(
@@ -84,15 +129,52 @@ fn validate(args: &Args, function: &ItemFn) -> syn::Result<Operator> {
     let mut expr_of =
         |key: &str| args::find(args, key).and_then(|arg| arg.required_value(&mut errors).cloned());
     let operator = Operator {
-        node_type: node_type.unwrap_or_else(|| LitStr::new("", Span::call_site())),
+        node_type: node_type
+            .unwrap_or_else(|| NodeType::Literal(LitStr::new("", Span::call_site()))),
         name,
         node_id: expr_of("node_id"),
         rows_in: expr_of("rows_in"),
         rows_out: expr_of("rows_out"),
         bytes_read: expr_of("bytes_read"),
         bytes_written: expr_of("bytes_written"),
+        declared_stream,
     };
     errors.finish().map(|()| operator)
+}
+
+/// `node_type = "filter"`, or an expression giving the type per call. A literal passed
+/// through `macro_rules!` (`$t:literal`, or `$t:expr` given a literal) arrives in an
+/// invisible group, and is still a literal.
+fn node_type(arg: &args::Arg, errors: &mut Errors) -> Option<NodeType> {
+    let mut value = arg.required_value(errors)?;
+    while let Expr::Group(group) = value {
+        value = &group.expr;
+    }
+    match value {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) if text.value().trim().is_empty() => {
+            errors.at(
+                text.span(),
+                "`node_type` cannot be empty, as in `node_type = \"filter\"`",
+            );
+            None
+        }
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) => Some(NodeType::Literal(text.clone())),
+        Expr::Lit(other) => {
+            errors.push(syn::Error::new_spanned(
+                other,
+                "`node_type` takes a string, as in `node_type = \"filter\"`, or an expression \
+                 giving one (`node_type = self.kind()`)",
+            ));
+            None
+        }
+        other => Some(NodeType::PerCall(other.clone())),
+    }
 }
 
 /// The identifiers the expansion introduces, hygienic so the body cannot see them.
@@ -122,7 +204,10 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
     let names = Names::new();
     let Names { rt, site, .. } = &names;
 
-    let node_type = &operator.node_type;
+    let static_type = match &operator.node_type {
+        NodeType::Literal(text) => text.to_token_stream(),
+        NodeType::PerCall(_) => quote!(""),
+    };
     let name = operator
         .name
         .as_ref()
@@ -130,16 +215,33 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
     let function_name = function.sig.ident.to_string();
     let site_static = quote! {
         static #site: #rt::CallSite =
-            #rt::CallSite::new(#node_type, #name, #function_name, ::core::module_path!());
+            #rt::CallSite::new(#static_type, #name, #function_name, ::core::module_path!());
     };
 
     let is_method = function.sig.receiver().is_some();
-    let series = match &operator.node_id {
-        Some(node_id) => quote_spanned!(node_id.span()=> #site.series_for(&(#node_id))),
-        None if is_method => {
-            quote!(#site.series(::core::option::Option::Some(|| ::core::any::type_name::<Self>())))
+    let self_type = if is_method {
+        quote!(::core::option::Option::Some(|| ::core::any::type_name::<
+            Self,
+        >()))
+    } else {
+        quote!(::core::option::Option::None)
+    };
+    let series = match (&operator.node_type, &operator.node_id) {
+        (NodeType::Literal(_), Some(node_id)) => {
+            quote_spanned!(node_id.span()=> #site.series_for(&(#node_id)))
         }
-        None => quote!(#site.series(::core::option::Option::None)),
+        (NodeType::Literal(_), None) => quote!(#site.series(#self_type)),
+        (NodeType::PerCall(node_type), node_id) => {
+            let node_id = match node_id {
+                Some(node_id) => {
+                    quote_spanned!(node_id.span()=> ::core::option::Option::Some(&(#node_id)))
+                }
+                None => quote!(::core::option::Option::None::<&str>),
+            };
+            let node_type = quote_spanned!(node_type.span()=>
+                ::core::convert::AsRef::<str>::as_ref(&(#node_type)));
+            quote!(#site.series_of_type(#node_type, #node_id, #self_type))
+        }
     };
     let rows_in = match &operator.rows_in {
         Some(count) => quote!(#rt::count_input(#count)),
@@ -160,8 +262,10 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
 
     let block = if function.sig.asyncness.is_some() {
         expand_async(operator, &names, &start, &function)
-    } else if let Some((streams, item)) = signature::streams(&function.sig.output) {
-        expand_streaming(operator, &names, &start, &mut function, streams, &item)
+    } else if let Some(shape) =
+        signature::stream_shape(&function.sig.output, operator.declared_stream)
+    {
+        expand_streaming(operator, &names, &start, &mut function, &shape)
     } else {
         expand_call(operator, &names, &start, &mut function)
     };
@@ -228,6 +332,9 @@ fn expand_call(
     let early_exit_fails = early_exit_fails(&function.sig.output);
     let output_type = signature::declared_output_type(&function.sig.output);
     let body = function::labelled_body(function, false);
+    if signature::last_segment_is(&function.sig.output, "Poll") {
+        return expand_poll(operator, names, start, &output_type, &body);
+    }
     let task_start = start.task(names, Some(early_exit_fails));
     quote! {
         let #task = #task_start;
@@ -238,6 +345,61 @@ fn expand_call(
             use #rt::{NoRows as _, NotResult as _, ViaResult as _, ViaRows as _};
             let #probe = #rt::Probe(&#output);
             #task.finish(#rows_out, #bytes_written, (&&#probe).__pipetel_failed());
+        }
+        #output
+    }
+}
+
+/// A hand-written `poll` / `poll_next` (a function returning `Poll`): a `Pending` is busy
+/// time only; a `Ready` is one call, with the rows of what it holds and failed if that is
+/// an `Err` (`Ready(Err(_))`, `Ready(Some(Err(_)))`).
+fn expand_poll(
+    operator: &Operator,
+    names: &Names,
+    start: &Start,
+    output_type: &TokenStream,
+    body: &TokenStream,
+) -> TokenStream {
+    let Names {
+        rt,
+        task,
+        output,
+        probe,
+        ..
+    } = names;
+    let rows_out = match &operator.rows_out {
+        Some(count) => quote_spanned!(count.span()=> #rt::count_output(&#output, #count)),
+        None => quote!((&&#probe).__pipetel_rows()),
+    };
+    let bytes_written = operator.bytes_written.as_ref().map_or_else(
+        || quote!(0u64),
+        |count| quote_spanned!(count.span()=> #rt::count_output(&#output, #count)),
+    );
+    let Start {
+        series,
+        rows_in,
+        bytes_read,
+    } = start;
+    quote! {
+        let #task = if #rt::enabled() {
+            #[allow(unused_imports)]
+            use #rt::{NoRows as _, ViaRows as _};
+            #rt::TaskGuard::start_poll(#series, #rows_in, #bytes_read)
+        } else {
+            ::core::option::Option::None
+        };
+        #[allow(clippy::diverging_sub_expression)]
+        let #output #output_type = #body;
+        #[allow(unreachable_code, unused_imports)]
+        if let ::core::option::Option::Some(#task) = #task {
+            use #rt::{NoRows as _, NotResult as _, ViaResult as _, ViaRows as _};
+            match &#output {
+                ::core::task::Poll::Ready(ready) => {
+                    let #probe = #rt::Probe(ready);
+                    #task.finish_poll(false, #rows_out, #bytes_written, (&&#probe).__pipetel_failed());
+                }
+                ::core::task::Poll::Pending => #task.finish_poll(true, 0, 0, false),
+            }
         }
         #output
     }
@@ -270,15 +432,16 @@ fn expand_async(
     }
 }
 
-/// A function returning `impl Iterator` / `impl Stream`: the body runs as the task's
-/// first segment, and the returned value is wrapped to time each item.
+/// A function returning a stream or an iterator (`impl …`, a box of `dyn …`, either in a
+/// `Result`): the body runs as the task's first segment, and the returned value is
+/// wrapped to time each item, then put back as declared (boxed again, or inside `Ok`);
+/// an `Err` ends the call as failed.
 fn expand_streaming(
     operator: &Operator,
     names: &Names,
     start: &Start,
     function: &mut ItemFn,
-    streams: Streams,
-    item: &TokenStream,
+    shape: &StreamShape,
 ) -> TokenStream {
     let Names {
         rt,
@@ -287,22 +450,58 @@ fn expand_streaming(
         output,
         ..
     } = names;
-    let (wrapper, typed) = match streams {
+    let (wrapper, typed) = match shape.streams {
         Streams::Iterator => (quote!(#rt::OperatorIter), quote!(#rt::typed_iterator)),
         Streams::Stream => (quote!(#rt::OperatorStream), quote!(#rt::typed_stream)),
     };
+    let item = &shape.item;
+    let output_type = signature::declared_output_type(&function.sig.output);
     let body = function::labelled_body(function, false);
     let count = count_closure(operator, names);
     let task_start = start.task(names, None);
+    let value = function::hygienic("__pipetel_value");
+    let wrap = |value: &TokenStream| {
+        let wrapped = quote!(#wrapper::new(#task, #value, #count));
+        match shape.boxing {
+            Boxing::Impl => wrapped,
+            Boxing::Boxed => quote!(::std::boxed::Box::new(#wrapped)),
+            Boxing::PinnedBox => quote!(::std::boxed::Box::pin(#wrapped)),
+        }
+    };
+    let (binding, returned) = if shape.in_result {
+        let wrapped = wrap(&value);
+        (
+            quote!(let #output #output_type = #body;),
+            quote! {
+                match #output {
+                    ::core::result::Result::Ok(#value) => ::core::result::Result::Ok(#wrapped),
+                    ::core::result::Result::Err(error) => {
+                        if let ::core::option::Option::Some(#task) = #task {
+                            #task.fail();
+                        }
+                        ::core::result::Result::Err(error)
+                    }
+                }
+            },
+        )
+    } else if shape.boxing == Boxing::Impl {
+        (
+            quote!(let #output = #typed::<#item, _>(#body);),
+            wrap(output),
+        )
+    } else {
+        (quote!(let #output #output_type = #body;), wrap(output))
+    };
     quote! {
         let mut #task = #task_start;
         let #running = #task.as_mut().map(#rt::Task::enter);
         #[allow(clippy::diverging_sub_expression)]
-        let #output = #typed::<#item, _>(#body);
+        #binding
         #[allow(unreachable_code)]
         ::core::mem::drop(#running);
         #[allow(unreachable_code)]
-        #wrapper::new(#task, #output, #count)
+        let #value #output_type = #returned;
+        #value
     }
 }
 

@@ -70,18 +70,90 @@ pub(crate) enum Streams {
     Stream,
 }
 
-/// Whether the declared return type is `impl Iterator<…>` or `impl Stream<…>` (matched
-/// on the trait's last path segment, so `std::iter::Iterator` and `futures::Stream`
-/// count too), and its item type when written as `Item = B` (`_` when not, or when `B`
-/// has an `impl Trait` in it).
-pub(crate) fn streams(output: &ReturnType) -> Option<(Streams, TokenStream)> {
+/// How a streaming return value is held, so the wrapper can be put back in its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Boxing {
+    /// `impl Iterator` / `impl Stream`: the wrapper is returned as is.
+    Impl,
+    /// `Box<dyn Iterator …>` (or an alias of it, with the `iterator` key): `Box::new`.
+    Boxed,
+    /// `Pin<Box<dyn Stream …>>` (or an alias of it, with the `stream` key): `Box::pin`.
+    PinnedBox,
+}
+
+/// What a function returns that streams: what it streams, how it is held, the item type
+/// (`_` when not written), and whether it comes inside a `Result` (`Ok` is wrapped,
+/// `Err` fails the call).
+#[derive(Debug, Clone)]
+pub(crate) struct StreamShape {
+    pub(crate) streams: Streams,
+    pub(crate) boxing: Boxing,
+    pub(crate) item: TokenStream,
+    pub(crate) in_result: bool,
+}
+
+/// The stream shape of the declared return type, if it streams: `impl Iterator<…>` /
+/// `impl Stream<…>` (matched on the trait's last path segment, so `std::iter::Iterator`
+/// and `futures::Stream` count too), `Box<dyn Iterator<…>>`, `Pin<Box<dyn Stream<…>>>`,
+/// each also as the `Ok` type of a `Result`. `declared` is what the `stream` /
+/// `iterator` key says of a type the macro cannot see through (an alias).
+pub(crate) fn stream_shape(output: &ReturnType, declared: Option<Streams>) -> Option<StreamShape> {
     let ReturnType::Type(_, ty) = output else {
         return None;
     };
-    let Type::ImplTrait(impl_trait) = &**ty else {
+    if let Some((streams, boxing, item)) = shape_of(ty) {
+        return Some(StreamShape {
+            streams,
+            boxing,
+            item,
+            in_result: false,
+        });
+    }
+    let ok_type = result_ok_type(ty);
+    if let Some((streams, boxing, item)) = ok_type.and_then(shape_of) {
+        return Some(StreamShape {
+            streams,
+            boxing,
+            item,
+            in_result: true,
+        });
+    }
+    let streams = declared?;
+    let boxing = match streams {
+        Streams::Iterator => Boxing::Boxed,
+        Streams::Stream => Boxing::PinnedBox,
+    };
+    Some(StreamShape {
+        streams,
+        boxing,
+        item: quote!(_),
+        in_result: ok_type.is_some(),
+    })
+}
+
+/// `T` of a `Result<T, …>` (any path ending in `Result` with a first type argument).
+fn result_ok_type(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else {
         return None;
     };
-    impl_trait.bounds.iter().find_map(|bound| {
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return None;
+    };
+    arguments.args.iter().find_map(|argument| match argument {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    })
+}
+
+/// The streaming trait among `bounds`, and its item type.
+fn streaming_bound<'a>(
+    bounds: impl IntoIterator<Item = &'a TypeParamBound>,
+) -> Option<(Streams, TokenStream)> {
+    bounds.into_iter().find_map(|bound| {
         let TypeParamBound::Trait(bound) = bound else {
             return None;
         };
@@ -95,6 +167,50 @@ pub(crate) fn streams(output: &ReturnType) -> Option<(Streams, TokenStream)> {
         };
         Some((streams, item_type(&last.arguments)))
     })
+}
+
+/// The single type argument of a path type whose last segment is `name`.
+fn argument_of<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return None;
+    };
+    match arguments.args.first()? {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    }
+}
+
+fn shape_of(ty: &Type) -> Option<(Streams, Boxing, TokenStream)> {
+    match ty {
+        Type::ImplTrait(impl_trait) => {
+            let (streams, item) = streaming_bound(&impl_trait.bounds)?;
+            Some((streams, Boxing::Impl, item))
+        }
+        Type::Group(group) => shape_of(&group.elem),
+        _ => {
+            if let Some(Type::TraitObject(object)) = argument_of(ty, "Box") {
+                return match streaming_bound(&object.bounds)? {
+                    (Streams::Iterator, item) => Some((Streams::Iterator, Boxing::Boxed, item)),
+                    (Streams::Stream, _) => None,
+                };
+            }
+            let boxed = argument_of(ty, "Pin").and_then(|inner| argument_of(inner, "Box"));
+            if let Some(Type::TraitObject(object)) = boxed {
+                return match streaming_bound(&object.bounds)? {
+                    (Streams::Stream, item) => Some((Streams::Stream, Boxing::PinnedBox, item)),
+                    (Streams::Iterator, _) => None,
+                };
+            }
+            None
+        }
+    }
 }
 
 /// `B` of `<Item = B>`, or `_`.

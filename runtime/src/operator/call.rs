@@ -27,6 +27,9 @@ use crate::operator::segment::Segment;
 pub struct TaskGuard {
     segment: Segment,
     early_exit_fails: bool,
+    /// A hand-written `poll` / `poll_next`: the call counts (as started and ended) only
+    /// when it is ready; a `Pending` is busy time and nothing else.
+    poll: bool,
 }
 
 impl TaskGuard {
@@ -54,6 +57,7 @@ impl TaskGuard {
                 Some(TaskGuard {
                     segment: Segment::enter_timed(thread, cells, series, clock::read_tsc),
                     early_exit_fails,
+                    poll: false,
                 })
             }
             _ => Self::start_first(series, rows_in, bytes_read, early_exit_fails),
@@ -76,7 +80,45 @@ impl TaskGuard {
         Some(TaskGuard {
             segment: Segment::enter(thread, cells, series),
             early_exit_fails,
+            poll: false,
         })
+    }
+
+    /// Starts a call of a function returning `Poll` (a hand-written `poll_next`): busy
+    /// time from now; whether it was a call is known at its end.
+    #[inline]
+    pub fn start_poll(series: u32, rows_in: u64, bytes_read: u64) -> Option<Self> {
+        if series == NO_SERIES {
+            return None;
+        }
+        let thread = this_thread();
+        let cells = thread.cells(series);
+        if rows_in != 0 {
+            cells.add(Tally::RowsIn, rows_in);
+        }
+        if bytes_read != 0 {
+            cells.add(Tally::BytesRead, bytes_read);
+        }
+        note_step(thread, cells);
+        Some(TaskGuard {
+            segment: Segment::enter(thread, cells, series),
+            early_exit_fails: true,
+            poll: true,
+        })
+    }
+
+    /// Closes a call of a function returning `Poll`: `Pending` adds its busy time only;
+    /// `Ready` counts a call that started and completed (or failed) with its output.
+    #[inline(never)]
+    pub fn finish_poll(self, pending: bool, rows_out: u64, bytes_written: u64, failed: bool) {
+        let guard = ManuallyDrop::new(self);
+        guard.segment.exit(this_thread());
+        if !pending {
+            let cells = guard.segment.cells();
+            cells.add(Tally::Started, 1);
+            count_output(cells, rows_out, bytes_written);
+            count_end(cells, outcome(failed));
+        }
     }
 
     /// Closes a call that returned normally.
@@ -113,6 +155,10 @@ impl TaskGuard {
 
 impl Drop for TaskGuard {
     fn drop(&mut self) {
+        if self.poll {
+            // A `Poll` function left early (a `?` on an `Err`, or a panic): a failed call.
+            self.segment.cells().add(Tally::Started, 1);
+        }
         let failed = self.early_exit_fails || std::thread::panicking();
         self.close(0, 0, outcome(failed), clock::ticks);
     }

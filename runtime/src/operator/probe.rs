@@ -53,6 +53,13 @@ impl<T, E> ViaResult for &Probe<'_, Result<T, E>> {
     }
 }
 
+impl<T, E> ViaResult for &Probe<'_, Option<Result<T, E>>> {
+    #[inline]
+    fn __pipetel_failed(&self) -> bool {
+        matches!(self.0, Some(Err(_)))
+    }
+}
+
 /// The fallback: any other value is a completed call.
 pub trait NotResult {
     /// Always false.

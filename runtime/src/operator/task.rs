@@ -85,6 +85,13 @@ impl Task {
         task.end(outcome);
     }
 
+    /// Ends the call as failed (a streaming function that returned an `Err`).
+    #[inline]
+    pub fn fail(self) {
+        let mut task = ManuallyDrop::new(self);
+        task.end(Tally::Failed);
+    }
+
     #[inline]
     fn end(&mut self, outcome: Tally) {
         let series = self.series;
