@@ -1,4 +1,4 @@
-#[pipetel::operator(node_type = scan)]
+#[pipetel::operator(node_type = 42)]
 fn scan() {}
 
 fn main() {}
