@@ -161,9 +161,58 @@ library_benchmark_group!(
     ]
 );
 
+/// A filter whose `node_id` is given per call, as a wrapper serving many plan nodes.
+#[pipetel::operator(node_type = "filter", node_id = node_id)]
+#[inline(never)]
+fn operator_with_node_id(node_id: &str, batch: &Batch) -> u64 {
+    batch.iter().sum()
+}
+
+/// Telemetry on, and `ids` node ids, each called once (resolved) before counting.
+fn rotating_ids(ids: usize) -> Vec<String> {
+    telemetry_on();
+    let ids: Vec<String> = (0..ids).map(|id| format!("plan-node-{id}")).collect();
+    for id in &ids {
+        operator_with_node_id(id, &BATCH);
+    }
+    ids
+}
+
+// One call site, `node_id` rotating through 1 … 1,000 ids: the cost must not depend on
+// the number of ids.
+#[library_benchmark]
+#[benches::ids(args = [1, 4, 5, 16, 1000], setup = rotating_ids)]
+fn per_call_rotating_node_ids(ids: Vec<String>) -> u64 {
+    (0..CALLS as usize)
+        .map(|call| operator_with_node_id(black_box(&ids[call % ids.len()]), black_box(&BATCH)))
+        .sum()
+}
+
+/// Telemetry on, and `ids` run-time operators, resolved once.
+fn run_time_operators(ids: usize) -> Vec<pipetel::Operator> {
+    telemetry_on();
+    (0..ids)
+        .map(|id| pipetel::Operator::new("filter", &format!("plan-node-{id}")))
+        .collect()
+}
+
+// The same through run-time operators resolved once per plan node (pipetel::Operator).
+#[library_benchmark]
+#[benches::operators(args = [1, 1000], setup = run_time_operators)]
+fn per_call_run_time_operator(operators: Vec<pipetel::Operator>) -> u64 {
+    (0..CALLS as usize)
+        .map(|call| operators[call % operators.len()].call(|| plain(black_box(&BATCH))))
+        .sum()
+}
+
+library_benchmark_group!(
+    name = per_node_id,
+    benchmarks = [per_call_rotating_node_ids, per_call_run_time_operator]
+);
+
 library_benchmark_group!(
     name = per_step,
     benchmarks = [per_step_sdk_span, per_step_pipeline_step]
 );
 
-main!(library_benchmark_groups = per_call, per_step);
+main!(library_benchmark_groups = per_call, per_node_id, per_step);
