@@ -1,8 +1,8 @@
 //! [`NodeId`]: the values an `#[operator(node_id = …)]` expression may have.
 //!
-//! A `node_id` is evaluated per call (only while telemetry is on) and compared, not
-//! hashed, against a small per-thread cache, so it must be cheap to look at: an integer
-//! or a string slice. Plan node ids are usually one of those; a newtype implements
+//! A `node_id` is evaluated per call (only while telemetry is on) and looked up in a
+//! per-thread hash table, so it must be cheap to hash and compare: an integer or a string
+//! slice. Plan node ids are usually one of those; a newtype implements
 //! [`NodeId`] by handing out its inner value.
 
 use std::borrow::Cow;
