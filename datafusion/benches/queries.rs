@@ -1,1 +1,86 @@
-fn main() {}
+//! Each query of the shared workload with and without pipetel's rule, interleaved in one
+//! run: 1 million orders (`-- --orders N` to change), 4 partitions, telemetry on
+//! (collected locally, as with an exporter: the per-call work is the same).
+//!
+//! Not criterion's sampling, on purpose: criterion measures one function, then the next,
+//! so drift on a shared machine (another build, a frequency change) lands in the ratio.
+//! Here every round runs each query plain then measured (the order alternating by
+//! round), and the ratio is the median of the per-round ratios, with the medians of both
+//! times beside it. `cargo bench -p pipetel-datafusion --bench queries`.
+
+#[path = "../workload.rs"]
+mod workload;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::prelude::SessionContext;
+
+const PARTITIONS: usize = 4;
+const ROUNDS: usize = 21;
+
+fn main() {
+    let mut orders: i64 = 1_000_000;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--orders" {
+            orders = args
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("--orders N");
+        }
+    }
+    let _telemetry = pipetel::Config::new().collect_locally(true).init();
+    let (table, customers) = workload::tables(orders, PARTITIONS);
+    let (table, customers) = (Arc::new(table), Arc::new(customers));
+    let plain = workload::session_over(false, PARTITIONS, table.clone(), customers.clone());
+    let measured = workload::session_over(true, PARTITIONS, table, customers);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let time = |ctx: &SessionContext, sql: &str| {
+        runtime.block_on(async {
+            let started = Instant::now();
+            let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+            std::hint::black_box(batches);
+            started.elapsed()
+        })
+    };
+    println!("{orders} orders, {PARTITIONS} partitions, {ROUNDS} interleaved rounds");
+    println!(
+        "{:<20} {:>12} {:>12} {:>10}",
+        "query", "plain", "pipetel", "ratio"
+    );
+    for (shape, sql) in workload::QUERIES {
+        // Warm up both (plans, allocator, caches).
+        for _ in 0..2 {
+            time(&plain, sql);
+            time(&measured, sql);
+        }
+        let (mut plain_times, mut measured_times, mut ratios) = (vec![], vec![], vec![]);
+        for round in 0..ROUNDS {
+            let (p, m) = if round % 2 == 0 {
+                let p = time(&plain, sql);
+                (p, time(&measured, sql))
+            } else {
+                let m = time(&measured, sql);
+                (time(&plain, sql), m)
+            };
+            plain_times.push(p);
+            measured_times.push(m);
+            ratios.push(m.as_secs_f64() / p.as_secs_f64());
+        }
+        println!(
+            "{shape:<20} {:>12.2?} {:>12.2?} {:>10.3}",
+            median(&mut plain_times),
+            median(&mut measured_times),
+            median(&mut ratios)
+        );
+    }
+}
+
+fn median<T: PartialOrd + Copy>(values: &mut [T]) -> T {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    values[values.len() / 2]
+}

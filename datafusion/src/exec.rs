@@ -12,16 +12,16 @@ use datafusion::config::ConfigOptions;
 use datafusion::error::Result;
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr_common::sort_expr::OrderingRequirements;
 use datafusion::physical_plan::execution_plan::{
     CardinalityEffect, InvariantLevel, ReplaceChildrenOptions,
 };
 use datafusion::physical_plan::metrics::MetricsSet;
-use datafusion::physical_plan::InputDistributionRequirements;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::InputDistributionRequirements;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
 };
-use datafusion::physical_expr_common::sort_expr::OrderingRequirements;
 use pipetel::{Counted, MetricsAttachment, Operator};
 
 use crate::plan_metrics::PlanMetrics;
@@ -36,7 +36,10 @@ pub struct PipetelExec {
     /// The operator this node's output feeds (its parent in the plan), credited with
     /// this node's rows as its rows in.
     consumer: Option<Operator>,
-    _metrics: MetricsAttachment,
+    /// Shared with the node's streams: DataFusion drops a plan as soon as it has its
+    /// streams (`execute_stream`), and the node keeps counting into its metrics while
+    /// they run, so the metrics stay attached until the last of them ends.
+    metrics: Arc<MetricsAttachment>,
 }
 
 impl PipetelExec {
@@ -50,7 +53,7 @@ impl PipetelExec {
             inner,
             operator,
             consumer,
-            _metrics: metrics,
+            metrics: Arc::new(metrics),
         }
     }
 
@@ -181,10 +184,12 @@ impl ExecutionPlan for PipetelExec {
             .in_scope(|| self.inner.execute(partition, context))?;
         let schema = stream.schema();
         let consumer = self.consumer;
+        let metrics = Arc::clone(&self.metrics);
         let measured = self
             .operator
             .stream_counted(stream, move |batch: &Result<RecordBatch>| match batch {
                 Ok(batch) => {
+                    let _attached = &metrics;
                     if let Some(consumer) = consumer {
                         consumer.add_rows_in(batch.num_rows() as u64);
                     }
@@ -209,9 +214,7 @@ impl ExecutionPlan for PipetelExec {
     }
 
     fn with_fetch(&self, limit: Option<usize>) -> Option<Arc<dyn ExecutionPlan>> {
-        self.inner
-            .with_fetch(limit)
-            .map(|inner| self.rewrap(inner))
+        self.inner.with_fetch(limit).map(|inner| self.rewrap(inner))
     }
 
     fn fetch(&self) -> Option<usize> {

@@ -73,7 +73,10 @@ fn wrap(
             .map(|child| wrap(child, Some(operator), next_position))
             .collect::<Result<Vec<_>>>()?;
         // The wrappers have their nodes' properties: nothing to recompute.
-        plan.replace_children(wrapped, ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep))?
+        plan.replace_children(
+            wrapped,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep),
+        )?
     };
     Ok(Arc::new(PipetelExec::new(node, operator, consumer)))
 }

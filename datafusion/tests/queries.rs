@@ -9,40 +9,19 @@
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::catalog::MemTable;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::physical_plan::{collect, displayable, ExecutionPlan};
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::SessionContext;
 use pipetel::{EngineValue, OperatorSnapshot, Snapshot, Telemetry};
 
-const ORDERS: i64 = 400_000;
-const CUSTOMERS: i64 = 5_000;
-const PARTITIONS: usize = 4;
-const BATCH: i64 = 8_192;
+#[path = "../workload.rs"]
+mod workload;
 
-/// The query shapes: scan + filter, group-by aggregate, hash join, sort + limit.
-const QUERIES: [(&str, &str); 4] = [
-    (
-        "scan + filter",
-        "SELECT id, amount FROM orders WHERE amount > 900.0",
-    ),
-    (
-        "group-by aggregate",
-        "SELECT region, COUNT(*) AS n, SUM(amount) AS total FROM orders GROUP BY region",
-    ),
-    (
-        "hash join",
-        "SELECT c.segment, COUNT(*) AS n, SUM(o.amount) AS total FROM orders o \
-         JOIN customers c ON o.customer = c.id GROUP BY c.segment",
-    ),
-    (
-        "sort + limit",
-        "SELECT id, amount FROM orders ORDER BY amount DESC, id LIMIT 10",
-    ),
-];
+use workload::QUERIES;
+
+const ORDERS: i64 = 400_000;
+const PARTITIONS: usize = 4;
 
 /// Telemetry for the whole binary, and the lock each test holds.
 fn serial() -> MutexGuard<'static, ()> {
@@ -53,7 +32,9 @@ fn serial() -> MutexGuard<'static, ()> {
         assert!(telemetry.is_enabled());
         telemetry
     });
-    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -64,68 +45,8 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Orders (id, customer, amount, region) and customers (id, segment), in memory, in
-/// several partitions; values are a fixed function of the id.
-fn tables() -> (MemTable, MemTable) {
-    let orders = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("customer", DataType::Int64, false),
-        Field::new("amount", DataType::Float64, false),
-        Field::new("region", DataType::Utf8, false),
-    ]));
-    let regions = ["north", "south", "east", "west", "centre", "islands"];
-    let mut partitions = vec![Vec::new(); PARTITIONS];
-    for (index, start) in (0..ORDERS).step_by(BATCH as usize).enumerate() {
-        let ids: Vec<i64> = (start..(start + BATCH).min(ORDERS)).collect();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from(ids.clone())),
-            Arc::new(Int64Array::from_iter_values(
-                ids.iter().map(|id| id * 7_919 % CUSTOMERS),
-            )),
-            Arc::new(Float64Array::from_iter_values(
-                ids.iter().map(|id| (id * 104_729 % 1_000) as f64),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                ids.iter().map(|id| regions[(*id % 6) as usize]),
-            )),
-        ];
-        partitions[index % PARTITIONS].push(RecordBatch::try_new(orders.clone(), columns).unwrap());
-    }
-    let orders = MemTable::try_new(orders, partitions).unwrap();
-
-    let customers = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("segment", DataType::Utf8, false),
-    ]));
-    let segments = ["retail", "wholesale", "online"];
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from_iter_values(0..CUSTOMERS)),
-        Arc::new(StringArray::from_iter_values(
-            (0..CUSTOMERS).map(|id| segments[(id % 3) as usize]),
-        )),
-    ];
-    let customers = MemTable::try_new(
-        customers.clone(),
-        vec![vec![RecordBatch::try_new(customers, columns).unwrap()]],
-    )
-    .unwrap();
-    (orders, customers)
-}
-
-/// A session over the tables, with pipetel's rule or without.
 fn session(instrumented: bool) -> SessionContext {
-    let config = SessionConfig::new().with_target_partitions(PARTITIONS);
-    let mut state = SessionStateBuilder::new()
-        .with_config(config)
-        .with_default_features();
-    if instrumented {
-        state = state.with_physical_optimizer_rule(pipetel_datafusion::rule());
-    }
-    let ctx = SessionContext::new_with_state(state.build());
-    let (orders, customers) = tables();
-    ctx.register_table("orders", Arc::new(orders)).unwrap();
-    ctx.register_table("customers", Arc::new(customers)).unwrap();
-    ctx
+    workload::session(instrumented, ORDERS, PARTITIONS)
 }
 
 async fn plan(ctx: &SessionContext, sql: &str) -> Arc<dyn ExecutionPlan> {
@@ -222,7 +143,10 @@ fn every_node_counts_the_rows_datafusion_counts() {
             assert!(op.tasks_completed + op.tasks_cancelled > 0);
         }
         // The root's rows are the query's rows.
-        assert_eq!(operator(&ran.counted, 0, nodes[0].name()).rows_out, ran.rows as u64);
+        assert_eq!(
+            operator(&ran.counted, 0, nodes[0].name()).rows_out,
+            ran.rows as u64
+        );
         // Rows in are what the children handed out.
         for (position, node) in nodes.iter().enumerate() {
             let children: u64 = node
@@ -233,7 +157,10 @@ fn every_node_counts_the_rows_datafusion_counts() {
                     operator(&ran.counted, at, child.name()).rows_out
                 })
                 .sum();
-            assert_eq!(operator(&ran.counted, position, node.name()).rows_in, children);
+            assert_eq!(
+                operator(&ran.counted, position, node.name()).rows_in,
+                children
+            );
         }
     }
     // Most nodes report output_rows; every one that does agrees.
@@ -261,7 +188,11 @@ fn busy_time_adds_up_to_at_most_the_threads_time_and_covers_most_of_the_work() {
         ran.wall,
         coverage * 100.0
     );
-    assert!(coverage > 0.5, "operators cover {:.0}% of the CPU", coverage * 100.0);
+    assert!(
+        coverage > 0.5,
+        "operators cover {:.0}% of the CPU",
+        coverage * 100.0
+    );
 }
 
 #[test]
@@ -282,7 +213,11 @@ fn work_on_spawned_tasks_is_filed_under_the_nodes_and_the_step_that_asked_for_it
         .filter(|(_, node)| node.name() == "RepartitionExec")
         .map(|(position, _)| position)
         .collect();
-    assert!(!repartitions.is_empty(), "{}", displayable(ran.plan.as_ref()).indent(true));
+    assert!(
+        !repartitions.is_empty(),
+        "{}",
+        displayable(ran.plan.as_ref()).indent(true)
+    );
     for &position in &repartitions {
         // Below a RepartitionExec, nodes run in tasks DataFusion spawns: they are still
         // counted, exactly, under their own names, and under the step.
@@ -353,19 +288,18 @@ fn datafusion_sees_the_same_plans_and_results() {
         );
         for (plain_node, node) in nodes(&plain_plan).iter().zip(nodes(&measured_plan)) {
             assert_eq!(plain_node.name(), node.name());
-            assert!(
-                (node.as_ref() as &dyn std::any::Any).is::<pipetel_datafusion::PipetelExec>()
-            );
+            assert!((node.as_ref() as &dyn std::any::Any).is::<pipetel_datafusion::PipetelExec>());
             assert!(node.downcast_delegate().is_some());
         }
         let results = |ctx: &SessionContext, plan: Arc<dyn ExecutionPlan>| {
             let batches = runtime.block_on(collect(plan, ctx.task_ctx())).unwrap();
-            let mut rows: Vec<String> = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-                .unwrap()
-                .to_string()
-                .lines()
-                .map(str::to_owned)
-                .collect();
+            let mut rows: Vec<String> =
+                datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+                    .unwrap()
+                    .to_string()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect();
             rows.sort();
             rows
         };
@@ -408,4 +342,48 @@ fn explain_analyze_still_shows_datafusions_metrics() {
         .unwrap()
         .to_string();
     assert!(text.contains("output_rows="), "{text}");
+}
+
+#[test]
+fn a_dataframe_query_keeps_its_nodes_metrics_after_datafusion_drops_the_plan() {
+    let _serial = serial();
+    let ctx = session(true);
+    // DataFrame::collect drops the plan as soon as the streams exist; the nodes go on
+    // counting into their metrics while the streams run.
+    let runtime = runtime();
+    for (shape, sql) in QUERIES {
+        let before = pipetel::snapshot();
+        let rows: usize = runtime
+            .block_on(async { ctx.sql(sql).await?.collect().await })
+            .unwrap()
+            .iter()
+            .map(RecordBatch::num_rows)
+            .sum();
+        let counted = pipetel::snapshot().since(&before);
+        let mut compared = 0;
+        for op in &counted.operators {
+            if let Some(EngineValue::Count(rows)) = op.engine_metrics.get("output_rows") {
+                assert_eq!(
+                    op.rows_out, *rows,
+                    "{shape}: {} {}",
+                    op.node_type, op.node_id
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared >= 1, "{shape}: no node with output_rows");
+        assert_eq!(
+            operator_named_root(&counted).rows_out,
+            rows as u64,
+            "{shape}"
+        );
+    }
+}
+
+fn operator_named_root(snapshot: &Snapshot) -> &OperatorSnapshot {
+    snapshot
+        .operators
+        .iter()
+        .find(|op| op.node_id == "0")
+        .expect("the root")
 }
