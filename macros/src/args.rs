@@ -112,7 +112,12 @@ pub(crate) fn find<'a>(args: &'a Args, key: &str) -> Option<&'a Arg> {
 /// The value of `key` as a non-empty string literal, or an error at the value.
 pub(crate) fn string_value(arg: &Arg, example: &str, errors: &mut Errors) -> Option<LitStr> {
     let key = &arg.key;
-    match arg.required_value(errors)? {
+    let mut value = arg.required_value(errors)?;
+    // A literal passed through `macro_rules!` arrives in an invisible group.
+    while let Expr::Group(group) = value {
+        value = &group.expr;
+    }
+    match value {
         Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(text),
             ..

@@ -122,10 +122,15 @@ pub(crate) fn labelled_body(function: &mut ItemFn, rewrite_try: bool) -> TokenSt
     }
 }
 
-/// The instrumented function: its attributes and signature as written, around `block`.
+/// The instrumented function: its attributes and signature as written, around `block`;
+/// the body's inner attributes (`#![allow(…)]`, which syn keeps with the function's)
+/// stay at the top of the body.
 pub(crate) fn with_body(function: ItemFn, block: TokenStream) -> TokenStream {
     let ItemFn {
         attrs, vis, sig, ..
     } = function;
-    quote!(#(#attrs)* #vis #sig { #block })
+    let (inner, outer): (Vec<_>, Vec<_>) = attrs
+        .into_iter()
+        .partition(|attribute| matches!(attribute.style, syn::AttrStyle::Inner(_)));
+    quote!(#(#outer)* #vis #sig { #(#inner)* #block })
 }

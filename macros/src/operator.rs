@@ -336,6 +336,14 @@ fn expand_call(
         return expand_poll(operator, names, start, &output_type, &body);
     }
     let task_start = start.task(names, Some(early_exit_fails));
+    if signature::returns_never(&function.sig.output) {
+        // The body never returns: it ends by a panic (the guard's `Drop`: failed) or
+        // not at all.
+        return quote! {
+            let #task = #task_start;
+            #body
+        };
+    }
     quote! {
         let #task = #task_start;
         #[allow(clippy::diverging_sub_expression)]
@@ -530,13 +538,14 @@ fn count_closure(operator: &Operator, names: &Names) -> TokenStream {
 }
 
 /// The arguments whose rows count as `rows.in`: every `name: Type` argument (not `self`,
-/// not destructuring patterns, not `_`).
+/// not destructuring patterns, not `_`, not one under `#[cfg(…)]`, which may not exist).
 fn counted_arguments(function: &ItemFn) -> Vec<&syn::Ident> {
     function
         .sig
         .inputs
         .iter()
         .filter_map(|input| match input {
+            FnArg::Typed(typed) if typed.attrs.iter().any(|a| a.path().is_ident("cfg")) => None,
             FnArg::Typed(typed) => match &*typed.pat {
                 Pat::Ident(binding) if binding.subpat.is_none() => Some(&binding.ident),
                 _ => None,

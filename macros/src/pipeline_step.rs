@@ -68,6 +68,7 @@ fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
     let name = &step.name;
     let rows_key = format!("{name}.rows");
     let is_async = function.sig.asyncness.is_some();
+    let early_exit_fails = signature::returns_result(&function.sig.output);
     let output_type = signature::declared_output_type(&function.sig.output);
     let rows = match &step.rows {
         Some(count) => quote!(#rt::count_output(&#output, #count)),
@@ -87,7 +88,7 @@ fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
     let start = quote! {
         static #site: #rt::StepSite = #rt::StepSite::new(#name, #rows_key);
         let #guard = if #rt::pipelines_enabled() {
-            #rt::StepGuard::start(&#site, #is_async)
+            #rt::StepGuard::start(&#site, #is_async, #early_exit_fails)
         } else {
             ::core::option::Option::None
         };

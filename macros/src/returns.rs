@@ -43,7 +43,7 @@ impl ExitsToBreaks<'_> {
         Some(Expr::Verbatim(quote_spanned!(span=>
             match #inner {
                 ::core::task::Poll::Ready(value) => value,
-                ::core::task::Poll::Pending => break #label ::core::task::Poll::Pending,
+                ::core::task::Poll::Pending => break #label (::core::task::Poll::Pending),
             }
         )))
     }
@@ -63,10 +63,12 @@ impl VisitMut for ExitsToBreaks<'_> {
                     self.visit_expr_mut(value);
                 }
                 let label = self.label;
+                // In parentheses (macro output, so no lint): syn reads `'label ::path` as a
+                // labelled loop when another attribute parses this function again.
                 let value = returned
                     .expr
                     .as_ref()
-                    .map_or_else(|| quote!(()), |value| quote!(#value));
+                    .map_or_else(|| quote!(()), |value| parenthesized(quote!(#value)));
                 // Verbatim: syn would read `'label ::path` as a labelled loop; rustc does not.
                 *expr = Expr::Verbatim(
                     quote_spanned!(returned.return_token.span=> break #label #value),
@@ -84,7 +86,7 @@ impl VisitMut for ExitsToBreaks<'_> {
                     match #inner {
                         ::core::result::Result::Ok(value) => value,
                         ::core::result::Result::Err(error) => {
-                            break #label ::core::result::Result::Err(::core::convert::From::from(error))
+                            break #label (::core::result::Result::Err(::core::convert::From::from(error)))
                         }
                     }
                 ));
@@ -105,6 +107,13 @@ impl VisitMut for ExitsToBreaks<'_> {
     }
 
     fn visit_item_mut(&mut self, _item: &mut Item) {}
+}
+
+/// `(tokens)`, the parentheses marked as macro output.
+fn parenthesized(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, tokens);
+    group.set_span(Span::call_site());
+    quote!(#group)
 }
 
 /// Rewrites the body's `return`s (and its `?`s when `rewrite_try`, its `ready!`s when

@@ -19,7 +19,7 @@ pub(crate) fn declared_output_type(output: &ReturnType) -> TokenStream {
         ReturnType::Type(_, ty) => {
             let mut finder = FindsImplTrait(false);
             syn::visit::Visit::visit_type(&mut finder, ty);
-            if finder.0 || matches!(**ty, Type::Never(_)) {
+            if finder.0 || matches!(ungrouped(ty), Type::Never(_)) {
                 TokenStream::new()
             } else {
                 quote!(: #ty)
@@ -28,25 +28,41 @@ pub(crate) fn declared_output_type(output: &ReturnType) -> TokenStream {
     }
 }
 
-/// Whether the declared return type is a `Result` (its last path segment is `Result`,
-/// as with `io::Result<T>` or `anyhow::Result<T>`).
+/// Whether the declared return type is a `Result`: its last path segment is `Result` or
+/// ends in it, as with `io::Result<T>`, `anyhow::Result<T>` or an engine's
+/// `DaftResult<T>`.
 pub(crate) fn returns_result(output: &ReturnType) -> bool {
-    last_segment_is(output, "Result")
+    last_segment(output).is_some_and(|name| name.ends_with("Result"))
+}
+
+/// Whether the function is declared to return `!` (it never returns).
+pub(crate) fn returns_never(output: &ReturnType) -> bool {
+    matches!(output, ReturnType::Type(_, ty) if matches!(ungrouped(ty), Type::Never(_)))
 }
 
 /// Whether the declared return type's last path segment is `name`.
 pub(crate) fn last_segment_is(output: &ReturnType, name: &str) -> bool {
-    match output {
-        ReturnType::Type(_, ty) => match &**ty {
-            Type::Path(path) => path
-                .path
-                .segments
-                .last()
-                .is_some_and(|last| last.ident == name),
-            _ => false,
-        },
-        ReturnType::Default => false,
+    last_segment(output).is_some_and(|last| last == name)
+}
+
+/// The declared return type's last path segment, looking through the invisible group a
+/// `macro_rules!` `$ty:ty` fragment arrives in.
+fn last_segment(output: &ReturnType) -> Option<String> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    match ungrouped(ty) {
+        Type::Path(path) => path.path.segments.last().map(|last| last.ident.to_string()),
+        _ => None,
     }
+}
+
+/// `ty` without the invisible groups around it (`$ty:ty` fragments).
+pub(crate) fn ungrouped(mut ty: &Type) -> &Type {
+    while let Type::Group(group) = ty {
+        ty = &group.elem;
+    }
+    ty
 }
 
 /// The type to give `typed_future` for an async body: the declared output type, or `_`
@@ -133,11 +149,11 @@ pub(crate) fn stream_shape(output: &ReturnType, declared: Option<Streams>) -> Op
 
 /// `T` of a `Result<T, …>` (any path ending in `Result` with a first type argument).
 fn result_ok_type(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ty else {
+    let Type::Path(path) = ungrouped(ty) else {
         return None;
     };
     let last = path.path.segments.last()?;
-    if last.ident != "Result" {
+    if !last.ident.to_string().ends_with("Result") {
         return None;
     }
     let PathArguments::AngleBracketed(arguments) = &last.arguments else {
@@ -171,7 +187,7 @@ fn streaming_bound<'a>(
 
 /// The single type argument of a path type whose last segment is `name`.
 fn argument_of<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
-    let Type::Path(path) = ty else {
+    let Type::Path(path) = ungrouped(ty) else {
         return None;
     };
     let last = path.path.segments.last()?;

@@ -50,7 +50,10 @@ fn a_boxed_iterator_counts_per_item_and_stays_boxed() {
     assert_eq!(tallies(&op), (0, 0, 0, 0, 1), "running until exhausted");
     assert_eq!(iterator.count(), 4);
     // 1 + 2 + 3 + 4 rows.
-    assert_eq!(tallies(&operator_named("scan", "boxed-iterator")), (10, 1, 0, 0, 0));
+    assert_eq!(
+        tallies(&operator_named("scan", "boxed-iterator")),
+        (10, 1, 0, 0, 0)
+    );
 }
 
 #[operator(node_type = "scan", name = "pinned-stream")]
@@ -68,7 +71,10 @@ fn a_pinned_boxed_stream_counts_per_item_and_cancels_on_drop() {
     assert_eq!(block_on(partial.next()).map(|b| b.len()), Some(3));
     drop(partial);
     // Two calls: one ran to the end (15 rows), one was dropped after 3 rows.
-    assert_eq!(tallies(&operator_named("scan", "pinned-stream")), (18, 1, 0, 1, 0));
+    assert_eq!(
+        tallies(&operator_named("scan", "pinned-stream")),
+        (18, 1, 0, 1, 0)
+    );
 }
 
 #[operator(node_type = "parse", name = "result-of-iterator")]
@@ -76,7 +82,9 @@ fn parse_all(text: &str) -> Result<impl Iterator<Item = u32> + '_, String> {
     if text.is_empty() {
         return Err("no input".to_owned());
     }
-    Ok(text.split(',').map(|n| n.trim().parse::<u32>().unwrap_or(0)))
+    Ok(text
+        .split(',')
+        .map(|n| n.trim().parse::<u32>().unwrap_or(0)))
 }
 
 #[test]
@@ -86,7 +94,10 @@ fn a_result_of_an_iterator_counts_items_and_an_err_fails_the_call() {
     assert_eq!(parsed, [1, 2, 3]);
     assert!(parse_all("").is_err());
     // u32 items have no rows: the Ok call completed, the Err call failed.
-    assert_eq!(tallies(&operator_named("parse", "result-of-iterator")), (0, 1, 1, 0, 0));
+    assert_eq!(
+        tallies(&operator_named("parse", "result-of-iterator")),
+        (0, 1, 1, 0, 0)
+    );
 }
 
 /// An engine's own alias, as DataFusion's `SendableRecordBatchStream`.
@@ -110,7 +121,10 @@ fn an_aliased_stream_in_a_result_counts_per_item_with_the_stream_key() {
     let out: Vec<_> = block_on(filter_batches(input).unwrap().collect());
     assert_eq!(out.len(), 3);
     // 2 + 1 rows; the Err item fails the call at its end.
-    assert_eq!(tallies(&operator_named("filter", "aliased-stream")), (3, 0, 1, 0, 0));
+    assert_eq!(
+        tallies(&operator_named("filter", "aliased-stream")),
+        (3, 0, 1, 0, 0)
+    );
 }
 
 // ---- a hand-written poll_next ----
@@ -250,7 +264,8 @@ fn a_run_time_operator_counts_calls_iterators_streams_and_rows_in() {
         Counted::rows(line.split(',').count()).with_bytes(line.len())
     });
     assert_eq!(counted.count(), 2);
-    let streamed: Vec<Vec<u8>> = block_on(source.stream(stream::iter(vec![vec![0u8; 6]])).collect());
+    let streamed: Vec<Vec<u8>> =
+        block_on(source.stream(stream::iter(vec![vec![0u8; 6]])).collect());
     assert_eq!(streamed.len(), 1);
     source.in_scope(|| pipetel::current_operator().add_bytes_read(100));
 
@@ -260,7 +275,10 @@ fn a_run_time_operator_counts_calls_iterators_streams_and_rows_in() {
     assert_eq!(source.bytes_read, 100);
     assert_eq!(source.bytes_written, 4);
     let sink = operator_named("runtime_sink", "7");
-    assert_eq!((sink.rows_in, sink.tasks_completed, sink.tasks_failed), (12, 1, 1));
+    assert_eq!(
+        (sink.rows_in, sink.tasks_completed, sink.tasks_failed),
+        (12, 1, 1)
+    );
 }
 
 #[test]

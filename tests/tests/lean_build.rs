@@ -10,7 +10,14 @@ use std::process::Command;
 fn crates(features: &str) -> BTreeSet<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
-        .args(["tree", "-p", "pipetel", "--no-default-features", "--features", features])
+        .args([
+            "tree",
+            "-p",
+            "pipetel",
+            "--no-default-features",
+            "--features",
+            features,
+        ])
         .args(["-e", "normal", "--prefix", "none", "--offline"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -41,7 +48,10 @@ fn the_local_build_pulls_no_transport() {
 
     let full = crates("enabled,otlp-grpc,otlp-http,tls");
     for name in ["tonic", "reqwest", "rustls"] {
-        assert!(full.contains(name), "the default build has no {name}: is the check blind?");
+        assert!(
+            full.contains(name),
+            "the default build has no {name}: is the check blind?"
+        );
     }
     assert!(lean.len() < full.len());
     println!("with the default transports: {} crates", full.len());

@@ -12,7 +12,9 @@ use pipetel_tests::in_memory::start;
 fn setup() -> MutexGuard<'static, ()> {
     static ALONE: Mutex<()> = Mutex::new(());
     start(|| Config::new().collect_locally(true));
-    ALONE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    ALONE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn operator_named(node_id: &str) -> OperatorSnapshot {
@@ -56,7 +58,9 @@ fn operators_on_spawned_tasks_and_threads_are_filed_under_the_running_step() {
         assert_eq!(op.step.as_deref(), Some("fan_out"), "{node_id}");
     }
     // After the step, nothing runs: new work is outside any step.
-    std::thread::spawn(|| work("after-the-step", vec![0; 1])).join().unwrap();
+    std::thread::spawn(|| work("after-the-step", vec![0; 1]))
+        .join()
+        .unwrap();
     assert_eq!(operator_named("after-the-step").step, None);
 }
 

@@ -61,6 +61,9 @@ pub(crate) struct Lookup<'a> {
     pub(crate) site: usize,
     pub(crate) node_type: NodeType<'a>,
     pub(crate) node_id: NodeKey<'a>,
+    /// The `node.id` text when it is not `node_id`'s own (a method's default id, keyed
+    /// by its `Self` type's name), made on a miss only.
+    pub(crate) label: Option<&'a dyn Fn() -> String>,
 }
 
 /// A call site's node type: fixed (part of the site, so not part of the key) or computed
@@ -131,11 +134,13 @@ pub(crate) fn series_for(lookup: Lookup<'_>) -> u32 {
 #[cold]
 #[inline(never)]
 fn miss(lookup: Lookup<'_>, hash: u64) -> u32 {
+    let node_id = match lookup.label {
+        Some(label) => label(),
+        None => lookup.node_id.to_string(),
+    };
     let series = match lookup.node_type {
-        NodeType::Fixed(node_type) => registry::resolve(node_type, &lookup.node_id.to_string()),
-        NodeType::PerCall(node_type) => {
-            registry::resolve(registry::intern(node_type), &lookup.node_id.to_string())
-        }
+        NodeType::Fixed(node_type) => registry::resolve(node_type, &node_id),
+        NodeType::PerCall(node_type) => registry::resolve(registry::intern(node_type), &node_id),
     };
     let _ = CACHE.try_with(|cache| {
         let Ok(mut cache) = cache.try_borrow_mut() else {
@@ -172,6 +177,7 @@ impl Entry {
             site: self.site,
             node_type,
             node_id,
+            label: None,
         }
         .hash()
     }
@@ -187,6 +193,7 @@ mod tests {
             site,
             node_type,
             node_id,
+            label: None,
         })
     }
 

@@ -20,6 +20,10 @@ pub struct CallSite {
     module: &'static str,
     /// Series id + 1 of the default `node_id`; 0 until first resolved.
     series: AtomicU32,
+    /// For a method: the address of the `Self` type name the default series was resolved
+    /// for, and that series. A trait's default method serves every implementing type;
+    /// calls for another type look their series up by its name.
+    first_self: OnceLock<(usize, u32)>,
     /// The default `node_id`, for a site whose `node_type` is computed per call.
     default_node_id: OnceLock<Box<str>>,
 }
@@ -38,6 +42,7 @@ impl CallSite {
             function,
             module,
             series: AtomicU32::new(0),
+            first_self: OnceLock::new(),
             default_node_id: OnceLock::new(),
         }
     }
@@ -45,10 +50,37 @@ impl CallSite {
     /// The series of the default `node_id`. `self_type` names `Self` for methods.
     #[inline]
     pub fn series(&'static self, self_type: Option<fn() -> &'static str>) -> u32 {
-        match self.series.load(Relaxed) {
-            0 => self.resolve_default(self_type),
-            resolved => resolved - 1,
+        let Some(name_of) = self_type else {
+            return match self.series.load(Relaxed) {
+                0 => self.resolve_default(None),
+                resolved => resolved - 1,
+            };
+        };
+        let name = name_of();
+        match self.first_self.get() {
+            Some(&(first, series)) if first == name.as_ptr() as usize => series,
+            Some(_) => self.series_of_self(name),
+            None => {
+                let series = self.series_of_self(name);
+                if series != NO_SERIES {
+                    let _ = self.first_self.set((name.as_ptr() as usize, series));
+                }
+                series
+            }
         }
+    }
+
+    /// The default series of a method for `Self` named `self_type` (a trait's default
+    /// method, or another instantiation of a generic impl), looked up by that name.
+    #[cold]
+    #[inline(never)]
+    fn series_of_self(&'static self, self_type: &'static str) -> u32 {
+        node_id_cache::series_for(Lookup {
+            site: ptr::from_ref(self) as usize,
+            node_type: NodeType::Fixed(self.node_type),
+            node_id: NodeKey::Str(self_type),
+            label: Some(&|| self.default_node_id(Some(self_type))),
+        })
     }
 
     #[cold]
@@ -84,6 +116,7 @@ impl CallSite {
             site: ptr::from_ref(self) as usize,
             node_type: NodeType::Fixed(self.node_type),
             node_id: node_id.node_key(),
+            label: None,
         })
     }
 
@@ -107,6 +140,7 @@ impl CallSite {
             site: ptr::from_ref(self) as usize,
             node_type: NodeType::PerCall(node_type),
             node_id,
+            label: None,
         })
     }
 }

@@ -35,6 +35,9 @@ pub struct StepGuard {
     started: u64,
     finished: bool,
     is_async: bool,
+    /// A sync step declared to return `Result`: leaving it without finishing (a `?` or a
+    /// `return` written by a macro, which the attribute cannot rewrite) is an error.
+    early_exit_fails: bool,
 }
 
 impl std::fmt::Debug for StepGuard {
@@ -47,10 +50,11 @@ impl std::fmt::Debug for StepGuard {
 
 impl StepGuard {
     /// Starts a call of the step of `site`. For an async step, a drop before the end is
-    /// a cancellation; for a sync one it is an early exit (a `?` on an `Option`), which
-    /// is not a failure.
+    /// a cancellation; for a sync one it is an early exit: a failure when
+    /// `early_exit_fails` (a step returning `Result`, left by a `?` or `return` inside a
+    /// macro), else not (a `?` on an `Option`).
     #[inline]
-    pub fn start(site: &'static StepSite, is_async: bool) -> Option<Self> {
+    pub fn start(site: &'static StepSite, is_async: bool, early_exit_fails: bool) -> Option<Self> {
         let telemetry = recorder::current()?;
         let run = current_run();
         let counted = site.start(run.as_ref().map(|run| run.pipeline));
@@ -72,6 +76,7 @@ impl StepGuard {
             started: clock::ticks(),
             finished: false,
             is_async,
+            early_exit_fails,
         })
     }
 
@@ -128,6 +133,12 @@ impl Drop for StepGuard {
                 Some(ErrorReport::other(
                     "cancelled",
                     "the step was dropped before it finished",
+                ))
+            } else if self.early_exit_fails {
+                Some(ErrorReport::other(
+                    "early exit",
+                    "the step returned early from inside a macro (a `?` or `return` there): \
+                     an error in a step returning Result",
                 ))
             } else {
                 None
