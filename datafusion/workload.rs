@@ -2,6 +2,9 @@
 //! customers in memory, in several partitions, and four query shapes. Included with
 //! `#[path]` (a crate of its own would be one more DataFusion build).
 
+// Each includer uses part of it.
+#![allow(dead_code)]
+
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};

@@ -188,11 +188,15 @@ fn per_call_rotating_node_ids(ids: Vec<String>) -> u64 {
         .sum()
 }
 
-/// Telemetry on, and `ids` run-time operators, resolved once.
+/// Telemetry on, and `ids` run-time operators, resolved once and called once.
 fn run_time_operators(ids: usize) -> Vec<pipetel::Operator> {
     telemetry_on();
     (0..ids)
-        .map(|id| pipetel::Operator::new("filter", &format!("plan-node-{id}")))
+        .map(|id| {
+            let operator = pipetel::Operator::new("filter", &format!("plan-node-{id}"));
+            operator.call(|| plain(&BATCH));
+            operator
+        })
         .collect()
 }
 

@@ -44,7 +44,7 @@ fn inner_attributes_stay_in_the_body() {
 fn cfg_arguments(
     batch: Vec<u8>,
     #[cfg(any())] never_compiled: Vec<u8>,
-    #[cfg(all())] always: Vec<u8>,
+    #[cfg(not(any()))] always: Vec<u8>,
 ) -> Vec<u8> {
     let _ = always;
     batch
