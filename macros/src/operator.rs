@@ -321,14 +321,7 @@ fn expand_call(
         probe,
         ..
     } = names;
-    let rows_out = match &operator.rows_out {
-        Some(count) => quote_spanned!(count.span()=> #rt::count_output(&#output, #count)),
-        None => quote!((&&#probe).__pipetel_rows()),
-    };
-    let bytes_written = operator.bytes_written.as_ref().map_or_else(
-        || quote!(0u64),
-        |count| quote_spanned!(count.span()=> #rt::count_output(&#output, #count)),
-    );
+    let (rows_out, bytes_written) = returned_counts(operator, names);
     let early_exit_fails = early_exit_fails(&function.sig.output);
     let output_type = signature::declared_output_type(&function.sig.output);
     let body = function::labelled_body(function, false);
@@ -358,6 +351,23 @@ fn expand_call(
     }
 }
 
+/// `rows.out` and `bytes.written` of the value a sync call returned: the attribute's
+/// closures over `&output`, else the value's `Rows` (through the probe) and no bytes.
+fn returned_counts(operator: &Operator, names: &Names) -> (TokenStream, TokenStream) {
+    let Names {
+        rt, output, probe, ..
+    } = names;
+    let rows_out = match &operator.rows_out {
+        Some(count) => quote_spanned!(count.span()=> #rt::count_output(&#output, #count)),
+        None => quote!((&&#probe).__pipetel_rows()),
+    };
+    let bytes_written = operator.bytes_written.as_ref().map_or_else(
+        || quote!(0u64),
+        |count| quote_spanned!(count.span()=> #rt::count_output(&#output, #count)),
+    );
+    (rows_out, bytes_written)
+}
+
 /// A hand-written `poll` / `poll_next` (a function returning `Poll`): a `Pending` is busy
 /// time only; a `Ready` is one call, with the rows of what it holds and failed if that is
 /// an `Err` (`Ready(Err(_))`, `Ready(Some(Err(_)))`).
@@ -375,14 +385,7 @@ fn expand_poll(
         probe,
         ..
     } = names;
-    let rows_out = match &operator.rows_out {
-        Some(count) => quote_spanned!(count.span()=> #rt::count_output(&#output, #count)),
-        None => quote!((&&#probe).__pipetel_rows()),
-    };
-    let bytes_written = operator.bytes_written.as_ref().map_or_else(
-        || quote!(0u64),
-        |count| quote_spanned!(count.span()=> #rt::count_output(&#output, #count)),
-    );
+    let (rows_out, bytes_written) = returned_counts(operator, names);
     let Start {
         series,
         rows_in,
