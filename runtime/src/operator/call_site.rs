@@ -52,7 +52,7 @@ impl CallSite {
     pub fn series(&'static self, self_type: Option<fn() -> &'static str>) -> u32 {
         let Some(name_of) = self_type else {
             return match self.series.load(Relaxed) {
-                0 => self.resolve_default(None),
+                0 => self.resolve_default(),
                 resolved => resolved - 1,
             };
         };
@@ -83,10 +83,12 @@ impl CallSite {
         })
     }
 
+    /// The default series of a free function (methods go through
+    /// [`series_of_self`](Self::series_of_self)).
     #[cold]
     #[inline(never)]
-    fn resolve_default(&'static self, self_type: Option<fn() -> &'static str>) -> u32 {
-        let node_id = self.default_node_id(self_type.map(|name_of| name_of()));
+    fn resolve_default(&'static self) -> u32 {
+        let node_id = self.default_node_id(None);
         let series = registry::resolve(self.node_type, &node_id);
         if series != NO_SERIES {
             self.series.store(series + 1, Relaxed);
