@@ -132,3 +132,24 @@ fn a_user_metric_past_the_sdk_limit_is_named() {
                  otel.metric.overflow=true";
     assert_eq!(stderr.matches(named).count(), 1, "{stderr}");
 }
+
+#[test]
+fn past_the_limit_on_run_time_node_types_the_warning_names_it_once() {
+    let limit = pipetel::MAX_DYNAMIC_NODE_TYPES;
+    let over = (limit + 10).to_string();
+    let (per_type, stderr) = run_many(&["--dynamic-types", &over], &[]);
+    let dynamic = per_type.keys().filter(|t| t.starts_with("dyn")).count();
+    assert_eq!(dynamic, limit, "{stderr}");
+    // The ten types past the limit count, all as node.type "other".
+    assert_eq!(
+        per_type.get("other").map(|entry| entry.1),
+        Some(10),
+        "{stderr}"
+    );
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("pipetel::MAX_DYNAMIC_NODE_TYPES"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(warnings[0].contains(&format!("more than {limit} node types given at run time")));
+}

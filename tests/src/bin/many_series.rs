@@ -4,6 +4,8 @@
 //! counts M attribute sets on a user's counter from `pipetel::meter`. It exports where
 //! `OTEL_*` says, and prints one line per node type: `<type> <distinct node ids> <calls>`
 //! from `pipetel::snapshot()`, with `other` among the ids when it was used.
+//! `--dynamic-types D` also calls D run-time operators (`pipetel::Operator`) of D
+//! distinct node types given as values, one id each.
 
 use std::collections::BTreeMap;
 
@@ -44,6 +46,11 @@ fn main() {
     for id in 0..ids {
         for operator in &OPERATORS[..types] {
             operator(id);
+        }
+    }
+    if let Some(dynamic) = argument("--dynamic-types") {
+        for n in 0..dynamic {
+            pipetel::Operator::new(&format!("dyn{n:05}"), "0").call(|| ());
         }
     }
     if let Some(series) = argument("--user-series") {
