@@ -76,19 +76,42 @@ struct Ran {
     cpu: Duration,
 }
 
-async fn run(ctx: &SessionContext, sql: &str) -> Ran {
+/// A query executed: its plan and rows, with the wall and process CPU time it took.
+struct Executed {
+    plan: Arc<dyn ExecutionPlan>,
+    rows: usize,
+    wall: Duration,
+    cpu: Duration,
+}
+
+async fn execute(ctx: &SessionContext, sql: &str) -> Executed {
     let plan = plan(ctx, sql).await;
-    let before = pipetel::snapshot();
     let (cpu_before, started) = (process_cpu(), Instant::now());
     let batches = collect(plan.clone(), ctx.task_ctx()).await.unwrap();
     let (wall, cpu) = (started.elapsed(), process_cpu() - cpu_before);
-    let counted = pipetel::snapshot().since(&before);
-    Ran {
+    Executed {
         rows: batches.iter().map(RecordBatch::num_rows).sum(),
         plan,
-        counted,
         wall,
         cpu,
+    }
+}
+
+/// Runs `query` on a runtime of its own and counts it once that runtime has shut down.
+/// When a consumer stops early (a LIMIT, a TopK merge), DataFusion aborts the tasks it
+/// spawned for the inputs; an aborted task's stream is dropped (its pipetel task counted
+/// cancelled) later, on a worker. Shutting the runtime down drops every one of them, so
+/// the counts read afterwards are final.
+fn run(query: impl std::future::Future<Output = Executed>) -> Ran {
+    let before = pipetel::snapshot();
+    let executed = runtime().block_on(query);
+    let counted = pipetel::snapshot().since(&before);
+    Ran {
+        plan: executed.plan,
+        rows: executed.rows,
+        counted,
+        wall: executed.wall,
+        cpu: executed.cpu,
     }
 }
 
@@ -117,7 +140,7 @@ fn every_node_counts_the_rows_datafusion_counts() {
     let ctx = session(true);
     let mut compared = 0;
     for (shape, sql) in QUERIES {
-        let ran = runtime().block_on(run(&ctx, sql));
+        let ran = run(execute(&ctx, sql));
         let nodes = nodes(&ran.plan);
         for (position, node) in nodes.iter().enumerate() {
             let op = operator(&ran.counted, position, node.name());
@@ -171,7 +194,7 @@ fn every_node_counts_the_rows_datafusion_counts() {
 fn busy_time_adds_up_to_at_most_the_threads_time_and_covers_most_of_the_work() {
     let _serial = serial();
     let ctx = session(true);
-    let ran = runtime().block_on(run(&ctx, QUERIES[2].1));
+    let ran = run(execute(&ctx, QUERIES[2].1));
     let busy: Duration = ran.counted.operators.iter().map(|op| op.busy).sum();
     // Two workers and the thread blocking on the query can poll operators; busy time is
     // exclusive (a parent's poll less its children's), so it never counts a moment twice.
@@ -201,11 +224,11 @@ fn work_on_spawned_tasks_is_filed_under_the_nodes_and_the_step_that_asked_for_it
     let ctx = session(true);
 
     #[pipetel::pipeline_step]
-    async fn aggregate(ctx: &SessionContext) -> Ran {
-        run(ctx, QUERIES[1].1).await
+    async fn aggregate(ctx: &SessionContext) -> Executed {
+        execute(ctx, QUERIES[1].1).await
     }
 
-    let ran = runtime().block_on(aggregate(&ctx));
+    let ran = run(aggregate(&ctx));
     let nodes = nodes(&ran.plan);
     let repartitions: Vec<usize> = nodes
         .iter()
@@ -245,10 +268,9 @@ fn work_on_spawned_tasks_is_filed_under_the_nodes_and_the_step_that_asked_for_it
 fn one_querys_view_holds_only_that_query_in_plan_order() {
     let _serial = serial();
     let ctx = session(true);
-    let runtime = runtime();
     // Another query first, whose nodes share names and positions with this one's.
-    runtime.block_on(run(&ctx, QUERIES[0].1));
-    let ran = runtime.block_on(run(&ctx, QUERIES[3].1));
+    run(execute(&ctx, QUERIES[0].1));
+    let ran = run(execute(&ctx, QUERIES[3].1));
     assert_eq!(ran.rows, 10);
     let nodes = nodes(&ran.plan);
     assert_eq!(ran.counted.operators.len(), nodes.len());
