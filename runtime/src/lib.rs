@@ -29,6 +29,7 @@
 #[cfg(feature = "arrow")]
 mod arrow;
 mod attribute;
+pub mod channel;
 mod config;
 mod count;
 mod counters;
@@ -49,16 +50,20 @@ pub mod __private;
 pub use attribute::AttributeValue;
 pub use config::{init, Config};
 pub use count::Count;
+pub use counters::links::MAX_LINKS;
 pub use counters::registry::{
     DEFAULT_MAX_NODE_IDS_PER_TYPE, MAX_DYNAMIC_NODE_TYPES, MAX_OPERATOR_SERIES,
 };
 pub use export::custom_instruments::{meter, tracer};
+pub use insight::conservation::Imbalance;
+pub use insight::graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
 pub use insight::report::{report, Report};
 pub use insight::snapshot::{snapshot, OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot};
 pub use node_id::{NodeId, NodeKey};
 pub use operator::current::{current_operator, OperatorHandle};
 pub use operator::dynamic::{Counted, Operator};
 pub use operator::engine_metrics::{EngineMetrics, EngineValue, MetricsAttachment};
+pub use operator::feed::Feed;
 pub use operator::user_counter::OperatorCounter;
 pub use pipeline::propagation::trace_env;
 pub use pipeline::run::Pipeline;

@@ -1,6 +1,8 @@
 //! The cells of one operator series on one thread: its tallies (plain counters, summed
 //! over threads by every reader) and, beside them, the step it last ran in (not a
-//! counter: readers take the latest).
+//! counter: readers take the latest) and the consumer it last ran nested in (not a
+//! counter: the thread's own cache of a graph link). And the cells of one graph link on
+//! one thread.
 //!
 //! Exactly one thread writes a block of cells (the thread that owns the shard it lives
 //! in), so an update is a relaxed load and a relaxed store — no locked read-modify-write.
@@ -8,6 +10,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+use crate::counters::links::ConsumerSlot;
 use crate::counters::step_slot::StepSlot;
 
 /// What every operator series counts, each a sum that only goes up. What is exported
@@ -96,12 +99,15 @@ pub(crate) struct Cells {
     tallies: Block<{ Tally::COUNT }>,
     /// The step call the series last ran in on this thread.
     pub(crate) step: StepSlot,
+    /// The operator this series last ran nested in on this thread, and their link.
+    pub(crate) consumer: ConsumerSlot,
 }
 
 impl Zeroed for Cells {
     const ZERO: Self = Cells {
         tallies: Block::ZERO,
         step: StepSlot::new(),
+        consumer: ConsumerSlot::new(),
     };
 }
 
@@ -121,3 +127,47 @@ impl Cells {
 
 /// The custom counters of one series on one thread.
 pub(crate) type CustomCells = Block<MAX_CUSTOM_COUNTERS>;
+
+/// What every graph link counts: what crossed it, as its producer handed it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub(crate) enum LinkTally {
+    /// Rows.
+    Rows,
+    /// Bytes.
+    Bytes,
+    /// Batches (items, calls): each hand-over is one.
+    Batches,
+}
+
+impl LinkTally {
+    /// How many link tallies there are.
+    pub(crate) const COUNT: usize = LinkTally::Batches as usize + 1;
+}
+
+/// The counters of one graph link on one thread.
+pub(crate) type LinkCells = Block<{ LinkTally::COUNT }>;
+
+impl LinkCells {
+    /// Counts one batch of `rows` and `bytes` across the link. Only the owning thread may
+    /// call this.
+    #[inline(always)]
+    pub(crate) fn add_batch(&self, rows: u64, bytes: u64) {
+        self.add_at(LinkTally::Rows as usize, rows);
+        if bytes != 0 {
+            self.add_at(LinkTally::Bytes as usize, bytes);
+        }
+        self.add_at(LinkTally::Batches as usize, 1);
+    }
+}
+
+impl LinkCells {
+    /// Takes back a batch this thread counted with [`add_batch`](Self::add_batch)
+    /// (wrapping: readers sum with wrapping adds). Only the owning thread may call this.
+    #[inline]
+    pub(crate) fn remove_batch(&self, rows: u64, bytes: u64) {
+        self.add_at(LinkTally::Rows as usize, rows.wrapping_neg());
+        self.add_at(LinkTally::Bytes as usize, bytes.wrapping_neg());
+        self.add_at(LinkTally::Batches as usize, 1u64.wrapping_neg());
+    }
+}

@@ -1,6 +1,7 @@
 //! The per-thread store every operator call writes and every reader sums.
 
 pub(crate) mod cells;
+pub(crate) mod links;
 pub(crate) mod node_id_cache;
 pub(crate) mod registry;
 pub(crate) mod running_steps;

@@ -1,7 +1,8 @@
 //! Per-thread shards of counter cells, and the chunk-by-chunk view readers sum them through.
 //!
-//! Every thread that runs an operator owns one [`Shard`]: two lazily grown tables, one
-//! of built-in [`Cells`] and one of [`CustomCells`], indexed by series id. Only the
+//! Every thread that runs an operator owns one [`Shard`]: lazily grown tables of built-in
+//! [`Cells`] and of [`CustomCells`], indexed by series id, and of [`LinkCells`], indexed
+//! by graph link id. Only the
 //! owner writes a shard, so two threads running the same operator never touch the same
 //! cache line. Shards are never freed: when a thread exits its shard is released and the
 //! next new thread adopts it, so the counts of exited threads stay in the totals and
@@ -11,7 +12,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Mutex;
 
-use crate::counters::cells::{Cells, CustomCells, Zeroed};
+use crate::counters::cells::{Cells, CustomCells, LinkCells, Zeroed};
 
 /// Series per chunk of a table.
 const CHUNK: usize = 64;
@@ -86,6 +87,8 @@ fn chunk_of(series: u32) -> usize {
 pub(crate) struct Shard {
     cells: Table<Cells>,
     custom: Table<CustomCells>,
+    /// By link id (`counters::links`).
+    links: Table<LinkCells>,
     in_use: AtomicBool,
 }
 
@@ -111,6 +114,7 @@ impl Shard {
         let shard: &'static Shard = Box::leak(Box::new(Shard {
             cells: Table::new(),
             custom: Table::new(),
+            links: Table::new(),
             in_use: AtomicBool::new(true),
         }));
         shards.push(shard);
@@ -132,6 +136,12 @@ impl Shard {
     #[inline(always)]
     pub(crate) fn cells_if_grown(&'static self, series: u32) -> Option<&'static Cells> {
         self.cells.block_if_grown(series)
+    }
+
+    /// The cells of graph link `link`, for the owning thread to write.
+    #[inline]
+    pub(crate) fn link_cells(&'static self, link: u32) -> &'static LinkCells {
+        self.links.block(link)
     }
 
     /// The custom cells of `series`, for the owning thread to write.
@@ -159,6 +169,15 @@ impl Shard {
         series_count: usize,
     ) -> impl Iterator<Item = (usize, &[Cells])> {
         self.cells.grown_chunks(series_count)
+    }
+
+    /// The allocated chunks of link cells covering links `0..link_count`, each with the
+    /// id of its first link.
+    pub(crate) fn link_chunks(
+        &self,
+        link_count: usize,
+    ) -> impl Iterator<Item = (usize, &[LinkCells])> {
+        self.links.grown_chunks(link_count)
     }
 
     /// The allocated chunks of custom cells covering series `0..series_count`, each with

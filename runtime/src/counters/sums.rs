@@ -5,7 +5,7 @@
 //! while its cells are in cache; the cost is one pass over `shards × series` cells,
 //! whatever the number of metrics read from the result (BENCHMARKS.md, "Collection").
 
-use crate::counters::cells::{Tally, MAX_CUSTOM_COUNTERS};
+use crate::counters::cells::{LinkTally, Tally, MAX_CUSTOM_COUNTERS};
 use crate::counters::shards;
 use crate::counters::step_slot::StepCall;
 
@@ -102,4 +102,19 @@ impl Sums {
         );
         counted.chain(none)
     }
+}
+
+/// The tallies of graph links `0..link_count`, summed over every shard, by link id.
+pub(crate) fn read_links(link_count: usize) -> Vec<[u64; LinkTally::COUNT]> {
+    let mut links = vec![[0u64; LinkTally::COUNT]; link_count];
+    shards::for_each_shard(|shard| {
+        for (first, chunk) in shard.link_chunks(link_count) {
+            for (sums, cells) in links[first..].iter_mut().zip(chunk) {
+                for (index, sum) in sums.iter_mut().enumerate() {
+                    *sum = sum.wrapping_add(cells.get_at(index));
+                }
+            }
+        }
+    });
+    links
 }

@@ -26,6 +26,28 @@ impl Current {
         cells: ptr::null(),
         series: registry::NO_SERIES,
     };
+
+    /// No operator runs, and a batch received from a pipetel channel outside any
+    /// operator waits for the next operator to start on the thread, which receives it
+    /// (`counters::links::bind_received`).
+    pub(crate) const RECEIVED: Current = Current {
+        cells: ptr::null(),
+        series: Current::RECEIVED_MARK,
+    };
+
+    /// Series ids from this one up are not operators (they are marks).
+    pub(crate) const FIRST_MARK: u32 = 1 << 31;
+    const RECEIVED_MARK: u32 = u32::MAX - 1;
+}
+
+/// A batch received from a pipetel channel outside any operator: which channel link it
+/// was counted on, and its rows and bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PendingReceive {
+    pub(crate) channel: u32,
+    pub(crate) link: u32,
+    pub(crate) rows: u64,
+    pub(crate) bytes: u64,
 }
 
 /// What a thread keeps for the operator calls it runs.
@@ -37,6 +59,12 @@ pub(crate) struct ThreadState {
     /// Busy ticks of the operator segments that ran inside the current one (nested
     /// operators), which the current one leaves out of its own busy time.
     nested_ticks: Cell<u64>,
+    /// The series that last handed out rows on this thread: the sender of what a
+    /// channel sends outside any operator.
+    last_output: Cell<u32>,
+    /// A batch received outside any operator, for the next operator to start (valid
+    /// while `current` is [`Current::RECEIVED`]).
+    pending_receive: Cell<PendingReceive>,
 }
 
 thread_local! {
@@ -46,6 +74,13 @@ thread_local! {
             current: Cell::new(Current::NONE),
             current_step: Cell::new(StepCall::NONE),
             nested_ticks: Cell::new(0),
+            last_output: Cell::new(registry::NO_SERIES),
+            pending_receive: Cell::new(PendingReceive {
+                channel: 0,
+                link: 0,
+                rows: 0,
+                bytes: 0,
+            }),
         }
     };
     /// Owns the thread's shard while the thread lives: gives it back at thread exit.
@@ -148,6 +183,32 @@ impl ThreadState {
     /// The operator running now on this thread ([`Current::NONE`] when none).
     #[inline]
     pub(crate) fn current(&self) -> Current {
-        self.current.get()
+        match self.current.get() {
+            current if current.series >= Current::FIRST_MARK => Current::NONE,
+            current => current,
+        }
+    }
+
+    /// Notes that `series` handed out rows on this thread.
+    #[inline(always)]
+    pub(crate) fn note_output(&self, series: u32) {
+        self.last_output.set(series);
+    }
+
+    /// The series that last handed out rows on this thread, if any.
+    pub(crate) fn last_output(&self) -> u32 {
+        self.last_output.get()
+    }
+
+    /// Leaves `batch`, received outside any operator (none runs now), for the next
+    /// operator to start on this thread.
+    pub(crate) fn leave_received(&self, batch: PendingReceive) {
+        self.pending_receive.set(batch);
+        self.current.set(Current::RECEIVED);
+    }
+
+    /// The batch left by [`leave_received`](Self::leave_received).
+    pub(crate) fn pending_received(&self) -> PendingReceive {
+        self.pending_receive.get()
     }
 }

@@ -1,5 +1,7 @@
 //! Local insight with no backend: the snapshot, the report and where it goes, progress.
 
+pub(crate) mod conservation;
+pub(crate) mod graph;
 pub(crate) mod progress;
 pub(crate) mod report;
 pub(crate) mod report_target;

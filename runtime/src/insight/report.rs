@@ -350,6 +350,7 @@ mod tests {
                 rows: 625_000,
                 ..RunSnapshot::default()
             }],
+            ..Snapshot::default()
         };
         crate::insight::snapshot::derive_rates(&mut snapshot.operators);
         let expected = "\

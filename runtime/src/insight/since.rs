@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::insight::conservation;
+use crate::insight::graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
 use crate::insight::snapshot::{
     derive_rates, OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot,
 };
@@ -92,10 +94,76 @@ impl Snapshot {
             .filter(|run| run.runs > 0 || run.active > 0)
             .collect();
 
+        let edges_before: HashMap<(&NodeRef, &NodeRef, EdgeVia), &EdgeSnapshot> = earlier
+            .edges
+            .iter()
+            .map(|edge| ((&edge.from, &edge.to, edge.via), edge))
+            .collect();
+        let edges: Vec<EdgeSnapshot> = self
+            .edges
+            .iter()
+            .map(
+                |edge| match edges_before.get(&(&edge.from, &edge.to, edge.via)) {
+                    Some(before) => EdgeSnapshot {
+                        rows: edge.rows.saturating_sub(before.rows),
+                        bytes: edge.bytes.saturating_sub(before.bytes),
+                        batches: edge.batches.saturating_sub(before.batches),
+                        rows_received: edge
+                            .rows_received
+                            .map(|now| now.saturating_sub(before.rows_received.unwrap_or(0))),
+                        ..edge.clone()
+                    },
+                    None => edge.clone(),
+                },
+            )
+            .filter(|edge| {
+                // An edge of this view: it carried something, or joins two operators that
+                // ran in it.
+                let ran = |node: &NodeRef| {
+                    operators
+                        .iter()
+                        .any(|op| op.node_type == node.node_type && op.node_id == node.node_id)
+                };
+                edge.batches > 0 || (ran(&edge.from) && ran(&edge.to))
+            })
+            .collect();
+
+        let channels_before: HashMap<u32, &ChannelSnapshot> = earlier
+            .channels
+            .iter()
+            .map(|channel| (channel.id, channel))
+            .collect();
+        let channels: Vec<ChannelSnapshot> = self
+            .channels
+            .iter()
+            .map(|channel| match channels_before.get(&channel.id) {
+                Some(before) => ChannelSnapshot {
+                    rows_sent: channel.rows_sent.saturating_sub(before.rows_sent),
+                    batches_sent: channel.batches_sent.saturating_sub(before.batches_sent),
+                    bytes_sent: channel.bytes_sent.saturating_sub(before.bytes_sent),
+                    rows_received: channel.rows_received.saturating_sub(before.rows_received),
+                    batches_received: channel
+                        .batches_received
+                        .saturating_sub(before.batches_received),
+                    rows_lost: channel.rows_lost.saturating_sub(before.rows_lost),
+                    batches_lost: channel.batches_lost.saturating_sub(before.batches_lost),
+                    ..channel.clone()
+                },
+                None => channel.clone(),
+            })
+            .filter(|channel| {
+                channel.batches_sent > 0 || channel.batches_received > 0 || channel.batches_lost > 0
+            })
+            .collect();
+        let imbalances = conservation::check(&operators, &edges, &channels);
+
         Snapshot {
             operators,
             steps,
             runs,
+            edges,
+            channels,
+            imbalances,
         }
     }
 }
@@ -169,7 +237,7 @@ mod tests {
         let earlier = Snapshot {
             operators: vec![operator("a", 10, 1), operator("b", 5, 1)],
             steps: vec![step(1)],
-            runs: vec![],
+            ..Snapshot::default()
         };
         let later = Snapshot {
             operators: vec![
@@ -178,7 +246,7 @@ mod tests {
                 operator("c", 4, 1),
             ],
             steps: vec![step(3)],
-            runs: vec![],
+            ..Snapshot::default()
         };
         let since = later.since(&earlier);
         let ids: Vec<&str> = since

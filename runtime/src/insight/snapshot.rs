@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::counters::cells::Tally;
 use crate::counters::registry;
 use crate::counters::sums::Sums;
+use crate::insight::conservation::{self, Imbalance};
+use crate::insight::graph::{self, ChannelSnapshot, EdgeSnapshot};
 use crate::operator::clock::ticks_to_nanos;
 use crate::operator::engine_metrics::{self, EngineValue};
 use crate::pipeline::totals::{self, StepTotals};
@@ -26,6 +28,16 @@ pub struct Snapshot {
     pub steps: Vec<StepSnapshot>,
     /// One entry per pipeline, in order of first run.
     pub runs: Vec<RunSnapshot>,
+    /// The operator graph: one entry per (producer, consumer, how found), in order of
+    /// discovery.
+    #[serde(default)]
+    pub edges: Vec<EdgeSnapshot>,
+    /// What went through each pipetel channel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<ChannelSnapshot>,
+    /// Rows lost or duplicated between operators (the conservation check).
+    #[serde(default)]
+    pub imbalances: Vec<Imbalance>,
 }
 
 /// The counters of one operator, and what follows from them.
@@ -133,8 +145,8 @@ pub fn snapshot() -> Snapshot {
     let expected = registry::expected_rows();
     let sums = Sums::read(registry::series_count());
     let mut engine = engine_metrics::read();
-    let mut operators: Vec<OperatorSnapshot> = registry::with_labels(|labels| {
-        labels
+    let (mut operators, (edges, channels)) = registry::with_labels(|labels| {
+        let operators: Vec<OperatorSnapshot> = labels
             .iter()
             .zip(sums.series())
             .enumerate()
@@ -161,11 +173,16 @@ pub fn snapshot() -> Snapshot {
                     ..OperatorSnapshot::default()
                 }
             })
-            .collect()
+            .collect();
+        (operators, graph::read(labels))
     });
     derive_rates(&mut operators);
+    let imbalances = conservation::check(&operators, &edges, &channels);
     Snapshot {
         operators,
+        edges,
+        channels,
+        imbalances,
         steps: steps.iter().map(step_snapshot).collect(),
         runs: runs
             .into_iter()

@@ -112,11 +112,12 @@ impl TaskGuard {
     #[inline(never)]
     pub fn finish_poll(self, pending: bool, rows_out: u64, bytes_written: u64, failed: bool) {
         let guard = ManuallyDrop::new(self);
-        guard.segment.exit(this_thread());
+        let thread = this_thread();
+        guard.segment.exit(thread);
         if !pending {
             let cells = guard.segment.cells();
             cells.add(Tally::Started, 1);
-            count_output(cells, rows_out, bytes_written);
+            guard.segment.hand_out(thread, rows_out, bytes_written);
             count_end(cells, outcome(failed));
         }
     }
@@ -146,10 +147,10 @@ impl TaskGuard {
 
     #[inline(always)]
     fn close(&self, rows_out: u64, bytes_written: u64, outcome: Tally, clock: fn() -> u64) {
-        self.segment.exit_timed(this_thread(), clock);
-        let cells = self.segment.cells();
-        count_output(cells, rows_out, bytes_written);
-        count_end(cells, outcome);
+        let thread = this_thread();
+        self.segment.exit_timed(thread, clock);
+        self.segment.hand_out(thread, rows_out, bytes_written);
+        count_end(self.segment.cells(), outcome);
     }
 }
 
@@ -201,15 +202,6 @@ pub(crate) fn effective_step(thread: &ThreadState) -> StepCall {
     match thread.current_step() {
         StepCall::NONE => running_steps::latest(),
         step => step,
-    }
-}
-
-/// Rows and bytes a call (or one item of a streaming call) hands out.
-#[inline]
-pub(crate) fn count_output(cells: &Cells, rows_out: u64, bytes_written: u64) {
-    cells.add(Tally::RowsOut, rows_out);
-    if bytes_written != 0 {
-        cells.add(Tally::BytesWritten, bytes_written);
     }
 }
 

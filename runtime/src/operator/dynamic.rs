@@ -144,6 +144,12 @@ impl Operator {
         }
     }
 
+    /// The series, if the handle has one (telemetry on or off).
+    #[inline]
+    pub(crate) fn series(&self) -> Option<u32> {
+        (self.series != NO_SERIES).then_some(self.series)
+    }
+
     /// The series, while telemetry is on.
     #[inline]
     fn recording(&self) -> Option<u32> {

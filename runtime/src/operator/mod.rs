@@ -6,6 +6,7 @@ pub(crate) mod clock;
 pub(crate) mod current;
 pub(crate) mod dynamic;
 pub(crate) mod engine_metrics;
+pub(crate) mod feed;
 pub(crate) mod future;
 pub(crate) mod iter;
 pub(crate) mod probe;

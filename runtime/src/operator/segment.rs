@@ -7,8 +7,15 @@
 //! child counts the rest, and the durations of all operators add up to the time spent
 //! in operators. The bookkeeping is two thread-local `Cell`s, next to the current
 //! operator's.
+//!
+//! A segment entered while another operator's segment runs on the thread is that
+//! operator's input: the pair is a link of the operator graph (`counters::links`), and
+//! what the segment hands out is counted on the link too. Once the pair has been seen on
+//! the thread this is a load and a compare on entry and a branch on the way out.
 
 use crate::counters::cells::{Cells, Tally};
+use crate::counters::links::{self, CountedLink};
+use crate::counters::registry::NO_SERIES;
 use crate::counters::thread_state::{Current, ThreadState};
 use crate::operator::clock::ticks;
 
@@ -16,7 +23,10 @@ use crate::operator::clock::ticks;
 #[derive(Debug)]
 pub(crate) struct Segment {
     cells: &'static Cells,
+    series: u32,
     previous: Current,
+    /// The link to the operator this segment runs nested in, if it counts on one.
+    link: CountedLink,
     outer_nested: u64,
     start: u64,
 }
@@ -38,10 +48,20 @@ impl Segment {
         clock: impl FnOnce() -> u64,
     ) -> Segment {
         let previous = thread.swap_current(Current { cells, series });
+        let (link, previous) = if previous.series == NO_SERIES {
+            (CountedLink::NONE, previous)
+        } else if previous.series < Current::FIRST_MARK {
+            (cells.consumer.link_to(series, previous.series), previous)
+        } else {
+            // A batch received from a channel outside any operator: this one takes it.
+            (links::bind_received(thread, series), Current::NONE)
+        };
         let outer_nested = thread.begin_nested();
         Segment {
             cells,
+            series,
             previous,
+            link,
             outer_nested,
             start: clock(),
         }
@@ -51,6 +71,25 @@ impl Segment {
     #[inline]
     pub(crate) fn cells(&self) -> &'static Cells {
         self.cells
+    }
+
+    /// Counts what the segment handed out: rows and bytes out, and — when it ran nested
+    /// in another operator — one batch across their link (if it carried anything).
+    #[inline]
+    pub(crate) fn hand_out(&self, thread: &ThreadState, rows_out: u64, bytes_written: u64) {
+        self.cells.add(Tally::RowsOut, rows_out);
+        if bytes_written != 0 {
+            self.cells.add(Tally::BytesWritten, bytes_written);
+        }
+        if rows_out != 0 || bytes_written != 0 {
+            thread.note_output(self.series);
+            if let Some(link) = self.link.id() {
+                thread
+                    .shard()
+                    .link_cells(link)
+                    .add_batch(rows_out, bytes_written);
+            }
+        }
     }
 
     /// Stops the clock: adds the segment's own ticks (its time less the time of the

@@ -18,7 +18,7 @@ use crate::counters::cells::Tally;
 use crate::counters::registry::NO_SERIES;
 use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::this_thread;
-use crate::operator::call::{count_end, count_output, count_start, effective_step, note_step};
+use crate::operator::call::{count_end, count_start, effective_step, note_step};
 use crate::operator::segment::Segment;
 
 /// A running async or streaming operator call. Dropped without
@@ -179,10 +179,10 @@ impl Running<'_> {
     #[inline]
     pub fn exit(self, rows_out: u64, bytes_written: u64, failed: bool) {
         let mut running = ManuallyDrop::new(self);
-        let cells = running.segment.cells();
-        running.segment.exit(this_thread());
+        let thread = this_thread();
+        running.segment.exit(thread);
         running.return_step();
-        count_output(cells, rows_out, bytes_written);
+        running.segment.hand_out(thread, rows_out, bytes_written);
         running.task.failed |= failed;
     }
 }

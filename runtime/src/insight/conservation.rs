@@ -1,0 +1,99 @@
+//! The conservation check: the rows handed over on the graph's edges against the rows
+//! their consumers took. Rows lost or duplicated between two operators become an
+//! [`Imbalance`] in the snapshot, flagged by the report.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::insight::graph::{ChannelSnapshot, EdgeSnapshot, NodeRef};
+use crate::insight::snapshot::OperatorSnapshot;
+
+/// Rows that did not arrive as they were handed over: lost (`rows_received <
+/// rows_sent`) or duplicated (`rows_received > rows_sent`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Imbalance {
+    /// The operators that handed the rows over.
+    pub from: Vec<NodeRef>,
+    /// The operators that took them.
+    pub to: Vec<NodeRef>,
+    /// Rows handed over.
+    pub rows_sent: u64,
+    /// Rows taken.
+    pub rows_received: u64,
+    /// Where the difference is: a consumer's own `rows_in` that differ from what its
+    /// input edges carried, or a channel dropped with rows still in it.
+    pub reason: String,
+}
+
+impl Imbalance {
+    /// Rows received less rows sent: negative when rows were lost, positive when
+    /// duplicated.
+    pub fn difference(&self) -> i128 {
+        i128::from(self.rows_received) - i128::from(self.rows_sent)
+    }
+}
+
+/// Every imbalance among `operators`, `edges` and `channels`:
+/// - an operator that counts its own rows in (arguments with [`Rows`](crate::Rows),
+///   `add_rows_in`, a [`Feed`](crate::Feed)) and took a different number of rows than its
+///   input edges carried;
+/// - a channel whose receivers were dropped while it held rows.
+pub(crate) fn check(
+    operators: &[OperatorSnapshot],
+    edges: &[EdgeSnapshot],
+    channels: &[ChannelSnapshot],
+) -> Vec<Imbalance> {
+    let mut inputs: BTreeMap<(&str, &str), (u64, Vec<NodeRef>)> = BTreeMap::new();
+    for edge in edges.iter().filter(|edge| edge.rows > 0) {
+        let input = inputs
+            .entry((edge.to.node_type.as_str(), edge.to.node_id.as_str()))
+            .or_default();
+        // Out of a channel, what the consumer took (the channel answers for the rest).
+        input.0 += edge.rows_received.unwrap_or(edge.rows);
+        if !input.1.contains(&edge.from) {
+            input.1.push(edge.from.clone());
+        }
+    }
+    let mut found = Vec::new();
+    for op in operators.iter().filter(|op| op.rows_in > 0) {
+        let Some((carried, from)) = inputs.remove(&(op.node_type.as_str(), op.node_id.as_str()))
+        else {
+            continue;
+        };
+        if carried != op.rows_in {
+            let what = if op.rows_in < carried {
+                "lost"
+            } else {
+                "duplicated"
+            };
+            found.push(Imbalance {
+                from,
+                to: vec![NodeRef {
+                    node_type: op.node_type.clone(),
+                    node_id: op.node_id.clone(),
+                }],
+                rows_sent: carried,
+                rows_received: op.rows_in,
+                reason: format!(
+                    "{} rows {what} on the way in: its inputs handed over {carried}, it took {}",
+                    carried.abs_diff(op.rows_in),
+                    op.rows_in
+                ),
+            });
+        }
+    }
+    for channel in channels.iter().filter(|channel| channel.rows_lost > 0) {
+        found.push(Imbalance {
+            from: channel.senders.clone(),
+            to: channel.receivers.clone(),
+            rows_sent: channel.rows_sent,
+            rows_received: channel.rows_received,
+            reason: format!(
+                "{} rows lost in channel {}: its receiver was dropped while it held {} batches",
+                channel.rows_lost, channel.id, channel.batches_lost
+            ),
+        });
+    }
+    found
+}

@@ -1,0 +1,258 @@
+//! The operator graph in the snapshot: [`EdgeSnapshot`]s (who feeds whom, with the rows,
+//! bytes and batches that crossed) and [`ChannelSnapshot`]s (what went into and out of
+//! each pipetel channel), read from the recorded links and their per-thread cells.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::counters::cells::LinkTally;
+use crate::counters::links::{self, Endpoint, Via};
+use crate::counters::registry::SeriesLabels;
+use crate::counters::sums;
+
+/// An operator, by its labels.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub struct NodeRef {
+    /// The `node.type` label.
+    pub node_type: String,
+    /// The `node.id` label.
+    pub node_id: String,
+}
+
+impl NodeRef {
+    pub(crate) fn of(labels: &SeriesLabels) -> NodeRef {
+        NodeRef {
+            node_type: labels.node_type.to_owned(),
+            node_id: labels.node_id.to_owned(),
+        }
+    }
+}
+
+/// How an edge of the graph was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeVia {
+    /// The producer ran nested in the consumer: the consumer called it, or pulled from it
+    /// (an iterator or stream over its input).
+    Call,
+    /// Batches crossed a pipetel channel ([`crate::channel`]).
+    Channel,
+    /// The engine stated it ([`Operator::feeds`](crate::Operator::feeds)).
+    Plan,
+}
+
+/// One edge of the operator graph: `from` hands its output to `to`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EdgeSnapshot {
+    /// The producer.
+    pub from: NodeRef,
+    /// The consumer.
+    pub to: NodeRef,
+    /// How pipetel knows.
+    pub via: EdgeVia,
+    /// Rows that crossed, as the producer handed them out.
+    pub rows: u64,
+    /// Bytes that crossed (what the producer counted as bytes written).
+    pub bytes: u64,
+    /// Batches (calls, items) that carried rows or bytes across.
+    pub batches: u64,
+    /// For a channel edge, the rows `to` took out of the channel (`rows` went in; the
+    /// difference is in flight, or lost). `None` for the other edges, where what goes in
+    /// is what comes out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_received: Option<u64>,
+    /// The channel it runs through, for [`EdgeVia::Channel`] (see
+    /// [`Snapshot::channels`](crate::Snapshot::channels)). When a channel has several
+    /// sending and several receiving operators, its edges' counts are apportioned: each
+    /// receiver's share of each sender's rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<u32>,
+}
+
+/// What went through one pipetel channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ChannelSnapshot {
+    /// The channel's id (in order of creation, from 1).
+    pub id: u32,
+    /// The operators that sent into it.
+    pub senders: Vec<NodeRef>,
+    /// The operators that received from it.
+    pub receivers: Vec<NodeRef>,
+    /// Rows sent (by operators or not).
+    pub rows_sent: u64,
+    /// Batches sent.
+    pub batches_sent: u64,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// Rows received.
+    pub rows_received: u64,
+    /// Batches received.
+    pub batches_received: u64,
+    /// Rows the channel still held when its receiver was dropped: lost.
+    pub rows_lost: u64,
+    /// Batches lost so.
+    pub batches_lost: u64,
+    /// Rows sent and not yet received or lost: in the channel now.
+    pub rows_in_flight: u64,
+}
+
+/// One link's tallies.
+type Tallies = [u64; LinkTally::COUNT];
+
+/// Reads every edge and channel (series labels by id).
+pub(crate) fn read(labels: &[SeriesLabels]) -> (Vec<EdgeSnapshot>, Vec<ChannelSnapshot>) {
+    let all = links::all();
+    let tallies = sums::read_links(all.len());
+    let node = |series: u32| labels.get(series as usize).map(NodeRef::of);
+    let mut edges = Vec::new();
+    let mut channels: BTreeMap<u32, ChannelParts> = BTreeMap::new();
+    for (link, counts) in all.iter().zip(&tallies) {
+        match (link.from, link.to) {
+            (Endpoint::Operator(from), Endpoint::Operator(to)) => {
+                let (Some(from), Some(to)) = (node(from), node(to)) else {
+                    continue;
+                };
+                edges.push(EdgeSnapshot {
+                    from,
+                    to,
+                    via: match link.via {
+                        Via::Plan => EdgeVia::Plan,
+                        Via::Call | Via::Channel => EdgeVia::Call,
+                    },
+                    rows: counts[LinkTally::Rows as usize],
+                    bytes: counts[LinkTally::Bytes as usize],
+                    batches: counts[LinkTally::Batches as usize],
+                    rows_received: None,
+                    channel: None,
+                });
+            }
+            (sender, Endpoint::Channel(channel)) => {
+                let parts = channels.entry(channel).or_default();
+                parts.sent.push((sender_node(sender, &node), *counts));
+            }
+            (Endpoint::Channel(channel), receiver) => {
+                let parts = channels.entry(channel).or_default();
+                match receiver {
+                    Endpoint::Dropped => add(&mut parts.lost, counts),
+                    Endpoint::Operator(series) => parts.received.push((node(series), *counts)),
+                    _ => parts.received.push((None, *counts)),
+                }
+            }
+            _ => {}
+        }
+    }
+    let channels = channels
+        .into_iter()
+        .map(|(id, parts)| parts.into_snapshot(id, &mut edges))
+        .collect();
+    (edges, channels)
+}
+
+fn sender_node(sender: Endpoint, node: &impl Fn(u32) -> Option<NodeRef>) -> Option<NodeRef> {
+    match sender {
+        Endpoint::Operator(series) => node(series),
+        _ => None,
+    }
+}
+
+fn add(sum: &mut Tallies, counts: &Tallies) {
+    for (sum, count) in sum.iter_mut().zip(counts) {
+        *sum = sum.wrapping_add(*count);
+    }
+}
+
+/// One channel's links, by side: `None` is outside any operator.
+#[derive(Default)]
+struct ChannelParts {
+    sent: Vec<(Option<NodeRef>, Tallies)>,
+    received: Vec<(Option<NodeRef>, Tallies)>,
+    lost: Tallies,
+}
+
+impl ChannelParts {
+    /// The channel's totals, and its edges (each sending operator to each receiving one)
+    /// pushed onto `edges`.
+    fn into_snapshot(self, id: u32, edges: &mut Vec<EdgeSnapshot>) -> ChannelSnapshot {
+        let total = |side: &[(Option<NodeRef>, Tallies)]| {
+            let mut sum = [0; LinkTally::COUNT];
+            for (_, counts) in side {
+                add(&mut sum, counts);
+            }
+            sum
+        };
+        let (sent, received) = (total(&self.sent), total(&self.received));
+        let rows = LinkTally::Rows as usize;
+        let batches = LinkTally::Batches as usize;
+        let operators = |side: &[(Option<NodeRef>, Tallies)]| -> Vec<NodeRef> {
+            let mut nodes: Vec<NodeRef> = side
+                .iter()
+                .filter(|(_, counts)| counts[batches] > 0)
+                .filter_map(|(node, _)| node.clone())
+                .collect();
+            nodes.sort();
+            nodes.dedup();
+            nodes
+        };
+        let senders = operators(&self.sent);
+        let receivers = operators(&self.received);
+        for (from, sent_by) in self
+            .sent
+            .iter()
+            .filter(|(n, c)| n.is_some() && c[batches] > 0)
+        {
+            for (to, received_by) in self
+                .received
+                .iter()
+                .filter(|(n, c)| n.is_some() && c[batches] > 0)
+            {
+                let counts = apportion(sent_by, received_by, &received, self.received.len());
+                let taken = apportion(received_by, sent_by, &sent, self.sent.len());
+                edges.push(EdgeSnapshot {
+                    from: from.clone().unwrap_or_default(),
+                    to: to.clone().unwrap_or_default(),
+                    via: EdgeVia::Channel,
+                    rows: counts[rows],
+                    bytes: counts[LinkTally::Bytes as usize],
+                    batches: counts[batches],
+                    rows_received: Some(taken[rows]),
+                    channel: Some(id),
+                });
+            }
+        }
+        let lost_rows = self.lost[rows];
+        ChannelSnapshot {
+            id,
+            senders,
+            receivers,
+            rows_sent: sent[rows],
+            batches_sent: sent[batches],
+            bytes_sent: sent[LinkTally::Bytes as usize],
+            rows_received: received[rows],
+            batches_received: received[batches],
+            rows_lost: lost_rows,
+            batches_lost: self.lost[batches],
+            rows_in_flight: sent[rows]
+                .saturating_sub(received[rows])
+                .saturating_sub(lost_rows),
+        }
+    }
+}
+
+/// The counts of one side of a channel (`own`: one sender's, or one receiver's) that go
+/// to one end on the other side (whose counts are `other`, of `others` in all): all of
+/// them when the other side has one end, else that end's share.
+fn apportion(own: &Tallies, other: &Tallies, other_total: &Tallies, others: usize) -> Tallies {
+    if others <= 1 {
+        return *own;
+    }
+    let mut counts = [0; LinkTally::COUNT];
+    for (index, count) in counts.iter_mut().enumerate() {
+        let share = match other_total[index] {
+            0 => 0.0,
+            total => other[index] as f64 / total as f64,
+        };
+        *count = (own[index] as f64 * share).round() as u64;
+    }
+    counts
+}
