@@ -20,7 +20,7 @@ use crate::export::prometheus::PrometheusEndpoint;
 use crate::export::shutdown::shut_down_within;
 use crate::export::traces::TracesPipeline;
 use crate::insight::progress::{self, Progress};
-use crate::insight::report_target::write_report;
+use crate::insight::report::target::write_report;
 use crate::names;
 use crate::operator::clock;
 use crate::operator::recording::set_enabled;

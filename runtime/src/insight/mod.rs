@@ -4,6 +4,5 @@ pub(crate) mod conservation;
 pub(crate) mod graph;
 pub(crate) mod progress;
 pub(crate) mod report;
-pub(crate) mod report_target;
 pub(crate) mod since;
 pub(crate) mod snapshot;

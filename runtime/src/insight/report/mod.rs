@@ -5,6 +5,8 @@
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
+pub(crate) mod target;
+
 use crate::insight::snapshot::{snapshot, OperatorSnapshot, Snapshot, StepSnapshot};
 use crate::operator::engine_metrics::EngineValue;
 
