@@ -6,9 +6,12 @@ use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 pub(crate) mod target;
+pub(crate) mod units;
 
 use crate::insight::snapshot::{snapshot, OperatorSnapshot, Snapshot, StepSnapshot};
 use crate::operator::engine_metrics::EngineValue;
+
+pub(crate) use units::{bytes, count, duration};
 
 /// The report of everything counted so far: `Display` gives the table, [`json`](Self::json)
 /// the same data as JSON, [`snapshot`](Self::snapshot) the data itself.
@@ -237,65 +240,10 @@ fn summary(calls: String, time: Duration, rows: u64, failed: u64) -> [String; 10
     ]
 }
 
-/// `999`, `1.2 K`, `3.4 M`, `5.6 G`.
-pub(crate) fn count(n: u64) -> String {
-    const UNITS: [(f64, &str); 4] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")];
-    UNITS
-        .iter()
-        .find(|(scale, _)| n as f64 >= *scale)
-        .map_or_else(
-            || n.to_string(),
-            |(scale, unit)| format!("{:.1} {unit}", n as f64 / scale),
-        )
-}
-
-/// `512 B`, `1.5 KiB`, `34.5 MiB`, `2.0 GiB`.
-pub(crate) fn bytes(n: u64) -> String {
-    const UNITS: [(f64, &str); 4] = [
-        (1024.0 * 1024.0 * 1024.0 * 1024.0, "TiB"),
-        (1024.0 * 1024.0 * 1024.0, "GiB"),
-        (1024.0 * 1024.0, "MiB"),
-        (1024.0, "KiB"),
-    ];
-    UNITS
-        .iter()
-        .find(|(scale, _)| n as f64 >= *scale)
-        .map_or_else(
-            || format!("{n} B"),
-            |(scale, unit)| format!("{:.1} {unit}", n as f64 / scale),
-        )
-}
-
-/// `850 ns`, `12.3 µs`, `12.3 ms`, `1.23 s`.
-pub(crate) fn duration(d: Duration) -> String {
-    let nanos = d.as_nanos();
-    match nanos {
-        0..=999 => format!("{nanos} ns"),
-        1_000..=999_999 => format!("{:.1} µs", nanos as f64 / 1e3),
-        1_000_000..=999_999_999 => format!("{:.1} ms", nanos as f64 / 1e6),
-        _ => format!("{:.2} s", d.as_secs_f64()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::insight::snapshot::RunSnapshot;
-
-    #[test]
-    fn human_units() {
-        assert_eq!(count(999), "999");
-        assert_eq!(count(1_234), "1.2 K");
-        assert_eq!(count(1_250_000), "1.2 M");
-        assert_eq!(count(3_400_000_000), "3.4 G");
-        assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(1536), "1.5 KiB");
-        assert_eq!(bytes(36_175_872), "34.5 MiB");
-        assert_eq!(duration(Duration::from_nanos(850)), "850 ns");
-        assert_eq!(duration(Duration::from_nanos(12_345)), "12.3 µs");
-        assert_eq!(duration(Duration::from_micros(12_345)), "12.3 ms");
-        assert_eq!(duration(Duration::from_millis(1_234)), "1.23 s");
-    }
 
     fn operator(node_type: &str, node_id: &str, step: Option<&str>) -> OperatorSnapshot {
         OperatorSnapshot {
