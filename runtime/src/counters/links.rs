@@ -153,9 +153,6 @@ pub(crate) struct ConsumerSlot(std::sync::atomic::AtomicU64);
 pub(crate) struct CountedLink(u32);
 
 impl CountedLink {
-    /// No link to count on.
-    pub(crate) const NONE: CountedLink = CountedLink(NO_LINK);
-
     /// The link's id, if the segment counts on one.
     #[inline(always)]
     pub(crate) fn id(self) -> Option<u32> {
@@ -223,10 +220,10 @@ thread_local! {
 
 /// Hands the batch received outside any operator on this thread to `consumer`, the
 /// operator starting now: the batch moves from the channel's link to the outside to its
-/// link to `consumer`. Returns the link the consumer's segment counts its output on: none.
+/// link to `consumer`.
 #[cold]
 #[inline(never)]
-pub(crate) fn bind_received(thread: &ThreadState, consumer: u32) -> CountedLink {
+pub(crate) fn bind_received(thread: &ThreadState, consumer: u32) {
     let batch = thread.pending_received();
     let to = channel_link(
         Endpoint::Channel(batch.channel),
@@ -239,5 +236,4 @@ pub(crate) fn bind_received(thread: &ThreadState, consumer: u32) -> CountedLink 
             .link_cells(batch.link)
             .remove_batch(batch.rows, batch.bytes);
     }
-    CountedLink::NONE
 }

@@ -48,7 +48,6 @@ impl Snapshot {
             )
             .filter(operator_counted)
             .collect();
-        derive_rates(&mut operators);
 
         let steps_before: HashMap<(Option<&str>, &str), &StepSnapshot> = earlier
             .steps
@@ -116,16 +115,8 @@ impl Snapshot {
                     None => edge.clone(),
                 },
             )
-            .filter(|edge| {
-                // An edge of this view: it carried something, or joins two operators that
-                // ran in it.
-                let ran = |node: &NodeRef| {
-                    operators
-                        .iter()
-                        .any(|op| op.node_type == node.node_type && op.node_id == node.node_id)
-                };
-                edge.batches > 0 || (ran(&edge.from) && ran(&edge.to))
-            })
+            // An edge of this view carried something in it.
+            .filter(|edge| edge.batches > 0)
             .collect();
 
         let channels_before: HashMap<u32, &ChannelSnapshot> = earlier
@@ -155,6 +146,7 @@ impl Snapshot {
                 channel.batches_sent > 0 || channel.batches_received > 0 || channel.batches_lost > 0
             })
             .collect();
+        derive_rates(&mut operators, &edges);
         let imbalances = conservation::check(&operators, &edges, &channels);
 
         Snapshot {

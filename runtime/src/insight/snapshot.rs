@@ -5,7 +5,7 @@
 //! hot path. Operators are counted while collection is on: with an OTLP metrics endpoint,
 //! or locally ([`Config::collect_locally`](crate::Config::collect_locally), `PIPETEL_REPORT`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -72,9 +72,15 @@ pub struct OperatorSnapshot {
     pub tasks_failed: u64,
     /// Calls that were cancelled.
     pub tasks_cancelled: u64,
-    /// `rows_out / rows_in`, when rows came in.
+    /// Rows that came in: `rows_in` when the operator counts its input (arguments with
+    /// [`Rows`](crate::Rows), `add_rows_in`, a [`Feed`](crate::Feed)), else the rows its
+    /// input edges carried (an iterator or stream over its child's).
+    #[serde(default)]
+    pub input_rows: u64,
+    /// `rows_out / input_rows`, when rows came in: below 1 a filter's selectivity, above
+    /// 1 an amplification.
     pub selectivity: Option<f64>,
-    /// Rows handled per busy second (`rows_in`, or `rows_out` for a source), when busy.
+    /// Rows handled per busy second (`input_rows`, or `rows_out` for a source), when busy.
     pub rows_per_second: Option<f64>,
     /// This operator's share of all operators' busy time, from 0 to 1.
     pub busy_share: f64,
@@ -176,7 +182,7 @@ pub fn snapshot() -> Snapshot {
             .collect();
         (operators, graph::read(labels))
     });
-    derive_rates(&mut operators);
+    derive_rates(&mut operators, &edges);
     let imbalances = conservation::check(&operators, &edges, &channels);
     Snapshot {
         operators,
@@ -210,13 +216,27 @@ fn step_snapshot(step: &StepTotals) -> StepSnapshot {
     }
 }
 
-/// Fills selectivity, throughput and busy share from the counters.
-pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot]) {
+/// Fills input rows, selectivity, throughput and busy share from the counters and the
+/// rows on the graph's edges.
+pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnapshot]) {
     let total_busy: Duration = operators.iter().map(|op| op.busy).sum();
+    let mut carried: HashMap<(&str, &str), u64> = HashMap::new();
+    for edge in edges {
+        *carried
+            .entry((edge.to.node_type.as_str(), edge.to.node_id.as_str()))
+            .or_default() += edge.rows_received.unwrap_or(edge.rows);
+    }
     for op in operators {
-        op.selectivity = (op.rows_in > 0).then(|| op.rows_out as f64 / op.rows_in as f64);
-        let handled = if op.rows_in > 0 {
-            op.rows_in
+        op.input_rows = match op.rows_in {
+            0 => carried
+                .get(&(op.node_type.as_str(), op.node_id.as_str()))
+                .copied()
+                .unwrap_or(0),
+            counted => counted,
+        };
+        op.selectivity = (op.input_rows > 0).then(|| op.rows_out as f64 / op.input_rows as f64);
+        let handled = if op.input_rows > 0 {
+            op.input_rows
         } else {
             op.rows_out
         };

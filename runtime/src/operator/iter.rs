@@ -38,7 +38,7 @@ where
                     let (rows, bytes, failed) = count(item);
                     Yielded::Item(rows, bytes, failed)
                 }
-                None => Yielded::End(0, 0, false),
+                None => Yielded::Exhausted,
             },
         )
     }

@@ -9,12 +9,13 @@
 //! operator's.
 //!
 //! A segment entered while another operator's segment runs on the thread is that
-//! operator's input: the pair is a link of the operator graph (`counters::links`), and
-//! what the segment hands out is counted on the link too. Once the pair has been seen on
-//! the thread this is a load and a compare on entry and a branch on the way out.
+//! operator's input: when it hands something out (a call returns, an item is yielded)
+//! the pair is a link of the operator graph (`counters::links`), and what it handed out
+//! is counted on the link too. Once the pair has been seen on the thread this is a load
+//! and a compare; a segment that runs in no other operator pays one compare.
 
 use crate::counters::cells::{Cells, Tally};
-use crate::counters::links::{self, CountedLink};
+use crate::counters::links;
 use crate::counters::registry::NO_SERIES;
 use crate::counters::thread_state::{Current, ThreadState};
 use crate::operator::clock::ticks;
@@ -25,8 +26,8 @@ pub(crate) struct Segment {
     cells: &'static Cells,
     series: u32,
     previous: Current,
-    /// The link to the operator this segment runs nested in, if it counts on one.
-    link: CountedLink,
+    /// The operator this segment runs nested in ([`NO_SERIES`] if none): its consumer.
+    consumer: u32,
     outer_nested: u64,
     start: u64,
 }
@@ -48,20 +49,21 @@ impl Segment {
         clock: impl FnOnce() -> u64,
     ) -> Segment {
         let previous = thread.swap_current(Current { cells, series });
-        let (link, previous) = if previous.series == NO_SERIES {
-            (CountedLink::NONE, previous)
-        } else if previous.series < Current::FIRST_MARK {
-            (cells.consumer.link_to(series, previous.series), previous)
+        let (consumer, previous) = if previous.series < Current::FIRST_MARK {
+            (previous.series, previous)
+        } else if previous.series == NO_SERIES {
+            (NO_SERIES, previous)
         } else {
             // A batch received from a channel outside any operator: this one takes it.
-            (links::bind_received(thread, series), Current::NONE)
+            links::bind_received(thread, series);
+            (NO_SERIES, Current::NONE)
         };
         let outer_nested = thread.begin_nested();
         Segment {
             cells,
             series,
             previous,
-            link,
+            consumer,
             outer_nested,
             start: clock(),
         }
@@ -73,8 +75,8 @@ impl Segment {
         self.cells
     }
 
-    /// Counts what the segment handed out: rows and bytes out, and — when it ran nested
-    /// in another operator — one batch across their link (if it carried anything).
+    /// Counts what the segment handed out (a call's output, an item): rows and bytes
+    /// out, and — when it ran nested in another operator — one batch across their link.
     #[inline]
     pub(crate) fn hand_out(&self, thread: &ThreadState, rows_out: u64, bytes_written: u64) {
         self.cells.add(Tally::RowsOut, rows_out);
@@ -83,7 +85,10 @@ impl Segment {
         }
         if rows_out != 0 || bytes_written != 0 {
             thread.note_output(self.series);
-            if let Some(link) = self.link.id() {
+        }
+        if self.consumer != NO_SERIES {
+            let link = self.cells.consumer.link_to(self.series, self.consumer);
+            if let Some(link) = link.id() {
                 thread
                     .shard()
                     .link_cells(link)

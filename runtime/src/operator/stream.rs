@@ -62,7 +62,7 @@ where
                     let (rows, bytes, failed) = count(item);
                     Yielded::Item(rows, bytes, failed)
                 }
-                Poll::Ready(None) => Yielded::End(0, 0, false),
+                Poll::Ready(None) => Yielded::Exhausted,
             },
         )
     }

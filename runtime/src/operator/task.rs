@@ -107,9 +107,11 @@ pub enum Yielded {
     Nothing,
     /// An item: its rows out, bytes written, and whether it is an `Err`.
     Item(u64, u64, bool),
-    /// The end, with what the last step handed out (an async output; zeros for the end
-    /// of an iterator or stream): the task completes.
+    /// The end of an async call, with its output's rows, bytes and whether it is an
+    /// `Err`: the task completes.
     End(u64, u64, bool),
+    /// The end of an iterator or stream (`None`): nothing handed out; the task completes.
+    Exhausted,
 }
 
 impl Task {
@@ -132,6 +134,12 @@ impl Task {
             Yielded::Item(rows, bytes, failed) => running.exit(rows, bytes, failed),
             Yielded::End(rows, bytes, failed) => {
                 running.exit(rows, bytes, failed);
+                if let Some(task) = task.take() {
+                    task.finish();
+                }
+            }
+            Yielded::Exhausted => {
+                drop(running);
                 if let Some(task) = task.take() {
                     task.finish();
                 }

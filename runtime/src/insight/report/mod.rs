@@ -1,20 +1,41 @@
 //! The post-run analysis: an EXPLAIN ANALYZE-style table of every run, step and operator
-//! (operators nested under the step they ran in), in human units, and the same data as
-//! JSON. On demand with [`report`], and at shutdown when `PIPETEL_REPORT` is set.
+//! (operators under the step they ran in, nested by the operator graph), the graph's
+//! edges and what the conservation check flags, in human units; the same data as JSON,
+//! and the graph as Mermaid or Graphviz DOT. On demand with [`report`], and at shutdown
+//! when `PIPETEL_REPORT` is set.
 
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
+mod diagram;
+mod dot;
+mod mermaid;
+mod names;
 pub(crate) mod target;
+mod tree;
 pub(crate) mod units;
 
+use std::collections::HashMap;
+
+use crate::insight::graph::EdgeVia;
+use crate::insight::report::diagram::Diagram;
+use crate::insight::report::names::display_names;
 use crate::insight::snapshot::{snapshot, OperatorSnapshot, Snapshot, StepSnapshot};
 use crate::operator::engine_metrics::EngineValue;
 
-pub(crate) use units::{bytes, count, duration};
+pub(crate) use units::{batches, bytes, count, duration};
 
 /// The report of everything counted so far: `Display` gives the table, [`json`](Self::json)
-/// the same data as JSON, [`snapshot`](Self::snapshot) the data itself.
+/// the same data as JSON (operators are the graph's nodes, `edges` its edges),
+/// [`mermaid`](Self::mermaid) and [`dot`](Self::dot) the operator graph,
+/// [`snapshot`](Self::snapshot) the data itself.
+///
+/// The table lists each run, its steps, and each step's operators nested by the graph:
+/// a consumer, then the operators feeding it one level deeper (`←`), as EXPLAIN prints a
+/// plan. Operators show by a short name: the last segment of a module-path `node.id` (the
+/// default of `#[operator]`), longer only where two would look the same; the JSON keeps
+/// the full ids. Below the table, every edge with the rows, bytes and batches that
+/// crossed it, and a `⚠` line for each imbalance the conservation check found.
 ///
 /// ```
 /// let telemetry = pipetel::Config::new().collect_locally(true).init();
@@ -56,13 +77,45 @@ impl Report {
         serde_json::to_string_pretty(&self.0)
             .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
     }
+
+    /// The operator graph as a Mermaid flowchart: a box per operator (time, share of
+    /// busy time, rows in and out, selectivity — above 1, amplification) inside a box per
+    /// step, rows, bytes and batches on each edge, what the conservation check flags in
+    /// red. Paste it in a Markdown file on GitHub, or in <https://mermaid.live>.
+    ///
+    /// ```
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// #[pipetel::operator(node_type = "scan")]
+    /// fn scan() -> impl Iterator<Item = Vec<u8>> {
+    ///     (0..3).map(|n| vec![n; 4])
+    /// }
+    /// #[pipetel::operator(node_type = "sink")]
+    /// fn sink(input: impl Iterator<Item = Vec<u8>>) -> usize {
+    ///     input.count()
+    /// }
+    /// sink(scan());
+    /// let mermaid = pipetel::report().mermaid();
+    /// assert!(mermaid.starts_with("flowchart TD"));
+    /// assert!(mermaid.contains("-->|\"12 rows<br/>3 batches\"|"));
+    /// # drop(telemetry);
+    /// ```
+    pub fn mermaid(&self) -> String {
+        mermaid::render(&Diagram::of(&self.0))
+    }
+
+    /// The operator graph in Graphviz DOT (`dot -Tsvg`), with what
+    /// [`mermaid`](Self::mermaid) shows.
+    pub fn dot(&self) -> String {
+        dot::render(&Diagram::of(&self.0))
+    }
 }
 
 const HEADER: [&str; 10] = [
     "CALLS", "TIME", "SHARE", "ROWS IN", "ROWS OUT", "SEL", "ROWS/S", "READ", "WRITTEN", "FAILED",
 ];
-const NAME_WIDTH: usize = 52;
-const WIDTHS: [usize; 10] = [7, 10, 7, 9, 9, 6, 9, 10, 10, 7];
+/// The table fits a 120-column terminal.
+const NAME_WIDTH: usize = 41;
+const WIDTHS: [usize; 10] = [7, 9, 6, 9, 9, 6, 8, 9, 9, 7];
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -70,7 +123,10 @@ impl fmt::Display for Report {
         if snapshot.operators.is_empty() && snapshot.steps.is_empty() && snapshot.runs.is_empty() {
             return writeln!(f, "pipetel report: nothing was counted (is collection on?)");
         }
-        let mut table = Table::default();
+        let mut table = Table {
+            text: String::new(),
+            names: display_names(&snapshot.operators),
+        };
         for run in &snapshot.runs {
             let calls = match run.active {
                 0 => run.runs.to_string(),
@@ -95,37 +151,109 @@ impl fmt::Display for Report {
         let loose = in_plan_order(snapshot.operators.iter().filter(|op| op.step.is_none()));
         if !loose.is_empty() {
             table.row(0, "operators outside any step", Default::default());
-            for op in loose {
-                table.operator(1, op);
-            }
+            table.operators(1, &loose, snapshot);
         }
-        write!(f, "{}", table.0)
+        table.edges(snapshot);
+        write!(f, "{}", table.text)
     }
 }
 
-#[derive(Default)]
-struct Table(String);
+struct Table {
+    text: String,
+    /// Display names by (node.type, node.id).
+    names: HashMap<(String, String), String>,
+}
 
 impl Table {
     fn row(&mut self, depth: usize, name: &str, cells: [String; 10]) {
-        if self.0.is_empty() {
-            let _ = write!(self.0, "{:<NAME_WIDTH$}", "RUN / STEP / OPERATOR");
+        if self.text.is_empty() {
+            let _ = write!(self.text, "{:<NAME_WIDTH$}", "RUN / STEP / OPERATOR");
             for (title, width) in HEADER.iter().zip(WIDTHS) {
-                let _ = write!(self.0, "{title:>width$}");
+                let _ = write!(self.text, "{title:>width$}");
             }
-            self.0.push('\n');
+            self.text.push('\n');
         }
         let mut name = format!("{}{name}", "  ".repeat(depth));
         if name.chars().count() > NAME_WIDTH - 1 {
             name = name.chars().take(NAME_WIDTH - 2).collect::<String>() + "…";
         }
-        let _ = write!(self.0, "{name:<NAME_WIDTH$}");
+        let _ = write!(self.text, "{name:<NAME_WIDTH$}");
         for (cell, width) in cells.iter().zip(WIDTHS) {
-            let _ = write!(self.0, "{cell:>width$}");
+            let _ = write!(self.text, "{cell:>width$}");
         }
-        let trimmed = self.0.trim_end().len();
-        self.0.truncate(trimmed);
-        self.0.push('\n');
+        let trimmed = self.text.trim_end().len();
+        self.text.truncate(trimmed);
+        self.text.push('\n');
+    }
+
+    /// A group's operators nested by the graph: producers under their consumers.
+    fn operators(&mut self, depth: usize, group: &[&OperatorSnapshot], snapshot: &Snapshot) {
+        for (below, op) in tree::nested(group, &snapshot.edges) {
+            self.operator(depth + below, below > 0, op);
+        }
+    }
+
+    /// The edges, each with what crossed it, and the conservation check's findings.
+    fn edges(&mut self, snapshot: &Snapshot) {
+        if snapshot.edges.is_empty() && snapshot.imbalances.is_empty() {
+            return;
+        }
+        let name = |node: &crate::insight::graph::NodeRef| {
+            self.names
+                .get(&(node.node_type.clone(), node.node_id.clone()))
+                .cloned()
+                .unwrap_or_else(|| format!("{} {}", node.node_type, node.node_id))
+        };
+        // Upstream first: by the producer's first call, then the consumer's.
+        let first_call = |node: &crate::insight::graph::NodeRef| {
+            snapshot
+                .operators
+                .iter()
+                .position(|op| op.node_type == node.node_type && op.node_id == node.node_id)
+        };
+        let mut edges: Vec<_> = snapshot.edges.iter().collect();
+        edges.sort_by_key(|edge| (first_call(&edge.from), first_call(&edge.to)));
+        let mut lines = Vec::new();
+        for edge in edges {
+            let mut line = format!(
+                "  {} → {}: {} rows",
+                name(&edge.from),
+                name(&edge.to),
+                count(edge.rows)
+            );
+            if edge.bytes > 0 {
+                let _ = write!(line, ", {}", bytes(edge.bytes));
+            }
+            let _ = write!(line, " in {}", batches(edge.batches));
+            match (edge.via, edge.channel) {
+                (EdgeVia::Channel, Some(id)) => {
+                    let _ = write!(line, " (channel {id}");
+                    if let Some(received) = edge.rows_received.filter(|&r| r != edge.rows) {
+                        let _ = write!(line, ", {} received", count(received));
+                    }
+                    line.push(')');
+                }
+                (EdgeVia::Plan, _) => line.push_str(" (plan)"),
+                _ => {}
+            }
+            lines.push(line);
+        }
+        if !lines.is_empty() {
+            self.text.push_str("\nEDGES (producer → consumer)\n");
+            for line in lines {
+                self.text.push_str(&line);
+                self.text.push('\n');
+            }
+        }
+        for imbalance in &snapshot.imbalances {
+            let to: Vec<String> = imbalance.to.iter().map(name).collect();
+            let to = if to.is_empty() {
+                "a channel".to_owned()
+            } else {
+                to.join(", ")
+            };
+            let _ = writeln!(self.text, "⚠ {to}: {}", imbalance.reason);
+        }
     }
 
     fn step(&mut self, depth: usize, step: &StepSnapshot, snapshot: &Snapshot) {
@@ -138,23 +266,31 @@ impl Table {
             in_plan_order(snapshot.operators.iter().filter(|op| {
                 op.step.as_deref() == Some(&step.step) && op.pipeline == step.pipeline
             }));
-        for op in operators {
-            self.operator(depth + 1, op);
-        }
+        self.operators(depth + 1, &operators, snapshot);
     }
 
-    fn operator(&mut self, depth: usize, op: &OperatorSnapshot) {
+    fn operator(&mut self, depth: usize, is_input: bool, op: &OperatorSnapshot) {
         let dash = || "-".to_owned();
+        let name = self
+            .names
+            .get(&(op.node_type.clone(), op.node_id.clone()))
+            .cloned()
+            .unwrap_or_else(|| format!("{} {}", op.node_type, op.node_id));
+        let name = if is_input {
+            format!("← {name}")
+        } else {
+            name
+        };
         self.row(
             depth,
-            &format!("{} {}", op.node_type, op.node_id),
+            &name,
             [
                 op.tasks_completed
                     .saturating_add(op.tasks_failed)
                     .to_string(),
                 duration(op.busy),
                 format!("{:.1}%", op.busy_share * 100.0),
-                count(op.rows_in),
+                count(op.input_rows),
                 count(op.rows_out),
                 op.selectivity.map_or_else(dash, |s| format!("{s:.2}")),
                 op.rows_per_second
@@ -184,16 +320,16 @@ impl Table {
         for (name, value) in &op.engine_metrics {
             let pair = format!("{name} {}", engine_value(*value));
             if line.len() > indent.len() && line.len() + pair.len() + 2 > width {
-                self.0.push_str(line.trim_end_matches([',', ' ']));
-                self.0.push('\n');
+                self.text.push_str(line.trim_end_matches([',', ' ']));
+                self.text.push('\n');
                 line = indent.clone();
             }
             line.push_str(&pair);
             line.push_str(", ");
         }
         if line.len() > indent.len() {
-            self.0.push_str(line.trim_end_matches([',', ' ']));
-            self.0.push('\n');
+            self.text.push_str(line.trim_end_matches([',', ' ']));
+            self.text.push('\n');
         }
     }
 }
@@ -243,6 +379,7 @@ fn summary(calls: String, time: Duration, rows: u64, failed: u64) -> [String; 10
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::insight::graph::NodeRef;
     use crate::insight::snapshot::RunSnapshot;
 
     fn operator(node_type: &str, node_id: &str, step: Option<&str>) -> OperatorSnapshot {
@@ -302,18 +439,39 @@ mod tests {
             }],
             ..Snapshot::default()
         };
-        crate::insight::snapshot::derive_rates(&mut snapshot.operators);
+        snapshot.edges.push(crate::insight::graph::EdgeSnapshot {
+            from: NodeRef {
+                node_type: "scan".into(),
+                node_id: "orders.csv".into(),
+            },
+            to: NodeRef {
+                node_type: "filter".into(),
+                node_id: "quickstart::filter".into(),
+            },
+            via: EdgeVia::Call,
+            rows: 1_250_000,
+            bytes: 0,
+            batches: 153,
+            rows_received: None,
+            channel: None,
+        });
+        crate::insight::snapshot::derive_rates(&mut snapshot.operators, &snapshot.edges);
         let expected = "\
-RUN / STEP / OPERATOR                                 CALLS      TIME  SHARE  ROWS IN ROWS OUT   SEL   ROWS/S      READ   WRITTEN FAILED
-run orders                                                1    1.10 s                  625.0 K                                         0
-  step extract                                            1    1.02 s                  625.0 K                                         0
-    scan orders.csv                                     153  750.0 ms  75.0%        0    1.2 M     -    1.7 M  34.5 MiB         -      0
-    filter quickstart::filter                           153  250.0 ms  25.0%    1.2 M  625.0 K  0.50    5.0 M         -         -      1
-step cleanup                                              2   12.3 ms                        0                                         1
+RUN / STEP / OPERATOR                      CALLS     TIME SHARE  ROWS IN ROWS OUT   SEL  ROWS/S     READ  WRITTEN FAILED
+run orders                                     1   1.10 s                 625.0 K                                      0
+  step extract                                 1   1.02 s                 625.0 K                                      0
+    filter                                   153 250.0 ms 25.0%    1.2 M  625.0 K  0.50   5.0 M        -        -      1
+      ← scan orders.csv                      153 750.0 ms 75.0%        0    1.2 M     -   1.7 M 34.5 MiB        -      0
+step cleanup                                   2  12.3 ms                       0                                      1
 operators outside any step
-  sink 7                                                  1      0 ns   0.0%        4        0  0.00        -         -      71 B      0
+  sink 7                                       1     0 ns  0.0%        4        0  0.00       -        -     71 B      0
+
+EDGES (producer → consumer)
+  scan orders.csv → filter: 1.2 M rows in 153 batches
 ";
-        assert_eq!(Report::of(snapshot.clone()).to_string(), expected);
+        let table = Report::of(snapshot.clone()).to_string();
+        assert_eq!(table, expected);
+        assert!(table.lines().all(|line| line.chars().count() <= 120));
         let json = Report::of(snapshot.clone()).json();
         let back: Snapshot = serde_json::from_str(&json).expect("json");
         assert_eq!(back, snapshot);

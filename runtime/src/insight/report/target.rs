@@ -1,5 +1,6 @@
 //! Writing the report where `PIPETEL_REPORT` says when telemetry stops: standard error,
-//! or a file (JSON when its name ends in `.json`, the table otherwise).
+//! or a file whose name says the format — `.json` the data, `.mmd` (or `.mermaid`) the
+//! graph in Mermaid, `.dot` (or `.gv`) in Graphviz DOT, anything else the table.
 
 use crate::env::{ReportDestination, PIPETEL_REPORT};
 use crate::insight::report::Report;
@@ -16,6 +17,8 @@ pub(crate) fn write_report(destination: &ReportDestination, report: &Report) {
         ReportDestination::File(path) => {
             let text = match path.extension().and_then(|ext| ext.to_str()) {
                 Some("json") => report.json(),
+                Some("mmd" | "mermaid") => report.mermaid(),
+                Some("dot" | "gv") => report.dot(),
                 _ => report.to_string(),
             };
             if let Err(error) = std::fs::write(path, text) {

@@ -1,5 +1,5 @@
 //! Numbers in human units, for the report and the progress lines: counts (`1.2 M`),
-//! bytes (`34.5 MiB`) and durations (`12.3 ms`).
+//! bytes (`34.5 MiB`), durations (`12.3 ms`) and batches (`1 batch`, `12 batches`).
 
 use std::time::Duration;
 
@@ -40,6 +40,14 @@ pub(crate) fn duration(d: Duration) -> String {
         1_000..=999_999 => format!("{:.1} µs", nanos as f64 / 1e3),
         1_000_000..=999_999_999 => format!("{:.1} ms", nanos as f64 / 1e6),
         _ => format!("{:.2} s", d.as_secs_f64()),
+    }
+}
+
+/// `1 batch`, `12 batches`, `1.2 K batches`.
+pub(crate) fn batches(n: u64) -> String {
+    match n {
+        1 => "1 batch".to_owned(),
+        n => format!("{} batches", count(n)),
     }
 }
 

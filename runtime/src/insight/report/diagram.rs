@@ -1,0 +1,138 @@
+//! What the Mermaid and Graphviz renderings share: the nodes (one per operator, grouped
+//! by step), their labels (time and share, rows in and out, selectivity or
+//! amplification), the edges' labels (rows, bytes, batches) and which of them the
+//! conservation check flags.
+
+use std::collections::HashMap;
+
+use crate::insight::graph::{EdgeSnapshot, EdgeVia, NodeRef};
+use crate::insight::report::batches;
+use crate::insight::report::names::display_names;
+use crate::insight::report::units::{bytes, count, duration};
+use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
+
+/// The graph of a snapshot, ready to print in any syntax.
+pub(crate) struct Diagram {
+    /// Groups of nodes: the step (`Some("pipeline / step")`) or none, and the nodes'
+    /// indices in `nodes`.
+    pub(crate) groups: Vec<(Option<String>, Vec<usize>)>,
+    pub(crate) nodes: Vec<DiagramNode>,
+    pub(crate) edges: Vec<DiagramEdge>,
+}
+
+pub(crate) struct DiagramNode {
+    /// Label lines.
+    pub(crate) lines: Vec<String>,
+    /// Rows were lost or duplicated on the way into it.
+    pub(crate) flagged: bool,
+}
+
+pub(crate) struct DiagramEdge {
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    /// Label lines.
+    pub(crate) lines: Vec<String>,
+    /// Into a flagged consumer, or through a channel that lost rows.
+    pub(crate) flagged: bool,
+}
+
+impl Diagram {
+    pub(crate) fn of(snapshot: &Snapshot) -> Diagram {
+        let names = display_names(&snapshot.operators);
+        let index: HashMap<(&str, &str), usize> = snapshot
+            .operators
+            .iter()
+            .enumerate()
+            .map(|(i, op)| ((op.node_type.as_str(), op.node_id.as_str()), i))
+            .collect();
+        let find = |node: &NodeRef| {
+            index
+                .get(&(node.node_type.as_str(), node.node_id.as_str()))
+                .copied()
+        };
+        let flagged_nodes: Vec<usize> = snapshot
+            .imbalances
+            .iter()
+            .flat_map(|imbalance| &imbalance.to)
+            .filter_map(find)
+            .collect();
+        let lossy_channels: Vec<u32> = snapshot
+            .channels
+            .iter()
+            .filter(|channel| channel.rows_lost > 0)
+            .map(|channel| channel.id)
+            .collect();
+        let nodes = snapshot
+            .operators
+            .iter()
+            .enumerate()
+            .map(|(i, op)| DiagramNode {
+                lines: node_lines(&names[&(op.node_type.clone(), op.node_id.clone())], op),
+                flagged: flagged_nodes.contains(&i),
+            })
+            .collect();
+        let edges = snapshot
+            .edges
+            .iter()
+            .filter_map(|edge| {
+                let (from, to) = (find(&edge.from)?, find(&edge.to)?);
+                Some(DiagramEdge {
+                    from,
+                    to,
+                    lines: edge_lines(edge),
+                    flagged: flagged_nodes.contains(&to)
+                        || edge.channel.is_some_and(|id| lossy_channels.contains(&id)),
+                })
+            })
+            .collect();
+        let mut groups: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+        for (i, op) in snapshot.operators.iter().enumerate() {
+            let group = op.step.as_ref().map(|step| match &op.pipeline {
+                Some(pipeline) => format!("{pipeline} / {step}"),
+                None => step.clone(),
+            });
+            match groups.iter_mut().find(|(name, _)| *name == group) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((group, vec![i])),
+            }
+        }
+        Diagram {
+            groups,
+            nodes,
+            edges,
+        }
+    }
+}
+
+fn node_lines(name: &str, op: &OperatorSnapshot) -> Vec<String> {
+    let mut lines = vec![
+        name.to_owned(),
+        format!("{} busy, {:.1}%", duration(op.busy), op.busy_share * 100.0),
+    ];
+    let mut rows = format!("rows {} → {}", count(op.input_rows), count(op.rows_out));
+    if let Some(selectivity) = op.selectivity {
+        rows.push_str(&format!(" (×{selectivity:.2})"));
+    }
+    lines.push(rows);
+    if op.tasks_failed > 0 {
+        lines.push(format!("{} failed", op.tasks_failed));
+    }
+    lines
+}
+
+fn edge_lines(edge: &EdgeSnapshot) -> Vec<String> {
+    let mut first = format!("{} rows", count(edge.rows));
+    if edge.bytes > 0 {
+        first.push_str(&format!(", {}", bytes(edge.bytes)));
+    }
+    let mut lines = vec![first, batches(edge.batches)];
+    if edge.via == EdgeVia::Channel {
+        match edge.rows_received {
+            Some(received) if received != edge.rows => {
+                lines.push(format!("channel, {} received", count(received)));
+            }
+            _ => lines.push("channel".to_owned()),
+        }
+    }
+    lines
+}
