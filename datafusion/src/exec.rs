@@ -22,7 +22,7 @@ use datafusion::physical_plan::InputDistributionRequirements;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
 };
-use pipetel::{Counted, MetricsAttachment, Operator};
+use pipetel::{Counted, Feed, MetricsAttachment, Operator};
 
 use crate::plan_metrics::PlanMetrics;
 
@@ -33,9 +33,11 @@ use crate::plan_metrics::PlanMetrics;
 pub struct PipetelExec {
     inner: Arc<dyn ExecutionPlan>,
     operator: Operator,
-    /// The operator this node's output feeds (its parent in the plan), credited with
-    /// this node's rows as its rows in.
+    /// The operator this node's output feeds (its parent in the plan).
     consumer: Option<Operator>,
+    /// The plan's edge from this node to its parent: each batch this node hands out
+    /// crosses it (and is the parent's rows in), whatever task polls it.
+    feed: Option<Feed>,
     /// Shared with the node's streams: DataFusion drops a plan as soon as it has its
     /// streams (`execute_stream`), and the node keeps counting into its metrics while
     /// they run, so the metrics stay attached until the last of them ends.
@@ -53,6 +55,7 @@ impl PipetelExec {
             inner,
             operator,
             consumer,
+            feed: consumer.map(|consumer| operator.feeds(&consumer)),
             metrics: Arc::new(metrics),
         }
     }
@@ -183,17 +186,18 @@ impl ExecutionPlan for PipetelExec {
             .operator
             .in_scope(|| self.inner.execute(partition, context))?;
         let schema = stream.schema();
-        let consumer = self.consumer;
+        let feed = self.feed;
         let metrics = Arc::clone(&self.metrics);
         let measured = self
             .operator
             .stream_counted(stream, move |batch: &Result<RecordBatch>| match batch {
                 Ok(batch) => {
                     let _attached = &metrics;
-                    if let Some(consumer) = consumer {
-                        consumer.add_rows_in(batch.num_rows() as u64);
+                    let (rows, bytes) = (batch.num_rows(), batch.get_array_memory_size());
+                    if let Some(feed) = feed {
+                        feed.hand_over(rows as u64, bytes as u64);
                     }
-                    Counted::rows(batch.num_rows()).with_bytes(batch.get_array_memory_size())
+                    Counted::rows(rows).with_bytes(bytes)
                 }
                 Err(_) => Counted::failure(),
             });

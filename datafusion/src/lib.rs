@@ -33,6 +33,9 @@
 //!   is counted on the thread that does it, for the node that does it;
 //! - rows out and bytes out (each batch's `num_rows` and `get_array_memory_size`), and
 //!   rows in (what its children handed it);
+//! - the plan's edges, stated by the rule ([`pipetel::Operator::feeds`]): each child to
+//!   its parent, with the rows, bytes and batches it handed over, whichever task polled
+//!   it — the snapshot's `edges`, the report's edge list, `Report::mermaid` / `dot`;
 //! - the node's own metrics (`ExecutionPlan::metrics()`: `output_rows`,
 //!   `elapsed_compute`, spills, memory, pruning, …) under `engine_metrics` in the
 //!   snapshot and under the node in the report.

@@ -6,6 +6,7 @@
 //! One test binary (DataFusion is a large link), tests run one at a time (they read
 //! process-wide counters).
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::physical_plan::{collect, displayable, ExecutionPlan};
 use datafusion::prelude::SessionContext;
-use pipetel::{EngineValue, OperatorSnapshot, Snapshot, Telemetry};
+use pipetel::{EdgeVia, EngineValue, OperatorSnapshot, Snapshot, Telemetry};
 
 #[path = "../workload.rs"]
 mod workload;
@@ -188,6 +189,58 @@ fn every_node_counts_the_rows_datafusion_counts() {
     }
     // Most nodes report output_rows; every one that does agrees.
     assert!(compared >= 12, "only {compared} nodes reported output_rows");
+}
+
+#[test]
+fn the_graph_is_the_plan_with_each_childs_rows_on_its_edge() {
+    let _serial = serial();
+    let ctx = session(true);
+    for (shape, sql) in QUERIES {
+        let ran = run(execute(&ctx, sql));
+        let nodes = nodes(&ran.plan);
+        let name = |position: usize| format!("{} {position}", nodes[position].name());
+        let mut expected = BTreeSet::new();
+        for (position, node) in nodes.iter().enumerate() {
+            for child in node.children() {
+                let at = nodes.iter().position(|n| Arc::ptr_eq(n, child)).unwrap();
+                expected.insert((name(at), name(position)));
+            }
+        }
+        let found: BTreeSet<(String, String)> = ran
+            .counted
+            .edges
+            .iter()
+            .map(|edge| {
+                (
+                    format!("{} {}", edge.from.node_type, edge.from.node_id),
+                    format!("{} {}", edge.to.node_type, edge.to.node_id),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            expected,
+            "{shape}: every edge of the plan, and no other\n{}",
+            displayable(ran.plan.as_ref()).indent(true)
+        );
+        for edge in &ran.counted.edges {
+            assert_eq!(edge.via, EdgeVia::Plan, "{shape}: {edge:?}");
+            let child: usize = edge.from.node_id.parse().unwrap();
+            let producer = operator(&ran.counted, child, nodes[child].name());
+            // What crossed is what the child produced: DataFusion's own output_rows.
+            assert_eq!(edge.rows, producer.rows_out, "{shape}: {edge:?}");
+            if let Some(rows) = nodes[child].metrics().and_then(|m| m.output_rows()) {
+                assert_eq!(edge.rows, rows as u64, "{shape}: {edge:?}");
+            }
+        }
+        assert!(
+            ran.counted.imbalances.is_empty(),
+            "{shape}: {:#?}",
+            ran.counted.imbalances
+        );
+        let dot = pipetel::Report::of(ran.counted.clone()).dot();
+        assert_eq!(dot.matches(" -> ").count(), expected.len(), "{dot}");
+    }
 }
 
 #[test]
