@@ -2,6 +2,10 @@
 //! filter → project → hash aggregate → write the result as CSV — every operator
 //! annotated, run as a `Pipeline` with three steps (extract → transform → load).
 //!
+//! The operators form a graph pipetel sees without being told: the scan's batches go
+//! through a pipetel channel; filter, project and the aggregate are iterators pulling
+//! from each other (Volcano style), and the sink pulls the aggregate's groups.
+//!
 //! With no collector it prints pipetel's EXPLAIN ANALYZE-style report; with
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` set it exports the operator and pipeline metrics, the
 //! run and step spans, and the logs.
@@ -11,6 +15,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use pipetel::channel::{Receiver, Sender};
 use pipetel::{current_operator, operator, pipeline_step, Pipeline, Rows};
 
 /// The four regions orders come from.
@@ -76,62 +81,69 @@ fn scan(lines: &[String]) -> Result<Orders, String> {
     Ok(batch)
 }
 
-/// Keeps the orders of at least `min_amount`.
+/// Keeps the orders of at least `min_amount`, batch by batch as they are pulled.
 #[operator(node_type = "filter")]
-fn filter(batch: Orders, min_amount: u64) -> Orders {
-    let (region, amount) = batch
-        .region
-        .into_iter()
-        .zip(batch.amount)
-        .filter(|(_, amount)| *amount >= min_amount)
-        .unzip();
-    Orders { region, amount }
+fn filter(batches: impl Iterator<Item = Orders>, min_amount: u64) -> impl Iterator<Item = Orders> {
+    batches.map(move |batch| {
+        let (region, amount) = batch
+            .region
+            .into_iter()
+            .zip(batch.amount)
+            .filter(|(_, amount)| *amount >= min_amount)
+            .unzip();
+        Orders { region, amount }
+    })
 }
 
 /// Keeps the columns the aggregate needs.
 #[operator(node_type = "project")]
-fn project(batch: &Orders) -> Vec<(&'static str, u64)> {
-    batch
-        .region
-        .iter()
-        .copied()
-        .zip(batch.amount.iter().copied())
-        .collect()
+fn project(
+    batches: impl Iterator<Item = Orders>,
+) -> impl Iterator<Item = Vec<(&'static str, u64)>> {
+    batches.map(|batch| batch.region.into_iter().zip(batch.amount).collect())
 }
 
 /// Sums amounts per region.
-struct HashAggregate {
+pub struct HashAggregate {
     id: u32,
     sums: HashMap<&'static str, u64>,
 }
 
 impl HashAggregate {
+    /// Pulls every batch of its input and adds it up.
     #[operator(node_type = "hash_aggregate", node_id = self.id, rows_out = |_| 0u64)]
-    fn consume(&mut self, rows: Vec<(&'static str, u64)>) {
-        for (region, amount) in rows {
-            *self.sums.entry(region).or_default() += amount;
+    fn consume(&mut self, input: impl Iterator<Item = Vec<(&'static str, u64)>>) {
+        for rows in input {
+            for (region, amount) in rows {
+                *self.sums.entry(region).or_default() += amount;
+            }
         }
     }
 
-    #[operator(node_type = "hash_aggregate", node_id = self.id, rows_in = 0u64)]
-    fn finish(self) -> Vec<(&'static str, u64)> {
+    /// The totals, in one batch, for whoever pulls them.
+    #[operator(node_type = "hash_aggregate", node_id = self.id)]
+    fn finish(self) -> impl Iterator<Item = Vec<(&'static str, u64)>> {
         let mut groups: Vec<_> = self.sums.into_iter().collect();
         groups.sort();
-        groups
+        std::iter::once(groups)
     }
 }
 
-/// Writes the result as CSV.
-#[operator(node_type = "sink", name = "totals.csv")]
-fn write_csv(groups: &[(&'static str, u64)], path: &Path) -> std::io::Result<u64> {
+/// Writes the groups it pulls as CSV; returns them.
+#[operator(node_type = "sink", name = "totals.csv", rows_out = |_| 0u64)]
+fn write_csv(
+    input: impl Iterator<Item = Vec<(&'static str, u64)>>,
+    path: &Path,
+) -> std::io::Result<Vec<(&'static str, u64)>> {
+    let groups: Vec<(&'static str, u64)> = input.flatten().collect();
     let mut text = String::from("region,total\n");
-    for (region, total) in groups {
+    for (region, total) in &groups {
         text.push_str(&format!("{region},{total}\n"));
     }
     std::fs::write(path, &text)?;
     current_operator().add_rows_written(groups.len() as u64);
     current_operator().add_bytes_written(text.len() as u64);
-    Ok(text.len() as u64)
+    Ok(groups)
 }
 
 /// The pipeline: one root span per run, one child span per step.
@@ -152,13 +164,14 @@ pub struct RegionalTotals {
 }
 
 impl RegionalTotals {
-    /// Reads the orders file in batches.
-    #[pipeline_step(rows = |batches: &Result<Vec<Orders>, String>| batches.as_ref().map_or(0, |b| b.iter().map(Rows::rows).sum::<u64>()))]
-    fn extract(&self) -> Result<Vec<Orders>, String> {
+    /// Reads the orders file in batches, each scanned and handed to `transform` through
+    /// a pipetel channel; returns the rows read.
+    #[pipeline_step(rows = |rows: &Result<u64, String>| *rows.as_ref().unwrap_or(&0))]
+    fn extract(&self, to_transform: Sender<Orders>) -> Result<u64, String> {
         let file =
             File::open(&self.source).map_err(|e| format!("{}: {e}", self.source.display()))?;
         let mut lines = BufReader::new(file).lines().skip(1);
-        let mut batches = Vec::new();
+        let (mut batches, mut rows) = (0, 0);
         loop {
             let chunk: Vec<String> = lines
                 .by_ref()
@@ -168,40 +181,43 @@ impl RegionalTotals {
             if chunk.is_empty() {
                 break;
             }
-            batches.push(scan(&chunk)?);
+            let batch = scan(&chunk)?;
+            (batches, rows) = (batches + 1, rows + batch.rows());
+            // Sent by `scan`, the operator that made the batch.
+            to_transform
+                .send(batch)
+                .map_err(|_| "transform stopped".to_owned())?;
         }
-        tracing::info!(batches = batches.len(), "extracted");
-        Ok(batches)
+        tracing::info!(batches, "extracted");
+        Ok(rows)
     }
 
-    /// Filters, projects and aggregates the batches.
-    #[pipeline_step(rows = |groups: &Vec<(&'static str, u64)>| groups.len())]
-    fn transform(&self, batches: Vec<Orders>) -> Vec<(&'static str, u64)> {
+    /// Filters, projects and aggregates the batches `extract` sent: the aggregate pulls
+    /// from `project`, which pulls from `filter`, which receives from the channel.
+    #[pipeline_step(rows = |aggregate: &HashAggregate| aggregate.sums.len())]
+    fn transform(&self, from_extract: Receiver<Orders>) -> HashAggregate {
         let mut aggregate = HashAggregate {
             id: 4,
             sums: HashMap::new(),
         };
-        for batch in batches {
-            let kept = filter(batch, self.min_amount);
-            aggregate.consume(project(&kept));
-        }
-        aggregate.finish()
+        aggregate.consume(project(filter(from_extract.into_iter(), self.min_amount)));
+        aggregate
     }
 
-    /// Writes the totals.
-    #[pipeline_step(rows = |_: &Result<u64, String>| REGIONS.len())]
-    fn load(&self, groups: &[(&'static str, u64)]) -> Result<u64, String> {
-        write_csv(groups, &self.destination).map_err(|e| e.to_string())
+    /// Writes the totals the sink pulls from the aggregate.
+    #[pipeline_step(rows = |groups: &Result<Vec<(&'static str, u64)>, String>| groups.as_ref().map_or(0, Vec::len))]
+    fn load(&self, aggregate: HashAggregate) -> Result<Vec<(&'static str, u64)>, String> {
+        write_csv(aggregate.finish(), &self.destination).map_err(|e| e.to_string())
     }
 }
 
 impl RegionalTotals {
     /// The three steps, in order: what one run does.
     pub fn run_all(&self) -> Result<Vec<(&'static str, u64)>, String> {
-        let batches = self.extract()?;
-        let groups = self.transform(batches);
-        self.load(&groups)?;
-        Ok(groups)
+        let (to_transform, from_extract) = pipetel::channel::channel();
+        self.extract(to_transform)?;
+        let aggregate = self.transform(from_extract);
+        self.load(aggregate)
     }
 }
 

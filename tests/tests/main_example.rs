@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use pipetel::Snapshot;
+use pipetel::{EdgeVia, Snapshot};
 use pipetel_examples::regional_totals::{amount_of, REGIONS};
-use pipetel_tests::{points, run, Receiver};
+use pipetel_tests::{laid_out, points, run, Receiver};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_regional_totals");
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -83,30 +83,62 @@ fn the_report_agrees_with_the_data() {
         op("scan").bytes_read > ORDERS as u64 * 10,
         "every line is read"
     );
+    // Iterators over their input: their rows in are what their input edges carried.
     assert_eq!(
-        (op("filter").rows_in, op("filter").rows_out),
+        (op("filter").input_rows, op("filter").rows_out),
         (ORDERS as u64, kept)
     );
     assert_eq!(
-        (op("project").rows_in, op("project").rows_out),
+        (op("project").input_rows, op("project").rows_out),
         (kept, kept)
     );
     assert_eq!(
-        (op("hash_aggregate").rows_in, op("hash_aggregate").rows_out),
+        (
+            op("hash_aggregate").input_rows,
+            op("hash_aggregate").rows_out
+        ),
         (kept, 4)
     );
-    assert_eq!(op("hash_aggregate").tasks_completed, batches + 1);
-    for node_type in ["filter", "project", "hash_aggregate"] {
+    // consume and finish.
+    assert_eq!(op("hash_aggregate").tasks_completed, 2);
+    for node_type in ["filter", "project"] {
         assert_eq!(
             op(node_type).step.as_deref(),
             Some("transform"),
             "{node_type}"
         );
     }
+    // The sink pulls the aggregate's groups in the load step.
+    for node_type in ["hash_aggregate", "sink"] {
+        assert_eq!(op(node_type).step.as_deref(), Some("load"), "{node_type}");
+    }
+    assert_eq!(op("sink").rows_written, 4);
+
+    // The graph is the plan: every edge, no other, rows exact, nothing lost.
+    let mut edges: Vec<(&str, &str, EdgeVia, u64, u64)> = snapshot
+        .edges
+        .iter()
+        .map(|edge| {
+            (
+                edge.from.node_type.as_str(),
+                edge.to.node_type.as_str(),
+                edge.via,
+                edge.rows,
+                edge.batches,
+            )
+        })
+        .collect();
+    edges.sort();
     assert_eq!(
-        (op("sink").rows_written, op("sink").step.as_deref()),
-        (4, Some("load"))
+        edges,
+        [
+            ("filter", "project", EdgeVia::Call, kept, batches),
+            ("hash_aggregate", "sink", EdgeVia::Call, 4, 1),
+            ("project", "hash_aggregate", EdgeVia::Call, kept, batches),
+            ("scan", "filter", EdgeVia::Channel, ORDERS as u64, batches),
+        ]
     );
+    assert_eq!(snapshot.imbalances, []);
     let step_rows: Vec<(&str, u64)> = snapshot
         .steps
         .iter()
@@ -117,6 +149,39 @@ fn the_report_agrees_with_the_data() {
         [("extract", ORDERS as u64), ("transform", 4), ("load", 4)]
     );
     assert_eq!(snapshot.runs[0].rows, ORDERS as u64 + 8);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_graph_goes_to_mermaid_and_dot_files_graphviz_reads() {
+    let dir = std::env::temp_dir().join(format!("pipetel-main-graph-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let orders = ORDERS.to_string();
+    let mut written = Vec::new();
+    for name in ["plan.mmd", "plan.dot"] {
+        let path = dir.join(name);
+        let output = run(
+            PROGRAM,
+            &[],
+            &[
+                ("ORDERS", orders.as_str()),
+                ("PIPETEL_REPORT", path.to_str().expect("utf-8")),
+            ],
+            RUN_TIMEOUT,
+        );
+        assert!(output.status.success());
+        written.push(std::fs::read_to_string(&path).expect("written"));
+    }
+    let (mermaid, dot) = (&written[0], &written[1]);
+    assert!(mermaid.starts_with("flowchart TD\n"), "{mermaid}");
+    assert_eq!(mermaid.matches(" -->|").count(), 4, "{mermaid}");
+    for step in ["extract", "transform", "load"] {
+        assert!(
+            mermaid.contains(&format!("[\"step regional_totals / {step}\"]")),
+            "{mermaid}"
+        );
+    }
+    assert_eq!(laid_out(dot), (5, 4), "{dot}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
