@@ -1,9 +1,10 @@
 //! Test support: a real OTLP receiver on 127.0.0.1 (gRPC with tonic, HTTP/protobuf with
 //! axum) that decodes what arrives with the official `opentelemetry-proto` types; the
 //! decoded records; child processes with a given environment; in-process collection; a
-//! real Prometheus server.
+//! real Prometheus server; Graphviz.
 
 pub mod faults;
+mod graphviz;
 pub mod in_memory;
 mod process;
 mod prometheus_server;
@@ -11,6 +12,7 @@ mod receiver;
 mod records;
 pub mod tls;
 
+pub use graphviz::{graphviz, laid_out};
 pub use process::{closed_port, redacted, run, run_in, run_until};
 pub use prometheus_server::{installed, now, number, Prometheus, PATIENCE};
 pub use receiver::Receiver;
