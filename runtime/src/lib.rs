@@ -51,13 +51,17 @@ pub use attribute::AttributeValue;
 pub use config::{init, Config};
 pub use count::Count;
 pub use counters::links::MAX_LINKS;
+pub use counters::partitions::MAX_PARTITION_SLOTS;
 pub use counters::registry::{
     DEFAULT_MAX_NODE_IDS_PER_TYPE, MAX_DYNAMIC_NODE_TYPES, MAX_OPERATOR_SERIES,
 };
+pub use counters::slowest::SLOWEST_CALLS;
 pub use export::custom_instruments::{meter, tracer};
 pub use insight::conservation::Imbalance;
+pub use insight::distribution::{CallBuckets, Percentiles, SlowCall};
 pub use insight::graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
 pub use insight::report::{report, Report};
+pub use insight::skew::{skew_score, Share, Skew, Spread};
 pub use insight::snapshot::{snapshot, OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot};
 pub use node_id::{NodeId, NodeKey};
 pub use operator::current::{current_operator, OperatorHandle};

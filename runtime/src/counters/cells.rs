@@ -101,6 +101,9 @@ pub(crate) struct Cells {
     pub(crate) step: StepSlot,
     /// The operator this series last ran nested in on this thread, and their link.
     pub(crate) consumer: ConsumerSlot,
+    /// The shortest of the series' slowest segments on this thread (`counters::slowest`):
+    /// a segment with more busy ticks is kept. Not a counter.
+    pub(crate) slow_floor: AtomicU64,
 }
 
 impl Zeroed for Cells {
@@ -108,6 +111,7 @@ impl Zeroed for Cells {
         tallies: Block::ZERO,
         step: StepSlot::new(),
         consumer: ConsumerSlot::new(),
+        slow_floor: AtomicU64::new(0),
     };
 }
 

@@ -1,11 +1,15 @@
 //! The per-thread store every operator call writes and every reader sums.
 
 pub(crate) mod cells;
+pub(crate) mod histogram;
 pub(crate) mod links;
 pub(crate) mod node_id_cache;
+pub(crate) mod partitions;
+pub(crate) mod per_call;
 pub(crate) mod registry;
 pub(crate) mod running_steps;
 pub(crate) mod shards;
+pub(crate) mod slowest;
 pub(crate) mod step_slot;
 pub(crate) mod sums;
 pub(crate) mod thread_state;

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 use crate::counters::cells::{Cells, CustomCells, LinkCells, Zeroed};
+use crate::counters::histogram::HistogramCells;
+use crate::counters::slowest::SlowCells;
 
 /// Series per chunk of a table.
 const CHUNK: usize = 64;
@@ -53,7 +55,16 @@ impl<T: Zeroed> Table<T> {
     #[cold]
     #[inline(never)]
     fn grow(&'static self, chunk: usize) -> &'static [T; CHUNK] {
-        let fresh: &'static [T; CHUNK] = Box::leak(Box::new([const { T::ZERO }; CHUNK]));
+        // Built in place, one block at a time: a chunk of histograms is 160 KiB, which a
+        // temporary on a small thread stack could not hold.
+        let mut fresh = Box::<[T; CHUNK]>::new_uninit();
+        let first = fresh.as_mut_ptr().cast::<T>();
+        for index in 0..CHUNK {
+            // SAFETY: `index` is within the array `first` points into.
+            unsafe { first.add(index).write(T::ZERO) };
+        }
+        // SAFETY: every element was written above.
+        let fresh: &'static [T; CHUNK] = Box::leak(unsafe { fresh.assume_init() });
         self.chunks[chunk].store(ptr::from_ref(fresh).cast_mut(), Ordering::Release);
         fresh
     }
@@ -89,7 +100,14 @@ pub(crate) struct Shard {
     custom: Table<CustomCells>,
     /// By link id (`counters::links`).
     links: Table<LinkCells>,
+    /// Per-call distributions, by series id.
+    histograms: Table<HistogramCells>,
+    /// The slowest segments, by series id.
+    slowest: Table<SlowCells>,
     in_use: AtomicBool,
+    /// The name of the thread that adopted the shard last (its counts include those of
+    /// the threads that had it before).
+    thread: Mutex<String>,
 }
 
 /// Every shard ever created; a shard stays here for the life of the process.
@@ -108,6 +126,10 @@ impl Shard {
                 .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
                 .is_ok()
             {
+                *shard
+                    .thread
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = this_thread_name();
                 return shard;
             }
         }
@@ -115,10 +137,21 @@ impl Shard {
             cells: Table::new(),
             custom: Table::new(),
             links: Table::new(),
+            histograms: Table::new(),
+            slowest: Table::new(),
             in_use: AtomicBool::new(true),
+            thread: Mutex::new(this_thread_name()),
         }));
         shards.push(shard);
         shard
+    }
+
+    /// The name of the thread that has (or last had) the shard.
+    pub(crate) fn thread_name(&self) -> String {
+        self.thread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Gives the shard back when its thread exits; the counts stay.
@@ -144,10 +177,31 @@ impl Shard {
         self.links.block(link)
     }
 
+    /// The distributions of `series`, for the owning thread to write.
+    #[inline]
+    pub(crate) fn histogram_cells(&'static self, series: u32) -> &'static HistogramCells {
+        self.histograms.block(series)
+    }
+
+    /// The slowest segments of `series`, for the owning thread to write.
+    #[inline]
+    pub(crate) fn slow_cells(&'static self, series: u32) -> &'static SlowCells {
+        self.slowest.block(series)
+    }
+
     /// The custom cells of `series`, for the owning thread to write.
     #[inline]
     pub(crate) fn custom_cells(&'static self, series: u32) -> &'static CustomCells {
         self.custom.block(series)
+    }
+}
+
+/// The calling thread's name, or its id when it has none (`ThreadId(7)`).
+fn this_thread_name() -> String {
+    let thread = std::thread::current();
+    match thread.name() {
+        Some(name) => name.to_owned(),
+        None => format!("{:?}", thread.id()),
     }
 }
 
@@ -178,6 +232,22 @@ impl Shard {
         link_count: usize,
     ) -> impl Iterator<Item = (usize, &[LinkCells])> {
         self.links.grown_chunks(link_count)
+    }
+
+    /// The allocated chunks of distributions covering series `0..series_count`.
+    pub(crate) fn histogram_chunks(
+        &self,
+        series_count: usize,
+    ) -> impl Iterator<Item = (usize, &[HistogramCells])> {
+        self.histograms.grown_chunks(series_count)
+    }
+
+    /// The allocated chunks of slowest segments covering series `0..series_count`.
+    pub(crate) fn slow_chunks(
+        &self,
+        series_count: usize,
+    ) -> impl Iterator<Item = (usize, &[SlowCells])> {
+        self.slowest.grown_chunks(series_count)
     }
 
     /// The allocated chunks of custom cells covering series `0..series_count`, each with

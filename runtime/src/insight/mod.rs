@@ -1,8 +1,10 @@
 //! Local insight with no backend: the snapshot, the report and where it goes, progress.
 
 pub(crate) mod conservation;
+pub(crate) mod distribution;
 pub(crate) mod graph;
 pub(crate) mod progress;
 pub(crate) mod report;
 pub(crate) mod since;
+pub(crate) mod skew;
 pub(crate) mod snapshot;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use crate::insight::conservation;
 use crate::insight::graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
+use crate::insight::skew;
 use crate::insight::snapshot::{
     derive_rates, OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot,
 };
@@ -168,6 +169,16 @@ fn operator_since(now: &OperatorSnapshot, before: &OperatorSnapshot) -> Operator
         bytes_read: now.bytes_read.saturating_sub(before.bytes_read),
         bytes_written: now.bytes_written.saturating_sub(before.bytes_written),
         busy: now.busy.saturating_sub(before.busy),
+        call_buckets: now.call_buckets.since(&before.call_buckets),
+        // Those among the slowest now that were not before happened in between.
+        slowest_calls: now
+            .slowest_calls
+            .iter()
+            .filter(|call| !before.slowest_calls.contains(call))
+            .cloned()
+            .collect(),
+        threads: skew::since(&now.threads, &before.threads),
+        partitions: skew::since(&now.partitions, &before.partitions),
         tasks_completed: now.tasks_completed.saturating_sub(before.tasks_completed),
         tasks_failed: now.tasks_failed.saturating_sub(before.tasks_failed),
         tasks_cancelled: now.tasks_cancelled.saturating_sub(before.tasks_cancelled),

@@ -11,10 +11,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::counters::cells::Tally;
+use crate::counters::partitions;
+use crate::counters::per_call;
 use crate::counters::registry;
 use crate::counters::sums::Sums;
 use crate::insight::conservation::{self, Imbalance};
+use crate::insight::distribution::{self, CallBuckets, Percentiles, SlowCall};
 use crate::insight::graph::{self, ChannelSnapshot, EdgeSnapshot};
+use crate::insight::skew::{Share, Skew};
 use crate::operator::clock::ticks_to_nanos;
 use crate::operator::engine_metrics::{self, EngineValue};
 use crate::pipeline::totals::{self, StepTotals};
@@ -86,6 +90,32 @@ pub struct OperatorSnapshot {
     pub busy_share: f64,
     /// The rows it said to expect in all, if it did.
     pub expected_rows: Option<u64>,
+    /// Busy time per call (per segment: a call, a poll, an item): quantiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_per_call: Option<Percentiles<Duration>>,
+    /// Rows per hand-over (a call's output, an item): quantiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_per_call: Option<Percentiles<u64>>,
+    /// The slowest calls (segments), slowest first: at most
+    /// [`SLOWEST_CALLS`](crate::SLOWEST_CALLS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slowest_calls: Vec<SlowCall>,
+    /// What each thread that ran the operator did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threads: Vec<Share>,
+    /// What each partition did, for operators whose calls say their partition
+    /// (`#[operator(partition = …)]`, [`Operator::partition`](crate::Operator::partition)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<Share>,
+    /// Skew across `threads`, when two or more ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_skew: Option<Skew>,
+    /// Skew across `partitions`, when there are two or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_skew: Option<Skew>,
+    /// The buckets behind `busy_per_call` and `rows_per_call`.
+    #[serde(default)]
+    pub call_buckets: CallBuckets,
     /// The engine's own metrics of the operator (DataFusion's `ExecutionPlan::metrics()`
     /// through pipetel-datafusion, or any [`EngineMetrics`](crate::EngineMetrics)
     /// source), by name.
@@ -149,14 +179,18 @@ pub struct RunSnapshot {
 pub fn snapshot() -> Snapshot {
     let (steps, runs) = totals::totals();
     let expected = registry::expected_rows();
-    let sums = Sums::read(registry::series_count());
+    let series_count = registry::series_count();
+    let sums = Sums::read(series_count);
+    let per_call = per_call::read(series_count);
+    let mut partitions = partitions::read(series_count);
     let mut engine = engine_metrics::read();
     let (mut operators, (edges, channels)) = registry::with_labels(|labels| {
         let operators: Vec<OperatorSnapshot> = labels
             .iter()
             .zip(sums.series())
+            .zip(&per_call)
             .enumerate()
-            .map(|(series, (label, sums))| {
+            .map(|(series, ((label, sums), per_call))| {
                 let sum = |tally: Tally| sums.get(tally);
                 let step = sums.step.step().and_then(|id| steps.get(id.index()));
                 OperatorSnapshot {
@@ -176,6 +210,18 @@ pub fn snapshot() -> Snapshot {
                     tasks_cancelled: sum(Tally::Cancelled),
                     expected_rows: expected.get(&(series as u32)).copied(),
                     engine_metrics: engine.remove(&(series as u32)).unwrap_or_default(),
+                    call_buckets: CallBuckets::of(per_call),
+                    slowest_calls: distribution::slowest(per_call),
+                    partitions: partition_shares(&mut partitions, series as u32),
+                    threads: per_call
+                        .threads
+                        .iter()
+                        .map(|share| Share {
+                            at: share.thread.clone(),
+                            rows: share.rows_out,
+                            busy_ns: ticks_to_nanos(share.busy_ticks),
+                        })
+                        .collect(),
                     ..OperatorSnapshot::default()
                 }
             })
@@ -204,6 +250,23 @@ pub fn snapshot() -> Snapshot {
     }
 }
 
+/// The shares of `series`' partitions, in partition order, taken out of `partitions`.
+fn partition_shares(
+    partitions: &mut HashMap<u32, Vec<(u32, u64, u64)>>,
+    series: u32,
+) -> Vec<Share> {
+    partitions
+        .remove(&series)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(partition, rows, busy_ticks)| Share {
+            at: partition.to_string(),
+            rows,
+            busy_ns: ticks_to_nanos(busy_ticks),
+        })
+        .collect()
+}
+
 fn step_snapshot(step: &StepTotals) -> StepSnapshot {
     StepSnapshot {
         pipeline: step.pipeline.map(str::to_owned),
@@ -216,8 +279,8 @@ fn step_snapshot(step: &StepTotals) -> StepSnapshot {
     }
 }
 
-/// Fills input rows, selectivity, throughput and busy share from the counters and the
-/// rows on the graph's edges.
+/// Fills input rows, selectivity, throughput, busy share, distributions and skew from
+/// the counters, buckets and shares, and the rows on the graph's edges.
 pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnapshot]) {
     let total_busy: Duration = operators.iter().map(|op| op.busy).sum();
     let mut carried: HashMap<(&str, &str), u64> = HashMap::new();
@@ -227,6 +290,10 @@ pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnap
             .or_default() += edge.rows_received.unwrap_or(edge.rows);
     }
     for op in operators {
+        op.busy_per_call = op.call_buckets.busy_percentiles();
+        op.rows_per_call = op.call_buckets.rows_percentiles();
+        op.thread_skew = Skew::of(&op.threads);
+        op.partition_skew = Skew::of(&op.partitions);
         op.input_rows = match op.rows_in {
             0 => carried
                 .get(&(op.node_type.as_str(), op.node_id.as_str()))

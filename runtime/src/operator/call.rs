@@ -13,6 +13,7 @@
 use std::mem::ManuallyDrop;
 
 use crate::counters::cells::{Cells, Tally};
+use crate::counters::partitions::NO_PARTITION;
 use crate::counters::registry::NO_SERIES;
 use crate::counters::running_steps;
 use crate::counters::step_slot::StepCall;
@@ -55,13 +56,42 @@ impl TaskGuard {
             (true, Some(cells)) => {
                 count_start(thread, cells, rows_in, bytes_read);
                 Some(TaskGuard {
-                    segment: Segment::enter_timed(thread, cells, series, clock::read_tsc),
+                    segment: Segment::enter_timed(
+                        thread,
+                        cells,
+                        series,
+                        NO_PARTITION,
+                        clock::read_tsc,
+                    ),
                     early_exit_fails,
                     poll: false,
                 })
             }
             _ => Self::start_first(series, rows_in, bytes_read, early_exit_fails),
         }
+    }
+
+    /// [`start`](Self::start) for a call of partition `partition` (see [`partition_id`]):
+    /// its rows out and busy time also count for the partition, for skew.
+    #[inline]
+    pub fn start_in(
+        series: u32,
+        partition: u32,
+        rows_in: u64,
+        bytes_read: u64,
+        early_exit_fails: bool,
+    ) -> Option<Self> {
+        if series == NO_SERIES {
+            return None;
+        }
+        let thread = this_thread();
+        let cells = thread.cells(series);
+        count_start(thread, cells, rows_in, bytes_read);
+        Some(TaskGuard {
+            segment: Segment::enter_in(thread, cells, series, partition),
+            early_exit_fails,
+            poll: false,
+        })
     }
 
     /// [`start`](Self::start) on a thread without its cells yet, or with quanta's clock
@@ -163,6 +193,14 @@ impl Drop for TaskGuard {
         let failed = self.early_exit_fails || std::thread::panicking();
         self.close(0, 0, outcome(failed), clock::ticks);
     }
+}
+
+/// The slot of partition number `partition` (`#[operator(partition = …)]` takes any
+/// integer): numbers past `u32::MAX − 1` share the last slot.
+#[doc(hidden)]
+#[inline]
+pub fn partition_id(partition: u64) -> u32 {
+    partition.min(u64::from(NO_PARTITION) - 1) as u32
 }
 
 /// How a call that ended ended.

@@ -14,8 +14,13 @@
 //! is counted on the link too. Once the pair has been seen on the thread this is a load
 //! and a compare; a segment that runs in no other operator pays one compare.
 
+use std::sync::atomic::Ordering::Relaxed;
+
+use opentelemetry::trace::TraceContextExt as _;
+
 use crate::counters::cells::{Cells, Tally};
 use crate::counters::links;
+use crate::counters::partitions::{self, PartitionCells, NO_PARTITION};
 use crate::counters::registry::NO_SERIES;
 use crate::counters::thread_state::{Current, ThreadState};
 use crate::operator::clock::ticks;
@@ -28,6 +33,8 @@ pub(crate) struct Segment {
     previous: Current,
     /// The operator this segment runs nested in ([`NO_SERIES`] if none): its consumer.
     consumer: u32,
+    /// The partition the call belongs to, when it said.
+    partition: Option<&'static PartitionCells>,
     outer_nested: u64,
     start: u64,
 }
@@ -37,15 +44,27 @@ impl Segment {
     /// starts its clock.
     #[inline]
     pub(crate) fn enter(thread: &ThreadState, cells: &'static Cells, series: u32) -> Segment {
-        Self::enter_timed(thread, cells, series, ticks)
+        Self::enter_timed(thread, cells, series, NO_PARTITION, ticks)
     }
 
-    /// [`enter`](Self::enter), reading the time from `clock`.
+    /// [`enter`](Self::enter) for a call of partition `partition` (or [`NO_PARTITION`]).
+    #[inline]
+    pub(crate) fn enter_in(
+        thread: &ThreadState,
+        cells: &'static Cells,
+        series: u32,
+        partition: u32,
+    ) -> Segment {
+        Self::enter_timed(thread, cells, series, partition, ticks)
+    }
+
+    /// [`enter_in`](Self::enter_in), reading the time from `clock`.
     #[inline(always)]
     pub(crate) fn enter_timed(
         thread: &ThreadState,
         cells: &'static Cells,
         series: u32,
+        partition: u32,
         clock: impl FnOnce() -> u64,
     ) -> Segment {
         let previous = thread.swap_current(Current { cells, series });
@@ -58,12 +77,17 @@ impl Segment {
             links::bind_received(thread, series);
             (NO_SERIES, Current::NONE)
         };
+        let partition = match partition {
+            NO_PARTITION => None,
+            partition => partitions::cells(series, partition),
+        };
         let outer_nested = thread.begin_nested();
         Segment {
             cells,
             series,
             previous,
             consumer,
+            partition,
             outer_nested,
             start: clock(),
         }
@@ -85,7 +109,14 @@ impl Segment {
         }
         if rows_out != 0 || bytes_written != 0 {
             thread.note_output(self.series);
+            if let Some(partition) = self.partition {
+                partition.add_at(partitions::ROWS, rows_out);
+            }
         }
+        thread
+            .shard()
+            .histogram_cells(self.series)
+            .add_rows(rows_out);
         if self.consumer != NO_SERIES {
             let link = self.cells.consumer.link_to(self.series, self.consumer);
             if let Some(link) = link.id() {
@@ -109,8 +140,28 @@ impl Segment {
     pub(crate) fn exit_timed(&self, thread: &ThreadState, clock: impl FnOnce() -> u64) {
         let total = clock().saturating_sub(self.start);
         let nested = thread.end_nested(self.outer_nested, total);
-        self.cells
-            .add(Tally::BusyTicks, total.saturating_sub(nested));
+        let busy = total.saturating_sub(nested);
+        self.cells.add(Tally::BusyTicks, busy);
+        if let Some(partition) = self.partition {
+            partition.add_at(partitions::BUSY_TICKS, busy);
+        }
+        let shard = thread.shard();
+        shard.histogram_cells(self.series).add_busy(busy);
+        if busy > self.cells.slow_floor.load(Relaxed) {
+            let slow = shard.slow_cells(self.series);
+            self.cells
+                .slow_floor
+                .store(slow.record(busy, current_trace_id()), Relaxed);
+        }
         thread.swap_current(self.previous);
     }
+}
+
+/// The trace the calling thread runs in (a run's or step's span, attached), or 0: for the
+/// slowest segments, read only when a segment is among them.
+#[cold]
+fn current_trace_id() -> u128 {
+    opentelemetry::Context::map_current(|context| {
+        u128::from_be_bytes(context.span().span_context().trace_id().to_bytes())
+    })
 }

@@ -15,6 +15,7 @@
 use std::mem::ManuallyDrop;
 
 use crate::counters::cells::Tally;
+use crate::counters::partitions::NO_PARTITION;
 use crate::counters::registry::NO_SERIES;
 use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::this_thread;
@@ -34,12 +35,21 @@ pub struct Task {
     panicked: bool,
     /// The step the task started in (or [`StepCall::NONE`]).
     step: StepCall,
+    /// The partition the call belongs to (or [`NO_PARTITION`]).
+    partition: u32,
 }
 
 impl Task {
     /// Starts a call of `series` on this thread: rows and bytes in, one active call.
     #[inline]
     pub fn start(series: u32, rows_in: u64, bytes_read: u64) -> Option<Self> {
+        Self::start_in(series, NO_PARTITION, rows_in, bytes_read)
+    }
+
+    /// [`start`](Self::start) for a call of partition `partition` (see
+    /// [`partition_id`](crate::operator::call::partition_id)).
+    #[inline]
+    pub fn start_in(series: u32, partition: u32, rows_in: u64, bytes_read: u64) -> Option<Self> {
         if series == NO_SERIES {
             return None;
         }
@@ -50,6 +60,7 @@ impl Task {
             failed: false,
             panicked: false,
             step: effective_step(thread),
+            partition,
         })
     }
 
@@ -65,7 +76,7 @@ impl Task {
         }
         let cells = thread.cells(series);
         note_step(thread, cells);
-        let segment = Segment::enter(thread, cells, series);
+        let segment = Segment::enter_in(thread, cells, series, self.partition);
         Running {
             segment,
             lent_step,

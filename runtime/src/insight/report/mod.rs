@@ -308,7 +308,68 @@ impl Table {
                 op.tasks_failed.to_string(),
             ],
         );
+        self.details(depth + 1, op);
         self.engine_metrics(depth + 1, op);
+    }
+
+    /// The operator's per-call distributions and its skew, each a `·` line under it.
+    fn details(&mut self, depth: usize, op: &OperatorSnapshot) {
+        let indent = format!("{}· ", "  ".repeat(depth));
+        if let Some(busy) = &op.busy_per_call {
+            let mut line = format!(
+                "{indent}per call: p50 {}, p90 {}, p99 {}, max {}",
+                duration(busy.p50),
+                duration(busy.p90),
+                duration(busy.p99),
+                duration(busy.max)
+            );
+            if let Some(trace) = op.slowest_calls.first().and_then(|s| s.trace_id.as_ref()) {
+                let _ = write!(line, " (slowest in trace {trace})");
+            }
+            if let Some(rows) = op.rows_per_call.as_ref().filter(|rows| rows.max > 0) {
+                let _ = write!(
+                    line,
+                    "; rows p50 {}, p99 {}, max {}",
+                    count(rows.p50),
+                    count(rows.p99),
+                    count(rows.max)
+                );
+            }
+            self.text.push_str(&line);
+            self.text.push('\n');
+        }
+        for (skew, across) in [
+            (&op.partition_skew, "partitions"),
+            (&op.thread_skew, "threads"),
+        ] {
+            let Some(skew) = skew else {
+                continue;
+            };
+            let percent = |score: Option<f64>| {
+                score.map_or_else(String::new, |s| format!(", skew {:.0}%", s * 100.0))
+            };
+            let unit = if across == "partitions" {
+                "partition "
+            } else {
+                ""
+            };
+            let time = |ns: u64| duration(Duration::from_nanos(ns));
+            let _ = writeln!(
+                self.text,
+                "{indent}{} {across}: rows {} / {} / {} (max {unit}{}){}; busy {} / {} / {} (max {unit}{}){}",
+                skew.count,
+                count(skew.rows.min),
+                count(skew.rows.median),
+                count(skew.rows.max),
+                skew.rows.max_at,
+                percent(skew.rows.skew),
+                time(skew.busy_ns.min),
+                time(skew.busy_ns.median),
+                time(skew.busy_ns.max),
+                skew.busy_ns.max_at,
+                percent(skew.busy_ns.skew),
+            );
+        }
     }
 
     /// The engine's own metrics of an operator, under its row: `name value` pairs,

@@ -1,0 +1,71 @@
+//! What a snapshot reads beyond the sums, in one pass over the shards: each series'
+//! per-call distributions (summed over threads), its slowest segments (the slowest of
+//! every thread's), and its rows out and busy ticks on each thread (for skew).
+
+use crate::counters::cells::Tally;
+use crate::counters::histogram::{Buckets, ROW_BUCKETS, TIME_BUCKETS};
+use crate::counters::shards;
+use crate::counters::slowest::{SlowSegment, SLOWEST_CALLS};
+
+/// What one thread (one shard) counted for a series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ThreadShare {
+    /// The thread's name (of the thread that has the shard now, or had it last).
+    pub(crate) thread: String,
+    pub(crate) rows_out: u64,
+    pub(crate) busy_ticks: u64,
+}
+
+/// One series, read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PerCall {
+    pub(crate) busy: Buckets,
+    pub(crate) rows: Buckets,
+    /// The slowest segments, slowest first.
+    pub(crate) slowest: Vec<SlowSegment>,
+    /// Per thread that ran the series.
+    pub(crate) threads: Vec<ThreadShare>,
+}
+
+/// Reads series `0..series_count`.
+pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
+    let mut series: Vec<PerCall> = (0..series_count)
+        .map(|_| PerCall {
+            busy: Buckets(vec![0; TIME_BUCKETS]),
+            rows: Buckets(vec![0; ROW_BUCKETS]),
+            ..PerCall::default()
+        })
+        .collect();
+    shards::for_each_shard(|shard| {
+        let thread = shard.thread_name();
+        for (first, chunk) in shard.histogram_chunks(series_count) {
+            for (read, cells) in series[first..].iter_mut().zip(chunk) {
+                cells.add_to(&mut read.busy.0, &mut read.rows.0);
+            }
+        }
+        for (first, chunk) in shard.slow_chunks(series_count) {
+            for (read, cells) in series[first..].iter_mut().zip(chunk) {
+                read.slowest.extend(cells.read());
+            }
+        }
+        for (first, chunk) in shard.cell_chunks(series_count) {
+            for (read, cells) in series[first..].iter_mut().zip(chunk) {
+                let (rows_out, busy_ticks) =
+                    (cells.get(Tally::RowsOut), cells.get(Tally::BusyTicks));
+                if cells.get(Tally::Started) > 0 || busy_ticks > 0 || rows_out > 0 {
+                    read.threads.push(ThreadShare {
+                        thread: thread.clone(),
+                        rows_out,
+                        busy_ticks,
+                    });
+                }
+            }
+        }
+    });
+    for read in &mut series {
+        read.slowest
+            .sort_by(|a, b| b.ticks.cmp(&a.ticks).then(a.ended.cmp(&b.ended)));
+        read.slowest.truncate(SLOWEST_CALLS);
+    }
+    series
+}

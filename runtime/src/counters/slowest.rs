@@ -1,0 +1,135 @@
+//! The slowest segments (calls, polls, items) of one operator series on one thread: the
+//! [`SLOWEST_CALLS`] longest busy times, each with when it ended and the trace it ran in.
+//!
+//! The hot path compares a segment's busy ticks with the thread's floor for the series
+//! (the shortest of its slowest, kept in the series' cells): one load and a compare. Only
+//! a segment slower than that goes to [`SlowCells::record`], which reads the wall clock
+//! and the current trace context. The owner writes an entry between two bumps of a
+//! sequence number, so a reader on another thread retries rather than read half of one.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::counters::cells::Zeroed;
+
+/// How many of its slowest calls each operator keeps (per thread; readers keep the
+/// slowest of all threads'): 5.
+pub const SLOWEST_CALLS: usize = 5;
+
+#[derive(Debug)]
+struct Entry {
+    ticks: AtomicU64,
+    /// When it ended, in nanoseconds since the Unix epoch.
+    ended: AtomicU64,
+    trace_high: AtomicU64,
+    trace_low: AtomicU64,
+}
+
+/// One series' slowest segments on one thread.
+#[derive(Debug)]
+pub(crate) struct SlowCells {
+    /// Odd while the owner writes an entry.
+    sequence: AtomicU64,
+    entries: [Entry; SLOWEST_CALLS],
+}
+
+impl Zeroed for SlowCells {
+    const ZERO: Self = SlowCells {
+        sequence: AtomicU64::new(0),
+        entries: [const {
+            Entry {
+                ticks: AtomicU64::new(0),
+                ended: AtomicU64::new(0),
+                trace_high: AtomicU64::new(0),
+                trace_low: AtomicU64::new(0),
+            }
+        }; SLOWEST_CALLS],
+    };
+}
+
+/// One of the slowest segments, as read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SlowSegment {
+    pub(crate) ticks: u64,
+    pub(crate) ended: SystemTime,
+    /// The trace it ran in (all zeros: none).
+    pub(crate) trace_id: u128,
+}
+
+impl SlowCells {
+    /// Keeps a segment of `ticks` busy ticks that ended now if it is among the slowest;
+    /// returns the new floor (the shortest kept, or 0 while fewer than
+    /// [`SLOWEST_CALLS`] are kept). Only the owning thread may call this.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn record(&self, ticks: u64, trace_id: u128) -> u64 {
+        let shortest = (0..SLOWEST_CALLS)
+            .min_by_key(|&i| self.entries[i].ticks.load(Ordering::Relaxed))
+            .unwrap_or(0);
+        let entry = &self.entries[shortest];
+        if ticks > entry.ticks.load(Ordering::Relaxed) {
+            let ended = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |since| since.as_nanos() as u64);
+            let sequence = self.sequence.load(Ordering::Relaxed);
+            self.sequence.store(sequence + 1, Ordering::Relaxed);
+            std::sync::atomic::fence(Ordering::Release);
+            entry.ticks.store(ticks, Ordering::Relaxed);
+            entry.ended.store(ended, Ordering::Relaxed);
+            entry
+                .trace_high
+                .store((trace_id >> 64) as u64, Ordering::Relaxed);
+            entry.trace_low.store(trace_id as u64, Ordering::Relaxed);
+            self.sequence.store(sequence + 2, Ordering::Release);
+        }
+        self.entries
+            .iter()
+            .map(|entry| entry.ticks.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// The segments kept (any thread): a consistent copy, read again while the owner
+    /// writes (a few tries, then what was read).
+    pub(crate) fn read(&self) -> Vec<SlowSegment> {
+        let mut copy = Vec::with_capacity(SLOWEST_CALLS);
+        for _ in 0..8 {
+            let before = self.sequence.load(Ordering::Acquire);
+            copy.clear();
+            copy.extend(self.entries.iter().filter_map(|entry| {
+                let ticks = entry.ticks.load(Ordering::Relaxed);
+                (ticks > 0).then(|| SlowSegment {
+                    ticks,
+                    ended: UNIX_EPOCH + Duration::from_nanos(entry.ended.load(Ordering::Relaxed)),
+                    trace_id: u128::from(entry.trace_high.load(Ordering::Relaxed)) << 64
+                        | u128::from(entry.trace_low.load(Ordering::Relaxed)),
+                })
+            }));
+            std::sync::atomic::fence(Ordering::Acquire);
+            if before.is_multiple_of(2) && self.sequence.load(Ordering::Relaxed) == before {
+                break;
+            }
+        }
+        copy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slowest_stay_and_the_floor_rises() {
+        let cells = SlowCells::ZERO;
+        let floors: Vec<u64> = [5, 1, 9, 3, 7, 2, 8, 10]
+            .iter()
+            .map(|&ticks| cells.record(ticks, ticks as u128))
+            .collect();
+        // Zero while fewer than five are kept, then the shortest of the five.
+        assert_eq!(floors, [0, 0, 0, 0, 1, 2, 3, 5]);
+        let mut kept: Vec<u64> = cells.read().iter().map(|s| s.ticks).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [5, 7, 8, 9, 10]);
+        assert!(cells.read().iter().all(|s| s.trace_id == s.ticks as u128));
+    }
+}

@@ -1,0 +1,142 @@
+//! Per-call distributions and the slowest calls in the snapshot: what
+//! [`OperatorSnapshot::busy_per_call`](crate::OperatorSnapshot::busy_per_call),
+//! `rows_per_call` and `slowest_calls` hold, from the log-linear buckets every thread
+//! keeps (`counters::histogram`) and the slowest segments it keeps (`counters::slowest`).
+
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::counters::histogram::{Buckets, ROW_BUCKETS, TIME_BUCKETS};
+use crate::counters::per_call::PerCall;
+use crate::operator::clock::ticks_to_nanos;
+
+/// Quantiles of a per-call distribution, read from log-linear buckets: each is the start
+/// of the bucket its rank falls in — at most the true value and less than a quarter
+/// below it (exact below 8 and for powers of two, such as 8,192-row batches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Percentiles<T> {
+    /// How many values (segments: calls, polls, items; or hand-overs).
+    pub count: u64,
+    /// The median.
+    pub p50: T,
+    /// The 90th percentile.
+    pub p90: T,
+    /// The 99th percentile.
+    pub p99: T,
+    /// The largest value (the start of its bucket).
+    pub max: T,
+}
+
+/// One of an operator's slowest calls (segments: a call, a poll, an item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlowCall {
+    /// Its busy time.
+    pub busy: Duration,
+    /// When it ended.
+    pub ended: SystemTime,
+    /// The trace it ran in (32 hex digits), when a run or step span was current on its
+    /// thread: find it in the tracing backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// The buckets behind `busy_per_call` and `rows_per_call`, as (bucket, count) pairs with
+/// a count: what [`Snapshot::since`](crate::Snapshot::since) subtracts. Busy buckets count
+/// clock ticks; `ns_per_tick` scales them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CallBuckets {
+    /// Busy ticks per segment.
+    pub busy: Vec<(u32, u64)>,
+    /// Rows per hand-over.
+    pub rows: Vec<(u32, u64)>,
+    /// Nanoseconds per clock tick.
+    pub ns_per_tick: f64,
+}
+
+impl CallBuckets {
+    pub(crate) fn of(read: &PerCall) -> CallBuckets {
+        let sparse = |buckets: &Buckets| {
+            buckets
+                .0
+                .iter()
+                .enumerate()
+                .filter(|(_, &n)| n > 0)
+                .map(|(index, &n)| (index as u32, n))
+                .collect()
+        };
+        CallBuckets {
+            busy: sparse(&read.busy),
+            rows: sparse(&read.rows),
+            ns_per_tick: ticks_to_nanos(1 << 30) as f64 / (1u64 << 30) as f64,
+        }
+    }
+
+    fn dense(pairs: &[(u32, u64)], len: usize) -> Buckets {
+        let mut buckets = vec![0; len];
+        for &(index, n) in pairs {
+            if let Some(bucket) = buckets.get_mut(index as usize) {
+                *bucket = n;
+            }
+        }
+        Buckets(buckets)
+    }
+
+    /// The counts after `earlier`'s.
+    pub(crate) fn since(&self, earlier: &CallBuckets) -> CallBuckets {
+        let minus = |now: &[(u32, u64)], before: &[(u32, u64)]| -> Vec<(u32, u64)> {
+            now.iter()
+                .map(|&(index, n)| {
+                    let was = before
+                        .iter()
+                        .find(|(i, _)| *i == index)
+                        .map_or(0, |(_, n)| *n);
+                    (index, n.saturating_sub(was))
+                })
+                .filter(|(_, n)| *n > 0)
+                .collect()
+        };
+        CallBuckets {
+            busy: minus(&self.busy, &earlier.busy),
+            rows: minus(&self.rows, &earlier.rows),
+            ns_per_tick: self.ns_per_tick,
+        }
+    }
+
+    /// Busy time per segment.
+    pub(crate) fn busy_percentiles(&self) -> Option<Percentiles<Duration>> {
+        let ticks = Self::dense(&self.busy, TIME_BUCKETS);
+        let time = |ticks: u64| Duration::from_nanos((ticks as f64 * self.ns_per_tick) as u64);
+        Some(Percentiles {
+            count: ticks.count(),
+            p50: time(ticks.quantile(0.5)?),
+            p90: time(ticks.quantile(0.9)?),
+            p99: time(ticks.quantile(0.99)?),
+            max: time(ticks.max()?),
+        })
+    }
+
+    /// Rows per hand-over.
+    pub(crate) fn rows_percentiles(&self) -> Option<Percentiles<u64>> {
+        let rows = Self::dense(&self.rows, ROW_BUCKETS);
+        Some(Percentiles {
+            count: rows.count(),
+            p50: rows.quantile(0.5)?,
+            p90: rows.quantile(0.9)?,
+            p99: rows.quantile(0.99)?,
+            max: rows.max()?,
+        })
+    }
+}
+
+/// The slowest calls of `read`, slowest first.
+pub(crate) fn slowest(read: &PerCall) -> Vec<SlowCall> {
+    read.slowest
+        .iter()
+        .map(|segment| SlowCall {
+            busy: Duration::from_nanos(ticks_to_nanos(segment.ticks)),
+            ended: segment.ended,
+            trace_id: (segment.trace_id != 0).then(|| format!("{:032x}", segment.trace_id)),
+        })
+        .collect()
+}
