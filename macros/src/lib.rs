@@ -49,6 +49,8 @@ const INSTRUMENT: bool = cfg!(feature = "enabled");
 /// | `rows_out` | closure `\|&output\| integer` | replaces the rows counted from the return value |
 /// | `bytes_read` | expression (an integer) | adds to `bytes.read` on entry |
 /// | `bytes_written` | closure `\|&output\| integer` | adds to `bytes.written` on return |
+/// | `partition` | expression (an integer) | the partition the call belongs to: its rows out and busy time also count for the partition, for skew across partitions (not a new series) |
+/// | `stream`, `iterator` | flag | the return type (or its `Ok` type) is a boxed stream or iterator behind an alias: count it per item |
 ///
 /// Works on free functions and methods (`self`, `&self`, `&mut self`), generic
 /// functions, and functions returning `Result`, `Option` or `impl Trait`, with early

@@ -25,6 +25,7 @@ const KEYS: &[&str] = &[
     "bytes_written",
     "stream",
     "iterator",
+    "partition",
 ];
 
 /// `node_type`: a string literal (the call site's, resolved once), or an expression
@@ -43,6 +44,8 @@ struct Operator {
     rows_out: Option<Expr>,
     bytes_read: Option<Expr>,
     bytes_written: Option<Expr>,
+    /// `partition = expr`: the partition (an integer) each call belongs to.
+    partition: Option<Expr>,
     /// `stream` / `iterator`: the return type (or its `Ok` type) is a boxed stream or
     /// iterator behind a name the macro cannot see through.
     declared_stream: Option<Streams>,
@@ -137,8 +140,19 @@ fn validate(args: &Args, function: &ItemFn) -> syn::Result<Operator> {
         rows_out: expr_of("rows_out"),
         bytes_read: expr_of("bytes_read"),
         bytes_written: expr_of("bytes_written"),
+        partition: expr_of("partition"),
         declared_stream,
     };
+    if let (Some(partition), true) = (
+        &operator.partition,
+        signature::last_segment_is(&signature.output, "Poll"),
+    ) {
+        errors.push(syn::Error::new_spanned(
+            partition,
+            "`partition` is for calls that run to an end; a function returning `Poll` is one \
+             poll of a task: give the partition where the task is made (`Operator::partition`)",
+        ));
+    }
     errors.finish().map(|()| operator)
 }
 
@@ -254,10 +268,15 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
         .bytes_read
         .as_ref()
         .map_or_else(|| quote!(0u64), |count| quote!(#rt::count_input(#count)));
+    let partition = operator
+        .partition
+        .as_ref()
+        .map(|partition| quote_spanned!(partition.span()=> #rt::partition_id((#partition) as u64)));
     let start = Start {
         series,
         rows_in,
         bytes_read,
+        partition,
     };
 
     let block = if function.sig.asyncness.is_some() {
@@ -277,6 +296,8 @@ struct Start {
     series: TokenStream,
     rows_in: TokenStream,
     bytes_read: TokenStream,
+    /// The partition's slot, when the attribute gives one.
+    partition: Option<TokenStream>,
 }
 
 impl Start {
@@ -287,13 +308,20 @@ impl Start {
             series,
             rows_in,
             bytes_read,
+            partition,
         } = self;
         let rt = &names.rt;
-        let guard = match sync_early_exit_fails {
-            None => quote!(#rt::Task::start(#series, #rows_in, #bytes_read)),
-            Some(fails) => {
+        let guard = match (sync_early_exit_fails, partition) {
+            (None, None) => quote!(#rt::Task::start(#series, #rows_in, #bytes_read)),
+            (None, Some(partition)) => {
+                quote!(#rt::Task::start_in(#series, #partition, #rows_in, #bytes_read))
+            }
+            (Some(fails), None) => {
                 quote!(#rt::TaskGuard::start(#series, #rows_in, #bytes_read, #fails))
             }
+            (Some(fails), Some(partition)) => quote!(
+                #rt::TaskGuard::start_in(#series, #partition, #rows_in, #bytes_read, #fails)
+            ),
         };
         quote! {
             if #rt::enabled() {
@@ -390,6 +418,7 @@ fn expand_poll(
         series,
         rows_in,
         bytes_read,
+        ..
     } = start;
     quote! {
         let #task = if #rt::enabled() {
