@@ -188,9 +188,10 @@ impl ExecutionPlan for PipetelExec {
         let schema = stream.schema();
         let feed = self.feed;
         let metrics = Arc::clone(&self.metrics);
-        let measured = self
-            .operator
-            .stream_counted(stream, move |batch: &Result<RecordBatch>| match batch {
+        // Each partition's stream counts for its partition too: skew across partitions.
+        let measured = self.operator.partition(partition).stream_counted(
+            stream,
+            move |batch: &Result<RecordBatch>| match batch {
                 Ok(batch) => {
                     let _attached = &metrics;
                     let (rows, bytes) = (batch.num_rows(), batch.get_array_memory_size());
@@ -200,7 +201,8 @@ impl ExecutionPlan for PipetelExec {
                     Counted::rows(rows).with_bytes(bytes)
                 }
                 Err(_) => Counted::failure(),
-            });
+            },
+        );
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, measured)))
     }
 

@@ -32,7 +32,8 @@
 //!   DataFusion's spawned tasks (`RepartitionExec`'s inputs, `CoalescePartitionsExec`)
 //!   is counted on the thread that does it, for the node that does it;
 //! - rows out and bytes out (each batch's `num_rows` and `get_array_memory_size`), and
-//!   rows in (what its children handed it);
+//!   rows in (what its children handed it); per partition too, for skew across
+//!   partitions (`partition_skew`, the score DataFusion's `output_rows_skew` gives);
 //! - the plan's edges, stated by the rule ([`pipetel::Operator::feeds`]): each child to
 //!   its parent, with the rows, bytes and batches it handed over, whichever task polled
 //!   it — the snapshot's `edges`, the report's edge list, `Report::mermaid` / `dot`;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::SessionStateBuilder;
+use datafusion::physical_plan::metrics::{BaselineMetrics, MetricValue};
 use datafusion::physical_plan::{collect, displayable, ExecutionPlan};
 use datafusion::prelude::SessionContext;
 use pipetel::{EdgeVia, EngineValue, OperatorSnapshot, Snapshot, Telemetry};
@@ -241,6 +242,50 @@ fn the_graph_is_the_plan_with_each_childs_rows_on_its_edge() {
         let dot = pipetel::Report::of(ran.counted.clone()).dot();
         assert_eq!(dot.matches(" -> ").count(), expected.len(), "{dot}");
     }
+}
+
+#[test]
+fn skew_across_partitions_is_the_score_datafusion_gives() {
+    let _serial = serial();
+    let ctx = session(true);
+    let (mut compared, mut skewed) = (0, 0);
+    for (shape, sql) in QUERIES {
+        let ran = run(execute(&ctx, sql));
+        for (position, node) in nodes(&ran.plan).iter().enumerate() {
+            let Some(metrics) = node.metrics() else {
+                continue;
+            };
+            let Some(theirs) = BaselineMetrics::output_rows_skew_metric(&metrics) else {
+                continue;
+            };
+            let MetricValue::Ratio { ratio_metrics, .. } = theirs.value() else {
+                panic!("{theirs:?}");
+            };
+            let op = operator(&ran.counted, position, node.name());
+            let partitions = node.properties().output_partitioning().partition_count();
+            if partitions < 2 || ratio_metrics.total() == 0 {
+                continue;
+            }
+            // The same partitions, with the same rows.
+            let ours = op
+                .partition_skew
+                .as_ref()
+                .unwrap_or_else(|| panic!("{shape}: {} {position}: {op:#?}", node.name()));
+            let score = ours.rows.skew.expect("rows");
+            let theirs = ratio_metrics.part() as f64 / ratio_metrics.total() as f64;
+            assert!(
+                (score - theirs).abs() <= 0.5e-4,
+                "{shape}: {} {position}: pipetel {score}, DataFusion {theirs}",
+                node.name()
+            );
+            println!("{shape}: {} {position}: skew {score:.4}", node.name());
+            compared += 1;
+            skewed += usize::from(score > 0.01);
+        }
+    }
+    assert!(compared >= 4, "only {compared} nodes compared");
+    // Not only balanced nodes: some partitions differ (a filter keeps more of some).
+    assert!(skewed >= 1, "every node compared was balanced");
 }
 
 #[test]
