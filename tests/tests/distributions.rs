@@ -1,0 +1,213 @@
+//! Skew and distributions: a planted straggler partition is named, with DataFusion's
+//! skew score; skew across threads names the busy thread; the p99 of a known per-call
+//! distribution is within one bucket; the slowest call is the one the test measured as
+//! slowest, with the trace of the run it ran in.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry_sdk::trace::InMemorySpanExporter;
+use pipetel::{operator, pipeline_step, skew_score, Config, OperatorSnapshot, Pipeline};
+use pipetel_tests::in_memory::start;
+
+/// Spans exported here: runs and steps have traces, as with a collector.
+static SPANS: std::sync::LazyLock<InMemorySpanExporter> =
+    std::sync::LazyLock::new(InMemorySpanExporter::default);
+
+fn setup() {
+    start(|| {
+        Config::new()
+            .collect_locally(true)
+            .with_span_exporter(SPANS.clone())
+    });
+}
+
+fn operator_named(node_type: &str, node_id: &str) -> OperatorSnapshot {
+    pipetel::snapshot()
+        .operators
+        .into_iter()
+        .find(|op| op.node_type == node_type && op.node_id == node_id)
+        .unwrap_or_else(|| panic!("no operator {node_type} {node_id}"))
+}
+
+/// Work proportional to `units`, that the optimizer cannot remove.
+fn work(units: u64) -> u64 {
+    (0..units * 2_000).fold(0u64, |hash, n| {
+        std::hint::black_box(hash.rotate_left(5) ^ n)
+    })
+}
+
+#[operator(node_type = "scan", node_id = "straggler", partition = partition)]
+fn scan_partition(partition: usize, rows: u64) -> Vec<u64> {
+    work(rows);
+    vec![0; rows as usize]
+}
+
+#[test]
+fn a_straggler_partition_is_named_with_datafusions_score() {
+    setup();
+    let rows = |partition: usize| if partition == 3 { 100 } else { 10 };
+    // Rounds over the partitions, so that a pause of the machine falls on one call of
+    // one partition, never on a whole partition.
+    for _ in 0..5 {
+        for partition in 0..8 {
+            scan_partition(partition, rows(partition));
+        }
+    }
+    let op = operator_named("scan", "straggler");
+    assert_eq!(op.partitions.len(), 8);
+    let skew = op.partition_skew.as_ref().expect("skew");
+    assert_eq!(
+        (skew.count, skew.rows.min, skew.rows.median, skew.rows.max),
+        (8, 50, 50, 500)
+    );
+    assert_eq!(skew.rows.max_at, "3");
+    let per_partition: Vec<u64> = (0..8).map(|p| rows(p) * 5).collect();
+    assert_eq!(skew.rows.skew, skew_score(&per_partition));
+    // 10× the work: the straggler is the busiest too.
+    assert_eq!(skew.busy_ns.max_at, "3", "{skew:#?}");
+    let report = pipetel::Report::of(pipetel::snapshot()).to_string();
+    let line = report
+        .lines()
+        .skip_while(|line| !line.contains("scan straggler"))
+        .find(|line| line.contains("8 partitions"))
+        .unwrap_or_else(|| panic!("no skew line in\n{report}"));
+    assert!(line.contains("(max partition 3)"), "{line}");
+    let percent = format!("skew {:.0}%", skew_score(&per_partition).unwrap() * 100.0);
+    assert!(line.contains(&percent), "{line}");
+    println!("{line}");
+}
+
+#[operator(node_type = "transform", node_id = "threads")]
+fn busy_batch(rows: u64) -> Vec<u64> {
+    vec![0; rows as usize]
+}
+
+#[test]
+fn skew_across_threads_names_the_thread_that_did_most() {
+    setup();
+    // Two workers alive together, as a pool's are, until the snapshot is taken (a thread
+    // that starts after another ended takes over its counters, and its name).
+    let together = std::sync::Arc::new(std::sync::Barrier::new(3));
+    let spawn = |name: &str, rows: u64| {
+        let together = std::sync::Arc::clone(&together);
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                together.wait();
+                for _ in 0..4 {
+                    busy_batch(rows);
+                }
+                together.wait();
+                together.wait(); // the snapshot was taken
+            })
+            .unwrap()
+    };
+    let threads = [spawn("light-worker", 5), spawn("heavy-worker", 50)];
+    together.wait(); // both started
+    together.wait(); // both done, both alive
+    let op = operator_named("transform", "threads");
+    together.wait();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let skew = op.thread_skew.as_ref().expect("skew");
+    assert_eq!(skew.count, 2);
+    assert_eq!((skew.rows.min, skew.rows.max), (20, 200));
+    assert_eq!(skew.rows.max_at, "heavy-worker");
+    assert_eq!(skew.rows.skew, skew_score(&[20, 200]));
+}
+
+#[operator(node_type = "lookup", node_id = "latency")]
+fn timed_lookup(units: u64) -> Duration {
+    let started = Instant::now();
+    work(units);
+    started.elapsed()
+}
+
+#[test]
+fn the_p99_of_a_known_distribution_is_within_one_bucket() {
+    setup();
+    // 200 calls, 1 to 200 units of work: the test measures each from inside the call.
+    let mut measured: Vec<Duration> = (1..=200).map(timed_lookup).collect();
+    measured.sort();
+    let p99 = measured[(0.99f64 * 200.0).ceil() as usize - 1];
+    let op = operator_named("lookup", "latency");
+    let busy = op.busy_per_call.expect("distribution");
+    assert_eq!(busy.count, 200);
+    // The bucket's start: at most the value (and the call's own bookkeeping, a few
+    // hundred nanoseconds), more than four fifths of it (a bucket spans a quarter).
+    let ratio = busy.p99.as_secs_f64() / p99.as_secs_f64();
+    assert!(
+        busy.p99 <= p99 + Duration::from_micros(1) && ratio > 0.8 * 0.99,
+        "p99: pipetel {:?}, measured {p99:?}",
+        busy.p99
+    );
+    // Rows per call are exact below 8 and for powers of two.
+    let rows = op.rows_per_call.expect("rows");
+    assert_eq!((rows.count, rows.p50, rows.max), (200, 0, 0));
+}
+
+#[operator(node_type = "parse", node_id = "slowest")]
+fn parse_batch(units: u64) -> (Instant, Instant) {
+    let started = Instant::now();
+    work(units);
+    (started, Instant::now())
+}
+
+/// The pipeline whose run traces the slow call.
+#[derive(Pipeline)]
+#[pipeline(name = "slow_batch")]
+struct SlowBatch;
+
+impl SlowBatch {
+    #[pipeline_step]
+    fn parse(&self) -> (u128, Vec<(SystemTime, Duration)>) {
+        let trace = opentelemetry::Context::map_current(|cx| {
+            u128::from_be_bytes(cx.span().span_context().trace_id().to_bytes())
+        });
+        // 30 batches; batch 17 is planted 20× slower. Each with when it ended (wall
+        // clock) and how long it took, as the test measured it.
+        let calls = (0..30)
+            .map(|batch| {
+                let (started, ended) = parse_batch(if batch == 17 { 200 } else { 10 });
+                (SystemTime::now(), ended - started)
+            })
+            .collect();
+        (trace, calls)
+    }
+}
+
+#[test]
+fn the_slowest_call_is_found_with_the_trace_it_ran_in() {
+    setup();
+    let (trace, calls) = SlowBatch
+        .run(|pipeline| Ok::<_, String>(pipeline.parse()))
+        .unwrap();
+    assert_ne!(trace, 0, "the run has a trace");
+    let op = operator_named("parse", "slowest");
+    assert_eq!(op.slowest_calls.len(), pipetel::SLOWEST_CALLS);
+    let slowest = &op.slowest_calls[0];
+    // The slowest the test measured (the planted one, unless the machine paused another
+    // for longer) is the one pipetel names: it ended just before the test's clock read.
+    let (ended_by, took) = calls.iter().max_by_key(|(_, took)| *took).copied().unwrap();
+    assert!(slowest.busy >= took, "{slowest:?} vs {took:?}");
+    assert!(
+        slowest.ended <= ended_by,
+        "{slowest:?} ended after {ended_by:?}"
+    );
+    let previous_end = calls
+        .iter()
+        .map(|(ended, _)| *ended)
+        .filter(|ended| *ended < ended_by)
+        .max();
+    if let Some(previous_end) = previous_end {
+        assert!(slowest.ended >= previous_end, "{slowest:?}");
+    }
+    assert_eq!(slowest.trace_id, Some(format!("{trace:032x}")));
+    // Slowest first.
+    assert!(op
+        .slowest_calls
+        .windows(2)
+        .all(|pair| pair[0].busy >= pair[1].busy));
+}
