@@ -177,6 +177,95 @@ pub const SERIES: MetricName = metric(
     "Operator series counted apart: distinct (node.type, node.id) pairs",
 );
 
+/// Busy time of each operator call (each segment: a call, a poll, an item), by
+/// `node.type` and `node.id`: a histogram, in seconds, with the buckets
+/// [`CALL_DURATION_BUCKETS`].
+pub const CALL_DURATION: MetricName = metric(
+    Instrument::Histogram,
+    "call.duration",
+    "s",
+    "Busy time of each operator call (poll, item)",
+);
+/// The bucket boundaries of [`CALL_DURATION`], in seconds: 1, 2.5 and 5 times each power
+/// of ten from 100 ns to 100 s.
+pub const CALL_DURATION_BUCKETS: [f64; 28] = [
+    0.000_000_1,
+    0.000_000_25,
+    0.000_000_5, // 100 ns
+    0.000_001,
+    0.000_002_5,
+    0.000_005, // 1 µs
+    0.000_01,
+    0.000_025,
+    0.000_05, //
+    0.000_1,
+    0.000_25,
+    0.000_5, //
+    0.001,
+    0.002_5,
+    0.005, // 1 ms
+    0.01,
+    0.025,
+    0.05, //
+    0.1,
+    0.25,
+    0.5, //
+    1.0,
+    2.5,
+    5.0, // 1 s
+    10.0,
+    25.0,
+    50.0, //
+    100.0,
+];
+/// Rows each operator call (each item) handed out, by `node.type` and `node.id`: a
+/// histogram with the buckets [`CALL_ROWS_BUCKETS`].
+pub const CALL_ROWS: MetricName = metric(
+    Instrument::Histogram,
+    "call.rows",
+    "{row}",
+    "Rows each operator call (item) handed out",
+);
+/// The bucket boundaries of [`CALL_ROWS`]: 0, then each power of two from 1 to 2²⁰.
+pub const CALL_ROWS_BUCKETS: [f64; 22] = [
+    0.0,
+    1.0,
+    2.0,
+    4.0,
+    8.0,
+    16.0,
+    32.0,
+    64.0,
+    128.0,
+    256.0,
+    512.0,
+    1024.0,
+    2048.0,
+    4096.0,
+    8192.0,
+    16384.0,
+    32768.0,
+    65536.0,
+    131_072.0,
+    262_144.0,
+    524_288.0,
+    1_048_576.0,
+];
+/// How unevenly an operator's work spreads over its threads or partitions: DataFusion's
+/// skew score, 0 (even) to 1 (all in one), by `node.type`, `node.id`, [`SKEW_ACROSS`]
+/// (`threads`, `partitions`) and [`SKEW_MEASURE`] (`rows`, `busy`); only for operators
+/// run by two or more.
+pub const SKEW: MetricName = metric(
+    Instrument::Gauge,
+    "skew",
+    "1",
+    "Skew of an operator's rows or busy time across threads or partitions (0 even, 1 all in one)",
+);
+/// The attribute of [`SKEW`] saying across what: `threads` or `partitions`.
+pub const SKEW_ACROSS: &str = "across";
+/// The attribute of [`SKEW`] saying of what: `rows` or `busy`.
+pub const SKEW_MEASURE: &str = "measure";
+
 /// The full metric name: `<namespace>.<suffix>`.
 ///
 /// ```

@@ -1,5 +1,6 @@
 //! Metrics at export time: the OpenTelemetry meter provider, with the OTLP metric
-//! exporter and any other reader; `operator_metrics` turns the counters into data points.
+//! exporter and any other reader; `operator_metrics` turns the counters into data points,
+//! `call_distributions` the per-call buckets into histograms and the shares into skew.
 //!
 //! The provider's periodic reader runs on its own thread (the SDK's), every
 //! `OTEL_METRIC_EXPORT_INTERVAL`.
@@ -19,6 +20,7 @@ use opentelemetry_sdk::metrics::{
 use opentelemetry_sdk::Resource;
 
 use crate::env::SignalExport;
+use crate::export::call_distributions;
 use crate::export::cardinality::{self, OverflowWatch};
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
@@ -69,11 +71,9 @@ pub(crate) fn start(
             .with_view(cardinality::view),
         MeterProviderBuilder::build,
     )?;
-    operator_metrics::register(
-        &metrics.provider.meter(names::SCOPE),
-        namespace,
-        duration_unit,
-    );
+    let meter = metrics.provider.meter(names::SCOPE);
+    operator_metrics::register(&meter, namespace, duration_unit);
+    call_distributions::register(&meter, namespace);
     Some(metrics)
 }
 

@@ -1,6 +1,7 @@
 //! OpenTelemetry export: the OTLP signals, TLS, process metrics, the Prometheus endpoint
 //! and custom instruments.
 
+pub(crate) mod call_distributions;
 pub(crate) mod cardinality;
 pub(crate) mod custom_instruments;
 pub(crate) mod exporter;
