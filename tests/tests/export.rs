@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use pipetel::names::DurationUnit;
-use pipetel_tests::{closed_port, points, resource_attributes, run, run_until, Point, Receiver};
+use pipetel_tests::{
+    closed_port, histograms, points, resource_attributes, run, run_until, Point, Receiver,
+};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_instrumented");
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -161,6 +163,37 @@ fn grpc_export_has_exact_names_units_attributes_and_values() {
         "uncompressed unless asked"
     );
     assert_exact_export(&points(&requests[0]), "pipetel", DurationUnit::Seconds);
+}
+
+#[test]
+fn per_call_distributions_are_exported_as_histograms() {
+    let receiver = Receiver::start();
+    run_against(
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.grpc_endpoint),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "60000"),
+        ],
+        &[],
+    );
+    let requests = receiver.wait_for_requests(1, WAIT);
+    let histograms = histograms(requests.last().expect("an export"));
+    let point = |name: &str, node_type: &str| {
+        histograms
+            .iter()
+            .find(|h| h.name == name && h.attributes["node.type"] == node_type)
+            .unwrap_or_else(|| panic!("no {name} of {node_type} in {histograms:#?}"))
+    };
+    // Three scans of 100 rows: three calls, each counted once, in seconds.
+    let scan_time = point("pipetel.call.duration", "scan");
+    assert_eq!((scan_time.count, scan_time.unit.as_str()), (3, "s"));
+    assert!(scan_time.sum > 0.0);
+    // Rows per call: exact counts; the sum of bucket starts (100 rows start at 96).
+    let scan_rows = point("pipetel.call.rows", "scan");
+    assert_eq!((scan_rows.count, scan_rows.unit.as_str()), (3, "{row}"));
+    assert!(
+        scan_rows.sum <= 300.0 && scan_rows.sum > 0.75 * 300.0,
+        "{scan_rows:?}"
+    );
 }
 
 #[test]

@@ -118,6 +118,22 @@ fn metrics_are_served_in_the_prometheus_format() {
     );
     assert_eq!(value("pipetel_task_failed_total", "udf", "explode"), 1.0);
     assert_eq!(value("pipetel_task_active", "sink", "2"), 0.0);
+    // Per-call distributions are histograms here too: 10,000 ticks, each one call.
+    let ticks = scrape
+        .samples
+        .iter()
+        .find(|sample| {
+            sample.metric == "pipetel_call_duration_seconds"
+                && sample.labels.get("node_type") == Some("count")
+        })
+        .unwrap_or_else(|| panic!("no call duration histogram in\n{body}"));
+    match &ticks.value {
+        prometheus_parse::Value::Histogram(buckets) => {
+            let all = buckets.iter().map(|b| b.count).fold(0.0, f64::max);
+            assert_eq!(all, 10_000.0, "{buckets:?}");
+        }
+        other => panic!("not a histogram: {other:?}"),
+    }
     // The 30 ms the nap slept (the TSC inside, the sleep's clock outside: 1 % apart at most).
     assert!(
         value(
