@@ -271,7 +271,7 @@ fn generate(operator: &Operator, mut function: ItemFn) -> TokenStream {
     let partition = operator
         .partition
         .as_ref()
-        .map(|partition| quote_spanned!(partition.span()=> #rt::partition_id((#partition) as u64)));
+        .map(|partition| quote_spanned!(partition.span()=> #rt::partition_of(&(#partition))));
     let start = Start {
         series,
         rows_in,

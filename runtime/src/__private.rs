@@ -1,7 +1,7 @@
 //! The items the macros expand to. Not a public API: names and signatures change
 //! without notice. Kept small and `#[inline]` so that every call site stays tiny.
 
-pub use crate::operator::call::{partition_id, TaskGuard};
+pub use crate::operator::call::{partition_of, TaskGuard};
 pub use crate::operator::call_site::CallSite;
 pub use crate::operator::future::OperatorFuture;
 pub use crate::operator::iter::OperatorIter;

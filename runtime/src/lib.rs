@@ -39,6 +39,7 @@ mod insight;
 pub mod names;
 mod node_id;
 mod operator;
+mod partition;
 mod pipeline;
 mod rows;
 mod telemetry;
@@ -69,6 +70,7 @@ pub use operator::dynamic::{Counted, Operator};
 pub use operator::engine_metrics::{EngineMetrics, EngineValue, MetricsAttachment};
 pub use operator::feed::Feed;
 pub use operator::user_counter::OperatorCounter;
+pub use partition::PartitionNumber;
 pub use pipeline::propagation::trace_env;
 pub use pipeline::run::Pipeline;
 /// ```

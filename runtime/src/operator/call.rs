@@ -195,12 +195,18 @@ impl Drop for TaskGuard {
     }
 }
 
-/// The slot of partition number `partition` (`#[operator(partition = …)]` takes any
-/// integer): numbers past `u32::MAX − 1` share the last slot.
+/// The slot of partition number `partition`: numbers past `u32::MAX − 1` share the last
+/// slot.
+#[inline]
+pub(crate) fn partition_id(partition: u64) -> u32 {
+    partition.min(u64::from(NO_PARTITION) - 1) as u32
+}
+
+/// The slot of `partition`, an `#[operator(partition = …)]` value.
 #[doc(hidden)]
 #[inline]
-pub fn partition_id(partition: u64) -> u32 {
-    partition.min(u64::from(NO_PARTITION) - 1) as u32
+pub fn partition_of<P: crate::partition::PartitionNumber + ?Sized>(partition: &P) -> u32 {
+    partition_id(partition.partition_number())
 }
 
 /// How a call that ended ended.
