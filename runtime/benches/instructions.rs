@@ -98,6 +98,21 @@ fn per_call_operator_on(_: ()) -> u64 {
     (0..CALLS).map(|_| operator(black_box(&BATCH))).sum()
 }
 
+/// Telemetry on, and a consumer operator the calls run nested in (a graph edge, seen).
+fn nested_on() -> pipetel::Operator {
+    telemetry_on();
+    let consumer = pipetel::Operator::new("consumer", "bench");
+    consumer.in_scope(|| operator(&BATCH));
+    consumer
+}
+
+// Each call nested in another operator: the graph link's cached lookup and batch.
+#[library_benchmark]
+#[bench::on(setup = nested_on)]
+fn per_call_operator_on_nested(consumer: pipetel::Operator) -> u64 {
+    consumer.in_scope(|| (0..CALLS).map(|_| operator(black_box(&BATCH))).sum())
+}
+
 #[library_benchmark]
 #[bench::attributes(setup = sdk_set)]
 fn per_call_sdk_instruments(set: SdkSet) -> u64 {
@@ -156,6 +171,7 @@ library_benchmark_group!(
         per_call_tracing_instrument_no_subscriber,
         per_call_tsc_clock_pair,
         per_call_operator_on,
+        per_call_operator_on_nested,
         per_call_sdk_instruments,
         per_call_sdk_bound_instruments
     ]

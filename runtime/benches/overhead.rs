@@ -78,6 +78,11 @@ fn overhead(c: &mut Criterion) {
         .init();
     assert!(telemetry.is_enabled());
     group.bench_function("operator_on", |b| b.iter(|| operator(black_box(&BATCH))));
+    // Nested in another operator: each call also counts a batch on their graph edge.
+    let consumer = pipetel::Operator::new("consumer", "bench");
+    group.bench_function("operator_on_nested", |b| {
+        consumer.in_scope(|| b.iter(|| operator(black_box(&BATCH))))
+    });
     group.bench_function("operator_on_one_thread", |b| {
         b.iter_custom(|iters| threaded(1, iters, operator))
     });

@@ -22,6 +22,7 @@ rows = [
     ("tracing_instrument_no_subscriber", "tracing `#[instrument]`, no subscriber"),
     ("tsc_clock_pair", "a TSC clock pair (quanta raw), for reference"),
     ("operator_on", "`#[operator]`, metrics on (in-memory exporter)"),
+    ("operator_on_nested", "`#[operator]` on, nested in another operator (a graph edge)"),
     ("sdk_instruments_two_attributes", "same metric set by hand, OTel SDK instruments, 2 attributes"),
     ("sdk_bound_instruments", "same metric set, the SDK's bound instruments (attributes resolved once)"),
     ("operator_on_one_thread", "`#[operator]` on, one thread (per call)"),
@@ -49,6 +50,9 @@ targets = [
      ns["sdk_bound_two_threads"] / ns["operator_on_two_threads"], "", True, "×"),
     ("on ÷ TSC clock pair", ns["operator_on"] / ns["tsc_clock_pair"], "≤ 1.5×",
      ns["operator_on"] / ns["tsc_clock_pair"] <= 1.5, "×"),
+    ("on, nested ÷ TSC clock pair", ns["operator_on_nested"] / ns["tsc_clock_pair"], "",
+     True, "×"),
+    ("on, nested − on", ns["operator_on_nested"] - ns["operator_on"], "", True, "ns"),
     ("two threads ÷ one thread", ns["operator_on_two_threads"] / ns["operator_on_one_thread"], "≤ 1.2×",
      ns["operator_on_two_threads"] / ns["operator_on_one_thread"] <= 1.2, "×"),
 ]

@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use crate::insight::graph::{EdgeSnapshot, EdgeVia, NodeRef};
-use crate::insight::report::batches;
+
 use crate::insight::report::names::display_names;
-use crate::insight::report::units::{bytes, count, duration};
+use crate::insight::report::units::{batches, bytes, count, duration, ratio};
 use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
 
 /// The graph of a snapshot, ready to print in any syntax.
@@ -111,7 +111,7 @@ fn node_lines(name: &str, op: &OperatorSnapshot) -> Vec<String> {
     ];
     let mut rows = format!("rows {} → {}", count(op.input_rows), count(op.rows_out));
     if let Some(selectivity) = op.selectivity {
-        rows.push_str(&format!(" (×{selectivity:.2})"));
+        rows.push_str(&format!(" (×{})", ratio(selectivity)));
     }
     lines.push(rows);
     if op.tasks_failed > 0 {

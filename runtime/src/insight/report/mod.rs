@@ -23,7 +23,7 @@ use crate::insight::report::names::display_names;
 use crate::insight::snapshot::{snapshot, OperatorSnapshot, Snapshot, StepSnapshot};
 use crate::operator::engine_metrics::EngineValue;
 
-pub(crate) use units::{batches, bytes, count, duration};
+pub(crate) use units::{batches, bytes, count, duration, ratio};
 
 /// The report of everything counted so far: `Display` gives the table, [`json`](Self::json)
 /// the same data as JSON (operators are the graph's nodes, `edges` its edges),
@@ -114,8 +114,8 @@ const HEADER: [&str; 10] = [
     "CALLS", "TIME", "SHARE", "ROWS IN", "ROWS OUT", "SEL", "ROWS/S", "READ", "WRITTEN", "FAILED",
 ];
 /// The table fits a 120-column terminal.
-const NAME_WIDTH: usize = 41;
-const WIDTHS: [usize; 10] = [7, 9, 6, 9, 9, 6, 8, 9, 9, 7];
+const NAME_WIDTH: usize = 40;
+const WIDTHS: [usize; 10] = [7, 9, 6, 9, 9, 7, 8, 9, 9, 7];
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -292,7 +292,7 @@ impl Table {
                 format!("{:.1}%", op.busy_share * 100.0),
                 count(op.input_rows),
                 count(op.rows_out),
-                op.selectivity.map_or_else(dash, |s| format!("{s:.2}")),
+                op.selectivity.map_or_else(dash, ratio),
                 op.rows_per_second
                     .map_or_else(dash, |r| count(r.round() as u64)),
                 if op.bytes_read > 0 {
@@ -518,14 +518,14 @@ mod tests {
         });
         crate::insight::snapshot::derive_rates(&mut snapshot.operators, &snapshot.edges);
         let expected = "\
-RUN / STEP / OPERATOR                      CALLS     TIME SHARE  ROWS IN ROWS OUT   SEL  ROWS/S     READ  WRITTEN FAILED
-run orders                                     1   1.10 s                 625.0 K                                      0
-  step extract                                 1   1.02 s                 625.0 K                                      0
-    filter                                   153 250.0 ms 25.0%    1.2 M  625.0 K  0.50   5.0 M        -        -      1
-      ← scan orders.csv                      153 750.0 ms 75.0%        0    1.2 M     -   1.7 M 34.5 MiB        -      0
-step cleanup                                   2  12.3 ms                       0                                      1
+RUN / STEP / OPERATOR                     CALLS     TIME SHARE  ROWS IN ROWS OUT    SEL  ROWS/S     READ  WRITTEN FAILED
+run orders                                    1   1.10 s                 625.0 K                                       0
+  step extract                                1   1.02 s                 625.0 K                                       0
+    filter                                  153 250.0 ms 25.0%    1.2 M  625.0 K   0.50   5.0 M        -        -      1
+      ← scan orders.csv                     153 750.0 ms 75.0%        0    1.2 M      -   1.7 M 34.5 MiB        -      0
+step cleanup                                  2  12.3 ms                       0                                       1
 operators outside any step
-  sink 7                                       1     0 ns  0.0%        4        0  0.00       -        -     71 B      0
+  sink 7                                      1     0 ns  0.0%        4        0   0.00       -        -     71 B      0
 
 EDGES (producer → consumer)
   scan orders.csv → filter: 1.2 M rows in 153 batches

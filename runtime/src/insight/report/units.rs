@@ -1,5 +1,6 @@
 //! Numbers in human units, for the report and the progress lines: counts (`1.2 M`),
-//! bytes (`34.5 MiB`), durations (`12.3 ms`) and batches (`1 batch`, `12 batches`).
+//! bytes (`34.5 MiB`), durations (`12.3 ms`), batches (`1 batch`, `12 batches`) and
+//! ratios (`0.50`, `1.6e-5`).
 
 use std::time::Duration;
 
@@ -51,6 +52,16 @@ pub(crate) fn batches(n: u64) -> String {
     }
 }
 
+/// A selectivity or amplification: `0.50`, `12.00`, and below 0.01 `1.6e-5` (an
+/// aggregate's, which two decimals would show as zero).
+pub(crate) fn ratio(r: f64) -> String {
+    if r == 0.0 || r >= 0.01 {
+        format!("{r:.2}")
+    } else {
+        format!("{r:.1e}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +79,9 @@ mod tests {
         assert_eq!(duration(Duration::from_nanos(12_345)), "12.3 µs");
         assert_eq!(duration(Duration::from_micros(12_345)), "12.3 ms");
         assert_eq!(duration(Duration::from_millis(1_234)), "1.23 s");
+        assert_eq!(
+            (ratio(0.5), ratio(0.0), ratio(4.0 / 250_000.0)),
+            ("0.50".into(), "0.00".into(), "1.6e-5".into())
+        );
     }
 }
