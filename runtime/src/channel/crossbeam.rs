@@ -77,18 +77,12 @@ impl<T> Clone for Sender<T> {
 impl<T> Sender<T> {
     /// [`crossbeam_channel::Sender::send`].
     pub fn send(&self, item: T) -> Result<(), crossbeam_channel::SendError<T>> {
-        let sent = self.flow.sent(&item);
-        self.inner
-            .send(item)
-            .inspect_err(|_| self.flow.unsend(sent))
+        self.flow.send(item, |item| self.inner.send(item))
     }
 
     /// [`crossbeam_channel::Sender::try_send`].
     pub fn try_send(&self, item: T) -> Result<(), crossbeam_channel::TrySendError<T>> {
-        let sent = self.flow.sent(&item);
-        self.inner
-            .try_send(item)
-            .inspect_err(|_| self.flow.unsend(sent))
+        self.flow.send(item, |item| self.inner.try_send(item))
     }
 
     /// [`crossbeam_channel::Sender::send_timeout`].
@@ -97,10 +91,8 @@ impl<T> Sender<T> {
         item: T,
         timeout: Duration,
     ) -> Result<(), crossbeam_channel::SendTimeoutError<T>> {
-        let sent = self.flow.sent(&item);
-        self.inner
-            .send_timeout(item, timeout)
-            .inspect_err(|_| self.flow.unsend(sent))
+        self.flow
+            .send(item, |item| self.inner.send_timeout(item, timeout))
     }
 
     /// Items in the channel now.
@@ -147,13 +139,13 @@ impl<T> Receiver<T> {
     /// [`crossbeam_channel::Receiver::recv`].
     pub fn recv(&self) -> Result<T, crossbeam_channel::RecvError> {
         let ReceiverInner { inner, flow } = &*self.inner;
-        inner.recv().inspect(|item| flow.received(item))
+        flow.receive(inner.recv())
     }
 
     /// [`crossbeam_channel::Receiver::try_recv`].
     pub fn try_recv(&self) -> Result<T, crossbeam_channel::TryRecvError> {
         let ReceiverInner { inner, flow } = &*self.inner;
-        inner.try_recv().inspect(|item| flow.received(item))
+        flow.receive(inner.try_recv())
     }
 
     /// [`crossbeam_channel::Receiver::recv_timeout`].
@@ -162,9 +154,7 @@ impl<T> Receiver<T> {
         timeout: Duration,
     ) -> Result<T, crossbeam_channel::RecvTimeoutError> {
         let ReceiverInner { inner, flow } = &*self.inner;
-        inner
-            .recv_timeout(timeout)
-            .inspect(|item| flow.received(item))
+        flow.receive(inner.recv_timeout(timeout))
     }
 
     /// The items as they come, until every sender is gone.

@@ -95,6 +95,26 @@ impl<T> Flow<T> {
         }
     }
 
+    /// Counts `item` as sent and sends it with `send`; takes the count back if the send
+    /// fails (the item comes back in the error).
+    #[inline]
+    pub(crate) fn send<E>(&self, item: T, send: impl FnOnce(T) -> Result<(), E>) -> Result<(), E> {
+        let sent = self.sent(&item);
+        send(item).inspect_err(|_| self.unsend(sent))
+    }
+
+    /// Counts what a receive returned, if it is an item.
+    #[inline]
+    pub(crate) fn receive<E>(&self, received: Result<T, E>) -> Result<T, E> {
+        received.inspect(|item| self.received(item))
+    }
+
+    /// Counts what an async receive returned, if it is an item.
+    #[inline]
+    pub(crate) fn receive_some(&self, received: Option<T>) -> Option<T> {
+        received.inspect(|item| self.received(item))
+    }
+
     /// Counts `item` as received.
     #[inline]
     pub(crate) fn received(&self, item: &T) {

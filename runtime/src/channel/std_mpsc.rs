@@ -102,10 +102,7 @@ impl<T> Clone for Sender<T> {
 impl<T> Sender<T> {
     /// Sends `item` ([`std::sync::mpsc::Sender::send`]); counted as sent if it was.
     pub fn send(&self, item: T) -> Result<(), mpsc::SendError<T>> {
-        let sent = self.flow.sent(&item);
-        self.inner
-            .send(item)
-            .inspect_err(|_| self.flow.unsend(sent))
+        self.flow.send(item, |item| self.inner.send(item))
     }
 }
 
@@ -129,18 +126,12 @@ impl<T> SyncSender<T> {
     /// Sends `item`, waiting while the channel is full
     /// ([`std::sync::mpsc::SyncSender::send`]).
     pub fn send(&self, item: T) -> Result<(), mpsc::SendError<T>> {
-        let sent = self.flow.sent(&item);
-        self.inner
-            .send(item)
-            .inspect_err(|_| self.flow.unsend(sent))
+        self.flow.send(item, |item| self.inner.send(item))
     }
 
     /// Sends `item` if the channel has room ([`std::sync::mpsc::SyncSender::try_send`]).
     pub fn try_send(&self, item: T) -> Result<(), mpsc::TrySendError<T>> {
-        let sent = self.flow.sent(&item);
-        self.inner
-            .try_send(item)
-            .inspect_err(|_| self.flow.unsend(sent))
+        self.flow.send(item, |item| self.inner.try_send(item))
     }
 }
 
@@ -155,21 +146,17 @@ pub struct Receiver<T> {
 impl<T> Receiver<T> {
     /// Waits for an item ([`std::sync::mpsc::Receiver::recv`]).
     pub fn recv(&self) -> Result<T, mpsc::RecvError> {
-        self.inner.recv().inspect(|item| self.flow.received(item))
+        self.flow.receive(self.inner.recv())
     }
 
     /// Takes an item if one is there ([`std::sync::mpsc::Receiver::try_recv`]).
     pub fn try_recv(&self) -> Result<T, mpsc::TryRecvError> {
-        self.inner
-            .try_recv()
-            .inspect(|item| self.flow.received(item))
+        self.flow.receive(self.inner.try_recv())
     }
 
     /// Waits at most `timeout` for an item ([`std::sync::mpsc::Receiver::recv_timeout`]).
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, mpsc::RecvTimeoutError> {
-        self.inner
-            .recv_timeout(timeout)
-            .inspect(|item| self.flow.received(item))
+        self.flow.receive(self.inner.recv_timeout(timeout))
     }
 
     /// The items as they come, until every sender is gone.

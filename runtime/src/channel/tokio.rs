@@ -98,18 +98,12 @@ impl<T> Sender<T> {
 
     /// [`tokio::sync::mpsc::Sender::try_send`].
     pub fn try_send(&self, item: T) -> Result<(), mpsc::error::TrySendError<T>> {
-        let sent = self.flow.sent(&item);
-        self.inner
-            .try_send(item)
-            .inspect_err(|_| self.flow.unsend(sent))
+        self.flow.send(item, |item| self.inner.try_send(item))
     }
 
     /// [`tokio::sync::mpsc::Sender::blocking_send`].
     pub fn blocking_send(&self, item: T) -> Result<(), mpsc::error::SendError<T>> {
-        let sent = self.flow.sent(&item);
-        self.inner
-            .blocking_send(item)
-            .inspect_err(|_| self.flow.unsend(sent))
+        self.flow.send(item, |item| self.inner.blocking_send(item))
     }
 }
 
@@ -132,10 +126,7 @@ impl<T> Clone for UnboundedSender<T> {
 impl<T> UnboundedSender<T> {
     /// [`tokio::sync::mpsc::UnboundedSender::send`].
     pub fn send(&self, item: T) -> Result<(), mpsc::error::SendError<T>> {
-        let sent = self.flow.sent(&item);
-        self.inner
-            .send(item)
-            .inspect_err(|_| self.flow.unsend(sent))
+        self.flow.send(item, |item| self.inner.send(item))
     }
 }
 
@@ -150,27 +141,17 @@ pub struct Receiver<T> {
 impl<T> Receiver<T> {
     /// [`tokio::sync::mpsc::Receiver::recv`].
     pub async fn recv(&mut self) -> Option<T> {
-        let item = self.inner.recv().await;
-        if let Some(item) = &item {
-            self.flow.received(item);
-        }
-        item
+        self.flow.receive_some(self.inner.recv().await)
     }
 
     /// [`tokio::sync::mpsc::Receiver::try_recv`].
     pub fn try_recv(&mut self) -> Result<T, mpsc::error::TryRecvError> {
-        self.inner
-            .try_recv()
-            .inspect(|item| self.flow.received(item))
+        self.flow.receive(self.inner.try_recv())
     }
 
     /// [`tokio::sync::mpsc::Receiver::blocking_recv`].
     pub fn blocking_recv(&mut self) -> Option<T> {
-        let item = self.inner.blocking_recv();
-        if let Some(item) = &item {
-            self.flow.received(item);
-        }
-        item
+        self.flow.receive_some(self.inner.blocking_recv())
     }
 
     /// [`tokio::sync::mpsc::Receiver::close`].
@@ -199,18 +180,12 @@ pub struct UnboundedReceiver<T> {
 impl<T> UnboundedReceiver<T> {
     /// [`tokio::sync::mpsc::UnboundedReceiver::recv`].
     pub async fn recv(&mut self) -> Option<T> {
-        let item = self.inner.recv().await;
-        if let Some(item) = &item {
-            self.flow.received(item);
-        }
-        item
+        self.flow.receive_some(self.inner.recv().await)
     }
 
     /// [`tokio::sync::mpsc::UnboundedReceiver::try_recv`].
     pub fn try_recv(&mut self) -> Result<T, mpsc::error::TryRecvError> {
-        self.inner
-            .try_recv()
-            .inspect(|item| self.flow.received(item))
+        self.flow.receive(self.inner.try_recv())
     }
 }
 

@@ -104,14 +104,7 @@ impl TaskGuard {
         bytes_read: u64,
         early_exit_fails: bool,
     ) -> Option<Self> {
-        let thread = this_thread();
-        let cells = thread.cells(series);
-        count_start(thread, cells, rows_in, bytes_read);
-        Some(TaskGuard {
-            segment: Segment::enter(thread, cells, series),
-            early_exit_fails,
-            poll: false,
-        })
+        Self::start_in(series, NO_PARTITION, rows_in, bytes_read, early_exit_fails)
     }
 
     /// Starts a call of a function returning `Poll` (a hand-written `poll_next`): busy
