@@ -51,6 +51,7 @@ pub mod __private;
 pub use attribute::AttributeValue;
 pub use config::{init, Config};
 pub use count::Count;
+pub use counters::details::MAX_DETAILS_BYTES;
 pub use counters::links::MAX_LINKS;
 pub use counters::partitions::MAX_PARTITION_SLOTS;
 pub use counters::registry::{

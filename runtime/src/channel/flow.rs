@@ -110,6 +110,7 @@ impl<T> Flow<T> {
     }
 
     /// Counts what an async receive returned, if it is an item.
+    #[cfg(feature = "tokio")]
     #[inline]
     pub(crate) fn receive_some(&self, received: Option<T>) -> Option<T> {
         received.inspect(|item| self.received(item))

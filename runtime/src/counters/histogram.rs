@@ -7,8 +7,14 @@
 //! the bucket's middle). Finding the bucket is a leading-zero count and two shifts; adding
 //! to it is the relaxed load and store of every other cell. Times are kept in clock ticks
 //! (scaled when read).
+//!
+//! Counters are 32 bits, to keep a (series, thread) pair's buckets at 1.2 KiB; a bucket
+//! about to wrap carries 2³² into a process-wide table instead (a lock, once per 4
+//! billion values in one bucket of one thread), which readers add.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::Mutex;
 
 use crate::counters::cells::Zeroed;
 
@@ -16,9 +22,9 @@ use crate::counters::cells::Zeroed;
 const SUB_BITS: u32 = 2;
 const SUBS: usize = 1 << SUB_BITS;
 
-/// Buckets of busy ticks: up to 2⁴⁸ ticks (over 20 hours at 3 GHz); longer segments
+/// Buckets of busy ticks: up to 2⁴⁴ ticks (over 1.5 hours at 3 GHz); longer segments
 /// count in the last one.
-pub(crate) const TIME_BUCKETS: usize = bucket_count(48);
+pub(crate) const TIME_BUCKETS: usize = bucket_count(44);
 /// Buckets of rows per hand-over: up to 2³² rows; larger batches count in the last one.
 pub(crate) const ROW_BUCKETS: usize = bucket_count(32);
 
@@ -53,44 +59,91 @@ pub(crate) fn bucket_start(index: usize) -> u64 {
 /// One series' distributions on one thread.
 #[derive(Debug)]
 pub(crate) struct HistogramCells {
-    busy: [AtomicU64; TIME_BUCKETS],
-    rows: [AtomicU64; ROW_BUCKETS],
+    busy: [AtomicU32; TIME_BUCKETS],
+    rows: [AtomicU32; ROW_BUCKETS],
 }
 
 impl Zeroed for HistogramCells {
     const ZERO: Self = HistogramCells {
-        busy: [const { AtomicU64::new(0) }; TIME_BUCKETS],
-        rows: [const { AtomicU64::new(0) }; ROW_BUCKETS],
+        busy: [const { AtomicU32::new(0) }; TIME_BUCKETS],
+        rows: [const { AtomicU32::new(0) }; ROW_BUCKETS],
     };
 }
 
-#[inline(always)]
-fn bump(cell: &AtomicU64) {
-    cell.store(cell.load(Relaxed).wrapping_add(1), Relaxed);
-}
+/// What buckets carried past 32 bits: by (the cells' address, bucket number over both
+/// histograms, busy first).
+static CARRIED: Mutex<Option<HashMap<(usize, usize), u64>>> = Mutex::new(None);
 
 impl HistogramCells {
+    #[inline(always)]
+    fn bump(&self, cell: &AtomicU32, bucket: usize) {
+        let count = cell.load(Relaxed);
+        if count == u32::MAX {
+            self.carry(bucket);
+            cell.store(0, Relaxed);
+        } else {
+            cell.store(count + 1, Relaxed);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn carry(&self, bucket: usize) {
+        let mut carried = CARRIED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *carried
+            .get_or_insert_with(HashMap::new)
+            .entry((ptr_key(self), bucket))
+            .or_default() += 1 << 32;
+    }
+
     /// Counts one segment of `ticks` busy ticks. Only the owning thread may call this.
     #[inline(always)]
     pub(crate) fn add_busy(&self, ticks: u64) {
-        bump(&self.busy[bucket(ticks, TIME_BUCKETS)]);
+        let bucket = bucket(ticks, TIME_BUCKETS);
+        self.bump(&self.busy[bucket], bucket);
     }
 
     /// Counts one hand-over of `rows` rows. Only the owning thread may call this.
     #[inline(always)]
     pub(crate) fn add_rows(&self, rows: u64) {
-        bump(&self.rows[bucket(rows, ROW_BUCKETS)]);
+        let bucket = bucket(rows, ROW_BUCKETS);
+        self.bump(&self.rows[bucket], TIME_BUCKETS + bucket);
     }
 
-    /// Adds this thread's counts to `busy` and `rows` (any thread).
-    pub(crate) fn add_to(&self, busy: &mut [u64], rows: &mut [u64]) {
+    /// Adds this thread's counts to `busy` and `rows` (any thread), with what its
+    /// buckets `carried` past 32 bits.
+    pub(crate) fn add_to(&self, busy: &mut [u64], rows: &mut [u64], carried: &Carried) {
         for (sum, cell) in busy.iter_mut().zip(&self.busy) {
-            *sum = sum.wrapping_add(cell.load(Relaxed));
+            *sum += u64::from(cell.load(Relaxed));
         }
         for (sum, cell) in rows.iter_mut().zip(&self.rows) {
-            *sum = sum.wrapping_add(cell.load(Relaxed));
+            *sum += u64::from(cell.load(Relaxed));
+        }
+        if let Some(carried) = carried.as_ref() {
+            let key = ptr_key(self);
+            for (index, sum) in busy.iter_mut().chain(rows.iter_mut()).enumerate() {
+                *sum += carried.get(&(key, index)).copied().unwrap_or(0);
+            }
         }
     }
+}
+
+/// What every bucket carried past 32 bits, for readers.
+pub(crate) type Carried = Option<HashMap<(usize, usize), u64>>;
+
+/// Runs `read` with what every bucket carried past 32 bits (one lock for a whole read).
+pub(crate) fn with_carried<R>(read: impl FnOnce(&Carried) -> R) -> R {
+    read(
+        &CARRIED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    )
+}
+
+fn ptr_key(cells: &HistogramCells) -> usize {
+    std::ptr::from_ref(cells) as usize
 }
 
 /// Bucket counts summed over threads, and what follows from them.
@@ -152,6 +205,20 @@ mod tests {
             assert!((end - start) * 4 <= start, "{index}: {start}..{end}");
         }
         assert_eq!(bucket(u64::MAX, TIME_BUCKETS), TIME_BUCKETS - 1);
+    }
+
+    #[test]
+    fn a_bucket_past_32_bits_carries_and_readers_add_it() {
+        let cells: &'static HistogramCells = Box::leak(Box::new(HistogramCells::ZERO));
+        let bucket = bucket(1000, TIME_BUCKETS);
+        cells.busy[bucket].store(u32::MAX - 1, Relaxed);
+        for _ in 0..3 {
+            cells.add_busy(1000);
+        }
+        let (mut busy, mut rows) = (vec![0; TIME_BUCKETS], vec![0; ROW_BUCKETS]);
+        with_carried(|carried| cells.add_to(&mut busy, &mut rows, carried));
+        assert_eq!(busy[bucket], u64::from(u32::MAX) + 2);
+        assert_eq!(busy.iter().sum::<u64>(), busy[bucket]);
     }
 
     #[test]

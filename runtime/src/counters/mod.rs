@@ -1,6 +1,7 @@
 //! The per-thread store every operator call writes and every reader sums.
 
 pub(crate) mod cells;
+pub(crate) mod details;
 pub(crate) mod histogram;
 pub(crate) mod links;
 pub(crate) mod node_id_cache;

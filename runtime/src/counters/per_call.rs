@@ -3,7 +3,7 @@
 //! every thread's), and its rows out and busy ticks on each thread (for skew).
 
 use crate::counters::cells::Tally;
-use crate::counters::histogram::{Buckets, ROW_BUCKETS, TIME_BUCKETS};
+use crate::counters::histogram::{self, Buckets, ROW_BUCKETS, TIME_BUCKETS};
 use crate::counters::shards;
 use crate::counters::slowest::{SlowSegment, SLOWEST_CALLS};
 
@@ -36,31 +36,30 @@ pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
             ..PerCall::default()
         })
         .collect();
-    shards::for_each_shard(|shard| {
-        let thread = shard.thread_name();
-        for (first, chunk) in shard.histogram_chunks(series_count) {
-            for (read, cells) in series[first..].iter_mut().zip(chunk) {
-                cells.add_to(&mut read.busy.0, &mut read.rows.0);
+    histogram::with_carried(|carried| {
+        shards::for_each_shard(|shard| {
+            let thread = shard.thread_name();
+            for (id, details) in shard.all_details(series_count) {
+                let read = &mut series[id];
+                details
+                    .histogram
+                    .add_to(&mut read.busy.0, &mut read.rows.0, carried);
+                read.slowest.extend(details.slowest.read());
             }
-        }
-        for (first, chunk) in shard.slow_chunks(series_count) {
-            for (read, cells) in series[first..].iter_mut().zip(chunk) {
-                read.slowest.extend(cells.read());
-            }
-        }
-        for (first, chunk) in shard.cell_chunks(series_count) {
-            for (read, cells) in series[first..].iter_mut().zip(chunk) {
-                let (rows_out, busy_ticks) =
-                    (cells.get(Tally::RowsOut), cells.get(Tally::BusyTicks));
-                if cells.get(Tally::Started) > 0 || busy_ticks > 0 || rows_out > 0 {
-                    read.threads.push(ThreadShare {
-                        thread: thread.clone(),
-                        rows_out,
-                        busy_ticks,
-                    });
+            for (first, chunk) in shard.cell_chunks(series_count) {
+                for (read, cells) in series[first..].iter_mut().zip(chunk) {
+                    let (rows_out, busy_ticks) =
+                        (cells.get(Tally::RowsOut), cells.get(Tally::BusyTicks));
+                    if cells.get(Tally::Started) > 0 || busy_ticks > 0 || rows_out > 0 {
+                        read.threads.push(ThreadShare {
+                            thread: thread.clone(),
+                            rows_out,
+                            busy_ticks,
+                        });
+                    }
                 }
             }
-        }
+        })
     });
     for read in &mut series {
         read.slowest

@@ -13,8 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 use crate::counters::cells::{Cells, CustomCells, LinkCells, Zeroed};
-use crate::counters::histogram::HistogramCells;
-use crate::counters::slowest::SlowCells;
+use crate::counters::details::{Details, DetailsSlot};
 
 /// Series per chunk of a table.
 const CHUNK: usize = 64;
@@ -100,10 +99,8 @@ pub(crate) struct Shard {
     custom: Table<CustomCells>,
     /// By link id (`counters::links`).
     links: Table<LinkCells>,
-    /// Per-call distributions, by series id.
-    histograms: Table<HistogramCells>,
-    /// The slowest segments, by series id.
-    slowest: Table<SlowCells>,
+    /// Per-call distributions and slowest segments, by series id.
+    details: Table<DetailsSlot>,
     in_use: AtomicBool,
     /// The name of the thread that adopted the shard last (its counts include those of
     /// the threads that had it before).
@@ -137,8 +134,7 @@ impl Shard {
             cells: Table::new(),
             custom: Table::new(),
             links: Table::new(),
-            histograms: Table::new(),
-            slowest: Table::new(),
+            details: Table::new(),
             in_use: AtomicBool::new(true),
             thread: Mutex::new(this_thread_name()),
         }));
@@ -177,16 +173,11 @@ impl Shard {
         self.links.block(link)
     }
 
-    /// The distributions of `series`, for the owning thread to write.
+    /// The per-call details of `series`, for the owning thread to write; `None` past
+    /// [`MAX_DETAILS_BYTES`](crate::MAX_DETAILS_BYTES).
     #[inline]
-    pub(crate) fn histogram_cells(&'static self, series: u32) -> &'static HistogramCells {
-        self.histograms.block(series)
-    }
-
-    /// The slowest segments of `series`, for the owning thread to write.
-    #[inline]
-    pub(crate) fn slow_cells(&'static self, series: u32) -> &'static SlowCells {
-        self.slowest.block(series)
+    pub(crate) fn details(&'static self, series: u32) -> Option<&'static Details> {
+        self.details.block(series).get_or_allocate()
     }
 
     /// The custom cells of `series`, for the owning thread to write.
@@ -234,20 +225,19 @@ impl Shard {
         self.links.grown_chunks(link_count)
     }
 
-    /// The allocated chunks of distributions covering series `0..series_count`.
-    pub(crate) fn histogram_chunks(
+    /// The details allocated for series `0..series_count`, each with its series id.
+    pub(crate) fn all_details(
         &self,
         series_count: usize,
-    ) -> impl Iterator<Item = (usize, &[HistogramCells])> {
-        self.histograms.grown_chunks(series_count)
-    }
-
-    /// The allocated chunks of slowest segments covering series `0..series_count`.
-    pub(crate) fn slow_chunks(
-        &self,
-        series_count: usize,
-    ) -> impl Iterator<Item = (usize, &[SlowCells])> {
-        self.slowest.grown_chunks(series_count)
+    ) -> impl Iterator<Item = (usize, &'static Details)> + '_ {
+        self.details
+            .grown_chunks(series_count)
+            .flat_map(|(first, chunk)| {
+                chunk
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(offset, slot)| Some((first + offset, slot.get()?)))
+            })
     }
 
     /// The allocated chunks of custom cells covering series `0..series_count`, each with

@@ -113,10 +113,9 @@ impl Segment {
                 partition.add_at(partitions::ROWS, rows_out);
             }
         }
-        thread
-            .shard()
-            .histogram_cells(self.series)
-            .add_rows(rows_out);
+        if let Some(details) = thread.shard().details(self.series) {
+            details.histogram.add_rows(rows_out);
+        }
         if self.consumer != NO_SERIES {
             let link = self.cells.consumer.link_to(self.series, self.consumer);
             if let Some(link) = link.id() {
@@ -145,13 +144,12 @@ impl Segment {
         if let Some(partition) = self.partition {
             partition.add_at(partitions::BUSY_TICKS, busy);
         }
-        let shard = thread.shard();
-        shard.histogram_cells(self.series).add_busy(busy);
-        if busy > self.cells.slow_floor.load(Relaxed) {
-            let slow = shard.slow_cells(self.series);
-            self.cells
-                .slow_floor
-                .store(slow.record(busy, current_trace_id()), Relaxed);
+        if let Some(details) = thread.shard().details(self.series) {
+            details.histogram.add_busy(busy);
+            if busy > self.cells.slow_floor.load(Relaxed) {
+                let floor = details.slowest.record(busy, current_trace_id());
+                self.cells.slow_floor.store(floor, Relaxed);
+            }
         }
         thread.swap_current(self.previous);
     }
