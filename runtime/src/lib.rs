@@ -58,6 +58,7 @@ pub use counters::registry::{
     DEFAULT_MAX_NODE_IDS_PER_TYPE, MAX_DYNAMIC_NODE_TYPES, MAX_OPERATOR_SERIES,
 };
 pub use counters::slowest::SLOWEST_CALLS;
+pub use export::call_distributions::MAX_HISTOGRAM_RECORDS;
 pub use export::custom_instruments::{meter, tracer};
 pub use insight::conservation::Imbalance;
 pub use insight::distribution::{CallBuckets, Percentiles, SlowCall};

@@ -8,13 +8,18 @@
 //! series: `count` records of the bucket's start (seconds of busy time, or rows). Counts
 //! are exact; each value lands in the exported bucket holding its bucket's start (off by
 //! at most a quarter of the value); the sum is the sum of those starts (an underestimate
-//! by less than a quarter). The cost is one SDK record per call counted since the
-//! previous collection, on the export thread (BENCHMARKS.md, "Collection").
+//! by less than a quarter).
+//!
+//! The cost is one SDK record per call, on the export thread, so a collection records at
+//! most [`MAX_HISTOGRAM_RECORDS`] values: past it, every bucket replays its share, the
+//! rest waits for the next collections (counts stay exact, and lag), with one warning
+//! naming the limit.
 //!
 //! The skew gauge is read from the same pass: DataFusion's score of the rows and busy
 //! time across the threads (and the partitions) that ran each operator, for operators
 //! run by two or more.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use opentelemetry::metrics::{BoundHistogram, Histogram, Meter};
@@ -27,6 +32,14 @@ use crate::counters::registry;
 use crate::insight::skew::skew_score;
 use crate::names::{self, MetricName};
 use crate::operator::clock::ticks_to_nanos;
+use crate::warn::warn;
+
+/// The most values one collection records into the call histograms (1,000,000, tens of
+/// milliseconds of the export thread): past it, each bucket records its share and the
+/// rest waits for the next collections, with one warning naming this limit.
+pub const MAX_HISTOGRAM_RECORDS: u64 = 1_000_000;
+
+static WARNED: AtomicBool = AtomicBool::new(false);
 
 /// One series' bound histograms and the bucket counts already recorded.
 struct Exported {
@@ -49,6 +62,29 @@ impl Distributions {
     fn collect(&mut self) -> Vec<(f64, Vec<KeyValue>)> {
         let series_count = registry::series_count();
         let read = per_call::read(series_count);
+        // What waits to be recorded, and the share of it this collection records.
+        let waiting: u64 = read
+            .iter()
+            .enumerate()
+            .map(|(series, read)| {
+                let before = self.exported.get(series);
+                waiting_in(&read.busy, before.map(|e| &e.busy_before[..]))
+                    + waiting_in(&read.rows, before.map(|e| &e.rows_before[..]))
+            })
+            .sum();
+        let share = if waiting > MAX_HISTOGRAM_RECORDS {
+            if !WARNED.swap(true, Ordering::Relaxed) {
+                warn(format_args!(
+                    "{waiting} operator calls since the previous collection, more than \
+                     pipetel::MAX_HISTOGRAM_RECORDS ({MAX_HISTOGRAM_RECORDS}) a collection \
+                     records: the call.duration and call.rows histograms lag, and catch up \
+                     over the next collections"
+                ));
+            }
+            MAX_HISTOGRAM_RECORDS as f64 / waiting as f64
+        } else {
+            1.0
+        };
         let mut partitions = partitions::read(series_count);
         let mut skews = Vec::new();
         registry::with_labels(|labels| {
@@ -64,10 +100,10 @@ impl Distributions {
                 let Some(exported) = self.exported.get_mut(series) else {
                     continue;
                 };
-                replay(&read.busy, &mut exported.busy_before, |ticks| {
+                replay(&read.busy, &mut exported.busy_before, share, |ticks| {
                     exported.duration.record(ticks_to_nanos(ticks) as f64 / 1e9);
                 });
-                replay(&read.rows, &mut exported.rows_before, |rows| {
+                replay(&read.rows, &mut exported.rows_before, share, |rows| {
                     exported.rows.record(rows);
                 });
                 let threads: Vec<(u64, u64)> = read
@@ -103,16 +139,30 @@ impl Distributions {
     }
 }
 
-/// Records, for each bucket, what it counted beyond `before` (then `before` is `now`).
-fn replay(now: &Buckets, before: &mut Vec<u64>, mut record: impl FnMut(u64)) {
+/// How many values of `now` are not recorded yet.
+fn waiting_in(now: &Buckets, before: Option<&[u64]>) -> u64 {
+    now.0
+        .iter()
+        .enumerate()
+        .map(|(index, &count)| {
+            count.saturating_sub(before.and_then(|b| b.get(index)).copied().unwrap_or(0))
+        })
+        .sum()
+}
+
+/// Records, for each bucket, `share` of what it counted beyond `before` (at least one
+/// value of each bucket that has any), and advances `before` by what it recorded.
+fn replay(now: &Buckets, before: &mut Vec<u64>, share: f64, mut record: impl FnMut(u64)) {
     before.resize(now.0.len(), 0);
     for (index, (&count, recorded)) in now.0.iter().zip(before.iter_mut()).enumerate() {
-        if count > *recorded {
+        let waiting = count.saturating_sub(*recorded);
+        if waiting > 0 {
+            let now = ((waiting as f64 * share).ceil() as u64).clamp(1, waiting);
             let value = bucket_start(index);
-            for _ in *recorded..count {
+            for _ in 0..now {
                 record(value);
             }
-            *recorded = count;
+            *recorded += now;
         }
     }
 }

@@ -136,11 +136,14 @@ impl TaskGuard {
     pub fn finish_poll(self, pending: bool, rows_out: u64, bytes_written: u64, failed: bool) {
         let guard = ManuallyDrop::new(self);
         let thread = this_thread();
-        guard.segment.exit(thread);
-        if !pending {
+        if pending {
+            guard.segment.exit(thread);
+        } else {
             let cells = guard.segment.cells();
             cells.add(Tally::Started, 1);
-            guard.segment.hand_out(thread, rows_out, bytes_written);
+            guard
+                .segment
+                .exit_handing_out(thread, clock::ticks, rows_out, bytes_written);
             count_end(cells, outcome(failed));
         }
     }
@@ -170,9 +173,8 @@ impl TaskGuard {
 
     #[inline(always)]
     fn close(&self, rows_out: u64, bytes_written: u64, outcome: Tally, clock: fn() -> u64) {
-        let thread = this_thread();
-        self.segment.exit_timed(thread, clock);
-        self.segment.hand_out(thread, rows_out, bytes_written);
+        self.segment
+            .exit_handing_out(this_thread(), clock, rows_out, bytes_written);
         count_end(self.segment.cells(), outcome);
     }
 }

@@ -19,6 +19,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use opentelemetry::trace::TraceContextExt as _;
 
 use crate::counters::cells::{Cells, Tally};
+use crate::counters::details::Details;
 use crate::counters::links;
 use crate::counters::partitions::{self, PartitionCells, NO_PARTITION};
 use crate::counters::registry::NO_SERIES;
@@ -99,10 +100,30 @@ impl Segment {
         self.cells
     }
 
-    /// Counts what the segment handed out (a call's output, an item): rows and bytes
-    /// out, and — when it ran nested in another operator — one batch across their link.
-    #[inline]
-    pub(crate) fn hand_out(&self, thread: &ThreadState, rows_out: u64, bytes_written: u64) {
+    /// [`exit_timed`](Self::exit_timed), then counts what the segment handed out (a
+    /// call's output, an item): rows and bytes out, and — when it ran nested in another
+    /// operator — one batch across their link. The two share one lookup of the details.
+    #[inline(always)]
+    pub(crate) fn exit_handing_out(
+        &self,
+        thread: &ThreadState,
+        clock: impl FnOnce() -> u64,
+        rows_out: u64,
+        bytes_written: u64,
+    ) {
+        let (busy, details) = self.exit_timed(thread, clock);
+        self.hand_out(thread, details, busy, rows_out, bytes_written);
+    }
+
+    #[inline(always)]
+    fn hand_out(
+        &self,
+        thread: &ThreadState,
+        details: Option<&Details>,
+        busy: u64,
+        rows_out: u64,
+        bytes_written: u64,
+    ) {
         self.cells.add(Tally::RowsOut, rows_out);
         if bytes_written != 0 {
             self.cells.add(Tally::BytesWritten, bytes_written);
@@ -113,8 +134,8 @@ impl Segment {
                 partition.add_at(partitions::ROWS, rows_out);
             }
         }
-        if let Some(details) = thread.shard().details(self.series) {
-            details.histogram.add_rows(rows_out);
+        if let Some(details) = details {
+            details.histogram.add(busy, Some(rows_out));
         }
         if self.consumer != NO_SERIES {
             let link = self.cells.consumer.link_to(self.series, self.consumer);
@@ -131,12 +152,20 @@ impl Segment {
     /// segments nested in it) to busy time, and restores the previous current operator.
     #[inline]
     pub(crate) fn exit(&self, thread: &ThreadState) {
-        self.exit_timed(thread, ticks);
+        if let (busy, Some(details)) = self.exit_timed(thread, ticks) {
+            details.histogram.add(busy, None);
+        }
     }
 
-    /// [`exit`](Self::exit), reading the time from `clock`.
+    /// What [`exit`](Self::exit) does but the distribution, reading the time from
+    /// `clock`: returns the busy ticks and the series' details on this thread, for the
+    /// caller to count with what the segment handed out.
     #[inline(always)]
-    pub(crate) fn exit_timed(&self, thread: &ThreadState, clock: impl FnOnce() -> u64) {
+    fn exit_timed(
+        &self,
+        thread: &ThreadState,
+        clock: impl FnOnce() -> u64,
+    ) -> (u64, Option<&'static Details>) {
         let total = clock().saturating_sub(self.start);
         let nested = thread.end_nested(self.outer_nested, total);
         let busy = total.saturating_sub(nested);
@@ -144,14 +173,15 @@ impl Segment {
         if let Some(partition) = self.partition {
             partition.add_at(partitions::BUSY_TICKS, busy);
         }
-        if let Some(details) = thread.shard().details(self.series) {
-            details.histogram.add_busy(busy);
+        let details = thread.shard().details(self.series);
+        if let Some(details) = details {
             if busy > self.cells.slow_floor.load(Relaxed) {
                 let floor = details.slowest.record(busy, current_trace_id());
                 self.cells.slow_floor.store(floor, Relaxed);
             }
         }
         thread.swap_current(self.previous);
+        (busy, details)
     }
 }
 

@@ -20,6 +20,7 @@ use crate::counters::registry::NO_SERIES;
 use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::this_thread;
 use crate::operator::call::{count_end, count_start, effective_step, note_step};
+use crate::operator::clock::ticks;
 use crate::operator::segment::Segment;
 
 /// A running async or streaming operator call. Dropped without
@@ -198,10 +199,10 @@ impl Running<'_> {
     #[inline]
     pub fn exit(self, rows_out: u64, bytes_written: u64, failed: bool) {
         let mut running = ManuallyDrop::new(self);
-        let thread = this_thread();
-        running.segment.exit(thread);
+        running
+            .segment
+            .exit_handing_out(this_thread(), ticks, rows_out, bytes_written);
         running.return_step();
-        running.segment.hand_out(thread, rows_out, bytes_written);
         running.task.failed |= failed;
     }
 }
