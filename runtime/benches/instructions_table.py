@@ -13,7 +13,9 @@ CALLS, STEP_CALLS = 1000, 100
 def instructions(group, name, calls):
     # The newest run of the benchmark (older ones may linger under other ids), and of a
     # program with threads (`….t2.p1.out` for the SDK's, …), the calling thread's file.
-    found = sorted((root / group).glob(f"{name}*/callgrind.{name}*.out"),
+    # The benchmark's own folder (`name` or `name.<id>`), not one whose name it begins.
+    found = sorted([path for path in (root / group).glob(f"{name}*/callgrind.{name}*.out")
+                    if path.parent.name == name or path.parent.name.startswith(name + ".")],
                    key=lambda path: path.stat().st_mtime, reverse=True)
     found = [path for path in found
              if not re.search(r"\.t\d+\.p\d+\.out$", path.name) or ".t1.p" in path.name]

@@ -37,7 +37,7 @@ impl Current {
 
     /// Series ids from this one up are not operators (they are marks).
     pub(crate) const FIRST_MARK: u32 = 1 << 31;
-    const RECEIVED_MARK: u32 = u32::MAX - 1;
+    pub(crate) const RECEIVED_MARK: u32 = u32::MAX - 1;
 }
 
 /// A batch received from a pipetel channel outside any operator: which channel link it

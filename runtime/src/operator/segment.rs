@@ -22,7 +22,6 @@ use crate::counters::cells::{Cells, Tally};
 use crate::counters::details::Details;
 use crate::counters::links;
 use crate::counters::partitions::{self, PartitionCells, NO_PARTITION};
-use crate::counters::registry::NO_SERIES;
 use crate::counters::thread_state::{Current, ThreadState};
 use crate::operator::clock::ticks;
 
@@ -32,7 +31,9 @@ pub(crate) struct Segment {
     cells: &'static Cells,
     series: u32,
     previous: Current,
-    /// The operator this segment runs nested in ([`NO_SERIES`] if none): its consumer.
+    /// The operator this segment runs nested in: its consumer; or
+    /// [`NO_SERIES`](crate::counters::registry::NO_SERIES), or
+    /// [`Current::RECEIVED_MARK`] (it takes a batch received outside any operator).
     consumer: u32,
     /// The partition the call belongs to, when it said.
     partition: Option<&'static PartitionCells>,
@@ -69,14 +70,14 @@ impl Segment {
         clock: impl FnOnce() -> u64,
     ) -> Segment {
         let previous = thread.swap_current(Current { cells, series });
-        let (consumer, previous) = if previous.series < Current::FIRST_MARK {
-            (previous.series, previous)
-        } else if previous.series == NO_SERIES {
-            (NO_SERIES, previous)
+        // The consumer, or a mark: a batch received from a channel outside any operator
+        // waits for this one, which takes it on the way out (no call here: the inlined
+        // path stays free of calls, so the caller saves no registers for it, off too).
+        let consumer = previous.series;
+        let previous = if consumer == Current::RECEIVED_MARK {
+            Current::NONE
         } else {
-            // A batch received from a channel outside any operator: this one takes it.
-            links::bind_received(thread, series);
-            (NO_SERIES, Current::NONE)
+            previous
         };
         let partition = match partition {
             NO_PARTITION => None,
@@ -137,7 +138,7 @@ impl Segment {
         if let Some(details) = details {
             details.histogram.add(busy, Some(rows_out));
         }
-        if self.consumer != NO_SERIES {
+        if self.consumer < Current::FIRST_MARK {
             let link = self.cells.consumer.link_to(self.series, self.consumer);
             if let Some(link) = link.id() {
                 thread
@@ -166,6 +167,9 @@ impl Segment {
         thread: &ThreadState,
         clock: impl FnOnce() -> u64,
     ) -> (u64, Option<&'static Details>) {
+        if self.consumer == Current::RECEIVED_MARK {
+            links::bind_received(thread, self.series);
+        }
         let total = clock().saturating_sub(self.start);
         let nested = thread.end_nested(self.outer_nested, total);
         let busy = total.saturating_sub(nested);
