@@ -1,6 +1,6 @@
 //! Channels that are edges of the operator graph: `std::sync::mpsc` here,
-//! [`crossbeam`] (feature `crossbeam-channel`) and [`tokio`] (feature `tokio`), each with
-//! the API of the channel it wraps.
+//! `channel::crossbeam` (feature `crossbeam-channel`) and `channel::tokio` (feature
+//! `tokio`), each with the API of the channel it wraps.
 //!
 //! Each batch is counted as it is sent and received (its [`Rows`](crate::Rows), or what
 //! a `*_with` constructor's function says), in the calling thread's own cells. The
