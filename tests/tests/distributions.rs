@@ -114,7 +114,8 @@ fn skew_across_threads_names_the_thread_that_did_most() {
     let skew = op.thread_skew.as_ref().expect("skew");
     assert_eq!(skew.count, 2);
     assert_eq!((skew.rows.min, skew.rows.max), (20, 200));
-    assert_eq!(skew.rows.max_at, "heavy-worker");
+    // Named with its number: a pool's threads share a name.
+    assert!(skew.rows.max_at.starts_with("heavy-worker:"), "{skew:#?}");
     assert_eq!(skew.rows.skew, skew_score(&[20, 200]));
 }
 

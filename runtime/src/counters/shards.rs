@@ -187,12 +187,17 @@ impl Shard {
     }
 }
 
-/// The calling thread's name, or its id when it has none (`ThreadId(7)`).
+/// The calling thread's name and number (`tokio-rt-worker:7`: pools name all their
+/// threads alike), or its id when it has no name (`ThreadId(7)`).
 fn this_thread_name() -> String {
     let thread = std::thread::current();
+    let id = format!("{:?}", thread.id());
     match thread.name() {
-        Some(name) => name.to_owned(),
-        None => format!("{:?}", thread.id()),
+        Some(name) => {
+            let number: String = id.chars().filter(char::is_ascii_digit).collect();
+            format!("{name}:{number}")
+        }
+        None => id,
     }
 }
 

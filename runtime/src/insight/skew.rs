@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 /// What one thread or partition did for an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Share {
-    /// The thread's name (`ThreadId(7)` when it has none) or the partition's number.
+    /// The thread's name and number (`tokio-rt-worker:7`; `ThreadId(7)` when it has no
+    /// name) or the partition's number.
     pub at: String,
     /// Rows out.
     pub rows: u64,

@@ -114,8 +114,8 @@ const HEADER: [&str; 10] = [
     "CALLS", "TIME", "SHARE", "ROWS IN", "ROWS OUT", "SEL", "ROWS/S", "READ", "WRITTEN", "FAILED",
 ];
 /// The table fits a 120-column terminal.
-const NAME_WIDTH: usize = 40;
-const WIDTHS: [usize; 10] = [7, 9, 6, 9, 9, 7, 8, 9, 9, 7];
+const NAME_WIDTH: usize = 38;
+const WIDTHS: [usize; 10] = [7, 9, 6, 9, 9, 7, 8, 10, 10, 7];
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -518,14 +518,14 @@ mod tests {
         });
         crate::insight::snapshot::derive_rates(&mut snapshot.operators, &snapshot.edges);
         let expected = "\
-RUN / STEP / OPERATOR                     CALLS     TIME SHARE  ROWS IN ROWS OUT    SEL  ROWS/S     READ  WRITTEN FAILED
-run orders                                    1   1.10 s                 625.0 K                                       0
-  step extract                                1   1.02 s                 625.0 K                                       0
-    filter                                  153 250.0 ms 25.0%    1.2 M  625.0 K   0.50   5.0 M        -        -      1
-      ← scan orders.csv                     153 750.0 ms 75.0%        0    1.2 M      -   1.7 M 34.5 MiB        -      0
-step cleanup                                  2  12.3 ms                       0                                       1
+RUN / STEP / OPERATOR                   CALLS     TIME SHARE  ROWS IN ROWS OUT    SEL  ROWS/S      READ   WRITTEN FAILED
+run orders                                  1   1.10 s                 625.0 K                                         0
+  step extract                              1   1.02 s                 625.0 K                                         0
+    filter                                153 250.0 ms 25.0%    1.2 M  625.0 K   0.50   5.0 M         -         -      1
+      ← scan orders.csv                   153 750.0 ms 75.0%        0    1.2 M      -   1.7 M  34.5 MiB         -      0
+step cleanup                                2  12.3 ms                       0                                         1
 operators outside any step
-  sink 7                                      1     0 ns  0.0%        4        0   0.00       -        -     71 B      0
+  sink 7                                    1     0 ns  0.0%        4        0   0.00       -         -      71 B      0
 
 EDGES (producer → consumer)
   scan orders.csv → filter: 1.2 M rows in 153 batches
