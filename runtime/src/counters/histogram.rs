@@ -12,17 +12,11 @@
 //! about to wrap carries 2³² into a process-wide table instead (a lock, once per 4
 //! billion values in one bucket of one thread), which readers add.
 //!
-//! A segment's values are not put in their buckets at once: its busy ticks and rows go to
-//! the next slot of a short list, and a full list (every [`PENDING`] segments) is put in
-//! its buckets in one go. Adding to
-//! a bucket right away stored to an address computed from the clock, which the next
-//! call's load of the same bucket raced (the processor guessed the two apart and had to
-//! start over: +20 ns a call, measured); a list slot's address does not depend on the
-//! value. Readers count the listed values too, under a sequence number the owner bumps
-//! around each emptying.
+//! Segments reach the buckets through their thread's list (`counters::segment_list`),
+//! a few dozen at a time.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use crate::counters::cells::Zeroed;
@@ -65,31 +59,17 @@ pub(crate) fn bucket_start(index: usize) -> u64 {
     (1u64 << octave) + (sub << (octave - SUB_BITS))
 }
 
-/// Segments listed before their values go to their buckets.
-pub(crate) const PENDING: usize = 16;
-
-/// A listed segment's rows when it handed nothing out (a `Pending` poll, an early exit).
-const NO_ROWS: u64 = u64::MAX;
-
-/// One series' distributions on one thread: the buckets, and the segments listed for them.
+/// One series' distributions on one thread.
 #[derive(Debug)]
 pub(crate) struct HistogramCells {
     busy: [AtomicU32; TIME_BUCKETS],
     rows: [AtomicU32; ROW_BUCKETS],
-    /// (busy ticks, rows or [`NO_ROWS`]) of the segments listed.
-    pending: [(AtomicU64, AtomicU64); PENDING],
-    listed: AtomicU32,
-    /// Odd while the owner empties the list into the buckets.
-    sequence: AtomicU32,
 }
 
 impl Zeroed for HistogramCells {
     const ZERO: Self = HistogramCells {
         busy: [const { AtomicU32::new(0) }; TIME_BUCKETS],
         rows: [const { AtomicU32::new(0) }; ROW_BUCKETS],
-        pending: [const { (AtomicU64::new(0), AtomicU64::new(0)) }; PENDING],
-        listed: AtomicU32::new(0),
-        sequence: AtomicU32::new(0),
     };
 }
 
@@ -99,39 +79,15 @@ static CARRIED: Mutex<Option<HashMap<(usize, usize), u64>>> = Mutex::new(None);
 
 impl HistogramCells {
     /// Counts one segment of `ticks` busy ticks that handed out `rows` rows (`None`:
-    /// handed nothing out). Only the owning thread may call this.
-    #[inline(always)]
+    /// nothing). Only the owning thread may call this.
+    #[inline]
     pub(crate) fn add(&self, ticks: u64, rows: Option<u64>) {
-        let listed = self.listed.load(Relaxed) as usize % PENDING;
-        let (busy_slot, rows_slot) = &self.pending[listed];
-        busy_slot.store(ticks, Relaxed);
-        rows_slot.store(rows.unwrap_or(NO_ROWS), Relaxed);
-        if listed + 1 == PENDING {
-            self.empty();
-        } else {
-            self.listed.store(listed as u32 + 1, Relaxed);
+        let index = bucket(ticks, TIME_BUCKETS);
+        self.bump(&self.busy[index], index);
+        if let Some(rows) = rows {
+            let index = bucket(rows, ROW_BUCKETS);
+            self.bump(&self.rows[index], TIME_BUCKETS + index);
         }
-    }
-
-    /// Puts every listed segment's values in their buckets.
-    #[cold]
-    #[inline(never)]
-    fn empty(&self) {
-        let sequence = self.sequence.load(Relaxed);
-        self.sequence.store(sequence.wrapping_add(1), Relaxed);
-        std::sync::atomic::fence(Ordering::Release);
-        for (busy, rows) in &self.pending {
-            let index = bucket(busy.load(Relaxed), TIME_BUCKETS);
-            self.bump(&self.busy[index], index);
-            let rows = rows.load(Relaxed);
-            if rows != NO_ROWS {
-                let index = bucket(rows, ROW_BUCKETS);
-                self.bump(&self.rows[index], TIME_BUCKETS + index);
-            }
-        }
-        self.listed.store(0, Relaxed);
-        self.sequence
-            .store(sequence.wrapping_add(2), Ordering::Release);
     }
 
     #[inline(always)]
@@ -157,38 +113,14 @@ impl HistogramCells {
             .or_default() += 1 << 32;
     }
 
-    /// Adds this thread's counts to `busy` and `rows` (any thread), listed segments and
-    /// what its buckets `carried` past 32 bits included: a copy taken between two equal
-    /// even sequence numbers (a few tries, then what was read).
+    /// Adds this thread's counts to `busy` and `rows` (any thread), with what its
+    /// buckets `carried` past 32 bits.
     pub(crate) fn add_to(&self, busy: &mut [u64], rows: &mut [u64], carried: &Carried) {
-        let mut busy_copy = [0u64; TIME_BUCKETS];
-        let mut rows_copy = [0u64; ROW_BUCKETS];
-        for _ in 0..8 {
-            let before = self.sequence.load(Ordering::Acquire);
-            for (count, cell) in busy_copy.iter_mut().zip(&self.busy) {
-                *count = u64::from(cell.load(Relaxed));
-            }
-            for (count, cell) in rows_copy.iter_mut().zip(&self.rows) {
-                *count = u64::from(cell.load(Relaxed));
-            }
-            let listed = self.listed.load(Relaxed) as usize % PENDING;
-            for (ticks, handed) in &self.pending[..listed] {
-                busy_copy[bucket(ticks.load(Relaxed), TIME_BUCKETS)] += 1;
-                match handed.load(Relaxed) {
-                    NO_ROWS => {}
-                    rows => rows_copy[bucket(rows, ROW_BUCKETS)] += 1,
-                }
-            }
-            std::sync::atomic::fence(Ordering::Acquire);
-            if before.is_multiple_of(2) && self.sequence.load(Relaxed) == before {
-                break;
-            }
+        for (sum, cell) in busy.iter_mut().zip(&self.busy) {
+            *sum += u64::from(cell.load(Relaxed));
         }
-        for (sum, count) in busy.iter_mut().zip(busy_copy) {
-            *sum += count;
-        }
-        for (sum, count) in rows.iter_mut().zip(rows_copy) {
-            *sum += count;
+        for (sum, cell) in rows.iter_mut().zip(&self.rows) {
+            *sum += u64::from(cell.load(Relaxed));
         }
         if let Some(carried) = carried.as_ref() {
             let key = ptr_key(self);
@@ -281,13 +213,12 @@ mod tests {
         let cells: &'static HistogramCells = Box::leak(Box::new(HistogramCells::ZERO));
         let bucket = bucket(1000, TIME_BUCKETS);
         cells.busy[bucket].store(u32::MAX - 1, Relaxed);
-        // Two lists' worth go to the buckets, three more stay listed.
-        for _ in 0..2 * PENDING + 3 {
+        for _ in 0..3 {
             cells.add(1000, None);
         }
         let (mut busy, mut rows) = (vec![0; TIME_BUCKETS], vec![0; ROW_BUCKETS]);
         with_carried(|carried| cells.add_to(&mut busy, &mut rows, carried));
-        let counted = u64::from(u32::MAX) - 1 + 2 * PENDING as u64 + 3;
+        let counted = u64::from(u32::MAX) + 2;
         assert_eq!(busy[bucket], counted);
         assert_eq!(busy.iter().sum::<u64>(), busy[bucket]);
     }

@@ -9,6 +9,7 @@ pub(crate) mod partitions;
 pub(crate) mod per_call;
 pub(crate) mod registry;
 pub(crate) mod running_steps;
+pub(crate) mod segment_list;
 pub(crate) mod shards;
 pub(crate) mod slowest;
 pub(crate) mod step_slot;

@@ -2,6 +2,8 @@
 //! per-call distributions (summed over threads), its slowest segments (the slowest of
 //! every thread's), and its rows out and busy ticks on each thread (for skew).
 
+use std::collections::BTreeMap;
+
 use crate::counters::cells::Tally;
 use crate::counters::histogram::{self, Buckets, ROW_BUCKETS, TIME_BUCKETS};
 use crate::counters::shards;
@@ -39,12 +41,38 @@ pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
     histogram::with_carried(|carried| {
         shards::for_each_shard(|shard| {
             let thread = shard.thread_name();
-            for (id, details) in shard.all_details(series_count) {
+            // The shard's buckets and listed segments, read together (the owner may be
+            // emptying its list into its buckets meanwhile).
+            let counted = shard.segment_list().read_with(|listed| {
+                let mut counted: BTreeMap<usize, (Vec<u64>, Vec<u64>)> = BTreeMap::new();
+                let empty = || (vec![0; TIME_BUCKETS], vec![0; ROW_BUCKETS]);
+                for (id, details) in shard.all_details(series_count) {
+                    let (busy, rows) = counted.entry(id).or_insert_with(empty);
+                    details.histogram.add_to(busy, rows, carried);
+                }
+                for segment in listed
+                    .into_iter()
+                    .filter(|segment| (segment.series as usize) < series_count)
+                {
+                    let (busy, rows) = counted.entry(segment.series as usize).or_insert_with(empty);
+                    busy[histogram::bucket(segment.busy, TIME_BUCKETS)] += 1;
+                    if let Some(handed) = segment.rows {
+                        rows[histogram::bucket(handed, ROW_BUCKETS)] += 1;
+                    }
+                }
+                counted
+            });
+            for (id, (busy, rows)) in counted {
                 let read = &mut series[id];
-                details
-                    .histogram
-                    .add_to(&mut read.busy.0, &mut read.rows.0, carried);
-                read.slowest.extend(details.slowest.read());
+                for (sum, n) in read.busy.0.iter_mut().zip(busy) {
+                    *sum += n;
+                }
+                for (sum, n) in read.rows.0.iter_mut().zip(rows) {
+                    *sum += n;
+                }
+            }
+            for (id, details) in shard.all_details(series_count) {
+                series[id].slowest.extend(details.slowest.read());
             }
             for (first, chunk) in shard.cell_chunks(series_count) {
                 for (read, cells) in series[first..].iter_mut().zip(chunk) {

@@ -14,6 +14,7 @@ use std::sync::Mutex;
 
 use crate::counters::cells::{Cells, CustomCells, LinkCells, Zeroed};
 use crate::counters::details::{Details, DetailsSlot};
+use crate::counters::segment_list::SegmentList;
 
 /// Series per chunk of a table.
 const CHUNK: usize = 64;
@@ -101,6 +102,8 @@ pub(crate) struct Shard {
     links: Table<LinkCells>,
     /// Per-call distributions and slowest segments, by series id.
     details: Table<DetailsSlot>,
+    /// The latest segments, on their way to their series' distributions.
+    list: SegmentList,
     in_use: AtomicBool,
     /// The name of the thread that adopted the shard last (its counts include those of
     /// the threads that had it before).
@@ -135,6 +138,7 @@ impl Shard {
             custom: Table::new(),
             links: Table::new(),
             details: Table::new(),
+            list: SegmentList::ZERO,
             in_use: AtomicBool::new(true),
             thread: Mutex::new(this_thread_name()),
         }));
@@ -178,6 +182,19 @@ impl Shard {
     #[inline]
     pub(crate) fn details(&'static self, series: u32) -> Option<&'static Details> {
         self.details.block(series).get_or_allocate()
+    }
+
+    /// Lists a segment of `series` (`busy` ticks, `rows` handed out) for its
+    /// distributions. Only the owning thread may call this.
+    #[inline(always)]
+    pub(crate) fn list_segment(&'static self, series: u32, busy: u64, rows: Option<u64>) {
+        self.list
+            .add(series, busy, rows, |series| self.details(series));
+    }
+
+    /// The segments listed and not yet in their buckets, for readers.
+    pub(crate) fn segment_list(&self) -> &SegmentList {
+        &self.list
     }
 
     /// The custom cells of `series`, for the owning thread to write.

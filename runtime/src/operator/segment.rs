@@ -19,7 +19,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use opentelemetry::trace::TraceContextExt as _;
 
 use crate::counters::cells::{Cells, Tally};
-use crate::counters::details::Details;
 use crate::counters::links;
 use crate::counters::partitions::{self, PartitionCells, NO_PARTITION};
 use crate::counters::thread_state::{Current, ThreadState};
@@ -103,7 +102,7 @@ impl Segment {
 
     /// [`exit_timed`](Self::exit_timed), then counts what the segment handed out (a
     /// call's output, an item): rows and bytes out, and — when it ran nested in another
-    /// operator — one batch across their link. The two share one lookup of the details.
+    /// operator — one batch across their link; the segment goes to its thread's list.
     #[inline(always)]
     pub(crate) fn exit_handing_out(
         &self,
@@ -112,19 +111,12 @@ impl Segment {
         rows_out: u64,
         bytes_written: u64,
     ) {
-        let (busy, details) = self.exit_timed(thread, clock);
-        self.hand_out(thread, details, busy, rows_out, bytes_written);
+        let busy = self.exit_timed(thread, clock);
+        self.hand_out(thread, busy, rows_out, bytes_written);
     }
 
     #[inline(always)]
-    fn hand_out(
-        &self,
-        thread: &ThreadState,
-        details: Option<&Details>,
-        busy: u64,
-        rows_out: u64,
-        bytes_written: u64,
-    ) {
+    fn hand_out(&self, thread: &ThreadState, busy: u64, rows_out: u64, bytes_written: u64) {
         self.cells.add(Tally::RowsOut, rows_out);
         if bytes_written != 0 {
             self.cells.add(Tally::BytesWritten, bytes_written);
@@ -135,9 +127,9 @@ impl Segment {
                 partition.add_at(partitions::ROWS, rows_out);
             }
         }
-        if let Some(details) = details {
-            details.histogram.add(busy, Some(rows_out));
-        }
+        thread
+            .shard()
+            .list_segment(self.series, busy, Some(rows_out));
         if self.consumer < Current::FIRST_MARK {
             let link = self.cells.consumer.link_to(self.series, self.consumer);
             if let Some(link) = link.id() {
@@ -153,20 +145,15 @@ impl Segment {
     /// segments nested in it) to busy time, and restores the previous current operator.
     #[inline]
     pub(crate) fn exit(&self, thread: &ThreadState) {
-        if let (busy, Some(details)) = self.exit_timed(thread, ticks) {
-            details.histogram.add(busy, None);
-        }
+        let busy = self.exit_timed(thread, ticks);
+        thread.shard().list_segment(self.series, busy, None);
     }
 
-    /// What [`exit`](Self::exit) does but the distribution, reading the time from
-    /// `clock`: returns the busy ticks and the series' details on this thread, for the
-    /// caller to count with what the segment handed out.
+    /// What [`exit`](Self::exit) does but listing the segment, reading the time from
+    /// `clock`: returns the busy ticks, for the caller to list with what the segment
+    /// handed out.
     #[inline(always)]
-    fn exit_timed(
-        &self,
-        thread: &ThreadState,
-        clock: impl FnOnce() -> u64,
-    ) -> (u64, Option<&'static Details>) {
+    fn exit_timed(&self, thread: &ThreadState, clock: impl FnOnce() -> u64) -> u64 {
         if self.consumer == Current::RECEIVED_MARK {
             links::bind_received(thread, self.series);
         }
@@ -177,15 +164,25 @@ impl Segment {
         if let Some(partition) = self.partition {
             partition.add_at(partitions::BUSY_TICKS, busy);
         }
-        let details = thread.shard().details(self.series);
-        if let Some(details) = details {
-            if busy > self.cells.slow_floor.load(Relaxed) {
-                let floor = details.slowest.record(busy, current_trace_id());
-                self.cells.slow_floor.store(floor, Relaxed);
-            }
+        if busy > self.cells.slow_floor.load(Relaxed) {
+            self.record_slow(thread, busy);
         }
         thread.swap_current(self.previous);
-        (busy, details)
+        busy
+    }
+}
+
+impl Segment {
+    /// Keeps a segment among the slowest of its series on this thread, and raises the
+    /// floor (to never, when the series has no details: past `MAX_DETAILS_BYTES`).
+    #[cold]
+    #[inline(never)]
+    fn record_slow(&self, thread: &ThreadState, busy: u64) {
+        let floor = match thread.shard().details(self.series) {
+            Some(details) => details.slowest.record(busy, current_trace_id()),
+            None => u64::MAX,
+        };
+        self.cells.slow_floor.store(floor, Relaxed);
     }
 }
 
