@@ -29,8 +29,16 @@ pub(crate) enum Tally {
     BytesRead,
     /// Bytes written.
     BytesWritten,
-    /// Busy time in raw clock ticks (scaled to time at export).
+    /// Busy time in raw clock ticks (scaled to time at export): the operator's own work.
     BusyTicks,
+    /// Starved time in ticks: waiting for input (the operators nested in its calls, a
+    /// `Pending` from its input, a receive that waited on an empty channel).
+    StarvedTicks,
+    /// Blocked time in ticks: its output not taken (an item handed out and not yet asked
+    /// for again, a send that waited on a full channel).
+    BlockedTicks,
+    /// Queued time in ticks: woken but not yet polled.
+    QueuedTicks,
     /// Calls that started.
     Started,
     /// Calls that completed.
@@ -52,6 +60,9 @@ impl Tally {
         Tally::BytesRead,
         Tally::BytesWritten,
         Tally::BusyTicks,
+        Tally::StarvedTicks,
+        Tally::BlockedTicks,
+        Tally::QueuedTicks,
         Tally::Started,
         Tally::Completed,
         Tally::Failed,

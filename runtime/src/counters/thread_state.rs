@@ -65,6 +65,10 @@ pub(crate) struct ThreadState {
     /// A batch received outside any operator, for the next operator to start (valid
     /// while `current` is [`Current::RECEIVED`]).
     pending_receive: Cell<PendingReceive>,
+    /// The series whose poll found its output full (a send on a full channel returned
+    /// `Pending`): when that poll returns `Pending`, the task waits blocked rather than
+    /// starved. Any other series leaves it alone.
+    output_full: Cell<u32>,
 }
 
 thread_local! {
@@ -81,6 +85,7 @@ thread_local! {
                 rows: 0,
                 bytes: 0,
             }),
+            output_full: Cell::new(registry::NO_SERIES),
         }
     };
     /// Owns the thread's shard while the thread lives: gives it back at thread exit.
@@ -166,6 +171,31 @@ impl ThreadState {
     #[inline]
     pub(crate) fn end_nested(&self, outer: u64, total: u64) -> u64 {
         self.nested_ticks.replace(outer.wrapping_add(total))
+    }
+
+    /// Adds `ticks` spent waiting (on a channel) to the current segment's nested ticks:
+    /// not its busy time.
+    #[inline]
+    pub(crate) fn add_waited(&self, ticks: u64) {
+        self.nested_ticks
+            .set(self.nested_ticks.get().wrapping_add(ticks));
+    }
+
+    /// Notes that the current operator's output is full (a send would wait).
+    #[cfg(feature = "tokio")]
+    #[inline]
+    pub(crate) fn note_output_full(&self) {
+        self.output_full.set(self.current().series);
+    }
+
+    /// Whether `series`' output was found full since the last ask, and forgets it.
+    #[inline]
+    pub(crate) fn take_output_full(&self, series: u32) -> bool {
+        let full = self.output_full.get() == series;
+        if full {
+            self.output_full.set(registry::NO_SERIES);
+        }
+        full
     }
 
     /// Makes `step` the step running on this thread and returns the one it replaces.

@@ -1,13 +1,15 @@
 //! The future an `async fn` `#[operator]` awaits: each `poll` is a segment of the
 //! operator's task, so `duration` counts time inside `poll` and never time pending;
 //! the output completes (or fails) the task, and dropping the future first cancels it.
-//! Plain `core::future::Future`: no async runtime involved.
+//! Plain `core::future::Future`: no async runtime involved. The body is polled with a
+//! waker that notes its wakes (`operator::waking`), for the queued time.
 
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use crate::operator::task::{Task, Yielded};
+use crate::operator::waking::WakeHook;
 
 pin_project_lite::pin_project! {
     /// Measures an async operator's body. `count` gives the output's rows out, bytes
@@ -19,6 +21,7 @@ pin_project_lite::pin_project! {
         inner: F,
         task: Option<Task>,
         count: Option<C>,
+        wake: Option<WakeHook>,
     }
 }
 
@@ -29,11 +32,13 @@ where
 {
     /// Wraps `inner` to measure it as `task`.
     #[inline]
-    pub fn new(task: Task, inner: F, count: C) -> Self {
+    pub fn new(mut task: Task, inner: F, count: C) -> Self {
+        task.queued_until_polled();
         OperatorFuture {
             inner,
             task: Some(task),
             count: Some(count),
+            wake: None,
         }
     }
 }
@@ -48,10 +53,17 @@ where
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
+        if this.task.is_none() {
+            return this.inner.poll(cx);
+        }
         let (inner, count) = (this.inner, this.count);
-        Task::segment(
+        let wake = this.wake.get_or_insert_with(|| WakeHook::new(cx.waker()));
+        let woken = wake.take_woken();
+        let mut cx = Context::from_waker(wake.waker(cx.waker()));
+        Task::segment_woken(
             this.task,
-            || inner.poll(cx),
+            woken,
+            || inner.poll(&mut cx),
             |poll| match poll {
                 Poll::Pending => Yielded::Nothing,
                 Poll::Ready(output) => {

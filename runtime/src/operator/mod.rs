@@ -18,3 +18,5 @@ pub(crate) mod stream;
 pub(crate) mod stream_off;
 pub(crate) mod task;
 pub(crate) mod user_counter;
+pub(crate) mod wait;
+pub(crate) mod waking;

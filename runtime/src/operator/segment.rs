@@ -13,6 +13,12 @@
 //! the pair is a link of the operator graph (`counters::links`), and what it handed out
 //! is counted on the link too. Once the pair has been seen on the thread this is a load
 //! and a compare; a segment that runs in no other operator pays one compare.
+//!
+//! Waiting: the consumer spends the nested segment's whole time waiting for its input, so
+//! the nested segment adds its time to the consumer's starved time on its way out (the
+//! consumer's cells are the previous current operator's, on this thread). Its busy time
+//! plus that starved time plus the waits on channels (`operator::wait`) is the
+//! consumer's segment.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -100,9 +106,16 @@ impl Segment {
         self.cells
     }
 
+    /// When the segment started, in ticks.
+    #[inline]
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
     /// [`exit_timed`](Self::exit_timed), then counts what the segment handed out (a
     /// call's output, an item): rows and bytes out, and — when it ran nested in another
     /// operator — one batch across their link; the segment goes to its thread's list.
+    /// Returns when it ended, in ticks.
     #[inline(always)]
     pub(crate) fn exit_handing_out(
         &self,
@@ -110,9 +123,10 @@ impl Segment {
         clock: impl FnOnce() -> u64,
         rows_out: u64,
         bytes_written: u64,
-    ) {
-        let busy = self.exit_timed(thread, clock);
+    ) -> u64 {
+        let (busy, end) = self.exit_timed(thread, clock);
         self.hand_out(thread, busy, rows_out, bytes_written);
+        end
     }
 
     #[inline(always)]
@@ -143,24 +157,32 @@ impl Segment {
 
     /// Stops the clock: adds the segment's own ticks (its time less the time of the
     /// segments nested in it) to busy time, and restores the previous current operator.
+    /// Returns when it ended, in ticks.
     #[inline]
-    pub(crate) fn exit(&self, thread: &ThreadState) {
-        let busy = self.exit_timed(thread, ticks);
+    pub(crate) fn exit(&self, thread: &ThreadState) -> u64 {
+        let (busy, end) = self.exit_timed(thread, ticks);
         thread.shard().list_segment(self.series, busy, None);
+        end
     }
 
     /// What [`exit`](Self::exit) does but listing the segment, reading the time from
     /// `clock`: returns the busy ticks, for the caller to list with what the segment
-    /// handed out.
+    /// handed out, and the end.
     #[inline(always)]
-    fn exit_timed(&self, thread: &ThreadState, clock: impl FnOnce() -> u64) -> u64 {
+    fn exit_timed(&self, thread: &ThreadState, clock: impl FnOnce() -> u64) -> (u64, u64) {
         if self.consumer == Current::RECEIVED_MARK {
             links::bind_received(thread, self.series);
         }
-        let total = clock().saturating_sub(self.start);
+        let end = clock();
+        let total = end.saturating_sub(self.start);
         let nested = thread.end_nested(self.outer_nested, total);
         let busy = total.saturating_sub(nested);
         self.cells.add(Tally::BusyTicks, busy);
+        // SAFETY: a non-null `cells` of a current operator points into a shard's table,
+        // whose chunks are never freed.
+        if let Some(consumer) = unsafe { self.previous.cells.as_ref() } {
+            consumer.add(Tally::StarvedTicks, total);
+        }
         if let Some(partition) = self.partition {
             partition.add_at(partitions::BUSY_TICKS, busy);
         }
@@ -168,7 +190,7 @@ impl Segment {
             self.record_slow(thread, busy);
         }
         thread.swap_current(self.previous);
-        busy
+        (busy, end)
     }
 }
 

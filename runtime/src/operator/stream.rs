@@ -2,6 +2,8 @@
 //! each `poll_next` is a segment of the operator's task, each item adds its rows to
 //! `rows.out`, the end of the stream completes the task and dropping it early cancels
 //! it. The trait is `futures_core::Stream`, the one `futures` and `tokio-stream` use.
+//! The body is polled with a waker that notes its wakes (`operator::waking`), for the
+//! queued time.
 
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -9,6 +11,7 @@ use core::task::{Context, Poll};
 use futures_core::Stream;
 
 use crate::operator::task::{Task, Yielded};
+use crate::operator::waking::WakeHook;
 
 pin_project_lite::pin_project! {
     /// Measures an operator's stream. `count` gives an item's rows out, bytes written
@@ -20,6 +23,7 @@ pin_project_lite::pin_project! {
         inner: S,
         task: Option<Task>,
         count: C,
+        wake: Option<WakeHook>,
     }
 }
 
@@ -38,7 +42,12 @@ where
     /// Wraps `inner`; with no task (telemetry off) it only forwards.
     #[inline]
     pub fn new(task: Option<Task>, inner: S, count: C) -> Self {
-        OperatorStream { inner, task, count }
+        OperatorStream {
+            inner,
+            task,
+            count,
+            wake: None,
+        }
     }
 }
 
@@ -52,10 +61,17 @@ where
     #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
+        if this.task.is_none() {
+            return this.inner.poll_next(cx);
+        }
         let (inner, count) = (this.inner, this.count);
-        Task::segment(
+        let wake = this.wake.get_or_insert_with(|| WakeHook::new(cx.waker()));
+        let woken = wake.take_woken();
+        let mut cx = Context::from_waker(wake.waker(cx.waker()));
+        Task::segment_woken(
             this.task,
-            || inner.poll_next(cx),
+            woken,
+            || inner.poll_next(&mut cx),
             |poll| match poll {
                 Poll::Pending => Yielded::Nothing,
                 Poll::Ready(Some(item)) => {

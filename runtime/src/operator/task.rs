@@ -11,9 +11,18 @@
 //! its own (a spawned task, a worker thread, an engine's pool) runs with that step
 //! current, as `tracing`'s `Instrument` carries a span into a future: the operator, and
 //! the operators it polls in turn, are filed under the step that created the work.
+//!
+//! Between its segments a task waits, and each gap goes to one wait state of the thread
+//! that runs the next segment (or ends the task): after an item, **blocked** (the output
+//! was handed over and the consumer has not asked again); after a `Pending`,
+//! **starved** (waiting for input) — or blocked when the body said its output was full
+//! (`operator::wait::output_full`) — until the wake, then **queued** until the poll;
+//! before the first segment, blocked (not yet asked for) or, for a future, queued. With
+//! the segments' busy and starved time, the four add up to the task's life.
 
 use std::mem::ManuallyDrop;
 
+use crate::counters::cells::Cells;
 use crate::counters::cells::Tally;
 use crate::counters::partitions::NO_PARTITION;
 use crate::counters::registry::NO_SERIES;
@@ -38,6 +47,14 @@ pub struct Task {
     step: StepCall,
     /// The partition the call belongs to (or [`NO_PARTITION`]).
     partition: u32,
+    /// When the task started or its last segment ended, in ticks: the gap since then is
+    /// waiting.
+    mark: u64,
+    /// The wait state the gap since `mark` counts as.
+    after: Tally,
+    /// The last segment returned `Pending`: the gap is `after` until the wake, queued
+    /// from the wake.
+    pending: bool,
 }
 
 impl Task {
@@ -62,13 +79,48 @@ impl Task {
             panicked: false,
             step: effective_step(thread),
             partition,
+            mark: ticks(),
+            after: Tally::BlockedTicks,
+            pending: false,
         })
     }
 
+    /// Counts the wait before the first poll as queued (a future: it waits for an
+    /// executor, not for a consumer).
+    #[inline]
+    pub(crate) fn queued_until_polled(&mut self) {
+        self.after = Tally::QueuedTicks;
+    }
+
+    /// Counts the gap from `mark` to `now` in `cells`: `woken` is when the task's waker
+    /// was first woken since its last poll (0: not, or not known).
+    #[inline(always)]
+    fn count_gap(&self, cells: &Cells, now: u64, woken: u64) {
+        let gap = now.saturating_sub(self.mark);
+        if self.pending && woken > self.mark {
+            let woken = woken.min(now);
+            cells.add(self.after, woken - self.mark);
+            cells.add(Tally::QueuedTicks, now - woken);
+        } else if self.pending && woken != 0 {
+            // Woken while the poll that returned `Pending` still ran.
+            cells.add(Tally::QueuedTicks, gap);
+        } else {
+            cells.add(self.after, gap);
+        }
+    }
+
     /// Starts a segment on this thread: the operator is current (and its step, if the
-    /// thread has none) and its clock runs until the returned [`Running`] ends.
+    /// thread has none) and its clock runs until the returned [`Running`] ends (a
+    /// streaming function's body, building what it returns, is one).
     #[inline]
     pub fn enter(&mut self) -> Running<'_> {
+        self.enter_woken(0)
+    }
+
+    /// [`enter`](Self::enter) for a task whose waker was first woken at `woken` (in
+    /// ticks) since its last segment (0: not, or not known).
+    #[inline]
+    pub(crate) fn enter_woken(&mut self, woken: u64) -> Running<'_> {
         let series = self.series;
         let thread = this_thread();
         let lent_step = thread.current_step() == StepCall::NONE && self.step != StepCall::NONE;
@@ -78,6 +130,7 @@ impl Task {
         let cells = thread.cells(series);
         note_step(thread, cells);
         let segment = Segment::enter_in(thread, cells, series, self.partition);
+        self.count_gap(cells, segment.start(), woken);
         Running {
             segment,
             lent_step,
@@ -109,6 +162,14 @@ impl Task {
         let series = self.series;
         count_end(this_thread().cells(series), outcome);
     }
+
+    /// Ends the call early (dropped): the wait since its last segment counts too.
+    #[cold]
+    fn end_early(&mut self, outcome: Tally) {
+        let cells = this_thread().cells(self.series);
+        self.count_gap(cells, ticks(), 0);
+        count_end(cells, outcome);
+    }
 }
 
 /// What one segment of a streaming or async task handed out.
@@ -136,13 +197,25 @@ impl Task {
         step: impl FnOnce() -> R,
         yielded: impl FnOnce(&R) -> Yielded,
     ) -> R {
+        Self::segment_woken(task, 0, step, yielded)
+    }
+
+    /// [`segment`](Self::segment) of a task whose waker was first woken at `woken` (in
+    /// ticks) since its last segment (0: not).
+    #[inline]
+    pub(crate) fn segment_woken<R>(
+        task: &mut Option<Task>,
+        woken: u64,
+        step: impl FnOnce() -> R,
+        yielded: impl FnOnce(&R) -> Yielded,
+    ) -> R {
         let Some(current) = task.as_mut() else {
             return step();
         };
-        let running = current.enter();
+        let running = current.enter_woken(woken);
         let result = step();
         match yielded(&result) {
-            Yielded::Nothing => drop(running),
+            Yielded::Nothing => running.pend(),
             Yielded::Item(rows, bytes, failed) => running.exit(rows, bytes, failed),
             Yielded::End(rows, bytes, failed) => {
                 running.exit(rows, bytes, failed);
@@ -168,7 +241,7 @@ impl Drop for Task {
         } else {
             Tally::Cancelled
         };
-        self.end(outcome);
+        self.end_early(outcome);
     }
 }
 
@@ -197,19 +270,38 @@ impl Running<'_> {
     /// Ends the segment, adding what it handed out: `rows_out` and `bytes_written`, and
     /// whether that was an `Err`.
     #[inline]
-    pub fn exit(self, rows_out: u64, bytes_written: u64, failed: bool) {
+    pub(crate) fn exit(self, rows_out: u64, bytes_written: u64, failed: bool) {
         let mut running = ManuallyDrop::new(self);
-        running
+        let end = running
             .segment
             .exit_handing_out(this_thread(), ticks, rows_out, bytes_written);
         running.return_step();
-        running.task.failed |= failed;
+        let task = &mut *running.task;
+        task.failed |= failed;
+        (task.mark, task.after, task.pending) = (end, Tally::BlockedTicks, false);
+    }
+
+    /// Ends a segment that returned `Pending`: the task waits for its input, or for room
+    /// for its output if the body said its output was full.
+    #[inline]
+    pub(crate) fn pend(self) {
+        let mut running = ManuallyDrop::new(self);
+        let thread = this_thread();
+        let end = running.segment.exit(thread);
+        running.return_step();
+        let task = &mut *running.task;
+        let after = if thread.take_output_full(task.series) {
+            Tally::BlockedTicks
+        } else {
+            Tally::StarvedTicks
+        };
+        (task.mark, task.after, task.pending) = (end, after, true);
     }
 }
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        self.segment.exit(this_thread());
+        self.task.mark = self.segment.exit(this_thread());
         self.return_step();
         if std::thread::panicking() {
             self.task.panicked = true;
