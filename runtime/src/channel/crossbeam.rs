@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::channel::flow::{by_rows, CountItem, Flow};
+use crate::operator::wait::{waiting, Wait};
 use crate::rows::Rows;
 
 /// [`crossbeam_channel::bounded`], counted.
@@ -75,9 +76,19 @@ impl<T> Clone for Sender<T> {
 }
 
 impl<T> Sender<T> {
-    /// [`crossbeam_channel::Sender::send`].
+    /// [`crossbeam_channel::Sender::send`]: a wait for room is the sending operator's
+    /// blocked time.
     pub fn send(&self, item: T) -> Result<(), crossbeam_channel::SendError<T>> {
-        self.flow.send(item, |item| self.inner.send(item))
+        self.flow
+            .send(item, |item| match self.inner.try_send(item) {
+                Ok(()) => Ok(()),
+                Err(crossbeam_channel::TrySendError::Full(item)) => {
+                    waiting(Wait::Blocked, || self.inner.send(item))
+                }
+                Err(crossbeam_channel::TrySendError::Disconnected(item)) => {
+                    Err(crossbeam_channel::SendError(item))
+                }
+            })
     }
 
     /// [`crossbeam_channel::Sender::try_send`].
@@ -85,14 +96,23 @@ impl<T> Sender<T> {
         self.flow.send(item, |item| self.inner.try_send(item))
     }
 
-    /// [`crossbeam_channel::Sender::send_timeout`].
+    /// [`crossbeam_channel::Sender::send_timeout`]: a wait for room is the sending
+    /// operator's blocked time.
     pub fn send_timeout(
         &self,
         item: T,
         timeout: Duration,
     ) -> Result<(), crossbeam_channel::SendTimeoutError<T>> {
         self.flow
-            .send(item, |item| self.inner.send_timeout(item, timeout))
+            .send(item, |item| match self.inner.try_send(item) {
+                Ok(()) => Ok(()),
+                Err(crossbeam_channel::TrySendError::Full(item)) => {
+                    waiting(Wait::Blocked, || self.inner.send_timeout(item, timeout))
+                }
+                Err(crossbeam_channel::TrySendError::Disconnected(item)) => {
+                    Err(crossbeam_channel::SendTimeoutError::Disconnected(item))
+                }
+            })
     }
 
     /// Items in the channel now.
@@ -136,10 +156,16 @@ impl<T> Clone for Receiver<T> {
 }
 
 impl<T> Receiver<T> {
-    /// [`crossbeam_channel::Receiver::recv`].
+    /// [`crossbeam_channel::Receiver::recv`]: a wait for an item is the receiving
+    /// operator's starved time.
     pub fn recv(&self) -> Result<T, crossbeam_channel::RecvError> {
         let ReceiverInner { inner, flow } = &*self.inner;
-        flow.receive(inner.recv())
+        let received = match inner.try_recv() {
+            Ok(item) => Ok(item),
+            Err(crossbeam_channel::TryRecvError::Empty) => waiting(Wait::Starved, || inner.recv()),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => Err(crossbeam_channel::RecvError),
+        };
+        flow.receive(received)
     }
 
     /// [`crossbeam_channel::Receiver::try_recv`].
@@ -148,13 +174,23 @@ impl<T> Receiver<T> {
         flow.receive(inner.try_recv())
     }
 
-    /// [`crossbeam_channel::Receiver::recv_timeout`].
+    /// [`crossbeam_channel::Receiver::recv_timeout`]: a wait for an item is the
+    /// receiving operator's starved time.
     pub fn recv_timeout(
         &self,
         timeout: Duration,
     ) -> Result<T, crossbeam_channel::RecvTimeoutError> {
         let ReceiverInner { inner, flow } = &*self.inner;
-        flow.receive(inner.recv_timeout(timeout))
+        let received = match inner.try_recv() {
+            Ok(item) => Ok(item),
+            Err(crossbeam_channel::TryRecvError::Empty) => {
+                waiting(Wait::Starved, || inner.recv_timeout(timeout))
+            }
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected)
+            }
+        };
+        flow.receive(received)
     }
 
     /// The items as they come, until every sender is gone.

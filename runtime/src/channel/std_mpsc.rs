@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::channel::flow::{by_rows, CountItem, Flow};
 use crate::operator::dynamic::Counted;
+use crate::operator::wait::{waiting, Wait};
 use crate::rows::Rows;
 
 /// [`std::sync::mpsc::channel`], counted: an unbounded channel whose batches are edges of
@@ -124,9 +125,17 @@ impl<T> Clone for SyncSender<T> {
 
 impl<T> SyncSender<T> {
     /// Sends `item`, waiting while the channel is full
-    /// ([`std::sync::mpsc::SyncSender::send`]).
+    /// ([`std::sync::mpsc::SyncSender::send`]): the wait is the sending operator's
+    /// blocked time.
     pub fn send(&self, item: T) -> Result<(), mpsc::SendError<T>> {
-        self.flow.send(item, |item| self.inner.send(item))
+        self.flow
+            .send(item, |item| match self.inner.try_send(item) {
+                Ok(()) => Ok(()),
+                Err(mpsc::TrySendError::Full(item)) => {
+                    waiting(Wait::Blocked, || self.inner.send(item))
+                }
+                Err(mpsc::TrySendError::Disconnected(item)) => Err(mpsc::SendError(item)),
+            })
     }
 
     /// Sends `item` if the channel has room ([`std::sync::mpsc::SyncSender::try_send`]).
@@ -144,9 +153,15 @@ pub struct Receiver<T> {
 }
 
 impl<T> Receiver<T> {
-    /// Waits for an item ([`std::sync::mpsc::Receiver::recv`]).
+    /// Waits for an item ([`std::sync::mpsc::Receiver::recv`]): the wait is the
+    /// receiving operator's starved time.
     pub fn recv(&self) -> Result<T, mpsc::RecvError> {
-        self.flow.receive(self.inner.recv())
+        let received = match self.inner.try_recv() {
+            Ok(item) => Ok(item),
+            Err(mpsc::TryRecvError::Empty) => waiting(Wait::Starved, || self.inner.recv()),
+            Err(mpsc::TryRecvError::Disconnected) => Err(mpsc::RecvError),
+        };
+        self.flow.receive(received)
     }
 
     /// Takes an item if one is there ([`std::sync::mpsc::Receiver::try_recv`]).
@@ -154,9 +169,17 @@ impl<T> Receiver<T> {
         self.flow.receive(self.inner.try_recv())
     }
 
-    /// Waits at most `timeout` for an item ([`std::sync::mpsc::Receiver::recv_timeout`]).
+    /// Waits at most `timeout` for an item ([`std::sync::mpsc::Receiver::recv_timeout`]):
+    /// the wait is the receiving operator's starved time.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, mpsc::RecvTimeoutError> {
-        self.flow.receive(self.inner.recv_timeout(timeout))
+        let received = match self.inner.try_recv() {
+            Ok(item) => Ok(item),
+            Err(mpsc::TryRecvError::Empty) => {
+                waiting(Wait::Starved, || self.inner.recv_timeout(timeout))
+            }
+            Err(mpsc::TryRecvError::Disconnected) => Err(mpsc::RecvTimeoutError::Disconnected),
+        };
+        self.flow.receive(received)
     }
 
     /// The items as they come, until every sender is gone.

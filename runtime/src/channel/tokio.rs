@@ -3,9 +3,12 @@
 //! items. The receiver is where an async operator awaits its input: the operator polling
 //! `recv` receives the batch.
 
+use std::future::Future as _;
+
 use tokio::sync::mpsc;
 
 use crate::channel::flow::{by_rows, CountItem, Flow};
+use crate::operator::wait::{output_full, waiting, Wait};
 use crate::rows::Rows;
 
 /// [`tokio::sync::mpsc::channel`], counted: at most `buffer` items in the channel.
@@ -82,10 +85,19 @@ impl<T> Clone for Sender<T> {
 }
 
 impl<T> Sender<T> {
-    /// [`tokio::sync::mpsc::Sender::send`]: counted as sent when it was.
+    /// [`tokio::sync::mpsc::Sender::send`]: counted as sent when it was. While the
+    /// channel is full, the sending operator's task is blocked (not starved).
     pub async fn send(&self, item: T) -> Result<(), mpsc::error::SendError<T>> {
         // Counted once the channel has room (the permit), on the thread that sends.
-        let permit = self.inner.reserve().await;
+        let mut reserve = std::pin::pin!(self.inner.reserve());
+        let permit = std::future::poll_fn(|cx| {
+            let polled = reserve.as_mut().poll(cx);
+            if polled.is_pending() {
+                output_full();
+            }
+            polled
+        })
+        .await;
         match permit {
             Ok(permit) => {
                 let _ = self.flow.sent(&item);
@@ -101,9 +113,17 @@ impl<T> Sender<T> {
         self.flow.send(item, |item| self.inner.try_send(item))
     }
 
-    /// [`tokio::sync::mpsc::Sender::blocking_send`].
+    /// [`tokio::sync::mpsc::Sender::blocking_send`]: a wait for room is the sending
+    /// operator's blocked time.
     pub fn blocking_send(&self, item: T) -> Result<(), mpsc::error::SendError<T>> {
-        self.flow.send(item, |item| self.inner.blocking_send(item))
+        self.flow
+            .send(item, |item| match self.inner.try_send(item) {
+                Ok(()) => Ok(()),
+                Err(mpsc::error::TrySendError::Full(item)) => {
+                    waiting(Wait::Blocked, || self.inner.blocking_send(item))
+                }
+                Err(mpsc::error::TrySendError::Closed(item)) => Err(mpsc::error::SendError(item)),
+            })
     }
 }
 
@@ -149,9 +169,17 @@ impl<T> Receiver<T> {
         self.flow.receive(self.inner.try_recv())
     }
 
-    /// [`tokio::sync::mpsc::Receiver::blocking_recv`].
+    /// [`tokio::sync::mpsc::Receiver::blocking_recv`]: a wait for an item is the
+    /// receiving operator's starved time.
     pub fn blocking_recv(&mut self) -> Option<T> {
-        self.flow.receive_some(self.inner.blocking_recv())
+        let received = match self.inner.try_recv() {
+            Ok(item) => Some(item),
+            Err(mpsc::error::TryRecvError::Empty) => {
+                waiting(Wait::Starved, || self.inner.blocking_recv())
+            }
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+        };
+        self.flow.receive_some(received)
     }
 
     /// [`tokio::sync::mpsc::Receiver::close`].
