@@ -60,6 +60,7 @@ pub use counters::registry::{
 pub use counters::slowest::SLOWEST_CALLS;
 pub use export::call_distributions::MAX_HISTOGRAM_RECORDS;
 pub use export::custom_instruments::{meter, tracer};
+pub use insight::bottleneck::Bottleneck;
 pub use insight::conservation::Imbalance;
 pub use insight::distribution::{CallBuckets, Percentiles, SlowCall};
 pub use insight::graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};

@@ -1,5 +1,6 @@
 //! Local insight with no backend: the snapshot, the report and where it goes, progress.
 
+pub(crate) mod bottleneck;
 pub(crate) mod conservation;
 pub(crate) mod distribution;
 pub(crate) mod graph;

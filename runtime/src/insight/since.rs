@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::insight::bottleneck;
 use crate::insight::conservation;
 use crate::insight::graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
 use crate::insight::skew;
@@ -149,8 +150,10 @@ impl Snapshot {
             .collect();
         derive_rates(&mut operators, &edges);
         let imbalances = conservation::check(&operators, &edges, &channels);
+        let bottleneck = bottleneck::find(&operators, &edges);
 
         Snapshot {
+            bottleneck,
             operators,
             steps,
             runs,
@@ -169,6 +172,9 @@ fn operator_since(now: &OperatorSnapshot, before: &OperatorSnapshot) -> Operator
         bytes_read: now.bytes_read.saturating_sub(before.bytes_read),
         bytes_written: now.bytes_written.saturating_sub(before.bytes_written),
         busy: now.busy.saturating_sub(before.busy),
+        starved: now.starved.saturating_sub(before.starved),
+        blocked: now.blocked.saturating_sub(before.blocked),
+        queued: now.queued.saturating_sub(before.queued),
         call_buckets: now.call_buckets.since(&before.call_buckets),
         // Those among the slowest now that were not before happened in between.
         slowest_calls: now

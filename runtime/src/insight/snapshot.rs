@@ -15,6 +15,7 @@ use crate::counters::partitions;
 use crate::counters::per_call;
 use crate::counters::registry;
 use crate::counters::sums::Sums;
+use crate::insight::bottleneck::{self, Bottleneck};
 use crate::insight::conservation::{self, Imbalance};
 use crate::insight::distribution::{self, CallBuckets, Percentiles, SlowCall};
 use crate::insight::graph::{self, ChannelSnapshot, EdgeSnapshot};
@@ -42,6 +43,9 @@ pub struct Snapshot {
     /// Rows lost or duplicated between operators (the conservation check).
     #[serde(default)]
     pub imbalances: Vec<Imbalance>,
+    /// The operator that limits the pipeline, once any operator was busy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bottleneck: Option<Bottleneck>,
 }
 
 /// The counters of one operator, and what follows from them.
@@ -66,8 +70,25 @@ pub struct OperatorSnapshot {
     pub bytes_read: u64,
     /// Bytes written.
     pub bytes_written: u64,
-    /// Wall-clock time inside the operator's calls.
+    /// Busy time: the operator's own work, inside its calls (less the time of the
+    /// operators nested in them and of waits on channels).
     pub busy: Duration,
+    /// Starved time: waiting for input — inside its calls, the operators nested in them
+    /// (its inputs, pulled) and receives on empty pipetel channels; between the polls of
+    /// an async or streaming call, from a `Pending` to the wake.
+    #[serde(default)]
+    pub starved: Duration,
+    /// Blocked time: its output not taken — sends on full pipetel channels; between the
+    /// items of an iterator or stream, from handing one out to being asked for the next.
+    #[serde(default)]
+    pub blocked: Duration,
+    /// Queued time: an async call woken (or not yet polled) and waiting for its executor.
+    #[serde(default)]
+    pub queued: Duration,
+    /// `busy + starved + blocked + queued`: the time from each call's (or task's) start
+    /// to its end, summed over calls; calls running now count to their last poll.
+    #[serde(default)]
+    pub wall: Duration,
     /// Calls running now.
     pub tasks_active: i64,
     /// Calls that completed.
@@ -204,6 +225,9 @@ pub fn snapshot() -> Snapshot {
                     bytes_read: sum(Tally::BytesRead),
                     bytes_written: sum(Tally::BytesWritten),
                     busy: Duration::from_nanos(ticks_to_nanos(sum(Tally::BusyTicks))),
+                    starved: Duration::from_nanos(ticks_to_nanos(sum(Tally::StarvedTicks))),
+                    blocked: Duration::from_nanos(ticks_to_nanos(sum(Tally::BlockedTicks))),
+                    queued: Duration::from_nanos(ticks_to_nanos(sum(Tally::QueuedTicks))),
                     tasks_active: i64::try_from(sums.active()).unwrap_or(i64::MAX),
                     tasks_completed: sum(Tally::Completed),
                     tasks_failed: sum(Tally::Failed),
@@ -230,7 +254,9 @@ pub fn snapshot() -> Snapshot {
     });
     derive_rates(&mut operators, &edges);
     let imbalances = conservation::check(&operators, &edges, &channels);
+    let bottleneck = bottleneck::find(&operators, &edges);
     Snapshot {
+        bottleneck,
         operators,
         edges,
         channels,
@@ -290,6 +316,7 @@ pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnap
             .or_default() += edge.rows_received.unwrap_or(edge.rows);
     }
     for op in operators {
+        op.wall = op.busy + op.starved + op.blocked + op.queued;
         op.busy_per_call = op.call_buckets.busy_percentiles();
         op.rows_per_call = op.call_buckets.rows_percentiles();
         op.thread_skew = Skew::of(&op.threads);

@@ -23,7 +23,7 @@ use crate::insight::report::names::display_names;
 use crate::insight::snapshot::{snapshot, OperatorSnapshot, Snapshot, StepSnapshot};
 use crate::operator::engine_metrics::EngineValue;
 
-pub(crate) use units::{batches, bytes, count, duration, ratio};
+pub(crate) use units::{batches, bytes, count, duration, percent, ratio};
 
 /// The report of everything counted so far: `Display` gives the table, [`json`](Self::json)
 /// the same data as JSON (operators are the graph's nodes, `edges` its edges),

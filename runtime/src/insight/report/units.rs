@@ -1,6 +1,6 @@
 //! Numbers in human units, for the report and the progress lines: counts (`1.2 M`),
 //! bytes (`34.5 MiB`), durations (`12.3 ms`), batches (`1 batch`, `12 batches`) and
-//! ratios (`0.50`, `1.6e-5`).
+//! ratios (`0.50`, `1.6e-5`) and shares (`97%`).
 
 use std::time::Duration;
 
@@ -52,6 +52,17 @@ pub(crate) fn batches(n: u64) -> String {
     }
 }
 
+/// A share, 0 to 1, as a whole percentage: `97%`, and `<1%` for a share that is not
+/// zero but rounds to it.
+pub(crate) fn percent(share: f64) -> String {
+    let whole = (share * 100.0).round();
+    if whole == 0.0 && share > 0.0 {
+        "<1%".to_owned()
+    } else {
+        format!("{whole:.0}%")
+    }
+}
+
 /// A selectivity or amplification: `0.50`, `12.00`, and below 0.01 `1.6e-5` (an
 /// aggregate's, which two decimals would show as zero).
 pub(crate) fn ratio(r: f64) -> String {
@@ -82,6 +93,10 @@ mod tests {
         assert_eq!(
             (ratio(0.5), ratio(0.0), ratio(4.0 / 250_000.0)),
             ("0.50".into(), "0.00".into(), "1.6e-5".into())
+        );
+        assert_eq!(
+            (percent(0.974), percent(0.0), percent(0.001), percent(1.0)),
+            ("97%".into(), "0%".into(), "<1%".into(), "100%".into())
         );
     }
 }
