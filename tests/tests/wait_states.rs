@@ -1,0 +1,334 @@
+//! Where each operator's time goes — busy, starved, blocked, queued — and the bottleneck
+//! named from them, on planted pipelines: a slow sink and a slow source in a three-stage
+//! pipeline of threads joined by pipetel channels, a Volcano chain of iterators with a
+//! slow scan, async operators joined by a Tokio channel, and a stream polled on a
+//! runtime kept busy (queued time). For every operator, the four states add up to the
+//! wall time the test measured around it, within 2 %.
+//!
+//! The tests of this binary take turns (`one_at_a_time`) and read what happened in
+//! between with `Snapshot::since`, so that each bottleneck is found among its own
+//! pipeline's operators only.
+
+use std::sync::{Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use futures::stream::{Stream, StreamExt};
+use pipetel::channel::{sync_channel, Receiver, SyncSender};
+use pipetel::{operator, Config, OperatorSnapshot, Snapshot};
+use pipetel_tests::in_memory::start;
+
+fn setup() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    start(|| Config::new().collect_locally(true));
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Keeps the CPU busy for `time`.
+fn spin(time: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < time {
+        std::hint::spin_loop();
+    }
+}
+
+fn operator_of<'a>(snapshot: &'a Snapshot, node_type: &str, node_id: &str) -> &'a OperatorSnapshot {
+    snapshot
+        .operators
+        .iter()
+        .find(|op| op.node_type == node_type && op.node_id == node_id)
+        .unwrap_or_else(|| panic!("no {node_type} {node_id} in {:#?}", snapshot.operators))
+}
+
+/// The share of `op`'s wall time that `part` is.
+fn share(op: &OperatorSnapshot, part: Duration) -> f64 {
+    part.as_secs_f64() / op.wall.as_secs_f64()
+}
+
+/// Busy + starved + blocked + queued is the operator's wall time, and within 2 % of
+/// `measured` (what the test timed around the operator's whole life).
+fn assert_adds_up(op: &OperatorSnapshot, measured: Duration) {
+    let sum = op.busy + op.starved + op.blocked + op.queued;
+    assert_eq!(op.wall, sum, "{op:#?}");
+    let error = (sum.as_secs_f64() - measured.as_secs_f64()).abs() / measured.as_secs_f64();
+    assert!(
+        error <= 0.02,
+        "{} {}: busy {:?} + starved {:?} + blocked {:?} + queued {:?} = {sum:?}, measured \
+         {measured:?} ({:.2} % off)",
+        op.node_type,
+        op.node_id,
+        op.busy,
+        op.starved,
+        op.blocked,
+        op.queued,
+        error * 100.0
+    );
+}
+
+/// Runs `stage` on a thread of its own and returns the time it took.
+fn timed(stage: impl FnOnce() + Send + 'static) -> thread::JoinHandle<Duration> {
+    thread::spawn(move || {
+        let start = Instant::now();
+        stage();
+        start.elapsed()
+    })
+}
+
+// ---- three stages joined by bounded channels ----
+
+const BATCHES: u64 = 60;
+
+#[operator(node_type = "source", node_id = node_id)]
+fn source(node_id: &str, tx: SyncSender<Vec<u64>>, work: Duration) {
+    let _ = node_id;
+    for batch in 0..BATCHES {
+        spin(work);
+        tx.send(vec![batch; 100]).unwrap();
+    }
+}
+
+#[operator(node_type = "transform", node_id = node_id)]
+fn transform(node_id: &str, rx: Receiver<Vec<u64>>, tx: SyncSender<Vec<u64>>) {
+    let _ = node_id;
+    for batch in rx {
+        tx.send(batch.into_iter().map(|n| n * 2).collect()).unwrap();
+    }
+}
+
+#[operator(node_type = "sink", node_id = node_id)]
+fn sink(node_id: &str, rx: Receiver<Vec<u64>>, work: Duration) -> u64 {
+    let _ = node_id;
+    let mut rows = 0;
+    for batch in rx {
+        spin(work);
+        rows += batch.len() as u64;
+    }
+    rows
+}
+
+/// Runs source → transform → sink on three threads, with `source_work` and `sink_work`
+/// per batch; returns what happened and each stage's measured time.
+fn three_stages(
+    id: &'static str,
+    source_work: Duration,
+    sink_work: Duration,
+) -> (Snapshot, [Duration; 3]) {
+    let before = pipetel::snapshot();
+    let (to_transform, from_source) = sync_channel(1);
+    let (to_sink, from_transform) = sync_channel(1);
+    let stages = [
+        timed(move || source(id, to_transform, source_work)),
+        timed(move || transform(id, from_source, to_sink)),
+        timed(move || assert_eq!(sink(id, from_transform, sink_work), BATCHES * 100)),
+    ];
+    let measured = stages.map(|stage| stage.join().unwrap());
+    (pipetel::snapshot().since(&before), measured)
+}
+
+#[test]
+fn a_slow_sink_is_the_bottleneck_and_both_upstreams_are_blocked() {
+    let _turn = setup();
+    let (snapshot, measured) = three_stages(
+        "slow-sink",
+        Duration::from_micros(50),
+        Duration::from_millis(2),
+    );
+    let [source, transform, sink] = ["source", "transform", "sink"]
+        .map(|node_type| operator_of(&snapshot, node_type, "slow-sink"));
+    for (op, measured) in [source, transform, sink].into_iter().zip(measured) {
+        assert_adds_up(op, measured);
+    }
+    assert!(share(source, source.blocked) > 0.5, "{source:#?}");
+    assert!(share(transform, transform.blocked) > 0.5, "{transform:#?}");
+    assert!(share(sink, sink.busy) > 0.5, "{sink:#?}");
+    let bottleneck = snapshot.bottleneck.expect("a bottleneck");
+    assert_eq!(
+        (
+            bottleneck.node.node_type.as_str(),
+            bottleneck.node.node_id.as_str()
+        ),
+        ("sink", "slow-sink"),
+        "{bottleneck:#?}"
+    );
+    assert!(
+        bottleneck.reason.contains("upstream transform blocked"),
+        "{}",
+        bottleneck.reason
+    );
+}
+
+#[test]
+fn a_slow_source_is_the_bottleneck_and_the_downstreams_are_starved() {
+    let _turn = setup();
+    let (snapshot, measured) = three_stages(
+        "slow-source",
+        Duration::from_millis(2),
+        Duration::from_micros(50),
+    );
+    let [source, transform, sink] = ["source", "transform", "sink"]
+        .map(|node_type| operator_of(&snapshot, node_type, "slow-source"));
+    for (op, measured) in [source, transform, sink].into_iter().zip(measured) {
+        assert_adds_up(op, measured);
+    }
+    assert!(share(source, source.busy) > 0.5, "{source:#?}");
+    assert!(share(transform, transform.starved) > 0.5, "{transform:#?}");
+    assert!(share(sink, sink.starved) > 0.5, "{sink:#?}");
+    let bottleneck = snapshot.bottleneck.expect("a bottleneck");
+    assert_eq!(
+        (
+            bottleneck.node.node_type.as_str(),
+            bottleneck.node.node_id.as_str()
+        ),
+        ("source", "slow-source"),
+        "{bottleneck:#?}"
+    );
+    assert!(
+        bottleneck.reason.contains("downstream transform starved"),
+        "{}",
+        bottleneck.reason
+    );
+}
+
+// ---- a Volcano chain of iterators on one thread ----
+
+#[operator(node_type = "scan", node_id = "volcano-waits")]
+fn scan(batches: u64) -> impl Iterator<Item = Vec<u64>> {
+    (0..batches).map(|batch| {
+        spin(Duration::from_micros(500));
+        vec![batch; 100]
+    })
+}
+
+#[operator(node_type = "filter", node_id = "volcano-waits")]
+fn filter(input: impl Iterator<Item = Vec<u64>>) -> impl Iterator<Item = Vec<u64>> {
+    input.map(|batch| batch.into_iter().filter(|n| n % 2 == 0).collect())
+}
+
+#[operator(node_type = "count", node_id = "volcano-waits", rows_out = |_| 0u64)]
+fn count(input: impl Iterator<Item = Vec<u64>>) -> u64 {
+    input.map(|batch| batch.len() as u64).sum()
+}
+
+#[test]
+fn in_a_volcano_chain_the_consumers_of_a_slow_scan_are_starved() {
+    let _turn = setup();
+    let before = pipetel::snapshot();
+    let start = Instant::now();
+    let rows = count(filter(scan(100)));
+    let measured = start.elapsed();
+    assert_eq!(rows, 50 * 100);
+    let snapshot = pipetel::snapshot().since(&before);
+    let [scan, filter, count] = ["scan", "filter", "count"]
+        .map(|node_type| operator_of(&snapshot, node_type, "volcano-waits"));
+    for op in [scan, filter, count] {
+        assert_adds_up(op, measured);
+    }
+    // Between its items the scan waits for the filter to ask again: blocked, briefly.
+    assert!(share(scan, scan.busy) > 0.5, "{scan:#?}");
+    assert!(share(filter, filter.starved) > 0.5, "{filter:#?}");
+    assert!(share(count, count.starved) > 0.5, "{count:#?}");
+    let bottleneck = snapshot.bottleneck.expect("a bottleneck");
+    assert_eq!(bottleneck.node.node_type, "scan", "{bottleneck:#?}");
+}
+
+// ---- async: a Tokio channel, a full one, and a runtime kept busy ----
+
+#[operator(node_type = "produce", node_id = "async-waits")]
+async fn produce(tx: pipetel::channel::tokio::Sender<Vec<u8>>, batches: usize) {
+    for n in 0..batches {
+        tx.send(vec![0; n % 7 + 1]).await.unwrap();
+    }
+}
+
+#[operator(node_type = "consume", node_id = "async-waits", rows_out = |_| 0u64)]
+async fn consume(mut rx: pipetel::channel::tokio::Receiver<Vec<u8>>) -> usize {
+    let mut rows = 0;
+    while let Some(batch) = rx.recv().await {
+        spin(Duration::from_millis(1));
+        rows += batch.len();
+    }
+    rows
+}
+
+#[test]
+fn an_async_producer_held_back_by_a_full_channel_is_blocked() {
+    let _turn = setup();
+    let before = pipetel::snapshot();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let (rows, produced, consumed) = runtime.block_on(async {
+        let (tx, rx) = pipetel::channel::tokio::channel(1);
+        let producer = tokio::spawn(async move {
+            let start = Instant::now();
+            produce(tx, 50).await;
+            start.elapsed()
+        });
+        let start = Instant::now();
+        let rows = consume(rx).await;
+        let consumed = start.elapsed();
+        (rows, producer.await.unwrap(), consumed)
+    });
+    assert_eq!(rows, (0..50).map(|n| n % 7 + 1).sum::<usize>());
+    let snapshot = pipetel::snapshot().since(&before);
+    let produce = operator_of(&snapshot, "produce", "async-waits");
+    let consume = operator_of(&snapshot, "consume", "async-waits");
+    assert_adds_up(produce, produced);
+    assert_adds_up(consume, consumed);
+    assert!(share(produce, produce.blocked) > 0.5, "{produce:#?}");
+    assert!(share(consume, consume.busy) > 0.5, "{consume:#?}");
+    assert_eq!(
+        snapshot.bottleneck.expect("a bottleneck").node.node_type,
+        "consume"
+    );
+}
+
+#[operator(node_type = "numbers", node_id = "queued")]
+fn numbers(rx: pipetel::channel::tokio::Receiver<Vec<u64>>) -> impl Stream<Item = Vec<u64>> {
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) })
+}
+
+#[test]
+fn a_stream_woken_on_a_busy_runtime_waits_queued_between_wake_and_poll() {
+    let _turn = setup();
+    let before = pipetel::snapshot();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let measured = runtime.block_on(async {
+        let (tx, rx) = pipetel::channel::tokio::channel(4);
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // Sends from another thread (the stream is woken from there) while a task on the
+        // runtime's only thread keeps it busy: between the wake and the poll, queued.
+        let sender = thread::spawn(move || {
+            for n in 0..30 {
+                thread::sleep(Duration::from_millis(2));
+                tx.blocking_send(vec![n]).unwrap();
+            }
+        });
+        let hog_done = done.clone();
+        let hog = tokio::spawn(async move {
+            while !hog_done.load(std::sync::atomic::Ordering::Relaxed) {
+                spin(Duration::from_micros(500));
+                tokio::task::yield_now().await;
+            }
+        });
+        let start = Instant::now();
+        let sum: u64 = numbers(rx)
+            .fold(0, |sum, batch| async move { sum + batch[0] })
+            .await;
+        let measured = start.elapsed();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        hog.await.unwrap();
+        sender.join().unwrap();
+        assert_eq!(sum, (0..30).sum::<u64>());
+        measured
+    });
+    let snapshot = pipetel::snapshot().since(&before);
+    let numbers = operator_of(&snapshot, "numbers", "queued");
+    assert_adds_up(numbers, measured);
+    assert!(numbers.starved > Duration::ZERO, "{numbers:#?}");
+    assert!(numbers.queued > Duration::ZERO, "{numbers:#?}");
+}
