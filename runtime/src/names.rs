@@ -167,6 +167,31 @@ pub const OPERATOR_METRICS: [MetricName; 10] = [
     TASK_CANCELLED,
 ];
 
+/// Time an operator's calls spent waiting rather than working, in seconds, by
+/// `node.type`, `node.id` and [`WAIT_STATE`]: `starved` (for input), `blocked` (its
+/// output not taken), `queued` (woken, not yet polled). [`DURATION`] (busy time) plus
+/// the three is the operators' wall time. In whole microseconds (unit `us`) with
+/// [`DurationUnit::Microseconds`].
+pub const WAIT: MetricName = counter(
+    "wait",
+    "s",
+    "Time operators spent waiting: starved (for input), blocked (output not taken), queued (woken, not yet polled)",
+);
+/// [`WAIT`] in whole microseconds, with [`DurationUnit::Microseconds`].
+pub const WAIT_MICROSECONDS: MetricName = counter(
+    "wait",
+    "us",
+    "Time operators spent waiting: starved (for input), blocked (output not taken), queued (woken, not yet polled)",
+);
+/// The attribute of [`WAIT`] naming the state: [`STARVED`], [`BLOCKED`] or [`QUEUED`].
+pub const WAIT_STATE: &str = "state";
+/// [`WAIT_STATE`] of time waiting for input.
+pub const STARVED: &str = "starved";
+/// [`WAIT_STATE`] of time whose output was not taken.
+pub const BLOCKED: &str = "blocked";
+/// [`WAIT_STATE`] of time woken and not yet polled.
+pub const QUEUED: &str = "queued";
+
 /// How many operator series pipetel counts apart now: distinct `(node.type, node.id)`
 /// pairs, the `node.id = "other"` ones included (a gauge without attributes; see
 /// [`MAX_OPERATOR_SERIES`](crate::MAX_OPERATOR_SERIES)).

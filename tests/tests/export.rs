@@ -27,6 +27,7 @@ fn expected_values() -> Vec<((&'static str, &'static str), [i64; 7])> {
         (("parse", "instrumented::parse"), [0, 0, 0, 0, 0, 1, 1]),
         (("udf", "explode"), [0, 0, 0, 0, 0, 3, 1]),
         (("sleep", "instrumented::nap"), [0, 0, 0, 0, 0, 1, 0]),
+        (("rest", "instrumented::rest"), [0, 0, 0, 0, 0, 1, 0]),
         (
             ("count", "instrumented::tick"),
             [20000, 20000, 0, 0, 0, 10000, 0],
@@ -123,6 +124,31 @@ fn assert_exact_export(points: &[Point], namespace: &str, unit: DurationUnit) {
         total < 3.0 * run,
         "busy time is bounded by the run, on three threads at most: {total} s"
     );
+    // The wait states, one point per operator and state; `rest` waited for the nap.
+    let wait: Vec<&Point> = points
+        .iter()
+        .filter(|point| point.name == format!("{namespace}.wait"))
+        .collect();
+    assert_eq!(wait.len(), 3 * expected.len(), "{wait:#?}");
+    for point in &wait {
+        assert_eq!(point.unit, unit);
+        assert!(point.monotonic);
+        assert_eq!(point.attributes.len(), 3, "node.id, node.type, state");
+    }
+    let waited = |node_type: &str, state: &str| {
+        wait.iter()
+            .find(|p| p.attributes["node.type"] == node_type && p.attributes["state"] == state)
+            .map(|p| p.real / scale)
+            .unwrap_or_else(|| panic!("no wait of {node_type} {state}"))
+    };
+    let rested = waited("rest", "starved");
+    assert!(
+        rested >= 0.0297 && rested >= slept * 0.99,
+        "rest was starved while the nap slept: {rested} s, the nap {slept} s"
+    );
+    for state in ["starved", "blocked", "queued"] {
+        assert_eq!(waited("sleep", state), 0.0, "the nap waited for nothing");
+    }
 }
 
 fn run_against(env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
@@ -378,7 +404,7 @@ fn exports_happen_every_interval_and_values_are_cumulative() {
             .sum::<i64>()
     };
     let last = completed(requests.last().expect("an export"));
-    assert_eq!(last, 3 + 3 + 3 + 4 + 1 + 3 + 1 + 10_000);
+    assert_eq!(last, 3 + 3 + 3 + 4 + 1 + 3 + 1 + 1 + 10_000);
     assert!(requests.iter().all(|request| completed(request) <= last));
 }
 

@@ -151,6 +151,7 @@ fn metrics_are_served_in_the_prometheus_format() {
         ("parse", "instrumented::parse"),
         ("udf", "explode"),
         ("sleep", "instrumented::nap"),
+        ("rest", "instrumented::rest"),
         ("count", "instrumented::tick"),
     ];
     let names = [
@@ -196,6 +197,24 @@ fn metrics_are_served_in_the_prometheus_format() {
         );
     }
     assert!(body.contains("# TYPE pipetel_task_active gauge"), "{body}");
+    // The wait states: one series per operator and state.
+    let waits: Vec<_> = scrape
+        .samples
+        .iter()
+        .filter(|sample| sample.metric == "pipetel_wait_seconds_total")
+        .collect();
+    assert_eq!(waits.len(), 3 * series.len(), "{body}");
+    let rest_starved = waits
+        .iter()
+        .find(|s| {
+            s.labels.get("node_type") == Some("rest") && s.labels.get("state") == Some("starved")
+        })
+        .unwrap_or_else(|| panic!("no starved time of rest in\n{body}"));
+    assert!(
+        matches!(rest_starved.value, prometheus_parse::Value::Counter(v) if v >= 0.0297),
+        "{:?}",
+        rest_starved.value
+    );
 }
 
 #[test]

@@ -11,6 +11,9 @@
 //! nothing more than its share of the pass, and the SDK keeps its point without
 //! rebuilding it (an observable instrument would re-insert every series, every time).
 //!
+//! The wait states go out as one more counter, `<namespace>.wait`, with a `state`
+//! attribute (`starved`, `blocked`, `queued`).
+//!
 //! Two readers (OTLP and the Prometheus endpoint) share the instruments: whichever
 //! collects adds what changed since either last did, so both see the same totals.
 
@@ -96,6 +99,26 @@ const _: () = {
     ));
 };
 
+/// The wait states, exported as `wait` with a `state` attribute: a metric of its own
+/// rather than a `state` on `duration`, whose sum stays busy time (Daft's meaning, and
+/// what dashboards built on it add up).
+const WAIT_STATES: [(&str, Tally); 3] = [
+    (names::STARVED, Tally::StarvedTicks),
+    (names::BLOCKED, Tally::BlockedTicks),
+    (names::QUEUED, Tally::QueuedTicks),
+];
+
+/// `wait` in `unit`, for each state: the metric, its value and its `state` attribute.
+fn wait_metrics(unit: DurationUnit) -> impl Iterator<Item = (MetricName, Value, KeyValue)> {
+    WAIT_STATES.into_iter().map(move |(state, tally)| {
+        let (metric, value) = match unit {
+            DurationUnit::Seconds => (names::WAIT, Value::Seconds(tally)),
+            DurationUnit::Microseconds => (names::WAIT_MICROSECONDS, Value::Micros(tally)),
+        };
+        (metric, value, KeyValue::new(names::WAIT_STATE, state))
+    })
+}
+
 /// The operator metrics with `duration` in `unit`.
 fn operator_metrics(unit: DurationUnit) -> [(MetricName, Value); 10] {
     let mut metrics = OPERATOR_METRICS;
@@ -141,12 +164,20 @@ impl Recorder {
 struct OperatorInstrument {
     value: Value,
     recorder: Recorder,
+    /// An attribute beside the series' own (`wait`'s `state`).
+    extra: Option<KeyValue>,
     /// By series id.
     bound: Vec<Bound>,
 }
 
 impl OperatorInstrument {
-    fn new(meter: &Meter, namespace: &str, metric: MetricName, value: Value) -> Self {
+    fn new(
+        meter: &Meter,
+        namespace: &str,
+        metric: MetricName,
+        value: Value,
+        extra: Option<KeyValue>,
+    ) -> Self {
         let name = names::full_name(namespace, &metric);
         let MetricName {
             unit, description, ..
@@ -177,6 +208,7 @@ impl OperatorInstrument {
         OperatorInstrument {
             value,
             recorder,
+            extra,
             bound: Vec::new(),
         }
     }
@@ -192,7 +224,15 @@ impl OperatorInstrument {
         labels: &[KeyValue],
     ) {
         if self.bound.len() == series {
-            self.bound.push(self.recorder.bind(labels));
+            let bound = match &self.extra {
+                Some(extra) => {
+                    let mut labels = labels.to_vec();
+                    labels.push(extra.clone());
+                    self.recorder.bind(&labels)
+                }
+                None => self.recorder.bind(labels),
+            };
+            self.bound.push(bound);
         }
         let Some(bound) = self.bound.get(series) else {
             // Series are added in id order, so this cannot happen; if it did, the series
@@ -281,7 +321,10 @@ pub(crate) fn register(meter: &Meter, namespace: &str, unit: DurationUnit) {
     let instruments = Mutex::new(OperatorInstruments {
         instruments: operator_metrics(unit)
             .into_iter()
-            .map(|(metric, value)| OperatorInstrument::new(meter, namespace, metric, value))
+            .map(|(metric, value)| OperatorInstrument::new(meter, namespace, metric, value, None))
+            .chain(wait_metrics(unit).map(|(metric, value, state)| {
+                OperatorInstrument::new(meter, namespace, metric, value, Some(state))
+            }))
             .collect(),
         exported: Vec::new(),
         custom_exported: Vec::new(),

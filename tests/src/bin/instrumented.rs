@@ -75,6 +75,12 @@ fn nap() {
     std::thread::sleep(Duration::from_millis(30));
 }
 
+/// Waits for the nap: its 30 ms are starved time (the nap, nested, is its input).
+#[operator(node_type = "rest")]
+fn rest() {
+    nap();
+}
+
 /// Called 2 × 5000 times from two threads.
 #[operator(node_type = "count")]
 fn tick(batch: &[u8; 2]) -> [u8; 2] {
@@ -122,7 +128,7 @@ fn main() {
     }
     let _ = std::panic::take_hook();
 
-    nap();
+    rest();
 
     std::thread::scope(|scope| {
         for _ in 0..2 {
