@@ -153,6 +153,7 @@ impl fmt::Display for Report {
             table.row(0, "operators outside any step", Default::default());
             table.operators(1, &loose, snapshot);
         }
+        table.bottleneck(snapshot);
         table.edges(snapshot);
         write!(f, "{}", table.text)
     }
@@ -165,6 +166,11 @@ struct Table {
 }
 
 impl Table {
+    /// An operator's display name.
+    fn name(&self, node_type: &str, node_id: &str) -> String {
+        display_name(&self.names, node_type, node_id)
+    }
+
     fn row(&mut self, depth: usize, name: &str, cells: [String; 10]) {
         if self.text.is_empty() {
             let _ = write!(self.text, "{:<NAME_WIDTH$}", "RUN / STEP / OPERATOR");
@@ -193,16 +199,22 @@ impl Table {
         }
     }
 
+    /// The operator that limits the pipeline, and why.
+    fn bottleneck(&mut self, snapshot: &Snapshot) {
+        if let Some(bottleneck) = &snapshot.bottleneck {
+            let name = self.name(&bottleneck.node.node_type, &bottleneck.node.node_id);
+            let _ = writeln!(self.text, "\nBOTTLENECK {name}: {}", bottleneck.reason);
+        }
+    }
+
     /// The edges, each with what crossed it, and the conservation check's findings.
     fn edges(&mut self, snapshot: &Snapshot) {
         if snapshot.edges.is_empty() && snapshot.imbalances.is_empty() {
             return;
         }
+        let names = &self.names;
         let name = |node: &crate::insight::graph::NodeRef| {
-            self.names
-                .get(&(node.node_type.clone(), node.node_id.clone()))
-                .cloned()
-                .unwrap_or_else(|| format!("{} {}", node.node_type, node.node_id))
+            display_name(names, &node.node_type, &node.node_id)
         };
         // Upstream first: by the producer's first call, then the consumer's.
         let first_call = |node: &crate::insight::graph::NodeRef| {
@@ -271,11 +283,7 @@ impl Table {
 
     fn operator(&mut self, depth: usize, is_input: bool, op: &OperatorSnapshot) {
         let dash = || "-".to_owned();
-        let name = self
-            .names
-            .get(&(op.node_type.clone(), op.node_id.clone()))
-            .cloned()
-            .unwrap_or_else(|| format!("{} {}", op.node_type, op.node_id));
+        let name = self.name(&op.node_type, &op.node_id);
         let name = if is_input {
             format!("← {name}")
         } else {
@@ -312,9 +320,22 @@ impl Table {
         self.engine_metrics(depth + 1, op);
     }
 
-    /// The operator's per-call distributions and its skew, each a `·` line under it.
+    /// The operator's wait states, per-call distributions and skew, each a `·` line
+    /// under it.
     fn details(&mut self, depth: usize, op: &OperatorSnapshot) {
         let indent = format!("{}· ", "  ".repeat(depth));
+        if op.wall > op.busy {
+            let share = |part: Duration| percent(part.as_secs_f64() / op.wall.as_secs_f64());
+            let _ = writeln!(
+                self.text,
+                "{indent}wall {}: busy {}, starved {}, blocked {}, queued {}",
+                duration(op.wall),
+                share(op.busy),
+                share(op.starved),
+                share(op.blocked),
+                share(op.queued)
+            );
+        }
         if let Some(busy) = &op.busy_per_call {
             let mut line = format!(
                 "{indent}per call: p50 {}, p90 {}, p99 {}, max {}",
@@ -393,6 +414,18 @@ impl Table {
             self.text.push('\n');
         }
     }
+}
+
+/// The display name of an operator, from `names` (by (node.type, node.id)).
+fn display_name(
+    names: &HashMap<(String, String), String>,
+    node_type: &str,
+    node_id: &str,
+) -> String {
+    names
+        .get(&(node_type.to_owned(), node_id.to_owned()))
+        .cloned()
+        .unwrap_or_else(|| format!("{node_type} {node_id}"))
 }
 
 /// An engine metric's value in human units.
