@@ -61,8 +61,8 @@ pub(crate) struct SeriesLabels {
 #[derive(Default)]
 struct Registry {
     labels: Vec<SeriesLabels>,
-    /// Rows each series said to expect (for progress bars with an ETA).
-    expected_rows: HashMap<u32, u64>,
+    /// What each series said to expect in all (for progress with an ETA).
+    expected: HashMap<u32, Expected>,
     by_labels: HashMap<(&'static str, String), u32>,
     ids_per_type: HashMap<&'static str, usize>,
     overflow: HashMap<&'static str, u32>,
@@ -204,14 +204,28 @@ pub(crate) fn intern(node_type: &str) -> &'static str {
     interned
 }
 
-/// Records that series `series` expects `rows` rows in all.
-pub(crate) fn set_expected_rows(series: u32, rows: u64) {
-    registry().expected_rows.insert(series, rows);
+/// What an operator said it will handle in all: rows, bytes read, or calls (files,
+/// partitions, chunks: the units it works in). Progress uses the first it has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Expected {
+    pub(crate) rows: Option<u64>,
+    pub(crate) bytes: Option<u64>,
+    pub(crate) calls: Option<u64>,
 }
 
-/// The rows each series said to expect, by series id.
-pub(crate) fn expected_rows() -> HashMap<u32, u64> {
-    registry().expected_rows.clone()
+/// Changes what series `series` said to expect.
+pub(crate) fn set_expected(series: u32, set: impl FnOnce(&mut Expected)) {
+    set(registry().expected.entry(series).or_default());
+}
+
+/// What each series said to expect, by series id.
+pub(crate) fn expected() -> HashMap<u32, Expected> {
+    registry().expected.clone()
+}
+
+/// Whether any series said what to expect (without it, there is no estimate to make).
+pub(crate) fn any_expected() -> bool {
+    !registry().expected.is_empty()
 }
 
 /// How many series there are (ids `0..series_count()`).

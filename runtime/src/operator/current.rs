@@ -64,11 +64,27 @@ impl OperatorHandle {
     }
 
     /// Says how many rows the operator will handle in all (its input, or its output for a
-    /// source), so that progress shows a bar with an ETA. Takes a lock: call it once,
-    /// not per batch.
+    /// source), so that progress shows a bar with an ETA, and the operators downstream
+    /// an estimate of theirs. Takes a lock: call it once, not per batch.
     pub fn set_expected_rows(&self, rows: u64) {
         if self.is_recording() {
-            registry::set_expected_rows(self.series, rows);
+            registry::set_expected(self.series, |expected| expected.rows = Some(rows));
+        }
+    }
+
+    /// Says how many bytes the source will read in all (the size of its files): its
+    /// rows in all are estimated from the rows per byte read so far. Takes a lock.
+    pub fn set_expected_bytes(&self, bytes: u64) {
+        if self.is_recording() {
+            registry::set_expected(self.series, |expected| expected.bytes = Some(bytes));
+        }
+    }
+
+    /// Says how many calls the operator will make in all (one per file, partition or
+    /// chunk): its rows in all are estimated from the rows per call so far. Takes a lock.
+    pub fn set_expected_calls(&self, calls: u64) {
+        if self.is_recording() {
+            registry::set_expected(self.series, |expected| expected.calls = Some(calls));
         }
     }
 

@@ -323,11 +323,27 @@ impl Operator {
         self.add(Tally::RowsWritten, rows);
     }
 
-    /// Says how many rows the operator will handle in all, for progress with an ETA.
-    /// Takes a lock: call it once, not per batch.
+    /// Says how many rows the operator will handle in all (its input, or its output for
+    /// a source), for progress with an ETA. Takes a lock: call it once, not per batch.
     pub fn set_expected_rows(&self, rows: u64) {
         if let Some(series) = self.recording() {
-            registry::set_expected_rows(series, rows);
+            registry::set_expected(series, |expected| expected.rows = Some(rows));
+        }
+    }
+
+    /// Says how many bytes the source will read in all: its rows in all are estimated
+    /// from the rows per byte read so far. Takes a lock.
+    pub fn set_expected_bytes(&self, bytes: u64) {
+        if let Some(series) = self.recording() {
+            registry::set_expected(series, |expected| expected.bytes = Some(bytes));
+        }
+    }
+
+    /// Says how many calls the operator will make in all (one per file, partition or
+    /// chunk): its rows in all are estimated from the rows per call so far. Takes a lock.
+    pub fn set_expected_calls(&self, calls: u64) {
+        if let Some(series) = self.recording() {
+            registry::set_expected(series, |expected| expected.calls = Some(calls));
         }
     }
 
