@@ -60,9 +60,10 @@ pub use counters::registry::{
 pub use counters::slowest::SLOWEST_CALLS;
 pub use export::call_distributions::MAX_HISTOGRAM_RECORDS;
 pub use export::custom_instruments::{meter, tracer};
-pub use insight::bottleneck::Bottleneck;
+pub use insight::bottleneck::{Bottleneck, Waiting};
 pub use insight::conservation::Imbalance;
 pub use insight::distribution::{CallBuckets, Percentiles, SlowCall};
+pub use insight::estimates::{Basis, Estimate, Overall, RATE_HALF_LIFE};
 pub use insight::graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
 pub use insight::report::{report, Report};
 pub use insight::skew::{skew_score, Share, Skew, Spread};

@@ -3,6 +3,7 @@
 pub(crate) mod bottleneck;
 pub(crate) mod conservation;
 pub(crate) mod distribution;
+pub(crate) mod estimates;
 pub(crate) mod graph;
 pub(crate) mod progress;
 pub(crate) mod report;

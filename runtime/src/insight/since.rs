@@ -154,6 +154,8 @@ impl Snapshot {
 
         Snapshot {
             bottleneck,
+            // Progress is of the process's pipeline: the estimates stay those of now.
+            overall: self.overall.clone(),
             operators,
             steps,
             runs,

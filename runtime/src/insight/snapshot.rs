@@ -18,6 +18,7 @@ use crate::counters::sums::Sums;
 use crate::insight::bottleneck::{self, Bottleneck};
 use crate::insight::conservation::{self, Imbalance};
 use crate::insight::distribution::{self, CallBuckets, Percentiles, SlowCall};
+use crate::insight::estimates::{self, Estimate, Overall};
 use crate::insight::graph::{self, ChannelSnapshot, EdgeSnapshot};
 use crate::insight::skew::{Share, Skew};
 use crate::operator::clock::ticks_to_nanos;
@@ -46,6 +47,10 @@ pub struct Snapshot {
     /// The operator that limits the pipeline, once any operator was busy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bottleneck: Option<Bottleneck>,
+    /// The whole pipeline's progress: that of the operator that will finish last, once
+    /// an operator said what to expect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overall: Option<Overall>,
 }
 
 /// The counters of one operator, and what follows from them.
@@ -111,6 +116,15 @@ pub struct OperatorSnapshot {
     pub busy_share: f64,
     /// The rows it said to expect in all, if it did.
     pub expected_rows: Option<u64>,
+    /// The bytes it said it will read in all, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_bytes: Option<u64>,
+    /// The calls it said it will make in all, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_calls: Option<u64>,
+    /// Its progress toward the total it said, or that follows from its inputs'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<Estimate>,
     /// Busy time per call (per segment: a call, a poll, an item): quantiles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub busy_per_call: Option<Percentiles<Duration>>,
@@ -199,7 +213,7 @@ pub struct RunSnapshot {
 /// ```
 pub fn snapshot() -> Snapshot {
     let (steps, runs) = totals::totals();
-    let expected = registry::expected_rows();
+    let expected = registry::expected();
     let series_count = registry::series_count();
     let sums = Sums::read(series_count);
     let per_call = per_call::read(series_count);
@@ -232,7 +246,9 @@ pub fn snapshot() -> Snapshot {
                     tasks_completed: sum(Tally::Completed),
                     tasks_failed: sum(Tally::Failed),
                     tasks_cancelled: sum(Tally::Cancelled),
-                    expected_rows: expected.get(&(series as u32)).copied(),
+                    expected_rows: expected.get(&(series as u32)).and_then(|e| e.rows),
+                    expected_bytes: expected.get(&(series as u32)).and_then(|e| e.bytes),
+                    expected_calls: expected.get(&(series as u32)).and_then(|e| e.calls),
                     engine_metrics: engine.remove(&(series as u32)).unwrap_or_default(),
                     call_buckets: CallBuckets::of(per_call),
                     slowest_calls: distribution::slowest(per_call),
@@ -255,8 +271,10 @@ pub fn snapshot() -> Snapshot {
     derive_rates(&mut operators, &edges);
     let imbalances = conservation::check(&operators, &edges, &channels);
     let bottleneck = bottleneck::find(&operators, &edges);
+    let overall = estimates::estimate(&mut operators, &edges);
     Snapshot {
         bottleneck,
+        overall,
         operators,
         edges,
         channels,

@@ -1,0 +1,313 @@
+//! Progress that propagates: each operator's expected total, how far it is, its rate and
+//! ETA, and the overall line (the operator that will finish last).
+//!
+//! A total comes from what an operator said (rows; bytes, scaled by its rows per byte
+//! read so far; calls, scaled by its rows per call so far) or, for an operator that said
+//! nothing, from its inputs: each input's expected output, times the share of that
+//! output its edge carried so far. An operator's expected output is its expected total
+//! times the selectivity (or amplification) it showed so far; an operator that has taken
+//! input but handed nothing out yet (an aggregate before its end) gives its consumers no
+//! estimate until it does. A total is never below what was already handled.
+//!
+//! How far: rows handled (its input, or its output for a source) over the total, at most
+//! 1, and never lower than at the previous estimate (an estimate that grows holds the
+//! bar still rather than moving it back). The rate is rows handled per second of wall
+//! time, smoothed: when first seen, its rows over its wall time so far (per call running
+//! now), then an exponentially weighted average with a [`RATE_HALF_LIFE`] half-life,
+//! updated each time a snapshot is taken (the progress display takes one every 100 ms,
+//! or every second). The ETA is what is left over the rate.
+//!
+//! The state kept between snapshots is one small entry per operator, behind a lock that
+//! only snapshots take.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::insight::graph::{EdgeSnapshot, NodeRef};
+use crate::insight::snapshot::OperatorSnapshot;
+
+/// How fast the smoothed rate forgets: a rate measured this long ago weighs half.
+pub const RATE_HALF_LIFE: Duration = Duration::from_secs(3);
+
+/// Where an expected total came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The operator said how many rows.
+    Rows,
+    /// The operator said how many bytes it will read; scaled by its rows per byte.
+    Bytes,
+    /// The operator said how many calls it will make; scaled by its rows per call.
+    Calls,
+    /// From its inputs' estimates and the share of their output its edges carried.
+    Upstream,
+}
+
+/// An operator's progress: how far it is toward its expected total, and when it will
+/// get there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// Rows handled so far: its input, or its output for a source.
+    pub rows: u64,
+    /// Rows it is expected to handle in all.
+    pub expected_rows: u64,
+    /// Where `expected_rows` came from.
+    pub basis: Basis,
+    /// `rows / expected_rows`, from 0 to 1, never lower than at the previous estimate.
+    pub fraction: f64,
+    /// Rows handled per second, smoothed, once measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// When it will have handled `expected_rows`, at `rate`: zero once it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta: Option<Duration>,
+}
+
+/// The whole pipeline's progress: that of the operator that will finish last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overall {
+    /// The operator that will finish last (the end of the slowest path).
+    pub node: NodeRef,
+    /// How far it is, 0 to 1, never lower than at the previous estimate.
+    pub fraction: f64,
+    /// When it will be done.
+    pub eta: Duration,
+}
+
+/// Fills `estimate` for every operator that has one, and returns the overall progress.
+pub(crate) fn estimate(
+    operators: &mut [OperatorSnapshot],
+    edges: &[EdgeSnapshot],
+) -> Option<Overall> {
+    let totals = Totals::of(operators, edges);
+    let now = Instant::now();
+    let mut history = HISTORY.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut overall: Option<Overall> = None;
+    for (index, op) in operators.iter_mut().enumerate() {
+        let Some((expected, basis)) = totals.handled[index] else {
+            op.estimate = None;
+            continue;
+        };
+        let rows = handled(op);
+        let expected_rows = expected.round().max(rows as f64) as u64;
+        let seen = history
+            .entry((op.node_type.clone(), op.node_id.clone()))
+            .or_insert_with(|| Seen::new(now, rows, first_rate(op, rows)));
+        let rate = seen.update(now, rows);
+        let fraction = if expected_rows == 0 {
+            1.0
+        } else {
+            (rows as f64 / expected_rows as f64).min(1.0)
+        };
+        seen.fraction = seen.fraction.max(fraction);
+        let left = expected_rows.saturating_sub(rows);
+        let eta = match (left, rate) {
+            (0, _) => Some(Duration::ZERO),
+            (left, Some(rate)) if rate > 0.0 => Some(Duration::from_secs_f64(left as f64 / rate)),
+            _ => None,
+        };
+        if let Some(eta) = eta {
+            if overall.as_ref().is_none_or(|last| eta > last.eta) {
+                overall = Some(Overall {
+                    node: NodeRef {
+                        node_type: op.node_type.clone(),
+                        node_id: op.node_id.clone(),
+                    },
+                    fraction: seen.fraction,
+                    eta,
+                });
+            }
+        }
+        op.estimate = Some(Estimate {
+            rows,
+            expected_rows,
+            basis,
+            fraction: seen.fraction,
+            rate,
+            eta,
+        });
+    }
+    overall
+}
+
+/// Rows an operator handled: its input, or its output for a source.
+pub(crate) fn handled(op: &OperatorSnapshot) -> u64 {
+    if op.input_rows > 0 {
+        op.input_rows
+    } else {
+        op.rows_out
+    }
+}
+
+/// Every operator's expected totals, by index in the snapshot: rows it will handle, and
+/// rows it will hand out.
+struct Totals {
+    handled: Vec<Option<(f64, Basis)>>,
+}
+
+impl Totals {
+    fn of(operators: &[OperatorSnapshot], edges: &[EdgeSnapshot]) -> Totals {
+        let index: HashMap<(&str, &str), usize> = operators
+            .iter()
+            .enumerate()
+            .map(|(at, op)| ((op.node_type.as_str(), op.node_id.as_str()), at))
+            .collect();
+        let at = |node: &NodeRef| {
+            index
+                .get(&(node.node_type.as_str(), node.node_id.as_str()))
+                .copied()
+        };
+        // Inputs of each operator: (producer, rows its edge carried).
+        let mut inputs: Vec<Vec<(usize, u64)>> = vec![Vec::new(); operators.len()];
+        for edge in edges {
+            if let (Some(from), Some(to)) = (at(&edge.from), at(&edge.to)) {
+                if from != to {
+                    inputs[to].push((from, edge.rows_received.unwrap_or(edge.rows)));
+                }
+            }
+        }
+        let mut totals = Totals {
+            handled: vec![None; operators.len()],
+        };
+        let mut state = vec![Visit::New; operators.len()];
+        for op in 0..operators.len() {
+            totals.visit(op, operators, &inputs, &mut state);
+        }
+        totals
+    }
+
+    /// Computes the expected total of `op` after its inputs' (a cycle's back edge gives
+    /// no estimate).
+    fn visit(
+        &mut self,
+        op: usize,
+        operators: &[OperatorSnapshot],
+        inputs: &[Vec<(usize, u64)>],
+        state: &mut [Visit],
+    ) {
+        if state[op] != Visit::New {
+            return;
+        }
+        state[op] = Visit::Open;
+        for &(from, _) in &inputs[op] {
+            self.visit(from, operators, inputs, state);
+        }
+        self.handled[op] = stated(&operators[op]).or_else(|| {
+            if inputs[op].is_empty() {
+                return None;
+            }
+            let mut total = 0.0;
+            for &(from, carried) in &inputs[op] {
+                if state[from] == Visit::Open {
+                    return None;
+                }
+                let producer = &operators[from];
+                let (expected, _) = self.handled[from]?;
+                let out = expected_output(producer, expected)?;
+                let share = if producer.rows_out == 0 {
+                    1.0
+                } else {
+                    (carried as f64 / producer.rows_out as f64).min(1.0)
+                };
+                total += out * share;
+            }
+            Some((total, Basis::Upstream))
+        });
+        state[op] = Visit::Done;
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    New,
+    Open,
+    Done,
+}
+
+/// The total an operator said, in rows.
+fn stated(op: &OperatorSnapshot) -> Option<(f64, Basis)> {
+    let done = handled(op) as f64;
+    if let Some(rows) = op.expected_rows {
+        return Some((rows as f64, Basis::Rows));
+    }
+    if let (Some(bytes), true) = (op.expected_bytes, op.bytes_read > 0) {
+        return Some((done * bytes as f64 / op.bytes_read as f64, Basis::Bytes));
+    }
+    let calls = op.tasks_completed + op.tasks_failed;
+    if let (Some(expected), true) = (op.expected_calls, calls > 0) {
+        return Some((done * expected as f64 / calls as f64, Basis::Calls));
+    }
+    None
+}
+
+/// The rows `op` will hand out if it handles `expected`: at the ratio seen so far.
+fn expected_output(op: &OperatorSnapshot, expected: f64) -> Option<f64> {
+    let done = handled(op);
+    if op.input_rows == 0 {
+        // A source: what it handles is its output.
+        return Some(expected);
+    }
+    (op.rows_out > 0).then(|| expected * op.rows_out as f64 / done as f64)
+}
+
+/// What the estimates remember of an operator between snapshots.
+#[derive(Debug)]
+struct Seen {
+    first: Instant,
+    first_rows: u64,
+    last: Instant,
+    last_rows: u64,
+    rate: Option<f64>,
+    fraction: f64,
+}
+
+static HISTORY: Mutex<BTreeMap<(String, String), Seen>> = Mutex::new(BTreeMap::new());
+
+/// The rate of an operator seen for the first time with `rows` handled: over its wall
+/// time so far, per call running now (calls that run side by side each add their wall
+/// time).
+fn first_rate(op: &OperatorSnapshot, rows: u64) -> Option<f64> {
+    let parallel = op.tasks_active.max(1) as f64;
+    let seconds = op.wall.as_secs_f64() / parallel;
+    (rows > 0 && seconds > 0.0).then(|| rows as f64 / seconds)
+}
+
+impl Seen {
+    fn new(now: Instant, rows: u64, rate: Option<f64>) -> Seen {
+        Seen {
+            first: now,
+            first_rows: rows,
+            last: now,
+            last_rows: rows,
+            rate,
+            fraction: 0.0,
+        }
+    }
+
+    /// The smoothed rate at `now`, with `rows` handled.
+    fn update(&mut self, now: Instant, rows: u64) -> Option<f64> {
+        let step = now.duration_since(self.last).as_secs_f64();
+        // Snapshots closer than this apart refine nothing (and a burst of them would
+        // weigh one short interval as much as a long one).
+        if step < 0.005 {
+            return self.rate;
+        }
+        let recent = rows.saturating_sub(self.last_rows) as f64 / step;
+        self.rate = Some(match self.rate {
+            None => {
+                let since = now.duration_since(self.first).as_secs_f64();
+                rows.saturating_sub(self.first_rows) as f64 / since
+            }
+            Some(rate) => {
+                let keep = 0.5_f64.powf(step / RATE_HALF_LIFE.as_secs_f64());
+                keep * rate + (1.0 - keep) * recent
+            }
+        });
+        self.last = now;
+        self.last_rows = rows;
+        self.rate
+    }
+}
