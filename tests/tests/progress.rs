@@ -1,8 +1,9 @@
 //! Progress: off when stderr is not a terminal, forced on with `PIPETEL_PROGRESS=1`
 //! (plain lines, once a second), off with `PIPETEL_PROGRESS=0`, and a bad value named
 //! (every on/off spelling: `pipetel_variables.rs`).
-//! (The terminal bars were checked by hand under tmux: one line per running step and
-//! operator, a bar with percentage, rate and ETA for an operator with expected rows.)
+//! (The terminal bars were checked by hand under tmux: an overall line, one line per
+//! running step and operator, a bar with percentage, rate and ETA for an operator with
+//! an expected total.)
 
 use std::time::Duration;
 
@@ -56,6 +57,15 @@ fn forced_progress_draws_the_running_operator_with_its_expected_rows() {
         stderr
             .lines()
             .any(|line| line.starts_with("pipetel: step crawl  ")),
+        "{stderr}"
+    );
+    // The overall line: the operator that finishes last (the only one with a total).
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.starts_with("pipetel: overall  ")
+                && line.contains("done, ETA")
+                && line.contains("(crawl pipeline::crawl_batch finishes last)")),
         "{stderr}"
     );
 }

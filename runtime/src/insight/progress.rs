@@ -1,7 +1,9 @@
 //! Progress on long runs: one indicatif line per running operator or step — rows, rate,
-//! elapsed, and a bar with an ETA when the operator said how many rows to expect
-//! ([`OperatorHandle::set_expected_rows`](crate::OperatorHandle::set_expected_rows)) —
-//! drawn from the same counters as the report, by a background thread every 100 ms.
+//! elapsed, and a bar with an ETA when the operator has an expected total (it said one,
+//! [`OperatorHandle::set_expected_rows`](crate::OperatorHandle::set_expected_rows) and
+//! its siblings, or one follows from its inputs': `insight::estimates`) — and above
+//! them an overall line (the operator that will finish last, and the bottleneck), drawn
+//! from the same snapshot as the report, by a background thread every 100 ms.
 //!
 //! On when stderr is a terminal; `PIPETEL_PROGRESS=off` turns it off, `=on` on (on a
 //! non-terminal it then prints plain lines, once a second). The final state is drawn
@@ -15,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::insight::estimates::handled;
 use crate::insight::report;
-use crate::insight::snapshot::{snapshot, OperatorSnapshot};
+use crate::insight::snapshot::snapshot;
 
 /// How progress is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,36 +113,72 @@ impl Drop for Progress {
 struct Line {
     key: String,
     rows: u64,
-    expected: Option<u64>,
+    /// The expected total and how far toward it (never lower than before).
+    expected: Option<(u64, f64)>,
+    /// Rows per second, when the estimates measured it.
+    rate: Option<f64>,
+    eta: Option<Duration>,
     elapsed: Duration,
     running: bool,
+    /// The overall line's text, which replaces the rows.
+    summary: Option<String>,
 }
 
 impl Line {
-    /// `1.0 K/1.5 K rows (67%)  1.0 K rows/s  ETA 0.5 s  1.0 s`
+    /// A line with no expected total yet.
+    fn new(key: String, rows: u64, running: bool) -> Line {
+        Line {
+            key,
+            rows,
+            expected: None,
+            rate: None,
+            eta: None,
+            elapsed: Duration::ZERO,
+            running,
+            summary: None,
+        }
+    }
+
+    /// `1.0 K/1.5 K rows (67%)  1.0 K/s  ETA 0.5 s  1.0 s`
     fn text(&self) -> String {
+        if let Some(summary) = &self.summary {
+            return summary.clone();
+        }
         let seconds = self.elapsed.as_secs_f64();
-        let rate = (seconds > 0.0).then(|| self.rows as f64 / seconds);
+        let rate = self
+            .rate
+            .or_else(|| (seconds > 0.0).then(|| self.rows as f64 / seconds));
         let mut text = match self.expected {
-            Some(total) => format!(
-                "{}/{} rows ({:.0}%)",
+            Some((total, fraction)) => format!(
+                "{}/{} rows ({})",
                 report::count(self.rows),
                 report::count(total),
-                100.0 * self.rows as f64 / total.max(1) as f64
+                report::percent(fraction)
             ),
             None => format!("{} rows", report::count(self.rows)),
         };
         if let Some(rate) = rate {
             text.push_str(&format!("  {}/s", report::count(rate as u64)));
-            if let (Some(total), true) = (self.expected, self.running && rate > 0.0) {
-                let left = Duration::from_secs_f64(total.saturating_sub(self.rows) as f64 / rate);
-                text.push_str(&format!("  ETA {}", report::duration(left)));
-            }
+        }
+        if let (Some(eta), true) = (self.eta, self.running) {
+            text.push_str(&format!("  ETA {}", report::duration(eta)));
         }
         text.push_str(&format!("  {}", report::duration(self.elapsed)));
         text
     }
+
+    /// The position of its bar, out of [`BAR_LENGTH`] when it has an expected total.
+    fn position(&self) -> u64 {
+        match self.expected {
+            Some((_, fraction)) => (fraction * BAR_LENGTH as f64) as u64,
+            None => self.rows,
+        }
+    }
 }
+
+/// The length of a bar with an expected total: positions are fractions of it, so that a
+/// total that changes (an estimate) never moves a bar back.
+const BAR_LENGTH: u64 = 1000;
 
 /// Every operator and step seen running while progress was on.
 #[derive(Default)]
@@ -151,43 +190,58 @@ impl Lines {
     /// seen running, and once it ended, its measured time.
     fn update(&mut self, last: bool) -> Vec<Line> {
         let snapshot = snapshot();
+        let running = snapshot.operators.iter().any(|op| op.tasks_active > 0);
+        let overall = snapshot.overall.as_ref().map(|overall| {
+            let mut text = format!(
+                "{} done, ETA {} ({} {} finishes last)",
+                report::percent(overall.fraction),
+                report::duration(overall.eta),
+                overall.node.node_type,
+                overall.node.node_id
+            );
+            if let Some(bottleneck) = &snapshot.bottleneck {
+                text.push_str(&format!(
+                    "; bottleneck {} {}",
+                    bottleneck.node.node_type, bottleneck.node.node_id
+                ));
+            }
+            let line = Line {
+                expected: Some((BAR_LENGTH, overall.fraction)),
+                eta: Some(overall.eta),
+                summary: Some(text),
+                ..Line::new("overall".to_owned(), 0, running)
+            };
+            (line, None)
+        });
         let steps = snapshot.steps.iter().map(|step| {
-            let key = format!("step {}", step.step);
-            (
-                key,
-                step.rows,
-                None,
-                step.active > 0,
-                (step.active == 0).then_some(step.time),
-            )
+            let line = Line::new(format!("step {}", step.step), step.rows, step.active > 0);
+            (line, (step.active == 0).then_some(step.time))
         });
         let operators = snapshot.operators.iter().map(|op| {
-            let key = format!("{} {}", op.node_type, op.node_id);
-            (
-                key,
-                handled_rows(op),
-                op.expected_rows,
+            let mut line = Line::new(
+                format!("{} {}", op.node_type, op.node_id),
+                handled(op),
                 op.tasks_active > 0,
-                Some(op.busy),
-            )
+            );
+            if let Some(estimate) = &op.estimate {
+                line.expected = Some((estimate.expected_rows, estimate.fraction));
+                (line.rate, line.eta) = (estimate.rate, estimate.eta);
+            }
+            (line, Some(op.busy))
         });
         let mut lines = Vec::new();
-        for (key, rows, expected, running, measured) in steps.chain(operators) {
-            let started = match self.0.iter().find(|(seen, _)| *seen == key) {
+        for (mut line, measured) in overall.into_iter().chain(steps).chain(operators) {
+            let started = match self.0.iter().find(|(seen, _)| *seen == line.key) {
                 Some((_, started)) => *started,
-                None if running => {
-                    self.0.push((key.clone(), Instant::now()));
+                None if line.running => {
+                    self.0.push((line.key.clone(), Instant::now()));
                     Instant::now()
                 }
                 None => continue,
             };
-            lines.push(Line {
-                elapsed: measured.unwrap_or_else(|| started.elapsed()),
-                key,
-                rows,
-                expected,
-                running: running && !last,
-            });
+            line.elapsed = measured.unwrap_or_else(|| started.elapsed());
+            line.running &= !last;
+            lines.push(line);
         }
         lines
     }
@@ -214,7 +268,7 @@ impl Display for Bars {
         for line in lines {
             let bar = self.lines.entry(line.key.clone()).or_insert_with(|| {
                 let (bar, template) = match line.expected {
-                    Some(total) => (ProgressBar::new(total), "{prefix:48} [{bar:30}] {msg}"),
+                    Some(_) => (ProgressBar::new(BAR_LENGTH), "{prefix:48} [{bar:30}] {msg}"),
                     None => (ProgressBar::no_length(), "{spinner} {prefix:46} {msg}"),
                 };
                 let style = ProgressStyle::with_template(template)
@@ -226,7 +280,7 @@ impl Display for Bars {
             if bar.is_finished() {
                 continue;
             }
-            bar.set_position(line.rows);
+            bar.set_position(line.position());
             bar.set_message(line.text());
             if line.running {
                 bar.tick();
@@ -247,14 +301,5 @@ impl Display for PlainLines {
         for line in lines.into_iter().filter(|line| line.running || last) {
             let _ = writeln!(stderr, "pipetel: {}  {}", line.key, line.text());
         }
-    }
-}
-
-/// The rows an operator has handled: those it received, or those it produced (a source).
-fn handled_rows(op: &OperatorSnapshot) -> u64 {
-    if op.rows_in > 0 {
-        op.rows_in
-    } else {
-        op.rows_out
     }
 }
