@@ -291,6 +291,33 @@ pub const SKEW_ACROSS: &str = "across";
 /// The attribute of [`SKEW`] saying of what: `rows` or `busy`.
 pub const SKEW_MEASURE: &str = "measure";
 
+/// How far an operator is toward its expected total, 0 to 1 (never lower than before),
+/// by `node.type` and `node.id`: a gauge, for operators with an expected total (said, or
+/// following from their inputs'; see [`Estimate`](crate::Estimate)).
+pub const PROGRESS: MetricName = metric(
+    Instrument::Gauge,
+    "progress",
+    "1",
+    "How far the operator is toward its expected total (0 to 1)",
+);
+/// The rows an operator is expected to handle in all, by `node.type` and `node.id`: a
+/// gauge, beside [`PROGRESS`].
+pub const ROWS_EXPECTED: MetricName = metric(
+    Instrument::Gauge,
+    "rows.expected",
+    "{row}",
+    "Rows the operator is expected to handle in all",
+);
+/// When an operator will have handled its expected total, in seconds from the
+/// collection, by `node.type` and `node.id`: a gauge, beside [`PROGRESS`], once its rate
+/// is measured.
+pub const ETA: MetricName = metric(
+    Instrument::Gauge,
+    "eta",
+    "s",
+    "Seconds until the operator has handled its expected total, at its smoothed rate",
+);
+
 /// The full metric name: `<namespace>.<suffix>`.
 ///
 /// ```

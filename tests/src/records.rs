@@ -155,16 +155,18 @@ pub fn attributes(list: &[KeyValue]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Every sum point of a request.
+/// Every sum and gauge point of a request (a gauge's is not monotonic).
 pub fn points(request: &ExportMetricsServiceRequest) -> Vec<Point> {
     let mut points = Vec::new();
     for resource in &request.resource_metrics {
         for scope in &resource.scope_metrics {
             for metric in &scope.metrics {
-                let Some(Data::Sum(sum)) = &metric.data else {
-                    continue;
+                let (data_points, monotonic) = match &metric.data {
+                    Some(Data::Sum(sum)) => (&sum.data_points, sum.is_monotonic),
+                    Some(Data::Gauge(gauge)) => (&gauge.data_points, false),
+                    _ => continue,
                 };
-                for point in &sum.data_points {
+                for point in data_points {
                     let real = match point.value {
                         Some(number_data_point::Value::AsInt(int)) => int as f64,
                         Some(number_data_point::Value::AsDouble(double)) => double,
@@ -176,7 +178,7 @@ pub fn points(request: &ExportMetricsServiceRequest) -> Vec<Point> {
                         attributes: attributes(&point.attributes),
                         value: real as i64,
                         real,
-                        monotonic: sum.is_monotonic,
+                        monotonic,
                     });
                 }
             }

@@ -149,6 +149,23 @@ fn assert_exact_export(points: &[Point], namespace: &str, unit: DurationUnit) {
     for state in ["starved", "blocked", "queued"] {
         assert_eq!(waited("sleep", state), 0.0, "the nap waited for nothing");
     }
+    // Progress: only the scan said what to expect (300 rows), and it is done.
+    for (suffix, value, unit) in [
+        ("progress", 1.0, "1"),
+        ("rows.expected", 300.0, "{row}"),
+        ("eta", 0.0, "s"),
+    ] {
+        let name = format!("{namespace}.{suffix}");
+        let gauge = by_node(points, &name);
+        let scan = ("scan".to_string(), "instrumented::scan".to_string());
+        assert_eq!(gauge.keys().collect::<Vec<_>>(), [&scan], "{name}");
+        assert_eq!(
+            (gauge[&scan].real, gauge[&scan].unit.as_str()),
+            (value, unit),
+            "{name}"
+        );
+        assert!(!gauge[&scan].monotonic, "{name} is a gauge");
+    }
 }
 
 fn run_against(env: &[(&str, &str)], args: &[&str]) -> std::process::Output {

@@ -1,6 +1,7 @@
 //! Metrics at export time: the OpenTelemetry meter provider, with the OTLP metric
 //! exporter and any other reader; `operator_metrics` turns the counters into data points,
-//! `call_distributions` the per-call buckets into histograms and the shares into skew.
+//! `call_distributions` the per-call buckets into histograms and the shares into skew,
+//! `progress_gauges` the estimates into gauges.
 //!
 //! The provider's periodic reader runs on its own thread (the SDK's), every
 //! `OTEL_METRIC_EXPORT_INTERVAL`.
@@ -25,6 +26,7 @@ use crate::export::cardinality::{self, OverflowWatch};
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::operator_metrics;
+use crate::export::progress_gauges;
 use crate::export::signal::{self, AddTo, SignalPipeline};
 use crate::names::{self, DurationUnit};
 use crate::warn::RateLimited;
@@ -74,6 +76,7 @@ pub(crate) fn start(
     let meter = metrics.provider.meter(names::SCOPE);
     operator_metrics::register(&meter, namespace, duration_unit);
     call_distributions::register(&meter, namespace);
+    progress_gauges::register(&meter, namespace);
     Some(metrics)
 }
 

@@ -11,6 +11,7 @@ pub(crate) mod logs;
 pub(crate) mod metrics;
 pub(crate) mod operator_metrics;
 pub(crate) mod process_metrics;
+pub(crate) mod progress_gauges;
 pub(crate) mod prometheus;
 pub(crate) mod shutdown;
 pub(crate) mod signal;
