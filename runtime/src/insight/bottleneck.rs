@@ -36,8 +36,52 @@ pub struct Bottleneck {
     pub utilisation: f64,
     /// Its share of all operators' busy time, 0 to 1.
     pub busy_share: f64,
+    /// The neighbours that wait for it: upstreams blocked, downstreams starved, for at
+    /// least half of their time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting: Vec<Waiting>,
     /// One line: why this operator (its utilisation, and the neighbours that wait for it).
     pub reason: String,
+}
+
+/// A neighbour of the bottleneck that waits for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Waiting {
+    /// The neighbour.
+    pub node: NodeRef,
+    /// Upstream (it feeds the bottleneck, and is blocked) or downstream (it is fed, and
+    /// is starved).
+    pub upstream: bool,
+    /// The share of its time it waits so, 0 to 1.
+    pub share: f64,
+}
+
+impl Waiting {
+    /// `upstream scan blocked 93%`, naming the neighbour with `name`.
+    pub(crate) fn describe(&self, name: &str) -> String {
+        let (side, state) = if self.upstream {
+            ("upstream", "blocked")
+        } else {
+            ("downstream", "starved")
+        };
+        format!("{side} {name} {state} {}", percent(self.share))
+    }
+}
+
+/// `busy 97% of its time; upstream … blocked 95%`, naming each neighbour with `name`.
+pub(crate) fn reason_line(bottleneck: &Bottleneck, name: impl Fn(&NodeRef) -> String) -> String {
+    let mut line = format!("busy {} of its time", percent(bottleneck.utilisation));
+    if bottleneck.waiting.is_empty() {
+        line.push_str(&format!(
+            ", {} of all operators' busy time",
+            percent(bottleneck.busy_share)
+        ));
+    }
+    for waiting in &bottleneck.waiting {
+        line.push_str("; ");
+        line.push_str(&waiting.describe(&name(&waiting.node)));
+    }
+    line
 }
 
 /// The bottleneck among `operators` joined by `edges`, if any operator was busy.
@@ -50,12 +94,17 @@ pub(crate) fn find(operators: &[OperatorSnapshot], edges: &[EdgeSnapshot]) -> Op
     let chosen = candidates
         .filter(|op| utilisation(op) >= top - UTILISATION_TIE)
         .max_by_key(|op| op.busy)?;
-    Some(Bottleneck {
+    let mut bottleneck = Bottleneck {
         node: node_of(chosen),
         utilisation: utilisation(chosen),
         busy_share: chosen.busy_share,
-        reason: reason(chosen, operators, edges),
-    })
+        waiting: waiting(chosen, operators, edges),
+        reason: String::new(),
+    };
+    bottleneck.reason = reason_line(&bottleneck, |node| {
+        format!("{} {}", node.node_type, node.node_id)
+    });
+    Some(bottleneck)
 }
 
 /// Busy over wall time.
@@ -74,27 +123,14 @@ fn node_of(op: &OperatorSnapshot) -> NodeRef {
     }
 }
 
-/// `busy 97% of its time; upstream transform blocked 95%; downstream sink starved 90%`.
-fn reason(
+/// The neighbours of `chosen` that wait for it.
+fn waiting(
     chosen: &OperatorSnapshot,
     operators: &[OperatorSnapshot],
     edges: &[EdgeSnapshot],
-) -> String {
+) -> Vec<Waiting> {
     let me = node_of(chosen);
-    let find = |node: &NodeRef| {
-        operators
-            .iter()
-            .find(|op| op.node_type == node.node_type && op.node_id == node.node_id)
-    };
-    let share = |op: &OperatorSnapshot, part: std::time::Duration| {
-        if op.wall.is_zero() {
-            0.0
-        } else {
-            part.as_secs_f64() / op.wall.as_secs_f64()
-        }
-    };
-    let mut waiting = Vec::new();
-    let mut named = Vec::new();
+    let mut waiting: Vec<Waiting> = Vec::new();
     for edge in edges {
         let (neighbour, upstream) = if edge.to == me {
             (&edge.from, true)
@@ -103,36 +139,28 @@ fn reason(
         } else {
             continue;
         };
-        let Some(op) = find(neighbour) else { continue };
-        if named.contains(&neighbour) {
+        if neighbour == &me || waiting.iter().any(|w| &w.node == neighbour) {
             continue;
         }
-        named.push(neighbour);
-        let (state, value) = if upstream {
-            ("blocked", share(op, op.blocked))
-        } else {
-            ("starved", share(op, op.starved))
+        let Some(op) = operators
+            .iter()
+            .find(|op| op.node_type == neighbour.node_type && op.node_id == neighbour.node_id)
+        else {
+            continue;
         };
-        if value >= WAITS {
-            waiting.push(format!(
-                "{} {} {state} {}",
-                if upstream { "upstream" } else { "downstream" },
-                op.node_type,
-                percent(value)
-            ));
+        let state = if upstream { op.blocked } else { op.starved };
+        let share = if op.wall.is_zero() {
+            0.0
+        } else {
+            state.as_secs_f64() / op.wall.as_secs_f64()
+        };
+        if share >= WAITS {
+            waiting.push(Waiting {
+                node: neighbour.clone(),
+                upstream,
+                share,
+            });
         }
     }
-    let mut line = format!("busy {} of its time", percent(utilisation(chosen)));
-    if waiting.is_empty() {
-        line.push_str(&format!(
-            ", {} of all operators' busy time",
-            percent(chosen.busy_share)
-        ));
-    } else {
-        for part in waiting {
-            line.push_str("; ");
-            line.push_str(&part);
-        }
-    }
-    line
+    waiting
 }

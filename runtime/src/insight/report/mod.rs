@@ -17,6 +17,7 @@ pub(crate) mod units;
 
 use std::collections::HashMap;
 
+use crate::insight::bottleneck;
 use crate::insight::graph::EdgeVia;
 use crate::insight::report::diagram::Diagram;
 use crate::insight::report::names::display_names;
@@ -202,8 +203,14 @@ impl Table {
     /// The operator that limits the pipeline, and why.
     fn bottleneck(&mut self, snapshot: &Snapshot) {
         if let Some(bottleneck) = &snapshot.bottleneck {
-            let name = self.name(&bottleneck.node.node_type, &bottleneck.node.node_id);
-            let _ = writeln!(self.text, "\nBOTTLENECK {name}: {}", bottleneck.reason);
+            let name =
+                |node: &crate::insight::graph::NodeRef| self.name(&node.node_type, &node.node_id);
+            let reason = bottleneck::reason_line(bottleneck, name);
+            let _ = writeln!(
+                self.text,
+                "\nBOTTLENECK {}: {reason}",
+                name(&bottleneck.node)
+            );
         }
     }
 
