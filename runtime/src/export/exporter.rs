@@ -1,7 +1,8 @@
 //! Building any signal's OTLP exporter (over HTTP/protobuf or gRPC, with TLS for
 //! `https://`), and [`Reporting`], the wrapper that says when its exports fail.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use opentelemetry_sdk::error::OTelSdkResult;
 
@@ -118,9 +119,16 @@ impl<E> Reporting<E> {
         }
     }
 
-    /// Passes an export's `result` on, warning (rate-limited) when it failed.
+    /// Passes an export's `result` on, warning (rate-limited) when it failed, and
+    /// counting the failure (for the `export_failing` diagnosis).
     pub(crate) fn report(&self, result: OTelSdkResult) -> OTelSdkResult {
         if let Err(error) = &result {
+            FAILED_EXPORTS.fetch_add(1, Ordering::Relaxed);
+            *LAST_FAILURE.lock().unwrap_or_else(PoisonError::into_inner) = Some(format!(
+                "{} export to {} failed: {error}",
+                self.signal.name(),
+                self.target
+            ));
             // The text of the HTTP exporter's error is pinned by tests/tests/tls.rs, which
             // fails if the hint goes missing from an HTTPS refusal.
             let hint = if self.hint_at_tls && error.to_string().contains("network error") {
@@ -136,6 +144,20 @@ impl<E> Reporting<E> {
         }
         result
     }
+}
+
+/// Exports that failed, every signal.
+static FAILED_EXPORTS: AtomicU64 = AtomicU64::new(0);
+/// What the last failed export said.
+static LAST_FAILURE: Mutex<Option<String>> = Mutex::new(None);
+
+/// How many exports failed, and what the last one said.
+pub(crate) fn failures() -> (u64, Option<String>) {
+    let last = LAST_FAILURE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    (FAILED_EXPORTS.load(Ordering::Relaxed), last)
 }
 
 /// `VARIABLE=value` of a target, for warnings.
