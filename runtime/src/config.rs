@@ -19,6 +19,7 @@ use crate::export::metrics::{self, AddReader};
 use crate::export::process_metrics;
 use crate::export::prometheus;
 use crate::export::traces::{self, AddSpanExporter};
+use crate::insight::diagnoses::{self, Thresholds};
 use crate::insight::progress;
 use crate::names::{self, DurationUnit};
 use crate::pipeline::propagation;
@@ -59,6 +60,7 @@ pub struct Config {
     install_log_subscriber: bool,
     collect_locally: bool,
     shutdown_timeout: Duration,
+    thresholds: Thresholds,
     duration_unit: DurationUnit,
     readers: Vec<AddReader>,
     span_exporters: Vec<AddSpanExporter>,
@@ -74,6 +76,7 @@ impl fmt::Debug for Config {
             .field("install_log_subscriber", &self.install_log_subscriber)
             .field("collect_locally", &self.collect_locally)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("thresholds", &self.thresholds)
             .field("duration_unit", &self.duration_unit)
             .field("metric_exporters", &self.readers.len())
             .field("span_exporters", &self.span_exporters.len())
@@ -98,6 +101,7 @@ impl Config {
             install_log_subscriber: true,
             collect_locally: false,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            thresholds: Thresholds::default(),
             duration_unit: DurationUnit::Seconds,
             readers: Vec::new(),
             span_exporters: Vec::new(),
@@ -153,6 +157,15 @@ impl Config {
     /// stores per operator call.
     pub fn collect_locally(mut self, on: bool) -> Self {
         self.collect_locally = on;
+        self
+    }
+
+    /// When the built-in diagnoses fire (a stall, skew, a row explosion, a dominant
+    /// operator; see [`Thresholds`] for each and its default) and how often the watcher
+    /// thread checks. The diagnoses are in [`Snapshot::diagnoses`](crate::Snapshot::diagnoses),
+    /// the report, and one log record each ([`DIAGNOSIS_TARGET`](crate::DIAGNOSIS_TARGET)).
+    pub fn thresholds(mut self, thresholds: Thresholds) -> Self {
+        self.thresholds = thresholds;
         self
     }
 
@@ -246,6 +259,7 @@ impl Config {
         }
         let namespace = checked_namespace(self.namespace);
         registry::set_max_node_ids_per_type(self.max_node_ids_per_type);
+        diagnoses::set_thresholds(self.thresholds);
         let resource = resource(self.service_name, settings.resource);
         let mut runtime = GrpcRuntime::default();
 

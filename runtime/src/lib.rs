@@ -62,6 +62,7 @@ pub use export::call_distributions::MAX_HISTOGRAM_RECORDS;
 pub use export::custom_instruments::{meter, tracer};
 pub use insight::bottleneck::{Bottleneck, Waiting};
 pub use insight::conservation::Imbalance;
+pub use insight::diagnoses::{Diagnosis, DiagnosisKind, Severity, Thresholds, DIAGNOSIS_TARGET};
 pub use insight::distribution::{CallBuckets, Percentiles, SlowCall};
 pub use insight::estimates::{Basis, Estimate, Overall, RATE_HALF_LIFE};
 pub use insight::graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};

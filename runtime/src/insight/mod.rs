@@ -2,6 +2,7 @@
 
 pub(crate) mod bottleneck;
 pub(crate) mod conservation;
+pub(crate) mod diagnoses;
 pub(crate) mod distribution;
 pub(crate) mod estimates;
 pub(crate) mod graph;
@@ -10,3 +11,4 @@ pub(crate) mod report;
 pub(crate) mod since;
 pub(crate) mod skew;
 pub(crate) mod snapshot;
+pub(crate) mod watch;

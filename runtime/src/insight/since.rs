@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use crate::insight::bottleneck;
 use crate::insight::conservation;
+use crate::insight::diagnoses;
 use crate::insight::graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
 use crate::insight::skew;
 use crate::insight::snapshot::{
@@ -152,17 +153,28 @@ impl Snapshot {
         let imbalances = conservation::check(&operators, &edges, &channels);
         let bottleneck = bottleneck::find(&operators, &edges);
 
-        Snapshot {
+        let mut view = Snapshot {
             bottleneck,
             // Progress is of the process's pipeline: the estimates stay those of now.
             overall: self.overall.clone(),
+            diagnoses: Vec::new(),
             operators,
             steps,
             runs,
             edges,
             channels,
             imbalances,
-        }
+        };
+        // The checks of one snapshot run on the view; those that look back over time
+        // (a stall, failing exports) are of the process, as of now.
+        view.diagnoses = diagnoses::of_snapshot(&view, &diagnoses::thresholds());
+        view.diagnoses.extend(
+            self.diagnoses
+                .iter()
+                .filter(|found| !diagnoses::of_one_snapshot(found.kind))
+                .cloned(),
+        );
+        view
     }
 }
 

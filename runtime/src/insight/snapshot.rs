@@ -17,6 +17,7 @@ use crate::counters::registry;
 use crate::counters::sums::Sums;
 use crate::insight::bottleneck::{self, Bottleneck};
 use crate::insight::conservation::{self, Imbalance};
+use crate::insight::diagnoses::{self, Diagnosis};
 use crate::insight::distribution::{self, CallBuckets, Percentiles, SlowCall};
 use crate::insight::estimates::{self, Estimate, Overall};
 use crate::insight::graph::{self, ChannelSnapshot, EdgeSnapshot};
@@ -51,6 +52,9 @@ pub struct Snapshot {
     /// an operator said what to expect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overall: Option<Overall>,
+    /// What the built-in checks found (`insight::diagnoses`).
+    #[serde(default)]
+    pub diagnoses: Vec<Diagnosis>,
 }
 
 /// The counters of one operator, and what follows from them.
@@ -272,9 +276,10 @@ pub fn snapshot() -> Snapshot {
     let imbalances = conservation::check(&operators, &edges, &channels);
     let bottleneck = bottleneck::find(&operators, &edges);
     let overall = estimates::estimate(&mut operators, &edges);
-    Snapshot {
+    let mut snapshot = Snapshot {
         bottleneck,
         overall,
+        diagnoses: Vec::new(),
         operators,
         edges,
         channels,
@@ -291,7 +296,13 @@ pub fn snapshot() -> Snapshot {
                 rows: run.rows,
             })
             .collect(),
-    }
+    };
+    let thresholds = diagnoses::thresholds();
+    let mut found = diagnoses::of_snapshot(&snapshot, &thresholds);
+    found.extend(diagnoses::over_time(&snapshot, &thresholds));
+    diagnoses::log_new(&found);
+    snapshot.diagnoses = found;
+    snapshot
 }
 
 /// The shares of `series`' partitions, in partition order, taken out of `partitions`.

@@ -1,0 +1,471 @@
+//! Diagnoses: built-in checks that turn the numbers into sentences — a stall, skew, a row
+//! explosion, rows lost or duplicated, a dominant operator, failures, cancellations,
+//! series folded into `other`, exports failing — in the snapshot and the report, and as
+//! one log record each the first time it fires.
+//!
+//! Every check but two reads one snapshot. A stall needs the time since anything last
+//! moved, and failing exports their count: both are kept between snapshots, process
+//! wide. The log record is a `tracing` event with target [`DIAGNOSIS_TARGET`] (WARN, or
+//! INFO for a [`Severity::Notice`]), which pipetel's log bridge exports as an OTLP log
+//! record; it goes out once per kind and operator for the life of the process. A watcher
+//! thread (`insight::watch`) takes a snapshot every [`Thresholds::check_every`] while
+//! telemetry runs, so that a diagnosis fires even when nobody looks, and once more at
+//! shutdown.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::sync::{Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::insight::conservation::Imbalance;
+use crate::insight::graph::NodeRef;
+use crate::insight::report::{count, duration, percent, ratio};
+use crate::insight::skew::{Skew, Spread};
+use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
+use crate::names;
+
+/// The `tracing` target of the log record a diagnosis sends when it first fires.
+pub const DIAGNOSIS_TARGET: &str = "pipetel_diagnosis";
+
+/// When the checks fire. Set with [`Config::thresholds`](crate::Config::thresholds).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let thresholds = pipetel::Thresholds {
+///     stall_after: Duration::from_secs(5),
+///     ..pipetel::Thresholds::default()
+/// };
+/// let telemetry = pipetel::Config::new().thresholds(thresholds).collect_locally(true).init();
+/// # drop(telemetry);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    /// A stall: no operator handled a row or ended a call for this long while calls run.
+    /// Default 30 s.
+    pub stall_after: Duration,
+    /// A straggler: a partition's or thread's rows or busy time at least this many times
+    /// the median's. Default 4.
+    pub straggler_ratio: f64,
+    /// Skew is looked for only in operators with at least this share of all operators'
+    /// busy time (a tiny operator's uneven spread costs nothing). Default 0.05.
+    pub skew_min_busy_share: f64,
+    /// A row explosion: an operator hands out more than this many rows per row in.
+    /// Default 10.
+    pub explosion_ratio: f64,
+    /// A dominant operator: this share of all operators' busy time or more, with two or
+    /// more operators busy. Default 0.8.
+    pub dominant_share: f64,
+    /// How often the watcher takes a snapshot to run the checks. Default 1 s.
+    pub check_every: Duration,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            stall_after: Duration::from_secs(30),
+            straggler_ratio: 4.0,
+            skew_min_busy_share: 0.05,
+            explosion_ratio: 10.0,
+            dominant_share: 0.8,
+            check_every: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What a diagnosis is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiagnosisKind {
+    /// No operator made progress for [`Thresholds::stall_after`] while calls ran.
+    Stall,
+    /// A straggler partition or thread.
+    Skew,
+    /// An operator amplifies its input by more than [`Thresholds::explosion_ratio`].
+    RowExplosion,
+    /// Rows lost between operators (the conservation check).
+    RowsLost,
+    /// Rows duplicated between operators (the conservation check).
+    RowsDuplicated,
+    /// One operator takes [`Thresholds::dominant_share`] of the busy time or more.
+    DominantOperator,
+    /// Calls that failed.
+    Failures,
+    /// Calls that were cancelled.
+    Cancellations,
+    /// Series counted as `node.id = "other"` past a cardinality cap.
+    SeriesFolded,
+    /// Exports that failed.
+    ExportFailing,
+}
+
+impl DiagnosisKind {
+    /// The kind's name, as in the JSON and the log record (`row_explosion`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DiagnosisKind::Stall => "stall",
+            DiagnosisKind::Skew => "skew",
+            DiagnosisKind::RowExplosion => "row_explosion",
+            DiagnosisKind::RowsLost => "rows_lost",
+            DiagnosisKind::RowsDuplicated => "rows_duplicated",
+            DiagnosisKind::DominantOperator => "dominant_operator",
+            DiagnosisKind::Failures => "failures",
+            DiagnosisKind::Cancellations => "cancellations",
+            DiagnosisKind::SeriesFolded => "series_folded",
+            DiagnosisKind::ExportFailing => "export_failing",
+        }
+    }
+
+    /// How much it matters.
+    pub fn severity(self) -> Severity {
+        match self {
+            DiagnosisKind::DominantOperator | DiagnosisKind::Cancellations => Severity::Notice,
+            _ => Severity::Warning,
+        }
+    }
+}
+
+/// How much a diagnosis matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Something is wrong, or about to be.
+    Warning,
+    /// Worth knowing; often normal (a limit cancels its input, one operator does the work).
+    Notice,
+}
+
+/// One finding, as a sentence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    /// What it is about.
+    pub kind: DiagnosisKind,
+    /// How much it matters.
+    pub severity: Severity,
+    /// The operator it is about, if one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<NodeRef>,
+    /// The sentence.
+    pub message: String,
+}
+
+static THRESHOLDS: RwLock<Option<Thresholds>> = RwLock::new(None);
+
+/// Sets the thresholds (telemetry's start).
+pub(crate) fn set_thresholds(thresholds: Thresholds) {
+    *THRESHOLDS.write().unwrap_or_else(PoisonError::into_inner) = Some(thresholds);
+}
+
+/// The thresholds in force.
+pub(crate) fn thresholds() -> Thresholds {
+    THRESHOLDS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+        .unwrap_or_default()
+}
+
+/// Whether diagnoses of `kind` come from one snapshot ([`of_snapshot`]) rather than from
+/// what happened before it ([`over_time`]).
+pub(crate) fn of_one_snapshot(kind: DiagnosisKind) -> bool {
+    !matches!(kind, DiagnosisKind::Stall | DiagnosisKind::ExportFailing)
+}
+
+/// The checks that read only `snapshot`: skew, row explosions, rows lost or duplicated,
+/// a dominant operator, failures, cancellations, folded series.
+pub(crate) fn of_snapshot(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<Diagnosis> {
+    let mut found = Vec::new();
+    let busy_ops = snapshot
+        .operators
+        .iter()
+        .filter(|op| !op.busy.is_zero())
+        .count();
+    for op in &snapshot.operators {
+        skew(op, thresholds, &mut found);
+        if let Some(amplification) = op.selectivity.filter(|&s| s > thresholds.explosion_ratio) {
+            found.push(about(
+                op,
+                DiagnosisKind::RowExplosion,
+                format!(
+                    "row explosion: {} hands out {} rows per row in ({} from {})",
+                    label(op),
+                    ratio(amplification),
+                    count(op.rows_out),
+                    count(op.input_rows)
+                ),
+            ));
+        }
+        if busy_ops >= 2 && op.busy_share >= thresholds.dominant_share {
+            found.push(about(
+                op,
+                DiagnosisKind::DominantOperator,
+                format!(
+                    "dominant operator: {} takes {} of all operators' busy time",
+                    label(op),
+                    percent(op.busy_share)
+                ),
+            ));
+        }
+        let calls = op.tasks_completed + op.tasks_failed + op.tasks_cancelled;
+        if op.tasks_failed > 0 {
+            found.push(about(
+                op,
+                DiagnosisKind::Failures,
+                format!(
+                    "failures: {} of {} calls of {} failed",
+                    count(op.tasks_failed),
+                    count(calls),
+                    label(op)
+                ),
+            ));
+        }
+        if op.tasks_cancelled > 0 {
+            found.push(about(
+                op,
+                DiagnosisKind::Cancellations,
+                format!(
+                    "cancellations: {} of {} calls of {} were dropped before they ended",
+                    count(op.tasks_cancelled),
+                    count(calls),
+                    label(op)
+                ),
+            ));
+        }
+        if op.node_id == names::OVERFLOW_NODE_ID {
+            found.push(about(
+                op,
+                DiagnosisKind::SeriesFolded,
+                format!(
+                    "series folded: node.type {:?} had more node.id values than its cap \
+                     (Config::max_node_ids_per_type, pipetel::MAX_OPERATOR_SERIES); the rest \
+                     count together as node.id {:?}",
+                    op.node_type,
+                    names::OVERFLOW_NODE_ID
+                ),
+            ));
+        }
+    }
+    for imbalance in &snapshot.imbalances {
+        found.push(imbalanced(imbalance));
+    }
+    found
+}
+
+/// A straggler partition or thread of `op`.
+fn skew(op: &OperatorSnapshot, thresholds: &Thresholds, found: &mut Vec<Diagnosis>) {
+    if op.busy_share < thresholds.skew_min_busy_share {
+        return;
+    }
+    for (skew, across) in [
+        (&op.partition_skew, "partition"),
+        (&op.thread_skew, "thread"),
+    ] {
+        let Some(Skew {
+            count: shares,
+            rows,
+            busy_ns,
+        }) = skew
+        else {
+            continue;
+        };
+        let straggles = |spread: &Spread| {
+            spread.max > 0 && spread.max as f64 >= thresholds.straggler_ratio * spread.median as f64
+        };
+        let times = |spread: &Spread| match spread.median {
+            0 => "all".to_owned(),
+            median => format!("{:.1}×", spread.max as f64 / median as f64),
+        };
+        let mut message = String::new();
+        if straggles(rows) {
+            let _ = write!(
+                message,
+                "{across} {} of {} handled {} the median rows ({} against {})",
+                rows.max_at,
+                label(op),
+                times(rows),
+                count(rows.max),
+                count(rows.median)
+            );
+        }
+        if straggles(busy_ns) {
+            let time = |ns: u64| duration(Duration::from_nanos(ns));
+            if message.is_empty() {
+                let _ = write!(message, "{across} {} of {} took", busy_ns.max_at, label(op));
+            } else {
+                message.push_str(", and took");
+            }
+            let _ = write!(
+                message,
+                " {} the median busy time ({} against {})",
+                times(busy_ns),
+                time(busy_ns.max),
+                time(busy_ns.median)
+            );
+        }
+        if !message.is_empty() {
+            found.push(about(
+                op,
+                DiagnosisKind::Skew,
+                format!("skew: {message}, of {shares} {across}s"),
+            ));
+        }
+    }
+}
+
+fn imbalanced(imbalance: &Imbalance) -> Diagnosis {
+    let kind = if imbalance.difference() < 0 {
+        DiagnosisKind::RowsLost
+    } else {
+        DiagnosisKind::RowsDuplicated
+    };
+    let node = imbalance.to.first().or(imbalance.from.first()).cloned();
+    let at = match &node {
+        Some(node) => format!("{} {}", node.node_type, node.node_id),
+        None => "a channel".to_owned(),
+    };
+    Diagnosis {
+        kind,
+        severity: kind.severity(),
+        node,
+        message: format!(
+            "{}: {at}: {}",
+            kind.name().replace('_', " "),
+            imbalance.reason
+        ),
+    }
+}
+
+/// `scan orders.csv` — how a diagnosis names an operator.
+fn label(op: &OperatorSnapshot) -> String {
+    format!("{} {}", op.node_type, op.node_id)
+}
+
+fn about(op: &OperatorSnapshot, kind: DiagnosisKind, message: String) -> Diagnosis {
+    Diagnosis {
+        kind,
+        severity: kind.severity(),
+        node: Some(NodeRef {
+            node_type: op.node_type.clone(),
+            node_id: op.node_id.clone(),
+        }),
+        message,
+    }
+}
+
+/// When anything last moved, and how it stood then.
+struct Movement {
+    /// Rows in, out and written, and calls ended, summed over every operator.
+    progress: u64,
+    since: Instant,
+}
+
+static MOVEMENT: Mutex<Option<Movement>> = Mutex::new(None);
+
+/// The checks that need what happened before `snapshot`: a stall, failing exports.
+pub(crate) fn over_time(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<Diagnosis> {
+    let mut found = Vec::new();
+    let now = Instant::now();
+    let progress = snapshot
+        .operators
+        .iter()
+        .map(|op| {
+            op.rows_in
+                .wrapping_add(op.rows_out)
+                .wrapping_add(op.rows_written)
+                .wrapping_add(op.tasks_completed)
+                .wrapping_add(op.tasks_failed)
+                .wrapping_add(op.tasks_cancelled)
+        })
+        .fold(0u64, u64::wrapping_add);
+    let still = {
+        let mut movement = MOVEMENT.lock().unwrap_or_else(PoisonError::into_inner);
+        match &mut *movement {
+            Some(last) if last.progress == progress => now.duration_since(last.since),
+            _ => {
+                *movement = Some(Movement {
+                    progress,
+                    since: now,
+                });
+                Duration::ZERO
+            }
+        }
+    };
+    let running: Vec<&OperatorSnapshot> = snapshot
+        .operators
+        .iter()
+        .filter(|op| op.tasks_active > 0)
+        .collect();
+    if still >= thresholds.stall_after && !running.is_empty() {
+        let calls: i64 = running.iter().map(|op| op.tasks_active).sum();
+        let names: Vec<String> = running.iter().take(5).map(|op| label(op)).collect();
+        let more = if running.len() > 5 { ", …" } else { "" };
+        found.push(Diagnosis {
+            kind: DiagnosisKind::Stall,
+            severity: Severity::Warning,
+            node: (running.len() == 1).then(|| NodeRef {
+                node_type: running[0].node_type.clone(),
+                node_id: running[0].node_id.clone(),
+            }),
+            message: format!(
+                "stall: no operator handled a row or ended a call for {} while {calls} \
+                 calls run ({}{more})",
+                duration(still),
+                names.join(", ")
+            ),
+        });
+    }
+    let (failed, last) = crate::export::exporter::failures();
+    if failed > 0 {
+        found.push(Diagnosis {
+            kind: DiagnosisKind::ExportFailing,
+            severity: Severity::Warning,
+            node: None,
+            message: format!(
+                "exports failing: {failed} export{} failed; the last: {}",
+                if failed == 1 { "" } else { "s" },
+                last.unwrap_or_default()
+            ),
+        });
+    }
+    found
+}
+
+/// A diagnosis as far as its log record goes: once per kind and operator.
+type Fired = (DiagnosisKind, Option<NodeRef>);
+
+/// Kinds and operators that already sent their log record.
+static FIRED: Mutex<Option<HashSet<Fired>>> = Mutex::new(None);
+
+/// Sends one log record for each diagnosis of `found` not sent before.
+pub(crate) fn log_new(found: &[Diagnosis]) {
+    let mut fired = FIRED.lock().unwrap_or_else(PoisonError::into_inner);
+    let fired = fired.get_or_insert_with(HashSet::new);
+    for diagnosis in found {
+        if !fired.insert((diagnosis.kind, diagnosis.node.clone())) {
+            continue;
+        }
+        let kind = diagnosis.kind.name();
+        let (node_type, node_id) = diagnosis.node.as_ref().map_or(("", ""), |node| {
+            (node.node_type.as_str(), node.node_id.as_str())
+        });
+        let message = &diagnosis.message;
+        match diagnosis.severity {
+            Severity::Warning => tracing::warn!(
+                target: DIAGNOSIS_TARGET,
+                diagnosis = kind,
+                node.type = node_type,
+                node.id = node_id,
+                "{message}"
+            ),
+            Severity::Notice => tracing::info!(
+                target: DIAGNOSIS_TARGET,
+                diagnosis = kind,
+                node.type = node_type,
+                node.id = node_id,
+                "{message}"
+            ),
+        }
+    }
+}
