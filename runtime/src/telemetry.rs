@@ -19,8 +19,10 @@ use crate::export::metrics::MetricsPipeline;
 use crate::export::prometheus::PrometheusEndpoint;
 use crate::export::shutdown::shut_down_within;
 use crate::export::traces::TracesPipeline;
+use crate::insight::diagnoses;
 use crate::insight::progress::{self, Progress};
 use crate::insight::report::target::write_report;
+use crate::insight::watch::Watch;
 use crate::names;
 use crate::operator::clock;
 use crate::operator::recording::set_enabled;
@@ -49,6 +51,7 @@ pub struct Telemetry {
     collecting: bool,
     report: Option<ReportDestination>,
     progress: Option<Progress>,
+    watch: Option<Watch>,
     prometheus: Option<PrometheusEndpoint>,
     shutdown_timeout: Duration,
     claimed: bool,
@@ -118,6 +121,9 @@ impl Telemetry {
             collecting,
             report: signals.report,
             progress: Progress::start(signals.progress),
+            watch: collecting
+                .then(|| Watch::start(diagnoses::thresholds().check_every))
+                .flatten(),
             prometheus: signals.prometheus,
             metrics: signals.metrics,
             traces: signals.traces,
@@ -190,6 +196,9 @@ impl Drop for Telemetry {
     fn drop(&mut self) {
         let (metrics, traces, logs) = (self.metrics.take(), self.traces.take(), self.logs.take());
         let runtime = std::mem::take(&mut self.runtime);
+        if let Some(watch) = self.watch.take() {
+            watch.finish();
+        }
         if let Some(progress) = self.progress.take() {
             progress.finish();
         }

@@ -1,0 +1,66 @@
+//! The watcher: a thread that takes a snapshot every [`Thresholds::check_every`] while
+//! telemetry counts, so that the diagnoses (`insight::diagnoses`) fire — and send their
+//! log record — even when nothing else looks, and a stall is seen while it lasts. It
+//! takes one more when telemetry stops, before the signals shut down, so that what the
+//! run ended with is logged and exported.
+//!
+//! [`Thresholds::check_every`]: crate::Thresholds::check_every
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::insight::snapshot::snapshot;
+
+/// The running watcher.
+pub(crate) struct Watch {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Watch {
+    /// Starts looking every `every`; `None` if the thread cannot start (then the
+    /// diagnoses fire only when a snapshot is taken).
+    pub(crate) fn start(every: Duration) -> Option<Watch> {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let thread_stop = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("pipetel-watch".into())
+            .spawn(move || {
+                let (stopped, wake) = &*thread_stop;
+                let mut done = stopped.lock().unwrap_or_else(PoisonError::into_inner);
+                while !*done {
+                    done = wake
+                        .wait_timeout(done, every)
+                        .map(|(guard, _)| guard)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+                    let _ = snapshot();
+                }
+            })
+            .ok()?;
+        Some(Watch {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Looks one last time and stops.
+    pub(crate) fn finish(mut self) {
+        self.stop_thread();
+    }
+
+    fn stop_thread(&mut self) {
+        let (stopped, wake) = &*self.stop;
+        *stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.stop_thread();
+    }
+}
