@@ -1,6 +1,7 @@
 //! The post-run analysis: an EXPLAIN ANALYZE-style table of every run, step and operator
-//! (operators under the step they ran in, nested by the operator graph), the graph's
-//! edges and what the conservation check flags, in human units; the same data as JSON,
+//! (operators under the step they ran in, nested by the operator graph, with their wait
+//! states), the bottleneck, the graph's edges and the diagnoses, in human units; the
+//! same data as JSON,
 //! and the graph as Mermaid or Graphviz DOT. On demand with [`report`], and at shutdown
 //! when `PIPETEL_REPORT` is set.
 
@@ -18,6 +19,7 @@ pub(crate) mod units;
 use std::collections::HashMap;
 
 use crate::insight::bottleneck;
+use crate::insight::diagnoses::Severity;
 use crate::insight::graph::EdgeVia;
 use crate::insight::report::diagram::Diagram;
 use crate::insight::report::names::display_names;
@@ -35,8 +37,11 @@ pub(crate) use units::{batches, bytes, count, duration, percent, ratio};
 /// a consumer, then the operators feeding it one level deeper (`←`), as EXPLAIN prints a
 /// plan. Operators show by a short name: the last segment of a module-path `node.id` (the
 /// default of `#[operator]`), longer only where two would look the same; the JSON keeps
-/// the full ids. Below the table, every edge with the rows, bytes and batches that
-/// crossed it, and a `⚠` line for each imbalance the conservation check found.
+/// the full ids. An operator that waited has a `·` line with its wall time split into
+/// busy, starved, blocked and queued. Below the table, the bottleneck with its reason,
+/// every edge with the rows, bytes and batches that crossed it, and the diagnoses: a `⚠`
+/// line for each warning (rows lost or duplicated, skew, a stall, …), a `·` line for
+/// each notice.
 ///
 /// ```
 /// let telemetry = pipetel::Config::new().collect_locally(true).init();
@@ -156,6 +161,7 @@ impl fmt::Display for Report {
         }
         table.bottleneck(snapshot);
         table.edges(snapshot);
+        table.diagnoses(snapshot);
         write!(f, "{}", table.text)
     }
 }
@@ -214,9 +220,9 @@ impl Table {
         }
     }
 
-    /// The edges, each with what crossed it, and the conservation check's findings.
+    /// The edges, each with what crossed it.
     fn edges(&mut self, snapshot: &Snapshot) {
-        if snapshot.edges.is_empty() && snapshot.imbalances.is_empty() {
+        if snapshot.edges.is_empty() {
             return;
         }
         let names = &self.names;
@@ -264,14 +270,20 @@ impl Table {
                 self.text.push('\n');
             }
         }
-        for imbalance in &snapshot.imbalances {
-            let to: Vec<String> = imbalance.to.iter().map(name).collect();
-            let to = if to.is_empty() {
-                "a channel".to_owned()
-            } else {
-                to.join(", ")
+    }
+
+    /// What the built-in checks found: `⚠` for a warning, `·` for a notice.
+    fn diagnoses(&mut self, snapshot: &Snapshot) {
+        if snapshot.diagnoses.is_empty() {
+            return;
+        }
+        self.text.push_str("\nDIAGNOSES\n");
+        for diagnosis in &snapshot.diagnoses {
+            let mark = match diagnosis.severity {
+                Severity::Warning => '⚠',
+                Severity::Notice => '·',
             };
-            let _ = writeln!(self.text, "⚠ {to}: {}", imbalance.reason);
+            let _ = writeln!(self.text, "{mark} {}", diagnosis.message);
         }
     }
 
