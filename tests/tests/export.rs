@@ -328,14 +328,21 @@ fn the_namespace_prefixes_every_metric_and_daft_durations_are_in_microseconds() 
         &["--namespace", "daft", "--duration-microseconds"],
     );
     let points = last_points(&receiver);
-    // Process metrics keep their semantic-convention names, and custom counters the
-    // names they were given; pipetel's own are prefixed.
+    // Process metrics keep their semantic-convention names, the SDK's own (it counts
+    // the log records the diagnoses sent) theirs, and custom counters the names they were
+    // given; pipetel's own are prefixed.
     assert!(
         points
             .iter()
             .filter(|point| !point.name.starts_with("process.")
+                && !point.name.starts_with("otel.sdk.")
                 && point.name != "instrumented.rejected")
-            .all(|point| point.name.starts_with("daft."))
+            .all(|point| point.name.starts_with("daft.")),
+        "{:?}",
+        points
+            .iter()
+            .map(|point| &point.name)
+            .collect::<std::collections::BTreeSet<_>>()
     );
     assert_exact_export(&points, "daft", DurationUnit::Microseconds);
 }
@@ -467,10 +474,55 @@ fn an_unreachable_endpoint_gives_a_named_warning_and_the_program_completes() {
         "pipetel: warning: metrics export to OTEL_EXPORTER_OTLP_ENDPOINT={endpoint} failed"
     );
     assert!(stderr.contains(&expected), "{stderr}");
+    // One warning per signal that tried (metrics; logs, for the diagnoses' log records),
+    // however many exports failed.
+    for signal in ["metrics", "logs", "traces"] {
+        assert!(
+            stderr
+                .matches(&format!("pipetel: warning: {signal} export"))
+                .count()
+                <= 1,
+            "{stderr}"
+        );
+    }
     assert_eq!(
         stderr.matches("pipetel: warning").count(),
-        1,
-        "one warning: {stderr}"
+        stderr.matches(" export to ").count(),
+        "only export warnings: {stderr}"
+    );
+}
+
+#[test]
+fn failing_exports_are_a_diagnosis_in_the_report() {
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let report = std::env::temp_dir().join(format!(
+        "pipetel-export-diagnosis-{}.json",
+        std::process::id()
+    ));
+    // The flush fails before the report is written, at the guard's drop.
+    run_against(
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("PIPETEL_REPORT", report.to_str().expect("utf-8")),
+        ],
+        &["--flush"],
+    );
+    let json = std::fs::read_to_string(&report).expect("the report");
+    let _ = std::fs::remove_file(&report);
+    let snapshot: pipetel::Snapshot = serde_json::from_str(&json).expect("a snapshot");
+    let failing: Vec<_> = snapshot
+        .diagnoses
+        .iter()
+        .filter(|d| d.kind == pipetel::DiagnosisKind::ExportFailing)
+        .collect();
+    assert_eq!(failing.len(), 1, "{:#?}", snapshot.diagnoses);
+    let message = &failing[0].message;
+    assert!(message.starts_with("exports failing: "), "{message}");
+    assert!(
+        message.contains(&format!(
+            "export to OTEL_EXPORTER_OTLP_ENDPOINT={endpoint} failed"
+        )),
+        "{message}"
     );
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use pipetel_tests::{histograms, points, run, Receiver, SpanRecord};
+use pipetel_tests::{histograms, points, run, LogRecord, Receiver, SpanRecord};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_pipeline");
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -202,6 +202,12 @@ fn a_pipeline_exports_its_span_tree_and_metrics_over_http() {
     check_pipeline_metrics(&receiver);
 }
 
+/// The program's own log records, and those of pipetel's diagnoses.
+fn split_diagnoses(logs: Vec<LogRecord>) -> (Vec<LogRecord>, Vec<LogRecord>) {
+    logs.into_iter()
+        .partition(|log| !log.attributes.contains_key("diagnosis"))
+}
+
 #[test]
 fn events_in_steps_and_operators_become_correlated_log_records() {
     for (protocol, endpoint) in [("grpc", true), ("http/protobuf", false)] {
@@ -213,8 +219,21 @@ fn events_in_steps_and_operators_become_correlated_log_records() {
         };
         run_pipeline(endpoint, protocol, &[], &[]);
         let spans = receiver.wait_for_spans(8, WAIT);
-        let logs = receiver.wait_for_logs(3, WAIT);
+        let (logs, diagnoses) = split_diagnoses(receiver.wait_for_logs(4, WAIT));
         assert_eq!(logs.len(), 3, "{protocol}: {logs:#?}");
+        // The failed parse is a diagnosis too: one log record, the first time it fired.
+        let failures: Vec<_> = diagnoses
+            .iter()
+            .filter(|log| log.attributes["diagnosis"] == "failures")
+            .collect();
+        assert_eq!(failures.len(), 1, "{diagnoses:#?}");
+        assert_eq!(failures[0].severity, "WARN");
+        assert_eq!(failures[0].attributes["node.type"], "parse");
+        assert!(
+            failures[0].body.starts_with("failures: 1 of "),
+            "{:?}",
+            failures[0].body
+        );
         let normalizing: Vec<_> = logs
             .iter()
             .filter(|log| log.body == "normalizing")
@@ -265,7 +284,7 @@ fn a_program_with_its_own_subscriber_exports_logs_through_log_layer() {
         &[],
         &[("SUBSCRIBER", "own")],
     );
-    let logs = receiver.wait_for_logs(3, WAIT);
+    let (logs, _) = split_diagnoses(receiver.wait_for_logs(4, WAIT));
     assert_eq!(logs.len(), 3, "{logs:#?}");
     let bad_row = logs
         .iter()

@@ -151,7 +151,9 @@ fn a_slow_sink_is_the_bottleneck_and_both_upstreams_are_blocked() {
         "{bottleneck:#?}"
     );
     assert!(
-        bottleneck.reason.contains("upstream transform blocked"),
+        bottleneck
+            .reason
+            .contains("upstream transform slow-sink blocked"),
         "{}",
         bottleneck.reason
     );
@@ -183,7 +185,9 @@ fn a_slow_source_is_the_bottleneck_and_the_downstreams_are_starved() {
         "{bottleneck:#?}"
     );
     assert!(
-        bottleneck.reason.contains("downstream transform starved"),
+        bottleneck
+            .reason
+            .contains("downstream transform slow-source starved"),
         "{}",
         bottleneck.reason
     );

@@ -141,6 +141,9 @@ fn main() {
         }
     });
 
+    if std::env::args().any(|arg| arg == "--flush") {
+        telemetry.flush();
+    }
     if std::env::args().any(|arg| arg == "--until-stdin-closes") {
         let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
     }
