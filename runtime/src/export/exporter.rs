@@ -1,12 +1,12 @@
 //! Building any signal's OTLP exporter (over HTTP/protobuf or gRPC, with TLS for
 //! `https://`), and [`Reporting`], the wrapper that says when its exports fail.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use opentelemetry_sdk::error::OTelSdkResult;
 
 use crate::env::{is_https, Protocol, Signal, SignalExport};
+use crate::insight::diagnoses;
 use crate::warn::RateLimited;
 
 /// Builds the OTLP exporter that `$builder` (an `opentelemetry_otlp` exporter builder)
@@ -123,8 +123,7 @@ impl<E> Reporting<E> {
     /// counting the failure (for the `export_failing` diagnosis).
     pub(crate) fn report(&self, result: OTelSdkResult) -> OTelSdkResult {
         if let Err(error) = &result {
-            FAILED_EXPORTS.fetch_add(1, Ordering::Relaxed);
-            *LAST_FAILURE.lock().unwrap_or_else(PoisonError::into_inner) = Some(format!(
+            diagnoses::note_export_failure(format!(
                 "{} export to {} failed: {error}",
                 self.signal.name(),
                 self.target
@@ -144,20 +143,6 @@ impl<E> Reporting<E> {
         }
         result
     }
-}
-
-/// Exports that failed, every signal.
-static FAILED_EXPORTS: AtomicU64 = AtomicU64::new(0);
-/// What the last failed export said.
-static LAST_FAILURE: Mutex<Option<String>> = Mutex::new(None);
-
-/// How many exports failed, and what the last one said.
-pub(crate) fn failures() -> (u64, Option<String>) {
-    let last = LAST_FAILURE
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    (FAILED_EXPORTS.load(Ordering::Relaxed), last)
 }
 
 /// `VARIABLE=value` of a target, for warnings.

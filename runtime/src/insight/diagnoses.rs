@@ -14,6 +14,7 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -416,7 +417,7 @@ pub(crate) fn over_time(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<Dia
             ),
         });
     }
-    let (failed, last) = crate::export::exporter::failures();
+    let (failed, last) = export_failures();
     if failed > 0 {
         found.push(Diagnosis {
             kind: DiagnosisKind::ExportFailing,
@@ -434,6 +435,26 @@ pub(crate) fn over_time(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<Dia
 
 /// A diagnosis as far as its log record goes: once per kind and operator.
 type Fired = (DiagnosisKind, Option<NodeRef>);
+
+/// Exports that failed, every signal.
+static FAILED_EXPORTS: AtomicU64 = AtomicU64::new(0);
+/// What the last failed export said.
+static LAST_FAILURE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Counts a failed export; `message` says which and why (the exporters call this).
+pub(crate) fn note_export_failure(message: String) {
+    FAILED_EXPORTS.fetch_add(1, Ordering::Relaxed);
+    *LAST_FAILURE.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
+}
+
+/// How many exports failed, and what the last one said.
+fn export_failures() -> (u64, Option<String>) {
+    let last = LAST_FAILURE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    (FAILED_EXPORTS.load(Ordering::Relaxed), last)
+}
 
 /// Kinds and operators that already sent their log record.
 static FIRED: Mutex<Option<HashSet<Fired>>> = Mutex::new(None);
