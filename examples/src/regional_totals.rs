@@ -170,7 +170,13 @@ impl RegionalTotals {
     fn extract(&self, to_transform: Sender<Orders>) -> Result<u64, String> {
         let file =
             File::open(&self.source).map_err(|e| format!("{}: {e}", self.source.display()))?;
-        let mut lines = BufReader::new(file).lines().skip(1);
+        let size = file.metadata().map_err(|e| e.to_string())?.len();
+        let mut lines = BufReader::new(file).lines();
+        let header = lines.next().transpose().map_err(|e| e.to_string())?;
+        // For progress: the scan will read the rest of the file; its rows, and those of
+        // every operator downstream, follow from the rows per byte it reads.
+        let header_bytes = header.map_or(0, |header| header.len() as u64 + 1);
+        pipetel::Operator::new("scan", "orders.csv").set_expected_bytes(size - header_bytes);
         let (mut batches, mut rows) = (0, 0);
         loop {
             let chunk: Vec<String> = lines

@@ -113,6 +113,36 @@ fn the_report_agrees_with_the_data() {
         assert_eq!(op(node_type).step.as_deref(), Some("load"), "{node_type}");
     }
     assert_eq!(op("sink").rows_written, 4);
+    // Progress: the scan said the bytes it would read; every operator's total followed
+    // from it, down the graph, and at the end each is exactly what it handled.
+    for (node_type, handled) in [
+        ("scan", ORDERS as u64),
+        ("filter", ORDERS as u64),
+        ("project", kept),
+        ("hash_aggregate", kept),
+        ("sink", 4),
+    ] {
+        let estimate = op(node_type)
+            .estimate
+            .clone()
+            .unwrap_or_else(|| panic!("{node_type} has no estimate"));
+        assert_eq!(
+            (estimate.rows, estimate.expected_rows, estimate.fraction),
+            (handled, handled, 1.0),
+            "{node_type}"
+        );
+    }
+    assert_eq!(snapshot.overall.expect("an overall line").fraction, 1.0);
+    // Nothing wrong with this run: no warning (whether the scan's share of the busy time
+    // passes the dominant operator's 80 %, a notice, depends on the machine).
+    assert!(
+        snapshot
+            .diagnoses
+            .iter()
+            .all(|d| d.severity == pipetel::Severity::Notice),
+        "{:#?}",
+        snapshot.diagnoses
+    );
 
     // The graph is the plan: every edge, no other, rows exact, nothing lost.
     let mut edges: Vec<(&str, &str, EdgeVia, u64, u64)> = snapshot
