@@ -58,9 +58,9 @@ where
         }
         let (inner, count) = (this.inner, this.count);
         let wake = this.wake.get_or_insert_with(|| WakeHook::new(cx.waker()));
-        let woken = wake.take_woken();
-        let mut cx = Context::from_waker(wake.waker(cx.waker()));
-        Task::segment_woken(
+        let (woken, waker) = wake.begin_poll(cx.waker());
+        let mut cx = Context::from_waker(waker);
+        let polled = Task::segment_woken(
             this.task,
             woken,
             || inner.poll(&mut cx),
@@ -71,6 +71,8 @@ where
                     Yielded::End(rows, bytes, failed)
                 }
             },
-        )
+        );
+        wake.end_poll();
+        polled
     }
 }

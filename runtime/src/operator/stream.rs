@@ -66,9 +66,9 @@ where
         }
         let (inner, count) = (this.inner, this.count);
         let wake = this.wake.get_or_insert_with(|| WakeHook::new(cx.waker()));
-        let woken = wake.take_woken();
-        let mut cx = Context::from_waker(wake.waker(cx.waker()));
-        Task::segment_woken(
+        let (woken, waker) = wake.begin_poll(cx.waker());
+        let mut cx = Context::from_waker(waker);
+        let polled = Task::segment_woken(
             this.task,
             woken,
             || inner.poll_next(&mut cx),
@@ -80,7 +80,9 @@ where
                 }
                 Poll::Ready(None) => Yielded::Exhausted,
             },
-        )
+        );
+        wake.end_poll();
+        polled
     }
 
     #[inline]

@@ -3,23 +3,34 @@
 //! poll (queued: ready, waiting for the executor) is told apart from the time before the
 //! wake (waiting for input or for room for the output).
 //!
-//! Per poll this is one comparison (`Waker::will_wake`, the task's waker is nearly always
-//! the one of the previous poll) and one load; a wake adds a clock read and a
-//! compare-and-swap. One allocation per task, at its first poll.
+//! The task's own waker is fixed in a [`Stamp`]: a wake is a load, a store and the task
+//! waker's `wake_by_ref`, with no lock; the clock is read only for a wake from outside
+//! the poll (a wake during the poll — a yield, a wake by the body itself — is marked as
+//! such, and its whole gap is queued). When a poll comes with another task waker (the
+//! task moved), a new stamp replaces the old one: the body gets a new waker, and the
+//! `Future` contract has it use the latest. Per poll: a `Waker::will_wake` comparison, two
+//! stores of the "polling" flag and a load (a store after a wake). One allocation per
+//! task, at its first poll, and one per change of task waker.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::task::{Wake, Waker};
 
 use crate::operator::clock::ticks;
 
-/// What a wake leaves behind: when, and whom to wake.
+/// A wake that came while the body was being polled: all the gap after it is queued.
+pub(crate) const WOKEN_WHILE_POLLED: u64 = 1;
+
+/// What a wake leaves behind, and whom it wakes.
 #[derive(Debug)]
 struct Stamp {
-    /// The first wake since the last poll, in ticks; 0 when none.
+    /// The first wake since the last poll began, in ticks; [`WOKEN_WHILE_POLLED`] for a
+    /// wake during the poll; 0 when none.
     woken: AtomicU64,
+    /// The body is being polled now.
+    polling: AtomicBool,
     /// The task's own waker, which the wake is passed on to.
-    outer: Mutex<Waker>,
+    outer: Waker,
 }
 
 impl Wake for Stamp {
@@ -28,17 +39,17 @@ impl Wake for Stamp {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let _ = self
-            .woken
-            .compare_exchange(0, ticks().max(1), Relaxed, Relaxed);
-        // Cloned out rather than woken under the lock: an executor that polls the task
-        // right inside `wake` would otherwise find the lock taken.
-        let outer = self
-            .outer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        outer.wake();
+        // The first wake since the poll is the one that counts. Two wakes racing here may
+        // both store: either is a wake's time.
+        if self.woken.load(Relaxed) == 0 {
+            let at = if self.polling.load(Relaxed) {
+                WOKEN_WHILE_POLLED
+            } else {
+                ticks().max(WOKEN_WHILE_POLLED + 1)
+            };
+            self.woken.store(at, Relaxed);
+        }
+        self.outer.wake_by_ref();
     }
 }
 
@@ -48,8 +59,6 @@ pub(crate) struct WakeHook {
     stamp: Arc<Stamp>,
     /// The waker handed to the operator's body: wakes `stamp`.
     ours: Waker,
-    /// The task's waker as of the last poll (the one `stamp` wakes).
-    outer: Waker,
 }
 
 impl WakeHook {
@@ -57,41 +66,35 @@ impl WakeHook {
     pub(crate) fn new(outer: &Waker) -> WakeHook {
         let stamp = Arc::new(Stamp {
             woken: AtomicU64::new(0),
-            outer: Mutex::new(outer.clone()),
+            polling: AtomicBool::new(false),
+            outer: outer.clone(),
         });
         WakeHook {
             ours: Waker::from(stamp.clone()),
             stamp,
-            outer: outer.clone(),
         }
     }
 
-    /// The waker to poll the body with, passing wakes on to `outer` (this poll's).
+    /// Starts a poll with the task's waker `outer`: returns when the body's waker was
+    /// first woken since the previous poll began (0: not; [`WOKEN_WHILE_POLLED`]: during
+    /// it) and the waker to poll the body with.
     #[inline]
-    pub(crate) fn waker(&mut self, outer: &Waker) -> &Waker {
-        if !self.outer.will_wake(outer) {
-            self.follow(outer);
+    pub(crate) fn begin_poll(&mut self, outer: &Waker) -> (u64, &Waker) {
+        if !self.stamp.outer.will_wake(outer) {
+            *self = WakeHook::new(outer);
         }
-        &self.ours
+        let stamp = &self.stamp;
+        let woken = stamp.woken.load(Relaxed);
+        if woken != 0 {
+            stamp.woken.store(0, Relaxed);
+        }
+        stamp.polling.store(true, Relaxed);
+        (woken, &self.ours)
     }
 
-    #[cold]
-    fn follow(&mut self, outer: &Waker) {
-        self.outer = outer.clone();
-        *self
-            .stamp
-            .outer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = outer.clone();
-    }
-
-    /// When the body's waker was first woken since the last call, in ticks (0: it was
-    /// not), and starts over.
+    /// Ends the poll begun by [`begin_poll`](Self::begin_poll).
     #[inline]
-    pub(crate) fn take_woken(&self) -> u64 {
-        match self.stamp.woken.load(Relaxed) {
-            0 => 0,
-            _ => self.stamp.woken.swap(0, Relaxed),
-        }
+    pub(crate) fn end_poll(&self) {
+        self.stamp.polling.store(false, Relaxed);
     }
 }
