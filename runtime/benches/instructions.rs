@@ -238,4 +238,119 @@ library_benchmark_group!(
     benchmarks = [per_step_sdk_span, per_step_pipeline_step]
 );
 
-main!(library_benchmark_groups = per_call, per_node_id, per_step);
+/// Polls per async call; items per iterator.
+const POLLS: u64 = 16;
+const ITEMS: u64 = 1024;
+
+/// Pending once (waking itself), then ready: one more poll of the awaiting operator.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+async fn plain_async(batch: Batch) -> u64 {
+    let mut total = 0;
+    for step in 0..POLLS {
+        total += black_box(batch).iter().sum::<u64>();
+        if step + 1 < POLLS {
+            YieldOnce(false).await;
+        }
+    }
+    total
+}
+
+#[pipetel::operator(node_type = "async_bench")]
+async fn operator_async(batch: Batch) -> u64 {
+    let mut total = 0;
+    for step in 0..POLLS {
+        total += black_box(batch).iter().sum::<u64>();
+        if step + 1 < POLLS {
+            YieldOnce(false).await;
+        }
+    }
+    total
+}
+
+/// Polls `future` to completion on this thread, with a waker that does nothing.
+fn run<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+// An async call of 16 polls, each after a wake: per poll, the segment, the gap's wait
+// state and the waker pipetel polls the body with.
+#[library_benchmark]
+#[bench::plain()]
+fn per_poll_plain_async() -> u64 {
+    (0..CALLS / 10)
+        .map(|_| run(plain_async(black_box(BATCH))))
+        .sum()
+}
+
+#[library_benchmark]
+#[bench::on(setup = telemetry_on)]
+fn per_poll_operator_async_on(_: ()) -> u64 {
+    (0..CALLS / 10)
+        .map(|_| run(operator_async(black_box(BATCH))))
+        .sum()
+}
+
+fn plain_items(items: u64) -> impl Iterator<Item = Batch> {
+    (0..items).map(|n| [n, n + 1, n + 2, n + 3])
+}
+
+#[pipetel::operator(node_type = "iter_bench")]
+fn operator_items(items: u64) -> impl Iterator<Item = Batch> {
+    (0..items).map(|n| [n, n + 1, n + 2, n + 3])
+}
+
+// An iterator of 1,024 items: per item, the segment and the gap's wait state.
+#[library_benchmark]
+#[bench::plain()]
+fn per_item_plain_iterator() -> u64 {
+    plain_items(ITEMS)
+        .map(|batch| black_box(batch).iter().sum::<u64>())
+        .sum()
+}
+
+#[library_benchmark]
+#[bench::on(setup = telemetry_on)]
+fn per_item_operator_iterator_on(_: ()) -> u64 {
+    operator_items(ITEMS)
+        .map(|batch| black_box(batch).iter().sum::<u64>())
+        .sum()
+}
+
+library_benchmark_group!(
+    name = per_poll,
+    benchmarks = [
+        per_poll_plain_async,
+        per_poll_operator_async_on,
+        per_item_plain_iterator,
+        per_item_operator_iterator_on
+    ]
+);
+
+main!(
+    library_benchmark_groups = per_call,
+    per_node_id,
+    per_step,
+    per_poll
+);

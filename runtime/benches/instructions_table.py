@@ -64,3 +64,15 @@ print(f"| (on − plain) ÷ (clock pair − plain) | {on / pair:.2f}× |")
 print(f"| (SDK bound − plain) ÷ (on − plain) | {bound / on:.2f}× |")
 print(f"| (SDK with attributes − plain) ÷ (on − plain) | {unbound / on:.2f}× |")
 print(f"| `#[pipeline_step]` ÷ raw SDK span | {step / span:.2f}× |")
+
+polls = 100 * 16  # CALLS / 10 async calls of 16 polls
+items = 1024
+poll_plain = instructions("per_poll", "per_poll_plain_async", polls)
+poll_on = instructions("per_poll", "per_poll_operator_async_on", polls)
+item_plain = instructions("per_poll", "per_item_plain_iterator", items)
+item_on = instructions("per_poll", "per_item_operator_iterator_on", items)
+print()
+print("| shape | plain | `#[operator]` on | on − plain |")
+print("|---|---:|---:|---:|")
+print(f"| async fn, per poll (16 polls, each after a wake) | {poll_plain:.1f} | {poll_on:.1f} | +{poll_on - poll_plain:.1f} |")
+print(f"| impl Iterator, per item (1,024 items) | {item_plain:.1f} | {item_on:.1f} | +{item_on - item_plain:.1f} |")
