@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use pipetel::{current_operator, operator, Config, Snapshot};
 
-const ROWS: u64 = 2_000_000;
+const ROWS: u64 = 4_000_000;
 const BATCH: u64 = 2_000;
-const RUNS: usize = 5;
+const RUNS: usize = 9;
 
 #[operator(node_type = "scan", node_id = run)]
 fn scan(run: &str, rows: u64) -> impl Iterator<Item = Vec<u64>> {
@@ -51,7 +51,7 @@ fn aggregate(run: &str, input: impl Iterator<Item = Vec<u64>>) -> impl Iterator<
             for n in batch {
                 // Some work per row, so that a run lasts seconds.
                 let mut x = n;
-                for _ in 0..40 {
+                for _ in 0..600 {
                     x = black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
                 }
                 sums[(x % 64) as usize] = sums[(x % 64) as usize].wrapping_add(n);
@@ -82,7 +82,11 @@ struct Sample {
 fn run_once(id: &'static str) -> (Vec<Sample>, Instant, Snapshot) {
     let before = pipetel::snapshot();
     let pipeline = std::thread::spawn(move || {
-        write(id, aggregate(id, explode(id, filter(id, scan(id, ROWS)))))
+        black_box(write(
+            id,
+            aggregate(id, explode(id, filter(id, scan(id, ROWS)))),
+        ));
+        Instant::now()
     });
     let mut samples = Vec::new();
     while !pipeline.is_finished() {
@@ -100,8 +104,7 @@ fn run_once(id: &'static str) -> (Vec<Sample>, Instant, Snapshot) {
             snapshot,
         });
     }
-    black_box(pipeline.join().expect("the pipeline"));
-    let end = Instant::now();
+    let end = pipeline.join().expect("the pipeline");
     (samples, end, pipetel::snapshot().since(&before))
 }
 
@@ -110,6 +113,14 @@ fn eta_error(samples: &[Sample], end: Instant, fraction: f64) -> Option<f64> {
     let sample = samples.iter().find(|s| s.scanned >= fraction)?;
     let left = end.duration_since(sample.at).as_secs_f64();
     let eta = sample.eta?.as_secs_f64();
+    if std::env::var_os("ACCURACY_DEBUG").is_some() {
+        let overall = sample
+            .snapshot
+            .overall
+            .as_ref()
+            .map(|o| o.node.node_type.clone());
+        eprintln!("at {fraction}: eta {eta:.3} left {left:.3} overall {overall:?}");
+    }
     Some((eta - left).abs() / left)
 }
 
@@ -120,6 +131,7 @@ fn main() {
     let telemetry = Config::new().collect_locally(true).init();
     println!("| run | seconds | ETA error at 10 % | ETA error at 50 % | worst total error at 25 % (operator) |");
     println!("|---|---:|---:|---:|---|");
+    let (mut at_10, mut at_50) = (Vec::new(), Vec::new());
     for run in 1..=RUNS {
         let started = Instant::now();
         let id: &'static str = Box::leak(format!("run-{run}").into_boxed_str());
@@ -157,6 +169,8 @@ fn main() {
                 }
             }
         }
+        at_10.extend(eta_error(&samples, end, 0.10));
+        at_50.extend(eta_error(&samples, end, 0.50));
         println!(
             "| {run} | {:.1} | {} | {} | {:.2} % ({}) |",
             end.duration_since(started).as_secs_f64(),
@@ -166,5 +180,16 @@ fn main() {
             worst.1
         );
     }
+    let median = |errors: &mut Vec<f64>| {
+        errors.sort_by(f64::total_cmp);
+        errors
+            .get(errors.len() / 2)
+            .map_or("-".to_owned(), |e| format!("{:.1} %", e * 100.0))
+    };
+    println!(
+        "| median | | {} | {} | |",
+        median(&mut at_10),
+        median(&mut at_50)
+    );
     drop(telemetry);
 }

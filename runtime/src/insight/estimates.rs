@@ -30,7 +30,7 @@ use crate::insight::graph::{EdgeSnapshot, NodeRef};
 use crate::insight::snapshot::OperatorSnapshot;
 
 /// How fast the smoothed rate forgets: a rate measured this long ago weighs half.
-pub const RATE_HALF_LIFE: Duration = Duration::from_secs(3);
+pub const RATE_HALF_LIFE: Duration = Duration::from_secs(1);
 
 /// Where an expected total came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
