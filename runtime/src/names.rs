@@ -170,8 +170,8 @@ pub const OPERATOR_METRICS: [MetricName; 10] = [
 /// Time an operator's calls spent waiting rather than working, in seconds, by
 /// `node.type`, `node.id` and [`WAIT_STATE`]: `starved` (for input), `blocked` (its
 /// output not taken), `queued` (woken, not yet polled). [`DURATION`] (busy time) plus
-/// the three is the operators' wall time. In whole microseconds (unit `us`) with
-/// [`DurationUnit::Microseconds`].
+/// the three is the operators' wall time. A state of an operator is exported once it is
+/// not zero. In whole microseconds (unit `us`) with [`DurationUnit::Microseconds`].
 pub const WAIT: MetricName = counter(
     "wait",
     "s",

@@ -164,10 +164,12 @@ impl Recorder {
 struct OperatorInstrument {
     value: Value,
     recorder: Recorder,
-    /// An attribute beside the series' own (`wait`'s `state`).
+    /// An attribute beside the series' own (`wait`'s `state`). Such a metric's series is
+    /// bound once its value is not zero: an operator that never waits (a plain function)
+    /// adds no `wait` points.
     extra: Option<KeyValue>,
-    /// By series id.
-    bound: Vec<Bound>,
+    /// By series id; `None` until bound.
+    bound: Vec<Option<Bound>>,
 }
 
 impl OperatorInstrument {
@@ -215,7 +217,8 @@ impl OperatorInstrument {
 
     /// Adds the change of series `series` from `before` to `now`. A series new to the
     /// export (`before` is `None`) is bound first and added even at zero, so that every
-    /// series has every metric.
+    /// series has every operator metric; a `wait` state is bound once it is not zero,
+    /// and then gets all of its value.
     fn add_change(
         &mut self,
         series: usize,
@@ -224,19 +227,29 @@ impl OperatorInstrument {
         labels: &[KeyValue],
     ) {
         if self.bound.len() == series {
-            let bound = match &self.extra {
-                Some(extra) => {
-                    let mut labels = labels.to_vec();
-                    labels.push(extra.clone());
-                    self.recorder.bind(&labels)
-                }
-                None => self.recorder.bind(labels),
-            };
-            self.bound.push(bound);
+            self.bound.push(None);
         }
-        let Some(bound) = self.bound.get(series) else {
+        let Some(slot) = self.bound.get_mut(series) else {
             // Series are added in id order, so this cannot happen; if it did, the series
             // would go unexported rather than under another's labels.
+            return;
+        };
+        let before = match slot {
+            Some(_) => before,
+            None if self.extra.is_some() && self.value.real(now) == 0.0 => return,
+            None => {
+                *slot = Some(match &self.extra {
+                    Some(extra) => {
+                        let mut labels = labels.to_vec();
+                        labels.push(extra.clone());
+                        self.recorder.bind(&labels)
+                    }
+                    None => self.recorder.bind(labels),
+                });
+                None
+            }
+        };
+        let Some(bound) = slot.as_ref() else {
             return;
         };
         match bound {
