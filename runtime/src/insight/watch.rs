@@ -4,13 +4,21 @@
 //! takes one more when telemetry stops, before the signals shut down, so that what the
 //! run ended with is logged and exported.
 //!
+//! A snapshot of a large engine (tens of thousands of series on tens of threads) takes
+//! hundreds of milliseconds of CPU; the watcher never spends more than [`MAX_CPU_SHARE`]
+//! of one core on it: after a snapshot that took `t`, it waits at least `t ÷
+//! MAX_CPU_SHARE`.
+//!
 //! [`Thresholds::check_every`]: crate::Thresholds::check_every
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::insight::snapshot::snapshot;
+
+/// The most of one core the watcher's snapshots take (1 %).
+pub(crate) const MAX_CPU_SHARE: f64 = 0.01;
 
 /// The running watcher.
 pub(crate) struct Watch {
@@ -29,12 +37,15 @@ impl Watch {
             .spawn(move || {
                 let (stopped, wake) = &*thread_stop;
                 let mut done = stopped.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut pause = every;
                 while !*done {
                     done = wake
-                        .wait_timeout(done, every)
+                        .wait_timeout(done, pause)
                         .map(|(guard, _)| guard)
                         .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+                    let started = Instant::now();
                     let _ = snapshot();
+                    pause = every.max(started.elapsed().div_f64(MAX_CPU_SHARE));
                 }
             })
             .ok()?;
