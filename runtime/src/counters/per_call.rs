@@ -2,7 +2,7 @@
 //! per-call distributions (summed over threads), its slowest segments (the slowest of
 //! every thread's), and its rows out and busy ticks on each thread (for skew).
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::counters::cells::Tally;
 use crate::counters::histogram::{self, Buckets, ROW_BUCKETS, TIME_BUCKETS};
@@ -12,8 +12,9 @@ use crate::counters::slowest::{SlowSegment, SLOWEST_CALLS};
 /// What one thread (one shard) counted for a series.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ThreadShare {
-    /// The thread's name (of the thread that has the shard now, or had it last).
-    pub(crate) thread: String,
+    /// The thread's name (of the thread that has the shard now, or had it last), shared
+    /// by every series the thread ran.
+    pub(crate) thread: Arc<str>,
     pub(crate) rows_out: u64,
     pub(crate) busy_ticks: u64,
 }
@@ -29,6 +30,31 @@ pub(crate) struct PerCall {
     pub(crate) threads: Vec<ThreadShare>,
 }
 
+/// One series' buckets as one shard holds them: a fixed-size entry of the scratch list
+/// every shard is read into (no allocation per series).
+struct ShardBuckets {
+    series: usize,
+    busy: [u64; TIME_BUCKETS],
+    rows: [u64; ROW_BUCKETS],
+}
+
+impl ShardBuckets {
+    fn new(series: usize) -> ShardBuckets {
+        ShardBuckets {
+            series,
+            busy: [0; TIME_BUCKETS],
+            rows: [0; ROW_BUCKETS],
+        }
+    }
+}
+
+/// A new zeroed entry for `series` at the end of `scratch`.
+fn push_zeroed(scratch: &mut Vec<ShardBuckets>, series: usize) -> &mut ShardBuckets {
+    scratch.push(ShardBuckets::new(series));
+    let last = scratch.len() - 1;
+    &mut scratch[last]
+}
+
 /// Reads series `0..series_count`.
 pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
     let mut series: Vec<PerCall> = (0..series_count)
@@ -38,41 +64,43 @@ pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
             ..PerCall::default()
         })
         .collect();
+    // Reused for every shard (and every retry of one): the shard's buckets, then a
+    // one-count entry per listed segment.
+    let mut scratch: Vec<ShardBuckets> = Vec::new();
     histogram::with_carried(|carried| {
         shards::for_each_shard(|shard| {
-            let thread = shard.thread_name();
+            let thread: Arc<str> = Arc::from(shard.thread_name());
             // The shard's buckets and listed segments, read together (the owner may be
             // emptying its list into its buckets meanwhile).
-            let counted = shard.segment_list().read_with(|listed| {
-                let mut counted: BTreeMap<usize, (Vec<u64>, Vec<u64>)> = BTreeMap::new();
-                let empty = || (vec![0; TIME_BUCKETS], vec![0; ROW_BUCKETS]);
+            shard.segment_list().read_with(|listed| {
+                scratch.clear();
+                // Each entry is zeroed in place, then filled (no move of a filled one).
                 for (id, details) in shard.all_details(series_count) {
-                    let (busy, rows) = counted.entry(id).or_insert_with(empty);
-                    details.histogram.add_to(busy, rows, carried);
+                    let read = push_zeroed(&mut scratch, id);
+                    details.histogram.add_to(&mut read.busy, &mut read.rows, carried);
                 }
                 for segment in listed
                     .into_iter()
                     .filter(|segment| (segment.series as usize) < series_count)
                 {
-                    let (busy, rows) = counted.entry(segment.series as usize).or_insert_with(empty);
-                    busy[histogram::bucket(segment.busy, TIME_BUCKETS)] += 1;
+                    let read = push_zeroed(&mut scratch, segment.series as usize);
+                    read.busy[histogram::bucket(segment.busy, TIME_BUCKETS)] += 1;
                     if let Some(handed) = segment.rows {
-                        rows[histogram::bucket(handed, ROW_BUCKETS)] += 1;
+                        read.rows[histogram::bucket(handed, ROW_BUCKETS)] += 1;
                     }
                 }
-                counted
             });
-            for (id, (busy, rows)) in counted {
-                let read = &mut series[id];
-                for (sum, n) in read.busy.0.iter_mut().zip(busy) {
+            for counted in &scratch {
+                let read = &mut series[counted.series];
+                for (sum, n) in read.busy.0.iter_mut().zip(counted.busy) {
                     *sum += n;
                 }
-                for (sum, n) in read.rows.0.iter_mut().zip(rows) {
+                for (sum, n) in read.rows.0.iter_mut().zip(counted.rows) {
                     *sum += n;
                 }
             }
             for (id, details) in shard.all_details(series_count) {
-                series[id].slowest.extend(details.slowest.read());
+                details.slowest.read_into(&mut series[id].slowest);
             }
             for (first, chunk) in shard.cell_chunks(series_count) {
                 for (read, cells) in series[first..].iter_mut().zip(chunk) {

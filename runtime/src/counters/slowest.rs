@@ -91,11 +91,19 @@ impl SlowCells {
 
     /// The segments kept (any thread): a consistent copy, read again while the owner
     /// writes (a few tries, then what was read).
+    #[cfg(test)]
     pub(crate) fn read(&self) -> Vec<SlowSegment> {
         let mut copy = Vec::with_capacity(SLOWEST_CALLS);
+        self.read_into(&mut copy);
+        copy
+    }
+
+    /// [`read`](Self::read), appending to `copy` (no allocation once it has room).
+    pub(crate) fn read_into(&self, copy: &mut Vec<SlowSegment>) {
+        let kept = copy.len();
         for _ in 0..8 {
             let before = self.sequence.load(Ordering::Acquire);
-            copy.clear();
+            copy.truncate(kept);
             copy.extend(self.entries.iter().filter_map(|entry| {
                 let ticks = entry.ticks.load(Ordering::Relaxed);
                 (ticks > 0).then(|| SlowSegment {
@@ -110,7 +118,6 @@ impl SlowCells {
                 break;
             }
         }
-        copy
     }
 }
 

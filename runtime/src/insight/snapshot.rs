@@ -261,7 +261,7 @@ pub fn snapshot() -> Snapshot {
                         .threads
                         .iter()
                         .map(|share| Share {
-                            at: share.thread.clone(),
+                            at: share.thread.to_string(),
                             rows: share.rows_out,
                             busy_ns: ticks_to_nanos(share.busy_ticks),
                         })
