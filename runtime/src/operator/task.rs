@@ -119,7 +119,7 @@ impl Task {
 
     /// [`enter`](Self::enter) for a task whose waker was first woken at `woken` (in
     /// ticks) since its last segment (0: not, or not known).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn enter_woken(&mut self, woken: u64) -> Running<'_> {
         let series = self.series;
         let thread = this_thread();
