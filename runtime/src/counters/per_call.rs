@@ -77,7 +77,9 @@ pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
                 // Each entry is zeroed in place, then filled (no move of a filled one).
                 for (id, details) in shard.all_details(series_count) {
                     let read = push_zeroed(&mut scratch, id);
-                    details.histogram.add_to(&mut read.busy, &mut read.rows, carried);
+                    details
+                        .histogram
+                        .add_to(&mut read.busy, &mut read.rows, carried);
                 }
                 for segment in listed
                     .into_iter()
