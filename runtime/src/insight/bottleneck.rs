@@ -28,6 +28,28 @@ pub(crate) const UTILISATION_TIE: f64 = 0.05;
 const WAITS: f64 = 0.5;
 
 /// The operator that limits the pipeline, and why.
+///
+/// ```
+/// let telemetry = pipetel::Config::new().collect_locally(true).init();
+///
+/// #[pipetel::operator(node_type = "read", node_id = "bottleneck-doc")]
+/// fn read() -> Vec<u64> {
+///     vec![1; 1_000]
+/// }
+/// #[pipetel::operator(node_type = "hash", node_id = "bottleneck-doc")]
+/// fn hash(rows: Vec<u64>) -> u64 {
+///     let start = std::time::Instant::now();
+///     while start.elapsed() < std::time::Duration::from_millis(5) {} // the slow part
+///     rows.iter().sum()
+/// }
+/// let before = pipetel::snapshot();
+/// hash(read());
+/// let view = pipetel::snapshot().since(&before);
+/// let bottleneck = view.bottleneck.unwrap();
+/// assert_eq!(bottleneck.node.node_type, "hash");
+/// assert!(bottleneck.reason.starts_with("busy 100% of its time"));
+/// # drop(telemetry);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bottleneck {
     /// The operator.

@@ -139,6 +139,27 @@ pub enum Severity {
 }
 
 /// One finding, as a sentence.
+///
+/// ```
+/// let telemetry = pipetel::Config::new().collect_locally(true).init();
+///
+/// #[pipetel::operator(node_type = "parse", node_id = "diagnosis-doc")]
+/// fn parse(text: &str) -> Result<u64, std::num::ParseIntError> {
+///     text.parse()
+/// }
+/// let _ = parse("7");
+/// let _ = parse("seven");
+///
+/// let snapshot = pipetel::snapshot();
+/// let failures = snapshot
+///     .diagnoses
+///     .iter()
+///     .find(|d| d.kind == pipetel::DiagnosisKind::Failures)
+///     .unwrap();
+/// assert_eq!(failures.message, "failures: 1 of 2 calls of parse diagnosis-doc failed");
+/// assert_eq!(failures.severity, pipetel::Severity::Warning);
+/// # drop(telemetry);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagnosis {
     /// What it is about.

@@ -48,6 +48,36 @@ pub enum Basis {
 
 /// An operator's progress: how far it is toward its expected total, and when it will
 /// get there.
+///
+/// ```
+/// let telemetry = pipetel::Config::new().collect_locally(true).init();
+///
+/// #[pipetel::operator(node_type = "scan", node_id = "estimate-doc")]
+/// fn scan(batches: u64) -> impl Iterator<Item = Vec<u64>> {
+///     pipetel::current_operator().set_expected_rows(batches * 10);
+///     (0..batches).map(|_| vec![0; 10])
+/// }
+/// #[pipetel::operator(node_type = "filter", node_id = "estimate-doc")]
+/// fn keep_half(input: impl Iterator<Item = Vec<u64>>) -> impl Iterator<Item = Vec<u64>> {
+///     input.map(|batch| batch[..5].to_vec())
+/// }
+///
+/// let mut rows = keep_half(scan(4));
+/// rows.next(); // a quarter of the scan
+/// let snapshot = pipetel::snapshot();
+/// let filter = snapshot
+///     .operators
+///     .iter()
+///     .find(|op| (op.node_type.as_str(), op.node_id.as_str()) == ("filter", "estimate-doc"))
+///     .unwrap();
+/// let estimate = filter.estimate.as_ref().unwrap();
+/// // The filter's total follows from the scan's: 40 rows in.
+/// assert_eq!((estimate.rows, estimate.expected_rows), (10, 40));
+/// assert_eq!(estimate.basis, pipetel::Basis::Upstream);
+/// assert_eq!(estimate.fraction, 0.25);
+/// # drop(rows);
+/// # drop(telemetry);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// Rows handled so far: its input, or its output for a source.
