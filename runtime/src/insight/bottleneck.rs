@@ -186,3 +186,54 @@ fn waiting(
     }
     waiting
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::find;
+    use crate::insight::snapshot::OperatorSnapshot;
+
+    fn op(node_type: &str, busy_ms: u64, wall_ms: u64, share: f64) -> OperatorSnapshot {
+        OperatorSnapshot {
+            node_type: node_type.to_owned(),
+            node_id: "t".to_owned(),
+            busy: Duration::from_millis(busy_ms),
+            starved: Duration::from_millis(wall_ms - busy_ms),
+            wall: Duration::from_millis(wall_ms),
+            busy_share: share,
+            ..OperatorSnapshot::default()
+        }
+    }
+
+    #[test]
+    fn the_highest_utilisation_wins_over_more_busy_time() {
+        // `slow` is busy all its time; `wide` has more busy time over many tasks, but
+        // waits most of it.
+        let operators = [op("slow", 900, 1_000, 0.3), op("wide", 2_000, 10_000, 0.7)];
+        let found = find(&operators, &[]).expect("a bottleneck");
+        assert_eq!(found.node.node_type, "slow");
+        assert!((found.utilisation - 0.9).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_short_operator_is_not_a_candidate_and_near_ties_go_to_the_busier() {
+        // `blip` is busy all of its 5 ms, under a tenth of the longest wall time.
+        let operators = [
+            op("blip", 5, 5, 0.01),
+            op("a", 970, 1_000, 0.4),
+            op("b", 990, 1_000, 0.59),
+        ];
+        let found = find(&operators, &[]).expect("a bottleneck");
+        assert_eq!(found.node.node_type, "b");
+        let operators = [op("a", 960, 1_000, 0.6), op("b", 990, 1_000, 0.4)];
+        // Within the tie, the one with more busy time: b (990 ms).
+        assert_eq!(find(&operators, &[]).unwrap().node.node_type, "b");
+    }
+
+    #[test]
+    fn nothing_busy_names_nothing() {
+        assert_eq!(find(&[op("idle", 0, 100, 0.0)], &[]), None);
+        assert_eq!(find(&[], &[]), None);
+    }
+}

@@ -341,3 +341,87 @@ impl Seen {
         self.rate
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{stated, Basis, Totals};
+    use crate::insight::graph::{EdgeSnapshot, EdgeVia, NodeRef};
+    use crate::insight::snapshot::OperatorSnapshot;
+
+    fn op(node_type: &str, input_rows: u64, rows_out: u64) -> OperatorSnapshot {
+        OperatorSnapshot {
+            node_type: node_type.to_owned(),
+            node_id: "t".to_owned(),
+            input_rows,
+            rows_out,
+            busy: Duration::from_millis(1),
+            ..OperatorSnapshot::default()
+        }
+    }
+
+    fn edge(from: &str, to: &str, rows: u64) -> EdgeSnapshot {
+        let node = |node_type: &str| NodeRef {
+            node_type: node_type.to_owned(),
+            node_id: "t".to_owned(),
+        };
+        EdgeSnapshot {
+            from: node(from),
+            to: node(to),
+            via: EdgeVia::Call,
+            rows,
+            bytes: 0,
+            batches: 1,
+            rows_received: None,
+            channel: None,
+        }
+    }
+
+    #[test]
+    fn a_producer_feeding_two_consumers_gives_each_its_share() {
+        let mut scan = op("scan", 0, 100);
+        scan.expected_rows = Some(1_000);
+        let operators = [scan, op("left", 30, 30), op("right", 70, 7)];
+        let edges = [edge("scan", "left", 30), edge("scan", "right", 70)];
+        let totals = Totals::of(&operators, &edges);
+        assert_eq!(totals.handled[0], Some((1_000.0, Basis::Rows)));
+        assert_eq!(totals.handled[1], Some((300.0, Basis::Upstream)));
+        assert_eq!(totals.handled[2], Some((700.0, Basis::Upstream)));
+    }
+
+    #[test]
+    fn a_consumer_of_an_operator_that_handed_nothing_out_yet_has_no_total() {
+        let mut scan = op("scan", 0, 100);
+        scan.expected_rows = Some(1_000);
+        let operators = [scan, op("aggregate", 100, 0), op("write", 0, 0)];
+        let edges = [
+            edge("scan", "aggregate", 100),
+            edge("aggregate", "write", 0),
+        ];
+        let totals = Totals::of(&operators, &edges);
+        assert_eq!(totals.handled[1], Some((1_000.0, Basis::Upstream)));
+        assert_eq!(totals.handled[2], None);
+    }
+
+    #[test]
+    fn a_cycle_gives_no_total_and_ends() {
+        let operators = [op("a", 10, 10), op("b", 10, 10)];
+        let edges = [edge("a", "b", 10), edge("b", "a", 10)];
+        let totals = Totals::of(&operators, &edges);
+        assert_eq!(totals.handled, [None, None]);
+    }
+
+    #[test]
+    fn bytes_and_calls_scale_what_was_handled_so_far() {
+        let mut by_bytes = op("read", 0, 250);
+        (by_bytes.expected_bytes, by_bytes.bytes_read) = (Some(4_000), 1_000);
+        assert_eq!(stated(&by_bytes), Some((1_000.0, Basis::Bytes)));
+        let mut by_calls = op("read", 0, 250);
+        (by_calls.expected_calls, by_calls.tasks_completed) = (Some(8), 2);
+        assert_eq!(stated(&by_calls), Some((1_000.0, Basis::Calls)));
+        // Nothing read yet: no total from bytes.
+        by_bytes.bytes_read = 0;
+        assert_eq!(stated(&by_bytes), None);
+    }
+}
