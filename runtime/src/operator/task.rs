@@ -93,7 +93,9 @@ impl Task {
     }
 
     /// Counts the gap from `mark` to `now` in `cells`: `woken` is when the task's waker
-    /// was first woken since its last poll (0: not, or not known).
+    /// was first woken since its last poll (0: not, or not known;
+    /// [`WOKEN_WHILE_POLLED`](crate::operator::waking::WOKEN_WHILE_POLLED), below any
+    /// tick a poll ends at: during that poll).
     #[inline(always)]
     fn count_gap(&self, cells: &Cells, now: u64, woken: u64) {
         let gap = now.saturating_sub(self.mark);
