@@ -38,13 +38,20 @@ impl Watch {
                 let (stopped, wake) = &*thread_stop;
                 let mut done = stopped.lock().unwrap_or_else(PoisonError::into_inner);
                 let mut pause = every;
-                while !*done {
-                    done = wake
-                        .wait_timeout(done, pause)
-                        .map(|(guard, _)| guard)
-                        .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+                // Always one snapshot after the stop is seen, even when the thread first
+                // runs after it (a short program on a loaded machine).
+                loop {
+                    if !*done {
+                        done = wake
+                            .wait_timeout(done, pause)
+                            .map(|(guard, _)| guard)
+                            .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+                    }
                     let started = Instant::now();
                     let _ = snapshot();
+                    if *done {
+                        break;
+                    }
                     pause = every.max(started.elapsed().div_f64(MAX_CPU_SHARE));
                 }
             })
