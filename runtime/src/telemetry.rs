@@ -20,9 +20,10 @@ use crate::export::prometheus::PrometheusEndpoint;
 use crate::export::shutdown::shut_down_within;
 use crate::export::traces::TracesPipeline;
 use crate::insight::diagnoses;
+use crate::insight::periodic::Periodic;
 use crate::insight::progress::{self, Progress};
 use crate::insight::report::target::write_report;
-use crate::insight::watch::Watch;
+use crate::insight::watch;
 use crate::names;
 use crate::operator::clock;
 use crate::operator::recording::set_enabled;
@@ -51,7 +52,7 @@ pub struct Telemetry {
     collecting: bool,
     report: Option<ReportDestination>,
     progress: Option<Progress>,
-    watch: Option<Watch>,
+    watch: Option<Periodic>,
     prometheus: Option<PrometheusEndpoint>,
     shutdown_timeout: Duration,
     claimed: bool,
@@ -122,7 +123,7 @@ impl Telemetry {
             report: signals.report,
             progress: Progress::start(signals.progress),
             watch: collecting
-                .then(|| Watch::start(diagnoses::thresholds().check_every))
+                .then(|| watch::start(diagnoses::thresholds().check_every))
                 .flatten(),
             prometheus: signals.prometheus,
             metrics: signals.metrics,

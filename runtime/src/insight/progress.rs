@@ -11,13 +11,12 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal as _, Write as _};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::insight::estimates::handled;
+use crate::insight::periodic::Periodic;
 use crate::insight::report;
 use crate::insight::snapshot::snapshot;
 
@@ -45,10 +44,7 @@ impl Mode {
 }
 
 /// The running progress display.
-pub(crate) struct Progress {
-    stop: Arc<(Mutex<bool>, Condvar)>,
-    thread: Option<JoinHandle<()>>,
-}
+pub(crate) struct Progress(Periodic);
 
 impl Progress {
     /// Starts drawing, or nothing when `mode` is off.
@@ -58,53 +54,17 @@ impl Progress {
             Mode::Terminal => (Box::new(Bars::default()), Duration::from_millis(100)),
             Mode::Plain => (Box::new(PlainLines), Duration::from_secs(1)),
         };
-        let stop = Arc::new((Mutex::new(false), Condvar::new()));
-        let thread_stop = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("pipetel-progress".into())
-            .spawn(move || {
-                let mut lines = Lines::default();
-                let (stopped, wake) = &*thread_stop;
-                let mut done = stopped
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                while !*done {
-                    display.draw(lines.update(false), false);
-                    done = wake
-                        .wait_timeout(done, tick)
-                        .map(|(guard, _)| guard)
-                        .unwrap_or_else(|poisoned| poisoned.into_inner().0);
-                }
-                drop(done);
-                display.draw(lines.update(true), true);
-            })
-            .ok()?;
-        Some(Progress {
-            stop,
-            thread: Some(thread),
-        })
+        let mut lines = Lines::default();
+        let drawing = Periodic::start("pipetel-progress", Duration::ZERO, move |last| {
+            display.draw(lines.update(last), last);
+            tick
+        })?;
+        Some(Progress(drawing))
     }
 
     /// Draws the final state and stops.
-    pub(crate) fn finish(mut self) {
-        self.stop_thread();
-    }
-
-    fn stop_thread(&mut self) {
-        let (stopped, wake) = &*self.stop;
-        *stopped
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
-        wake.notify_all();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        self.stop_thread();
+    pub(crate) fn finish(self) {
+        self.0.finish();
     }
 }
 

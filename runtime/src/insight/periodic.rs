@@ -1,0 +1,73 @@
+//! A background thread that does its work every so often until it is stopped, and once
+//! more after the stop is seen: what the progress display and the watcher share.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A running background thread; [`finish`](Self::finish) (or dropping it) stops it after
+/// its last round.
+pub(crate) struct Periodic {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Periodic {
+    /// Starts thread `name`: after `first`, and then after each pause it returns,
+    /// `round(false)`; once stopped, `round(true)` — always, even when the thread first
+    /// runs after the stop (a short program on a loaded machine). `None` if the thread
+    /// cannot start.
+    pub(crate) fn start(
+        name: &str,
+        first: Duration,
+        mut round: impl FnMut(bool) -> Duration + Send + 'static,
+    ) -> Option<Periodic> {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let thread_stop = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let (stopped, wake) = &*thread_stop;
+                let mut done = stopped.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut pause = first;
+                loop {
+                    if !*done {
+                        done = wake
+                            .wait_timeout(done, pause)
+                            .map(|(guard, _)| guard)
+                            .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+                    }
+                    let last = *done;
+                    pause = round(last);
+                    if last {
+                        break;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Periodic {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the thread after its last round, and waits for it.
+    pub(crate) fn finish(mut self) {
+        self.stop_thread();
+    }
+
+    fn stop_thread(&mut self) {
+        let (stopped, wake) = &*self.stop;
+        *stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Periodic {
+    fn drop(&mut self) {
+        self.stop_thread();
+    }
+}
