@@ -172,8 +172,8 @@ pub(crate) fn handled(op: &OperatorSnapshot) -> u64 {
     }
 }
 
-/// Every operator's expected totals, by index in the snapshot: rows it will handle, and
-/// rows it will hand out.
+/// Every operator's expected total (rows it will handle) and where it came from, by
+/// index in the snapshot; what it will hand out follows from it (`expected_output`).
 struct Totals {
     handled: Vec<Option<(f64, Basis)>>,
 }
