@@ -212,3 +212,66 @@ fn the_slowest_call_is_found_with_the_trace_it_ran_in() {
         .windows(2)
         .all(|pair| pair[0].busy >= pair[1].busy));
 }
+
+#[operator(node_type = "count", node_id = "read_while_running")]
+fn counted_call(rows: usize) -> Vec<u8> {
+    vec![0; rows]
+}
+
+/// Readers take in only the (operator, thread) blocks that changed since the previous
+/// read: snapshots taken while four threads call never count a call twice, leave out at
+/// most a thread's latest listed segments, and count every call once the threads end.
+#[test]
+fn snapshots_taken_while_threads_call_count_every_call_once() {
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+    setup();
+    const THREADS: u64 = 4;
+    const CALLS: u64 = 20_000;
+    // (calls in the distribution of busy time, hand-overs in that of rows, calls)
+    let counts = || {
+        let snapshot = pipetel::snapshot();
+        let op = snapshot
+            .operators
+            .iter()
+            .find(|op| op.node_type == "count" && op.node_id == "read_while_running");
+        op.map_or((0, 0, 0), |op| {
+            let busy = op.busy_per_call.as_ref().map_or(0, |b| b.count);
+            let rows = op.rows_per_call.as_ref().map_or(0, |r| r.count);
+            (busy, rows, op.tasks_completed)
+        })
+    };
+    // Calls returned, and calls started (an upper bound of what any read may count).
+    let (returned, started) = (AtomicU64::new(0), AtomicU64::new(0));
+    let done = AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                for call in 0..CALLS {
+                    started.fetch_add(1, SeqCst);
+                    counted_call(call as usize % 3);
+                    returned.fetch_add(1, SeqCst);
+                }
+                done.fetch_add(1, SeqCst);
+            });
+        }
+        // Bounded: the callers end whatever the reader does.
+        let mut reads = 0;
+        while done.load(SeqCst) < THREADS && reads < 100_000 {
+            let at_least = returned.load(SeqCst);
+            let (busy, rows, _) = counts();
+            let at_most = started.load(SeqCst);
+            assert_eq!(busy, rows, "every call hands out rows");
+            // A thread's latest listed segments (at most 31) may be left out.
+            assert!(
+                busy + 31 * THREADS >= at_least && busy <= at_most,
+                "{busy} counted, {at_least}..={at_most} returned"
+            );
+            reads += 1;
+        }
+        assert!(reads > 1, "the reader read while the threads ran");
+    });
+    let all = THREADS * CALLS;
+    for _ in 0..2 {
+        assert_eq!(counts(), (all, all, all));
+    }
+}

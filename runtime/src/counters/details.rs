@@ -7,6 +7,10 @@
 //! together stay below [`MAX_DETAILS_BYTES`]: past it, further series and threads count
 //! everything but their distributions and slowest calls, with one warning naming the
 //! limit.
+//!
+//! A block says when it changed since readers last took it in (`counters::per_call`
+//! reads only those): the owner raises the flag on its cold paths — emptying its segment
+//! list into the buckets, keeping a new slowest segment — never per call.
 
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
@@ -26,6 +30,34 @@ pub const MAX_DETAILS_BYTES: usize = 256 << 20;
 pub(crate) struct Details {
     pub(crate) histogram: HistogramCells,
     pub(crate) slowest: SlowCells,
+    /// Set by the owner after it changes the block; taken (cleared) by the reader that
+    /// reads it.
+    changed: AtomicBool,
+}
+
+impl Details {
+    /// Says the block changed, after the owner changed it (or a reader that took the
+    /// flag could not use what it read).
+    #[inline]
+    pub(crate) fn mark_changed(&self) {
+        self.changed.store(true, Ordering::Release);
+    }
+
+    /// Keeps a segment of `ticks` busy ticks among the slowest if it is; returns the new
+    /// floor ([`SlowCells::record`]). Only the owning thread may call this.
+    #[cold]
+    pub(crate) fn record_slow(&self, ticks: u64, trace_id: u128) -> u64 {
+        let floor = self.slowest.record(ticks, trace_id);
+        self.mark_changed();
+        floor
+    }
+
+    /// Whether the block changed since the flag was last taken, clearing it: what the
+    /// owner wrote before raising it is visible once this returns `true`.
+    pub(crate) fn take_changed(&self) -> bool {
+        // A load first: most blocks are unchanged, and a swap would write every one.
+        self.changed.load(Ordering::Relaxed) && self.changed.swap(false, Ordering::Acquire)
+    }
 }
 
 /// Where a thread keeps a pointer to its details of one series (null until the first call).
@@ -83,6 +115,7 @@ impl DetailsSlot {
         let details: &'static Details = unsafe {
             ptr::addr_of_mut!((*block).histogram).write(HistogramCells::ZERO);
             ptr::addr_of_mut!((*block).slowest).write(SlowCells::ZERO);
+            ptr::addr_of_mut!((*block).changed).write(AtomicBool::new(false));
             Box::leak(fresh.assume_init())
         };
         self.0

@@ -13,7 +13,8 @@
 //! billion values in one bucket of one thread), which readers add.
 //!
 //! Segments reach the buckets through their thread's list (`counters::segment_list`),
-//! a few dozen at a time.
+//! a few dozen at a time. Readers read a block's non-zero counts only
+//! (`counters::per_call` keeps what it read last and takes the difference).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
@@ -113,19 +114,19 @@ impl HistogramCells {
             .or_default() += 1 << 32;
     }
 
-    /// Adds this thread's counts to `busy` and `rows` (any thread), with what its
-    /// buckets `carried` past 32 bits.
-    pub(crate) fn add_to(&self, busy: &mut [u64], rows: &mut [u64], carried: &Carried) {
-        for (sum, cell) in busy.iter_mut().zip(&self.busy) {
-            *sum += u64::from(cell.load(Relaxed));
-        }
-        for (sum, cell) in rows.iter_mut().zip(&self.rows) {
-            *sum += u64::from(cell.load(Relaxed));
-        }
-        if let Some(carried) = carried.as_ref() {
-            let key = ptr_key(self);
-            for (index, sum) in busy.iter_mut().chain(rows.iter_mut()).enumerate() {
-                *sum += carried.get(&(key, index)).copied().unwrap_or(0);
+    /// Appends this thread's non-zero counts to `counts` (any thread), as (bucket, count)
+    /// in bucket order: busy buckets first, then the rows buckets from [`TIME_BUCKETS`];
+    /// each with what it `carried` past 32 bits.
+    pub(crate) fn read_counts(&self, counts: &mut Vec<(u16, u64)>, carried: &Carried) {
+        let key = ptr_key(self);
+        for (index, cell) in self.busy.iter().chain(&self.rows).enumerate() {
+            let carried = carried
+                .as_ref()
+                .and_then(|carried| carried.get(&(key, index)).copied())
+                .unwrap_or(0);
+            let count = u64::from(cell.load(Relaxed)) + carried;
+            if count != 0 {
+                counts.push((index as u16, count));
             }
         }
     }
@@ -147,40 +148,66 @@ fn ptr_key(cells: &HistogramCells) -> usize {
     std::ptr::from_ref(cells) as usize
 }
 
-/// Bucket counts summed over threads, and what follows from them.
+/// Bucket counts summed over threads: (bucket, count) for each bucket with a count, in
+/// bucket order (a series' counts sit in a few of its hundreds of buckets).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Buckets(pub(crate) Vec<u64>);
+pub(crate) struct Buckets(pub(crate) Vec<(u32, u64)>);
 
 impl Buckets {
-    /// How many values were counted.
-    pub(crate) fn count(&self) -> u64 {
-        self.0.iter().sum()
-    }
-
-    /// The value below which a fraction `q` of the counted values fall, read as the
-    /// start of its bucket: at most the value, by less than a quarter of it (exact below
-    /// 8, and for powers of two); `None` when nothing was counted.
-    pub(crate) fn quantile(&self, q: f64) -> Option<u64> {
-        let count = self.count();
-        if count == 0 {
-            return None;
-        }
-        let rank = ((q * count as f64).ceil() as u64).clamp(1, count);
-        let mut seen = 0;
-        for (index, &n) in self.0.iter().enumerate() {
-            seen += n;
-            if seen >= rank {
-                return Some(bucket_start(index));
+    /// Adds `added` to bucket `index`, wrapping: a difference that takes counts away is
+    /// added as its two's complement.
+    pub(crate) fn add(&mut self, index: usize, added: u64) {
+        let index = index as u32;
+        match self.0.binary_search_by_key(&index, |&(at, _)| at) {
+            Ok(at) => {
+                let count = self.0[at].1.wrapping_add(added);
+                if count == 0 {
+                    self.0.remove(at);
+                } else {
+                    self.0[at].1 = count;
+                }
             }
+            Err(at) if added != 0 => self.0.insert(at, (index, added)),
+            Err(_) => {}
         }
-        None
     }
 
-    /// The largest value, read as the start of its bucket.
-    pub(crate) fn max(&self) -> Option<u64> {
-        let last = self.0.iter().rposition(|&n| n > 0)?;
-        Some(bucket_start(last))
+    /// The count of bucket `index`.
+    pub(crate) fn get(&self, index: usize) -> u64 {
+        self.0
+            .binary_search_by_key(&(index as u32), |&(at, _)| at)
+            .map_or(0, |at| self.0[at].1)
     }
+}
+
+/// How many values `buckets` (in bucket order) counted.
+pub(crate) fn count(buckets: &[(u32, u64)]) -> u64 {
+    buckets.iter().map(|&(_, n)| n).sum()
+}
+
+/// The value below which a fraction `q` of the values `buckets` counted fall, read as the
+/// start of its bucket: at most the value, by less than a quarter of it (exact below 8,
+/// and for powers of two); `None` when nothing was counted.
+pub(crate) fn quantile(buckets: &[(u32, u64)], q: f64) -> Option<u64> {
+    let count = count(buckets);
+    if count == 0 {
+        return None;
+    }
+    let rank = ((q * count as f64).ceil() as u64).clamp(1, count);
+    let mut seen = 0;
+    for &(index, n) in buckets {
+        seen += n;
+        if seen >= rank {
+            return Some(bucket_start(index as usize));
+        }
+    }
+    None
+}
+
+/// The largest value `buckets` counted, read as the start of its bucket.
+pub(crate) fn max(buckets: &[(u32, u64)]) -> Option<u64> {
+    let &(last, _) = buckets.iter().rev().find(|&&(_, n)| n > 0)?;
+    Some(bucket_start(last as usize))
 }
 
 #[cfg(test)]
@@ -216,26 +243,36 @@ mod tests {
         for _ in 0..3 {
             cells.add(1000, None);
         }
-        let (mut busy, mut rows) = (vec![0; TIME_BUCKETS], vec![0; ROW_BUCKETS]);
-        with_carried(|carried| cells.add_to(&mut busy, &mut rows, carried));
-        let counted = u64::from(u32::MAX) + 2;
-        assert_eq!(busy[bucket], counted);
-        assert_eq!(busy.iter().sum::<u64>(), busy[bucket]);
+        let mut counts = Vec::new();
+        with_carried(|carried| cells.read_counts(&mut counts, carried));
+        assert_eq!(counts, [(bucket as u16, u64::from(u32::MAX) + 2)]);
     }
 
     #[test]
     fn quantiles_read_the_bucket_of_the_rank() {
-        let mut buckets = Buckets(vec![0; ROW_BUCKETS]);
+        let mut buckets = Buckets::default();
         for value in 1..=100u64 {
-            buckets.0[bucket(value, ROW_BUCKETS)] += 1;
+            buckets.add(bucket(value, ROW_BUCKETS), 1);
         }
+        assert_eq!(count(&buckets.0), 100);
+        let at = |q| quantile(&buckets.0, q);
         let within_a_bucket =
             |got: u64, want: u64| bucket(got, ROW_BUCKETS) == bucket(want, ROW_BUCKETS);
-        assert!(within_a_bucket(buckets.quantile(0.5).unwrap(), 50));
-        assert!(within_a_bucket(buckets.quantile(0.99).unwrap(), 99));
-        let max = buckets.max().unwrap();
+        assert!(within_a_bucket(at(0.5).unwrap(), 50));
+        assert!(within_a_bucket(at(0.99).unwrap(), 99));
+        let max = max(&buckets.0).unwrap();
         assert!(max <= 100 && within_a_bucket(max, 100));
-        assert_eq!(buckets.quantile(0.0).unwrap(), 1);
-        assert_eq!(Buckets(vec![0; 4]).quantile(0.5), None);
+        assert_eq!(at(0.0).unwrap(), 1);
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn sparse_buckets_add_in_order_and_drop_what_falls_to_zero() {
+        let mut buckets = Buckets::default();
+        for (index, added) in [(9, 2), (3, 1), (9, 1), (5, 4), (3, 0u64.wrapping_sub(1))] {
+            buckets.add(index, added);
+        }
+        assert_eq!(buckets.0, [(5, 4), (9, 3)]);
+        assert_eq!((buckets.get(9), buckets.get(3)), (3, 0));
     }
 }

@@ -4,9 +4,9 @@
 //! A segment adds three stores to its thread's own list, whose place the thread already
 //! holds: no lookup of the series' block per call, and no store to an address computed
 //! from the clock (a bucket store was: the next call's load of the same bucket raced it
-//! and cost +17 ns a call). A full list goes to the buckets in one go. Readers count the
-//! listed segments too, between two equal readings of a sequence number the owner bumps
-//! around each emptying.
+//! and cost +17 ns a call). A full list goes to the buckets in one go, and marks each
+//! block it changed. Readers count the listed segments too, between two equal readings of
+//! a sequence number the owner bumps around each emptying.
 
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering, Ordering::Relaxed};
 
@@ -89,6 +89,7 @@ impl SegmentList {
         for segment in self.iter(LISTED) {
             if let Some(details) = details(segment.series) {
                 details.histogram.add(segment.busy, segment.rows);
+                details.mark_changed();
             }
         }
         self.listed.store(0, Relaxed);
@@ -108,21 +109,23 @@ impl SegmentList {
     }
 
     /// Runs `read` (which reads this thread's buckets) and passes it the segments
-    /// listed now, retrying (a few times) while the owner empties the list.
-    pub(crate) fn read_with<R>(&self, mut read: impl FnMut(Vec<Listed>) -> R) -> R {
-        let mut result = None;
-        for _ in 0..8 {
+    /// listed now, again while the owner empties the list meanwhile (a few times): `Ok`
+    /// with a read that no emptying overlapped, or `Err` with the last read when none was.
+    pub(crate) fn read_with<R>(&self, mut read: impl FnMut(Vec<Listed>) -> R) -> Result<R, R> {
+        let mut tries = 0;
+        loop {
             let before = self.sequence.load(Ordering::Acquire);
             let listed = self.listed.load(Relaxed) as usize % LISTED;
             let segments: Vec<Listed> = self.iter(listed).collect();
             let value = read(segments);
             fence(Ordering::Acquire);
-            let consistent = before.is_multiple_of(2) && self.sequence.load(Relaxed) == before;
-            result = Some(value);
-            if consistent {
-                break;
+            if before.is_multiple_of(2) && self.sequence.load(Relaxed) == before {
+                return Ok(value);
+            }
+            tries += 1;
+            if tries == 8 {
+                return Err(value);
             }
         }
-        result.expect("read at least once")
     }
 }

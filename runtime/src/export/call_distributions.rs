@@ -45,8 +45,8 @@ static WARNED: AtomicBool = AtomicBool::new(false);
 struct Exported {
     duration: BoundHistogram<f64>,
     rows: BoundHistogram<u64>,
-    busy_before: Vec<u64>,
-    rows_before: Vec<u64>,
+    busy_before: Buckets,
+    rows_before: Buckets,
 }
 
 struct Distributions {
@@ -68,8 +68,8 @@ impl Distributions {
             .enumerate()
             .map(|(series, read)| {
                 let before = self.exported.get(series);
-                waiting_in(&read.busy, before.map(|e| &e.busy_before[..]))
-                    + waiting_in(&read.rows, before.map(|e| &e.rows_before[..]))
+                waiting_in(&read.busy, before.map(|e| &e.busy_before))
+                    + waiting_in(&read.rows, before.map(|e| &e.rows_before))
             })
             .sum();
         let share = if waiting > MAX_HISTOGRAM_RECORDS {
@@ -93,8 +93,8 @@ impl Distributions {
                     self.exported.push(Exported {
                         duration: self.duration.bind(&labels.attributes),
                         rows: self.rows.bind(&labels.attributes),
-                        busy_before: Vec::new(),
-                        rows_before: Vec::new(),
+                        busy_before: Buckets::default(),
+                        rows_before: Buckets::default(),
                     });
                 }
                 let Some(exported) = self.exported.get_mut(series) else {
@@ -140,29 +140,28 @@ impl Distributions {
 }
 
 /// How many values of `now` are not recorded yet.
-fn waiting_in(now: &Buckets, before: Option<&[u64]>) -> u64 {
+fn waiting_in(now: &Buckets, before: Option<&Buckets>) -> u64 {
     now.0
         .iter()
-        .enumerate()
-        .map(|(index, &count)| {
-            count.saturating_sub(before.and_then(|b| b.get(index)).copied().unwrap_or(0))
+        .map(|&(index, count)| {
+            count.saturating_sub(before.map_or(0, |before| before.get(index as usize)))
         })
         .sum()
 }
 
 /// Records, for each bucket, `share` of what it counted beyond `before` (at least one
 /// value of each bucket that has any), and advances `before` by what it recorded.
-fn replay(now: &Buckets, before: &mut Vec<u64>, share: f64, mut record: impl FnMut(u64)) {
-    before.resize(now.0.len(), 0);
-    for (index, (&count, recorded)) in now.0.iter().zip(before.iter_mut()).enumerate() {
-        let waiting = count.saturating_sub(*recorded);
+fn replay(now: &Buckets, before: &mut Buckets, share: f64, mut record: impl FnMut(u64)) {
+    for &(index, count) in &now.0 {
+        let index = index as usize;
+        let waiting = count.saturating_sub(before.get(index));
         if waiting > 0 {
             let now = ((waiting as f64 * share).ceil() as u64).clamp(1, waiting);
             let value = bucket_start(index);
             for _ in 0..now {
                 record(value);
             }
-            *recorded += now;
+            before.add(index, now);
         }
     }
 }

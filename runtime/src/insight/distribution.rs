@@ -3,11 +3,12 @@
 //! `rows_per_call` and `slowest_calls` hold, from the log-linear buckets every thread
 //! keeps (`counters::histogram`) and the slowest segments it keeps (`counters::slowest`).
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::counters::histogram::{Buckets, ROW_BUCKETS, TIME_BUCKETS};
+use crate::counters::histogram;
 use crate::counters::per_call::PerCall;
 use crate::operator::clock::ticks_to_nanos;
 
@@ -56,30 +57,11 @@ pub struct CallBuckets {
 
 impl CallBuckets {
     pub(crate) fn of(read: &PerCall) -> CallBuckets {
-        let sparse = |buckets: &Buckets| {
-            buckets
-                .0
-                .iter()
-                .enumerate()
-                .filter(|(_, &n)| n > 0)
-                .map(|(index, &n)| (index as u32, n))
-                .collect()
-        };
         CallBuckets {
-            busy: sparse(&read.busy),
-            rows: sparse(&read.rows),
+            busy: read.busy.0.clone(),
+            rows: read.rows.0.clone(),
             ns_per_tick: ticks_to_nanos(1 << 30) as f64 / (1u64 << 30) as f64,
         }
-    }
-
-    fn dense(pairs: &[(u32, u64)], len: usize) -> Buckets {
-        let mut buckets = vec![0; len];
-        for &(index, n) in pairs {
-            if let Some(bucket) = buckets.get_mut(index as usize) {
-                *bucket = n;
-            }
-        }
-        Buckets(buckets)
     }
 
     /// The counts after `earlier`'s.
@@ -105,27 +87,39 @@ impl CallBuckets {
 
     /// Busy time per segment.
     pub(crate) fn busy_percentiles(&self) -> Option<Percentiles<Duration>> {
-        let ticks = Self::dense(&self.busy, TIME_BUCKETS);
+        let ticks = &*in_order(&self.busy);
         let time = |ticks: u64| Duration::from_nanos((ticks as f64 * self.ns_per_tick) as u64);
         Some(Percentiles {
-            count: ticks.count(),
-            p50: time(ticks.quantile(0.5)?),
-            p90: time(ticks.quantile(0.9)?),
-            p99: time(ticks.quantile(0.99)?),
-            max: time(ticks.max()?),
+            count: histogram::count(ticks),
+            p50: time(histogram::quantile(ticks, 0.5)?),
+            p90: time(histogram::quantile(ticks, 0.9)?),
+            p99: time(histogram::quantile(ticks, 0.99)?),
+            max: time(histogram::max(ticks)?),
         })
     }
 
     /// Rows per hand-over.
     pub(crate) fn rows_percentiles(&self) -> Option<Percentiles<u64>> {
-        let rows = Self::dense(&self.rows, ROW_BUCKETS);
+        let rows = &*in_order(&self.rows);
         Some(Percentiles {
-            count: rows.count(),
-            p50: rows.quantile(0.5)?,
-            p90: rows.quantile(0.9)?,
-            p99: rows.quantile(0.99)?,
-            max: rows.max()?,
+            count: histogram::count(rows),
+            p50: histogram::quantile(rows, 0.5)?,
+            p90: histogram::quantile(rows, 0.9)?,
+            p99: histogram::quantile(rows, 0.99)?,
+            max: histogram::max(rows)?,
         })
+    }
+}
+
+/// `pairs` in bucket order, as pipetel writes them (a snapshot read back from JSON may
+/// not be).
+fn in_order(pairs: &[(u32, u64)]) -> Cow<'_, [(u32, u64)]> {
+    if pairs.is_sorted_by_key(|&(index, _)| index) {
+        Cow::Borrowed(pairs)
+    } else {
+        let mut sorted = pairs.to_vec();
+        sorted.sort_unstable_by_key(|&(index, _)| index);
+        Cow::Owned(sorted)
     }
 }
 

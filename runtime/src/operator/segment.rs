@@ -201,7 +201,7 @@ impl Segment {
     #[inline(never)]
     fn record_slow(&self, thread: &ThreadState, busy: u64) {
         let floor = match thread.shard().details(self.series) {
-            Some(details) => details.slowest.record(busy, current_trace_id()),
+            Some(details) => details.record_slow(busy, current_trace_id()),
             None => u64::MAX,
         };
         self.cells.slow_floor.store(floor, Relaxed);
