@@ -8,14 +8,17 @@
 //! is `1 − (effective − 1) / (n − 1)`, from 0 (even) to 1 (all in one share). Equal
 //! counts give the score DataFusion prints for the same plan.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// What one thread or partition did for an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Share {
     /// The thread's name and number (`tokio-rt-worker:7`; `ThreadId(7)` when it has no
-    /// name) or the partition's number.
-    pub at: String,
+    /// name) or the partition's number; a thread's name is one string shared by the
+    /// shares of every operator it ran.
+    pub at: Arc<str>,
     /// Rows out.
     pub rows: u64,
     /// Busy time, in nanoseconds.
@@ -68,7 +71,7 @@ fn spread(shares: &[Share], value: impl Fn(&Share) -> u64) -> Spread {
     let largest = shares
         .iter()
         .max_by_key(|share| value(share))
-        .map(|share| share.at.clone())
+        .map(|share| share.at.to_string())
         .unwrap_or_default();
     Spread {
         min: values[0],

@@ -261,7 +261,7 @@ pub fn snapshot() -> Snapshot {
                         .threads
                         .iter()
                         .map(|share| Share {
-                            at: share.thread.to_string(),
+                            at: share.thread.clone(),
                             rows: share.rows_out,
                             busy_ns: ticks_to_nanos(share.busy_ticks),
                         })
@@ -315,7 +315,7 @@ fn partition_shares(
         .unwrap_or_default()
         .into_iter()
         .map(|(partition, rows, busy_ticks)| Share {
-            at: partition.to_string(),
+            at: partition.to_string().into(),
             rows,
             busy_ns: ticks_to_nanos(busy_ticks),
         })
