@@ -79,15 +79,13 @@ impl Zeroed for HistogramCells {
 static CARRIED: Mutex<Option<HashMap<(usize, usize), u64>>> = Mutex::new(None);
 
 impl HistogramCells {
-    /// Counts one segment of `ticks` busy ticks that handed out `rows` rows (`None`:
-    /// nothing). Only the owning thread may call this.
+    /// Counts one segment whose busy ticks fell in bucket `busy` and whose rows (if it
+    /// handed any out) in bucket `rows`. Only the owning thread may call this.
     #[inline]
-    pub(crate) fn add(&self, ticks: u64, rows: Option<u64>) {
-        let index = bucket(ticks, TIME_BUCKETS);
-        self.bump(&self.busy[index], index);
+    pub(crate) fn add_buckets(&self, busy: usize, rows: Option<usize>) {
+        self.bump(&self.busy[busy], busy);
         if let Some(rows) = rows {
-            let index = bucket(rows, ROW_BUCKETS);
-            self.bump(&self.rows[index], TIME_BUCKETS + index);
+            self.bump(&self.rows[rows], TIME_BUCKETS + rows);
         }
     }
 
@@ -241,7 +239,7 @@ mod tests {
         let bucket = bucket(1000, TIME_BUCKETS);
         cells.busy[bucket].store(u32::MAX - 1, Relaxed);
         for _ in 0..3 {
-            cells.add(1000, None);
+            cells.add_buckets(bucket, None);
         }
         let mut counts = Vec::new();
         with_carried(|carried| cells.read_counts(&mut counts, carried));

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::counters::cells::Tally;
-use crate::counters::histogram::{self, Buckets, ROW_BUCKETS, TIME_BUCKETS};
+use crate::counters::histogram::{self, Buckets, TIME_BUCKETS};
 use crate::counters::segment_list::Listed;
 use crate::counters::shards::{self, Shard};
 use crate::counters::slowest::{SlowSegment, SLOWEST_CALLS};
@@ -48,10 +48,9 @@ pub(crate) struct PerCall {
 impl PerCall {
     /// Counts a segment not yet in its block's buckets.
     fn count(&mut self, segment: &Listed) {
-        self.busy
-            .add(histogram::bucket(segment.busy, TIME_BUCKETS), 1);
-        if let Some(handed) = segment.rows {
-            self.rows.add(histogram::bucket(handed, ROW_BUCKETS), 1);
+        self.busy.add(segment.busy, 1);
+        if let Some(rows) = segment.rows {
+            self.rows.add(rows, 1);
         }
     }
 

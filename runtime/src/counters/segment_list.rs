@@ -1,10 +1,12 @@
-//! A thread's list of its latest segments — (series, busy ticks, rows) — on their way to
-//! the series' buckets (`counters::histogram`), a few dozen at a time.
+//! A thread's list of its latest segments — (series, busy ticks' bucket, rows' bucket) —
+//! on their way to the series' buckets (`counters::histogram`), a few dozen at a time.
 //!
-//! A segment adds three stores to its thread's own list, whose place the thread already
+//! A segment adds one word to its thread's own list, whose place the thread already
 //! holds: no lookup of the series' block per call, and no store to an address computed
 //! from the clock (a bucket store was: the next call's load of the same bucket raced it
-//! and cost +17 ns a call). A full list goes to the buckets in one go, and marks each
+//! and cost +17 ns a call). The buckets are found when listing (a leading-zero count and
+//! two shifts) so that the segment fits one store: three stores (series, ticks, rows)
+//! cost 1 ns a call more. A full list goes to the buckets in one go, and marks each
 //! block it changed. Readers count the listed segments too, between two equal readings of
 //! a sequence number the owner bumps around each emptying.
 
@@ -12,24 +14,24 @@ use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering, Ordering::Relaxed
 
 use crate::counters::cells::Zeroed;
 use crate::counters::details::Details;
+use crate::counters::histogram::{self, ROW_BUCKETS, TIME_BUCKETS};
 
 /// Segments listed before they go to their buckets.
 pub(crate) const LISTED: usize = 32;
 
-/// A listed segment's rows when it handed nothing out (a `Pending` poll, an early exit).
-const NO_ROWS: u64 = u64::MAX;
+/// A listed segment's rows bucket when it handed nothing out (a `Pending` poll, an early
+/// exit): past the last rows bucket.
+const NO_ROWS: u64 = ROW_BUCKETS as u64;
 
-#[derive(Debug)]
-struct Entry {
-    series: AtomicU32,
-    busy: AtomicU64,
-    rows: AtomicU64,
-}
+// A listed segment is one word: the series (32 bits), its busy ticks' bucket (8) and its
+// rows' bucket (8), so that listing is one store.
+const _: () = assert!(TIME_BUCKETS < 256 && ROW_BUCKETS < 255);
 
 /// One thread's list.
 #[derive(Debug)]
 pub(crate) struct SegmentList {
-    entries: [Entry; LISTED],
+    /// Packed segments (`pack`).
+    entries: [AtomicU64; LISTED],
     listed: AtomicU32,
     /// Odd while the owner empties the list.
     sequence: AtomicU32,
@@ -37,13 +39,7 @@ pub(crate) struct SegmentList {
 
 impl Zeroed for SegmentList {
     const ZERO: Self = SegmentList {
-        entries: [const {
-            Entry {
-                series: AtomicU32::new(0),
-                busy: AtomicU64::new(0),
-                rows: AtomicU64::new(0),
-            }
-        }; LISTED],
+        entries: [const { AtomicU64::new(0) }; LISTED],
         listed: AtomicU32::new(0),
         sequence: AtomicU32::new(0),
     };
@@ -52,8 +48,28 @@ impl Zeroed for SegmentList {
 /// A segment as listed.
 pub(crate) struct Listed {
     pub(crate) series: u32,
-    pub(crate) busy: u64,
-    pub(crate) rows: Option<u64>,
+    /// The bucket of its busy ticks.
+    pub(crate) busy: usize,
+    /// The bucket of the rows it handed out (`None`: nothing).
+    pub(crate) rows: Option<usize>,
+}
+
+#[inline(always)]
+fn pack(series: u32, busy: u64, rows: Option<u64>) -> u64 {
+    let busy = histogram::bucket(busy, TIME_BUCKETS) as u64;
+    let rows = rows.map_or(NO_ROWS, |rows| histogram::bucket(rows, ROW_BUCKETS) as u64);
+    u64::from(series) | busy << 32 | rows << 40
+}
+
+fn unpack(entry: u64) -> Listed {
+    Listed {
+        series: entry as u32,
+        busy: (entry >> 32) as u8 as usize,
+        rows: match (entry >> 40) as u8 as u64 {
+            NO_ROWS => None,
+            rows => Some(rows as usize),
+        },
+    }
 }
 
 impl SegmentList {
@@ -69,10 +85,7 @@ impl SegmentList {
         details: impl Fn(u32) -> Option<&'static Details>,
     ) {
         let listed = self.listed.load(Relaxed) as usize % LISTED;
-        let entry = &self.entries[listed];
-        entry.series.store(series, Relaxed);
-        entry.busy.store(busy, Relaxed);
-        entry.rows.store(rows.unwrap_or(NO_ROWS), Relaxed);
+        self.entries[listed].store(pack(series, busy, rows), Relaxed);
         if listed + 1 == LISTED {
             self.empty(details);
         } else {
@@ -88,7 +101,7 @@ impl SegmentList {
         fence(Ordering::Release);
         for segment in self.iter(LISTED) {
             if let Some(details) = details(segment.series) {
-                details.histogram.add(segment.busy, segment.rows);
+                details.histogram.add_buckets(segment.busy, segment.rows);
                 details.mark_changed();
             }
         }
@@ -98,14 +111,9 @@ impl SegmentList {
     }
 
     fn iter(&self, count: usize) -> impl Iterator<Item = Listed> + '_ {
-        self.entries[..count].iter().map(|entry| Listed {
-            series: entry.series.load(Relaxed),
-            busy: entry.busy.load(Relaxed),
-            rows: match entry.rows.load(Relaxed) {
-                NO_ROWS => None,
-                rows => Some(rows),
-            },
-        })
+        self.entries[..count]
+            .iter()
+            .map(|entry| unpack(entry.load(Relaxed)))
     }
 
     /// Runs `read` (which reads this thread's buckets) and passes it the segments
@@ -126,6 +134,29 @@ impl SegmentList {
             if tries == 8 {
                 return Err(value);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listed_segment_is_one_word_that_keeps_its_series_and_buckets() {
+        for (series, busy, rows) in [
+            (0, 0, None),
+            (7, 1_000, Some(0)),
+            (u32::MAX - 1, u64::MAX, Some(u64::MAX)),
+            (42, 1 << 20, Some(8_192)),
+        ] {
+            let listed = unpack(pack(series, busy, rows));
+            assert_eq!(listed.series, series);
+            assert_eq!(listed.busy, histogram::bucket(busy, TIME_BUCKETS));
+            assert_eq!(
+                listed.rows,
+                rows.map(|rows| histogram::bucket(rows, ROW_BUCKETS))
+            );
         }
     }
 }
