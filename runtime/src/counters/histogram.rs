@@ -9,8 +9,8 @@
 //! (scaled when read).
 //!
 //! Counters are 32 bits, to keep a (series, thread) pair's buckets at 1.2 KiB; a bucket
-//! about to wrap carries 2³² into a process-wide table instead (a lock, once per 4
-//! billion values in one bucket of one thread), which readers add.
+//! that wraps carries 2³² into a process-wide table (a lock, once per 4 billion values in
+//! one bucket of one thread), which readers add.
 //!
 //! Segments reach the buckets through their thread's list (`counters::segment_list`),
 //! a few dozen at a time. Readers read a block's non-zero counts only
@@ -79,25 +79,23 @@ impl Zeroed for HistogramCells {
 static CARRIED: Mutex<Option<HashMap<(usize, usize), u64>>> = Mutex::new(None);
 
 impl HistogramCells {
-    /// Counts one segment whose busy ticks fell in bucket `busy` and whose rows (if it
-    /// handed any out) in bucket `rows`. Only the owning thread may call this.
+    /// Counts `count` segments whose busy ticks fell in bucket `busy` and whose rows (if
+    /// they handed any out) in bucket `rows`. Only the owning thread may call this.
     #[inline]
-    pub(crate) fn add_buckets(&self, busy: usize, rows: Option<usize>) {
-        self.bump(&self.busy[busy], busy);
+    pub(crate) fn add_buckets(&self, busy: usize, rows: Option<usize>, count: u32) {
+        self.bump(&self.busy[busy], busy, count);
         if let Some(rows) = rows {
-            self.bump(&self.rows[rows], TIME_BUCKETS + rows);
+            self.bump(&self.rows[rows], TIME_BUCKETS + rows, count);
         }
     }
 
     #[inline(always)]
-    fn bump(&self, cell: &AtomicU32, bucket: usize) {
-        let count = cell.load(Relaxed);
-        if count == u32::MAX {
+    fn bump(&self, cell: &AtomicU32, bucket: usize, added: u32) {
+        let (count, wrapped) = cell.load(Relaxed).overflowing_add(added);
+        if wrapped {
             self.carry(bucket);
-            cell.store(0, Relaxed);
-        } else {
-            cell.store(count + 1, Relaxed);
         }
+        cell.store(count, Relaxed);
     }
 
     #[cold]
@@ -238,9 +236,8 @@ mod tests {
         let cells: &'static HistogramCells = Box::leak(Box::new(HistogramCells::ZERO));
         let bucket = bucket(1000, TIME_BUCKETS);
         cells.busy[bucket].store(u32::MAX - 1, Relaxed);
-        for _ in 0..3 {
-            cells.add_buckets(bucket, None);
-        }
+        cells.add_buckets(bucket, None, 1);
+        cells.add_buckets(bucket, None, 2);
         let mut counts = Vec::new();
         with_carried(|carried| cells.read_counts(&mut counts, carried));
         assert_eq!(counts, [(bucket as u16, u64::from(u32::MAX) + 2)]);

@@ -95,15 +95,45 @@ impl SegmentList {
 
     #[cold]
     #[inline(never)]
-    fn empty(&self, details: impl Fn(u32) -> Option<&'static Details>) {
+    fn empty(&self, details_of: impl Fn(u32) -> Option<&'static Details>) {
         let sequence = self.sequence.load(Relaxed);
         self.sequence.store(sequence.wrapping_add(1), Relaxed);
         fence(Ordering::Release);
-        for segment in self.iter(LISTED) {
-            if let Some(details) = details(segment.series) {
-                details.histogram.add_buckets(segment.busy, segment.rows);
-                details.mark_changed();
+        // Lists mostly hold runs of one series (a loop calling one operator), often of
+        // equal entries: each series' block is looked up and marked once a run, and equal
+        // entries are counted together — one bucket bumped once, not once per segment
+        // through memory.
+        let mut block: Option<(u32, Option<&'static Details>)> = None;
+        let mut entries = self
+            .entries
+            .iter()
+            .map(|entry| entry.load(Relaxed))
+            .peekable();
+        while let Some(entry) = entries.next() {
+            let mut count = 1;
+            while entries.next_if_eq(&entry).is_some() {
+                count += 1;
             }
+            let segment = unpack(entry);
+            let details = match block {
+                Some((series, details)) if series == segment.series => details,
+                _ => {
+                    if let Some((_, Some(details))) = block {
+                        details.mark_changed();
+                    }
+                    let details = details_of(segment.series);
+                    block = Some((segment.series, details));
+                    details
+                }
+            };
+            if let Some(details) = details {
+                details
+                    .histogram
+                    .add_buckets(segment.busy, segment.rows, count);
+            }
+        }
+        if let Some((_, Some(details))) = block {
+            details.mark_changed();
         }
         self.listed.store(0, Relaxed);
         self.sequence
@@ -141,6 +171,50 @@ impl SegmentList {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counters::details::DetailsSlot;
+
+    #[test]
+    fn a_full_list_counts_each_segment_in_its_series_buckets() {
+        let list: &'static SegmentList = Box::leak(Box::new(SegmentList::ZERO));
+        let slots: &'static [DetailsSlot; 2] = Box::leak(Box::new([DetailsSlot::ZERO; 2]));
+        let details = |series: u32| slots[series as usize].get_or_allocate();
+        // Runs of one series, equal segments in a row, buckets alternating, no rows.
+        let segments: Vec<(u32, u64, Option<u64>)> = (0..LISTED as u64 * 2)
+            .map(|n| {
+                (
+                    (n / 20 % 2) as u32,
+                    100 + (n / 3 % 2) * 1_000,
+                    (n % 5 != 0).then_some(8),
+                )
+            })
+            .collect();
+        for &(series, busy, rows) in &segments {
+            list.add(series, busy, rows, details);
+        }
+        for (series, slot) in slots.iter().enumerate() {
+            let mut counts = Vec::new();
+            histogram::with_carried(|carried| {
+                slot.get()
+                    .expect("allocated")
+                    .histogram
+                    .read_counts(&mut counts, carried);
+            });
+            let mut expected: Vec<(u16, u64)> = Vec::new();
+            let mut count =
+                |index: usize| match expected.iter_mut().find(|(i, _)| *i as usize == index) {
+                    Some((_, n)) => *n += 1,
+                    None => expected.push((index as u16, 1)),
+                };
+            for &(_, busy, rows) in segments.iter().filter(|s| s.0 as usize == series) {
+                count(histogram::bucket(busy, TIME_BUCKETS));
+                if let Some(rows) = rows {
+                    count(TIME_BUCKETS + histogram::bucket(rows, ROW_BUCKETS));
+                }
+            }
+            expected.sort_unstable();
+            assert_eq!(counts, expected, "series {series}");
+        }
+    }
 
     #[test]
     fn a_listed_segment_is_one_word_that_keeps_its_series_and_buckets() {
