@@ -48,10 +48,15 @@ fn a_straggler_partition_is_named_with_datafusions_score() {
     setup();
     let rows = |partition: usize| if partition == 3 { 100 } else { 10 };
     // Rounds over the partitions, so that a pause of the machine falls on one call of
-    // one partition, never on a whole partition.
+    // one partition, never on a whole partition. The test times each call too: busy time
+    // is time in the call, pauses included, so on a loaded machine the busiest partition
+    // is the one the test measured busiest, usually the straggler.
+    let mut measured = [Duration::ZERO; 8];
     for _ in 0..5 {
-        for partition in 0..8 {
+        for (partition, took) in measured.iter_mut().enumerate() {
+            let started = Instant::now();
             scan_partition(partition, rows(partition));
+            *took += started.elapsed();
         }
     }
     let op = operator_named("scan", "straggler");
@@ -64,8 +69,14 @@ fn a_straggler_partition_is_named_with_datafusions_score() {
     assert_eq!(skew.rows.max_at, "3");
     let per_partition: Vec<u64> = (0..8).map(|p| rows(p) * 5).collect();
     assert_eq!(skew.rows.skew, skew_score(&per_partition));
-    // 10× the work: the straggler is the busiest too.
-    assert_eq!(skew.busy_ns.max_at, "3", "{skew:#?}");
+    // 10× the work: the busiest is the straggler, or whichever partition the test
+    // measured as long (a pause of the machine), within the calls' bookkeeping.
+    let longest = *measured.iter().max().expect("eight");
+    let named: usize = skew.busy_ns.max_at.parse().expect("a partition");
+    assert!(
+        measured[named] + Duration::from_micros(50) >= longest,
+        "{skew:#?}, measured {measured:?}"
+    );
     let report = pipetel::Report::of(pipetel::snapshot()).to_string();
     let line = report
         .lines()
@@ -242,35 +253,43 @@ fn snapshots_taken_while_threads_call_count_every_call_once() {
     };
     // Calls returned, and calls started (an upper bound of what any read may count).
     let (returned, started) = (AtomicU64::new(0), AtomicU64::new(0));
-    let done = AtomicU64::new(0);
+    // The callers go on until the reader has read a few times while they ran (however the
+    // machine schedules the two), within a bound.
+    const READS: u64 = 5;
+    let (reads, done) = (AtomicU64::new(0), AtomicU64::new(0));
     std::thread::scope(|scope| {
         for _ in 0..THREADS {
             scope.spawn(|| {
-                for call in 0..CALLS {
+                let mut call = 0;
+                while call < CALLS || (reads.load(SeqCst) < READS && call < 100 * CALLS) {
                     started.fetch_add(1, SeqCst);
                     counted_call(call as usize % 3);
                     returned.fetch_add(1, SeqCst);
+                    call += 1;
                 }
                 done.fetch_add(1, SeqCst);
             });
         }
-        // Bounded: the callers end whatever the reader does.
-        let mut reads = 0;
-        while done.load(SeqCst) < THREADS && reads < 100_000 {
+        while done.load(SeqCst) < THREADS && reads.load(SeqCst) < 100_000 {
             let at_least = returned.load(SeqCst);
             let (busy, rows, _) = counts();
             let at_most = started.load(SeqCst);
-            assert_eq!(busy, rows, "every call hands out rows");
+            // Every call hands out rows; a block read while its thread empties its list
+            // into it may hold a segment's busy bucket and not yet its rows bucket.
+            assert!(busy.abs_diff(rows) <= 32 * THREADS, "{busy} ≠ {rows}");
             // A thread's latest listed segments (at most 31) may be left out.
             assert!(
                 busy + 31 * THREADS >= at_least && busy <= at_most,
                 "{busy} counted, {at_least}..={at_most} returned"
             );
-            reads += 1;
+            reads.fetch_add(1, SeqCst);
         }
-        assert!(reads > 1, "the reader read while the threads ran");
     });
-    let all = THREADS * CALLS;
+    assert!(
+        reads.load(SeqCst) >= READS,
+        "the reader read while the threads ran"
+    );
+    let all = returned.load(SeqCst);
     for _ in 0..2 {
         assert_eq!(counts(), (all, all, all));
     }
