@@ -36,8 +36,8 @@ pub(crate) struct Details {
 }
 
 impl Details {
-    /// Says the block changed, after the owner changed it (or a reader that took the
-    /// flag could not use what it read).
+    /// Says the block changed, after the owner changed it. Only the owning thread may
+    /// call this.
     #[inline]
     pub(crate) fn mark_changed(&self) {
         self.changed.store(true, Ordering::Release);
