@@ -20,13 +20,14 @@
 //! The state kept between snapshots is one small entry per operator, behind a lock that
 //! only snapshots take.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::insight::graph::{EdgeSnapshot, NodeRef};
+use crate::insight::node_index::NodeIndex;
 use crate::insight::snapshot::OperatorSnapshot;
 
 /// How fast the smoothed rate forgets: a rate measured this long ago weighs half.
@@ -180,16 +181,8 @@ struct Totals {
 
 impl Totals {
     fn of(operators: &[OperatorSnapshot], edges: &[EdgeSnapshot]) -> Totals {
-        let index: HashMap<(&str, &str), usize> = operators
-            .iter()
-            .enumerate()
-            .map(|(at, op)| ((op.node_type.as_str(), op.node_id.as_str()), at))
-            .collect();
-        let at = |node: &NodeRef| {
-            index
-                .get(&(node.node_type.as_str(), node.node_id.as_str()))
-                .copied()
-        };
+        let index = NodeIndex::of(operators);
+        let at = |node: &NodeRef| index.get(node);
         // Inputs of each operator: (producer, rows its edge carried).
         let mut inputs: Vec<Vec<(usize, u64)>> = vec![Vec::new(); operators.len()];
         for edge in edges {

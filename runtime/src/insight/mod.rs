@@ -6,6 +6,7 @@ pub(crate) mod diagnoses;
 pub(crate) mod distribution;
 pub(crate) mod estimates;
 pub(crate) mod graph;
+pub(crate) mod node_index;
 pub(crate) mod periodic;
 pub(crate) mod progress;
 pub(crate) mod report;

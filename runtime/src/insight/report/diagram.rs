@@ -3,9 +3,8 @@
 //! amplification), the edges' labels (rows, bytes, batches) and which of them the
 //! conservation check flags.
 
-use std::collections::HashMap;
-
 use crate::insight::graph::{EdgeSnapshot, EdgeVia, NodeRef};
+use crate::insight::node_index::NodeIndex;
 
 use crate::insight::report::names::display_names;
 use crate::insight::report::units::{batches, bytes, count, duration, ratio};
@@ -39,17 +38,8 @@ pub(crate) struct DiagramEdge {
 impl Diagram {
     pub(crate) fn of(snapshot: &Snapshot) -> Diagram {
         let names = display_names(&snapshot.operators);
-        let index: HashMap<(&str, &str), usize> = snapshot
-            .operators
-            .iter()
-            .enumerate()
-            .map(|(i, op)| ((op.node_type.as_str(), op.node_id.as_str()), i))
-            .collect();
-        let find = |node: &NodeRef| {
-            index
-                .get(&(node.node_type.as_str(), node.node_id.as_str()))
-                .copied()
-        };
+        let index = NodeIndex::of(&snapshot.operators);
+        let find = |node: &NodeRef| index.get(node);
         let flagged_nodes: Vec<usize> = snapshot
             .imbalances
             .iter()
