@@ -79,19 +79,19 @@ impl Zeroed for HistogramCells {
 static CARRIED: Mutex<Option<HashMap<(usize, usize), u64>>> = Mutex::new(None);
 
 impl HistogramCells {
-    /// Counts `count` segments whose busy ticks fell in bucket `busy` and whose rows (if
-    /// they handed any out) in bucket `rows`. Only the owning thread may call this.
+    /// Counts a segment whose busy ticks fell in bucket `busy` and whose rows (if it
+    /// handed any out) in bucket `rows`. Only the owning thread may call this.
     #[inline]
-    pub(crate) fn add_buckets(&self, busy: usize, rows: Option<usize>, count: u32) {
-        self.bump(&self.busy[busy], busy, count);
+    pub(crate) fn add_buckets(&self, busy: usize, rows: Option<usize>) {
+        self.bump(&self.busy[busy], busy);
         if let Some(rows) = rows {
-            self.bump(&self.rows[rows], TIME_BUCKETS + rows, count);
+            self.bump(&self.rows[rows], TIME_BUCKETS + rows);
         }
     }
 
     #[inline(always)]
-    fn bump(&self, cell: &AtomicU32, bucket: usize, added: u32) {
-        let (count, wrapped) = cell.load(Relaxed).overflowing_add(added);
+    fn bump(&self, cell: &AtomicU32, bucket: usize) {
+        let (count, wrapped) = cell.load(Relaxed).overflowing_add(1);
         if wrapped {
             self.carry(bucket);
         }
@@ -236,8 +236,9 @@ mod tests {
         let cells: &'static HistogramCells = Box::leak(Box::new(HistogramCells::ZERO));
         let bucket = bucket(1000, TIME_BUCKETS);
         cells.busy[bucket].store(u32::MAX - 1, Relaxed);
-        cells.add_buckets(bucket, None, 1);
-        cells.add_buckets(bucket, None, 2);
+        for _ in 0..3 {
+            cells.add_buckets(bucket, None);
+        }
         let mut counts = Vec::new();
         with_carried(|carried| cells.read_counts(&mut counts, carried));
         assert_eq!(counts, [(bucket as u16, u64::from(u32::MAX) + 2)]);

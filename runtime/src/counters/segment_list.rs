@@ -99,22 +99,11 @@ impl SegmentList {
         let sequence = self.sequence.load(Relaxed);
         self.sequence.store(sequence.wrapping_add(1), Relaxed);
         fence(Ordering::Release);
-        // Lists mostly hold runs of one series (a loop calling one operator), often of
-        // equal entries: each series' block is looked up and marked once a run, and equal
-        // entries are counted together — one bucket bumped once, not once per segment
-        // through memory.
+        // Lists mostly hold runs of one series (a loop calling one operator): its block
+        // is looked up once a run, and marked changed once.
         let mut block: Option<(u32, Option<&'static Details>)> = None;
-        let mut entries = self
-            .entries
-            .iter()
-            .map(|entry| entry.load(Relaxed))
-            .peekable();
-        while let Some(entry) = entries.next() {
-            let mut count = 1;
-            while entries.next_if_eq(&entry).is_some() {
-                count += 1;
-            }
-            let segment = unpack(entry);
+        for entry in &self.entries {
+            let segment = unpack(entry.load(Relaxed));
             let details = match block {
                 Some((series, details)) if series == segment.series => details,
                 _ => {
@@ -127,9 +116,7 @@ impl SegmentList {
                 }
             };
             if let Some(details) = details {
-                details
-                    .histogram
-                    .add_buckets(segment.busy, segment.rows, count);
+                details.histogram.add_buckets(segment.busy, segment.rows);
             }
         }
         if let Some((_, Some(details))) = block {
