@@ -54,39 +54,20 @@ impl PerCall {
         }
     }
 
-    /// Adds the difference between a block's counts `now` and as last read (`before`,
-    /// both in bucket order), so that the series' counts stay the sum of its blocks as
-    /// last read.
+    /// Adds the difference between a block's counts `now` and as last read (`before`), so
+    /// that the series' counts stay the sum of its blocks as last read: the old counts
+    /// come off, the new go on. Counts only grow, but for the moment a bucket carries past
+    /// 32 bits (its carry counted, the bucket not yet back to 0) a block may read higher
+    /// than it reads next: wrapping arithmetic follows it down too.
     fn add_difference(&mut self, now: &[(u16, u64)], before: &[(u16, u64)]) {
-        let (mut now, mut before) = (now.iter().peekable(), before.iter().peekable());
-        loop {
-            // The next bucket in either list, with its count in each (0: not listed).
-            let (index, is, was) = match (now.peek(), before.peek()) {
-                (None, None) => break,
-                (Some(&&(index, is)), Some(&&(seen, was))) if index == seen => {
-                    now.next();
-                    before.next();
-                    (index, is, was)
-                }
-                (Some(&&(index, is)), Some(&&(seen, _))) if index < seen => {
-                    now.next();
-                    (index, is, 0)
-                }
-                (Some(&&(index, is)), None) => {
-                    now.next();
-                    (index, is, 0)
-                }
-                (_, Some(&&(seen, was))) => {
-                    before.next();
-                    (seen, 0, was)
-                }
-            };
-            // Counts only grow, but for the moment a bucket carries past 32 bits (its
-            // carry counted, the bucket not yet back to 0): a fall is taken too.
+        let minus = before
+            .iter()
+            .map(|&(index, count)| (index, count.wrapping_neg()));
+        for (index, added) in minus.chain(now.iter().copied()) {
             let index = usize::from(index);
             match index.checked_sub(TIME_BUCKETS) {
-                None => self.busy.add(index, is.wrapping_sub(was)),
-                Some(rows) => self.rows.add(rows, is.wrapping_sub(was)),
+                None => self.busy.add(index, added),
+                Some(rows) => self.rows.add(rows, added),
             }
         }
     }
