@@ -134,3 +134,30 @@ pub(crate) fn slowest(read: &PerCall) -> Vec<SlowCall> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::counters::histogram::bucket_start;
+
+    #[test]
+    fn buckets_read_back_out_of_order_give_the_same_percentiles() {
+        let ordered = CallBuckets {
+            busy: vec![(2, 50), (9, 45), (20, 5)],
+            rows: vec![(8, 99), (16, 1)],
+            ns_per_tick: 1.0,
+        };
+        // A snapshot written elsewhere and read back from JSON need not keep the order.
+        let shuffled = CallBuckets {
+            busy: vec![(20, 5), (2, 50), (9, 45)],
+            rows: vec![(16, 1), (8, 99)],
+            ns_per_tick: 1.0,
+        };
+        assert_eq!(shuffled.busy_percentiles(), ordered.busy_percentiles());
+        assert_eq!(shuffled.rows_percentiles(), ordered.rows_percentiles());
+        let busy = ordered.busy_percentiles().expect("counted");
+        assert_eq!(busy.count, 100);
+        assert_eq!(busy.p90, Duration::from_nanos(bucket_start(9)));
+        assert_eq!(busy.max, Duration::from_nanos(bucket_start(20)));
+    }
+}
