@@ -76,6 +76,10 @@ pub use operator::engine_metrics::{EngineMetrics, EngineValue, MetricsAttachment
 pub use operator::feed::Feed;
 pub use operator::user_counter::OperatorCounter;
 pub use partition::PartitionNumber;
+pub use pipeline::history::{
+    run_history, RunHistory, RunRecord, Status as RunStatus, StepRecord, ERROR_CHARS, RECENT_RUNS,
+    RUN_STEPS,
+};
 pub use pipeline::propagation::trace_env;
 pub use pipeline::run::Pipeline;
 /// ```

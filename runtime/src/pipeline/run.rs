@@ -13,6 +13,7 @@ use opentelemetry::{Context, KeyValue};
 
 use crate::names;
 use crate::pipeline::error_report::ErrorReport;
+use crate::pipeline::history;
 use crate::pipeline::recorder::{self, PipelineRecorder};
 use crate::pipeline::spans::{end_span, record_error, start_span, RunScope};
 use crate::pipeline::totals;
@@ -128,12 +129,17 @@ impl RunGuard {
         let name = pipeline.pipeline_name();
         let mut attributes = vec![KeyValue::new(names::PIPELINE_NAME, name)];
         attributes.extend(pipeline.pipeline_attributes());
+        let context = start_span(telemetry, format!("run {name}"), attributes);
+        let span_context = context.span().span_context().clone();
+        let trace_id = span_context
+            .is_valid()
+            .then(|| span_context.trace_id().to_string());
         let scope = Arc::new(RunScope {
             pipeline: name,
+            number: history::run_started(name, trace_id),
             rows: AtomicU64::new(0),
         });
-        let context =
-            start_span(telemetry, format!("run {name}"), attributes).with_value(scope.clone());
+        let context = context.with_value(scope.clone());
         totals::run_started(name);
         Some(RunGuard {
             telemetry,
@@ -151,12 +157,9 @@ impl RunGuard {
 
     fn close(&self, error: Option<ErrorReport>) {
         let rows = self.scope.rows.load(Relaxed);
-        totals::run_ended(
-            self.scope.pipeline,
-            self.started.elapsed(),
-            rows,
-            error.is_some(),
-        );
+        let time = self.started.elapsed();
+        totals::run_ended(self.scope.pipeline, time, rows, error.is_some());
+        history::run_ended(self.scope.number, time, rows, error.as_ref());
         let span = self.context.span();
         span.set_attribute(KeyValue::new(names::RUN_ROWS, rows as i64));
         let result = if error.is_some() {

@@ -12,10 +12,13 @@ use crate::pipeline::error_report::ErrorReport;
 use crate::pipeline::propagation::parent_context;
 use crate::pipeline::recorder::PipelineRecorder;
 
-/// The run a step belongs to: its pipeline's name and the rows its steps produced.
+/// The run a step belongs to: its pipeline's name, its number, and the rows its steps
+/// produced.
 #[derive(Debug)]
 pub(crate) struct RunScope {
     pub(crate) pipeline: &'static str,
+    /// The run's number in the history (`pipeline::history`).
+    pub(crate) number: u64,
     pub(crate) rows: AtomicU64,
 }
 

@@ -17,6 +17,7 @@ use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::this_thread;
 use crate::operator::clock;
 use crate::pipeline::error_report::ErrorReport;
+use crate::pipeline::history;
 use crate::pipeline::recorder::{self, StepInstruments};
 use crate::pipeline::spans::{current_run, end_span, record_error, start_span, RunScope, StepName};
 use crate::pipeline::totals::{CountedStep, StepSite};
@@ -29,6 +30,8 @@ pub struct StepGuard {
     site: &'static StepSite,
     counted: CountedStep,
     run: Option<Arc<RunScope>>,
+    /// The call's place among its run's steps in the history, when kept there.
+    kept: Option<usize>,
     /// The step's metric instruments, when metrics are exported.
     instruments: Option<StepInstruments>,
     /// The clock when the step started, in raw ticks.
@@ -67,11 +70,15 @@ impl StepGuard {
             true => context.with_value(StepName(site.name)),
             false => context,
         };
+        let kept = run
+            .as_ref()
+            .and_then(|run| history::step_started(run.number, site.name));
         Some(StepGuard {
             context,
             site,
             counted,
             run,
+            kept,
             instruments,
             started: clock::ticks(),
             finished: false,
@@ -115,6 +122,10 @@ impl StepGuard {
         end_span(&self.context);
         if let Some(run) = &self.run {
             run.rows.fetch_add(rows, Relaxed);
+            if let Some(place) = self.kept {
+                let time = std::time::Duration::from_nanos(clock::ticks_to_nanos(ticks));
+                history::step_ended(run.number, place, time, rows, error.as_ref());
+            }
         }
         if let Some(instruments) = &self.instruments {
             let seconds = clock::ticks_to_nanos(ticks) as f64 / 1e9;
