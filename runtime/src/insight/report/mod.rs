@@ -116,7 +116,8 @@ impl Report {
     }
 }
 
-const HEADER: [&str; 10] = [
+/// The table's columns after the name.
+pub(crate) const HEADER: [&str; 10] = [
     "CALLS", "TIME", "SHARE", "ROWS IN", "ROWS OUT", "SEL", "ROWS/S", "READ", "WRITTEN", "FAILED",
 ];
 /// The table fits a 120-column terminal.
@@ -301,115 +302,18 @@ impl Table {
     }
 
     fn operator(&mut self, depth: usize, is_input: bool, op: &OperatorSnapshot) {
-        let dash = || "-".to_owned();
         let name = self.name(&op.node_type, &op.node_id);
         let name = if is_input {
             format!("← {name}")
         } else {
             name
         };
-        self.row(
-            depth,
-            &name,
-            [
-                op.tasks_completed
-                    .saturating_add(op.tasks_failed)
-                    .to_string(),
-                duration(op.busy),
-                format!("{:.1}%", op.busy_share * 100.0),
-                count(op.input_rows),
-                count(op.rows_out),
-                op.selectivity.map_or_else(dash, ratio),
-                op.rows_per_second
-                    .map_or_else(dash, |r| count(r.round() as u64)),
-                if op.bytes_read > 0 {
-                    bytes(op.bytes_read)
-                } else {
-                    dash()
-                },
-                if op.bytes_written > 0 {
-                    bytes(op.bytes_written)
-                } else {
-                    dash()
-                },
-                op.tasks_failed.to_string(),
-            ],
-        );
-        self.details(depth + 1, op);
+        self.row(depth, &name, operator_cells(op));
+        let indent = format!("{}· ", "  ".repeat(depth + 1));
+        for line in detail_lines(op) {
+            let _ = writeln!(self.text, "{indent}{line}");
+        }
         self.engine_metrics(depth + 1, op);
-    }
-
-    /// The operator's wait states, per-call distributions and skew, each a `·` line
-    /// under it.
-    fn details(&mut self, depth: usize, op: &OperatorSnapshot) {
-        let indent = format!("{}· ", "  ".repeat(depth));
-        if op.wall > op.busy {
-            let share = |part: Duration| percent(part.as_secs_f64() / op.wall.as_secs_f64());
-            let _ = writeln!(
-                self.text,
-                "{indent}wall {}: busy {}, starved {}, blocked {}, queued {}",
-                duration(op.wall),
-                share(op.busy),
-                share(op.starved),
-                share(op.blocked),
-                share(op.queued)
-            );
-        }
-        if let Some(busy) = &op.busy_per_call {
-            let mut line = format!(
-                "{indent}per call: p50 {}, p90 {}, p99 {}, max {}",
-                duration(busy.p50),
-                duration(busy.p90),
-                duration(busy.p99),
-                duration(busy.max)
-            );
-            if let Some(trace) = op.slowest_calls.first().and_then(|s| s.trace_id.as_ref()) {
-                let _ = write!(line, " (slowest in trace {trace})");
-            }
-            if let Some(rows) = op.rows_per_call.as_ref().filter(|rows| rows.max > 0) {
-                let _ = write!(
-                    line,
-                    "; rows p50 {}, p99 {}, max {}",
-                    count(rows.p50),
-                    count(rows.p99),
-                    count(rows.max)
-                );
-            }
-            self.text.push_str(&line);
-            self.text.push('\n');
-        }
-        for (skew, across) in [
-            (&op.partition_skew, "partitions"),
-            (&op.thread_skew, "threads"),
-        ] {
-            let Some(skew) = skew else {
-                continue;
-            };
-            let percent = |score: Option<f64>| {
-                score.map_or_else(String::new, |s| format!(", skew {:.0}%", s * 100.0))
-            };
-            let unit = if across == "partitions" {
-                "partition "
-            } else {
-                ""
-            };
-            let time = |ns: u64| duration(Duration::from_nanos(ns));
-            let _ = writeln!(
-                self.text,
-                "{indent}{} {across}: rows {} / {} / {} (max {unit}{}){}; busy {} / {} / {} (max {unit}{}){}",
-                skew.count,
-                count(skew.rows.min),
-                count(skew.rows.median),
-                count(skew.rows.max),
-                skew.rows.max_at,
-                percent(skew.rows.skew),
-                time(skew.busy_ns.min),
-                time(skew.busy_ns.median),
-                time(skew.busy_ns.max),
-                skew.busy_ns.max_at,
-                percent(skew.busy_ns.skew),
-            );
-        }
     }
 
     /// The engine's own metrics of an operator, under its row: `name value` pairs,
@@ -436,7 +340,7 @@ impl Table {
 }
 
 /// The display name of an operator, from `names` (by (node.type, node.id)).
-fn display_name(
+pub(crate) fn display_name(
     names: &HashMap<(String, String), String>,
     node_type: &str,
     node_id: &str,
@@ -445,6 +349,106 @@ fn display_name(
         .get(&(node_type.to_owned(), node_id.to_owned()))
         .cloned()
         .unwrap_or_else(|| format!("{node_type} {node_id}"))
+}
+
+/// An operator's cells in the table, under [`HEADER`]: calls, time, share, rows in and
+/// out, selectivity, rows per second, bytes read and written, failed calls.
+pub(crate) fn operator_cells(op: &OperatorSnapshot) -> [String; 10] {
+    let dash = || "-".to_owned();
+    [
+        op.tasks_completed
+            .saturating_add(op.tasks_failed)
+            .to_string(),
+        duration(op.busy),
+        format!("{:.1}%", op.busy_share * 100.0),
+        count(op.input_rows),
+        count(op.rows_out),
+        op.selectivity.map_or_else(dash, ratio),
+        op.rows_per_second
+            .map_or_else(dash, |r| count(r.round() as u64)),
+        if op.bytes_read > 0 {
+            bytes(op.bytes_read)
+        } else {
+            dash()
+        },
+        if op.bytes_written > 0 {
+            bytes(op.bytes_written)
+        } else {
+            dash()
+        },
+        op.tasks_failed.to_string(),
+    ]
+}
+
+/// The lines under an operator's row: its wall time split into wait states (when it
+/// waited), its per-call distributions, and its skew across partitions and threads.
+pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
+    let mut lines = Vec::new();
+    if op.wall > op.busy {
+        let share = |part: Duration| percent(part.as_secs_f64() / op.wall.as_secs_f64());
+        lines.push(format!(
+            "wall {}: busy {}, starved {}, blocked {}, queued {}",
+            duration(op.wall),
+            share(op.busy),
+            share(op.starved),
+            share(op.blocked),
+            share(op.queued)
+        ));
+    }
+    if let Some(busy) = &op.busy_per_call {
+        let mut line = format!(
+            "per call: p50 {}, p90 {}, p99 {}, max {}",
+            duration(busy.p50),
+            duration(busy.p90),
+            duration(busy.p99),
+            duration(busy.max)
+        );
+        if let Some(trace) = op.slowest_calls.first().and_then(|s| s.trace_id.as_ref()) {
+            let _ = write!(line, " (slowest in trace {trace})");
+        }
+        if let Some(rows) = op.rows_per_call.as_ref().filter(|rows| rows.max > 0) {
+            let _ = write!(
+                line,
+                "; rows p50 {}, p99 {}, max {}",
+                count(rows.p50),
+                count(rows.p99),
+                count(rows.max)
+            );
+        }
+        lines.push(line);
+    }
+    for (skew, across) in [
+        (&op.partition_skew, "partitions"),
+        (&op.thread_skew, "threads"),
+    ] {
+        let Some(skew) = skew else {
+            continue;
+        };
+        let percent = |score: Option<f64>| {
+            score.map_or_else(String::new, |s| format!(", skew {:.0}%", s * 100.0))
+        };
+        let unit = if across == "partitions" {
+            "partition "
+        } else {
+            ""
+        };
+        let time = |ns: u64| duration(Duration::from_nanos(ns));
+        lines.push(format!(
+            "{} {across}: rows {} / {} / {} (max {unit}{}){}; busy {} / {} / {} (max {unit}{}){}",
+            skew.count,
+            count(skew.rows.min),
+            count(skew.rows.median),
+            count(skew.rows.max),
+            skew.rows.max_at,
+            percent(skew.rows.skew),
+            time(skew.busy_ns.min),
+            time(skew.busy_ns.median),
+            time(skew.busy_ns.max),
+            skew.busy_ns.max_at,
+            percent(skew.busy_ns.skew),
+        ));
+    }
+    lines
 }
 
 /// An engine metric's value in human units.
