@@ -36,6 +36,7 @@ mod counters;
 mod env;
 mod export;
 mod insight;
+mod linger;
 pub mod names;
 mod node_id;
 mod operator;

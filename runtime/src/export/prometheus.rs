@@ -8,11 +8,12 @@
 //! endpoint outlives the job's work, until two more scrapes have read the final counts
 //! (so that Prometheus holds the job's totals, twice) or the time is up.
 
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::env::PIPETEL_PROMETHEUS_ADDR;
 use crate::export::metrics::AddReader;
+use crate::linger::Answered;
 
 /// Scrapes of the final counts a lingering endpoint waits for.
 const FINAL_SCRAPES: u64 = 2;
@@ -22,41 +23,8 @@ const FINAL_SCRAPES: u64 = 2;
 pub(crate) struct PrometheusEndpoint {
     /// `PIPETEL_PROMETHEUS_LINGER`.
     linger: Duration,
-    scrapes: Arc<Scrapes>,
+    scrapes: Arc<Answered>,
     stop: Box<dyn FnOnce() + Send + Sync>,
-}
-
-/// How many scrapes the server answered, for a lingering stop to wait on.
-#[derive(Default)]
-struct Scrapes {
-    served: Mutex<u64>,
-    changed: Condvar,
-}
-
-impl Scrapes {
-    #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
-    fn count_one(&self) {
-        *self.served.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-        self.changed.notify_all();
-    }
-
-    /// Waits until `more` scrapes were answered, or `longest` passed.
-    fn wait_for(&self, more: u64, longest: Duration) {
-        let deadline = Instant::now() + longest;
-        let mut served = self.served.lock().unwrap_or_else(PoisonError::into_inner);
-        let target = *served + more;
-        while *served < target {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            served = self
-                .changed
-                .wait_timeout(served, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-    }
 }
 
 impl PrometheusEndpoint {
@@ -88,7 +56,7 @@ pub(crate) fn start(
             format!("{PIPETEL_PROMETHEUS_ADDR}={address:?}: cannot listen there: {error}")
         })?;
     let serving = server.clone();
-    let scrapes = Arc::new(Scrapes::default());
+    let scrapes = Arc::new(Answered::default());
     let counted = scrapes.clone();
     let thread = std::thread::Builder::new()
         .name("pipetel-prometheus".into())
@@ -122,7 +90,7 @@ pub(crate) fn start(
 }
 
 #[cfg(feature = "prometheus")]
-fn serve(server: &tiny_http::Server, registry: &prometheus::Registry, scrapes: &Scrapes) {
+fn serve(server: &tiny_http::Server, registry: &prometheus::Registry, scrapes: &Answered) {
     use prometheus::Encoder as _;
     for request in server.incoming_requests() {
         let response = if request.url().split('?').next() == Some("/metrics") {
