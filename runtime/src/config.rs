@@ -12,6 +12,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry::metrics::MeterProvider as _;
 
 use crate::counters::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
+use crate::dashboard;
 use crate::env::{EnvSettings, ResourceSettings};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::logs;
@@ -59,6 +60,7 @@ pub struct Config {
     process_metrics: bool,
     install_log_subscriber: bool,
     collect_locally: bool,
+    dashboard: Option<String>,
     shutdown_timeout: Duration,
     thresholds: Thresholds,
     duration_unit: DurationUnit,
@@ -75,6 +77,7 @@ impl fmt::Debug for Config {
             .field("process_metrics", &self.process_metrics)
             .field("install_log_subscriber", &self.install_log_subscriber)
             .field("collect_locally", &self.collect_locally)
+            .field("dashboard", &self.dashboard)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("thresholds", &self.thresholds)
             .field("duration_unit", &self.duration_unit)
@@ -100,6 +103,7 @@ impl Config {
             process_metrics: true,
             install_log_subscriber: true,
             collect_locally: false,
+            dashboard: None,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             thresholds: Thresholds::default(),
             duration_unit: DurationUnit::Seconds,
@@ -157,6 +161,25 @@ impl Config {
     /// stores per operator call.
     pub fn collect_locally(mut self, on: bool) -> Self {
         self.collect_locally = on;
+        self
+    }
+
+    /// Serves the live dashboard at `address` (`host:port`; `127.0.0.1:0` picks a free
+    /// port, printed with the URL): the operator graph, progress, the bottleneck and
+    /// diagnoses, skew and distributions, the latest runs, memory and CPU, updated once
+    /// a second. Counts locally, as [`collect_locally`](Self::collect_locally). Read-only,
+    /// and on a loopback address it answers loopback host names only. The environment's
+    /// `PIPETEL_DASHBOARD_ADDR` wins over this. A bind failure is a warning naming the
+    /// address; the program runs on without a dashboard. Needs the `dashboard` feature
+    /// (default).
+    ///
+    /// ```no_run
+    /// let telemetry = pipetel::Config::new().dashboard("127.0.0.1:9465").init();
+    /// // … the pipeline runs; open http://127.0.0.1:9465/ meanwhile …
+    /// drop(telemetry);
+    /// ```
+    pub fn dashboard(mut self, address: impl Into<String>) -> Self {
+        self.dashboard = Some(address.into());
         self
     }
 
@@ -274,6 +297,12 @@ impl Config {
                 .map_err(|problem| warn(format_args!("{problem}")))
                 .ok()
         });
+        let dashboard_address = pipetel.dashboard_address.clone().or(self.dashboard);
+        let dashboard = dashboard_address.and_then(|address| {
+            dashboard::server::start(&address, pipetel.dashboard_linger)
+                .map_err(|problem| warn(format_args!("{problem}")))
+                .ok()
+        });
         let metrics = metrics::start(
             settings.metrics.as_ref(),
             self.readers,
@@ -293,7 +322,10 @@ impl Config {
         let report = pipetel.report.clone();
         let progress = progress::Mode::new(pipetel.progress);
         let local = !settings.sdk_disabled
-            && (self.collect_locally || report.is_some() || progress != progress::Mode::Off);
+            && (self.collect_locally
+                || report.is_some()
+                || progress != progress::Mode::Off
+                || dashboard.is_some());
         if metrics.is_none() && traces.is_none() && logs.is_none() && !local {
             runtime.shutdown();
             return Telemetry::unclaimed_off();
@@ -319,6 +351,7 @@ impl Config {
             report,
             progress,
             prometheus,
+            dashboard,
             pipelines,
             runtime,
             shutdown_timeout: self.shutdown_timeout,

@@ -33,6 +33,7 @@ pub mod channel;
 mod config;
 mod count;
 mod counters;
+mod dashboard;
 mod env;
 mod export;
 mod insight;

@@ -14,7 +14,10 @@ pub(crate) struct Answered {
 
 impl Answered {
     /// Counts one more answered request.
-    #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "prometheus", feature = "dashboard")),
+        allow(dead_code)
+    )]
     pub(crate) fn count_one(&self) {
         *self.served.lock().unwrap_or_else(PoisonError::into_inner) += 1;
         self.changed.notify_all();

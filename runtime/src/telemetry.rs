@@ -11,6 +11,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
+use crate::dashboard::server::DashboardServer;
 use crate::env::ReportDestination;
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::log_layer::log_layer;
@@ -54,6 +55,7 @@ pub struct Telemetry {
     progress: Option<Progress>,
     watch: Option<Periodic>,
     prometheus: Option<PrometheusEndpoint>,
+    dashboard: Option<DashboardServer>,
     shutdown_timeout: Duration,
     claimed: bool,
 }
@@ -69,6 +71,7 @@ impl std::fmt::Debug for Telemetry {
             .field("collecting", &self.collecting)
             .field("report", &self.report)
             .field("prometheus", &self.prometheus.is_some())
+            .field("dashboard", &self.dashboard.is_some())
             .finish()
     }
 }
@@ -88,6 +91,8 @@ pub(crate) struct Signals {
     pub(crate) progress: progress::Mode,
     /// The `/metrics` server, if one runs.
     pub(crate) prometheus: Option<PrometheusEndpoint>,
+    /// The dashboard's listener, if one runs.
+    pub(crate) dashboard: Option<DashboardServer>,
     pub(crate) pipelines: PipelineRecorder,
     pub(crate) runtime: GrpcRuntime,
     /// How long the guard waits for the final exports.
@@ -126,6 +131,7 @@ impl Telemetry {
                 .then(|| watch::start(diagnoses::thresholds().check_every))
                 .flatten(),
             prometheus: signals.prometheus,
+            dashboard: signals.dashboard,
             metrics: signals.metrics,
             traces: signals.traces,
             logs: signals.logs,
@@ -205,6 +211,9 @@ impl Drop for Telemetry {
         }
         if let Some(prometheus) = self.prometheus.take() {
             prometheus.stop();
+        }
+        if let Some(dashboard) = self.dashboard.take() {
+            dashboard.stop();
         }
         if let Some(report) = self.report.take() {
             write_report(&report, &crate::insight::report::report());

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::env::reader::Reader;
 use crate::env::variables::{
-    DEFAULT_PROMETHEUS_ADDR, PIPETEL_PROGRESS, PIPETEL_PROMETHEUS_ADDR, PIPETEL_PROMETHEUS_LINGER,
+    DEFAULT_DASHBOARD_ADDR, DEFAULT_PROMETHEUS_ADDR, PIPETEL_DASHBOARD_ADDR,
+    PIPETEL_DASHBOARD_LINGER, PIPETEL_PROGRESS, PIPETEL_PROMETHEUS_ADDR, PIPETEL_PROMETHEUS_LINGER,
     PIPETEL_REPORT,
 };
 
@@ -24,6 +25,12 @@ pub(crate) struct PipetelSettings {
     /// `PIPETEL_PROMETHEUS_LINGER`: the longest `/metrics` stays up at exit, waiting for
     /// scrapes of the final counts (zero: not at all).
     pub(crate) prometheus_linger: Duration,
+    /// `PIPETEL_DASHBOARD_ADDR`: the `host:port` to serve the dashboard on, if any (a
+    /// port alone is on loopback).
+    pub(crate) dashboard_address: Option<String>,
+    /// `PIPETEL_DASHBOARD_LINGER`: the longest the dashboard stays up at exit, waiting
+    /// for a page to fetch the final figures (zero: not at all).
+    pub(crate) dashboard_linger: Duration,
 }
 
 /// Where the report goes.
@@ -52,21 +59,25 @@ impl Reader<'_> {
             report: self.report(),
             progress: self.progress(),
             prometheus_address: self.prometheus_address(),
-            prometheus_linger: self.prometheus_linger(),
+            prometheus_linger: self.linger(PIPETEL_PROMETHEUS_LINGER, "/metrics stops at exit"),
+            dashboard_address: self.dashboard_address(),
+            dashboard_linger: self.linger(PIPETEL_DASHBOARD_LINGER, "the dashboard stops at exit"),
         }
     }
 
-    fn prometheus_linger(&mut self) -> Duration {
-        let Some(value) = self.get(PIPETEL_PROMETHEUS_LINGER) else {
+    /// A `*_LINGER` variable: whole milliseconds; anything else is a warning saying
+    /// `otherwise`, and no lingering.
+    fn linger(&mut self, name: &str, otherwise: &str) -> Duration {
+        let Some(value) = self.get(name) else {
             return Duration::ZERO;
         };
         match value.trim().parse::<u64>() {
             Ok(ms) => Duration::from_millis(ms),
             Err(_) => {
                 self.warn(
-                    PIPETEL_PROMETHEUS_LINGER,
+                    name,
                     &value,
-                    "is not a whole number of milliseconds; /metrics stops at exit",
+                    format_args!("is not a whole number of milliseconds; {otherwise}"),
                 );
                 Duration::ZERO
             }
@@ -109,6 +120,31 @@ impl Reader<'_> {
                     format_args!(
                         "is not host:port (as in {DEFAULT_PROMETHEUS_ADDR}) or on/off; no \
                          /metrics endpoint"
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Reader<'_> {
+    fn dashboard_address(&mut self) -> Option<String> {
+        let value = self.get(PIPETEL_DASHBOARD_ADDR)?;
+        let trimmed = value.trim();
+        match switch(trimmed) {
+            Some(false) => None,
+            Some(true) => Some(DEFAULT_DASHBOARD_ADDR.to_owned()),
+            None if is_host_and_port(trimmed) => Some(trimmed.to_owned()),
+            // A port alone: on loopback, as the default.
+            None if trimmed.parse::<u16>().is_ok() => Some(format!("127.0.0.1:{trimmed}")),
+            None => {
+                self.warn(
+                    PIPETEL_DASHBOARD_ADDR,
+                    &value,
+                    format_args!(
+                        "is not host:port (as in {DEFAULT_DASHBOARD_ADDR}), a port, or on/off; \
+                         no dashboard"
                     ),
                 );
                 None

@@ -490,3 +490,41 @@ fn the_prometheus_linger_is_whole_milliseconds_and_anything_else_is_named() {
         ]
     );
 }
+
+#[test]
+fn the_dashboard_address_is_host_and_port_a_port_on_loopback_or_on_off() {
+    let address = |value: &str| {
+        read(&[(PIPETEL_DASHBOARD_ADDR, value)])
+            .pipetel
+            .dashboard_address
+    };
+    assert_eq!(address("on").as_deref(), Some(DEFAULT_DASHBOARD_ADDR));
+    assert_eq!(address("off"), None);
+    assert_eq!(address(" 9500 ").as_deref(), Some("127.0.0.1:9500"));
+    assert_eq!(address("0.0.0.0:9500").as_deref(), Some("0.0.0.0:9500"));
+    assert_eq!(address("[::1]:9500").as_deref(), Some("[::1]:9500"));
+    for bad in ["dashboard", "127.0.0.1:http", "70000"] {
+        let settings = read(&[(PIPETEL_DASHBOARD_ADDR, bad)]);
+        assert_eq!(settings.pipetel.dashboard_address, None, "{bad:?}");
+        assert_eq!(settings.warnings.len(), 1, "{:?}", settings.warnings);
+        assert!(
+            settings.warnings[0].starts_with(&format!("{PIPETEL_DASHBOARD_ADDR}={bad:?} "))
+                && settings.warnings[0].ends_with("no dashboard"),
+            "{:?}",
+            settings.warnings
+        );
+    }
+    let linger = read(&[(PIPETEL_DASHBOARD_LINGER, "soon")]);
+    assert_eq!(linger.pipetel.dashboard_linger, Duration::ZERO);
+    assert!(
+        linger.warnings[0].starts_with("PIPETEL_DASHBOARD_LINGER=\"soon\" is not a whole number"),
+        "{:?}",
+        linger.warnings
+    );
+    assert_eq!(
+        read(&[(PIPETEL_DASHBOARD_LINGER, "1500")])
+            .pipetel
+            .dashboard_linger,
+        Duration::from_millis(1500)
+    );
+}

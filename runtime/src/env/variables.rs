@@ -36,6 +36,13 @@ pub(crate) const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
 pub(crate) const PIPETEL_REPORT: &str = "PIPETEL_REPORT";
 /// `PIPETEL_PROGRESS`: progress lines forced on or off.
 pub(crate) const PIPETEL_PROGRESS: &str = "PIPETEL_PROGRESS";
+/// `PIPETEL_DASHBOARD_ADDR`: where to serve the live dashboard.
+pub(crate) const PIPETEL_DASHBOARD_ADDR: &str = "PIPETEL_DASHBOARD_ADDR";
+/// `PIPETEL_DASHBOARD_LINGER`: how long the dashboard stays up at exit for a page to
+/// fetch the final figures.
+pub(crate) const PIPETEL_DASHBOARD_LINGER: &str = "PIPETEL_DASHBOARD_LINGER";
+/// Where the dashboard is served when `PIPETEL_DASHBOARD_ADDR` is only switched on.
+pub(crate) const DEFAULT_DASHBOARD_ADDR: &str = "127.0.0.1:9465";
 /// `PIPETEL_PROMETHEUS_ADDR`: where to serve `/metrics`.
 pub(crate) const PIPETEL_PROMETHEUS_ADDR: &str = "PIPETEL_PROMETHEUS_ADDR";
 /// `PIPETEL_PROMETHEUS_LINGER`: how long `/metrics` stays up at exit for a final scrape.

@@ -11,7 +11,7 @@ use std::time::Duration;
 mod diagram;
 mod dot;
 mod mermaid;
-mod names;
+pub(crate) mod names;
 pub(crate) mod target;
 mod tree;
 pub(crate) mod units;
@@ -113,6 +113,44 @@ impl Report {
     /// [`mermaid`](Self::mermaid) shows.
     pub fn dot(&self) -> String {
         dot::render(&Diagram::of(&self.0))
+    }
+
+    /// The report as one self-contained HTML page (`PIPETEL_REPORT=report.html`): the
+    /// dashboard's views of this snapshot — the operator graph coloured by busy share and
+    /// wait state, progress, the bottleneck and diagnoses, every operator's figures (the
+    /// table's, to the digit) with its skew, distributions and slowest calls, the edges,
+    /// the latest runs with their steps and errors, and this text report. It opens
+    /// offline in any browser: its script, its style, its data and the graph layout
+    /// library (Viz.js, 1.3 MB) are inside. Needs the `html` feature (default).
+    ///
+    /// ```
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// #[pipetel::operator(node_type = "scan")]
+    /// fn scan() -> Vec<u8> {
+    ///     vec![0; 1_500]
+    /// }
+    /// scan();
+    /// let page = pipetel::report().html();
+    /// assert!(page.starts_with("<!DOCTYPE html>"));
+    /// assert!(page.contains("\"1.5 K\""), "the table's rows out");
+    /// # drop(telemetry);
+    /// ```
+    #[cfg(feature = "html")]
+    pub fn html(&self) -> String {
+        let view = crate::dashboard::view::View::of(
+            self.0.clone(),
+            crate::pipeline::history::run_history(),
+            None,
+            false,
+        );
+        crate::dashboard::page::render(&view)
+    }
+
+    /// [`dot`](Self::dot) with ids on nodes (`op{i}`, `i` the operator's index in the
+    /// snapshot) and edges (`edge{from}-{to}`), and `style(i)`'s attributes on each node.
+    #[cfg(feature = "html")]
+    pub(crate) fn styled_dot(&self, style: &dyn Fn(usize) -> String) -> String {
+        dot::render_styled(&Diagram::of(&self.0), style)
     }
 }
 

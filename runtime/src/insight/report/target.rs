@@ -1,6 +1,7 @@
 //! Writing the report where `PIPETEL_REPORT` says when telemetry stops: standard error,
 //! or a file whose name says the format — `.json` the data, `.mmd` (or `.mermaid`) the
-//! graph in Mermaid, `.dot` (or `.gv`) in Graphviz DOT, anything else the table.
+//! graph in Mermaid, `.dot` (or `.gv`) in Graphviz DOT, `.html` (or `.htm`) the page of
+//! the HTML report, anything else the table.
 
 use crate::env::{ReportDestination, PIPETEL_REPORT};
 use crate::insight::report::Report;
@@ -19,6 +20,17 @@ pub(crate) fn write_report(destination: &ReportDestination, report: &Report) {
                 Some("json") => report.json(),
                 Some("mmd" | "mermaid") => report.mermaid(),
                 Some("dot" | "gv") => report.dot(),
+                #[cfg(feature = "html")]
+                Some("html" | "htm") => report.html(),
+                #[cfg(not(feature = "html"))]
+                Some("html" | "htm") => {
+                    warn(format_args!(
+                        "{PIPETEL_REPORT}={:?}: pipetel was built without its `html` feature; \
+                         writing the text report there",
+                        path.display().to_string()
+                    ));
+                    report.to_string()
+                }
                 _ => report.to_string(),
             };
             if let Err(error) = std::fs::write(path, text) {

@@ -1,0 +1,41 @@
+//! The live dashboard (`PIPETEL_DASHBOARD_ADDR`, [`Config::dashboard`]) and the
+//! one-file HTML report (`PIPETEL_REPORT=report.html`, [`Report::html`]): one page, which
+//! shows the operator graph (coloured by busy share and wait state, rows and bytes on its
+//! edges), the bottleneck, the diagnoses, progress, each operator's figures, skew and
+//! distributions, the latest runs with their steps and errors, and the process' memory
+//! and CPU. Live, it polls the process once a second; as a file, it carries its data.
+//!
+//! [`Config::dashboard`]: crate::Config::dashboard
+//! [`Report::html`]: crate::Report::html
+
+#[cfg(feature = "html")]
+pub(crate) mod page;
+#[cfg(feature = "dashboard")]
+mod process;
+#[cfg(feature = "dashboard")]
+pub(crate) mod server;
+#[cfg(feature = "html")]
+pub(crate) mod view;
+
+/// Without the `dashboard` feature: says how to get it.
+#[cfg(not(feature = "dashboard"))]
+pub(crate) mod server {
+    use crate::env::PIPETEL_DASHBOARD_ADDR;
+
+    /// Never built.
+    pub(crate) enum DashboardServer {}
+
+    impl DashboardServer {
+        pub(crate) fn stop(self) {}
+    }
+
+    pub(crate) fn start(
+        address: &str,
+        _linger: std::time::Duration,
+    ) -> Result<DashboardServer, String> {
+        Err(format!(
+            "{PIPETEL_DASHBOARD_ADDR}={address:?} is set, but pipetel was built without its \
+             `dashboard` feature; no dashboard"
+        ))
+    }
+}

@@ -1,0 +1,361 @@
+//! What the dashboard and the HTML report show, as one JSON document: the operator graph
+//! (DOT, coloured by busy share and wait state), each operator's row and detail lines as
+//! the text report writes them, the edges, the bottleneck, the diagnoses, progress, the
+//! latest runs with their steps, and the process' memory and CPU.
+//!
+//! Every number is formatted here, by the functions the text report uses, so the page
+//! shows the report's figures to the digit and holds no formatting code of its own.
+//! Nothing from the configuration goes in: no endpoint, no header, no environment value.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::insight::bottleneck;
+use crate::insight::diagnoses::Severity;
+use crate::insight::graph::{EdgeVia, NodeRef};
+use crate::insight::node_index::NodeIndex;
+use crate::insight::report::names::display_names;
+use crate::insight::report::{self, bytes, count, duration, percent, Report, HEADER};
+use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
+use crate::pipeline::history::{RunHistory, RunRecord, Status, StepRecord, RECENT_RUNS};
+
+/// The whole page's data.
+#[derive(Debug, Serialize)]
+pub(crate) struct View {
+    /// pipetel's version.
+    pub(crate) version: &'static str,
+    /// When the data was read, in milliseconds since the Unix epoch.
+    pub(crate) taken_at_ms: u64,
+    /// Served live (the page polls for more) rather than written to a file.
+    pub(crate) live: bool,
+    /// The operator table's column titles.
+    pub(crate) header: [&'static str; 10],
+    pub(crate) operators: Vec<OperatorView>,
+    pub(crate) edges: Vec<EdgeView>,
+    /// The operator graph in Graphviz DOT: node `op{i}` is `operators[i]`, edge
+    /// `edge{from}-{to}` the edge between those two.
+    pub(crate) graph: String,
+    pub(crate) bottleneck: Option<String>,
+    pub(crate) diagnoses: Vec<DiagnosisView>,
+    pub(crate) progress: Option<ProgressView>,
+    pub(crate) runs: Vec<RunView>,
+    /// Runs older than those in `runs`, rolled off.
+    pub(crate) runs_rolled_off: u64,
+    /// How many runs are kept.
+    pub(crate) runs_kept: usize,
+    pub(crate) process: Option<ProcessView>,
+    /// The text report, as `pipetel::report()` prints it.
+    pub(crate) report: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct OperatorView {
+    /// Its short name, as in the report.
+    pub(crate) name: String,
+    pub(crate) node_type: String,
+    pub(crate) node_id: String,
+    /// `pipeline / step`, or the step, when it ran in one.
+    pub(crate) step: Option<String>,
+    /// Its row of the report's table, under `header`.
+    pub(crate) cells: [String; 10],
+    /// Its `·` lines in the report: wait states, per-call distributions, skew.
+    pub(crate) details: Vec<String>,
+    /// Its share of all operators' busy time, 0 to 1.
+    pub(crate) busy_share: f64,
+    /// Busy, starved, blocked and queued as shares of its wall time, 0 to 1.
+    pub(crate) waits: [f64; 4],
+    /// Where most of its wall time went: `busy`, `starved`, `blocked` or `queued`.
+    pub(crate) state: &'static str,
+    /// Its progress, when it has an estimate: `(fraction, line)`.
+    pub(crate) progress: Option<(f64, String)>,
+    /// Its slowest calls, slowest first.
+    pub(crate) slowest: Vec<SlowView>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SlowView {
+    /// Its busy time.
+    pub(crate) busy: String,
+    /// When it ended, in milliseconds since the Unix epoch.
+    pub(crate) ended_ms: u64,
+    /// The trace it ran in, if any.
+    pub(crate) trace_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct EdgeView {
+    /// Index of the producer in `operators`.
+    pub(crate) from: usize,
+    /// Index of the consumer in `operators`.
+    pub(crate) to: usize,
+    pub(crate) rows: String,
+    pub(crate) bytes: Option<String>,
+    pub(crate) batches: String,
+    /// `channel 3`, `plan`, or nothing for a pull or call.
+    pub(crate) via: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct DiagnosisView {
+    /// `warning` or `notice`.
+    pub(crate) severity: &'static str,
+    pub(crate) message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ProgressView {
+    /// The operator that will finish last.
+    pub(crate) operator: String,
+    /// 0 to 1.
+    pub(crate) fraction: f64,
+    /// `42%`.
+    pub(crate) percent: String,
+    /// `ETA 1.23 s`, or `done`.
+    pub(crate) eta: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct RunView {
+    pub(crate) number: u64,
+    pub(crate) pipeline: String,
+    /// `running`, `succeeded` or `failed`.
+    pub(crate) status: Status,
+    /// When it started, in milliseconds since the Unix epoch (the page shows it in the
+    /// viewer's time zone).
+    pub(crate) started_ms: u64,
+    pub(crate) time: String,
+    pub(crate) rows: String,
+    pub(crate) error: Option<String>,
+    pub(crate) trace_id: Option<String>,
+    pub(crate) steps: Vec<StepView>,
+    pub(crate) steps_left_out: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct StepView {
+    pub(crate) step: String,
+    pub(crate) status: Status,
+    pub(crate) time: String,
+    pub(crate) rows: String,
+    pub(crate) error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ProcessView {
+    /// Resident memory.
+    pub(crate) memory: String,
+    /// CPU use since the previous read (or since the process started), as a share of one
+    /// core: `150%` is one and a half cores.
+    pub(crate) cpu: String,
+}
+
+const STATES: [&str; 4] = ["busy", "starved", "blocked", "queued"];
+
+impl View {
+    /// The view of `snapshot` and `history`, with `process` figures if read.
+    pub(crate) fn of(
+        snapshot: Snapshot,
+        history: RunHistory,
+        process: Option<ProcessView>,
+        live: bool,
+    ) -> View {
+        let names = display_names(&snapshot.operators);
+        let name_of = |node: &NodeRef| report::display_name(&names, &node.node_type, &node.node_id);
+        let index = NodeIndex::of(&snapshot.operators);
+        let operators: Vec<OperatorView> = snapshot
+            .operators
+            .iter()
+            .map(|op| operator_view(op, &name_of(&node_of(op))))
+            .collect();
+        let mut edges: Vec<EdgeView> = snapshot
+            .edges
+            .iter()
+            .filter_map(|edge| {
+                Some(EdgeView {
+                    from: index.get(&edge.from)?,
+                    to: index.get(&edge.to)?,
+                    rows: count(edge.rows),
+                    bytes: (edge.bytes > 0).then(|| bytes(edge.bytes)),
+                    batches: report::batches(edge.batches),
+                    via: match (edge.via, edge.channel) {
+                        (EdgeVia::Channel, Some(id)) => Some(format!("channel {id}")),
+                        (EdgeVia::Plan, _) => Some("plan".to_owned()),
+                        _ => None,
+                    },
+                })
+            })
+            .collect();
+        let report = Report::of(snapshot);
+        let graph = report.styled_dot(&|n| node_style(&operators[n]));
+        // Upstream first, as the text report lists them.
+        edges.sort_by_key(|edge| (edge.from, edge.to));
+        let snapshot = report.snapshot();
+        View {
+            version: env!("CARGO_PKG_VERSION"),
+            taken_at_ms: millis(SystemTime::now()),
+            live,
+            header: HEADER,
+            bottleneck: snapshot.bottleneck.as_ref().map(|found| {
+                format!(
+                    "{}: {}",
+                    name_of(&found.node),
+                    bottleneck::reason_line(found, name_of)
+                )
+            }),
+            diagnoses: snapshot
+                .diagnoses
+                .iter()
+                .map(|diagnosis| DiagnosisView {
+                    severity: match diagnosis.severity {
+                        Severity::Warning => "warning",
+                        Severity::Notice => "notice",
+                    },
+                    message: diagnosis.message.clone(),
+                })
+                .collect(),
+            progress: snapshot.overall.as_ref().map(|overall| ProgressView {
+                operator: name_of(&overall.node),
+                fraction: overall.fraction,
+                percent: percent(overall.fraction),
+                eta: eta(overall.fraction, overall.eta),
+            }),
+            runs: history.runs.iter().rev().map(run_view).collect(),
+            runs_rolled_off: history.rolled_off,
+            runs_kept: RECENT_RUNS,
+            process,
+            report: report.to_string(),
+            operators,
+            edges,
+            graph,
+        }
+    }
+
+    /// The view as JSON, safe to put inside an HTML `<script>` element: `<`, `>` and `&`
+    /// are escaped, so no string can close the element.
+    pub(crate) fn json(&self) -> String {
+        serde_json::to_string(self)
+            .unwrap_or_else(|error| format!("{{\"error\": {:?}}}", error.to_string()))
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026")
+    }
+}
+
+fn node_of(op: &OperatorSnapshot) -> NodeRef {
+    NodeRef {
+        node_type: op.node_type.clone(),
+        node_id: op.node_id.clone(),
+    }
+}
+
+fn operator_view(op: &OperatorSnapshot, name: &str) -> OperatorView {
+    let wall = op.wall.as_secs_f64();
+    let share = |part: Duration| {
+        if wall > 0.0 {
+            part.as_secs_f64() / wall
+        } else {
+            0.0
+        }
+    };
+    let waits = [
+        share(op.busy),
+        share(op.starved),
+        share(op.blocked),
+        share(op.queued),
+    ];
+    let most = (0..4).fold(0, |most, i| if waits[i] > waits[most] { i } else { most });
+    OperatorView {
+        name: name.to_owned(),
+        node_type: op.node_type.clone(),
+        node_id: op.node_id.clone(),
+        step: op.step.as_ref().map(|step| match &op.pipeline {
+            Some(pipeline) => format!("{pipeline} / {step}"),
+            None => step.clone(),
+        }),
+        cells: report::operator_cells(op),
+        details: report::detail_lines(op),
+        busy_share: op.busy_share,
+        waits,
+        state: STATES[most],
+        progress: op.estimate.as_ref().map(|estimate| {
+            (
+                estimate.fraction,
+                format!(
+                    "{} of {} rows, {}",
+                    count(estimate.rows),
+                    count(estimate.expected_rows),
+                    estimate.eta.map_or_else(
+                        || "ETA unknown".to_owned(),
+                        |left| eta(estimate.fraction, left)
+                    )
+                ),
+            )
+        }),
+        slowest: op
+            .slowest_calls
+            .iter()
+            .map(|call| SlowView {
+                busy: duration(call.busy),
+                ended_ms: millis(call.ended),
+                trace_id: call.trace_id.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// `done`, or `ETA 1.23 s`.
+fn eta(fraction: f64, left: Duration) -> String {
+    if fraction >= 1.0 || left.is_zero() {
+        "done".to_owned()
+    } else {
+        format!("ETA {}", duration(left))
+    }
+}
+
+fn run_view(run: &RunRecord) -> RunView {
+    RunView {
+        number: run.number,
+        pipeline: run.pipeline.clone(),
+        status: run.status,
+        started_ms: millis(run.started),
+        time: duration(run.time),
+        rows: count(run.rows),
+        error: run.error.clone(),
+        trace_id: run.trace_id.clone(),
+        steps: run.steps.iter().map(step_view).collect(),
+        steps_left_out: run.steps_left_out,
+    }
+}
+
+fn step_view(step: &StepRecord) -> StepView {
+    StepView {
+        step: step.step.clone(),
+        status: step.status,
+        time: duration(step.time),
+        rows: count(step.rows),
+        error: step.error.clone(),
+    }
+}
+
+fn millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64)
+}
+
+/// The DOT attributes of an operator's node: its id (for the page to find it), filled
+/// from white to orange by its share of busy time, its border coloured by where most of
+/// its wall time went.
+fn node_style(op: &OperatorView) -> String {
+    // White (0 %) to a full orange (100 %).
+    let heat = op.busy_share.clamp(0.0, 1.0);
+    let channel = |full: f64| (255.0 - (255.0 - full) * heat).round() as u8;
+    let fill = format!("#{:02x}{:02x}{:02x}", 255, channel(140.0), channel(0.0));
+    let border = match op.state {
+        "starved" => "#1f77b4",
+        "blocked" => "#9467bd",
+        "queued" => "#7f7f7f",
+        _ => "#222222",
+    };
+    format!("style=\"rounded,filled\", fillcolor=\"{fill}\", color=\"{border}\", penwidth=2")
+}
