@@ -161,6 +161,9 @@ pub struct RegionalTotals {
     pub batch_rows: usize,
     /// The smallest amount kept.
     pub min_amount: u64,
+    /// A pause before each batch is read, as a slow disk would make (zero unless
+    /// `SCAN_PAUSE_MS` says): time to watch a run on the dashboard.
+    pub pause: std::time::Duration,
 }
 
 impl RegionalTotals {
@@ -179,6 +182,7 @@ impl RegionalTotals {
         pipetel::Operator::new("scan", "orders.csv").set_expected_bytes(size - header_bytes);
         let (mut batches, mut rows) = (0, 0);
         loop {
+            std::thread::sleep(self.pause);
             let chunk: Vec<String> = lines
                 .by_ref()
                 .take(self.batch_rows)
@@ -236,14 +240,22 @@ pub fn generated(dir: &Path, rows: usize) -> Result<RegionalTotals, String> {
         destination: dir.join("totals.csv"),
         batch_rows: 8192,
         min_amount: 500,
+        pause: std::time::Duration::ZERO,
     };
     generate_csv(&pipeline.source, rows).map_err(|e| e.to_string())?;
     Ok(pipeline)
 }
 
-/// Runs the example: `rows` generated orders in `dir`; returns the totals written.
-pub fn run(dir: &Path, rows: usize) -> Result<Vec<(&'static str, u64)>, String> {
-    generated(dir, rows)?.run(RegionalTotals::run_all)
+/// Runs the example: `rows` generated orders in `dir`, a pause of `pause` before each
+/// batch; returns the totals written.
+pub fn run(
+    dir: &Path,
+    rows: usize,
+    pause: std::time::Duration,
+) -> Result<Vec<(&'static str, u64)>, String> {
+    let mut pipeline = generated(dir, rows)?;
+    pipeline.pause = pause;
+    pipeline.run(RegionalTotals::run_all)
 }
 
 /// The example's `main`: counts locally, runs 500,000 orders through the pipeline,
@@ -254,8 +266,12 @@ pub fn main() -> Result<(), String> {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(500_000);
+    let pause = std::env::var("SCAN_PAUSE_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(std::time::Duration::ZERO, std::time::Duration::from_millis);
     let dir = std::env::temp_dir().join(format!("pipetel-example-{}", std::process::id()));
-    let groups = run(&dir, rows)?;
+    let groups = run(&dir, rows, pause)?;
     for (region, total) in &groups {
         println!("{region}: {total}");
     }
