@@ -1,8 +1,9 @@
 //! Test support: a real OTLP receiver on 127.0.0.1 (gRPC with tonic, HTTP/protobuf with
 //! axum) that decodes what arrives with the official `opentelemetry-proto` types; the
 //! decoded records; child processes with a given environment; in-process collection; a
-//! real Prometheus server; Graphviz.
+//! real Prometheus server; Graphviz; a headless Chromium.
 
+pub mod browser;
 pub mod faults;
 mod graphviz;
 pub mod in_memory;
@@ -13,7 +14,7 @@ mod records;
 pub mod tls;
 
 pub use graphviz::{graphviz, laid_out};
-pub use process::{closed_port, redacted, run, run_in, run_until};
+pub use process::{closed_port, redacted, run, run_in, run_until, start, wait_for_exit};
 pub use prometheus_server::{installed, now, number, Prometheus, PATIENCE};
 pub use receiver::Receiver;
 pub use records::{

@@ -48,6 +48,14 @@ pub fn run_until(
     wait_for_exit(child, deadline.saturating_duration_since(Instant::now()))
 }
 
+/// Starts `program` as [`run`] does, and leaves it running: the caller reads its output
+/// (both captured) and waits for it with [`wait_for_exit`].
+pub fn start(program: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
+    command(program, args, env)
+        .spawn()
+        .expect("start the instrumented program")
+}
+
 /// The command for `program`, its output captured, with the test's own telemetry
 /// environment replaced by `env`.
 fn command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
@@ -64,7 +72,7 @@ fn command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
 }
 
 /// Waits (at most `timeout`, then kills it) for `child` to exit; its output.
-fn wait_for_exit(mut child: Child, timeout: Duration) -> Output {
+pub fn wait_for_exit(mut child: Child, timeout: Duration) -> Output {
     let deadline = Instant::now() + timeout;
     loop {
         if child.try_wait().expect("wait").is_some() || Instant::now() >= deadline {

@@ -1,0 +1,222 @@
+//! The live dashboard and the HTML report in a real headless Chromium (Debian's
+//! `chromium` and `chromium-driver`; `.ci/run` installs them): while the main example
+//! runs, the dashboard shows every operator of its graph and updates as the run goes on;
+//! once the run is over it shows the numbers of `pipetel::report()`, as does the HTML
+//! report opened from disk. Screenshots of both go to `target/browser-artefacts/`.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use pipetel_tests::browser::{artefacts, Browser, Page};
+use pipetel_tests::{start, wait_for_exit};
+
+const PROGRAM: &str = env!("CARGO_BIN_EXE_quickstart");
+/// Bounds every wait: a loaded machine waits longer, a broken page fails.
+const PATIENCE: Duration = Duration::from_secs(180);
+/// The example's five operators, as the report names them.
+const OPERATORS: [&str; 5] = [
+    "scan orders.csv",
+    "filter",
+    "project",
+    "hash_aggregate 4",
+    "sink totals.csv",
+];
+
+/// `204.8 K` as 204,800.
+fn human_count(text: &str) -> f64 {
+    let (number, unit) = text.split_once(' ').unwrap_or((text, ""));
+    let scale = match unit {
+        "K" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        _ => 1.0,
+    };
+    number.parse::<f64>().expect("a count") * scale
+}
+
+/// Runs whitespace together, for comparing a page's cells with a line of the text
+/// report, whose columns are padded.
+fn collapsed(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Checks that `page` shows what `report` (the text of `pipetel::report()`) says: each
+/// operator's row to the digit, each edge with its rows, bytes and batches, and the graph
+/// with every operator and edge drawn, labelled with the same figures.
+fn assert_shows_the_report(page: &Page, report: &str) {
+    let lines: Vec<String> = report
+        .lines()
+        .map(|line| collapsed(line.trim_start().trim_start_matches("← ")))
+        .collect();
+    let names: Vec<&str> = page.operators.iter().map(|row| row[0].as_str()).collect();
+    assert_eq!(names, OPERATORS, "{page:#?}");
+    for row in &page.operators {
+        // The name, then the report's ten columns (the page has the step in between).
+        let expected = collapsed(&format!("{} {}", row[0], row[2..].join(" ")));
+        assert!(
+            lines.contains(&expected),
+            "the page's row {expected:?} is not in the report:\n{report}"
+        );
+    }
+    assert_eq!(page.edges.len(), 4, "{page:#?}");
+    for edge in &page.edges {
+        let bytes = match edge[3].as_str() {
+            "-" => String::new(),
+            bytes => format!(", {bytes}"),
+        };
+        let via = match edge[5].as_str() {
+            "" => String::new(),
+            "plan" => " (plan)".to_owned(),
+            channel => format!(" ({channel})"),
+        };
+        let expected = format!(
+            "{} → {}: {} rows{bytes} in {}{via}",
+            edge[0], edge[1], edge[2], edge[4]
+        );
+        assert!(
+            lines.contains(&collapsed(&expected)),
+            "the page's edge {expected:?} is not in the report:\n{report}"
+        );
+    }
+    assert_eq!(page.nodes.len(), OPERATORS.len(), "{page:#?}");
+    for (name, (id, text)) in OPERATORS.iter().zip(&page.nodes) {
+        assert!(id.starts_with("op"), "{id}");
+        assert!(text.contains(name), "node {id} {text:?} is not {name}");
+    }
+    assert_eq!(page.arrows.len(), page.edges.len(), "{page:#?}");
+    for edge in &page.edges {
+        let from = page.operators.iter().position(|row| row[0] == edge[0]);
+        let to = page.operators.iter().position(|row| row[0] == edge[1]);
+        let id = format!("edge{}-{}", from.unwrap(), to.unwrap());
+        let (_, text) = page
+            .arrows
+            .iter()
+            .find(|(arrow, _)| *arrow == id)
+            .unwrap_or_else(|| panic!("no arrow {id} in {page:#?}"));
+        assert!(
+            text.contains(&format!("{} rows", edge[2])),
+            "{id}: {text:?}"
+        );
+    }
+}
+
+#[test]
+fn the_dashboard_follows_the_run_and_the_html_report_shows_the_same_numbers() {
+    let browser = Browser::start(1400, 1700);
+    let dir = std::env::temp_dir().join(format!("pipetel-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let report_file = dir.join("report.html");
+    // 25 batches, a quarter of a second apart: a run of six seconds or more to watch.
+    let mut example = start(
+        PROGRAM,
+        &[],
+        &[
+            ("ORDERS", "200000"),
+            ("SCAN_PAUSE_MS", "250"),
+            ("PIPETEL_DASHBOARD_ADDR", "127.0.0.1:0"),
+            ("PIPETEL_DASHBOARD_LINGER", "60000"),
+            ("PIPETEL_REPORT", report_file.to_str().expect("utf-8")),
+        ],
+    );
+    // The dashboard's address, from the line it prints; the rest of stderr, for failures.
+    let (address_tx, address_rx) = mpsc::channel();
+    let stderr = example.stderr.take().expect("stderr");
+    let stderr_lines = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("pipetel: dashboard at ") {
+                let _ = address_tx.send(url.to_owned());
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    let stdout = example.stdout.take().expect("stdout");
+    let stdout_text = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = BufReader::new(stdout).read_to_string(&mut text);
+        text
+    });
+    let url = address_rx
+        .recv_timeout(PATIENCE)
+        .expect("the dashboard's address on stderr");
+    browser.open(&url);
+
+    // While it runs: the scan's rows grow, poll after poll, until the run has succeeded.
+    let deadline = Instant::now() + PATIENCE;
+    let mut scanned: Vec<f64> = Vec::new();
+    let mut seen_running = false;
+    let last = loop {
+        assert!(Instant::now() < deadline, "the run did not end on the page");
+        let page = browser.page();
+        seen_running |= page
+            .runs
+            .first()
+            .is_some_and(|run| run.starts_with("running"));
+        if let Some(scan) = page.operator("scan orders.csv") {
+            let rows = human_count(&scan[6]);
+            if scanned.last() != Some(&rows) {
+                scanned.push(rows);
+            }
+        }
+        if page
+            .runs
+            .first()
+            .is_some_and(|run| run.starts_with("succeeded"))
+        {
+            break page;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(page_is_live(&last), "{}", last.status);
+    assert!(seen_running, "the page never showed the run running");
+    assert!(
+        scanned.len() >= 2 && scanned.windows(2).all(|pair| pair[0] < pair[1]),
+        "the scan's rows as the page showed them: {scanned:?}"
+    );
+    assert_eq!(scanned.last(), Some(&200_000.0));
+    // A click on the aggregate's box shows its details: the report's lines under its row.
+    browser.click("#graph g#op3");
+    let clicked = browser.page();
+    assert_eq!(clicked.selected, "hash_aggregate 4");
+    assert!(
+        clicked
+            .selected_details
+            .iter()
+            .any(|line| line.starts_with("per call: p50 ")),
+        "{clicked:#?}"
+    );
+    browser.screenshot(&artefacts().join("dashboard.png"));
+
+    // The page polls after the work is over: the example stops lingering and exits.
+    let output = wait_for_exit(example, PATIENCE);
+    let stderr = stderr_lines.join().expect("stderr");
+    assert!(output.status.success(), "{stderr:#?}");
+    let stdout = stdout_text.join().expect("stdout");
+    let report = &stdout[stdout.find("RUN / STEP / OPERATOR").expect("the report")..];
+    assert_shows_the_report(&last, report);
+    assert!(last.bottleneck.starts_with("Bottleneck "), "{last:#?}");
+
+    // The HTML report, from disk, with no server: the same numbers.
+    browser.open(&format!("file://{}", report_file.display()));
+    let deadline = Instant::now() + PATIENCE;
+    let written = loop {
+        let page = browser.page();
+        if page.nodes.len() == OPERATORS.len() || Instant::now() >= deadline {
+            break page;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(written.status.starts_with("report written"), "{written:#?}");
+    assert_shows_the_report(&written, report);
+    assert!(written.runs[0].starts_with("succeeded"), "{written:#?}");
+    browser.click("#operators tbody tr[data-op='0']");
+    assert_eq!(browser.page().selected, "scan orders.csv");
+    browser.screenshot(&artefacts().join("report.png"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn page_is_live(page: &Page) -> bool {
+    page.status.starts_with("live")
+}
