@@ -67,8 +67,7 @@ fn assert_shows_the_report(page: &Page, report: &str) {
         };
         let via = match edge[5].as_str() {
             "" => String::new(),
-            "plan" => " (plan)".to_owned(),
-            channel => format!(" ({channel})"),
+            via => format!(" ({via})"),
         };
         let expected = format!(
             "{} → {}: {} rows{bytes} in {}{via}",

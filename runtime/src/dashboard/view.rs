@@ -13,8 +13,9 @@ use serde::Serialize;
 
 use crate::insight::bottleneck;
 use crate::insight::diagnoses::Severity;
-use crate::insight::graph::{EdgeVia, NodeRef};
+use crate::insight::graph::NodeRef;
 use crate::insight::node_index::NodeIndex;
+use crate::insight::report::diagram::merged_edges;
 use crate::insight::report::names::display_names;
 use crate::insight::report::{self, bytes, count, duration, percent, Report, HEADER};
 use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
@@ -92,7 +93,9 @@ pub(crate) struct EdgeView {
     pub(crate) rows: String,
     pub(crate) bytes: Option<String>,
     pub(crate) batches: String,
-    /// `channel 3`, `plan`, or nothing for a pull or call.
+    /// How it runs, as the report says it in parentheses: `channel 3`, `4 channels, 1.2 K
+    /// received`, `plan`; nothing for a pull or call. Edges between two operators the same
+    /// way are added up (a pipeline run again makes a new channel each run).
     pub(crate) via: Option<String>,
 }
 
@@ -168,28 +171,19 @@ impl View {
             .iter()
             .map(|op| operator_view(op, &name_of(&node_of(op))))
             .collect();
-        let mut edges: Vec<EdgeView> = snapshot
-            .edges
+        let edges: Vec<EdgeView> = merged_edges(&snapshot, &index)
             .iter()
-            .filter_map(|edge| {
-                Some(EdgeView {
-                    from: index.get(&edge.from)?,
-                    to: index.get(&edge.to)?,
-                    rows: count(edge.rows),
-                    bytes: (edge.bytes > 0).then(|| bytes(edge.bytes)),
-                    batches: report::batches(edge.batches),
-                    via: match (edge.via, edge.channel) {
-                        (EdgeVia::Channel, Some(id)) => Some(format!("channel {id}")),
-                        (EdgeVia::Plan, _) => Some("plan".to_owned()),
-                        _ => None,
-                    },
-                })
+            .map(|edge| EdgeView {
+                from: edge.from,
+                to: edge.to,
+                rows: count(edge.rows),
+                bytes: (edge.bytes > 0).then(|| bytes(edge.bytes)),
+                batches: report::batches(edge.batches),
+                via: report::edge_via(edge),
             })
             .collect();
         let report = Report::of(snapshot);
         let graph = report.styled_dot(&|n| node_style(&operators[n]));
-        // Upstream first, as the text report lists them.
-        edges.sort_by_key(|edge| (edge.from, edge.to));
         let snapshot = report.snapshot();
         View {
             version: env!("CARGO_PKG_VERSION"),

@@ -3,7 +3,7 @@
 //! amplification), the edges' labels (rows, bytes, batches) and which of them the
 //! conservation check flags.
 
-use crate::insight::graph::{EdgeSnapshot, EdgeVia, NodeRef};
+use crate::insight::graph::{EdgeVia, NodeRef};
 use crate::insight::node_index::NodeIndex;
 
 use crate::insight::report::names::display_names;
@@ -61,18 +61,14 @@ impl Diagram {
                 flagged: flagged_nodes.contains(&i),
             })
             .collect();
-        let edges = snapshot
-            .edges
-            .iter()
-            .filter_map(|edge| {
-                let (from, to) = (find(&edge.from)?, find(&edge.to)?);
-                Some(DiagramEdge {
-                    from,
-                    to,
-                    lines: edge_lines(edge),
-                    flagged: flagged_nodes.contains(&to)
-                        || edge.channel.is_some_and(|id| lossy_channels.contains(&id)),
-                })
+        let edges = merged_edges(snapshot, &index)
+            .into_iter()
+            .map(|edge| DiagramEdge {
+                from: edge.from,
+                to: edge.to,
+                lines: edge_lines(&edge),
+                flagged: flagged_nodes.contains(&edge.to)
+                    || edge.channels.iter().any(|id| lossy_channels.contains(id)),
             })
             .collect();
         let mut groups: Vec<(Option<String>, Vec<usize>)> = Vec::new();
@@ -110,19 +106,77 @@ fn node_lines(name: &str, op: &OperatorSnapshot) -> Vec<String> {
     lines
 }
 
-fn edge_lines(edge: &EdgeSnapshot) -> Vec<String> {
+fn edge_lines(edge: &MergedEdge) -> Vec<String> {
     let mut first = format!("{} rows", count(edge.rows));
     if edge.bytes > 0 {
         first.push_str(&format!(", {}", bytes(edge.bytes)));
     }
     let mut lines = vec![first, batches(edge.batches)];
     if edge.via == EdgeVia::Channel {
+        let channels = match edge.channels.len() {
+            1 => "channel".to_owned(),
+            n => format!("{n} channels"),
+        };
         match edge.rows_received {
             Some(received) if received != edge.rows => {
-                lines.push(format!("channel, {} received", count(received)));
+                lines.push(format!("{channels}, {} received", count(received)));
             }
-            _ => lines.push("channel".to_owned()),
+            _ => lines.push(channels),
         }
     }
     lines
+}
+
+/// The edges between two operators the same way, added up: a pipeline run again makes a
+/// new channel each run, and one arrow (one line) per channel would drown the graph.
+/// The snapshot keeps each channel's edge.
+pub(crate) struct MergedEdge {
+    /// The producer's index in the snapshot's operators.
+    pub(crate) from: usize,
+    /// The consumer's index.
+    pub(crate) to: usize,
+    pub(crate) via: EdgeVia,
+    pub(crate) rows: u64,
+    pub(crate) bytes: u64,
+    pub(crate) batches: u64,
+    /// Rows taken out of the channels, when they differ from those put in anywhere.
+    pub(crate) rows_received: Option<u64>,
+    /// The channels it runs through, in the order first seen.
+    pub(crate) channels: Vec<u32>,
+}
+
+/// The snapshot's edges between known operators, those of one (producer, consumer, way)
+/// added up, upstream first (by the producer's place, then the consumer's).
+pub(crate) fn merged_edges(snapshot: &Snapshot, index: &NodeIndex) -> Vec<MergedEdge> {
+    let mut merged: Vec<MergedEdge> = Vec::new();
+    for edge in &snapshot.edges {
+        let (Some(from), Some(to)) = (index.get(&edge.from), index.get(&edge.to)) else {
+            continue;
+        };
+        let received = edge.rows_received.unwrap_or(edge.rows);
+        match merged
+            .iter_mut()
+            .find(|m| (m.from, m.to, m.via) == (from, to, edge.via))
+        {
+            Some(m) => {
+                m.rows += edge.rows;
+                m.bytes += edge.bytes;
+                m.batches += edge.batches;
+                m.rows_received = m.rows_received.map(|r| r + received);
+                m.channels.extend(edge.channel);
+            }
+            None => merged.push(MergedEdge {
+                from,
+                to,
+                via: edge.via,
+                rows: edge.rows,
+                bytes: edge.bytes,
+                batches: edge.batches,
+                rows_received: edge.rows_received.map(|_| received),
+                channels: edge.channel.into_iter().collect(),
+            }),
+        }
+    }
+    merged.sort_by_key(|edge| (edge.from, edge.to));
+    merged
 }

@@ -8,7 +8,7 @@
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
-mod diagram;
+pub(crate) mod diagram;
 mod dot;
 mod mermaid;
 pub(crate) mod names;
@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use crate::insight::bottleneck;
 use crate::insight::diagnoses::Severity;
 use crate::insight::graph::EdgeVia;
+use crate::insight::node_index::NodeIndex;
 use crate::insight::report::diagram::Diagram;
 use crate::insight::report::names::display_names;
 use crate::insight::snapshot::{snapshot, OperatorSnapshot, Snapshot, StepSnapshot};
@@ -259,55 +260,23 @@ impl Table {
         }
     }
 
-    /// The edges, each with what crossed it.
+    /// The edges, each with what crossed it; those of one producer, consumer and way
+    /// added up (a pipeline run again makes a new channel each run).
     fn edges(&mut self, snapshot: &Snapshot) {
-        if snapshot.edges.is_empty() {
+        let edges = diagram::merged_edges(snapshot, &NodeIndex::of(&snapshot.operators));
+        if edges.is_empty() {
             return;
         }
-        let names = &self.names;
-        let name = |node: &crate::insight::graph::NodeRef| {
-            display_name(names, &node.node_type, &node.node_id)
-        };
-        // Upstream first: by the producer's first call, then the consumer's.
-        let first_call = |node: &crate::insight::graph::NodeRef| {
-            snapshot
-                .operators
-                .iter()
-                .position(|op| op.node_type == node.node_type && op.node_id == node.node_id)
-        };
-        let mut edges: Vec<_> = snapshot.edges.iter().collect();
-        edges.sort_by_key(|edge| (first_call(&edge.from), first_call(&edge.to)));
-        let mut lines = Vec::new();
+        self.text.push_str("\nEDGES (producer → consumer)\n");
         for edge in edges {
-            let mut line = format!(
-                "  {} → {}: {} rows",
-                name(&edge.from),
-                name(&edge.to),
-                count(edge.rows)
+            let (from, to) = (&snapshot.operators[edge.from], &snapshot.operators[edge.to]);
+            let _ = writeln!(
+                self.text,
+                "  {} → {}: {}",
+                self.name(&from.node_type, &from.node_id),
+                self.name(&to.node_type, &to.node_id),
+                edge_text(&edge)
             );
-            if edge.bytes > 0 {
-                let _ = write!(line, ", {}", bytes(edge.bytes));
-            }
-            let _ = write!(line, " in {}", batches(edge.batches));
-            match (edge.via, edge.channel) {
-                (EdgeVia::Channel, Some(id)) => {
-                    let _ = write!(line, " (channel {id}");
-                    if let Some(received) = edge.rows_received.filter(|&r| r != edge.rows) {
-                        let _ = write!(line, ", {} received", count(received));
-                    }
-                    line.push(')');
-                }
-                (EdgeVia::Plan, _) => line.push_str(" (plan)"),
-                _ => {}
-            }
-            lines.push(line);
-        }
-        if !lines.is_empty() {
-            self.text.push_str("\nEDGES (producer → consumer)\n");
-            for line in lines {
-                self.text.push_str(&line);
-                self.text.push('\n');
-            }
         }
     }
 
@@ -489,6 +458,35 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
     lines
 }
 
+/// What crossed an edge, as the report's EDGES lines say it after the names:
+/// `500.0 K rows, 1.2 MiB in 62 batches (channel 1)`.
+pub(crate) fn edge_text(edge: &diagram::MergedEdge) -> String {
+    let mut text = format!("{} rows", count(edge.rows));
+    if edge.bytes > 0 {
+        let _ = write!(text, ", {}", bytes(edge.bytes));
+    }
+    let _ = write!(text, " in {}", batches(edge.batches));
+    if let Some(via) = edge_via(edge) {
+        let _ = write!(text, " ({via})");
+    }
+    text
+}
+
+/// How an edge runs, when not by a call or pull: `channel 1`, `3 channels, 480 received`,
+/// `plan`.
+pub(crate) fn edge_via(edge: &diagram::MergedEdge) -> Option<String> {
+    let mut said = match (edge.via, edge.channels.as_slice()) {
+        (EdgeVia::Plan, _) => vec!["plan".to_owned()],
+        (EdgeVia::Channel, [one]) => vec![format!("channel {one}")],
+        (EdgeVia::Channel, many) if !many.is_empty() => vec![format!("{} channels", many.len())],
+        _ => Vec::new(),
+    };
+    if let Some(received) = edge.rows_received.filter(|&r| r != edge.rows) {
+        said.push(format!("{} received", count(received)));
+    }
+    (!said.is_empty()).then(|| said.join(", "))
+}
+
 /// An engine metric's value in human units.
 fn engine_value(value: EngineValue) -> String {
     match value {
@@ -630,6 +628,56 @@ EDGES (producer → consumer)
         let json = Report::of(snapshot.clone()).json();
         let back: Snapshot = serde_json::from_str(&json).expect("json");
         assert_eq!(back, snapshot);
+    }
+
+    #[test]
+    fn edges_between_two_operators_the_same_way_are_one_line_and_one_arrow() {
+        let node = |node_type: &str| NodeRef {
+            node_type: node_type.into(),
+            node_id: node_type.into(),
+        };
+        let channel = |id: u32, rows: u64, received: u64| crate::insight::graph::EdgeSnapshot {
+            from: node("scan"),
+            to: node("filter"),
+            via: EdgeVia::Channel,
+            rows,
+            bytes: 10,
+            batches: 1,
+            rows_received: Some(received),
+            channel: Some(id),
+        };
+        let snapshot = Snapshot {
+            operators: vec![
+                operator("scan", "scan", None),
+                operator("filter", "filter", None),
+            ],
+            // Three runs, a channel each; the last lost 5 rows.
+            edges: vec![
+                channel(1, 100, 100),
+                channel(2, 100, 100),
+                channel(3, 100, 95),
+            ],
+            ..Snapshot::default()
+        };
+        let report = Report::of(snapshot);
+        let table = report.to_string();
+        let edges: Vec<&str> = table
+            .lines()
+            .skip_while(|l| !l.starts_with("EDGES"))
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                "EDGES (producer → consumer)",
+                "  scan scan → filter filter: 300 rows, 30 B in 3 batches (3 channels, 295 received)"
+            ]
+        );
+        let dot = report.dot();
+        assert_eq!(dot.matches(" -> ").count(), 1, "{dot}");
+        assert!(
+            dot.contains("300 rows, 30 B\\n3 batches\\n3 channels, 295 received"),
+            "{dot}"
+        );
     }
 
     #[test]
