@@ -30,7 +30,7 @@ fn the_dashboard_serves_no_secret_is_read_only_and_lingers_for_the_final_view() 
         &[],
         &[
             ("ORDERS", "100000"),
-            ("SCAN_PAUSE_MS", "100"),
+            ("SCAN_PAUSE_MS", "300"),
             ("PIPETEL_DASHBOARD_ADDR", "127.0.0.1:0"),
             ("PIPETEL_DASHBOARD_LINGER", "60000"),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
