@@ -15,17 +15,7 @@ const START_PATIENCE: Duration = Duration::from_secs(60);
 
 /// `command`'s path on `PATH`; a panic saying how to install it when it is missing.
 fn on_path(command: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join(command))
-        .find(|path| path.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{command}` is not installed: `apt-get install -y chromium chromium-driver` \
-                 (Debian's packages, as .ci/run does)"
-            )
-        })
+    crate::process::on_path(command, "chromium chromium-driver")
 }
 
 /// A running chromedriver with one headless Chromium session; both end on drop.

@@ -14,7 +14,9 @@ mod records;
 pub mod tls;
 
 pub use graphviz::{graphviz, laid_out};
-pub use process::{closed_port, redacted, run, run_in, run_until, start, wait_for_exit};
+pub use process::{
+    closed_port, on_path, redacted, run, run_in, run_until, start, wait_for_exit, watch_stderr,
+};
 pub use prometheus_server::{installed, now, number, Prometheus, PATIENCE};
 pub use receiver::Receiver;
 pub use records::{

@@ -1,7 +1,10 @@
 //! Running an instrumented program as a child process, with exactly the environment a
 //! test gives it.
 
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Runs `program` with `args` and exactly the `OTEL_*` variables given (the test's own
@@ -100,4 +103,42 @@ pub fn redacted(endpoint: &str) -> String {
 pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
+}
+
+/// The path of `command` on `PATH`, or a failure saying to install Debian's `packages`
+/// (as `.ci/run` does).
+pub fn on_path(command: &str, packages: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(command))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "`{command}` is not installed: `apt-get install -y {packages}` \
+                 (Debian's packages, as .ci/run does)"
+            )
+        })
+}
+
+/// Reads `child`'s standard error on a thread of its own: sends what follows `prefix` on
+/// each line that starts with it (an address the program prints, say) as it comes, and
+/// returns every line once the program closes it.
+pub fn watch_stderr(
+    child: &mut Child,
+    prefix: &'static str,
+) -> (mpsc::Receiver<String>, std::thread::JoinHandle<Vec<String>>) {
+    let (found, receiver) = mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr captured");
+    let lines = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix(prefix) {
+                let _ = found.send(rest.to_owned());
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    (receiver, lines)
 }

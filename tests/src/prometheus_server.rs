@@ -27,19 +27,10 @@ pub struct Prometheus {
     client: reqwest::blocking::Client,
 }
 
-/// The path of a command on `PATH`, or a failure saying how to install it.
+/// The path of a command of Prometheus's package on `PATH`, or a failure saying how to
+/// install it.
 pub fn installed(command: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join(command))
-        .find(|path| path.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{command}` is not installed: `apt-get install -y prometheus` \
-                 (Debian's package, as .ci/run does)"
-            )
-        })
+    crate::process::on_path(command, "prometheus")
 }
 
 impl Prometheus {

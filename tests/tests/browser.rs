@@ -4,12 +4,11 @@
 //! once the run is over it shows the numbers of `pipetel::report()`, as does the HTML
 //! report opened from disk. Screenshots of both go to `target/browser-artefacts/`.
 
-use std::io::{BufRead as _, BufReader, Read as _};
-use std::sync::mpsc;
+use std::io::{BufReader, Read as _};
 use std::time::{Duration, Instant};
 
 use pipetel_tests::browser::{artefacts, Browser, Page};
-use pipetel_tests::{start, wait_for_exit};
+use pipetel_tests::{start, wait_for_exit, watch_stderr};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_quickstart");
 /// Bounds every wait: a loaded machine waits longer, a broken page fails.
@@ -119,18 +118,7 @@ fn the_dashboard_follows_the_run_and_the_html_report_shows_the_same_numbers() {
         ],
     );
     // The dashboard's address, from the line it prints; the rest of stderr, for failures.
-    let (address_tx, address_rx) = mpsc::channel();
-    let stderr = example.stderr.take().expect("stderr");
-    let stderr_lines = std::thread::spawn(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("pipetel: dashboard at ") {
-                let _ = address_tx.send(url.to_owned());
-            }
-            lines.push(line);
-        }
-        lines
-    });
+    let (address_rx, stderr_lines) = watch_stderr(&mut example, "pipetel: dashboard at ");
     let stdout = example.stdout.take().expect("stdout");
     let stdout_text = std::thread::spawn(move || {
         let mut text = String::new();

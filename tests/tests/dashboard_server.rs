@@ -3,11 +3,9 @@
 //! `Host` names only, a lingering stop that waits for the final view, and an address it
 //! cannot listen on as one named warning while the program runs on.
 
-use std::io::{BufRead as _, BufReader};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pipetel_tests::{closed_port, run, start, wait_for_exit};
+use pipetel_tests::{closed_port, run, start, wait_for_exit, watch_stderr};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_quickstart");
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -38,18 +36,7 @@ fn the_dashboard_serves_no_secret_is_read_only_and_lingers_for_the_final_view() 
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "200"),
         ],
     );
-    let (url_tx, url_rx) = mpsc::channel();
-    let stderr = example.stderr.take().expect("stderr");
-    let stderr_lines = std::thread::spawn(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("pipetel: dashboard at ") {
-                let _ = url_tx.send(url.to_owned());
-            }
-            lines.push(line);
-        }
-        lines
-    });
+    let (url_rx, stderr_lines) = watch_stderr(&mut example, "pipetel: dashboard at ");
     let url = url_rx
         .recv_timeout(PATIENCE)
         .expect("the dashboard's address");
