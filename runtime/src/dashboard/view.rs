@@ -310,7 +310,7 @@ fn eta(fraction: f64, left: Duration) -> String {
 fn run_view(run: &RunRecord) -> RunView {
     RunView {
         number: run.number,
-        pipeline: run.pipeline.clone(),
+        pipeline: run.pipeline.to_string(),
         status: run.status,
         started_ms: millis(run.started),
         time: duration(run.time),
@@ -324,7 +324,7 @@ fn run_view(run: &RunRecord) -> RunView {
 
 fn step_view(step: &StepRecord) -> StepView {
     StepView {
-        step: step.step.clone(),
+        step: step.step.to_string(),
         status: step.status,
         time: duration(step.time),
         rows: count(step.rows),

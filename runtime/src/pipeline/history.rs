@@ -6,8 +6,10 @@
 //! ones roll off, and [`RunHistory::rolled_off`] says how many did), each with its first
 //! [`RUN_STEPS`] step calls, and an error message is cut at [`ERROR_CHARS`] characters.
 //! A run and each of its steps touch the history once at their start and once at their
-//! end, under one lock: runs and steps are coarse, never per row or per call.
+//! end, under one lock, with no allocation (names are the `'static` ones of the code):
+//! runs and steps are coarse, never per row or per call.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -41,7 +43,7 @@ pub struct RunRecord {
     /// The run's number in this process, from 1.
     pub number: u64,
     /// The pipeline's name.
-    pub pipeline: String,
+    pub pipeline: Cow<'static, str>,
     /// The run span's trace id (32 hex digits), when traces are recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
@@ -66,7 +68,7 @@ pub struct RunRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// The step's name.
-    pub step: String,
+    pub step: Cow<'static, str>,
     /// When it started.
     pub started: SystemTime,
     /// How long it took (so far, while it runs).
@@ -99,8 +101,8 @@ pub struct StepRecord {
 /// Nightly.run(|nightly| nightly.load()).unwrap();
 /// let history = pipetel::run_history();
 /// let run = history.runs.last().expect("a run");
-/// assert_eq!((run.pipeline.as_str(), run.status), ("nightly", pipetel::RunStatus::Succeeded));
-/// assert_eq!((run.steps[0].step.as_str(), run.steps[0].rows), ("load", 3));
+/// assert_eq!((&*run.pipeline, run.status), ("nightly", pipetel::RunStatus::Succeeded));
+/// assert_eq!((&*run.steps[0].step, run.steps[0].rows), ("load", 3));
 /// # drop(telemetry);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -179,7 +181,7 @@ fn outcome(error: Option<&ErrorReport>) -> (Status, Option<String>) {
 }
 
 /// Records that a run of `pipeline` started; returns its number.
-pub(crate) fn run_started(pipeline: &str, trace_id: Option<String>) -> u64 {
+pub(crate) fn run_started(pipeline: &'static str, trace_id: Option<String>) -> u64 {
     with_history(|history| {
         history.numbered += 1;
         if history.runs.len() == RECENT_RUNS {
@@ -188,7 +190,7 @@ pub(crate) fn run_started(pipeline: &str, trace_id: Option<String>) -> u64 {
         }
         history.runs.push_back(RunRecord {
             number: history.numbered,
-            pipeline: pipeline.to_owned(),
+            pipeline: Cow::Borrowed(pipeline),
             trace_id,
             started: SystemTime::now(),
             time: Duration::ZERO,
@@ -214,7 +216,7 @@ pub(crate) fn run_ended(number: u64, time: Duration, rows: u64, error: Option<&E
 
 /// Records that a call of step `step` started in run `run`; returns its place among
 /// the run's steps, `None` when not kept.
-pub(crate) fn step_started(run: u64, step: &str) -> Option<usize> {
+pub(crate) fn step_started(run: u64, step: &'static str) -> Option<usize> {
     with_history(|history| {
         let run = run_mut(history, run)?;
         if run.steps.len() == RUN_STEPS {
@@ -222,7 +224,7 @@ pub(crate) fn step_started(run: u64, step: &str) -> Option<usize> {
             return None;
         }
         run.steps.push(StepRecord {
-            step: step.to_owned(),
+            step: Cow::Borrowed(step),
             started: SystemTime::now(),
             time: Duration::ZERO,
             status: Status::Running,
