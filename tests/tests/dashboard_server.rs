@@ -53,7 +53,16 @@ fn the_dashboard_serves_no_secret_is_read_only_and_lingers_for_the_final_view() 
             assert!(!body.contains(secret), "/{path} holds {secret:?}");
         }
     }
-    let (_, page) = get("");
+    let page = client.get(&url).send().expect("GET /");
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.starts_with("default-src 'none'") && policy.contains("connect-src 'self'"),
+        "{policy}"
+    );
+    let page = page.text().expect("the page");
     assert!(page.starts_with("<!DOCTYPE html>") && page.contains("Viz.js 3.31.0"));
     assert_eq!(get("elsewhere").0, 404);
     let post = client.post(&url).body("x").send().expect("POST");
