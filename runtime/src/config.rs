@@ -169,7 +169,7 @@ impl Config {
     /// diagnoses, skew and distributions, the latest runs, memory and CPU, updated once
     /// a second. Counts locally, as [`collect_locally`](Self::collect_locally). Read-only,
     /// and on a loopback address it answers loopback host names only. The environment's
-    /// `PIPETEL_DASHBOARD_ADDR` wins over this. A bind failure is a warning naming the
+    /// `PIPETEL_DASHBOARD_ADDR` wins over this; `OTEL_SDK_DISABLED=true` turns it off. A bind failure is a warning naming the
     /// address; the program runs on without a dashboard. Needs the `dashboard` feature
     /// (default).
     ///
@@ -297,7 +297,13 @@ impl Config {
                 .map_err(|problem| warn(format_args!("{problem}")))
                 .ok()
         });
-        let dashboard_address = pipetel.dashboard_address.clone().or(self.dashboard);
+        // `OTEL_SDK_DISABLED` turns everything off, the dashboard asked for in code too
+        // (the environment's variables are already off).
+        let dashboard_address = pipetel
+            .dashboard_address
+            .clone()
+            .or(self.dashboard)
+            .filter(|_| !settings.sdk_disabled);
         let dashboard = dashboard_address.and_then(|address| {
             dashboard::server::start(&address, pipetel.dashboard_linger)
                 .map_err(|problem| warn(format_args!("{problem}")))

@@ -1,13 +1,16 @@
 //! The dashboard's listener over plain HTTP, in the main example run as a child process:
 //! no endpoint password or header value anywhere in what it serves, read-only, loopback
 //! `Host` names only, a lingering stop that waits for the final view, and an address it
-//! cannot listen on as one named warning while the program runs on.
+//! cannot listen on as one named warning while the program runs on; `Config::dashboard`
+//! serves too, unless `OTEL_SDK_DISABLED` turns everything off.
 
 use std::time::{Duration, Instant};
 
 use pipetel_tests::{closed_port, run, start, wait_for_exit, watch_stderr};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_quickstart");
+/// A program that asks for the dashboard in code (`--dashboard`: `Config::dashboard`).
+const INSTRUMENTED: &str = env!("CARGO_BIN_EXE_instrumented");
 const PATIENCE: Duration = Duration::from_secs(120);
 const PASSWORD: &str = "hunter2-endpoint-password";
 const TOKEN: &str = "s3cret-header-token";
@@ -133,4 +136,29 @@ fn an_address_in_use_is_a_named_warning_and_the_program_runs_on() {
         "{stderr}"
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("RUN / STEP / OPERATOR"));
+}
+
+#[test]
+fn config_dashboard_serves_unless_the_sdk_is_disabled() {
+    let args = ["--dashboard", "127.0.0.1:0"];
+    let served = run(INSTRUMENTED, &args, &[], PATIENCE);
+    let stderr = String::from_utf8_lossy(&served.stderr);
+    assert!(served.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("pipetel: dashboard at http://127.0.0.1:"),
+        "{stderr}"
+    );
+
+    let disabled = run(
+        INSTRUMENTED,
+        &args,
+        &[("OTEL_SDK_DISABLED", "true")],
+        PATIENCE,
+    );
+    let stderr = String::from_utf8_lossy(&disabled.stderr);
+    assert!(disabled.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("dashboard at"),
+        "everything is off: {stderr}"
+    );
 }

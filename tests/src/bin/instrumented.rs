@@ -5,7 +5,8 @@
 //! Arguments: `--namespace NS` (Config::namespace), `--until-stdin-closes` (stay alive
 //! after the work until standard input closes, for periodic exports and scrapes: the
 //! test decides when it has seen enough), `--service-name NAME` (Config::service_name),
-//! `--duration-microseconds` (Config::duration_unit: Daft's `duration` in µs).
+//! `--duration-microseconds` (Config::duration_unit: Daft's `duration` in µs),
+//! `--dashboard ADDR` (Config::dashboard).
 
 use std::num::ParseIntError;
 use std::time::Duration;
@@ -102,6 +103,9 @@ fn main() {
     }
     if let Some(name) = argument("--service-name") {
         config = config.service_name(name);
+    }
+    if let Some(address) = argument("--dashboard") {
+        config = config.dashboard(address);
     }
     if std::env::args().any(|arg| arg == "--duration-microseconds") {
         config = config.duration_unit(pipetel::names::DurationUnit::Microseconds);
