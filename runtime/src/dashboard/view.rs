@@ -66,8 +66,8 @@ pub(crate) struct OperatorView {
     pub(crate) busy_share: f64,
     /// Busy, starved, blocked and queued as shares of its wall time, 0 to 1.
     pub(crate) waits: [f64; 4],
-    /// Where most of its wall time went: `busy`, `starved`, `blocked` or `queued`.
-    pub(crate) state: &'static str,
+    /// Where most of its wall time went.
+    pub(crate) state: WaitState,
     /// Its progress, when it has an estimate: `(fraction, line)`.
     pub(crate) progress: Option<(f64, String)>,
     /// Its slowest calls, slowest first.
@@ -153,7 +153,34 @@ pub(crate) struct ProcessView {
     pub(crate) cpu: String,
 }
 
-const STATES: [&str; 4] = ["busy", "starved", "blocked", "queued"];
+/// A wait state, in the order of [`OperatorView::waits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum WaitState {
+    Busy,
+    Starved,
+    Blocked,
+    Queued,
+}
+
+impl WaitState {
+    const ALL: [WaitState; 4] = [
+        WaitState::Busy,
+        WaitState::Starved,
+        WaitState::Blocked,
+        WaitState::Queued,
+    ];
+
+    /// Its colour in the graph (the page's legend says the same).
+    fn colour(self) -> &'static str {
+        match self {
+            WaitState::Busy => "#222222",
+            WaitState::Starved => "#1f77b4",
+            WaitState::Blocked => "#9467bd",
+            WaitState::Queued => "#7f7f7f",
+        }
+    }
+}
 
 impl View {
     /// The view of `snapshot` and `history`, with `process` figures if read.
@@ -169,7 +196,10 @@ impl View {
         let operators: Vec<OperatorView> = snapshot
             .operators
             .iter()
-            .map(|op| operator_view(op, &name_of(&node_of(op))))
+            .map(|op| {
+                let name = report::display_name(&names, &op.node_type, &op.node_id);
+                operator_view(op, &name)
+            })
             .collect();
         let edges: Vec<EdgeView> = merged_edges(&snapshot, &index)
             .iter()
@@ -236,13 +266,6 @@ impl View {
     }
 }
 
-fn node_of(op: &OperatorSnapshot) -> NodeRef {
-    NodeRef {
-        node_type: op.node_type.clone(),
-        node_id: op.node_id.clone(),
-    }
-}
-
 fn operator_view(op: &OperatorSnapshot, name: &str) -> OperatorView {
     let wall = op.wall.as_secs_f64();
     let share = |part: Duration| {
@@ -271,7 +294,7 @@ fn operator_view(op: &OperatorSnapshot, name: &str) -> OperatorView {
         details: report::detail_lines(op),
         busy_share: op.busy_share,
         waits,
-        state: STATES[most],
+        state: WaitState::ALL[most],
         progress: op.estimate.as_ref().map(|estimate| {
             (
                 estimate.fraction,
@@ -337,19 +360,13 @@ fn millis(time: SystemTime) -> u64 {
         .map_or(0, |since| since.as_millis() as u64)
 }
 
-/// The DOT attributes of an operator's node: its id (for the page to find it), filled
-/// from white to orange by its share of busy time, its border coloured by where most of
-/// its wall time went.
+/// The DOT attributes of an operator's node: filled from white to orange by its share of
+/// busy time, its border coloured by where most of its wall time went.
 fn node_style(op: &OperatorView) -> String {
     // White (0 %) to a full orange (100 %).
     let heat = op.busy_share.clamp(0.0, 1.0);
     let channel = |full: f64| (255.0 - (255.0 - full) * heat).round() as u8;
     let fill = format!("#{:02x}{:02x}{:02x}", 255, channel(140.0), channel(0.0));
-    let border = match op.state {
-        "starved" => "#1f77b4",
-        "blocked" => "#9467bd",
-        "queued" => "#7f7f7f",
-        _ => "#222222",
-    };
+    let border = op.state.colour();
     format!("style=\"rounded,filled\", fillcolor=\"{fill}\", color=\"{border}\", penwidth=2")
 }

@@ -6,6 +6,7 @@
 use crate::insight::graph::{EdgeVia, NodeRef};
 use crate::insight::node_index::NodeIndex;
 
+use crate::insight::report::edge_via;
 use crate::insight::report::names::display_names;
 use crate::insight::report::units::{batches, bytes, count, duration, ratio};
 use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
@@ -112,18 +113,7 @@ fn edge_lines(edge: &MergedEdge) -> Vec<String> {
         first.push_str(&format!(", {}", bytes(edge.bytes)));
     }
     let mut lines = vec![first, batches(edge.batches)];
-    if edge.via == EdgeVia::Channel {
-        let channels = match edge.channels.len() {
-            1 => "channel".to_owned(),
-            n => format!("{n} channels"),
-        };
-        match edge.rows_received {
-            Some(received) if received != edge.rows => {
-                lines.push(format!("{channels}, {} received", count(received)));
-            }
-            _ => lines.push(channels),
-        }
-    }
+    lines.extend(edge_via(edge));
     lines
 }
 
