@@ -105,13 +105,14 @@ fn the_dashboard_follows_the_run_and_the_html_report_shows_the_same_numbers() {
     let dir = std::env::temp_dir().join(format!("pipetel-browser-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let report_file = dir.join("report.html");
-    // 25 batches, a quarter of a second apart: a run of six seconds or more to watch.
+    // 25 batches, 0.4 s apart: a run of ten seconds or more to watch, however slowly a
+    // loaded machine starts the browser's page.
     let mut example = start(
         PROGRAM,
         &[],
         &[
             ("ORDERS", "200000"),
-            ("SCAN_PAUSE_MS", "250"),
+            ("SCAN_PAUSE_MS", "400"),
             ("PIPETEL_DASHBOARD_ADDR", "127.0.0.1:0"),
             ("PIPETEL_DASHBOARD_LINGER", "60000"),
             ("PIPETEL_REPORT", report_file.to_str().expect("utf-8")),

@@ -122,7 +122,9 @@ impl Report {
     /// table's, to the digit) with its skew, distributions and slowest calls, the edges,
     /// the latest runs with their steps and errors, and this text report. It opens
     /// offline in any browser: its script, its style, its data and the graph layout
-    /// library (Viz.js, 1.3 MB) are inside. Needs the `html` feature (default).
+    /// library (Viz.js, 1.3 MB) are inside. The runs are the process' latest at the call
+    /// ([`run_history`](crate::run_history)), whatever snapshot the report is of. Needs
+    /// the `html` feature (default).
     ///
     /// ```
     /// let telemetry = pipetel::Config::new().collect_locally(true).init();
