@@ -365,16 +365,20 @@ fn expand_call(
             #body
         };
     }
+    // The guard is closed through a reference where it lies: moved out of its `Option`
+    // it was copied (`TaskGuard::finish`).
     quote! {
-        let #task = #task_start;
+        let mut #task = #task_start;
         #[allow(clippy::diverging_sub_expression)]
         let #output #output_type = #body;
         #[allow(unreachable_code, unused_imports)]
-        if let ::core::option::Option::Some(#task) = #task {
+        if #task.is_some() {
             use #rt::{NoRows as _, NotResult as _, ViaResult as _, ViaRows as _};
             let #probe = #rt::Probe(&#output);
-            #task.finish(#rows_out, #bytes_written, (&&#probe).__pipetel_failed());
+            #rt::TaskGuard::finish(&mut #task, #rows_out, #bytes_written, (&&#probe).__pipetel_failed());
         }
+        // Closed (or never started): nothing for its `Drop` to do.
+        ::core::mem::forget(#task);
         #output
     }
 }
@@ -421,7 +425,7 @@ fn expand_poll(
         ..
     } = start;
     quote! {
-        let #task = if #rt::enabled() {
+        let mut #task = if #rt::enabled() {
             #[allow(unused_imports)]
             use #rt::{NoRows as _, ViaRows as _};
             #rt::TaskGuard::start_poll(#series, #rows_in, #bytes_read)
@@ -431,16 +435,17 @@ fn expand_poll(
         #[allow(clippy::diverging_sub_expression)]
         let #output #output_type = #body;
         #[allow(unreachable_code, unused_imports)]
-        if let ::core::option::Option::Some(#task) = #task {
+        if #task.is_some() {
             use #rt::{NoRows as _, NotResult as _, ViaResult as _, ViaRows as _};
             match &#output {
                 ::core::task::Poll::Ready(ready) => {
                     let #probe = #rt::Probe(ready);
-                    #task.finish_poll(false, #rows_out, #bytes_written, (&&#probe).__pipetel_failed());
+                    #rt::TaskGuard::finish_poll(&mut #task, false, #rows_out, #bytes_written, (&&#probe).__pipetel_failed());
                 }
-                ::core::task::Poll::Pending => #task.finish_poll(true, 0, 0, false),
+                ::core::task::Poll::Pending => #rt::TaskGuard::finish_poll(&mut #task, true, 0, 0, false),
             }
         }
+        ::core::mem::forget(#task);
         #output
     }
 }

@@ -10,8 +10,6 @@
 //! and stores on cells only this thread writes: no lock, no allocation, no attribute
 //! set, no OpenTelemetry call, and on the common path no function call but `finish`.
 
-use std::mem::ManuallyDrop;
-
 use crate::counters::cells::{Cells, Tally};
 use crate::counters::partitions::NO_PARTITION;
 use crate::counters::registry::NO_SERIES;
@@ -130,38 +128,53 @@ impl TaskGuard {
         })
     }
 
-    /// Closes a call of a function returning `Poll`: `Pending` adds its busy time only;
-    /// `Ready` counts a call that started and completed (or failed) with its output.
+    /// Closes the call of a function returning `Poll` held in `slot` (which it leaves
+    /// `None`): `Pending` adds its busy time only; `Ready` counts a call that started and
+    /// completed (or failed) with its output.
     #[inline(never)]
-    pub fn finish_poll(self, pending: bool, rows_out: u64, bytes_written: u64, failed: bool) {
-        let guard = ManuallyDrop::new(self);
-        let thread = this_thread();
-        if pending {
-            guard.segment.exit(thread);
-        } else {
-            let cells = guard.segment.cells();
-            cells.add(Tally::Started, 1);
-            guard
-                .segment
-                .exit_handing_out(thread, clock::ticks, rows_out, bytes_written);
-            count_end(cells, outcome(failed));
+    pub fn finish_poll(
+        slot: &mut Option<TaskGuard>,
+        pending: bool,
+        rows_out: u64,
+        bytes_written: u64,
+        failed: bool,
+    ) {
+        if let Some(guard) = slot {
+            let thread = this_thread();
+            if pending {
+                guard.segment.exit(thread);
+            } else {
+                let cells = guard.segment.cells();
+                cells.add(Tally::Started, 1);
+                guard
+                    .segment
+                    .exit_handing_out(thread, clock::ticks, rows_out, bytes_written);
+                count_end(cells, outcome(failed));
+            }
         }
+        forget_closed(slot);
     }
 
-    /// Closes a call that returned normally.
+    /// Closes the call held in `slot`, which returned normally, and leaves `slot` `None`.
     ///
     /// Not inlined, on purpose: the guard then lives in the caller's stack frame rather
     /// than in registers the caller would have to save on entry, so that the caller with
     /// telemetry off costs little more than the plain function (measured: +8
-    /// instructions instead of +18; BENCHMARKS.md).
+    /// instructions instead of +18; BENCHMARKS.md). The guard is closed where the caller
+    /// keeps it, through a reference: taken by value (moved out of its `Option`, into
+    /// the argument), it was copied field by field in the caller and again in here, and
+    /// the copy's wide loads of the caller's narrow stores missed store-to-load
+    /// forwarding: 2–5 ns a call (BENCHMARKS.md).
     #[inline(never)]
-    pub fn finish(self, rows_out: u64, bytes_written: u64, failed: bool) {
-        let guard = ManuallyDrop::new(self);
-        if clock::tsc_inline() {
-            guard.close(rows_out, bytes_written, outcome(failed), clock::read_tsc);
-        } else {
-            guard.finish_slowly(rows_out, bytes_written, failed);
+    pub fn finish(slot: &mut Option<TaskGuard>, rows_out: u64, bytes_written: u64, failed: bool) {
+        if let Some(guard) = slot {
+            if clock::tsc_inline() {
+                guard.close(rows_out, bytes_written, outcome(failed), clock::read_tsc);
+            } else {
+                guard.finish_slowly(rows_out, bytes_written, failed);
+            }
         }
+        forget_closed(slot);
     }
 
     /// [`finish`](Self::finish) with quanta's clock read through its function.
@@ -188,6 +201,13 @@ impl Drop for TaskGuard {
         let failed = self.early_exit_fails || std::thread::panicking();
         self.close(0, 0, outcome(failed), clock::ticks);
     }
+}
+
+/// Empties a slot whose guard is closed, without running its `Drop` (which would close
+/// it again).
+#[inline(always)]
+fn forget_closed(slot: &mut Option<TaskGuard>) {
+    std::mem::forget(slot.take());
 }
 
 /// The slot of partition number `partition`: numbers past `u32::MAX − 1` share the last

@@ -197,11 +197,9 @@ impl Operator {
         let Some(series) = self.recording() else {
             return call();
         };
-        let guard = TaskGuard::start_in(series, self.partition, 0, 0, false);
+        let mut guard = TaskGuard::start_in(series, self.partition, 0, 0, false);
         let output = call();
-        if let Some(guard) = guard {
-            guard.finish(0, 0, false);
-        }
+        TaskGuard::finish(&mut guard, 0, 0, false);
         output
     }
 
@@ -212,11 +210,11 @@ impl Operator {
         let Some(series) = self.recording() else {
             return call();
         };
-        let guard = TaskGuard::start_in(series, self.partition, 0, 0, true);
+        let mut guard = TaskGuard::start_in(series, self.partition, 0, 0, true);
         let output = call();
-        if let Some(guard) = guard {
+        if guard.is_some() {
             let (rows, _, failed) = by_result_rows(&output);
-            guard.finish(rows, 0, failed);
+            TaskGuard::finish(&mut guard, rows, 0, failed);
         }
         output
     }
