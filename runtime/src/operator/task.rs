@@ -273,31 +273,32 @@ impl Running<'_> {
     /// whether that was an `Err`.
     #[inline]
     pub(crate) fn exit(self, rows_out: u64, bytes_written: u64, failed: bool) {
-        let mut running = ManuallyDrop::new(self);
-        let end = running
+        // Closed in place, then forgotten: `ManuallyDrop::new(self)` first copied it.
+        let end = self
             .segment
             .exit_handing_out(this_thread(), ticks, rows_out, bytes_written);
-        running.return_step();
-        let task = &mut *running.task;
+        self.return_step();
+        let task = &mut *self.task;
         task.failed |= failed;
         (task.mark, task.after, task.pending) = (end, Tally::BlockedTicks, false);
+        std::mem::forget(self);
     }
 
     /// Ends a segment that returned `Pending`: the task waits for its input, or for room
     /// for its output if the body said its output was full.
     #[inline]
     pub(crate) fn pend(self) {
-        let mut running = ManuallyDrop::new(self);
         let thread = this_thread();
-        let end = running.segment.exit(thread);
-        running.return_step();
-        let task = &mut *running.task;
+        let end = self.segment.exit(thread);
+        self.return_step();
+        let task = &mut *self.task;
         let after = if thread.take_output_full(task.series) {
             Tally::BlockedTicks
         } else {
             Tally::StarvedTicks
         };
         (task.mark, task.after, task.pending) = (end, after, true);
+        std::mem::forget(self);
     }
 }
 
