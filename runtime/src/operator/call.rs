@@ -160,12 +160,12 @@ impl TaskGuard {
     /// Not inlined, on purpose: the guard then lives in the caller's stack frame rather
     /// than in registers the caller would have to save on entry, so that the caller with
     /// telemetry off costs little more than the plain function (measured: +8
-    /// instructions instead of +18, +11 since the guard is closed in place;
-    /// BENCHMARKS.md). The guard is closed where the caller
-    /// keeps it, through a reference: taken by value (moved out of its `Option`, into
-    /// the argument), it was copied field by field in the caller and again in here, and
-    /// the copy's wide loads of the caller's narrow stores missed store-to-load
-    /// forwarding: 2–5 ns a call (BENCHMARKS.md).
+    /// instructions instead of +18; +11 since the guard is closed in place).
+    ///
+    /// The guard is closed where the caller keeps it, through a reference: taken by
+    /// value (moved out of its `Option` into the argument), it was copied field by field
+    /// in the caller and again in here, and the copy's wide loads of the caller's narrow
+    /// stores missed store-to-load forwarding: about 4 ns a call (BENCHMARKS.md).
     #[inline(never)]
     pub fn finish(slot: &mut Option<TaskGuard>, rows_out: u64, bytes_written: u64, failed: bool) {
         if let Some(guard) = slot {
