@@ -14,14 +14,10 @@ use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering, Ordering::Relaxed
 
 use crate::counters::cells::Zeroed;
 use crate::counters::details::Details;
-use crate::counters::histogram::{self, ROW_BUCKETS, TIME_BUCKETS};
+use crate::counters::histogram::{self, NO_ROWS, ROW_BUCKETS, TIME_BUCKETS};
 
 /// Segments listed before they go to their buckets.
 pub(crate) const LISTED: usize = 32;
-
-/// A listed segment's rows bucket when it handed nothing out (a `Pending` poll, an early
-/// exit): past the last rows bucket.
-const NO_ROWS: u64 = ROW_BUCKETS as u64;
 
 // A listed segment is one word: the series (32 bits), its busy ticks' bucket (8) and its
 // rows' bucket (8), so that listing is one store.
@@ -57,7 +53,7 @@ pub(crate) struct Listed {
 #[inline(always)]
 fn pack(series: u32, busy: u64, rows: Option<u64>) -> u64 {
     let busy = histogram::bucket(busy, TIME_BUCKETS) as u64;
-    let rows = rows.map_or(NO_ROWS, |rows| histogram::bucket(rows, ROW_BUCKETS) as u64);
+    let rows = rows.map_or(NO_ROWS, |rows| histogram::bucket(rows, ROW_BUCKETS)) as u64;
     u64::from(series) | busy << 32 | rows << 40
 }
 
@@ -65,9 +61,9 @@ fn unpack(entry: u64) -> Listed {
     Listed {
         series: entry as u32,
         busy: (entry >> 32) as u8 as usize,
-        rows: match (entry >> 40) as u8 as u64 {
+        rows: match (entry >> 40) as u8 as usize {
             NO_ROWS => None,
-            rows => Some(rows as usize),
+            rows => Some(rows),
         },
     }
 }
@@ -101,25 +97,28 @@ impl SegmentList {
         fence(Ordering::Release);
         // Lists mostly hold runs of one series (a loop calling one operator): its block
         // is looked up once a run, and marked changed once.
-        let mut block: Option<(u32, Option<&'static Details>)> = None;
+        let first = self.entries[0].load(Relaxed) as u32;
+        let (mut series, mut details) = (first, details_of(first));
         for entry in &self.entries {
-            let segment = unpack(entry.load(Relaxed));
-            let details = match block {
-                Some((series, details)) if series == segment.series => details,
-                _ => {
-                    if let Some((_, Some(details))) = block {
-                        details.mark_changed();
-                    }
-                    let details = details_of(segment.series);
-                    block = Some((segment.series, details));
-                    details
+            let entry = entry.load(Relaxed);
+            if entry as u32 != series {
+                if let Some(details) = details {
+                    details.mark_changed();
                 }
-            };
+                series = entry as u32;
+                details = details_of(series);
+            }
             if let Some(details) = details {
-                details.histogram.add_buckets(segment.busy, segment.rows);
+                // SAFETY: every entry is zero or made by `pack`, whose buckets are below
+                // `TIME_BUCKETS` and at most `NO_ROWS` (`histogram::bucket` caps them).
+                unsafe {
+                    details
+                        .histogram
+                        .add_buckets((entry >> 32) as u8 as usize, (entry >> 40) as u8 as usize);
+                }
             }
         }
-        if let Some((_, Some(details))) = block {
+        if let Some(details) = details {
             details.mark_changed();
         }
         self.listed.store(0, Relaxed);
