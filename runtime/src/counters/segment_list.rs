@@ -57,14 +57,18 @@ fn pack(series: u32, busy: u64, rows: Option<u64>) -> u64 {
     u64::from(series) | busy << 32 | rows << 40
 }
 
+/// A listed segment's busy bucket and rows bucket ([`NO_ROWS`]: it handed nothing out).
+#[inline(always)]
+fn buckets(entry: u64) -> (usize, usize) {
+    ((entry >> 32) as u8 as usize, (entry >> 40) as u8 as usize)
+}
+
 fn unpack(entry: u64) -> Listed {
+    let (busy, rows) = buckets(entry);
     Listed {
         series: entry as u32,
-        busy: (entry >> 32) as u8 as usize,
-        rows: match (entry >> 40) as u8 as usize {
-            NO_ROWS => None,
-            rows => Some(rows),
-        },
+        busy,
+        rows: (rows != NO_ROWS).then_some(rows),
     }
 }
 
@@ -109,13 +113,10 @@ impl SegmentList {
                 details = details_of(series);
             }
             if let Some(details) = details {
+                let (busy, rows) = buckets(entry);
                 // SAFETY: every entry is zero or made by `pack`, whose buckets are below
                 // `TIME_BUCKETS` and at most `NO_ROWS` (`histogram::bucket` caps them).
-                unsafe {
-                    details
-                        .histogram
-                        .add_buckets((entry >> 32) as u8 as usize, (entry >> 40) as u8 as usize);
-                }
+                unsafe { details.histogram.add_buckets(busy, rows) };
             }
         }
         if let Some(details) = details {
