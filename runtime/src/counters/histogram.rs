@@ -37,17 +37,24 @@ const fn bucket_count(bits: u32) -> usize {
     (bits as usize - SUB_BITS as usize + 1) * SUBS
 }
 
-/// The bucket of `value`, at most `buckets - 1`.
+/// The bucket of `value` among those of every `u64` (at most [`LAST_BUCKET`]), with no
+/// branch: setting bit `SUB_BITS` leaves the octave of a value of eight and up as it is
+/// and gives the smaller ones octave `SUB_BITS`, whose shift of zero makes them their own
+/// bucket; above, the shifted value is the quarter plus `SUBS`, which is the bucket's
+/// octave term.
 #[inline(always)]
+pub(crate) const fn any_bucket(value: u64) -> usize {
+    let shift = (value | SUBS as u64).ilog2() - SUB_BITS;
+    shift as usize * SUBS + (value >> shift) as usize
+}
+
+/// The bucket of `u64::MAX`, the last of [`any_bucket`]'s.
+pub(crate) const LAST_BUCKET: usize = any_bucket(u64::MAX);
+
+/// The bucket of `value`, at most `buckets - 1`.
+#[cfg(test)]
 pub(crate) fn bucket(value: u64, buckets: usize) -> usize {
-    let index = if value < (2 * SUBS) as u64 {
-        value as usize
-    } else {
-        let octave = 63 - value.leading_zeros();
-        let sub = (value >> (octave - SUB_BITS)) as usize & (SUBS - 1);
-        (octave - SUB_BITS + 1) as usize * SUBS + sub
-    };
-    index.min(buckets - 1)
+    any_bucket(value).min(buckets - 1)
 }
 
 /// The smallest value of bucket `index` (the next bucket's is its end).
@@ -84,28 +91,24 @@ impl Zeroed for HistogramCells {
 static CARRIED: Mutex<Option<HashMap<(usize, usize), u64>>> = Mutex::new(None);
 
 impl HistogramCells {
-    /// Counts a segment whose busy ticks fell in bucket `busy` and whose rows in bucket
-    /// `rows` ([`NO_ROWS`] when it handed nothing out). Only the owning thread may call
-    /// this.
-    ///
-    /// # Safety
-    ///
-    /// `busy < TIME_BUCKETS` and `rows <= NO_ROWS`. This runs once per segment, when
-    /// its thread's list is emptied, on buckets the list found when listing: bounds
-    /// checks there were a fifth of the walk's instructions.
+    /// Counts `count` segments whose busy ticks fell in bucket `bucket` (below
+    /// [`TIME_BUCKETS`]). Only the owning thread may call this.
     #[inline(always)]
-    pub(crate) unsafe fn add_buckets(&self, busy: usize, rows: usize) {
-        debug_assert!(busy < TIME_BUCKETS && rows <= NO_ROWS);
-        // SAFETY: the caller's.
-        let (busy_cell, rows_cell) =
-            unsafe { (self.busy.get_unchecked(busy), self.rows.get_unchecked(rows)) };
-        self.bump(busy_cell, busy);
-        self.bump(rows_cell, TIME_BUCKETS + rows);
+    pub(crate) fn add_busy(&self, bucket: usize, count: u32) {
+        self.bump(&self.busy[bucket], bucket, count);
+    }
+
+    /// Counts `count` segments whose rows fell in bucket `bucket` ([`NO_ROWS`]: they
+    /// handed nothing out, counted where no reader reads, so that callers need no
+    /// branch). Only the owning thread may call this.
+    #[inline(always)]
+    pub(crate) fn add_rows(&self, bucket: usize, count: u32) {
+        self.bump(&self.rows[bucket], TIME_BUCKETS + bucket, count);
     }
 
     #[inline(always)]
-    fn bump(&self, cell: &AtomicU32, bucket: usize) {
-        let (count, wrapped) = cell.load(Relaxed).overflowing_add(1);
+    fn bump(&self, cell: &AtomicU32, bucket: usize, added: u32) {
+        let (count, wrapped) = cell.load(Relaxed).overflowing_add(added);
         if wrapped {
             self.carry(bucket);
         }
@@ -248,6 +251,16 @@ mod tests {
             assert!((end - start) * 4 <= start, "{index}: {start}..{end}");
         }
         assert_eq!(bucket(u64::MAX, TIME_BUCKETS), TIME_BUCKETS - 1);
+        assert_eq!(LAST_BUCKET, bucket_count(64) - 1);
+        for shift in 0..64 {
+            for value in [1u64 << shift, (1 << shift) - 1, (1 << shift) + 1] {
+                let index = any_bucket(value);
+                assert!(bucket_start(index) <= value, "{value} in {index}");
+                if index < LAST_BUCKET {
+                    assert!(value < bucket_start(index + 1), "{value} in {index}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -256,13 +269,16 @@ mod tests {
         let bucket = bucket(1000, TIME_BUCKETS);
         cells.busy[bucket].store(u32::MAX - 1, Relaxed);
         for _ in 0..3 {
-            // SAFETY: a bucket of `bucket`, and `NO_ROWS`.
-            unsafe { cells.add_buckets(bucket, NO_ROWS) };
+            cells.add_busy(bucket, 1);
+            cells.add_rows(NO_ROWS, 1);
         }
+        // Many at once, carrying again past 2 × 2³².
+        cells.busy[bucket].store(u32::MAX - 10, Relaxed);
+        cells.add_busy(bucket, 200);
         let mut counts = Vec::new();
         with_carried(|carried| cells.read_counts(&mut counts, carried));
         // No rows bucket: `NO_ROWS` counts are not read.
-        assert_eq!(counts, [(bucket as u16, u64::from(u32::MAX) + 2)]);
+        assert_eq!(counts, [(bucket as u16, (2 << 32) + 189)]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub(crate) mod cells;
 pub(crate) mod details;
+pub(crate) mod distinct;
 pub(crate) mod histogram;
 pub(crate) mod links;
 pub(crate) mod node_id_cache;

@@ -4,24 +4,33 @@
 //! A segment adds one word to its thread's own list, whose place the thread already
 //! holds: no lookup of the series' block per call, and no store to an address computed
 //! from the clock (a bucket store was: the next call's load of the same bucket raced it
-//! and cost +17 ns a call). The buckets are found when listing (a leading-zero count and
-//! two shifts) so that the segment fits one store: three stores (series, ticks, rows)
+//! and cost +17 ns a call). The buckets are found when listing (a bit scan and a shift,
+//! no branch) so that the segment fits one store: three stores (series, ticks, rows)
 //! cost 1 ns a call more. A full list goes to the buckets in one go, and marks each
-//! block it changed. Readers count the listed segments too, between two equal readings of
-//! a sequence number the owner bumps around each emptying.
+//! block it changed: a list of one series (the common case) adds each distinct bucket
+//! once, with its count (`counters::distinct`), so that no increment waits for the one
+//! before; a mixed list adds its segments one by one. Readers count the listed segments
+//! too, between two equal readings of a sequence number the owner bumps around each
+//! emptying.
 
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering, Ordering::Relaxed};
 
 use crate::counters::cells::Zeroed;
 use crate::counters::details::Details;
-use crate::counters::histogram::{self, NO_ROWS, ROW_BUCKETS, TIME_BUCKETS};
+use crate::counters::distinct;
+use crate::counters::histogram::{self, LAST_BUCKET, NO_ROWS, ROW_BUCKETS, TIME_BUCKETS};
 
 /// Segments listed before they go to their buckets.
-pub(crate) const LISTED: usize = 32;
+pub(crate) const LISTED: usize = distinct::WIDTH;
 
 // A listed segment is one word: the series (32 bits), its busy ticks' bucket (8) and its
-// rows' bucket (8), so that listing is one store.
-const _: () = assert!(TIME_BUCKETS < 256 && ROW_BUCKETS < 255);
+// rows' bucket (8, or `NOTHING`), so that listing is one store. The buckets are
+// `any_bucket`'s, capped to the histogram's only when the list is emptied: capping costs
+// a compare and a move, and the emptying runs once every `LISTED` segments.
+const _: () = assert!(LAST_BUCKET < NOTHING as usize);
+
+/// The rows bucket listed for a segment that handed nothing out.
+const NOTHING: u64 = u8::MAX as u64;
 
 /// One thread's list.
 #[derive(Debug)]
@@ -52,15 +61,27 @@ pub(crate) struct Listed {
 
 #[inline(always)]
 fn pack(series: u32, busy: u64, rows: Option<u64>) -> u64 {
-    let busy = histogram::bucket(busy, TIME_BUCKETS) as u64;
-    let rows = rows.map_or(NO_ROWS, |rows| histogram::bucket(rows, ROW_BUCKETS)) as u64;
+    let busy = histogram::any_bucket(busy) as u64;
+    let rows = rows.map_or(NOTHING, |rows| histogram::any_bucket(rows) as u64);
     u64::from(series) | busy << 32 | rows << 40
 }
 
-/// A listed segment's busy bucket and rows bucket ([`NO_ROWS`]: it handed nothing out).
+/// A listed segment's busy bucket and rows bucket ([`NO_ROWS`]: it handed nothing out),
+/// capped to the histogram's.
 #[inline(always)]
 fn buckets(entry: u64) -> (usize, usize) {
-    ((entry >> 32) as u8 as usize, (entry >> 40) as u8 as usize)
+    let (busy, rows) = ((entry >> 32) as u8, (entry >> 40) as u8);
+    (usize::from(busy).min(TIME_BUCKETS - 1), rows_cell(rows))
+}
+
+/// The rows cell of listed rows bucket `rows`.
+#[inline(always)]
+fn rows_cell(rows: u8) -> usize {
+    if u64::from(rows) == NOTHING {
+        NO_ROWS
+    } else {
+        usize::from(rows).min(ROW_BUCKETS - 1)
+    }
 }
 
 fn unpack(entry: u64) -> Listed {
@@ -99,28 +120,20 @@ impl SegmentList {
         let sequence = self.sequence.load(Relaxed);
         self.sequence.store(sequence.wrapping_add(1), Relaxed);
         fence(Ordering::Release);
-        // Lists mostly hold runs of one series (a loop calling one operator): its block
-        // is looked up once a run, and marked changed once.
-        let first = self.entries[0].load(Relaxed) as u32;
-        let (mut series, mut details) = (first, details_of(first));
-        for entry in &self.entries {
-            let entry = entry.load(Relaxed);
-            if entry as u32 != series {
-                if let Some(details) = details {
-                    details.mark_changed();
-                }
-                series = entry as u32;
-                details = details_of(series);
+        // SAFETY: `AtomicU64` has `u64`'s layout, and only this thread writes the list:
+        // plain reads race with no write.
+        let entries: &[u64; LISTED] = unsafe { &*self.entries.as_ptr().cast::<[u64; LISTED]>() };
+        let series = entries[0] as u32;
+        // A list mostly holds segments of one series (a loop calling one operator).
+        let mixed = entries
+            .iter()
+            .fold(0, |mixed, &entry| mixed | (entry as u32 ^ series));
+        if mixed == 0 {
+            if let Some(details) = details_of(series) {
+                count_one_series(details, entries);
             }
-            if let Some(details) = details {
-                let (busy, rows) = buckets(entry);
-                // SAFETY: every entry is zero or made by `pack`, whose buckets are below
-                // `TIME_BUCKETS` and at most `NO_ROWS` (`histogram::bucket` caps them).
-                unsafe { details.histogram.add_buckets(busy, rows) };
-            }
-        }
-        if let Some(details) = details {
-            details.mark_changed();
+        } else {
+            count_each(entries, details_of);
         }
         self.listed.store(0, Relaxed);
         self.sequence
@@ -155,6 +168,45 @@ impl SegmentList {
     }
 }
 
+/// Counts a list of one series' segments: each distinct bucket once, with how many
+/// segments fell in it.
+#[inline(always)]
+fn count_one_series(details: &Details, entries: &[u64; LISTED]) {
+    distinct::each_distinct(&distinct::bytes_at(entries, 32), |bucket, count| {
+        details
+            .histogram
+            .add_busy(usize::from(bucket).min(TIME_BUCKETS - 1), count);
+    });
+    distinct::each_distinct(&distinct::bytes_at(entries, 40), |bucket, count| {
+        details.histogram.add_rows(rows_cell(bucket), count);
+    });
+    details.mark_changed();
+}
+
+/// Counts a list of several series' segments one by one, looking each run's block up
+/// once.
+fn count_each(entries: &[u64; LISTED], details_of: impl Fn(u32) -> Option<&'static Details>) {
+    let mut series = entries[0] as u32;
+    let mut details = details_of(series);
+    for &entry in entries {
+        if entry as u32 != series {
+            if let Some(details) = details {
+                details.mark_changed();
+            }
+            series = entry as u32;
+            details = details_of(series);
+        }
+        if let Some(details) = details {
+            let (busy, rows) = buckets(entry);
+            details.histogram.add_busy(busy, 1);
+            details.histogram.add_rows(rows, 1);
+        }
+    }
+    if let Some(details) = details {
+        details.mark_changed();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,16 +217,22 @@ mod tests {
         let list: &'static SegmentList = Box::leak(Box::new(SegmentList::ZERO));
         let slots: &'static [DetailsSlot; 2] = Box::leak(Box::new([DetailsSlot::ZERO; 2]));
         let details = |series: u32| slots[series as usize].get_or_allocate();
-        // Runs of one series, equal segments in a row, buckets alternating, no rows.
-        let segments: Vec<(u32, u64, Option<u64>)> = (0..LISTED as u64 * 2)
-            .map(|n| {
-                (
-                    (n / 20 % 2) as u32,
-                    100 + (n / 3 % 2) * 1_000,
-                    (n % 5 != 0).then_some(8),
-                )
-            })
-            .collect();
+        // Two lists of runs of one series, equal segments in a row, buckets alternating,
+        // no rows; then a list of one series, counted by distinct buckets, with values
+        // past the last buckets.
+        let mixed = (0..LISTED as u64 * 2).map(|n| {
+            (
+                (n / 20 % 2) as u32,
+                100 + (n / 3 % 2) * 1_000,
+                (n % 5 != 0).then_some(8),
+            )
+        });
+        let one_series = (0..LISTED as u64).map(|n| {
+            let busy = [7, 100, 1_000, u64::MAX][n as usize % 4];
+            let rows = [Some(8), None, Some(1 << 40), Some(8_192), Some(0)][n as usize % 5];
+            (1, busy, rows)
+        });
+        let segments: Vec<(u32, u64, Option<u64>)> = mixed.chain(one_series).collect();
         for &(series, busy, rows) in &segments {
             list.add(series, busy, rows, details);
         }
