@@ -50,23 +50,19 @@ impl TaskGuard {
             return None;
         }
         let thread = this_thread();
-        match (clock::tsc_inline(), thread.cells_if_ready(series)) {
-            (true, Some(cells)) => {
+        if clock::tsc_inline() {
+            // The clock first: see `Segment::enter_at`.
+            let start = clock::read_tsc();
+            if let Some(cells) = thread.cells_if_ready(series) {
                 count_start(thread, cells, rows_in, bytes_read);
-                Some(TaskGuard {
-                    segment: Segment::enter_timed(
-                        thread,
-                        cells,
-                        series,
-                        NO_PARTITION,
-                        clock::read_tsc,
-                    ),
+                return Some(TaskGuard {
+                    segment: Segment::enter_at(thread, cells, series, NO_PARTITION, start),
                     early_exit_fails,
                     poll: false,
-                })
+                });
             }
-            _ => Self::start_first(series, rows_in, bytes_read, early_exit_fails),
         }
+        Self::start_first(series, rows_in, bytes_read, early_exit_fails)
     }
 
     /// [`start`](Self::start) for a call of partition `partition` (see [`partition_id`]):
@@ -82,11 +78,13 @@ impl TaskGuard {
         if series == NO_SERIES {
             return None;
         }
+        // The clock first: see `Segment::enter_at`.
+        let start = clock::ticks();
         let thread = this_thread();
         let cells = thread.cells(series);
         count_start(thread, cells, rows_in, bytes_read);
         Some(TaskGuard {
-            segment: Segment::enter_in(thread, cells, series, partition),
+            segment: Segment::enter_at(thread, cells, series, partition, start),
             early_exit_fails,
             poll: false,
         })
@@ -112,6 +110,7 @@ impl TaskGuard {
         if series == NO_SERIES {
             return None;
         }
+        let start = clock::ticks();
         let thread = this_thread();
         let cells = thread.cells(series);
         if rows_in != 0 {
@@ -122,7 +121,7 @@ impl TaskGuard {
         }
         note_step(thread, cells);
         Some(TaskGuard {
-            segment: Segment::enter(thread, cells, series),
+            segment: Segment::enter_at(thread, cells, series, NO_PARTITION, start),
             early_exit_fails: true,
             poll: true,
         })

@@ -123,6 +123,8 @@ impl Task {
     /// ticks) since its last segment (0: not, or not known).
     #[inline(always)]
     pub(crate) fn enter_woken(&mut self, woken: u64) -> Running<'_> {
+        // The clock first: see `Segment::enter_at`.
+        let start = ticks();
         let series = self.series;
         let thread = this_thread();
         let lent_step = thread.current_step() == StepCall::NONE && self.step != StepCall::NONE;
@@ -131,8 +133,8 @@ impl Task {
         }
         let cells = thread.cells(series);
         note_step(thread, cells);
-        let segment = Segment::enter_in(thread, cells, series, self.partition);
-        self.count_gap(cells, segment.start(), woken);
+        let segment = Segment::enter_at(thread, cells, series, self.partition, start);
+        self.count_gap(cells, start, woken);
         Running {
             segment,
             lent_step,
