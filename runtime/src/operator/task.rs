@@ -216,22 +216,33 @@ impl Task {
         let Some(current) = task.as_mut() else {
             return step();
         };
-        let running = current.enter_woken(woken);
+        let mut running = current.enter_woken(woken);
         let result = step();
-        match yielded(&result) {
-            Yielded::Nothing => running.pend(),
-            Yielded::Item(rows, bytes, failed) => running.exit(rows, bytes, failed),
+        // Closed where it lies, through `&mut`, then forgotten: moved into a method by
+        // value, it was copied, and the copy's wide loads of the narrow stores that had
+        // just written it waited for them (store-to-load forwarding fails).
+        let ended = match yielded(&result) {
+            Yielded::Nothing => {
+                running.pend();
+                false
+            }
+            Yielded::Item(rows, bytes, failed) => {
+                running.exit(rows, bytes, failed);
+                false
+            }
             Yielded::End(rows, bytes, failed) => {
                 running.exit(rows, bytes, failed);
-                if let Some(task) = task.take() {
-                    task.finish();
-                }
+                true
             }
             Yielded::Exhausted => {
-                drop(running);
-                if let Some(task) = task.take() {
-                    task.finish();
-                }
+                running.close();
+                true
+            }
+        };
+        std::mem::forget(running);
+        if ended {
+            if let Some(task) = task.take() {
+                task.finish();
             }
         }
         result
@@ -272,10 +283,9 @@ impl Running<'_> {
 
 impl Running<'_> {
     /// Ends the segment, adding what it handed out: `rows_out` and `bytes_written`, and
-    /// whether that was an `Err`.
+    /// whether that was an `Err`. The caller then forgets it.
     #[inline]
-    pub(crate) fn exit(self, rows_out: u64, bytes_written: u64, failed: bool) {
-        // Closed in place, then forgotten: `ManuallyDrop::new(self)` first copied it.
+    pub(crate) fn exit(&mut self, rows_out: u64, bytes_written: u64, failed: bool) {
         let end = self
             .segment
             .exit_handing_out(this_thread(), ticks, rows_out, bytes_written);
@@ -283,13 +293,12 @@ impl Running<'_> {
         let task = &mut *self.task;
         task.failed |= failed;
         (task.mark, task.after, task.pending) = (end, Tally::BlockedTicks, false);
-        std::mem::forget(self);
     }
 
     /// Ends a segment that returned `Pending`: the task waits for its input, or for room
-    /// for its output if the body said its output was full.
+    /// for its output if the body said its output was full. The caller then forgets it.
     #[inline]
-    pub(crate) fn pend(self) {
+    pub(crate) fn pend(&mut self) {
         let thread = this_thread();
         let end = self.segment.exit(thread);
         self.return_step();
@@ -300,14 +309,20 @@ impl Running<'_> {
             Tally::StarvedTicks
         };
         (task.mark, task.after, task.pending) = (end, after, true);
-        std::mem::forget(self);
+    }
+
+    /// Ends a segment that handed nothing out and did not wait (the end of an iterator).
+    /// The caller then forgets it.
+    #[inline]
+    fn close(&mut self) {
+        self.task.mark = self.segment.exit(this_thread());
+        self.return_step();
     }
 }
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        self.task.mark = self.segment.exit(this_thread());
-        self.return_step();
+        self.close();
         if std::thread::panicking() {
             self.task.panicked = true;
         }
