@@ -62,7 +62,7 @@ impl Segment {
 
     /// [`enter_in`](Self::enter_in) with the clock read at `start`, before anything
     /// else: the bookkeeping here then runs while the clock is read rather than before
-    /// (the TSC read waits for the instructions before it to finish: about 3 ns a call
+    /// (the TSC read waits for the instructions before it to finish: about 1 ns a call
     /// on this project's AMD machine), and counts in the segment's busy time.
     #[inline(always)]
     pub(crate) fn enter_at(
