@@ -285,7 +285,7 @@ impl Running<'_> {
     /// Ends the segment, adding what it handed out: `rows_out` and `bytes_written`, and
     /// whether that was an `Err`. The caller then forgets it.
     #[inline]
-    pub(crate) fn exit(&mut self, rows_out: u64, bytes_written: u64, failed: bool) {
+    fn exit(&mut self, rows_out: u64, bytes_written: u64, failed: bool) {
         let end = self
             .segment
             .exit_handing_out(this_thread(), ticks, rows_out, bytes_written);
@@ -298,7 +298,7 @@ impl Running<'_> {
     /// Ends a segment that returned `Pending`: the task waits for its input, or for room
     /// for its output if the body said its output was full. The caller then forgets it.
     #[inline]
-    pub(crate) fn pend(&mut self) {
+    fn pend(&mut self) {
         let thread = this_thread();
         let end = self.segment.exit(thread);
         self.return_step();
