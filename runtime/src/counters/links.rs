@@ -171,11 +171,18 @@ impl ConsumerSlot {
     /// and a compare when the pair is the one seen last on this thread.
     #[inline(always)]
     pub(crate) fn link_to(&self, producer: u32, consumer: u32) -> CountedLink {
-        let packed = self.0.load(std::sync::atomic::Ordering::Relaxed);
-        if (packed >> 32) as u32 == consumer {
-            return CountedLink(packed as u32);
+        match self.link_if_seen(consumer) {
+            Some(link) => link,
+            None => self.learn(producer, consumer),
         }
-        self.learn(producer, consumer)
+    }
+
+    /// [`link_to`](Self::link_to) when the pair is the one seen last on this thread
+    /// (one load and a compare); `None` otherwise.
+    #[inline(always)]
+    pub(crate) fn link_if_seen(&self, consumer: u32) -> Option<CountedLink> {
+        let packed = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        ((packed >> 32) as u32 == consumer).then_some(CountedLink(packed as u32))
     }
 
     #[cold]

@@ -50,6 +50,16 @@ impl Zeroed for SegmentList {
     };
 }
 
+/// Whether listing a segment filled the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub(crate) enum Listing {
+    /// The list has room for more.
+    Room,
+    /// The list is full: empty it.
+    Full,
+}
+
 /// A segment as listed.
 pub(crate) struct Listed {
     pub(crate) series: u32,
@@ -105,18 +115,33 @@ impl SegmentList {
         rows: Option<u64>,
         details: impl Fn(u32) -> Option<&'static Details>,
     ) {
-        let listed = self.listed.load(Relaxed) as usize % LISTED;
-        self.entries[listed].store(pack(series, busy, rows), Relaxed);
-        if listed + 1 == LISTED {
+        if self.put(series, busy, rows) == Listing::Full {
             self.empty(details);
-        } else {
-            self.listed.store(listed as u32 + 1, Relaxed);
         }
     }
 
+    /// Lists a segment as [`add`](Self::add) does, but leaves a list it fills for the
+    /// caller to [`empty`](Self::empty), last: in tail position, the call costs the
+    /// common case nothing. Only the owning thread may call this.
+    #[inline(always)]
+    pub(crate) fn put(&self, series: u32, busy: u64, rows: Option<u64>) -> Listing {
+        // Below `LISTED` but while it is full, and the list is emptied as soon as it
+        // is: `% LISTED` changes nothing, and spares a bounds check.
+        let listed = self.listed.load(Relaxed) as usize % LISTED;
+        self.entries[listed].store(pack(series, busy, rows), Relaxed);
+        self.listed.store(listed as u32 + 1, Relaxed);
+        if listed + 1 == LISTED {
+            Listing::Full
+        } else {
+            Listing::Room
+        }
+    }
+
+    /// Counts a full list's segments in their series' buckets (through `details_of`) and
+    /// starts the list anew. Only the owning thread may call this.
     #[cold]
     #[inline(never)]
-    fn empty(&self, details_of: impl Fn(u32) -> Option<&'static Details>) {
+    pub(crate) fn empty(&self, details_of: impl Fn(u32) -> Option<&'static Details>) {
         let sequence = self.sequence.load(Relaxed);
         self.sequence.store(sequence.wrapping_add(1), Relaxed);
         fence(Ordering::Release);
@@ -153,7 +178,8 @@ impl SegmentList {
         let mut tries = 0;
         loop {
             let before = self.sequence.load(Ordering::Acquire);
-            let listed = self.listed.load(Relaxed) as usize % LISTED;
+            // `LISTED` between the segment that fills the list and its emptying.
+            let listed = (self.listed.load(Relaxed) as usize).min(LISTED);
             let segments: Vec<Listed> = self.iter(listed).collect();
             let value = read(segments);
             fence(Ordering::Acquire);
@@ -259,6 +285,42 @@ mod tests {
             expected.sort_unstable();
             assert_eq!(counts, expected, "series {series}");
         }
+    }
+
+    #[test]
+    fn a_list_filled_by_put_reads_whole_until_its_owner_empties_it() {
+        let list: &'static SegmentList = Box::leak(Box::new(SegmentList::ZERO));
+        let slot: &'static DetailsSlot = Box::leak(Box::new(DetailsSlot::ZERO));
+        let listed = |list: &SegmentList| list.read_with(|segments| segments.len());
+        for n in 1..LISTED {
+            assert_eq!(list.put(3, 100, Some(n as u64)), Listing::Room);
+            assert_eq!(listed(list), Ok(n));
+        }
+        assert_eq!(list.put(3, 100, Some(1)), Listing::Full);
+        // Between the segment that fills the list and the emptying, a reader sees all.
+        assert_eq!(listed(list), Ok(LISTED));
+        assert!(slot.get().is_none(), "nothing counted before the emptying");
+        list.empty(|_| slot.get_or_allocate());
+        assert_eq!(listed(list), Ok(0));
+        let mut counts = Vec::new();
+        histogram::with_carried(|carried| {
+            slot.get()
+                .expect("allocated")
+                .histogram
+                .read_counts(&mut counts, carried);
+        });
+        let busy = histogram::bucket(100, TIME_BUCKETS) as u16;
+        assert!(counts.contains(&(busy, LISTED as u64)), "{counts:?}");
+        assert_eq!(
+            counts.iter().map(|&(_, count)| count).sum::<u64>(),
+            2 * LISTED as u64,
+            "each segment's busy and rows buckets"
+        );
+        assert_eq!(
+            list.put(3, 100, None),
+            Listing::Room,
+            "the list starts anew"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use crate::counters::cells::{Cells, CustomCells, LinkCells, Zeroed};
 use crate::counters::details::{Details, DetailsSlot};
-use crate::counters::segment_list::SegmentList;
+use crate::counters::segment_list::{Listing, SegmentList};
 
 /// Series per chunk of a table.
 const CHUNK: usize = 64;
@@ -177,6 +177,12 @@ impl Shard {
         self.links.block(link)
     }
 
+    /// The cells of graph link `link` if they were allocated: no allocation, no call.
+    #[inline(always)]
+    pub(crate) fn link_cells_if_grown(&'static self, link: u32) -> Option<&'static LinkCells> {
+        self.links.block_if_grown(link)
+    }
+
     /// The per-call details of `series`, for the owning thread to write; `None` past
     /// [`MAX_DETAILS_BYTES`](crate::MAX_DETAILS_BYTES).
     #[inline]
@@ -190,6 +196,20 @@ impl Shard {
     pub(crate) fn list_segment(&'static self, series: u32, busy: u64, rows: Option<u64>) {
         self.list
             .add(series, busy, rows, |series| self.details(series));
+    }
+
+    /// Lists a segment as [`list_segment`](Self::list_segment) does, but leaves a list
+    /// it fills for the caller to [`empty_list`](Self::empty_list).
+    #[inline(always)]
+    pub(crate) fn put_segment(&'static self, series: u32, busy: u64, rows: Option<u64>) -> Listing {
+        self.list.put(series, busy, rows)
+    }
+
+    /// Empties the list of segments, full, into their series' buckets.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn empty_list(&'static self) {
+        self.list.empty(|series| self.details(series));
     }
 
     /// The segments listed and not yet in their buckets, for readers.

@@ -130,6 +130,12 @@ impl ThreadState {
         }
     }
 
+    /// This thread's shard if it adopted one: no call.
+    #[inline(always)]
+    pub(crate) fn shard_if_adopted(&self) -> Option<&'static Shard> {
+        self.shard.get()
+    }
+
     #[cold]
     #[inline(never)]
     fn adopt(&self) -> &'static Shard {

@@ -27,6 +27,8 @@ use opentelemetry::trace::TraceContextExt as _;
 use crate::counters::cells::{Cells, Tally};
 use crate::counters::links;
 use crate::counters::partitions::{self, PartitionCells, NO_PARTITION};
+use crate::counters::segment_list::Listing;
+use crate::counters::shards::Shard;
 use crate::counters::thread_state::{Current, ThreadState};
 use crate::operator::clock::ticks;
 
@@ -35,11 +37,10 @@ use crate::operator::clock::ticks;
 pub(crate) struct Segment {
     cells: &'static Cells,
     series: u32,
+    /// The thread's current operator when the segment started: the operator it runs
+    /// nested in, its consumer; or none; or [`Current::RECEIVED`] (the segment takes a
+    /// batch received outside any operator, and none runs after it).
     previous: Current,
-    /// The operator this segment runs nested in: its consumer; or
-    /// [`NO_SERIES`](crate::counters::registry::NO_SERIES), or
-    /// [`Current::RECEIVED_MARK`] (it takes a batch received outside any operator).
-    consumer: u32,
     /// The partition the call belongs to, when it said.
     partition: Option<&'static PartitionCells>,
     outer_nested: u64,
@@ -72,16 +73,10 @@ impl Segment {
         partition: u32,
         start: u64,
     ) -> Segment {
-        let previous = thread.swap_current(Current { cells, series });
         // The consumer, or a mark: a batch received from a channel outside any operator
         // waits for this one, which takes it on the way out (no call here: the inlined
         // path stays free of calls, so the caller saves no registers for it, off too).
-        let consumer = previous.series;
-        let previous = if consumer == Current::RECEIVED_MARK {
-            Current::NONE
-        } else {
-            previous
-        };
+        let previous = thread.swap_current(Current { cells, series });
         let partition = match partition {
             NO_PARTITION => None,
             partition => partitions::cells(series, partition),
@@ -91,7 +86,6 @@ impl Segment {
             cells,
             series,
             previous,
-            consumer,
             partition,
             outer_nested,
             start,
@@ -121,8 +115,93 @@ impl Segment {
         end
     }
 
+    /// [`exit_handing_out`](Self::exit_handing_out) at `end`, with no call, when nothing
+    /// rare is due: no received batch to take, the thread's shard adopted, the segment's
+    /// link (if any) seen before, its time not among the slowest. Otherwise this only
+    /// ends the segment's nesting and returns its time, for
+    /// [`exit_handing_out_elapsed`](Self::exit_handing_out_elapsed) to do the rest, so
+    /// that the caller's common path makes no call. `Ok` with the shard when its list of
+    /// segments is full, for the caller to empty last.
+    #[inline(always)]
+    pub(crate) fn try_exit_handing_out_at(
+        &self,
+        thread: &ThreadState,
+        end: u64,
+        rows_out: u64,
+        bytes_written: u64,
+    ) -> Result<Option<&'static Shard>, Elapsed> {
+        let elapsed = self.elapsed(thread, end);
+        let Some(shard) = thread.shard_if_adopted() else {
+            return Err(elapsed);
+        };
+        let consumer = self.previous.series;
+        let link = if consumer < Current::FIRST_MARK {
+            match self.cells.consumer.link_if_seen(consumer) {
+                Some(link) => match link.id() {
+                    Some(link) => match shard.link_cells_if_grown(link) {
+                        Some(cells) => Some(cells),
+                        None => return Err(elapsed),
+                    },
+                    None => None,
+                },
+                None => return Err(elapsed),
+            }
+        } else if consumer == Current::RECEIVED_MARK {
+            return Err(elapsed);
+        } else {
+            None
+        };
+        if elapsed.busy > self.cells.slow_floor.load(Relaxed) {
+            return Err(elapsed);
+        }
+        self.count_elapsed(thread, elapsed);
+        self.count_output(thread, rows_out, bytes_written);
+        if let Some(link) = link {
+            link.add_batch(rows_out, bytes_written);
+        }
+        let listing = shard.put_segment(self.series, elapsed.busy, Some(rows_out));
+        Ok((listing == Listing::Full).then_some(shard))
+    }
+
+    /// The rest of [`exit_handing_out`](Self::exit_handing_out) after
+    /// [`try_exit_handing_out_at`](Self::try_exit_handing_out_at) declined.
+    #[inline]
+    pub(crate) fn exit_handing_out_elapsed(
+        &self,
+        thread: &ThreadState,
+        elapsed: Elapsed,
+        rows_out: u64,
+        bytes_written: u64,
+    ) {
+        if self.previous.series == Current::RECEIVED_MARK {
+            links::bind_received(thread, self.series);
+        }
+        self.count_elapsed(thread, elapsed);
+        self.check_slow(thread, elapsed.busy);
+        self.hand_out(thread, elapsed.busy, rows_out, bytes_written);
+    }
+
     #[inline(always)]
     fn hand_out(&self, thread: &ThreadState, busy: u64, rows_out: u64, bytes_written: u64) {
+        self.count_output(thread, rows_out, bytes_written);
+        thread
+            .shard()
+            .list_segment(self.series, busy, Some(rows_out));
+        let consumer = self.previous.series;
+        if consumer < Current::FIRST_MARK {
+            let link = self.cells.consumer.link_to(self.series, consumer);
+            if let Some(link) = link.id() {
+                thread
+                    .shard()
+                    .link_cells(link)
+                    .add_batch(rows_out, bytes_written);
+            }
+        }
+    }
+
+    /// Counts what the segment handed out in its operator's (and partition's) cells.
+    #[inline(always)]
+    fn count_output(&self, thread: &ThreadState, rows_out: u64, bytes_written: u64) {
         self.cells.add(Tally::RowsOut, rows_out);
         if bytes_written != 0 {
             self.cells.add(Tally::BytesWritten, bytes_written);
@@ -131,18 +210,6 @@ impl Segment {
             thread.note_output(self.series);
             if let Some(partition) = self.partition {
                 partition.add_at(partitions::ROWS, rows_out);
-            }
-        }
-        thread
-            .shard()
-            .list_segment(self.series, busy, Some(rows_out));
-        if self.consumer < Current::FIRST_MARK {
-            let link = self.cells.consumer.link_to(self.series, self.consumer);
-            if let Some(link) = link.id() {
-                thread
-                    .shard()
-                    .link_cells(link)
-                    .add_batch(rows_out, bytes_written);
             }
         }
     }
@@ -162,28 +229,65 @@ impl Segment {
     /// handed out, and the end.
     #[inline(always)]
     fn exit_timed(&self, thread: &ThreadState, clock: impl FnOnce() -> u64) -> (u64, u64) {
-        if self.consumer == Current::RECEIVED_MARK {
+        if self.previous.series == Current::RECEIVED_MARK {
             links::bind_received(thread, self.series);
         }
         let end = clock();
+        let elapsed = self.elapsed(thread, end);
+        self.count_elapsed(thread, elapsed);
+        self.check_slow(thread, elapsed.busy);
+        (elapsed.busy, end)
+    }
+
+    /// The segment's time if it ends at `end`; ends its nesting (adds its time to the
+    /// enclosing segment's nested ticks).
+    #[inline(always)]
+    fn elapsed(&self, thread: &ThreadState, end: u64) -> Elapsed {
         let total = end.saturating_sub(self.start);
         let nested = thread.end_nested(self.outer_nested, total);
-        let busy = total.saturating_sub(nested);
-        self.cells.add(Tally::BusyTicks, busy);
+        Elapsed {
+            total,
+            busy: total.saturating_sub(nested),
+        }
+    }
+
+    /// Adds the segment's busy time (its operator's, its partition's) and its whole time
+    /// to its consumer's starved time, and restores the previous current operator.
+    #[inline(always)]
+    fn count_elapsed(&self, thread: &ThreadState, elapsed: Elapsed) {
+        self.cells.add(Tally::BusyTicks, elapsed.busy);
         // SAFETY: a non-null `cells` of a current operator points into a shard's table,
         // whose chunks are never freed.
         if let Some(consumer) = unsafe { self.previous.cells.as_ref() } {
-            consumer.add(Tally::StarvedTicks, total);
+            consumer.add(Tally::StarvedTicks, elapsed.total);
         }
         if let Some(partition) = self.partition {
-            partition.add_at(partitions::BUSY_TICKS, busy);
+            partition.add_at(partitions::BUSY_TICKS, elapsed.busy);
         }
+        // The received batch is taken: no operator runs.
+        thread.swap_current(if self.previous.series == Current::RECEIVED_MARK {
+            Current::NONE
+        } else {
+            self.previous
+        });
+    }
+
+    /// Keeps the segment among the slowest of its series if it is one of them.
+    #[inline(always)]
+    fn check_slow(&self, thread: &ThreadState, busy: u64) {
         if busy > self.cells.slow_floor.load(Relaxed) {
             self.record_slow(thread, busy);
         }
-        thread.swap_current(self.previous);
-        (busy, end)
     }
+}
+
+/// A segment's time, in ticks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Elapsed {
+    /// From its start to its end.
+    pub(crate) total: u64,
+    /// Its own: less the segments nested in it.
+    pub(crate) busy: u64,
 }
 
 impl Segment {
