@@ -238,6 +238,18 @@ mod tests {
     use super::*;
     use crate::counters::details::DetailsSlot;
 
+    /// The non-zero bucket counts of an allocated details block.
+    fn counts_of(slot: &DetailsSlot) -> Vec<(u16, u64)> {
+        let mut counts = Vec::new();
+        histogram::with_carried(|carried| {
+            slot.get()
+                .expect("allocated")
+                .histogram
+                .read_counts(&mut counts, carried);
+        });
+        counts
+    }
+
     #[test]
     fn a_full_list_counts_each_segment_in_its_series_buckets() {
         let list: &'static SegmentList = Box::leak(Box::new(SegmentList::ZERO));
@@ -263,13 +275,7 @@ mod tests {
             list.add(series, busy, rows, details);
         }
         for (series, slot) in slots.iter().enumerate() {
-            let mut counts = Vec::new();
-            histogram::with_carried(|carried| {
-                slot.get()
-                    .expect("allocated")
-                    .histogram
-                    .read_counts(&mut counts, carried);
-            });
+            let counts = counts_of(slot);
             let mut expected: Vec<(u16, u64)> = Vec::new();
             let mut count =
                 |index: usize| match expected.iter_mut().find(|(i, _)| *i as usize == index) {
@@ -302,13 +308,7 @@ mod tests {
         assert!(slot.get().is_none(), "nothing counted before the emptying");
         list.empty(|_| slot.get_or_allocate());
         assert_eq!(listed(list), Ok(0));
-        let mut counts = Vec::new();
-        histogram::with_carried(|carried| {
-            slot.get()
-                .expect("allocated")
-                .histogram
-                .read_counts(&mut counts, carried);
-        });
+        let counts = counts_of(slot);
         let busy = histogram::bucket(100, TIME_BUCKETS) as u16;
         assert!(counts.contains(&(busy, LISTED as u64)), "{counts:?}");
         assert_eq!(
