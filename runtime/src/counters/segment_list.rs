@@ -125,8 +125,9 @@ impl SegmentList {
     /// common case nothing. Only the owning thread may call this.
     #[inline(always)]
     pub(crate) fn put(&self, series: u32, busy: u64, rows: Option<u64>) -> Listing {
-        // Below `LISTED` but while it is full, and the list is emptied as soon as it
-        // is: `% LISTED` changes nothing, and spares a bounds check.
+        // `listed` is below `LISTED` but between the segment that fills the list and its
+        // emptying, which follows at once: `% LISTED` changes nothing, and spares a
+        // bounds check.
         let listed = self.listed.load(Relaxed) as usize % LISTED;
         self.entries[listed].store(pack(series, busy, rows), Relaxed);
         self.listed.store(listed as u32 + 1, Relaxed);
