@@ -24,7 +24,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use opentelemetry::trace::TraceContextExt as _;
 
-use crate::counters::cells::{Cells, Tally};
+use crate::counters::cells::{Cells, LinkCells, Tally};
 use crate::counters::links;
 use crate::counters::partitions::{self, PartitionCells, NO_PARTITION};
 use crate::counters::segment_list::Listing;
@@ -134,22 +134,8 @@ impl Segment {
         let Some(shard) = thread.shard_if_adopted() else {
             return Err(elapsed);
         };
-        let consumer = self.previous.series;
-        let link = if consumer < Current::FIRST_MARK {
-            match self.cells.consumer.link_if_seen(consumer) {
-                Some(link) => match link.id() {
-                    Some(link) => match shard.link_cells_if_grown(link) {
-                        Some(cells) => Some(cells),
-                        None => return Err(elapsed),
-                    },
-                    None => None,
-                },
-                None => return Err(elapsed),
-            }
-        } else if consumer == Current::RECEIVED_MARK {
+        let Some(link) = self.link_if_known(shard) else {
             return Err(elapsed);
-        } else {
-            None
         };
         if elapsed.busy > self.cells.slow_floor.load(Relaxed) {
             return Err(elapsed);
@@ -163,6 +149,34 @@ impl Segment {
         Ok((listing == Listing::Full).then_some(shard))
     }
 
+    /// The cells of the link the segment's output counts on — `Some(None)` when it ran
+    /// in no operator — if nothing is left to learn about it: `None` when the link is not
+    /// the one seen last, its cells are not allocated, or a received batch waits for the
+    /// segment.
+    #[inline(always)]
+    fn link_if_known(&self, shard: &'static Shard) -> Option<Option<&'static LinkCells>> {
+        let consumer = self.previous.series;
+        if consumer == Current::RECEIVED_MARK {
+            return None;
+        }
+        if consumer >= Current::FIRST_MARK {
+            return Some(None);
+        }
+        match self.cells.consumer.link_if_seen(consumer)?.id() {
+            Some(link) => shard.link_cells_if_grown(link).map(Some),
+            None => Some(None),
+        }
+    }
+
+    /// Hands a batch received outside any operator to this segment's operator, if one
+    /// waits for it.
+    #[inline(always)]
+    fn take_received(&self, thread: &ThreadState) {
+        if self.previous.series == Current::RECEIVED_MARK {
+            links::bind_received(thread, self.series);
+        }
+    }
+
     /// The rest of [`exit_handing_out`](Self::exit_handing_out) after
     /// [`try_exit_handing_out_at`](Self::try_exit_handing_out_at) declined.
     #[inline]
@@ -173,9 +187,7 @@ impl Segment {
         rows_out: u64,
         bytes_written: u64,
     ) {
-        if self.previous.series == Current::RECEIVED_MARK {
-            links::bind_received(thread, self.series);
-        }
+        self.take_received(thread);
         self.count_elapsed(thread, elapsed);
         self.check_slow(thread, elapsed.busy);
         self.hand_out(thread, elapsed.busy, rows_out, bytes_written);
@@ -229,9 +241,7 @@ impl Segment {
     /// handed out, and the end.
     #[inline(always)]
     fn exit_timed(&self, thread: &ThreadState, clock: impl FnOnce() -> u64) -> (u64, u64) {
-        if self.previous.series == Current::RECEIVED_MARK {
-            links::bind_received(thread, self.series);
-        }
+        self.take_received(thread);
         let end = clock();
         let elapsed = self.elapsed(thread, end);
         self.count_elapsed(thread, elapsed);
