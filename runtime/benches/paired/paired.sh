@@ -16,7 +16,9 @@ old="$(git -C "$repo" rev-parse --verify "${1:?usage: paired.sh OLD_COMMIT}^{com
 work="${PAIRED_DIR:-${TMPDIR:-/tmp}/pipetel-paired}"
 
 rm -rf "$work/old-source" && mkdir -p "$work/old-source"
-git -C "$repo" archive "$old" | tar -x -C "$work/old-source"
+# Stamped now (`-m`), not with the commit's time: Cargo would take what it built from
+# another commit at the same path for up to date.
+git -C "$repo" archive "$old" | tar -x -m -C "$work/old-source"
 # The workspace's version and the runtime's path dependency on the macros.
 sed -i -E '/^version = "|path = "(runtime|macros)"/ s/version = "[^"]*"/version = "0.0.0-paired"/' \
   "$work/old-source/Cargo.toml"
