@@ -4,8 +4,8 @@
 //! A value's bucket is its power of two and, within it, which of four equal quarters it
 //! falls in: values 0–7 have a bucket each, and above that a bucket spans a quarter of
 //! its octave, so a value read back from its bucket is off by at most 25 % (12.5 % from
-//! the bucket's middle). Finding the bucket is a leading-zero count and two shifts; adding
-//! to it is the relaxed load and store of every other cell. Times are kept in clock ticks
+//! the bucket's middle). Finding the bucket is a conversion to `f64` and a shift of its
+//! bits; adding to it is the relaxed load and store of every other cell. Times are kept in clock ticks
 //! (scaled when read).
 //!
 //! Counters are 32 bits, to keep a (series, thread) pair's buckets at 1.2 KiB; a bucket
@@ -37,19 +37,41 @@ const fn bucket_count(bits: u32) -> usize {
     (bits as usize - SUB_BITS as usize + 1) * SUBS
 }
 
-/// The bucket of `value` among those of every `u64` (at most [`LAST_BUCKET`]), with no
-/// branch: setting bit `SUB_BITS` leaves the octave of a value of eight and up as it is
-/// and gives the smaller ones octave `SUB_BITS`, whose shift of zero makes them their own
-/// bucket; above, the shifted value is the quarter plus `SUBS`, which is the bucket's
-/// octave term.
+/// Values from this one up share [`any_bucket`]'s last bucket, past every histogram's
+/// last (the largest value an `f64` holds exactly, plus one).
+const EXACT_BELOW: u64 = 1 << f64::MANTISSA_DIGITS;
+
+/// The bucket of `value` among those of every `u64` (at most [`LAST_BUCKET`]), read off
+/// the value converted to an `f64`: its exponent is the octave and its two leading
+/// mantissa bits the quarter, and values below eight keep their own bucket. No bit scan:
+/// with one (`bsr`, the scan x86-64 has without `lzcnt`), an operator call cost 4 % more
+/// while the core was shared with another thread (BENCHMARKS.md, "2026-12-02"). Exact
+/// below [`EXACT_BELOW`], where every value converts exactly.
 #[inline(always)]
 pub(crate) const fn any_bucket(value: u64) -> usize {
-    let shift = (value | SUBS as u64).ilog2() - SUB_BITS;
-    shift as usize * SUBS + (value >> shift) as usize
+    let exact = if value < EXACT_BELOW {
+        value
+    } else {
+        EXACT_BELOW - 1
+    };
+    // For a value of octave `e` (2^e up to 2^(e+1)), the exponent and the leading
+    // mantissa bits read `(e + bias) · SUBS + quarter`; its bucket is
+    // `(e + 1 − SUB_BITS) · SUBS + quarter`.
+    const BIAS: usize = f64::MAX_EXP as usize - 1;
+    const OFFSET: usize = (BIAS + SUB_BITS as usize - 1) * SUBS;
+    let float = (exact as i64 as f64).to_bits() >> (f64::MANTISSA_DIGITS - 1 - SUB_BITS);
+    if value < 2 * SUBS as u64 {
+        value as usize
+    } else {
+        float as usize - OFFSET
+    }
 }
 
-/// The bucket of `u64::MAX`, the last of [`any_bucket`]'s.
+/// The bucket of `u64::MAX`, the last of [`any_bucket`]'s: that of `EXACT_BELOW - 1`.
 pub(crate) const LAST_BUCKET: usize = any_bucket(u64::MAX);
+// Values of 2^53 and up, which `any_bucket` puts in the bucket of 2^53 − 1, are past
+// every histogram's last bucket, where the caps put them anyway.
+const _: () = assert!(LAST_BUCKET >= TIME_BUCKETS && LAST_BUCKET >= ROW_BUCKETS);
 
 /// The bucket of `value`, at most `buckets - 1`.
 #[cfg(test)]
@@ -251,7 +273,7 @@ mod tests {
             assert!((end - start) * 4 <= start, "{index}: {start}..{end}");
         }
         assert_eq!(bucket(u64::MAX, TIME_BUCKETS), TIME_BUCKETS - 1);
-        assert_eq!(LAST_BUCKET, bucket_count(64) - 1);
+        assert_eq!(LAST_BUCKET, bucket_count(f64::MANTISSA_DIGITS) - 1);
         for shift in 0..64 {
             for value in [1u64 << shift, (1 << shift) - 1, (1 << shift) + 1] {
                 let index = any_bucket(value);
@@ -261,6 +283,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn below_2_to_the_53_the_bucket_is_the_bit_scans() {
+        // The definition by a bit scan: the octave of the value with bit `SUB_BITS` set,
+        // and the value shifted to its leading `SUB_BITS + 1` bits.
+        let scanned = |value: u64| {
+            let shift = (value | SUBS as u64).ilog2() - SUB_BITS;
+            shift as usize * SUBS + (value >> shift) as usize
+        };
+        let mut values: Vec<u64> = (0..f64::MANTISSA_DIGITS)
+            .flat_map(|shift| {
+                let power = 1u64 << shift;
+                [power - 1, power, power + 1, power + power / 3]
+            })
+            .collect();
+        // xorshift: values of every size below `EXACT_BELOW`.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        values.extend((0..100_000).map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state >> (64 - f64::MANTISSA_DIGITS as u64 + state % 50)
+        }));
+        for value in values {
+            assert!(value < EXACT_BELOW);
+            assert_eq!(any_bucket(value), scanned(value), "{value}");
+        }
+        assert_eq!(any_bucket(EXACT_BELOW), any_bucket(EXACT_BELOW - 1));
     }
 
     #[test]

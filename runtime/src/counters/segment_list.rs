@@ -4,8 +4,8 @@
 //! A segment adds one word to its thread's own list, whose place the thread already
 //! holds: no lookup of the series' block per call, and no store to an address computed
 //! from the clock (a bucket store was: the next call's load of the same bucket raced it
-//! and cost +17 ns a call). The buckets are found when listing (a bit scan and a shift,
-//! no branch) so that the segment fits one store: three stores (series, ticks, rows)
+//! and cost +17 ns a call). The buckets are found when listing (a conversion to `f64`, no
+//! branch) so that the segment fits one store: three stores (series, ticks, rows)
 //! cost 1 ns a call more. A full list goes to the buckets in one go, and marks each
 //! block it changed: a list of one series (the common case) adds each distinct bucket
 //! once, with its count (`counters::distinct`), so that no increment waits for the one
