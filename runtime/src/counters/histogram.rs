@@ -5,8 +5,8 @@
 //! falls in: values 0–7 have a bucket each, and above that a bucket spans a quarter of
 //! its octave, so a value read back from its bucket is off by at most 25 % (12.5 % from
 //! the bucket's middle). Finding the bucket is a conversion to `f64` and a shift of its
-//! bits; adding to it is the relaxed load and store of every other cell. Times are kept in clock ticks
-//! (scaled when read).
+//! bits; adding to it is the relaxed load and store of every other cell. Times are kept
+//! in clock ticks (scaled when read).
 //!
 //! Counters are 32 bits, to keep a (series, thread) pair's buckets at 1.2 KiB; a bucket
 //! that wraps carries 2³² into a process-wide table (a lock, once per 4 billion values in
@@ -37,8 +37,8 @@ const fn bucket_count(bits: u32) -> usize {
     (bits as usize - SUB_BITS as usize + 1) * SUBS
 }
 
-/// Values from this one up share [`any_bucket`]'s last bucket, past every histogram's
-/// last (the largest value an `f64` holds exactly, plus one).
+/// 2⁵³: every integer below it converts to an `f64` exactly. Values from this one up
+/// share [`any_bucket`]'s last bucket, past every histogram's last.
 const EXACT_BELOW: u64 = 1 << f64::MANTISSA_DIGITS;
 
 /// The bucket of `value` among those of every `u64` (at most [`LAST_BUCKET`]), read off
