@@ -12,13 +12,14 @@
 mod pipetel;
 mod reader;
 mod settings;
+mod signal_export;
 #[cfg(test)]
 mod tests;
 mod tls_files;
 mod variables;
 
 pub(crate) use pipetel::ReportDestination;
-pub(crate) use settings::{
-    is_https, redact_password, EnvSettings, Protocol, ResourceSettings, Signal, SignalExport,
-};
+pub(crate) use reader::ResourceSettings;
+pub(crate) use settings::EnvSettings;
+pub(crate) use signal_export::{is_https, redact_password, Protocol, Signal, SignalExport};
 pub(crate) use variables::*;

@@ -3,12 +3,21 @@
 
 use std::time::Duration;
 
-use crate::env::settings::{
-    is_https, redact_password, Protocol, ResourceSettings, Signal, SignalExport,
-    DEFAULT_EXPORT_TIMEOUT,
+use crate::env::signal_export::{
+    is_https, redact_password, Protocol, Signal, SignalExport, DEFAULT_EXPORT_TIMEOUT,
 };
 use crate::env::tls_files::{self, TlsFiles};
 use crate::env::variables::*;
+
+/// What the environment sets of the resource, for what pipetel adds to it (the SDK's
+/// detectors read the variables themselves).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ResourceSettings {
+    /// `OTEL_SERVICE_NAME`, or a `service.name` entry of `OTEL_RESOURCE_ATTRIBUTES`.
+    pub(crate) names_service: bool,
+    /// A `service.instance.id` entry of `OTEL_RESOURCE_ATTRIBUTES`.
+    pub(crate) sets_instance_id: bool,
+}
 
 pub(super) struct Reader<'a> {
     pub(super) lookup: &'a dyn Fn(&str) -> Option<String>,
