@@ -66,7 +66,7 @@ macro_rules! build_exporter {
             format!(
                 "{error} ({} export to {} is off)",
                 $target.signal.name(),
-                $crate::export::exporter::describe($target)
+                $target.describe()
             )
         })?;
         $crate::export::exporter::Reporting::new(exporter, $target, $failures)
@@ -88,7 +88,7 @@ pub(crate) fn transport_missing(target: &SignalExport) -> String {
          available ({} export to {} is off); enable the feature, or set \
          OTEL_EXPORTER_OTLP_PROTOCOL to a protocol pipetel was built with",
         target.signal.name(),
-        describe(target)
+        target.describe()
     )
 }
 
@@ -113,7 +113,7 @@ impl<E> Reporting<E> {
         Reporting {
             inner,
             signal: target.signal,
-            target: describe(target),
+            target: target.describe(),
             hint_at_tls: is_https(&target.endpoint) && target.protocol == Protocol::HttpProtobuf,
             failures,
         }
@@ -143,13 +143,4 @@ impl<E> Reporting<E> {
         }
         result
     }
-}
-
-/// `VARIABLE=value` of a target, for warnings.
-pub(crate) fn describe(target: &SignalExport) -> String {
-    format!(
-        "{}={}",
-        target.endpoint_var,
-        crate::env::redact_password(&target.endpoint)
-    )
 }

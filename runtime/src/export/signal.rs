@@ -11,7 +11,6 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
 use crate::env::{Signal, SignalExport};
-use crate::export::exporter::describe;
 use crate::warn::{warn, RateLimited};
 
 /// How often one signal's export problems may be reported.
@@ -36,7 +35,7 @@ pub(crate) fn start_signal<B, P: Provider>(
     let otlp_target = target.and_then(|target| match build_otlp(target, failures.clone()) {
         Ok(exporter) => {
             extra.push(exporter);
-            Some(describe(target))
+            Some(target.describe())
         }
         Err(problem) => {
             warn(format_args!("{problem}"));

@@ -24,7 +24,7 @@ use crate::env::{is_https, SignalExport};
 fn tls_missing(target: &SignalExport) -> String {
     format!(
         "{} is https://, and pipetel was built without its `tls` feature ({} export is off)",
-        crate::export::exporter::describe(target),
+        target.describe(),
         target.signal.name()
     )
 }
