@@ -17,7 +17,6 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
-use crate::counters::thread_state::ThreadState;
 use crate::warn::warn;
 
 /// The most links (distinct producer → consumer pairs, counting each side of a channel
@@ -223,24 +222,4 @@ thread_local! {
     /// The channel links this thread counted on.
     static SEEN_CHANNELS: std::cell::RefCell<HashMap<(Endpoint, Endpoint), u32>> =
         std::cell::RefCell::new(HashMap::new());
-}
-
-/// Hands the batch received outside any operator on this thread to `consumer`, the
-/// operator starting now: the batch moves from the channel's link to the outside to its
-/// link to `consumer`.
-#[cold]
-#[inline(never)]
-pub(crate) fn bind_received(thread: &ThreadState, consumer: u32) {
-    let batch = thread.pending_received();
-    let to = channel_link(
-        Endpoint::Channel(batch.channel),
-        Endpoint::Operator(consumer),
-    );
-    if to != NO_LINK && batch.link != NO_LINK {
-        let shard = thread.shard();
-        shard.link_cells(to).add_batch(batch.rows, batch.bytes);
-        shard
-            .link_cells(batch.link)
-            .remove_batch(batch.rows, batch.bytes);
-    }
 }

@@ -10,6 +10,7 @@ use std::cell::Cell;
 use std::ptr;
 
 use crate::counters::cells::Cells;
+use crate::counters::links::{channel_link, Endpoint, NO_LINK};
 use crate::counters::registry;
 use crate::counters::shards::Shard;
 use crate::counters::step_slot::StepCall;
@@ -29,7 +30,7 @@ impl Current {
 
     /// No operator runs, and a batch received from a pipetel channel outside any
     /// operator waits for the next operator to start on the thread, which receives it
-    /// (`counters::links::bind_received`).
+    /// ([`ThreadState::hand_received_to`]).
     pub(crate) const RECEIVED: Current = Current {
         cells: ptr::null(),
         series: Current::RECEIVED_MARK,
@@ -246,5 +247,25 @@ impl ThreadState {
     /// The batch left by [`leave_received`](Self::leave_received).
     pub(crate) fn pending_received(&self) -> PendingReceive {
         self.pending_receive.get()
+    }
+
+    /// Hands the batch received outside any operator on this thread to `consumer`, the
+    /// operator starting now: the batch moves from the channel's link to the outside to its
+    /// link to `consumer`.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn hand_received_to(&self, consumer: u32) {
+        let batch = self.pending_received();
+        let to = channel_link(
+            Endpoint::Channel(batch.channel),
+            Endpoint::Operator(consumer),
+        );
+        if to != NO_LINK && batch.link != NO_LINK {
+            let shard = self.shard();
+            shard.link_cells(to).add_batch(batch.rows, batch.bytes);
+            shard
+                .link_cells(batch.link)
+                .remove_batch(batch.rows, batch.bytes);
+        }
     }
 }

@@ -25,7 +25,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use opentelemetry::trace::TraceContextExt as _;
 
 use crate::counters::cells::{Cells, LinkCells, Tally};
-use crate::counters::links;
 use crate::counters::partitions::{self, PartitionCells, NO_PARTITION};
 use crate::counters::segment_list::Listing;
 use crate::counters::shards::Shard;
@@ -173,7 +172,7 @@ impl Segment {
     #[inline(always)]
     fn take_received(&self, thread: &ThreadState) {
         if self.previous.series == Current::RECEIVED_MARK {
-            links::bind_received(thread, self.series);
+            thread.hand_received_to(self.series);
         }
     }
 
