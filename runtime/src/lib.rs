@@ -62,15 +62,16 @@ pub use counters::registry::{
 pub use counters::slowest::SLOWEST_CALLS;
 pub use export::call_distributions::MAX_HISTOGRAM_RECORDS;
 pub use export::custom_instruments::{meter, tracer};
-pub use insight::bottleneck::{Bottleneck, Waiting};
-pub use insight::conservation::Imbalance;
-pub use insight::diagnoses::{Diagnosis, DiagnosisKind, Severity, Thresholds, DIAGNOSIS_TARGET};
-pub use insight::distribution::{CallBuckets, Percentiles, SlowCall};
-pub use insight::estimates::{Basis, Estimate, Overall, RATE_HALF_LIFE};
-pub use insight::graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
+pub use insight::diagnoses::{Thresholds, DIAGNOSIS_TARGET};
+pub use insight::estimates::RATE_HALF_LIFE;
+pub use insight::read_snapshot::snapshot;
 pub use insight::report::{report, Report};
-pub use insight::skew::{skew_score, Share, Skew, Spread};
-pub use insight::snapshot::{snapshot, OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot};
+pub use insight::skew::skew_score;
+pub use insight::snapshot::{
+    Basis, Bottleneck, CallBuckets, ChannelSnapshot, Diagnosis, DiagnosisKind, EdgeSnapshot,
+    EdgeVia, Estimate, Imbalance, NodeRef, OperatorSnapshot, Overall, Percentiles, RunSnapshot,
+    Severity, Share, Skew, SlowCall, Snapshot, Spread, StepSnapshot, Waiting,
+};
 pub use node_id::{NodeId, NodeKey};
 pub use operator::current::{current_operator, OperatorHandle};
 pub use operator::dynamic::{Counted, Operator};

@@ -12,12 +12,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::insight::bottleneck;
-use crate::insight::diagnoses::Severity;
-use crate::insight::graph::NodeRef;
 use crate::insight::node_index::NodeIndex;
 use crate::insight::report::diagram::merged_edges;
 use crate::insight::report::names::display_names;
 use crate::insight::report::{self, bytes, count, duration, percent, Report, HEADER};
+use crate::insight::snapshot::NodeRef;
+use crate::insight::snapshot::Severity;
 use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
 use crate::pipeline::history::{RunHistory, RunRecord, Status, StepRecord, RECENT_RUNS};
 

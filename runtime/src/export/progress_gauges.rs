@@ -11,7 +11,7 @@ use opentelemetry::metrics::{Gauge, Meter};
 use opentelemetry::KeyValue;
 
 use crate::counters::registry;
-use crate::insight::snapshot::snapshot;
+use crate::insight::read_snapshot::snapshot;
 use crate::names::{self, MetricName};
 
 /// Registers the progress gauges under `namespace`.

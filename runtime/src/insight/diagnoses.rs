@@ -18,13 +18,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
-use crate::insight::conservation::Imbalance;
-use crate::insight::graph::NodeRef;
 use crate::insight::report::{count, duration, percent, ratio};
-use crate::insight::skew::{Skew, Spread};
+use crate::insight::snapshot::Imbalance;
+use crate::insight::snapshot::NodeRef;
+use crate::insight::snapshot::{Diagnosis, DiagnosisKind, Severity};
 use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
+use crate::insight::snapshot::{Skew, Spread};
 use crate::names;
 
 /// The `tracing` target of the log record a diagnosis sends when it first fires.
@@ -74,103 +73,6 @@ impl Default for Thresholds {
             check_every: Duration::from_secs(1),
         }
     }
-}
-
-/// What a diagnosis is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DiagnosisKind {
-    /// No operator made progress for [`Thresholds::stall_after`] while calls ran.
-    Stall,
-    /// A straggler partition or thread.
-    Skew,
-    /// An operator amplifies its input by more than [`Thresholds::explosion_ratio`].
-    RowExplosion,
-    /// Rows lost between operators (the conservation check).
-    RowsLost,
-    /// Rows duplicated between operators (the conservation check).
-    RowsDuplicated,
-    /// One operator takes [`Thresholds::dominant_share`] of the busy time or more.
-    DominantOperator,
-    /// Calls that failed.
-    Failures,
-    /// Calls that were cancelled.
-    Cancellations,
-    /// Series counted as `node.id = "other"` past a cardinality cap.
-    SeriesFolded,
-    /// Exports that failed.
-    ExportFailing,
-}
-
-impl DiagnosisKind {
-    /// The kind's name, as in the JSON and the log record (`row_explosion`).
-    pub fn name(self) -> &'static str {
-        match self {
-            DiagnosisKind::Stall => "stall",
-            DiagnosisKind::Skew => "skew",
-            DiagnosisKind::RowExplosion => "row_explosion",
-            DiagnosisKind::RowsLost => "rows_lost",
-            DiagnosisKind::RowsDuplicated => "rows_duplicated",
-            DiagnosisKind::DominantOperator => "dominant_operator",
-            DiagnosisKind::Failures => "failures",
-            DiagnosisKind::Cancellations => "cancellations",
-            DiagnosisKind::SeriesFolded => "series_folded",
-            DiagnosisKind::ExportFailing => "export_failing",
-        }
-    }
-
-    /// How much it matters.
-    pub fn severity(self) -> Severity {
-        match self {
-            DiagnosisKind::DominantOperator | DiagnosisKind::Cancellations => Severity::Notice,
-            _ => Severity::Warning,
-        }
-    }
-}
-
-/// How much a diagnosis matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Something is wrong, or about to be.
-    Warning,
-    /// Worth knowing; often normal (a limit cancels its input, one operator does the work).
-    Notice,
-}
-
-/// One finding, as a sentence.
-///
-/// ```
-/// let telemetry = pipetel::Config::new().collect_locally(true).init();
-///
-/// #[pipetel::operator(node_type = "parse", node_id = "diagnosis-doc")]
-/// fn parse(text: &str) -> Result<u64, std::num::ParseIntError> {
-///     text.parse()
-/// }
-/// let _ = parse("7");
-/// let _ = parse("seven");
-///
-/// let snapshot = pipetel::snapshot();
-/// let failures = snapshot
-///     .diagnoses
-///     .iter()
-///     .find(|d| d.kind == pipetel::DiagnosisKind::Failures)
-///     .unwrap();
-/// assert_eq!(failures.message, "failures: 1 of 2 calls of parse diagnosis-doc failed");
-/// assert_eq!(failures.severity, pipetel::Severity::Warning);
-/// # drop(telemetry);
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Diagnosis {
-    /// What it is about.
-    pub kind: DiagnosisKind,
-    /// How much it matters.
-    pub severity: Severity,
-    /// The operator it is about, if one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node: Option<NodeRef>,
-    /// The sentence.
-    pub message: String,
 }
 
 static THRESHOLDS: RwLock<Option<Thresholds>> = RwLock::new(None);

@@ -9,6 +9,7 @@ pub(crate) mod graph;
 pub(crate) mod node_index;
 pub(crate) mod periodic;
 pub(crate) mod progress;
+pub(crate) mod read_snapshot;
 pub(crate) mod report;
 pub(crate) mod since;
 pub(crate) mod skew;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::insight::graph::NodeRef;
+use crate::insight::snapshot::NodeRef;
 use crate::insight::snapshot::OperatorSnapshot;
 
 /// The index in `operators` of each operator, by `(node.type, node.id)`.

@@ -17,8 +17,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::insight::estimates::handled;
 use crate::insight::periodic::Periodic;
+use crate::insight::read_snapshot::snapshot;
 use crate::insight::report;
-use crate::insight::snapshot::snapshot;
 
 /// How progress is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

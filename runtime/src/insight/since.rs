@@ -7,11 +7,10 @@ use std::collections::HashMap;
 use crate::insight::bottleneck;
 use crate::insight::conservation;
 use crate::insight::diagnoses;
-use crate::insight::graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
+use crate::insight::read_snapshot::derive_rates;
 use crate::insight::skew;
-use crate::insight::snapshot::{
-    derive_rates, OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot,
-};
+use crate::insight::snapshot::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
+use crate::insight::snapshot::{OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot};
 
 impl Snapshot {
     /// What was counted after `earlier` and up to `self` (both from

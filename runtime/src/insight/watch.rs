@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use crate::insight::periodic::Periodic;
-use crate::insight::snapshot::snapshot;
+use crate::insight::read_snapshot::snapshot;
 
 /// The most of one core the watcher's snapshots take (1 %).
 pub(crate) const MAX_CPU_SHARE: f64 = 0.01;

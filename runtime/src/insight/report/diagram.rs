@@ -3,8 +3,8 @@
 //! amplification), the edges' labels (rows, bytes, batches) and which of them the
 //! conservation check flags.
 
-use crate::insight::graph::{EdgeVia, NodeRef};
 use crate::insight::node_index::NodeIndex;
+use crate::insight::snapshot::{EdgeVia, NodeRef};
 
 use crate::insight::report::edge_via;
 use crate::insight::report::names::display_names;

@@ -19,12 +19,13 @@ pub(crate) mod units;
 use std::collections::HashMap;
 
 use crate::insight::bottleneck;
-use crate::insight::diagnoses::Severity;
-use crate::insight::graph::EdgeVia;
 use crate::insight::node_index::NodeIndex;
+use crate::insight::read_snapshot::snapshot;
 use crate::insight::report::diagram::Diagram;
 use crate::insight::report::names::display_names;
-use crate::insight::snapshot::{snapshot, OperatorSnapshot, Snapshot, StepSnapshot};
+use crate::insight::snapshot::EdgeVia;
+use crate::insight::snapshot::Severity;
+use crate::insight::snapshot::{OperatorSnapshot, Snapshot, StepSnapshot};
 use crate::operator::engine_metrics::EngineValue;
 
 pub(crate) use units::{batches, bytes, count, duration, percent, ratio};
@@ -251,8 +252,9 @@ impl Table {
     /// The operator that limits the pipeline, and why.
     fn bottleneck(&mut self, snapshot: &Snapshot) {
         if let Some(bottleneck) = &snapshot.bottleneck {
-            let name =
-                |node: &crate::insight::graph::NodeRef| self.name(&node.node_type, &node.node_id);
+            let name = |node: &crate::insight::snapshot::NodeRef| {
+                self.name(&node.node_type, &node.node_id)
+            };
             let reason = bottleneck::reason_line(bottleneck, name);
             let _ = writeln!(
                 self.text,
@@ -534,7 +536,7 @@ fn summary(calls: String, time: Duration, rows: u64, failed: u64) -> [String; 10
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insight::graph::NodeRef;
+    use crate::insight::snapshot::NodeRef;
     use crate::insight::snapshot::RunSnapshot;
 
     fn operator(node_type: &str, node_id: &str, step: Option<&str>) -> OperatorSnapshot {
@@ -594,7 +596,7 @@ mod tests {
             }],
             ..Snapshot::default()
         };
-        snapshot.edges.push(crate::insight::graph::EdgeSnapshot {
+        snapshot.edges.push(crate::insight::snapshot::EdgeSnapshot {
             from: NodeRef {
                 node_type: "scan".into(),
                 node_id: "orders.csv".into(),
@@ -610,7 +612,7 @@ mod tests {
             rows_received: None,
             channel: None,
         });
-        crate::insight::snapshot::derive_rates(&mut snapshot.operators, &snapshot.edges);
+        crate::insight::read_snapshot::derive_rates(&mut snapshot.operators, &snapshot.edges);
         let expected = "\
 RUN / STEP / OPERATOR                   CALLS     TIME SHARE  ROWS IN ROWS OUT    SEL  ROWS/S      READ   WRITTEN FAILED
 run orders                                  1   1.10 s                 625.0 K                                         0
@@ -638,7 +640,7 @@ EDGES (producer → consumer)
             node_type: node_type.into(),
             node_id: node_type.into(),
         };
-        let channel = |id: u32, rows: u64, received: u64| crate::insight::graph::EdgeSnapshot {
+        let channel = |id: u32, rows: u64, received: u64| crate::insight::snapshot::EdgeSnapshot {
             from: node("scan"),
             to: node("filter"),
             via: EdgeVia::Channel,

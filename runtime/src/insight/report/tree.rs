@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::insight::graph::EdgeSnapshot;
+use crate::insight::snapshot::EdgeSnapshot;
 use crate::insight::snapshot::OperatorSnapshot;
 
 /// `group` (in the order given) laid out by `edges`: (depth below the group, operator).

@@ -1,0 +1,198 @@
+//! [`snapshot`]: every thread's cells summed (as an export does) into a [`Snapshot`], and
+//! the analyses run on it — the graph's rates, skew, estimates, the bottleneck, the
+//! conservation check and the diagnoses.
+//!
+//! It never touches the hot path. Operators are counted while collection is on: with an
+//! OTLP metrics endpoint, or locally ([`Config::collect_locally`](crate::Config::collect_locally),
+//! `PIPETEL_REPORT`).
+
+use std::collections::HashMap;
+
+use crate::counters::cells::Tally;
+use crate::counters::partitions;
+use crate::counters::per_call;
+use crate::counters::registry;
+use crate::counters::sums::Sums;
+use crate::insight::snapshot::{
+    CallBuckets, EdgeSnapshot, OperatorSnapshot, RunSnapshot, Share, Skew, Snapshot, StepSnapshot,
+};
+use crate::insight::{bottleneck, conservation, diagnoses, distribution, estimates, graph};
+use crate::operator::clock::ticks_to_nanos;
+use crate::operator::engine_metrics;
+use crate::pipeline::totals::{self, StepTotals};
+use std::time::Duration;
+
+/// Everything counted so far in this process.
+///
+/// ```
+/// let telemetry = pipetel::Config::new().collect_locally(true).init();
+///
+/// #[pipetel::operator(node_type = "filter")]
+/// fn keep_small(batch: Vec<u32>) -> Vec<u32> {
+///     batch.into_iter().filter(|&n| n < 10).collect()
+/// }
+/// keep_small(vec![1, 20, 3, 40]);
+///
+/// let snapshot = pipetel::snapshot();
+/// let filter = snapshot.operators.iter().find(|op| op.node_type == "filter").unwrap();
+/// assert_eq!((filter.rows_in, filter.rows_out), (4, 2));
+/// assert_eq!(filter.selectivity, Some(0.5));
+/// # drop(telemetry);
+/// ```
+pub fn snapshot() -> Snapshot {
+    let (steps, runs) = totals::totals();
+    let expected = registry::expected();
+    let series_count = registry::series_count();
+    let sums = Sums::read(series_count);
+    let per_call = per_call::read(series_count);
+    let mut partitions = partitions::read(series_count);
+    let mut engine = engine_metrics::read();
+    let (mut operators, (edges, channels)) = registry::with_labels(|labels| {
+        let operators: Vec<OperatorSnapshot> = labels
+            .iter()
+            .zip(sums.series())
+            .zip(&per_call)
+            .enumerate()
+            .map(|(series, ((label, sums), per_call))| {
+                let sum = |tally: Tally| sums.get(tally);
+                let step = sums.step.step().and_then(|id| steps.get(id.index()));
+                OperatorSnapshot {
+                    node_id: label.node_id.to_owned(),
+                    node_type: label.node_type.to_owned(),
+                    pipeline: step.and_then(|step| step.pipeline).map(str::to_owned),
+                    step: step.map(|step| step.step.to_owned()),
+                    rows_in: sum(Tally::RowsIn),
+                    rows_out: sum(Tally::RowsOut),
+                    rows_written: sum(Tally::RowsWritten),
+                    bytes_read: sum(Tally::BytesRead),
+                    bytes_written: sum(Tally::BytesWritten),
+                    busy: Duration::from_nanos(ticks_to_nanos(sum(Tally::BusyTicks))),
+                    starved: Duration::from_nanos(ticks_to_nanos(sum(Tally::StarvedTicks))),
+                    blocked: Duration::from_nanos(ticks_to_nanos(sum(Tally::BlockedTicks))),
+                    queued: Duration::from_nanos(ticks_to_nanos(sum(Tally::QueuedTicks))),
+                    tasks_active: i64::try_from(sums.active()).unwrap_or(i64::MAX),
+                    tasks_completed: sum(Tally::Completed),
+                    tasks_failed: sum(Tally::Failed),
+                    tasks_cancelled: sum(Tally::Cancelled),
+                    expected_rows: expected.get(&(series as u32)).and_then(|e| e.rows),
+                    expected_bytes: expected.get(&(series as u32)).and_then(|e| e.bytes),
+                    expected_calls: expected.get(&(series as u32)).and_then(|e| e.calls),
+                    engine_metrics: engine.remove(&(series as u32)).unwrap_or_default(),
+                    call_buckets: CallBuckets::of(per_call),
+                    slowest_calls: distribution::slowest(per_call),
+                    partitions: partition_shares(&mut partitions, series as u32),
+                    threads: per_call
+                        .threads
+                        .iter()
+                        .map(|share| Share {
+                            at: share.thread.clone(),
+                            rows: share.rows_out,
+                            busy_ns: ticks_to_nanos(share.busy_ticks),
+                        })
+                        .collect(),
+                    ..OperatorSnapshot::default()
+                }
+            })
+            .collect();
+        (operators, graph::read(labels))
+    });
+    derive_rates(&mut operators, &edges);
+    let imbalances = conservation::check(&operators, &edges, &channels);
+    let bottleneck = bottleneck::find(&operators, &edges);
+    let overall = estimates::estimate(&mut operators, &edges);
+    let mut snapshot = Snapshot {
+        bottleneck,
+        overall,
+        diagnoses: Vec::new(),
+        operators,
+        edges,
+        channels,
+        imbalances,
+        steps: steps.iter().map(step_snapshot).collect(),
+        runs: runs
+            .into_iter()
+            .map(|run| RunSnapshot {
+                pipeline: run.pipeline.to_owned(),
+                runs: run.runs,
+                failed: run.failed,
+                active: run.active,
+                time: run.time,
+                rows: run.rows,
+            })
+            .collect(),
+    };
+    let thresholds = diagnoses::thresholds();
+    let mut found = diagnoses::of_snapshot(&snapshot, &thresholds);
+    found.extend(diagnoses::over_time(&snapshot, &thresholds));
+    diagnoses::log_new(&found);
+    snapshot.diagnoses = found;
+    snapshot
+}
+
+/// The shares of `series`' partitions, in partition order, taken out of `partitions`.
+fn partition_shares(
+    partitions: &mut HashMap<u32, Vec<(u32, u64, u64)>>,
+    series: u32,
+) -> Vec<Share> {
+    partitions
+        .remove(&series)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(partition, rows, busy_ticks)| Share {
+            at: partition.to_string().into(),
+            rows,
+            busy_ns: ticks_to_nanos(busy_ticks),
+        })
+        .collect()
+}
+
+fn step_snapshot(step: &StepTotals) -> StepSnapshot {
+    StepSnapshot {
+        pipeline: step.pipeline.map(str::to_owned),
+        step: step.step.to_owned(),
+        calls: step.calls,
+        failed: step.failed,
+        active: step.active,
+        time: step.time,
+        rows: step.rows,
+    }
+}
+
+/// Fills input rows, selectivity, throughput, busy share, distributions and skew from
+/// the counters, buckets and shares, and the rows on the graph's edges.
+pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnapshot]) {
+    let total_busy: Duration = operators.iter().map(|op| op.busy).sum();
+    let mut carried: HashMap<(&str, &str), u64> = HashMap::new();
+    for edge in edges {
+        *carried
+            .entry((edge.to.node_type.as_str(), edge.to.node_id.as_str()))
+            .or_default() += edge.rows_received.unwrap_or(edge.rows);
+    }
+    for op in operators {
+        op.wall = op.busy + op.starved + op.blocked + op.queued;
+        op.busy_per_call = op.call_buckets.busy_percentiles();
+        op.rows_per_call = op.call_buckets.rows_percentiles();
+        op.thread_skew = Skew::of(&op.threads);
+        op.partition_skew = Skew::of(&op.partitions);
+        op.input_rows = match op.rows_in {
+            0 => carried
+                .get(&(op.node_type.as_str(), op.node_id.as_str()))
+                .copied()
+                .unwrap_or(0),
+            counted => counted,
+        };
+        op.selectivity = (op.input_rows > 0).then(|| op.rows_out as f64 / op.input_rows as f64);
+        let handled = if op.input_rows > 0 {
+            op.input_rows
+        } else {
+            op.rows_out
+        };
+        let seconds = op.busy.as_secs_f64();
+        op.rows_per_second = (seconds > 0.0).then(|| handled as f64 / seconds);
+        op.busy_share = if total_busy.is_zero() {
+            0.0
+        } else {
+            op.busy.as_secs_f64() / total_busy.as_secs_f64()
+        };
+    }
+}
