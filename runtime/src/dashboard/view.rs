@@ -12,9 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::insight::bottleneck;
+use crate::insight::figures::diagram::merged_edges;
+use crate::insight::figures::names::display_names;
 use crate::insight::node_index::NodeIndex;
-use crate::insight::report::diagram::merged_edges;
-use crate::insight::report::names::display_names;
 use crate::insight::report::{self, bytes, count, duration, percent, Report, HEADER};
 use crate::insight::snapshot::NodeRef;
 use crate::insight::snapshot::Severity;

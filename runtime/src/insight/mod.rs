@@ -5,6 +5,7 @@ pub(crate) mod conservation;
 pub(crate) mod diagnoses;
 pub(crate) mod distribution;
 pub(crate) mod estimates;
+pub(crate) mod figures;
 pub(crate) mod graph;
 pub(crate) mod node_index;
 pub(crate) mod periodic;

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::insight::report::diagram::Diagram;
+use crate::insight::figures::diagram::Diagram;
 
 /// The Mermaid text of `diagram`.
 pub(crate) fn render(diagram: &Diagram) -> String {

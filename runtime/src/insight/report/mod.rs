@@ -8,27 +8,24 @@
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
-pub(crate) mod diagram;
 mod dot;
 mod mermaid;
-pub(crate) mod names;
 pub(crate) mod target;
 mod tree;
-pub(crate) mod units;
 
 use std::collections::HashMap;
 
 use crate::insight::bottleneck;
+use crate::insight::figures::diagram::{self, Diagram};
+use crate::insight::figures::names::display_names;
 use crate::insight::node_index::NodeIndex;
 use crate::insight::read_snapshot::snapshot;
-use crate::insight::report::diagram::Diagram;
-use crate::insight::report::names::display_names;
 use crate::insight::snapshot::EdgeVia;
 use crate::insight::snapshot::Severity;
 use crate::insight::snapshot::{OperatorSnapshot, Snapshot, StepSnapshot};
 use crate::operator::engine_metrics::EngineValue;
 
-pub(crate) use units::{batches, bytes, count, duration, percent, ratio};
+pub(crate) use crate::insight::figures::units::{batches, bytes, count, duration, percent, ratio};
 
 /// The report of everything counted so far: `Display` gives the table, [`json`](Self::json)
 /// the same data as JSON (operators are the graph's nodes, `edges` its edges),

@@ -6,9 +6,9 @@
 use crate::insight::node_index::NodeIndex;
 use crate::insight::snapshot::{EdgeVia, NodeRef};
 
+use crate::insight::figures::names::display_names;
+use crate::insight::figures::units::{batches, bytes, count, duration, ratio};
 use crate::insight::report::edge_via;
-use crate::insight::report::names::display_names;
-use crate::insight::report::units::{batches, bytes, count, duration, ratio};
 use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
 
 /// The graph of a snapshot, ready to print in any syntax.
