@@ -9,6 +9,8 @@
 //! [`Report::html`]: crate::Report::html
 
 #[cfg(feature = "html")]
+mod html_report;
+#[cfg(feature = "html")]
 pub(crate) mod page;
 #[cfg(feature = "dashboard")]
 mod process;

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::dashboard::view::ProcessView;
-use crate::insight::report::{bytes, percent};
+use crate::insight::figures::units::{bytes, percent};
 
 /// Reads the process' resident memory and its CPU use since the previous read.
 pub(crate) struct ProcessReader {

@@ -12,10 +12,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::insight::bottleneck;
-use crate::insight::figures::diagram::merged_edges;
-use crate::insight::figures::names::display_names;
+use crate::insight::figures::diagram::{edge_via, merged_edges};
+use crate::insight::figures::names::{display_name, display_names};
+use crate::insight::figures::operator_row::{detail_lines, operator_cells, HEADER};
+use crate::insight::figures::units::{batches, bytes, count, duration, percent};
 use crate::insight::node_index::NodeIndex;
-use crate::insight::report::{self, bytes, count, duration, percent, Report, HEADER};
+use crate::insight::report::Report;
 use crate::insight::snapshot::NodeRef;
 use crate::insight::snapshot::Severity;
 use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
@@ -191,13 +193,13 @@ impl View {
         live: bool,
     ) -> View {
         let names = display_names(&snapshot.operators);
-        let name_of = |node: &NodeRef| report::display_name(&names, &node.node_type, &node.node_id);
+        let name_of = |node: &NodeRef| display_name(&names, &node.node_type, &node.node_id);
         let index = NodeIndex::of(&snapshot.operators);
         let operators: Vec<OperatorView> = snapshot
             .operators
             .iter()
             .map(|op| {
-                let name = report::display_name(&names, &op.node_type, &op.node_id);
+                let name = display_name(&names, &op.node_type, &op.node_id);
                 operator_view(op, &name)
             })
             .collect();
@@ -208,8 +210,8 @@ impl View {
                 to: edge.to,
                 rows: count(edge.rows),
                 bytes: (edge.bytes > 0).then(|| bytes(edge.bytes)),
-                batches: report::batches(edge.batches),
-                via: report::edge_via(edge),
+                batches: batches(edge.batches),
+                via: edge_via(edge),
             })
             .collect();
         let report = Report::of(snapshot);
@@ -290,8 +292,8 @@ fn operator_view(op: &OperatorSnapshot, name: &str) -> OperatorView {
             Some(pipeline) => format!("{pipeline} / {step}"),
             None => step.clone(),
         }),
-        cells: report::operator_cells(op),
-        details: report::detail_lines(op),
+        cells: operator_cells(op),
+        details: detail_lines(op),
         busy_share: op.busy_share,
         waits,
         state: WaitState::ALL[most],

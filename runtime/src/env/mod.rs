@@ -21,5 +21,5 @@ mod variables;
 pub(crate) use pipetel::ReportDestination;
 pub(crate) use reader::ResourceSettings;
 pub(crate) use settings::EnvSettings;
-pub(crate) use signal_export::{is_https, redact_password, Protocol, Signal, SignalExport};
+pub(crate) use signal_export::{is_https, Protocol, Signal, SignalExport};
 pub(crate) use variables::*;

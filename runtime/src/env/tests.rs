@@ -213,7 +213,7 @@ fn every_bad_value_gives_one_warning_naming_variable_and_value() {
 
 #[test]
 fn passwords_in_endpoints_are_never_shown() {
-    use super::redact_password;
+    use crate::env::signal_export::redact_password;
     assert_eq!(
         redact_password("https://etl:s3cret@collector:4318/v1/metrics"),
         "https://etl:***@collector:4318/v1/metrics"

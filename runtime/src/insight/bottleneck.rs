@@ -12,7 +12,7 @@
 //! waits (every operator busy all of its time) the one with the highest busy share is
 //! named.
 
-use crate::insight::report::percent;
+use crate::insight::figures::units::percent;
 use crate::insight::snapshot::OperatorSnapshot;
 use crate::insight::snapshot::{Bottleneck, Waiting};
 use crate::insight::snapshot::{EdgeSnapshot, NodeRef};

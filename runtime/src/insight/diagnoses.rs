@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::insight::report::{count, duration, percent, ratio};
+use crate::insight::figures::units::{count, duration, percent, ratio};
 use crate::insight::snapshot::Imbalance;
 use crate::insight::snapshot::NodeRef;
 use crate::insight::snapshot::{Diagnosis, DiagnosisKind, Severity};

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::insight::estimates::handled;
+use crate::insight::figures::units;
 use crate::insight::periodic::Periodic;
 use crate::insight::read_snapshot::snapshot;
-use crate::insight::report;
 
 /// How progress is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,19 +111,19 @@ impl Line {
         let mut text = match self.expected {
             Some((total, fraction)) => format!(
                 "{}/{} rows ({})",
-                report::count(self.rows),
-                report::count(total),
-                report::percent(fraction)
+                units::count(self.rows),
+                units::count(total),
+                units::percent(fraction)
             ),
-            None => format!("{} rows", report::count(self.rows)),
+            None => format!("{} rows", units::count(self.rows)),
         };
         if let Some(rate) = rate {
-            text.push_str(&format!("  {}/s", report::count(rate as u64)));
+            text.push_str(&format!("  {}/s", units::count(rate as u64)));
         }
         if let (Some(eta), true) = (self.eta, self.running) {
-            text.push_str(&format!("  ETA {}", report::duration(eta)));
+            text.push_str(&format!("  ETA {}", units::duration(eta)));
         }
-        text.push_str(&format!("  {}", report::duration(self.elapsed)));
+        text.push_str(&format!("  {}", units::duration(self.elapsed)));
         text
     }
 
@@ -154,8 +154,8 @@ impl Lines {
         let overall = snapshot.overall.as_ref().map(|overall| {
             let mut text = format!(
                 "{} done, ETA {} ({} {} finishes last)",
-                report::percent(overall.fraction),
-                report::duration(overall.eta),
+                units::percent(overall.fraction),
+                units::duration(overall.eta),
                 overall.node.node_type,
                 overall.node.node_id
             );

@@ -3,12 +3,13 @@
 //! amplification), the edges' labels (rows, bytes, batches) and which of them the
 //! conservation check flags.
 
+use std::fmt::Write as _;
+
 use crate::insight::node_index::NodeIndex;
 use crate::insight::snapshot::{EdgeVia, NodeRef};
 
 use crate::insight::figures::names::display_names;
 use crate::insight::figures::units::{batches, bytes, count, duration, ratio};
-use crate::insight::report::edge_via;
 use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
 
 /// The graph of a snapshot, ready to print in any syntax.
@@ -169,4 +170,33 @@ pub(crate) fn merged_edges(snapshot: &Snapshot, index: &NodeIndex) -> Vec<Merged
     }
     merged.sort_by_key(|edge| (edge.from, edge.to));
     merged
+}
+
+/// What crossed an edge, as the report's EDGES lines say it after the names:
+/// `500.0 K rows, 1.2 MiB in 62 batches (channel 1)`.
+pub(crate) fn edge_text(edge: &MergedEdge) -> String {
+    let mut text = format!("{} rows", count(edge.rows));
+    if edge.bytes > 0 {
+        let _ = write!(text, ", {}", bytes(edge.bytes));
+    }
+    let _ = write!(text, " in {}", batches(edge.batches));
+    if let Some(via) = edge_via(edge) {
+        let _ = write!(text, " ({via})");
+    }
+    text
+}
+
+/// How an edge runs, when not by a call or pull: `channel 1`, `3 channels, 480 received`,
+/// `plan`.
+pub(crate) fn edge_via(edge: &MergedEdge) -> Option<String> {
+    let mut said = match (edge.via, edge.channels.as_slice()) {
+        (EdgeVia::Plan, _) => vec!["plan".to_owned()],
+        (EdgeVia::Channel, [one]) => vec![format!("channel {one}")],
+        (EdgeVia::Channel, many) if !many.is_empty() => vec![format!("{} channels", many.len())],
+        _ => Vec::new(),
+    };
+    if let Some(received) = edge.rows_received.filter(|&r| r != edge.rows) {
+        said.push(format!("{} received", count(received)));
+    }
+    (!said.is_empty()).then(|| said.join(", "))
 }

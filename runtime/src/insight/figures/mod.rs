@@ -4,4 +4,5 @@
 
 pub(crate) mod diagram;
 pub(crate) mod names;
+pub(crate) mod operator_row;
 pub(crate) mod units;

@@ -57,6 +57,18 @@ fn short(node_type: &str, node_id: &str, segments: usize) -> String {
     }
 }
 
+/// The display name of an operator, from `names` (by (node.type, node.id)).
+pub(crate) fn display_name(
+    names: &HashMap<(String, String), String>,
+    node_type: &str,
+    node_id: &str,
+) -> String {
+    names
+        .get(&(node_type.to_owned(), node_id.to_owned()))
+        .cloned()
+        .unwrap_or_else(|| format!("{node_type} {node_id}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::display_names;

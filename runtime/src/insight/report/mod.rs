@@ -16,16 +16,16 @@ mod tree;
 use std::collections::HashMap;
 
 use crate::insight::bottleneck;
-use crate::insight::figures::diagram::{self, Diagram};
-use crate::insight::figures::names::display_names;
+use crate::insight::figures::diagram::{self, edge_text, Diagram};
+use crate::insight::figures::names::{display_name, display_names};
+use crate::insight::figures::operator_row::{detail_lines, operator_cells, HEADER};
 use crate::insight::node_index::NodeIndex;
 use crate::insight::read_snapshot::snapshot;
-use crate::insight::snapshot::EdgeVia;
 use crate::insight::snapshot::Severity;
 use crate::insight::snapshot::{OperatorSnapshot, Snapshot, StepSnapshot};
 use crate::operator::engine_metrics::EngineValue;
 
-pub(crate) use crate::insight::figures::units::{batches, bytes, count, duration, percent, ratio};
+use crate::insight::figures::units::{count, duration};
 
 /// The report of everything counted so far: `Display` gives the table, [`json`](Self::json)
 /// the same data as JSON (operators are the graph's nodes, `edges` its edges),
@@ -114,39 +114,6 @@ impl Report {
         dot::render(&Diagram::of(&self.0))
     }
 
-    /// The report as one self-contained HTML page (`PIPETEL_REPORT=report.html`): the
-    /// dashboard's views of this snapshot — the operator graph coloured by busy share and
-    /// wait state, progress, the bottleneck and diagnoses, every operator's figures (the
-    /// table's, to the digit) with its skew, distributions and slowest calls, the edges,
-    /// the latest runs with their steps and errors, and this text report. It opens
-    /// offline in any browser: its script, its style, its data and the graph layout
-    /// library (Viz.js, 1.3 MB) are inside. The runs are the process' latest at the call
-    /// ([`run_history`](crate::run_history)), whatever snapshot the report is of. Needs
-    /// the `html` feature (default).
-    ///
-    /// ```
-    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
-    /// #[pipetel::operator(node_type = "scan")]
-    /// fn scan() -> Vec<u8> {
-    ///     vec![0; 1_500]
-    /// }
-    /// scan();
-    /// let page = pipetel::report().html();
-    /// assert!(page.starts_with("<!DOCTYPE html>"));
-    /// assert!(page.contains("\"1.5 K\""), "the table's rows out");
-    /// # drop(telemetry);
-    /// ```
-    #[cfg(feature = "html")]
-    pub fn html(&self) -> String {
-        let view = crate::dashboard::view::View::of(
-            self.0.clone(),
-            crate::pipeline::history::run_history(),
-            None,
-            false,
-        );
-        crate::dashboard::page::render(&view)
-    }
-
     /// [`dot`](Self::dot) with ids on nodes (`op{i}`, `i` the operator's index in the
     /// snapshot) and edges (`edge{from}-{to}`), and `style(i)`'s attributes on each node.
     #[cfg(feature = "html")]
@@ -155,10 +122,6 @@ impl Report {
     }
 }
 
-/// The table's columns after the name.
-pub(crate) const HEADER: [&str; 10] = [
-    "CALLS", "TIME", "SHARE", "ROWS IN", "ROWS OUT", "SEL", "ROWS/S", "READ", "WRITTEN", "FAILED",
-];
 /// The table fits a 120-column terminal.
 const NAME_WIDTH: usize = 38;
 const WIDTHS: [usize; 10] = [7, 9, 6, 9, 9, 7, 8, 10, 10, 7];
@@ -347,147 +310,6 @@ impl Table {
     }
 }
 
-/// The display name of an operator, from `names` (by (node.type, node.id)).
-pub(crate) fn display_name(
-    names: &HashMap<(String, String), String>,
-    node_type: &str,
-    node_id: &str,
-) -> String {
-    names
-        .get(&(node_type.to_owned(), node_id.to_owned()))
-        .cloned()
-        .unwrap_or_else(|| format!("{node_type} {node_id}"))
-}
-
-/// An operator's cells in the table, under [`HEADER`]: calls, time, share, rows in and
-/// out, selectivity, rows per second, bytes read and written, failed calls.
-pub(crate) fn operator_cells(op: &OperatorSnapshot) -> [String; 10] {
-    let dash = || "-".to_owned();
-    [
-        op.tasks_completed
-            .saturating_add(op.tasks_failed)
-            .to_string(),
-        duration(op.busy),
-        format!("{:.1}%", op.busy_share * 100.0),
-        count(op.input_rows),
-        count(op.rows_out),
-        op.selectivity.map_or_else(dash, ratio),
-        op.rows_per_second
-            .map_or_else(dash, |r| count(r.round() as u64)),
-        if op.bytes_read > 0 {
-            bytes(op.bytes_read)
-        } else {
-            dash()
-        },
-        if op.bytes_written > 0 {
-            bytes(op.bytes_written)
-        } else {
-            dash()
-        },
-        op.tasks_failed.to_string(),
-    ]
-}
-
-/// The lines under an operator's row: its wall time split into wait states (when it
-/// waited), its per-call distributions, and its skew across partitions and threads.
-pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
-    let mut lines = Vec::new();
-    if op.wall > op.busy {
-        let share = |part: Duration| percent(part.as_secs_f64() / op.wall.as_secs_f64());
-        lines.push(format!(
-            "wall {}: busy {}, starved {}, blocked {}, queued {}",
-            duration(op.wall),
-            share(op.busy),
-            share(op.starved),
-            share(op.blocked),
-            share(op.queued)
-        ));
-    }
-    if let Some(busy) = &op.busy_per_call {
-        let mut line = format!(
-            "per call: p50 {}, p90 {}, p99 {}, max {}",
-            duration(busy.p50),
-            duration(busy.p90),
-            duration(busy.p99),
-            duration(busy.max)
-        );
-        if let Some(trace) = op.slowest_calls.first().and_then(|s| s.trace_id.as_ref()) {
-            let _ = write!(line, " (slowest in trace {trace})");
-        }
-        if let Some(rows) = op.rows_per_call.as_ref().filter(|rows| rows.max > 0) {
-            let _ = write!(
-                line,
-                "; rows p50 {}, p99 {}, max {}",
-                count(rows.p50),
-                count(rows.p99),
-                count(rows.max)
-            );
-        }
-        lines.push(line);
-    }
-    for (skew, across) in [
-        (&op.partition_skew, "partitions"),
-        (&op.thread_skew, "threads"),
-    ] {
-        let Some(skew) = skew else {
-            continue;
-        };
-        let percent = |score: Option<f64>| {
-            score.map_or_else(String::new, |s| format!(", skew {:.0}%", s * 100.0))
-        };
-        let unit = if across == "partitions" {
-            "partition "
-        } else {
-            ""
-        };
-        let time = |ns: u64| duration(Duration::from_nanos(ns));
-        lines.push(format!(
-            "{} {across}: rows {} / {} / {} (max {unit}{}){}; busy {} / {} / {} (max {unit}{}){}",
-            skew.count,
-            count(skew.rows.min),
-            count(skew.rows.median),
-            count(skew.rows.max),
-            skew.rows.max_at,
-            percent(skew.rows.skew),
-            time(skew.busy_ns.min),
-            time(skew.busy_ns.median),
-            time(skew.busy_ns.max),
-            skew.busy_ns.max_at,
-            percent(skew.busy_ns.skew),
-        ));
-    }
-    lines
-}
-
-/// What crossed an edge, as the report's EDGES lines say it after the names:
-/// `500.0 K rows, 1.2 MiB in 62 batches (channel 1)`.
-pub(crate) fn edge_text(edge: &diagram::MergedEdge) -> String {
-    let mut text = format!("{} rows", count(edge.rows));
-    if edge.bytes > 0 {
-        let _ = write!(text, ", {}", bytes(edge.bytes));
-    }
-    let _ = write!(text, " in {}", batches(edge.batches));
-    if let Some(via) = edge_via(edge) {
-        let _ = write!(text, " ({via})");
-    }
-    text
-}
-
-/// How an edge runs, when not by a call or pull: `channel 1`, `3 channels, 480 received`,
-/// `plan`.
-pub(crate) fn edge_via(edge: &diagram::MergedEdge) -> Option<String> {
-    let mut said = match (edge.via, edge.channels.as_slice()) {
-        (EdgeVia::Plan, _) => vec!["plan".to_owned()],
-        (EdgeVia::Channel, [one]) => vec![format!("channel {one}")],
-        (EdgeVia::Channel, many) if !many.is_empty() => vec![format!("{} channels", many.len())],
-        _ => Vec::new(),
-    };
-    if let Some(received) = edge.rows_received.filter(|&r| r != edge.rows) {
-        said.push(format!("{} received", count(received)));
-    }
-    (!said.is_empty()).then(|| said.join(", "))
-}
-
 /// An engine metric's value in human units.
 fn engine_value(value: EngineValue) -> String {
     match value {
@@ -533,6 +355,7 @@ fn summary(calls: String, time: Duration, rows: u64, failed: u64) -> [String; 10
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::insight::snapshot::EdgeVia;
     use crate::insight::snapshot::NodeRef;
     use crate::insight::snapshot::RunSnapshot;
 
