@@ -1,7 +1,7 @@
 //! Procedural macros of [pipetel](https://docs.rs/pipetel). Depend on `pipetel`, which
 //! re-exports them and holds the runtime the generated code calls.
 //!
-//! One file per macro (`operator.rs`, `pipeline_step.rs`, `pipeline_derive.rs`), each in
+//! One module per macro (`operator/`, `pipeline_step.rs`, `pipeline_derive.rs`), each in
 //! three steps: parse, validate (all errors combined, each at the offending token), expand
 //! (small code calling `::pipetel::__private`). What the two function attributes share —
 //! parsing the function, its body as a labelled block, hygienic names — is in
