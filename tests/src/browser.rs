@@ -1,6 +1,6 @@
 //! A real headless browser for the page tests: Debian's `chromium`, driven over
 //! WebDriver by its `chromedriver` (`apt-get install -y chromium chromium-driver`, as
-//! `.ci/run` does) through `fantoccini`; and what a pipetel page shows, read from its DOM.
+//! `scripts/test` does) through `fantoccini`; and what a pipetel page shows, read from its DOM.
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

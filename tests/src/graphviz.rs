@@ -1,5 +1,5 @@
 //! Graphviz's `dot`, the real reader of pipetel's DOT output (Debian's `graphviz`,
-//! installed by `.ci/run`).
+//! installed by `scripts/test`).
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -12,7 +12,7 @@ pub fn graphviz(source: &str, format: &str) -> String {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("Graphviz's dot (Debian: graphviz; .ci/run installs it)");
+        .expect("Graphviz's dot (Debian: graphviz; scripts/test installs it)");
     dot.stdin
         .take()
         .expect("stdin")

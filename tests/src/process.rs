@@ -106,7 +106,7 @@ pub fn closed_port() -> u16 {
 }
 
 /// The path of `command` on `PATH`, or a failure saying to install Debian's `packages`
-/// (as `.ci/run` does).
+/// (as `scripts/test`, the README's test command, does when they are missing).
 pub fn on_path(command: &str, packages: &str) -> PathBuf {
     std::env::var_os("PATH")
         .iter()
@@ -116,7 +116,7 @@ pub fn on_path(command: &str, packages: &str) -> PathBuf {
         .unwrap_or_else(|| {
             panic!(
                 "`{command}` is not installed: `apt-get install -y {packages}` \
-                 (Debian's packages, as .ci/run does)"
+                 (Debian's packages), or run the tests with `scripts/test`, which installs them"
             )
         })
 }

@@ -1,5 +1,5 @@
 //! A real Prometheus server for the tests (Debian's `prometheus` package, which
-//! `.ci/run` installs): started on 127.0.0.1 with a config the test writes, scraping one
+//! `scripts/test` installs): started on 127.0.0.1 with a config the test writes, scraping one
 //! target, and queried through its HTTP API.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,5 +1,5 @@
 //! The live dashboard and the HTML report in a real headless Chromium (Debian's
-//! `chromium` and `chromium-driver`; `.ci/run` installs them): while the main example
+//! `chromium` and `chromium-driver`; `scripts/test` installs them): while the main example
 //! runs, the dashboard shows every operator of its graph and updates as the run goes on;
 //! once the run is over it shows the numbers of `pipetel::report()`, as does the HTML
 //! report opened from disk. Screenshots of both go to `target/browser-artefacts/`.

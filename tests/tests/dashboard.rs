@@ -1,5 +1,5 @@
 //! The Grafana dashboard (`ops/grafana/dashboards/pipetel.json`) against a real
-//! Prometheus (Debian's `prometheus` package; `.ci/run` installs it): Prometheus scrapes
+//! Prometheus (Debian's `prometheus` package; `scripts/test` installs it): Prometheus scrapes
 //! the main example through its `/metrics` endpoint, lingering at exit as a batch job is
 //! told to; then every variable and every panel query of the dashboard runs through
 //! Prometheus' HTTP API. Each must return data with no `NaN` or `±Inf`, and the totals
