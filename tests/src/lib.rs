@@ -1,12 +1,13 @@
 //! Test support: a real OTLP receiver on 127.0.0.1 (gRPC with tonic, HTTP/protobuf with
 //! axum) that decodes what arrives with the official `opentelemetry-proto` types; the
 //! decoded records; child processes with a given environment; in-process collection; a
-//! real Prometheus server; Graphviz; a headless Chromium.
+//! real Prometheus server; Graphviz; a headless Chromium; the modules' import graph.
 
 pub mod browser;
 pub mod faults;
 mod graphviz;
 pub mod in_memory;
+pub mod module_graph;
 mod process;
 mod prometheus_server;
 mod receiver;
