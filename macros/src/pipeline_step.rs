@@ -94,7 +94,28 @@ fn generate(step: &Step, mut function: ItemFn) -> TokenStream {
         };
     };
 
-    let block = if is_async {
+    // A step that never returns (`-> !`) has no output to count or report: it ends by a
+    // panic (the guard's `Drop`: failed), by being dropped (async: cancelled), or not at
+    // all.
+    let never = signature::returns_never(&function.sig.output);
+    let block = if is_async && never {
+        let statements = &function.block.stmts;
+        quote! {
+            #start
+            let #body_future = #rt::typed_future::<_, _>(async move { #(#statements)* });
+            match &#guard {
+                ::core::option::Option::Some(#guard) => #guard.in_step(#body_future).await,
+                ::core::option::Option::None => #body_future.await,
+            }
+        }
+    } else if never {
+        let body = function::labelled_body(&mut function, false);
+        quote! {
+            #start
+            let #attached = #guard.as_ref().map(#rt::StepGuard::attach);
+            #body
+        }
+    } else if is_async {
         let statements = &function.block.stmts;
         let output_hint = signature::output_type_hint(&function.sig.output);
         quote! {

@@ -1,6 +1,7 @@
 //! Steps in-process, read back through the SDK's in-memory span exporter: an async step
-//! dropped before it finished, `trace_env()` inside a step, a `return` inside a step, and
-//! steps outside any run. One telemetry per process, so one test function.
+//! dropped before it finished, `trace_env()` inside a step, a `return` inside a step,
+//! steps that never return (`-> !`), and steps outside any run. One telemetry per
+//! process, so one test function.
 
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -44,6 +45,20 @@ fn early(rows: Vec<u8>) -> Result<Vec<u8>, String> {
     Ok(rows)
 }
 
+/// Never returns: it panics, and the step fails.
+#[pipeline_step]
+fn abort(reason: &str) -> ! {
+    panic!("{reason}")
+}
+
+/// Never returns: it waits for ever, and is cancelled when dropped.
+#[pipeline_step]
+async fn serve() -> ! {
+    loop {
+        YieldOnce(false).await;
+    }
+}
+
 #[derive(Pipeline)]
 struct Nightly;
 
@@ -81,6 +96,14 @@ fn steps_record_cancellation_context_and_early_returns() {
     // Early returns reach the span.
     assert!(early(Vec::new()).is_err());
     assert_eq!(early(vec![4]), Ok(vec![4]));
+    // Steps that never return: a panic fails the step, a drop cancels it.
+    assert!(std::panic::catch_unwind(|| abort("disk full")).is_err());
+    {
+        let mut future = pin!(serve());
+        for _ in 0..3 {
+            assert!(poll_once(future.as_mut()).is_pending());
+        }
+    }
 
     telemetry.flush();
     let spans = exporter.get_finished_spans().expect("spans");
@@ -129,6 +152,15 @@ fn steps_record_cancellation_context_and_early_returns() {
             worker.span_context.trace_id(),
             worker.span_context.span_id()
         )
+    );
+
+    assert_eq!(
+        span(&spans, "abort").status,
+        Status::error("the step panicked")
+    );
+    assert_eq!(
+        span(&spans, "serve").status,
+        Status::error("the step was dropped before it finished")
     );
 
     let early_spans: Vec<&SpanData> = spans.iter().filter(|span| span.name == "early").collect();

@@ -281,7 +281,13 @@ fn expand_async(
     let Names { rt, task, .. } = names;
     let hint = signature::output_type_hint(&function.sig.output);
     let statements = &function.block.stmts;
-    let count = count_closure(operator, names);
+    // A future that never completes (`-> !`) has no output to count: it ends by a panic
+    // (failed) or by being dropped (cancelled).
+    let count = if signature::returns_never(&function.sig.output) {
+        quote!(|_| (0u64, 0u64, false))
+    } else {
+        count_closure(operator, names)
+    };
     let task_start = start.task(names, None);
     let body = function::hygienic("__pipetel_body");
     // Off, the body is awaited directly: no wrapper, no check per poll.

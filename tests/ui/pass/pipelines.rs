@@ -1,7 +1,7 @@
 //! `#[derive(Pipeline)]` on named, unit and generic structs with attribute fields of
 //! every supported type; `#[pipeline_step]` on free functions, methods, generic and
 //! `async fn`s, returning `Result` (with `?`, also through `io::Result`), `Option`
-//! (with `?`), `impl Trait`, with `rows = …`; `run` and `run_async`.
+//! (with `?`), `impl Trait`, `!`, with `rows = …`; `run` and `run_async`.
 #![deny(warnings)]
 
 use std::future::Future;
@@ -105,6 +105,18 @@ fn ready<F: Future>(future: F) -> F::Output {
     }
 }
 
+#[pipeline_step]
+fn halt(reason: &str) -> ! {
+    panic!("{reason}")
+}
+
+#[pipeline_step(name = "serve")]
+async fn serve_forever() -> ! {
+    loop {
+        std::future::pending::<()>().await;
+    }
+}
+
 fn main() {
     let _telemetry = pipetel::Config::new()
         .with_metric_exporter(opentelemetry_sdk::metrics::InMemoryMetricExporter::default())
@@ -137,4 +149,6 @@ fn main() {
     assert_eq!(evens(5).count(), 3);
     assert_eq!(generic_step(&[1, 2]), vec![1, 2]);
     assert_eq!(ready(collect_async(3)), vec![0, 1, 2]);
+    assert!(std::panic::catch_unwind(|| halt("stop")).is_err());
+    drop(serve_forever());
 }

@@ -35,6 +35,13 @@ fn runs_forever() -> ! {
     }
 }
 
+#[operator(node_type = "source")]
+async fn listens_forever() -> ! {
+    loop {
+        std::future::pending::<()>().await;
+    }
+}
+
 macro_rules! fail_with {
     ($message:expr) => {
         return Err($message.to_owned())
@@ -129,6 +136,7 @@ fn main() {
     let _ = aliased(Box::pin(futures::stream::empty()));
     let _ = Ticks(2);
     let _ = Node { kind: "scan" }.run(vec![]);
+    drop(listens_forever());
     if std::env::args().count() > 99 {
         never_returns();
     }
