@@ -77,7 +77,7 @@ pub fn operator(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The span is a child of the current [`Pipeline`](https://docs.rs/pipetel/latest/pipetel/trait.Pipeline.html)
 /// run (a root span outside any run), and current while the step runs, so nested steps,
-/// operators and spans of [`pipetel::tracer`](https://docs.rs/pipetel/latest/pipetel/fn.tracer.html)
+/// operators and spans of [`pipetel::otel::tracer`](https://docs.rs/pipetel/latest/pipetel/fn.tracer.html)
 /// nest under it. It ends with `<step>.rows` (the `Rows` of the `Ok` value or the return
 /// value); an `Err` return — including a `?` exit of a function declared to return
 /// `Result` — or a panic records an `exception` event (type, message, sources) and the

@@ -17,6 +17,7 @@ use crate::env::{EnvSettings, ResourceSettings};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::logs;
 use crate::export::metrics::{self, AddReader};
+#[cfg(feature = "process-metrics")]
 use crate::export::process_metrics;
 use crate::export::prometheus;
 use crate::export::traces::{self, AddSpanExporter};
@@ -171,7 +172,8 @@ impl Config {
     /// and on a loopback address it answers loopback host names only. The environment's
     /// `PIPETEL_DASHBOARD_ADDR` wins over this; `OTEL_SDK_DISABLED=true` turns it off. A bind failure is a warning naming the
     /// address; the program runs on without a dashboard. Needs the `dashboard` feature
-    /// (default).
+    /// (not a default feature); without it, a warning names the feature and the program
+    /// runs on.
     ///
     /// ```no_run
     /// let telemetry = pipetel::Config::new().dashboard("127.0.0.1:9465").init();
@@ -208,7 +210,9 @@ impl Config {
     }
 
     /// Whether to export `process.memory.usage` and `process.cpu.time` with the metrics
-    /// (default: yes). They are read at collection time, never per call.
+    /// (default: yes). They are read at collection time, never per call. They need the
+    /// `process-metrics` feature, which every exporting feature (`otlp-grpc`,
+    /// `otlp-http`, `prometheus`) implies; without it there are none to turn on.
     pub fn process_metrics(mut self, on: bool) -> Self {
         self.process_metrics = on;
         self
@@ -338,6 +342,7 @@ impl Config {
         }
         let instruments = metrics.as_ref().map(|metrics| {
             let meter = metrics.provider.meter(names::SCOPE);
+            #[cfg(feature = "process-metrics")]
             if self.process_metrics {
                 process_metrics::register(&meter);
             }

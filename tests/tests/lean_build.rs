@@ -1,7 +1,10 @@
-//! pipetel without its default features and with only the instrumentation (the local
-//! report, progress, snapshots) pulls none of the OTLP transports' crates: an engine that
-//! wants no export does not build tonic, reqwest or rustls. Read from cargo's own
-//! resolution of the workspace (`cargo tree`), which is what a build would compile.
+//! What a build of pipetel pulls in. Without its default features and with only the
+//! instrumentation (the local report, progress, snapshots) it pulls none of the OTLP
+//! transports' crates, no progress bars and no process reader: an engine that wants no
+//! export does not build tonic, reqwest, rustls, indicatif or sysinfo. With its default
+//! features it embeds no page (the HTML report and dashboard are opt-in). Read from
+//! cargo's own resolution of the workspace (`cargo tree`, `cargo metadata`), which is
+//! what a build would compile.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -55,4 +58,76 @@ fn the_local_build_pulls_no_transport() {
     }
     assert!(lean.len() < full.len());
     println!("with the default transports: {} crates", full.len());
+}
+
+#[test]
+fn the_lean_build_draws_no_bars_and_reads_no_process() {
+    let lean = crates("enabled");
+    for name in ["indicatif", "sysinfo", "tiny_http"] {
+        assert!(!lean.contains(name), "the lean build pulls {name}");
+    }
+    let full = crates("enabled,otlp-grpc,otlp-http,tls,progress-bars");
+    for name in ["indicatif", "sysinfo"] {
+        assert!(
+            full.contains(name),
+            "the default build has no {name}: is the check blind?"
+        );
+    }
+}
+
+/// The features `features` turn on in pipetel, following each feature's own list, from
+/// the manifest as cargo reads it (`cargo metadata`).
+fn enabled_features(features: &[&str]) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(output.status.success(), "cargo metadata failed");
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let pipetel = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .find(|package| package["name"] == "pipetel")
+        .expect("pipetel in the workspace");
+    let table = &pipetel["features"];
+    let mut enabled = BTreeSet::new();
+    let mut next: Vec<String> = features.iter().map(|f| (*f).to_owned()).collect();
+    while let Some(feature) = next.pop() {
+        if enabled.insert(feature.clone()) {
+            for implied in table[&feature].as_array().into_iter().flatten() {
+                let implied = implied.as_str().expect("a feature name");
+                // `dep:x` and `x/feature` name dependencies, not pipetel's features
+                if !implied.contains(':') && !implied.contains('/') {
+                    next.push(implied.to_owned());
+                }
+            }
+        }
+    }
+    enabled
+}
+
+/// The page and Viz.js (1.3 MB, its Graphviz part under the EPL 1.0) are compiled only
+/// with the `html` feature: a program that takes pipetel's defaults carries none of it.
+#[test]
+fn the_default_build_embeds_no_page() {
+    let default = enabled_features(&["default"]);
+    for feature in ["html", "dashboard"] {
+        assert!(
+            !default.contains(feature),
+            "`{feature}` is among the default features: {default:?}"
+        );
+    }
+    assert!(
+        enabled_features(&["dashboard"]).contains("html"),
+        "the dashboard without the page: is the check blind?"
+    );
 }

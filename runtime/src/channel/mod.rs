@@ -5,7 +5,7 @@
 //! Each batch is counted as it is sent and received (its [`Rows`](crate::Rows), or what
 //! a `*_with` constructor's function says), in the calling thread's own cells. The
 //! snapshot shows an edge from each sending operator to each receiving one, with rows,
-//! bytes and batches, and the channel's totals ([`ChannelSnapshot`](crate::ChannelSnapshot)):
+//! bytes and batches, and the channel's totals ([`ChannelSnapshot`](crate::snapshot::ChannelSnapshot)):
 //! sent, received, in flight, and lost — items still in the channel when its receiver was
 //! dropped, which the conservation check flags.
 //!
@@ -23,8 +23,10 @@ mod flow;
 mod std_mpsc;
 
 #[cfg(feature = "crossbeam-channel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "crossbeam-channel")))]
 pub mod crossbeam;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 
 pub use std_mpsc::{

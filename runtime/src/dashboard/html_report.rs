@@ -8,6 +8,7 @@ use crate::insight::report::Report;
 use crate::pipeline::history::run_history;
 
 impl Report {
+    #[cfg_attr(docsrs, doc(cfg(feature = "html")))]
     /// The report as one self-contained HTML page (`PIPETEL_REPORT=report.html`): the
     /// dashboard's views of this snapshot — the operator graph coloured by busy share and
     /// wait state, progress, the bottleneck and diagnoses, every operator's figures (the
@@ -15,8 +16,8 @@ impl Report {
     /// the latest runs with their steps and errors, and this text report. It opens
     /// offline in any browser: its script, its style, its data and the graph layout
     /// library (Viz.js, 1.3 MB) are inside. The runs are the process' latest at the call
-    /// ([`run_history`](crate::run_history)), whatever snapshot the report is of. Needs
-    /// the `html` feature (default).
+    /// ([`run_history`](crate::history::run_history)), whatever snapshot the report is of. Needs
+    /// the `html` feature (or `dashboard`, which implies it; neither is a default feature).
     ///
     /// ```
     /// let telemetry = pipetel::Config::new().collect_locally(true).init();

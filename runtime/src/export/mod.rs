@@ -10,6 +10,7 @@ pub(crate) mod log_layer;
 pub(crate) mod logs;
 pub(crate) mod metrics;
 pub(crate) mod operator_metrics;
+#[cfg(feature = "process-metrics")]
 pub(crate) mod process_metrics;
 pub(crate) mod progress_gauges;
 pub(crate) mod prometheus;

@@ -1,18 +1,21 @@
 //! Progress on long runs: one indicatif line per running operator or step — rows, rate,
 //! elapsed, and a bar with an ETA when the operator has an expected total (it said one,
-//! [`OperatorHandle::set_expected_rows`](crate::OperatorHandle::set_expected_rows) and
+//! [`OperatorHandle::set_expected_rows`](crate::engine::OperatorHandle::set_expected_rows) and
 //! its siblings, or one follows from its inputs': `insight::estimates`) — and above
 //! them an overall line (the operator that will finish last, and the bottleneck), drawn
 //! from the same snapshot as the report, by a background thread every 100 ms.
 //!
 //! On when stderr is a terminal; `PIPETEL_PROGRESS=off` turns it off, `=on` on (on a
 //! non-terminal it then prints plain lines, once a second). The final state is drawn
-//! when telemetry stops.
+//! when telemetry stops. Without the `progress-bars` feature a terminal gets the plain
+//! lines too.
 
+#[cfg(feature = "progress-bars")]
 use std::collections::HashMap;
 use std::io::{IsTerminal as _, Write as _};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "progress-bars")]
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::insight::estimates::handled;
@@ -51,7 +54,10 @@ impl Progress {
     pub(crate) fn start(mode: Mode) -> Option<Progress> {
         let (mut display, tick): (Box<dyn Display>, _) = match mode {
             Mode::Off => return None,
+            #[cfg(feature = "progress-bars")]
             Mode::Terminal => (Box::new(Bars::default()), Duration::from_millis(100)),
+            #[cfg(not(feature = "progress-bars"))]
+            Mode::Terminal => (Box::new(PlainLines), Duration::from_secs(1)),
             Mode::Plain => (Box::new(PlainLines), Duration::from_secs(1)),
         };
         let mut lines = Lines::default();
@@ -128,6 +134,7 @@ impl Line {
     }
 
     /// The position of its bar, out of [`BAR_LENGTH`] when it has an expected total.
+    #[cfg(feature = "progress-bars")]
     fn position(&self) -> u64 {
         match self.expected {
             Some((_, fraction)) => (fraction * BAR_LENGTH as f64) as u64,
@@ -214,12 +221,14 @@ trait Display: Send {
 }
 
 /// indicatif bars, redrawn in place on a terminal.
+#[cfg(feature = "progress-bars")]
 #[derive(Default)]
 struct Bars {
     bars: Option<MultiProgress>,
     lines: HashMap<String, ProgressBar>,
 }
 
+#[cfg(feature = "progress-bars")]
 impl Display for Bars {
     fn draw(&mut self, lines: Vec<Line>, _last: bool) {
         let bars = self.bars.get_or_insert_with(|| {
