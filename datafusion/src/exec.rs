@@ -22,7 +22,8 @@ use datafusion::physical_plan::InputDistributionRequirements;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
 };
-use pipetel::{Counted, Feed, MetricsAttachment, Operator};
+use pipetel::engine::{Counted, Feed, MetricsAttachment};
+use pipetel::Operator;
 
 use crate::plan_metrics::PlanMetrics;
 

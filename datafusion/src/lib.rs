@@ -42,7 +42,7 @@
 //!   snapshot and under the node in the report.
 //!
 //! Process totals add up nodes of the same name in the same position across queries;
-//! [`pipetel::Snapshot::since`] gives one query's figures, and the report lists a
+//! [`pipetel::snapshot::Snapshot::since`] gives one query's figures, and the report lists a
 //! query's nodes in plan order. Steps: a query run inside a `#[pipeline_step]` is filed
 //! under it, spawned tasks included.
 //!

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use datafusion::physical_plan::metrics::MetricValue;
 use datafusion::physical_plan::ExecutionPlan;
-use pipetel::{EngineMetrics, EngineValue};
+use pipetel::engine::{EngineMetrics, EngineValue};
 
 /// The metrics of one plan node.
 #[derive(Debug)]

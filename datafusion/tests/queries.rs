@@ -15,7 +15,9 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::physical_plan::metrics::{BaselineMetrics, MetricValue};
 use datafusion::physical_plan::{collect, displayable, ExecutionPlan};
 use datafusion::prelude::SessionContext;
-use pipetel::{EdgeVia, EngineValue, OperatorSnapshot, Snapshot, Telemetry};
+use pipetel::engine::EngineValue;
+use pipetel::snapshot::{EdgeVia, OperatorSnapshot, Snapshot};
+use pipetel::Telemetry;
 
 #[path = "../workload.rs"]
 mod workload;

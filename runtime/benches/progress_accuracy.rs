@@ -12,7 +12,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use pipetel::{current_operator, operator, Config, Snapshot};
+use pipetel::snapshot::Snapshot;
+use pipetel::{current_operator, operator, Config};
 
 const ROWS: u64 = 4_000_000;
 const BATCH: u64 = 2_000;

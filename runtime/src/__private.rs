@@ -3,7 +3,6 @@
 
 pub use crate::operator::call::{partition_of, TaskGuard};
 pub use crate::operator::call_site::CallSite;
-pub use crate::operator::clock::read_through_quanta;
 pub use crate::operator::future::OperatorFuture;
 pub use crate::operator::iter::OperatorIter;
 pub use crate::operator::probe::{

@@ -10,14 +10,14 @@ use opentelemetry::Value;
 /// references and `Option`s of them (`None` becomes an empty string).
 ///
 /// ```
-/// use pipetel::AttributeValue;
+/// use pipetel::otel::AttributeValue;
 /// assert_eq!(42u16.attribute_value(), opentelemetry::Value::I64(42));
 /// assert_eq!("s3".attribute_value(), opentelemetry::Value::from("s3"));
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a span attribute",
     label = "this field's type is not a string, integer, float or bool",
-    note = "implement `pipetel::AttributeValue` for `{Self}`, or drop `#[pipeline(attribute)]` from the field"
+    note = "implement `pipetel::otel::AttributeValue` for `{Self}`, or drop `#[pipeline(attribute)]` from the field"
 )]
 pub trait AttributeValue {
     /// The value as an OpenTelemetry attribute value.

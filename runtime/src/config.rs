@@ -150,13 +150,13 @@ impl Config {
     /// The most distinct `node.id` values kept per `node.type` (default 1000); further
     /// ones are counted together under `node.id = "other"`, with one warning naming this
     /// limit. The process as a whole keeps at most
-    /// [`MAX_OPERATOR_SERIES`](crate::MAX_OPERATOR_SERIES) series, whatever this says.
+    /// [`MAX_OPERATOR_SERIES`](crate::limits::MAX_OPERATOR_SERIES) series, whatever this says.
     pub fn max_node_ids_per_type(mut self, max: usize) -> Self {
         self.max_node_ids_per_type = max;
         self
     }
 
-    /// Counts operators, runs and steps for [`snapshot`](crate::snapshot) and
+    /// Counts operators, runs and steps for [`snapshot`](crate::snapshot()) and
     /// [`report`](crate::report) even when nothing is exported (default: no; also on when
     /// `PIPETEL_REPORT` is set). Costs what collection for export costs: a few relaxed
     /// stores per operator call.
@@ -187,8 +187,8 @@ impl Config {
 
     /// When the built-in diagnoses fire (a stall, skew, a row explosion, a dominant
     /// operator; see [`Thresholds`] for each and its default) and how often the watcher
-    /// thread checks. The diagnoses are in [`Snapshot::diagnoses`](crate::Snapshot::diagnoses),
-    /// the report, and one log record each ([`DIAGNOSIS_TARGET`](crate::DIAGNOSIS_TARGET)).
+    /// thread checks. The diagnoses are in [`Snapshot::diagnoses`](crate::snapshot::Snapshot::diagnoses),
+    /// the report, and one log record each ([`DIAGNOSIS_TARGET`](crate::diagnose::DIAGNOSIS_TARGET)).
     pub fn thresholds(mut self, thresholds: Thresholds) -> Self {
         self.thresholds = thresholds;
         self

@@ -5,7 +5,7 @@
 /// Implemented for the unsigned and signed integer types; a negative value counts 0.
 ///
 /// ```
-/// use pipetel::Count;
+/// use pipetel::engine::Count;
 /// assert_eq!(vec![1, 2, 3].len().count(), 3);
 /// assert_eq!((-4i32).count(), 0);
 /// ```

@@ -25,6 +25,8 @@
 //! for the metric and environment tables.
 
 #![warn(missing_docs, unreachable_pub)]
+// docs.rs builds with every feature and labels what each item needs
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "arrow")]
 mod arrow;
@@ -50,41 +52,85 @@ mod warn;
 #[doc(hidden)]
 pub mod __private;
 
-pub use attribute::AttributeValue;
+/// For pipetel's own tests (the hidden `test-clock` feature), not part of its API.
+#[cfg(feature = "test-clock")]
+#[doc(hidden)]
+pub mod __test {
+    pub use crate::operator::clock::read_through_quanta;
+}
+
+// The root: what a user writes. The rest is grouped in the modules below.
 pub use config::{init, Config};
-pub use count::Count;
-pub use counters::details::MAX_DETAILS_BYTES;
-pub use counters::links::MAX_LINKS;
-pub use counters::partitions::MAX_PARTITION_SLOTS;
-pub use counters::registry::{
-    DEFAULT_MAX_NODE_IDS_PER_TYPE, MAX_DYNAMIC_NODE_TYPES, MAX_OPERATOR_SERIES,
-};
-pub use counters::slowest::SLOWEST_CALLS;
-pub use export::call_distributions::MAX_HISTOGRAM_RECORDS;
-pub use export::custom_instruments::{meter, tracer};
-pub use insight::diagnoses::{Thresholds, DIAGNOSIS_TARGET};
-pub use insight::estimates::RATE_HALF_LIFE;
 pub use insight::read_snapshot::snapshot;
 pub use insight::report::{report, Report};
-pub use insight::skew::skew_score;
-pub use insight::snapshot::{
-    Basis, Bottleneck, CallBuckets, ChannelSnapshot, Diagnosis, DiagnosisKind, EdgeSnapshot,
-    EdgeVia, Estimate, Imbalance, NodeRef, OperatorSnapshot, Overall, Percentiles, RunSnapshot,
-    Severity, Share, Skew, SlowCall, Snapshot, Spread, StepSnapshot, Waiting,
-};
-pub use node_id::{NodeId, NodeKey};
-pub use operator::current::{current_operator, OperatorHandle};
-pub use operator::dynamic::{Counted, Operator};
-pub use operator::engine_metrics::{EngineMetrics, EngineValue, MetricsAttachment};
-pub use operator::feed::Feed;
-pub use operator::user_counter::OperatorCounter;
-pub use partition::PartitionNumber;
-pub use pipeline::history::{
-    run_history, RunHistory, RunRecord, Status as RunStatus, StepRecord, ERROR_CHARS, RECENT_RUNS,
-    RUN_STEPS,
-};
-pub use pipeline::propagation::trace_env;
+pub use operator::current::current_operator;
+pub use operator::dynamic::Operator;
 pub use pipeline::run::Pipeline;
+pub use rows::{Bytes, Rows};
+pub use telemetry::Telemetry;
+
+/// The data of a [`snapshot()`](crate::snapshot()): every operator's counters, the runs
+/// and steps, the operator graph, and what the analyses found — the versioned format
+/// that [`Report::json`] writes (see [`Snapshot`](snapshot::Snapshot)).
+pub mod snapshot {
+    pub use crate::insight::estimates::RATE_HALF_LIFE;
+    pub use crate::insight::skew::skew_score;
+    pub use crate::insight::snapshot::{
+        Basis, Bottleneck, CallBuckets, ChannelSnapshot, EdgeSnapshot, EdgeVia, Estimate,
+        Imbalance, NodeRef, OperatorSnapshot, Overall, Percentiles, RunSnapshot, Share, Skew,
+        SlowCall, Snapshot, Spread, StepSnapshot, Waiting,
+    };
+    pub use crate::insight::snapshot::{FormatError, SCHEMA_VERSION};
+}
+
+/// The built-in checks: what they found ([`Diagnosis`](diagnose::Diagnosis)), their
+/// kinds, and the thresholds they fire at ([`Config::thresholds`]).
+pub mod diagnose {
+    pub use crate::insight::diagnoses::{Thresholds, DIAGNOSIS_TARGET};
+    pub use crate::insight::snapshot::{Diagnosis, DiagnosisKind, Severity};
+}
+
+/// The latest runs of the process's pipelines, one by one, with their steps
+/// ([`run_history`](history::run_history)).
+pub mod history {
+    pub use crate::pipeline::history::{run_history, RunHistory, RunRecord, Status, StepRecord};
+}
+
+/// For engines: operators known only at run time and what they carry — the handle of
+/// the running operator, graph edges an engine states, an engine's own metrics, user
+/// counters, and the traits for node ids, partitions and counts.
+pub mod engine {
+    pub use crate::count::Count;
+    pub use crate::node_id::{NodeId, NodeKey};
+    pub use crate::operator::current::OperatorHandle;
+    pub use crate::operator::dynamic::Counted;
+    pub use crate::operator::engine_metrics::{EngineMetrics, EngineValue, MetricsAttachment};
+    pub use crate::operator::feed::Feed;
+    pub use crate::operator::user_counter::OperatorCounter;
+    pub use crate::partition::PartitionNumber;
+}
+
+/// pipetel's OpenTelemetry handles: its meter and tracer (the running telemetry's), the
+/// trace context for a child process, and the values span attributes take.
+pub mod otel {
+    pub use crate::attribute::AttributeValue;
+    pub use crate::export::custom_instruments::{meter, tracer};
+    pub use crate::pipeline::propagation::trace_env;
+}
+
+/// Every limit pipetel keeps to, each named in the warning given when it is reached.
+pub mod limits {
+    pub use crate::counters::details::MAX_DETAILS_BYTES;
+    pub use crate::counters::links::MAX_LINKS;
+    pub use crate::counters::partitions::MAX_PARTITION_SLOTS;
+    pub use crate::counters::registry::{
+        DEFAULT_MAX_NODE_IDS_PER_TYPE, MAX_DYNAMIC_NODE_TYPES, MAX_OPERATOR_SERIES,
+    };
+    pub use crate::counters::slowest::SLOWEST_CALLS;
+    pub use crate::export::call_distributions::MAX_HISTOGRAM_RECORDS;
+    pub use crate::pipeline::history::{ERROR_CHARS, RECENT_RUNS, RUN_STEPS};
+}
+
 /// ```
 /// use pipetel::{operator, Rows};
 ///
@@ -117,9 +163,6 @@ pub use pipeline::run::Pipeline;
 /// ```
 pub use pipetel_macros::operator;
 pub use pipetel_macros::{pipeline_step, Pipeline};
-pub use rows::{Bytes, Rows};
-pub use telemetry::Telemetry;
-
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

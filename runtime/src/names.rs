@@ -194,7 +194,7 @@ pub const QUEUED: &str = "queued";
 
 /// How many operator series pipetel counts apart now: distinct `(node.type, node.id)`
 /// pairs, the `node.id = "other"` ones included (a gauge without attributes; see
-/// [`MAX_OPERATOR_SERIES`](crate::MAX_OPERATOR_SERIES)).
+/// [`MAX_OPERATOR_SERIES`](crate::limits::MAX_OPERATOR_SERIES)).
 pub const SERIES: MetricName = metric(
     Instrument::Gauge,
     "series",
@@ -293,7 +293,7 @@ pub const SKEW_MEASURE: &str = "measure";
 
 /// How far an operator is toward its expected total, 0 to 1 (never lower than before),
 /// by `node.type` and `node.id`: a gauge, for operators with an expected total (said, or
-/// following from their inputs'; see [`Estimate`](crate::Estimate)).
+/// following from their inputs'; see [`Estimate`](crate::snapshot::Estimate)).
 pub const PROGRESS: MetricName = metric(
     Instrument::Gauge,
     "progress",

@@ -34,7 +34,7 @@ impl fmt::Display for NodeKey<'_> {
 /// newtype of your own:
 ///
 /// ```
-/// use pipetel::{NodeId, NodeKey};
+/// use pipetel::engine::{NodeId, NodeKey};
 ///
 /// struct PlanNodeId(u32);
 ///
@@ -48,7 +48,7 @@ impl fmt::Display for NodeKey<'_> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a `node_id`",
     label = "expected an integer or a string here",
-    note = "`node_id` takes an integer or a string (`u32`, `&str`, `String`, …), or a type implementing `pipetel::NodeId`"
+    note = "`node_id` takes an integer or a string (`u32`, `&str`, `String`, …), or a type implementing `pipetel::engine::NodeId`"
 )]
 pub trait NodeId {
     /// The id, as an integer or a string slice.

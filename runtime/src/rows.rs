@@ -4,7 +4,7 @@
 //! with [`Rows`]. A type without an implementation compiles and counts nothing; implement
 //! [`Rows`] for your batch type (one line) to have it counted. [`Bytes`] is the same
 //! idea for data sizes, used with the `bytes_read` / `bytes_written` attribute keys and
-//! with [`OperatorHandle`](crate::OperatorHandle).
+//! with [`OperatorHandle`](crate::engine::OperatorHandle).
 
 use std::borrow::Cow;
 use std::collections::VecDeque;

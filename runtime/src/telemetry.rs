@@ -235,7 +235,7 @@ impl Drop for Telemetry {
 /// Installs what running signals need process-wide: pipetel's providers as the global
 /// OpenTelemetry ones, the log bridge as the global `tracing` subscriber (when asked),
 /// the tracer and instruments runs and steps record into, the meter of
-/// [`OperatorCounter`](crate::OperatorCounter)s, and — last — the switch every operator
+/// [`OperatorCounter`](crate::engine::OperatorCounter)s, and — last — the switch every operator
 /// call checks. [`uninstall`] undoes it, switch first.
 fn install(signals: &Signals, collecting: bool) {
     // Steps and runs time themselves with it too, whatever is exported.

@@ -30,7 +30,7 @@ fn outer(ms: u64) -> Vec<u8> {
 #[test]
 fn calls_timed_through_quanta_count_as_calls_timed_inline() {
     start(Config::new);
-    pipetel::__private::read_through_quanta();
+    pipetel::__test::read_through_quanta();
     let started = Instant::now();
     nap(20);
     assert_eq!(outer(30).len(), 3);

@@ -251,8 +251,8 @@ fn a_running_call_is_active() {
     );
 }
 
-static SPILLED: pipetel::OperatorCounter =
-    pipetel::OperatorCounter::new("test.spill.bytes", "By", "Bytes spilled to disk");
+static SPILLED: pipetel::engine::OperatorCounter =
+    pipetel::engine::OperatorCounter::new("test.spill.bytes", "By", "Bytes spilled to disk");
 
 struct Aggregate {
     id: u32,

@@ -140,7 +140,7 @@ fn final_scrape() -> String {
 struct ScrapedRun {
     prometheus: Prometheus,
     /// The example's own report of the run.
-    report: pipetel::Snapshot,
+    report: pipetel::snapshot::Snapshot,
     dashboard: Value,
     /// The time range the run lies in, and Grafana's `$__range` for it.
     start: f64,
@@ -212,7 +212,7 @@ impl ScrapedRun {
     /// A figure of the report, by `(node.type, node.id)`.
     fn of_report(
         &self,
-        value: impl Fn(&pipetel::OperatorSnapshot) -> f64,
+        value: impl Fn(&pipetel::snapshot::OperatorSnapshot) -> f64,
     ) -> BTreeMap<(String, String), f64> {
         self.report
             .operators
@@ -307,7 +307,7 @@ fn assert_every_query_has_finite_data(run: &ScrapedRun) {
 
 /// The totals panels show the report's figures.
 fn assert_totals_are_the_reports(run: &ScrapedRun) {
-    let calls = |operator: &pipetel::OperatorSnapshot| {
+    let calls = |operator: &pipetel::snapshot::OperatorSnapshot| {
         (operator.tasks_completed + operator.tasks_failed + operator.tasks_cancelled) as f64
     };
     assert_eq!(

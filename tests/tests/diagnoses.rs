@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use pipetel::{operator, Config, Diagnosis, DiagnosisKind, Snapshot, Thresholds};
+use pipetel::diagnose::{Diagnosis, DiagnosisKind, Thresholds};
+use pipetel::snapshot::Snapshot;
+use pipetel::{operator, Config};
 use pipetel_tests::in_memory::start;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
@@ -49,7 +51,7 @@ impl Visit for Fields {
 
 impl<S: tracing::Subscriber> Layer<S> for Capture {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() == pipetel::DIAGNOSIS_TARGET {
+        if event.metadata().target() == pipetel::diagnose::DIAGNOSIS_TARGET {
             let mut fields = Fields::default();
             event.record(&mut fields);
             self.0.lock().unwrap().push((
@@ -75,17 +77,16 @@ fn setup() -> MutexGuard<'static, ()> {
         records
     });
     start(|| {
+        let mut thresholds = Thresholds::default();
+        thresholds.stall_after = STALL_AFTER;
+        thresholds.check_every = Duration::from_millis(50);
+        // The log records come from snapshots of the whole process, where the other
+        // tests' operators take their share of the busy time too.
+        thresholds.skew_min_busy_share = 0.01;
         Config::new()
             .collect_locally(true)
             .max_node_ids_per_type(20)
-            .thresholds(Thresholds {
-                stall_after: STALL_AFTER,
-                check_every: Duration::from_millis(50),
-                // The log records come from snapshots of the whole process, where the
-                // other tests' operators take their share of the busy time too.
-                skew_min_busy_share: 0.01,
-                ..Thresholds::default()
-            })
+            .thresholds(thresholds)
     });
     TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
-use pipetel::{operator, pipeline_step, skew_score, Config, OperatorSnapshot, Pipeline};
+use pipetel::snapshot::{skew_score, OperatorSnapshot};
+use pipetel::{operator, pipeline_step, Config, Pipeline};
 use pipetel_tests::in_memory::start;
 
 /// Spans exported here: runs and steps have traces, as with a collector.
@@ -241,7 +242,7 @@ fn the_slowest_call_is_found_with_the_trace_it_ran_in() {
         .unwrap();
     assert_ne!(trace, 0, "the run has a trace");
     let op = operator_named("parse", "slowest");
-    assert_eq!(op.slowest_calls.len(), pipetel::SLOWEST_CALLS);
+    assert_eq!(op.slowest_calls.len(), pipetel::limits::SLOWEST_CALLS);
     // Each call kept is one the test made: it ended while that call ran, and its busy time
     // is at least that call's body's (pipetel reads the TSC, calibrated against the OS
     // clock: 2 % and a microsecond for the calibration and the reads' distance).

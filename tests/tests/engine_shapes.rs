@@ -9,7 +9,9 @@ use std::task::{Context, Poll};
 
 use futures::executor::block_on;
 use futures::stream::{self, Stream, StreamExt};
-use pipetel::{operator, Config, Counted, Operator, OperatorSnapshot};
+use pipetel::engine::Counted;
+use pipetel::snapshot::OperatorSnapshot;
+use pipetel::{operator, Config, Operator};
 use pipetel_tests::in_memory::start;
 
 fn setup() {

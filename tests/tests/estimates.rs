@@ -5,7 +5,8 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use pipetel::{current_operator, operator, Basis, Config, Snapshot};
+use pipetel::snapshot::{Basis, Snapshot};
+use pipetel::{current_operator, operator, Config};
 use pipetel_tests::in_memory::start;
 
 fn setup() -> MutexGuard<'static, ()> {

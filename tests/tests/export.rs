@@ -508,11 +508,11 @@ fn failing_exports_are_a_diagnosis_in_the_report() {
     );
     let json = std::fs::read_to_string(&report).expect("the report");
     let _ = std::fs::remove_file(&report);
-    let snapshot: pipetel::Snapshot = serde_json::from_str(&json).expect("a snapshot");
+    let snapshot: pipetel::snapshot::Snapshot = serde_json::from_str(&json).expect("a snapshot");
     let failing: Vec<_> = snapshot
         .diagnoses
         .iter()
-        .filter(|d| d.kind == pipetel::DiagnosisKind::ExportFailing)
+        .filter(|d| d.kind == pipetel::diagnose::DiagnosisKind::ExportFailing)
         .collect();
     assert_eq!(failing.len(), 1, "{:#?}", snapshot.diagnoses);
     let message = &failing[0].message;

@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 use std::thread;
 
-use pipetel::{operator, Config, EdgeSnapshot, EdgeVia, Imbalance, Operator, Snapshot};
+use pipetel::snapshot::{EdgeSnapshot, EdgeVia, Imbalance, Snapshot};
+use pipetel::{operator, Config, Operator};
 use pipetel_tests::in_memory::start;
 use pipetel_tests::laid_out;
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use pipetel::{EdgeVia, Snapshot};
+use pipetel::snapshot::{EdgeVia, Snapshot};
 use pipetel_examples::regional_totals::{amount_of, REGIONS};
 use pipetel_tests::{laid_out, points, run, Receiver};
 
@@ -139,7 +139,7 @@ fn the_report_agrees_with_the_data() {
         snapshot
             .diagnoses
             .iter()
-            .all(|d| d.severity == pipetel::Severity::Notice),
+            .all(|d| d.severity == pipetel::diagnose::Severity::Notice),
         "{:#?}",
         snapshot.diagnoses
     );

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use pipetel::Snapshot;
+use pipetel::snapshot::Snapshot;
 use pipetel_tests::run;
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_pipeline");

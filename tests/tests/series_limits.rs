@@ -94,7 +94,7 @@ fn past_the_process_limit_the_warning_names_that_limit_once() {
         .values()
         .map(|&(ids, _, other)| ids - usize::from(other))
         .sum();
-    assert_eq!(named, pipetel::MAX_OPERATOR_SERIES);
+    assert_eq!(named, pipetel::limits::MAX_OPERATOR_SERIES);
     assert!(
         per_type
             .values()
@@ -108,8 +108,8 @@ fn past_the_process_limit_the_warning_names_that_limit_once() {
     assert_eq!(warnings.len(), 1, "{stderr}");
     assert!(
         warnings[0].contains(&format!(
-            "the process counts {} operator series, pipetel's limit (pipetel::MAX_OPERATOR_SERIES)",
-            pipetel::MAX_OPERATOR_SERIES
+            "the process counts {} operator series, pipetel's limit (pipetel::limits::MAX_OPERATOR_SERIES)",
+            pipetel::limits::MAX_OPERATOR_SERIES
         )),
         "{stderr}"
     );
@@ -135,7 +135,7 @@ fn a_user_metric_past_the_sdk_limit_is_named() {
 
 #[test]
 fn past_the_limit_on_run_time_node_types_the_warning_names_it_once() {
-    let limit = pipetel::MAX_DYNAMIC_NODE_TYPES;
+    let limit = pipetel::limits::MAX_DYNAMIC_NODE_TYPES;
     let over = (limit + 10).to_string();
     let (per_type, stderr) = run_many(&["--dynamic-types", &over], &[]);
     let dynamic = per_type.keys().filter(|t| t.starts_with("dyn")).count();
@@ -148,7 +148,7 @@ fn past_the_limit_on_run_time_node_types_the_warning_names_it_once() {
     );
     let warnings: Vec<&str> = stderr
         .lines()
-        .filter(|line| line.contains("pipetel::MAX_DYNAMIC_NODE_TYPES"))
+        .filter(|line| line.contains("pipetel::limits::MAX_DYNAMIC_NODE_TYPES"))
         .collect();
     assert_eq!(warnings.len(), 1, "{stderr}");
     assert!(warnings[0].contains(&format!("more than {limit} node types given at run time")));

@@ -11,7 +11,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, Stream, StreamExt};
-use pipetel::{operator, Config, OperatorSnapshot};
+use pipetel::snapshot::OperatorSnapshot;
+use pipetel::{operator, Config};
 use pipetel_tests::in_memory::{start, total, totals};
 
 fn setup() {

@@ -5,7 +5,8 @@
 
 use std::panic::catch_unwind;
 
-use pipetel::{operator, pipeline_step, Config, OperatorSnapshot};
+use pipetel::snapshot::OperatorSnapshot;
+use pipetel::{operator, pipeline_step, Config};
 use pipetel_tests::in_memory::start;
 
 fn setup() {

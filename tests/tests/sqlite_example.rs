@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use pipetel::Snapshot;
+use pipetel::snapshot::Snapshot;
 use pipetel_examples::orders_etl::is_malformed;
 use pipetel_tests::run;
 

@@ -34,7 +34,7 @@ async fn slow_load(rows: Vec<u8>) -> Result<Vec<u8>, String> {
 
 #[pipeline_step]
 fn spawn_worker() -> Vec<(&'static str, String)> {
-    pipetel::trace_env()
+    pipetel::otel::trace_env()
 }
 
 #[pipeline_step]

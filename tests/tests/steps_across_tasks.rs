@@ -6,7 +6,8 @@
 use std::sync::{Mutex, MutexGuard};
 
 use futures::stream::{self, StreamExt};
-use pipetel::{operator, pipeline_step, Config, Operator, OperatorSnapshot};
+use pipetel::snapshot::OperatorSnapshot;
+use pipetel::{operator, pipeline_step, Config, Operator};
 use pipetel_tests::in_memory::start;
 
 fn setup() -> MutexGuard<'static, ()> {

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{Stream, StreamExt};
 use pipetel::channel::{sync_channel, Receiver, SyncSender};
-use pipetel::{operator, Config, OperatorSnapshot, Snapshot};
+use pipetel::snapshot::{OperatorSnapshot, Snapshot};
+use pipetel::{operator, Config};
 use pipetel_tests::in_memory::start;
 
 fn setup() -> MutexGuard<'static, ()> {

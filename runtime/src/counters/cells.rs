@@ -70,7 +70,7 @@ impl Tally {
     ];
 }
 
-/// How many custom operator counters ([`OperatorCounter`](crate::OperatorCounter)) a
+/// How many custom operator counters ([`OperatorCounter`](crate::engine::OperatorCounter)) a
 /// process can have.
 pub(crate) const MAX_CUSTOM_COUNTERS: usize = 16;
 

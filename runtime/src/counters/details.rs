@@ -100,7 +100,7 @@ impl DetailsSlot {
             if !WARNED.swap(true, Ordering::Relaxed) {
                 warn(format_args!(
                     "per-call distributions and slowest calls take {} MiB \
-                     (pipetel::MAX_DETAILS_BYTES); further operators and threads count \
+                     (pipetel::limits::MAX_DETAILS_BYTES); further operators and threads count \
                      everything else, without them",
                     MAX_DETAILS_BYTES >> 20
                 ));

@@ -93,7 +93,7 @@ pub(crate) fn resolve(from: Endpoint, to: Endpoint, via: Via) -> u32 {
             links.warned = true;
             warn(format_args!(
                 "the process recorded {MAX_LINKS} links between operators \
-                 (pipetel::MAX_LINKS); further ones are not recorded, and the graph misses them"
+                 (pipetel::limits::MAX_LINKS); further ones are not recorded, and the graph misses them"
             ));
         }
         return NO_LINK;

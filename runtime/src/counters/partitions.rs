@@ -61,7 +61,7 @@ fn new_slot(series: u32, partition: u32) -> Option<&'static PartitionCells> {
         if slots.len() == MAX_PARTITION_SLOTS {
             warn(format_args!(
                 "{MAX_PARTITION_SLOTS} (operator, partition, thread) slots are in use \
-                 (pipetel::MAX_PARTITION_SLOTS); further partitions are not counted apart"
+                 (pipetel::limits::MAX_PARTITION_SLOTS); further partitions are not counted apart"
             ));
             // Once: the list stays one longer than the limit.
             slots.push((

@@ -133,7 +133,7 @@ impl Registry {
                     self.warned_process_limit = true;
                     warn(format_args!(
                         "the process counts {MAX_OPERATOR_SERIES} operator series, pipetel's \
-                         limit (pipetel::MAX_OPERATOR_SERIES); new node.id values of \
+                         limit (pipetel::limits::MAX_OPERATOR_SERIES); new node.id values of \
                          node.type {node_type:?}, and of every other type, are counted as \
                          node.id {other:?} of their type"
                     ));
@@ -193,7 +193,7 @@ pub(crate) fn intern(node_type: &str) -> &'static str {
             let other = names::OVERFLOW_NODE_ID;
             warn(format_args!(
                 "more than {MAX_DYNAMIC_NODE_TYPES} node types given at run time \
-                 (pipetel::MAX_DYNAMIC_NODE_TYPES); node.type {node_type:?} and further new \
+                 (pipetel::limits::MAX_DYNAMIC_NODE_TYPES); node.type {node_type:?} and further new \
                  ones are counted as node.type {other:?}"
             ));
         }

@@ -184,7 +184,7 @@ impl Shard {
     }
 
     /// The per-call details of `series`, for the owning thread to write; `None` past
-    /// [`MAX_DETAILS_BYTES`](crate::MAX_DETAILS_BYTES).
+    /// [`MAX_DETAILS_BYTES`](crate::limits::MAX_DETAILS_BYTES).
     #[inline]
     pub(crate) fn details(&'static self, series: u32) -> Option<&'static Details> {
         self.details.block(series).get_or_allocate()

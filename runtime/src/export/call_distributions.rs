@@ -76,7 +76,7 @@ impl Distributions {
             if !WARNED.swap(true, Ordering::Relaxed) {
                 warn(format_args!(
                     "{waiting} operator calls since the previous collection, more than \
-                     pipetel::MAX_HISTOGRAM_RECORDS ({MAX_HISTOGRAM_RECORDS}) a collection \
+                     pipetel::limits::MAX_HISTOGRAM_RECORDS ({MAX_HISTOGRAM_RECORDS}) a collection \
                      records: the call.duration and call.rows histograms lag, and catch up \
                      over the next collections"
                 ));

@@ -5,7 +5,7 @@
 //! pipetel's own instruments get a view raising the limit to [`SDK_LIMIT`], above every
 //! series pipetel can count (`MAX_OPERATOR_SERIES` plus the `other` series), so none is
 //! folded; and every push exporter is wrapped in [`OverflowWatch`], which warns once per
-//! metric that still overflows (a user's instrument from [`meter`](crate::meter), or
+//! metric that still overflows (a user's instrument from [`meter`](crate::otel::meter), or
 //! steps past the limit), so nothing counted vanishes from an export unsaid.
 
 use std::collections::HashSet;

@@ -12,7 +12,7 @@ use opentelemetry::metrics::Meter;
 ///
 /// ```
 /// let _telemetry = pipetel::init();
-/// let spilled = pipetel::meter("my_engine").u64_counter("spill.bytes").with_unit("By").build();
+/// let spilled = pipetel::otel::meter("my_engine").u64_counter("spill.bytes").with_unit("By").build();
 /// spilled.add(4096, &[opentelemetry::KeyValue::new("disk", "nvme0")]);
 /// ```
 pub fn meter(scope: &'static str) -> Meter {
@@ -26,7 +26,7 @@ pub fn meter(scope: &'static str) -> Meter {
 /// use opentelemetry::trace::Tracer as _;
 ///
 /// let _telemetry = pipetel::init();
-/// pipetel::tracer("my_engine").in_span("compact", |_context| {
+/// pipetel::otel::tracer("my_engine").in_span("compact", |_context| {
 ///     // … work …
 /// });
 /// ```

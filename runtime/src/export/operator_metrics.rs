@@ -6,7 +6,7 @@
 //! each collection: the SDK runs every observable callback before it reads any
 //! instrument, and this one reads the sums of every series once ([`Sums::read`]) and
 //! adds to each instrument what each series counted since the previous collection
-//! (the custom [`OperatorCounter`](crate::OperatorCounter)s too). An instrument's
+//! (the custom [`OperatorCounter`](crate::engine::OperatorCounter)s too). An instrument's
 //! cumulative value is then the series' total; a series that did not change costs
 //! nothing more than its share of the pass, and the SDK keeps its point without
 //! rebuilding it (an observable instrument would re-insert every series, every time).

@@ -10,7 +10,7 @@ use crate::insight::snapshot::{ChannelSnapshot, EdgeSnapshot, NodeRef};
 
 /// Every imbalance among `operators`, `edges` and `channels`:
 /// - an operator that counts its own rows in (arguments with [`Rows`](crate::Rows),
-///   `add_rows_in`, a [`Feed`](crate::Feed)) and took a different number of rows than its
+///   `add_rows_in`, a [`Feed`](crate::engine::Feed)) and took a different number of rows than its
 ///   input edges carried;
 /// - a channel whose receivers were dropped while it held rows.
 pub(crate) fn check(

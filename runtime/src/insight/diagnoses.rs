@@ -34,14 +34,13 @@ pub const DIAGNOSIS_TARGET: &str = "pipetel_diagnosis";
 /// ```
 /// use std::time::Duration;
 ///
-/// let thresholds = pipetel::Thresholds {
-///     stall_after: Duration::from_secs(5),
-///     ..pipetel::Thresholds::default()
-/// };
+/// let mut thresholds = pipetel::diagnose::Thresholds::default();
+/// thresholds.stall_after = Duration::from_secs(5);
 /// let telemetry = pipetel::Config::new().thresholds(thresholds).collect_locally(true).init();
 /// # drop(telemetry);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Thresholds {
     /// A stall: no operator handled a row or ended a call for this long while calls run.
     /// Default 30 s.
@@ -163,7 +162,7 @@ pub(crate) fn of_snapshot(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<D
                 DiagnosisKind::SeriesFolded,
                 format!(
                     "series folded: node.type {:?} had more node.id values than its cap \
-                     (Config::max_node_ids_per_type, pipetel::MAX_OPERATOR_SERIES); the rest \
+                     (Config::max_node_ids_per_type, pipetel::limits::MAX_OPERATOR_SERIES); the rest \
                      count together as node.id {:?}",
                     op.node_type,
                     names::OVERFLOW_NODE_ID

@@ -15,6 +15,7 @@ use crate::counters::registry;
 use crate::counters::sums::Sums;
 use crate::insight::snapshot::{
     CallBuckets, EdgeSnapshot, OperatorSnapshot, RunSnapshot, Share, Skew, Snapshot, StepSnapshot,
+    SCHEMA_VERSION,
 };
 use crate::insight::{bottleneck, conservation, diagnoses, distribution, estimates, graph};
 use crate::operator::clock::ticks_to_nanos;
@@ -101,6 +102,7 @@ pub fn snapshot() -> Snapshot {
     let bottleneck = bottleneck::find(&operators, &edges);
     let overall = estimates::estimate(&mut operators, &edges);
     let mut snapshot = Snapshot {
+        schema_version: SCHEMA_VERSION,
         bottleneck,
         overall,
         diagnoses: Vec::new(),

@@ -1,5 +1,5 @@
 //! [`Snapshot::since`]: what happened between two snapshots — the view of one query, one
-//! run or one batch, where [`snapshot`](crate::snapshot) gives totals since the process
+//! run or one batch, where [`snapshot`](crate::snapshot()) gives totals since the process
 //! started.
 
 use std::collections::HashMap;
@@ -9,12 +9,12 @@ use crate::insight::conservation;
 use crate::insight::diagnoses;
 use crate::insight::read_snapshot::derive_rates;
 use crate::insight::skew;
-use crate::insight::snapshot::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
+use crate::insight::snapshot::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef, SCHEMA_VERSION};
 use crate::insight::snapshot::{OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot};
 
 impl Snapshot {
     /// What was counted after `earlier` and up to `self` (both from
-    /// [`snapshot`](crate::snapshot), `earlier` taken first): counters are differences,
+    /// [`snapshot`](crate::snapshot()), `earlier` taken first): counters are differences,
     /// `tasks_active` and `active` are `self`'s (what is running now), rates and shares
     /// are derived again from the differences. Operators, steps and runs with nothing
     /// counted in between are left out; the order is `self`'s.
@@ -153,6 +153,7 @@ impl Snapshot {
         let bottleneck = bottleneck::find(&operators, &edges);
 
         let mut view = Snapshot {
+            schema_version: SCHEMA_VERSION,
             bottleneck,
             // Progress is of the process's pipeline: the estimates stay those of now.
             overall: self.overall.clone(),

@@ -9,7 +9,7 @@
 //! of one core on it: after a snapshot that took `t`, it waits at least `t ÷
 //! MAX_CPU_SHARE`.
 //!
-//! [`Thresholds::check_every`]: crate::Thresholds::check_every
+//! [`Thresholds::check_every`]: crate::diagnose::Thresholds::check_every
 
 use std::time::{Duration, Instant};
 

@@ -24,6 +24,7 @@ pub(crate) fn start() {
 /// Reads the clock through quanta's function from now on, as where quanta does not read
 /// the TSC (not x86-64, or no invariant TSC), until telemetry starts again: for tests of
 /// that path on machines where quanta reads the TSC (the ticks are the same).
+#[cfg(feature = "test-clock")]
 pub fn read_through_quanta() {
     TSC_INLINE.store(false, Relaxed);
 }

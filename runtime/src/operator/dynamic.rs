@@ -67,7 +67,7 @@ pub struct Operator {
 /// [`Operator::iter_counted`] and [`Operator::stream_counted`].
 ///
 /// ```
-/// use pipetel::Counted;
+/// use pipetel::engine::Counted;
 ///
 /// let item: Result<Vec<u8>, String> = Ok(vec![1, 2, 3]);
 /// let counted = match &item {
@@ -134,8 +134,8 @@ impl Operator {
     /// The same pair always gives the same series (and an equal `Operator`), so handles
     /// made by two plans for the same node add up. The series limits of annotated
     /// operators apply (`Config::max_node_ids_per_type`,
-    /// [`MAX_OPERATOR_SERIES`](crate::MAX_OPERATOR_SERIES)), and at most
-    /// [`MAX_DYNAMIC_NODE_TYPES`](crate::MAX_DYNAMIC_NODE_TYPES) distinct `node_type`
+    /// [`MAX_OPERATOR_SERIES`](crate::limits::MAX_OPERATOR_SERIES)), and at most
+    /// [`MAX_DYNAMIC_NODE_TYPES`](crate::limits::MAX_DYNAMIC_NODE_TYPES) distinct `node_type`
     /// values are kept. Without the `enabled` feature it counts nothing.
     pub fn new<K: NodeId + ?Sized>(node_type: &str, node_id: &K) -> Operator {
         if !cfg!(feature = "enabled") {
@@ -349,7 +349,7 @@ impl Operator {
     /// snapshots and reports show them beside pipetel's counters, as
     /// `OperatorSnapshot::engine_metrics`. Keep the attachment as long as the source
     /// lives; when it drops, the source's last values stay with the operator. See
-    /// [`EngineMetrics`](crate::EngineMetrics).
+    /// [`EngineMetrics`](crate::engine::EngineMetrics).
     pub fn attach_metrics(&self, source: Arc<dyn EngineMetrics>) -> MetricsAttachment {
         engine_metrics::attach(self.series, source)
     }

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 /// One value an engine reports, and how values of several sources of one operator (plan
 /// nodes in the same position of several queries) combine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum EngineValue {
     /// A count (rows, bytes, spills, files pruned): sources add up; a later snapshot
     /// less an earlier one is what happened in between.
@@ -40,7 +41,7 @@ impl EngineValue {
         }
     }
 
-    /// What happened between `earlier` and `self` (see [`Snapshot::since`](crate::Snapshot::since)).
+    /// What happened between `earlier` and `self` (see [`Snapshot::since`](crate::snapshot::Snapshot::since)).
     pub(crate) fn since(self, earlier: EngineValue) -> EngineValue {
         match (self, earlier) {
             (EngineValue::Count(a), EngineValue::Count(b)) => {
@@ -57,7 +58,8 @@ impl EngineValue {
 /// ```
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicU64, Ordering};
-/// use pipetel::{EngineMetrics, EngineValue, Operator};
+/// use pipetel::Operator;
+/// use pipetel::engine::{EngineMetrics, EngineValue};
 ///
 /// struct SpillStats(AtomicU64);
 ///

@@ -21,7 +21,8 @@ use crate::warn::warn;
 /// can have 16 of them; further ones warn once and count nothing.
 ///
 /// ```
-/// use pipetel::{operator, OperatorCounter};
+/// use pipetel::operator;
+/// use pipetel::engine::OperatorCounter;
 ///
 /// static SPILLED: OperatorCounter = OperatorCounter::new("spill.bytes", "By", "Bytes spilled to disk");
 ///

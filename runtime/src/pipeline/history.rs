@@ -28,6 +28,7 @@ pub const ERROR_CHARS: usize = 500;
 /// How a run or step call stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Status {
     /// Still running.
     Running,
@@ -39,6 +40,7 @@ pub enum Status {
 
 /// One run, as the history keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RunRecord {
     /// The run's number in this process, from 1.
     pub number: u64,
@@ -66,6 +68,7 @@ pub struct RunRecord {
 
 /// One step call of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StepRecord {
     /// The step's name.
     pub step: Cow<'static, str>,
@@ -99,13 +102,14 @@ pub struct StepRecord {
 ///
 /// use pipetel::Pipeline as _;
 /// Nightly.run(|nightly| nightly.load()).unwrap();
-/// let history = pipetel::run_history();
+/// let history = pipetel::history::run_history();
 /// let run = history.runs.last().expect("a run");
-/// assert_eq!((&*run.pipeline, run.status), ("nightly", pipetel::RunStatus::Succeeded));
+/// assert_eq!((&*run.pipeline, run.status), ("nightly", pipetel::history::Status::Succeeded));
 /// assert_eq!((&*run.steps[0].step, run.steps[0].rows), ("load", 3));
 /// # drop(telemetry);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RunHistory {
     /// At most [`RECENT_RUNS`] runs, oldest first.
     pub runs: Vec<RunRecord>,

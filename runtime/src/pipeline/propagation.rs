@@ -118,7 +118,7 @@ pub(crate) fn parent_context() -> Context {
 ///
 /// ```
 /// let mut worker = std::process::Command::new("worker");
-/// worker.envs(pipetel::trace_env());
+/// worker.envs(pipetel::otel::trace_env());
 /// ```
 pub fn trace_env() -> Vec<(&'static str, String)> {
     let mut headers = HashMap::new();

@@ -7,7 +7,8 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use pipetel::{current_operator, operator, pipeline_step, Config, OperatorCounter, Pipeline, Rows};
+use pipetel::{current_operator, operator, pipeline_step, Config, Pipeline, Rows};
+use pipetel::engine::OperatorCounter;
 
 struct Batch(Vec<u64>);
 
@@ -96,8 +97,8 @@ fn main() {
         Some("empty batch".to_owned())
     );
     assert!(!current_operator().is_recording());
-    let _ = pipetel::meter("off").u64_counter("user").build();
-    let _ = pipetel::trace_env();
+    let _ = pipetel::otel::meter("off").u64_counter("user").build();
+    let _ = pipetel::otel::trace_env();
 
     let snapshot = pipetel::snapshot();
     assert!(snapshot.operators.is_empty(), "{snapshot:?}");

@@ -28,7 +28,7 @@ fn keep_even(batch: Vec<u64>) -> Vec<u64> {
 }
 
 /// A custom counter: the batches a sink rejected (1 for sink 1).
-static REJECTED: pipetel::OperatorCounter = pipetel::OperatorCounter::new(
+static REJECTED: pipetel::engine::OperatorCounter = pipetel::engine::OperatorCounter::new(
     "instrumented.rejected",
     "{batch}",
     "Batches a sink rejected",

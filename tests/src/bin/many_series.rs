@@ -1,7 +1,7 @@
 //! A program counting one call of each of many operator series, to test the series
 //! limits: `--types T` node types (at most 40) of `--ids N` node ids each, with
 //! `--max-per-type K` (Config::max_node_ids_per_type) if given; `--user-series M` also
-//! counts M attribute sets on a user's counter from `pipetel::meter`. It exports where
+//! counts M attribute sets on a user's counter from `pipetel::otel::meter`. It exports where
 //! `OTEL_*` says, and prints one line per node type: `<type> <distinct node ids> <calls>`
 //! from `pipetel::snapshot()`, with `other` among the ids when it was used.
 //! `--dynamic-types D` also calls D run-time operators (`pipetel::Operator`) of D
@@ -54,7 +54,7 @@ fn main() {
         }
     }
     if let Some(series) = argument("--user-series") {
-        let counter = pipetel::meter("many_series")
+        let counter = pipetel::otel::meter("many_series")
             .u64_counter("user.calls")
             .build();
         for id in 0..series {

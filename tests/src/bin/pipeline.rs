@@ -4,7 +4,7 @@
 //! - `pipeline` runs the pipeline once successfully, then once with a bad row, which
 //!   fails in `normalize` through a `?`.
 //! - `pipeline --driver` runs a pipeline `driver` whose step `dispatch` starts two worker
-//!   processes with `pipetel::trace_env()`; each worker (`pipeline --worker N`) runs the
+//!   processes with `pipetel::otel::trace_env()`; each worker (`pipeline --worker N`) runs the
 //!   orders pipeline once.
 //! - `pipeline --panic` runs a pipeline whose step panics (the panic is caught outside).
 //! - `PRINT_DEBUG` prints the `Debug` output of the telemetry guard (with where each
@@ -85,8 +85,8 @@ impl Orders {
 
     #[pipeline_step(name = "load", rows = |written: &Result<usize, EtlError>| *written.as_ref().unwrap_or(&0))]
     async fn write(&self, rows: Vec<u64>) -> Result<usize, EtlError> {
-        pipetel::tracer("pipeline-bin").in_span("flush", |_| ());
-        let loaded = pipetel::meter("pipeline-bin")
+        pipetel::otel::tracer("pipeline-bin").in_span("flush", |_| ());
+        let loaded = pipetel::otel::meter("pipeline-bin")
             .u64_counter("orders.loaded")
             .with_unit("{row}")
             .build();
@@ -132,7 +132,7 @@ impl Driver {
         for worker in 1..=2u32 {
             let status = Command::new(&program)
                 .args(["--worker", &worker.to_string()])
-                .envs(pipetel::trace_env())
+                .envs(pipetel::otel::trace_env())
                 .status()
                 .map_err(|e| EtlError::Worker(e.to_string()))?;
             if !status.success() {

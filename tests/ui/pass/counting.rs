@@ -3,7 +3,8 @@
 //! newtype implementing `NodeId`).
 #![deny(warnings)]
 
-use pipetel::{operator, Bytes, NodeId, NodeKey};
+use pipetel::{operator, Bytes};
+use pipetel::engine::{NodeId, NodeKey};
 
 struct PlanNode(u32);
 

@@ -53,7 +53,7 @@ use crate::insight::figures::units::{count, duration};
 ///
 /// let report = pipetel::report();
 /// assert!(report.to_string().contains("scan"));
-/// let back: pipetel::Snapshot = serde_json::from_str(&report.json()).unwrap();
+/// let back: pipetel::snapshot::Snapshot = serde_json::from_str(&report.json()).unwrap();
 /// assert_eq!(&back, report.snapshot());
 /// # drop(telemetry);
 /// ```

@@ -28,6 +28,7 @@ use crate::insight::snapshot::NodeRef;
 /// # drop(telemetry);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Bottleneck {
     /// The operator.
     pub node: NodeRef,
@@ -45,6 +46,7 @@ pub struct Bottleneck {
 
 /// A neighbour of the bottleneck that waits for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Waiting {
     /// The neighbour.
     pub node: NodeRef,

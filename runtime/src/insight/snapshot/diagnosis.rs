@@ -6,18 +6,19 @@ use serde::{Deserialize, Serialize};
 /// What a diagnosis is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DiagnosisKind {
-    /// No operator made progress for [`Thresholds::stall_after`] while calls ran.
+    /// No operator made progress for [`Thresholds::stall_after`](crate::diagnose::Thresholds::stall_after) while calls ran.
     Stall,
     /// A straggler partition or thread.
     Skew,
-    /// An operator amplifies its input by more than [`Thresholds::explosion_ratio`].
+    /// An operator amplifies its input by more than [`Thresholds::explosion_ratio`](crate::diagnose::Thresholds::explosion_ratio).
     RowExplosion,
     /// Rows lost between operators (the conservation check).
     RowsLost,
     /// Rows duplicated between operators (the conservation check).
     RowsDuplicated,
-    /// One operator takes [`Thresholds::dominant_share`] of the busy time or more.
+    /// One operator takes [`Thresholds::dominant_share`](crate::diagnose::Thresholds::dominant_share) of the busy time or more.
     DominantOperator,
     /// Calls that failed.
     Failures,
@@ -58,6 +59,7 @@ impl DiagnosisKind {
 /// How much a diagnosis matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Severity {
     /// Something is wrong, or about to be.
     Warning,
@@ -81,13 +83,14 @@ pub enum Severity {
 /// let failures = snapshot
 ///     .diagnoses
 ///     .iter()
-///     .find(|d| d.kind == pipetel::DiagnosisKind::Failures)
+///     .find(|d| d.kind == pipetel::diagnose::DiagnosisKind::Failures)
 ///     .unwrap();
 /// assert_eq!(failures.message, "failures: 1 of 2 calls of parse diagnosis-doc failed");
-/// assert_eq!(failures.severity, pipetel::Severity::Warning);
+/// assert_eq!(failures.severity, pipetel::diagnose::Severity::Warning);
 /// # drop(telemetry);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Diagnosis {
     /// What it is about.
     pub kind: DiagnosisKind,

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 /// of the bucket its rank falls in — at most the true value and less than a quarter
 /// below it (exact below 8 and for powers of two, such as 8,192-row batches).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct Percentiles<T> {
     /// How many values (segments: calls, polls, items; or hand-overs).
     pub count: u64,
@@ -23,6 +24,7 @@ pub struct Percentiles<T> {
 
 /// One of an operator's slowest calls (segments: a call, a poll, an item).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SlowCall {
     /// Its busy time.
     pub busy: Duration,
@@ -35,9 +37,10 @@ pub struct SlowCall {
 }
 
 /// The buckets behind `busy_per_call` and `rows_per_call`, as (bucket, count) pairs with
-/// a count: what [`Snapshot::since`](crate::Snapshot::since) subtracts. Busy buckets count
+/// a count: what [`Snapshot::since`](crate::snapshot::Snapshot::since) subtracts. Busy buckets count
 /// clock ticks; `ns_per_tick` scales them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct CallBuckets {
     /// Busy ticks per segment.
     pub busy: Vec<(u32, u64)>,

@@ -8,6 +8,7 @@ use std::time::Duration;
 /// Where an expected total came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Basis {
     /// The operator said how many rows.
     Rows,
@@ -46,12 +47,13 @@ pub enum Basis {
 /// let estimate = filter.estimate.as_ref().unwrap();
 /// // The filter's total follows from the scan's: 40 rows in.
 /// assert_eq!((estimate.rows, estimate.expected_rows), (10, 40));
-/// assert_eq!(estimate.basis, pipetel::Basis::Upstream);
+/// assert_eq!(estimate.basis, pipetel::snapshot::Basis::Upstream);
 /// assert_eq!(estimate.fraction, 0.25);
 /// # drop(rows);
 /// # drop(telemetry);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Estimate {
     /// Rows handled so far: its input, or its output for a source.
     pub rows: u64,
@@ -71,6 +73,7 @@ pub struct Estimate {
 
 /// The whole pipeline's progress: that of the operator that will finish last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Overall {
     /// The operator that will finish last (the end of the slowest path).
     pub node: NodeRef,

@@ -15,6 +15,7 @@ pub struct NodeRef {
 /// How an edge of the graph was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EdgeVia {
     /// The producer ran nested in the consumer: the consumer called it, or pulled from it
     /// (an iterator or stream over its input).
@@ -27,6 +28,7 @@ pub enum EdgeVia {
 
 /// One edge of the operator graph: `from` hands its output to `to`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EdgeSnapshot {
     /// The producer.
     pub from: NodeRef,
@@ -46,7 +48,7 @@ pub struct EdgeSnapshot {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows_received: Option<u64>,
     /// The channel it runs through, for [`EdgeVia::Channel`] (see
-    /// [`Snapshot::channels`](crate::Snapshot::channels)). When a channel has several
+    /// [`Snapshot::channels`](crate::snapshot::Snapshot::channels)). When a channel has several
     /// sending and several receiving operators, its edges' counts are apportioned: each
     /// receiver's share of each sender's rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +57,7 @@ pub struct EdgeSnapshot {
 
 /// What went through one pipetel channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct ChannelSnapshot {
     /// The channel's id (in order of creation, from 1).
     pub id: u32,

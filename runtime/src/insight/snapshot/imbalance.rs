@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Rows that did not arrive as they were handed over: lost (`rows_received <
 /// rows_sent`) or duplicated (`rows_received > rows_sent`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Imbalance {
     /// The operators that handed the rows over.
     pub from: Vec<NodeRef>,

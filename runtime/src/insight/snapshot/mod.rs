@@ -1,6 +1,6 @@
 //! The snapshot's data: every operator's counters, the runs and steps seen, the graph, and
 //! what the analyses found, as plain data serialisable with serde — the Rust API behind
-//! the report, and the format `Report::json` writes. Data only: [`snapshot`](crate::snapshot)
+//! the report, and the format `Report::json` writes. Data only: [`snapshot`](crate::snapshot())
 //! reads the counters into it, and the analyses (`insight::bottleneck`, `estimates`, …)
 //! fill it; both sit above this module.
 
@@ -27,9 +27,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::operator::engine_metrics::EngineValue;
 
+/// The version of the snapshot format this release writes ([`Snapshot::schema_version`]).
+///
+/// It changes whenever a field is removed, renamed or changes its meaning or unit; a
+/// field added with a default keeps it. A reader checks it ([`Snapshot::from_json`]
+/// does) before it trusts the rest.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// Everything counted so far in this process.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+///
+/// Serialised with serde, it is the snapshot format — what [`Report::json`](crate::Report::json),
+/// `PIPETEL_REPORT=….json` and the dashboard's `/api/snapshot.json` write: one JSON
+/// object whose keys are the fields below (each documented there, durations as
+/// `{"secs", "nanos"}`), with [`schema_version`](Self::schema_version) first.
+/// [`Snapshot::from_json`] reads it back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Snapshot {
+    /// The version of this format: [`SCHEMA_VERSION`] for a snapshot of this release.
+    pub schema_version: u32,
     /// One entry per operator (`node.type`, `node.id`), in order of first call.
     pub operators: Vec<OperatorSnapshot>,
     /// One entry per step of each pipeline, in order of first call.
@@ -60,6 +76,7 @@ pub struct Snapshot {
 
 /// The counters of one operator, and what follows from them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct OperatorSnapshot {
     /// The `node.id` label.
     pub node_id: String,
@@ -108,7 +125,7 @@ pub struct OperatorSnapshot {
     /// Calls that were cancelled.
     pub tasks_cancelled: u64,
     /// Rows that came in: `rows_in` when the operator counts its input (arguments with
-    /// [`Rows`](crate::Rows), `add_rows_in`, a [`Feed`](crate::Feed)), else the rows its
+    /// [`Rows`](crate::Rows), `add_rows_in`, a [`Feed`](crate::engine::Feed)), else the rows its
     /// input edges carried (an iterator or stream over its child's).
     #[serde(default)]
     pub input_rows: u64,
@@ -137,7 +154,7 @@ pub struct OperatorSnapshot {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows_per_call: Option<Percentiles<u64>>,
     /// The slowest calls (segments), slowest first: at most
-    /// [`SLOWEST_CALLS`](crate::SLOWEST_CALLS).
+    /// [`SLOWEST_CALLS`](crate::limits::SLOWEST_CALLS).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slowest_calls: Vec<SlowCall>,
     /// What each thread that ran the operator did.
@@ -157,7 +174,7 @@ pub struct OperatorSnapshot {
     #[serde(default)]
     pub call_buckets: CallBuckets,
     /// The engine's own metrics of the operator (DataFusion's `ExecutionPlan::metrics()`
-    /// through pipetel-datafusion, or any [`EngineMetrics`](crate::EngineMetrics)
+    /// through pipetel-datafusion, or any [`EngineMetrics`](crate::engine::EngineMetrics)
     /// source), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub engine_metrics: BTreeMap<String, EngineValue>,
@@ -165,6 +182,7 @@ pub struct OperatorSnapshot {
 
 /// The calls of one step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct StepSnapshot {
     /// The pipeline the step ran in (`None`: outside any run).
     pub pipeline: Option<String>,
@@ -184,6 +202,7 @@ pub struct StepSnapshot {
 
 /// The runs of one pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct RunSnapshot {
     /// The `pipeline.name`.
     pub pipeline: String,
@@ -197,4 +216,91 @@ pub struct RunSnapshot {
     pub time: Duration,
     /// Rows of all their steps.
     pub rows: u64,
+}
+
+impl Default for Snapshot {
+    /// An empty snapshot, of this release's format.
+    fn default() -> Self {
+        Snapshot {
+            schema_version: SCHEMA_VERSION,
+            operators: Vec::new(),
+            steps: Vec::new(),
+            runs: Vec::new(),
+            edges: Vec::new(),
+            channels: Vec::new(),
+            imbalances: Vec::new(),
+            bottleneck: None,
+            overall: None,
+            diagnoses: Vec::new(),
+        }
+    }
+}
+
+/// Why [`Snapshot::from_json`] could not read a snapshot.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// The text is not a snapshot's JSON (the error says where and why).
+    Json(serde_json::Error),
+    /// The snapshot is of a format version this release does not read.
+    Version {
+        /// The version the text says.
+        found: u64,
+        /// The version this release reads ([`SCHEMA_VERSION`]).
+        supported: u32,
+    },
+}
+
+impl std::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormatError::Json(error) => write!(f, "not a pipetel snapshot: {error}"),
+            FormatError::Version { found, supported } => write!(
+                f,
+                "a pipetel snapshot of schema_version {found}; this release reads version \
+                 {supported}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FormatError::Json(error) => Some(error),
+            FormatError::Version { .. } => None,
+        }
+    }
+}
+
+impl Snapshot {
+    /// Reads a snapshot written by [`Report::json`](crate::Report::json) (or
+    /// `PIPETEL_REPORT=….json`, or `/api/snapshot.json`), refusing a format version this
+    /// release does not know rather than misreading it.
+    ///
+    /// ```
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// let written = pipetel::report().json();
+    /// let read = pipetel::snapshot::Snapshot::from_json(&written).unwrap();
+    /// assert_eq!(read.schema_version, pipetel::snapshot::SCHEMA_VERSION);
+    ///
+    /// let future = written.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
+    /// let error = pipetel::snapshot::Snapshot::from_json(&future).unwrap_err();
+    /// assert!(error.to_string().contains("schema_version 99"), "{error}");
+    /// # drop(telemetry);
+    /// ```
+    pub fn from_json(text: &str) -> Result<Snapshot, FormatError> {
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: u64,
+        }
+        let Version { schema_version } = serde_json::from_str(text).map_err(FormatError::Json)?;
+        if schema_version != u64::from(SCHEMA_VERSION) {
+            return Err(FormatError::Version {
+                found: schema_version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        serde_json::from_str(text).map_err(FormatError::Json)
+    }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// What one thread or partition did for an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct Share {
     /// The thread's name and number (`tokio-rt-worker:7`; `ThreadId(7)` when it has no
     /// name) or the partition's number; a thread's name is one string shared by the
@@ -19,6 +20,7 @@ pub struct Share {
 
 /// The spread of one measure over the shares.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct Spread {
     /// The smallest share's value.
     pub min: u64,
@@ -34,6 +36,7 @@ pub struct Spread {
 
 /// An operator's skew across threads or partitions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[non_exhaustive]
 pub struct Skew {
     /// How many threads or partitions.
     pub count: usize,
