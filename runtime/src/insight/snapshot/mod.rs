@@ -218,6 +218,35 @@ pub struct RunSnapshot {
     pub rows: u64,
 }
 
+impl OperatorSnapshot {
+    /// The operator as an edge names it: its `node.type` and `node.id`.
+    ///
+    /// ```
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// #[pipetel::operator(node_type = "scan", node_id = "numbers")]
+    /// fn scan() -> impl Iterator<Item = Vec<u32>> {
+    ///     (0..3).map(|n| vec![n; 4])
+    /// }
+    /// #[pipetel::operator(node_type = "sum", node_id = "total")]
+    /// fn sum(input: impl Iterator<Item = Vec<u32>>) -> u32 {
+    ///     input.flatten().sum()
+    /// }
+    /// assert_eq!(sum(scan()), 12);
+    /// let snapshot = pipetel::snapshot();
+    /// let total = snapshot.operator("sum", "total").unwrap();
+    /// let inputs: Vec<_> = snapshot.edges_into(&total.node()).collect();
+    /// assert_eq!(inputs.len(), 1);
+    /// assert_eq!((inputs[0].from.node_type.as_str(), inputs[0].rows), ("scan", 12));
+    /// # drop(telemetry);
+    /// ```
+    pub fn node(&self) -> NodeRef {
+        NodeRef {
+            node_type: self.node_type.clone(),
+            node_id: self.node_id.clone(),
+        }
+    }
+}
+
 impl Default for Snapshot {
     /// An empty snapshot, of this release's format.
     fn default() -> Self {
@@ -274,6 +303,36 @@ impl std::error::Error for FormatError {
 }
 
 impl Snapshot {
+    /// The operator labelled `node_type` and `node_id`, if it ran.
+    ///
+    /// ```
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// #[pipetel::operator(node_type = "filter", node_id = "small")]
+    /// fn keep_small(batch: Vec<u32>) -> Vec<u32> {
+    ///     batch.into_iter().filter(|&n| n < 10).collect()
+    /// }
+    /// keep_small(vec![1, 20, 3, 40]);
+    /// let snapshot = pipetel::snapshot();
+    /// let filter = snapshot.operator("filter", "small").unwrap();
+    /// assert_eq!((filter.rows_in, filter.rows_out), (4, 2));
+    /// # drop(telemetry);
+    /// ```
+    pub fn operator(&self, node_type: &str, node_id: &str) -> Option<&OperatorSnapshot> {
+        self.operators
+            .iter()
+            .find(|op| op.node_type == node_type && op.node_id == node_id)
+    }
+
+    /// The edges that hand their rows to `node` (its inputs), in order of discovery.
+    pub fn edges_into<'a>(&'a self, node: &'a NodeRef) -> impl Iterator<Item = &'a EdgeSnapshot> {
+        self.edges.iter().filter(move |edge| edge.to == *node)
+    }
+
+    /// The edges `node` hands its rows along (its outputs), in order of discovery.
+    pub fn edges_from<'a>(&'a self, node: &'a NodeRef) -> impl Iterator<Item = &'a EdgeSnapshot> {
+        self.edges.iter().filter(move |edge| edge.from == *node)
+    }
+
     /// Reads a snapshot written by [`Report::json`](crate::Report::json) (or
     /// `PIPETEL_REPORT=….json`, or `/api/snapshot.json`), refusing a format version this
     /// release does not know rather than misreading it.
