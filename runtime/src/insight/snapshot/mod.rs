@@ -324,13 +324,15 @@ impl Snapshot {
     }
 
     /// The edges that hand their rows to `node` (its inputs), in order of discovery.
-    pub fn edges_into<'a>(&'a self, node: &'a NodeRef) -> impl Iterator<Item = &'a EdgeSnapshot> {
-        self.edges.iter().filter(move |edge| edge.to == *node)
+    pub fn edges_into<'s>(&'s self, node: &NodeRef) -> impl Iterator<Item = &'s EdgeSnapshot> + 's {
+        let node = node.clone();
+        self.edges.iter().filter(move |edge| edge.to == node)
     }
 
     /// The edges `node` hands its rows along (its outputs), in order of discovery.
-    pub fn edges_from<'a>(&'a self, node: &'a NodeRef) -> impl Iterator<Item = &'a EdgeSnapshot> {
-        self.edges.iter().filter(move |edge| edge.from == *node)
+    pub fn edges_from<'s>(&'s self, node: &NodeRef) -> impl Iterator<Item = &'s EdgeSnapshot> + 's {
+        let node = node.clone();
+        self.edges.iter().filter(move |edge| edge.from == node)
     }
 
     /// Reads a snapshot written by [`Report::json`](crate::Report::json) (or
