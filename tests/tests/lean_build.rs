@@ -9,32 +9,41 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-/// The crates (by name) in pipetel's normal dependency graph with `features`.
-fn crates(features: &str) -> BTreeSet<String> {
+/// What `cargo args` prints, offline, in the workspace; a failure says what cargo said.
+fn cargo(args: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
-        .args([
-            "tree",
-            "-p",
-            "pipetel",
-            "--no-default-features",
-            "--features",
-            features,
-        ])
-        .args(["-e", "normal", "--prefix", "none", "--offline"])
+        .args(args)
+        .arg("--offline")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
-        .expect("cargo tree runs");
+        .unwrap_or_else(|e| panic!("cargo {args:?}: {e}"));
     assert!(
         output.status.success(),
-        "cargo tree failed: {}",
+        "cargo {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .map(str::to_owned)
-        .collect()
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+/// The crates (by name) in pipetel's normal dependency graph with `features`.
+fn crates(features: &str) -> BTreeSet<String> {
+    cargo(&[
+        "tree",
+        "-p",
+        "pipetel",
+        "--no-default-features",
+        "--features",
+        features,
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+    ])
+    .lines()
+    .filter_map(|line| line.split_whitespace().next())
+    .map(str::to_owned)
+    .collect()
 }
 
 const TRANSPORT_CRATES: [&str; 6] = ["tonic", "reqwest", "rustls", "hyper", "aws-lc-sys", "prost"];
@@ -78,20 +87,9 @@ fn the_lean_build_draws_no_bars_and_reads_no_process() {
 /// The features `features` turn on in pipetel, following each feature's own list, from
 /// the manifest as cargo reads it (`cargo metadata`).
 fn enabled_features(features: &[&str]) -> BTreeSet<String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo metadata runs");
-    assert!(output.status.success(), "cargo metadata failed");
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let metadata: serde_json::Value =
+        serde_json::from_str(&cargo(&["metadata", "--format-version", "1", "--no-deps"]))
+            .expect("JSON");
     let pipetel = metadata["packages"]
         .as_array()
         .expect("packages")
