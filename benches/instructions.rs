@@ -4,8 +4,8 @@
 //!
 //! ```sh
 //! cargo install gungraun-runner --version 0.20.0   # once; needs valgrind
-//! cargo bench -p pipetel --bench instructions
-//! python3 runtime/benches/instructions_table.py    # the table in BENCHMARKS.md
+//! cargo bench -p pipetel-benches --bench instructions
+//! python3 benches/instructions_table.py    # the table in BENCHMARKS.md
 //! ```
 //!
 //! Every benchmark makes [`CALLS`] calls in a loop, so a figure divided by `CALLS` is

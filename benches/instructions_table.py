@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Prints the instruction-count table of BENCHMARKS.md from the last run of
-`cargo bench -p pipetel --bench instructions` (Callgrind's `summary:` line of every
+`cargo bench -p pipetel-benches --bench instructions` (Callgrind's `summary:` line of every
 benchmark; its calling thread's, for programs that start threads): instructions per call, and the differences and ratios the targets are about."""
 import pathlib
 import re
 import sys
 
-root = pathlib.Path(__file__).resolve().parents[2] / "target" / "gungraun" / "pipetel" / "instructions"
+root = pathlib.Path(__file__).resolve().parents[1] / "target" / "gungraun" / "pipetel-benches" / "instructions"
 CALLS, STEP_CALLS = 1000, 100
 
 

@@ -1,6 +1,6 @@
 //! The per-call cost of `#[operator]`, measured in one run against the plain function
-//! and against peers: `cargo bench -p pipetel --bench overhead`, then
-//! `python3 runtime/benches/table.py` prints the table kept in BENCHMARKS.md.
+//! and against peers: `cargo bench -p pipetel-benches --bench overhead`, then
+//! `python3 benches/table.py` prints the table kept in BENCHMARKS.md.
 //!
 //! Every variant runs the same small operator body (sum four numbers). "on" collects
 //! into the SDK's in-memory exporter with a 60 s interval, so no export runs while

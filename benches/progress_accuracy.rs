@@ -1,4 +1,4 @@
-//! How good the progress estimates are: `cargo bench -p pipetel --bench progress_accuracy`
+//! How good the progress estimates are: `cargo bench -p pipetel-benches --bench progress_accuracy`
 //! prints the table kept in BENCHMARKS.md.
 //!
 //! A scan → filter → explode → aggregate → write pipeline of Volcano iterators over a

@@ -1,5 +1,5 @@
 //! The per-call cost of `#[operator]` (telemetry on) in many short rounds, as
-//! percentiles over the rounds: `cargo bench -p pipetel --bench rounds`.
+//! percentiles over the rounds: `cargo bench -p pipetel-benches --bench rounds`.
 //!
 //! On a shared VM, criterion's estimate (a slope through all its samples) moves with how
 //! busy the neighbours are; the fastest rounds are what a call costs when they are not.

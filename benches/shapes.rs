@@ -1,6 +1,6 @@
 //! The cost of the async and streaming shapes of `#[operator]`, in one run against the
-//! plain function: `cargo bench -p pipetel --bench shapes`, then
-//! `python3 runtime/benches/table.py` prints the tables kept in BENCHMARKS.md.
+//! plain function: `cargo bench -p pipetel-benches --bench shapes`, then
+//! `python3 benches/table.py` prints the tables kept in BENCHMARKS.md.
 //!
 //! - `async_per_poll`: an async operator that is pending 15 times before it finishes
 //!   (16 polls), each poll summing four numbers; the figure is per poll.

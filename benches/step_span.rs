@@ -1,6 +1,6 @@
 //! The cost of a `#[pipeline_step]` span against a raw OpenTelemetry SDK span doing the
-//! same (a span named after the step, a rows attribute, ended): `cargo bench -p pipetel
-//! --bench step_span`, then `python3 runtime/benches/table.py`.
+//! same (a span named after the step, a rows attribute, ended): `cargo bench -p pipetel-benches
+//! --bench step_span`, then `python3 benches/table.py`.
 //!
 //! Both tracer providers have the same batch processor and an exporter that drops the
 //! spans, so the numbers are what the calling thread pays.

@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
-"""Prints the BENCHMARKS.md tables from criterion's last runs of `cargo bench -p pipetel`
+"""Prints the BENCHMARKS.md tables from criterion's last runs of `cargo bench -p pipetel-benches`
 (the `overhead` and `step_span` benches): mean ns per call of every variant, the ratios the
 targets are about, and whether each target holds."""
 import json
 import pathlib
 import sys
 
-criterion = pathlib.Path(__file__).resolve().parents[2] / "target" / "criterion"
+criterion = pathlib.Path(__file__).resolve().parents[1] / "target" / "criterion"
 
 
 def mean(name, group="per_call"):
     path = criterion / group / name / "new" / "estimates.json"
     if not path.exists():
-        sys.exit(f"no result for {group}/{name} at {path}: run `cargo bench -p pipetel` first")
+        sys.exit(f"no result for {group}/{name} at {path}: run `cargo bench -p pipetel-benches` first")
     return json.loads(path.read_text())["mean"]["point_estimate"]
 
 
@@ -64,7 +64,7 @@ for label, value, target, met, unit in targets:
     shown = f"{value:+.2f} ns" if unit == "ns" else f"{value:.2f}×"
     print(f"| {label} | {shown} | {target or '—'} | {('yes' if met else 'NO') if target else ''} |")
 
-# The shapes bench (`cargo bench -p pipetel --bench shapes`), when it has run.
+# The shapes bench (`cargo bench -p pipetel-benches --bench shapes`), when it has run.
 if (criterion / "async_per_poll").exists():
     polls, items = 16, 1024
     print()
