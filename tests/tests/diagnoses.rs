@@ -2,7 +2,7 @@
 //! partition, a row explosion, rows lost in a channel, a dominant operator, failures,
 //! cancellations, series folded into `other` — in the snapshot, in the report, and as
 //! one log record each the first time; and a clean pipeline where none fires.
-//! (Failing exports: `tests/tests/export.rs`, with a real unreachable collector.)
+//! (Failing exports: `tests/tests/end_to_end/export.rs`, with a real unreachable collector.)
 //!
 //! The tests take turns and read what happened in between with `Snapshot::since`, so
 //! that each sees its own pipeline only. The log records come from snapshots of the whole
