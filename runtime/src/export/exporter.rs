@@ -128,7 +128,7 @@ impl<E> Reporting<E> {
                 self.signal.name(),
                 self.target
             ));
-            // The text of the HTTP exporter's error is pinned by tests/tests/tls.rs, which
+            // The text of the HTTP exporter's error is pinned by tests/tests/end_to_end/tls.rs, which
             // fails if the hint goes missing from an HTTPS refusal.
             let hint = if self.hint_at_tls && error.to_string().contains("network error") {
                 " (for https://, is the collector's CA in OTEL_EXPORTER_OTLP_CERTIFICATE?)"

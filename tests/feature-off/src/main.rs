@@ -1,7 +1,7 @@
 //! A program built against pipetel without its `enabled` feature: every attribute and
 //! every API call still compiles, the functions behave as written, and nothing is
 //! counted, exported or reported — even with an OTLP endpoint, local collection and a
-//! report asked for. `tests/tests/feature_off.rs` builds and runs it.
+//! report asked for. `tests/tests/end_to_end/feature_off.rs` builds and runs it.
 
 use std::future::Future;
 use std::pin::pin;

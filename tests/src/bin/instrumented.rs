@@ -1,6 +1,6 @@
 //! An instrumented program with a known workload, run by the end-to-end tests as a child
 //! process with `OTEL_*` set. Every figure it produces is written down in
-//! `tests/tests/export.rs` (`expected_points`).
+//! `tests/tests/end_to_end/export.rs` (`expected_points`).
 //!
 //! Arguments: `--namespace NS` (Config::namespace), `--until-stdin-closes` (stay alive
 //! after the work until standard input closes, for periodic exports and scrapes: the

@@ -1,5 +1,5 @@
 //! A three-step pipeline (extract → normalize → load) run as a child process by
-//! `tests/tests/pipelines.rs`. Modes:
+//! `tests/tests/end_to_end/pipelines.rs`. Modes:
 //!
 //! - `pipeline` runs the pipeline once successfully, then once with a bad row, which
 //!   fails in `normalize` through a `?`.

@@ -1,6 +1,6 @@
 //! Must not compile: `#[operator]` measures an `impl Stream` per item only with pipetel's
 //! `stream` feature, and without it the error says which feature to turn on.
-//! `tests/tests/feature_off.rs` builds it and reads the error.
+//! `tests/tests/end_to_end/feature_off.rs` builds it and reads the error.
 
 struct Numbers(u8);
 
