@@ -67,6 +67,8 @@ impl<S: tracing::Subscriber> Layer<S> for Capture {
 static RECORDS: OnceLock<Records> = OnceLock::new();
 
 const STALL_AFTER: Duration = Duration::from_millis(300);
+/// How often the watcher looks, and so sends a diagnosis's log record.
+const CHECK_EVERY: Duration = Duration::from_millis(50);
 
 fn setup() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
@@ -79,7 +81,7 @@ fn setup() -> MutexGuard<'static, ()> {
     start(|| {
         let mut thresholds = Thresholds::default();
         thresholds.stall_after = STALL_AFTER;
-        thresholds.check_every = Duration::from_millis(50);
+        thresholds.check_every = CHECK_EVERY;
         // The log records come from snapshots of the whole process, where the other
         // tests' operators take their share of the busy time too.
         thresholds.skew_min_busy_share = 0.01;
@@ -104,6 +106,19 @@ fn records(kind: DiagnosisKind, node_id: &str) -> Vec<(tracing::Level, String)> 
         .collect()
 }
 
+/// The log records sent for `kind` about `node_id`, once the watcher has sent one: it
+/// looks every `check_every` (50 ms here), a snapshot of the test's own sends none.
+/// Waits 30 s at the most, then returns what there is.
+fn sent_records(kind: DiagnosisKind, node_id: &str) -> Vec<(tracing::Level, String)> {
+    let started = Instant::now();
+    while records(kind, node_id).is_empty() && started.elapsed() < Duration::from_secs(30) {
+        thread::sleep(Duration::from_millis(10));
+    }
+    // A few more looks of the watcher: a second record would show.
+    thread::sleep(CHECK_EVERY * 3);
+    records(kind, node_id)
+}
+
 /// The diagnoses of `kind` about operators with `node_id`.
 fn found<'a>(snapshot: &'a Snapshot, kind: DiagnosisKind, node_id: &str) -> Vec<&'a Diagnosis> {
     snapshot
@@ -113,8 +128,8 @@ fn found<'a>(snapshot: &'a Snapshot, kind: DiagnosisKind, node_id: &str) -> Vec<
         .collect()
 }
 
-/// Runs `pipeline` and returns what happened while it ran (another snapshot, taken
-/// after, fires the log records).
+/// Runs `pipeline` and returns what happened while it ran (the watcher's next look sends
+/// the log records).
 fn view_of(pipeline: impl FnOnce()) -> Snapshot {
     let before = pipetel::snapshot();
     pipeline();
@@ -148,7 +163,7 @@ fn assert_fired(
     let process = pipetel::snapshot();
     let in_process = found(&process, kind, node_id);
     assert_eq!(in_process.len(), 1, "{:#?}", process.diagnoses);
-    let sent = records(kind, node_id);
+    let sent = sent_records(kind, node_id);
     assert_eq!(sent.len(), 1, "one log record: {sent:?}");
     assert_eq!(sent[0].0, level);
     assert_eq!(sent[0].1, in_process[0].message);
@@ -167,7 +182,8 @@ fn an_operator_that_makes_no_progress_while_it_runs_is_a_stall() {
     let _turn = setup();
     let (tx, rx) = pipetel::channel::channel();
     let waiting = thread::spawn(move || wait_for(rx));
-    // Until the stall shows (the watcher or this loop takes the snapshots), at most 20 s.
+    // Until the stall shows in this loop's snapshots (the watcher's looks start its
+    // clock), at most 20 s.
     let started = Instant::now();
     let stall = loop {
         let snapshot = pipetel::snapshot();
@@ -186,13 +202,14 @@ fn an_operator_that_makes_no_progress_while_it_runs_is_a_stall() {
         thread::sleep(Duration::from_millis(20));
     };
     assert!(started.elapsed() >= STALL_AFTER);
+    // The watcher sends the record at its next look, while the stall lasts.
+    assert_eq!(sent_records(DiagnosisKind::Stall, "stalled").len(), 1);
     tx.send(vec![7]).unwrap();
     assert_eq!(waiting.join().unwrap(), 7);
     assert!(stall.message.contains("wait stalled"), "{}", stall.message);
     assert!(stall
         .message
         .starts_with("stall: no operator handled a row or ended a call for "));
-    assert_eq!(records(DiagnosisKind::Stall, "stalled").len(), 1);
     // Moving again: the stall is over.
     let snapshot = pipetel::snapshot();
     assert!(snapshot

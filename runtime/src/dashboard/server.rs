@@ -157,7 +157,7 @@ fn text(status: u16, body: &str) -> Response {
 /// The live view now, of everything counted so far.
 fn current(process: &mut ProcessReader) -> view::View {
     view::View::of(
-        crate::insight::read_snapshot::snapshot(),
+        crate::insight::read_snapshot::observe(),
         crate::pipeline::history::run_history(),
         process.read(),
         true,

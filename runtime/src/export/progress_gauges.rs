@@ -11,7 +11,7 @@ use opentelemetry::metrics::{Gauge, Meter};
 use opentelemetry::KeyValue;
 
 use crate::counters::registry;
-use crate::insight::read_snapshot::snapshot;
+use crate::insight::read_snapshot::observe;
 use crate::names::{self, MetricName};
 
 /// Registers the progress gauges under `namespace`.
@@ -44,7 +44,7 @@ pub(crate) fn register(meter: &Meter, namespace: &str) {
             if !registry::any_expected() {
                 return;
             }
-            for op in snapshot().operators {
+            for op in observe().operators {
                 let Some(estimate) = op.estimate else {
                     continue;
                 };

@@ -19,6 +19,7 @@ use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::insight::figures::units::{count, duration, percent, ratio};
+use crate::insight::look::Look;
 use crate::insight::snapshot::Imbalance;
 use crate::insight::snapshot::NodeRef;
 use crate::insight::snapshot::{Diagnosis, DiagnosisKind, Severity};
@@ -281,13 +282,20 @@ fn about(op: &OperatorSnapshot, kind: DiagnosisKind, message: String) -> Diagnos
 struct Movement {
     /// Rows in, out and written, and calls ended, summed over every operator.
     progress: u64,
+    /// Whether calls were running.
+    running: bool,
     since: Instant,
 }
 
 static MOVEMENT: Mutex<Option<Movement>> = Mutex::new(None);
 
-/// The checks that need what happened before `snapshot`: a stall, failing exports.
-pub(crate) fn over_time(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<Diagnosis> {
+/// The checks that need what happened before `snapshot`: a stall, failing exports. Only
+/// an observer's look (`Look::Observe`) moves the stall's clock.
+pub(crate) fn over_time(
+    snapshot: &Snapshot,
+    thresholds: &Thresholds,
+    look: Look,
+) -> Vec<Diagnosis> {
     let mut found = Vec::new();
     let now = Instant::now();
     let progress = snapshot
@@ -302,24 +310,32 @@ pub(crate) fn over_time(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<Dia
                 .wrapping_add(op.tasks_cancelled)
         })
         .fold(0u64, u64::wrapping_add);
-    let still = {
-        let mut movement = MOVEMENT.lock().unwrap_or_else(PoisonError::into_inner);
-        match &mut *movement {
-            Some(last) if last.progress == progress => now.duration_since(last.since),
-            _ => {
-                *movement = Some(Movement {
-                    progress,
-                    since: now,
-                });
-                Duration::ZERO
-            }
-        }
-    };
     let running: Vec<&OperatorSnapshot> = snapshot
         .operators
         .iter()
         .filter(|op| op.tasks_active > 0)
         .collect();
+    // Since when nothing moved while calls ran is the observers' to remember (a time
+    // with no call running is no stall, however long): a reader sees the time since they
+    // first saw the progress it sees with calls running, or none if it moved since.
+    let still = {
+        let mut movement = MOVEMENT.lock().unwrap_or_else(PoisonError::into_inner);
+        match &mut *movement {
+            Some(last) if last.progress == progress && last.running && !running.is_empty() => {
+                now.duration_since(last.since)
+            }
+            last => {
+                if look == Look::Observe {
+                    *last = Some(Movement {
+                        progress,
+                        running: !running.is_empty(),
+                        since: now,
+                    });
+                }
+                Duration::ZERO
+            }
+        }
+    };
     if still >= thresholds.stall_after && !running.is_empty() {
         let calls: i64 = running.iter().map(|op| op.tasks_active).sum();
         let names: Vec<String> = running.iter().take(5).map(|op| label(op)).collect();

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::insight::look::Look;
 use crate::insight::node_index::NodeIndex;
 use crate::insight::snapshot::OperatorSnapshot;
 use crate::insight::snapshot::{Basis, Estimate, Overall};
@@ -33,9 +34,12 @@ use crate::insight::snapshot::{EdgeSnapshot, NodeRef};
 pub const RATE_HALF_LIFE: Duration = Duration::from_secs(1);
 
 /// Fills `estimate` for every operator that has one, and returns the overall progress.
+/// An observer's look (`Look::Observe`) advances each operator's smoothed rate and the
+/// floor of its fraction; a reader's computes them from the same memory, and keeps none.
 pub(crate) fn estimate(
     operators: &mut [OperatorSnapshot],
     edges: &[EdgeSnapshot],
+    look: Look,
 ) -> Option<Overall> {
     let totals = Totals::of(operators, edges);
     let now = Instant::now();
@@ -48,9 +52,21 @@ pub(crate) fn estimate(
         };
         let rows = handled(op);
         let expected_rows = expected.round().max(rows as f64) as u64;
-        let seen = history
-            .entry((op.node_type.clone(), op.node_id.clone()))
-            .or_insert_with(|| Seen::new(now, rows, first_rate(op, rows)));
+        let key = (op.node_type.clone(), op.node_id.clone());
+        // A reader works on a copy of what the observers remember.
+        let mut copy;
+        let seen = match look {
+            Look::Observe => history
+                .entry(key)
+                .or_insert_with(|| Seen::new(now, rows, first_rate(op, rows))),
+            Look::Read => {
+                copy = history
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_else(|| Seen::new(now, rows, first_rate(op, rows)));
+                &mut copy
+            }
+        };
         let rate = seen.update(now, rows);
         let fraction = if expected_rows == 0 {
             1.0
@@ -201,7 +217,7 @@ fn expected_output(op: &OperatorSnapshot, expected: f64) -> Option<f64> {
 }
 
 /// What the estimates remember of an operator between snapshots.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Seen {
     first: Instant,
     first_rows: u64,
@@ -263,7 +279,8 @@ impl Seen {
 mod tests {
     use std::time::Duration;
 
-    use super::{stated, Totals};
+    use super::{estimate, stated, Totals, HISTORY};
+    use crate::insight::look::Look;
     use crate::insight::snapshot::Basis;
     use crate::insight::snapshot::OperatorSnapshot;
     use crate::insight::snapshot::{EdgeSnapshot, EdgeVia, NodeRef};
@@ -341,5 +358,26 @@ mod tests {
         // Nothing read yet: no total from bytes.
         by_bytes.bytes_read = 0;
         assert_eq!(stated(&by_bytes), None);
+    }
+
+    #[test]
+    fn a_readers_estimate_remembers_nothing_an_observers_does() {
+        let remembered = |node_type: &str| {
+            HISTORY
+                .lock()
+                .unwrap()
+                .contains_key(&(node_type.to_owned(), "t".to_owned()))
+        };
+        let mut scan = op("remembered_scan", 0, 100);
+        scan.expected_rows = Some(1_000);
+        let mut operators = [scan];
+        for _ in 0..2 {
+            estimate(&mut operators, &[], Look::Read);
+        }
+        let read = operators[0].estimate.clone().expect("an estimate");
+        assert_eq!(read.fraction, 0.1);
+        assert!(!remembered("remembered_scan"), "a read left a trace");
+        estimate(&mut operators, &[], Look::Observe);
+        assert!(remembered("remembered_scan"));
     }
 }

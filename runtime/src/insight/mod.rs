@@ -7,6 +7,7 @@ pub(crate) mod distribution;
 pub(crate) mod estimates;
 pub(crate) mod figures;
 pub(crate) mod graph;
+pub(crate) mod look;
 pub(crate) mod node_index;
 pub(crate) mod periodic;
 pub(crate) mod progress;

@@ -21,7 +21,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::insight::estimates::handled;
 use crate::insight::figures::units;
 use crate::insight::periodic::Periodic;
-use crate::insight::read_snapshot::snapshot;
+use crate::insight::read_snapshot::observe;
 
 /// How progress is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +156,7 @@ impl Lines {
     /// (its rate: rows per busy second); a running step's, the time since it was first
     /// seen running, and once it ended, its measured time.
     fn update(&mut self, last: bool) -> Vec<Line> {
-        let snapshot = snapshot();
+        let snapshot = observe();
         let running = snapshot.operators.iter().any(|op| op.tasks_active > 0);
         let overall = snapshot.overall.as_ref().map(|overall| {
             let mut text = format!(

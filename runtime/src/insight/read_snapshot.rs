@@ -13,6 +13,7 @@ use crate::counters::partitions;
 use crate::counters::per_call;
 use crate::counters::registry;
 use crate::counters::sums::Sums;
+use crate::insight::look::Look;
 use crate::insight::snapshot::{
     CallBuckets, EdgeSnapshot, OperatorSnapshot, RunSnapshot, Share, Skew, Snapshot, StepSnapshot,
     SCHEMA_VERSION,
@@ -40,7 +41,22 @@ use std::time::Duration;
 /// assert_eq!(filter.selectivity, Some(0.5));
 /// # drop(telemetry);
 /// ```
+///
+/// A pure read: what the analyses remember between snapshots (smoothed rates, the floor
+/// of each fraction, since when nothing moved, the diagnoses already logged) is
+/// pipetel's observers' to advance — the watcher's, the progress display's, the
+/// dashboard's; a snapshot reads it and changes nothing.
 pub fn snapshot() -> Snapshot {
+    take(Look::Read)
+}
+
+/// A snapshot taken by one of pipetel's observers: it advances what the analyses
+/// remember, and sends the log record of each diagnosis seen for the first time.
+pub(crate) fn observe() -> Snapshot {
+    take(Look::Observe)
+}
+
+fn take(look: Look) -> Snapshot {
     let (steps, runs) = totals::totals();
     let expected = registry::expected();
     let series_count = registry::series_count();
@@ -100,7 +116,7 @@ pub fn snapshot() -> Snapshot {
     derive_rates(&mut operators, &edges);
     let imbalances = conservation::check(&operators, &edges, &channels);
     let bottleneck = bottleneck::find(&operators, &edges);
-    let overall = estimates::estimate(&mut operators, &edges);
+    let overall = estimates::estimate(&mut operators, &edges, look);
     let mut snapshot = Snapshot {
         schema_version: SCHEMA_VERSION,
         bottleneck,
@@ -125,8 +141,10 @@ pub fn snapshot() -> Snapshot {
     };
     let thresholds = diagnoses::thresholds();
     let mut found = diagnoses::of_snapshot(&snapshot, &thresholds);
-    found.extend(diagnoses::over_time(&snapshot, &thresholds));
-    diagnoses::log_new(&found);
+    found.extend(diagnoses::over_time(&snapshot, &thresholds, look));
+    if look == Look::Observe {
+        diagnoses::log_new(&found);
+    }
     snapshot.diagnoses = found;
     snapshot
 }

@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use crate::insight::periodic::Periodic;
-use crate::insight::read_snapshot::snapshot;
+use crate::insight::read_snapshot::observe;
 
 /// The most of one core the watcher's snapshots take (1 %).
 pub(crate) const MAX_CPU_SHARE: f64 = 0.01;
@@ -24,7 +24,7 @@ pub(crate) const MAX_CPU_SHARE: f64 = 0.01;
 pub(crate) fn start(every: Duration) -> Option<Periodic> {
     Periodic::start("pipetel-watch", every, move |_last| {
         let started = Instant::now();
-        let _ = snapshot();
+        let _ = observe();
         every.max(started.elapsed().div_f64(MAX_CPU_SHARE))
     })
 }
