@@ -8,6 +8,8 @@
 //! and a path through such a re-export is followed to the module that defines the item,
 //! as rustc resolves it.
 
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -20,7 +22,7 @@ pub type ModulePath = Vec<String>;
 #[derive(Debug)]
 struct Module {
     file: PathBuf,
-    /// `mod.rs` or `lib.rs`: `super` and `self` count from the module itself.
+    /// `mod.rs` or `lib.rs`: a face, whose `pub use` of its children are no imports.
     is_folder: bool,
     /// Every crate path named outside the face's re-exports, as absolute segments.
     references: Vec<Vec<String>>,
@@ -70,7 +72,7 @@ impl ModuleGraph {
                 glob_reexports: Vec::new(),
                 tokens: tokens.clone(),
             };
-            scan(&tokens, &path, &path, is_folder, &mut module);
+            scan(&tokens, &path, &path, &mut module);
             modules.insert(path, module);
         }
         ModuleGraph { modules }
@@ -134,32 +136,35 @@ impl ModuleGraph {
     }
 
     /// How many modules the crate has.
-    pub fn len(&self) -> usize {
+    pub fn module_count(&self) -> usize {
         self.modules.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.modules.is_empty()
     }
 
     /// The import cycles: each strongly connected set of two or more modules, with one
     /// cycle through it spelled out (`a → b → a`), so a failure says what to break.
     pub fn cycles(&self) -> Vec<(BTreeSet<ModulePath>, Vec<ModulePath>)> {
-        let imports = self.imports();
-        let mut next: BTreeMap<&ModulePath, Vec<&ModulePath>> = BTreeMap::new();
-        for import in &imports {
-            next.entry(&import.from).or_default().push(&import.to);
-        }
-        let mut cycles = Vec::new();
-        for component in strongly_connected(&self.modules.keys().collect::<Vec<_>>(), &next) {
-            if component.len() < 2 {
-                continue;
+        let mut graph = DiGraph::<&ModulePath, ()>::new();
+        let nodes: BTreeMap<&ModulePath, NodeIndex> = self
+            .modules
+            .keys()
+            .map(|module| (module, graph.add_node(module)))
+            .collect();
+        for import in self.imports() {
+            if let (Some(&from), Some(&to)) = (nodes.get(&import.from), nodes.get(&import.to)) {
+                graph.add_edge(from, to, ());
             }
-            let members: BTreeSet<ModulePath> = component.iter().map(|m| (*m).clone()).collect();
-            let start = component[0];
-            let cycle = shortest_cycle(start, &next, &members);
-            cycles.push((members, cycle));
         }
+        let mut cycles: Vec<_> = tarjan_scc(&graph)
+            .into_iter()
+            .filter(|component| component.len() > 1)
+            .map(|component| {
+                let members: BTreeSet<ModulePath> =
+                    component.iter().map(|&node| graph[node].clone()).collect();
+                let start = nodes[members.first().expect("two or more")];
+                (members, shortest_cycle(&graph, start, &component))
+            })
+            .collect();
+        cycles.sort();
         cycles
     }
 }
@@ -191,14 +196,10 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Walks one token stream of the module `file_module`, standing in the (possibly inline)
-/// module `here`. `is_folder` says whether `here` is a face (`mod.rs`, `lib.rs`).
-fn scan(
-    tokens: &TokenStream,
-    file_module: &[String],
-    here: &[String],
-    is_folder: bool,
-    module: &mut Module,
-) {
+/// module `here`.
+fn scan(tokens: &TokenStream, file_module: &[String], here: &[String], module: &mut Module) {
+    // a face (`mod.rs`, `lib.rs`) itself, not an inline module in it
+    let at_face = module.is_folder && here == file_module;
     let tokens: Vec<TokenTree> = tokens.clone().into_iter().collect();
     let mut i = 0;
     while i < tokens.len() {
@@ -211,7 +212,7 @@ fn scan(
                     if body.delimiter() == Delimiter::Brace {
                         let mut inner = here.to_vec();
                         inner.push(name.to_string());
-                        scan(&body.stream(), file_module, &inner, false, module);
+                        scan(&body.stream(), file_module, &inner, module);
                         i += 3;
                         continue;
                     }
@@ -226,14 +227,13 @@ fn scan(
                 let mut uses = Vec::new();
                 use_tree(&tokens[i + 1..end], &[], &mut uses);
                 for (path, name) in uses {
-                    let Some(absolute) = absolute(&path, here, is_folder, true) else {
+                    let Some(absolute) = absolute(&path, here, at_face, true) else {
                         continue;
                     };
                     // a face re-exporting its own descendants is no import
-                    let own = absolute.len() > file_module.len()
-                        && absolute.starts_with(file_module)
-                        && module.is_folder
-                        && here == file_module;
+                    let own = at_face
+                        && absolute.len() > file_module.len()
+                        && absolute.starts_with(file_module);
                     if public && own {
                         if name == "*" {
                             module.glob_reexports.push(absolute);
@@ -264,13 +264,13 @@ fn scan(
                 }
                 // `::{…}` here is a use tree inside a macro, or a turbofish's `::<`: the
                 // named prefix is the reference
-                if let Some(absolute) = absolute(&path, here, is_folder, false) {
+                if let Some(absolute) = absolute(&path, here, at_face, false) {
                     module.references.push(absolute);
                 }
                 i = j;
                 continue;
             }
-            TokenTree::Group(group) => scan(&group.stream(), file_module, here, is_folder, module),
+            TokenTree::Group(group) => scan(&group.stream(), file_module, here, module),
             _ => {}
         }
         i += 1;
@@ -350,21 +350,16 @@ fn use_tree(tokens: &[TokenTree], prefix: &[String], out: &mut Vec<(Vec<String>,
 }
 
 /// A path written in module `here` as absolute segments from the crate root, or `None`
-/// for a path into another crate. `in_use`: a `use` path's first segment may also be a
-/// name the module declares (`use cells::Cells` in a face).
-fn absolute(
-    path: &[String],
-    here: &[String],
-    is_folder: bool,
-    in_use: bool,
-) -> Option<Vec<String>> {
+/// for a path into another crate. `in_use` at a face: a `use` path's first segment may
+/// also be a child module (`use cells::Cells` in `counters/mod.rs`).
+fn absolute(path: &[String], here: &[String], at_face: bool, in_use: bool) -> Option<Vec<String>> {
     let (first, rest) = path.split_first()?;
     let mut base: Vec<String> = match first.as_str() {
         "crate" => Vec::new(),
         "self" => here.to_vec(),
         "super" => here[..here.len().saturating_sub(1)].to_vec(),
         // `use child::X` in a face names its own child module
-        _ if in_use && is_folder => {
+        _ if in_use && at_face => {
             let mut base = here.to_vec();
             base.push(first.clone());
             base
@@ -402,95 +397,32 @@ fn defines(tokens: &TokenStream, name: &str) -> bool {
     })
 }
 
-/// Tarjan's strongly connected components, over at most a few hundred modules.
-fn strongly_connected<'a>(
-    nodes: &[&'a ModulePath],
-    next: &BTreeMap<&'a ModulePath, Vec<&'a ModulePath>>,
-) -> Vec<Vec<&'a ModulePath>> {
-    struct State<'a> {
-        index: BTreeMap<&'a ModulePath, usize>,
-        low: BTreeMap<&'a ModulePath, usize>,
-        stack: Vec<&'a ModulePath>,
-        on_stack: BTreeSet<&'a ModulePath>,
-        components: Vec<Vec<&'a ModulePath>>,
-    }
-    fn visit<'a>(
-        v: &'a ModulePath,
-        next: &BTreeMap<&'a ModulePath, Vec<&'a ModulePath>>,
-        s: &mut State<'a>,
-    ) {
-        let n = s.index.len();
-        s.index.insert(v, n);
-        s.low.insert(v, n);
-        s.stack.push(v);
-        s.on_stack.insert(v);
-        for &w in next.get(v).into_iter().flatten() {
-            if !s.index.contains_key(w) {
-                visit(w, next, s);
-                let low = s.low[v].min(s.low[w]);
-                s.low.insert(v, low);
-            } else if s.on_stack.contains(w) {
-                let low = s.low[v].min(s.index[w]);
-                s.low.insert(v, low);
-            }
-        }
-        if s.low[v] == s.index[v] {
-            let mut component = Vec::new();
-            while let Some(w) = s.stack.pop() {
-                s.on_stack.remove(w);
-                component.push(w);
-                if w == v {
-                    break;
-                }
-            }
-            component.sort();
-            s.components.push(component);
-        }
-    }
-    let mut state = State {
-        index: BTreeMap::new(),
-        low: BTreeMap::new(),
-        stack: Vec::new(),
-        on_stack: BTreeSet::new(),
-        components: Vec::new(),
-    };
-    for &node in nodes {
-        if !state.index.contains_key(node) {
-            visit(node, next, &mut state);
-        }
-    }
-    state.components
-}
-
-/// The shortest way from `start` back to itself within `members` (breadth first).
+/// The shortest way from `start` back to itself through `members` (breadth first).
 fn shortest_cycle(
-    start: &ModulePath,
-    next: &BTreeMap<&ModulePath, Vec<&ModulePath>>,
-    members: &BTreeSet<ModulePath>,
+    graph: &DiGraph<&ModulePath, ()>,
+    start: NodeIndex,
+    members: &[NodeIndex],
 ) -> Vec<ModulePath> {
-    let mut came_from: BTreeMap<&ModulePath, &ModulePath> = BTreeMap::new();
+    let mut came_from: BTreeMap<NodeIndex, NodeIndex> = BTreeMap::new();
     let mut queue = std::collections::VecDeque::from([start]);
-    while let Some(v) = queue.pop_front() {
-        for &w in next.get(v).into_iter().flatten() {
-            if !members.contains(w) {
-                continue;
-            }
-            if w == start {
-                let mut cycle = vec![start.clone()];
-                let mut at = v;
-                while at != start {
-                    cycle.push(at.clone());
-                    at = came_from[at];
+    while let Some(at) = queue.pop_front() {
+        for next in graph.neighbors(at).filter(|n| members.contains(n)) {
+            if next == start {
+                let mut cycle = vec![graph[start].clone()];
+                let mut back = at;
+                while back != start {
+                    cycle.push(graph[back].clone());
+                    back = came_from[&back];
                 }
-                cycle.push(start.clone());
+                cycle.push(graph[start].clone());
                 cycle.reverse();
                 return cycle;
             }
-            if !came_from.contains_key(w) {
-                came_from.insert(w, v);
-                queue.push_back(w);
+            if let std::collections::btree_map::Entry::Vacant(entry) = came_from.entry(next) {
+                entry.insert(at);
+                queue.push_back(next);
             }
         }
     }
-    vec![start.clone()]
+    vec![graph[start].clone()]
 }

@@ -45,7 +45,7 @@ fn crate_src(name: &str) -> std::path::PathBuf {
 
 fn cycles_of(crate_dir: &str) -> Vec<String> {
     let graph = ModuleGraph::read(&crate_src(crate_dir));
-    assert!(graph.len() > 1, "{crate_dir}: no modules read");
+    assert!(graph.module_count() > 1, "{crate_dir}: no modules read");
     graph
         .cycles()
         .into_iter()
@@ -62,7 +62,7 @@ fn cycles_of(crate_dir: &str) -> Vec<String> {
 
 #[test]
 fn no_crate_has_an_import_cycle() {
-    let cycles: Vec<String> = ["runtime", "macros", "datafusion", "tests"]
+    let cycles: Vec<String> = ["runtime", "macros", "datafusion", "examples", "tests"]
         .into_iter()
         .flat_map(cycles_of)
         .collect();
