@@ -180,6 +180,9 @@ fn wait_for(rx: pipetel::channel::Receiver<Vec<u64>>) -> u64 {
 #[test]
 fn an_operator_that_makes_no_progress_while_it_runs_is_a_stall() {
     let _turn = setup();
+    // Nothing runs for longer than a stall takes, the watcher looking: time with no call
+    // running is no stall, so the clock starts with the waiting call below.
+    thread::sleep(STALL_AFTER * 2);
     let (tx, rx) = pipetel::channel::channel();
     let waiting = thread::spawn(move || wait_for(rx));
     // Until the stall shows in this loop's snapshots (the watcher's looks start its

@@ -139,6 +139,30 @@ fn async_operator_dropped_before_completion_is_cancelled() {
     assert_eq!(total(&totals, "task.failed", id), 0);
 }
 
+#[operator(node_type = "async_never_returns")]
+async fn serves(batch: Vec<u32>) -> ! {
+    let _ = batch;
+    loop {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[test]
+fn async_operator_that_never_returns_is_cancelled_when_dropped() {
+    setup();
+    let id = "shapes::serves";
+    {
+        let mut future = Box::pin(serves(vec![1, 2]));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+    }
+    let totals = totals("async_never_returns");
+    assert_eq!(total(&totals, "task.cancelled", id), 1);
+    assert_eq!(total(&totals, "task.active", id), 0);
+    assert_eq!(total(&totals, "rows.in", id), 2);
+    assert_eq!(total(&totals, "task.completed", id), 0);
+}
+
 #[operator(node_type = "async_outcomes")]
 async fn parse_later(text: String) -> Result<u32, std::num::ParseIntError> {
     PendingOnce(false).await;
