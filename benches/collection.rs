@@ -111,7 +111,7 @@ fn point(series: usize, threads: usize) {
     assert!(snapshot
         .operators
         .iter()
-        .all(|operator| operator.tasks_completed == threads as u64));
+        .all(|operator| operator.calls.completed == threads as u64));
     // The worst case: every series counted something since the previous collection.
     let collect = median_cpu_after(
         || {

@@ -97,7 +97,7 @@ fn run_once(id: &'static str) -> (Vec<Sample>, Instant, Snapshot) {
             .operators
             .iter()
             .find(|op| op.node_type == "scan")
-            .map_or(0.0, |op| op.rows_out as f64 / ROWS as f64);
+            .map_or(0.0, |op| op.rows.produced as f64 / ROWS as f64);
         samples.push(Sample {
             at: Instant::now(),
             scanned,
@@ -143,10 +143,10 @@ fn main() {
         let mut worst = (0.0, String::from("-"));
         if let Some(quarter) = quarter {
             for op in &done.operators {
-                let handled = if op.input_rows > 0 {
-                    op.input_rows
+                let handled = if op.rows.input > 0 {
+                    op.rows.input
                 } else {
-                    op.rows_out
+                    op.rows.produced
                 };
                 let estimated = quarter
                     .snapshot

@@ -151,11 +151,11 @@ fn every_node_counts_the_rows_datafusion_counts() {
             let datafusion = node.metrics().and_then(|metrics| metrics.output_rows());
             if let Some(rows) = datafusion {
                 assert_eq!(
-                    op.rows_out,
+                    op.rows.produced,
                     rows as u64,
                     "{shape}: {} {position} counted {} rows, DataFusion {rows}\n{}",
                     node.name(),
-                    op.rows_out,
+                    op.rows.produced,
                     displayable(ran.plan.as_ref()).indent(true)
                 );
                 // The node's own metrics came along, with the same figure.
@@ -166,12 +166,12 @@ fn every_node_counts_the_rows_datafusion_counts() {
                 compared += 1;
             }
             // Each partition the node executed is one task, and all ended.
-            assert_eq!(op.tasks_active, 0, "{shape}: {} {position}", node.name());
-            assert!(op.tasks_completed + op.tasks_cancelled > 0);
+            assert_eq!(op.calls.active, 0, "{shape}: {} {position}", node.name());
+            assert!(op.calls.completed + op.calls.cancelled > 0);
         }
         // The root's rows are the query's rows.
         assert_eq!(
-            operator(&ran.counted, 0, nodes[0].name()).rows_out,
+            operator(&ran.counted, 0, nodes[0].name()).rows.produced,
             ran.rows as u64
         );
         // Rows in are what the children handed out.
@@ -181,11 +181,11 @@ fn every_node_counts_the_rows_datafusion_counts() {
                 .iter()
                 .map(|child| {
                     let at = nodes.iter().position(|n| Arc::ptr_eq(n, child)).unwrap();
-                    operator(&ran.counted, at, child.name()).rows_out
+                    operator(&ran.counted, at, child.name()).rows.produced
                 })
                 .sum();
             assert_eq!(
-                operator(&ran.counted, position, node.name()).rows_in,
+                operator(&ran.counted, position, node.name()).rows.received,
                 children
             );
         }
@@ -231,7 +231,7 @@ fn the_graph_is_the_plan_with_each_childs_rows_on_its_edge() {
             let child: usize = edge.from.node_id.parse().unwrap();
             let producer = operator(&ran.counted, child, nodes[child].name());
             // What crossed is what the child produced: DataFusion's own output_rows.
-            assert_eq!(edge.rows, producer.rows_out, "{shape}: {edge:?}");
+            assert_eq!(edge.rows, producer.rows.produced, "{shape}: {edge:?}");
             if let Some(rows) = nodes[child].metrics().and_then(|m| m.output_rows()) {
                 assert_eq!(edge.rows, rows as u64, "{shape}: {edge:?}");
             }
@@ -270,7 +270,8 @@ fn skew_across_partitions_is_the_score_datafusion_gives() {
             }
             // The same partitions, with the same rows.
             let ours = op
-                .partition_skew
+                .skew
+                .across_partitions
                 .as_ref()
                 .unwrap_or_else(|| panic!("{shape}: {} {position}: {op:#?}", node.name()));
             let score = ours.rows.skew.expect("rows");
@@ -295,7 +296,7 @@ fn busy_time_adds_up_to_at_most_the_threads_time_and_covers_most_of_the_work() {
     let _serial = serial();
     let ctx = session(true);
     let ran = run(execute(&ctx, QUERIES[2].1));
-    let busy: Duration = ran.counted.operators.iter().map(|op| op.busy).sum();
+    let busy: Duration = ran.counted.operators.iter().map(|op| op.time.busy).sum();
     // Two workers and the thread blocking on the query can poll operators; busy time is
     // exclusive (a parent's poll less its children's), so it never counts a moment twice.
     let threads = 3;
@@ -347,9 +348,9 @@ fn work_on_spawned_tasks_is_filed_under_the_nodes_and_the_step_that_asked_for_it
         let child = &nodes[position].children()[0];
         let at = nodes.iter().position(|n| Arc::ptr_eq(n, child)).unwrap();
         let op = operator(&ran.counted, at, child.name());
-        assert!(op.busy > Duration::ZERO);
+        assert!(op.time.busy > Duration::ZERO);
         assert_eq!(
-            op.rows_out,
+            op.rows.produced,
             child.metrics().and_then(|m| m.output_rows()).unwrap() as u64
         );
     }
@@ -378,7 +379,12 @@ fn one_querys_view_holds_only_that_query_in_plan_order() {
         .iter()
         .enumerate()
         .map(|(position, node)| {
-            assert!(operator(&ran.counted, position, node.name()).tasks_completed > 0);
+            assert!(
+                operator(&ran.counted, position, node.name())
+                    .calls
+                    .completed
+                    > 0
+            );
             position
         })
         .collect();
@@ -486,7 +492,7 @@ fn a_dataframe_query_keeps_its_nodes_metrics_after_datafusion_drops_the_plan() {
         for op in &counted.operators {
             if let Some(EngineValue::Count(rows)) = op.engine_metrics.get("output_rows") {
                 assert_eq!(
-                    op.rows_out, *rows,
+                    op.rows.produced, *rows,
                     "{shape}: {} {}",
                     op.node_type, op.node_id
                 );
@@ -495,7 +501,7 @@ fn a_dataframe_query_keeps_its_nodes_metrics_after_datafusion_drops_the_plan() {
         }
         assert!(compared >= 1, "{shape}: no node with output_rows");
         assert_eq!(
-            operator_named_root(&counted).rows_out,
+            operator_named_root(&counted).rows.produced,
             rows as u64,
             "{shape}"
         );

@@ -77,8 +77,12 @@ pub mod snapshot {
     pub use crate::insight::skew::skew_score;
     pub use crate::insight::snapshot::{
         Basis, Bottleneck, CallBuckets, ChannelSnapshot, EdgeSnapshot, EdgeVia, Estimate,
-        Imbalance, NodeRef, OperatorSnapshot, Overall, Percentiles, RunSnapshot, Share, Skew,
-        SlowCall, Snapshot, Spread, StepSnapshot, Waiting,
+        Imbalance, NodeRef, Overall, Percentiles, RunSnapshot, Share, Skew, SlowCall, Snapshot,
+        Spread, StepSnapshot, Waiting,
+    };
+    pub use crate::insight::snapshot::{
+        ByteCounts, CallCounts, Distributions, Expected, OperatorSnapshot, RowCounts, TimeSplit,
+        WorkSkew,
     };
     pub use crate::insight::snapshot::{FormatError, SCHEMA_VERSION};
 }

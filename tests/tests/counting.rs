@@ -326,7 +326,7 @@ fn an_operator_running_in_one_step_on_two_threads_is_filed_under_that_step() {
         .iter()
         .find(|op| op.node_type == "in_one_step")
         .expect("the operator");
-    assert_eq!(operator.tasks_completed, 2);
+    assert_eq!(operator.calls.completed, 2);
     assert_eq!(operator.step.as_deref(), Some("fan_in"), "{operator:?}");
     assert_eq!(operator.pipeline, None, "the step ran outside any run");
 }

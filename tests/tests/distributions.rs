@@ -68,8 +68,8 @@ fn a_straggler_partition_is_named_with_datafusions_score() {
         }
     }
     let op = operator_named("scan", "straggler");
-    assert_eq!(op.partitions.len(), 8);
-    let skew = op.partition_skew.as_ref().expect("skew");
+    assert_eq!(op.skew.partitions.len(), 8);
+    let skew = op.skew.across_partitions.as_ref().expect("skew");
     assert_eq!(
         (skew.count, skew.rows.min, skew.rows.median, skew.rows.max),
         (8, 50, 50, 500)
@@ -81,7 +81,7 @@ fn a_straggler_partition_is_named_with_datafusions_score() {
     // calls. pipetel reads the TSC (quanta, calibrated against the OS clock) and the test
     // `Instant`: a microsecond a call for the reads' distance, and 2 % for the calibration.
     let mut busiest = (0, "");
-    for share in &op.partitions {
+    for share in &op.skew.partitions {
         let partition: usize = share.at.parse().expect("a partition number");
         let body = IN_BODY[partition].load(std::sync::atomic::Ordering::Relaxed);
         let outside = around[partition].as_nanos() as u64;
@@ -142,7 +142,7 @@ fn skew_across_threads_names_the_thread_that_did_most() {
     for thread in threads {
         thread.join().unwrap();
     }
-    let skew = op.thread_skew.as_ref().expect("skew");
+    let skew = op.skew.across_threads.as_ref().expect("skew");
     assert_eq!(skew.count, 2);
     assert_eq!((skew.rows.min, skew.rows.max), (20, 200));
     // Named with its number: a pool's threads share a name.
@@ -173,7 +173,7 @@ fn the_p99_of_a_known_distribution_is_within_one_bucket() {
     around.sort();
     let p99 = |sorted: &[Duration]| sorted[(0.99f64 * 200.0).ceil() as usize - 1];
     let op = operator_named("lookup", "latency");
-    let busy = op.busy_per_call.expect("distribution");
+    let busy = op.distributions.busy_per_call.expect("distribution");
     assert_eq!(busy.count, 200);
     // pipetel's p99 is the start of the bucket holding the 198th busy time, which lies
     // between the 198th body time and the 198th time around (2 % and a microsecond for the
@@ -187,7 +187,7 @@ fn the_p99_of_a_known_distribution_is_within_one_bucket() {
         busy.p99
     );
     // Rows per call are exact below 8 and for powers of two.
-    let rows = op.rows_per_call.expect("rows");
+    let rows = op.distributions.rows_per_call.expect("rows");
     assert_eq!((rows.count, rows.p50, rows.max), (200, 0, 0));
 }
 
@@ -242,12 +242,15 @@ fn the_slowest_call_is_found_with_the_trace_it_ran_in() {
         .unwrap();
     assert_ne!(trace, 0, "the run has a trace");
     let op = operator_named("parse", "slowest");
-    assert_eq!(op.slowest_calls.len(), pipetel::limits::SLOWEST_CALLS);
+    assert_eq!(
+        op.distributions.slowest_calls.len(),
+        pipetel::limits::SLOWEST_CALLS
+    );
     // Each call kept is one the test made: it ended while that call ran, and its busy time
     // is at least that call's body's (pipetel reads the TSC, calibrated against the OS
     // clock: 2 % and a microsecond for the calibration and the reads' distance).
     let at_least = |body: Duration| body.mul_f64(0.98).saturating_sub(Duration::from_micros(1));
-    for kept in &op.slowest_calls {
+    for kept in &op.distributions.slowest_calls {
         let call = calls
             .iter()
             .find(|call| call.before <= kept.ended && kept.ended <= call.after)
@@ -262,12 +265,13 @@ fn the_slowest_call_is_found_with_the_trace_it_ran_in() {
     // The slowest kept took at least as long as the longest body: the planted batch's,
     // unless the machine paused another for longer. Slowest first.
     let longest = calls.iter().map(|call| call.body).max().unwrap();
-    let slowest = &op.slowest_calls[0];
+    let slowest = &op.distributions.slowest_calls[0];
     assert!(
         slowest.busy >= at_least(longest),
         "{slowest:?} vs {longest:?}"
     );
     assert!(op
+        .distributions
         .slowest_calls
         .windows(2)
         .all(|pair| pair[0].busy >= pair[1].busy));
@@ -295,9 +299,17 @@ fn snapshots_taken_while_threads_call_count_every_call_once() {
             .iter()
             .find(|op| op.node_type == "count" && op.node_id == "read_while_running");
         op.map_or((0, 0, 0), |op| {
-            let busy = op.busy_per_call.as_ref().map_or(0, |b| b.count);
-            let rows = op.rows_per_call.as_ref().map_or(0, |r| r.count);
-            (busy, rows, op.tasks_completed)
+            let busy = op
+                .distributions
+                .busy_per_call
+                .as_ref()
+                .map_or(0, |b| b.count);
+            let rows = op
+                .distributions
+                .rows_per_call
+                .as_ref()
+                .map_or(0, |r| r.count);
+            (busy, rows, op.calls.completed)
         })
     };
     // Calls returned, and calls started (an upper bound of what any read may count).

@@ -29,11 +29,11 @@ fn operator_named(node_type: &str, node_id: &str) -> OperatorSnapshot {
 /// (rows out, completed, failed, cancelled, active).
 fn tallies(op: &OperatorSnapshot) -> (u64, u64, u64, u64, i64) {
     (
-        op.rows_out,
-        op.tasks_completed,
-        op.tasks_failed,
-        op.tasks_cancelled,
-        op.tasks_active,
+        op.rows.produced,
+        op.calls.completed,
+        op.calls.failed,
+        op.calls.cancelled,
+        op.calls.active,
     )
 }
 
@@ -236,9 +236,15 @@ fn node_type_can_be_a_value_and_a_macro_argument() {
     through_literal(vec![0; 1]);
     through_literal_expr(vec![0; 2]);
     through_computed_expr(vec![0; 3]);
-    assert_eq!(operator_named("macro_scan", "macro-literal").rows_out, 1);
-    assert_eq!(operator_named("macro_filter", "macro-expr").rows_out, 2);
-    assert_eq!(operator_named("macro_join", "macro-expr").rows_out, 3);
+    assert_eq!(
+        operator_named("macro_scan", "macro-literal").rows.produced,
+        1
+    );
+    assert_eq!(
+        operator_named("macro_filter", "macro-expr").rows.produced,
+        2
+    );
+    assert_eq!(operator_named("macro_join", "macro-expr").rows.produced, 3);
 }
 
 // ---- operators known only at run time ----
@@ -274,11 +280,11 @@ fn a_run_time_operator_counts_calls_iterators_streams_and_rows_in() {
     let source = operator_named("runtime_source", "api-source");
     // iter 12 rows + try_iter 5 + iter_counted 3 + stream 6; one call failed (the Err item).
     assert_eq!(tallies(&source), (26, 3, 1, 0, 0));
-    assert_eq!(source.bytes_read, 100);
-    assert_eq!(source.bytes_written, 4);
+    assert_eq!(source.bytes.read, 100);
+    assert_eq!(source.bytes.written, 4);
     let sink = operator_named("runtime_sink", "7");
     assert_eq!(
-        (sink.rows_in, sink.tasks_completed, sink.tasks_failed),
+        (sink.rows.received, sink.calls.completed, sink.calls.failed),
         (12, 1, 1)
     );
 }

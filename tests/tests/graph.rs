@@ -373,7 +373,7 @@ fn links_an_engine_states_carry_what_it_hands_over() {
         .iter()
         .find(|op| op.node_type == "join" && op.node_id == "stated")
         .unwrap();
-    assert_eq!(join.rows_in, 65);
+    assert_eq!(join.rows.received, 65);
     assert!(imbalances_of(&snapshot, "stated").is_empty());
 }
 

@@ -398,8 +398,8 @@ fn nested_operators_count_exclusive_time_that_adds_up() {
     let out = outer_filter(vec![1, 2, 3]);
     let wall = started.elapsed();
     assert_eq!(out, vec![1, 3]);
-    let outer = operator_named("shapes::outer_filter").busy;
-    let inner = operator_named("shapes::inner_project").busy;
+    let outer = operator_named("shapes::outer_filter").time.busy;
+    let inner = operator_named("shapes::inner_project").time.busy;
     let (inner_spun, outer_spun) = (spun(&INNER_SPUN), spun(&OUTER_SPUN));
     let body = spun(&OUTER_BODY);
     assert!(
@@ -454,25 +454,25 @@ fn pulling_iterators_split_time_between_parent_and_child() {
     assert_eq!(rows, 10);
     let parent = operator_named("shapes::parent_filter");
     let child = operator_named("shapes::child_scan");
-    assert_eq!((parent.rows_out, child.rows_out), (10, 20));
-    assert_eq!((parent.tasks_completed, child.tasks_completed), (1, 1));
+    assert_eq!((parent.rows.produced, child.rows.produced), (10, 20));
+    assert_eq!((parent.calls.completed, child.calls.completed), (1, 1));
     let (child_spun, parent_spun) = (spun(&CHILD_SPUN), spun(&PARENT_SPUN));
     assert!(
-        at_least(child.busy, child_spun),
+        at_least(child.time.busy, child_spun),
         "child {:?} < {child_spun:?}",
-        child.busy
+        child.time.busy
     );
     assert!(
-        at_least(parent.busy, parent_spun),
+        at_least(parent.time.busy, parent_spun),
         "parent {:?} < {parent_spun:?}",
-        parent.busy
+        parent.time.busy
     );
     // Had the parent counted the time of the child it pulls from, it would be at least
     // both spins.
     assert!(
-        !at_least(parent.busy, parent_spun + child_spun),
+        !at_least(parent.time.busy, parent_spun + child_spun),
         "the parent's {:?} exclude the child's work ({parent_spun:?} + {child_spun:?})",
-        parent.busy
+        parent.time.busy
     );
-    assert!(at_least(wall, parent.busy + child.busy));
+    assert!(at_least(wall, parent.time.busy + child.time.busy));
 }

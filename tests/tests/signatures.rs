@@ -24,7 +24,12 @@ fn operator_named(node_id: &str) -> OperatorSnapshot {
 /// (rows in, rows out, completed, failed).
 fn tallies(node_id: &str) -> (u64, u64, u64, u64) {
     let op = operator_named(node_id);
-    (op.rows_in, op.rows_out, op.tasks_completed, op.tasks_failed)
+    (
+        op.rows.received,
+        op.rows.produced,
+        op.calls.completed,
+        op.calls.failed,
+    )
 }
 
 #[operator(node_type = "filter", name = "inner-attributes")]

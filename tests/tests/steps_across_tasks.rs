@@ -91,6 +91,6 @@ fn a_stream_keeps_the_step_it_was_made_in() {
     assert_eq!(rows, 5);
     other_step();
     let op = operator_named("stream-made-in-step");
-    assert_eq!((op.rows_out, op.tasks_completed), (5, 1));
+    assert_eq!((op.rows.produced, op.calls.completed), (5, 1));
     assert_eq!(op.step.as_deref(), Some("make_stream"));
 }

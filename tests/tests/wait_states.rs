@@ -45,7 +45,7 @@ fn operator_of<'a>(snapshot: &'a Snapshot, node_type: &str, node_id: &str) -> &'
 
 /// The share of `op`'s wall time that `part` is.
 fn share(op: &OperatorSnapshot, part: Duration) -> f64 {
-    part.as_secs_f64() / op.wall.as_secs_f64()
+    part.as_secs_f64() / op.time.wall.as_secs_f64()
 }
 
 /// Busy + starved + blocked + queued is the operator's wall time, which lies between
@@ -53,8 +53,8 @@ fn share(op: &OperatorSnapshot, part: Duration) -> f64 {
 /// around the operator's whole life), within 2 % and 1 µs: the TSC's calibration against
 /// `Instant`.
 fn assert_adds_up(op: &OperatorSnapshot, inside: Duration, around: Duration) {
-    let sum = op.busy + op.starved + op.blocked + op.queued;
-    assert_eq!(op.wall, sum, "{op:#?}");
+    let sum = op.time.busy + op.time.starved + op.time.blocked + op.time.queued;
+    assert_eq!(op.time.wall, sum, "{op:#?}");
     let slack = |time: Duration| time.mul_f64(0.02) + Duration::from_micros(1);
     assert!(
         inside.saturating_sub(slack(inside)) <= sum && sum <= around + slack(around),
@@ -62,10 +62,10 @@ fn assert_adds_up(op: &OperatorSnapshot, inside: Duration, around: Duration) {
          between {inside:?} inside and {around:?} around, within 2 %",
         op.node_type,
         op.node_id,
-        op.busy,
-        op.starved,
-        op.blocked,
-        op.queued,
+        op.time.busy,
+        op.time.starved,
+        op.time.blocked,
+        op.time.queued,
     );
 }
 
@@ -174,9 +174,12 @@ fn a_slow_sink_is_the_bottleneck_and_both_upstreams_are_blocked() {
     for (op, (inside, around)) in [source, transform, sink].into_iter().zip(measured) {
         assert_adds_up(op, inside, around);
     }
-    assert!(share(source, source.blocked) > 0.5, "{source:#?}");
-    assert!(share(transform, transform.blocked) > 0.5, "{transform:#?}");
-    assert!(share(sink, sink.busy) > 0.5, "{sink:#?}");
+    assert!(share(source, source.time.blocked) > 0.5, "{source:#?}");
+    assert!(
+        share(transform, transform.time.blocked) > 0.5,
+        "{transform:#?}"
+    );
+    assert!(share(sink, sink.time.busy) > 0.5, "{sink:#?}");
     let bottleneck = snapshot.bottleneck.expect("a bottleneck");
     assert_eq!(
         (
@@ -208,9 +211,12 @@ fn a_slow_source_is_the_bottleneck_and_the_downstreams_are_starved() {
     for (op, (inside, around)) in [source, transform, sink].into_iter().zip(measured) {
         assert_adds_up(op, inside, around);
     }
-    assert!(share(source, source.busy) > 0.5, "{source:#?}");
-    assert!(share(transform, transform.starved) > 0.5, "{transform:#?}");
-    assert!(share(sink, sink.starved) > 0.5, "{sink:#?}");
+    assert!(share(source, source.time.busy) > 0.5, "{source:#?}");
+    assert!(
+        share(transform, transform.time.starved) > 0.5,
+        "{transform:#?}"
+    );
+    assert!(share(sink, sink.time.starved) > 0.5, "{sink:#?}");
     let bottleneck = snapshot.bottleneck.expect("a bottleneck");
     assert_eq!(
         (
@@ -267,9 +273,9 @@ fn in_a_volcano_chain_the_consumers_of_a_slow_scan_are_starved() {
         assert_adds_up(op, inside, around);
     }
     // Between its items the scan waits for the filter to ask again: blocked, briefly.
-    assert!(share(scan, scan.busy) > 0.5, "{scan:#?}");
-    assert!(share(filter, filter.starved) > 0.5, "{filter:#?}");
-    assert!(share(count, count.starved) > 0.5, "{count:#?}");
+    assert!(share(scan, scan.time.busy) > 0.5, "{scan:#?}");
+    assert!(share(filter, filter.time.starved) > 0.5, "{filter:#?}");
+    assert!(share(count, count.time.starved) > 0.5, "{count:#?}");
     let bottleneck = snapshot.bottleneck.expect("a bottleneck");
     assert_eq!(bottleneck.node.node_type, "scan", "{bottleneck:#?}");
 }
@@ -322,8 +328,8 @@ fn an_async_producer_held_back_by_a_full_channel_is_blocked() {
     let consume = operator_of(&snapshot, "consume", "async-waits");
     assert_adds_up(produce, produced.0, produced.1);
     assert_adds_up(consume, consumed.0, consumed.1);
-    assert!(share(produce, produce.blocked) > 0.5, "{produce:#?}");
-    assert!(share(consume, consume.busy) > 0.5, "{consume:#?}");
+    assert!(share(produce, produce.time.blocked) > 0.5, "{produce:#?}");
+    assert!(share(consume, consume.time.busy) > 0.5, "{consume:#?}");
     assert_eq!(
         snapshot.bottleneck.expect("a bottleneck").node.node_type,
         "consume"
@@ -390,6 +396,6 @@ fn a_stream_woken_on_a_busy_runtime_waits_queued_between_wake_and_poll() {
         panic!("the stream was polled and ended");
     };
     assert_adds_up(numbers, end - first, measured);
-    assert!(numbers.starved > Duration::ZERO, "{numbers:#?}");
-    assert!(numbers.queued > Duration::ZERO, "{numbers:#?}");
+    assert!(numbers.time.starved > Duration::ZERO, "{numbers:#?}");
+    assert!(numbers.time.queued > Duration::ZERO, "{numbers:#?}");
 }

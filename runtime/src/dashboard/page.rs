@@ -37,7 +37,7 @@ pub(crate) fn render(view: &View) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
+    use crate::insight::snapshot::{OperatorSnapshot, RowCounts, Snapshot};
     use crate::pipeline::history::RunHistory;
 
     #[test]
@@ -46,7 +46,10 @@ mod tests {
             operators: vec![OperatorSnapshot {
                 node_type: "scan".into(),
                 node_id: "</script><script>alert(1)</script>".into(),
-                rows_out: 1_250,
+                rows: RowCounts {
+                    produced: 1_250,
+                    ..RowCounts::default()
+                },
                 ..OperatorSnapshot::default()
             }],
             ..Snapshot::default()

@@ -269,7 +269,7 @@ impl View {
 }
 
 fn operator_view(op: &OperatorSnapshot, name: &str) -> OperatorView {
-    let wall = op.wall.as_secs_f64();
+    let wall = op.time.wall.as_secs_f64();
     let share = |part: Duration| {
         if wall > 0.0 {
             part.as_secs_f64() / wall
@@ -278,10 +278,10 @@ fn operator_view(op: &OperatorSnapshot, name: &str) -> OperatorView {
         }
     };
     let waits = [
-        share(op.busy),
-        share(op.starved),
-        share(op.blocked),
-        share(op.queued),
+        share(op.time.busy),
+        share(op.time.starved),
+        share(op.time.blocked),
+        share(op.time.queued),
     ];
     let most = (0..4).fold(0, |most, i| if waits[i] > waits[most] { i } else { most });
     OperatorView {
@@ -294,7 +294,7 @@ fn operator_view(op: &OperatorSnapshot, name: &str) -> OperatorView {
         }),
         cells: operator_cells(op),
         details: detail_lines(op),
-        busy_share: op.busy_share,
+        busy_share: op.time.busy_share,
         waits,
         state: WaitState::ALL[most],
         progress: op.estimate.as_ref().map(|estimate| {
@@ -312,6 +312,7 @@ fn operator_view(op: &OperatorSnapshot, name: &str) -> OperatorView {
             )
         }),
         slowest: op
+            .distributions
             .slowest_calls
             .iter()
             .map(|call| SlowView {

@@ -56,18 +56,19 @@ pub(crate) fn reason_line(bottleneck: &Bottleneck, name: impl Fn(&NodeRef) -> St
 
 /// The bottleneck among `operators` joined by `edges`, if any operator was busy.
 pub(crate) fn find(operators: &[OperatorSnapshot], edges: &[EdgeSnapshot]) -> Option<Bottleneck> {
-    let longest = operators.iter().map(|op| op.wall).max()?;
+    let longest = operators.iter().map(|op| op.time.wall).max()?;
     let candidates = operators.iter().filter(|op| {
-        !op.busy.is_zero() && op.wall.as_secs_f64() >= MIN_WALL_SHARE * longest.as_secs_f64()
+        !op.time.busy.is_zero()
+            && op.time.wall.as_secs_f64() >= MIN_WALL_SHARE * longest.as_secs_f64()
     });
     let top = candidates.clone().map(utilisation).fold(0.0_f64, f64::max);
     let chosen = candidates
         .filter(|op| utilisation(op) >= top - UTILISATION_TIE)
-        .max_by_key(|op| op.busy)?;
+        .max_by_key(|op| op.time.busy)?;
     let mut bottleneck = Bottleneck {
         node: node_of(chosen),
         utilisation: utilisation(chosen),
-        busy_share: chosen.busy_share,
+        busy_share: chosen.time.busy_share,
         waiting: waiting(chosen, operators, edges),
         reason: String::new(),
     };
@@ -79,10 +80,10 @@ pub(crate) fn find(operators: &[OperatorSnapshot], edges: &[EdgeSnapshot]) -> Op
 
 /// Busy over wall time.
 fn utilisation(op: &OperatorSnapshot) -> f64 {
-    if op.wall.is_zero() {
+    if op.time.wall.is_zero() {
         0.0
     } else {
-        op.busy.as_secs_f64() / op.wall.as_secs_f64()
+        op.time.busy.as_secs_f64() / op.time.wall.as_secs_f64()
     }
 }
 
@@ -118,11 +119,15 @@ fn waiting(
         else {
             continue;
         };
-        let state = if upstream { op.blocked } else { op.starved };
-        let share = if op.wall.is_zero() {
+        let state = if upstream {
+            op.time.blocked
+        } else {
+            op.time.starved
+        };
+        let share = if op.time.wall.is_zero() {
             0.0
         } else {
-            state.as_secs_f64() / op.wall.as_secs_f64()
+            state.as_secs_f64() / op.time.wall.as_secs_f64()
         };
         if share >= WAITS {
             waiting.push(Waiting {
@@ -140,16 +145,19 @@ mod tests {
     use std::time::Duration;
 
     use super::find;
-    use crate::insight::snapshot::OperatorSnapshot;
+    use crate::insight::snapshot::{OperatorSnapshot, TimeSplit};
 
     fn op(node_type: &str, busy_ms: u64, wall_ms: u64, share: f64) -> OperatorSnapshot {
         OperatorSnapshot {
             node_type: node_type.to_owned(),
             node_id: "t".to_owned(),
-            busy: Duration::from_millis(busy_ms),
-            starved: Duration::from_millis(wall_ms - busy_ms),
-            wall: Duration::from_millis(wall_ms),
-            busy_share: share,
+            time: TimeSplit {
+                busy: Duration::from_millis(busy_ms),
+                starved: Duration::from_millis(wall_ms - busy_ms),
+                wall: Duration::from_millis(wall_ms),
+                busy_share: share,
+                ..TimeSplit::default()
+            },
             ..OperatorSnapshot::default()
         }
     }

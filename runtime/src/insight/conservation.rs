@@ -30,13 +30,13 @@ pub(crate) fn check(
         }
     }
     let mut found = Vec::new();
-    for op in operators.iter().filter(|op| op.rows_in > 0) {
+    for op in operators.iter().filter(|op| op.rows.received > 0) {
         let Some((carried, from)) = inputs.remove(&(op.node_type.as_str(), op.node_id.as_str()))
         else {
             continue;
         };
-        if carried != op.rows_in {
-            let what = if op.rows_in < carried {
+        if carried != op.rows.received {
+            let what = if op.rows.received < carried {
                 "lost"
             } else {
                 "duplicated"
@@ -48,11 +48,11 @@ pub(crate) fn check(
                     node_id: op.node_id.clone(),
                 }],
                 rows_sent: carried,
-                rows_received: op.rows_in,
+                rows_received: op.rows.received,
                 reason: format!(
                     "{} rows {what} on the way in: its inputs handed over {carried}, it took {}",
-                    carried.abs_diff(op.rows_in),
-                    op.rows_in
+                    carried.abs_diff(op.rows.received),
+                    op.rows.received
                 ),
             });
         }

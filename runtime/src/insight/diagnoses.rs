@@ -104,11 +104,15 @@ pub(crate) fn of_snapshot(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<D
     let busy_ops = snapshot
         .operators
         .iter()
-        .filter(|op| !op.busy.is_zero())
+        .filter(|op| !op.time.busy.is_zero())
         .count();
     for op in &snapshot.operators {
         skew(op, thresholds, &mut found);
-        if let Some(amplification) = op.selectivity.filter(|&s| s > thresholds.explosion_ratio) {
+        if let Some(amplification) = op
+            .rows
+            .selectivity
+            .filter(|&s| s > thresholds.explosion_ratio)
+        {
             found.push(about(
                 op,
                 DiagnosisKind::RowExplosion,
@@ -116,42 +120,42 @@ pub(crate) fn of_snapshot(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<D
                     "row explosion: {} hands out {} rows per row in ({} from {})",
                     label(op),
                     ratio(amplification),
-                    count(op.rows_out),
-                    count(op.input_rows)
+                    count(op.rows.produced),
+                    count(op.rows.input)
                 ),
             ));
         }
-        if busy_ops >= 2 && op.busy_share >= thresholds.dominant_share {
+        if busy_ops >= 2 && op.time.busy_share >= thresholds.dominant_share {
             found.push(about(
                 op,
                 DiagnosisKind::DominantOperator,
                 format!(
                     "dominant operator: {} takes {} of all operators' busy time",
                     label(op),
-                    percent(op.busy_share)
+                    percent(op.time.busy_share)
                 ),
             ));
         }
-        let calls = op.tasks_completed + op.tasks_failed + op.tasks_cancelled;
-        if op.tasks_failed > 0 {
+        let calls = op.calls.completed + op.calls.failed + op.calls.cancelled;
+        if op.calls.failed > 0 {
             found.push(about(
                 op,
                 DiagnosisKind::Failures,
                 format!(
                     "failures: {} of {} calls of {} failed",
-                    count(op.tasks_failed),
+                    count(op.calls.failed),
                     count(calls),
                     label(op)
                 ),
             ));
         }
-        if op.tasks_cancelled > 0 {
+        if op.calls.cancelled > 0 {
             found.push(about(
                 op,
                 DiagnosisKind::Cancellations,
                 format!(
                     "cancellations: {} of {} calls of {} were dropped before they ended",
-                    count(op.tasks_cancelled),
+                    count(op.calls.cancelled),
                     count(calls),
                     label(op)
                 ),
@@ -179,12 +183,12 @@ pub(crate) fn of_snapshot(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<D
 
 /// A straggler partition or thread of `op`.
 fn skew(op: &OperatorSnapshot, thresholds: &Thresholds, found: &mut Vec<Diagnosis>) {
-    if op.busy_share < thresholds.skew_min_busy_share {
+    if op.time.busy_share < thresholds.skew_min_busy_share {
         return;
     }
     for (skew, across) in [
-        (&op.partition_skew, "partition"),
-        (&op.thread_skew, "thread"),
+        (&op.skew.across_partitions, "partition"),
+        (&op.skew.across_threads, "thread"),
     ] {
         let Some(Skew {
             count: shares,
@@ -302,18 +306,19 @@ pub(crate) fn over_time(
         .operators
         .iter()
         .map(|op| {
-            op.rows_in
-                .wrapping_add(op.rows_out)
-                .wrapping_add(op.rows_written)
-                .wrapping_add(op.tasks_completed)
-                .wrapping_add(op.tasks_failed)
-                .wrapping_add(op.tasks_cancelled)
+            op.rows
+                .received
+                .wrapping_add(op.rows.produced)
+                .wrapping_add(op.rows.written)
+                .wrapping_add(op.calls.completed)
+                .wrapping_add(op.calls.failed)
+                .wrapping_add(op.calls.cancelled)
         })
         .fold(0u64, u64::wrapping_add);
     let running: Vec<&OperatorSnapshot> = snapshot
         .operators
         .iter()
-        .filter(|op| op.tasks_active > 0)
+        .filter(|op| op.calls.active > 0)
         .collect();
     // Since when nothing moved while calls ran is the observers' to remember (a time
     // with no call running is no stall, however long): a reader sees the time since they
@@ -337,7 +342,7 @@ pub(crate) fn over_time(
         }
     };
     if still >= thresholds.stall_after && !running.is_empty() {
-        let calls: i64 = running.iter().map(|op| op.tasks_active).sum();
+        let calls: i64 = running.iter().map(|op| op.calls.active).sum();
         let names: Vec<String> = running.iter().take(5).map(|op| label(op)).collect();
         let more = if running.len() > 5 { ", …" } else { "" };
         found.push(Diagnosis {

@@ -106,10 +106,10 @@ pub(crate) fn estimate(
 
 /// Rows an operator handled: its input, or its output for a source.
 pub(crate) fn handled(op: &OperatorSnapshot) -> u64 {
-    if op.input_rows > 0 {
-        op.input_rows
+    if op.rows.input > 0 {
+        op.rows.input
     } else {
-        op.rows_out
+        op.rows.produced
     }
 }
 
@@ -170,10 +170,10 @@ impl Totals {
                 let producer = &operators[from];
                 let (expected, _) = self.handled[from]?;
                 let out = expected_output(producer, expected)?;
-                let share = if producer.rows_out == 0 {
+                let share = if producer.rows.produced == 0 {
                     1.0
                 } else {
-                    (carried as f64 / producer.rows_out as f64).min(1.0)
+                    (carried as f64 / producer.rows.produced as f64).min(1.0)
                 };
                 total += out * share;
             }
@@ -193,14 +193,14 @@ enum Visit {
 /// The total an operator said, in rows.
 fn stated(op: &OperatorSnapshot) -> Option<(f64, Basis)> {
     let done = handled(op) as f64;
-    if let Some(rows) = op.expected_rows {
+    if let Some(rows) = op.expected.rows {
         return Some((rows as f64, Basis::Rows));
     }
-    if let (Some(bytes), true) = (op.expected_bytes, op.bytes_read > 0) {
-        return Some((done * bytes as f64 / op.bytes_read as f64, Basis::Bytes));
+    if let (Some(bytes), true) = (op.expected.bytes, op.bytes.read > 0) {
+        return Some((done * bytes as f64 / op.bytes.read as f64, Basis::Bytes));
     }
-    let calls = op.tasks_completed + op.tasks_failed;
-    if let (Some(expected), true) = (op.expected_calls, calls > 0) {
+    let calls = op.calls.completed + op.calls.failed;
+    if let (Some(expected), true) = (op.expected.calls, calls > 0) {
         return Some((done * expected as f64 / calls as f64, Basis::Calls));
     }
     None
@@ -209,11 +209,11 @@ fn stated(op: &OperatorSnapshot) -> Option<(f64, Basis)> {
 /// The rows `op` will hand out if it handles `expected`: at the ratio seen so far.
 fn expected_output(op: &OperatorSnapshot, expected: f64) -> Option<f64> {
     let done = handled(op);
-    if op.input_rows == 0 {
+    if op.rows.input == 0 {
         // A source: what it handles is its output.
         return Some(expected);
     }
-    (op.rows_out > 0).then(|| expected * op.rows_out as f64 / done as f64)
+    (op.rows.produced > 0).then(|| expected * op.rows.produced as f64 / done as f64)
 }
 
 /// What the estimates remember of an operator between snapshots.
@@ -233,8 +233,8 @@ static HISTORY: Mutex<BTreeMap<(String, String), Seen>> = Mutex::new(BTreeMap::n
 /// time so far, per call running now (calls that run side by side each add their wall
 /// time).
 fn first_rate(op: &OperatorSnapshot, rows: u64) -> Option<f64> {
-    let parallel = op.tasks_active.max(1) as f64;
-    let seconds = op.wall.as_secs_f64() / parallel;
+    let parallel = op.calls.active.max(1) as f64;
+    let seconds = op.time.wall.as_secs_f64() / parallel;
     (rows > 0 && seconds > 0.0).then(|| rows as f64 / seconds)
 }
 
@@ -282,16 +282,22 @@ mod tests {
     use super::{estimate, stated, Totals, HISTORY};
     use crate::insight::look::Look;
     use crate::insight::snapshot::Basis;
-    use crate::insight::snapshot::OperatorSnapshot;
     use crate::insight::snapshot::{EdgeSnapshot, EdgeVia, NodeRef};
+    use crate::insight::snapshot::{OperatorSnapshot, RowCounts, TimeSplit};
 
     fn op(node_type: &str, input_rows: u64, rows_out: u64) -> OperatorSnapshot {
         OperatorSnapshot {
             node_type: node_type.to_owned(),
             node_id: "t".to_owned(),
-            input_rows,
-            rows_out,
-            busy: Duration::from_millis(1),
+            rows: RowCounts {
+                input: input_rows,
+                produced: rows_out,
+                ..RowCounts::default()
+            },
+            time: TimeSplit {
+                busy: Duration::from_millis(1),
+                ..TimeSplit::default()
+            },
             ..OperatorSnapshot::default()
         }
     }
@@ -316,7 +322,7 @@ mod tests {
     #[test]
     fn a_producer_feeding_two_consumers_gives_each_its_share() {
         let mut scan = op("scan", 0, 100);
-        scan.expected_rows = Some(1_000);
+        scan.expected.rows = Some(1_000);
         let operators = [scan, op("left", 30, 30), op("right", 70, 7)];
         let edges = [edge("scan", "left", 30), edge("scan", "right", 70)];
         let totals = Totals::of(&operators, &edges);
@@ -328,7 +334,7 @@ mod tests {
     #[test]
     fn a_consumer_of_an_operator_that_handed_nothing_out_yet_has_no_total() {
         let mut scan = op("scan", 0, 100);
-        scan.expected_rows = Some(1_000);
+        scan.expected.rows = Some(1_000);
         let operators = [scan, op("aggregate", 100, 0), op("write", 0, 0)];
         let edges = [
             edge("scan", "aggregate", 100),
@@ -350,13 +356,13 @@ mod tests {
     #[test]
     fn bytes_and_calls_scale_what_was_handled_so_far() {
         let mut by_bytes = op("read", 0, 250);
-        (by_bytes.expected_bytes, by_bytes.bytes_read) = (Some(4_000), 1_000);
+        (by_bytes.expected.bytes, by_bytes.bytes.read) = (Some(4_000), 1_000);
         assert_eq!(stated(&by_bytes), Some((1_000.0, Basis::Bytes)));
         let mut by_calls = op("read", 0, 250);
-        (by_calls.expected_calls, by_calls.tasks_completed) = (Some(8), 2);
+        (by_calls.expected.calls, by_calls.calls.completed) = (Some(8), 2);
         assert_eq!(stated(&by_calls), Some((1_000.0, Basis::Calls)));
         // Nothing read yet: no total from bytes.
-        by_bytes.bytes_read = 0;
+        by_bytes.bytes.read = 0;
         assert_eq!(stated(&by_bytes), None);
     }
 
@@ -369,7 +375,7 @@ mod tests {
                 .contains_key(&(node_type.to_owned(), "t".to_owned()))
         };
         let mut scan = op("remembered_scan", 0, 100);
-        scan.expected_rows = Some(1_000);
+        scan.expected.rows = Some(1_000);
         let mut operators = [scan];
         for _ in 0..2 {
             estimate(&mut operators, &[], Look::Read);

@@ -157,7 +157,7 @@ impl Lines {
     /// seen running, and once it ended, its measured time.
     fn update(&mut self, last: bool) -> Vec<Line> {
         let snapshot = observe();
-        let running = snapshot.operators.iter().any(|op| op.tasks_active > 0);
+        let running = snapshot.operators.iter().any(|op| op.calls.active > 0);
         let overall = snapshot.overall.as_ref().map(|overall| {
             let mut text = format!(
                 "{} done, ETA {} ({} {} finishes last)",
@@ -188,13 +188,13 @@ impl Lines {
             let mut line = Line::new(
                 format!("{} {}", op.node_type, op.node_id),
                 handled(op),
-                op.tasks_active > 0,
+                op.calls.active > 0,
             );
             if let Some(estimate) = &op.estimate {
                 line.expected = Some((estimate.expected_rows, estimate.fraction));
                 (line.rate, line.eta) = (estimate.rate, estimate.eta);
             }
-            (line, Some(op.busy))
+            (line, Some(op.time.busy))
         });
         let mut lines = Vec::new();
         for (mut line, measured) in overall.into_iter().chain(steps).chain(operators) {

@@ -15,7 +15,8 @@ use crate::counters::registry;
 use crate::counters::sums::Sums;
 use crate::insight::look::Look;
 use crate::insight::snapshot::{
-    CallBuckets, EdgeSnapshot, OperatorSnapshot, RunSnapshot, Share, Skew, Snapshot, StepSnapshot,
+    ByteCounts, CallBuckets, CallCounts, Distributions, EdgeSnapshot, Expected, OperatorSnapshot,
+    RowCounts, RunSnapshot, Share, Skew, Snapshot, StepSnapshot, TimeSplit, WorkSkew,
     SCHEMA_VERSION,
 };
 use crate::insight::{bottleneck, conservation, diagnoses, distribution, estimates, graph};
@@ -37,8 +38,8 @@ use std::time::Duration;
 ///
 /// let snapshot = pipetel::snapshot();
 /// let filter = snapshot.operators.iter().find(|op| op.node_type == "filter").unwrap();
-/// assert_eq!((filter.rows_in, filter.rows_out), (4, 2));
-/// assert_eq!(filter.selectivity, Some(0.5));
+/// assert_eq!((filter.rows.received, filter.rows.produced), (4, 2));
+/// assert_eq!(filter.rows.selectivity, Some(0.5));
 /// # drop(telemetry);
 /// ```
 ///
@@ -72,41 +73,63 @@ fn take(look: Look) -> Snapshot {
             .enumerate()
             .map(|(series, ((label, sums), per_call))| {
                 let sum = |tally: Tally| sums.get(tally);
+                let time = |tally: Tally| Duration::from_nanos(ticks_to_nanos(sum(tally)));
                 let step = sums.step.step().and_then(|id| steps.get(id.index()));
                 OperatorSnapshot {
                     node_id: label.node_id.to_owned(),
                     node_type: label.node_type.to_owned(),
                     pipeline: step.and_then(|step| step.pipeline).map(str::to_owned),
                     step: step.map(|step| step.step.to_owned()),
-                    rows_in: sum(Tally::RowsIn),
-                    rows_out: sum(Tally::RowsOut),
-                    rows_written: sum(Tally::RowsWritten),
-                    bytes_read: sum(Tally::BytesRead),
-                    bytes_written: sum(Tally::BytesWritten),
-                    busy: Duration::from_nanos(ticks_to_nanos(sum(Tally::BusyTicks))),
-                    starved: Duration::from_nanos(ticks_to_nanos(sum(Tally::StarvedTicks))),
-                    blocked: Duration::from_nanos(ticks_to_nanos(sum(Tally::BlockedTicks))),
-                    queued: Duration::from_nanos(ticks_to_nanos(sum(Tally::QueuedTicks))),
-                    tasks_active: i64::try_from(sums.active()).unwrap_or(i64::MAX),
-                    tasks_completed: sum(Tally::Completed),
-                    tasks_failed: sum(Tally::Failed),
-                    tasks_cancelled: sum(Tally::Cancelled),
-                    expected_rows: expected.get(&(series as u32)).and_then(|e| e.rows),
-                    expected_bytes: expected.get(&(series as u32)).and_then(|e| e.bytes),
-                    expected_calls: expected.get(&(series as u32)).and_then(|e| e.calls),
-                    engine_metrics: engine.remove(&(series as u32)).unwrap_or_default(),
-                    call_buckets: CallBuckets::of(per_call),
-                    slowest_calls: distribution::slowest(per_call),
-                    partitions: partition_shares(&mut partitions, series as u32),
-                    threads: per_call
-                        .threads
-                        .iter()
-                        .map(|share| Share {
-                            at: share.thread.clone(),
-                            rows: share.rows_out,
-                            busy_ns: ticks_to_nanos(share.busy_ticks),
+                    calls: CallCounts {
+                        active: i64::try_from(sums.active()).unwrap_or(i64::MAX),
+                        completed: sum(Tally::Completed),
+                        failed: sum(Tally::Failed),
+                        cancelled: sum(Tally::Cancelled),
+                    },
+                    rows: RowCounts {
+                        received: sum(Tally::RowsIn),
+                        produced: sum(Tally::RowsOut),
+                        written: sum(Tally::RowsWritten),
+                        ..RowCounts::default()
+                    },
+                    bytes: ByteCounts {
+                        read: sum(Tally::BytesRead),
+                        written: sum(Tally::BytesWritten),
+                    },
+                    time: TimeSplit {
+                        busy: time(Tally::BusyTicks),
+                        starved: time(Tally::StarvedTicks),
+                        blocked: time(Tally::BlockedTicks),
+                        queued: time(Tally::QueuedTicks),
+                        ..TimeSplit::default()
+                    },
+                    expected: expected
+                        .get(&(series as u32))
+                        .map(|said| Expected {
+                            rows: said.rows,
+                            bytes: said.bytes,
+                            calls: said.calls,
                         })
-                        .collect(),
+                        .unwrap_or_default(),
+                    distributions: Distributions {
+                        buckets: CallBuckets::of(per_call),
+                        slowest_calls: distribution::slowest(per_call),
+                        ..Distributions::default()
+                    },
+                    skew: WorkSkew {
+                        partitions: partition_shares(&mut partitions, series as u32),
+                        threads: per_call
+                            .threads
+                            .iter()
+                            .map(|share| Share {
+                                at: share.thread.clone(),
+                                rows: share.rows_out,
+                                busy_ns: ticks_to_nanos(share.busy_ticks),
+                            })
+                            .collect(),
+                        ..WorkSkew::default()
+                    },
+                    engine_metrics: engine.remove(&(series as u32)).unwrap_or_default(),
                     ..OperatorSnapshot::default()
                 }
             })
@@ -181,7 +204,7 @@ fn step_snapshot(step: &StepTotals) -> StepSnapshot {
 /// Fills input rows, selectivity, throughput, busy share, distributions and skew from
 /// the counters, buckets and shares, and the rows on the graph's edges.
 pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnapshot]) {
-    let total_busy: Duration = operators.iter().map(|op| op.busy).sum();
+    let total_busy: Duration = operators.iter().map(|op| op.time.busy).sum();
     let mut carried: HashMap<(&str, &str), u64> = HashMap::new();
     for edge in edges {
         *carried
@@ -189,30 +212,31 @@ pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnap
             .or_default() += edge.rows_received.unwrap_or(edge.rows);
     }
     for op in operators {
-        op.wall = op.busy + op.starved + op.blocked + op.queued;
-        op.busy_per_call = op.call_buckets.busy_percentiles();
-        op.rows_per_call = op.call_buckets.rows_percentiles();
-        op.thread_skew = Skew::of(&op.threads);
-        op.partition_skew = Skew::of(&op.partitions);
-        op.input_rows = match op.rows_in {
+        op.time.wall = op.time.busy + op.time.starved + op.time.blocked + op.time.queued;
+        op.distributions.busy_per_call = op.distributions.buckets.busy_percentiles();
+        op.distributions.rows_per_call = op.distributions.buckets.rows_percentiles();
+        op.skew.across_threads = Skew::of(&op.skew.threads);
+        op.skew.across_partitions = Skew::of(&op.skew.partitions);
+        op.rows.input = match op.rows.received {
             0 => carried
                 .get(&(op.node_type.as_str(), op.node_id.as_str()))
                 .copied()
                 .unwrap_or(0),
             counted => counted,
         };
-        op.selectivity = (op.input_rows > 0).then(|| op.rows_out as f64 / op.input_rows as f64);
-        let handled = if op.input_rows > 0 {
-            op.input_rows
+        op.rows.selectivity =
+            (op.rows.input > 0).then(|| op.rows.produced as f64 / op.rows.input as f64);
+        let handled = if op.rows.input > 0 {
+            op.rows.input
         } else {
-            op.rows_out
+            op.rows.produced
         };
-        let seconds = op.busy.as_secs_f64();
-        op.rows_per_second = (seconds > 0.0).then(|| handled as f64 / seconds);
-        op.busy_share = if total_busy.is_zero() {
+        let seconds = op.time.busy.as_secs_f64();
+        op.rows.per_busy_second = (seconds > 0.0).then(|| handled as f64 / seconds);
+        op.time.busy_share = if total_busy.is_zero() {
             0.0
         } else {
-            op.busy.as_secs_f64() / total_busy.as_secs_f64()
+            op.time.busy.as_secs_f64() / total_busy.as_secs_f64()
         };
     }
 }

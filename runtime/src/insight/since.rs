@@ -9,8 +9,11 @@ use crate::insight::conservation;
 use crate::insight::diagnoses;
 use crate::insight::read_snapshot::derive_rates;
 use crate::insight::skew;
+use crate::insight::snapshot::{
+    ByteCounts, CallCounts, Distributions, OperatorSnapshot, RowCounts, RunSnapshot, Snapshot,
+    StepSnapshot, TimeSplit, WorkSkew,
+};
 use crate::insight::snapshot::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef, SCHEMA_VERSION};
-use crate::insight::snapshot::{OperatorSnapshot, RunSnapshot, Snapshot, StepSnapshot};
 
 impl Snapshot {
     /// What was counted after `earlier` and up to `self` (both from
@@ -29,7 +32,7 @@ impl Snapshot {
     /// let this_query = pipetel::snapshot().since(&before);
     ///
     /// let op = this_query.operators.iter().find(|op| op.node_id == "since-doc").unwrap();
-    /// assert_eq!((op.rows_out, op.tasks_completed), (3, 1));
+    /// assert_eq!((op.rows.produced, op.calls.completed), (3, 1));
     /// println!("{}", pipetel::Report::of(this_query));
     /// # drop(telemetry);
     /// ```
@@ -180,28 +183,49 @@ impl Snapshot {
 
 fn operator_since(now: &OperatorSnapshot, before: &OperatorSnapshot) -> OperatorSnapshot {
     OperatorSnapshot {
-        rows_in: now.rows_in.saturating_sub(before.rows_in),
-        rows_out: now.rows_out.saturating_sub(before.rows_out),
-        rows_written: now.rows_written.saturating_sub(before.rows_written),
-        bytes_read: now.bytes_read.saturating_sub(before.bytes_read),
-        bytes_written: now.bytes_written.saturating_sub(before.bytes_written),
-        busy: now.busy.saturating_sub(before.busy),
-        starved: now.starved.saturating_sub(before.starved),
-        blocked: now.blocked.saturating_sub(before.blocked),
-        queued: now.queued.saturating_sub(before.queued),
-        call_buckets: now.call_buckets.since(&before.call_buckets),
-        // Those among the slowest now that were not before happened in between.
-        slowest_calls: now
-            .slowest_calls
-            .iter()
-            .filter(|call| !before.slowest_calls.contains(call))
-            .cloned()
-            .collect(),
-        threads: skew::since(&now.threads, &before.threads),
-        partitions: skew::since(&now.partitions, &before.partitions),
-        tasks_completed: now.tasks_completed.saturating_sub(before.tasks_completed),
-        tasks_failed: now.tasks_failed.saturating_sub(before.tasks_failed),
-        tasks_cancelled: now.tasks_cancelled.saturating_sub(before.tasks_cancelled),
+        calls: CallCounts {
+            completed: now.calls.completed.saturating_sub(before.calls.completed),
+            failed: now.calls.failed.saturating_sub(before.calls.failed),
+            cancelled: now.calls.cancelled.saturating_sub(before.calls.cancelled),
+            ..now.calls
+        },
+        rows: RowCounts {
+            received: now.rows.received.saturating_sub(before.rows.received),
+            produced: now.rows.produced.saturating_sub(before.rows.produced),
+            written: now.rows.written.saturating_sub(before.rows.written),
+            ..now.rows
+        },
+        bytes: ByteCounts {
+            read: now.bytes.read.saturating_sub(before.bytes.read),
+            written: now.bytes.written.saturating_sub(before.bytes.written),
+        },
+        time: TimeSplit {
+            busy: now.time.busy.saturating_sub(before.time.busy),
+            starved: now.time.starved.saturating_sub(before.time.starved),
+            blocked: now.time.blocked.saturating_sub(before.time.blocked),
+            queued: now.time.queued.saturating_sub(before.time.queued),
+            ..now.time
+        },
+        distributions: Distributions {
+            buckets: now
+                .distributions
+                .buckets
+                .since(&before.distributions.buckets),
+            // Those among the slowest now that were not before happened in between.
+            slowest_calls: now
+                .distributions
+                .slowest_calls
+                .iter()
+                .filter(|call| !before.distributions.slowest_calls.contains(call))
+                .cloned()
+                .collect(),
+            ..now.distributions.clone()
+        },
+        skew: WorkSkew {
+            threads: skew::since(&now.skew.threads, &before.skew.threads),
+            partitions: skew::since(&now.skew.partitions, &before.skew.partitions),
+            ..now.skew.clone()
+        },
         engine_metrics: now
             .engine_metrics
             .iter()
@@ -219,32 +243,43 @@ fn operator_since(now: &OperatorSnapshot, before: &OperatorSnapshot) -> Operator
 
 /// Whether anything was counted for the operator (or it is running now).
 fn operator_counted(op: &OperatorSnapshot) -> bool {
-    op.tasks_active > 0
-        || op.tasks_completed > 0
-        || op.tasks_failed > 0
-        || op.tasks_cancelled > 0
-        || op.rows_in > 0
-        || op.rows_out > 0
-        || op.rows_written > 0
-        || op.bytes_read > 0
-        || op.bytes_written > 0
-        || !op.busy.is_zero()
+    op.calls.active > 0
+        || op.calls.completed > 0
+        || op.calls.failed > 0
+        || op.calls.cancelled > 0
+        || op.rows.received > 0
+        || op.rows.produced > 0
+        || op.rows.written > 0
+        || op.bytes.read > 0
+        || op.bytes.written > 0
+        || !op.time.busy.is_zero()
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
-    use crate::insight::snapshot::{OperatorSnapshot, Snapshot, StepSnapshot};
+    use crate::insight::snapshot::{
+        CallCounts, OperatorSnapshot, RowCounts, Snapshot, StepSnapshot, TimeSplit,
+    };
 
     fn operator(node_id: &str, rows_out: u64, completed: u64) -> OperatorSnapshot {
         OperatorSnapshot {
             node_id: node_id.to_owned(),
             node_type: "scan".to_owned(),
-            rows_out,
-            rows_in: rows_out,
-            tasks_completed: completed,
-            busy: Duration::from_millis(rows_out),
+            rows: RowCounts {
+                produced: rows_out,
+                received: rows_out,
+                ..RowCounts::default()
+            },
+            calls: CallCounts {
+                completed,
+                ..CallCounts::default()
+            },
+            time: TimeSplit {
+                busy: Duration::from_millis(rows_out),
+                ..TimeSplit::default()
+            },
             ..OperatorSnapshot::default()
         }
     }
@@ -278,11 +313,11 @@ mod tests {
             .map(|op| op.node_id.as_str())
             .collect();
         assert_eq!(ids, ["a", "c"]);
-        assert_eq!(since.operators[0].rows_out, 6);
-        assert_eq!(since.operators[0].tasks_completed, 1);
-        assert_eq!(since.operators[0].busy, Duration::from_millis(6));
+        assert_eq!(since.operators[0].rows.produced, 6);
+        assert_eq!(since.operators[0].calls.completed, 1);
+        assert_eq!(since.operators[0].time.busy, Duration::from_millis(6));
         // Shares are of the interval: a took 6 ms of 10.
-        assert!((since.operators[0].busy_share - 0.6).abs() < 1e-9);
+        assert!((since.operators[0].time.busy_share - 0.6).abs() < 1e-9);
         assert_eq!(since.steps[0].calls, 2);
         assert_eq!(since.steps[0].time, Duration::from_secs(2));
         assert_eq!(later.since(&later), Snapshot::default());

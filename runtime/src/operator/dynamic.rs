@@ -167,7 +167,7 @@ impl Operator {
     /// }
     /// let snapshot = pipetel::snapshot();
     /// let op = snapshot.operators.iter().find(|op| op.node_id == "partition-doc").unwrap();
-    /// let skew = op.partition_skew.as_ref().unwrap();
+    /// let skew = op.skew.across_partitions.as_ref().unwrap();
     /// assert_eq!((skew.count, skew.rows.max, skew.rows.max_at.as_str()), (4, 100, "2"));
     /// # drop(telemetry);
     /// ```

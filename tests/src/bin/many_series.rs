@@ -65,7 +65,7 @@ fn main() {
     for operator in pipetel::snapshot().operators {
         let entry = per_type.entry(operator.node_type).or_default();
         entry.0 += 1;
-        entry.1 += operator.tasks_completed;
+        entry.1 += operator.calls.completed;
         entry.2 |= operator.node_id == pipetel::names::OVERFLOW_NODE_ID;
     }
     for (node_type, (ids, calls, other)) in per_type {

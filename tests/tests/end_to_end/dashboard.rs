@@ -308,26 +308,26 @@ fn assert_every_query_has_finite_data(run: &ScrapedRun) {
 /// The totals panels show the report's figures.
 fn assert_totals_are_the_reports(run: &ScrapedRun) {
     let calls = |operator: &pipetel::snapshot::OperatorSnapshot| {
-        (operator.tasks_completed + operator.tasks_failed + operator.tasks_cancelled) as f64
+        (operator.calls.completed + operator.calls.failed + operator.calls.cancelled) as f64
     };
     assert_eq!(
         run.per_operator("Rows per operator", 0),
-        run.of_report(|op| op.rows_in as f64)
+        run.of_report(|op| op.rows.received as f64)
     );
     assert_eq!(
         run.per_operator("Rows per operator", 1),
-        run.of_report(|op| op.rows_out as f64)
+        run.of_report(|op| op.rows.produced as f64)
     );
     assert_eq!(
         run.per_operator("Rows per operator", 2),
-        run.of_report(|op| op.rows_written as f64)
+        run.of_report(|op| op.rows.written as f64)
     );
     let calls_total = run.per_operator("Calls, mean call latency and failure ratio", 0);
     assert_eq!(calls_total, run.of_report(calls));
     assert!(calls_total.values().all(|&calls| calls > 0.0));
     assert_eq!(
         run.per_operator("Calls, mean call latency and failure ratio", 2),
-        run.of_report(|op| op.tasks_failed as f64 / calls(op))
+        run.of_report(|op| op.calls.failed as f64 / calls(op))
     );
     let runs: f64 = run
         .panel("Pipeline runs, by result", 0)

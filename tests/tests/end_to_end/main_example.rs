@@ -72,35 +72,35 @@ fn the_report_agrees_with_the_data() {
     };
     assert_eq!(
         (
-            op("scan").rows_in,
-            op("scan").rows_out,
-            op("scan").tasks_completed
+            op("scan").rows.received,
+            op("scan").rows.produced,
+            op("scan").calls.completed
         ),
         (ORDERS as u64, ORDERS as u64, batches)
     );
     assert_eq!(op("scan").step.as_deref(), Some("extract"));
     assert!(
-        op("scan").bytes_read > ORDERS as u64 * 10,
+        op("scan").bytes.read > ORDERS as u64 * 10,
         "every line is read"
     );
     // Iterators over their input: their rows in are what their input edges carried.
     assert_eq!(
-        (op("filter").input_rows, op("filter").rows_out),
+        (op("filter").rows.input, op("filter").rows.produced),
         (ORDERS as u64, kept)
     );
     assert_eq!(
-        (op("project").input_rows, op("project").rows_out),
+        (op("project").rows.input, op("project").rows.produced),
         (kept, kept)
     );
     assert_eq!(
         (
-            op("hash_aggregate").input_rows,
-            op("hash_aggregate").rows_out
+            op("hash_aggregate").rows.input,
+            op("hash_aggregate").rows.produced
         ),
         (kept, 4)
     );
     // consume and finish.
-    assert_eq!(op("hash_aggregate").tasks_completed, 2);
+    assert_eq!(op("hash_aggregate").calls.completed, 2);
     for node_type in ["filter", "project"] {
         assert_eq!(
             op(node_type).step.as_deref(),
@@ -112,7 +112,7 @@ fn the_report_agrees_with_the_data() {
     for node_type in ["hash_aggregate", "sink"] {
         assert_eq!(op(node_type).step.as_deref(), Some("load"), "{node_type}");
     }
-    assert_eq!(op("sink").rows_written, 4);
+    assert_eq!(op("sink").rows.written, 4);
     // Progress: the scan said the bytes it would read; every operator's total followed
     // from it, down the graph, and at the end each is exactly what it handled.
     for (node_type, handled) in [

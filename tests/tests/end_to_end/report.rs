@@ -78,14 +78,14 @@ fn the_json_report_has_the_workloads_figures() {
     );
     assert_eq!(
         (
-            parse.tasks_completed,
-            parse.tasks_failed,
-            parse.tasks_active
+            parse.calls.completed,
+            parse.calls.failed,
+            parse.calls.active
         ),
         (4, 1, 0)
     );
-    assert_eq!(parse.busy_share, 1.0, "the only operator");
-    assert_eq!(parse.selectivity, None, "&str has no rows");
+    assert_eq!(parse.time.busy_share, 1.0, "the only operator");
+    assert_eq!(parse.rows.selectivity, None, "&str has no rows");
 }
 
 #[test]

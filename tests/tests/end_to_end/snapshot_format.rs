@@ -29,9 +29,12 @@ fn the_stored_example_of_this_version_reads_back_and_writes_back_the_same() {
         .iter()
         .find(|op| op.node_type == "scan")
         .expect("the scan");
-    assert_eq!((scan.rows_in, scan.rows_out), (20_000, 20_000));
+    assert_eq!((scan.rows.received, scan.rows.produced), (20_000, 20_000));
     assert_eq!(scan.step.as_deref(), Some("extract"));
-    assert!(scan.busy_per_call.is_some(), "its per-call distribution");
+    assert!(
+        scan.distributions.busy_per_call.is_some(),
+        "its per-call distribution"
+    );
     assert!(snapshot
         .edges
         .iter()

@@ -49,9 +49,15 @@ fn the_sqlite_file_and_the_report_agree_with_the_source() {
             .find(|op| op.node_type == node_type)
             .expect(node_type)
     };
-    assert_eq!(op("source").rows_out, RECORDS);
-    assert_eq!((op("parse").rows_in, op("parse").rows_out), (RECORDS, good));
-    assert_eq!((op("sink").rows_in, op("sink").rows_written), (good, good));
+    assert_eq!(op("source").rows.produced, RECORDS);
+    assert_eq!(
+        (op("parse").rows.received, op("parse").rows.produced),
+        (RECORDS, good)
+    );
+    assert_eq!(
+        (op("sink").rows.received, op("sink").rows.written),
+        (good, good)
+    );
     assert_eq!(op("sink").step.as_deref(), Some("load"));
     let steps: Vec<(&str, u64)> = snapshot
         .steps

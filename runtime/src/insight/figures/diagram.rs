@@ -95,15 +95,23 @@ impl Diagram {
 fn node_lines(name: &str, op: &OperatorSnapshot) -> Vec<String> {
     let mut lines = vec![
         name.to_owned(),
-        format!("{} busy, {:.1}%", duration(op.busy), op.busy_share * 100.0),
+        format!(
+            "{} busy, {:.1}%",
+            duration(op.time.busy),
+            op.time.busy_share * 100.0
+        ),
     ];
-    let mut rows = format!("rows {} → {}", count(op.input_rows), count(op.rows_out));
-    if let Some(selectivity) = op.selectivity {
+    let mut rows = format!(
+        "rows {} → {}",
+        count(op.rows.input),
+        count(op.rows.produced)
+    );
+    if let Some(selectivity) = op.rows.selectivity {
         rows.push_str(&format!(" (×{})", ratio(selectivity)));
     }
     lines.push(rows);
-    if op.tasks_failed > 0 {
-        lines.push(format!("{} failed", op.tasks_failed));
+    if op.calls.failed > 0 {
+        lines.push(format!("{} failed", op.calls.failed));
     }
     lines
 }

@@ -17,27 +17,29 @@ pub(crate) const HEADER: [&str; 10] = [
 pub(crate) fn operator_cells(op: &OperatorSnapshot) -> [String; 10] {
     let dash = || "-".to_owned();
     [
-        op.tasks_completed
-            .saturating_add(op.tasks_failed)
+        op.calls
+            .completed
+            .saturating_add(op.calls.failed)
             .to_string(),
-        duration(op.busy),
-        format!("{:.1}%", op.busy_share * 100.0),
-        count(op.input_rows),
-        count(op.rows_out),
-        op.selectivity.map_or_else(dash, ratio),
-        op.rows_per_second
+        duration(op.time.busy),
+        format!("{:.1}%", op.time.busy_share * 100.0),
+        count(op.rows.input),
+        count(op.rows.produced),
+        op.rows.selectivity.map_or_else(dash, ratio),
+        op.rows
+            .per_busy_second
             .map_or_else(dash, |r| count(r.round() as u64)),
-        if op.bytes_read > 0 {
-            bytes(op.bytes_read)
+        if op.bytes.read > 0 {
+            bytes(op.bytes.read)
         } else {
             dash()
         },
-        if op.bytes_written > 0 {
-            bytes(op.bytes_written)
+        if op.bytes.written > 0 {
+            bytes(op.bytes.written)
         } else {
             dash()
         },
-        op.tasks_failed.to_string(),
+        op.calls.failed.to_string(),
     ]
 }
 
@@ -45,18 +47,18 @@ pub(crate) fn operator_cells(op: &OperatorSnapshot) -> [String; 10] {
 /// waited), its per-call distributions, and its skew across partitions and threads.
 pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
     let mut lines = Vec::new();
-    if op.wall > op.busy {
-        let share = |part: Duration| percent(part.as_secs_f64() / op.wall.as_secs_f64());
+    if op.time.wall > op.time.busy {
+        let share = |part: Duration| percent(part.as_secs_f64() / op.time.wall.as_secs_f64());
         lines.push(format!(
             "wall {}: busy {}, starved {}, blocked {}, queued {}",
-            duration(op.wall),
-            share(op.busy),
-            share(op.starved),
-            share(op.blocked),
-            share(op.queued)
+            duration(op.time.wall),
+            share(op.time.busy),
+            share(op.time.starved),
+            share(op.time.blocked),
+            share(op.time.queued)
         ));
     }
-    if let Some(busy) = &op.busy_per_call {
+    if let Some(busy) = &op.distributions.busy_per_call {
         let mut line = format!(
             "per call: p50 {}, p90 {}, p99 {}, max {}",
             duration(busy.p50),
@@ -64,10 +66,20 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
             duration(busy.p99),
             duration(busy.max)
         );
-        if let Some(trace) = op.slowest_calls.first().and_then(|s| s.trace_id.as_ref()) {
+        if let Some(trace) = op
+            .distributions
+            .slowest_calls
+            .first()
+            .and_then(|s| s.trace_id.as_ref())
+        {
             let _ = write!(line, " (slowest in trace {trace})");
         }
-        if let Some(rows) = op.rows_per_call.as_ref().filter(|rows| rows.max > 0) {
+        if let Some(rows) = op
+            .distributions
+            .rows_per_call
+            .as_ref()
+            .filter(|rows| rows.max > 0)
+        {
             let _ = write!(
                 line,
                 "; rows p50 {}, p99 {}, max {}",
@@ -79,8 +91,8 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
         lines.push(line);
     }
     for (skew, across) in [
-        (&op.partition_skew, "partitions"),
-        (&op.thread_skew, "threads"),
+        (&op.skew.across_partitions, "partitions"),
+        (&op.skew.across_threads, "threads"),
     ] {
         let Some(skew) = skew else {
             continue;

@@ -358,6 +358,7 @@ mod tests {
     use crate::insight::snapshot::EdgeVia;
     use crate::insight::snapshot::NodeRef;
     use crate::insight::snapshot::RunSnapshot;
+    use crate::insight::snapshot::{RowCounts, TimeSplit};
 
     fn operator(node_type: &str, node_id: &str, step: Option<&str>) -> OperatorSnapshot {
         OperatorSnapshot {
@@ -372,21 +373,21 @@ mod tests {
     #[test]
     fn the_table_nests_operators_under_their_steps_under_their_runs() {
         let mut scan = operator("scan", "orders.csv", Some("extract"));
-        scan.rows_out = 1_250_000;
-        scan.bytes_read = 36_175_872;
-        scan.busy = Duration::from_millis(750);
-        scan.tasks_completed = 153;
+        scan.rows.produced = 1_250_000;
+        scan.bytes.read = 36_175_872;
+        scan.time.busy = Duration::from_millis(750);
+        scan.calls.completed = 153;
         let mut filter = operator("filter", "quickstart::filter", Some("extract"));
-        filter.rows_in = 1_250_000;
-        filter.rows_out = 625_000;
-        filter.busy = Duration::from_millis(250);
-        filter.tasks_completed = 152;
-        filter.tasks_failed = 1;
+        filter.rows.received = 1_250_000;
+        filter.rows.produced = 625_000;
+        filter.time.busy = Duration::from_millis(250);
+        filter.calls.completed = 152;
+        filter.calls.failed = 1;
         let mut sink = operator("sink", "7", None);
-        sink.rows_in = 4;
-        sink.rows_written = 4;
-        sink.bytes_written = 71;
-        sink.tasks_completed = 1;
+        sink.rows.received = 4;
+        sink.rows.written = 4;
+        sink.bytes.written = 71;
+        sink.calls.completed = 1;
         let mut snapshot = Snapshot {
             operators: vec![scan, filter, sink],
             steps: vec![
@@ -508,9 +509,15 @@ EDGES (producer → consumer)
     fn json_round_trips_every_float_exactly() {
         let operators = (1..3000u64)
             .map(|i| OperatorSnapshot {
-                selectivity: Some(i as f64 / 7.3),
-                rows_per_second: Some((i as f64).sqrt() * 1234.567),
-                busy_share: 1.0 / (i as f64 + 0.1),
+                rows: RowCounts {
+                    selectivity: Some(i as f64 / 7.3),
+                    per_busy_second: Some((i as f64).sqrt() * 1234.567),
+                    ..RowCounts::default()
+                },
+                time: TimeSplit {
+                    busy_share: 1.0 / (i as f64 + 0.1),
+                    ..TimeSplit::default()
+                },
                 ..OperatorSnapshot::default()
             })
             .collect();

@@ -19,7 +19,10 @@ pub use distribution::{CallBuckets, Percentiles, SlowCall};
 pub use estimate::{Basis, Estimate, Overall};
 pub use graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
 pub use imbalance::Imbalance;
-pub use operator::OperatorSnapshot;
+pub use operator::{
+    ByteCounts, CallCounts, Distributions, Expected, OperatorSnapshot, RowCounts, TimeSplit,
+    WorkSkew,
+};
 pub use skew::{Share, Skew, Spread};
 
 use std::time::Duration;
@@ -178,7 +181,7 @@ impl Snapshot {
     /// keep_small(vec![1, 20, 3, 40]);
     /// let snapshot = pipetel::snapshot();
     /// let filter = snapshot.operator("filter", "small").unwrap();
-    /// assert_eq!((filter.rows_in, filter.rows_out), (4, 2));
+    /// assert_eq!((filter.rows.received, filter.rows.produced), (4, 2));
     /// # drop(telemetry);
     /// ```
     pub fn operator(&self, node_type: &str, node_id: &str) -> Option<&OperatorSnapshot> {
