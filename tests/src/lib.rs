@@ -8,6 +8,7 @@ pub mod faults;
 mod graphviz;
 pub mod in_memory;
 pub mod module_graph;
+pub mod own_process;
 mod process;
 mod prometheus_server;
 mod receiver;

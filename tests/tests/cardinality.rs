@@ -11,6 +11,7 @@ fn write_partition(partition: u32, rows: &[u8]) -> usize {
 
 #[test]
 fn node_ids_past_the_cap_are_counted_as_other() {
+    pipetel_tests::own_process!();
     start(|| Config::new().max_node_ids_per_type(3));
     for partition in 0..10 {
         write_partition(partition, &[0; 2]);

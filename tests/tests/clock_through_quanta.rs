@@ -29,6 +29,7 @@ fn outer(ms: u64) -> Vec<u8> {
 
 #[test]
 fn calls_timed_through_quanta_count_as_calls_timed_inline() {
+    pipetel_tests::own_process!();
     start(Config::new);
     pipetel::__test::read_through_quanta();
     let started = Instant::now();

@@ -35,6 +35,7 @@ fn rows_of_types(
 
 #[test]
 fn rows_are_counted_from_every_argument_and_the_return_value() {
+    pipetel_tests::own_process!();
     setup();
     rows_of_types(Batch(vec![1, 2]), &[1; 5], [0; 3], Some(vec![1; 7]), 1000);
     let totals = totals("rows_of_types");
@@ -51,6 +52,7 @@ fn overridden(batch: Vec<u32>) -> Vec<u32> {
 
 #[test]
 fn attribute_counts_replace_the_automatic_ones() {
+    pipetel_tests::own_process!();
     setup();
     overridden(vec![1, 2, 3]);
     let totals = totals("overrides");
@@ -89,6 +91,7 @@ fn panics(x: u32) -> u32 {
 
 #[test]
 fn errs_question_marks_and_panics_count_as_failed_none_does_not() {
+    pipetel_tests::own_process!();
     setup();
     assert!(result_question_mark("x").is_err());
     assert_eq!(result_question_mark("5"), Ok(5));
@@ -136,6 +139,7 @@ impl Join {
 
 #[test]
 fn methods_default_to_the_type_path_and_node_ids_separate_instances() {
+    pipetel_tests::own_process!();
     setup();
     let joins = [
         Join { id: 1 },
@@ -176,6 +180,7 @@ fn inner(batch: Vec<u32>) -> Vec<u32> {
 
 #[test]
 fn the_current_operator_is_the_innermost_and_is_restored_after_a_call() {
+    pipetel_tests::own_process!();
     setup();
     outer(vec![1, 2]);
     let totals = totals("nested");
@@ -191,6 +196,7 @@ fn shared(batch: &[u8; 4]) -> [u8; 4] {
 
 #[test]
 fn eight_threads_on_one_operator_give_exact_totals() {
+    pipetel_tests::own_process!();
     setup();
     std::thread::scope(|scope| {
         for _ in 0..8 {
@@ -220,6 +226,7 @@ fn busy(ms: u64) {
 
 #[test]
 fn duration_is_the_wall_time_inside_the_calls() {
+    pipetel_tests::own_process!();
     setup();
     let started = std::time::Instant::now();
     busy(20);
@@ -243,6 +250,7 @@ fn report_active() -> i64 {
 
 #[test]
 fn a_running_call_is_active() {
+    pipetel_tests::own_process!();
     setup();
     assert_eq!(report_active(), 1);
     assert_eq!(
@@ -273,6 +281,7 @@ fn nested_spill() {
 
 #[test]
 fn an_operator_counter_carries_the_running_operators_labels() {
+    pipetel_tests::own_process!();
     setup();
     SPILLED.add(1_000_000); // outside any operator: counts nothing
     let (a, b) = (Aggregate { id: 1 }, Aggregate { id: 2 });
@@ -309,6 +318,7 @@ fn fan_in(both_inside: &Barrier) -> usize {
 
 #[test]
 fn an_operator_running_in_one_step_on_two_threads_is_filed_under_that_step() {
+    pipetel_tests::own_process!();
     setup();
     let both_inside = Barrier::new(2);
     std::thread::scope(|scope| {

@@ -179,6 +179,7 @@ fn wait_for(rx: pipetel::channel::Receiver<Vec<u64>>) -> u64 {
 
 #[test]
 fn an_operator_that_makes_no_progress_while_it_runs_is_a_stall() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     // Nothing runs for longer than a stall takes, the watcher looking: time with no call
     // running is no stall, so the clock starts with the waiting call below.
@@ -234,6 +235,7 @@ fn scan_partition(partition: usize, rows: usize) -> Vec<u64> {
 
 #[test]
 fn a_straggler_partition_is_named() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let view = view_of(|| {
         for partition in 0..8 {
@@ -262,6 +264,7 @@ fn explode(batch: Vec<u64>) -> Vec<u64> {
 
 #[test]
 fn an_operator_that_multiplies_its_rows_is_a_row_explosion() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let view = view_of(|| {
         explode(vec![1, 2, 3]);
@@ -287,6 +290,7 @@ fn produce(n: u64) -> Vec<u64> {
 
 #[test]
 fn rows_left_in_a_dropped_channel_are_rows_lost() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let view = view_of(|| {
         let (tx, rx) = pipetel::channel::channel();
@@ -319,6 +323,7 @@ fn light() {}
 
 #[test]
 fn an_operator_with_most_of_the_busy_time_is_dominant() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let view = view_of(|| {
         heavy();
@@ -354,6 +359,7 @@ fn numbers() -> impl Iterator<Item = Vec<u64>> {
 
 #[test]
 fn failed_and_cancelled_calls_are_said() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let view = view_of(|| {
         let _ = parse("1");
@@ -389,6 +395,7 @@ fn per_id(id: u64) -> u64 {
 
 #[test]
 fn ids_past_the_cap_folded_into_other_are_said() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let view = view_of(|| {
         for id in 0..30 {
@@ -426,6 +433,7 @@ fn sum(batch: Vec<u64>) -> u64 {
 
 #[test]
 fn a_clean_pipeline_fires_nothing() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let view = view_of(|| {
         let (to_double, from_source) = pipetel::channel::sync_channel(4);

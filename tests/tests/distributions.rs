@@ -54,6 +54,7 @@ fn scan_partition(partition: usize, rows: u64) -> Vec<u64> {
 
 #[test]
 fn a_straggler_partition_is_named_with_datafusions_score() {
+    pipetel_tests::own_process!();
     setup();
     let rows = |partition: usize| if partition == 3 { 100 } else { 10 };
     // Each call is timed from outside as well as inside its body: a partition's busy time
@@ -116,6 +117,7 @@ fn busy_batch(rows: u64) -> Vec<u64> {
 
 #[test]
 fn skew_across_threads_names_the_thread_that_did_most() {
+    pipetel_tests::own_process!();
     setup();
     // Two workers alive together, as a pool's are, until the snapshot is taken (a thread
     // that starts after another ended takes over its counters, and its name).
@@ -159,6 +161,7 @@ fn timed_lookup(units: u64) -> Duration {
 
 #[test]
 fn the_p99_of_a_known_distribution_is_within_one_bucket() {
+    pipetel_tests::own_process!();
     setup();
     // 200 calls, 1 to 200 units of work: the test measures each from inside the call
     // (its body) and around it (body and pipetel's bookkeeping, and any pause between).
@@ -236,6 +239,7 @@ impl SlowBatch {
 
 #[test]
 fn the_slowest_call_is_found_with_the_trace_it_ran_in() {
+    pipetel_tests::own_process!();
     setup();
     let (trace, calls) = SlowBatch
         .run(|pipeline| Ok::<_, String>(pipeline.parse()))
@@ -287,6 +291,7 @@ fn counted_call(rows: usize) -> Vec<u8> {
 /// most a thread's latest listed segments, and count every call once the threads end.
 #[test]
 fn snapshots_taken_while_threads_call_count_every_call_once() {
+    pipetel_tests::own_process!();
     use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
     setup();
     const THREADS: u64 = 4;

@@ -46,6 +46,7 @@ fn boxed_iterator(batches: usize) -> Box<dyn Iterator<Item = Vec<u8>> + Send + '
 
 #[test]
 fn a_boxed_iterator_counts_per_item_and_stays_boxed() {
+    pipetel_tests::own_process!();
     setup();
     let iterator: Box<dyn Iterator<Item = Vec<u8>> + Send> = boxed_iterator(4);
     let op = operator_named("scan", "boxed-iterator");
@@ -65,6 +66,7 @@ fn pinned_stream<'a>(data: &'a [Vec<u8>]) -> Pin<Box<dyn Stream<Item = Vec<u8>> 
 
 #[test]
 fn a_pinned_boxed_stream_counts_per_item_and_cancels_on_drop() {
+    pipetel_tests::own_process!();
     setup();
     let data = vec![vec![1u8; 3], vec![2; 5], vec![3; 7]];
     let all: Vec<Vec<u8>> = block_on(pinned_stream(&data).collect());
@@ -91,6 +93,7 @@ fn parse_all(text: &str) -> Result<impl Iterator<Item = u32> + '_, String> {
 
 #[test]
 fn a_result_of_an_iterator_counts_items_and_an_err_fails_the_call() {
+    pipetel_tests::own_process!();
     setup();
     let parsed: Vec<u32> = parse_all("1, 2, 3").unwrap().collect();
     assert_eq!(parsed, [1, 2, 3]);
@@ -114,6 +117,7 @@ fn filter_batches(input: BatchStream<'_>) -> Result<BatchStream<'_>, String> {
 
 #[test]
 fn an_aliased_stream_in_a_result_counts_per_item_with_the_stream_key() {
+    pipetel_tests::own_process!();
     setup();
     let input: BatchStream<'_> = Box::pin(stream::iter(vec![
         Ok(vec![1, 2, 3, 4]),
@@ -169,6 +173,7 @@ impl Countdown {
 
 #[test]
 fn a_pending_poll_is_neither_a_finished_call_nor_a_failure() {
+    pipetel_tests::own_process!();
     setup();
     let stream = Countdown {
         left: 4,
@@ -220,6 +225,7 @@ expr_operator!(through_computed_expr, format!("macro_{}", "join"));
 
 #[test]
 fn node_type_can_be_a_value_and_a_macro_argument() {
+    pipetel_tests::own_process!();
     setup();
     for (kind, id) in [("plan_scan", 1), ("plan_filter", 2), ("plan_scan", 3)] {
         let node = PlanNode {
@@ -251,6 +257,7 @@ fn node_type_can_be_a_value_and_a_macro_argument() {
 
 #[test]
 fn a_run_time_operator_counts_calls_iterators_streams_and_rows_in() {
+    pipetel_tests::own_process!();
     setup();
     let source = Operator::new("runtime_source", "api-source");
     let sink = Operator::new("runtime_sink", &7u32);
@@ -291,6 +298,7 @@ fn a_run_time_operator_counts_calls_iterators_streams_and_rows_in() {
 
 #[test]
 fn many_node_ids_through_one_site_each_keep_their_series() {
+    pipetel_tests::own_process!();
     setup();
     #[operator(node_type = "rotating", node_id = id)]
     fn rotating(id: u32, batch: Vec<u8>) -> Vec<u8> {

@@ -78,6 +78,7 @@ fn expected(snapshot: &Snapshot, node_type: &str) -> Option<(u64, Basis)> {
 
 #[test]
 fn totals_propagate_from_a_stated_source_through_selectivity_and_amplification() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let mut quarter = None;
     let mut fractions: Vec<Vec<(String, f64)>> = Vec::new();
@@ -173,6 +174,7 @@ fn read_part(part: u64) -> Vec<u64> {
 
 #[test]
 fn a_source_that_states_bytes_or_calls_gets_its_rows_from_what_it_read_so_far() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     for file in 0..3 {
         read_file(file);

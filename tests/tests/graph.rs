@@ -87,6 +87,7 @@ fn volcano_sink(input: impl Iterator<Item = Vec<u64>>) -> u64 {
 
 #[test]
 fn a_volcano_pipeline_is_the_chain_of_its_iterators() {
+    pipetel_tests::own_process!();
     setup();
     let rows = volcano_sink(volcano_explode(volcano_filter(volcano_scan(10))));
     assert_eq!(rows, 500);
@@ -121,6 +122,7 @@ fn dag_audit(keys: &[u64]) -> Vec<u64> {
 
 #[test]
 fn one_producer_feeding_two_consumers_is_two_edges_of_one_node() {
+    pipetel_tests::own_process!();
     setup();
     for _ in 0..3 {
         dag_enrich(&[1, 2, 3, 4]);
@@ -170,6 +172,7 @@ fn push_sink(batch: Vec<u64>) -> u64 {
 
 #[test]
 fn a_push_pipeline_of_threads_is_the_chain_of_its_channels() {
+    pipetel_tests::own_process!();
     setup();
     let (to_filter, from_scan) = pipetel::channel::sync_channel(2);
     let (to_sink, from_filter) = pipetel::channel::crossbeam::bounded(2);
@@ -232,6 +235,7 @@ async fn tokio_sink(mut rx: pipetel::channel::tokio::Receiver<Vec<u8>>) -> usize
 
 #[test]
 fn async_operators_joined_by_a_tokio_channel_are_an_edge() {
+    pipetel_tests::own_process!();
     setup();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -265,6 +269,7 @@ fn leaky_sink(batch: &[u64]) -> usize {
 
 #[test]
 fn rows_dropped_between_two_operators_are_flagged() {
+    pipetel_tests::own_process!();
     setup();
     let (tx, rx) = pipetel::channel::channel();
     for batch in 0..6 {
@@ -306,6 +311,7 @@ fn dropped_sink(batch: Vec<u64>) -> usize {
 
 #[test]
 fn a_channel_dropped_with_batches_in_it_loses_them_and_says_so() {
+    pipetel_tests::own_process!();
     setup();
     let (tx, rx) = pipetel::channel::sync_channel(8);
     for batch in 0..8 {
@@ -349,6 +355,7 @@ fn a_channel_dropped_with_batches_in_it_loses_them_and_says_so() {
 
 #[test]
 fn links_an_engine_states_carry_what_it_hands_over() {
+    pipetel_tests::own_process!();
     setup();
     let scan = Operator::new("scan", "stated");
     let join = Operator::new("join", "stated");
@@ -425,6 +432,7 @@ fn render_view() -> pipetel::Report {
 
 #[test]
 fn a_dag_renders_each_node_once_in_every_format() {
+    pipetel_tests::own_process!();
     setup();
     assert_eq!(render_sink_a() + render_sink_b(), 100);
     let report = render_view();

@@ -22,6 +22,7 @@ fn lazy(batch: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn off_counts_nothing_and_evaluates_nothing_then_on_counts() {
+    pipetel_tests::own_process!();
     assert_eq!(lazy(vec![1, 2]), vec![1, 2]);
     assert!(!current_operator().is_recording());
     assert_eq!(

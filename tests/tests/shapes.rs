@@ -79,6 +79,7 @@ async fn waits_once(batch: Vec<u32>) -> Vec<u32> {
 
 #[test]
 fn async_duration_counts_time_inside_poll_and_not_time_pending() {
+    pipetel_tests::own_process!();
     setup();
     let mut future = pin!(waits_once(vec![1, 2, 3, 4, 5, 6]));
     let mut cx = Context::from_waker(Waker::noop());
@@ -121,6 +122,7 @@ async fn never_finishes(batch: Vec<u32>) -> usize {
 
 #[test]
 fn async_operator_dropped_before_completion_is_cancelled() {
+    pipetel_tests::own_process!();
     setup();
     let id = "shapes::never_finishes";
     {
@@ -149,6 +151,7 @@ async fn serves(batch: Vec<u32>) -> ! {
 
 #[test]
 fn async_operator_that_never_returns_is_cancelled_when_dropped() {
+    pipetel_tests::own_process!();
     setup();
     let id = "shapes::serves";
     {
@@ -179,6 +182,7 @@ async fn panics_after_waiting(fail: bool) -> u8 {
 
 #[test]
 fn async_errors_and_panics_count_as_failed_and_panics_propagate() {
+    pipetel_tests::own_process!();
     setup();
     assert_eq!(futures::executor::block_on(parse_later("7".into())), Ok(7));
     assert!(futures::executor::block_on(parse_later("x".into())).is_err());
@@ -222,6 +226,7 @@ impl Worker {
 
 #[test]
 fn async_operators_moving_between_threads_count_exactly() {
+    pipetel_tests::own_process!();
     setup();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
@@ -267,6 +272,7 @@ fn scan_batches(sizes: Vec<usize>) -> impl Iterator<Item = Vec<u32>> {
 
 #[test]
 fn iterator_counts_rows_per_item_and_completes_at_exhaustion() {
+    pipetel_tests::own_process!();
     setup();
     let id = "shapes::scan_batches";
     // The wall time of the call and of every `next()`: the operator's, at most.
@@ -321,6 +327,7 @@ fn fallible(items: Vec<Result<u8, String>>) -> impl DoubleEndedIterator<Item = R
 
 #[test]
 fn iterator_dropped_early_is_cancelled_and_err_items_fail_it() {
+    pipetel_tests::own_process!();
     setup();
     let taken: Vec<_> = endless().take(5).collect();
     assert_eq!(taken.len(), 5);
@@ -351,6 +358,7 @@ fn stream_batches(sizes: Vec<usize>) -> impl Stream<Item = Vec<u8>> {
 
 #[test]
 fn stream_counts_rows_per_item_completes_at_the_end_and_cancels_on_drop() {
+    pipetel_tests::own_process!();
     setup();
     let all: Vec<_> = futures::executor::block_on(stream_batches(vec![1, 2, 3]).collect());
     assert_eq!(all.len(), 3);
@@ -393,6 +401,7 @@ fn outer_filter(batch: Vec<u32>) -> Vec<u32> {
 
 #[test]
 fn nested_operators_count_exclusive_time_that_adds_up() {
+    pipetel_tests::own_process!();
     setup();
     let started = Instant::now();
     let out = outer_filter(vec![1, 2, 3]);
@@ -447,6 +456,7 @@ fn parent_filter(child: impl Iterator<Item = Vec<u32>>) -> impl Iterator<Item = 
 
 #[test]
 fn pulling_iterators_split_time_between_parent_and_child() {
+    pipetel_tests::own_process!();
     setup();
     let started = Instant::now();
     let rows: usize = parent_filter(child_scan(5)).map(|batch| batch.len()).sum();

@@ -41,6 +41,7 @@ fn inner_attributes(batch: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn inner_attributes_stay_in_the_body() {
+    pipetel_tests::own_process!();
     setup();
     inner_attributes(vec![0; 3]);
     assert_eq!(tallies("inner-attributes"), (3, 3, 1, 0));
@@ -58,6 +59,7 @@ fn cfg_arguments(
 
 #[test]
 fn arguments_under_cfg_compile_and_are_not_counted() {
+    pipetel_tests::own_process!();
     setup();
     cfg_arguments(vec![0; 2], vec![0; 5]);
     // Only `batch` counts: an argument under #[cfg] may not exist in another build.
@@ -79,6 +81,7 @@ fn runs_forever() -> ! {
 
 #[test]
 fn a_function_returning_never_counts_its_panic_as_failed() {
+    pipetel_tests::own_process!();
     setup();
     assert!(catch_unwind(|| never_returns("always")).is_err());
     assert_eq!(tallies("never-returns"), (0, 0, 0, 1));
@@ -102,6 +105,7 @@ fn macro_exits(text: &str) -> Result<Vec<u32>, String> {
 
 #[test]
 fn a_return_written_by_a_macro_counts_as_the_error_it_returns() {
+    pipetel_tests::own_process!();
     setup();
     assert_eq!(macro_exits("1, 2"), Ok(vec![1, 2]));
     assert!(macro_exits("").is_err());
@@ -143,6 +147,7 @@ fn read_io(fail: bool) -> std::io::Result<Vec<u8>> {
 
 #[test]
 fn a_failing_question_mark_in_a_result_alias_fails_the_call() {
+    pipetel_tests::own_process!();
     setup();
     assert!(parse_alias("7").is_ok());
     assert!(parse_alias("x").is_err());
@@ -173,6 +178,7 @@ operator_returning!(
 
 #[test]
 fn return_types_through_macro_rules_keep_their_meaning() {
+    pipetel_tests::own_process!();
     setup();
     assert_eq!(first_even(vec![]), None); // `?` on None: not a failure
     assert_eq!(first_even(vec![4]), Some(4));
@@ -195,6 +201,7 @@ impl Stage for Load {}
 
 #[test]
 fn a_default_method_is_named_after_each_implementing_type() {
+    pipetel_tests::own_process!();
     setup();
     Extract.run(vec![0; 1]);
     Load.run(vec![0; 2]);
@@ -220,6 +227,7 @@ fn stacked_in_macro(text: &str) -> Result<Vec<u64>, std::num::ParseIntError> {
 
 #[test]
 fn a_step_above_an_operator_records_the_error_both_ways() {
+    pipetel_tests::own_process!();
     setup();
     assert!(stacked("5").is_ok());
     assert!(stacked("five").is_err());

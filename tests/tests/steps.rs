@@ -75,6 +75,7 @@ fn span<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
 
 #[test]
 fn steps_record_cancellation_context_and_early_returns() {
+    pipetel_tests::own_process!();
     let exporter = InMemorySpanExporter::default();
     let telemetry = Config::new().with_span_exporter(exporter.clone()).init();
     assert!(telemetry.traces_enabled() && !telemetry.metrics_enabled());

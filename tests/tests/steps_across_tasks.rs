@@ -47,6 +47,7 @@ async fn fan_out(runtime: &tokio::runtime::Handle) -> usize {
 
 #[test]
 fn operators_on_spawned_tasks_and_threads_are_filed_under_the_running_step() {
+    pipetel_tests::own_process!();
     let _alone = setup();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -77,6 +78,7 @@ fn other_step() -> usize {
 
 #[test]
 fn a_stream_keeps_the_step_it_was_made_in() {
+    pipetel_tests::own_process!();
     let _alone = setup();
     let source = Operator::new("made_in_step", "stream-made-in-step");
     let stream = make_stream(source);

@@ -163,6 +163,7 @@ fn three_stages(
 
 #[test]
 fn a_slow_sink_is_the_bottleneck_and_both_upstreams_are_blocked() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let (snapshot, measured) = three_stages(
         "slow-sink",
@@ -200,6 +201,7 @@ fn a_slow_sink_is_the_bottleneck_and_both_upstreams_are_blocked() {
 
 #[test]
 fn a_slow_source_is_the_bottleneck_and_the_downstreams_are_starved() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let (snapshot, measured) = three_stages(
         "slow-source",
@@ -257,6 +259,7 @@ fn count(input: impl Iterator<Item = Vec<u64>>, inside: &Mutex<Duration>) -> u64
 
 #[test]
 fn in_a_volcano_chain_the_consumers_of_a_slow_scan_are_starved() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let before = pipetel::snapshot();
     let inside = Mutex::new(Duration::ZERO);
@@ -304,6 +307,7 @@ async fn consume(mut rx: pipetel::channel::tokio::Receiver<Vec<u8>>) -> (usize, 
 
 #[test]
 fn an_async_producer_held_back_by_a_full_channel_is_blocked() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     let before = pipetel::snapshot();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -354,6 +358,7 @@ fn numbers(
 
 #[test]
 fn a_stream_woken_on_a_busy_runtime_waits_queued_between_wake_and_poll() {
+    pipetel_tests::own_process!();
     let _turn = setup();
     static POLLED: Mutex<(Option<Instant>, Option<Instant>)> = Mutex::new((None, None));
     let before = pipetel::snapshot();
