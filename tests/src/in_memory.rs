@@ -1,5 +1,5 @@
 //! In-process collection through the SDK's in-memory exporter: telemetry started once
-//! per test binary, read back as totals.
+//! per process, read back as totals.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

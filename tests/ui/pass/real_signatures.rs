@@ -2,7 +2,7 @@
 //! `#[cfg]`, functions returning `!`, exits written by macros, `Result` aliases, return
 //! types through `macro_rules!`, a trait's default method, a step stacked above an
 //! operator, boxed and aliased streams, a hand-written `poll_next`, and `node_type` given
-//! per call. tests/tests/signatures.rs and engine_shapes.rs count each.
+//! per call. tests/tests/in_process/signatures.rs and engine_shapes.rs count each.
 #![deny(warnings)]
 
 use std::pin::Pin;

@@ -206,7 +206,7 @@ fn a_default_method_is_named_after_each_implementing_type() {
     Extract.run(vec![0; 1]);
     Load.run(vec![0; 2]);
     Load.run(vec![0; 2]);
-    let node_id = |ty: &str| format!("signatures::{ty}::run");
+    let node_id = |ty: &str| format!("in_process::signatures::{ty}::run");
     assert_eq!(tallies(&node_id("Extract")), (1, 1, 1, 0));
     assert_eq!(tallies(&node_id("Load")), (4, 4, 2, 0));
 }

@@ -1,6 +1,6 @@
 //! Calls timed through quanta's clock function, the path of machines where quanta does
 //! not read the TSC (aarch64; x86-64 without an invariant TSC), which this one reads
-//! inline otherwise: the same counts and times. Its own test binary, since the switch is
+//! inline otherwise: the same counts and times. Its own process, since the switch is
 //! the process's.
 
 use std::time::{Duration, Instant};
@@ -40,7 +40,7 @@ fn calls_timed_through_quanta_count_as_calls_timed_inline() {
     let elapsed = started.elapsed().as_micros() as i64;
 
     let totals = totals("through_quanta");
-    let id = |name: &str| format!("clock_through_quanta::{name}");
+    let id = |name: &str| format!("in_process::clock_through_quanta::{name}");
     assert_eq!(total(&totals, "task.completed", &id("nap")), 2);
     assert_eq!(total(&totals, "rows.out", &id("nap")), 6);
     assert_eq!(total(&totals, "task.completed", &id("outer")), 1);

@@ -39,7 +39,7 @@ fn rows_are_counted_from_every_argument_and_the_return_value() {
     setup();
     rows_of_types(Batch(vec![1, 2]), &[1; 5], [0; 3], Some(vec![1; 7]), 1000);
     let totals = totals("rows_of_types");
-    let id = "counting::rows_of_types";
+    let id = "in_process::counting::rows_of_types";
     assert_eq!(total(&totals, "rows.in", id), 2 + 5 + 3 + 7);
     assert_eq!(total(&totals, "rows.out", id), 2);
     assert_eq!(total(&totals, "task.completed", id), 1);
@@ -56,7 +56,7 @@ fn attribute_counts_replace_the_automatic_ones() {
     setup();
     overridden(vec![1, 2, 3]);
     let totals = totals("overrides");
-    let id = "counting::overridden";
+    let id = "in_process::counting::overridden";
     assert_eq!(total(&totals, "rows.in", id), 30);
     assert_eq!(total(&totals, "rows.out", id), 103);
     assert_eq!(total(&totals, "bytes.read", id), 4096);
@@ -105,7 +105,7 @@ fn errs_question_marks_and_panics_count_as_failed_none_does_not() {
 
     let totals = totals("exits");
     let check = |name: &str, completed: i64, failed: i64, rows_out: i64| {
-        let id = format!("counting::{name}");
+        let id = format!("in_process::counting::{name}");
         assert_eq!(
             total(&totals, "task.completed", &id),
             completed,
@@ -155,7 +155,14 @@ fn methods_default_to_the_type_path_and_node_ids_separate_instances() {
         }
     }
     let probe = totals("join");
-    assert_eq!(total(&probe, "task.completed", "counting::Join::probe"), 15);
+    assert_eq!(
+        total(
+            &probe,
+            "task.completed",
+            "in_process::counting::Join::probe"
+        ),
+        15
+    );
     let instances = totals("join_instance");
     for join in &joins {
         let id = join.id.to_string();
@@ -184,8 +191,14 @@ fn the_current_operator_is_the_innermost_and_is_restored_after_a_call() {
     setup();
     outer(vec![1, 2]);
     let totals = totals("nested");
-    assert_eq!(total(&totals, "bytes.read", "counting::outer"), 11);
-    assert_eq!(total(&totals, "bytes.read", "counting::inner"), 100);
+    assert_eq!(
+        total(&totals, "bytes.read", "in_process::counting::outer"),
+        11
+    );
+    assert_eq!(
+        total(&totals, "bytes.read", "in_process::counting::inner"),
+        100
+    );
     assert!(!current_operator().is_recording(), "no operator runs here");
 }
 
@@ -212,7 +225,7 @@ fn eight_threads_on_one_operator_give_exact_totals() {
         .join()
         .expect("thread");
     let totals = totals("threads");
-    let id = "counting::shared";
+    let id = "in_process::counting::shared";
     assert_eq!(total(&totals, "task.completed", id), 200_001);
     assert_eq!(total(&totals, "rows.in", id), 800_004);
     assert_eq!(total(&totals, "rows.out", id), 800_004);
@@ -233,7 +246,7 @@ fn duration_is_the_wall_time_inside_the_calls() {
     busy(30);
     let elapsed = started.elapsed().as_micros() as i64;
     let totals = totals("busy");
-    let duration = total(&totals, "duration", "counting::busy");
+    let duration = total(&totals, "duration", "in_process::counting::busy");
     assert!(duration >= 49_500, "slept 50 ms: {duration} µs");
     // Two clocks (the TSC inside, `Instant` around) agree to well within 1 %.
     assert!(
@@ -245,7 +258,11 @@ fn duration_is_the_wall_time_inside_the_calls() {
 #[operator(node_type = "active")]
 fn report_active() -> i64 {
     let totals = totals("active");
-    total(&totals, "task.active", "counting::report_active")
+    total(
+        &totals,
+        "task.active",
+        "in_process::counting::report_active",
+    )
 }
 
 #[test]
@@ -254,7 +271,11 @@ fn a_running_call_is_active() {
     setup();
     assert_eq!(report_active(), 1);
     assert_eq!(
-        total(&totals("active"), "task.active", "counting::report_active"),
+        total(
+            &totals("active"),
+            "task.active",
+            "in_process::counting::report_active"
+        ),
         0
     );
 }
@@ -296,7 +317,11 @@ fn an_operator_counter_carries_the_running_operators_labels() {
     assert_eq!(total(&totals, "test.spill.bytes", "2"), 10);
     let inner = totals_inner();
     assert_eq!(
-        total(&inner, "test.spill.bytes", "counting::nested_spill"),
+        total(
+            &inner,
+            "test.spill.bytes",
+            "in_process::counting::nested_spill"
+        ),
         4
     );
 }

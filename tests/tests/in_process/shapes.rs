@@ -87,7 +87,10 @@ fn async_duration_counts_time_inside_poll_and_not_time_pending() {
     assert!(future.as_mut().poll(&mut cx).is_pending());
     let first = first.elapsed();
     let active = totals("async_wait");
-    assert_eq!(total(&active, "task.active", "shapes::waits_once"), 1);
+    assert_eq!(
+        total(&active, "task.active", "in_process::shapes::waits_once"),
+        1
+    );
     std::thread::sleep(Duration::from_millis(100)); // pending: not the operator's time
     let second = Instant::now();
     let Poll::Ready(output) = future.as_mut().poll(&mut cx) else {
@@ -97,7 +100,7 @@ fn async_duration_counts_time_inside_poll_and_not_time_pending() {
     assert_eq!(output, vec![2, 4, 6]);
 
     let totals = totals("async_wait");
-    let id = "shapes::waits_once";
+    let id = "in_process::shapes::waits_once";
     assert_eq!(total(&totals, "rows.in", id), 6);
     assert_eq!(total(&totals, "rows.out", id), 3);
     assert_eq!(total(&totals, "task.completed", id), 1);
@@ -124,7 +127,7 @@ async fn never_finishes(batch: Vec<u32>) -> usize {
 fn async_operator_dropped_before_completion_is_cancelled() {
     pipetel_tests::own_process!();
     setup();
-    let id = "shapes::never_finishes";
+    let id = "in_process::shapes::never_finishes";
     {
         let mut future = Box::pin(never_finishes(vec![1, 2, 3]));
         let mut cx = Context::from_waker(Waker::noop());
@@ -153,7 +156,7 @@ async fn serves(batch: Vec<u32>) -> ! {
 fn async_operator_that_never_returns_is_cancelled_when_dropped() {
     pipetel_tests::own_process!();
     setup();
-    let id = "shapes::serves";
+    let id = "in_process::shapes::serves";
     {
         let mut future = Box::pin(serves(vec![1, 2]));
         let mut cx = Context::from_waker(Waker::noop());
@@ -199,9 +202,15 @@ fn async_errors_and_panics_count_as_failed_and_panics_propagate() {
     drop(future);
 
     let totals = totals("async_outcomes");
-    assert_eq!(total(&totals, "task.completed", "shapes::parse_later"), 1);
-    assert_eq!(total(&totals, "task.failed", "shapes::parse_later"), 1);
-    let id = "shapes::panics_after_waiting";
+    assert_eq!(
+        total(&totals, "task.completed", "in_process::shapes::parse_later"),
+        1
+    );
+    assert_eq!(
+        total(&totals, "task.failed", "in_process::shapes::parse_later"),
+        1
+    );
+    let id = "in_process::shapes::panics_after_waiting";
     assert_eq!(total(&totals, "task.completed", id), 1);
     assert_eq!(total(&totals, "task.failed", id), 2);
     assert_eq!(total(&totals, "task.cancelled", id), 0);
@@ -274,7 +283,7 @@ fn scan_batches(sizes: Vec<usize>) -> impl Iterator<Item = Vec<u32>> {
 fn iterator_counts_rows_per_item_and_completes_at_exhaustion() {
     pipetel_tests::own_process!();
     setup();
-    let id = "shapes::scan_batches";
+    let id = "in_process::shapes::scan_batches";
     // The wall time of the call and of every `next()`: the operator's, at most.
     let mut inside = Duration::ZERO;
     let mut timed = |step: &mut dyn FnMut() -> Option<Vec<u32>>| {
@@ -336,12 +345,12 @@ fn iterator_dropped_early_is_cancelled_and_err_items_fail_it() {
         .collect();
     assert_eq!(from_back.len(), 3);
     let totals = totals("iter_cancel");
-    let id = "shapes::endless";
+    let id = "in_process::shapes::endless";
     assert_eq!(total(&totals, "rows.out", id), 20);
     assert_eq!(total(&totals, "task.cancelled", id), 1);
     assert_eq!(total(&totals, "task.completed", id), 0);
     assert_eq!(total(&totals, "task.active", id), 0);
-    let id = "shapes::fallible";
+    let id = "in_process::shapes::fallible";
     assert_eq!(total(&totals, "task.failed", id), 1);
     assert_eq!(total(&totals, "task.active", id), 0);
 }
@@ -366,7 +375,7 @@ fn stream_counts_rows_per_item_completes_at_the_end_and_cancels_on_drop() {
         futures::executor::block_on(stream_batches(vec![5, 5, 5]).take(2).collect());
     assert_eq!(first_two.len(), 2);
     let totals = totals("stream_scan");
-    let id = "shapes::stream_batches";
+    let id = "in_process::shapes::stream_batches";
     assert_eq!(total(&totals, "rows.out", id), 6 + 10);
     assert_eq!(total(&totals, "task.completed", id), 1);
     assert_eq!(total(&totals, "task.cancelled", id), 1);
@@ -407,8 +416,10 @@ fn nested_operators_count_exclusive_time_that_adds_up() {
     let out = outer_filter(vec![1, 2, 3]);
     let wall = started.elapsed();
     assert_eq!(out, vec![1, 3]);
-    let outer = operator_named("shapes::outer_filter").time.busy;
-    let inner = operator_named("shapes::inner_project").time.busy;
+    let outer = operator_named("in_process::shapes::outer_filter").time.busy;
+    let inner = operator_named("in_process::shapes::inner_project")
+        .time
+        .busy;
     let (inner_spun, outer_spun) = (spun(&INNER_SPUN), spun(&OUTER_SPUN));
     let body = spun(&OUTER_BODY);
     assert!(
@@ -462,8 +473,8 @@ fn pulling_iterators_split_time_between_parent_and_child() {
     let rows: usize = parent_filter(child_scan(5)).map(|batch| batch.len()).sum();
     let wall = started.elapsed();
     assert_eq!(rows, 10);
-    let parent = operator_named("shapes::parent_filter");
-    let child = operator_named("shapes::child_scan");
+    let parent = operator_named("in_process::shapes::parent_filter");
+    let child = operator_named("in_process::shapes::child_scan");
     assert_eq!((parent.rows.produced, child.rows.produced), (10, 20));
     assert_eq!((parent.calls.completed, child.calls.completed), (1, 1));
     let (child_spun, parent_spun) = (spun(&CHILD_SPUN), spun(&PARENT_SPUN));
