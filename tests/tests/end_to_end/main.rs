@@ -1,7 +1,7 @@
 //! The end-to-end tests that drive other processes (the instrumented programs, a real OTLP
-//! receiver, Prometheus, Graphviz, Chromium, cargo) or read the sources and manifests, in
-//! one test binary: none of them starts telemetry in this process, so they share it, and
-//! the workspace links one binary for them instead of one each.
+//! receiver, Prometheus, Graphviz, Chromium, cargo through trybuild) or read the sources
+//! and manifests, in one test binary: none of them starts telemetry in this process, so
+//! they share it, and the workspace links one binary for them instead of one each.
 
 mod bad_environment;
 mod browser;
@@ -22,3 +22,4 @@ mod series_limits;
 mod snapshot_format;
 mod sqlite_example;
 mod tls;
+mod ui;
