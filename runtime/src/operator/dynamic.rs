@@ -394,7 +394,7 @@ mod streams {
         }
 
         /// [`stream`](Self::stream) over `Result` items: an `Err` item makes the call fail
-        /// (at its end) and counts no rows.
+        /// (at its end, or when it is dropped after the error) and counts no rows.
         #[inline]
         pub fn try_stream<S, T, E>(&self, stream: S) -> impl Stream<Item = Result<T, E>>
         where

@@ -7,7 +7,7 @@ use std::iter::FusedIterator;
 use crate::operator::task::{Task, Yielded};
 
 /// Measures an operator's iterator. `count` gives an item's rows out, bytes written and
-/// whether it is an `Err` (which makes the task fail at its end).
+/// whether it is an `Err` (which makes the task fail, at its end or its drop).
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct OperatorIter<I, C> {

@@ -1,7 +1,7 @@
 //! The stream an `#[operator]` returning `impl Stream` hands out (feature `stream`):
 //! each `poll_next` is a segment of the operator's task, each item adds its rows to
 //! `rows.out`, the end of the stream completes the task and dropping it early cancels
-//! it. The trait is `futures_core::Stream`, the one `futures` and `tokio-stream` use.
+//! it (an `Err` item makes it fail, either way). The trait is `futures_core::Stream`, the one `futures` and `tokio-stream` use.
 //! The body is polled with a waker that notes its wakes (`operator::waking`), for the
 //! queued time.
 
@@ -15,7 +15,7 @@ use crate::operator::waking::WakeHook;
 
 pin_project_lite::pin_project! {
     /// Measures an operator's stream. `count` gives an item's rows out, bytes written
-    /// and whether it is an `Err` (which makes the task fail at its end).
+    /// and whether it is an `Err` (which makes the task fail, at its end or its drop).
     #[doc(hidden)]
     #[derive(Debug)]
     pub struct OperatorStream<S, C> {

@@ -33,8 +33,9 @@ use crate::operator::clock::ticks;
 use crate::operator::segment::Segment;
 
 /// A running async or streaming operator call. Dropped without
-/// [`finish`](Self::finish), it counts as cancelled (failed if one of its segments
-/// panicked).
+/// [`finish`](Self::finish), it counts as cancelled — failed if one of its segments
+/// panicked or it handed out an `Err` item: a consumer stops at the first error, and the
+/// call failed whether or not anyone asks for what comes after it.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Task {
@@ -251,7 +252,7 @@ impl Task {
 
 impl Drop for Task {
     fn drop(&mut self) {
-        let outcome = if self.panicked || std::thread::panicking() {
+        let outcome = if self.panicked || self.failed || std::thread::panicking() {
             Tally::Failed
         } else {
             Tally::Cancelled

@@ -335,7 +335,7 @@ fn fallible(items: Vec<Result<u8, String>>) -> impl DoubleEndedIterator<Item = R
 }
 
 #[test]
-fn iterator_dropped_early_is_cancelled_and_err_items_fail_it() {
+fn iterator_dropped_early_is_cancelled_and_err_items_fail_it_ended_or_dropped() {
     pipetel_tests::own_process!();
     setup();
     let taken: Vec<_> = endless().take(5).collect();
@@ -344,6 +344,11 @@ fn iterator_dropped_early_is_cancelled_and_err_items_fail_it() {
         .rev()
         .collect();
     assert_eq!(from_back.len(), 3);
+    // A consumer that stops at the first error drops the iterator there: it failed.
+    let until_error: Vec<u8> = fallible(vec![Ok(1), Err("bad row".into()), Ok(2)])
+        .map_while(Result::ok)
+        .collect();
+    assert_eq!(until_error, [1]);
     let totals = totals("iter_cancel");
     let id = "in_process::shapes::endless";
     assert_eq!(total(&totals, "rows.out", id), 20);
@@ -351,7 +356,8 @@ fn iterator_dropped_early_is_cancelled_and_err_items_fail_it() {
     assert_eq!(total(&totals, "task.completed", id), 0);
     assert_eq!(total(&totals, "task.active", id), 0);
     let id = "in_process::shapes::fallible";
-    assert_eq!(total(&totals, "task.failed", id), 1);
+    assert_eq!(total(&totals, "task.failed", id), 2);
+    assert_eq!(total(&totals, "task.cancelled", id), 0);
     assert_eq!(total(&totals, "task.active", id), 0);
 }
 
