@@ -1,10 +1,14 @@
 //! [`PipetelExec`]: the wrapper around one plan node. DataFusion sees the node itself —
-//! its name, display, properties, children, metrics and downcast identity — and pipetel
-//! sees each partition's stream as one task of the node's operator.
+//! every method of `ExecutionPlan` answers as the node does: its name, display,
+//! properties, children, statistics, metrics, downcast identity, and the rewrites
+//! (new children, state, fetch, pushdowns), which come back wrapped — and pipetel sees
+//! each partition's stream as one task of the node's operator.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::Statistics;
@@ -12,19 +16,26 @@ use datafusion::config::ConfigOptions;
 use datafusion::error::Result;
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr_common::sort_expr::OrderingRequirements;
+use datafusion::physical_expr_common::sort_expr::{OrderingRequirements, PhysicalSortExpr};
 use datafusion::physical_plan::execution_plan::{
     CardinalityEffect, InvariantLevel, ReplaceChildrenOptions,
 };
+use datafusion::physical_plan::filter_pushdown::{
+    ChildPushdownResult, FilterDescription, FilterPushdownPhase, FilterPushdownPropagation,
+};
 use datafusion::physical_plan::metrics::MetricsSet;
+use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::InputDistributionRequirements;
+use datafusion::physical_plan::{
+    ChildStats, InputDistributionRequirements, SortOrderPushdownResult, StatisticsArgs,
+};
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
 };
 use pipetel::engine::{Counted, Feed, MetricsAttachment};
 use pipetel::Operator;
 
+use crate::failures::Failures;
 use crate::plan_metrics::PlanMetrics;
 
 /// One plan node, measured: each `execute(partition)` is a task of the node's
@@ -34,6 +45,9 @@ use crate::plan_metrics::PlanMetrics;
 pub struct PipetelExec {
     inner: Arc<dyn ExecutionPlan>,
     operator: Operator,
+    /// Where the node sits in the plan: its position (its `node.id`) and its
+    /// descendants' (see [`PipetelRule`](crate::PipetelRule)).
+    place: Place,
     /// The operator this node's output feeds (its parent in the plan).
     consumer: Option<Operator>,
     /// The plan's edge from this node to its parent: each batch this node hands out
@@ -45,16 +59,29 @@ pub struct PipetelExec {
     metrics: Arc<MetricsAttachment>,
 }
 
+/// Where a node sits in its plan, and what it shares with the plan's other nodes.
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    /// The node's position, counted top-down from 0 at the root.
+    pub(crate) position: u64,
+    /// Its descendants' positions (pre-order numbers them right after it).
+    pub(crate) descendants: std::ops::Range<u64>,
+    /// The errors raised in the plan, and by which node.
+    pub(crate) failures: Arc<Failures>,
+}
+
 impl PipetelExec {
     pub(crate) fn new(
         inner: Arc<dyn ExecutionPlan>,
-        operator: Operator,
+        place: Place,
         consumer: Option<Operator>,
     ) -> Self {
+        let operator = Operator::new(inner.name(), &place.position);
         let metrics = operator.attach_metrics(Arc::new(PlanMetrics(Arc::clone(&inner))));
         PipetelExec {
             inner,
             operator,
+            place,
             consumer,
             feed: consumer.map(|consumer| operator.feeds(&consumer)),
             metrics: Arc::new(metrics),
@@ -71,9 +98,15 @@ impl PipetelExec {
         self.operator
     }
 
-    /// The same measurement around another node (a rewritten copy of this one).
+    /// The node a rewrite of this one gave, measured in its place: a rewritten copy is
+    /// the same operator, a node of another kind an operator of its name at the same
+    /// position, and a node already measured (a rewrite that hands back a child) stays
+    /// as it is.
     fn rewrap(&self, inner: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
-        Arc::new(PipetelExec::new(inner, self.operator, self.consumer))
+        if is_wrapped(&inner) {
+            return inner;
+        }
+        Arc::new(PipetelExec::new(inner, self.place.clone(), self.consumer))
     }
 }
 
@@ -93,6 +126,10 @@ impl DisplayAs for PipetelExec {
 impl ExecutionPlan for PipetelExec {
     fn name(&self) -> &str {
         self.inner.name()
+    }
+
+    fn schema(&self) -> SchemaRef {
+        self.inner.schema()
     }
 
     fn downcast_delegate(&self) -> Option<&dyn ExecutionPlan> {
@@ -161,6 +198,15 @@ impl ExecutionPlan for PipetelExec {
         Ok(self.rewrap(inner))
     }
 
+    #[allow(deprecated)]
+    fn with_new_children_and_same_properties(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let inner = Arc::clone(&self.inner).with_new_children_and_same_properties(children)?;
+        Ok(self.rewrap(inner))
+    }
+
     fn reset_state(self: Arc<Self>) -> Result<Arc<dyn ExecutionPlan>> {
         let inner = Arc::clone(&self.inner).reset_state()?;
         Ok(self.rewrap(inner))
@@ -189,6 +235,7 @@ impl ExecutionPlan for PipetelExec {
         let schema = stream.schema();
         let feed = self.feed;
         let metrics = Arc::clone(&self.metrics);
+        let place = self.place.clone();
         // Each partition's stream counts for its partition too: skew across partitions.
         let measured = self.operator.partition(partition).stream_counted(
             stream,
@@ -201,7 +248,16 @@ impl ExecutionPlan for PipetelExec {
                     }
                     Counted::rows(rows).with_bytes(bytes)
                 }
-                Err(_) => Counted::failure(),
+                // A failure of this node's, or one of its inputs' that it hands on (its
+                // task then ends cancelled, when DataFusion drops the stream).
+                Err(error)
+                    if place
+                        .failures
+                        .raised_by(error, place.position, &place.descendants) =>
+                {
+                    Counted::failure()
+                }
+                Err(_) => Counted::default(),
             },
         );
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, measured)))
@@ -214,6 +270,18 @@ impl ExecutionPlan for PipetelExec {
     #[allow(deprecated)]
     fn partition_statistics(&self, partition: Option<usize>) -> Result<Arc<Statistics>> {
         self.inner.partition_statistics(partition)
+    }
+
+    fn statistics_from_inputs(
+        &self,
+        input_stats: &[Arc<Statistics>],
+        args: &StatisticsArgs,
+    ) -> Result<Arc<Statistics>> {
+        self.inner.statistics_from_inputs(input_stats, args)
+    }
+
+    fn child_stats_requests(&self, partition: Option<usize>) -> Vec<ChildStats> {
+        self.inner.child_stats_requests(partition)
     }
 
     fn supports_limit_pushdown(&self) -> bool {
@@ -231,4 +299,66 @@ impl ExecutionPlan for PipetelExec {
     fn cardinality_effect(&self) -> CardinalityEffect {
         self.inner.cardinality_effect()
     }
+
+    fn try_swapping_with_projection(
+        &self,
+        projection: &ProjectionExec,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        Ok(self
+            .inner
+            .try_swapping_with_projection(projection)?
+            .map(|inner| self.rewrap(inner)))
+    }
+
+    fn gather_filters_for_pushdown(
+        &self,
+        phase: FilterPushdownPhase,
+        parent_filters: Vec<Arc<dyn PhysicalExpr>>,
+        config: &ConfigOptions,
+    ) -> Result<FilterDescription> {
+        self.inner
+            .gather_filters_for_pushdown(phase, parent_filters, config)
+    }
+
+    fn handle_child_pushdown_result(
+        &self,
+        phase: FilterPushdownPhase,
+        child_pushdown_result: ChildPushdownResult,
+        config: &ConfigOptions,
+    ) -> Result<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
+        let mut propagation =
+            self.inner
+                .handle_child_pushdown_result(phase, child_pushdown_result, config)?;
+        propagation.updated_node = propagation.updated_node.map(|inner| self.rewrap(inner));
+        Ok(propagation)
+    }
+
+    fn with_new_state(&self, state: Arc<dyn Any + Send + Sync>) -> Option<Arc<dyn ExecutionPlan>> {
+        // How a recursive query hands its work table to the node that reads it.
+        self.inner
+            .with_new_state(state)
+            .map(|inner| self.rewrap(inner))
+    }
+
+    fn try_pushdown_sort(
+        &self,
+        order: &[PhysicalSortExpr],
+    ) -> Result<SortOrderPushdownResult<Arc<dyn ExecutionPlan>>> {
+        Ok(self
+            .inner
+            .try_pushdown_sort(order)?
+            .map(|inner| self.rewrap(inner)))
+    }
+
+    fn with_preserve_order(&self, preserve_order: bool) -> Option<Arc<dyn ExecutionPlan>> {
+        self.inner
+            .with_preserve_order(preserve_order)
+            .map(|inner| self.rewrap(inner))
+    }
+}
+
+/// Whether `plan` is one of pipetel's wrappers (looking through DataFusion's
+/// `downcast_delegate`, which would answer for the wrapped node).
+pub(crate) fn is_wrapped(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    (plan.as_ref() as &dyn Any).is::<PipetelExec>()
 }

@@ -25,15 +25,17 @@
 //! the same ids on every run):
 //!
 //! - a task per partition (`execute(partition)`): active while its stream lives,
-//!   completed at the stream's end, failed on an `Err` batch, cancelled when dropped
-//!   early (a `LIMIT` above it);
+//!   completed at the stream's end, cancelled when dropped early (a `LIMIT` above it),
+//!   failed when the node raises an error — an `Err` batch its own work made; the nodes
+//!   above it that only hand that error on are cancelled when DataFusion drops them, so
+//!   the report's `failures` names the node at fault;
 //! - busy time per `poll_next`, exclusive: a node that polls its child counts only its
 //!   own share, so the nodes' times add up to the query's time in operators. Work on
 //!   DataFusion's spawned tasks (`RepartitionExec`'s inputs, `CoalescePartitionsExec`)
 //!   is counted on the thread that does it, for the node that does it;
 //! - rows out and bytes out (each batch's `num_rows` and `get_array_memory_size`), and
 //!   rows in (what its children handed it); per partition too, for skew across
-//!   partitions (`partition_skew`, the score DataFusion's `output_rows_skew` gives);
+//!   partitions (`skew.across_partitions`, the score DataFusion's `output_rows_skew` gives);
 //! - the plan's edges, stated by the rule ([`pipetel::Operator::feeds`]): each child to
 //!   its parent, with the rows, bytes and batches it handed over, whichever task polled
 //!   it — the snapshot's `edges`, the report's edge list, `Report::mermaid` / `dot`;
@@ -46,18 +48,26 @@
 //! query's nodes in plan order. Steps: a query run inside a `#[pipeline_step]` is filed
 //! under it, spawned tasks included.
 //!
-//! The wrappers are invisible to DataFusion: name, display (`EXPLAIN`), properties,
-//! children, metrics (`EXPLAIN ANALYZE`) and downcasts (`plan.is::<FilterExec>()`,
-//! through `ExecutionPlan::downcast_delegate`) are the node's. Add the rule last (it is
-//! appended after DataFusion's own rules), once; a plan already wrapped is left alone.
+//! The wrappers are invisible to DataFusion: every method of `ExecutionPlan` answers as
+//! the node does — name, display (`EXPLAIN`), properties, children, statistics
+//! (`StatisticsContext`), metrics (`EXPLAIN ANALYZE`), downcasts (`plan.is::<FilterExec>()`,
+//! through `ExecutionPlan::downcast_delegate`, which datafusion-proto follows too), and
+//! the rewrites later rules or the engine make (new children or state — a recursive
+//! query's work table —, fetch, filter, sort and projection pushdowns), whose results
+//! come back wrapped. Add the rule last (it is appended after DataFusion's own rules),
+//! once; a plan already wrapped is left alone.
 //!
 //! # Versions
 //!
 //! Built for DataFusion 55 (arrow 59, pipetel's `arrow` feature). The `ExecutionPlan`
 //! trait changes between DataFusion majors: each major gets a release of this crate,
-//! and the wrapper (`exec.rs`) is the one file to port.
+//! and the wrapper (`exec.rs`) is the one file to port — a test reads the trait from
+//! DataFusion's source and names every method the wrapper does not delegate yet.
 
+#[cfg(test)]
+mod delegation;
 mod exec;
+mod failures;
 mod plan_metrics;
 mod rule;
 

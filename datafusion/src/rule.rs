@@ -1,7 +1,6 @@
 //! [`PipetelRule`]: the physical optimizer rule that wraps every node of a plan in a
 //! [`PipetelExec`], numbering the nodes top-down.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use datafusion::common::config::ConfigOptions;
@@ -11,7 +10,8 @@ use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceC
 use datafusion::physical_plan::ExecutionPlan;
 use pipetel::Operator;
 
-use crate::exec::PipetelExec;
+use crate::exec::{is_wrapped, PipetelExec, Place};
+use crate::failures::Failures;
 
 /// The rule: add it last, with
 /// [`SessionStateBuilder::with_physical_optimizer_rule`](datafusion::execution::SessionStateBuilder::with_physical_optimizer_rule)
@@ -35,7 +35,8 @@ impl PhysicalOptimizerRule for PipetelRule {
             return Ok(plan);
         }
         let mut next_position = 0;
-        wrap(plan, None, &mut next_position)
+        let failures = Arc::new(Failures::default());
+        wrap(plan, None, &mut next_position, &failures)
     }
 
     fn name(&self) -> &str {
@@ -48,18 +49,13 @@ impl PhysicalOptimizerRule for PipetelRule {
     }
 }
 
-/// Whether `plan` is one of pipetel's wrappers (looking through DataFusion's
-/// `downcast_delegate`, which would answer for the wrapped node).
-fn is_wrapped(plan: &Arc<dyn ExecutionPlan>) -> bool {
-    (plan.as_ref() as &dyn Any).is::<PipetelExec>()
-}
-
 /// `plan` with each node wrapped, children first so that each node is rebuilt once over
 /// its wrapped children; `consumer` is the operator `plan` feeds.
 fn wrap(
     plan: Arc<dyn ExecutionPlan>,
     consumer: Option<Operator>,
     next_position: &mut u64,
+    failures: &Arc<Failures>,
 ) -> Result<Arc<dyn ExecutionPlan>> {
     let position = *next_position;
     *next_position += 1;
@@ -70,7 +66,7 @@ fn wrap(
     } else {
         let wrapped = children
             .into_iter()
-            .map(|child| wrap(child, Some(operator), next_position))
+            .map(|child| wrap(child, Some(operator), next_position, failures))
             .collect::<Result<Vec<_>>>()?;
         // The wrappers have their nodes' properties: nothing to recompute.
         plan.replace_children(
@@ -78,5 +74,10 @@ fn wrap(
             ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep),
         )?
     };
-    Ok(Arc::new(PipetelExec::new(node, operator, consumer)))
+    let place = Place {
+        position,
+        descendants: position + 1..*next_position,
+        failures: Arc::clone(failures),
+    };
+    Ok(Arc::new(PipetelExec::new(node, place, consumer)))
 }

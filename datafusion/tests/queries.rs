@@ -515,3 +515,119 @@ fn operator_named_root(snapshot: &Snapshot) -> &OperatorSnapshot {
         .find(|op| op.node_id == "0")
         .expect("the root")
 }
+
+/// `sql`'s rows as printed, sorted (the order a query without `ORDER BY` gives is not
+/// fixed), or its error's message.
+fn rows_or_error(ctx: &SessionContext, sql: &str) -> Result<Vec<String>, String> {
+    let batches = runtime()
+        .block_on(async { ctx.sql(sql).await?.collect().await })
+        .map_err(|error| error.to_string())?;
+    let mut rows: Vec<String> = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    rows.sort();
+    Ok(rows)
+}
+
+#[test]
+fn a_recursive_query_runs_as_without_the_rule_and_is_counted() {
+    let _serial = serial();
+    // The recursive term's work table reaches its WorkTableExec through the plan tree
+    // (`with_new_state`), through the wrapper around it.
+    let sql = "WITH RECURSIVE numbers(n) AS \
+               (SELECT 1 UNION ALL SELECT n + 1 FROM numbers WHERE n < 5) \
+               SELECT n FROM numbers";
+    let plain = rows_or_error(&session(false), sql);
+    assert_eq!(plain.as_ref().map(Vec::len), Ok(9), "{plain:?}"); // 5 rows and the frame
+    let ctx = session(true);
+    let before = pipetel::snapshot();
+    assert_eq!(rows_or_error(&ctx, sql), plain);
+    let counted = pipetel::snapshot().since(&before);
+    let work_table = counted
+        .operators
+        .iter()
+        .find(|op| op.node_type == "WorkTableExec")
+        .unwrap_or_else(|| panic!("the work table counted: {counted:#?}"));
+    // One row handed to each of the five iterations of the recursive term.
+    assert_eq!(work_table.rows.produced, 5);
+    assert_eq!(operator_named_root(&counted).rows.produced, 5);
+    assert!(counted.operators.iter().all(|op| op.calls.failed == 0));
+}
+
+#[test]
+fn every_node_gives_datafusions_statistics_as_without_the_rule() {
+    use datafusion::physical_plan::{StatisticsArgs, StatisticsContext};
+    let _serial = serial();
+    let runtime = runtime();
+    let (plain, instrumented) = (session(false), session(true));
+    for (shape, sql) in QUERIES {
+        let (plain_plan, measured_plan) =
+            runtime.block_on(async { (plan(&plain, sql).await, plan(&instrumented, sql).await) });
+        let (plain_nodes, measured_nodes) = (nodes(&plain_plan), nodes(&measured_plan));
+        assert_eq!(plain_nodes.len(), measured_nodes.len(), "{shape}");
+        let mut exact = 0;
+        for (plain_node, node) in plain_nodes.iter().zip(&measured_nodes) {
+            let partitions = plain_node.properties().partitioning.partition_count();
+            for partition in std::iter::once(None).chain((0..partitions).map(Some)) {
+                let args = StatisticsArgs::new().with_partition(partition);
+                let expected = StatisticsContext::new()
+                    .compute(plain_node.as_ref(), &args)
+                    .unwrap();
+                let given = StatisticsContext::new()
+                    .compute(node.as_ref(), &args)
+                    .unwrap();
+                assert_eq!(
+                    given,
+                    expected,
+                    "{shape}: {} partition {partition:?}",
+                    node.name()
+                );
+                exact += usize::from(expected.num_rows.get_value().is_some());
+            }
+        }
+        // The statistics compared are not all unknown: the scans know their rows.
+        assert!(exact > 0, "{shape}: no node knows its rows");
+    }
+}
+
+#[test]
+fn an_error_fails_the_node_that_raised_it_and_cancels_the_nodes_it_passes() {
+    let _serial = serial();
+    let ctx = session(true);
+    // The projection's cast fails at run time; the sort above it only hands the error on.
+    let sql = "SELECT CAST(region AS INT) AS r FROM orders ORDER BY r";
+    let before = pipetel::snapshot();
+    let error = rows_or_error(&ctx, sql).expect_err("the cast fails");
+    assert!(error.contains("Cannot cast string"), "{error}");
+    let counted = pipetel::snapshot().since(&before);
+    let failed: Vec<(&str, u64)> = counted
+        .operators
+        .iter()
+        .filter(|op| op.calls.failed > 0)
+        .map(|op| (op.node_type.as_str(), op.calls.failed))
+        .collect();
+    assert!(
+        !failed.is_empty() && failed.iter().all(|(node, _)| *node == "ProjectionExec"),
+        "only the projection failed: {failed:?} in {counted:#?}"
+    );
+    let sort = counted
+        .operators
+        .iter()
+        .find(|op| op.node_type == "SortExec")
+        .expect("the sort");
+    assert_eq!(sort.calls.failed, 0);
+    assert!(sort.calls.cancelled > 0, "{:?}", sort.calls);
+    let failures: Vec<&str> = counted
+        .diagnoses
+        .iter()
+        .filter(|found| found.kind == pipetel::diagnose::DiagnosisKind::Failures)
+        .map(|found| found.message.as_str())
+        .collect();
+    assert!(
+        failures.len() == 1 && failures[0].contains("ProjectionExec"),
+        "{failures:?}"
+    );
+}
