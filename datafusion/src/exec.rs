@@ -242,11 +242,13 @@ impl ExecutionPlan for PipetelExec {
             move |batch: &Result<RecordBatch>| match batch {
                 Ok(batch) => {
                     let _attached = &metrics;
-                    let (rows, bytes) = (batch.num_rows(), batch.get_array_memory_size());
+                    let rows = batch.num_rows();
+                    // The bytes a node hands on are its edge's (its parent's input), not
+                    // bytes written to a destination.
                     if let Some(feed) = feed {
-                        feed.hand_over(rows as u64, bytes as u64);
+                        feed.hand_over(rows as u64, batch.get_array_memory_size() as u64);
                     }
-                    Counted::rows(rows).with_bytes(bytes)
+                    Counted::rows(rows)
                 }
                 // A failure of this node's, or one of its inputs' that it hands on (its
                 // task then ends cancelled, when DataFusion drops the stream).

@@ -33,12 +33,15 @@
 //!   own share, so the nodes' times add up to the query's time in operators. Work on
 //!   DataFusion's spawned tasks (`RepartitionExec`'s inputs, `CoalescePartitionsExec`)
 //!   is counted on the thread that does it, for the node that does it;
-//! - rows out and bytes out (each batch's `num_rows` and `get_array_memory_size`), and
-//!   rows in (what its children handed it); per partition too, for skew across
-//!   partitions (`skew.across_partitions`, the score DataFusion's `output_rows_skew` gives);
+//! - rows out (each batch's `num_rows`) and rows in (what its children handed it); per
+//!   partition too, for skew across partitions (`skew.across_partitions`, the score
+//!   DataFusion's `output_rows_skew` gives);
 //! - the plan's edges, stated by the rule ([`pipetel::Operator::feeds`]): each child to
-//!   its parent, with the rows, bytes and batches it handed over, whichever task polled
-//!   it — the snapshot's `edges`, the report's edge list, `Report::mermaid` / `dot`;
+//!   its parent, with the rows, bytes (each batch's `get_array_memory_size`) and batches
+//!   it handed over, whichever task polled it — the snapshot's `edges`, the report's edge
+//!   list, `Report::mermaid` / `dot`. A node's bytes out are its edge's, not bytes
+//!   written (the report's WRITTEN column is for sinks: DataFusion's own write metrics
+//!   are among the node's metrics);
 //! - the node's own metrics (`ExecutionPlan::metrics()`: `output_rows`,
 //!   `elapsed_compute`, spills, memory, pruning, …) under `engine_metrics` in the
 //!   snapshot and under the node in the report.

@@ -235,6 +235,9 @@ fn the_graph_is_the_plan_with_each_childs_rows_on_its_edge() {
             if let Some(rows) = nodes[child].metrics().and_then(|m| m.output_rows()) {
                 assert_eq!(edge.rows, rows as u64, "{shape}: {edge:?}");
             }
+            // The bytes handed on are the edge's: the node wrote none to a destination.
+            assert!(edge.rows == 0 || edge.bytes > 0, "{shape}: {edge:?}");
+            assert_eq!(producer.bytes.written, 0, "{shape}: {edge:?}");
         }
         assert!(
             ran.counted.imbalances.is_empty(),
