@@ -36,8 +36,9 @@ use crate::insight::figures::units::{count, duration};
 /// a consumer, then the operators feeding it one level deeper (`←`), as EXPLAIN prints a
 /// plan. Operators show by a short name: the last segment of a module-path `node.id` (the
 /// default of `#[operator]`), longer only where two would look the same; the JSON keeps
-/// the full ids. An operator that waited has a `·` line with its wall time split into
-/// busy, starved, blocked and queued. Below the table, the bottleneck with its reason,
+/// the full ids, and the name column widens to hold the longest whole. An operator that
+/// waited has a `·` line with its wall time split into busy, starved, blocked and
+/// queued; an engine's own metrics of the operator follow, those at zero left out. Below the table, the bottleneck with its reason,
 /// every edge with the rows, bytes and batches that crossed it, and the diagnoses: a `⚠`
 /// line for each warning (rows lost or duplicated, skew, a stall, …), a `·` line for
 /// each notice.
@@ -122,7 +123,8 @@ impl Report {
     }
 }
 
-/// The table fits a 120-column terminal.
+/// The table fits a 120-column terminal, unless a name with its indentation needs more:
+/// the name column then widens to hold the longest, whole.
 const NAME_WIDTH: usize = 38;
 const WIDTHS: [usize; 10] = [7, 9, 6, 9, 9, 7, 8, 10, 10, 7];
 
@@ -133,7 +135,7 @@ impl fmt::Display for Report {
             return writeln!(f, "pipetel report: nothing was counted (is collection on?)");
         }
         let mut table = Table {
-            text: String::new(),
+            lines: Vec::new(),
             names: display_names(&snapshot.operators),
         };
         for run in &snapshot.runs {
@@ -162,17 +164,25 @@ impl fmt::Display for Report {
             table.row(0, "operators outside any step", Default::default());
             table.operators(1, &loose, snapshot);
         }
-        table.bottleneck(snapshot);
-        table.edges(snapshot);
-        table.diagnoses(snapshot);
-        write!(f, "{}", table.text)
+        let mut text = table.render();
+        table_notes(&mut text, snapshot, &table.names);
+        write!(f, "{text}")
     }
 }
 
+/// The table's lines, kept until all are known: the name column is as wide as the
+/// longest name.
 struct Table {
-    text: String,
+    lines: Vec<Line>,
     /// Display names by (node.type, node.id).
     names: HashMap<(String, String), String>,
+}
+
+enum Line {
+    /// A run, step or operator: its indented name and its cells.
+    Row(String, Box<[String; 10]>),
+    /// A line under a row, printed as it is.
+    Under(String),
 }
 
 impl Table {
@@ -182,80 +192,57 @@ impl Table {
     }
 
     fn row(&mut self, depth: usize, name: &str, cells: [String; 10]) {
-        if self.text.is_empty() {
-            let _ = write!(self.text, "{:<NAME_WIDTH$}", "RUN / STEP / OPERATOR");
-            for (title, width) in HEADER.iter().zip(WIDTHS) {
-                let _ = write!(self.text, "{title:>width$}");
+        self.lines.push(Line::Row(
+            format!("{}{name}", "  ".repeat(depth)),
+            Box::new(cells),
+        ));
+    }
+
+    /// The header and every line, the name column as wide as the longest name.
+    fn render(&self) -> String {
+        let name_width = self
+            .lines
+            .iter()
+            .filter_map(|line| match line {
+                Line::Row(name, _) => Some(name.chars().count() + 1),
+                Line::Under(_) => None,
+            })
+            .fold(NAME_WIDTH, usize::max);
+        let mut text = String::new();
+        let row = |text: &mut String, name: &str, cells: &mut dyn Iterator<Item = &str>| {
+            let _ = write!(text, "{name:<name_width$}");
+            for (cell, width) in cells.zip(WIDTHS) {
+                let _ = write!(text, "{cell:>width$}");
             }
-            self.text.push('\n');
+            let trimmed = text.trim_end().len();
+            text.truncate(trimmed);
+            text.push('\n');
+        };
+        if !self.lines.is_empty() {
+            row(
+                &mut text,
+                "RUN / STEP / OPERATOR",
+                &mut HEADER.iter().copied(),
+            );
         }
-        let mut name = format!("{}{name}", "  ".repeat(depth));
-        if name.chars().count() > NAME_WIDTH - 1 {
-            name = name.chars().take(NAME_WIDTH - 2).collect::<String>() + "…";
+        for line in &self.lines {
+            match line {
+                Line::Row(name, cells) => {
+                    row(&mut text, name, &mut cells.iter().map(String::as_str));
+                }
+                Line::Under(under) => {
+                    text.push_str(under);
+                    text.push('\n');
+                }
+            }
         }
-        let _ = write!(self.text, "{name:<NAME_WIDTH$}");
-        for (cell, width) in cells.iter().zip(WIDTHS) {
-            let _ = write!(self.text, "{cell:>width$}");
-        }
-        let trimmed = self.text.trim_end().len();
-        self.text.truncate(trimmed);
-        self.text.push('\n');
+        text
     }
 
     /// A group's operators nested by the graph: producers under their consumers.
     fn operators(&mut self, depth: usize, group: &[&OperatorSnapshot], snapshot: &Snapshot) {
         for (below, op) in tree::nested(group, &snapshot.edges) {
             self.operator(depth + below, below > 0, op);
-        }
-    }
-
-    /// The operator that limits the pipeline, and why.
-    fn bottleneck(&mut self, snapshot: &Snapshot) {
-        if let Some(bottleneck) = &snapshot.bottleneck {
-            let name = |node: &crate::insight::snapshot::NodeRef| {
-                self.name(&node.node_type, &node.node_id)
-            };
-            let reason = bottleneck::reason_line(bottleneck, name);
-            let _ = writeln!(
-                self.text,
-                "\nBOTTLENECK {}: {reason}",
-                name(&bottleneck.node)
-            );
-        }
-    }
-
-    /// The edges, each with what crossed it; those of one producer, consumer and way
-    /// added up (a pipeline run again makes a new channel each run).
-    fn edges(&mut self, snapshot: &Snapshot) {
-        let edges = diagram::merged_edges(snapshot, &NodeIndex::of(&snapshot.operators));
-        if edges.is_empty() {
-            return;
-        }
-        self.text.push_str("\nEDGES (producer → consumer)\n");
-        for edge in edges {
-            let (from, to) = (&snapshot.operators[edge.from], &snapshot.operators[edge.to]);
-            let _ = writeln!(
-                self.text,
-                "  {} → {}: {}",
-                self.name(&from.node_type, &from.node_id),
-                self.name(&to.node_type, &to.node_id),
-                edge_text(&edge)
-            );
-        }
-    }
-
-    /// What the built-in checks found: `⚠` for a warning, `·` for a notice.
-    fn diagnoses(&mut self, snapshot: &Snapshot) {
-        if snapshot.diagnoses.is_empty() {
-            return;
-        }
-        self.text.push_str("\nDIAGNOSES\n");
-        for diagnosis in &snapshot.diagnoses {
-            let mark = match diagnosis.severity {
-                Severity::Warning => '⚠',
-                Severity::Notice => '·',
-            };
-            let _ = writeln!(self.text, "{mark} {}", diagnosis.message);
         }
     }
 
@@ -282,31 +269,86 @@ impl Table {
         self.row(depth, &name, operator_cells(op));
         let indent = format!("{}· ", "  ".repeat(depth + 1));
         for line in detail_lines(op) {
-            let _ = writeln!(self.text, "{indent}{line}");
+            self.lines.push(Line::Under(format!("{indent}{line}")));
         }
         self.engine_metrics(depth + 1, op);
     }
 
     /// The engine's own metrics of an operator, under its row: `name value` pairs,
-    /// wrapped to the table's width.
+    /// wrapped to the table's width; those at zero (a time never spent, a spill that did
+    /// not happen) left out.
     fn engine_metrics(&mut self, depth: usize, op: &OperatorSnapshot) {
         let indent = format!("{}· ", "  ".repeat(depth));
         let width = NAME_WIDTH + WIDTHS.iter().sum::<usize>();
         let mut line = indent.clone();
-        for (name, value) in &op.engine_metrics {
+        for (name, value) in op
+            .engine_metrics
+            .iter()
+            .filter(|(_, value)| !is_zero(**value))
+        {
             let pair = format!("{name} {}", engine_value(*value));
             if line.len() > indent.len() && line.len() + pair.len() + 2 > width {
-                self.text.push_str(line.trim_end_matches([',', ' ']));
-                self.text.push('\n');
-                line = indent.clone();
+                let full = std::mem::replace(&mut line, indent.clone());
+                self.lines
+                    .push(Line::Under(full.trim_end_matches([',', ' ']).to_owned()));
             }
             line.push_str(&pair);
             line.push_str(", ");
         }
         if line.len() > indent.len() {
-            self.text.push_str(line.trim_end_matches([',', ' ']));
-            self.text.push('\n');
+            self.lines
+                .push(Line::Under(line.trim_end_matches([',', ' ']).to_owned()));
         }
+    }
+}
+
+/// What follows the table: the bottleneck, the edges and the diagnoses.
+fn table_notes(text: &mut String, snapshot: &Snapshot, names: &HashMap<(String, String), String>) {
+    let name = |node_type: &str, node_id: &str| display_name(names, node_type, node_id);
+    if let Some(bottleneck) = &snapshot.bottleneck {
+        let node_name =
+            |node: &crate::insight::snapshot::NodeRef| name(&node.node_type, &node.node_id);
+        let reason = bottleneck::reason_line(bottleneck, node_name);
+        let _ = writeln!(
+            text,
+            "\nBOTTLENECK {}: {reason}",
+            node_name(&bottleneck.node)
+        );
+    }
+    // The edges, each with what crossed it; those of one producer, consumer and way
+    // added up (a pipeline run again makes a new channel each run).
+    let edges = diagram::merged_edges(snapshot, &NodeIndex::of(&snapshot.operators));
+    if !edges.is_empty() {
+        text.push_str("\nEDGES (producer → consumer)\n");
+        for edge in edges {
+            let (from, to) = (&snapshot.operators[edge.from], &snapshot.operators[edge.to]);
+            let _ = writeln!(
+                text,
+                "  {} → {}: {}",
+                name(&from.node_type, &from.node_id),
+                name(&to.node_type, &to.node_id),
+                edge_text(&edge)
+            );
+        }
+    }
+    // What the built-in checks found: `⚠` for a warning, `·` for a notice.
+    if !snapshot.diagnoses.is_empty() {
+        text.push_str("\nDIAGNOSES\n");
+        for diagnosis in &snapshot.diagnoses {
+            let mark = match diagnosis.severity {
+                Severity::Warning => '⚠',
+                Severity::Notice => '·',
+            };
+            let _ = writeln!(text, "{mark} {}", diagnosis.message);
+        }
+    }
+}
+
+/// Whether an engine metric says nothing happened.
+fn is_zero(value: EngineValue) -> bool {
+    match value {
+        EngineValue::Count(n) | EngineValue::Gauge(n) => n == 0,
+        EngineValue::Time(time) => time.is_zero(),
     }
 }
 
@@ -502,6 +544,63 @@ EDGES (producer → consumer)
         assert!(
             dot.contains("300 rows, 30 B\\n3 batches\\n3 channels, 295 received"),
             "{dot}"
+        );
+    }
+
+    #[test]
+    fn a_deep_plan_keeps_every_name_whole_and_leaves_zero_metrics_out() {
+        // A chain of 30 plan nodes, each feeding the one above: the deepest is indented
+        // 58 columns before its name.
+        let name = |position: usize| format!("HashJoinExec{position}");
+        let node = |position: usize| NodeRef {
+            node_type: name(position),
+            node_id: position.to_string(),
+        };
+        let mut operators: Vec<OperatorSnapshot> = (0..30)
+            .map(|position| operator(&name(position), &position.to_string(), None))
+            .collect();
+        operators[29].engine_metrics = [
+            ("output_rows".to_owned(), EngineValue::Count(12)),
+            ("spill_count".to_owned(), EngineValue::Count(0)),
+            ("build_time".to_owned(), EngineValue::Time(Duration::ZERO)),
+        ]
+        .into();
+        let edges = (1..30)
+            .map(|position| crate::insight::snapshot::EdgeSnapshot {
+                from: node(position),
+                to: node(position - 1),
+                via: EdgeVia::Plan,
+                rows: 12,
+                bytes: 96,
+                batches: 1,
+                rows_received: None,
+                channel: None,
+            })
+            .collect();
+        let table = Report::of(Snapshot {
+            operators,
+            edges,
+            ..Snapshot::default()
+        })
+        .to_string();
+        let deepest = table
+            .lines()
+            .find(|line| line.contains("HashJoinExec29"))
+            .expect("the deepest node's row");
+        assert!(deepest.contains("← HashJoinExec29 29 "), "{deepest}");
+        assert!(!table.contains('…'), "{table}");
+        // Every row's cells start in the same column.
+        let header = table.lines().next().expect("the header");
+        let calls_column = header.find("CALLS").expect("CALLS") + "CALLS".len();
+        let row = table
+            .lines()
+            .find(|line| line.contains("HashJoinExec0 0"))
+            .unwrap();
+        assert_eq!(row.chars().nth(calls_column - 1), Some('0'), "{table}");
+        assert!(table.contains("output_rows 12"), "{table}");
+        assert!(
+            !table.contains("spill_count") && !table.contains("build_time"),
+            "{table}"
         );
     }
 
