@@ -49,9 +49,13 @@ pub struct Thresholds {
     /// A straggler: a partition's or thread's rows or busy time at least this many times
     /// the median's. Default 4.
     pub straggler_ratio: f64,
-    /// Skew is looked for only in operators with at least this share of all operators'
-    /// busy time (a tiny operator's uneven spread costs nothing). Default 0.05.
+    /// A skew matters when evening it out would save at least this share of all
+    /// operators' busy time — the straggler's busy time beyond the median's (an uneven
+    /// spread that costs little is noise, however large its ratio). Default 0.05.
     pub skew_min_busy_share: f64,
+    /// ... and at least this much time: below it, a straggler is within what a machine's
+    /// scheduling moves by itself. Default 1 ms.
+    pub skew_min_time: Duration,
     /// A row explosion: an operator hands out more than this many rows per row in.
     /// Default 10.
     pub explosion_ratio: f64,
@@ -68,6 +72,7 @@ impl Default for Thresholds {
             stall_after: Duration::from_secs(30),
             straggler_ratio: 4.0,
             skew_min_busy_share: 0.05,
+            skew_min_time: Duration::from_millis(1),
             explosion_ratio: 10.0,
             dominant_share: 0.8,
             check_every: Duration::from_secs(1),
@@ -181,11 +186,14 @@ pub(crate) fn of_snapshot(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<D
     found
 }
 
-/// A straggler partition or thread of `op`.
+/// A straggler partition or thread of `op`, when evening its work out would save time
+/// that matters.
 fn skew(op: &OperatorSnapshot, thresholds: &Thresholds, found: &mut Vec<Diagnosis>) {
-    if op.time.busy_share < thresholds.skew_min_busy_share {
+    if op.time.busy_share < thresholds.skew_min_busy_share || op.time.busy_share <= 0.0 {
         return;
     }
+    // All operators' busy time, from this one's and its share of it.
+    let all_busy_ns = op.time.busy.as_nanos() as f64 / op.time.busy_share;
     for (skew, across) in [
         (&op.skew.across_partitions, "partition"),
         (&op.skew.across_threads, "thread"),
@@ -198,6 +206,12 @@ fn skew(op: &OperatorSnapshot, thresholds: &Thresholds, found: &mut Vec<Diagnosi
         else {
             continue;
         };
+        let saving = busy_ns.max.saturating_sub(busy_ns.median);
+        if (saving as f64) < thresholds.skew_min_busy_share * all_busy_ns
+            || Duration::from_nanos(saving) < thresholds.skew_min_time
+        {
+            continue;
+        }
         let straggles = |spread: &Spread| {
             spread.max > 0 && spread.max as f64 >= thresholds.straggler_ratio * spread.median as f64
         };
@@ -431,5 +445,76 @@ pub(crate) fn log_new(found: &[Diagnosis]) {
                 "{message}"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{of_snapshot, Thresholds};
+    use crate::insight::snapshot::{
+        DiagnosisKind, OperatorSnapshot, Skew, Snapshot, Spread, TimeSplit, WorkSkew,
+    };
+
+    /// A scan over 8 partitions whose partition 3 took `max` against a median of
+    /// `median`, the scan being `share` of all operators' busy time.
+    fn straggling(median: Duration, max: Duration, share: f64) -> Snapshot {
+        let nanos = |time: Duration| time.as_nanos() as u64;
+        let spread = |median: u64, max: u64| Spread {
+            min: median,
+            median,
+            max,
+            max_at: "3".into(),
+            skew: None,
+        };
+        Snapshot {
+            operators: vec![OperatorSnapshot {
+                node_type: "scan".into(),
+                node_id: "orders".into(),
+                time: TimeSplit {
+                    busy: median * 7 + max,
+                    busy_share: share,
+                    ..TimeSplit::default()
+                },
+                skew: WorkSkew {
+                    across_partitions: Some(Skew {
+                        count: 8,
+                        rows: spread(1_000, 1_000),
+                        busy_ns: spread(nanos(median), nanos(max)),
+                    }),
+                    ..WorkSkew::default()
+                },
+                ..OperatorSnapshot::default()
+            }],
+            ..Snapshot::default()
+        }
+    }
+
+    fn skews(snapshot: &Snapshot) -> Vec<String> {
+        of_snapshot(snapshot, &Thresholds::default())
+            .into_iter()
+            .filter(|found| found.kind == DiagnosisKind::Skew)
+            .map(|found| found.message)
+            .collect()
+    }
+
+    #[test]
+    fn a_straggler_is_named_when_evening_it_out_saves_time_that_matters() {
+        let ms = Duration::from_millis;
+        // 40 ms beyond the median, the scan being all the busy time: it matters.
+        let found = skews(&straggling(ms(10), ms(50), 1.0));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("partition 3 of scan orders took 5.0×"),
+            "{found:?}"
+        );
+        // The same ratio under a millisecond: what scheduling moves by itself.
+        let us = Duration::from_micros;
+        assert!(skews(&straggling(us(100), us(500), 1.0)).is_empty());
+        // 4.3 ms beyond the median, in a scan that is a tenth of its query's busy time
+        // (12.3 ms of 123 ms): evening it out would save 3.5 % of it.
+        let small_share = straggling(ms(1), us(5_300), 0.1);
+        assert!(skews(&small_share).is_empty());
     }
 }
