@@ -1,5 +1,5 @@
 //! The main example's run time with telemetry exporting to a collector that misbehaves,
-//! against telemetry off, in one process: `cargo bench -p pipetel-examples --bench
+//! against telemetry off, in one process: `cargo bench -p pipetel-benches --bench
 //! collector_faults`. `PIPETEL_BENCH_FAULT` picks the collector: `stalled` (default:
 //! accepts connections and never answers) or `refused` (a closed port). Metrics, traces
 //! and logs are all exported every 100 ms (`OTEL_METRIC_EXPORT_INTERVAL`,

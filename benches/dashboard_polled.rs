@@ -1,7 +1,7 @@
 //! The main example's run time with the dashboard open — a client fetching its view at
 //! the page's rate, once a second, as an open browser tab does — against the dashboard
-//! with nobody looking, in one process: `cargo bench -p pipetel-examples --bench
-//! dashboard_polled`. 200,000 orders in 8,192-row batches, the file generated once.
+//! with nobody looking, in one process: `cargo bench -p pipetel-benches --bench
+//! dashboard_polled --features dashboard`. 200,000 orders in 8,192-row batches, the file generated once.
 //! The idle case runs before and after the polled ones, to show the drift of the machine.
 //! Last, one poll on its own: what a page costs the process once a second.
 

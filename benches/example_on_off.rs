@@ -1,5 +1,6 @@
 //! The main example's run time with telemetry on (every operator and step counted, as for
-//! the report or an export) and off, in one process: `cargo bench -p pipetel-examples`.
+//! the report or an export) and off, in one process: `cargo bench -p pipetel-benches --bench
+//! example_on_off`.
 //! 200,000 orders in 8,192-row batches; the file is generated once, outside the timing.
 
 use std::time::Duration;
