@@ -49,7 +49,10 @@
 //! Process totals add up nodes of the same name in the same position across queries;
 //! [`pipetel::snapshot::Snapshot::since`] gives one query's figures, and the report lists a
 //! query's nodes in plan order. Steps: a query run inside a `#[pipeline_step]` is filed
-//! under it, spawned tasks included.
+//! under it, spawned tasks included. A query that stops early (a `LIMIT`, an error) may
+//! still have tasks ending when its result is in — DataFusion drops the aborted ones a
+//! little later, on its runtime: until [`Snapshot::calls_running`](pipetel::snapshot::Snapshot::calls_running)
+//! is 0 the figures grow, and the report says so (`RUNNING …`).
 //!
 //! The wrappers are invisible to DataFusion: every method of `ExecutionPlan` answers as
 //! the node does — name, display (`EXPLAIN`), properties, children, statistics

@@ -633,4 +633,14 @@ fn an_error_fails_the_node_that_raised_it_and_cancels_the_nodes_it_passes() {
         failures.len() == 1 && failures[0].contains("ProjectionExec"),
         "{failures:?}"
     );
+    // The query's runtime has shut down: every task has ended, and the view is a tree
+    // although the projection handed nothing to the sort.
+    assert_eq!(counted.calls_running(), 0);
+    let sort = sort.node();
+    let into_sort: Vec<_> = counted.edges_into(&sort).collect();
+    assert!(
+        into_sort.len() == 1 && into_sort[0].from.node_type == "ProjectionExec",
+        "{:?}",
+        counted.edges
+    );
 }

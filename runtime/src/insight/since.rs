@@ -2,7 +2,7 @@
 //! run or one batch, where [`snapshot`](crate::snapshot()) gives totals since the process
 //! started.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::insight::bottleneck;
 use crate::insight::conservation;
@@ -18,9 +18,12 @@ use crate::insight::snapshot::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef, 
 impl Snapshot {
     /// What was counted after `earlier` and up to `self` (both from
     /// [`snapshot`](crate::snapshot()), `earlier` taken first): counters are differences,
-    /// `tasks_active` and `active` are `self`'s (what is running now), rates and shares
+    /// `calls.active` and `active` are `self`'s (what is running now), rates and shares
     /// are derived again from the differences. Operators, steps and runs with nothing
-    /// counted in between are left out; the order is `self`'s.
+    /// counted in between are left out, and edges that carried nothing unless both their
+    /// ends were counted (a plan whose query failed early is still a tree); the order is
+    /// `self`'s. Figures are final once nothing runs ([`Snapshot::calls_running`] is 0):
+    /// an engine may end a query's last tasks a little after its result is in.
     ///
     /// ```
     /// let telemetry = pipetel::Config::new().collect_locally(true).init();
@@ -98,6 +101,7 @@ impl Snapshot {
             .filter(|run| run.runs > 0 || run.active > 0)
             .collect();
 
+        let in_view: HashSet<NodeRef> = operators.iter().map(OperatorSnapshot::node).collect();
         let edges_before: HashMap<(&NodeRef, &NodeRef, EdgeVia), &EdgeSnapshot> = earlier
             .edges
             .iter()
@@ -120,8 +124,10 @@ impl Snapshot {
                     None => edge.clone(),
                 },
             )
-            // An edge of this view carried something in it.
-            .filter(|edge| edge.batches > 0)
+            // An edge of this view carried something in it, or joins two operators of it.
+            .filter(|edge| {
+                edge.batches > 0 || (in_view.contains(&edge.from) && in_view.contains(&edge.to))
+            })
             .collect();
 
         let channels_before: HashMap<u32, &ChannelSnapshot> = earlier
@@ -260,7 +266,8 @@ mod tests {
     use std::time::Duration;
 
     use crate::insight::snapshot::{
-        CallCounts, OperatorSnapshot, RowCounts, Snapshot, StepSnapshot, TimeSplit,
+        CallCounts, EdgeSnapshot, EdgeVia, NodeRef, OperatorSnapshot, RowCounts, Snapshot,
+        StepSnapshot, TimeSplit,
     };
 
     fn operator(node_id: &str, rows_out: u64, completed: u64) -> OperatorSnapshot {
@@ -321,5 +328,49 @@ mod tests {
         assert_eq!(since.steps[0].calls, 2);
         assert_eq!(since.steps[0].time, Duration::from_secs(2));
         assert_eq!(later.since(&later), Snapshot::default());
+    }
+
+    #[test]
+    fn an_edge_that_carried_nothing_stays_between_two_operators_of_the_view() {
+        let node = |id: &str| NodeRef {
+            node_type: "scan".to_owned(),
+            node_id: id.to_owned(),
+        };
+        let edge = |from: &str, to: &str, batches: u64| EdgeSnapshot {
+            from: node(from),
+            to: node(to),
+            via: EdgeVia::Plan,
+            rows: batches * 10,
+            bytes: batches * 80,
+            batches,
+            rows_received: None,
+            channel: None,
+        };
+        // c → a and b → a carried 3 batches before; in between, a and c ran (a query
+        // that failed before c handed anything on) and b did not.
+        let earlier = Snapshot {
+            operators: vec![
+                operator("a", 30, 1),
+                operator("b", 30, 1),
+                operator("c", 30, 1),
+            ],
+            edges: vec![edge("c", "a", 3), edge("b", "a", 3)],
+            ..Snapshot::default()
+        };
+        let later = Snapshot {
+            operators: vec![
+                operator("a", 30, 2),
+                operator("b", 30, 1),
+                operator("c", 30, 2),
+            ],
+            edges: vec![edge("c", "a", 3), edge("b", "a", 3)],
+            ..Snapshot::default()
+        };
+        let since = later.since(&earlier);
+        assert_eq!(since.edges.len(), 1, "{:?}", since.edges);
+        assert_eq!(
+            (since.edges[0].from.node_id.as_str(), since.edges[0].batches),
+            ("c", 0)
+        );
     }
 }

@@ -39,7 +39,8 @@ use crate::insight::figures::units::{count, duration};
 /// the full ids, and the name column widens to hold the longest whole. An operator that
 /// waited has a `·` line with its wall time split into busy, starved, blocked and
 /// queued; an engine's own metrics of the operator follow, those at zero left out. Below the table, the bottleneck with its reason,
-/// every edge with the rows, bytes and batches that crossed it, and the diagnoses: a `⚠`
+/// every edge with the rows, bytes and batches that crossed it, the calls still running
+/// (while there are some, the figures are not final), and the diagnoses: a `⚠`
 /// line for each warning (rows lost or duplicated, skew, a stall, …), a `·` line for
 /// each notice.
 ///
@@ -331,6 +332,20 @@ fn table_notes(text: &mut String, snapshot: &Snapshot, names: &HashMap<(String, 
             );
         }
     }
+    let running = snapshot.calls_running();
+    if running > 0 {
+        let operators = snapshot
+            .operators
+            .iter()
+            .filter(|op| op.calls.active > 0)
+            .count();
+        let _ = writeln!(
+            text,
+            "\nRUNNING {} of {}: the figures grow until they end",
+            plural(running, "call"),
+            plural(operators as u64, "operator")
+        );
+    }
     // What the built-in checks found: `⚠` for a warning, `·` for a notice.
     if !snapshot.diagnoses.is_empty() {
         text.push_str("\nDIAGNOSES\n");
@@ -341,6 +356,14 @@ fn table_notes(text: &mut String, snapshot: &Snapshot, names: &HashMap<(String, 
             };
             let _ = writeln!(text, "{mark} {}", diagnosis.message);
         }
+    }
+}
+
+/// `n` `thing`s, in words.
+fn plural(n: u64, thing: &str) -> String {
+    match n {
+        1 => format!("1 {thing}"),
+        n => format!("{} {thing}s", count(n)),
     }
 }
 
@@ -602,6 +625,25 @@ EDGES (producer → consumer)
             !table.contains("spill_count") && !table.contains("build_time"),
             "{table}"
         );
+    }
+
+    #[test]
+    fn calls_still_running_say_the_figures_are_not_final() {
+        let mut scan = operator("scan", "orders", None);
+        scan.calls.active = 2;
+        scan.calls.completed = 1;
+        let snapshot = Snapshot {
+            operators: vec![scan, operator("sink", "totals", None)],
+            ..Snapshot::default()
+        };
+        let table = Report::of(snapshot.clone()).to_string();
+        assert!(
+            table.contains("\nRUNNING 2 calls of 1 operator: the figures grow until they end\n"),
+            "{table}"
+        );
+        let mut done = snapshot;
+        done.operators[0].calls.active = 0;
+        assert!(!Report::of(done).to_string().contains("RUNNING"));
     }
 
     #[test]

@@ -190,6 +190,27 @@ impl Snapshot {
             .find(|op| op.node_type == node_type && op.node_id == node_id)
     }
 
+    /// Calls running now, over all operators: while there are some, the figures are
+    /// not final (a query's view taken right after its result is in may still have
+    /// tasks the engine is ending).
+    ///
+    /// ```
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// let scan = pipetel::Operator::new("scan", "running-doc");
+    /// let mut batches = scan.iter(vec![vec![0u8; 5], vec![0u8; 5]]);
+    /// batches.next();
+    /// assert_eq!(pipetel::snapshot().calls_running(), 1);
+    /// drop(batches);
+    /// assert_eq!(pipetel::snapshot().calls_running(), 0);
+    /// # drop(telemetry);
+    /// ```
+    pub fn calls_running(&self) -> u64 {
+        self.operators
+            .iter()
+            .map(|op| op.calls.active.max(0).unsigned_abs())
+            .sum()
+    }
+
     /// The edges that hand their rows to `node` (its inputs), in order of discovery.
     pub fn edges_into<'s>(&'s self, node: &NodeRef) -> impl Iterator<Item = &'s EdgeSnapshot> + 's {
         let node = node.clone();
