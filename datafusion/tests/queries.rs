@@ -366,6 +366,21 @@ fn work_on_spawned_tasks_is_filed_under_the_nodes_and_the_step_that_asked_for_it
             op.node_id
         );
     }
+    // The same query again, outside any step: none of its nodes is filed under the step
+    // that ran them before.
+    let again = run(execute(&ctx, QUERIES[1].1));
+    assert_eq!(again.rows, ran.rows);
+    for op in &again.counted.operators {
+        assert_eq!(
+            (op.pipeline.as_deref(), op.step.as_deref()),
+            (None, None),
+            "{} {} ran outside any step",
+            op.node_type,
+            op.node_id
+        );
+    }
+    let report = pipetel::Report::of(again.counted).to_string();
+    assert!(report.contains("operators outside any step"), "{report}");
 }
 
 #[test]

@@ -62,7 +62,7 @@ impl Snapshot {
             .iter()
             .map(|step| ((step.pipeline.as_deref(), step.step.as_str()), step))
             .collect();
-        let steps = self
+        let steps: Vec<StepSnapshot> = self
             .steps
             .iter()
             .map(
@@ -157,6 +157,23 @@ impl Snapshot {
                 channel.batches_sent > 0 || channel.batches_received > 0 || channel.batches_lost > 0
             })
             .collect();
+        // An operator is filed under the step it last ran in; a step that neither ran nor
+        // runs in this view is not where it ran in it (a query outside any step, after
+        // queries inside steps): in this view it ran outside any step.
+        let steps_in_view: HashSet<(Option<&str>, &str)> = steps
+            .iter()
+            .map(|step| (step.pipeline.as_deref(), step.step.as_str()))
+            .collect();
+        for op in &mut operators {
+            let filed = op
+                .step
+                .as_deref()
+                .is_some_and(|step| steps_in_view.contains(&(op.pipeline.as_deref(), step)));
+            if !filed {
+                op.step = None;
+                op.pipeline = None;
+            }
+        }
         derive_rates(&mut operators, &edges);
         let imbalances = conservation::check(&operators, &edges, &channels);
         let bottleneck = bottleneck::find(&operators, &edges);
@@ -372,5 +389,45 @@ mod tests {
             (since.edges[0].from.node_id.as_str(), since.edges[0].batches),
             ("c", 0)
         );
+    }
+
+    #[test]
+    fn an_operator_filed_under_a_step_that_did_not_run_in_the_view_ran_outside_any_step() {
+        let filed = |op: OperatorSnapshot, step: &str| OperatorSnapshot {
+            pipeline: Some("orders".to_owned()),
+            step: Some(step.to_owned()),
+            ..op
+        };
+        let step = |step: &str, calls| StepSnapshot {
+            pipeline: Some("orders".to_owned()),
+            step: step.to_owned(),
+            calls,
+            ..StepSnapshot::default()
+        };
+        // a ran inside "extract" before; in between, "load" ran b, and a ran again
+        // outside any step (its mark is still extract's).
+        let earlier = Snapshot {
+            operators: vec![filed(operator("a", 10, 1), "extract")],
+            steps: vec![step("extract", 1)],
+            ..Snapshot::default()
+        };
+        let later = Snapshot {
+            operators: vec![
+                filed(operator("a", 20, 2), "extract"),
+                filed(operator("b", 5, 1), "load"),
+            ],
+            steps: vec![step("extract", 1), step("load", 1)],
+            ..Snapshot::default()
+        };
+        let since = later.since(&earlier);
+        let filed_under: Vec<(&str, Option<&str>)> = since
+            .operators
+            .iter()
+            .map(|op| (op.node_id.as_str(), op.step.as_deref()))
+            .collect();
+        assert_eq!(filed_under, [("a", None), ("b", Some("load"))]);
+        assert!(since.operators[0].pipeline.is_none());
+        let table = crate::Report::of(since).to_string();
+        assert!(table.contains("operators outside any step"), "{table}");
     }
 }
