@@ -68,7 +68,9 @@
 //! Built for DataFusion 55 (arrow 59, pipetel's `arrow` feature). The `ExecutionPlan`
 //! trait changes between DataFusion majors: each major gets a release of this crate,
 //! and the wrapper (`exec.rs`) is the one file to port — a test reads the trait from
-//! DataFusion's source and names every method the wrapper does not delegate yet.
+//! DataFusion's source and names every method the wrapper does not delegate yet, and
+//! `scripts/sqllogictest` runs DataFusion's own SQL logic tests without and with the
+//! rule, record by record.
 
 #[cfg(test)]
 mod delegation;
