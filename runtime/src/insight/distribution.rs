@@ -1,5 +1,5 @@
 //! Per-call distributions and the slowest calls in the snapshot: what
-//! [`OperatorSnapshot::busy_per_call`](crate::snapshot::OperatorSnapshot::busy_per_call),
+//! [`Distributions::busy_per_call`](crate::snapshot::Distributions::busy_per_call),
 //! `rows_per_call` and `slowest_calls` hold, from the log-linear buckets every thread
 //! keeps (`counters::histogram`) and the slowest segments it keeps (`counters::slowest`).
 

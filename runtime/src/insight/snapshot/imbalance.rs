@@ -16,7 +16,7 @@ pub struct Imbalance {
     pub rows_sent: u64,
     /// Rows taken.
     pub rows_received: u64,
-    /// Where the difference is: a consumer's own `rows_in` that differ from what its
+    /// Where the difference is: a consumer's own rows received (`rows.received`) that differ from what its
     /// input edges carried, or a channel dropped with rows still in it.
     pub reason: String,
 }
