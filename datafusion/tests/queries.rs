@@ -659,3 +659,50 @@ fn an_error_fails_the_node_that_raised_it_and_cancels_the_nodes_it_passes() {
         counted.edges
     );
 }
+
+#[test]
+fn rules_that_run_after_the_wrappers_rewrite_the_nodes_as_without_them() {
+    use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
+    let _serial = serial();
+    let runtime = runtime();
+    let plain = session(false);
+    // The rule first, then every rule of DataFusion's: each pushdown (filters, sorts,
+    // limits, projections), the statistics rules and the plan rewrites reach the nodes
+    // through their wrappers, and the plan comes out as DataFusion makes it alone.
+    let mut rules = vec![pipetel_datafusion::rule()];
+    rules.extend(PhysicalOptimizer::new().rules);
+    let (orders, customers) = workload::tables(ORDERS, PARTITIONS);
+    let wrapped_first = SessionContext::new_with_state(
+        SessionStateBuilder::new()
+            .with_config(plain.copied_config())
+            .with_default_features()
+            .with_physical_optimizer_rules(rules)
+            .build(),
+    );
+    wrapped_first
+        .register_table("orders", Arc::new(orders))
+        .unwrap();
+    wrapped_first
+        .register_table("customers", Arc::new(customers))
+        .unwrap();
+    let shapes = QUERIES.iter().copied().chain([
+        (
+            "filter above a join",
+            "SELECT o.id, c.segment FROM orders o JOIN customers c ON o.customer = c.id \
+             WHERE o.amount > 990.0 AND c.segment = 'online'",
+        ),
+        (
+            "projection over a sorted limit",
+            "SELECT id + 1 AS next FROM (SELECT id FROM orders ORDER BY id LIMIT 5)",
+        ),
+    ]);
+    for (shape, sql) in shapes {
+        let (plain_plan, wrapped_plan) =
+            runtime.block_on(async { (plan(&plain, sql).await, plan(&wrapped_first, sql).await) });
+        assert_eq!(
+            displayable(wrapped_plan.as_ref()).indent(true).to_string(),
+            displayable(plain_plan.as_ref()).indent(true).to_string(),
+            "{shape}"
+        );
+    }
+}
