@@ -3,11 +3,12 @@
 //! distribution is within one bucket; the slowest call is the one the test measured as
 //! slowest, with the trace of the run it ran in.
 
+use crate::operator_labelled;
 use std::time::{Duration, Instant, SystemTime};
 
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
-use pipetel::snapshot::{skew_score, OperatorSnapshot};
+use pipetel::snapshot::skew_score;
 use pipetel::{operator, pipeline_step, Config, Pipeline};
 use pipetel_tests::in_memory::start;
 
@@ -21,14 +22,6 @@ fn setup() {
             .collect_locally(true)
             .with_span_exporter(SPANS.clone())
     });
-}
-
-fn operator_named(node_type: &str, node_id: &str) -> OperatorSnapshot {
-    pipetel::snapshot()
-        .operators
-        .into_iter()
-        .find(|op| op.node_type == node_type && op.node_id == node_id)
-        .unwrap_or_else(|| panic!("no operator {node_type} {node_id}"))
 }
 
 /// Work proportional to `units`, that the optimizer cannot remove.
@@ -68,7 +61,7 @@ fn a_straggler_partition_is_named_with_datafusions_score() {
             *took += started.elapsed();
         }
     }
-    let op = operator_named("scan", "straggler");
+    let op = operator_labelled("scan", "straggler");
     assert_eq!(op.skew.partitions.len(), 8);
     let skew = op.skew.across_partitions.as_ref().expect("skew");
     assert_eq!(
@@ -139,7 +132,7 @@ fn skew_across_threads_names_the_thread_that_did_most() {
     let threads = [spawn("light-worker", 5), spawn("heavy-worker", 50)];
     together.wait(); // both started
     together.wait(); // both done, both alive
-    let op = operator_named("transform", "threads");
+    let op = operator_labelled("transform", "threads");
     together.wait();
     for thread in threads {
         thread.join().unwrap();
@@ -175,7 +168,7 @@ fn the_p99_of_a_known_distribution_is_within_one_bucket() {
     body.sort();
     around.sort();
     let p99 = |sorted: &[Duration]| sorted[(0.99f64 * 200.0).ceil() as usize - 1];
-    let op = operator_named("lookup", "latency");
+    let op = operator_labelled("lookup", "latency");
     let busy = op.distributions.busy_per_call.expect("distribution");
     assert_eq!(busy.count, 200);
     // pipetel's p99 is the start of the bucket holding the 198th busy time, which lies
@@ -245,7 +238,7 @@ fn the_slowest_call_is_found_with_the_trace_it_ran_in() {
         .run(|pipeline| Ok::<_, String>(pipeline.parse()))
         .unwrap();
     assert_ne!(trace, 0, "the run has a trace");
-    let op = operator_named("parse", "slowest");
+    let op = operator_labelled("parse", "slowest");
     assert_eq!(
         op.distributions.slowest_calls.len(),
         pipetel::limits::SLOWEST_CALLS

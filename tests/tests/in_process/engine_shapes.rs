@@ -4,6 +4,7 @@
 //! given per call (also through `macro_rules!`), and operators known only at run time
 //! through [`pipetel::Operator`] — each counted exactly.
 
+use crate::operator_labelled;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -16,14 +17,6 @@ use pipetel_tests::in_memory::start;
 
 fn setup() {
     start(|| Config::new().collect_locally(true));
-}
-
-fn operator_named(node_type: &str, node_id: &str) -> OperatorSnapshot {
-    pipetel::snapshot()
-        .operators
-        .into_iter()
-        .find(|op| op.node_id == node_id && op.node_type == node_type)
-        .unwrap_or_else(|| panic!("no operator {node_type} {node_id} in the snapshot"))
 }
 
 /// (rows out, completed, failed, cancelled, active).
@@ -49,12 +42,12 @@ fn a_boxed_iterator_counts_per_item_and_stays_boxed() {
     pipetel_tests::own_process!();
     setup();
     let iterator: Box<dyn Iterator<Item = Vec<u8>> + Send> = boxed_iterator(4);
-    let op = operator_named("scan", "boxed-iterator");
+    let op = operator_labelled("scan", "boxed-iterator");
     assert_eq!(tallies(&op), (0, 0, 0, 0, 1), "running until exhausted");
     assert_eq!(iterator.count(), 4);
     // 1 + 2 + 3 + 4 rows.
     assert_eq!(
-        tallies(&operator_named("scan", "boxed-iterator")),
+        tallies(&operator_labelled("scan", "boxed-iterator")),
         (10, 1, 0, 0, 0)
     );
 }
@@ -76,7 +69,7 @@ fn a_pinned_boxed_stream_counts_per_item_and_cancels_on_drop() {
     drop(partial);
     // Two calls: one ran to the end (15 rows), one was dropped after 3 rows.
     assert_eq!(
-        tallies(&operator_named("scan", "pinned-stream")),
+        tallies(&operator_labelled("scan", "pinned-stream")),
         (18, 1, 0, 1, 0)
     );
 }
@@ -100,7 +93,7 @@ fn a_result_of_an_iterator_counts_items_and_an_err_fails_the_call() {
     assert!(parse_all("").is_err());
     // u32 items have no rows: the Ok call completed, the Err call failed.
     assert_eq!(
-        tallies(&operator_named("parse", "result-of-iterator")),
+        tallies(&operator_labelled("parse", "result-of-iterator")),
         (0, 1, 1, 0, 0)
     );
 }
@@ -128,7 +121,7 @@ fn an_aliased_stream_in_a_result_counts_per_item_with_the_stream_key() {
     assert_eq!(out.len(), 3);
     // 2 + 1 rows; the Err item fails the call at its end.
     assert_eq!(
-        tallies(&operator_named("filter", "aliased-stream")),
+        tallies(&operator_labelled("filter", "aliased-stream")),
         (3, 0, 1, 0, 0)
     );
 }
@@ -183,7 +176,7 @@ fn a_pending_poll_is_neither_a_finished_call_nor_a_failure() {
     assert_eq!(items.len(), 4);
     // 5 ready polls (3 Ok batches of 10 rows, 1 Err, the end), 5 pending ones not counted.
     assert_eq!(
-        tallies(&operator_named("source", "hand-written-poll-next")),
+        tallies(&operator_labelled("source", "hand-written-poll-next")),
         (30, 4, 1, 0, 0)
     );
 }
@@ -237,20 +230,27 @@ fn node_type_can_be_a_value_and_a_macro_argument() {
         }
     }
     for (kind, id) in [("plan_scan", "1"), ("plan_filter", "2"), ("plan_scan", "3")] {
-        assert_eq!(tallies(&operator_named(kind, id)), (10, 2, 0, 0, 0));
+        assert_eq!(tallies(&operator_labelled(kind, id)), (10, 2, 0, 0, 0));
     }
     through_literal(vec![0; 1]);
     through_literal_expr(vec![0; 2]);
     through_computed_expr(vec![0; 3]);
     assert_eq!(
-        operator_named("macro_scan", "macro-literal").rows.produced,
+        operator_labelled("macro_scan", "macro-literal")
+            .rows
+            .produced,
         1
     );
     assert_eq!(
-        operator_named("macro_filter", "macro-expr").rows.produced,
+        operator_labelled("macro_filter", "macro-expr")
+            .rows
+            .produced,
         2
     );
-    assert_eq!(operator_named("macro_join", "macro-expr").rows.produced, 3);
+    assert_eq!(
+        operator_labelled("macro_join", "macro-expr").rows.produced,
+        3
+    );
 }
 
 // ---- operators known only at run time ----
@@ -284,12 +284,12 @@ fn a_run_time_operator_counts_calls_iterators_streams_and_rows_in() {
     assert_eq!(streamed.len(), 1);
     source.in_scope(|| pipetel::current_operator().add_bytes_read(100));
 
-    let source = operator_named("runtime_source", "api-source");
+    let source = operator_labelled("runtime_source", "api-source");
     // iter 12 rows + try_iter 5 + iter_counted 3 + stream 6; one call failed (the Err item).
     assert_eq!(tallies(&source), (26, 3, 1, 0, 0));
     assert_eq!(source.bytes.read, 100);
     assert_eq!(source.bytes.written, 4);
-    let sink = operator_named("runtime_sink", "7");
+    let sink = operator_labelled("runtime_sink", "7");
     assert_eq!(
         (sink.rows.received, sink.calls.completed, sink.calls.failed),
         (12, 1, 1)
@@ -311,7 +311,7 @@ fn many_node_ids_through_one_site_each_keep_their_series() {
     }
     for id in 0..40 {
         assert_eq!(
-            tallies(&operator_named("rotating", &id.to_string())),
+            tallies(&operator_labelled("rotating", &id.to_string())),
             (6, 3, 0, 0, 0)
         );
     }

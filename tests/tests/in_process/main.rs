@@ -17,3 +17,22 @@ mod signatures;
 mod steps;
 mod steps_across_tasks;
 mod wait_states;
+
+use pipetel::snapshot::OperatorSnapshot;
+
+/// The operator whose `node.id` is `node_id`, in a snapshot taken now.
+fn operator_named(node_id: &str) -> OperatorSnapshot {
+    pipetel::snapshot()
+        .operators
+        .into_iter()
+        .find(|op| op.node_id == node_id)
+        .unwrap_or_else(|| panic!("no operator {node_id} in the snapshot"))
+}
+
+/// The operator labelled `node_type` and `node_id`, in a snapshot taken now.
+fn operator_labelled(node_type: &str, node_id: &str) -> OperatorSnapshot {
+    pipetel::snapshot()
+        .operator(node_type, node_id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no operator {node_type} {node_id} in the snapshot"))
+}

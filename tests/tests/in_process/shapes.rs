@@ -3,6 +3,7 @@
 //! `impl Stream` (per-item rows and time, completion at exhaustion, cancellation on an
 //! early drop), and nested operators (exclusive time that adds up).
 
+use crate::operator_named;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
@@ -11,7 +12,6 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, Stream, StreamExt};
-use pipetel::snapshot::OperatorSnapshot;
 use pipetel::{operator, Config};
 use pipetel_tests::in_memory::{start, total, totals};
 
@@ -55,14 +55,6 @@ impl Future for PendingOnce {
             Poll::Pending
         }
     }
-}
-
-fn operator_named(node_id: &str) -> OperatorSnapshot {
-    pipetel::snapshot()
-        .operators
-        .into_iter()
-        .find(|operator| operator.node_id == node_id)
-        .unwrap_or_else(|| panic!("no operator {node_id} in the snapshot"))
 }
 
 // ---- async fn ----

@@ -3,22 +3,14 @@
 //! types passed through `macro_rules!`, a trait's default method, and a step stacked
 //! above an operator.
 
+use crate::operator_named;
 use std::panic::catch_unwind;
 
-use pipetel::snapshot::OperatorSnapshot;
 use pipetel::{operator, pipeline_step, Config};
 use pipetel_tests::in_memory::start;
 
 fn setup() {
     start(|| Config::new().collect_locally(true));
-}
-
-fn operator_named(node_id: &str) -> OperatorSnapshot {
-    pipetel::snapshot()
-        .operators
-        .into_iter()
-        .find(|op| op.node_id == node_id)
-        .unwrap_or_else(|| panic!("no operator {node_id} in the snapshot"))
 }
 
 /// (rows in, rows out, completed, failed).

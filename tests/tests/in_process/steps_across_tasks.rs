@@ -3,10 +3,10 @@
 //! polled elsewhere. One test per process state: each test here runs its steps alone
 //! (a lock), since work on a thread with no step goes to the latest step running.
 
+use crate::operator_named;
 use std::sync::{Mutex, MutexGuard};
 
 use futures::stream::{self, StreamExt};
-use pipetel::snapshot::OperatorSnapshot;
 use pipetel::{operator, pipeline_step, Config, Operator};
 use pipetel_tests::in_memory::start;
 
@@ -16,14 +16,6 @@ fn setup() -> MutexGuard<'static, ()> {
     ALONE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn operator_named(node_id: &str) -> OperatorSnapshot {
-    pipetel::snapshot()
-        .operators
-        .into_iter()
-        .find(|op| op.node_id == node_id)
-        .unwrap_or_else(|| panic!("no operator {node_id} in the snapshot"))
 }
 
 #[operator(node_type = "work", node_id = name)]

@@ -37,9 +37,7 @@ fn spin(time: Duration) {
 
 fn operator_of<'a>(snapshot: &'a Snapshot, node_type: &str, node_id: &str) -> &'a OperatorSnapshot {
     snapshot
-        .operators
-        .iter()
-        .find(|op| op.node_type == node_type && op.node_id == node_id)
+        .operator(node_type, node_id)
         .unwrap_or_else(|| panic!("no {node_type} {node_id} in {:#?}", snapshot.operators))
 }
 
