@@ -21,10 +21,26 @@ const NOT_DELEGATED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The machine's target triple, as rustc names it.
+fn host() -> String {
+    let output = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("run rustc -vV");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .to_owned()
+}
+
 /// The source of `datafusion-physical-plan`, as cargo resolved it for this crate.
+/// Offline, and for this machine's platform only: a build downloads no other platform's
+/// crates (windows-sys …), and unfiltered metadata would need them all.
 fn physical_plan_source() -> PathBuf {
     let output = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["--filter-platform", &host()])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run cargo metadata");
