@@ -13,7 +13,7 @@ mod mermaid;
 pub(crate) mod target;
 mod tree;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::insight::bottleneck;
 use crate::insight::figures::diagram::{self, edge_text, Diagram};
@@ -159,6 +159,40 @@ impl fmt::Display for Report {
         }
         for step in snapshot.steps.iter().filter(|step| step.pipeline.is_none()) {
             table.step(0, step, snapshot);
+        }
+        // Operators filed under a step the view has no figures of (a query's view: the
+        // step of the run it ran in), under the step's name.
+        let printed: HashSet<(Option<&str>, &str)> = snapshot
+            .steps
+            .iter()
+            .filter(|step| {
+                step.pipeline.is_none()
+                    || snapshot
+                        .runs
+                        .iter()
+                        .any(|run| step.pipeline.as_deref() == Some(&run.pipeline))
+            })
+            .map(|step| (step.pipeline.as_deref(), step.step.as_str()))
+            .collect();
+        let mut unlisted: Vec<(Option<&str>, &str)> = Vec::new();
+        for op in &snapshot.operators {
+            if let Some(step) = op.step.as_deref() {
+                let key = (op.pipeline.as_deref(), step);
+                if !printed.contains(&key) && !unlisted.contains(&key) {
+                    unlisted.push(key);
+                }
+            }
+        }
+        for (pipeline, step) in unlisted {
+            let heading = match pipeline {
+                Some(pipeline) => format!("step {step} (pipeline {pipeline})"),
+                None => format!("step {step}"),
+            };
+            table.row(0, &heading, Default::default());
+            let operators = in_plan_order(snapshot.operators.iter().filter(|op| {
+                op.step.as_deref() == Some(step) && op.pipeline.as_deref() == pipeline
+            }));
+            table.operators(1, &operators, snapshot);
         }
         let loose = in_plan_order(snapshot.operators.iter().filter(|op| op.step.is_none()));
         if !loose.is_empty() {
