@@ -61,6 +61,7 @@ pub mod __test {
 
 // The root: what a user writes. The rest is grouped in the modules below.
 pub use config::{init, Config};
+pub use counters::lanes::RunId;
 pub use insight::read_snapshot::snapshot;
 pub use insight::report::{report, Report};
 pub use operator::current::current_operator;
@@ -110,6 +111,7 @@ pub mod engine {
     pub use crate::operator::dynamic::Counted;
     pub use crate::operator::engine_metrics::{EngineMetrics, EngineValue, MetricsAttachment};
     pub use crate::operator::feed::Feed;
+    pub use crate::operator::query::Query;
     pub use crate::operator::user_counter::OperatorCounter;
     pub use crate::partition::PartitionNumber;
 }
@@ -125,6 +127,7 @@ pub mod otel {
 /// Every limit pipetel keeps to, each named in the warning given when it is reached.
 pub mod limits {
     pub use crate::counters::details::MAX_DETAILS_BYTES;
+    pub use crate::counters::lanes::MAX_LANES;
     pub use crate::counters::links::MAX_LINKS;
     pub use crate::counters::partitions::MAX_PARTITION_SLOTS;
     pub use crate::counters::registry::{
@@ -132,6 +135,7 @@ pub mod limits {
     };
     pub use crate::counters::slowest::SLOWEST_CALLS;
     pub use crate::export::call_distributions::MAX_HISTOGRAM_RECORDS;
+    pub use crate::insight::run_views::RECENT_RUN_VIEWS;
     pub use crate::pipeline::history::{ERROR_CHARS, RECENT_RUNS, RUN_STEPS};
 }
 

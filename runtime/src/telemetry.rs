@@ -24,6 +24,7 @@ use crate::insight::diagnoses;
 use crate::insight::periodic::Periodic;
 use crate::insight::progress::{self, Progress};
 use crate::insight::report::target::write_report;
+use crate::insight::run_views;
 use crate::insight::watch;
 use crate::names;
 use crate::operator::clock;
@@ -240,6 +241,8 @@ impl Drop for Telemetry {
 fn install(signals: &Signals, collecting: bool) {
     // Steps and runs time themselves with it too, whatever is exported.
     clock::start();
+    // Runs' lanes are read, once each run has ended, into the views it keeps.
+    run_views::register();
     if let Some(traces) = &signals.traces {
         opentelemetry::global::set_tracer_provider(traces.provider.clone());
     }

@@ -20,6 +20,7 @@ use std::sync::{LazyLock, Mutex};
 
 use opentelemetry::KeyValue;
 
+use crate::counters::lanes::{Lane, NO_LANE};
 use crate::counters::shards::MAX_SERIES;
 use crate::names;
 use crate::warn::warn;
@@ -50,12 +51,17 @@ pub const MAX_DYNAMIC_NODE_TYPES: usize = 4096;
 
 static MAX_NODE_IDS_PER_TYPE: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_NODE_IDS_PER_TYPE);
 
-/// The labels of one series.
+/// The labels of one series, and the lane it counts in.
 #[derive(Debug)]
 pub(crate) struct SeriesLabels {
     pub(crate) node_type: &'static str,
     pub(crate) node_id: &'static str,
     pub(crate) attributes: [KeyValue; 2],
+    /// The series of the same labels in no lane: itself, for a series in no lane. Every
+    /// reader of the process's totals adds a lane's series into it (`counters::lanes`).
+    pub(crate) canonical: u32,
+    /// The lane the series counts in ([`NO_LANE`] for most).
+    pub(crate) lane: Lane,
 }
 
 #[derive(Default)]
@@ -64,6 +70,9 @@ struct Registry {
     /// What each series said to expect in all (for progress with an ETA).
     expected: HashMap<u32, Expected>,
     by_labels: HashMap<(&'static str, String), u32>,
+    /// The series of a canonical series in a lane.
+    in_lane: HashMap<(u32, Lane), u32>,
+    warned_lane_series: bool,
     ids_per_type: HashMap<&'static str, usize>,
     overflow: HashMap<&'static str, u32>,
     /// Node types given as values, kept for the process's life.
@@ -101,6 +110,8 @@ impl Registry {
                 KeyValue::new(names::NODE_ID, node_id),
                 KeyValue::new(names::NODE_TYPE, node_type),
             ],
+            canonical: id,
+            lane: NO_LANE,
         });
         id
     }
@@ -179,6 +190,43 @@ pub(crate) fn resolve(node_type: &'static str, node_id: &str) -> u32 {
     id
 }
 
+/// The series of canonical series `series` in `lane`, created on first sight: the same
+/// labels, counted apart so that a lane's run reads its own. A series already in a lane,
+/// or any series when `lane` is [`NO_LANE`], is itself. Lane series count towards
+/// [`MAX_OPERATOR_SERIES`]; past it, the canonical series counts (its run's view misses
+/// it), with one warning naming the limit.
+#[cold]
+pub(crate) fn in_lane(series: u32, lane: Lane) -> u32 {
+    let mut registry = registry();
+    let Some(labels) = registry.labels.get(series as usize) else {
+        return series;
+    };
+    if lane == NO_LANE || labels.lane != NO_LANE {
+        return series;
+    }
+    if let Some(&id) = registry.in_lane.get(&(series, lane)) {
+        return id;
+    }
+    if registry.named_series >= MAX_OPERATOR_SERIES || registry.labels.len() >= MAX_SERIES {
+        if !registry.warned_lane_series {
+            registry.warned_lane_series = true;
+            warn(format_args!(
+                "the process counts {MAX_OPERATOR_SERIES} operator series, pipetel's limit \
+                 (pipetel::limits::MAX_OPERATOR_SERIES), runs' own series included; operators \
+                 new to a run are counted for the process only, and left out of that run's view"
+            ));
+        }
+        return series;
+    }
+    let (node_type, node_id) = (labels.node_type, labels.node_id);
+    let id = registry.push(node_type, node_id);
+    registry.labels[id as usize].canonical = series;
+    registry.labels[id as usize].lane = lane;
+    registry.in_lane.insert((series, lane), id);
+    registry.named_series += 1;
+    id
+}
+
 /// The `'static` copy of a node type given as a value at run time: one per distinct
 /// text, at most [`MAX_DYNAMIC_NODE_TYPES`] (then `"other"`).
 #[cold]
@@ -215,7 +263,13 @@ pub(crate) struct Expected {
 
 /// Changes what series `series` said to expect.
 pub(crate) fn set_expected(series: u32, set: impl FnOnce(&mut Expected)) {
-    set(registry().expected.entry(series).or_default());
+    let mut registry = registry();
+    // What an operator expects is the operator's, in whichever lane it runs.
+    let series = registry
+        .labels
+        .get(series as usize)
+        .map_or(series, |labels| labels.canonical);
+    set(registry.expected.entry(series).or_default());
 }
 
 /// What each series said to expect, by series id.

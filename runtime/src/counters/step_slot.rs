@@ -27,7 +27,7 @@ impl StepId {
 
 /// One call of a step: which step, and when the call started (a process-wide sequence
 /// number, 40 bits), packed so that a later call is a larger value. Zero is "no step".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct StepCall(u64);
 
 impl StepCall {

@@ -39,7 +39,7 @@ impl SeriesSums {
 }
 
 /// The sums of series `0..len()`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Sums {
     series: Vec<SeriesSums>,
     /// Custom counters by series; empty when no thread ever counted one.
@@ -77,6 +77,118 @@ impl Sums {
             }
         });
         Sums { series, custom }
+    }
+
+    /// Adds series `from` into series `to` and empties `from` (a lane's series into its
+    /// canonical one). The step is the later of the two.
+    pub(crate) fn move_into(&mut self, from: usize, to: usize) {
+        let moved = std::mem::replace(&mut self.series[from], SeriesSums::ZERO);
+        let into = &mut self.series[to];
+        for (sum, added) in into.tallies.iter_mut().zip(moved.tallies) {
+            *sum = sum.wrapping_add(added);
+        }
+        into.step = into.step.max(moved.step);
+        if let Some(moved) = self.custom.get(from).copied() {
+            self.custom[from] = [0; MAX_CUSTOM_COUNTERS];
+            for (sum, added) in self.custom[to].iter_mut().zip(moved) {
+                *sum = sum.wrapping_add(added);
+            }
+        }
+    }
+
+    /// Empties every series `keep` says no to.
+    pub(crate) fn keep(&mut self, keep: impl Fn(usize) -> bool) {
+        for (series, sums) in self.series.iter_mut().enumerate() {
+            if !keep(series) {
+                *sums = SeriesSums::ZERO;
+            }
+        }
+        for (series, sums) in self.custom.iter_mut().enumerate() {
+            if !keep(series) {
+                *sums = [0; MAX_CUSTOM_COUNTERS];
+            }
+        }
+    }
+
+    /// Takes `before` (an earlier read) off every sum; the steps stay this read's.
+    pub(crate) fn take_off(&mut self, before: &Sums) {
+        for (sums, earlier) in self.series.iter_mut().zip(&before.series) {
+            for (sum, earlier) in sums.tallies.iter_mut().zip(earlier.tallies) {
+                *sum = sum.wrapping_sub(earlier);
+            }
+        }
+        for (sums, earlier) in self.custom.iter_mut().zip(&before.custom) {
+            for (sum, earlier) in sums.iter_mut().zip(earlier) {
+                *sum = sum.wrapping_sub(*earlier);
+            }
+        }
+    }
+
+    /// Adds `other` (a read of other series) into these sums.
+    pub(crate) fn add(&mut self, other: &Sums) {
+        if self.series.len() < other.series.len() {
+            self.series.resize(other.series.len(), SeriesSums::ZERO);
+        }
+        for (sums, added) in self.series.iter_mut().zip(&other.series) {
+            for (sum, added) in sums.tallies.iter_mut().zip(added.tallies) {
+                *sum = sum.wrapping_add(added);
+            }
+            sums.step = sums.step.max(added.step);
+        }
+        if !other.custom.is_empty() {
+            if self.custom.len() < self.series.len() {
+                self.custom
+                    .resize(self.series.len(), [0; MAX_CUSTOM_COUNTERS]);
+            }
+            for (sums, added) in self.custom.iter_mut().zip(&other.custom) {
+                for (sum, added) in sums.iter_mut().zip(added) {
+                    *sum = sum.wrapping_add(*added);
+                }
+            }
+        }
+    }
+
+    /// Series `series`' sums and custom counters (if any were read).
+    pub(crate) fn entry(&self, series: usize) -> (SeriesSums, Option<[u64; MAX_CUSTOM_COUNTERS]>) {
+        (
+            self.series.get(series).copied().unwrap_or(SeriesSums::ZERO),
+            self.custom.get(series).copied(),
+        )
+    }
+
+    /// Empty sums of `len` series.
+    pub(crate) fn zero(len: usize) -> Sums {
+        Sums {
+            series: vec![SeriesSums::ZERO; len],
+            custom: Vec::new(),
+        }
+    }
+
+    /// Sets series `series`' sums and custom counters.
+    pub(crate) fn set(
+        &mut self,
+        series: usize,
+        sums: SeriesSums,
+        custom: Option<[u64; MAX_CUSTOM_COUNTERS]>,
+    ) {
+        if let Some(slot) = self.series.get_mut(series) {
+            *slot = sums;
+        }
+        if let Some(custom) = custom {
+            if self.custom.is_empty() {
+                self.custom = vec![[0; MAX_CUSTOM_COUNTERS]; self.series.len()];
+            }
+            if let Some(slot) = self.custom.get_mut(series) {
+                *slot = custom;
+            }
+        }
+    }
+
+    /// Whether series `series` counted nothing.
+    pub(crate) fn is_zero(&self, series: usize) -> bool {
+        self.series
+            .get(series)
+            .is_none_or(|sums| sums.tallies == [0; Tally::COUNT])
     }
 
     /// How many series were read.

@@ -1,6 +1,6 @@
 //! The per-thread state every operator call touches: the thread's [`Shard`], the
-//! operator running now on this thread, the step call running now, and the busy ticks
-//! of the segments nested in the current one.
+//! operator running now on this thread, the step call and the lane (the run counting
+//! apart) running now, and the busy ticks of the segments nested in the current one.
 //!
 //! It needs no destructor, so reaching it is one thread-local address computation, with
 //! no check that the thread is still alive. Giving the shard back when the thread exits
@@ -10,6 +10,7 @@ use std::cell::Cell;
 use std::ptr;
 
 use crate::counters::cells::Cells;
+use crate::counters::lanes::{Lane, NO_LANE};
 use crate::counters::links::{channel_link, Endpoint, NO_LINK};
 use crate::counters::registry;
 use crate::counters::shards::Shard;
@@ -57,6 +58,11 @@ pub(crate) struct ThreadState {
     current: Cell<Current>,
     /// The step call running now on this thread.
     current_step: Cell<StepCall>,
+    /// The lane of the run running now on this thread ([`NO_LANE`]: none).
+    lane: Cell<Lane>,
+    /// Which series counts a call of a canonical series in a lane: (series << 16 | lane,
+    /// series in the lane), by the series' low bits. A key is never 0 (a lane is not).
+    lane_series: [Cell<(u64, u32)>; LANE_CACHE],
     /// Busy ticks of the operator segments that ran inside the current one (nested
     /// operators), which the current one leaves out of its own busy time.
     nested_ticks: Cell<u64>,
@@ -72,12 +78,17 @@ pub(crate) struct ThreadState {
     output_full: Cell<u32>,
 }
 
+/// How many (series, lane) pairs a thread remembers without asking the registry.
+const LANE_CACHE: usize = 16;
+
 thread_local! {
     static THREAD: ThreadState = const {
         ThreadState {
             shard: Cell::new(None),
             current: Cell::new(Current::NONE),
             current_step: Cell::new(StepCall::NONE),
+            lane: Cell::new(NO_LANE),
+            lane_series: [const { Cell::new((0, 0)) }; LANE_CACHE],
             nested_ticks: Cell::new(0),
             last_output: Cell::new(registry::NO_SERIES),
             pending_receive: Cell::new(PendingReceive {
@@ -215,6 +226,43 @@ impl ThreadState {
     #[inline]
     pub(crate) fn current_step(&self) -> StepCall {
         self.current_step.get()
+    }
+
+    /// Makes `lane` the lane of the run running on this thread and returns the one it
+    /// replaces.
+    #[inline]
+    pub(crate) fn swap_lane(&self, lane: Lane) -> Lane {
+        self.lane.replace(lane)
+    }
+
+    /// The lane of the run running now on this thread ([`NO_LANE`]: none).
+    #[inline(always)]
+    pub(crate) fn lane(&self) -> Lane {
+        self.lane.get()
+    }
+
+    /// The series a call of `series` counts in on this thread: itself, or in a run's
+    /// lane its series there. Out of a lane, one load and a branch.
+    #[inline(always)]
+    pub(crate) fn series_here(&self, series: u32) -> u32 {
+        match self.lane.get() {
+            NO_LANE => series,
+            lane => self.series_in_lane(series, lane),
+        }
+    }
+
+    #[inline]
+    fn series_in_lane(&self, series: u32, lane: Lane) -> u32 {
+        let key = u64::from(series) << 16 | u64::from(lane);
+        let slot = &self.lane_series[series as usize % LANE_CACHE];
+        match slot.get() {
+            (found, in_lane) if found == key => in_lane,
+            _ => {
+                let in_lane = registry::in_lane(series, lane);
+                slot.set((key, in_lane));
+                in_lane
+            }
+        }
     }
 
     /// The operator running now on this thread ([`Current::NONE`] when none).

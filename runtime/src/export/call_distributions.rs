@@ -28,7 +28,9 @@ use opentelemetry::KeyValue;
 use crate::counters::histogram::{bucket_start, Buckets};
 use crate::counters::partitions;
 use crate::counters::per_call;
+use crate::counters::reading;
 use crate::counters::registry;
+use crate::counters::sums::Sums;
 use crate::insight::skew::skew_score;
 use crate::names::{self, MetricName};
 use crate::operator::clock::ticks_to_nanos;
@@ -61,7 +63,11 @@ impl Distributions {
     /// gauge's points.
     fn collect(&mut self) -> Vec<(f64, Vec<KeyValue>)> {
         let series_count = registry::series_count();
-        let read = per_call::read(series_count);
+        let mut read = per_call::read(series_count);
+        let mut partitions = partitions::read(series_count);
+        registry::with_labels(|labels| {
+            reading::fold_lanes(&mut Sums::default(), &mut read, &mut partitions, labels);
+        });
         // What waits to be recorded, and the share of it this collection records.
         let waiting: u64 = read
             .iter()
@@ -85,7 +91,6 @@ impl Distributions {
         } else {
             1.0
         };
-        let mut partitions = partitions::read(series_count);
         let mut skews = Vec::new();
         registry::with_labels(|labels| {
             for (series, (labels, read)) in labels.iter().zip(&read).enumerate() {

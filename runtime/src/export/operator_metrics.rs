@@ -17,12 +17,15 @@
 //! Two readers (OTLP and the Prometheus endpoint) share the instruments: whichever
 //! collects adds what changed since either last did, so both see the same totals.
 
+use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use opentelemetry::metrics::{BoundCounter, BoundUpDownCounter, Counter, Meter, UpDownCounter};
 use opentelemetry::KeyValue;
 
 use crate::counters::cells::Tally;
+use crate::counters::lanes::NO_LANE;
+use crate::counters::reading;
 use crate::counters::registry::{self, SeriesLabels};
 use crate::counters::sums::{SeriesSums, Sums};
 use crate::names::{self, DurationUnit, Instrument, MetricName};
@@ -293,8 +296,16 @@ impl OperatorInstruments {
     /// Reads the sums of every series and adds what changed to the instruments; returns
     /// how many series there are.
     fn collect(&mut self) -> usize {
-        let sums = Sums::read(registry::series_count());
+        let mut sums = Sums::read(registry::series_count());
+        let mut series_count = 0;
         registry::with_labels(|labels| {
+            // Runs' lanes add into their canonical series: one exported series per
+            // (node.type, node.id).
+            reading::fold_lanes(&mut sums, &mut [], &mut HashMap::new(), labels);
+            series_count = labels
+                .iter()
+                .filter(|labels| labels.lane == NO_LANE)
+                .count();
             for (series, (labels, now)) in labels.iter().zip(sums.series()).enumerate() {
                 let before = self.exported.get(series);
                 for instrument in &mut self.instruments {
@@ -306,7 +317,7 @@ impl OperatorInstruments {
             });
         });
         self.exported = sums.series().to_vec();
-        sums.len()
+        series_count
     }
 
     /// Adds each operator's new share of every custom counter (a series appears in a

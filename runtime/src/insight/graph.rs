@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::counters::cells::LinkTally;
-use crate::counters::links::{self, Endpoint, Via};
+use crate::counters::links::{Endpoint, Link, Via};
 use crate::counters::registry::SeriesLabels;
-use crate::counters::sums;
 use crate::insight::snapshot::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
 
 impl NodeRef {
@@ -22,14 +21,15 @@ impl NodeRef {
 /// One link's tallies.
 type Tallies = [u64; LinkTally::COUNT];
 
-/// Reads every edge and channel (series labels by id).
-pub(crate) fn read(labels: &[SeriesLabels]) -> (Vec<EdgeSnapshot>, Vec<ChannelSnapshot>) {
-    let all = links::all();
-    let tallies = sums::read_links(all.len());
+/// Every edge and channel of `links` (series labels by id).
+pub(crate) fn read(
+    labels: &[SeriesLabels],
+    links: &[(Link, Tallies)],
+) -> (Vec<EdgeSnapshot>, Vec<ChannelSnapshot>) {
     let node = |series: u32| labels.get(series as usize).map(NodeRef::of);
     let mut edges = Vec::new();
     let mut channels: BTreeMap<u32, ChannelParts> = BTreeMap::new();
-    for (link, counts) in all.iter().zip(&tallies) {
+    for (link, counts) in links {
         match (link.from, link.to) {
             (Endpoint::Operator(from), Endpoint::Operator(to)) => {
                 let (Some(from), Some(to)) = (node(from), node(to)) else {

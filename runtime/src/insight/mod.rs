@@ -13,6 +13,7 @@ pub(crate) mod periodic;
 pub(crate) mod progress;
 pub(crate) mod read_snapshot;
 pub(crate) mod report;
+pub(crate) mod run_views;
 pub(crate) mod since;
 pub(crate) mod skew;
 pub(crate) mod snapshot;

@@ -6,18 +6,17 @@
 //! OTLP metrics endpoint, or locally ([`Config::collect_locally`](crate::Config::collect_locally),
 //! `PIPETEL_REPORT`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::counters::cells::Tally;
-use crate::counters::partitions;
-use crate::counters::per_call;
-use crate::counters::registry;
-use crate::counters::sums::Sums;
+use crate::counters::lanes::NO_LANE;
+use crate::counters::reading::Reading;
+use crate::counters::registry::{self, SeriesLabels};
 use crate::insight::look::Look;
 use crate::insight::snapshot::{
-    ByteCounts, CallBuckets, CallCounts, Distributions, EdgeSnapshot, Expected, OperatorSnapshot,
-    RowCounts, RunSnapshot, Share, Skew, Snapshot, StepSnapshot, TimeSplit, WorkSkew,
-    SCHEMA_VERSION,
+    ByteCounts, CallBuckets, CallCounts, Distributions, EdgeSnapshot, Expected, NodeRef,
+    OperatorSnapshot, RowCounts, RunSnapshot, Share, Skew, Snapshot, StepSnapshot, TimeSplit,
+    WorkSkew, SCHEMA_VERSION,
 };
 use crate::insight::{bottleneck, conservation, diagnoses, distribution, estimates, graph};
 use crate::operator::clock::ticks_to_nanos;
@@ -59,109 +58,26 @@ pub(crate) fn observe() -> Snapshot {
 
 fn take(look: Look) -> Snapshot {
     let (steps, runs) = totals::totals();
-    let expected = registry::expected();
-    let series_count = registry::series_count();
-    let sums = Sums::read(series_count);
-    let per_call = per_call::read(series_count);
-    let mut partitions = partitions::read(series_count);
+    let mut reading = Reading::read(registry::series_count());
     let mut engine = engine_metrics::read();
-    let (mut operators, (edges, channels)) = registry::with_labels(|labels| {
-        let operators: Vec<OperatorSnapshot> = labels
-            .iter()
-            .zip(sums.series())
-            .zip(&per_call)
-            .enumerate()
-            .map(|(series, ((label, sums), per_call))| {
-                let sum = |tally: Tally| sums.get(tally);
-                let time = |tally: Tally| Duration::from_nanos(ticks_to_nanos(sum(tally)));
-                let step = sums.step.step().and_then(|id| steps.get(id.index()));
-                OperatorSnapshot {
-                    node_id: label.node_id.to_owned(),
-                    node_type: label.node_type.to_owned(),
-                    pipeline: step.and_then(|step| step.pipeline).map(str::to_owned),
-                    step: step.map(|step| step.step.to_owned()),
-                    calls: CallCounts {
-                        active: i64::try_from(sums.active()).unwrap_or(i64::MAX),
-                        completed: sum(Tally::Completed),
-                        failed: sum(Tally::Failed),
-                        cancelled: sum(Tally::Cancelled),
-                    },
-                    rows: RowCounts {
-                        received: sum(Tally::RowsIn),
-                        produced: sum(Tally::RowsOut),
-                        written: sum(Tally::RowsWritten),
-                        ..RowCounts::default()
-                    },
-                    bytes: ByteCounts {
-                        read: sum(Tally::BytesRead),
-                        written: sum(Tally::BytesWritten),
-                    },
-                    time: TimeSplit {
-                        busy: time(Tally::BusyTicks),
-                        starved: time(Tally::StarvedTicks),
-                        blocked: time(Tally::BlockedTicks),
-                        queued: time(Tally::QueuedTicks),
-                        ..TimeSplit::default()
-                    },
-                    expected: expected
-                        .get(&(series as u32))
-                        .map(|said| Expected {
-                            rows: said.rows,
-                            bytes: said.bytes,
-                            calls: said.calls,
-                        })
-                        .unwrap_or_default(),
-                    distributions: Distributions {
-                        buckets: CallBuckets::of(per_call),
-                        slowest_calls: distribution::slowest(per_call),
-                        ..Distributions::default()
-                    },
-                    skew: WorkSkew {
-                        partitions: partition_shares(&mut partitions, series as u32),
-                        threads: per_call
-                            .threads
-                            .iter()
-                            .map(|share| Share {
-                                at: share.thread.clone(),
-                                rows: share.rows_out,
-                                busy_ns: ticks_to_nanos(share.busy_ticks),
-                            })
-                            .collect(),
-                        ..WorkSkew::default()
-                    },
-                    engine_metrics: engine.remove(&(series as u32)).unwrap_or_default(),
-                    ..OperatorSnapshot::default()
-                }
-            })
-            .collect();
-        (operators, graph::read(labels))
+    let expected = registry::expected();
+    let mut snapshot = registry::with_labels(|labels| {
+        reading.fold_lanes(labels);
+        fold_engine_lanes(&mut engine, labels);
+        build(&reading, &expected, engine, labels, &steps, look, Keep::All)
     });
-    derive_rates(&mut operators, &edges);
-    let imbalances = conservation::check(&operators, &edges, &channels);
-    let bottleneck = bottleneck::find(&operators, &edges);
-    let overall = estimates::estimate(&mut operators, &edges, look);
-    let mut snapshot = Snapshot {
-        schema_version: SCHEMA_VERSION,
-        bottleneck,
-        overall,
-        diagnoses: Vec::new(),
-        operators,
-        edges,
-        channels,
-        imbalances,
-        steps: steps.iter().map(step_snapshot).collect(),
-        runs: runs
-            .into_iter()
-            .map(|run| RunSnapshot {
-                pipeline: run.pipeline.to_owned(),
-                runs: run.runs,
-                failed: run.failed,
-                active: run.active,
-                time: run.time,
-                rows: run.rows,
-            })
-            .collect(),
-    };
+    snapshot.steps = steps.iter().map(step_snapshot).collect();
+    snapshot.runs = runs
+        .into_iter()
+        .map(|run| RunSnapshot {
+            pipeline: run.pipeline.to_owned(),
+            runs: run.runs,
+            failed: run.failed,
+            active: run.active,
+            time: run.time,
+            rows: run.rows,
+        })
+        .collect();
     let thresholds = diagnoses::thresholds();
     let mut found = diagnoses::of_snapshot(&snapshot, &thresholds);
     found.extend(diagnoses::over_time(&snapshot, &thresholds, look));
@@ -170,6 +86,172 @@ fn take(look: Look) -> Snapshot {
     }
     snapshot.diagnoses = found;
     snapshot
+}
+
+/// Which operators a built snapshot keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Every canonical series (the process's totals).
+    All,
+    /// Those that counted something, or run now (a run's view).
+    Counted,
+}
+
+/// The operators, edges and channels of `reading` (lanes folded into canonical series),
+/// with the analyses that read only them: rates, conservation, the bottleneck and the
+/// estimates. Steps, runs and diagnoses are the caller's. Called under the registry's
+/// lock (`labels`): what it needs of the registry besides, `expected`, comes read.
+pub(crate) fn build(
+    reading: &Reading,
+    expected: &HashMap<u32, registry::Expected>,
+    mut engine: BTreeMap<u32, engine_metrics::Values>,
+    labels: &[SeriesLabels],
+    steps: &[StepTotals],
+    look: Look,
+    keep: Keep,
+) -> Snapshot {
+    let mut partitions = reading.partitions.clone();
+    let mut operators: Vec<OperatorSnapshot> = labels
+        .iter()
+        .zip(reading.sums.series())
+        .zip(&reading.per_call)
+        .enumerate()
+        .filter(|(_, ((label, _), _))| label.lane == NO_LANE)
+        .map(|(series, ((label, sums), per_call))| {
+            let sum = |tally: Tally| sums.get(tally);
+            let time = |tally: Tally| Duration::from_nanos(ticks_to_nanos(sum(tally)));
+            let step = sums.step.step().and_then(|id| steps.get(id.index()));
+            OperatorSnapshot {
+                node_id: label.node_id.to_owned(),
+                node_type: label.node_type.to_owned(),
+                pipeline: step.and_then(|step| step.pipeline).map(str::to_owned),
+                step: step.map(|step| step.step.to_owned()),
+                calls: CallCounts {
+                    active: i64::try_from(sums.active()).unwrap_or(i64::MAX),
+                    completed: sum(Tally::Completed),
+                    failed: sum(Tally::Failed),
+                    cancelled: sum(Tally::Cancelled),
+                },
+                rows: RowCounts {
+                    received: sum(Tally::RowsIn),
+                    produced: sum(Tally::RowsOut),
+                    written: sum(Tally::RowsWritten),
+                    ..RowCounts::default()
+                },
+                bytes: ByteCounts {
+                    read: sum(Tally::BytesRead),
+                    written: sum(Tally::BytesWritten),
+                },
+                time: TimeSplit {
+                    busy: time(Tally::BusyTicks),
+                    starved: time(Tally::StarvedTicks),
+                    blocked: time(Tally::BlockedTicks),
+                    queued: time(Tally::QueuedTicks),
+                    ..TimeSplit::default()
+                },
+                expected: expected
+                    .get(&(series as u32))
+                    .map(|said| Expected {
+                        rows: said.rows,
+                        bytes: said.bytes,
+                        calls: said.calls,
+                    })
+                    .unwrap_or_default(),
+                distributions: Distributions {
+                    buckets: CallBuckets::of(per_call),
+                    slowest_calls: distribution::slowest(per_call),
+                    ..Distributions::default()
+                },
+                skew: WorkSkew {
+                    partitions: partition_shares(&mut partitions, series as u32),
+                    threads: per_call
+                        .threads
+                        .iter()
+                        .map(|share| Share {
+                            at: share.thread.clone(),
+                            rows: share.rows_out,
+                            busy_ns: ticks_to_nanos(share.busy_ticks),
+                        })
+                        .collect(),
+                    ..WorkSkew::default()
+                },
+                engine_metrics: engine.remove(&(series as u32)).unwrap_or_default(),
+                ..OperatorSnapshot::default()
+            }
+        })
+        .filter(|op| keep == Keep::All || counted(op))
+        .collect();
+    let (edges, channels) = graph::read(labels, &reading.links);
+    let kept: HashSet<NodeRef> = operators.iter().map(OperatorSnapshot::node).collect();
+    let edges: Vec<EdgeSnapshot> = match keep {
+        Keep::All => edges,
+        // An edge of a view carried something in it, or joins two of its operators.
+        Keep::Counted => edges
+            .into_iter()
+            .filter(|edge| {
+                edge.batches > 0 || (kept.contains(&edge.from) && kept.contains(&edge.to))
+            })
+            .collect(),
+    };
+    derive_rates(&mut operators, &edges);
+    let imbalances = conservation::check(&operators, &edges, &channels);
+    let bottleneck = bottleneck::find(&operators, &edges);
+    let overall = estimates::estimate(&mut operators, &edges, look);
+    Snapshot {
+        schema_version: SCHEMA_VERSION,
+        bottleneck,
+        overall,
+        diagnoses: Vec::new(),
+        operators,
+        edges,
+        channels,
+        imbalances,
+        steps: Vec::new(),
+        runs: Vec::new(),
+    }
+}
+
+/// Whether anything was counted for the operator (or it is running now).
+pub(crate) fn counted(op: &OperatorSnapshot) -> bool {
+    op.calls.active > 0
+        || op.calls.completed > 0
+        || op.calls.failed > 0
+        || op.calls.cancelled > 0
+        || op.rows.received > 0
+        || op.rows.produced > 0
+        || op.rows.written > 0
+        || op.bytes.read > 0
+        || op.bytes.written > 0
+        || !op.time.busy.is_zero()
+}
+
+/// An engine's metrics of each lane series added into its canonical series'.
+pub(crate) fn fold_engine_lanes(
+    engine: &mut BTreeMap<u32, engine_metrics::Values>,
+    labels: &[SeriesLabels],
+) {
+    let lane_series: Vec<u32> = engine
+        .keys()
+        .copied()
+        .filter(|&series| {
+            labels
+                .get(series as usize)
+                .is_some_and(|labels| labels.canonical != series)
+        })
+        .collect();
+    for series in lane_series {
+        let Some(values) = engine.remove(&series) else {
+            continue;
+        };
+        let into = engine.entry(labels[series as usize].canonical).or_default();
+        for (name, value) in values {
+            let combined = match into.get(&name) {
+                Some(&had) => had.combine(value),
+                None => value,
+            };
+            into.insert(name, combined);
+        }
+    }
 }
 
 /// The shares of `series`' partitions, in partition order, taken out of `partitions`.
@@ -189,7 +271,7 @@ fn partition_shares(
         .collect()
 }
 
-fn step_snapshot(step: &StepTotals) -> StepSnapshot {
+pub(crate) fn step_snapshot(step: &StepTotals) -> StepSnapshot {
     StepSnapshot {
         pipeline: step.pipeline.map(str::to_owned),
         step: step.step.to_owned(),

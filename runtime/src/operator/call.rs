@@ -11,6 +11,7 @@
 //! set, no OpenTelemetry call, and on the common path no function call but `finish`.
 
 use crate::counters::cells::{Cells, Tally};
+use crate::counters::lanes::NO_LANE;
 use crate::counters::partitions::NO_PARTITION;
 use crate::counters::registry::NO_SERIES;
 use crate::counters::running_steps;
@@ -66,6 +67,7 @@ impl TaskGuard {
         if clock::tsc_inline() {
             // The clock first: see `Segment::enter_at`.
             let start = clock::read_tsc();
+            let series = thread.series_here(series);
             if let Some(cells) = thread.cells_if_ready(series) {
                 count_start(thread, cells, rows_in, bytes_read);
                 return Some(TaskGuard {
@@ -99,6 +101,7 @@ impl TaskGuard {
             Closing::Call
         };
         let thread = this_thread();
+        let series = thread.series_here(series);
         let cells = thread.cells(series);
         count_start(thread, cells, rows_in, bytes_read);
         Some(TaskGuard {
@@ -130,6 +133,7 @@ impl TaskGuard {
         }
         let start = clock::ticks();
         let thread = this_thread();
+        let series = thread.series_here(series);
         let cells = thread.cells(series);
         if rows_in != 0 {
             cells.add(Tally::RowsIn, rows_in);
@@ -322,8 +326,9 @@ pub(crate) fn count_start(thread: &ThreadState, cells: &Cells, rows_in: u64, byt
     note_step(thread, cells);
 }
 
-/// Files the operator under the step running now on this thread, or else under the
-/// latest step running in the process (work on a thread no step started), if any.
+/// Files the operator under the step running now on this thread, or else — on a thread
+/// where no run is either (work on a thread no step started) — under the latest step
+/// running in the process, if any.
 #[inline]
 pub(crate) fn note_step(thread: &ThreadState, cells: &Cells) {
     let step = effective_step(thread);
@@ -332,11 +337,12 @@ pub(crate) fn note_step(thread: &ThreadState, cells: &Cells) {
     }
 }
 
-/// The step running on this thread, or else the latest one running in the process.
+/// The step running on this thread; or none, in a run's lane between its steps; or else
+/// the latest step running in the process.
 #[inline]
 pub(crate) fn effective_step(thread: &ThreadState) -> StepCall {
     match thread.current_step() {
-        StepCall::NONE => running_steps::latest(),
+        StepCall::NONE if thread.lane() == NO_LANE => running_steps::latest(),
         step => step,
     }
 }

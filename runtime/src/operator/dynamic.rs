@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use crate::count::Count;
 use crate::counters::cells::Tally;
+use crate::counters::lanes::{self, Lane, RunId};
 use crate::counters::partitions::NO_PARTITION;
 use crate::counters::registry::{self, NO_SERIES};
+use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::this_thread;
 use crate::node_id::NodeId;
 use crate::operator::call::{partition_id, TaskGuard};
@@ -60,6 +62,19 @@ pub struct Operator {
     series: u32,
     /// The partition its calls belong to ([`NO_PARTITION`] if none).
     partition: u32,
+    /// The query it counts for, if it was made by one ([`Query::operator`]).
+    run: Option<RunSeat>,
+}
+
+/// Where an operator made by a [`Query`] counts: its lane while the query holds it, and
+/// the step it files under on threads with no step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct RunSeat {
+    pub(crate) lane: Lane,
+    pub(crate) run: RunId,
+    pub(crate) step: StepCall,
+    /// The canonical series: what counts once the query has ended.
+    pub(crate) canonical: u32,
 }
 
 /// What one item of an iterator or stream counts: its rows, its bytes, and whether it is
@@ -142,12 +157,29 @@ impl Operator {
             return Operator {
                 series: NO_SERIES,
                 partition: NO_PARTITION,
+                run: None,
             };
         }
         let node_type = registry::intern(node_type);
         Operator {
             series: registry::resolve(node_type, &node_id.node_key().to_string()),
             partition: NO_PARTITION,
+            run: None,
+        }
+    }
+
+    /// The same operator, counting in `seat`'s lane.
+    pub(crate) fn seated(self, seat: RunSeat) -> Operator {
+        if self.series == NO_SERIES {
+            return self;
+        }
+        Operator {
+            series: registry::in_lane(self.series, seat.lane),
+            run: Some(RunSeat {
+                canonical: self.series,
+                ..seat
+            }),
+            ..self
         }
     }
 
@@ -184,10 +216,25 @@ impl Operator {
         (self.series != NO_SERIES).then_some(self.series)
     }
 
-    /// The series, while telemetry is on.
+    /// The series, while telemetry is on: for an operator of a query that has ended, the
+    /// canonical one (its lane may be another run's by now).
     #[inline]
     fn recording(&self) -> Option<u32> {
-        (enabled() && self.series != NO_SERIES).then_some(self.series)
+        if !enabled() || self.series == NO_SERIES {
+            return None;
+        }
+        match self.run {
+            Some(seat) if !lanes::holds(seat.lane, seat.run) => Some(seat.canonical),
+            _ => Some(self.series),
+        }
+    }
+
+    /// The lane and step a task of this operator carries, while its query runs.
+    #[inline]
+    fn seat(&self) -> Option<(Lane, StepCall)> {
+        self.run
+            .filter(|seat| lanes::holds(seat.lane, seat.run))
+            .map(|seat| (seat.lane, seat.step))
     }
 
     /// Runs `call` as one call of the operator: started, busy while it runs, then
@@ -227,6 +274,7 @@ impl Operator {
             return work();
         };
         let thread = this_thread();
+        let series = thread.series_here(series);
         let segment = Segment::enter_in(thread, thread.cells(series), series, self.partition);
         // Closed on unwind too, so that the thread's current operator is restored.
         struct Exit(Segment);
@@ -286,7 +334,7 @@ impl Operator {
     ) -> OperatorIter<I, impl FnMut(&I::Item) -> (u64, u64, bool)> {
         let task = self
             .recording()
-            .and_then(|series| Task::start_in(series, self.partition, 0, 0));
+            .and_then(|series| Task::start_placed(series, self.partition, 0, 0, self.seat()));
         OperatorIter::new(task, iter, count)
     }
 
@@ -364,7 +412,8 @@ impl Operator {
     #[inline]
     fn add(&self, tally: Tally, n: u64) {
         if let Some(series) = self.recording() {
-            this_thread().cells(series).add(tally, n);
+            let thread = this_thread();
+            thread.cells(thread.series_here(series)).add(tally, n);
         }
     }
 }
@@ -425,7 +474,7 @@ mod streams {
         ) -> OperatorStream<S, impl FnMut(&S::Item) -> (u64, u64, bool)> {
             let task = self
                 .recording()
-                .and_then(|series| Task::start_in(series, self.partition, 0, 0));
+                .and_then(|series| Task::start_placed(series, self.partition, 0, 0, self.seat()));
             OperatorStream::new(task, stream, count)
         }
     }

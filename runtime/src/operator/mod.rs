@@ -10,6 +10,7 @@ pub(crate) mod feed;
 pub(crate) mod future;
 pub(crate) mod iter;
 pub(crate) mod probe;
+pub(crate) mod query;
 pub(crate) mod recording;
 pub(crate) mod segment;
 #[cfg(feature = "stream")]

@@ -7,7 +7,7 @@
 //! writes only its own shard. A task that starts on one thread and ends on another counts
 //! its start in the first shard and its end in the second; readers sum them.
 //!
-//! A task keeps the step it started in. A segment that runs on a thread with no step of
+//! A task keeps the step it started in, and the lane of its run. A segment that runs on a thread with no step of
 //! its own (a spawned task, a worker thread, an engine's pool) runs with that step
 //! current, as `tracing`'s `Instrument` carries a span into a future: the operator, and
 //! the operators it polls in turn, are filed under the step that created the work.
@@ -24,6 +24,7 @@ use std::mem::ManuallyDrop;
 
 use crate::counters::cells::Cells;
 use crate::counters::cells::Tally;
+use crate::counters::lanes::{Lane, NO_LANE};
 use crate::counters::partitions::NO_PARTITION;
 use crate::counters::registry::NO_SERIES;
 use crate::counters::step_slot::StepCall;
@@ -46,6 +47,8 @@ pub struct Task {
     panicked: bool,
     /// The step the task started in (or [`StepCall::NONE`]).
     step: StepCall,
+    /// The lane of the run the task started in (or [`NO_LANE`]).
+    lane: Lane,
     /// The partition the call belongs to (or [`NO_PARTITION`]).
     partition: u32,
     /// When the task started or its last segment ended, in ticks: the gap since then is
@@ -69,16 +72,41 @@ impl Task {
     /// [`partition_id`](crate::operator::call::partition_id)).
     #[inline]
     pub fn start_in(series: u32, partition: u32, rows_in: u64, bytes_read: u64) -> Option<Self> {
+        Self::start_placed(series, partition, rows_in, bytes_read, None)
+    }
+
+    /// [`start_in`](Self::start_in) for an operator made for a run (`run`: its lane, and
+    /// the step it files under where no step runs), which the task lends to the threads
+    /// its segments run on when they have none.
+    #[inline]
+    pub(crate) fn start_placed(
+        series: u32,
+        partition: u32,
+        rows_in: u64,
+        bytes_read: u64,
+        run: Option<(Lane, StepCall)>,
+    ) -> Option<Self> {
         if series == NO_SERIES {
             return None;
         }
         let thread = this_thread();
+        let series = thread.series_here(series);
+        let (lane, step) = match run {
+            Some((lane, step)) if thread.current_step() == StepCall::NONE => (lane, step),
+            Some((lane, _)) => (lane, thread.current_step()),
+            None => (thread.lane(), effective_step(thread)),
+        };
+        // Filed where the task will file its segments.
+        let (previous_step, previous_lane) = (thread.swap_step(step), thread.swap_lane(lane));
         count_start(thread, thread.cells(series), rows_in, bytes_read);
+        thread.swap_step(previous_step);
+        thread.swap_lane(previous_lane);
         Some(Task {
             series,
             failed: false,
             panicked: false,
-            step: effective_step(thread),
+            step,
+            lane,
             partition,
             mark: ticks(),
             after: Tally::BlockedTicks,
@@ -132,6 +160,10 @@ impl Task {
         if lent_step {
             thread.swap_step(self.step);
         }
+        let lent_lane = thread.lane() == NO_LANE && self.lane != NO_LANE;
+        if lent_lane {
+            thread.swap_lane(self.lane);
+        }
         let cells = thread.cells(series);
         note_step(thread, cells);
         let segment = Segment::enter_at(thread, cells, series, self.partition, start);
@@ -139,6 +171,7 @@ impl Task {
         Running {
             segment,
             lent_step,
+            lent_lane,
             task: self,
         }
     }
@@ -269,15 +302,21 @@ pub struct Running<'a> {
     segment: Segment,
     /// The task's step was made the thread's for this segment (the thread had none).
     lent_step: bool,
+    /// The task's lane was made the thread's for this segment (the thread had none).
+    lent_lane: bool,
     task: &'a mut Task,
 }
 
 impl Running<'_> {
-    /// Gives the thread back the step it had (none) if the segment lent it the task's.
+    /// Gives the thread back the step and the lane it had (none) if the segment lent it
+    /// the task's.
     #[inline]
     fn return_step(&self) {
         if self.lent_step {
             this_thread().swap_step(StepCall::NONE);
+        }
+        if self.lent_lane {
+            this_thread().swap_lane(NO_LANE);
         }
     }
 }

@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::counters::lanes::RunId;
 use crate::pipeline::error_report::ErrorReport;
 
 /// Runs the history keeps; older runs roll off.
@@ -44,6 +45,10 @@ pub enum Status {
 pub struct RunRecord {
     /// The run's number in this process, from 1.
     pub number: u64,
+    /// The run's id, for its view ([`RunId::snapshot`](crate::RunId::snapshot)), when it counted apart (see
+    /// [`MAX_LANES`](crate::limits::MAX_LANES)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<RunId>,
     /// The pipeline's name.
     pub pipeline: Cow<'static, str>,
     /// The run span's trace id (32 hex digits), when traces are recorded.
@@ -185,7 +190,11 @@ fn outcome(error: Option<&ErrorReport>) -> (Status, Option<String>) {
 }
 
 /// Records that a run of `pipeline` started; returns its number.
-pub(crate) fn run_started(pipeline: &'static str, trace_id: Option<String>) -> u64 {
+pub(crate) fn run_started(
+    pipeline: &'static str,
+    id: Option<RunId>,
+    trace_id: Option<String>,
+) -> u64 {
     with_history(|history| {
         history.numbered += 1;
         if history.runs.len() == RECENT_RUNS {
@@ -194,6 +203,7 @@ pub(crate) fn run_started(pipeline: &'static str, trace_id: Option<String>) -> u
         }
         history.runs.push_back(RunRecord {
             number: history.numbered,
+            id,
             pipeline: Cow::Borrowed(pipeline),
             trace_id,
             started: SystemTime::now(),
@@ -262,12 +272,12 @@ mod tests {
     // One test: the history is process-wide.
     #[test]
     fn the_history_keeps_the_latest_runs_their_steps_and_cut_errors() {
-        let first = run_started("old", None);
+        let first = run_started("old", None, None);
         for _ in 0..RECENT_RUNS {
-            run_started("filler", None);
+            run_started("filler", None, None);
         }
         assert!(run_mut(&mut HISTORY.lock().unwrap(), first).is_none());
-        let run = run_started("nightly", Some("ab".repeat(16)));
+        let run = run_started("nightly", None, Some("ab".repeat(16)));
         for n in 0..RUN_STEPS + 3 {
             if let Some(place) = step_started(run, "load") {
                 step_ended(run, place, Duration::from_millis(5), n as u64, None);

@@ -11,11 +11,13 @@ use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{Context, KeyValue};
 
+use crate::counters::lanes::{self, LaneLease, NO_LANE};
+use crate::counters::thread_state::this_thread;
 use crate::names;
 use crate::pipeline::error_report::ErrorReport;
 use crate::pipeline::history;
 use crate::pipeline::recorder::{self, PipelineRecorder};
-use crate::pipeline::spans::{end_span, record_error, start_span, RunScope};
+use crate::pipeline::spans::{end_span, record_error, start_span, InLane, PolledInLane, RunScope};
 use crate::pipeline::totals;
 
 /// A data pipeline whose runs are traced: derive it with `#[derive(Pipeline)]`.
@@ -75,6 +77,7 @@ pub trait Pipeline {
         };
         let result = {
             let _current = run.context.clone().attach();
+            let _lane = InLane::enter(run.scope.lane());
             body(self)
         };
         run.finish(result.as_ref().err().map(ErrorReport::of_display));
@@ -106,7 +109,10 @@ pub trait Pipeline {
             let Some(run) = run else {
                 return body.await;
             };
-            let result = body.with_context(run.context.clone()).await;
+            let lane = run.scope.lane();
+            let result = PolledInLane { future: body, lane }
+                .with_context(run.context.clone())
+                .await;
             run.finish(result.as_ref().err().map(ErrorReport::of_display));
             result
         }
@@ -134,10 +140,17 @@ impl RunGuard {
         let trace_id = span_context
             .is_valid()
             .then(|| span_context.trace_id().to_string());
+        let thread = this_thread();
+        let parent = match thread.lane() {
+            NO_LANE => None,
+            lane => lanes::holder(lane),
+        };
+        let lease = LaneLease::take(parent, thread.current_step());
         let scope = Arc::new(RunScope {
             pipeline: name,
-            number: history::run_started(name, trace_id),
+            number: history::run_started(name, lease.as_ref().map(|l| l.id()), trace_id),
             rows: AtomicU64::new(0),
+            lease,
         });
         let context = context.with_value(scope.clone());
         totals::run_started(name);

@@ -1,25 +1,36 @@
 //! What runs and steps share: starting a span under the right parent, recording a
-//! failure on it, and the run scope steps add their rows to.
+//! failure on it, the run scope steps add their rows to, and the run's lane made current.
 
+use std::future::Future;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use opentelemetry::trace::{Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Array, Context, KeyValue, StringValue, Value};
 
+use crate::counters::lanes::{Lane, LaneLease, NO_LANE};
+use crate::counters::thread_state::this_thread;
 use crate::names;
 use crate::pipeline::error_report::ErrorReport;
 use crate::pipeline::propagation::parent_context;
 use crate::pipeline::recorder::PipelineRecorder;
 
-/// The run a step belongs to: its pipeline's name, its number, and the rows its steps
-/// produced.
+/// The run a step belongs to: its pipeline's name, its number, the rows its steps
+/// produced, and the lane it counts in (none past `MAX_LANES`).
 #[derive(Debug)]
 pub(crate) struct RunScope {
     pub(crate) pipeline: &'static str,
     /// The run's number in the history (`pipeline::history`).
     pub(crate) number: u64,
     pub(crate) rows: AtomicU64,
+    pub(crate) lease: Option<Arc<LaneLease>>,
+}
+
+impl RunScope {
+    /// The run's lane, or [`NO_LANE`].
+    pub(crate) fn lane(&self) -> Lane {
+        self.lease.as_ref().map_or(NO_LANE, |lease| lease.lane)
+    }
 }
 
 /// The step a context belongs to.
@@ -89,4 +100,41 @@ pub(crate) fn record_error(context: &Context, error: &ErrorReport) {
 /// Ends the context's span (no-op without one).
 pub(crate) fn end_span(context: &Context) {
     context.span().end();
+}
+
+/// A run's lane made the thread's until dropped (what the thread had back then).
+pub(crate) struct InLane(Lane);
+
+impl InLane {
+    pub(crate) fn enter(lane: Lane) -> InLane {
+        InLane(this_thread().swap_lane(lane))
+    }
+}
+
+impl Drop for InLane {
+    fn drop(&mut self) {
+        this_thread().swap_lane(self.0);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future polled with a run's lane current.
+    pub(crate) struct PolledInLane<F> {
+        #[pin]
+        pub(crate) future: F,
+        pub(crate) lane: Lane,
+    }
+}
+
+impl<F: Future> Future for PolledInLane<F> {
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = self.project();
+        let _lane = InLane::enter(*this.lane);
+        this.future.poll(cx)
+    }
 }

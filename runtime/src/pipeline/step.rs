@@ -13,13 +13,16 @@ use std::task::{Context as TaskContext, Poll};
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::{Context, ContextGuard, KeyValue};
 
+use crate::counters::lanes::Lane;
 use crate::counters::step_slot::StepCall;
 use crate::counters::thread_state::this_thread;
 use crate::operator::clock;
 use crate::pipeline::error_report::ErrorReport;
 use crate::pipeline::history;
 use crate::pipeline::recorder::{self, StepInstruments};
-use crate::pipeline::spans::{current_run, end_span, record_error, start_span, RunScope, StepName};
+use crate::pipeline::spans::{
+    current_run, end_span, record_error, start_span, InLane, RunScope, StepName,
+};
 use crate::pipeline::totals::{CountedStep, StepSite};
 
 /// One step call in progress. Created on entry; closed by [`finish`](Self::finish) on
@@ -92,7 +95,17 @@ impl StepGuard {
     pub fn attach(&self) -> StepAttachment {
         StepAttachment {
             _context: self.context.clone().attach(),
+            _lane: InLane::enter(self.lane()),
             previous_step: swap_step(self.counted.call),
+        }
+    }
+
+    /// The lane of the step's run: its own, or where the step runs outside any run, the
+    /// thread's.
+    fn lane(&self) -> Lane {
+        match &self.run {
+            Some(run) => run.lane(),
+            None => this_thread().lane(),
         }
     }
 
@@ -102,6 +115,7 @@ impl StepGuard {
             future,
             context: self.context.clone(),
             step: self.counted.call,
+            lane: self.lane(),
         }
     }
 
@@ -167,6 +181,7 @@ fn swap_step(step: StepCall) -> StepCall {
 #[doc(hidden)]
 pub struct StepAttachment {
     _context: ContextGuard,
+    _lane: InLane,
     previous_step: StepCall,
 }
 
@@ -184,6 +199,7 @@ pin_project_lite::pin_project! {
         future: F,
         context: Context,
         step: StepCall,
+        lane: Lane,
     }
 }
 
@@ -194,6 +210,7 @@ impl<F: Future> Future for InStep<F> {
         let this = self.project();
         let _context = this.context.clone().attach();
         let previous_step = swap_step(*this.step);
+        let _lane = InLane::enter(*this.lane);
         let polled = this.future.poll(cx);
         swap_step(previous_step);
         polled

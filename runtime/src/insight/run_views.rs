@@ -1,0 +1,300 @@
+//! The view of one run or query: [`RunId::snapshot`] and [`Report::of_run`].
+//!
+//! A run counts in a lane of its own (`counters::lanes`), so its view is what its lane
+//! counted since it took it, and what the queries and runs started inside it counted in
+//! theirs. When a run has ended and nothing of it still runs, its lane is read once
+//! (`capture`): what it counted is kept as its view (the latest [`RECENT_RUN_VIEWS`]),
+//! added to the view of the run it started in, and the lane's reading then is where the
+//! next run of that lane starts from.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::counters::lanes::{self, Lane, RunId, RunPlace, NO_LANE};
+use crate::counters::reading::{Kept, Reading};
+use crate::counters::registry::{self, SeriesLabels};
+use crate::counters::thread_state::this_thread;
+use crate::insight::diagnoses;
+use crate::insight::look::Look;
+use crate::insight::read_snapshot::{build, fold_engine_lanes, Keep};
+use crate::insight::report::Report;
+use crate::insight::snapshot::{RunSnapshot, Snapshot, StepSnapshot};
+use crate::operator::engine_metrics;
+use crate::pipeline::history::{self, Status};
+use crate::pipeline::totals;
+
+/// The views of ended runs and queries a process keeps (64): older ones roll off, and
+/// [`RunId::snapshot`] gives `None` for them.
+pub const RECENT_RUN_VIEWS: usize = 64;
+
+#[derive(Default)]
+struct Views {
+    /// Each lane's reading when it was last freed: where its next run starts from.
+    starts: HashMap<Lane, Kept>,
+    /// What ended runs started inside a run counted, by the run (added to its own).
+    children: HashMap<RunId, Kept>,
+    /// The views of ended runs, oldest first.
+    ended: VecDeque<(RunPlace, Kept)>,
+}
+
+static VIEWS: Mutex<Option<Views>> = Mutex::new(None);
+
+fn views() -> MutexGuard<'static, Option<Views>> {
+    VIEWS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Registers [`capture`] as what reads ended lanes.
+pub(crate) fn register() {
+    lanes::set_capture(capture);
+}
+
+/// Reads every lane whose run has ended and none of whose calls still runs: keeps the
+/// run's view, and frees the lane.
+pub(crate) fn capture() {
+    let ended = lanes::ended();
+    if ended.is_empty() {
+        return;
+    }
+    let series_count = registry::series_count();
+    let now = Reading::read(series_count);
+    registry::with_labels(|labels| {
+        let mut guard = views();
+        let views = guard.get_or_insert_with(Views::default);
+        for (lane, place) in ended {
+            let in_lane = now.of_lanes(&[lane], labels);
+            let running = in_lane.sums.series().iter().any(|sums| sums.active() > 0);
+            if running {
+                // Tasks of the run still end (an engine drops them a little later).
+                continue;
+            }
+            let mut own = views.counted_since_start(lane, &in_lane, series_count);
+            if let Some(children) = views.children.remove(&place.id) {
+                own.add(&children, series_count);
+            }
+            if let Some(parent) = place.parent {
+                views.add_to_parent(parent, &own, series_count);
+            }
+            views.ended.push_back((place.clone(), own));
+            while views.ended.len() > RECENT_RUN_VIEWS {
+                views.ended.pop_front();
+            }
+            views.starts.insert(
+                lane,
+                in_lane.kept(|series| in_lane_series(labels, series, lane)),
+            );
+            lanes::free(lane, place.id);
+        }
+    });
+}
+
+fn in_lane_series(labels: &[SeriesLabels], series: u32, lane: Lane) -> bool {
+    labels
+        .get(series as usize)
+        .is_some_and(|labels| labels.lane == lane)
+}
+
+impl Views {
+    /// What `lane` counted since its run took it.
+    fn counted_since_start(&self, lane: Lane, in_lane: &Reading, series_count: usize) -> Kept {
+        let counted = match self.starts.get(&lane) {
+            Some(start) => in_lane.since(&start.reading(series_count)),
+            None => in_lane.clone(),
+        };
+        counted.kept(|_| true)
+    }
+
+    /// Adds an ended child's view to its parent's: the parent's own children while it
+    /// runs, its kept view once it has ended.
+    fn add_to_parent(&mut self, parent: RunId, child: &Kept, series_count: usize) {
+        if let Some((_, view)) = self.ended.iter_mut().find(|(place, _)| place.id == parent) {
+            view.add(child, series_count);
+            return;
+        }
+        let running = lanes::held()
+            .into_iter()
+            .chain(lanes::ended())
+            .any(|(_, place)| place.id == parent);
+        if running {
+            match self.children.get_mut(&parent) {
+                Some(children) => children.add(child, series_count),
+                None => {
+                    self.children.insert(parent, child.clone());
+                }
+            }
+        }
+    }
+}
+
+impl RunId {
+    /// The run or query the calling code runs in: the pipeline run current on this
+    /// thread (or lent to the task being polled), if it counts apart.
+    pub fn current() -> Option<RunId> {
+        match this_thread().lane() {
+            NO_LANE => None,
+            lane => lanes::holder(lane),
+        }
+    }
+
+    /// The view of this run or query: what its operators did in it — and the queries and
+    /// runs started inside it — with its steps, its graph and what the analyses find in
+    /// them, as [`snapshot`](crate::snapshot()) gives for the whole process. While it
+    /// runs, what it did so far; once it has ended and none of its calls still runs, the
+    /// same figures for good ([`Snapshot::calls_running`] is then 0).
+    ///
+    /// `None` for a run that rolled off (the latest [`RECENT_RUN_VIEWS`] ended ones are
+    /// kept) or that did not count apart (see [`MAX_LANES`](crate::limits::MAX_LANES)).
+    ///
+    /// ```
+    /// use pipetel::{Pipeline, RunId};
+    ///
+    /// #[derive(Pipeline)]
+    /// struct Nightly;
+    ///
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// let scan = pipetel::Operator::new("scan", "run-view-doc");
+    /// scan.iter(vec![vec![0u8; 5]]).for_each(drop); // outside the run
+    /// let id = Nightly
+    ///     .run(|_| {
+    ///         scan.iter(vec![vec![0u8; 3]]).for_each(drop); // in it
+    ///         Ok::<_, String>(RunId::current().unwrap())
+    ///     })
+    ///     .unwrap();
+    ///
+    /// let view = id.snapshot().unwrap();
+    /// assert_eq!(view.operator("scan", "run-view-doc").unwrap().rows.produced, 3);
+    /// assert_eq!(view.runs[0].pipeline, "nightly");
+    /// # drop(telemetry);
+    /// ```
+    pub fn snapshot(self) -> Option<Snapshot> {
+        capture();
+        let series_count = registry::series_count();
+        let now = Reading::read(series_count);
+        let mut engine = engine_metrics::read();
+        let (steps, _) = totals::totals();
+        // Locks in one order: the registry's, then the views'.
+        let kept = registry::with_labels(|labels| -> Option<Kept> {
+            let mut guard = views();
+            let views = guard.get_or_insert_with(Views::default);
+            if let Some((_, view)) = views.ended.iter().find(|(place, _)| place.id == self) {
+                return Some(view.clone());
+            }
+            let running: Vec<(Lane, RunPlace)> =
+                lanes::held().into_iter().chain(lanes::ended()).collect();
+            let (lane, _) = running.iter().find(|(_, place)| place.id == self)?;
+            // This run's lane and those of the runs started inside it that still run.
+            let mut tree = vec![(*lane, self)];
+            let mut at = 0;
+            while at < tree.len() {
+                let parent = tree[at].1;
+                tree.extend(
+                    running
+                        .iter()
+                        .filter(|(_, place)| place.parent == Some(parent))
+                        .map(|(lane, place)| (*lane, place.id)),
+                );
+                at += 1;
+            }
+            let mut counted = Kept::default();
+            for (lane, run) in tree {
+                let in_lane = now.of_lanes(&[lane], labels);
+                counted.add(
+                    &views.counted_since_start(lane, &in_lane, series_count),
+                    series_count,
+                );
+                if let Some(children) = views.children.get(&run) {
+                    counted.add(children, series_count);
+                }
+            }
+            Some(counted)
+        })?;
+        let engine_in_view = registry::with_labels(|labels| {
+            // An engine's metrics of the run's own series only.
+            engine.retain(|series, _| {
+                labels
+                    .get(*series as usize)
+                    .is_some_and(|labels| labels.lane != NO_LANE)
+                    && kept.has(*series)
+            });
+            fold_engine_lanes(&mut engine, labels);
+            engine
+        });
+        let expected = registry::expected();
+        let mut view = registry::with_labels(|labels| {
+            let mut reading = kept.reading(series_count);
+            reading.fold_lanes(labels);
+            build(
+                &reading,
+                &expected,
+                engine_in_view,
+                labels,
+                &steps,
+                Look::Read,
+                Keep::Counted,
+            )
+        });
+        let (runs, run_steps) = runs_and_steps(self);
+        view.runs = runs;
+        view.steps = run_steps;
+        view.diagnoses = diagnoses::of_snapshot(&view, &diagnoses::thresholds());
+        Some(view)
+    }
+}
+
+/// The run's record in the history (a pipeline's run), as the view's runs and steps.
+fn runs_and_steps(id: RunId) -> (Vec<RunSnapshot>, Vec<StepSnapshot>) {
+    let history = history::run_history();
+    let Some(run) = history.runs.iter().find(|run| run.id == Some(id)) else {
+        return (Vec::new(), Vec::new());
+    };
+    let runs = vec![RunSnapshot {
+        pipeline: run.pipeline.to_string(),
+        runs: u64::from(run.status != Status::Running),
+        failed: u64::from(run.status == Status::Failed),
+        active: u64::from(run.status == Status::Running),
+        time: run.time,
+        rows: run.rows,
+    }];
+    let mut steps: Vec<StepSnapshot> = Vec::new();
+    for call in &run.steps {
+        let at = match steps.iter().position(|step| step.step == call.step) {
+            Some(at) => at,
+            None => {
+                steps.push(StepSnapshot {
+                    pipeline: Some(run.pipeline.to_string()),
+                    step: call.step.to_string(),
+                    ..StepSnapshot::default()
+                });
+                steps.len() - 1
+            }
+        };
+        let step = &mut steps[at];
+        match call.status {
+            Status::Running => step.active += 1,
+            Status::Failed => {
+                step.calls += 1;
+                step.failed += 1;
+            }
+            _ => step.calls += 1,
+        }
+        step.time += call.time;
+        step.rows += call.rows;
+    }
+    (runs, steps)
+}
+
+impl Report {
+    /// The report of one run or query ([`RunId::snapshot`]); `None` when its view is not
+    /// kept.
+    ///
+    /// ```
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// let query = pipetel::engine::Query::start();
+    /// query.operator("scan", "of-run-doc").iter(vec![vec![0u8; 2]]).for_each(drop);
+    /// let report = pipetel::Report::of_run(query.id().unwrap()).unwrap();
+    /// assert!(report.to_string().contains("of-run-doc"));
+    /// # drop(telemetry);
+    /// ```
+    pub fn of_run(run: RunId) -> Option<Report> {
+        run.snapshot().map(Report::of)
+    }
+}

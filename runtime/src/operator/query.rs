@@ -1,0 +1,86 @@
+//! [`Query`]: one query of an engine counted apart from the queries running beside it,
+//! with a view of its own.
+
+use std::sync::Arc;
+
+use crate::counters::lanes::{self, LaneLease, RunId, NO_LANE};
+use crate::counters::thread_state::this_thread;
+use crate::node_id::NodeId;
+use crate::operator::dynamic::{Operator, RunSeat};
+use crate::operator::recording::enabled;
+
+/// One query (or job, or request) of an engine, counted apart: the [`Operator`]s it
+/// makes count into series of its own, so that its view —
+/// [`RunId::snapshot`](crate::RunId::snapshot), [`Report::of_run`](crate::Report::of_run)
+/// — holds exactly its work while other queries of the same plan shape run at once. The
+/// process's totals and the exported metrics still add every query's work into one
+/// series per `(node.type, node.id)`.
+///
+/// A query started inside a pipeline's run is part of that run's view too, and its
+/// operators are filed under the step it started in when they run on threads with no
+/// step (an engine's pool). Keep the `Query` (a clone is cheap) for as long as its
+/// operators run — hold it in the plan and in the streams it executes: the query ends,
+/// and its view is final, when the last clone is dropped; an operator of an ended query
+/// counts for the process only. At most
+/// [`MAX_LANES`](crate::limits::MAX_LANES) queries and runs count apart at once; past
+/// it, a query's operators count for the process only and [`id`](Self::id) is `None`.
+///
+/// ```
+/// use pipetel::engine::Query;
+///
+/// let telemetry = pipetel::Config::new().collect_locally(true).init();
+/// let first = Query::start();
+/// let second = Query::start();
+/// // Two queries of one plan: the same node, counted apart.
+/// first.operator("scan", "query-doc").iter(vec![vec![0u8; 5]]).for_each(drop);
+/// second.operator("scan", "query-doc").iter(vec![vec![0u8; 3]]).for_each(drop);
+///
+/// let view = first.id().unwrap().snapshot().unwrap();
+/// assert_eq!(view.operator("scan", "query-doc").unwrap().rows.produced, 5);
+/// let all = pipetel::snapshot();
+/// assert_eq!(all.operator("scan", "query-doc").unwrap().rows.produced, 8);
+/// # drop(telemetry);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Query {
+    lease: Option<Arc<LaneLease>>,
+}
+
+impl Query {
+    /// Starts a query, inside the pipeline run current on this thread (if any) and filed
+    /// under the step current on it. Takes a lock: once per query, not per call.
+    pub fn start() -> Query {
+        if !cfg!(feature = "enabled") || !enabled() {
+            return Query { lease: None };
+        }
+        let thread = this_thread();
+        let parent = match thread.lane() {
+            NO_LANE => None,
+            lane => lanes::holder(lane),
+        };
+        Query {
+            lease: LaneLease::take(parent, thread.current_step()),
+        }
+    }
+
+    /// The query's id, for its view; `None` when it is not counted apart (telemetry
+    /// off, or [`MAX_LANES`](crate::limits::MAX_LANES) queries and runs running).
+    pub fn id(&self) -> Option<RunId> {
+        self.lease.as_ref().map(|lease| lease.id())
+    }
+
+    /// The operator with `node.type` `node_type` and `node.id` `node_id`, counted for
+    /// this query (and for the process, as [`Operator::new`] counts).
+    pub fn operator<K: NodeId + ?Sized>(&self, node_type: &str, node_id: &K) -> Operator {
+        let operator = Operator::new(node_type, node_id);
+        match &self.lease {
+            Some(lease) => operator.seated(RunSeat {
+                lane: lease.lane,
+                run: lease.id(),
+                step: lease.place.step,
+                canonical: 0,
+            }),
+            None => operator,
+        }
+    }
+}
