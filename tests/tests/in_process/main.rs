@@ -12,6 +12,7 @@ mod engine_shapes;
 mod estimates;
 mod graph;
 mod off;
+mod runs_apart;
 mod shapes;
 mod signatures;
 mod steps;
