@@ -317,11 +317,6 @@ impl Reading {
 }
 
 impl Kept {
-    /// Whether series `series` is kept.
-    pub(crate) fn has(&self, series: u32) -> bool {
-        self.series.contains_key(&series)
-    }
-
     /// As a reading of series `0..series_count` (the others empty).
     pub(crate) fn reading(&self, series_count: usize) -> Reading {
         let mut sums = Sums::zero(series_count);
@@ -384,7 +379,8 @@ fn add_per_call(into: &mut PerCall, read: &PerCall) {
             into.slowest.push(*segment);
         }
     }
-    into.slowest.sort_by_key(|segment| std::cmp::Reverse(segment.ticks));
+    into.slowest
+        .sort_by_key(|segment| std::cmp::Reverse(segment.ticks));
     into.slowest
         .truncate(crate::counters::slowest::SLOWEST_CALLS);
     for share in &read.threads {

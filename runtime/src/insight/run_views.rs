@@ -7,7 +7,7 @@
 //! added to the view of the run it started in, and the lane's reading then is where the
 //! next run of that lane starts from.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::counters::lanes::{self, Lane, RunId, RunPlace, NO_LANE};
@@ -19,7 +19,7 @@ use crate::insight::look::Look;
 use crate::insight::read_snapshot::{build, fold_engine_lanes, Keep};
 use crate::insight::report::Report;
 use crate::insight::snapshot::{RunSnapshot, Snapshot, StepSnapshot};
-use crate::operator::engine_metrics;
+use crate::operator::engine_metrics::{self, Values};
 use crate::pipeline::history::{self, Status};
 use crate::pipeline::totals;
 
@@ -30,11 +30,69 @@ pub const RECENT_RUN_VIEWS: usize = 64;
 #[derive(Default)]
 struct Views {
     /// Each lane's reading when it was last freed: where its next run starts from.
-    starts: HashMap<Lane, Kept>,
+    starts: HashMap<Lane, Counted>,
     /// What ended runs started inside a run counted, by the run (added to its own).
-    children: HashMap<RunId, Kept>,
+    children: HashMap<RunId, Counted>,
     /// The views of ended runs, oldest first.
-    ended: VecDeque<(RunPlace, Kept)>,
+    ended: VecDeque<(RunPlace, Counted)>,
+}
+
+/// What some series counted: their counts, and an engine's metrics of them.
+#[derive(Debug, Clone, Default)]
+struct Counted {
+    counts: Kept,
+    engine: BTreeMap<u32, Values>,
+}
+
+impl Counted {
+    /// `other` (of other series) added to this.
+    fn add(&mut self, other: &Counted, series_count: usize) {
+        self.counts.add(&other.counts, series_count);
+        for (series, values) in &other.engine {
+            let into = self.engine.entry(*series).or_default();
+            for (name, &value) in values {
+                let combined = match into.get(name) {
+                    Some(&had) => had.combine(value),
+                    None => value,
+                };
+                into.insert(name.clone(), combined);
+            }
+        }
+    }
+}
+
+/// What `lane` holds now: its series' reading and an engine's metrics of them.
+struct LaneNow {
+    reading: Reading,
+    engine: BTreeMap<u32, Values>,
+}
+
+impl LaneNow {
+    fn of(
+        lane: Lane,
+        now: &Reading,
+        engine: &BTreeMap<u32, Values>,
+        labels: &[SeriesLabels],
+    ) -> LaneNow {
+        LaneNow {
+            reading: now.of_lanes(&[lane], labels),
+            engine: engine
+                .iter()
+                .filter(|(series, _)| in_lane_series(labels, **series, lane))
+                .map(|(series, values)| (*series, values.clone()))
+                .collect(),
+        }
+    }
+
+    /// As a lane's start, for its next run.
+    fn start(&self, lane: Lane, labels: &[SeriesLabels]) -> Counted {
+        Counted {
+            counts: self
+                .reading
+                .kept(|series| in_lane_series(labels, series, lane)),
+            engine: self.engine.clone(),
+        }
+    }
 }
 
 static VIEWS: Mutex<Option<Views>> = Mutex::new(None);
@@ -57,12 +115,18 @@ pub(crate) fn capture() {
     }
     let series_count = registry::series_count();
     let now = Reading::read(series_count);
+    let engine = engine_metrics::read();
     registry::with_labels(|labels| {
         let mut guard = views();
         let views = guard.get_or_insert_with(Views::default);
         for (lane, place) in ended {
-            let in_lane = now.of_lanes(&[lane], labels);
-            let running = in_lane.sums.series().iter().any(|sums| sums.active() > 0);
+            let in_lane = LaneNow::of(lane, &now, &engine, labels);
+            let running = in_lane
+                .reading
+                .sums
+                .series()
+                .iter()
+                .any(|sums| sums.active() > 0);
             if running {
                 // Tasks of the run still end (an engine drops them a little later).
                 continue;
@@ -78,10 +142,7 @@ pub(crate) fn capture() {
             while views.ended.len() > RECENT_RUN_VIEWS {
                 views.ended.pop_front();
             }
-            views.starts.insert(
-                lane,
-                in_lane.kept(|series| in_lane_series(labels, series, lane)),
-            );
+            views.starts.insert(lane, in_lane.start(lane, labels));
             lanes::free(lane, place.id);
         }
     });
@@ -95,17 +156,80 @@ fn in_lane_series(labels: &[SeriesLabels], series: u32, lane: Lane) -> bool {
 
 impl Views {
     /// What `lane` counted since its run took it.
-    fn counted_since_start(&self, lane: Lane, in_lane: &Reading, series_count: usize) -> Kept {
-        let counted = match self.starts.get(&lane) {
-            Some(start) => in_lane.since(&start.reading(series_count)),
-            None => in_lane.clone(),
+    fn counted_since_start(&self, lane: Lane, in_lane: &LaneNow, series_count: usize) -> Counted {
+        let Some(start) = self.starts.get(&lane) else {
+            return Counted {
+                counts: in_lane.reading.kept(|_| true),
+                engine: in_lane.engine.clone(),
+            };
         };
-        counted.kept(|_| true)
+        let counts = in_lane
+            .reading
+            .since(&start.counts.reading(series_count))
+            .kept(|_| true);
+        let engine = in_lane
+            .engine
+            .iter()
+            .map(|(series, values)| {
+                let before = start.engine.get(series);
+                let values = values
+                    .iter()
+                    .map(|(name, &value)| {
+                        let value = match before.and_then(|before| before.get(name)) {
+                            Some(&earlier) => value.since(earlier),
+                            None => value,
+                        };
+                        (name.clone(), value)
+                    })
+                    .collect();
+                (*series, values)
+            })
+            .collect();
+        Counted { counts, engine }
+    }
+
+    /// What run `run`, still running (or ending), counted so far: its lane's and those of
+    /// the runs started inside it that still run, with the ended ones' views.
+    fn running_view(
+        &self,
+        run: RunId,
+        now: &Reading,
+        engine: &BTreeMap<u32, Values>,
+        labels: &[SeriesLabels],
+        series_count: usize,
+    ) -> Option<Counted> {
+        let running: Vec<(Lane, RunPlace)> =
+            lanes::held().into_iter().chain(lanes::ended()).collect();
+        let (lane, _) = running.iter().find(|(_, place)| place.id == run)?;
+        let mut tree = vec![(*lane, run)];
+        let mut at = 0;
+        while at < tree.len() {
+            let parent = tree[at].1;
+            tree.extend(
+                running
+                    .iter()
+                    .filter(|(_, place)| place.parent == Some(parent))
+                    .map(|(lane, place)| (*lane, place.id)),
+            );
+            at += 1;
+        }
+        let mut counted = Counted::default();
+        for (lane, run) in tree {
+            let in_lane = LaneNow::of(lane, now, engine, labels);
+            counted.add(
+                &self.counted_since_start(lane, &in_lane, series_count),
+                series_count,
+            );
+            if let Some(children) = self.children.get(&run) {
+                counted.add(children, series_count);
+            }
+        }
+        Some(counted)
     }
 
     /// Adds an ended child's view to its parent's: the parent's own children while it
     /// runs, its kept view once it has ended.
-    fn add_to_parent(&mut self, parent: RunId, child: &Kept, series_count: usize) {
+    fn add_to_parent(&mut self, parent: RunId, child: &Counted, series_count: usize) {
         if let Some((_, view)) = self.ended.iter_mut().find(|(place, _)| place.id == parent) {
             view.add(child, series_count);
             return;
@@ -169,69 +293,32 @@ impl RunId {
         capture();
         let series_count = registry::series_count();
         let now = Reading::read(series_count);
-        let mut engine = engine_metrics::read();
+        let engine = engine_metrics::read();
         let (steps, _) = totals::totals();
+        let expected = registry::expected();
         // Locks in one order: the registry's, then the views'.
-        let kept = registry::with_labels(|labels| -> Option<Kept> {
+        let mut view = registry::with_labels(|labels| -> Option<Snapshot> {
             let mut guard = views();
             let views = guard.get_or_insert_with(Views::default);
-            if let Some((_, view)) = views.ended.iter().find(|(place, _)| place.id == self) {
-                return Some(view.clone());
-            }
-            let running: Vec<(Lane, RunPlace)> =
-                lanes::held().into_iter().chain(lanes::ended()).collect();
-            let (lane, _) = running.iter().find(|(_, place)| place.id == self)?;
-            // This run's lane and those of the runs started inside it that still run.
-            let mut tree = vec![(*lane, self)];
-            let mut at = 0;
-            while at < tree.len() {
-                let parent = tree[at].1;
-                tree.extend(
-                    running
-                        .iter()
-                        .filter(|(_, place)| place.parent == Some(parent))
-                        .map(|(lane, place)| (*lane, place.id)),
-                );
-                at += 1;
-            }
-            let mut counted = Kept::default();
-            for (lane, run) in tree {
-                let in_lane = now.of_lanes(&[lane], labels);
-                counted.add(
-                    &views.counted_since_start(lane, &in_lane, series_count),
-                    series_count,
-                );
-                if let Some(children) = views.children.get(&run) {
-                    counted.add(children, series_count);
-                }
-            }
-            Some(counted)
-        })?;
-        let engine_in_view = registry::with_labels(|labels| {
-            // An engine's metrics of the run's own series only.
-            engine.retain(|series, _| {
-                labels
-                    .get(*series as usize)
-                    .is_some_and(|labels| labels.lane != NO_LANE)
-                    && kept.has(*series)
-            });
-            fold_engine_lanes(&mut engine, labels);
-            engine
-        });
-        let expected = registry::expected();
-        let mut view = registry::with_labels(|labels| {
-            let mut reading = kept.reading(series_count);
+            let counted = match views.ended.iter().find(|(place, _)| place.id == self) {
+                Some((_, view)) => view.clone(),
+                None => views.running_view(self, &now, &engine, labels, series_count)?,
+            };
+            drop(guard);
+            let mut reading = counted.counts.reading(series_count);
             reading.fold_lanes(labels);
-            build(
+            let mut engine = counted.engine;
+            fold_engine_lanes(&mut engine, labels);
+            Some(build(
                 &reading,
                 &expected,
-                engine_in_view,
+                engine,
                 labels,
                 &steps,
                 Look::Read,
                 Keep::Counted,
-            )
-        });
+            ))
+        })?;
         let (runs, run_steps) = runs_and_steps(self);
         view.runs = runs;
         view.steps = run_steps;
