@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 use crate::counters::cells::{Cells, Tally};
 use crate::counters::registry::{self, NO_SERIES};
 use crate::counters::thread_state::{this_thread, Current};
+use crate::operator::dynamic::Operator;
 use crate::operator::recording::enabled;
 
 /// A handle to the operator running now on this thread, for what the types cannot say.
@@ -86,6 +87,25 @@ impl OperatorHandle {
         if self.is_recording() {
             registry::set_expected(self.series, |expected| expected.calls = Some(calls));
         }
+    }
+
+    /// The running operator as an [`Operator`], which can go to another thread: for work
+    /// the operator hands to a task or thread of its own, counted as its work there with
+    /// [`Operator::in_scope`]. `None` when no operator runs (or telemetry is off).
+    ///
+    /// ```
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// let sort = pipetel::Operator::new("sort", "handle-operator-doc");
+    /// let spawned = sort.call(|| {
+    ///     let sort = pipetel::current_operator().operator().unwrap();
+    ///     std::thread::spawn(move || sort.in_scope(|| (0..1000u64).rev().sum::<u64>()))
+    /// });
+    /// assert_eq!(spawned.join().unwrap(), 499_500);
+    /// # drop(telemetry);
+    /// ```
+    pub fn operator(&self) -> Option<Operator> {
+        self.is_recording()
+            .then(|| Operator::of_series(self.series))
     }
 
     /// Adds to `rows.in`, on top of what the arguments count (an operator that takes its

@@ -168,6 +168,15 @@ impl Operator {
         }
     }
 
+    /// The operator of series `series` (in whichever lane it is).
+    pub(crate) fn of_series(series: u32) -> Operator {
+        Operator {
+            series,
+            partition: NO_PARTITION,
+            run: None,
+        }
+    }
+
     /// The same operator, counting in `seat`'s lane.
     pub(crate) fn seated(self, seat: RunSeat) -> Operator {
         if self.series == NO_SERIES {
