@@ -32,6 +32,7 @@ use datafusion::physical_plan::{
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
 };
+use pipetel::engine::Query;
 use pipetel::engine::{Counted, Feed, MetricsAttachment};
 use pipetel::Operator;
 
@@ -68,6 +69,9 @@ pub(crate) struct Place {
     pub(crate) descendants: std::ops::Range<u64>,
     /// The errors raised in the plan, and by which node.
     pub(crate) failures: Arc<Failures>,
+    /// The plan's query: its nodes count apart from other queries' (and the streams
+    /// hold it, so the query ends when its last stream does).
+    pub(crate) query: Query,
 }
 
 impl PipetelExec {
@@ -76,7 +80,7 @@ impl PipetelExec {
         place: Place,
         consumer: Option<Operator>,
     ) -> Self {
-        let operator = Operator::new(inner.name(), &place.position);
+        let operator = place.query.operator(inner.name(), &place.position);
         let metrics = operator.attach_metrics(Arc::new(PlanMetrics(Arc::clone(&inner))));
         PipetelExec {
             inner,
@@ -96,6 +100,12 @@ impl PipetelExec {
     /// The node's operator.
     pub fn operator(&self) -> Operator {
         self.operator
+    }
+
+    /// The query the node's plan is: its id gives the query's own view
+    /// ([`RunId::snapshot`](pipetel::RunId::snapshot)).
+    pub fn query(&self) -> &Query {
+        &self.place.query
     }
 
     /// The node a rewrite of this one gave, measured in its place: a rewritten copy is

@@ -13,9 +13,13 @@
 //!     .build();
 //! let ctx = SessionContext::new_with_state(state);
 //!
-//! let before = pipetel::snapshot();
-//! ctx.sql("SELECT 1").await?.collect().await?;
-//! println!("{}", pipetel::Report::of(pipetel::snapshot().since(&before)));
+//! // A query's own report, exact while other queries run beside it:
+//! let plan = ctx.sql("SELECT 1").await?.create_physical_plan().await?;
+//! let query = pipetel_datafusion::query_of(&plan);
+//! datafusion::physical_plan::collect(plan, ctx.task_ctx()).await?;
+//! if let Some(report) = query.and_then(pipetel::Report::of_run) {
+//!     println!("{report}");
+//! }
 //! # Ok(())
 //! # }
 //! ```
@@ -46,13 +50,19 @@
 //!   `elapsed_compute`, spills, memory, pruning, …) under `engine_metrics` in the
 //!   snapshot and under the node in the report.
 //!
-//! Process totals add up nodes of the same name in the same position across queries;
-//! [`pipetel::snapshot::Snapshot::since`] gives one query's figures, and the report lists a
-//! query's nodes in plan order. Steps: a query run inside a `#[pipeline_step]` is filed
-//! under it, spawned tasks included. A query that stops early (a `LIMIT`, an error) may
-//! still have tasks ending when its result is in — DataFusion drops the aborted ones a
-//! little later, on its runtime: until [`Snapshot::calls_running`](pipetel::snapshot::Snapshot::calls_running)
-//! is 0 the figures grow, and the report says so (`RUNNING …`).
+//! Each plan the rule sees is one query ([`pipetel::engine::Query`]): its nodes count
+//! apart from every other query's, so [`query_of`] and
+//! [`RunId::snapshot`](pipetel::RunId::snapshot) / [`Report::of_run`](pipetel::Report::of_run)
+//! give that query's own figures while others of the same shape run at once; the report
+//! lists its nodes in plan order. The process's totals and the exported metrics add up
+//! nodes of the same name in the same position across queries. A query planned inside a
+//! pipeline's run is part of that run's view, and its nodes are filed under the
+//! `#[pipeline_step]` it was planned in, spawned tasks included. A query that stops early
+//! (a `LIMIT`, an error) may still have tasks ending when its result is in — DataFusion
+//! drops the aborted ones a little later, on its runtime: until
+//! [`Snapshot::calls_running`](pipetel::snapshot::Snapshot::calls_running) is 0 the
+//! figures grow, and the report says so (`RUNNING …`); the query has ended, and its view
+//! is final, once its plan and its last stream are dropped.
 //!
 //! The wrappers are invisible to DataFusion: every method of `ExecutionPlan` answers as
 //! the node does — name, display (`EXPLAIN`), properties, children, statistics
@@ -78,16 +88,30 @@ mod exec;
 mod failures;
 mod plan_metrics;
 mod rule;
+mod spawned;
 
 use std::sync::Arc;
 
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::ExecutionPlan;
+use pipetel::RunId;
 
 pub use exec::PipetelExec;
 pub use rule::PipetelRule;
 
+/// The query a plan the rule wrapped is, for its own view; `None` for a plan the rule did
+/// not wrap, or a query that does not count apart (telemetry off, or
+/// [`MAX_LANES`](pipetel::limits::MAX_LANES) queries and runs at once).
+pub fn query_of(plan: &Arc<dyn ExecutionPlan>) -> Option<RunId> {
+    (plan.as_ref() as &dyn std::any::Any)
+        .downcast_ref::<PipetelExec>()?
+        .query()
+        .id()
+}
+
 /// The rule, ready for
 /// [`SessionStateBuilder::with_physical_optimizer_rule`](datafusion::execution::SessionStateBuilder::with_physical_optimizer_rule).
 pub fn rule() -> Arc<dyn PhysicalOptimizerRule + Send + Sync> {
+    spawned::install();
     Arc::new(PipetelRule)
 }
