@@ -706,3 +706,215 @@ fn rules_that_run_after_the_wrappers_rewrite_the_nodes_as_without_them() {
         );
     }
 }
+
+/// The hash join query over the orders above `amount`: one plan shape whatever the
+/// amount, so two of them share every node's name and position.
+fn join_over(amount: f64) -> String {
+    format!(
+        "SELECT c.segment, COUNT(*) AS n, SUM(o.amount) AS total FROM orders o \
+         JOIN customers c ON o.customer = c.id WHERE o.amount > {amount:.1} \
+         GROUP BY c.segment ORDER BY c.segment"
+    )
+}
+
+/// A query planned, then run once the other query has been planned too.
+struct Concurrent {
+    plan: Arc<dyn ExecutionPlan>,
+    query: pipetel::RunId,
+    rows: usize,
+    /// When its execution started and ended.
+    started: Instant,
+    ended: Instant,
+}
+
+impl pipetel::Rows for Concurrent {
+    fn rows(&self) -> u64 {
+        self.rows as u64
+    }
+}
+
+async fn planned_then_run(
+    ctx: &SessionContext,
+    sql: &str,
+    meet: &tokio::sync::Barrier,
+) -> Result<Concurrent, String> {
+    let plan = plan(ctx, sql).await;
+    let query = pipetel_datafusion::query_of(&plan).ok_or("the query counts apart")?;
+    meet.wait().await;
+    let started = Instant::now();
+    let batches = collect(plan.clone(), ctx.task_ctx())
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(Concurrent {
+        plan,
+        query,
+        rows: batches.iter().map(RecordBatch::num_rows).sum(),
+        started,
+        ended: Instant::now(),
+    })
+}
+
+#[derive(pipetel::Pipeline)]
+struct Reports;
+
+impl Reports {
+    #[pipetel::pipeline_step]
+    async fn big_spenders(
+        &self,
+        ctx: &SessionContext,
+        meet: &tokio::sync::Barrier,
+    ) -> Result<Concurrent, String> {
+        planned_then_run(ctx, &join_over(900.0), meet).await
+    }
+
+    #[pipetel::pipeline_step]
+    async fn everyone(
+        &self,
+        ctx: &SessionContext,
+        meet: &tokio::sync::Barrier,
+    ) -> Result<Concurrent, String> {
+        planned_then_run(ctx, &join_over(0.0), meet).await
+    }
+}
+
+#[test]
+fn two_queries_at_once_in_two_steps_each_have_datafusions_own_figures() {
+    use pipetel::Pipeline as _;
+
+    let _serial = serial();
+    let ctx = session(true);
+    let meet = tokio::sync::Barrier::new(2);
+    let before = pipetel::snapshot();
+    let runtime = runtime();
+    let (big, all) = runtime.block_on(async {
+        tokio::join!(
+            Reports.run_async(Reports.big_spenders(&ctx, &meet)),
+            Reports.run_async(Reports.everyone(&ctx, &meet)),
+        )
+    });
+    // Aborted tasks end when the runtime shuts down.
+    drop(runtime);
+    let (big, all) = (big.unwrap(), all.unwrap());
+    assert!(
+        big.started < all.ended && all.started < big.ended,
+        "they overlapped"
+    );
+    assert!(big.rows > 0 && all.rows > 0);
+    let (big_nodes, all_nodes) = (nodes(&big.plan), nodes(&all.plan));
+    let names = |nodes: &[Arc<dyn ExecutionPlan>]| -> Vec<String> {
+        nodes.iter().map(|node| node.name().to_owned()).collect()
+    };
+    assert_eq!(names(&big_nodes), names(&all_nodes), "one plan shape");
+
+    let totals = pipetel::snapshot().since(&before);
+    let mut compared = 0;
+    for (ran, nodes, step) in [
+        (&big, &big_nodes, "big_spenders"),
+        (&all, &all_nodes, "everyone"),
+    ] {
+        let view = ran.query.snapshot().expect("the query's view");
+        assert_eq!(view.operators.len(), nodes.len());
+        assert_eq!(view.calls_running(), 0);
+        for (position, node) in nodes.iter().enumerate() {
+            let op = operator(&view, position, node.name());
+            // Filed under the step that ran this query, not the other's.
+            assert_eq!(
+                (op.pipeline.as_deref(), op.step.as_deref()),
+                (Some("reports"), Some(step)),
+                "{} {position}",
+                node.name()
+            );
+            if let Some(rows) = node.metrics().and_then(|metrics| metrics.output_rows()) {
+                assert_eq!(
+                    op.rows.produced,
+                    rows as u64,
+                    "{step}: {} {position}",
+                    node.name()
+                );
+                assert_eq!(
+                    op.engine_metrics.get("output_rows"),
+                    Some(&EngineValue::Count(rows as u64))
+                );
+                compared += 1;
+            }
+            let children: u64 = node
+                .children()
+                .iter()
+                .map(|child| {
+                    let at = nodes.iter().position(|n| Arc::ptr_eq(n, child)).unwrap();
+                    operator(&view, at, child.name()).rows.produced
+                })
+                .sum();
+            assert_eq!(op.rows.received, children, "{step}: {}", node.name());
+        }
+        assert_eq!(
+            operator(&view, 0, nodes[0].name()).rows.produced,
+            ran.rows as u64
+        );
+    }
+    assert!(compared >= 12, "only {compared} nodes compared");
+    // The process's totals hold both queries, node by node.
+    for (position, node) in big_nodes.iter().enumerate() {
+        let (one, other) = (big.query.snapshot().unwrap(), all.query.snapshot().unwrap());
+        assert_eq!(
+            operator(&totals, position, node.name()).rows.produced,
+            operator(&one, position, node.name()).rows.produced
+                + operator(&other, position, node.name()).rows.produced
+        );
+    }
+    // Each query's report is its own.
+    let report = pipetel::Report::of_run(big.query).unwrap().to_string();
+    assert!(
+        report.contains("big_spenders") && !report.contains("everyone"),
+        "{report}"
+    );
+}
+
+#[test]
+fn work_a_node_spawns_itself_is_counted_as_that_nodes() {
+    let _serial = serial();
+    let ctx = session(true);
+    // A sort on two keys of more than a megabyte per partition: DataFusion sorts each
+    // batch in a task of its own (`spawn_buffered`), outside the node's `poll_next`,
+    // then merges them.
+    let sql = "SELECT id, amount, region FROM orders ORDER BY region, amount DESC, id";
+    let ran = run(execute(&ctx, sql));
+    let nodes = nodes(&ran.plan);
+    let sorts: Vec<usize> = nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, node)| node.name() == "SortExec")
+        .map(|(position, _)| position)
+        .collect();
+    assert!(
+        !sorts.is_empty(),
+        "{}",
+        displayable(ran.plan.as_ref()).indent(true)
+    );
+    let busy: Duration = ran.counted.operators.iter().map(|op| op.time.busy).sum();
+    let sort_busy: Duration = sorts
+        .iter()
+        .map(|&at| operator(&ran.counted, at, "SortExec").time.busy)
+        .sum();
+    let coverage = busy.as_secs_f64() / ran.cpu.as_secs_f64();
+    println!(
+        "sort: SortExec busy {sort_busy:?} of {busy:?} busy in all, process CPU {:?}: \
+         operators cover {:.0}% of the CPU",
+        ran.cpu,
+        coverage * 100.0
+    );
+    // Sorting is most of this query's work, and it is the sort node's (counted only
+    // where the node polls, the spawned sorts left out, it was half of the busy time,
+    // and the operators covered a third of the CPU).
+    let sort_share = sort_busy.as_secs_f64() / busy.as_secs_f64();
+    assert!(
+        sort_share > 0.7,
+        "SortExec {sort_busy:?} of {busy:?} ({:.0}%)",
+        sort_share * 100.0
+    );
+    assert!(
+        coverage > 0.5,
+        "operators cover {:.0}% of the CPU",
+        coverage * 100.0
+    );
+}
