@@ -17,14 +17,13 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
-use crate::counters::shards::MAX_SERIES;
 use crate::warn::warn;
 
 /// The most links (distinct producer → consumer pairs, counting each side of a channel
 /// as one) a process records (32,768, as many as its tables hold series: each run that
 /// counts apart links its own series). Past it, a new pair is not recorded, with one
 /// warning naming this limit.
-pub const MAX_LINKS: usize = MAX_SERIES;
+pub const MAX_LINKS: usize = 32_768;
 
 /// No link: a segment that ran in no other operator.
 pub(crate) const NO_LINK: u32 = u32::MAX;

@@ -23,6 +23,9 @@ const CHUNKS: usize = 512;
 /// The most series a process can have (ids `0..MAX_SERIES`).
 pub(crate) const MAX_SERIES: usize = CHUNK * CHUNKS;
 
+// Links are counted in tables of the same size.
+const _: () = assert!(crate::counters::links::MAX_LINKS <= MAX_SERIES);
+
 /// A `T` for every series, allocated a chunk at a time.
 pub(crate) struct Table<T> {
     chunks: [AtomicPtr<[T; CHUNK]>; CHUNKS],
