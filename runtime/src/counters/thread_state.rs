@@ -251,18 +251,29 @@ impl ThreadState {
         }
     }
 
-    #[inline]
-    fn series_in_lane(&self, series: u32, lane: Lane) -> u32 {
+    /// The series of `series` in `lane` if this thread remembers it: no call, for a call's
+    /// inlined start (a miss takes the cold path, [`series_here`](Self::series_here)).
+    #[inline(always)]
+    pub(crate) fn remembered_in_lane(&self, series: u32, lane: Lane) -> Option<u32> {
         let key = u64::from(series) << 16 | u64::from(lane);
-        let slot = &self.lane_series[series as usize % LANE_CACHE];
-        match slot.get() {
-            (found, in_lane) if found == key => in_lane,
-            _ => {
-                let in_lane = registry::in_lane(series, lane);
-                slot.set((key, in_lane));
-                in_lane
-            }
+        match self.lane_series[series as usize % LANE_CACHE].get() {
+            (found, in_lane) if found == key => Some(in_lane),
+            _ => None,
         }
+    }
+
+    /// Out of line: a call's inlined start stays as small as out of any run (the
+    /// registers its caller saves for it are the same).
+    #[cold]
+    #[inline(never)]
+    fn series_in_lane(&self, series: u32, lane: Lane) -> u32 {
+        if let Some(in_lane) = self.remembered_in_lane(series, lane) {
+            return in_lane;
+        }
+        let in_lane = registry::in_lane(series, lane);
+        let key = u64::from(series) << 16 | u64::from(lane);
+        self.lane_series[series as usize % LANE_CACHE].set((key, in_lane));
+        in_lane
     }
 
     /// The operator running now on this thread ([`Current::NONE`] when none).

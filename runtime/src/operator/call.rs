@@ -50,8 +50,9 @@ impl TaskGuard {
     /// [`finish`](Self::finish) without a panic (a `?`) counts: failed for
     /// `Result`-returning functions, completed for `Option`-returning ones.
     ///
-    /// The common case — the TSC read inline, the thread's cells allocated — makes no
-    /// call; the first call on a thread, or a clock read through quanta, takes
+    /// The common case — the TSC read inline, the thread's cells allocated, the series
+    /// in the run's lane (if any) remembered — makes no call; the first call on a thread
+    /// (or in a lane), or a clock read through quanta, takes
     /// [`start_first`](Self::start_first).
     #[inline]
     pub fn start(
@@ -64,10 +65,16 @@ impl TaskGuard {
             return None;
         }
         let thread = this_thread();
-        if clock::tsc_inline() {
+        // In a run's lane, the call counts in the series of that lane, as the thread
+        // remembers it; one it does not is found on the cold path, so that the inlined
+        // path makes no call and its caller saves no more registers than out of any run.
+        let here = match thread.lane() {
+            NO_LANE => Some(series),
+            lane => thread.remembered_in_lane(series, lane),
+        };
+        if let (true, Some(series)) = (clock::tsc_inline(), here) {
             // The clock first: see `Segment::enter_at`.
             let start = clock::read_tsc();
-            let series = thread.series_here(series);
             if let Some(cells) = thread.cells_if_ready(series) {
                 count_start(thread, cells, rows_in, bytes_read);
                 return Some(TaskGuard {
@@ -111,8 +118,8 @@ impl TaskGuard {
         })
     }
 
-    /// [`start`](Self::start) on a thread without its cells yet, or with quanta's clock
-    /// read through its function.
+    /// [`start`](Self::start) on a thread without its cells yet, with quanta's clock read
+    /// through its function, or in a lane whose series the thread does not remember.
     #[cold]
     #[inline(never)]
     fn start_first(
@@ -342,7 +349,11 @@ pub(crate) fn note_step(thread: &ThreadState, cells: &Cells) {
 #[inline]
 pub(crate) fn effective_step(thread: &ThreadState) -> StepCall {
     match thread.current_step() {
-        StepCall::NONE if thread.lane() == NO_LANE => running_steps::latest(),
+        // The lane is read only when some step runs somewhere.
+        StepCall::NONE => match running_steps::latest() {
+            latest if latest == StepCall::NONE || thread.lane() == NO_LANE => latest,
+            _ => StepCall::NONE,
+        },
         step => step,
     }
 }

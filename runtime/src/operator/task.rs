@@ -156,13 +156,15 @@ impl Task {
         let start = ticks();
         let series = self.series;
         let thread = this_thread();
-        let lent_step = thread.current_step() == StepCall::NONE && self.step != StepCall::NONE;
-        if lent_step {
+        // The task's own fields first: most tasks have neither a step nor a lane to lend.
+        let mut lent = 0;
+        if self.step != StepCall::NONE && thread.current_step() == StepCall::NONE {
             thread.swap_step(self.step);
+            lent |= LENT_STEP;
         }
-        let lent_lane = thread.lane() == NO_LANE && self.lane != NO_LANE;
-        if lent_lane {
+        if self.lane != NO_LANE && thread.lane() == NO_LANE {
             thread.swap_lane(self.lane);
+            lent |= LENT_LANE;
         }
         let cells = thread.cells(series);
         note_step(thread, cells);
@@ -170,8 +172,7 @@ impl Task {
         self.count_gap(cells, start, woken);
         Running {
             segment,
-            lent_step,
-            lent_lane,
+            lent,
             task: self,
         }
     }
@@ -207,6 +208,24 @@ impl Task {
         let cells = this_thread().cells(self.series);
         self.count_gap(cells, ticks(), 0);
         count_end(cells, outcome);
+    }
+}
+
+/// The segment lent the thread the task's step.
+const LENT_STEP: u8 = 1;
+/// The segment lent the thread the task's lane.
+const LENT_LANE: u8 = 2;
+
+/// Gives back what a segment lent the thread (`lent`: [`LENT_STEP`], [`LENT_LANE`]).
+#[cold]
+#[inline(never)]
+fn give_back(lent: u8) {
+    let thread = this_thread();
+    if lent & LENT_STEP != 0 {
+        thread.swap_step(StepCall::NONE);
+    }
+    if lent & LENT_LANE != 0 {
+        thread.swap_lane(NO_LANE);
     }
 }
 
@@ -300,10 +319,9 @@ impl Drop for Task {
 #[derive(Debug)]
 pub struct Running<'a> {
     segment: Segment,
-    /// The task's step was made the thread's for this segment (the thread had none).
-    lent_step: bool,
-    /// The task's lane was made the thread's for this segment (the thread had none).
-    lent_lane: bool,
+    /// What of the task's the thread was lent for this segment (it had none of its
+    /// own): [`LENT_STEP`], [`LENT_LANE`].
+    lent: u8,
     task: &'a mut Task,
 }
 
@@ -312,11 +330,8 @@ impl Running<'_> {
     /// the task's.
     #[inline]
     fn return_step(&self) {
-        if self.lent_step {
-            this_thread().swap_step(StepCall::NONE);
-        }
-        if self.lent_lane {
-            this_thread().swap_lane(NO_LANE);
+        if self.lent != 0 {
+            give_back(self.lent);
         }
     }
 }
