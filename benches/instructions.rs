@@ -113,6 +113,38 @@ fn per_call_operator_on_nested(consumer: pipetel::Operator) -> u64 {
     consumer.in_scope(|| (0..CALLS).map(|_| operator(black_box(&BATCH))).sum())
 }
 
+use pipetel::Pipeline as _;
+
+/// A pipeline whose runs the calls below run in (each run in a lane of its own).
+#[derive(pipetel::Pipeline)]
+struct Lanes;
+
+/// Telemetry on, and a run that called the operator once.
+fn in_run_on() {
+    telemetry_on();
+    Lanes
+        .run(|_| Ok::<_, String>(operator(&BATCH)))
+        .expect("a run");
+}
+
+// Each call in a pipeline's run: the series of the run's lane. The run's own start and
+// end are the `runs` benchmark below, taken off per call by the table.
+#[library_benchmark]
+#[bench::on(setup = in_run_on)]
+fn per_call_operator_on_in_run(_: ()) -> u64 {
+    Lanes
+        .run(|_| Ok::<_, String>((0..CALLS).map(|_| operator(black_box(&BATCH))).sum()))
+        .unwrap_or(0)
+}
+
+#[library_benchmark]
+#[bench::on(setup = in_run_on)]
+fn per_call_run_alone(_: ()) -> u64 {
+    Lanes
+        .run(|_| Ok::<_, String>(operator(black_box(&BATCH))))
+        .unwrap_or(0)
+}
+
 #[library_benchmark]
 #[bench::attributes(setup = sdk_set)]
 fn per_call_sdk_instruments(set: SdkSet) -> u64 {
@@ -172,6 +204,8 @@ library_benchmark_group!(
         per_call_tsc_clock_pair,
         per_call_operator_on,
         per_call_operator_on_nested,
+        per_call_operator_on_in_run,
+        per_call_run_alone,
         per_call_sdk_instruments,
         per_call_sdk_bound_instruments
     ]

@@ -38,10 +38,15 @@ rows = [
     ("per_call_sdk_bound_instruments", "the same metric set through the SDK's bound instruments"),
 ]
 ir = {name: instructions("per_call", name, CALLS) for name, _ in rows}
+# A call in a run: the run of CALLS calls less the run of one call, per call.
+in_run = (instructions("per_call", "per_call_operator_on_in_run", 1)
+          - instructions("per_call", "per_call_run_alone", 1)) / (CALLS - 1)
 print("| variant | instructions per call |")
 print("|---|---:|")
 for name, label in rows:
     print(f"| {label} | {ir[name]:.1f} |")
+    if name == "per_call_operator_on_nested":
+        print(f"| `#[operator]` on, in a pipeline's run (the run's lane) | {in_run:.1f} |")
 step = instructions("per_step", "per_step_pipeline_step", STEP_CALLS)
 span = instructions("per_step", "per_step_sdk_span", STEP_CALLS)
 print(f"| `#[pipeline_step]`, traces on | {step:.0f} |")
