@@ -25,7 +25,10 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 mod peers;
 
 use opentelemetry_sdk::metrics::SdkMeterProvider;
-use peers::{extract, operator, plain, traced, Batch, BoundSet, Dropping, SdkSet, BATCH};
+use peers::{
+    extract, operator, operator_slice, plain, plain_slice, traced, traced_slice, Batch, BoundSet,
+    Dropping, SdkSet, BATCH, SLICE,
+};
 
 /// Calls per benchmark.
 const CALLS: u64 = 1000;
@@ -382,8 +385,75 @@ library_benchmark_group!(
     ]
 );
 
+// The second body: eight numbers summed from a slice, which keeps more registers live
+// across the call (see `common/peers.rs`).
+#[library_benchmark]
+fn slice_plain() -> u64 {
+    (0..CALLS).map(|_| plain_slice(black_box(&SLICE))).sum()
+}
+
+#[library_benchmark]
+fn slice_operator_off() -> u64 {
+    (0..CALLS).map(|_| operator_slice(black_box(&SLICE))).sum()
+}
+
+#[library_benchmark]
+fn slice_tracing_instrument_no_subscriber() -> u64 {
+    (0..CALLS).map(|_| traced_slice(black_box(&SLICE))).sum()
+}
+
+#[library_benchmark]
+#[bench::raw(setup = clock)]
+fn slice_tsc_clock_pair(clock: quanta::Clock) -> u64 {
+    (0..CALLS)
+        .map(|_| {
+            let start = clock.raw();
+            let sum = plain_slice(black_box(&SLICE));
+            sum.wrapping_add(clock.raw().wrapping_sub(start))
+        })
+        .sum()
+}
+
+/// Telemetry on, the slice operator called once.
+fn slice_on() {
+    telemetry_on();
+    operator_slice(&SLICE);
+}
+
+#[library_benchmark]
+#[bench::on(setup = slice_on)]
+fn slice_operator_on(_: ()) -> u64 {
+    (0..CALLS).map(|_| operator_slice(black_box(&SLICE))).sum()
+}
+
+#[library_benchmark]
+#[bench::attributes(setup = sdk_set)]
+fn slice_sdk_instruments(set: SdkSet) -> u64 {
+    (0..CALLS).map(|_| set.call_slice(black_box(&SLICE))).sum()
+}
+
+#[library_benchmark]
+#[bench::bound(setup = bound_set)]
+fn slice_sdk_bound_instruments(set: BoundSet) -> u64 {
+    (0..CALLS).map(|_| set.call_slice(black_box(&SLICE))).sum()
+}
+
+library_benchmark_group!(
+    name = per_call_slice,
+    benchmarks = [
+        slice_plain,
+        slice_operator_off,
+        slice_tracing_instrument_no_subscriber,
+        slice_tsc_clock_pair,
+        slice_operator_on,
+        slice_sdk_instruments,
+        slice_sdk_bound_instruments
+    ]
+);
+
 main!(
     library_benchmark_groups = per_call,
+    per_call_slice,
     per_node_id,
     per_step,
     per_poll

@@ -81,3 +81,26 @@ print("| shape | plain | `#[operator]` on | on − plain |")
 print("|---|---:|---:|---:|")
 print(f"| async fn, per poll (16 polls, each after a wake) | {poll_plain:.1f} | {poll_on:.1f} | +{poll_on - poll_plain:.1f} |")
 print(f"| impl Iterator, per item (1,024 items) | {item_plain:.1f} | {item_on:.1f} | +{item_on - item_plain:.1f} |")
+
+# The second body (eight numbers from a slice), when it has run.
+slice_rows = [
+    ("slice_plain", "the plain function"),
+    ("slice_operator_off", "`#[operator]`, telemetry off"),
+    ("slice_tracing_instrument_no_subscriber", "tracing `#[instrument]`, no subscriber"),
+    ("slice_tsc_clock_pair", "the plain function between a TSC clock pair"),
+    ("slice_operator_on", "`#[operator]`, telemetry on"),
+    ("slice_sdk_bound_instruments", "the same metric set through the SDK's bound instruments"),
+    ("slice_sdk_instruments", "the same metric set through SDK instruments, 2 attributes per call"),
+]
+if list((root / "per_call_slice").glob("slice_plain*")):
+    sl = {name: instructions("per_call_slice", name, CALLS) for name, _ in slice_rows}
+    base = sl["slice_plain"]
+    print()
+    print("| variant (eight numbers from a slice) | instructions per call | over the plain function |")
+    print("|---|---:|---:|")
+    for name, label in slice_rows:
+        over = "—" if name == "slice_plain" else f"+{sl[name] - base:.0f}"
+        print(f"| {label} | {sl[name]:.1f} | {over} |")
+    on = sl["slice_operator_on"] - base
+    print(f"| (SDK bound − plain) ÷ (on − plain) | {(sl['slice_sdk_bound_instruments'] - base) / on:.2f}× | |")
+    print(f"| (SDK with attributes − plain) ÷ (on − plain) | {(sl['slice_sdk_instruments'] - base) / on:.2f}× | |")

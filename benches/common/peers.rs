@@ -2,9 +2,16 @@
 //! function, tracing's `#[instrument]`, the same metric set recorded by hand through the
 //! OpenTelemetry SDK (per call with its attributes, or through bound instruments), and an
 //! exporter that drops spans. Shared by `overhead.rs` and `instructions.rs`.
+//!
+//! Two bodies: four `u64`s summed (a leaf that needs few registers), and eight summed
+//! from a slice (`&[u64]`), which keeps more values live across the call, as real
+//! operator bodies do — what an attribute's prologue costs depends on it. The SDK peers
+//! time their calls with the clock pipetel reads (quanta's raw TSC read) and record raw
+//! ticks, as pipetel does (it converts at export): the comparison is of what each records,
+//! not of their clocks.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use opentelemetry::metrics::UpDownCounter;
 use opentelemetry::metrics::{BoundCounter, BoundUpDownCounter, Counter, MeterProvider as _};
@@ -32,6 +39,26 @@ pub fn operator(batch: &Batch) -> u64 {
 #[tracing::instrument(skip_all)]
 #[inline(never)]
 pub fn traced(batch: &Batch) -> u64 {
+    batch.iter().sum()
+}
+
+/// The second body's input: eight numbers, summed from a slice.
+pub const SLICE: [u64; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
+
+#[inline(never)]
+pub fn plain_slice(batch: &[u64]) -> u64 {
+    batch.iter().sum()
+}
+
+#[pipetel::operator(node_type = "filter")]
+#[inline(never)]
+pub fn operator_slice(batch: &[u64]) -> u64 {
+    batch.iter().sum()
+}
+
+#[tracing::instrument(skip_all)]
+#[inline(never)]
+pub fn traced_slice(batch: &[u64]) -> u64 {
     batch.iter().sum()
 }
 
@@ -63,6 +90,7 @@ pub struct SdkSet {
     active: UpDownCounter<i64>,
     completed: Counter<u64>,
     attributes: [KeyValue; 2],
+    clock: quanta::Clock,
 }
 
 impl SdkSet {
@@ -75,23 +103,41 @@ impl SdkSet {
             active: meter.i64_up_down_counter("task.active").build(),
             completed: meter.u64_counter("task.completed").build(),
             attributes: attributes(),
+            clock: clock(),
         }
     }
 
     #[inline(never)]
     pub fn call(&self, batch: &Batch) -> u64 {
+        self.record(batch.len(), || batch.iter().sum())
+    }
+
+    #[inline(never)]
+    pub fn call_slice(&self, batch: &[u64]) -> u64 {
+        self.record(batch.len(), || batch.iter().sum())
+    }
+
+    #[inline(always)]
+    fn record(&self, rows: usize, body: impl FnOnce() -> u64) -> u64 {
         let attributes = &self.attributes;
-        self.rows_in.add(batch.len() as u64, attributes);
+        self.rows_in.add(rows as u64, attributes);
         self.active.add(1, attributes);
-        let start = Instant::now();
-        let out = batch.iter().sum();
+        let start = self.clock.raw();
+        let out = body();
         self.duration
-            .add(start.elapsed().as_micros() as u64, attributes);
+            .add(self.clock.raw().wrapping_sub(start), attributes);
         self.rows_out.add(1, attributes);
         self.completed.add(1, attributes);
         self.active.add(-1, attributes);
         out
     }
+}
+
+/// The clock pipetel reads, started.
+fn clock() -> quanta::Clock {
+    let clock = quanta::Clock::new();
+    let _ = clock.raw();
+    clock
 }
 
 /// The same metric set through the SDK's bound instruments: the attributes are resolved
@@ -102,6 +148,7 @@ pub struct BoundSet {
     duration: BoundCounter<u64>,
     active: BoundUpDownCounter<i64>,
     completed: BoundCounter<u64>,
+    clock: quanta::Clock,
 }
 
 impl BoundSet {
@@ -120,16 +167,27 @@ impl BoundSet {
                 .u64_counter("task.completed")
                 .build()
                 .bind(&attributes),
+            clock: clock(),
         }
     }
 
     #[inline(never)]
     pub fn call(&self, batch: &Batch) -> u64 {
-        self.rows_in.add(batch.len() as u64);
+        self.record(batch.len(), || batch.iter().sum())
+    }
+
+    #[inline(never)]
+    pub fn call_slice(&self, batch: &[u64]) -> u64 {
+        self.record(batch.len(), || batch.iter().sum())
+    }
+
+    #[inline(always)]
+    fn record(&self, rows: usize, body: impl FnOnce() -> u64) -> u64 {
+        self.rows_in.add(rows as u64);
         self.active.add(1);
-        let start = Instant::now();
-        let out = batch.iter().sum();
-        self.duration.add(start.elapsed().as_micros() as u64);
+        let start = self.clock.raw();
+        let out = body();
+        self.duration.add(self.clock.raw().wrapping_sub(start));
         self.rows_out.add(1);
         self.completed.add(1);
         self.active.add(-1);
