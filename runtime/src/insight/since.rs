@@ -1,6 +1,7 @@
-//! [`Snapshot::since`]: what happened between two snapshots — the view of one query, one
-//! run or one batch, where [`snapshot`](crate::snapshot()) gives totals since the process
-//! started.
+//! [`Snapshot::since`]: what happened between two snapshots — one batch, or one query or
+//! run when they run one at a time (with others beside it, its own view is
+//! [`RunId::snapshot`](crate::RunId::snapshot)), where [`snapshot`](crate::snapshot())
+//! gives totals since the process started.
 
 use std::collections::{HashMap, HashSet};
 
