@@ -64,8 +64,9 @@ fn take(look: Look) -> Snapshot {
     let mut snapshot = registry::with_labels(|labels| {
         reading.fold_lanes(labels);
         fold_engine_lanes(&mut engine, labels);
-        build(&reading, &expected, engine, labels, &steps, look, Keep::All)
+        build(&reading, &expected, engine, labels, &steps, Keep::All)
     });
+    analyse(&mut snapshot, look);
     snapshot.steps = steps.iter().map(step_snapshot).collect();
     snapshot.runs = runs
         .into_iter()
@@ -97,21 +98,20 @@ pub(crate) enum Keep {
     Counted,
 }
 
-/// The operators, edges and channels of `reading` (lanes folded into canonical series),
-/// with the analyses that read only them: rates, conservation, the bottleneck and the
-/// estimates. Steps, runs and diagnoses are the caller's. Called under the registry's
-/// lock (`labels`): what it needs of the registry besides, `expected`, comes read.
+/// The operators, edges and channels of `reading` (lanes folded into canonical series);
+/// the analyses ([`analyse`]), steps, runs and diagnoses are the caller's. Called under
+/// the registry's lock (`labels`): what it needs of the registry besides, `expected`,
+/// comes read.
 pub(crate) fn build(
     reading: &Reading,
     expected: &HashMap<u32, registry::Expected>,
     mut engine: BTreeMap<u32, engine_metrics::Values>,
     labels: &[SeriesLabels],
     steps: &[StepTotals],
-    look: Look,
     keep: Keep,
 ) -> Snapshot {
     let mut partitions = reading.partitions.clone();
-    let mut operators: Vec<OperatorSnapshot> = labels
+    let operators: Vec<OperatorSnapshot> = labels
         .iter()
         .zip(reading.sums.series())
         .zip(&reading.per_call)
@@ -193,22 +193,23 @@ pub(crate) fn build(
             })
             .collect(),
     };
-    derive_rates(&mut operators, &edges);
-    let imbalances = conservation::check(&operators, &edges, &channels);
-    let bottleneck = bottleneck::find(&operators, &edges);
-    let overall = estimates::estimate(&mut operators, &edges, look);
     Snapshot {
         schema_version: SCHEMA_VERSION,
-        bottleneck,
-        overall,
-        diagnoses: Vec::new(),
         operators,
         edges,
         channels,
-        imbalances,
-        steps: Vec::new(),
-        runs: Vec::new(),
+        ..Snapshot::default()
     }
+}
+
+/// The analyses that read only a snapshot's operators and edges: rates, conservation,
+/// the bottleneck and the estimates (outside the registry's lock).
+pub(crate) fn analyse(snapshot: &mut Snapshot, look: Look) {
+    derive_rates(&mut snapshot.operators, &snapshot.edges);
+    snapshot.imbalances =
+        conservation::check(&snapshot.operators, &snapshot.edges, &snapshot.channels);
+    snapshot.bottleneck = bottleneck::find(&snapshot.operators, &snapshot.edges);
+    snapshot.overall = estimates::estimate(&mut snapshot.operators, &snapshot.edges, look);
 }
 
 /// Whether anything was counted for the operator (or it is running now).

@@ -16,7 +16,7 @@ use crate::counters::registry::{self, SeriesLabels};
 use crate::counters::thread_state::this_thread;
 use crate::insight::diagnoses;
 use crate::insight::look::Look;
-use crate::insight::read_snapshot::{build, fold_engine_lanes, Keep};
+use crate::insight::read_snapshot::{analyse, build, fold_engine_lanes, Keep};
 use crate::insight::report::Report;
 use crate::insight::snapshot::{RunSnapshot, Snapshot, StepSnapshot};
 use crate::operator::engine_metrics::{self, Values};
@@ -315,10 +315,10 @@ impl RunId {
                 engine,
                 labels,
                 &steps,
-                Look::Read,
                 Keep::Counted,
             ))
         })?;
+        analyse(&mut view, Look::Read);
         let (runs, run_steps) = runs_and_steps(self);
         view.runs = runs;
         view.steps = run_steps;
