@@ -2,7 +2,8 @@
 //! and against peers: `cargo bench -p pipetel-benches --bench overhead`, then
 //! `python3 benches/table.py` prints the table kept in BENCHMARKS.md.
 //!
-//! Every variant runs the same small operator body (sum four numbers). "on" collects
+//! Every variant runs the same small operator body (sum four numbers), and the `slice_`
+//! ones the second body (eight numbers from a slice). "on" collects
 //! into the SDK's in-memory exporter with a 60 s interval, so no export runs while
 //! measuring; the counters are what a real exporter would read. The peers (tracing, the
 //! SDK instruments with attributes per call, and bound once) are in `common/peers.rs`.
@@ -18,7 +19,10 @@ use opentelemetry_sdk::metrics::InMemoryMetricExporter;
 #[allow(dead_code)]
 mod peers;
 
-use peers::{operator, plain, traced, Batch, BoundSet, SdkSet, BATCH};
+use peers::{
+    operator, operator_slice, plain, plain_slice, traced, traced_slice, Batch, BoundSet, SdkSet,
+    BATCH, SLICE,
+};
 
 /// `iters` calls on each of `threads` threads started together; the time per call per thread.
 fn threaded(threads: usize, iters: u64, call: impl Fn(&Batch) -> u64 + Sync) -> Duration {
@@ -55,10 +59,27 @@ fn overhead(c: &mut Criterion) {
         b.iter(|| traced(black_box(&BATCH)))
     });
     let clock = quanta::Clock::new();
+    // The body between the clock pair pipetel reads: what "on" is compared with.
     group.bench_function("tsc_clock_pair", |b| {
         b.iter(|| {
             let start = clock.raw();
-            black_box(clock.raw().wrapping_sub(start))
+            let sum = plain(black_box(&BATCH));
+            sum.wrapping_add(clock.raw().wrapping_sub(start))
+        })
+    });
+    // The second body: eight numbers from a slice (see `common/peers.rs`).
+    group.bench_function("slice_plain", |b| b.iter(|| plain_slice(black_box(&SLICE))));
+    group.bench_function("slice_operator_off", |b| {
+        b.iter(|| operator_slice(black_box(&SLICE)))
+    });
+    group.bench_function("slice_tracing_instrument_no_subscriber", |b| {
+        b.iter(|| traced_slice(black_box(&SLICE)))
+    });
+    group.bench_function("slice_tsc_clock_pair", |b| {
+        b.iter(|| {
+            let start = clock.raw();
+            let sum = plain_slice(black_box(&SLICE));
+            sum.wrapping_add(clock.raw().wrapping_sub(start))
         })
     });
 
@@ -71,6 +92,12 @@ fn overhead(c: &mut Criterion) {
     group.bench_function("sdk_bound_instruments", |b| {
         b.iter(|| bound.call(black_box(&BATCH)))
     });
+    group.bench_function("slice_sdk_instruments_two_attributes", |b| {
+        b.iter(|| sdk.call_slice(black_box(&SLICE)))
+    });
+    group.bench_function("slice_sdk_bound_instruments", |b| {
+        b.iter(|| bound.call_slice(black_box(&SLICE)))
+    });
 
     std::env::set_var("OTEL_METRIC_EXPORT_INTERVAL", "60000");
     let telemetry = pipetel::Config::new()
@@ -78,6 +105,9 @@ fn overhead(c: &mut Criterion) {
         .init();
     assert!(telemetry.is_enabled());
     group.bench_function("operator_on", |b| b.iter(|| operator(black_box(&BATCH))));
+    group.bench_function("slice_operator_on", |b| {
+        b.iter(|| operator_slice(black_box(&SLICE)))
+    });
     // Nested in another operator: each call also counts a batch on their graph edge.
     let consumer = pipetel::Operator::new("consumer", "bench");
     group.bench_function("operator_on_nested", |b| {

@@ -20,7 +20,7 @@ rows = [
     ("plain", "the plain function"),
     ("operator_off", "`#[operator]`, telemetry off"),
     ("tracing_instrument_no_subscriber", "tracing `#[instrument]`, no subscriber"),
-    ("tsc_clock_pair", "a TSC clock pair (quanta raw), for reference"),
+    ("tsc_clock_pair", "the plain function between a TSC clock pair (quanta raw)"),
     ("operator_on", "`#[operator]`, metrics on (in-memory exporter)"),
     ("operator_on_nested", "`#[operator]` on, nested in another operator (a graph edge)"),
     ("sdk_instruments_two_attributes", "same metric set by hand, OTel SDK instruments, 2 attributes"),
@@ -48,9 +48,9 @@ targets = [
      True, "×"),
     ("SDK bound instruments, two threads ÷ on, two threads",
      ns["sdk_bound_two_threads"] / ns["operator_on_two_threads"], "", True, "×"),
-    ("on ÷ TSC clock pair", ns["operator_on"] / ns["tsc_clock_pair"], "≤ 1.5×",
+    ("on ÷ (body + TSC clock pair)", ns["operator_on"] / ns["tsc_clock_pair"], "≤ 1.5×",
      ns["operator_on"] / ns["tsc_clock_pair"] <= 1.5, "×"),
-    ("on, nested ÷ TSC clock pair", ns["operator_on_nested"] / ns["tsc_clock_pair"], "",
+    ("on, nested ÷ (body + TSC clock pair)", ns["operator_on_nested"] / ns["tsc_clock_pair"], "",
      True, "×"),
     ("on, nested − on", ns["operator_on_nested"] - ns["operator_on"], "", True, "ns"),
     ("two threads ÷ one thread", ns["operator_on_two_threads"] / ns["operator_on_one_thread"], "≤ 1.2×",
@@ -88,3 +88,19 @@ if (criterion / "async_per_poll").exists():
     print(f"| iterator on − off, per item | {i['operator_on'] - i['operator_off']:+.2f} ns |")
     print(f"| iterator off ÷ plain | {i['operator_off'] / i['plain']:.3f}× |")
     print(f"| nested on ÷ (2 × single operator on) | {n['operator_on'] / (2 * ns['operator_on']):.3f}× |")
+
+# The second body (eight numbers from a slice), when it has run.
+if (criterion / "per_call" / "slice_plain").exists():
+    sl = {name: mean(f"slice_{name}") for name in
+          ["plain", "operator_off", "tracing_instrument_no_subscriber", "tsc_clock_pair",
+           "operator_on", "sdk_bound_instruments", "sdk_instruments_two_attributes"]}
+    print()
+    print("| eight numbers from a slice | ns per call |")
+    print("|---|---:|")
+    for name, value in sl.items():
+        print(f"| {name} | {value:.2f} |")
+    print(f"| off − plain | {sl['operator_off'] - sl['plain']:+.2f} ns (tracing: "
+          f"{sl['tracing_instrument_no_subscriber'] - sl['plain']:+.2f} ns) |")
+    print(f"| on ÷ (body + TSC clock pair) | {sl['operator_on'] / sl['tsc_clock_pair']:.2f}× |")
+    print(f"| SDK bound ÷ on | {sl['sdk_bound_instruments'] / sl['operator_on']:.2f}× |")
+    print(f"| SDK with attributes ÷ on | {sl['sdk_instruments_two_attributes'] / sl['operator_on']:.2f}× |")
