@@ -12,9 +12,12 @@
 //! held it is exactly that run's: the run's view is the lane read now less the lane as
 //! read when the run took it. The lane is read once when a run ends and before another
 //! takes it (`capture`, the insight layer's job: the view it leaves and the next run's
-//! starting point) — never on the calls' path. A lane is given back only when nothing can
-//! count into it any more: the last [`LaneLease`] (held by the run, by the streams and
-//! tasks it started, by an engine's plan) is dropped.
+//! starting point) — never on the calls' path, and at the cost of the lane's own series.
+//! A run ends when its last [`LaneLease`] (held by the run, by an engine's plan and the
+//! streams it runs) is dropped; its lane is read then if none of its calls still runs
+//! (tasks it started keep counting into it until they end), else by whoever next needs a
+//! lane or a view. A lane read at once is free at once: runs one after another use one
+//! lane, and a lane has series only for the operators its runs ran.
 //!
 //! At most [`MAX_LANES`] runs and queries count apart at once; past it, a run counts for
 //! the process only (its view is not kept), with one warning naming the limit.
@@ -209,14 +212,30 @@ impl LaneLease {
 }
 
 impl Drop for LaneLease {
+    /// The run has ended: its lane is read now if none of its calls still runs (the cost
+    /// of the lane's own series, on the thread that ended the run), else by whoever next
+    /// needs a lane or a view.
     fn drop(&mut self) {
-        let mut lanes = lanes();
-        let at = usize::from(self.lane) - 1;
-        if let Some(state) = lanes.states.get_mut(at) {
-            *state = LaneState::Ended(self.place.clone());
-            HOLDERS[at].store(0, Relaxed);
+        {
+            let mut lanes = lanes();
+            let at = usize::from(self.lane) - 1;
+            if let Some(state) = lanes.states.get_mut(at) {
+                *state = LaneState::Ended(self.place.clone());
+                HOLDERS[at].store(0, Relaxed);
+            }
+        }
+        if let Some(capture) = CAPTURE.get() {
+            capture();
         }
     }
+}
+
+/// Whether `lane` is ended and not yet read, its run being `run`.
+pub(crate) fn is_ended(lane: Lane, run: RunId) -> bool {
+    matches!(
+        lanes().states.get(usize::from(lane).wrapping_sub(1)),
+        Some(LaneState::Ended(place)) if place.id == run
+    )
 }
 
 /// The run holding `lane` now, if any.

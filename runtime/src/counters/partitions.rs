@@ -100,3 +100,26 @@ pub(crate) fn read(series_count: usize) -> HashMap<u32, Vec<(u32, u64, u64)>> {
     }
     by_series
 }
+
+/// [`read`] of the series `ids` only.
+pub(crate) fn read_of(ids: &std::collections::HashSet<u32>) -> HashMap<u32, Vec<(u32, u64, u64)>> {
+    let slots = SLOTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut sums: std::collections::BTreeMap<(u32, u32), (u64, u64)> = Default::default();
+    for &(series, partition, cells) in slots.iter() {
+        if ids.contains(&series) {
+            let sum = sums.entry((series, partition)).or_default();
+            sum.0 = sum.0.wrapping_add(cells.get_at(ROWS));
+            sum.1 = sum.1.wrapping_add(cells.get_at(BUSY_TICKS));
+        }
+    }
+    let mut by_series: HashMap<u32, Vec<(u32, u64, u64)>> = HashMap::new();
+    for ((series, partition), (rows, busy)) in sums {
+        by_series
+            .entry(series)
+            .or_default()
+            .push((partition, rows, busy));
+    }
+    by_series
+}

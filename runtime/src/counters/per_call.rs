@@ -128,6 +128,106 @@ impl Taken {
     }
 }
 
+impl Taken {
+    /// [`take_changed`](Self::take_changed) for the blocks of `ids` only.
+    fn take_changed_of(
+        &mut self,
+        shard: &'static Shard,
+        ids: &[u32],
+        carried: &histogram::Carried,
+        scratch: &mut Scratch,
+    ) {
+        for &series in ids {
+            let Some(block) = shard.details_if_any(series) else {
+                continue;
+            };
+            if !block.take_changed() {
+                continue;
+            }
+            scratch.counts.clear();
+            scratch.slowest.clear();
+            block.histogram.read_counts(&mut scratch.counts, carried);
+            block.slowest.read_into(&mut scratch.slowest);
+            let before = self
+                .last_read
+                .entry(std::ptr::from_ref(block) as usize)
+                .or_default();
+            let taken = &mut self.series[series as usize];
+            taken.add_difference(&scratch.counts, before);
+            before.clone_from(&scratch.counts);
+            taken.merge_slowest(&scratch.slowest);
+        }
+    }
+}
+
+/// Reads the series `ids` only (each below `series_count`), in their order: what a read
+/// of every series would give them, at the cost of theirs.
+pub(crate) fn read_some(ids: &[u32], series_count: usize) -> Vec<PerCall> {
+    let mut taken = TAKEN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let taken = taken.get_or_insert_with(|| Taken {
+        series: Vec::new(),
+        last_read: HashMap::new(),
+    });
+    if taken.series.len() < series_count {
+        taken.series.resize_with(series_count, PerCall::default);
+    }
+    let ids: Vec<u32> = ids
+        .iter()
+        .copied()
+        .filter(|&series| (series as usize) < series_count)
+        .collect();
+    let at: HashMap<u32, usize> = ids.iter().enumerate().map(|(at, &id)| (id, at)).collect();
+    let mut scratch = Scratch::default();
+    let mut listed: Vec<Listed> = Vec::new();
+    let mut threads: Vec<Vec<ThreadShare>> = vec![Vec::new(); ids.len()];
+    histogram::with_carried(|carried| {
+        shards::for_each_shard(|shard| {
+            let read = shard.segment_list().read_with(|segments| {
+                taken.take_changed_of(shard, &ids, carried, &mut scratch);
+                segments
+            });
+            if let Ok(segments) = read {
+                listed.extend(
+                    segments
+                        .into_iter()
+                        .filter(|segment| at.contains_key(&segment.series)),
+                );
+            }
+            let mut thread: Option<Arc<str>> = None;
+            for (shares, &series) in threads.iter_mut().zip(&ids) {
+                let Some(cells) = shard.cells_if_grown(series) else {
+                    continue;
+                };
+                let (rows_out, busy_ticks) =
+                    (cells.get(Tally::RowsOut), cells.get(Tally::BusyTicks));
+                if cells.get(Tally::Started) > 0 || busy_ticks > 0 || rows_out > 0 {
+                    let thread = thread
+                        .get_or_insert_with(|| Arc::from(shard.thread_name()))
+                        .clone();
+                    shares.push(ThreadShare {
+                        thread,
+                        rows_out,
+                        busy_ticks,
+                    });
+                }
+            }
+        })
+    });
+    let mut read: Vec<PerCall> = ids
+        .iter()
+        .map(|&series| taken.series[series as usize].clone())
+        .collect();
+    for segment in &listed {
+        read[at[&segment.series]].count(segment);
+    }
+    for (read, shares) in read.iter_mut().zip(threads) {
+        read.threads = shares;
+    }
+    read
+}
+
 /// One block as read, reused for every block.
 #[derive(Default)]
 struct Scratch {

@@ -6,12 +6,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::counters::cells::{LinkTally, MAX_CUSTOM_COUNTERS};
-use crate::counters::lanes::{Lane, NO_LANE};
+use crate::counters::cells::LinkTally;
 use crate::counters::links::{self, Endpoint, Link};
 use crate::counters::partitions;
 use crate::counters::per_call::{self, PerCall, ThreadShare};
 use crate::counters::registry::SeriesLabels;
+use crate::counters::shards;
 use crate::counters::sums::{self, SeriesSums, Sums};
 
 /// One link's tallies.
@@ -89,66 +89,126 @@ impl Reading {
         }
         self.links = merged;
     }
+}
 
-    /// The reading of the series in `lanes` only (the others empty), with the links
-    /// between them (and those from or to a channel, for the channels they used).
-    pub(crate) fn of_lanes(&self, lanes: &[Lane], labels: &[SeriesLabels]) -> Reading {
-        let kept: HashSet<u32> = labels
+/// Adds each lane series into its canonical series and empties it — sums, per-call
+/// reads and partitions — as the exporters and the process's snapshot read them; whether
+/// any series is in a lane.
+pub(crate) fn fold_lanes(
+    sums: &mut Sums,
+    per_call: &mut [PerCall],
+    partitions: &mut HashMap<u32, Vec<(u32, u64, u64)>>,
+    labels: &[SeriesLabels],
+) -> bool {
+    let mut any = false;
+    for (series, labels) in labels.iter().enumerate() {
+        let (from, to) = (series, labels.canonical as usize);
+        if from == to {
+            continue;
+        }
+        any = true;
+        if from < sums.len() && to < sums.len() {
+            sums.move_into(from, to);
+        }
+        if from < per_call.len() && to < per_call.len() {
+            let lane = std::mem::take(&mut per_call[from]);
+            add_per_call(&mut per_call[to], &lane);
+        }
+        if let Some(parts) = partitions.remove(&(from as u32)) {
+            add_partitions(partitions.entry(to as u32).or_default(), &parts);
+        }
+    }
+    any
+}
+
+/// A reading of a few series (a lane's): only those series, by id, so that reading and
+/// keeping it costs what those series counted, not the process's size.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Kept {
+    series: BTreeMap<u32, KeptSeries>,
+    partitions: HashMap<u32, Vec<(u32, u64, u64)>>,
+    links: Vec<(Link, LinkTallies)>,
+}
+
+#[derive(Debug, Clone)]
+struct KeptSeries {
+    sums: SeriesSums,
+    per_call: PerCall,
+}
+
+impl Kept {
+    /// Reads the series `ids` (each below `series_count`) from every shard, with their
+    /// partitions and the links from or to them.
+    pub(crate) fn read(ids: &[u32], series_count: usize) -> Kept {
+        let ids: Vec<u32> = ids
             .iter()
+            .copied()
+            .filter(|&series| (series as usize) < series_count)
+            .collect();
+        let per_call = per_call::read_some(&ids, series_count);
+        let mut sums = vec![SeriesSums::ZERO; ids.len()];
+        let wanted: HashSet<u32> = ids.iter().copied().collect();
+        let touching = |endpoint: Endpoint| matches!(endpoint, Endpoint::Operator(series) if wanted.contains(&series));
+        let links: Vec<(u32, Link)> = links::all()
+            .into_iter()
             .enumerate()
-            .filter(|(_, labels)| labels.lane != NO_LANE && lanes.contains(&labels.lane))
-            .map(|(series, _)| series as u32)
+            .filter(|(_, link)| touching(link.from) || touching(link.to))
+            .map(|(id, link)| (id as u32, link))
             .collect();
-        let mut sums = self.sums.clone();
-        sums.keep(|series| kept.contains(&(series as u32)));
-        let per_call = self
-            .per_call
-            .iter()
-            .enumerate()
-            .map(|(series, read)| match kept.contains(&(series as u32)) {
-                true => read.clone(),
-                false => PerCall::default(),
-            })
-            .collect();
-        let partitions = self
-            .partitions
-            .iter()
-            .filter(|(series, _)| kept.contains(series))
-            .map(|(series, parts)| (*series, parts.clone()))
-            .collect();
-        let in_lanes = |endpoint: Endpoint| match endpoint {
-            Endpoint::Operator(series) => Some(kept.contains(&series)),
-            _ => None,
-        };
-        let links = self
-            .links
-            .iter()
-            .filter(|(link, _)| match (in_lanes(link.from), in_lanes(link.to)) {
-                (Some(from), Some(to)) => from && to,
-                (Some(one), None) | (None, Some(one)) => one,
-                (None, None) => false,
-            })
-            .cloned()
-            .collect();
-        Reading {
-            sums,
-            per_call,
-            partitions,
-            links,
+        let mut link_tallies = vec![[0u64; LinkTally::COUNT]; links.len()];
+        shards::for_each_shard(|shard| {
+            for (sum, &series) in sums.iter_mut().zip(&ids) {
+                if let Some(cells) = shard.cells_if_grown(series) {
+                    sum.add_cells(cells);
+                }
+            }
+            for (sum, (id, _)) in link_tallies.iter_mut().zip(&links) {
+                if let Some(cells) = shard.link_cells_if_grown(*id) {
+                    for (index, tally) in sum.iter_mut().enumerate() {
+                        *tally = tally.wrapping_add(cells.get_at(index));
+                    }
+                }
+            }
+        });
+        Kept {
+            series: ids
+                .iter()
+                .zip(sums)
+                .zip(per_call)
+                .map(|((&series, sums), per_call)| (series, KeptSeries { sums, per_call }))
+                .collect(),
+            partitions: partitions::read_of(&wanted),
+            links: links
+                .into_iter()
+                .map(|(_, link)| link)
+                .zip(link_tallies)
+                .collect(),
         }
     }
 
+    /// Whether a call of these series runs now.
+    pub(crate) fn running(&self) -> bool {
+        self.series.values().any(|kept| kept.sums.active() > 0)
+    }
+
     /// What was counted after `before` (an earlier reading of the same series), series by
-    /// series and link by link.
-    pub(crate) fn since(&self, before: &Reading) -> Reading {
-        let mut sums = self.sums.clone();
-        sums.take_off(&before.sums);
+    /// series and link by link; series and links that counted nothing since are left out.
+    pub(crate) fn since(&self, before: &Kept) -> Kept {
         let empty = PerCall::default();
-        let per_call = self
-            .per_call
+        let series = self
+            .series
             .iter()
-            .enumerate()
-            .map(|(series, now)| per_call_since(now, before.per_call.get(series).unwrap_or(&empty)))
+            .filter_map(|(&id, now)| {
+                let (sums, per_call) = match before.series.get(&id) {
+                    Some(earlier) => (
+                        now.sums.since(&earlier.sums),
+                        per_call_since(&now.per_call, &earlier.per_call),
+                    ),
+                    None => (now.sums, per_call_since(&now.per_call, &empty)),
+                };
+                let counted = !sums.is_zero() || !per_call.busy.0.is_empty();
+                counted.then_some((id, KeptSeries { sums, per_call }))
+            })
             .collect();
         let partitions = self
             .partitions
@@ -190,139 +250,48 @@ impl Reading {
                 (*link, tallies)
             })
             .collect();
-        Reading {
-            sums,
-            per_call,
+        Kept {
+            series,
             partitions,
             links,
         }
     }
 
-    /// `other`'s series and links added to this one's: readings of disjoint lanes, as
-    /// one.
-    pub(crate) fn add(&mut self, other: &Reading) {
-        self.sums.add(&other.sums);
-        if self.per_call.len() < other.per_call.len() {
-            self.per_call
-                .resize_with(other.per_call.len(), PerCall::default);
-        }
-        for (into, read) in self.per_call.iter_mut().zip(&other.per_call) {
-            add_per_call(into, read);
+    /// `other` (a reading of other series, a run started inside this one) added to this.
+    /// A link both hold (one end in each) is counted once: each reading has it whole.
+    pub(crate) fn add(&mut self, other: &Kept) {
+        for (&id, kept) in &other.series {
+            match self.series.get_mut(&id) {
+                Some(into) => {
+                    into.sums.add(&kept.sums);
+                    add_per_call(&mut into.per_call, &kept.per_call);
+                }
+                None => {
+                    self.series.insert(id, kept.clone());
+                }
+            }
         }
         for (series, parts) in &other.partitions {
             add_partitions(self.partitions.entry(*series).or_default(), parts);
         }
-        let mut at: HashMap<(Endpoint, Endpoint), usize> = self
+        let held: HashSet<(Endpoint, Endpoint)> = self
             .links
             .iter()
-            .enumerate()
-            .map(|(index, (link, _))| ((link.from, link.to), index))
+            .map(|(link, _)| (link.from, link.to))
             .collect();
         for (link, tallies) in &other.links {
-            match at.get(&(link.from, link.to)) {
-                // A link both lanes hold (one end in each): each reading has it whole.
-                Some(_) => {}
-                None => {
-                    at.insert((link.from, link.to), self.links.len());
-                    self.links.push((*link, *tallies));
-                }
+            if !held.contains(&(link.from, link.to)) {
+                self.links.push((*link, *tallies));
             }
         }
     }
-}
 
-/// Adds each lane series into its canonical series and empties it — sums, per-call
-/// reads and partitions — as the exporters and the process's snapshot read them; whether
-/// any series is in a lane.
-pub(crate) fn fold_lanes(
-    sums: &mut Sums,
-    per_call: &mut [PerCall],
-    partitions: &mut HashMap<u32, Vec<(u32, u64, u64)>>,
-    labels: &[SeriesLabels],
-) -> bool {
-    let mut any = false;
-    for (series, labels) in labels.iter().enumerate() {
-        let (from, to) = (series, labels.canonical as usize);
-        if from == to {
-            continue;
-        }
-        any = true;
-        if from < sums.len() && to < sums.len() {
-            sums.move_into(from, to);
-        }
-        if from < per_call.len() && to < per_call.len() {
-            let lane = std::mem::take(&mut per_call[from]);
-            add_per_call(&mut per_call[to], &lane);
-        }
-        if let Some(parts) = partitions.remove(&(from as u32)) {
-            add_partitions(partitions.entry(to as u32).or_default(), &parts);
-        }
-    }
-    any
-}
-
-/// A reading of a few series (a lane's), kept between reads: only the series kept, by
-/// id, so that what is kept costs what those series counted, not the process's size.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Kept {
-    series: BTreeMap<u32, KeptSeries>,
-    partitions: HashMap<u32, Vec<(u32, u64, u64)>>,
-    links: Vec<(Link, LinkTallies)>,
-}
-
-#[derive(Debug, Clone)]
-struct KeptSeries {
-    sums: SeriesSums,
-    custom: Option<[u64; MAX_CUSTOM_COUNTERS]>,
-    per_call: PerCall,
-}
-
-impl Reading {
-    /// The series `keep` says yes to, as [`Kept`] (those that counted something or hold
-    /// distributions), with all of this reading's partitions of them and its links.
-    pub(crate) fn kept(&self, keep: impl Fn(u32) -> bool) -> Kept {
-        let series = (0..self.sums.len())
-            .filter(|&series| keep(series as u32))
-            .filter(|&series| {
-                !self.sums.is_zero(series)
-                    || self
-                        .per_call
-                        .get(series)
-                        .is_some_and(|read| !read.busy.0.is_empty() || !read.slowest.is_empty())
-            })
-            .map(|series| {
-                let (sums, custom) = self.sums.entry(series);
-                let per_call = self.per_call.get(series).cloned().unwrap_or_default();
-                (
-                    series as u32,
-                    KeptSeries {
-                        sums,
-                        custom,
-                        per_call,
-                    },
-                )
-            })
-            .collect();
-        Kept {
-            series,
-            partitions: self
-                .partitions
-                .iter()
-                .filter(|(series, _)| keep(**series))
-                .map(|(series, parts)| (*series, parts.clone()))
-                .collect(),
-            links: self.links.clone(),
-        }
-    }
-}
-
-impl Kept {
-    /// As a reading of series `0..series_count` (the others empty).
+    /// As a reading of series `0..series_count` (the others empty), for a snapshot.
     pub(crate) fn reading(&self, series_count: usize) -> Reading {
         let mut sums = Sums::zero(series_count);
         let mut per_call = vec![PerCall::default(); series_count];
         for (&series, kept) in &self.series {
-            sums.set(series as usize, kept.sums, kept.custom);
+            sums.set(series as usize, kept.sums, None);
             if let Some(slot) = per_call.get_mut(series as usize) {
                 *slot = kept.per_call.clone();
             }
@@ -333,13 +302,6 @@ impl Kept {
             partitions: self.partitions.clone(),
             links: self.links.clone(),
         }
-    }
-
-    /// `other` (of other series) added to this one.
-    pub(crate) fn add(&mut self, other: &Kept, series_count: usize) {
-        let mut reading = self.reading(series_count);
-        reading.add(&other.reading(series_count));
-        *self = reading.kept(|_| true);
     }
 }
 

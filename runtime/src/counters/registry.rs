@@ -72,6 +72,8 @@ struct Registry {
     by_labels: HashMap<(&'static str, String), u32>,
     /// The series of a canonical series in a lane.
     in_lane: HashMap<(u32, Lane), u32>,
+    /// Each lane's series.
+    lane_members: HashMap<Lane, Vec<u32>>,
     warned_lane_series: bool,
     ids_per_type: HashMap<&'static str, usize>,
     overflow: HashMap<&'static str, u32>,
@@ -223,8 +225,20 @@ pub(crate) fn in_lane(series: u32, lane: Lane) -> u32 {
     registry.labels[id as usize].canonical = series;
     registry.labels[id as usize].lane = lane;
     registry.in_lane.insert((series, lane), id);
+    registry.lane_members.entry(lane).or_default().push(id);
     registry.named_series += 1;
     id
+}
+
+/// The series of `lane`, and how many series there are (ids `0..count`).
+pub(crate) fn lane_series(lane: Lane) -> (Vec<u32>, usize) {
+    let registry = registry();
+    let members = registry
+        .lane_members
+        .get(&lane)
+        .cloned()
+        .unwrap_or_default();
+    (members, registry.labels.len())
 }
 
 /// The `'static` copy of a node type given as a value at run time: one per distinct

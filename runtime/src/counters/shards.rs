@@ -242,7 +242,7 @@ fn this_thread_name() -> String {
 }
 
 /// Calls `visit` with every shard ever created, under the lock that adds shards.
-pub(crate) fn for_each_shard(mut visit: impl FnMut(&Shard)) {
+pub(crate) fn for_each_shard(mut visit: impl FnMut(&'static Shard)) {
     let shards = SHARDS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -268,6 +268,11 @@ impl Shard {
         link_count: usize,
     ) -> impl Iterator<Item = (usize, &[LinkCells])> {
         self.links.grown_chunks(link_count)
+    }
+
+    /// The details of `series` if they were allocated: no allocation.
+    pub(crate) fn details_if_any(&'static self, series: u32) -> Option<&'static Details> {
+        self.details.block_if_grown(series)?.get()
     }
 
     /// The details allocated for series `0..series_count`, each with its series id.

@@ -5,7 +5,7 @@
 //! while its cells are in cache; the cost is one pass over `shards × series` cells,
 //! whatever the number of metrics read from the result (BENCHMARKS.md, "Collection").
 
-use crate::counters::cells::{LinkTally, Tally, MAX_CUSTOM_COUNTERS};
+use crate::counters::cells::{Cells, LinkTally, Tally, MAX_CUSTOM_COUNTERS};
 use crate::counters::shards;
 use crate::counters::step_slot::StepCall;
 
@@ -18,10 +18,42 @@ pub(crate) struct SeriesSums {
 }
 
 impl SeriesSums {
-    const ZERO: SeriesSums = SeriesSums {
+    pub(crate) const ZERO: SeriesSums = SeriesSums {
         tallies: [0; Tally::COUNT],
         step: StepCall::NONE,
     };
+
+    /// Adds one thread's `cells` of the series.
+    pub(crate) fn add_cells(&mut self, cells: &Cells) {
+        for tally in Tally::ALL {
+            let sum = &mut self.tallies[tally as usize];
+            *sum = sum.wrapping_add(cells.get(tally));
+        }
+        self.step = self.step.max(cells.step.get());
+    }
+
+    /// `other` (of another series) added to these sums; the step is the later.
+    pub(crate) fn add(&mut self, other: &SeriesSums) {
+        for (sum, added) in self.tallies.iter_mut().zip(other.tallies) {
+            *sum = sum.wrapping_add(added);
+        }
+        self.step = self.step.max(other.step);
+    }
+
+    /// What was counted after `before` (an earlier read of the series); the step stays
+    /// this read's.
+    pub(crate) fn since(&self, before: &SeriesSums) -> SeriesSums {
+        let mut since = *self;
+        for (sum, earlier) in since.tallies.iter_mut().zip(before.tallies) {
+            *sum = sum.wrapping_sub(earlier);
+        }
+        since
+    }
+
+    /// Whether nothing was counted.
+    pub(crate) fn is_zero(&self) -> bool {
+        self.tallies == [0; Tally::COUNT]
+    }
 
     /// The sum of `tally`.
     pub(crate) fn get(&self, tally: Tally) -> u64 {
@@ -96,66 +128,6 @@ impl Sums {
         }
     }
 
-    /// Empties every series `keep` says no to.
-    pub(crate) fn keep(&mut self, keep: impl Fn(usize) -> bool) {
-        for (series, sums) in self.series.iter_mut().enumerate() {
-            if !keep(series) {
-                *sums = SeriesSums::ZERO;
-            }
-        }
-        for (series, sums) in self.custom.iter_mut().enumerate() {
-            if !keep(series) {
-                *sums = [0; MAX_CUSTOM_COUNTERS];
-            }
-        }
-    }
-
-    /// Takes `before` (an earlier read) off every sum; the steps stay this read's.
-    pub(crate) fn take_off(&mut self, before: &Sums) {
-        for (sums, earlier) in self.series.iter_mut().zip(&before.series) {
-            for (sum, earlier) in sums.tallies.iter_mut().zip(earlier.tallies) {
-                *sum = sum.wrapping_sub(earlier);
-            }
-        }
-        for (sums, earlier) in self.custom.iter_mut().zip(&before.custom) {
-            for (sum, earlier) in sums.iter_mut().zip(earlier) {
-                *sum = sum.wrapping_sub(*earlier);
-            }
-        }
-    }
-
-    /// Adds `other` (a read of other series) into these sums.
-    pub(crate) fn add(&mut self, other: &Sums) {
-        if self.series.len() < other.series.len() {
-            self.series.resize(other.series.len(), SeriesSums::ZERO);
-        }
-        for (sums, added) in self.series.iter_mut().zip(&other.series) {
-            for (sum, added) in sums.tallies.iter_mut().zip(added.tallies) {
-                *sum = sum.wrapping_add(added);
-            }
-            sums.step = sums.step.max(added.step);
-        }
-        if !other.custom.is_empty() {
-            if self.custom.len() < self.series.len() {
-                self.custom
-                    .resize(self.series.len(), [0; MAX_CUSTOM_COUNTERS]);
-            }
-            for (sums, added) in self.custom.iter_mut().zip(&other.custom) {
-                for (sum, added) in sums.iter_mut().zip(added) {
-                    *sum = sum.wrapping_add(*added);
-                }
-            }
-        }
-    }
-
-    /// Series `series`' sums and custom counters (if any were read).
-    pub(crate) fn entry(&self, series: usize) -> (SeriesSums, Option<[u64; MAX_CUSTOM_COUNTERS]>) {
-        (
-            self.series.get(series).copied().unwrap_or(SeriesSums::ZERO),
-            self.custom.get(series).copied(),
-        )
-    }
-
     /// Empty sums of `len` series.
     pub(crate) fn zero(len: usize) -> Sums {
         Sums {
@@ -182,13 +154,6 @@ impl Sums {
                 *slot = custom;
             }
         }
-    }
-
-    /// Whether series `series` counted nothing.
-    pub(crate) fn is_zero(&self, series: usize) -> bool {
-        self.series
-            .get(series)
-            .is_none_or(|sums| sums.tallies == [0; Tally::COUNT])
     }
 
     /// How many series were read.

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::counters::lanes::{self, Lane, RunId, RunPlace, NO_LANE};
-use crate::counters::reading::{Kept, Reading};
-use crate::counters::registry::{self, SeriesLabels};
+use crate::counters::reading::Kept;
+use crate::counters::registry;
 use crate::counters::thread_state::this_thread;
 use crate::insight::diagnoses;
 use crate::insight::look::Look;
@@ -45,9 +45,20 @@ struct Counted {
 }
 
 impl Counted {
+    /// What `lane`'s series hold now (read from the counters: the cost of those series).
+    fn of_lane(lane: Lane) -> Counted {
+        let (series, series_count) = registry::lane_series(lane);
+        let mut engine = engine_metrics::read();
+        engine.retain(|id, _| series.contains(id));
+        Counted {
+            counts: Kept::read(&series, series_count),
+            engine,
+        }
+    }
+
     /// `other` (of other series) added to this.
-    fn add(&mut self, other: &Counted, series_count: usize) {
-        self.counts.add(&other.counts, series_count);
+    fn add(&mut self, other: &Counted) {
+        self.counts.add(&other.counts);
         for (series, values) in &other.engine {
             let into = self.engine.entry(*series).or_default();
             for (name, &value) in values {
@@ -59,115 +70,10 @@ impl Counted {
             }
         }
     }
-}
 
-/// What `lane` holds now: its series' reading and an engine's metrics of them.
-struct LaneNow {
-    reading: Reading,
-    engine: BTreeMap<u32, Values>,
-}
-
-impl LaneNow {
-    fn of(
-        lane: Lane,
-        now: &Reading,
-        engine: &BTreeMap<u32, Values>,
-        labels: &[SeriesLabels],
-    ) -> LaneNow {
-        LaneNow {
-            reading: now.of_lanes(&[lane], labels),
-            engine: engine
-                .iter()
-                .filter(|(series, _)| in_lane_series(labels, **series, lane))
-                .map(|(series, values)| (*series, values.clone()))
-                .collect(),
-        }
-    }
-
-    /// As a lane's start, for its next run.
-    fn start(&self, lane: Lane, labels: &[SeriesLabels]) -> Counted {
-        Counted {
-            counts: self
-                .reading
-                .kept(|series| in_lane_series(labels, series, lane)),
-            engine: self.engine.clone(),
-        }
-    }
-}
-
-static VIEWS: Mutex<Option<Views>> = Mutex::new(None);
-
-fn views() -> MutexGuard<'static, Option<Views>> {
-    VIEWS.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Registers [`capture`] as what reads ended lanes.
-pub(crate) fn register() {
-    lanes::set_capture(capture);
-}
-
-/// Reads every lane whose run has ended and none of whose calls still runs: keeps the
-/// run's view, and frees the lane.
-pub(crate) fn capture() {
-    let ended = lanes::ended();
-    if ended.is_empty() {
-        return;
-    }
-    let series_count = registry::series_count();
-    let now = Reading::read(series_count);
-    let engine = engine_metrics::read();
-    registry::with_labels(|labels| {
-        let mut guard = views();
-        let views = guard.get_or_insert_with(Views::default);
-        for (lane, place) in ended {
-            let in_lane = LaneNow::of(lane, &now, &engine, labels);
-            let running = in_lane
-                .reading
-                .sums
-                .series()
-                .iter()
-                .any(|sums| sums.active() > 0);
-            if running {
-                // Tasks of the run still end (an engine drops them a little later).
-                continue;
-            }
-            let mut own = views.counted_since_start(lane, &in_lane, series_count);
-            if let Some(children) = views.children.remove(&place.id) {
-                own.add(&children, series_count);
-            }
-            if let Some(parent) = place.parent {
-                views.add_to_parent(parent, &own, series_count);
-            }
-            views.ended.push_back((place.clone(), own));
-            while views.ended.len() > RECENT_RUN_VIEWS {
-                views.ended.pop_front();
-            }
-            views.starts.insert(lane, in_lane.start(lane, labels));
-            lanes::free(lane, place.id);
-        }
-    });
-}
-
-fn in_lane_series(labels: &[SeriesLabels], series: u32, lane: Lane) -> bool {
-    labels
-        .get(series as usize)
-        .is_some_and(|labels| labels.lane == lane)
-}
-
-impl Views {
-    /// What `lane` counted since its run took it.
-    fn counted_since_start(&self, lane: Lane, in_lane: &LaneNow, series_count: usize) -> Counted {
-        let Some(start) = self.starts.get(&lane) else {
-            return Counted {
-                counts: in_lane.reading.kept(|_| true),
-                engine: in_lane.engine.clone(),
-            };
-        };
-        let counts = in_lane
-            .reading
-            .since(&start.counts.reading(series_count))
-            .kept(|_| true);
-        let engine = in_lane
+    /// What was counted after `start` (an earlier reading of the same series).
+    fn since(&self, start: &Counted) -> Counted {
+        let engine = self
             .engine
             .iter()
             .map(|(series, values)| {
@@ -185,19 +91,67 @@ impl Views {
                 (*series, values)
             })
             .collect();
-        Counted { counts, engine }
+        Counted {
+            counts: self.counts.since(&start.counts),
+            engine,
+        }
+    }
+}
+
+static VIEWS: Mutex<Option<Views>> = Mutex::new(None);
+
+fn views() -> MutexGuard<'static, Option<Views>> {
+    VIEWS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Registers [`capture`] as what reads ended lanes.
+pub(crate) fn register() {
+    lanes::set_capture(capture);
+}
+
+/// Reads every lane whose run has ended and none of whose calls still runs: keeps the
+/// run's view, and frees the lane. Each lane costs a read of its own series.
+pub(crate) fn capture() {
+    for (lane, place) in lanes::ended() {
+        let now = Counted::of_lane(lane);
+        if now.counts.running() {
+            // Tasks of the run still end (an engine drops them a little later).
+            continue;
+        }
+        let mut guard = views();
+        if !lanes::is_ended(lane, place.id) {
+            // Another thread read it first.
+            continue;
+        }
+        let views = guard.get_or_insert_with(Views::default);
+        let mut own = views.counted_since_start(lane, &now);
+        if let Some(children) = views.children.remove(&place.id) {
+            own.add(&children);
+        }
+        if let Some(parent) = place.parent {
+            views.add_to_parent(parent, &own);
+        }
+        views.ended.push_back((place.clone(), own));
+        while views.ended.len() > RECENT_RUN_VIEWS {
+            views.ended.pop_front();
+        }
+        views.starts.insert(lane, now);
+        lanes::free(lane, place.id);
+    }
+}
+
+impl Views {
+    /// What `lane` (read now: `now`) counted since its run took it.
+    fn counted_since_start(&self, lane: Lane, now: &Counted) -> Counted {
+        match self.starts.get(&lane) {
+            Some(start) => now.since(start),
+            None => now.since(&Counted::default()),
+        }
     }
 
     /// What run `run`, still running (or ending), counted so far: its lane's and those of
     /// the runs started inside it that still run, with the ended ones' views.
-    fn running_view(
-        &self,
-        run: RunId,
-        now: &Reading,
-        engine: &BTreeMap<u32, Values>,
-        labels: &[SeriesLabels],
-        series_count: usize,
-    ) -> Option<Counted> {
+    fn running_view(&self, run: RunId) -> Option<Counted> {
         let running: Vec<(Lane, RunPlace)> =
             lanes::held().into_iter().chain(lanes::ended()).collect();
         let (lane, _) = running.iter().find(|(_, place)| place.id == run)?;
@@ -215,13 +169,9 @@ impl Views {
         }
         let mut counted = Counted::default();
         for (lane, run) in tree {
-            let in_lane = LaneNow::of(lane, now, engine, labels);
-            counted.add(
-                &self.counted_since_start(lane, &in_lane, series_count),
-                series_count,
-            );
+            counted.add(&self.counted_since_start(lane, &Counted::of_lane(lane)));
             if let Some(children) = self.children.get(&run) {
-                counted.add(children, series_count);
+                counted.add(children);
             }
         }
         Some(counted)
@@ -229,9 +179,9 @@ impl Views {
 
     /// Adds an ended child's view to its parent's: the parent's own children while it
     /// runs, its kept view once it has ended.
-    fn add_to_parent(&mut self, parent: RunId, child: &Counted, series_count: usize) {
+    fn add_to_parent(&mut self, parent: RunId, child: &Counted) {
         if let Some((_, view)) = self.ended.iter_mut().find(|(place, _)| place.id == parent) {
-            view.add(child, series_count);
+            view.add(child);
             return;
         }
         let running = lanes::held()
@@ -240,7 +190,7 @@ impl Views {
             .any(|(_, place)| place.id == parent);
         if running {
             match self.children.get_mut(&parent) {
-                Some(children) => children.add(child, series_count),
+                Some(children) => children.add(child),
                 None => {
                     self.children.insert(parent, child.clone());
                 }
@@ -291,33 +241,25 @@ impl RunId {
     /// ```
     pub fn snapshot(self) -> Option<Snapshot> {
         capture();
-        let series_count = registry::series_count();
-        let now = Reading::read(series_count);
-        let engine = engine_metrics::read();
-        let (steps, _) = totals::totals();
-        let expected = registry::expected();
-        // Locks in one order: the registry's, then the views'.
-        let mut view = registry::with_labels(|labels| -> Option<Snapshot> {
+        let counted = {
+            // The views' lock, then (reading a running lane) the counters' locks.
             let mut guard = views();
             let views = guard.get_or_insert_with(Views::default);
-            let counted = match views.ended.iter().find(|(place, _)| place.id == self) {
+            match views.ended.iter().find(|(place, _)| place.id == self) {
                 Some((_, view)) => view.clone(),
-                None => views.running_view(self, &now, &engine, labels, series_count)?,
-            };
-            drop(guard);
+                None => views.running_view(self)?,
+            }
+        };
+        let (steps, _) = totals::totals();
+        let expected = registry::expected();
+        let series_count = registry::series_count();
+        let mut view = registry::with_labels(|labels| {
             let mut reading = counted.counts.reading(series_count);
             reading.fold_lanes(labels);
             let mut engine = counted.engine;
             fold_engine_lanes(&mut engine, labels);
-            Some(build(
-                &reading,
-                &expected,
-                engine,
-                labels,
-                &steps,
-                Keep::Counted,
-            ))
-        })?;
+            build(&reading, &expected, engine, labels, &steps, Keep::Counted)
+        });
         analyse(&mut view, Look::Read);
         let (runs, run_steps) = runs_and_steps(self);
         view.runs = runs;
