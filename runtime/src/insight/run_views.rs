@@ -48,11 +48,9 @@ impl Counted {
     /// What `lane`'s series hold now (read from the counters: the cost of those series).
     fn of_lane(lane: Lane) -> Counted {
         let (series, series_count) = registry::lane_series(lane);
-        let mut engine = engine_metrics::read();
-        engine.retain(|id, _| series.contains(id));
         Counted {
             counts: Kept::read(&series, series_count),
-            engine,
+            engine: engine_metrics::read_of(&series),
         }
     }
 

@@ -159,12 +159,30 @@ impl Drop for MetricsAttachment {
 
 /// Every operator's engine metrics now, by series: folded values and live sources.
 pub(crate) fn read() -> BTreeMap<u32, Values> {
+    read_where(|_| true)
+}
+
+/// [`read`] of the series `ids` only: only their sources are read.
+pub(crate) fn read_of(ids: &[u32]) -> BTreeMap<u32, Values> {
+    let ids: std::collections::HashSet<u32> = ids.iter().copied().collect();
+    read_where(|series| ids.contains(&series))
+}
+
+fn read_where(wanted: impl Fn(u32) -> bool) -> BTreeMap<u32, Values> {
     let attached = attached();
     let Some(attached) = attached.as_ref() else {
         return BTreeMap::new();
     };
-    let mut all = attached.folded.clone();
+    let mut all: BTreeMap<u32, Values> = attached
+        .folded
+        .iter()
+        .filter(|(series, _)| wanted(**series))
+        .map(|(series, values)| (*series, values.clone()))
+        .collect();
     for (_, series, source) in &attached.live {
+        if !wanted(*series) {
+            continue;
+        }
         if let Some(source) = source.upgrade() {
             read_into(all.entry(*series).or_default(), &*source);
         }
