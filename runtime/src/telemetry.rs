@@ -55,6 +55,8 @@ pub struct Telemetry {
     report: Option<ReportDestination>,
     progress: Option<Progress>,
     watch: Option<Periodic>,
+    /// Reads the lanes of ended runs (their views).
+    runs: Option<Periodic>,
     prometheus: Option<PrometheusEndpoint>,
     dashboard: Option<DashboardServer>,
     shutdown_timeout: Duration,
@@ -131,6 +133,7 @@ impl Telemetry {
             watch: collecting
                 .then(|| watch::start(diagnoses::thresholds().check_every))
                 .flatten(),
+            runs: collecting.then(run_views::start_reader).flatten(),
             prometheus: signals.prometheus,
             dashboard: signals.dashboard,
             metrics: signals.metrics,
@@ -206,6 +209,9 @@ impl Drop for Telemetry {
         let runtime = std::mem::take(&mut self.runtime);
         if let Some(watch) = self.watch.take() {
             watch.finish();
+        }
+        if let Some(runs) = self.runs.take() {
+            run_views::stop_reader(runs);
         }
         if let Some(progress) = self.progress.take() {
             progress.finish();

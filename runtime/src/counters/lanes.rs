@@ -14,10 +14,11 @@
 //! takes it (`capture`, the insight layer's job: the view it leaves and the next run's
 //! starting point) — never on the calls' path, and at the cost of the lane's own series.
 //! A run ends when its last [`LaneLease`] (held by the run, by an engine's plan and the
-//! streams it runs) is dropped; its lane is read then if none of its calls still runs
-//! (tasks it started keep counting into it until they end), else by whoever next needs a
-//! lane or a view. A lane read at once is free at once: runs one after another use one
-//! lane, and a lane has series only for the operators its runs ran.
+//! streams it runs) is dropped; that wakes the insight layer's reader thread, which reads
+//! the lane once none of the run's calls still runs (tasks it started keep counting into
+//! it until they end) and frees it; a run that finds no lane free reads the ended ones
+//! itself. Lanes are read soon after their runs end, so runs one after another use a
+//! few lanes, and a lane has series only for the operators its runs ran.
 //!
 //! At most [`MAX_LANES`] runs and queries count apart at once; past it, a run counts for
 //! the process only (its view is not kept), with one warning naming the limit.
@@ -139,9 +140,14 @@ pub(crate) fn holds(lane: Lane, run: RunId) -> bool {
 /// freed unread.
 static CAPTURE: OnceLock<fn()> = OnceLock::new();
 
-/// Registers what reads ended lanes.
-pub(crate) fn set_capture(capture: fn()) {
+/// Called when a run ends: wakes the thread that reads ended lanes (the insight
+/// layer's), so that the read runs off the thread that ended the run.
+static ENDED: OnceLock<fn()> = OnceLock::new();
+
+/// Registers what reads ended lanes, and what a run's end wakes.
+pub(crate) fn set_capture(capture: fn(), ended: fn()) {
     let _ = CAPTURE.set(capture);
+    let _ = ENDED.set(ended);
 }
 
 /// Held while something may count into a lane: the run itself, and whatever it started
@@ -212,9 +218,8 @@ impl LaneLease {
 }
 
 impl Drop for LaneLease {
-    /// The run has ended: its lane is read now if none of its calls still runs (the cost
-    /// of the lane's own series, on the thread that ended the run), else by whoever next
-    /// needs a lane or a view.
+    /// The run has ended: the thread that reads ended lanes is woken (it reads the lane
+    /// once none of the run's calls still runs).
     fn drop(&mut self) {
         {
             let mut lanes = lanes();
@@ -224,8 +229,8 @@ impl Drop for LaneLease {
                 HOLDERS[at].store(0, Relaxed);
             }
         }
-        if let Some(capture) = CAPTURE.get() {
-            capture();
+        if let Some(ended) = ENDED.get() {
+            ended();
         }
     }
 }

@@ -51,6 +51,11 @@ impl Periodic {
         })
     }
 
+    /// What wakes the thread for a round now, from any thread.
+    pub(crate) fn waker(&self) -> PeriodicWaker {
+        PeriodicWaker(self.stop.clone())
+    }
+
     /// Stops the thread after its last round, and waits for it.
     pub(crate) fn finish(mut self) {
         self.stop_thread();
@@ -69,5 +74,16 @@ impl Periodic {
 impl Drop for Periodic {
     fn drop(&mut self) {
         self.stop_thread();
+    }
+}
+
+/// Wakes a [`Periodic`] thread for a round now (a wake while it runs a round is not
+/// kept: its next round comes after its pause).
+#[derive(Clone)]
+pub(crate) struct PeriodicWaker(Arc<(Mutex<bool>, Condvar)>);
+
+impl PeriodicWaker {
+    pub(crate) fn wake(&self) {
+        self.0 .1.notify_all();
     }
 }

@@ -3,12 +3,15 @@
 //! A run counts in a lane of its own (`counters::lanes`), so its view is what its lane
 //! counted since it took it, and what the queries and runs started inside it counted in
 //! theirs. When a run has ended and nothing of it still runs, its lane is read once
-//! (`capture`): what it counted is kept as its view (the latest [`RECENT_RUN_VIEWS`]),
+//! (`capture`, on a thread of its own that each run's end wakes): what it counted is kept
+//! as its view (the latest [`RECENT_RUN_VIEWS`]),
 //! added to the view of the run it started in, and the lane's reading then is where the
 //! next run of that lane starts from.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use crate::counters::lanes::{self, Lane, RunId, RunPlace, NO_LANE};
 use crate::counters::reading::Kept;
@@ -16,6 +19,7 @@ use crate::counters::registry;
 use crate::counters::thread_state::this_thread;
 use crate::insight::diagnoses;
 use crate::insight::look::Look;
+use crate::insight::periodic::{Periodic, PeriodicWaker};
 use crate::insight::read_snapshot::{analyse, build, fold_engine_lanes, Keep};
 use crate::insight::report::Report;
 use crate::insight::snapshot::{RunSnapshot, Snapshot, StepSnapshot};
@@ -102,9 +106,53 @@ fn views() -> MutexGuard<'static, Option<Views>> {
     VIEWS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Registers [`capture`] as what reads ended lanes.
+/// Registers [`capture`] as what reads ended lanes, and the reader thread as what a
+/// run's end wakes.
 pub(crate) fn register() {
-    lanes::set_capture(capture);
+    lanes::set_capture(capture, wake_reader);
+}
+
+/// The reader thread's waker, while it runs.
+static READER: Mutex<Option<PeriodicWaker>> = Mutex::new(None);
+
+/// How long the reader waits for a run to end before it looks again (for runs whose
+/// calls were still running when they ended).
+const READER_PAUSE: Duration = Duration::from_secs(1);
+
+/// Starts the thread that reads ended lanes (woken by each run's end; once more when
+/// stopped, so that the views of runs that ended are kept).
+pub(crate) fn start_reader() -> Option<Periodic> {
+    let reader = Periodic::start("pipetel-runs", READER_PAUSE, |_| {
+        // A run that ends while a round runs is read in the same round.
+        WOKEN.store(false, Relaxed);
+        capture();
+        while WOKEN.swap(false, Relaxed) {
+            capture();
+        }
+        READER_PAUSE
+    })?;
+    *READER.lock().unwrap_or_else(PoisonError::into_inner) = Some(reader.waker());
+    Some(reader)
+}
+
+/// Stops the reader after its last round.
+pub(crate) fn stop_reader(reader: Periodic) {
+    READER.lock().unwrap_or_else(PoisonError::into_inner).take();
+    reader.finish();
+}
+
+/// A run ended since the reader's round began.
+static WOKEN: AtomicBool = AtomicBool::new(false);
+
+fn wake_reader() {
+    WOKEN.store(true, Relaxed);
+    if let Some(reader) = READER
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+    {
+        reader.wake();
+    }
 }
 
 /// Reads every lane whose run has ended and none of whose calls still runs: keeps the
