@@ -1,5 +1,6 @@
-//! A background thread that does its work every so often until it is stopped, and once
-//! more after the stop is seen: what the progress display and the watcher share.
+//! A background thread that does its work every so often (or when woken) until it is
+//! stopped, and once more after the stop is seen: what the progress display, the watcher
+//! and the reader of ended runs share.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
