@@ -43,11 +43,12 @@ impl Details {
         self.changed.store(true, Ordering::Release);
     }
 
-    /// Keeps a segment of `ticks` busy ticks among the slowest if it is; returns the new
-    /// floor ([`SlowCells::record`]). Only the owning thread may call this.
+    /// Keeps a segment of `ticks` busy ticks that ended at tick `ended` among the slowest
+    /// if it is; returns the new floor ([`SlowCells::record`]). Only the owning thread may
+    /// call this.
     #[cold]
-    pub(crate) fn record_slow(&self, ticks: u64, trace_id: u128) -> u64 {
-        let floor = self.slowest.record(ticks, trace_id);
+    pub(crate) fn record_slow(&self, ticks: u64, ended: u64, trace_id: u128) -> u64 {
+        let floor = self.slowest.record(ticks, ended, trace_id);
         self.mark_changed();
         floor
     }

@@ -3,12 +3,12 @@
 //!
 //! The hot path compares a segment's busy ticks with the thread's floor for the series
 //! (the shortest of its slowest, kept in the series' cells): one load and a compare. Only
-//! a segment slower than that goes to [`SlowCells::record`], which reads the wall clock
-//! and the current trace context. The owner writes an entry between two bumps of a
+//! a segment slower than that goes to [`SlowCells::record`], with the clock's ticks when
+//! it ended (turned into a time of day only when read) and the current trace context.
+//! The owner writes an entry between two bumps of a
 //! sequence number, so a reader on another thread retries rather than read half of one.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::counters::cells::Zeroed;
 
@@ -19,7 +19,7 @@ pub const SLOWEST_CALLS: usize = 5;
 #[derive(Debug)]
 struct Entry {
     ticks: AtomicU64,
-    /// When it ended, in nanoseconds since the Unix epoch.
+    /// When it ended, in the clock's raw ticks.
     ended: AtomicU64,
     trace_high: AtomicU64,
     trace_low: AtomicU64,
@@ -51,26 +51,24 @@ impl Zeroed for SlowCells {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SlowSegment {
     pub(crate) ticks: u64,
-    pub(crate) ended: SystemTime,
+    /// When it ended, in the clock's raw ticks.
+    pub(crate) ended: u64,
     /// The trace it ran in (all zeros: none).
     pub(crate) trace_id: u128,
 }
 
 impl SlowCells {
-    /// Keeps a segment of `ticks` busy ticks that ended now if it is among the slowest;
-    /// returns the new floor (the shortest kept, or 0 while fewer than
+    /// Keeps a segment of `ticks` busy ticks that ended at tick `ended` if it is among the
+    /// slowest; returns the new floor (the shortest kept, or 0 while fewer than
     /// [`SLOWEST_CALLS`] are kept). Only the owning thread may call this.
     #[cold]
     #[inline(never)]
-    pub(crate) fn record(&self, ticks: u64, trace_id: u128) -> u64 {
+    pub(crate) fn record(&self, ticks: u64, ended: u64, trace_id: u128) -> u64 {
         let shortest = (0..SLOWEST_CALLS)
             .min_by_key(|&i| self.entries[i].ticks.load(Ordering::Relaxed))
             .unwrap_or(0);
         let entry = &self.entries[shortest];
         if ticks > entry.ticks.load(Ordering::Relaxed) {
-            let ended = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |since| since.as_nanos() as u64);
             let sequence = self.sequence.load(Ordering::Relaxed);
             self.sequence.store(sequence + 1, Ordering::Relaxed);
             std::sync::atomic::fence(Ordering::Release);
@@ -108,7 +106,7 @@ impl SlowCells {
                 let ticks = entry.ticks.load(Ordering::Relaxed);
                 (ticks > 0).then(|| SlowSegment {
                     ticks,
-                    ended: UNIX_EPOCH + Duration::from_nanos(entry.ended.load(Ordering::Relaxed)),
+                    ended: entry.ended.load(Ordering::Relaxed),
                     trace_id: u128::from(entry.trace_high.load(Ordering::Relaxed)) << 64
                         | u128::from(entry.trace_low.load(Ordering::Relaxed)),
                 })
@@ -130,13 +128,16 @@ mod tests {
         let cells = SlowCells::ZERO;
         let floors: Vec<u64> = [5, 1, 9, 3, 7, 2, 8, 10]
             .iter()
-            .map(|&ticks| cells.record(ticks, ticks as u128))
+            .map(|&ticks| cells.record(ticks, 100 + ticks, ticks as u128))
             .collect();
         // Zero while fewer than five are kept, then the shortest of the five.
         assert_eq!(floors, [0, 0, 0, 0, 1, 2, 3, 5]);
         let mut kept: Vec<u64> = cells.read().iter().map(|s| s.ticks).collect();
         kept.sort_unstable();
         assert_eq!(kept, [5, 7, 8, 9, 10]);
-        assert!(cells.read().iter().all(|s| s.trace_id == s.ticks as u128));
+        assert!(cells
+            .read()
+            .iter()
+            .all(|s| s.trace_id == s.ticks as u128 && s.ended == 100 + s.ticks));
     }
 }

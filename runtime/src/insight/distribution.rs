@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::counters::histogram;
 use crate::counters::per_call::PerCall;
 use crate::insight::snapshot::{CallBuckets, Percentiles, SlowCall};
-use crate::operator::clock::ticks_to_nanos;
+use crate::operator::clock::{ticks_to_nanos, wall_time_at};
 
 impl CallBuckets {
     pub(crate) fn of(read: &PerCall) -> CallBuckets {
@@ -85,7 +85,7 @@ pub(crate) fn slowest(read: &PerCall) -> Vec<SlowCall> {
         .iter()
         .map(|segment| SlowCall {
             busy: Duration::from_nanos(ticks_to_nanos(segment.ticks)),
-            ended: segment.ended,
+            ended: wall_time_at(segment.ended),
             trace_id: (segment.trace_id != 0).then(|| format!("{:032x}", segment.trace_id)),
         })
         .collect()

@@ -10,15 +10,34 @@
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
 /// quanta's clock reads the TSC, so reading it inline gives the same ticks.
 static TSC_INLINE: AtomicBool = AtomicBool::new(false);
 
+/// A reading of the clock and the time of day at that reading, taken when the clock
+/// starts: what turns a reading into a time of day.
+static ANCHOR: OnceLock<(u64, SystemTime)> = OnceLock::new();
+
 /// Starts the clock (calibrating it takes a few milliseconds, once per process).
 pub(crate) fn start() {
     let clock = CLOCK.get_or_init(quanta::Clock::new);
+    ANCHOR.get_or_init(|| (clock.raw(), SystemTime::now()));
     TSC_INLINE.store(reads_the_tsc(clock), Relaxed);
+}
+
+/// The time of day at clock reading `tick` (the Unix epoch before the clock started).
+pub(crate) fn wall_time_at(tick: u64) -> SystemTime {
+    match ANCHOR.get() {
+        Some(&(anchor, at)) if tick >= anchor => {
+            at + Duration::from_nanos(ticks_to_nanos(tick - anchor))
+        }
+        Some(&(anchor, at)) => at
+            .checked_sub(Duration::from_nanos(ticks_to_nanos(anchor - tick)))
+            .unwrap_or(UNIX_EPOCH),
+        None => UNIX_EPOCH,
+    }
 }
 
 /// Reads the clock through quanta's function from now on, as where quanta does not read

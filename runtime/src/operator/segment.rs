@@ -306,7 +306,9 @@ impl Segment {
     #[inline(never)]
     fn record_slow(&self, thread: &ThreadState, busy: u64) {
         let floor = match thread.shard().details(self.series) {
-            Some(details) => details.record_slow(busy, current_trace_id()),
+            // When it ended: the clock read now, a few ticks after (a time of day only
+            // when read, `clock::wall_time_at`).
+            Some(details) => details.record_slow(busy, ticks(), current_trace_id()),
             None => u64::MAX,
         };
         self.cells.slow_floor.store(floor, Relaxed);
