@@ -4,10 +4,12 @@
 //! Every point runs in a child process of its own (the series and the threads' shards are
 //! process-wide and never freed), which: starts telemetry with a metric exporter that
 //! drops what it is given, counts one call of every series on each of T threads alive
-//! at once, then times, in process CPU time (`CLOCK_PROCESS_CPUTIME_ID`, which includes
-//! the SDK's reader thread doing the collection), `ROUNDS` forced collections (each after
-//! one more call of every series, untimed: the worst case, where every series changed)
-//! and `ROUNDS` snapshots, and prints the medians. Run with `cargo bench --bench collection`
+//! throughout, then times, in process CPU time (`CLOCK_PROCESS_CPUTIME_ID`, which
+//! includes the SDK's reader thread doing the collection), `ROUNDS` forced collections
+//! and `ROUNDS` snapshots, each after one more call of every series on every thread,
+//! untimed — the worst case, where every (series, thread) pair changed since the previous
+//! read — and prints the medians. (The timed reads include the threads' waiting at their
+//! barrier, which costs no CPU.) Run with `cargo bench --bench collection`
 //! (`-- --quick` for the smaller grid); BENCHMARKS.md ("Collection") has the results.
 
 use std::hint::black_box;
@@ -61,11 +63,6 @@ fn cpu() -> Duration {
     Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
-/// The median CPU time of `ROUNDS` runs of `work`.
-fn median_cpu(work: impl FnMut()) -> Duration {
-    median_cpu_after(|| {}, work)
-}
-
 /// The median CPU time of `ROUNDS` runs of `work`, each after an untimed `prepare`.
 fn median_cpu_after(mut prepare: impl FnMut(), mut work: impl FnMut()) -> Duration {
     let mut times: Vec<Duration> = (0..ROUNDS)
@@ -89,41 +86,47 @@ fn point(series: usize, threads: usize) {
         .process_metrics(false)
         .with_metric_exporter(Dropping)
         .init();
-    let start = Arc::new(Barrier::new(threads));
+    // Every thread calls every series once per round: the first round, then one before
+    // each timed collection and each timed snapshot (untimed), so that each reads the
+    // worst case: every (series, thread) pair changed since the previous read.
+    let rounds = 1 + 2 * ROUNDS;
+    let (go, done) = (
+        Arc::new(Barrier::new(threads + 1)),
+        Arc::new(Barrier::new(threads + 1)),
+    );
     let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let start = start.clone();
+            let (go, done) = (go.clone(), done.clone());
+            // All alive throughout, so that each keeps a shard of its own.
             std::thread::spawn(move || {
-                // All alive at once, so that each has a shard of its own.
-                start.wait();
-                for id in 0..series {
-                    black_box(counted(id));
+                for _ in 0..rounds {
+                    go.wait();
+                    for id in 0..series {
+                        black_box(counted(id));
+                    }
+                    done.wait();
                 }
-                start.wait();
             })
         })
         .collect();
-    for worker in workers {
-        worker.join().expect("worker");
-    }
+    let every_thread_calls_every_series = || {
+        go.wait();
+        done.wait();
+    };
+    every_thread_calls_every_series();
     let snapshot = pipetel::snapshot();
     assert_eq!(snapshot.operators.len(), series);
     assert!(snapshot
         .operators
         .iter()
         .all(|operator| operator.calls.completed == threads as u64));
-    // The worst case: every series counted something since the previous collection.
-    let collect = median_cpu_after(
-        || {
-            for id in 0..series {
-                black_box(counted(id));
-            }
-        },
-        || telemetry.flush(),
-    );
-    let snapshot = median_cpu(|| {
+    let collect = median_cpu_after(every_thread_calls_every_series, || telemetry.flush());
+    let snapshot = median_cpu_after(every_thread_calls_every_series, || {
         black_box(pipetel::snapshot());
     });
+    for worker in workers {
+        worker.join().expect("worker");
+    }
     println!(
         "{series} {threads} {} {}",
         collect.as_micros(),
