@@ -14,6 +14,7 @@ use opentelemetry::{Context, KeyValue};
 use crate::counters::lanes::{self, LaneLease, NO_LANE};
 use crate::counters::thread_state::this_thread;
 use crate::names;
+use crate::operator::recording::enabled;
 use crate::pipeline::error_report::ErrorReport;
 use crate::pipeline::history;
 use crate::pipeline::recorder::{self, PipelineRecorder};
@@ -145,7 +146,10 @@ impl RunGuard {
             NO_LANE => None,
             lane => lanes::holder(lane),
         };
-        let lease = LaneLease::take(parent, thread.current_step());
+        // A lane only while operators count: with traces alone there is nothing to view.
+        let lease = enabled()
+            .then(|| LaneLease::take(parent, thread.current_step()))
+            .flatten();
         let scope = Arc::new(RunScope {
             pipeline: name,
             number: history::run_started(name, lease.as_ref().map(|l| l.id()), trace_id),
