@@ -34,9 +34,11 @@
 //!   above it that only hand that error on are cancelled when DataFusion drops them, so
 //!   the report's `failures` names the node at fault;
 //! - busy time per `poll_next`, exclusive: a node that polls its child counts only its
-//!   own share, so the nodes' times add up to the query's time in operators. Work on
-//!   DataFusion's spawned tasks (`RepartitionExec`'s inputs, `CoalescePartitionsExec`)
-//!   is counted on the thread that does it, for the node that does it;
+//!   own share, so the nodes' times add up to the query's time in operators. A task a
+//!   node spawns through DataFusion (`SortExec`'s sorts, `RepartitionExec`'s inputs) runs
+//!   in that node's scope, on whichever thread runs it: the rule sets DataFusion's
+//!   `JoinSetTracer` (one per process: if another was set first, such work counts for no
+//!   node);
 //! - rows out (each batch's `num_rows`) and rows in (what its children handed it); per
 //!   partition too, for skew across partitions (`skew.across_partitions`, the score
 //!   DataFusion's `output_rows_skew` gives);
