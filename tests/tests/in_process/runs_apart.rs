@@ -285,3 +285,50 @@ fn a_stream_that_outlives_its_run_keeps_counting_for_it_and_lanes_run_out_with_a
     assert!(Query::start().id().is_some(), "a lane is free again");
     drop(telemetry);
 }
+
+#[derive(Pipeline)]
+struct Outer;
+
+#[derive(Pipeline)]
+struct Inner;
+
+impl Outer {
+    /// Runs `Inner` inside this step, and parses outside it too.
+    #[pipeline_step]
+    fn nest(&self) -> Result<Option<RunId>, String> {
+        parse((0..8).collect());
+        Inner.run(|_| {
+            parse((0..4).collect());
+            Ok::<_, String>(RunId::current())
+        })
+    }
+}
+
+#[test]
+fn a_run_started_inside_another_is_part_of_its_view_once_ended() {
+    pipetel_tests::own_process!();
+    let telemetry = Config::new().collect_locally(true).init();
+    let (outer, inner) = Outer
+        .run(|outer| Ok::<_, String>((RunId::current().unwrap(), outer.nest()?)))
+        .unwrap();
+    let inner = inner.expect("the inner run counts apart");
+    let parse_in = |id: RunId| {
+        id.snapshot()
+            .expect("a view")
+            .operator("parse", "in_process::runs_apart::parse")
+            .map(|op| (op.rows.received, op.calls.completed))
+    };
+    // The inner run's view holds its own call; the outer run's both, the inner one's
+    // added when it ended.
+    assert_eq!(parse_in(inner), Some((4, 1)));
+    assert_eq!(parse_in(outer), Some((12, 2)));
+    let runs: Vec<String> = outer
+        .snapshot()
+        .unwrap()
+        .runs
+        .iter()
+        .map(|run| run.pipeline.clone())
+        .collect();
+    assert_eq!(runs, ["outer"]);
+    drop(telemetry);
+}
