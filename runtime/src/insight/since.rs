@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::insight::bottleneck;
 use crate::insight::conservation;
 use crate::insight::diagnoses;
-use crate::insight::read_snapshot::derive_rates;
+use crate::insight::read_snapshot::{counted, derive_rates};
 use crate::insight::skew;
 use crate::insight::snapshot::{
     ByteCounts, CallCounts, Distributions, OperatorSnapshot, RowCounts, RunSnapshot, Snapshot,
@@ -55,7 +55,7 @@ impl Snapshot {
                     None => op.clone(),
                 },
             )
-            .filter(operator_counted)
+            .filter(counted)
             .collect();
 
         let steps_before: HashMap<(Option<&str>, &str), &StepSnapshot> = earlier
@@ -263,20 +263,6 @@ fn operator_since(now: &OperatorSnapshot, before: &OperatorSnapshot) -> Operator
             .collect(),
         ..now.clone()
     }
-}
-
-/// Whether anything was counted for the operator (or it is running now).
-fn operator_counted(op: &OperatorSnapshot) -> bool {
-    op.calls.active > 0
-        || op.calls.completed > 0
-        || op.calls.failed > 0
-        || op.calls.cancelled > 0
-        || op.rows.received > 0
-        || op.rows.produced > 0
-        || op.rows.written > 0
-        || op.bytes.read > 0
-        || op.bytes.written > 0
-        || !op.time.busy.is_zero()
 }
 
 #[cfg(test)]
