@@ -10,7 +10,7 @@
 //! limit.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use crate::counters::cells::{Block, Zeroed};
@@ -80,35 +80,21 @@ fn new_slot(series: u32, partition: u32) -> Option<&'static PartitionCells> {
 /// For each series below `series_count` that has partitions: (partition, rows out, busy
 /// ticks) summed over threads, in partition order.
 pub(crate) fn read(series_count: usize) -> HashMap<u32, Vec<(u32, u64, u64)>> {
-    let slots = SLOTS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut sums: std::collections::BTreeMap<(u32, u32), (u64, u64)> = Default::default();
-    for &(series, partition, cells) in slots.iter() {
-        if (series as usize) < series_count {
-            let sum = sums.entry((series, partition)).or_default();
-            sum.0 = sum.0.wrapping_add(cells.get_at(ROWS));
-            sum.1 = sum.1.wrapping_add(cells.get_at(BUSY_TICKS));
-        }
-    }
-    let mut by_series: HashMap<u32, Vec<(u32, u64, u64)>> = HashMap::new();
-    for ((series, partition), (rows, busy)) in sums {
-        by_series
-            .entry(series)
-            .or_default()
-            .push((partition, rows, busy));
-    }
-    by_series
+    read_where(|series| (series as usize) < series_count)
 }
 
 /// [`read`] of the series `ids` only.
-pub(crate) fn read_of(ids: &std::collections::HashSet<u32>) -> HashMap<u32, Vec<(u32, u64, u64)>> {
+pub(crate) fn read_of(ids: &HashSet<u32>) -> HashMap<u32, Vec<(u32, u64, u64)>> {
+    read_where(|series| ids.contains(&series))
+}
+
+fn read_where(wanted: impl Fn(u32) -> bool) -> HashMap<u32, Vec<(u32, u64, u64)>> {
     let slots = SLOTS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut sums: std::collections::BTreeMap<(u32, u32), (u64, u64)> = Default::default();
+    let mut sums: BTreeMap<(u32, u32), (u64, u64)> = BTreeMap::new();
     for &(series, partition, cells) in slots.iter() {
-        if ids.contains(&series) {
+        if wanted(series) {
             let sum = sums.entry((series, partition)).or_default();
             sum.0 = sum.0.wrapping_add(cells.get_at(ROWS));
             sum.1 = sum.1.wrapping_add(cells.get_at(BUSY_TICKS));

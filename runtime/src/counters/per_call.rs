@@ -18,7 +18,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::counters::cells::Tally;
+use crate::counters::cells::{Cells, Tally};
+use crate::counters::details::Details;
 use crate::counters::histogram::{self, Buckets, TIME_BUCKETS};
 use crate::counters::segment_list::Listed;
 use crate::counters::shards::{self, Shard};
@@ -98,9 +99,7 @@ static TAKEN: Mutex<Option<Taken>> = Mutex::new(None);
 
 impl Taken {
     /// Takes in the blocks of `shard` (series below `series_count`) that changed since
-    /// they were last read. A block's counts are taken in whole: each is a count its
-    /// bucket had (all only grow), and an owner that changes the block meanwhile marks
-    /// it changed again.
+    /// they were last read.
     fn take_changed(
         &mut self,
         shard: &Shard,
@@ -109,26 +108,10 @@ impl Taken {
         scratch: &mut Scratch,
     ) {
         for (series, block) in shard.all_details(series_count) {
-            if !block.take_changed() {
-                continue;
-            }
-            scratch.counts.clear();
-            scratch.slowest.clear();
-            block.histogram.read_counts(&mut scratch.counts, carried);
-            block.slowest.read_into(&mut scratch.slowest);
-            let before = self
-                .last_read
-                .entry(std::ptr::from_ref(block) as usize)
-                .or_default();
-            let series = &mut self.series[series];
-            series.add_difference(&scratch.counts, before);
-            before.clone_from(&scratch.counts);
-            series.merge_slowest(&scratch.slowest);
+            self.take_block(series, block, carried, scratch);
         }
     }
-}
 
-impl Taken {
     /// [`take_changed`](Self::take_changed) for the blocks of `ids` only.
     fn take_changed_of(
         &mut self,
@@ -138,26 +121,49 @@ impl Taken {
         scratch: &mut Scratch,
     ) {
         for &series in ids {
-            let Some(block) = shard.details_if_any(series) else {
-                continue;
-            };
-            if !block.take_changed() {
-                continue;
+            if let Some(block) = shard.details_if_any(series) {
+                self.take_block(series as usize, block, carried, scratch);
             }
-            scratch.counts.clear();
-            scratch.slowest.clear();
-            block.histogram.read_counts(&mut scratch.counts, carried);
-            block.slowest.read_into(&mut scratch.slowest);
-            let before = self
-                .last_read
-                .entry(std::ptr::from_ref(block) as usize)
-                .or_default();
-            let taken = &mut self.series[series as usize];
-            taken.add_difference(&scratch.counts, before);
-            before.clone_from(&scratch.counts);
-            taken.merge_slowest(&scratch.slowest);
         }
     }
+
+    /// Takes in `block` of `series` if it changed since it was last read. Its counts are
+    /// taken in whole: each is a count its bucket had (all only grow), and an owner that
+    /// changes the block meanwhile marks it changed again.
+    fn take_block(
+        &mut self,
+        series: usize,
+        block: &Details,
+        carried: &histogram::Carried,
+        scratch: &mut Scratch,
+    ) {
+        if !block.take_changed() {
+            return;
+        }
+        scratch.counts.clear();
+        scratch.slowest.clear();
+        block.histogram.read_counts(&mut scratch.counts, carried);
+        block.slowest.read_into(&mut scratch.slowest);
+        let before = self
+            .last_read
+            .entry(std::ptr::from_ref(block) as usize)
+            .or_default();
+        let taken = &mut self.series[series];
+        taken.add_difference(&scratch.counts, before);
+        before.clone_from(&scratch.counts);
+        taken.merge_slowest(&scratch.slowest);
+    }
+}
+
+/// What one thread's `cells` of a series say of its share, if it ran the series
+/// (`thread`: the thread's name, made only then).
+fn thread_share(cells: &Cells, thread: impl FnOnce() -> Arc<str>) -> Option<ThreadShare> {
+    let (rows_out, busy_ticks) = (cells.get(Tally::RowsOut), cells.get(Tally::BusyTicks));
+    (cells.get(Tally::Started) > 0 || busy_ticks > 0 || rows_out > 0).then(|| ThreadShare {
+        thread: thread(),
+        rows_out,
+        busy_ticks,
+    })
 }
 
 /// Reads the series `ids` only (each below `series_count`), in their order: what a read
@@ -197,21 +203,14 @@ pub(crate) fn read_some(ids: &[u32], series_count: usize) -> Vec<PerCall> {
             }
             let mut thread: Option<Arc<str>> = None;
             for (shares, &series) in threads.iter_mut().zip(&ids) {
-                let Some(cells) = shard.cells_if_grown(series) else {
-                    continue;
-                };
-                let (rows_out, busy_ticks) =
-                    (cells.get(Tally::RowsOut), cells.get(Tally::BusyTicks));
-                if cells.get(Tally::Started) > 0 || busy_ticks > 0 || rows_out > 0 {
-                    let thread = thread
-                        .get_or_insert_with(|| Arc::from(shard.thread_name()))
-                        .clone();
-                    shares.push(ThreadShare {
-                        thread,
-                        rows_out,
-                        busy_ticks,
-                    });
-                }
+                let share = shard.cells_if_grown(series).and_then(|cells| {
+                    thread_share(cells, || {
+                        thread
+                            .get_or_insert_with(|| Arc::from(shard.thread_name()))
+                            .clone()
+                    })
+                });
+                shares.extend(share);
             }
         })
     });
@@ -272,15 +271,7 @@ pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
             let thread: Arc<str> = Arc::from(shard.thread_name());
             for (first, chunk) in shard.cell_chunks(series_count) {
                 for (shares, cells) in threads[first..].iter_mut().zip(chunk) {
-                    let (rows_out, busy_ticks) =
-                        (cells.get(Tally::RowsOut), cells.get(Tally::BusyTicks));
-                    if cells.get(Tally::Started) > 0 || busy_ticks > 0 || rows_out > 0 {
-                        shares.push(ThreadShare {
-                            thread: thread.clone(),
-                            rows_out,
-                            busy_ticks,
-                        });
-                    }
+                    shares.extend(thread_share(cells, || thread.clone()));
                 }
             }
         })
