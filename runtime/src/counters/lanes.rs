@@ -254,26 +254,25 @@ pub(crate) fn holder(lane: Lane) -> Option<RunId> {
 /// The lanes whose run ended, each with its run; the caller reads them and then calls
 /// [`free`].
 pub(crate) fn ended() -> Vec<(Lane, RunPlace)> {
-    lanes()
-        .states
-        .iter()
-        .enumerate()
-        .filter_map(|(at, state)| match state {
-            LaneState::Ended(place) => Some((at as Lane + 1, place.clone())),
-            _ => None,
-        })
-        .collect()
+    places(|state| matches!(state, LaneState::Ended(_)))
 }
 
-/// The lanes held now, each with its run.
-pub(crate) fn held() -> Vec<(Lane, RunPlace)> {
+/// The lanes of runs not yet read: running, or ended and not read; each with its run.
+pub(crate) fn taken() -> Vec<(Lane, RunPlace)> {
+    places(|state| !matches!(state, LaneState::Free))
+}
+
+fn places(wanted: impl Fn(&LaneState) -> bool) -> Vec<(Lane, RunPlace)> {
     lanes()
         .states
         .iter()
         .enumerate()
+        .filter(|(_, state)| wanted(state))
         .filter_map(|(at, state)| match state {
-            LaneState::Held(place) => Some((at as Lane + 1, place.clone())),
-            _ => None,
+            LaneState::Held(place) | LaneState::Ended(place) => {
+                Some((at as Lane + 1, place.clone()))
+            }
+            LaneState::Free => None,
         })
         .collect()
 }

@@ -198,8 +198,7 @@ impl Views {
     /// What run `run`, still running (or ending), counted so far: its lane's and those of
     /// the runs started inside it that still run, with the ended ones' views.
     fn running_view(&self, run: RunId) -> Option<Counted> {
-        let running: Vec<(Lane, RunPlace)> =
-            lanes::held().into_iter().chain(lanes::ended()).collect();
+        let running = lanes::taken();
         let (lane, _) = running.iter().find(|(_, place)| place.id == run)?;
         let mut tree = vec![(*lane, run)];
         let mut at = 0;
@@ -230,9 +229,8 @@ impl Views {
             view.add(child);
             return;
         }
-        let running = lanes::held()
+        let running = lanes::taken()
             .into_iter()
-            .chain(lanes::ended())
             .any(|(_, place)| place.id == parent);
         if running {
             match self.children.get_mut(&parent) {
