@@ -245,13 +245,7 @@ pub(crate) fn fold_engine_lanes(
             continue;
         };
         let into = engine.entry(labels[series as usize].canonical).or_default();
-        for (name, value) in values {
-            let combined = match into.get(&name) {
-                Some(&had) => had.combine(value),
-                None => value,
-            };
-            into.insert(name, combined);
-        }
+        engine_metrics::add_values(into, &values);
     }
 }
 

@@ -62,14 +62,7 @@ impl Counted {
     fn add(&mut self, other: &Counted) {
         self.counts.add(&other.counts);
         for (series, values) in &other.engine {
-            let into = self.engine.entry(*series).or_default();
-            for (name, &value) in values {
-                let combined = match into.get(name) {
-                    Some(&had) => had.combine(value),
-                    None => value,
-                };
-                into.insert(name.clone(), combined);
-            }
+            engine_metrics::add_values(self.engine.entry(*series).or_default(), values);
         }
     }
 
@@ -80,17 +73,7 @@ impl Counted {
             .iter()
             .map(|(series, values)| {
                 let before = start.engine.get(series);
-                let values = values
-                    .iter()
-                    .map(|(name, &value)| {
-                        let value = match before.and_then(|before| before.get(name)) {
-                            Some(&earlier) => value.since(earlier),
-                            None => value,
-                        };
-                        (name.clone(), value)
-                    })
-                    .collect();
-                (*series, values)
+                (*series, engine_metrics::values_since(values, before))
             })
             .collect();
         Counted {

@@ -15,6 +15,7 @@ use crate::insight::snapshot::{
     StepSnapshot, TimeSplit, WorkSkew,
 };
 use crate::insight::snapshot::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef, SCHEMA_VERSION};
+use crate::operator::engine_metrics;
 
 impl Snapshot {
     /// What was counted after `earlier` and up to `self` (both from
@@ -250,17 +251,10 @@ fn operator_since(now: &OperatorSnapshot, before: &OperatorSnapshot) -> Operator
             partitions: skew::since(&now.skew.partitions, &before.skew.partitions),
             ..now.skew.clone()
         },
-        engine_metrics: now
-            .engine_metrics
-            .iter()
-            .map(|(name, &value)| {
-                let value = match before.engine_metrics.get(name) {
-                    Some(&earlier) => value.since(earlier),
-                    None => value,
-                };
-                (name.clone(), value)
-            })
-            .collect(),
+        engine_metrics: engine_metrics::values_since(
+            &now.engine_metrics,
+            Some(&before.engine_metrics),
+        ),
         ..now.clone()
     }
 }

@@ -124,13 +124,37 @@ fn attached() -> MutexGuard<'static, Option<Attached>> {
 }
 
 fn read_into(values: &mut Values, source: &dyn EngineMetrics) {
-    source.engine_metrics(&mut |name, value| {
-        let combined = match values.get(name) {
-            Some(&before) => before.combine(value),
-            None => value,
-        };
-        values.insert(name.to_owned(), combined);
-    });
+    source.engine_metrics(&mut |name, value| add_value(values, name, value));
+}
+
+/// `value` of metric `name` added into `values` (two sources of one metric combine).
+pub(crate) fn add_value(values: &mut Values, name: &str, value: EngineValue) {
+    let combined = match values.get(name) {
+        Some(&had) => had.combine(value),
+        None => value,
+    };
+    values.insert(name.to_owned(), combined);
+}
+
+/// Every metric of `added` added into `values`.
+pub(crate) fn add_values(values: &mut Values, added: &Values) {
+    for (name, &value) in added {
+        add_value(values, name, value);
+    }
+}
+
+/// What happened between `before` (an earlier reading, if any) and `now`, metric by
+/// metric.
+pub(crate) fn values_since(now: &Values, before: Option<&Values>) -> Values {
+    now.iter()
+        .map(|(name, &value)| {
+            let value = match before.and_then(|before| before.get(name)) {
+                Some(&earlier) => value.since(earlier),
+                None => value,
+            };
+            (name.clone(), value)
+        })
+        .collect()
 }
 
 /// Attaches `source` to `series` (`None` when the operator counts nothing).
