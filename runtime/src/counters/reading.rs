@@ -291,7 +291,7 @@ impl Kept {
         let mut sums = Sums::zero(series_count);
         let mut per_call = vec![PerCall::default(); series_count];
         for (&series, kept) in &self.series {
-            sums.set(series as usize, kept.sums, None);
+            sums.set(series as usize, kept.sums);
             if let Some(slot) = per_call.get_mut(series as usize) {
                 *slot = kept.per_call.clone();
             }

@@ -136,23 +136,10 @@ impl Sums {
         }
     }
 
-    /// Sets series `series`' sums and custom counters.
-    pub(crate) fn set(
-        &mut self,
-        series: usize,
-        sums: SeriesSums,
-        custom: Option<[u64; MAX_CUSTOM_COUNTERS]>,
-    ) {
+    /// Sets series `series`' sums (a view's: custom counters are the export's only).
+    pub(crate) fn set(&mut self, series: usize, sums: SeriesSums) {
         if let Some(slot) = self.series.get_mut(series) {
             *slot = sums;
-        }
-        if let Some(custom) = custom {
-            if self.custom.is_empty() {
-                self.custom = vec![[0; MAX_CUSTOM_COUNTERS]; self.series.len()];
-            }
-            if let Some(slot) = self.custom.get_mut(series) {
-                *slot = custom;
-            }
         }
     }
 
