@@ -332,3 +332,21 @@ fn a_run_started_inside_another_is_part_of_its_view_once_ended() {
     assert_eq!(runs, ["outer"]);
     drop(telemetry);
 }
+
+#[test]
+fn with_traces_alone_a_run_takes_no_lane() {
+    pipetel_tests::own_process!();
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let telemetry = Config::new().with_span_exporter(exporter.clone()).init();
+    // Operators count nothing: there would be nothing in a view.
+    let id = Nightly.run(|_| Ok::<_, String>(RunId::current())).unwrap();
+    assert_eq!(id, None);
+    let history = pipetel::history::run_history();
+    assert_eq!(history.runs.last().map(|run| run.id), Some(None));
+    telemetry.flush();
+    assert!(
+        !exporter.get_finished_spans().unwrap().is_empty(),
+        "the run was traced"
+    );
+    drop(telemetry);
+}
