@@ -27,8 +27,8 @@ use crate::operator::engine_metrics::{self, Values};
 use crate::pipeline::history::{self, Status};
 use crate::pipeline::totals;
 
-/// The views of ended runs and queries a process keeps (64): older ones roll off, and
-/// [`RunId::snapshot`] gives `None` for them.
+/// The views of ended runs and queries a process keeps (64, the latest to have started):
+/// older ones roll off, and [`RunId::snapshot`] gives `None` for them.
 pub const RECENT_RUN_VIEWS: usize = 64;
 
 #[derive(Default)]
@@ -37,7 +37,7 @@ struct Views {
     starts: HashMap<Lane, Counted>,
     /// What ended runs started inside a run counted, by the run (added to its own).
     children: HashMap<RunId, Counted>,
-    /// The views of ended runs, oldest first.
+    /// The views of ended runs, by the order they started (`RunId`s).
     ended: VecDeque<(RunPlace, Counted)>,
 }
 
@@ -160,7 +160,10 @@ pub(crate) fn capture() {
         if let Some(parent) = place.parent {
             views.add_to_parent(parent, &own);
         }
-        views.ended.push_back((place.clone(), own));
+        // In the order the runs started, whatever order their lanes are read in: the
+        // oldest roll off.
+        let at = views.ended.partition_point(|(kept, _)| kept.id < place.id);
+        views.ended.insert(at, (place.clone(), own));
         while views.ended.len() > RECENT_RUN_VIEWS {
             views.ended.pop_front();
         }
