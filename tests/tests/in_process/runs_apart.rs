@@ -350,3 +350,43 @@ fn with_traces_alone_a_run_takes_no_lane() {
     );
     drop(telemetry);
 }
+
+#[derive(Pipeline)]
+struct Holder;
+
+impl Holder {
+    /// A step that runs until told to end.
+    #[pipeline_step]
+    fn hold(&self, started: &Barrier, done: &Barrier) -> Result<(), String> {
+        started.wait();
+        done.wait();
+        Ok(())
+    }
+}
+
+#[test]
+fn work_in_a_run_between_its_steps_is_under_no_step_while_another_runs_a_step() {
+    pipetel_tests::own_process!();
+    let telemetry = Config::new().collect_locally(true).init();
+    let (started, done) = (Arc::new(Barrier::new(2)), Arc::new(Barrier::new(2)));
+    let holder = {
+        let (started, done) = (started.clone(), done.clone());
+        thread::spawn(move || Holder.run(|holder| holder.hold(&started, &done)))
+    };
+    // While the other run is in its step `hold`, this run parses outside any step.
+    let id = Orders { rows: 6 }
+        .run(|_| {
+            started.wait();
+            parse((0..6).collect());
+            done.wait();
+            Ok::<_, String>(RunId::current().unwrap())
+        })
+        .unwrap();
+    holder.join().unwrap().unwrap();
+    let view = id.snapshot().unwrap();
+    let op = view
+        .operator("parse", "in_process::runs_apart::parse")
+        .unwrap();
+    assert_eq!((op.rows.received, op.step.as_deref()), (6, None));
+    drop(telemetry);
+}
