@@ -98,6 +98,19 @@ struct Taken {
 static TAKEN: Mutex<Option<Taken>> = Mutex::new(None);
 
 impl Taken {
+    /// What readers took in so far (`slot`: under the lock), with room for
+    /// `series_count` series.
+    fn of(slot: &mut Option<Taken>, series_count: usize) -> &mut Taken {
+        let taken = slot.get_or_insert_with(|| Taken {
+            series: Vec::new(),
+            last_read: HashMap::new(),
+        });
+        if taken.series.len() < series_count {
+            taken.series.resize_with(series_count, PerCall::default);
+        }
+        taken
+    }
+
     /// Takes in the blocks of `shard` (series below `series_count`) that changed since
     /// they were last read.
     fn take_changed(
@@ -172,13 +185,7 @@ pub(crate) fn read_some(ids: &[u32], series_count: usize) -> Vec<PerCall> {
     let mut taken = TAKEN
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let taken = taken.get_or_insert_with(|| Taken {
-        series: Vec::new(),
-        last_read: HashMap::new(),
-    });
-    if taken.series.len() < series_count {
-        taken.series.resize_with(series_count, PerCall::default);
-    }
+    let taken = Taken::of(&mut taken, series_count);
     let ids: Vec<u32> = ids
         .iter()
         .copied()
@@ -239,13 +246,7 @@ pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
     let mut taken = TAKEN
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let taken = taken.get_or_insert_with(|| Taken {
-        series: Vec::new(),
-        last_read: HashMap::new(),
-    });
-    if taken.series.len() < series_count {
-        taken.series.resize_with(series_count, PerCall::default);
-    }
+    let taken = Taken::of(&mut taken, series_count);
     let mut scratch = Scratch::default();
     // Segments listed and not yet in their buckets, and each series' shares by thread:
     // this read's only, never taken in.
