@@ -17,4 +17,5 @@ pub(crate) mod shards;
 pub(crate) mod slowest;
 pub(crate) mod step_slot;
 pub(crate) mod sums;
+pub(crate) mod table;
 pub(crate) mod thread_state;

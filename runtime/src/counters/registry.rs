@@ -21,7 +21,7 @@ use std::sync::{LazyLock, Mutex};
 use opentelemetry::KeyValue;
 
 use crate::counters::lanes::{Lane, NO_LANE};
-use crate::counters::shards::MAX_SERIES;
+use crate::counters::table::MAX_SERIES;
 use crate::names;
 use crate::warn::warn;
 

@@ -18,7 +18,7 @@ use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMe
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{Instrument, Stream, Temporality};
 
-use crate::counters::shards::MAX_SERIES;
+use crate::counters::table::MAX_SERIES;
 use crate::names;
 use crate::warn::warn;
 

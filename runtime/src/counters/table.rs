@@ -1,0 +1,89 @@
+//! A table of one value per series (or per graph link), allocated a chunk of 64 at a
+//! time and never freed: what a shard's cells live in.
+//!
+//! Its owner writes through [`Table::block`], which allocates a missing chunk; readers
+//! walk the allocated chunks. Allocation publishes a chunk with one pointer store, so a
+//! reader sees a chunk whole or not at all.
+
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+use crate::counters::cells::Zeroed;
+
+/// Series per chunk of a table.
+const CHUNK: usize = 64;
+/// Chunks per table.
+const CHUNKS: usize = 512;
+/// The most series a process can have (ids `0..MAX_SERIES`).
+pub(crate) const MAX_SERIES: usize = CHUNK * CHUNKS;
+
+/// A `T` for every series, allocated a chunk at a time.
+pub(crate) struct Table<T> {
+    chunks: [AtomicPtr<[T; CHUNK]>; CHUNKS],
+}
+
+impl<T: Zeroed> Table<T> {
+    pub(crate) const fn new() -> Self {
+        Table {
+            chunks: [const { AtomicPtr::new(ptr::null_mut()) }; CHUNKS],
+        }
+    }
+
+    /// The block of `series`, for the owning thread to write.
+    #[inline]
+    pub(crate) fn block(&'static self, series: u32) -> &'static T {
+        match self.block_if_grown(series) {
+            Some(block) => block,
+            None => &self.grow(chunk_of(series))[series as usize % CHUNK],
+        }
+    }
+
+    /// The block of `series` if its chunk was allocated: no allocation, no call.
+    #[inline(always)]
+    pub(crate) fn block_if_grown(&'static self, series: u32) -> Option<&'static T> {
+        let found = self.chunks[chunk_of(series)].load(Ordering::Acquire);
+        // SAFETY: a non-null chunk pointer comes from `Box::leak` in `grow` and is never freed.
+        (!found.is_null()).then(|| unsafe { &(*found)[series as usize % CHUNK] })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&'static self, chunk: usize) -> &'static [T; CHUNK] {
+        // Built in place, one block at a time: a chunk of histograms is 160 KiB, which a
+        // temporary on a small thread stack could not hold.
+        let mut fresh = Box::<[T; CHUNK]>::new_uninit();
+        let first = fresh.as_mut_ptr().cast::<T>();
+        for index in 0..CHUNK {
+            // SAFETY: `index` is within the array `first` points into.
+            unsafe { first.add(index).write(T::ZERO) };
+        }
+        // SAFETY: every element was written above.
+        let fresh: &'static [T; CHUNK] = Box::leak(unsafe { fresh.assume_init() });
+        self.chunks[chunk].store(ptr::from_ref(fresh).cast_mut(), Ordering::Release);
+        fresh
+    }
+
+    /// For a reader: every allocated chunk holding series below `series_count`, with the
+    /// id of its first series, cut to end at `series_count`. One pointer load a chunk.
+    pub(crate) fn grown_chunks(&self, series_count: usize) -> impl Iterator<Item = (usize, &[T])> {
+        let series_count = series_count.min(MAX_SERIES);
+        self.chunks[..series_count.div_ceil(CHUNK)]
+            .iter()
+            .enumerate()
+            .filter_map(move |(chunk, pointer)| {
+                let found = pointer.load(Ordering::Acquire);
+                // SAFETY: as in `block`, chunk pointers are leaked boxes, valid forever.
+                let block: &[T; CHUNK] = unsafe { found.as_ref()? };
+                let first = chunk * CHUNK;
+                Some((first, &block[..CHUNK.min(series_count - first)]))
+            })
+    }
+}
+
+/// The chunk of `series`. Series ids are below `MAX_SERIES` (the registry hands out no
+/// more), so the mask changes nothing; it spares the hot path a bounds check.
+#[inline(always)]
+fn chunk_of(series: u32) -> usize {
+    debug_assert!((series as usize) < MAX_SERIES);
+    (series as usize / CHUNK) % CHUNKS
+}
