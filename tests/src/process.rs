@@ -74,15 +74,36 @@ fn command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
     command
 }
 
-/// Waits (at most `timeout`, then kills it) for `child` to exit; its output.
+/// Waits (at most `timeout`, then kills it) for `child` to exit; its output, read while
+/// it runs (a child that writes more than a pipe holds would otherwise wait forever).
 pub fn wait_for_exit(mut child: Child, timeout: Duration) -> Output {
+    fn drain(
+        pipe: Option<impl std::io::Read + Send + 'static>,
+    ) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut read = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut read);
+            }
+            read
+        })
+    }
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
     let deadline = Instant::now() + timeout;
-    loop {
-        if child.try_wait().expect("wait").is_some() || Instant::now() >= deadline {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
             let _ = child.kill();
-            return child.wait_with_output().expect("output");
+            break child.wait().expect("wait");
         }
         std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout read"),
+        stderr: stderr.join().expect("stderr read"),
     }
 }
 
