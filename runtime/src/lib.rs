@@ -126,7 +126,6 @@ pub mod otel {
 
 /// Every limit pipetel keeps to, each named in the warning given when it is reached.
 pub mod limits {
-    pub use crate::counters::details::MAX_DETAILS_BYTES;
     pub use crate::counters::lanes::MAX_LANES;
     pub use crate::counters::links::MAX_LINKS;
     pub use crate::counters::partitions::MAX_PARTITION_SLOTS;

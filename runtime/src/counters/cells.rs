@@ -112,8 +112,9 @@ pub(crate) struct Cells {
     pub(crate) step: StepSlot,
     /// The operator this series last ran nested in on this thread, and their link.
     pub(crate) consumer: ConsumerSlot,
-    /// The shortest of the series' slowest segments on this thread (`counters::slowest`):
-    /// a segment with more busy ticks is kept. Not a counter.
+    /// This thread's copy of the floor of the series' slowest segments
+    /// (`counters::slowest`): only a segment with more busy ticks may be one. Not a
+    /// counter.
     pub(crate) slow_floor: AtomicU64,
 }
 

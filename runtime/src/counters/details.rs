@@ -1,67 +1,73 @@
-//! The per-call details of one operator series on one thread — its distributions
-//! (`counters::histogram`) and its slowest segments (`counters::slowest`) — allocated on
-//! the series' first call on the thread, behind one pointer, within a process-wide budget.
+//! The per-call details of one operator series — its distributions
+//! (`counters::histogram`) and its slowest segments (`counters::slowest`) — in one block
+//! per series, shared by every thread that runs it, allocated on the series' first use.
 //!
-//! Cells are allocated a chunk of 64 series at a time; details are larger (about 1.3 KiB),
-//! so each (series, thread) gets its own block, only once it runs there, and the blocks
-//! together stay below [`MAX_DETAILS_BYTES`]: past it, further series and threads count
-//! everything but their distributions and slowest calls, with one warning naming the
-//! limit.
+//! A block is 1.4 KiB, so per series rather than per (series, thread): a thread's own
+//! cells stay small (what each (series, thread) pair costs is its counters), and a reader
+//! reads one block a series whatever the number of threads. Threads write a block rarely
+//! — a thread's list of segments (`counters::segment_list`) goes to the buckets a few
+//! dozen segments at a time, and a segment is kept among the slowest only when it beats
+//! the floor — so sharing it costs atomic adds once per list, not per call. There is a
+//! block for every series that ran: at most [`MAX_SERIES`] blocks, 45 MiB.
 //!
 //! A block says when it changed since readers last took it in (`counters::per_call`
-//! reads only those): the owner raises the flag on its cold paths — emptying its segment
-//! list into the buckets, keeping a new slowest segment — never per call.
+//! reads only those): a writer raises the flag after each change.
 
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use crate::counters::cells::Zeroed;
 use crate::counters::histogram::HistogramCells;
 use crate::counters::slowest::SlowCells;
-use crate::warn::warn;
+use crate::counters::table::{Table, MAX_SERIES};
 
-/// The most memory the per-call details of all (operator, thread) pairs may take: 256 MiB,
-/// about 190,000 pairs. Past it, new pairs keep no distributions or slowest calls, with
-/// one warning naming this limit.
-pub const MAX_DETAILS_BYTES: usize = 256 << 20;
-
-/// One series' details on one thread.
+/// One series' details.
 #[derive(Debug)]
 pub(crate) struct Details {
     pub(crate) histogram: HistogramCells,
     pub(crate) slowest: SlowCells,
-    /// Set by the owner after it changes the block; taken (cleared) by the reader that
+    /// Set by a writer after it changes the block; taken (cleared) by the reader that
     /// reads it.
     changed: AtomicBool,
 }
 
 impl Details {
-    /// Says the block changed, after the owner changed it. Only the owning thread may
-    /// call this.
+    /// Says the block changed, after the caller changed it. Always a store, even when the
+    /// flag is up: a reader may be taking it down now, before the change is visible to
+    /// it; the store raises it again for the next reader.
     #[inline]
     pub(crate) fn mark_changed(&self) {
         self.changed.store(true, Ordering::Release);
     }
 
-    /// Keeps a segment of `ticks` busy ticks that ended at tick `ended` among the slowest
-    /// if it is; returns the new floor ([`SlowCells::record`]). Only the owning thread may
-    /// call this.
+    /// Keeps a segment of `ticks` busy ticks that ended at tick `ended`, in the trace
+    /// `trace_id` gives, among the slowest if it is; returns the series' floor (a segment
+    /// is among the slowest only when it took longer).
     #[cold]
-    pub(crate) fn record_slow(&self, ticks: u64, ended: u64, trace_id: u128) -> u64 {
-        let floor = self.slowest.record(ticks, ended, trace_id);
+    pub(crate) fn record_slow(
+        &self,
+        ticks: u64,
+        ended: u64,
+        trace_id: impl FnOnce() -> u128,
+    ) -> u64 {
+        let floor = self.slowest.floor();
+        if ticks <= floor {
+            return floor;
+        }
+        let floor = self.slowest.record(ticks, ended, trace_id());
         self.mark_changed();
         floor
     }
 
     /// Whether the block changed since the flag was last taken, clearing it: what the
-    /// owner wrote before raising it is visible once this returns `true`.
+    /// writers wrote before raising it is visible once this returns `true`.
     pub(crate) fn take_changed(&self) -> bool {
         // A load first: most blocks are unchanged, and a swap would write every one.
         self.changed.load(Ordering::Relaxed) && self.changed.swap(false, Ordering::Acquire)
     }
 }
 
-/// Where a thread keeps a pointer to its details of one series (null until the first call).
+/// Where a series' details are (null until its first use).
 #[derive(Debug)]
 pub(crate) struct DetailsSlot(AtomicPtr<Details>);
 
@@ -69,58 +75,81 @@ impl Zeroed for DetailsSlot {
     const ZERO: Self = DetailsSlot(AtomicPtr::new(ptr::null_mut()));
 }
 
-static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
-static WARNED: AtomicBool = AtomicBool::new(false);
-
 impl DetailsSlot {
-    /// The details, allocating them on first use; `None` past [`MAX_DETAILS_BYTES`]. Only
-    /// the owning thread may call this.
+    /// The details, allocating them on first use (any thread).
     #[inline(always)]
-    pub(crate) fn get_or_allocate(&self) -> Option<&'static Details> {
-        let found = self.0.load(Ordering::Acquire);
-        if found.is_null() {
-            return self.allocate();
+    pub(crate) fn get_or_allocate(&self) -> &'static Details {
+        match self.get() {
+            Some(details) => details,
+            None => self.allocate(),
         }
-        // SAFETY: a non-null pointer comes from `Box::leak` in `allocate`, never freed.
-        Some(unsafe { &*found })
     }
 
-    /// The details if the owner allocated them (any thread).
+    /// The details if they were allocated (any thread).
+    #[inline(always)]
     pub(crate) fn get(&self) -> Option<&'static Details> {
-        // SAFETY: as in `get_or_allocate`.
+        // SAFETY: a non-null pointer comes from `Box::leak` in `allocate`, never freed.
         unsafe { self.0.load(Ordering::Acquire).as_ref() }
     }
 
     #[cold]
     #[inline(never)]
-    fn allocate(&self) -> Option<&'static Details> {
-        let size = std::mem::size_of::<Details>();
-        let before = ALLOCATED.fetch_add(size, Ordering::Relaxed);
-        if before + size > MAX_DETAILS_BYTES {
-            ALLOCATED.fetch_sub(size, Ordering::Relaxed);
-            if !WARNED.swap(true, Ordering::Relaxed) {
-                warn(format_args!(
-                    "per-call distributions and slowest calls take {} MiB \
-                     (pipetel::limits::MAX_DETAILS_BYTES); further operators and threads count \
-                     everything else, without them",
-                    MAX_DETAILS_BYTES >> 20
-                ));
-            }
-            return None;
-        }
+    fn allocate(&self) -> &'static Details {
         // Built in place: `Details` is over a kilobyte.
         let mut fresh = Box::<Details>::new_uninit();
         let block = fresh.as_mut_ptr();
         // SAFETY: the fields are written before `assume_init`, through raw pointers into
         // the allocation.
-        let details: &'static Details = unsafe {
+        let fresh: *mut Details = unsafe {
             ptr::addr_of_mut!((*block).histogram).write(HistogramCells::ZERO);
             ptr::addr_of_mut!((*block).slowest).write(SlowCells::ZERO);
             ptr::addr_of_mut!((*block).changed).write(AtomicBool::new(false));
-            Box::leak(fresh.assume_init())
+            Box::into_raw(fresh.assume_init())
         };
-        self.0
-            .store(ptr::from_ref(details).cast_mut(), Ordering::Release);
-        Some(details)
+        match self
+            .0
+            .compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire)
+        {
+            // SAFETY: published, never freed.
+            Ok(_) => unsafe { &*fresh },
+            Err(first) => {
+                // Another thread allocated the block first: its is the one.
+                // SAFETY: `fresh` was never published; `first` is a leaked box.
+                unsafe {
+                    drop(Box::from_raw(fresh));
+                    &*first
+                }
+            }
+        }
     }
 }
+
+/// Every series' details, by series id.
+static DETAILS: Table<DetailsSlot> = Table::new();
+
+/// The details of `series`, allocated on first use (any thread).
+#[inline]
+pub(crate) fn of(series: u32) -> &'static Details {
+    DETAILS.block(series).get_or_allocate()
+}
+
+/// The details of `series` if it has any: no allocation.
+pub(crate) fn if_any(series: u32) -> Option<&'static Details> {
+    DETAILS.block_if_grown(series)?.get()
+}
+
+/// The details of series `0..series_count` that have any, each with its series id.
+pub(crate) fn all(series_count: usize) -> impl Iterator<Item = (usize, &'static Details)> {
+    DETAILS
+        .grown_chunks(series_count)
+        .flat_map(|(first, chunk)| {
+            chunk
+                .iter()
+                .enumerate()
+                .filter_map(move |(offset, slot)| Some((first + offset, slot.get()?)))
+        })
+}
+
+// What the module doc says a block takes, and all blocks together.
+const _: () = assert!(std::mem::size_of::<Details>() <= 1_434);
+const _: () = assert!(MAX_SERIES * 1_434 <= 45 << 20);

@@ -1,20 +1,18 @@
-//! Per-call distributions of one operator series on one thread: busy time per segment (a
-//! call, a poll, an item) and rows per hand-over, in log-linear buckets.
+//! Per-call distributions of one operator series: busy time per segment (a call, a poll,
+//! an item) and rows per hand-over, in log-linear buckets shared by every thread that
+//! runs the series.
 //!
 //! A value's bucket is its power of two and, within it, which of four equal quarters it
 //! falls in: values 0–7 have a bucket each, and above that a bucket spans a quarter of
 //! its octave, so a value read back from its bucket is off by at most 25 % (12.5 % from
 //! the bucket's middle). Finding the bucket is a conversion to `f64` and a shift of its
-//! bits; adding to it is the relaxed load and store of every other cell. Times are kept
-//! in clock ticks (scaled when read).
+//! bits. Times are kept in clock ticks (scaled when read).
 //!
-//! Counters are 32 bits, to keep a (series, thread) pair's buckets at 1.2 KiB; a bucket
-//! that wraps carries 2³² into a process-wide table (a lock, once per 4 billion values in
-//! one bucket of one thread), which readers add.
-//!
-//! Segments reach the buckets through their thread's list (`counters::segment_list`),
-//! a few dozen at a time. Readers read a block's non-zero counts only
-//! (`counters::per_call` keeps what it read last and takes the difference).
+//! Segments reach the buckets through their thread's list (`counters::segment_list`), a
+//! few dozen at a time: an add is an atomic add (several threads add to one series), but
+//! once per list, not per call. Counters are 32 bits, to keep a series' buckets at
+//! 1.2 KiB; a bucket that wraps carries 2³² into a process-wide table (a lock, once per 4
+//! billion values in one bucket), which readers add. Readers read the non-zero counts.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
@@ -93,7 +91,7 @@ pub(crate) fn bucket_start(index: usize) -> u64 {
 /// one past the last, a cell no reader reads, so that counting a segment takes no branch.
 pub(crate) const NO_ROWS: usize = ROW_BUCKETS;
 
-/// One series' distributions on one thread.
+/// One series' distributions.
 #[derive(Debug)]
 pub(crate) struct HistogramCells {
     busy: [AtomicU32; TIME_BUCKETS],
@@ -114,7 +112,7 @@ static CARRIED: Mutex<Option<HashMap<(usize, usize), u64>>> = Mutex::new(None);
 
 impl HistogramCells {
     /// Counts `count` segments whose busy ticks fell in bucket `bucket` (below
-    /// [`TIME_BUCKETS`]). Only the owning thread may call this.
+    /// [`TIME_BUCKETS`]).
     #[inline(always)]
     pub(crate) fn add_busy(&self, bucket: usize, count: u32) {
         self.bump(&self.busy[bucket], bucket, count);
@@ -122,7 +120,7 @@ impl HistogramCells {
 
     /// Counts `count` segments whose rows fell in bucket `bucket` ([`NO_ROWS`]: they
     /// handed nothing out, counted where no reader reads, so that callers need no
-    /// branch). Only the owning thread may call this.
+    /// branch).
     #[inline(always)]
     pub(crate) fn add_rows(&self, bucket: usize, count: u32) {
         self.bump(&self.rows[bucket], TIME_BUCKETS + bucket, count);
@@ -130,11 +128,11 @@ impl HistogramCells {
 
     #[inline(always)]
     fn bump(&self, cell: &AtomicU32, bucket: usize, added: u32) {
-        let (count, wrapped) = cell.load(Relaxed).overflowing_add(added);
-        if wrapped {
+        // The add that wraps the cell carries; a reader between the two reads the bucket
+        // 2³² low, once.
+        if cell.fetch_add(added, Relaxed).checked_add(added).is_none() {
             self.carry(bucket);
         }
-        cell.store(count, Relaxed);
     }
 
     #[cold]
@@ -149,7 +147,7 @@ impl HistogramCells {
             .or_default() += 1 << 32;
     }
 
-    /// Appends this thread's non-zero counts to `counts` (any thread), as (bucket, count)
+    /// Appends the non-zero counts to `counts`, as (bucket, count)
     /// in bucket order: busy buckets first, then the rows buckets from [`TIME_BUCKETS`];
     /// each with what it `carried` past 32 bits.
     pub(crate) fn read_counts(&self, counts: &mut Vec<(u16, u64)>, carried: &Carried) {
@@ -188,7 +186,7 @@ fn ptr_key(cells: &HistogramCells) -> usize {
     std::ptr::from_ref(cells) as usize
 }
 
-/// Bucket counts summed over threads: (bucket, count) for each bucket with a count, in
+/// Bucket counts as read: (bucket, count) for each bucket with a count, in
 /// bucket order (a series' counts sit in a few of its hundreds of buckets).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Buckets(pub(crate) Vec<(u32, u64)>);

@@ -2,16 +2,15 @@
 //! on their way to the series' buckets (`counters::histogram`), a few dozen at a time.
 //!
 //! A segment adds one word to its thread's own list, whose place the thread already
-//! holds: no lookup of the series' block per call, and no store to an address computed
-//! from the clock (a bucket store was: the next call's load of the same bucket raced it
-//! and cost +17 ns a call). The buckets are found when listing (a conversion to `f64`, no
-//! branch) so that the segment fits one store: three stores (series, ticks, rows)
-//! cost 1 ns a call more. A full list goes to the buckets in one go, and marks each
-//! block it changed: a list of one series (the common case) adds each distinct bucket
-//! once, with its count (`counters::distinct`), so that no increment waits for the one
-//! before; a mixed list adds its segments one by one. Readers count the listed segments
-//! too, between two equal readings of a sequence number the owner bumps around each
-//! emptying.
+//! holds: no lookup of the series' block per call, no atomic add to a block other
+//! threads share, and no store to an address computed from the clock (the next call's
+//! load of the same bucket would wait for it). The buckets are found when listing (a
+//! conversion to `f64`, no branch) so that the segment fits one store. A full list goes
+//! to the buckets in one go, and marks each block it changed: a list of one series (the
+//! common case) adds each distinct bucket once, with its count (`counters::distinct`); a
+//! mixed list adds its segments one by one. Readers count the listed segments too, when
+//! they read the list between two equal readings of a sequence number the owner bumps
+//! around each emptying: then no listed segment is in the buckets yet.
 
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering, Ordering::Relaxed};
 
@@ -113,7 +112,7 @@ impl SegmentList {
         series: u32,
         busy: u64,
         rows: Option<u64>,
-        details: impl Fn(u32) -> Option<&'static Details>,
+        details: impl Fn(u32) -> &'static Details,
     ) {
         if self.put(series, busy, rows) == Listing::Full {
             self.empty(details);
@@ -142,7 +141,7 @@ impl SegmentList {
     /// starts the list anew. Only the owning thread may call this.
     #[cold]
     #[inline(never)]
-    pub(crate) fn empty(&self, details_of: impl Fn(u32) -> Option<&'static Details>) {
+    pub(crate) fn empty(&self, details_of: impl Fn(u32) -> &'static Details) {
         let sequence = self.sequence.load(Relaxed);
         self.sequence.store(sequence.wrapping_add(1), Relaxed);
         fence(Ordering::Release);
@@ -155,9 +154,7 @@ impl SegmentList {
             .iter()
             .fold(0, |mixed, &entry| mixed | (entry as u32 ^ series));
         if mixed == 0 {
-            if let Some(details) = details_of(series) {
-                count_one_series(details, entries);
-            }
+            count_one_series(details_of(series), entries);
         } else {
             count_each(entries, details_of);
         }
@@ -212,26 +209,20 @@ fn count_one_series(details: &Details, entries: &[u64; LISTED]) {
 
 /// Counts a list of several series' segments one by one, looking each run's block up
 /// once.
-fn count_each(entries: &[u64; LISTED], details_of: impl Fn(u32) -> Option<&'static Details>) {
+fn count_each(entries: &[u64; LISTED], details_of: impl Fn(u32) -> &'static Details) {
     let mut series = entries[0] as u32;
     let mut details = details_of(series);
     for &entry in entries {
         if entry as u32 != series {
-            if let Some(details) = details {
-                details.mark_changed();
-            }
+            details.mark_changed();
             series = entry as u32;
             details = details_of(series);
         }
-        if let Some(details) = details {
-            let (busy, rows) = buckets(entry);
-            details.histogram.add_busy(busy, 1);
-            details.histogram.add_rows(rows, 1);
-        }
+        let (busy, rows) = buckets(entry);
+        details.histogram.add_busy(busy, 1);
+        details.histogram.add_rows(rows, 1);
     }
-    if let Some(details) = details {
-        details.mark_changed();
-    }
+    details.mark_changed();
 }
 
 #[cfg(test)]

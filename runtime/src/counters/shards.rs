@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use crate::counters::cells::{Cells, CustomCells, LinkCells, Zeroed};
-use crate::counters::details::{Details, DetailsSlot};
+use crate::counters::details;
 use crate::counters::segment_list::{Listing, SegmentList};
 use crate::counters::table::{Table, MAX_SERIES};
 
@@ -25,8 +25,6 @@ pub(crate) struct Shard {
     custom: Table<CustomCells>,
     /// By link id (`counters::links`).
     links: Table<LinkCells>,
-    /// Per-call distributions and slowest segments, by series id.
-    details: Table<DetailsSlot>,
     /// The latest segments, on their way to their series' distributions.
     list: SegmentList,
     in_use: AtomicBool,
@@ -62,7 +60,6 @@ impl Shard {
             cells: Table::new(),
             custom: Table::new(),
             links: Table::new(),
-            details: Table::new(),
             list: SegmentList::ZERO,
             in_use: AtomicBool::new(true),
             thread: Mutex::new(this_thread_name()),
@@ -108,19 +105,11 @@ impl Shard {
         self.links.block_if_grown(link)
     }
 
-    /// The per-call details of `series`, for the owning thread to write; `None` past
-    /// [`MAX_DETAILS_BYTES`](crate::limits::MAX_DETAILS_BYTES).
-    #[inline]
-    pub(crate) fn details(&'static self, series: u32) -> Option<&'static Details> {
-        self.details.block(series).get_or_allocate()
-    }
-
     /// Lists a segment of `series` (`busy` ticks, `rows` handed out) for its
     /// distributions. Only the owning thread may call this.
     #[inline(always)]
     pub(crate) fn list_segment(&'static self, series: u32, busy: u64, rows: Option<u64>) {
-        self.list
-            .add(series, busy, rows, |series| self.details(series));
+        self.list.add(series, busy, rows, details::of);
     }
 
     /// Lists a segment as [`list_segment`](Self::list_segment) does, but leaves a list
@@ -134,7 +123,7 @@ impl Shard {
     #[cold]
     #[inline(never)]
     pub(crate) fn empty_list(&'static self) {
-        self.list.empty(|series| self.details(series));
+        self.list.empty(details::of);
     }
 
     /// The segments listed and not yet in their buckets, for readers.
@@ -190,26 +179,6 @@ impl Shard {
         link_count: usize,
     ) -> impl Iterator<Item = (usize, &[LinkCells])> {
         self.links.grown_chunks(link_count)
-    }
-
-    /// The details of `series` if they were allocated: no allocation.
-    pub(crate) fn details_if_any(&'static self, series: u32) -> Option<&'static Details> {
-        self.details.block_if_grown(series)?.get()
-    }
-
-    /// The details allocated for series `0..series_count`, each with its series id.
-    pub(crate) fn all_details(
-        &self,
-        series_count: usize,
-    ) -> impl Iterator<Item = (usize, &'static Details)> + '_ {
-        self.details
-            .grown_chunks(series_count)
-            .flat_map(|(first, chunk)| {
-                chunk
-                    .iter()
-                    .enumerate()
-                    .filter_map(move |(offset, slot)| Some((first + offset, slot.get()?)))
-            })
     }
 
     /// The allocated chunks of custom cells covering series `0..series_count`, each with

@@ -1,8 +1,8 @@
 //! A table of one value per series (or per graph link), allocated a chunk of 64 at a
-//! time and never freed: what a shard's cells live in.
+//! time and never freed: what a shard's cells, and the series' shared details, live in.
 //!
-//! Its owner writes through [`Table::block`], which allocates a missing chunk; readers
-//! walk the allocated chunks. Allocation publishes a chunk with one pointer store, so a
+//! Writers go through [`Table::block`], which allocates a missing chunk; readers walk the
+//! allocated chunks. Allocation publishes a chunk with one pointer store, so a
 //! reader sees a chunk whole or not at all.
 
 use std::ptr;
@@ -29,7 +29,7 @@ impl<T: Zeroed> Table<T> {
         }
     }
 
-    /// The block of `series`, for the owning thread to write.
+    /// The block of `series`, allocating its chunk if needed.
     #[inline]
     pub(crate) fn block(&'static self, series: u32) -> &'static T {
         match self.block_if_grown(series) {
@@ -42,15 +42,15 @@ impl<T: Zeroed> Table<T> {
     #[inline(always)]
     pub(crate) fn block_if_grown(&'static self, series: u32) -> Option<&'static T> {
         let found = self.chunks[chunk_of(series)].load(Ordering::Acquire);
-        // SAFETY: a non-null chunk pointer comes from `Box::leak` in `grow` and is never freed.
+        // SAFETY: a non-null chunk pointer is a box `grow` published and never frees.
         (!found.is_null()).then(|| unsafe { &(*found)[series as usize % CHUNK] })
     }
 
     #[cold]
     #[inline(never)]
     fn grow(&'static self, chunk: usize) -> &'static [T; CHUNK] {
-        // Built in place, one block at a time: a chunk of histograms is 160 KiB, which a
-        // temporary on a small thread stack could not hold.
+        // Built in place, one block at a time: a chunk of large blocks would not fit a
+        // temporary on a small thread stack.
         let mut fresh = Box::<[T; CHUNK]>::new_uninit();
         let first = fresh.as_mut_ptr().cast::<T>();
         for index in 0..CHUNK {
@@ -58,9 +58,22 @@ impl<T: Zeroed> Table<T> {
             unsafe { first.add(index).write(T::ZERO) };
         }
         // SAFETY: every element was written above.
-        let fresh: &'static [T; CHUNK] = Box::leak(unsafe { fresh.assume_init() });
-        self.chunks[chunk].store(ptr::from_ref(fresh).cast_mut(), Ordering::Release);
-        fresh
+        let fresh: *mut [T; CHUNK] = Box::into_raw(unsafe { fresh.assume_init() });
+        // A table shared by threads may see two grow the same chunk: the first stays.
+        match self.chunks[chunk].compare_exchange(
+            ptr::null_mut(),
+            fresh,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: published, never freed.
+            Ok(_) => unsafe { &*fresh },
+            // SAFETY: `fresh` was never published; `first` is a leaked box.
+            Err(first) => unsafe {
+                drop(Box::from_raw(fresh));
+                &*first
+            },
+        }
     }
 
     /// For a reader: every allocated chunk holding series below `series_count`, with the

@@ -25,6 +25,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use opentelemetry::trace::TraceContextExt as _;
 
 use crate::counters::cells::{Cells, LinkCells, Tally};
+use crate::counters::details;
 use crate::counters::partitions::{self, PartitionCells, NO_PARTITION};
 use crate::counters::segment_list::Listing;
 use crate::counters::shards::Shard;
@@ -188,7 +189,7 @@ impl Segment {
     ) {
         self.take_received(thread);
         self.count_elapsed(thread, elapsed);
-        self.check_slow(thread, elapsed.busy);
+        self.check_slow(elapsed.busy);
         self.hand_out(thread, elapsed.busy, rows_out, bytes_written);
     }
 
@@ -244,7 +245,7 @@ impl Segment {
         let end = clock();
         let elapsed = self.elapsed(thread, end);
         self.count_elapsed(thread, elapsed);
-        self.check_slow(thread, elapsed.busy);
+        self.check_slow(elapsed.busy);
         (elapsed.busy, end)
     }
 
@@ -283,9 +284,9 @@ impl Segment {
 
     /// Keeps the segment among the slowest of its series if it is one of them.
     #[inline(always)]
-    fn check_slow(&self, thread: &ThreadState, busy: u64) {
+    fn check_slow(&self, busy: u64) {
         if busy > self.cells.slow_floor.load(Relaxed) {
-            self.record_slow(thread, busy);
+            self.record_slow(busy);
         }
     }
 }
@@ -300,17 +301,14 @@ pub(crate) struct Elapsed {
 }
 
 impl Segment {
-    /// Keeps a segment among the slowest of its series on this thread, and raises the
-    /// floor (to never, when the series has no details: past `MAX_DETAILS_BYTES`).
+    /// Keeps a segment among the slowest of its series if it is one of them, and brings
+    /// the thread's copy of the series' floor up to date.
     #[cold]
     #[inline(never)]
-    fn record_slow(&self, thread: &ThreadState, busy: u64) {
-        let floor = match thread.shard().details(self.series) {
-            // When it ended: the clock read now, a few ticks after (a time of day only
-            // when read, `clock::wall_time_at`).
-            Some(details) => details.record_slow(busy, ticks(), current_trace_id()),
-            None => u64::MAX,
-        };
+    fn record_slow(&self, busy: u64) {
+        // When it ended: the clock read now, a few ticks after (a time of day only when
+        // read, `clock::wall_time_at`).
+        let floor = details::of(self.series).record_slow(busy, ticks(), current_trace_id);
         self.cells.slow_floor.store(floor, Relaxed);
     }
 }

@@ -2,8 +2,10 @@
 //! limits: `--types T` node types (at most 40) of `--ids N` node ids each, with
 //! `--max-per-type K` (Config::max_node_ids_per_type) if given; `--user-series M` also
 //! counts M attribute sets on a user's counter from `pipetel::otel::meter`. It exports where
-//! `OTEL_*` says, and prints one line per node type: `<type> <distinct node ids> <calls>`
-//! from `pipetel::snapshot()`, with `other` among the ids when it was used.
+//! `OTEL_*` says, and prints one line per node type from `pipetel::snapshot()`:
+//! `<type> <distinct node ids> <calls> <calls in the busy distributions> <ids with
+//! slowest calls>`, and `other` last when it was among the ids. `--threads N` makes
+//! each of N threads call every series once (else the main thread does).
 //! `--dynamic-types D` also calls D run-time operators (`pipetel::Operator`) of D
 //! distinct node types given as values, one id each.
 
@@ -43,10 +45,20 @@ fn main() {
         config = config.max_node_ids_per_type(max);
     }
     let telemetry = config.init();
-    for id in 0..ids {
-        for operator in &OPERATORS[..types] {
-            operator(id);
+    let call_all = move || {
+        for id in 0..ids {
+            for operator in &OPERATORS[..types] {
+                operator(id);
+            }
         }
+    };
+    match argument("--threads") {
+        Some(threads) => std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(call_all);
+            }
+        }),
+        None => call_all(),
     }
     if let Some(dynamic) = argument("--dynamic-types") {
         for n in 0..dynamic {
@@ -61,17 +73,32 @@ fn main() {
             counter.add(1, &[opentelemetry::KeyValue::new("id", id as i64)]);
         }
     }
-    let mut per_type: BTreeMap<String, (usize, u64, bool)> = BTreeMap::new();
+    #[derive(Default)]
+    struct PerType {
+        ids: usize,
+        calls: u64,
+        in_distributions: u64,
+        with_slowest: usize,
+        other: bool,
+    }
+    let mut per_type: BTreeMap<String, PerType> = BTreeMap::new();
     for operator in pipetel::snapshot().operators {
         let entry = per_type.entry(operator.node_type).or_default();
-        entry.0 += 1;
-        entry.1 += operator.calls.completed;
-        entry.2 |= operator.node_id == pipetel::names::OVERFLOW_NODE_ID;
+        entry.ids += 1;
+        entry.calls += operator.calls.completed;
+        let distributions = &operator.distributions;
+        entry.in_distributions += distributions.busy_per_call.map_or(0, |busy| busy.count);
+        entry.with_slowest += usize::from(!distributions.slowest_calls.is_empty());
+        entry.other |= operator.node_id == pipetel::names::OVERFLOW_NODE_ID;
     }
-    for (node_type, (ids, calls, other)) in per_type {
+    for (node_type, entry) in per_type {
         println!(
-            "{node_type} {ids} {calls}{}",
-            if other { " other" } else { "" }
+            "{node_type} {} {} {} {}{}",
+            entry.ids,
+            entry.calls,
+            entry.in_distributions,
+            entry.with_slowest,
+            if entry.other { " other" } else { "" }
         );
     }
     drop(telemetry);

@@ -10,22 +10,29 @@ use pipetel_tests::{points, run, Receiver};
 const PROGRAM: &str = env!("CARGO_BIN_EXE_many_series");
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Runs the program; returns (per node type: distinct ids, calls, whether `other` was
-/// used), and its stderr.
-fn run_many(args: &[&str], env: &[(&str, &str)]) -> (BTreeMap<String, (usize, u64, bool)>, String) {
+/// Runs the program; returns its lines split in fields, and its stderr.
+fn run_program(args: &[&str], env: &[(&str, &str)]) -> (Vec<Vec<String>>, String) {
     let output = run(PROGRAM, args, env, RUN_TIMEOUT);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{}\n{stderr}", output.status);
-    let per_type = String::from_utf8_lossy(&output.stdout)
+    let lines = String::from_utf8_lossy(&output.stdout)
         .lines()
-        .map(|line| {
-            let fields: Vec<&str> = line.split(' ').collect();
+        .map(|line| line.split(' ').map(str::to_owned).collect())
+        .collect();
+    (lines, stderr)
+}
+
+/// Runs the program; returns (per node type: distinct ids, calls, whether `other` was
+/// used), and its stderr.
+fn run_many(args: &[&str], env: &[(&str, &str)]) -> (BTreeMap<String, (usize, u64, bool)>, String) {
+    let (lines, stderr) = run_program(args, env);
+    let per_type = lines
+        .into_iter()
+        .map(|fields| {
             let ids = fields[1].parse().expect("ids");
             let calls = fields[2].parse().expect("calls");
-            (
-                fields[0].to_owned(),
-                (ids, calls, fields.get(3) == Some(&"other")),
-            )
+            let other = fields.last().is_some_and(|last| last == "other");
+            (fields[0].clone(), (ids, calls, other))
         })
         .collect();
     (per_type, stderr)
@@ -152,4 +159,14 @@ fn past_the_limit_on_run_time_node_types_the_warning_names_it_once() {
         .collect();
     assert_eq!(warnings.len(), 1, "{stderr}");
     assert!(warnings[0].contains(&format!("more than {limit} node types given at run time")));
+}
+
+#[test]
+fn a_thousand_series_on_256_threads_each_keep_their_distributions_and_slowest_calls() {
+    // Every one of 256 threads calls each of 1,000 series once: 256,000 (series, thread)
+    // pairs, each series' calls all in its distributions.
+    let (lines, stderr) = run_program(&["--types", "1", "--ids", "1000", "--threads", "256"], &[]);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let fields: Vec<&str> = lines[0].iter().map(String::as_str).collect();
+    assert_eq!(fields, ["t00", "1000", "256000", "256000", "1000"]);
 }
