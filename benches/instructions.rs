@@ -13,6 +13,7 @@
 //! Set-up (starting telemetry, the first call that resolves a call site) runs before
 //! counting starts.
 
+use pipetel::limits::SLOWEST_CALLS;
 use std::hint::black_box;
 
 use gungraun::prelude::*;
@@ -217,16 +218,31 @@ library_benchmark_group!(
 /// A filter whose `node_id` is given per call, as a wrapper serving many plan nodes.
 #[pipetel::operator(node_type = "filter", node_id = node_id)]
 #[inline(never)]
-fn operator_with_node_id(node_id: &str, batch: &Batch) -> u64 {
+fn operator_with_node_id(node_id: &str, batch: &[u64]) -> u64 {
     batch.iter().sum()
 }
 
-/// Telemetry on, and `ids` node ids, each called once (resolved) before counting.
+/// How many numbers each plan node's first [`SLOWEST_CALLS`] calls sum, in the set-up
+/// (and how long each sleeps, through `pipetel::Operator`): each takes longer than any
+/// call counted, so that they are the node's slowest calls and no call counted is one
+/// (which a warm-up of ordinary calls cannot ensure: Callgrind runs the code it counts
+/// slower than the set-up it does not). So every counted call takes the path of nearly
+/// every call of a node that has run a while; a node's first calls and, later, about
+/// one in twenty of its 100th ones are kept among its slowest, for about 250
+/// instructions more (BENCHMARKS.md).
+const SLOWEST_KEPT_SUM: usize = 1 << 20;
+const SLOWEST_KEPT_TAKE: std::time::Duration = std::time::Duration::from_micros(500);
+
+/// Telemetry on, and `ids` node ids, each called once (resolved at the call site) and
+/// given its slowest calls.
 fn rotating_ids(ids: usize) -> Vec<String> {
     telemetry_on();
     let ids: Vec<String> = (0..ids).map(|id| format!("plan-node-{id}")).collect();
-    for id in &ids {
-        operator_with_node_id(id, &BATCH);
+    let long = vec![1; SLOWEST_KEPT_SUM];
+    for _ in 0..SLOWEST_CALLS {
+        for id in &ids {
+            operator_with_node_id(id, &long);
+        }
     }
     ids
 }
@@ -237,23 +253,26 @@ fn rotating_ids(ids: usize) -> Vec<String> {
 #[benches::ids(args = [1, 4, 5, 16, 1000], setup = rotating_ids)]
 fn per_call_rotating_node_ids(ids: Vec<String>) -> u64 {
     let sum = (0..CALLS as usize)
-        .map(|call| operator_with_node_id(black_box(&ids[call % ids.len()]), black_box(&BATCH)))
+        .map(|call| operator_with_node_id(black_box(&ids[call % ids.len()]), black_box(&BATCH[..])))
         .sum();
     // Freeing 1,000 strings is not a call's cost.
     std::mem::forget(ids);
     sum
 }
 
-/// Telemetry on, and `ids` run-time operators, resolved once and called once.
+/// Telemetry on, and `ids` run-time operators, resolved once, each given its slowest
+/// calls.
 fn run_time_operators(ids: usize) -> Vec<pipetel::Operator> {
     telemetry_on();
-    (0..ids)
-        .map(|id| {
-            let operator = pipetel::Operator::new("filter", &format!("plan-node-{id}"));
-            operator.call(|| plain(&BATCH));
-            operator
-        })
-        .collect()
+    let operators: Vec<pipetel::Operator> = (0..ids)
+        .map(|id| pipetel::Operator::new("filter", &format!("plan-node-{id}")))
+        .collect();
+    for _ in 0..SLOWEST_CALLS {
+        for operator in &operators {
+            operator.call(|| std::thread::sleep(SLOWEST_KEPT_TAKE));
+        }
+    }
+    operators
 }
 
 // The same through run-time operators resolved once per plan node (pipetel::Operator).
