@@ -1,6 +1,6 @@
 //! What a snapshot or a collection reads beyond the sums: each series' per-call
 //! distributions and slowest segments (its block, shared by the threads that run it:
-//! `counters::details`), and its rows out and busy ticks on each thread (for skew).
+//! `counters::details`).
 //!
 //! Reads are incremental: readers keep each series' block as last read, and read a block
 //! again only when a writer marked it changed since. So a read costs the series that ran
@@ -13,24 +13,14 @@
 //! counted by the next, never counted twice.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use crate::counters::cells::{Cells, Tally};
 use crate::counters::details::{self, Details};
 use crate::counters::histogram::{self, Buckets, TIME_BUCKETS};
 use crate::counters::segment_list::Listed;
 use crate::counters::shards::{self, Shard};
 use crate::counters::slowest::SlowSegment;
-
-/// What one thread (one shard) counted for a series.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ThreadShare {
-    /// The thread's name (of the thread that has the shard now, or had it last), shared
-    /// by every series the thread ran.
-    pub(crate) thread: Arc<str>,
-    pub(crate) rows_out: u64,
-    pub(crate) busy_ticks: u64,
-}
+use crate::counters::sums::ThreadShare;
 
 /// One series, read.
 #[derive(Debug, Clone, Default)]
@@ -39,7 +29,8 @@ pub(crate) struct PerCall {
     pub(crate) rows: Buckets,
     /// The slowest segments, slowest first.
     pub(crate) slowest: Vec<SlowSegment>,
-    /// Per thread that ran the series.
+    /// Per thread that ran the series: not read here (`sums` reads them with the
+    /// counters, from the same cells), filled by the reader that wants them.
     pub(crate) threads: Vec<ThreadShare>,
 }
 
@@ -93,17 +84,6 @@ fn taken_of(taken: &mut Vec<PerCall>, series_count: usize) -> &mut Vec<PerCall> 
     taken
 }
 
-/// What one thread's `cells` of a series say of its share, if it ran the series
-/// (`thread`: the thread's name, made only then).
-fn thread_share(cells: &Cells, thread: impl FnOnce() -> Arc<str>) -> Option<ThreadShare> {
-    let (rows_out, busy_ticks) = (cells.get(Tally::RowsOut), cells.get(Tally::BusyTicks));
-    (cells.get(Tally::Started) > 0 || busy_ticks > 0 || rows_out > 0).then(|| ThreadShare {
-        thread: thread(),
-        rows_out,
-        busy_ticks,
-    })
-}
-
 /// Reads the series `ids` only (each below `series_count`), in their order: what a read
 /// of every series would give them, at the cost of theirs.
 pub(crate) fn read_some(ids: &[u32], series_count: usize) -> Vec<PerCall> {
@@ -129,28 +109,13 @@ pub(crate) fn read_some(ids: &[u32], series_count: usize) -> Vec<PerCall> {
         .iter()
         .map(|&series| taken[series as usize].clone())
         .collect();
-    let mut threads: Vec<Vec<ThreadShare>> = vec![Vec::new(); ids.len()];
     shards::for_each_shard(|shard| {
         for segment in listed(shard) {
             if let Some(&at) = at.get(&segment.series) {
                 read[at].count(&segment);
             }
         }
-        let mut thread: Option<Arc<str>> = None;
-        for (shares, &series) in threads.iter_mut().zip(&ids) {
-            let share = shard.cells_if_grown(series).and_then(|cells| {
-                thread_share(cells, || {
-                    thread
-                        .get_or_insert_with(|| Arc::from(shard.thread_name()))
-                        .clone()
-                })
-            });
-            shares.extend(share);
-        }
     });
-    for (read, shares) in read.iter_mut().zip(threads) {
-        read.threads = shares;
-    }
     read
 }
 
@@ -182,24 +147,13 @@ pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
         }
     });
     let mut series: Vec<PerCall> = taken[..series_count].to_vec();
-    // Each series' shares by thread: this read's only, never taken in.
-    let mut threads: Vec<Vec<ThreadShare>> = vec![Vec::new(); series_count];
     shards::for_each_shard(|shard| {
         for segment in listed(shard) {
             if let Some(read) = series.get_mut(segment.series as usize) {
                 read.count(&segment);
             }
         }
-        let thread: Arc<str> = Arc::from(shard.thread_name());
-        for (first, chunk) in shard.cell_chunks(series_count) {
-            for (shares, cells) in threads[first..].iter_mut().zip(chunk) {
-                shares.extend(thread_share(cells, || thread.clone()));
-            }
-        }
     });
-    for (read, shares) in series.iter_mut().zip(threads) {
-        read.threads = shares;
-    }
     series
 }
 

@@ -5,14 +5,15 @@
 //! run (its view).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::counters::cells::LinkTally;
 use crate::counters::links::{self, Endpoint, Link};
 use crate::counters::partitions;
-use crate::counters::per_call::{self, PerCall, ThreadShare};
+use crate::counters::per_call::{self, PerCall};
 use crate::counters::registry::SeriesLabels;
 use crate::counters::shards;
-use crate::counters::sums::{self, SeriesSums, Sums};
+use crate::counters::sums::{self, SeriesSums, Sums, ThreadShare};
 
 /// One link's tallies.
 pub(crate) type LinkTallies = [u64; LinkTally::COUNT];
@@ -27,13 +28,18 @@ pub(crate) struct Reading {
     pub(crate) partitions: HashMap<u32, Vec<(u32, u64, u64)>>,
     /// Every link recorded, with its tallies.
     pub(crate) links: Vec<(Link, LinkTallies)>,
+    /// The name of each thread a share counts (`ThreadShare::thread`), as read with them.
+    pub(crate) thread_names: Vec<Arc<str>>,
 }
 
 impl Reading {
     /// Reads series `0..series_count` and every link.
     pub(crate) fn read(series_count: usize) -> Reading {
-        let sums = Sums::read(series_count);
-        let per_call = per_call::read(series_count);
+        let (sums, shares) = Sums::read_with_shares(series_count);
+        let mut per_call = per_call::read(series_count);
+        for (read, shares) in per_call.iter_mut().zip(shares) {
+            read.threads = shares;
+        }
         let partitions = partitions::read(series_count);
         let all = links::all();
         let tallies = sums::read_links(all.len());
@@ -42,6 +48,7 @@ impl Reading {
             per_call,
             partitions,
             links: all.into_iter().zip(tallies).collect(),
+            thread_names: shards::thread_names(),
         }
     }
 
@@ -145,7 +152,7 @@ impl Kept {
             .copied()
             .filter(|&series| (series as usize) < series_count)
             .collect();
-        let per_call = per_call::read_some(&ids, series_count);
+        let mut per_call = per_call::read_some(&ids, series_count);
         let mut sums = vec![SeriesSums::ZERO; ids.len()];
         let wanted: HashSet<u32> = ids.iter().copied().collect();
         let touching = |endpoint: Endpoint| matches!(endpoint, Endpoint::Operator(series) if wanted.contains(&series));
@@ -157,9 +164,11 @@ impl Kept {
             .collect();
         let mut link_tallies = vec![[0u64; LinkTally::COUNT]; links.len()];
         shards::for_each_shard(|shard| {
-            for (sum, &series) in sums.iter_mut().zip(&ids) {
+            for ((sum, read), &series) in sums.iter_mut().zip(&mut per_call).zip(&ids) {
                 if let Some(cells) = shard.cells_if_grown(series) {
                     sum.add_cells(cells);
+                    read.threads
+                        .extend(sums::thread_share(cells, shard.index()));
                 }
             }
             for (sum, (id, _)) in link_tallies.iter_mut().zip(&links) {
@@ -301,6 +310,9 @@ impl Kept {
             per_call,
             partitions: self.partitions.clone(),
             links: self.links.clone(),
+            // Now rather than when the series were read: a shard a new thread adopted
+            // since shows the new thread's name.
+            thread_names: shards::thread_names(),
         }
     }
 }
@@ -379,7 +391,7 @@ fn per_call_since(now: &PerCall, before: &PerCall) -> PerCall {
         .map(
             |share| match before.threads.iter().find(|had| had.thread == share.thread) {
                 Some(had) => ThreadShare {
-                    thread: share.thread.clone(),
+                    thread: share.thread,
                     rows_out: share.rows_out.wrapping_sub(had.rows_out),
                     busy_ticks: share.busy_ticks.wrapping_sub(had.busy_ticks),
                 },

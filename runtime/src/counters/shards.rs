@@ -28,6 +28,8 @@ pub(crate) struct Shard {
     /// The latest segments, on their way to their series' distributions.
     list: SegmentList,
     in_use: AtomicBool,
+    /// Where the shard is among every shard ever created.
+    index: u32,
     /// The name of the thread that adopted the shard last (its counts include those of
     /// the threads that had it before).
     thread: Mutex<String>,
@@ -62,6 +64,7 @@ impl Shard {
             links: Table::new(),
             list: SegmentList::ZERO,
             in_use: AtomicBool::new(true),
+            index: shards.len() as u32,
             thread: Mutex::new(this_thread_name()),
         }));
         shards.push(shard);
@@ -74,6 +77,12 @@ impl Shard {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// Where the shard is among every shard ever created: its thread's name is at this
+    /// index of [`thread_names`].
+    pub(crate) fn index(&self) -> u32 {
+        self.index
     }
 
     /// Gives the shard back when its thread exits; the counts stay.
@@ -150,6 +159,14 @@ fn this_thread_name() -> String {
         }
         None => id,
     }
+}
+
+/// The name of the thread that has (or last had) each shard, by shard index: one string
+/// per thread, for every share of it to point to.
+pub(crate) fn thread_names() -> Vec<std::sync::Arc<str>> {
+    let mut names = Vec::new();
+    for_each_shard(|shard| names.push(std::sync::Arc::from(shard.thread_name())));
+    names
 }
 
 /// Calls `visit` with every shard ever created, under the lock that adds shards.

@@ -1,13 +1,16 @@
 //! Every series' counts summed over every thread's shard, in one pass over the cells:
 //! what one metrics collection (for all its instruments) and one snapshot read.
 //!
-//! The pass walks each shard's allocated chunks once and adds all of a series' tallies
-//! while its cells are in cache; the cost is one pass over `shards × series` cells,
-//! whatever the number of metrics read from the result (BENCHMARKS.md, "Collection").
+//! The pass walks each shard's allocated chunks once, a chunk of series at a time over
+//! every shard, and adds all of a series' tallies while its cells are in cache; the cost
+//! is one pass over `shards × series` cells, whatever the number of metrics read from the
+//! result (BENCHMARKS.md, "Collection"). The same pass gives each series' shares by
+//! thread (for skew) to the reader that wants them.
 
 use crate::counters::cells::{Cells, LinkTally, Tally, MAX_CUSTOM_COUNTERS};
 use crate::counters::shards;
 use crate::counters::step_slot::StepCall;
+use crate::counters::table::CHUNK;
 
 /// The sums of one series over every thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,18 +88,35 @@ impl Sums {
     /// load, so every sum is one that held at some instant of the pass. Calls running now
     /// are derived from sums that may straddle a call's end; they saturate at zero.
     pub(crate) fn read(series_count: usize) -> Sums {
+        Sums::read_cells(series_count, None)
+    }
+
+    /// [`read`](Self::read), and each series' shares by thread, from the same pass over
+    /// the cells.
+    pub(crate) fn read_with_shares(series_count: usize) -> (Sums, Vec<Vec<ThreadShare>>) {
+        let mut shares = (0..series_count).map(|_| Vec::new()).collect();
+        let sums = Sums::read_cells(series_count, Some(&mut shares));
+        (sums, shares)
+    }
+
+    fn read_cells(series_count: usize, mut shares: Option<&mut Vec<Vec<ThreadShare>>>) -> Sums {
         let mut series = vec![SeriesSums::ZERO; series_count];
-        let mut custom: Vec<[u64; MAX_CUSTOM_COUNTERS]> = Vec::new();
-        shards::for_each_shard(|shard| {
-            for (first, chunk) in shard.cell_chunks(series_count) {
-                for (sums, cells) in series[first..].iter_mut().zip(chunk) {
-                    for tally in Tally::ALL {
-                        let sum = &mut sums.tallies[tally as usize];
-                        *sum = sum.wrapping_add(cells.get(tally));
-                    }
-                    sums.step = sums.step.max(cells.step.get());
+        for_each_chunk(series_count, |first, thread, chunk| {
+            for (sums, cells) in series[first..].iter_mut().zip(chunk) {
+                for tally in Tally::ALL {
+                    let sum = &mut sums.tallies[tally as usize];
+                    *sum = sum.wrapping_add(cells.get(tally));
+                }
+                sums.step = sums.step.max(cells.step.get());
+            }
+            if let Some(shares) = shares.as_deref_mut() {
+                for (shares, cells) in shares[first..].iter_mut().zip(chunk) {
+                    shares.extend(thread_share(cells, thread));
                 }
             }
+        });
+        let mut custom: Vec<[u64; MAX_CUSTOM_COUNTERS]> = Vec::new();
+        shards::for_each_shard(|shard| {
             for (first, chunk) in shard.custom_chunks(series_count) {
                 if custom.is_empty() {
                     custom = vec![[0; MAX_CUSTOM_COUNTERS]; series_count];
@@ -111,8 +131,6 @@ impl Sums {
         Sums { series, custom }
     }
 
-    /// Adds series `from` into series `to` and empties `from` (a lane's series into its
-    /// canonical one). The step is the later of the two.
     pub(crate) fn move_into(&mut self, from: usize, to: usize) {
         let moved = std::mem::replace(&mut self.series[from], SeriesSums::ZERO);
         let into = &mut self.series[to];
@@ -165,6 +183,67 @@ impl Sums {
             },
         );
         counted.chain(none)
+    }
+}
+
+/// What one thread (one shard) counted for a series: its share, for skew.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ThreadShare {
+    /// The shard's index: the thread that has it now, or had it last, is named at this
+    /// index of `shards::thread_names` (a number here, not the name: a read of 10,000
+    /// series on 64 threads makes 640,000 shares, most of which only feed a skew score).
+    pub(crate) thread: u32,
+    pub(crate) rows_out: u64,
+    pub(crate) busy_ticks: u64,
+}
+
+/// What one thread's `cells` of a series say of its share, if it ran the series
+/// (`thread`: its shard's index).
+pub(crate) fn thread_share(cells: &Cells, thread: u32) -> Option<ThreadShare> {
+    let (rows_out, busy_ticks) = (cells.get(Tally::RowsOut), cells.get(Tally::BusyTicks));
+    (cells.get(Tally::Started) > 0 || busy_ticks > 0 || rows_out > 0).then_some(ThreadShare {
+        thread,
+        rows_out,
+        busy_ticks,
+    })
+}
+
+/// Each series' shares by thread, without the sums.
+pub(crate) fn thread_shares(series_count: usize) -> Vec<Vec<ThreadShare>> {
+    let mut shares: Vec<Vec<ThreadShare>> = (0..series_count).map(|_| Vec::new()).collect();
+    for_each_chunk(series_count, |first, thread, chunk| {
+        for (shares, cells) in shares[first..].iter_mut().zip(chunk) {
+            shares.extend(thread_share(cells, thread));
+        }
+    });
+    shares
+}
+
+/// Calls `visit(first series, shard index, cells)` for every allocated chunk of cells of
+/// series below `series_count`, a chunk of series at a time over every shard: what the
+/// visit adds to for those series stays in the cache while every shard's cells of them
+/// go by (shard after shard over all series, each series' entry left the cache between
+/// two shards).
+fn for_each_chunk(series_count: usize, mut visit: impl FnMut(usize, u32, &[Cells])) {
+    let mut shards_chunks: Vec<(u32, Vec<(usize, &[Cells])>)> = Vec::new();
+    shards::for_each_shard(|shard| {
+        let chunks: Vec<(usize, &[Cells])> = shard.cell_chunks(series_count).collect();
+        if !chunks.is_empty() {
+            shards_chunks.push((shard.index(), chunks));
+        }
+    });
+    let mut next = vec![0; shards_chunks.len()];
+    for chunk_first in (0..series_count).step_by(CHUNK) {
+        for ((thread, chunks), next) in shards_chunks.iter().zip(&mut next) {
+            match chunks.get(*next) {
+                Some(&(first, cells)) if first == chunk_first => {
+                    *next += 1;
+                    visit(first, *thread, cells);
+                }
+                // A chunk the shard never grew: its thread ran none of these series.
+                _ => {}
+            }
+        }
     }
 }
 

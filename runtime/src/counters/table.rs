@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use crate::counters::cells::Zeroed;
 
 /// Series per chunk of a table.
-const CHUNK: usize = 64;
+pub(crate) const CHUNK: usize = 64;
 /// Chunks per table.
 const CHUNKS: usize = 512;
 /// The most series a process can have (ids `0..MAX_SERIES`).

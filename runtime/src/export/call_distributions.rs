@@ -30,7 +30,7 @@ use crate::counters::partitions;
 use crate::counters::per_call;
 use crate::counters::reading;
 use crate::counters::registry;
-use crate::counters::sums::Sums;
+use crate::counters::sums::{self, Sums};
 use crate::insight::skew::skew_score;
 use crate::names::{self, MetricName};
 use crate::operator::clock::ticks_to_nanos;
@@ -64,6 +64,9 @@ impl Distributions {
     fn collect(&mut self) -> Vec<(f64, Vec<KeyValue>)> {
         let series_count = registry::series_count();
         let mut read = per_call::read(series_count);
+        for (read, shares) in read.iter_mut().zip(sums::thread_shares(series_count)) {
+            read.threads = shares;
+        }
         let mut partitions = partitions::read(series_count);
         registry::with_labels(|labels| {
             reading::fold_lanes(&mut Sums::default(), &mut read, &mut partitions, labels);
@@ -105,12 +108,27 @@ impl Distributions {
                 let Some(exported) = self.exported.get_mut(series) else {
                     continue;
                 };
-                replay(&read.busy, &mut exported.busy_before, share, |ticks| {
-                    exported.duration.record(ticks_to_nanos(ticks) as f64 / 1e9);
-                });
-                replay(&read.rows, &mut exported.rows_before, share, |rows| {
-                    exported.rows.record(rows);
-                });
+                replay(
+                    &read.busy,
+                    &mut exported.busy_before,
+                    share,
+                    |ticks, times| {
+                        let seconds = ticks_to_nanos(ticks) as f64 / 1e9;
+                        for _ in 0..times {
+                            exported.duration.record(seconds);
+                        }
+                    },
+                );
+                replay(
+                    &read.rows,
+                    &mut exported.rows_before,
+                    share,
+                    |rows, times| {
+                        for _ in 0..times {
+                            exported.rows.record(rows);
+                        }
+                    },
+                );
                 let threads: Vec<(u64, u64)> = read
                     .threads
                     .iter()
@@ -155,17 +173,15 @@ fn waiting_in(now: &Buckets, before: Option<&Buckets>) -> u64 {
 }
 
 /// Records, for each bucket, `share` of what it counted beyond `before` (at least one
-/// value of each bucket that has any), and advances `before` by what it recorded.
-fn replay(now: &Buckets, before: &mut Buckets, share: f64, mut record: impl FnMut(u64)) {
+/// value of each bucket that has any) — `record(value, times)` — and advances `before`
+/// by what it recorded.
+fn replay(now: &Buckets, before: &mut Buckets, share: f64, mut record: impl FnMut(u64, u64)) {
     for &(index, count) in &now.0 {
         let index = index as usize;
         let waiting = count.saturating_sub(before.get(index));
         if waiting > 0 {
             let now = ((waiting as f64 * share).ceil() as u64).clamp(1, waiting);
-            let value = bucket_start(index);
-            for _ in 0..now {
-                record(value);
-            }
+            record(bucket_start(index), now);
             before.add(index, now);
         }
     }

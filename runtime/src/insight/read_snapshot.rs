@@ -168,7 +168,11 @@ pub(crate) fn build(
                         .threads
                         .iter()
                         .map(|share| Share {
-                            at: share.thread.clone(),
+                            at: reading
+                                .thread_names
+                                .get(share.thread as usize)
+                                .cloned()
+                                .unwrap_or_else(|| share.thread.to_string().into()),
                             rows: share.rows_out,
                             busy_ns: ticks_to_nanos(share.busy_ticks),
                         })
