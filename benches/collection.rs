@@ -46,9 +46,22 @@ impl PushMetricExporter for Dropping {
     }
 }
 
-#[operator(node_type = "bench", node_id = id)]
-fn counted(id: usize) -> Vec<u8> {
-    vec![0; 2]
+/// One call of plan node `node`: a run-time operator, made once per node and called on
+/// every thread (no per-thread cache of ids, so that the memory measured per (series,
+/// thread) is the counters').
+fn counted(node: &pipetel::Operator) -> usize {
+    node.call(|| black_box(vec![0u8; 2]).len())
+}
+
+/// Resident memory of this process, in bytes (`VmRSS` of `/proc/self/status`).
+fn resident() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kib| kib * 1024)
 }
 
 /// Process CPU time so far.
@@ -77,7 +90,10 @@ fn median_cpu_after(mut prepare: impl FnMut(), mut work: impl FnMut()) -> Durati
     times[ROUNDS / 2]
 }
 
-/// One point, in this (child) process: prints `series threads collect_us snapshot_us`.
+/// One point, in this (child) process: prints `series threads collect_us snapshot_us
+/// pair_bytes series_export_bytes` — the resident memory the first round of calls added
+/// per (series, thread) pair, and what the first snapshot and collection added per
+/// series.
 fn point(series: usize, threads: usize) {
     // SAFETY: set before any thread of this process starts.
     unsafe { std::env::set_var("OTEL_METRIC_EXPORT_INTERVAL", "3600000") };
@@ -94,15 +110,20 @@ fn point(series: usize, threads: usize) {
         Arc::new(Barrier::new(threads + 1)),
         Arc::new(Barrier::new(threads + 1)),
     );
+    let nodes: Arc<Vec<pipetel::Operator>> = Arc::new(
+        (0..series)
+            .map(|id| pipetel::Operator::new("bench", &id.to_string()))
+            .collect(),
+    );
     let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let (go, done) = (go.clone(), done.clone());
+            let (go, done, nodes) = (go.clone(), done.clone(), nodes.clone());
             // All alive throughout, so that each keeps a shard of its own.
             std::thread::spawn(move || {
                 for _ in 0..rounds {
                     go.wait();
-                    for id in 0..series {
-                        black_box(counted(id));
+                    for node in nodes.iter() {
+                        black_box(counted(node));
                     }
                     done.wait();
                 }
@@ -113,13 +134,19 @@ fn point(series: usize, threads: usize) {
         go.wait();
         done.wait();
     };
+    let before_calls = resident();
     every_thread_calls_every_series();
+    let after_calls = resident();
     let snapshot = pipetel::snapshot();
     assert_eq!(snapshot.operators.len(), series);
     assert!(snapshot
         .operators
         .iter()
         .all(|operator| operator.calls.completed == threads as u64));
+    telemetry.flush();
+    let after_export = resident();
+    let pair_bytes = after_calls.saturating_sub(before_calls) / (series * threads) as u64;
+    let series_export_bytes = after_export.saturating_sub(after_calls) / series as u64;
     let collect = median_cpu_after(every_thread_calls_every_series, || telemetry.flush());
     let snapshot = median_cpu_after(every_thread_calls_every_series, || {
         black_box(pipetel::snapshot());
@@ -128,7 +155,7 @@ fn point(series: usize, threads: usize) {
         worker.join().expect("worker");
     }
     println!(
-        "{series} {threads} {} {}",
+        "{series} {threads} {} {} {pair_bytes} {series_export_bytes}",
         collect.as_micros(),
         snapshot.as_micros()
     );
@@ -136,7 +163,8 @@ fn point(series: usize, threads: usize) {
 
 /// The peer: the OpenTelemetry SDK alone collecting as many points (ten counters with
 /// `series` attribute sets each, the same two attributes), every one changed since the
-/// previous collection (the adds untimed). Prints `series sdk_collect_us`.
+/// previous collection (the adds untimed). Prints `series sdk_collect_us
+/// series_bytes`: the last, what the first adds and collection took per series.
 fn sdk_point(series: usize) {
     use opentelemetry::metrics::MeterProvider as _;
     use opentelemetry::KeyValue;
@@ -168,19 +196,21 @@ fn sdk_point(series: usize) {
             ]
         })
         .collect();
-    let collect = median_cpu_after(
-        || {
-            for counter in &counters {
-                for attributes in &attributes {
-                    counter.add(1, attributes);
-                }
+    let add_all = || {
+        for counter in &counters {
+            for attributes in &attributes {
+                counter.add(1, attributes);
             }
-        },
-        || {
-            provider.force_flush().expect("flush");
-        },
-    );
-    println!("{series} {}", collect.as_micros());
+        }
+    };
+    let before = resident();
+    add_all();
+    provider.force_flush().expect("flush");
+    let series_bytes = resident().saturating_sub(before) / series as u64;
+    let collect = median_cpu_after(add_all, || {
+        provider.force_flush().expect("flush");
+    });
+    println!("{series} {} {series_bytes}", collect.as_micros());
 }
 
 fn main() {
@@ -223,9 +253,9 @@ fn main() {
     };
     let ms = |micros: u128| format!("{:.2} ms", micros as f64 / 1000.0);
     println!(
-        "| series | threads | one collection (CPU) | one snapshot (CPU) | the SDK alone collecting as many points |"
+        "| series | threads | one collection (CPU) | one snapshot (CPU) | the SDK alone collecting as many points | memory per (series, thread) | export state per series | the SDK alone, per series |"
     );
-    println!("|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &series_count in series {
         let peer = run_point(&["--sdk-point".to_owned(), series_count.to_string()]);
         for &thread_count in threads {
@@ -235,10 +265,13 @@ fn main() {
                 thread_count.to_string(),
             ]);
             println!(
-                "| {series_count} | {thread_count} | {} | {} | {} |",
+                "| {series_count} | {thread_count} | {} | {} | {} | {} B | {:.1} KiB | {:.1} KiB |",
                 ms(fields[2]),
                 ms(fields[3]),
-                ms(peer[1])
+                ms(peer[1]),
+                fields[4],
+                fields[5] as f64 / 1024.0,
+                peer[2] as f64 / 1024.0
             );
         }
     }
