@@ -91,9 +91,9 @@ fn median_cpu_after(mut prepare: impl FnMut(), mut work: impl FnMut()) -> Durati
 }
 
 /// One point, in this (child) process: prints `series threads collect_us snapshot_us
-/// pair_bytes series_export_bytes` — the resident memory the first round of calls added
-/// per (series, thread) pair, and what the first snapshot and collection added per
-/// series.
+/// pair_bytes series_export_bytes first_collect_us` — the resident memory the first round
+/// of calls added per (series, thread) pair, what the first snapshot and collection added
+/// per series, and the first collection's CPU time (it binds every series' instruments).
 fn point(series: usize, threads: usize) {
     // SAFETY: set before any thread of this process starts.
     unsafe { std::env::set_var("OTEL_METRIC_EXPORT_INTERVAL", "3600000") };
@@ -143,7 +143,9 @@ fn point(series: usize, threads: usize) {
         .operators
         .iter()
         .all(|operator| operator.calls.completed == threads as u64));
+    let first_started = cpu();
     telemetry.flush();
+    let first_collect = cpu() - first_started;
     let after_export = resident();
     let pair_bytes = after_calls.saturating_sub(before_calls) / (series * threads) as u64;
     let series_export_bytes = after_export.saturating_sub(after_calls) / series as u64;
@@ -155,9 +157,10 @@ fn point(series: usize, threads: usize) {
         worker.join().expect("worker");
     }
     println!(
-        "{series} {threads} {} {} {pair_bytes} {series_export_bytes}",
+        "{series} {threads} {} {} {pair_bytes} {series_export_bytes} {}",
         collect.as_micros(),
-        snapshot.as_micros()
+        snapshot.as_micros(),
+        first_collect.as_micros()
     );
 }
 
@@ -253,9 +256,9 @@ fn main() {
     };
     let ms = |micros: u128| format!("{:.2} ms", micros as f64 / 1000.0);
     println!(
-        "| series | threads | one collection (CPU) | one snapshot (CPU) | the SDK alone collecting as many points | memory per (series, thread) | export state per series | the SDK alone, per series |"
+        "| series | threads | one collection (CPU) | the first | one snapshot (CPU) | the SDK alone collecting as many points | memory per (series, thread) | export state per series | the SDK alone, per series |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &series_count in series {
         let peer = run_point(&["--sdk-point".to_owned(), series_count.to_string()]);
         for &thread_count in threads {
@@ -265,8 +268,9 @@ fn main() {
                 thread_count.to_string(),
             ]);
             println!(
-                "| {series_count} | {thread_count} | {} | {} | {} | {} B | {:.1} KiB | {:.1} KiB |",
+                "| {series_count} | {thread_count} | {} | {} | {} | {} | {} B | {:.1} KiB | {:.1} KiB |",
                 ms(fields[2]),
+                ms(fields[6]),
                 ms(fields[3]),
                 ms(peer[1]),
                 fields[4],

@@ -104,3 +104,14 @@ if list((root / "per_call_slice").glob("slice_plain*")):
     on = sl["slice_operator_on"] - base
     print(f"| (SDK bound − plain) ÷ (on − plain) | {(sl['slice_sdk_bound_instruments'] - base) / on:.2f}× | |")
     print(f"| (SDK with attributes − plain) ÷ (on − plain) | {(sl['slice_sdk_instruments'] - base) / on:.2f}× | |")
+
+# Per engine node: 1 … 1,000 plan nodes alternating, each past its slowest calls.
+node = lambda name, n: instructions("per_node_id", f"{name}.{n}", CALLS)
+print()
+print("| nodes alternating | `node_id` per call (one call site) | `pipetel::Operator` per call |")
+print("|---|---:|---:|")
+for index, nodes in enumerate([1, 4, 5, 16, 1000]):
+    ids = node("per_call_rotating_node_ids", f"ids_{index}")
+    operators = {1: "operators_0", 1000: "operators_1"}.get(nodes)
+    run_time = f"{node('per_call_run_time_operator', operators):.1f}" if operators else ""
+    print(f"| {nodes:,} | {ids:.1f} | {run_time} |")
