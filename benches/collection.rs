@@ -20,7 +20,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::Temporality;
-use pipetel::{operator, Config};
+use pipetel::Config;
 
 const ROUNDS: usize = 7;
 

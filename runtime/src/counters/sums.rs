@@ -225,7 +225,9 @@ pub(crate) fn thread_shares(series_count: usize) -> Vec<Vec<ThreadShare>> {
 /// go by (shard after shard over all series, each series' entry left the cache between
 /// two shards).
 fn for_each_chunk(series_count: usize, mut visit: impl FnMut(usize, u32, &[Cells])) {
-    let mut shards_chunks: Vec<(u32, Vec<(usize, &[Cells])>)> = Vec::new();
+    // Each shard's index and its chunks (first series, cells).
+    type ShardChunks<'a> = (u32, Vec<(usize, &'a [Cells])>);
+    let mut shards_chunks: Vec<ShardChunks> = Vec::new();
     shards::for_each_shard(|shard| {
         let chunks: Vec<(usize, &[Cells])> = shard.cell_chunks(series_count).collect();
         if !chunks.is_empty() {
