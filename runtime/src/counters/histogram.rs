@@ -151,20 +151,33 @@ impl HistogramCells {
     /// in bucket order: busy buckets first, then the rows buckets from [`TIME_BUCKETS`];
     /// each with what it `carried` past 32 bits.
     pub(crate) fn read_counts(&self, counts: &mut Vec<(u16, u64)>, carried: &Carried) {
-        let key = ptr_key(self);
-        for (index, cell) in self
-            .busy
-            .iter()
-            .chain(&self.rows[..ROW_BUCKETS])
-            .enumerate()
-        {
-            let carried = carried
-                .as_ref()
-                .and_then(|carried| carried.get(&(key, index)).copied())
-                .unwrap_or(0);
-            let count = u64::from(cell.load(Relaxed)) + carried;
-            if count != 0 {
-                counts.push((index as u16, count));
+        match carried {
+            // No bucket ever carried (nearly always): a load and a test a bucket, most
+            // of them zero.
+            None => {
+                for (index, cell) in self.busy.iter().enumerate() {
+                    let count = cell.load(Relaxed);
+                    if count != 0 {
+                        counts.push((index as u16, u64::from(count)));
+                    }
+                }
+                for (index, cell) in self.rows[..ROW_BUCKETS].iter().enumerate() {
+                    let count = cell.load(Relaxed);
+                    if count != 0 {
+                        counts.push(((TIME_BUCKETS + index) as u16, u64::from(count)));
+                    }
+                }
+            }
+            Some(carried) => {
+                let key = ptr_key(self);
+                let cells = self.busy.iter().chain(&self.rows[..ROW_BUCKETS]);
+                for (index, cell) in cells.enumerate() {
+                    let carried = carried.get(&(key, index)).copied().unwrap_or(0);
+                    let count = u64::from(cell.load(Relaxed)) + carried;
+                    if count != 0 {
+                        counts.push((index as u16, count));
+                    }
+                }
             }
         }
     }

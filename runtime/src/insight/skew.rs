@@ -25,19 +25,27 @@ impl Skew {
 }
 
 fn spread(shares: &[Share], value: impl Fn(&Share) -> u64) -> Spread {
-    let mut values: Vec<u64> = shares.iter().map(&value).collect();
+    // One pass for the values, the least and the largest (the last share with the
+    // largest value is named), then the median.
+    let mut values: Vec<u64> = Vec::with_capacity(shares.len());
+    let (mut min, mut max, mut max_at) = (u64::MAX, 0, 0);
+    for (at, share) in shares.iter().enumerate() {
+        let v = value(share);
+        min = min.min(v);
+        if v >= max {
+            (max, max_at) = (v, at);
+        }
+        values.push(v);
+    }
+    let skew = skew_score(&values);
     values.sort_unstable();
-    let largest = shares
-        .iter()
-        .max_by_key(|share| value(share))
-        .map(|share| share.at.to_string())
-        .unwrap_or_default();
+    let median = values[(values.len() - 1) / 2];
     Spread {
-        min: values[0],
-        median: values[(values.len() - 1) / 2],
-        max: values[values.len() - 1],
-        max_at: largest,
-        skew: skew_score(&values),
+        min,
+        median,
+        max,
+        max_at: shares[max_at].at.to_string(),
+        skew,
     }
 }
 
@@ -82,6 +90,7 @@ pub(crate) fn since(shares: &[Share], earlier: &[Share]) -> Vec<Share> {
 #[cfg(test)]
 mod tests {
     use super::skew_score;
+    use crate::insight::snapshot::{Share, Skew};
 
     #[test]
     fn the_score_is_datafusions() {
@@ -93,5 +102,33 @@ mod tests {
         let score = skew_score(&[100, 10, 10, 10, 10, 10, 10, 10]).unwrap();
         let effective = 170.0f64 * 170.0 / (100.0 * 100.0 + 7.0 * 100.0);
         assert!((score - (1.0 - (effective - 1.0) / 7.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_spread_names_the_last_share_with_the_most() {
+        let share = |at: &str, rows: u64, busy_ns: u64| Share {
+            at: at.into(),
+            rows,
+            busy_ns,
+        };
+        let shares = [
+            share("a", 5, 0),
+            share("b", 9, 0),
+            share("c", 1, 0),
+            share("d", 9, 0),
+        ];
+        let skew = Skew::of(&shares).expect("two or more");
+        assert_eq!(skew.count, 4);
+        let rows = &skew.rows;
+        assert_eq!((rows.min, rows.median, rows.max), (1, 5, 9));
+        assert_eq!(rows.max_at, "d");
+        // All zero: the last share is named, and there is no score.
+        let busy = &skew.busy_ns;
+        assert_eq!(
+            (busy.min, busy.median, busy.max, busy.max_at.as_str()),
+            (0, 0, 0, "d")
+        );
+        assert_eq!(busy.skew, None);
+        assert!(Skew::of(&shares[..1]).is_none());
     }
 }
