@@ -72,3 +72,30 @@ pub fn total(totals: &BTreeMap<(String, String), i64>, metric: &str, node_id: &s
         .copied()
         .unwrap_or_else(|| panic!("no {metric} for node.id {node_id}: {totals:?}"))
 }
+
+/// Exports now and returns the points of the `f64` gauge `name`: each point's
+/// attributes, as text, and its value.
+pub fn gauge_points(name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
+    let (telemetry, exporter) = STARTED.get().expect("in_memory::start first");
+    telemetry.flush();
+    let finished = exporter.get_finished_metrics().expect("metrics");
+    let mut points = Vec::new();
+    for scope in finished
+        .last()
+        .into_iter()
+        .flat_map(|last| last.scope_metrics())
+    {
+        for metric in scope.metrics().filter(|metric| metric.name() == name) {
+            if let AggregatedMetrics::F64(MetricData::Gauge(gauge)) = metric.data() {
+                for point in gauge.data_points() {
+                    let attributes = point
+                        .attributes()
+                        .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+                        .collect();
+                    points.push((attributes, point.value()));
+                }
+            }
+        }
+    }
+    points
+}

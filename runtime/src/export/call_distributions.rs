@@ -1,7 +1,7 @@
 //! The per-call distributions and the skew at collection time: `<namespace>.call.duration`
 //! and `<namespace>.call.rows` (histograms) and `<namespace>.skew` (a gauge).
 //!
-//! The distributions live in pipetel's per-thread log-linear buckets (`counters::histogram`);
+//! The distributions live in pipetel's per-series log-linear buckets (`counters::histogram`);
 //! the OpenTelemetry SDK takes a histogram only as recorded values, never as bucket
 //! counts. So at each collection, for each series and each of its buckets, the values
 //! counted since the previous collection are recorded into SDK histograms bound to the
@@ -17,12 +17,19 @@
 //!
 //! The skew gauge is read from the same pass: DataFusion's score of the rows and busy
 //! time across the threads (and the partitions) that ran each operator, for operators
-//! run by two or more.
+//! run by two or more. It is a synchronous gauge recorded through handles bound to each
+//! series' points, not an observable one: an observation hashes its four attributes
+//! each time (about 2,600 instructions; a bound record, about 140), and an operator run
+//! by many threads has a point at every collection. Its shares only grow, so a point,
+//! once there, stays meaningful.
+//!
+//! [`Distributions::collect`] runs inside the collection's first callback, after the
+//! operator metrics (`export::operator_metrics`), so that what it records goes out in
+//! the same collection.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
 
-use opentelemetry::metrics::{BoundHistogram, Histogram, Meter};
+use opentelemetry::metrics::{BoundGauge, BoundHistogram, Gauge, Histogram, Meter};
 use opentelemetry::KeyValue;
 
 use crate::counters::histogram::{bucket_start, Buckets};
@@ -43,25 +50,37 @@ pub const MAX_HISTOGRAM_RECORDS: u64 = 1_000_000;
 
 static WARNED: AtomicBool = AtomicBool::new(false);
 
-/// One series' bound histograms and the bucket counts already recorded.
+/// The skew gauge's points of a series: across threads or partitions, of rows or busy
+/// time.
+const SKEW_POINTS: [(&str, &str); 4] = [
+    ("threads", "rows"),
+    ("threads", "busy"),
+    ("partitions", "rows"),
+    ("partitions", "busy"),
+];
+
+/// One series' bound histograms, the bucket counts already recorded, and its skew
+/// points (in [`SKEW_POINTS`]' order), bound when first scored.
 struct Exported {
     duration: BoundHistogram<f64>,
     rows: BoundHistogram<u64>,
     busy_before: Buckets,
     rows_before: Buckets,
+    skew: [Option<BoundGauge<f64>>; SKEW_POINTS.len()],
 }
 
-struct Distributions {
+/// The call histograms and the skew gauge, and what each series exported.
+pub(crate) struct Distributions {
     duration: Histogram<f64>,
     rows: Histogram<u64>,
+    skew: Gauge<f64>,
     /// By series id.
     exported: Vec<Exported>,
 }
 
 impl Distributions {
-    /// Records what each series counted since the previous collection; returns the skew
-    /// gauge's points.
-    fn collect(&mut self) -> Vec<(f64, Vec<KeyValue>)> {
+    /// Records what each series counted since the previous collection, and its skew.
+    pub(crate) fn collect(&mut self) {
         let series_count = registry::series_count();
         let mut read = per_call::read(series_count);
         for (read, shares) in read.iter_mut().zip(sums::thread_shares(series_count)) {
@@ -94,7 +113,6 @@ impl Distributions {
         } else {
             1.0
         };
-        let mut skews = Vec::new();
         registry::with_labels(|labels| {
             for (series, (labels, read)) in labels.iter().zip(&read).enumerate() {
                 if self.exported.len() == series {
@@ -103,6 +121,7 @@ impl Distributions {
                         rows: self.rows.bind(&labels.attributes),
                         busy_before: Buckets::default(),
                         rows_before: Buckets::default(),
+                        skew: Default::default(),
                     });
                 }
                 let Some(exported) = self.exported.get_mut(series) else {
@@ -140,25 +159,33 @@ impl Distributions {
                     .into_iter()
                     .map(|(_, rows, busy)| (rows, busy))
                     .collect();
-                for (across, shares) in [("threads", threads), ("partitions", parts)] {
+                for (point, (across, measure)) in SKEW_POINTS.into_iter().enumerate() {
+                    let shares = if across == "threads" {
+                        &threads
+                    } else {
+                        &parts
+                    };
                     if shares.len() < 2 {
                         continue;
                     }
-                    for (measure, values) in [
-                        ("rows", shares.iter().map(|s| s.0).collect::<Vec<_>>()),
-                        ("busy", shares.iter().map(|s| s.1).collect()),
-                    ] {
-                        if let Some(score) = skew_score(&values) {
+                    let values: Vec<u64> = shares
+                        .iter()
+                        .map(|&(rows, busy)| if measure == "rows" { rows } else { busy })
+                        .collect();
+                    let Some(score) = skew_score(&values) else {
+                        continue;
+                    };
+                    exported.skew[point]
+                        .get_or_insert_with(|| {
                             let mut attributes = labels.attributes.to_vec();
                             attributes.push(KeyValue::new(names::SKEW_ACROSS, across));
                             attributes.push(KeyValue::new(names::SKEW_MEASURE, measure));
-                            skews.push((score, attributes));
-                        }
-                    }
+                            self.skew.bind(&attributes)
+                        })
+                        .record(score);
                 }
             }
         });
-        skews
     }
 }
 
@@ -187,8 +214,9 @@ fn replay(now: &Buckets, before: &mut Buckets, share: f64, mut record: impl FnMu
     }
 }
 
-/// Registers the call histograms and the skew gauge under `namespace`.
-pub(crate) fn register(meter: &Meter, namespace: &str) {
+/// Registers the call histograms and the skew gauge under `namespace`; the caller runs
+/// [`Distributions::collect`] at each collection.
+pub(crate) fn register(meter: &Meter, namespace: &str) -> Distributions {
     let build = |metric: MetricName| {
         (
             names::full_name(namespace, &metric),
@@ -210,24 +238,16 @@ pub(crate) fn register(meter: &Meter, namespace: &str) {
         .with_description(description)
         .with_boundaries(names::CALL_ROWS_BUCKETS.to_vec())
         .build();
-    let distributions = Mutex::new(Distributions {
-        duration,
-        rows,
-        exported: Vec::new(),
-    });
     let (name, unit, description) = build(names::SKEW);
-    meter
-        .f64_observable_gauge(name)
+    let skew = meter
+        .f64_gauge(name)
         .with_unit(unit)
         .with_description(description)
-        .with_callback(move |observer| {
-            let skews = distributions
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .collect();
-            for (score, attributes) in skews {
-                observer.observe(score, &attributes);
-            }
-        })
         .build();
+    Distributions {
+        duration,
+        rows,
+        skew,
+        exported: Vec::new(),
+    }
 }

@@ -6,7 +6,7 @@
 //! The provider's periodic reader runs on its own thread (the SDK's), every
 //! `OTEL_METRIC_EXPORT_INTERVAL`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use opentelemetry::metrics::MeterProvider as _;
@@ -74,8 +74,13 @@ pub(crate) fn start(
         MeterProviderBuilder::build,
     )?;
     let meter = metrics.provider.meter(names::SCOPE);
-    operator_metrics::register(&meter, namespace, duration_unit);
-    call_distributions::register(&meter, namespace);
+    let distributions = Mutex::new(call_distributions::register(&meter, namespace));
+    operator_metrics::register(&meter, namespace, duration_unit, move || {
+        distributions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .collect();
+    });
     progress_gauges::register(&meter, namespace);
     Some(metrics)
 }

@@ -340,8 +340,15 @@ impl OperatorInstruments {
 }
 
 /// Registers the operator instruments under `namespace` and the `series` gauge that
-/// feeds them at each collection.
-pub(crate) fn register(meter: &Meter, namespace: &str, unit: DurationUnit) {
+/// feeds them at each collection — the collection's first callback —, then runs `then`
+/// (what else a collection records, in the same callback: recorded there, it goes out
+/// in the same collection).
+pub(crate) fn register(
+    meter: &Meter,
+    namespace: &str,
+    unit: DurationUnit,
+    then: impl Fn() + Send + Sync + 'static,
+) {
     let instruments = Mutex::new(OperatorInstruments {
         instruments: operator_metrics(unit)
             .into_iter()
@@ -365,6 +372,7 @@ pub(crate) fn register(meter: &Meter, namespace: &str, unit: DurationUnit) {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .collect();
+            then();
             observer.observe(series as u64, &[]);
         })
         .build();

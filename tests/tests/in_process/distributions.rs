@@ -143,6 +143,38 @@ fn skew_across_threads_names_the_thread_that_did_most() {
     // Named with its number: a pool's threads share a name.
     assert!(skew.rows.max_at.starts_with("heavy-worker:"), "{skew:#?}");
     assert_eq!(skew.rows.skew, skew_score(&[20, 200]));
+    // Exported: the gauge's points of this operator across threads, rows and busy time,
+    // each the snapshot's score (busy time's from ticks, the snapshot's from nanoseconds:
+    // equal but for rounding); none across partitions (its calls named none).
+    let exported: Vec<(String, String, f64)> =
+        pipetel_tests::in_memory::gauge_points("pipetel.skew")
+            .into_iter()
+            .filter(|(attributes, _)| {
+                attributes["node.type"] == "transform" && attributes["node.id"] == "threads"
+            })
+            .map(|(attributes, value)| {
+                (
+                    attributes["across"].clone(),
+                    attributes["measure"].clone(),
+                    value,
+                )
+            })
+            .collect();
+    let score = |measure: &str| {
+        exported
+            .iter()
+            .find(|(across, of, _)| across == "threads" && of == measure)
+            .map(|&(_, _, value)| value)
+            .unwrap_or_else(|| panic!("no skew of {measure} across threads in {exported:?}"))
+    };
+    assert_eq!(exported.len(), 2, "{exported:?}");
+    assert_eq!(Some(score("rows")), skew_score(&[20, 200]));
+    let busy = skew.busy_ns.skew.expect("a busy-time score");
+    assert!(
+        (score("busy") - busy).abs() < 1e-6,
+        "{} against {busy}",
+        score("busy")
+    );
 }
 
 #[operator(node_type = "lookup", node_id = "latency")]
