@@ -177,16 +177,25 @@ impl Distributions {
                     };
                     exported.skew[point]
                         .get_or_insert_with(|| {
-                            let mut attributes = labels.attributes.to_vec();
-                            attributes.push(KeyValue::new(names::SKEW_ACROSS, across));
-                            attributes.push(KeyValue::new(names::SKEW_MEASURE, measure));
-                            self.skew.bind(&attributes)
+                            self.skew
+                                .bind(&skew_attributes(&labels.attributes, across, measure))
                         })
                         .record(score);
                 }
             }
         });
     }
+}
+
+/// A skew point's attributes: `across`, `measure` and the series' own, in the order the
+/// SDK sorts them to (given in another, it keeps the point under both orders).
+fn skew_attributes(series: &[KeyValue], across: &str, measure: &str) -> Vec<KeyValue> {
+    let mut attributes = vec![
+        KeyValue::new(names::SKEW_ACROSS, across.to_owned()),
+        KeyValue::new(names::SKEW_MEASURE, measure.to_owned()),
+    ];
+    attributes.extend_from_slice(series);
+    attributes
 }
 
 /// How many values of `now` are not recorded yet.
@@ -249,5 +258,25 @@ pub(crate) fn register(meter: &Meter, namespace: &str) -> Distributions {
         rows,
         skew,
         exported: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skew_points_attributes_come_sorted_as_the_sdk_keeps_them() {
+        // A series' own, as the registry makes them.
+        let id = registry::resolve("sorted_attributes_test", "7");
+        let series = registry::with_labels(|labels| labels[id as usize].attributes.clone());
+        assert!(series.is_sorted_by(|a, b| a.key < b.key), "{series:?}");
+        for (across, measure) in SKEW_POINTS {
+            let attributes = skew_attributes(&series, across, measure);
+            assert!(
+                attributes.is_sorted_by(|a, b| a.key < b.key),
+                "{attributes:?}"
+            );
+        }
     }
 }

@@ -48,9 +48,11 @@ pub(crate) fn register(meter: &Meter, namespace: &str) {
                 let Some(estimate) = op.estimate else {
                     continue;
                 };
+                // In the SDK's sorted order, as the series' own are: given in another,
+                // the SDK keeps each point under both orders.
                 let attributes = [
-                    KeyValue::new(names::NODE_TYPE, op.node_type),
                     KeyValue::new(names::NODE_ID, op.node_id),
+                    KeyValue::new(names::NODE_TYPE, op.node_type),
                 ];
                 observer.observe(estimate.fraction, &attributes);
                 expected.record(estimate.expected_rows, &attributes);
