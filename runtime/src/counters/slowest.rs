@@ -11,12 +11,15 @@
 //! never above the series' floor (which only rises), so no slow segment is missed; a
 //! thread goes that far once per series, and again only when a segment beats its copy.
 //!
-//! Writers take turns (a lock, on that rare path); a writer writes an entry between two
-//! bumps of a sequence number, so a reader retries rather than read half of one, and
-//! never waits for a writer.
+//! Writers take turns through a sequence number: a writer makes it odd (a
+//! compare-and-swap), writes, and makes it even again, so a reader retries rather than
+//! read half of an entry, and never waits. A writer tries [`WRITER_TRIES`] times to take
+//! its turn and then lets its segment go rather than wait: another thread writes an
+//! entry in nanoseconds, but one descheduled while writing would keep the turn for a
+//! time slice, and a call must never wait for it. Only two threads keeping a slow call
+//! of the same series at the same moment can meet there.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 use crate::counters::cells::Zeroed;
 
@@ -32,12 +35,13 @@ struct Entry {
     trace_low: AtomicU64,
 }
 
+/// How many times a writer tries to take its turn before it lets its segment go.
+const WRITER_TRIES: u32 = 64;
+
 /// One series' slowest segments.
 #[derive(Debug)]
 pub(crate) struct SlowCells {
-    /// Held by the writer.
-    writer: Mutex<()>,
-    /// Odd while a writer writes an entry.
+    /// Odd while a writer has its turn.
     sequence: AtomicU64,
     /// The shortest of the entries (0 while fewer than [`SLOWEST_CALLS`] are kept).
     floor: AtomicU64,
@@ -46,7 +50,6 @@ pub(crate) struct SlowCells {
 
 impl Zeroed for SlowCells {
     const ZERO: Self = SlowCells {
-        writer: Mutex::new(()),
         sequence: AtomicU64::new(0),
         floor: AtomicU64::new(0),
         entries: [const {
@@ -79,29 +82,26 @@ impl SlowCells {
     }
 
     /// Keeps a segment of `ticks` busy ticks that ended at tick `ended` if it is among the
-    /// slowest; returns the new [`floor`](Self::floor).
+    /// slowest; returns the new [`floor`](Self::floor) (the current one, the segment let
+    /// go, when another writer kept the turn through [`WRITER_TRIES`] tries).
     #[cold]
     #[inline(never)]
     pub(crate) fn record(&self, ticks: u64, ended: u64, trace_id: u128) -> u64 {
-        let _writing = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(sequence) = self.take_turn() else {
+            return self.floor();
+        };
+        std::sync::atomic::fence(Ordering::Release);
         let shortest = (0..SLOWEST_CALLS)
             .min_by_key(|&i| self.entries[i].ticks.load(Ordering::Relaxed))
             .unwrap_or(0);
         let entry = &self.entries[shortest];
         if ticks > entry.ticks.load(Ordering::Relaxed) {
-            let sequence = self.sequence.load(Ordering::Relaxed);
-            self.sequence.store(sequence + 1, Ordering::Relaxed);
-            std::sync::atomic::fence(Ordering::Release);
             entry.ticks.store(ticks, Ordering::Relaxed);
             entry.ended.store(ended, Ordering::Relaxed);
             entry
                 .trace_high
                 .store((trace_id >> 64) as u64, Ordering::Relaxed);
             entry.trace_low.store(trace_id as u64, Ordering::Relaxed);
-            self.sequence.store(sequence + 2, Ordering::Release);
         }
         let floor = self
             .entries
@@ -110,7 +110,31 @@ impl SlowCells {
             .min()
             .unwrap_or(0);
         self.floor.store(floor, Ordering::Relaxed);
+        self.sequence.store(sequence + 2, Ordering::Release);
         floor
+    }
+
+    /// Takes the writer's turn: the sequence number, even, made odd; `None` after
+    /// [`WRITER_TRIES`] tries found another writer's turn.
+    fn take_turn(&self) -> Option<u64> {
+        for _ in 0..WRITER_TRIES {
+            let sequence = self.sequence.load(Ordering::Relaxed);
+            if sequence.is_multiple_of(2)
+                && self
+                    .sequence
+                    .compare_exchange_weak(
+                        sequence,
+                        sequence + 1,
+                        Ordering::Acquire,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                return Some(sequence);
+            }
+            std::hint::spin_loop();
+        }
+        None
     }
 
     /// The segments kept: a consistent copy, read again while a writer writes (a few
@@ -169,10 +193,12 @@ mod tests {
     }
 
     #[test]
-    fn threads_recording_at_once_keep_the_slowest_of_all() {
+    fn threads_recording_at_once_keep_entries_whole_and_the_floor_their_least() {
         let cells: &'static SlowCells = Box::leak(Box::new(SlowCells::ZERO));
-        // Four threads, each its own values 1..=1000 (thread t: 4n + t), each keeping
-        // a floor of its own as segments do.
+        // Four threads, each its own values (thread t: 4n + t, the trace t), each keeping
+        // a floor of its own as segments do. A segment may be let go when two threads
+        // meet; what is kept is whole: each entry a value a thread recorded, with its
+        // own end and trace.
         let threads: Vec<_> = (0..4u64)
             .map(|thread| {
                 std::thread::spawn(move || {
@@ -181,7 +207,7 @@ mod tests {
                         let ticks = 4 * n + thread;
                         if ticks > floor {
                             floor = if ticks > cells.floor() {
-                                cells.record(ticks, n, u128::from(thread))
+                                cells.record(ticks, ticks + 1, u128::from(thread))
                             } else {
                                 cells.floor()
                             };
@@ -193,9 +219,41 @@ mod tests {
         for thread in threads {
             thread.join().expect("recorded");
         }
-        let mut kept: Vec<u64> = cells.read().iter().map(|s| s.ticks).collect();
+        let kept = cells.read();
+        assert_eq!(kept.len(), SLOWEST_CALLS);
+        for segment in &kept {
+            assert_eq!(segment.ended, segment.ticks + 1, "{kept:?}");
+            assert_eq!(
+                u64::try_from(segment.trace_id).ok(),
+                Some(segment.ticks % 4)
+            );
+        }
+        let least = kept.iter().map(|segment| segment.ticks).min();
+        assert_eq!(Some(cells.floor()), least);
+        // Alone again, a writer always has its turn: five slower segments are all kept.
+        for ticks in 10_001..=10_005 {
+            cells.record(ticks, ticks + 1, 0);
+        }
+        let mut kept: Vec<u64> = cells.read().iter().map(|segment| segment.ticks).collect();
         kept.sort_unstable();
-        assert_eq!(kept, [3_999, 4_000, 4_001, 4_002, 4_003]);
-        assert_eq!(cells.floor(), 3_999);
+        assert_eq!(kept, [10_001, 10_002, 10_003, 10_004, 10_005]);
+    }
+
+    #[test]
+    fn a_writer_that_cannot_take_its_turn_lets_its_segment_go() {
+        let cells = SlowCells::ZERO;
+        cells.record(7, 8, 0);
+        // Another writer's turn, held.
+        cells.sequence.fetch_add(1, Ordering::Relaxed);
+        assert_eq!(
+            cells.record(50, 51, 0),
+            0,
+            "the floor as it was: fewer than five kept"
+        );
+        cells.sequence.fetch_add(1, Ordering::Relaxed);
+        let kept: Vec<u64> = cells.read().iter().map(|segment| segment.ticks).collect();
+        assert_eq!(kept, [7]);
+        cells.record(50, 51, 0);
+        assert_eq!(cells.read().len(), 2);
     }
 }
