@@ -11,13 +11,10 @@
 //! block for every series that ran: at most [`MAX_SERIES`] blocks, 45 MiB.
 //!
 //! A block says when it changed since readers last took it in (`counters::per_call`
-//! reads only those): a writer raises the flag after each change. Writers count the
-//! changes of the buckets they start and end, so that a reader reads them between two
-//! (a read that no change overlapped holds whole lists: each segment's busy time and
-//! rows both or neither), however long the reader is held up meanwhile.
+//! reads only those): a writer raises the flag after each change.
 
 use std::ptr;
-use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use crate::counters::cells::Zeroed;
 use crate::counters::histogram::HistogramCells;
@@ -32,48 +29,14 @@ pub(crate) struct Details {
     /// Set by a writer after it changes the block; taken (cleared) by the reader that
     /// reads it.
     changed: AtomicBool,
-    /// Changes of the buckets started, and ended: equal when none is under way.
-    changes_started: AtomicU64,
-    changes_ended: AtomicU64,
 }
 
 impl Details {
-    /// Starts a change of the buckets: the caller adds to them, then calls
-    /// [`end_change`](Self::end_change).
-    #[inline]
-    pub(crate) fn begin_change(&self) {
-        self.changes_started.fetch_add(1, Ordering::Relaxed);
-        // The adds that follow are not seen before the start.
-        fence(Ordering::Release);
-    }
-
-    /// Ends a change [`begin_change`](Self::begin_change) started, and says the block
-    /// changed.
-    #[inline]
-    pub(crate) fn end_change(&self) {
-        self.changes_ended.fetch_add(1, Ordering::Release);
-        self.mark_changed();
-    }
-
-    /// Runs `read` (which reads the buckets) until no change overlapped it, a few times at
-    /// most: `true` when the last read was overlapped by none.
-    pub(crate) fn read_between_changes(&self, mut read: impl FnMut(&Self)) -> bool {
-        for _ in 0..8 {
-            let ended = self.changes_ended.load(Ordering::Acquire);
-            read(self);
-            fence(Ordering::Acquire);
-            if self.changes_started.load(Ordering::Relaxed) == ended {
-                return true;
-            }
-        }
-        false
-    }
-
     /// Says the block changed, after the caller changed it. Always a store, even when the
     /// flag is up: a reader may be taking it down now, before the change is visible to
     /// it; the store raises it again for the next reader.
     #[inline]
-    fn mark_changed(&self) {
+    pub(crate) fn mark_changed(&self) {
         self.changed.store(true, Ordering::Release);
     }
 
@@ -141,8 +104,6 @@ impl DetailsSlot {
             ptr::addr_of_mut!((*block).histogram).write(HistogramCells::ZERO);
             ptr::addr_of_mut!((*block).slowest).write(SlowCells::ZERO);
             ptr::addr_of_mut!((*block).changed).write(AtomicBool::new(false));
-            ptr::addr_of_mut!((*block).changes_started).write(AtomicU64::new(0));
-            ptr::addr_of_mut!((*block).changes_ended).write(AtomicU64::new(0));
             Box::into_raw(fresh.assume_init())
         };
         match self
@@ -190,26 +151,5 @@ pub(crate) fn all(series_count: usize) -> impl Iterator<Item = (usize, &'static 
 }
 
 // What the module doc says a block takes, and all blocks together.
-const _: () = assert!(std::mem::size_of::<Details>() <= 1_450);
-const _: () = assert!(MAX_SERIES * 1_450 <= 46 << 20);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_read_is_between_changes_or_says_it_was_not() {
-        let slot: &'static DetailsSlot = Box::leak(Box::new(DetailsSlot::ZERO));
-        let block = slot.get_or_allocate();
-        let mut reads = 0;
-        assert!(block.read_between_changes(|_| reads += 1));
-        assert_eq!(reads, 1, "no change under way: one read");
-        block.begin_change();
-        reads = 0;
-        assert!(!block.read_between_changes(|_| reads += 1));
-        assert_eq!(reads, 8, "a change under way: eight tries");
-        block.end_change();
-        assert!(block.take_changed(), "an ended change marks the block");
-        assert!(block.read_between_changes(|_| ()));
-    }
-}
+const _: () = assert!(std::mem::size_of::<Details>() <= 1_434);
+const _: () = assert!(MAX_SERIES * 1_434 <= 45 << 20);

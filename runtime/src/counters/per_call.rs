@@ -50,13 +50,8 @@ impl PerCall {
         if !block.take_changed() {
             return;
         }
-        // Between two changes, when one comes: every segment's busy time and rows both or
-        // neither (a read overlapped eight times holds what it last read, and the next
-        // read, the block marked changed again, what it missed).
-        block.read_between_changes(|block| {
-            scratch.counts.clear();
-            block.histogram.read_counts(&mut scratch.counts, carried);
-        });
+        scratch.counts.clear();
+        block.histogram.read_counts(&mut scratch.counts, carried);
         let split = scratch
             .counts
             .partition_point(|&(index, _)| usize::from(index) < TIME_BUCKETS);
@@ -177,13 +172,12 @@ mod tests {
         let mut take = |taken: &mut PerCall| {
             histogram::with_carried(|carried| taken.take_block(block, carried, &mut scratch));
         };
-        block.begin_change();
         block.histogram.add_busy(3, 2);
         block.histogram.add_rows(1, 5);
         block.histogram.add_rows(NO_ROWS, 7);
         take(&mut taken);
         assert!(taken.busy.0.is_empty(), "not marked changed: not read");
-        block.end_change();
+        block.mark_changed();
         take(&mut taken);
         assert_eq!(
             (taken.busy.0.as_slice(), taken.rows.0.as_slice()),

@@ -196,7 +196,6 @@ impl SegmentList {
 /// segments fell in it.
 #[inline(always)]
 fn count_one_series(details: &Details, entries: &[u64; LISTED]) {
-    details.begin_change();
     distinct::each_distinct(&distinct::bytes_at(entries, 32), |bucket, count| {
         details
             .histogram
@@ -205,7 +204,7 @@ fn count_one_series(details: &Details, entries: &[u64; LISTED]) {
     distinct::each_distinct(&distinct::bytes_at(entries, 40), |bucket, count| {
         details.histogram.add_rows(rows_cell(bucket), count);
     });
-    details.end_change();
+    details.mark_changed();
 }
 
 /// Counts a list of several series' segments one by one, looking each run's block up
@@ -213,19 +212,17 @@ fn count_one_series(details: &Details, entries: &[u64; LISTED]) {
 fn count_each(entries: &[u64; LISTED], details_of: impl Fn(u32) -> &'static Details) {
     let mut series = entries[0] as u32;
     let mut details = details_of(series);
-    details.begin_change();
     for &entry in entries {
         if entry as u32 != series {
-            details.end_change();
+            details.mark_changed();
             series = entry as u32;
             details = details_of(series);
-            details.begin_change();
         }
         let (busy, rows) = buckets(entry);
         details.histogram.add_busy(busy, 1);
         details.histogram.add_rows(rows, 1);
     }
-    details.end_change();
+    details.mark_changed();
 }
 
 #[cfg(test)]
