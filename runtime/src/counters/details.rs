@@ -1,6 +1,7 @@
 //! The per-call details of one operator series — its distributions
 //! (`counters::histogram`) and its slowest segments (`counters::slowest`) — in one block
-//! per series, shared by every thread that runs it, allocated on the series' first use.
+//! per series, shared by every thread that runs it, in a table allocated 64 series at a
+//! time (`counters::table`) as a thread's cells are.
 //!
 //! A block is 1.4 KiB, so per series rather than per (series, thread): a thread's own
 //! cells stay small (what each (series, thread) pair costs is its counters), and a reader
@@ -8,13 +9,13 @@
 //! — a thread's list of segments (`counters::segment_list`) goes to the buckets a few
 //! dozen segments at a time, and a segment is kept among the slowest only when it beats
 //! the floor — so sharing it costs atomic adds once per list, not per call. There is a
-//! block for every series that ran: at most [`MAX_SERIES`] blocks, 45 MiB.
+//! block for every series that ran (and the rest of its chunk of 64): at most
+//! [`MAX_SERIES`] blocks, 45 MiB.
 //!
 //! A block says when it changed since readers last took it in (`counters::per_call`
 //! reads only those): a writer raises the flag after each change.
 
-use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::counters::cells::Zeroed;
 use crate::counters::histogram::HistogramCells;
@@ -67,78 +68,29 @@ impl Details {
     }
 }
 
-/// Where a series' details are (null until its first use).
-#[derive(Debug)]
-pub(crate) struct DetailsSlot(AtomicPtr<Details>);
-
-impl Zeroed for DetailsSlot {
-    const ZERO: Self = DetailsSlot(AtomicPtr::new(ptr::null_mut()));
-}
-
-impl DetailsSlot {
-    /// The details, allocating them on first use (any thread).
-    #[inline(always)]
-    pub(crate) fn get_or_allocate(&self) -> &'static Details {
-        match self.get() {
-            Some(details) => details,
-            None => self.allocate(),
-        }
-    }
-
-    /// The details if they were allocated (any thread).
-    #[inline(always)]
-    pub(crate) fn get(&self) -> Option<&'static Details> {
-        // SAFETY: a non-null pointer comes from `Box::leak` in `allocate`, never freed.
-        unsafe { self.0.load(Ordering::Acquire).as_ref() }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn allocate(&self) -> &'static Details {
-        // Built in place: `Details` is over a kilobyte.
-        let mut fresh = Box::<Details>::new_uninit();
-        let block = fresh.as_mut_ptr();
-        // SAFETY: the fields are written before `assume_init`, through raw pointers into
-        // the allocation.
-        let fresh: *mut Details = unsafe {
-            ptr::addr_of_mut!((*block).histogram).write(HistogramCells::ZERO);
-            ptr::addr_of_mut!((*block).slowest).write(SlowCells::ZERO);
-            ptr::addr_of_mut!((*block).changed).write(AtomicBool::new(false));
-            Box::into_raw(fresh.assume_init())
-        };
-        match self
-            .0
-            .compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire)
-        {
-            // SAFETY: published, never freed.
-            Ok(_) => unsafe { &*fresh },
-            Err(first) => {
-                // Another thread allocated the block first: its is the one.
-                // SAFETY: `fresh` was never published; `first` is a leaked box.
-                unsafe {
-                    drop(Box::from_raw(fresh));
-                    &*first
-                }
-            }
-        }
-    }
+impl Zeroed for Details {
+    const ZERO: Self = Details {
+        histogram: HistogramCells::ZERO,
+        slowest: SlowCells::ZERO,
+        changed: AtomicBool::new(false),
+    };
 }
 
 /// Every series' details, by series id.
-static DETAILS: Table<DetailsSlot> = Table::new();
+static DETAILS: Table<Details> = Table::new();
 
-/// The details of `series`, allocated on first use (any thread).
+/// The details of `series`, their chunk allocated on first use (any thread).
 #[inline]
 pub(crate) fn of(series: u32) -> &'static Details {
-    DETAILS.block(series).get_or_allocate()
+    DETAILS.block(series)
 }
 
-/// The details of `series` if it has any: no allocation.
+/// The details of `series` if their chunk was allocated: no allocation.
 pub(crate) fn if_any(series: u32) -> Option<&'static Details> {
-    DETAILS.block_if_grown(series)?.get()
+    DETAILS.block_if_grown(series)
 }
 
-/// The details of series `0..series_count` that have any, each with its series id.
+/// The details of series `0..series_count` in allocated chunks, each with its series id.
 pub(crate) fn all(series_count: usize) -> impl Iterator<Item = (usize, &'static Details)> {
     DETAILS
         .grown_chunks(series_count)
@@ -146,7 +98,7 @@ pub(crate) fn all(series_count: usize) -> impl Iterator<Item = (usize, &'static 
             chunk
                 .iter()
                 .enumerate()
-                .filter_map(move |(offset, slot)| Some((first + offset, slot.get()?)))
+                .map(move |(offset, details)| (first + offset, details))
         })
 }
 

@@ -161,13 +161,11 @@ pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
 mod tests {
     use super::*;
     use crate::counters::cells::Zeroed;
-    use crate::counters::details::DetailsSlot;
     use crate::counters::histogram::NO_ROWS;
 
     #[test]
     fn a_block_is_read_again_only_after_it_changed() {
-        let slot: &'static DetailsSlot = Box::leak(Box::new(DetailsSlot::ZERO));
-        let block = slot.get_or_allocate();
+        let block: &'static Details = Box::leak(Box::new(Details::ZERO));
         let (mut taken, mut scratch) = (PerCall::default(), Scratch::default());
         let mut take = |taken: &mut PerCall| {
             histogram::with_carried(|carried| taken.take_block(block, carried, &mut scratch));

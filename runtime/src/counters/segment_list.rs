@@ -228,25 +228,20 @@ fn count_each(entries: &[u64; LISTED], details_of: impl Fn(u32) -> &'static Deta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::counters::details::DetailsSlot;
+    use crate::counters::cells::Zeroed;
 
-    /// The non-zero bucket counts of an allocated details block.
-    fn counts_of(slot: &DetailsSlot) -> Vec<(u16, u64)> {
+    /// The non-zero bucket counts of a details block.
+    fn counts_of(details: &Details) -> Vec<(u16, u64)> {
         let mut counts = Vec::new();
-        histogram::with_carried(|carried| {
-            slot.get()
-                .expect("allocated")
-                .histogram
-                .read_counts(&mut counts, carried);
-        });
+        histogram::with_carried(|carried| details.histogram.read_counts(&mut counts, carried));
         counts
     }
 
     #[test]
     fn a_full_list_counts_each_segment_in_its_series_buckets() {
         let list: &'static SegmentList = Box::leak(Box::new(SegmentList::ZERO));
-        let slots: &'static [DetailsSlot; 2] = Box::leak(Box::new([DetailsSlot::ZERO; 2]));
-        let details = |series: u32| slots[series as usize].get_or_allocate();
+        let blocks: &'static [Details; 2] = Box::leak(Box::new([Details::ZERO, Details::ZERO]));
+        let details = |series: u32| &blocks[series as usize];
         // Two lists of runs of one series, equal segments in a row, buckets alternating,
         // no rows; then a list of one series, counted by distinct buckets, with values
         // past the last buckets.
@@ -266,8 +261,8 @@ mod tests {
         for &(series, busy, rows) in &segments {
             list.add(series, busy, rows, details);
         }
-        for (series, slot) in slots.iter().enumerate() {
-            let counts = counts_of(slot);
+        for (series, block) in blocks.iter().enumerate() {
+            let counts = counts_of(block);
             let mut expected: Vec<(u16, u64)> = Vec::new();
             let mut count =
                 |index: usize| match expected.iter_mut().find(|(i, _)| *i as usize == index) {
@@ -288,7 +283,7 @@ mod tests {
     #[test]
     fn a_list_filled_by_put_reads_whole_until_its_owner_empties_it() {
         let list: &'static SegmentList = Box::leak(Box::new(SegmentList::ZERO));
-        let slot: &'static DetailsSlot = Box::leak(Box::new(DetailsSlot::ZERO));
+        let block: &'static Details = Box::leak(Box::new(Details::ZERO));
         let listed = |list: &SegmentList| list.read_with(|segments| segments.len());
         for n in 1..LISTED {
             assert_eq!(list.put(3, 100, Some(n as u64)), Listing::Room);
@@ -297,10 +292,14 @@ mod tests {
         assert_eq!(list.put(3, 100, Some(1)), Listing::Full);
         // Between the segment that fills the list and the emptying, a reader sees all.
         assert_eq!(listed(list), Ok(LISTED));
-        assert!(slot.get().is_none(), "nothing counted before the emptying");
-        list.empty(|_| slot.get_or_allocate());
+        assert!(
+            counts_of(block).is_empty(),
+            "nothing counted before the emptying"
+        );
+        assert!(!block.take_changed(), "nor the block marked");
+        list.empty(|_| block);
         assert_eq!(listed(list), Ok(0));
-        let counts = counts_of(slot);
+        let counts = counts_of(block);
         let busy = histogram::bucket(100, TIME_BUCKETS) as u16;
         assert!(counts.contains(&(busy, LISTED as u64)), "{counts:?}");
         assert_eq!(

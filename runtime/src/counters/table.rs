@@ -100,3 +100,55 @@ fn chunk_of(series: u32) -> usize {
     debug_assert!((series as usize) < MAX_SERIES);
     (series as usize / CHUNK) % CHUNKS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    #[derive(Debug)]
+    struct Cell(AtomicU64);
+
+    impl Zeroed for Cell {
+        const ZERO: Self = Cell(AtomicU64::new(0));
+    }
+
+    #[test]
+    fn threads_growing_a_chunk_at_once_share_the_first_grown() {
+        static TABLE: Table<Cell> = Table::new();
+        // Eight threads count in the first series of every chunk but the first (none
+        // grown yet), and in one series of their own there: a count that went into a
+        // chunk that did not stay would be missing.
+        std::thread::scope(|scope| {
+            for thread in 0..8u32 {
+                scope.spawn(move || {
+                    for chunk in 1..CHUNKS as u32 {
+                        let first = chunk * CHUNK as u32;
+                        TABLE.block(first).0.fetch_add(1, Ordering::Relaxed);
+                        TABLE
+                            .block(first + 1 + thread)
+                            .0
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        let chunks: Vec<(usize, &[Cell])> = TABLE.grown_chunks(MAX_SERIES).collect();
+        assert_eq!(
+            chunks.len(),
+            CHUNKS - 1,
+            "every chunk but the first grown, once"
+        );
+        for (first, cells) in chunks {
+            let counts: Vec<u64> = cells[..9]
+                .iter()
+                .map(|cell| cell.0.load(Ordering::Relaxed))
+                .collect();
+            assert_eq!(counts, [8, 1, 1, 1, 1, 1, 1, 1, 1], "chunk at {first}");
+        }
+        assert!(
+            TABLE.block_if_grown(0).is_none(),
+            "the first chunk never grown"
+        );
+    }
+}
