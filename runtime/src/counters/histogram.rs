@@ -155,18 +155,8 @@ impl HistogramCells {
             // No bucket ever carried (nearly always): a load and a test a bucket, most
             // of them zero.
             None => {
-                for (index, cell) in self.busy.iter().enumerate() {
-                    let count = cell.load(Relaxed);
-                    if count != 0 {
-                        counts.push((index as u16, u64::from(count)));
-                    }
-                }
-                for (index, cell) in self.rows[..ROW_BUCKETS].iter().enumerate() {
-                    let count = cell.load(Relaxed);
-                    if count != 0 {
-                        counts.push(((TIME_BUCKETS + index) as u16, u64::from(count)));
-                    }
-                }
+                push_non_zero(&self.busy, 0, counts);
+                push_non_zero(&self.rows[..ROW_BUCKETS], TIME_BUCKETS, counts);
             }
             Some(carried) => {
                 let key = ptr_key(self);
@@ -179,6 +169,16 @@ impl HistogramCells {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Appends the non-zero counts of `cells` to `counts`, numbered from `first`.
+fn push_non_zero(cells: &[AtomicU32], first: usize, counts: &mut Vec<(u16, u64)>) {
+    for (index, cell) in cells.iter().enumerate() {
+        let count = cell.load(Relaxed);
+        if count != 0 {
+            counts.push(((first + index) as u16, u64::from(count)));
         }
     }
 }

@@ -267,12 +267,11 @@ fn places(wanted: impl Fn(&LaneState) -> bool) -> Vec<(Lane, RunPlace)> {
         .states
         .iter()
         .enumerate()
-        .filter(|(_, state)| wanted(state))
         .filter_map(|(at, state)| match state {
-            LaneState::Held(place) | LaneState::Ended(place) => {
+            LaneState::Held(place) | LaneState::Ended(place) if wanted(state) => {
                 Some((at as Lane + 1, place.clone()))
             }
-            LaneState::Free => None,
+            _ => None,
         })
         .collect()
 }

@@ -19,7 +19,7 @@ use crate::counters::details::{self, Details};
 use crate::counters::histogram::{self, Buckets, TIME_BUCKETS};
 use crate::counters::segment_list::Listed;
 use crate::counters::shards::{self, Shard};
-use crate::counters::slowest::SlowSegment;
+use crate::counters::slowest::{self, SlowSegment};
 use crate::counters::sums::ThreadShare;
 
 /// One series, read.
@@ -46,16 +46,19 @@ impl PerCall {
     /// Takes in `block` if it changed since it was last read (its counts whole: each is a
     /// count its bucket had, all only grow, and a writer that changes the block meanwhile
     /// marks it changed again).
-    fn take_block(&mut self, block: &Details, carried: &histogram::Carried, scratch: &mut Scratch) {
+    fn take_block(
+        &mut self,
+        block: &Details,
+        carried: &histogram::Carried,
+        counts: &mut Vec<(u16, u64)>,
+    ) {
         if !block.take_changed() {
             return;
         }
-        scratch.counts.clear();
-        block.histogram.read_counts(&mut scratch.counts, carried);
-        let split = scratch
-            .counts
-            .partition_point(|&(index, _)| usize::from(index) < TIME_BUCKETS);
-        let (busy, rows) = scratch.counts.split_at(split);
+        counts.clear();
+        block.histogram.read_counts(counts, carried);
+        let split = counts.partition_point(|&(index, _)| usize::from(index) < TIME_BUCKETS);
+        let (busy, rows) = counts.split_at(split);
         self.busy.0 = busy
             .iter()
             .map(|&(index, count)| (u32::from(index), count))
@@ -66,8 +69,7 @@ impl PerCall {
             .collect();
         self.slowest.clear();
         block.slowest.read_into(&mut self.slowest);
-        self.slowest
-            .sort_by(|a, b| b.ticks.cmp(&a.ticks).then(a.ended.cmp(&b.ended)));
+        slowest::slowest_first(&mut self.slowest);
     }
 }
 
@@ -97,11 +99,12 @@ pub(crate) fn read_some(ids: &[u32], series_count: usize) -> Vec<PerCall> {
         .filter(|&series| (series as usize) < series_count)
         .collect();
     let at: HashMap<u32, usize> = ids.iter().enumerate().map(|(at, &id)| (id, at)).collect();
-    let mut scratch = Scratch::default();
+    // One block's non-zero counts as read, reused for every block.
+    let mut counts = Vec::new();
     histogram::with_carried(|carried| {
         for &series in &ids {
             if let Some(block) = details::if_any(series) {
-                taken[series as usize].take_block(block, carried, &mut scratch);
+                taken[series as usize].take_block(block, carried, &mut counts);
             }
         }
     });
@@ -128,22 +131,17 @@ fn listed(shard: &Shard) -> Vec<Listed> {
         .unwrap_or_default()
 }
 
-/// One block as read, reused for every block.
-#[derive(Default)]
-struct Scratch {
-    counts: Vec<(u16, u64)>,
-}
-
 /// Reads series `0..series_count`.
 pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
     let mut taken = TAKEN
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let taken = taken_of(&mut taken, series_count);
-    let mut scratch = Scratch::default();
+    // One block's non-zero counts as read, reused for every block.
+    let mut counts = Vec::new();
     histogram::with_carried(|carried| {
         for (series, block) in details::all(series_count) {
-            taken[series].take_block(block, carried, &mut scratch);
+            taken[series].take_block(block, carried, &mut counts);
         }
     });
     let mut series: Vec<PerCall> = taken[..series_count].to_vec();
@@ -166,9 +164,9 @@ mod tests {
     #[test]
     fn a_block_is_read_again_only_after_it_changed() {
         let block: &'static Details = Box::leak(Box::new(Details::ZERO));
-        let (mut taken, mut scratch) = (PerCall::default(), Scratch::default());
+        let (mut taken, mut counts) = (PerCall::default(), Vec::new());
         let mut take = |taken: &mut PerCall| {
-            histogram::with_carried(|carried| taken.take_block(block, carried, &mut scratch));
+            histogram::with_carried(|carried| taken.take_block(block, carried, &mut counts));
         };
         block.histogram.add_busy(3, 2);
         block.histogram.add_rows(1, 5);

@@ -13,6 +13,7 @@ use crate::counters::partitions;
 use crate::counters::per_call::{self, PerCall};
 use crate::counters::registry::SeriesLabels;
 use crate::counters::shards;
+use crate::counters::slowest;
 use crate::counters::sums::{self, SeriesSums, Sums, ThreadShare};
 
 /// One link's tallies.
@@ -173,9 +174,7 @@ impl Kept {
             }
             for (sum, (id, _)) in link_tallies.iter_mut().zip(&links) {
                 if let Some(cells) = shard.link_cells_if_grown(*id) {
-                    for (index, tally) in sum.iter_mut().enumerate() {
-                        *tally = tally.wrapping_add(cells.get_at(index));
-                    }
+                    sums::add_link_cells(sum, cells);
                 }
             }
         });
@@ -353,10 +352,8 @@ fn add_per_call(into: &mut PerCall, read: &PerCall) {
             into.slowest.push(*segment);
         }
     }
-    into.slowest
-        .sort_by_key(|segment| std::cmp::Reverse(segment.ticks));
-    into.slowest
-        .truncate(crate::counters::slowest::SLOWEST_CALLS);
+    slowest::slowest_first(&mut into.slowest);
+    into.slowest.truncate(slowest::SLOWEST_CALLS);
     for share in &read.threads {
         match into
             .threads

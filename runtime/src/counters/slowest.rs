@@ -73,6 +73,11 @@ pub(crate) struct SlowSegment {
     pub(crate) trace_id: u128,
 }
 
+/// Puts `segments` slowest first (of equal times, the one that ended first first).
+pub(crate) fn slowest_first(segments: &mut [SlowSegment]) {
+    segments.sort_by(|a, b| b.ticks.cmp(&a.ticks).then(a.ended.cmp(&b.ended)));
+}
+
 impl SlowCells {
     /// The shortest of the slowest kept (0 while fewer than [`SLOWEST_CALLS`] are): a
     /// segment is among them only if it took longer.

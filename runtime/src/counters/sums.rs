@@ -7,7 +7,7 @@
 //! result (BENCHMARKS.md, "Collection"). The same pass gives each series' shares by
 //! thread (for skew) to the reader that wants them.
 
-use crate::counters::cells::{Cells, LinkTally, Tally, MAX_CUSTOM_COUNTERS};
+use crate::counters::cells::{Cells, LinkCells, LinkTally, Tally, MAX_CUSTOM_COUNTERS};
 use crate::counters::shards;
 use crate::counters::step_slot::StepCall;
 use crate::counters::table::CHUNK;
@@ -27,6 +27,7 @@ impl SeriesSums {
     };
 
     /// Adds one thread's `cells` of the series.
+    #[inline]
     pub(crate) fn add_cells(&mut self, cells: &Cells) {
         for tally in Tally::ALL {
             let sum = &mut self.tallies[tally as usize];
@@ -103,16 +104,10 @@ impl Sums {
         let mut series = vec![SeriesSums::ZERO; series_count];
         for_each_chunk(series_count, |first, thread, chunk| {
             for (sums, cells) in series[first..].iter_mut().zip(chunk) {
-                for tally in Tally::ALL {
-                    let sum = &mut sums.tallies[tally as usize];
-                    *sum = sum.wrapping_add(cells.get(tally));
-                }
-                sums.step = sums.step.max(cells.step.get());
+                sums.add_cells(cells);
             }
             if let Some(shares) = shares.as_deref_mut() {
-                for (shares, cells) in shares[first..].iter_mut().zip(chunk) {
-                    shares.extend(thread_share(cells, thread));
-                }
+                add_shares(&mut shares[first..], chunk, thread);
             }
         });
         let mut custom: Vec<[u64; MAX_CUSTOM_COUNTERS]> = Vec::new();
@@ -212,11 +207,16 @@ pub(crate) fn thread_share(cells: &Cells, thread: u32) -> Option<ThreadShare> {
 pub(crate) fn thread_shares(series_count: usize) -> Vec<Vec<ThreadShare>> {
     let mut shares = empty_shares(series_count);
     for_each_chunk(series_count, |first, thread, chunk| {
-        for (shares, cells) in shares[first..].iter_mut().zip(chunk) {
-            shares.extend(thread_share(cells, thread));
-        }
+        add_shares(&mut shares[first..], chunk, thread);
     });
     shares
+}
+
+/// The shares of `thread` in its cells `chunk`, each added to its series' list.
+fn add_shares(shares: &mut [Vec<ThreadShare>], chunk: &[Cells], thread: u32) {
+    for (shares, cells) in shares.iter_mut().zip(chunk) {
+        shares.extend(thread_share(cells, thread));
+    }
 }
 
 /// A list of shares for each of `series_count` series, each with room for a share of
@@ -266,11 +266,16 @@ pub(crate) fn read_links(link_count: usize) -> Vec<[u64; LinkTally::COUNT]> {
     shards::for_each_shard(|shard| {
         for (first, chunk) in shard.link_chunks(link_count) {
             for (sums, cells) in links[first..].iter_mut().zip(chunk) {
-                for (index, sum) in sums.iter_mut().enumerate() {
-                    *sum = sum.wrapping_add(cells.get_at(index));
-                }
+                add_link_cells(sums, cells);
             }
         }
     });
     links
+}
+
+/// Adds one thread's `cells` of a link to its tallies.
+pub(crate) fn add_link_cells(tallies: &mut [u64; LinkTally::COUNT], cells: &LinkCells) {
+    for (index, tally) in tallies.iter_mut().enumerate() {
+        *tally = tally.wrapping_add(cells.get_at(index));
+    }
 }

@@ -81,6 +81,12 @@ pub(crate) struct ThreadState {
 /// How many (series, lane) pairs a thread remembers without asking the registry.
 const LANE_CACHE: usize = 16;
 
+/// The key a thread remembers a (series, lane) pair by: never 0 (a lane is not).
+#[inline(always)]
+fn lane_key(series: u32, lane: Lane) -> u64 {
+    u64::from(series) << 16 | u64::from(lane)
+}
+
 thread_local! {
     static THREAD: ThreadState = const {
         ThreadState {
@@ -255,7 +261,7 @@ impl ThreadState {
     /// inlined start (a miss takes the cold path, [`series_here`](Self::series_here)).
     #[inline(always)]
     pub(crate) fn remembered_in_lane(&self, series: u32, lane: Lane) -> Option<u32> {
-        let key = u64::from(series) << 16 | u64::from(lane);
+        let key = lane_key(series, lane);
         match self.lane_series[series as usize % LANE_CACHE].get() {
             (found, in_lane) if found == key => Some(in_lane),
             _ => None,
@@ -271,8 +277,7 @@ impl ThreadState {
             return in_lane;
         }
         let in_lane = registry::in_lane(series, lane);
-        let key = u64::from(series) << 16 | u64::from(lane);
-        self.lane_series[series as usize % LANE_CACHE].set((key, in_lane));
+        self.lane_series[series as usize % LANE_CACHE].set((lane_key(series, lane), in_lane));
         in_lane
     }
 
