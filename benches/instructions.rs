@@ -27,8 +27,8 @@ mod peers;
 
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use peers::{
-    extract, operator, operator_slice, plain, plain_slice, traced, traced_slice, Batch, BoundSet,
-    Dropping, SdkSet, BATCH, SLICE,
+    clock, extract, operator, operator_slice, plain, plain_slice, traced, traced_slice, Batch,
+    BoundSet, Dropping, Recorder as _, SdkSet, BATCH, SLICE,
 };
 
 /// Calls per benchmark.
@@ -75,12 +75,6 @@ fn per_call_operator_off() -> u64 {
 #[library_benchmark]
 fn per_call_tracing_instrument_no_subscriber() -> u64 {
     (0..CALLS).map(|_| traced(black_box(&BATCH))).sum()
-}
-
-fn clock() -> quanta::Clock {
-    let clock = quanta::Clock::new();
-    let _ = clock.raw();
-    clock
 }
 
 // The clock pair `#[operator]` reads, around the same body, for reference.

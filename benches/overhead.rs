@@ -20,8 +20,8 @@ use opentelemetry_sdk::metrics::InMemoryMetricExporter;
 mod peers;
 
 use peers::{
-    operator, operator_slice, plain, plain_slice, traced, traced_slice, Batch, BoundSet, SdkSet,
-    BATCH, SLICE,
+    operator, operator_slice, plain, plain_slice, traced, traced_slice, Batch, BoundSet,
+    Recorder as _, SdkSet, BATCH, SLICE,
 };
 
 /// `iters` calls on each of `threads` threads started together; the time per call per thread.
