@@ -6,11 +6,13 @@
 //! again only when a writer marked it changed since. So a read costs the series that ran
 //! since the previous read, whatever the number of threads that ran them.
 //!
-//! Reads take turns (one lock). The blocks are read first, then each thread's list of
-//! segments not yet emptied into them, which count too when no emptying overlapped the
-//! list's read: then none of them was in a block already read. A thread that empties its
-//! list meanwhile has those segments left out of this read (at most `LISTED` of them),
-//! counted by the next, never counted twice.
+//! Reads take turns (one lock). Each thread's list of segments not yet emptied into the
+//! blocks counts too: every thread's emptying mark is taken, the blocks read, then the
+//! lists; when a thread emptied its list in between (its segments then in neither), the
+//! read is made again, [`READ_TRIES`] times at most. After that, a list that moved is
+//! left out of the read (at most `LISTED` segments a thread), counted by the next; a
+//! segment is never counted twice. So a read made once nothing runs — a run's view,
+//! read when its calls have ended — holds every segment.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -86,6 +88,34 @@ fn taken_of(taken: &mut Vec<PerCall>, series_count: usize) -> &mut Vec<PerCall> 
     taken
 }
 
+/// How many times a read is made again because a thread emptied its list while it read.
+const READ_TRIES: u32 = 8;
+
+/// Runs `take_blocks` (which takes in blocks), then reads every thread's listed segments,
+/// again while a thread emptied its list in between (see the module docs); the segments
+/// of the lists that did not move.
+fn take_with_listed(mut take_blocks: impl FnMut()) -> Vec<Listed> {
+    let mut shards: Vec<&'static Shard> = Vec::new();
+    shards::for_each_shard(|shard| shards.push(shard));
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let marks: Vec<u32> = shards
+            .iter()
+            .map(|shard| shard.segment_list().emptying_mark())
+            .collect();
+        take_blocks();
+        let lists: Vec<Option<Vec<Listed>>> = shards
+            .iter()
+            .zip(marks)
+            .map(|(shard, mark)| shard.segment_list().listed_since(mark))
+            .collect();
+        if tries == READ_TRIES || lists.iter().all(Option::is_some) {
+            return lists.into_iter().flatten().flatten().collect();
+        }
+    }
+}
+
 /// Reads the series `ids` only (each below `series_count`), in their order: what a read
 /// of every series would give them, at the cost of theirs.
 pub(crate) fn read_some(ids: &[u32], series_count: usize) -> Vec<PerCall> {
@@ -98,37 +128,28 @@ pub(crate) fn read_some(ids: &[u32], series_count: usize) -> Vec<PerCall> {
         .copied()
         .filter(|&series| (series as usize) < series_count)
         .collect();
-    let at: HashMap<u32, usize> = ids.iter().enumerate().map(|(at, &id)| (id, at)).collect();
     // One block's non-zero counts as read, reused for every block.
     let mut counts = Vec::new();
-    histogram::with_carried(|carried| {
-        for &series in &ids {
-            if let Some(block) = details::if_any(series) {
-                taken[series as usize].take_block(block, carried, &mut counts);
+    let listed = take_with_listed(|| {
+        histogram::with_carried(|carried| {
+            for &series in &ids {
+                if let Some(block) = details::if_any(series) {
+                    taken[series as usize].take_block(block, carried, &mut counts);
+                }
             }
-        }
+        });
     });
+    let at: HashMap<u32, usize> = ids.iter().enumerate().map(|(at, &id)| (id, at)).collect();
     let mut read: Vec<PerCall> = ids
         .iter()
         .map(|&series| taken[series as usize].clone())
         .collect();
-    shards::for_each_shard(|shard| {
-        for segment in listed(shard) {
-            if let Some(&at) = at.get(&segment.series) {
-                read[at].count(&segment);
-            }
+    for segment in &listed {
+        if let Some(&at) = at.get(&segment.series) {
+            read[at].count(segment);
         }
-    });
+    }
     read
-}
-
-/// The segments `shard`'s thread listed and has not emptied into their blocks, if no
-/// emptying overlapped their read (else none: they may be in blocks read already).
-fn listed(shard: &Shard) -> Vec<Listed> {
-    shard
-        .segment_list()
-        .read_with(|segments| segments)
-        .unwrap_or_default()
 }
 
 /// Reads series `0..series_count`.
@@ -139,19 +160,19 @@ pub(crate) fn read(series_count: usize) -> Vec<PerCall> {
     let taken = taken_of(&mut taken, series_count);
     // One block's non-zero counts as read, reused for every block.
     let mut counts = Vec::new();
-    histogram::with_carried(|carried| {
-        for (series, block) in details::all(series_count) {
-            taken[series].take_block(block, carried, &mut counts);
-        }
+    let listed = take_with_listed(|| {
+        histogram::with_carried(|carried| {
+            for (series, block) in details::all(series_count) {
+                taken[series].take_block(block, carried, &mut counts);
+            }
+        });
     });
     let mut series: Vec<PerCall> = taken[..series_count].to_vec();
-    shards::for_each_shard(|shard| {
-        for segment in listed(shard) {
-            if let Some(read) = series.get_mut(segment.series as usize) {
-                read.count(&segment);
-            }
+    for segment in &listed {
+        if let Some(read) = series.get_mut(segment.series as usize) {
+            read.count(segment);
         }
-    });
+    }
     series
 }
 
@@ -190,5 +211,28 @@ mod tests {
             .map(|s| (s.ticks, s.trace_id))
             .collect();
         assert_eq!(slowest, [(90, 2), (50, 1)], "slowest first");
+    }
+
+    #[test]
+    fn a_list_emptied_while_the_blocks_are_read_is_read_again() {
+        use crate::counters::segment_list::Listing;
+        let shard = crate::counters::thread_state::this_thread().shard();
+        let series = crate::counters::registry::resolve("per_call_test", "moved");
+        let list_once = || loop {
+            if shard.put_segment(series, 100, Some(1)) == Listing::Full {
+                shard.empty_list();
+                break;
+            }
+        };
+        let mut tries = 0;
+        take_with_listed(|| {
+            tries += 1;
+            if tries == 1 {
+                // This thread empties its list between the marks and the lists' read.
+                list_once();
+            }
+        });
+        // Other tests' threads may empty theirs too: at least once more.
+        assert!(tries >= 2, "read once only");
     }
 }

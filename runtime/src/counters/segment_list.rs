@@ -9,8 +9,8 @@
 //! to the buckets in one go, and marks each block it changed: a list of one series (the
 //! common case) adds each distinct bucket once, with its count (`counters::distinct`); a
 //! mixed list adds its segments one by one. Readers count the listed segments too, when
-//! they read the list between two equal readings of a sequence number the owner bumps
-//! around each emptying: then no listed segment is in the buckets yet.
+//! the sequence number the owner bumps around each emptying reads the same before they
+//! read the buckets and after they read the list: then each segment is in one of the two.
 
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering, Ordering::Relaxed};
 
@@ -169,26 +169,25 @@ impl SegmentList {
             .map(|entry| unpack(entry.load(Relaxed)))
     }
 
-    /// Runs `read` (which reads this thread's buckets) and passes it the segments
-    /// listed now, again while the owner empties the list meanwhile (a few times): `Ok`
-    /// with a read that no emptying overlapped, or `Err` with the last read when none was.
-    pub(crate) fn read_with<R>(&self, mut read: impl FnMut(Vec<Listed>) -> R) -> Result<R, R> {
-        let mut tries = 0;
-        loop {
-            let before = self.sequence.load(Ordering::Acquire);
-            // `LISTED` between the segment that fills the list and its emptying.
-            let listed = (self.listed.load(Relaxed) as usize).min(LISTED);
-            let segments: Vec<Listed> = self.iter(listed).collect();
-            let value = read(segments);
-            fence(Ordering::Acquire);
-            if before.is_multiple_of(2) && self.sequence.load(Relaxed) == before {
-                return Ok(value);
-            }
-            tries += 1;
-            if tries == 8 {
-                return Err(value);
-            }
+    /// A mark of the emptyings so far (odd while one runs): a reader takes it before it
+    /// reads the buckets, and [`listed_since`](Self::listed_since) then tells it whether
+    /// the list moved into them meanwhile.
+    pub(crate) fn emptying_mark(&self) -> u32 {
+        self.sequence.load(Ordering::Acquire)
+    }
+
+    /// The segments listed now, if no emptying ran since `mark` was taken (then none of
+    /// them is in the buckets, and none of those in the buckets was listed after the
+    /// mark); `None` otherwise.
+    pub(crate) fn listed_since(&self, mark: u32) -> Option<Vec<Listed>> {
+        if !mark.is_multiple_of(2) {
+            return None;
         }
+        // `LISTED` between the segment that fills the list and its emptying.
+        let listed = (self.listed.load(Relaxed) as usize).min(LISTED);
+        let segments: Vec<Listed> = self.iter(listed).collect();
+        fence(Ordering::Acquire);
+        (self.sequence.load(Relaxed) == mark).then_some(segments)
     }
 }
 
@@ -284,21 +283,24 @@ mod tests {
     fn a_list_filled_by_put_reads_whole_until_its_owner_empties_it() {
         let list: &'static SegmentList = Box::leak(Box::new(SegmentList::ZERO));
         let block: &'static Details = Box::leak(Box::new(Details::ZERO));
-        let listed = |list: &SegmentList| list.read_with(|segments| segments.len());
+        let listed = |list: &SegmentList| {
+            list.listed_since(list.emptying_mark())
+                .map(|segments| segments.len())
+        };
         for n in 1..LISTED {
             assert_eq!(list.put(3, 100, Some(n as u64)), Listing::Room);
-            assert_eq!(listed(list), Ok(n));
+            assert_eq!(listed(list), Some(n));
         }
         assert_eq!(list.put(3, 100, Some(1)), Listing::Full);
         // Between the segment that fills the list and the emptying, a reader sees all.
-        assert_eq!(listed(list), Ok(LISTED));
+        assert_eq!(listed(list), Some(LISTED));
         assert!(
             counts_of(block).is_empty(),
             "nothing counted before the emptying"
         );
         assert!(!block.take_changed(), "nor the block marked");
         list.empty(|_| block);
-        assert_eq!(listed(list), Ok(0));
+        assert_eq!(listed(list), Some(0));
         let counts = counts_of(block);
         let busy = histogram::bucket(100, TIME_BUCKETS) as u16;
         assert!(counts.contains(&(busy, LISTED as u64)), "{counts:?}");
