@@ -23,6 +23,7 @@ use crate::export::prometheus;
 use crate::export::traces::{self, AddSpanExporter};
 use crate::insight::diagnoses::{self, Thresholds};
 use crate::insight::progress;
+use crate::insight::this_process;
 use crate::names::{self, DurationUnit};
 use crate::pipeline::propagation;
 use crate::pipeline::recorder::{PipelineInstruments, PipelineRecorder};
@@ -260,13 +261,14 @@ impl Config {
         if let Some(warning) = traceparent_warning {
             warn(format_args!("{warning}"));
         }
+        let job = this_process::job_of(parent.as_ref());
         propagation::set_environment_parent(parent);
         // Built on a thread of its own: the HTTP exporter's blocking client must not be
         // created inside the caller's async runtime, if it has one.
         std::thread::scope(|scope| {
             match std::thread::Builder::new()
                 .name("pipetel-init".into())
-                .spawn_scoped(scope, move || self.start(settings))
+                .spawn_scoped(scope, move || self.start(settings, job))
             {
                 Ok(handle) => handle.join().unwrap_or_else(|_| Telemetry::unclaimed_off()),
                 Err(error) => {
@@ -277,7 +279,7 @@ impl Config {
         })
     }
 
-    fn start(mut self, settings: EnvSettings) -> Telemetry {
+    fn start(mut self, settings: EnvSettings, job: Option<String>) -> Telemetry {
         if !Telemetry::claim() {
             warn(format_args!(
                 "pipetel is already running; this init() does nothing"
@@ -288,6 +290,7 @@ impl Config {
         registry::set_max_node_ids_per_type(self.max_node_ids_per_type);
         diagnoses::set_thresholds(self.thresholds);
         let resource = resource(self.service_name, settings.resource);
+        this_process::set(&resource, job);
         let mut runtime = GrpcRuntime::default();
 
         let pipetel = &settings.pipetel;

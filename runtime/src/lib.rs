@@ -79,7 +79,7 @@ pub mod snapshot {
     pub use crate::insight::snapshot::{
         Basis, Bottleneck, CallBuckets, ChannelSnapshot, EdgeSnapshot, EdgeVia, Estimate,
         Imbalance, NodeRef, Overall, Percentiles, RunSnapshot, Share, Skew, SlowCall, Snapshot,
-        Spread, StepSnapshot, Waiting,
+        Source, SourceState, Spread, StepSnapshot, Waiting,
     };
     pub use crate::insight::snapshot::{
         ByteCounts, CallCounts, Distributions, Expected, OperatorSnapshot, RowCounts, TimeSplit,

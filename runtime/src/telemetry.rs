@@ -23,7 +23,9 @@ use crate::export::traces::TracesPipeline;
 use crate::insight::diagnoses;
 use crate::insight::periodic::Periodic;
 use crate::insight::progress::{self, Progress};
+use crate::insight::read_snapshot;
 use crate::insight::report::target::write_report;
+use crate::insight::report::Report;
 use crate::insight::run_views;
 use crate::insight::watch;
 use crate::names;
@@ -223,7 +225,7 @@ impl Drop for Telemetry {
             dashboard.stop();
         }
         if let Some(report) = self.report.take() {
-            write_report(&report, &crate::insight::report::report());
+            write_report(&report, &Report::of(read_snapshot::last()));
         }
         if metrics.is_some() || traces.is_some() || logs.is_some() || self.collecting {
             uninstall();

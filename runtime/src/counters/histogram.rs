@@ -231,36 +231,6 @@ impl Buckets {
     }
 }
 
-/// How many values `buckets` (in bucket order) counted.
-pub(crate) fn count(buckets: &[(u32, u64)]) -> u64 {
-    buckets.iter().map(|&(_, n)| n).sum()
-}
-
-/// The value below which a fraction `q` of the values `buckets` counted fall, read as the
-/// start of its bucket: at most the value, by less than a quarter of it (exact below 8,
-/// and for powers of two); `None` when nothing was counted.
-pub(crate) fn quantile(buckets: &[(u32, u64)], q: f64) -> Option<u64> {
-    let count = count(buckets);
-    if count == 0 {
-        return None;
-    }
-    let rank = ((q * count as f64).ceil() as u64).clamp(1, count);
-    let mut seen = 0;
-    for &(index, n) in buckets {
-        seen += n;
-        if seen >= rank {
-            return Some(bucket_start(index as usize));
-        }
-    }
-    None
-}
-
-/// The largest value `buckets` counted, read as the start of its bucket.
-pub(crate) fn max(buckets: &[(u32, u64)]) -> Option<u64> {
-    let &(last, _) = buckets.iter().rev().find(|&&(_, n)| n > 0)?;
-    Some(bucket_start(last as usize))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,24 +311,6 @@ mod tests {
         with_carried(|carried| cells.read_counts(&mut counts, carried));
         // No rows bucket: `NO_ROWS` counts are not read.
         assert_eq!(counts, [(bucket as u16, (2 << 32) + 189)]);
-    }
-
-    #[test]
-    fn quantiles_read_the_bucket_of_the_rank() {
-        let mut buckets = Buckets::default();
-        for value in 1..=100u64 {
-            buckets.add(bucket(value, ROW_BUCKETS), 1);
-        }
-        assert_eq!(count(&buckets.0), 100);
-        let at = |q| quantile(&buckets.0, q);
-        let within_a_bucket =
-            |got: u64, want: u64| bucket(got, ROW_BUCKETS) == bucket(want, ROW_BUCKETS);
-        assert!(within_a_bucket(at(0.5).unwrap(), 50));
-        assert!(within_a_bucket(at(0.99).unwrap(), 99));
-        let max = max(&buckets.0).unwrap();
-        assert!(max <= 100 && within_a_bucket(max, 100));
-        assert_eq!(at(0.0).unwrap(), 1);
-        assert_eq!(quantile(&[], 0.5), None);
     }
 
     #[test]

@@ -197,6 +197,7 @@ fn skew(op: &OperatorSnapshot, thresholds: &Thresholds, found: &mut Vec<Diagnosi
     for (skew, across) in [
         (&op.skew.across_partitions, "partition"),
         (&op.skew.across_threads, "thread"),
+        (&op.skew.across_workers, "worker"),
     ] {
         let Some(Skew {
             count: shares,

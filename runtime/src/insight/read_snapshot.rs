@@ -15,10 +15,12 @@ use crate::counters::registry::{self, SeriesLabels};
 use crate::insight::look::Look;
 use crate::insight::snapshot::{
     ByteCounts, CallBuckets, CallCounts, Distributions, EdgeSnapshot, Expected, NodeRef,
-    OperatorSnapshot, RowCounts, RunSnapshot, Share, Skew, Snapshot, StepSnapshot, TimeSplit,
-    WorkSkew, SCHEMA_VERSION,
+    OperatorSnapshot, RowCounts, RunSnapshot, Share, Skew, Snapshot, SourceState, StepSnapshot,
+    TimeSplit, WorkSkew, SCHEMA_VERSION,
 };
-use crate::insight::{bottleneck, conservation, diagnoses, distribution, estimates, graph};
+use crate::insight::{
+    bottleneck, conservation, diagnoses, distribution, estimates, graph, this_process,
+};
 use crate::operator::clock::ticks_to_nanos;
 use crate::operator::engine_metrics;
 use crate::pipeline::totals::{self, StepTotals};
@@ -56,6 +58,15 @@ pub(crate) fn observe() -> Snapshot {
     take(Look::Observe)
 }
 
+/// The process's last snapshot, as its telemetry stops: its source [`Done`](SourceState::Done).
+pub(crate) fn last() -> Snapshot {
+    let mut snapshot = take(Look::Read);
+    for source in &mut snapshot.sources {
+        source.state = SourceState::Done;
+    }
+    snapshot
+}
+
 fn take(look: Look) -> Snapshot {
     let (steps, runs) = totals::totals();
     let mut reading = Reading::read(registry::series_count());
@@ -67,6 +78,7 @@ fn take(look: Look) -> Snapshot {
         build(&reading, &expected, engine, labels, &steps, Keep::All)
     });
     analyse(&mut snapshot, look);
+    snapshot.sources = vec![this_process::source(SourceState::Live)];
     snapshot.steps = steps.iter().map(step_snapshot).collect();
     snapshot.runs = runs
         .into_iter()
@@ -298,6 +310,7 @@ pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnap
         op.distributions.rows_per_call = op.distributions.buckets.rows_percentiles();
         op.skew.across_threads = Skew::of(&op.skew.threads);
         op.skew.across_partitions = Skew::of(&op.skew.partitions);
+        op.skew.across_workers = Skew::of(&op.skew.workers);
         op.rows.input = match op.rows.received {
             0 => carried
                 .get(&(op.node_type.as_str(), op.node_id.as_str()))

@@ -22,7 +22,8 @@ use crate::insight::look::Look;
 use crate::insight::periodic::{Periodic, PeriodicWaker};
 use crate::insight::read_snapshot::{analyse, build, fold_engine_lanes, Keep};
 use crate::insight::report::Report;
-use crate::insight::snapshot::{RunSnapshot, Snapshot, StepSnapshot};
+use crate::insight::snapshot::{RunSnapshot, Snapshot, SourceState, StepSnapshot};
+use crate::insight::this_process;
 use crate::operator::engine_metrics::{self, Values};
 use crate::pipeline::history::{self, Status};
 use crate::pipeline::totals;
@@ -291,6 +292,7 @@ impl RunId {
             build(&reading, &expected, engine, labels, &steps, Keep::Counted)
         });
         analyse(&mut view, Look::Read);
+        view.sources = vec![this_process::source(SourceState::Live)];
         let (runs, run_steps) = runs_and_steps(self);
         view.runs = runs;
         view.steps = run_steps;

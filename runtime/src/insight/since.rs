@@ -182,6 +182,7 @@ impl Snapshot {
 
         let mut view = Snapshot {
             schema_version: SCHEMA_VERSION,
+            sources: self.sources.clone(),
             bottleneck,
             // Progress is of the process's pipeline: the estimates stay those of now.
             overall: self.overall.clone(),
@@ -249,6 +250,7 @@ fn operator_since(now: &OperatorSnapshot, before: &OperatorSnapshot) -> Operator
         skew: WorkSkew {
             threads: skew::since(&now.skew.threads, &before.skew.threads),
             partitions: skew::since(&now.skew.partitions, &before.skew.partitions),
+            workers: skew::since(&now.skew.workers, &before.skew.workers),
             ..now.skew.clone()
         },
         engine_metrics: engine_metrics::values_since(

@@ -3,7 +3,8 @@
 //! `PIPETEL_REPORT=….json`) reads back, and writes back to the same text. A field added,
 //! removed or renamed changes what this release writes: the round trip fails until the
 //! example is written again — and, unless the change only adds a field with a default,
-//! `SCHEMA_VERSION` is raised and the old example kept for the versions still read.
+//! `SCHEMA_VERSION` is raised and the old example kept for the versions still read
+//! (version 1, brought to this version as it is read).
 
 use std::path::Path;
 
@@ -51,6 +52,55 @@ fn the_stored_example_of_this_version_reads_back_and_writes_back_the_same() {
          quickstart binary), and raise SCHEMA_VERSION unless only a field with a default \
          was added"
     );
+}
+
+#[test]
+fn a_snapshot_of_version_1_reads_as_this_version() {
+    let text = stored(1);
+    let snapshot = Snapshot::from_json(&text).expect("version 1 reads");
+    assert_eq!(snapshot.schema_version, SCHEMA_VERSION);
+    let scan = snapshot
+        .operators
+        .iter()
+        .find(|op| op.node_type == "scan")
+        .expect("the scan");
+    assert_eq!((scan.rows.received, scan.rows.produced), (20_000, 20_000));
+    // Its buckets, by index and in clock ticks there, are by start and in nanoseconds
+    // here: as many segments, percentiles within the grid's quarter.
+    let v1: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let v1_scan = v1["operators"]
+        .as_array()
+        .expect("operators")
+        .iter()
+        .find(|op| op["node_type"] == "scan")
+        .expect("the scan");
+    let v1_segments: u64 = v1_scan["distributions"]["buckets"]["busy"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|pair| pair[1].as_u64().expect("a count"))
+        .sum();
+    let buckets = &scan.distributions.buckets;
+    assert_eq!(
+        buckets.busy.iter().map(|(_, n)| n).sum::<u64>(),
+        v1_segments
+    );
+    let busy = scan.distributions.busy_per_call.expect("percentiles");
+    let v1_p99 = v1_scan["distributions"]["busy_per_call"]["p99"].clone();
+    let v1_p99: std::time::Duration = serde_json::from_value(v1_p99).expect("a duration");
+    assert!(
+        busy.p99 <= v1_p99 && busy.p99 * 4 >= v1_p99 * 3,
+        "{:?} against {v1_p99:?}",
+        busy.p99
+    );
+    assert_eq!(
+        scan.distributions.rows_per_call,
+        serde_json::from_value(v1_scan["distributions"]["rows_per_call"].clone()).unwrap()
+    );
+    // Written again, it is of this version.
+    assert!(Report::of(snapshot)
+        .json()
+        .contains(&format!("\"schema_version\": {SCHEMA_VERSION}")));
 }
 
 #[test]

@@ -93,6 +93,7 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
     for (skew, across) in [
         (&op.skew.across_partitions, "partitions"),
         (&op.skew.across_threads, "threads"),
+        (&op.skew.across_workers, "workers"),
     ] {
         let Some(skew) = skew else {
             continue;

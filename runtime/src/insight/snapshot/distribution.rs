@@ -36,16 +36,21 @@ pub struct SlowCall {
     pub trace_id: Option<String>,
 }
 
-/// The buckets behind `busy_per_call` and `rows_per_call`, as (bucket, count) pairs with
-/// a count: what [`Snapshot::since`](crate::snapshot::Snapshot::since) subtracts. Busy buckets count
-/// clock ticks; `ns_per_tick` scales them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+/// The buckets behind `busy_per_call` and `rows_per_call`, as (bucket start, count) pairs
+/// for each bucket with a count, in order of start: what
+/// [`Snapshot::since`](crate::snapshot::Snapshot::since) subtracts and
+/// [`Snapshot::merge`](crate::snapshot::Snapshot::merge) adds, bucket by bucket.
+///
+/// The grids are fixed, the same in every process: a busy bucket starts at a number of
+/// nanoseconds that has at most five significant bits (16 buckets per power of two,
+/// exact below 32 ns), a rows bucket at a number of rows with at most three (4 per power
+/// of two, exact below 8). So the buckets of any two snapshots line up, whichever
+/// machine and clock counted them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[non_exhaustive]
 pub struct CallBuckets {
-    /// Busy ticks per segment.
-    pub busy: Vec<(u32, u64)>,
+    /// Busy nanoseconds per segment.
+    pub busy: Vec<(u64, u64)>,
     /// Rows per hand-over.
-    pub rows: Vec<(u32, u64)>,
-    /// Nanoseconds per clock tick.
-    pub ns_per_tick: f64,
+    pub rows: Vec<(u64, u64)>,
 }

@@ -12,6 +12,7 @@ mod graph;
 mod imbalance;
 mod operator;
 mod skew;
+mod source;
 
 pub use bottleneck::{Bottleneck, Waiting};
 pub use diagnosis::{Diagnosis, DiagnosisKind, Severity};
@@ -24,6 +25,7 @@ pub use operator::{
     WorkSkew,
 };
 pub use skew::{Share, Skew, Spread};
+pub use source::{Source, SourceState};
 
 use std::time::Duration;
 
@@ -33,8 +35,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// It changes whenever a field is removed, renamed or changes its meaning or unit; a
 /// field added with a default keeps it. A reader checks it ([`Snapshot::from_json`]
-/// does) before it trusts the rest.
-pub const SCHEMA_VERSION: u32 = 1;
+/// does) before it trusts the rest. Version 1 differed in the per-call buckets only
+/// (by index, busy ones in clock ticks): [`Snapshot::from_json`] reads it too.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything counted so far in this process.
 ///
@@ -48,6 +51,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct Snapshot {
     /// The version of this format: [`SCHEMA_VERSION`] for a snapshot of this release.
     pub schema_version: u32,
+    /// The processes whose counters it holds: this one for [`snapshot`](crate::snapshot()),
+    /// one per process for a [merged](Snapshot::merge) snapshot (empty for a view that
+    /// has no process of its own, such as [`Snapshot::since`]'s of two merged ones).
+    #[serde(default)]
+    pub sources: Vec<Source>,
     /// One entry per operator (`node.type`, `node.id`), in order of first call.
     pub operators: Vec<OperatorSnapshot>,
     /// One entry per step of each pipeline, in order of first call.
@@ -119,6 +127,7 @@ impl Default for Snapshot {
     fn default() -> Self {
         Snapshot {
             schema_version: SCHEMA_VERSION,
+            sources: Vec::new(),
             operators: Vec::new(),
             steps: Vec::new(),
             runs: Vec::new(),
@@ -142,7 +151,7 @@ pub enum FormatError {
     Version {
         /// The version the text says.
         found: u64,
-        /// The version this release reads ([`SCHEMA_VERSION`]).
+        /// The latest version this release reads ([`SCHEMA_VERSION`]).
         supported: u32,
     },
 }
@@ -153,8 +162,8 @@ impl std::fmt::Display for FormatError {
             FormatError::Json(error) => write!(f, "not a pipetel snapshot: {error}"),
             FormatError::Version { found, supported } => write!(
                 f,
-                "a pipetel snapshot of schema_version {found}; this release reads version \
-                 {supported}"
+                "a pipetel snapshot of schema_version {found}; this release reads versions 1 \
+                 to {supported}"
             ),
         }
     }
@@ -221,35 +230,5 @@ impl Snapshot {
     pub fn edges_from<'s>(&'s self, node: &NodeRef) -> impl Iterator<Item = &'s EdgeSnapshot> + 's {
         let node = node.clone();
         self.edges.iter().filter(move |edge| edge.from == node)
-    }
-
-    /// Reads a snapshot written by [`Report::json`](crate::Report::json) (or
-    /// `PIPETEL_REPORT=….json`, or `/api/snapshot.json`), refusing a format version this
-    /// release does not know rather than misreading it.
-    ///
-    /// ```
-    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
-    /// let written = pipetel::report().json();
-    /// let read = pipetel::snapshot::Snapshot::from_json(&written).unwrap();
-    /// assert_eq!(read.schema_version, pipetel::snapshot::SCHEMA_VERSION);
-    ///
-    /// let future = written.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
-    /// let error = pipetel::snapshot::Snapshot::from_json(&future).unwrap_err();
-    /// assert!(error.to_string().contains("schema_version 99"), "{error}");
-    /// # drop(telemetry);
-    /// ```
-    pub fn from_json(text: &str) -> Result<Snapshot, FormatError> {
-        #[derive(Deserialize)]
-        struct Version {
-            schema_version: u64,
-        }
-        let Version { schema_version } = serde_json::from_str(text).map_err(FormatError::Json)?;
-        if schema_version != u64::from(SCHEMA_VERSION) {
-            return Err(FormatError::Version {
-                found: schema_version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        serde_json::from_str(text).map_err(FormatError::Json)
     }
 }

@@ -183,12 +183,19 @@ pub struct WorkSkew {
     /// (`#[operator(partition = …)]`, [`Operator::partition`](crate::Operator::partition)).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<Share>,
+    /// What each process did, in a [merged](crate::snapshot::Snapshot::merge) snapshot
+    /// (named by [`Source::name`](crate::snapshot::Source::name)); empty in a process's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<Share>,
     /// Skew across `threads`, when two or more ran it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub across_threads: Option<Skew>,
     /// Skew across `partitions`, when there are two or more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub across_partitions: Option<Skew>,
+    /// Skew across `workers`, when two or more processes ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub across_workers: Option<Skew>,
 }
 
 impl OperatorSnapshot {

@@ -1,0 +1,366 @@
+//! [`Snapshot::merge`]: the snapshots of the processes of one job as one snapshot —
+//! counters, wait states, per-call buckets, edges and channels added; each operator's
+//! work by process kept as its `workers` shares; the analyses run again on the whole.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
+use crate::counters::slowest::SLOWEST_CALLS;
+use crate::insight::diagnoses;
+use crate::insight::look::Look;
+use crate::insight::read_snapshot::analyse;
+use crate::insight::snapshot::{
+    ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef, OperatorSnapshot, RunSnapshot, Share,
+    Snapshot, Source, StepSnapshot,
+};
+use crate::operator::engine_metrics;
+
+impl Snapshot {
+    /// The snapshots of several processes as one: what a job spread over them counted.
+    ///
+    /// Counters, wait states, steps and runs add; the per-call buckets add bucket by
+    /// bucket (the merged p99 is the p99 of every call); edges add, and each process's
+    /// channels are numbered anew. Each operator keeps what every process did for it
+    /// (`skew.workers`, named by [`Source::name`]), its threads and partitions named
+    /// `process/thread`, so skew and stragglers across processes read like those across
+    /// threads. The rates, the estimates, the bottleneck, the conservation check and the
+    /// diagnoses are computed again on the merged graph; [`sources`](Snapshot::sources)
+    /// lists every process, with its state.
+    ///
+    /// Each process counts once: of several snapshots of one process (one
+    /// `service.instance.id`: cumulative snapshots written again and again, or one file
+    /// read twice), only the latest is taken. A snapshot that is itself a merge counts as
+    /// one unit, with the same rule for the same set of processes; a snapshot with no
+    /// source ([`Snapshot::since`] of merged ones) counts as it is.
+    ///
+    /// ```
+    /// use pipetel::snapshot::Snapshot;
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// let scan = pipetel::Operator::new("scan", "merge-doc");
+    /// scan.iter(vec![vec![0u8; 5]]).for_each(drop);
+    /// let first = pipetel::snapshot();
+    /// scan.iter(vec![vec![0u8; 3]]).for_each(drop);
+    /// let later = pipetel::snapshot();
+    ///
+    /// // Two snapshots of one process: the later one counts, once.
+    /// let merged = Snapshot::merge([first, later.clone()]);
+    /// let op = merged.operator("scan", "merge-doc").unwrap();
+    /// assert_eq!(op.rows.produced, 8);
+    /// assert_eq!(merged.sources, later.sources);
+    /// # drop(telemetry);
+    /// ```
+    pub fn merge(snapshots: impl IntoIterator<Item = Snapshot>) -> Snapshot {
+        let units = latest_per_process(snapshots);
+        let several = units.len() > 1;
+        let mut merged = Snapshot::default();
+        let mut operators: HashMap<NodeRef, usize> = HashMap::new();
+        let mut steps: HashMap<(Option<String>, String), usize> = HashMap::new();
+        let mut runs: HashMap<String, usize> = HashMap::new();
+        let mut edges: HashMap<(NodeRef, NodeRef, EdgeVia, Option<u32>), usize> = HashMap::new();
+        for unit in units {
+            let name = unit_name(&unit.sources);
+            // A merged unit's shares are named by process already.
+            let one_process = unit.sources.len() <= 1;
+            let renamed = |shares: Vec<Share>| -> Vec<Share> {
+                if !several || !one_process {
+                    return shares;
+                }
+                shares
+                    .into_iter()
+                    .map(|share| Share {
+                        at: format!("{name}/{}", share.at).into(),
+                        ..share
+                    })
+                    .collect()
+            };
+            for mut op in unit.operators {
+                op.skew.threads = renamed(std::mem::take(&mut op.skew.threads));
+                op.skew.partitions = renamed(std::mem::take(&mut op.skew.partitions));
+                if op.skew.workers.is_empty() {
+                    op.skew.workers = vec![Share {
+                        at: name.as_str().into(),
+                        rows: op.rows.produced,
+                        busy_ns: u64::try_from(op.time.busy.as_nanos()).unwrap_or(u64::MAX),
+                    }];
+                }
+                match operators.entry(op.node()) {
+                    Entry::Occupied(at) => add_operator(&mut merged.operators[*at.get()], op),
+                    Entry::Vacant(at) => {
+                        at.insert(merged.operators.len());
+                        merged.operators.push(op);
+                    }
+                }
+            }
+            for step in unit.steps {
+                match steps.entry((step.pipeline.clone(), step.step.clone())) {
+                    Entry::Occupied(at) => add_step(&mut merged.steps[*at.get()], &step),
+                    Entry::Vacant(at) => {
+                        at.insert(merged.steps.len());
+                        merged.steps.push(step);
+                    }
+                }
+            }
+            for run in unit.runs {
+                match runs.entry(run.pipeline.clone()) {
+                    Entry::Occupied(at) => add_run(&mut merged.runs[*at.get()], &run),
+                    Entry::Vacant(at) => {
+                        at.insert(merged.runs.len());
+                        merged.runs.push(run);
+                    }
+                }
+            }
+            // A process's channels are its own: numbered anew, after those merged so far.
+            let first_channel = merged.channels.len() as u32;
+            let renumbered = |id: u32| first_channel + id;
+            for channel in unit.channels {
+                merged.channels.push(ChannelSnapshot {
+                    id: renumbered(channel.id),
+                    ..channel
+                });
+            }
+            for mut edge in unit.edges {
+                edge.channel = edge.channel.map(renumbered);
+                let key = (edge.from.clone(), edge.to.clone(), edge.via, edge.channel);
+                match edges.entry(key) {
+                    Entry::Occupied(at) => add_edge(&mut merged.edges[*at.get()], &edge),
+                    Entry::Vacant(at) => {
+                        at.insert(merged.edges.len());
+                        merged.edges.push(edge);
+                    }
+                }
+            }
+            merged.sources.extend(unit.sources);
+        }
+        analyse(&mut merged, Look::Read);
+        merged.diagnoses = diagnoses::of_snapshot(&merged, &diagnoses::thresholds());
+        merged
+    }
+}
+
+/// Of the snapshots of one process (or one set of processes), the latest; in the order
+/// each process's first snapshot came.
+fn latest_per_process(snapshots: impl IntoIterator<Item = Snapshot>) -> Vec<Snapshot> {
+    let mut units: Vec<Snapshot> = Vec::new();
+    let mut by_processes: HashMap<Vec<String>, usize> = HashMap::new();
+    for snapshot in snapshots {
+        let mut processes: Vec<String> = snapshot
+            .sources
+            .iter()
+            .map(|source| source.instance.clone())
+            .collect();
+        processes.sort_unstable();
+        if processes.is_empty() || processes.iter().any(String::is_empty) {
+            units.push(snapshot);
+            continue;
+        }
+        match by_processes.entry(processes) {
+            Entry::Occupied(at) => {
+                let kept = &mut units[*at.get()];
+                if latest(&snapshot.sources) >= latest(&kept.sources) {
+                    *kept = snapshot;
+                }
+            }
+            Entry::Vacant(at) => {
+                at.insert(units.len());
+                units.push(snapshot);
+            }
+        }
+    }
+    units
+}
+
+fn latest(sources: &[Source]) -> Option<std::time::SystemTime> {
+    sources.iter().map(|source| source.taken).max()
+}
+
+/// How a unit's shares are named: its process (`host:pid`), or its processes joined.
+fn unit_name(sources: &[Source]) -> String {
+    match sources {
+        [] => "?".to_owned(),
+        sources => sources
+            .iter()
+            .map(Source::name)
+            .collect::<Vec<_>>()
+            .join("+"),
+    }
+}
+
+fn add_operator(into: &mut OperatorSnapshot, op: OperatorSnapshot) {
+    let calls = &mut into.calls;
+    calls.active += op.calls.active;
+    calls.completed += op.calls.completed;
+    calls.failed += op.calls.failed;
+    calls.cancelled += op.calls.cancelled;
+    let rows = &mut into.rows;
+    rows.received += op.rows.received;
+    rows.produced += op.rows.produced;
+    rows.written += op.rows.written;
+    into.bytes.read += op.bytes.read;
+    into.bytes.written += op.bytes.written;
+    let time = &mut into.time;
+    time.busy += op.time.busy;
+    time.starved += op.time.starved;
+    time.blocked += op.time.blocked;
+    time.queued += op.time.queued;
+    let add = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    };
+    let expected = &mut into.expected;
+    expected.rows = add(expected.rows, op.expected.rows);
+    expected.bytes = add(expected.bytes, op.expected.bytes);
+    expected.calls = add(expected.calls, op.expected.calls);
+    if into.step.is_none() {
+        into.pipeline = op.pipeline;
+        into.step = op.step;
+    }
+    let distributions = &mut into.distributions;
+    distributions.buckets.add(&op.distributions.buckets);
+    distributions
+        .slowest_calls
+        .extend(op.distributions.slowest_calls);
+    distributions
+        .slowest_calls
+        .sort_by_key(|call| std::cmp::Reverse(call.busy));
+    distributions.slowest_calls.truncate(SLOWEST_CALLS);
+    into.skew.threads.extend(op.skew.threads);
+    into.skew.partitions.extend(op.skew.partitions);
+    into.skew.workers.extend(op.skew.workers);
+    engine_metrics::add_values(&mut into.engine_metrics, &op.engine_metrics);
+}
+
+fn add_step(into: &mut StepSnapshot, step: &StepSnapshot) {
+    into.calls += step.calls;
+    into.failed += step.failed;
+    into.active += step.active;
+    into.time += step.time;
+    into.rows += step.rows;
+}
+
+fn add_run(into: &mut RunSnapshot, run: &RunSnapshot) {
+    into.runs += run.runs;
+    into.failed += run.failed;
+    into.active += run.active;
+    into.time += run.time;
+    into.rows += run.rows;
+}
+
+fn add_edge(into: &mut EdgeSnapshot, edge: &EdgeSnapshot) {
+    into.rows += edge.rows;
+    into.bytes += edge.bytes;
+    into.batches += edge.batches;
+    into.rows_received = match (into.rows_received, edge.rows_received) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::insight::snapshot::{CallBuckets, SourceState};
+
+    fn source(instance: &str, pid: u32, taken_s: u64) -> Source {
+        Source {
+            instance: instance.into(),
+            service: "job".into(),
+            host: Some("h".into()),
+            pid,
+            job: None,
+            taken: SystemTime::UNIX_EPOCH + Duration::from_secs(taken_s),
+            state: SourceState::Live,
+        }
+    }
+
+    /// A process's snapshot: a scan that produced `rows` in `busy_ms` on one thread, with
+    /// a channel edge into a sink.
+    fn process(instance: &str, pid: u32, taken_s: u64, rows: u64, busy_ms: u64) -> Snapshot {
+        let node = |node_type: &str| NodeRef {
+            node_type: node_type.into(),
+            node_id: "0".into(),
+        };
+        let mut scan = OperatorSnapshot {
+            node_type: "scan".into(),
+            node_id: "0".into(),
+            ..OperatorSnapshot::default()
+        };
+        scan.rows.produced = rows;
+        scan.calls.completed = 1;
+        scan.time.busy = Duration::from_millis(busy_ms);
+        scan.distributions.buckets = CallBuckets {
+            busy: vec![((busy_ms * 1_000_000) >> 20 << 20, 1)],
+            rows: vec![(8, rows / 8)],
+        };
+        scan.skew.threads = vec![Share {
+            at: "worker:1".into(),
+            rows,
+            busy_ns: busy_ms * 1_000_000,
+        }];
+        Snapshot {
+            sources: vec![source(instance, pid, taken_s)],
+            operators: vec![scan],
+            channels: vec![ChannelSnapshot {
+                id: 1,
+                rows_sent: rows,
+                ..ChannelSnapshot::default()
+            }],
+            edges: vec![EdgeSnapshot {
+                from: node("scan"),
+                to: node("sink"),
+                via: EdgeVia::Channel,
+                rows,
+                bytes: 0,
+                batches: 1,
+                rows_received: Some(rows),
+                channel: Some(1),
+            }],
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn processes_add_and_each_is_a_worker() {
+        let merged = Snapshot::merge([process("a", 1, 10, 800, 2), process("b", 2, 10, 80, 9)]);
+        let scan = merged.operator("scan", "0").expect("merged");
+        assert_eq!((scan.rows.produced, scan.calls.completed), (880, 2));
+        assert_eq!(scan.time.busy, Duration::from_millis(11));
+        let buckets = &scan.distributions.buckets;
+        assert_eq!(buckets.rows, [(8, 110)]);
+        assert_eq!(buckets.busy.iter().map(|(_, n)| n).sum::<u64>(), 2);
+        let workers: Vec<(&str, u64)> = scan
+            .skew
+            .workers
+            .iter()
+            .map(|share| (&*share.at, share.rows))
+            .collect();
+        assert_eq!(workers, [("h:1", 800), ("h:2", 80)]);
+        let across = scan.skew.across_workers.as_ref().expect("two workers");
+        assert_eq!(across.busy_ns.max_at, "h:2");
+        let threads: Vec<&str> = scan.skew.threads.iter().map(|s| &*s.at).collect();
+        assert_eq!(threads, ["h:1/worker:1", "h:2/worker:1"]);
+        // Each process's channel is its own.
+        assert_eq!(merged.channels.len(), 2);
+        assert_eq!(merged.edges.len(), 2);
+        assert_eq!(merged.sources.len(), 2);
+    }
+
+    #[test]
+    fn a_process_counts_once_however_often_it_is_given() {
+        let once = Snapshot::merge([process("a", 1, 10, 800, 2), process("b", 2, 10, 80, 9)]);
+        let again = Snapshot::merge([
+            process("a", 1, 5, 100, 1),
+            process("b", 2, 10, 80, 9),
+            process("a", 1, 10, 800, 2),
+            process("b", 2, 10, 80, 9),
+            process("a", 1, 7, 400, 1),
+        ]);
+        assert_eq!(again, once);
+        // A merged snapshot merged again with its own processes: once.
+        assert_eq!(
+            Snapshot::merge([once.clone(), once.clone()]).operators,
+            once.operators
+        );
+    }
+}
