@@ -333,10 +333,12 @@ impl Config {
         );
         let logs = logs::start(settings.logs.as_ref(), &resource, &mut runtime);
         let report = pipetel.report.clone();
+        let snapshot_dir = pipetel.snapshot_dir.clone();
         let progress = progress::Mode::new(pipetel.progress);
         let local = !settings.sdk_disabled
             && (self.collect_locally
                 || report.is_some()
+                || snapshot_dir.is_some()
                 || progress != progress::Mode::Off
                 || dashboard.is_some());
         if metrics.is_none() && traces.is_none() && logs.is_none() && !local {
@@ -363,6 +365,7 @@ impl Config {
             install_log_subscriber: self.install_log_subscriber,
             local,
             report,
+            snapshot_dir,
             progress,
             prometheus,
             dashboard,

@@ -86,6 +86,7 @@ pub mod snapshot {
         WorkSkew,
     };
     pub use crate::insight::snapshot::{FormatError, SCHEMA_VERSION};
+    pub use crate::insight::snapshot_dir::read::{merge_files, ReadError, ReadProblem};
 }
 
 /// The built-in checks: what they found ([`Diagnosis`](diagnose::Diagnosis)), their
@@ -135,6 +136,7 @@ pub mod limits {
     pub use crate::counters::slowest::SLOWEST_CALLS;
     pub use crate::export::call_distributions::MAX_HISTOGRAM_RECORDS;
     pub use crate::insight::run_views::RECENT_RUN_VIEWS;
+    pub use crate::insight::snapshot_dir::{SNAPSHOT_STALE_AFTER, SNAPSHOT_WRITE_INTERVAL};
     pub use crate::pipeline::history::{ERROR_CHARS, RECENT_RUNS, RUN_STEPS};
 }
 

@@ -1,6 +1,7 @@
 //! [`Telemetry`]: the guard [`init`](crate::init) returns; dropping it exports what was
 //! recorded and stops every signal.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ use crate::insight::read_snapshot;
 use crate::insight::report::target::write_report;
 use crate::insight::report::Report;
 use crate::insight::run_views;
+use crate::insight::snapshot_dir::write::SnapshotWriter;
 use crate::insight::watch;
 use crate::names;
 use crate::operator::clock;
@@ -55,6 +57,7 @@ pub struct Telemetry {
     /// Whether operators, runs and steps are counted (for export or locally).
     collecting: bool,
     report: Option<ReportDestination>,
+    snapshots: Option<SnapshotWriter>,
     progress: Option<Progress>,
     watch: Option<Periodic>,
     /// Reads the lanes of ended runs (their views).
@@ -92,6 +95,8 @@ pub(crate) struct Signals {
     pub(crate) local: bool,
     /// Where the report goes at shutdown.
     pub(crate) report: Option<ReportDestination>,
+    /// The directory to write snapshots to, while running and at shutdown.
+    pub(crate) snapshot_dir: Option<PathBuf>,
     /// How progress is drawn.
     pub(crate) progress: progress::Mode,
     /// The `/metrics` server, if one runs.
@@ -131,6 +136,10 @@ impl Telemetry {
         Telemetry {
             collecting,
             report: signals.report,
+            snapshots: signals
+                .snapshot_dir
+                .as_deref()
+                .and_then(|dir| SnapshotWriter::start(dir, crate::env::PIPETEL_SNAPSHOT_DIR)),
             progress: Progress::start(signals.progress),
             watch: collecting
                 .then(|| watch::start(diagnoses::thresholds().check_every))
@@ -223,6 +232,9 @@ impl Drop for Telemetry {
         }
         if let Some(dashboard) = self.dashboard.take() {
             dashboard.stop();
+        }
+        if let Some(snapshots) = self.snapshots.take() {
+            snapshots.finish();
         }
         if let Some(report) = self.report.take() {
             write_report(&report, &Report::of(read_snapshot::last()));

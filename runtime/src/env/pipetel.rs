@@ -9,7 +9,7 @@ use crate::env::reader::Reader;
 use crate::env::variables::{
     DEFAULT_DASHBOARD_ADDR, DEFAULT_PROMETHEUS_ADDR, PIPETEL_DASHBOARD_ADDR,
     PIPETEL_DASHBOARD_LINGER, PIPETEL_PROGRESS, PIPETEL_PROMETHEUS_ADDR, PIPETEL_PROMETHEUS_LINGER,
-    PIPETEL_REPORT,
+    PIPETEL_REPORT, PIPETEL_SNAPSHOT_DIR,
 };
 
 /// What the `PIPETEL_*` variables ask for.
@@ -17,6 +17,9 @@ use crate::env::variables::{
 pub(crate) struct PipetelSettings {
     /// `PIPETEL_REPORT`: where the report goes at shutdown, if anywhere.
     pub(crate) report: Option<ReportDestination>,
+    /// `PIPETEL_SNAPSHOT_DIR`: the directory to write this process's snapshot to, once a
+    /// second and at exit, if any.
+    pub(crate) snapshot_dir: Option<PathBuf>,
     /// `PIPETEL_PROGRESS`: forced on or off; `None` (unset or unusable): on when stderr
     /// is a terminal.
     pub(crate) progress: Option<bool>,
@@ -57,6 +60,7 @@ impl Reader<'_> {
     pub(super) fn pipetel(&mut self) -> PipetelSettings {
         PipetelSettings {
             report: self.report(),
+            snapshot_dir: self.snapshot_dir(),
             progress: self.progress(),
             prometheus_address: self.prometheus_address(),
             prometheus_linger: self.linger(PIPETEL_PROMETHEUS_LINGER, "/metrics stops at exit"),
@@ -90,6 +94,22 @@ impl Reader<'_> {
             (Some(false), _) => None,
             (Some(true), _) | (None, "stderr" | "-") => Some(ReportDestination::Stderr),
             (None, path) => Some(ReportDestination::File(PathBuf::from(path))),
+        }
+    }
+
+    fn snapshot_dir(&mut self) -> Option<PathBuf> {
+        let value = self.get(PIPETEL_SNAPSHOT_DIR)?;
+        match switch(&value) {
+            Some(false) => None,
+            Some(true) => {
+                self.warn(
+                    PIPETEL_SNAPSHOT_DIR,
+                    &value,
+                    "is a switch, not a directory; no snapshots written",
+                );
+                None
+            }
+            None => Some(PathBuf::from(value.trim())),
         }
     }
 

@@ -413,7 +413,16 @@ fn pipetel_variables_take_a_path_or_address_only_where_one_is_meant() {
     let settings = read(&[
         (PIPETEL_REPORT, "out/report.json"),
         (PIPETEL_PROMETHEUS_ADDR, "0.0.0.0:9100"),
+        (PIPETEL_SNAPSHOT_DIR, " /tmp/job-7 "),
     ]);
+    assert_eq!(
+        settings.pipetel.snapshot_dir,
+        Some(PathBuf::from("/tmp/job-7"))
+    );
+    assert_eq!(
+        read(&[(PIPETEL_SNAPSHOT_DIR, "off")]).pipetel.snapshot_dir,
+        None
+    );
     assert_eq!(
         settings.pipetel.report,
         Some(ReportDestination::File(PathBuf::from("out/report.json")))
@@ -428,6 +437,7 @@ fn pipetel_variables_take_a_path_or_address_only_where_one_is_meant() {
     );
     // A value that is neither on/off nor what the variable takes: named, and off.
     for (variable, value) in [
+        (PIPETEL_SNAPSHOT_DIR, "on"),
         (PIPETEL_PROGRESS, "sometimes"),
         (PIPETEL_PROMETHEUS_ADDR, "not-an-address"),
         (PIPETEL_PROMETHEUS_ADDR, "127.0.0.1:http"),
@@ -435,6 +445,7 @@ fn pipetel_variables_take_a_path_or_address_only_where_one_is_meant() {
         let settings = read(&[(variable, value)]);
         assert_eq!(settings.pipetel.progress, None);
         assert_eq!(settings.pipetel.prometheus_address, None);
+        assert_eq!(settings.pipetel.snapshot_dir, None);
         assert_eq!(settings.warnings.len(), 1, "{:?}", settings.warnings);
         assert!(
             settings.warnings[0].starts_with(&format!("{variable}={value:?} ")),

@@ -34,6 +34,8 @@ pub(crate) const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
 
 /// `PIPETEL_REPORT`: where the report goes when telemetry stops.
 pub(crate) const PIPETEL_REPORT: &str = "PIPETEL_REPORT";
+/// `PIPETEL_SNAPSHOT_DIR`: the directory each process of a job writes its snapshot to.
+pub(crate) const PIPETEL_SNAPSHOT_DIR: &str = "PIPETEL_SNAPSHOT_DIR";
 /// `PIPETEL_PROGRESS`: progress lines forced on or off.
 pub(crate) const PIPETEL_PROGRESS: &str = "PIPETEL_PROGRESS";
 /// `PIPETEL_DASHBOARD_ADDR`: where to serve the live dashboard.

@@ -19,5 +19,6 @@ pub(crate) mod run_views;
 pub(crate) mod since;
 pub(crate) mod skew;
 pub(crate) mod snapshot;
+pub(crate) mod snapshot_dir;
 pub(crate) mod this_process;
 pub(crate) mod watch;

@@ -44,6 +44,14 @@ pub(crate) fn set(resource: &Resource, job: Option<String>) {
     });
 }
 
+/// This process's `service.instance.id` (empty before telemetry starts).
+pub(crate) fn instance() -> String {
+    IDENTITY
+        .get()
+        .map(|id| id.instance.clone())
+        .unwrap_or_default()
+}
+
 /// This process's host name, when known.
 pub(crate) fn host() -> Option<String> {
     IDENTITY.get().map_or_else(host_name, |id| id.host.clone())

@@ -19,6 +19,7 @@ mod progress;
 mod prometheus;
 mod report;
 mod series_limits;
+mod snapshot_dir;
 mod snapshot_format;
 mod sqlite_example;
 mod tls;

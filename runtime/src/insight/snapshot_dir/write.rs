@@ -1,0 +1,95 @@
+//! Writing this process's snapshot into the snapshot directory: once every
+//! [`SNAPSHOT_WRITE_INTERVAL`] on a thread of its own, and the last one (its source
+//! done) as telemetry stops. Each write replaces the file at once (a temporary file
+//! renamed over it), so that a reader never sees half of one.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::insight::periodic::Periodic;
+use crate::insight::read_snapshot;
+use crate::insight::report::Report;
+use crate::insight::snapshot::Snapshot;
+use crate::insight::snapshot_dir::SNAPSHOT_WRITE_INTERVAL;
+use crate::insight::this_process;
+use crate::warn::warn;
+
+/// The writer; dropping it (or [`finish`](Self::finish)) writes the last snapshot.
+pub(crate) struct SnapshotWriter(Periodic);
+
+impl SnapshotWriter {
+    /// Starts writing into `dir` (created if missing); `None`, with a warning that names
+    /// `variable` and the directory, when it cannot be.
+    pub(crate) fn start(dir: &Path, variable: &str) -> Option<SnapshotWriter> {
+        if let Err(error) = std::fs::create_dir_all(dir) {
+            warn(format_args!(
+                "{variable}={}: cannot create the directory ({error}); no snapshots written",
+                dir.display()
+            ));
+            return None;
+        }
+        let file = dir.join(file_name(&this_process::instance()));
+        let mut failing = false;
+        let periodic =
+            Periodic::start("pipetel-snapshots", SNAPSHOT_WRITE_INTERVAL, move |last| {
+                let snapshot = if last {
+                    read_snapshot::last()
+                } else {
+                    read_snapshot::snapshot()
+                };
+                match replace(&file, snapshot) {
+                    // One warning per stretch of failures, not one a second.
+                    Err(error) if !failing => {
+                        failing = true;
+                        warn(format_args!(
+                            "cannot write the snapshot {} ({error}); retrying every {:?}",
+                            file.display(),
+                            SNAPSHOT_WRITE_INTERVAL
+                        ));
+                    }
+                    Err(_) => {}
+                    Ok(()) => failing = false,
+                }
+                SNAPSHOT_WRITE_INTERVAL
+            })?;
+        Some(SnapshotWriter(periodic))
+    }
+
+    /// Writes the last snapshot and stops.
+    pub(crate) fn finish(self) {
+        self.0.finish();
+    }
+}
+
+/// The file of the process `instance`: its `service.instance.id`, with anything but
+/// letters, digits, `-`, `_` and `.` made `_`.
+pub(crate) fn file_name(instance: &str) -> PathBuf {
+    let name: String = instance
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let name = name.trim_start_matches('.');
+    PathBuf::from(format!(
+        "{}.json",
+        if name.is_empty() { "process" } else { name }
+    ))
+}
+
+/// Writes `snapshot` to `file` through a temporary file beside it, renamed over it: a
+/// process killed at any point leaves the previous file or the new one, whole. (No
+/// `fsync`: what a kill leaves in the page cache reaches the file; only a crash of the
+/// machine could lose the last write.)
+fn replace(file: &Path, snapshot: Snapshot) -> std::io::Result<()> {
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = file.with_file_name(format!(".{name}.tmp"));
+    let mut out = std::fs::File::create(&temporary)?;
+    out.write_all(Report::of(snapshot).json().as_bytes())?;
+    drop(out);
+    std::fs::rename(&temporary, file)
+}

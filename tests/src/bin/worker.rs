@@ -1,0 +1,47 @@
+//! One worker process of a job spread over several, to test the snapshot directory: a
+//! scan of `--batches B` batches of `--rows R` numbers (sleeping `--sleep-ms S` before
+//! each, as a slow read would), a filter keeping the even ones, and a sum. It counts
+//! locally and writes where `PIPETEL_SNAPSHOT_DIR` says; `--then-sleep-s T` keeps it
+//! running for T seconds after the work (a test kills it there). It prints the sum.
+
+use std::time::Duration;
+
+use pipetel::{operator, Config};
+
+#[operator(node_type = "scan", node_id = "numbers")]
+fn scan(batches: u64, rows: u64, sleep: Duration) -> impl Iterator<Item = Vec<u64>> {
+    (0..batches).map(move |batch| {
+        std::thread::sleep(sleep);
+        (batch * rows..(batch + 1) * rows).collect()
+    })
+}
+
+#[operator(node_type = "filter", node_id = "even")]
+fn keep_even(input: impl Iterator<Item = Vec<u64>>) -> impl Iterator<Item = Vec<u64>> {
+    input.map(|batch| batch.into_iter().filter(|n| n % 2 == 0).collect())
+}
+
+#[operator(node_type = "sink", node_id = "sum")]
+fn sum(input: impl Iterator<Item = Vec<u64>>) -> u64 {
+    input.flatten().sum()
+}
+
+fn argument(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|at| args.get(at + 1))
+        .map_or(default, |value| value.parse().expect("a whole number"))
+}
+
+fn main() {
+    let telemetry = Config::new().collect_locally(true).init();
+    let total = sum(keep_even(scan(
+        argument("--batches", 10),
+        argument("--rows", 100),
+        Duration::from_millis(argument("--sleep-ms", 0)),
+    )));
+    println!("{total}");
+    std::thread::sleep(Duration::from_secs(argument("--then-sleep-s", 0)));
+    drop(telemetry);
+}

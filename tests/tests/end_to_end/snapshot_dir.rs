@@ -1,0 +1,282 @@
+//! One job over several processes (`tests/src/bin/worker.rs`), each writing its snapshot
+//! into one `PIPETEL_SNAPSHOT_DIR`: the merged snapshot is the exact sum of the
+//! processes' own, each process counts once however often it is read, a process killed
+//! mid-run is marked partial with its last figures, and a slow one is named the
+//! straggler.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use pipetel::diagnose::DiagnosisKind;
+use pipetel::snapshot::{merge_files, Snapshot, SourceState};
+use pipetel_tests::{start, wait_for_exit};
+
+const WORKER: &str = env!("CARGO_BIN_EXE_worker");
+/// The job all workers run in (a `TRACEPARENT`'s trace id).
+const JOB: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+fn snapshot_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pipetel-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("PIPETEL_SNAPSHOT_DIR", dir.display().to_string()),
+        ("TRACEPARENT", format!("00-{JOB}-00f067aa0ba902b7-01")),
+    ]
+}
+
+fn start_worker(dir: &Path, args: &[&str]) -> std::process::Child {
+    let env = env(dir);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    start(WORKER, args, &env)
+}
+
+/// Every file of `dir`, each read alone.
+fn each_file(dir: &Path) -> Vec<Snapshot> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("the snapshot directory")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|file| {
+            Snapshot::from_json(&std::fs::read_to_string(file).expect("read")).expect("parse")
+        })
+        .collect()
+}
+
+/// What the test sums by hand, per operator: counters, wait states and every bucket.
+#[derive(Debug, Default, PartialEq)]
+struct Sums {
+    counters: [u64; 8],
+    time_ns: [u128; 4],
+    busy_buckets: BTreeMap<u64, u64>,
+    rows_buckets: BTreeMap<u64, u64>,
+}
+
+fn sums(snapshots: &[Snapshot]) -> BTreeMap<(String, String), Sums> {
+    let mut all: BTreeMap<(String, String), Sums> = BTreeMap::new();
+    for snapshot in snapshots {
+        for op in &snapshot.operators {
+            let sums = all
+                .entry((op.node_type.clone(), op.node_id.clone()))
+                .or_default();
+            let counters = [
+                op.calls.completed,
+                op.calls.failed,
+                op.calls.cancelled,
+                op.rows.received,
+                op.rows.produced,
+                op.rows.written,
+                op.bytes.read,
+                op.bytes.written,
+            ];
+            for (sum, value) in sums.counters.iter_mut().zip(counters) {
+                *sum += value;
+            }
+            let times = [
+                op.time.busy,
+                op.time.starved,
+                op.time.blocked,
+                op.time.queued,
+            ];
+            for (sum, time) in sums.time_ns.iter_mut().zip(times) {
+                *sum += time.as_nanos();
+            }
+            for &(start, n) in &op.distributions.buckets.busy {
+                *sums.busy_buckets.entry(start).or_default() += n;
+            }
+            for &(start, n) in &op.distributions.buckets.rows {
+                *sums.rows_buckets.entry(start).or_default() += n;
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn eight_workers_merge_to_the_exact_sum_and_the_slow_one_is_the_straggler() {
+    let dir = snapshot_dir("eight-workers");
+    // Worker 5 sleeps 40 ms before each batch, the others 1 ms.
+    let workers: Vec<_> = (0..8)
+        .map(|n| {
+            let sleep = if n == 5 { "40" } else { "1" };
+            start_worker(
+                &dir,
+                &["--batches", "10", "--rows", "100", "--sleep-ms", sleep],
+            )
+        })
+        .collect();
+    let slow_pid = workers[5].id();
+    for worker in workers {
+        let output = wait_for_exit(worker, Duration::from_secs(120));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // Each worker's sum of the even numbers below 1,000.
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "249500");
+    }
+
+    let alone = each_file(&dir);
+    assert_eq!(alone.len(), 8, "one file per process");
+    let jobs = merge_files([&dir]).expect("the directory reads");
+    assert_eq!(jobs.len(), 1, "one job");
+    let merged = &jobs[0];
+
+    // Every counter, wait state and bucket: the sum of the processes' own.
+    assert_eq!(sums(std::slice::from_ref(merged)), sums(&alone));
+    let scan = merged.operator("scan", "numbers").expect("the scan");
+    assert_eq!((scan.rows.produced, scan.calls.completed), (8_000, 8));
+    let filter = merged.operator("filter", "even").expect("the filter");
+    assert_eq!((filter.rows.input, filter.rows.produced), (8_000, 4_000));
+    let busy = scan.distributions.busy_per_call.expect("percentiles");
+    assert_eq!(
+        busy.count,
+        8 * 12,
+        "each scan's call, its ten batches and its end"
+    );
+    let edge_rows: u64 = merged
+        .edges
+        .iter()
+        .filter(|edge| edge.from.node_type == "scan")
+        .map(|edge| edge.rows)
+        .sum();
+    assert_eq!(edge_rows, 8_000);
+    assert!(merged.imbalances.is_empty(), "{:?}", merged.imbalances);
+    assert_eq!(merged.sources.len(), 8);
+    assert!(merged
+        .sources
+        .iter()
+        .all(|source| source.state == SourceState::Done && source.job.as_deref() == Some(JOB)));
+
+    // The slow worker: the largest busy share of the scan, and a skew diagnosis.
+    let slow = merged
+        .sources
+        .iter()
+        .find(|source| source.pid == slow_pid)
+        .expect("the slow worker's source")
+        .name();
+    let across = scan.skew.across_workers.as_ref().expect("eight workers");
+    assert_eq!(across.count, 8);
+    assert_eq!(across.busy_ns.max_at, slow);
+    assert!(
+        merged
+            .diagnoses
+            .iter()
+            .any(|found| found.kind == DiagnosisKind::Skew
+                && found.message.contains(&format!("worker {slow}"))),
+        "{:#?}",
+        merged.diagnoses
+    );
+
+    // Read twice, or given again: each process counts once.
+    let twice = merge_files([&dir, &dir]).expect("reads");
+    assert_eq!(sums(&twice), sums(&jobs));
+    let again = Snapshot::merge(alone.iter().cloned().chain(alone.iter().cloned()));
+    assert_eq!(sums(&[again]), sums(&alone));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_process_written_again_and_again_counts_once_and_a_killed_one_is_partial() {
+    let dir = snapshot_dir("killed");
+    // A worker slow enough to be read mid-run several times, then killed while it
+    // sleeps; and one that ends.
+    let mut killed = start_worker(
+        &dir,
+        &[
+            "--batches",
+            "20",
+            "--rows",
+            "10",
+            "--sleep-ms",
+            "100",
+            "--then-sleep-s",
+            "120",
+        ],
+    );
+    let ended = start_worker(&dir, &["--batches", "3", "--rows", "10"]);
+    assert!(wait_for_exit(ended, Duration::from_secs(60))
+        .status
+        .success());
+
+    // Every version of the killed worker's file seen while it ran: cumulative snapshots.
+    let mut versions: Vec<Snapshot> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let scan_rows = |snapshot: &Snapshot| {
+        snapshot
+            .operator("scan", "numbers")
+            .map_or(0, |op| op.rows.produced)
+    };
+    loop {
+        let mine: Vec<Snapshot> = each_file(&dir)
+            .into_iter()
+            .filter(|snapshot| snapshot.sources[0].pid == killed.id())
+            .collect();
+        if let Some(latest) = mine.into_iter().next() {
+            let done = scan_rows(&latest) == 200;
+            if versions.last() != Some(&latest) {
+                versions.push(latest);
+            }
+            if done {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker never wrote all its rows"
+        );
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    assert!(versions.len() >= 2, "read while it ran: {}", versions.len());
+    assert!(scan_rows(&versions[0]) < 200);
+
+    killed.kill().expect("kill -9");
+    let _ = killed.wait();
+
+    let jobs = merge_files([&dir]).expect("reads");
+    let merged = &jobs[0];
+    let states: Vec<(u32, SourceState)> = merged
+        .sources
+        .iter()
+        .map(|source| (source.pid, source.state))
+        .collect();
+    let killed_state = states
+        .iter()
+        .find(|(pid, _)| *pid == killed.id())
+        .expect("the killed worker")
+        .1;
+    assert!(
+        matches!(killed_state, SourceState::Partial { .. }),
+        "{states:?}"
+    );
+    assert!(
+        states
+            .iter()
+            .any(|(pid, state)| *pid != killed.id() && *state == SourceState::Done),
+        "{states:?}"
+    );
+    // Its last figures count, once: with every earlier version given too, the same.
+    let scan = merged.operator("scan", "numbers").expect("the scan");
+    assert_eq!(scan.rows.produced, 200 + 30);
+    let ended_alone: Vec<Snapshot> = each_file(&dir)
+        .into_iter()
+        .filter(|snapshot| snapshot.sources[0].pid != killed.id())
+        .collect();
+    let with_versions = Snapshot::merge(ended_alone.into_iter().chain(versions));
+    assert_eq!(
+        with_versions
+            .operator("scan", "numbers")
+            .map(|op| op.rows.produced),
+        Some(230)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
