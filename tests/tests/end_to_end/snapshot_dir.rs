@@ -264,6 +264,18 @@ fn a_process_written_again_and_again_counts_once_and_a_killed_one_is_partial() {
             .any(|(pid, state)| *pid != killed.id() && *state == SourceState::Done),
         "{states:?}"
     );
+    let killed_name = merged
+        .sources
+        .iter()
+        .find(|source| source.pid == killed.id())
+        .expect("the killed worker")
+        .name();
+    let report = pipetel::Report::of(merged.clone()).to_string();
+    assert!(
+        report.contains(&format!("PROCESSES 2 (job {JOB}): 1 done, 1 partial"))
+            && report.contains(&format!("{killed_name} stopped without saying so")),
+        "{report}"
+    );
     // Its last figures count, once: with every earlier version given too, the same.
     let scan = merged.operator("scan", "numbers").expect("the scan");
     assert_eq!(scan.rows.produced, 200 + 30);

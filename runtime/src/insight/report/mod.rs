@@ -10,6 +10,7 @@ use std::time::Duration;
 
 mod dot;
 mod mermaid;
+mod processes;
 pub(crate) mod target;
 mod tree;
 
@@ -340,6 +341,7 @@ impl Table {
 /// What follows the table: the bottleneck, the edges and the diagnoses.
 fn table_notes(text: &mut String, snapshot: &Snapshot, names: &HashMap<(String, String), String>) {
     let name = |node_type: &str, node_id: &str| display_name(names, node_type, node_id);
+    processes::note(text, snapshot);
     if let Some(bottleneck) = &snapshot.bottleneck {
         let node_name =
             |node: &crate::insight::snapshot::NodeRef| name(&node.node_type, &node.node_id);
