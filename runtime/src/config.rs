@@ -312,9 +312,13 @@ impl Config {
             .or(self.dashboard)
             .filter(|_| !settings.sdk_disabled);
         let dashboard = dashboard_address.and_then(|address| {
-            dashboard::server::start(&address, pipetel.dashboard_linger)
-                .map_err(|problem| warn(format_args!("{problem}")))
-                .ok()
+            dashboard::server::start(
+                &address,
+                pipetel.dashboard_linger,
+                pipetel.snapshot_dir.clone(),
+            )
+            .map_err(|problem| warn(format_args!("{problem}")))
+            .ok()
         });
         let metrics = metrics::start(
             settings.metrics.as_ref(),

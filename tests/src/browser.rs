@@ -155,6 +155,8 @@ pub struct Page {
     pub selected: String,
     /// Its detail lines (wait states, distributions, skew), as shown.
     pub selected_details: Vec<String>,
+    /// The processes of the job, as listed (none unless the page is of several).
+    pub processes: Vec<String>,
 }
 
 impl Page {
@@ -179,6 +181,9 @@ return {
   taken_at: document.body.getAttribute("data-taken-at"),
   selected: document.getElementById("selected-name").textContent,
   selected_details: texts("#selected-details li").map((li) => li.textContent),
+  processes: document.getElementById("processes-panel").hidden
+    ? []
+    : texts("#processes li").map((li) => li.textContent),
 };
 "##;
 

@@ -67,6 +67,13 @@
     const bottleneck = document.getElementById("bottleneck");
     bottleneck.hidden = !data.bottleneck;
     bottleneck.textContent = data.bottleneck ? "Bottleneck " + data.bottleneck : "";
+    const processes = document.getElementById("processes");
+    clear(processes);
+    document.getElementById("processes-panel").hidden = data.processes.length === 0;
+    for (const process of data.processes) {
+      const text = process.name + ": " + process.state + (process.note ? " (" + process.note + ")" : "");
+      processes.appendChild(element("li", { class: process.state }, text));
+    }
     const diagnoses = document.getElementById("diagnoses");
     clear(diagnoses);
     for (const diagnosis of data.diagnoses) {

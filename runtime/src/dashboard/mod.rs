@@ -34,6 +34,7 @@ pub(crate) mod server {
     pub(crate) fn start(
         address: &str,
         _linger: std::time::Duration,
+        _snapshot_dir: Option<std::path::PathBuf>,
     ) -> Result<DashboardServer, String> {
         Err(format!(
             "{PIPETEL_DASHBOARD_ADDR}={address:?} is set, but pipetel was built without its \

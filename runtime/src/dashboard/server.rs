@@ -14,13 +14,16 @@
 //! through a DNS name rebound to 127.0.0.1.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::dashboard::process::ProcessReader;
 use crate::dashboard::{page, view};
 use crate::env::PIPETEL_DASHBOARD_ADDR;
-use crate::insight::report::report;
+use crate::insight::read_snapshot::{observe, snapshot};
+use crate::insight::report::Report;
+use crate::insight::snapshot_dir::job_mates::with_job_mates;
 use crate::linger::Answered;
 
 /// A running dashboard listener.
@@ -45,9 +48,14 @@ impl DashboardServer {
     }
 }
 
-/// Starts serving on `address`, to linger at most `linger` at exit; a problem is a
-/// message naming the variable and the address.
-pub(crate) fn start(address: &str, linger: Duration) -> Result<DashboardServer, String> {
+/// Starts serving on `address`, to linger at most `linger` at exit, showing the whole
+/// job when the processes of its job write their snapshots into `snapshot_dir`; a
+/// problem is a message naming the variable and the address.
+pub(crate) fn start(
+    address: &str,
+    linger: Duration,
+    snapshot_dir: Option<PathBuf>,
+) -> Result<DashboardServer, String> {
     let server = tiny_http::Server::http(address)
         .map(Arc::new)
         .map_err(|error| {
@@ -70,7 +78,7 @@ pub(crate) fn start(address: &str, linger: Duration) -> Result<DashboardServer, 
     let counted = views.clone();
     let thread = std::thread::Builder::new()
         .name("pipetel-dashboard".into())
-        .spawn(move || serve(&serving, loopback, &counted))
+        .spawn(move || serve(&serving, loopback, &counted, snapshot_dir.as_deref()))
         .map_err(|error| format!("{PIPETEL_DASHBOARD_ADDR}={address:?}: {error}; no dashboard"))?;
     Ok(DashboardServer {
         server,
@@ -80,10 +88,15 @@ pub(crate) fn start(address: &str, linger: Duration) -> Result<DashboardServer, 
     })
 }
 
-fn serve(server: &tiny_http::Server, loopback: bool, views: &Answered) {
+fn serve(
+    server: &tiny_http::Server,
+    loopback: bool,
+    views: &Answered,
+    snapshot_dir: Option<&Path>,
+) {
     let mut process = ProcessReader::new();
     for request in server.incoming_requests() {
-        let response = respond(&request, loopback, &mut process);
+        let response = respond(&request, loopback, &mut process, snapshot_dir);
         let a_view = response.status_code().0 == 200 && request.url().starts_with("/api/view.json");
         if request.respond(response).is_ok() && a_view {
             views.count_one();
@@ -93,7 +106,12 @@ fn serve(server: &tiny_http::Server, loopback: bool, views: &Answered) {
 
 type Response = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
 
-fn respond(request: &tiny_http::Request, loopback: bool, process: &mut ProcessReader) -> Response {
+fn respond(
+    request: &tiny_http::Request,
+    loopback: bool,
+    process: &mut ProcessReader,
+    snapshot_dir: Option<&Path>,
+) -> Response {
     use tiny_http::Method;
     if !matches!(request.method(), Method::Get | Method::Head) {
         return text(405, "the pipetel dashboard is read-only\n")
@@ -104,7 +122,7 @@ fn respond(request: &tiny_http::Request, loopback: bool, process: &mut ProcessRe
     }
     match request.url().split('?').next().unwrap_or("") {
         "/" | "/index.html" => {
-            let body = page::render(&current(process));
+            let body = page::render(&current(process, snapshot_dir));
             sent(body, "text/html; charset=utf-8").with_header(header(
                 "Content-Security-Policy",
                 // Inline style and script, WebAssembly for the graph layout, and requests
@@ -114,8 +132,14 @@ fn respond(request: &tiny_http::Request, loopback: bool, process: &mut ProcessRe
                  img-src data:; frame-ancestors 'none'",
             ))
         }
-        "/api/view.json" => sent(current(process).json(), "application/json"),
-        "/api/snapshot.json" => sent(report().json(), "application/json"),
+        "/api/view.json" => sent(current(process, snapshot_dir).json(), "application/json"),
+        "/api/snapshot.json" => {
+            let snapshot = match snapshot_dir {
+                Some(dir) => with_job_mates(dir, snapshot()),
+                None => snapshot(),
+            };
+            sent(Report::of(snapshot).json(), "application/json")
+        }
         _ => text(
             404,
             "the pipetel dashboard serves /, /api/view.json and /api/snapshot.json\n",
@@ -154,10 +178,15 @@ fn text(status: u16, body: &str) -> Response {
     sent(body.to_owned(), "text/plain; charset=utf-8").with_status_code(status)
 }
 
-/// The live view now, of everything counted so far.
-fn current(process: &mut ProcessReader) -> view::View {
+/// The live view now, of everything counted so far (in every process of the job, with
+/// a snapshot directory).
+fn current(process: &mut ProcessReader, snapshot_dir: Option<&Path>) -> view::View {
+    let own = observe();
     view::View::of(
-        crate::insight::read_snapshot::observe(),
+        match snapshot_dir {
+            Some(dir) => with_job_mates(dir, own),
+            None => own,
+        },
         crate::pipeline::history::run_history(),
         process.read(),
         true,

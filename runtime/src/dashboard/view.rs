@@ -20,7 +20,7 @@ use crate::insight::node_index::NodeIndex;
 use crate::insight::report::Report;
 use crate::insight::snapshot::NodeRef;
 use crate::insight::snapshot::Severity;
-use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
+use crate::insight::snapshot::{OperatorSnapshot, Snapshot, SourceState};
 use crate::pipeline::history::{RunHistory, RunRecord, Status, StepRecord, RECENT_RUNS};
 
 /// The whole page's data.
@@ -48,8 +48,22 @@ pub(crate) struct View {
     /// How many runs are kept.
     pub(crate) runs_kept: usize,
     pub(crate) process: Option<ProcessView>,
+    /// The processes of the job, when the view is of several (a snapshot directory's):
+    /// each by name, with its state.
+    pub(crate) processes: Vec<JobProcessView>,
     /// The text report, as `pipetel::report()` prints it.
     pub(crate) report: String,
+}
+
+/// One process of a job spread over several.
+#[derive(Debug, Serialize)]
+pub(crate) struct JobProcessView {
+    /// `host:pid`.
+    pub(crate) name: String,
+    /// `running`, `done` or `partial`.
+    pub(crate) state: &'static str,
+    /// For a partial one: how old its last snapshot is.
+    pub(crate) note: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -250,6 +264,7 @@ impl View {
             runs_rolled_off: history.rolled_off,
             runs_kept: RECENT_RUNS,
             process,
+            processes: job_processes(snapshot),
             report: report.to_string(),
             operators,
             edges,
@@ -266,6 +281,35 @@ impl View {
             .replace('>', "\\u003e")
             .replace('&', "\\u0026")
     }
+}
+
+/// The processes of a snapshot of several (nothing for one process's own).
+fn job_processes(snapshot: &Snapshot) -> Vec<JobProcessView> {
+    if snapshot.sources.len() < 2 {
+        return Vec::new();
+    }
+    snapshot
+        .sources
+        .iter()
+        .map(|source| {
+            let (state, note) = match source.state {
+                SourceState::Live => ("running", None),
+                SourceState::Done => ("done", None),
+                SourceState::Partial { age } => (
+                    "partial",
+                    Some(format!(
+                        "stopped; its last snapshot is {} old",
+                        duration(age)
+                    )),
+                ),
+            };
+            JobProcessView {
+                name: source.name(),
+                state,
+                note,
+            }
+        })
+        .collect()
 }
 
 fn operator_view(op: &OperatorSnapshot, name: &str) -> OperatorView {

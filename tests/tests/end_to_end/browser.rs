@@ -2,7 +2,9 @@
 //! `chromium` and `chromium-driver`; `scripts/test` installs them): while the main example
 //! runs, the dashboard shows every operator of its graph and updates as the run goes on;
 //! once the run is over it shows the numbers of `pipetel::report()`, as does the HTML
-//! report opened from disk. Screenshots of both go to `target/browser-artefacts/`.
+//! report opened from disk. Screenshots of both go to `target/browser-artefacts/`. The
+//! dashboard of a job's driver, with `PIPETEL_SNAPSHOT_DIR`, lists the job's processes
+//! and shows their rows together.
 
 use std::io::{BufReader, Read as _};
 use std::time::{Duration, Instant};
@@ -11,6 +13,8 @@ use pipetel_tests::browser::{artefacts, Browser, Page};
 use pipetel_tests::{start, wait_for_exit, watch_stderr};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_quickstart");
+/// A worker of a job spread over processes (`tests/src/bin/worker.rs`).
+const WORKER: &str = env!("CARGO_BIN_EXE_worker");
 /// Bounds every wait: a loaded machine waits longer, a broken page fails.
 const PATIENCE: Duration = Duration::from_secs(180);
 /// The example's five operators, as the report names them.
@@ -202,6 +206,59 @@ fn the_dashboard_follows_the_run_and_the_html_report_shows_the_same_numbers() {
     browser.click("#operators tbody tr[data-op='0']");
     assert_eq!(browser.page().selected, "scan orders.csv");
     browser.screenshot(&artefacts().join("report.png"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_drivers_dashboard_lists_the_jobs_processes_and_sums_their_rows() {
+    let dir = std::env::temp_dir().join(format!("pipetel-browser-job-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let job = [
+        ("PIPETEL_SNAPSHOT_DIR", dir.to_str().expect("utf-8")),
+        (
+            "TRACEPARENT",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ),
+    ];
+    for _ in 0..2 {
+        let worker = start(WORKER, &["--batches", "10", "--rows", "100"], &job);
+        assert!(wait_for_exit(worker, PATIENCE).status.success());
+    }
+    let mut env = job.to_vec();
+    env.push(("PIPETEL_DASHBOARD_ADDR", "127.0.0.1:0"));
+    let mut driver = start(
+        WORKER,
+        &["--batches", "10", "--rows", "100", "--then-sleep-s", "180"],
+        &env,
+    );
+    let (address_rx, _lines) = watch_stderr(&mut driver, "pipetel: dashboard at ");
+    let url = address_rx
+        .recv_timeout(PATIENCE)
+        .expect("the dashboard's address");
+    let browser = Browser::start(1200, 1000);
+    browser.open(&url);
+    let deadline = Instant::now() + PATIENCE;
+    let page = loop {
+        let page = browser.page();
+        let rows = page
+            .operator("scan numbers")
+            .map(|scan| human_count(&scan[6]));
+        if rows == Some(3_000.0) && page.processes.len() == 3 {
+            break page;
+        }
+        assert!(Instant::now() < deadline, "{page:#?}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut states: Vec<&str> = page
+        .processes
+        .iter()
+        .map(|line| line.rsplit(": ").next().expect("a state"))
+        .collect();
+    states.sort_unstable();
+    assert_eq!(states, ["done", "done", "running"], "{page:#?}");
+    browser.screenshot(&artefacts().join("dashboard-job.png"));
+    driver.kill().expect("stop the driver");
+    let _ = driver.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -292,3 +292,80 @@ fn a_process_written_again_and_again_counts_once_and_a_killed_one_is_partial() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_drivers_dashboard_shows_every_process_of_its_job() {
+    let dir = snapshot_dir("dashboard");
+    for _ in 0..3 {
+        let worker = start_worker(&dir, &["--batches", "10", "--rows", "100"]);
+        assert!(wait_for_exit(worker, Duration::from_secs(60))
+            .status
+            .success());
+    }
+    // A process of another job in the same directory: not in this job's view.
+    let mut other_job = env(&dir);
+    other_job[1].1 = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01".into();
+    let other_job: Vec<(&str, &str)> = other_job.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let other = start(WORKER, &["--batches", "1", "--rows", "7"], &other_job);
+    assert!(wait_for_exit(other, Duration::from_secs(60))
+        .status
+        .success());
+
+    // The driver: the fourth process of the job, its dashboard up while it sleeps.
+    let mut env = env(&dir);
+    env.push(("PIPETEL_DASHBOARD_ADDR", "127.0.0.1:0".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut driver = start(
+        WORKER,
+        &["--batches", "10", "--rows", "100", "--then-sleep-s", "120"],
+        &env,
+    );
+    let (url, _lines) = pipetel_tests::watch_stderr(&mut driver, "pipetel: dashboard at ");
+    let url = url
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the dashboard's address");
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("a client");
+    let get = |path: &str| {
+        client
+            .get(format!("{url}{path}"))
+            .send()
+            .and_then(|response| response.text())
+            .expect("GET")
+    };
+    // Once the driver's own work is in: the job's four processes, summed.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let merged = loop {
+        let snapshot = Snapshot::from_json(&get("api/snapshot.json")).expect("a snapshot");
+        let rows = snapshot
+            .operator("scan", "numbers")
+            .map_or(0, |op| op.rows.produced);
+        if rows == 4_000 {
+            break snapshot;
+        }
+        assert!(rows < 4_000, "{rows} rows: more than the job's");
+        assert!(Instant::now() < deadline, "the driver's rows never came");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(merged.sources.len(), 4);
+    let view: serde_json::Value = serde_json::from_str(&get("api/view.json")).expect("json");
+    let mut states: Vec<&str> = view["processes"]
+        .as_array()
+        .expect("the job's processes")
+        .iter()
+        .map(|process| process["state"].as_str().expect("a state"))
+        .collect();
+    states.sort_unstable();
+    assert_eq!(states, ["done", "done", "done", "running"]);
+    let report = view["report"].as_str().expect("the report");
+    assert!(
+        report.contains(&format!("PROCESSES 4 (job {JOB}): 3 done, 1 running")),
+        "{report}"
+    );
+    assert!(report.contains("4 workers: rows"), "{report}");
+    driver.kill().expect("stop the driver");
+    let _ = driver.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

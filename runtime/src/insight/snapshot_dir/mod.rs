@@ -2,6 +2,8 @@
 //! snapshot there, one file per process, and any process or the `pipetel` command reads
 //! them all back as one merged snapshot per job.
 
+#[cfg(feature = "dashboard")]
+pub(crate) mod job_mates;
 pub(crate) mod read;
 pub(crate) mod write;
 

@@ -106,7 +106,7 @@ pub fn merge_files<P: AsRef<Path>>(
 
 /// `path` itself, or a directory's `*.json` files (not those whose name starts with `.`:
 /// a writer's temporary files), by name.
-fn files(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
+pub(super) fn files(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
     let error = |e| ReadError {
         path: path.to_owned(),
         problem: ReadProblem::Io(e),
@@ -127,7 +127,7 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
 }
 
 /// Marks partial each source of `snapshot` that was running and has stopped since.
-fn mark_stopped(snapshot: &mut Snapshot, now: SystemTime) {
+pub(super) fn mark_stopped(snapshot: &mut Snapshot, now: SystemTime) {
     let host = this_process::host();
     for source in &mut snapshot.sources {
         if source.state != SourceState::Live {
