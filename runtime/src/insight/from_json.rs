@@ -30,15 +30,24 @@ impl Snapshot {
         struct Version {
             schema_version: u64,
         }
-        let Version { schema_version } = serde_json::from_str(text).map_err(FormatError::Json)?;
+        // One parse for a snapshot of this version (the text read once: a merge reads
+        // dozens of megabytes); the version alone, first, only for a text that does not
+        // parse as one, so that another version is named rather than misread.
+        let parsed = serde_json::from_str::<Snapshot>(text);
+        let schema_version = match &parsed {
+            Ok(snapshot) => u64::from(snapshot.schema_version),
+            Err(_) => {
+                let Version { schema_version } =
+                    serde_json::from_str(text).map_err(FormatError::Json)?;
+                schema_version
+            }
+        };
         match schema_version {
+            found if found == u64::from(SCHEMA_VERSION) => parsed.map_err(FormatError::Json),
             1 => {
                 let mut value: Value = serde_json::from_str(text).map_err(FormatError::Json)?;
                 upgrade_from_1(&mut value);
                 serde_json::from_value(value).map_err(FormatError::Json)
-            }
-            found if found == u64::from(SCHEMA_VERSION) => {
-                serde_json::from_str(text).map_err(FormatError::Json)
             }
             found => Err(FormatError::Version {
                 found,
