@@ -182,6 +182,25 @@ fn eight_workers_merge_to_the_exact_sum_and_the_slow_one_is_the_straggler() {
     assert_eq!(sums(&twice), sums(&jobs));
     let again = Snapshot::merge(alone.iter().cloned().chain(alone.iter().cloned()));
     assert_eq!(sums(&[again]), sums(&alone));
+    // One worker's file there 50 times over (copied under other names): once.
+    let copies = snapshot_dir("eight-workers-copies");
+    std::fs::create_dir_all(&copies).expect("a directory");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("the directory")
+        .map(|entry| entry.expect("an entry").path())
+        .collect();
+    files.sort();
+    for file in &files {
+        let name = file.file_name().expect("a name");
+        std::fs::copy(file, copies.join(name)).expect("copy");
+    }
+    for n in 0..50 {
+        std::fs::copy(&files[0], copies.join(format!("copy-{n}.json"))).expect("copy");
+    }
+    let from_copies = merge_files([&copies]).expect("reads");
+    assert_eq!(sums(&from_copies), sums(&alone));
+    assert_eq!(from_copies[0].sources.len(), 8);
+    let _ = std::fs::remove_dir_all(&copies);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
