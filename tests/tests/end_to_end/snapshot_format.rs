@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use pipetel::snapshot::{EdgeVia, FormatError, Snapshot, SCHEMA_VERSION};
+use pipetel::snapshot::{EdgeVia, FormatError, OperatorSnapshot, Snapshot, SCHEMA_VERSION};
 use pipetel::Report;
 
 fn stored(version: u32) -> String {
@@ -18,6 +18,15 @@ fn stored(version: u32) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The main example's scan, in a snapshot of it.
+fn scan_of(snapshot: &Snapshot) -> &OperatorSnapshot {
+    snapshot
+        .operators
+        .iter()
+        .find(|op| op.node_type == "scan")
+        .expect("the scan")
+}
+
 #[test]
 fn the_stored_example_of_this_version_reads_back_and_writes_back_the_same() {
     let text = stored(SCHEMA_VERSION);
@@ -25,11 +34,7 @@ fn the_stored_example_of_this_version_reads_back_and_writes_back_the_same() {
     assert_eq!(snapshot.schema_version, SCHEMA_VERSION);
 
     // What the main example counted, as the stored file says it.
-    let scan = snapshot
-        .operators
-        .iter()
-        .find(|op| op.node_type == "scan")
-        .expect("the scan");
+    let scan = scan_of(&snapshot);
     assert_eq!((scan.rows.received, scan.rows.produced), (20_000, 20_000));
     assert_eq!(scan.step.as_deref(), Some("extract"));
     assert!(
@@ -59,11 +64,7 @@ fn a_snapshot_of_version_1_reads_as_this_version() {
     let text = stored(1);
     let snapshot = Snapshot::from_json(&text).expect("version 1 reads");
     assert_eq!(snapshot.schema_version, SCHEMA_VERSION);
-    let scan = snapshot
-        .operators
-        .iter()
-        .find(|op| op.node_type == "scan")
-        .expect("the scan");
+    let scan = scan_of(&snapshot);
     assert_eq!((scan.rows.received, scan.rows.produced), (20_000, 20_000));
     // Its buckets, by index and in clock ticks there, are by start and in nanoseconds
     // here: as many segments, percentiles within the grid's quarter.
