@@ -147,3 +147,70 @@ fn gone(pid: u32) -> bool {
     let proc = Path::new("/proc");
     proc.is_dir() && !proc.join(pid.to_string()).exists()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::insight::snapshot::Source;
+
+    fn source(host: Option<&str>, pid: u32, age: Duration, state: SourceState) -> Source {
+        Source {
+            instance: format!("p{pid}"),
+            service: "job".into(),
+            host: host.map(str::to_owned),
+            pid,
+            job: None,
+            taken: SystemTime::now() - age,
+            state,
+        }
+    }
+
+    #[test]
+    fn a_running_process_is_partial_once_gone_or_silent_too_long() {
+        let here = this_process::host();
+        let now = SystemTime::now();
+        let mut snapshot = Snapshot {
+            sources: vec![
+                // This process, a second ago: running.
+                source(
+                    here.as_deref(),
+                    std::process::id(),
+                    Duration::from_secs(1),
+                    SourceState::Live,
+                ),
+                // Elsewhere, silent past the limit: partial, with its age.
+                source(
+                    Some("elsewhere"),
+                    7,
+                    SNAPSHOT_STALE_AFTER * 2,
+                    SourceState::Live,
+                ),
+                // Elsewhere, recent: running (its pid means nothing here).
+                source(
+                    Some("elsewhere"),
+                    8,
+                    Duration::from_secs(1),
+                    SourceState::Live,
+                ),
+                // Done stays done, however old.
+                source(
+                    Some("elsewhere"),
+                    9,
+                    SNAPSHOT_STALE_AFTER * 2,
+                    SourceState::Done,
+                ),
+            ],
+            ..Snapshot::default()
+        };
+        mark_stopped(&mut snapshot, now);
+        let states: Vec<SourceState> = snapshot.sources.iter().map(|s| s.state).collect();
+        assert_eq!(states[0], SourceState::Live);
+        assert!(
+            matches!(states[1], SourceState::Partial { age } if age > SNAPSHOT_STALE_AFTER),
+            "{states:?}"
+        );
+        assert_eq!(&states[2..], [SourceState::Live, SourceState::Done]);
+    }
+}
