@@ -270,6 +270,7 @@ mod tests {
             pid,
             job: None,
             taken: SystemTime::UNIX_EPOCH + Duration::from_secs(taken_s),
+            next_within: None,
             state: SourceState::Live,
         }
     }

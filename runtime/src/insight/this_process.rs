@@ -67,6 +67,7 @@ pub(crate) fn source(state: SourceState) -> Source {
         pid: std::process::id(),
         job: identity.and_then(|id| id.job.clone()),
         taken: SystemTime::now(),
+        next_within: None,
         state,
     }
 }

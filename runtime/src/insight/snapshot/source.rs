@@ -26,6 +26,10 @@ pub struct Source {
     pub job: Option<String>,
     /// When its snapshot was taken.
     pub taken: SystemTime,
+    /// In a snapshot directory's file, the longest until the process writes its next
+    /// one, as it planned: a process silent for much longer has stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_within: Option<Duration>,
     /// Whether it is still running.
     pub state: SourceState,
 }

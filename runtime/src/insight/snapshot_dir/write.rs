@@ -5,12 +5,14 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crate::insight::periodic::Periodic;
 use crate::insight::read_snapshot;
 use crate::insight::snapshot::Snapshot;
 use crate::insight::snapshot_dir::SNAPSHOT_WRITE_INTERVAL;
 use crate::insight::this_process;
+use crate::insight::watch::MAX_CPU_SHARE;
 use crate::warn::warn;
 
 /// The writer; dropping it (or [`finish`](Self::finish)) writes the last snapshot.
@@ -31,11 +33,16 @@ impl SnapshotWriter {
         let mut failing = false;
         let periodic =
             Periodic::start("pipetel-snapshots", SNAPSHOT_WRITE_INTERVAL, move |last| {
-                let snapshot = if last {
+                let started = Instant::now();
+                let mut snapshot = if last {
                     read_snapshot::last()
                 } else {
                     read_snapshot::snapshot()
                 };
+                let pause = SNAPSHOT_WRITE_INTERVAL.max(started.elapsed().div_f64(MAX_CPU_SHARE));
+                for source in &mut snapshot.sources {
+                    source.next_within = (!last).then_some(pause);
+                }
                 match replace(&file, snapshot) {
                     // One warning per stretch of failures, not one a second.
                     Err(error) if !failing => {
@@ -43,13 +50,13 @@ impl SnapshotWriter {
                         warn(format_args!(
                             "cannot write the snapshot {} ({error}); retrying every {:?}",
                             file.display(),
-                            SNAPSHOT_WRITE_INTERVAL
+                            pause
                         ));
                     }
                     Err(_) => {}
                     Ok(()) => failing = false,
                 }
-                SNAPSHOT_WRITE_INTERVAL
+                pause
             })?;
         Some(SnapshotWriter(periodic))
     }
