@@ -92,6 +92,11 @@ impl PipetelExec {
         }
     }
 
+    /// The node's `node.id`: its position in the plan the rule numbered.
+    pub(crate) fn position(&self) -> u64 {
+        self.place.position
+    }
+
     /// The node this wrapper measures.
     pub fn inner(&self) -> &Arc<dyn ExecutionPlan> {
         &self.inner

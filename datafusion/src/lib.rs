@@ -75,6 +75,16 @@
 //! come back wrapped. Add the rule last (it is appended after DataFusion's own rules),
 //! once; a plan already wrapped is left alone.
 //!
+//! # Plans run in several processes
+//!
+//! An engine that ships stages of a plan to other processes (datafusion-distributed,
+//! Ballista) loses the wrappers on the way (encoding sees through them). Read the ids
+//! off the stage where it was planned ([`node_ids`]) and wrap the stage where it runs
+//! with them ([`wrap_fragment`]): each node counts there under its `node.id` of the whole
+//! plan, nodes the engine rebuilt or put in for a boundary take the id of the node they
+//! stand for, and the processes' snapshots merge node by node
+//! ([`Snapshot::merge`](pipetel::snapshot::Snapshot::merge)).
+//!
 //! # Versions
 //!
 //! Built for DataFusion 55 (arrow 59, pipetel's `arrow` feature). The `ExecutionPlan`
@@ -88,6 +98,7 @@
 mod delegation;
 mod exec;
 mod failures;
+mod fragment;
 mod plan_metrics;
 mod rule;
 mod spawned;
@@ -99,6 +110,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use pipetel::RunId;
 
 pub use exec::PipetelExec;
+pub use fragment::{node_ids, wrap_fragment};
 pub use rule::PipetelRule;
 
 /// The query a plan the rule wrapped is, for its own view; `None` for a plan the rule did

@@ -36,15 +36,8 @@ impl PhysicalOptimizerRule for PipetelRule {
         if is_wrapped(&plan) {
             return Ok(plan);
         }
-        spawned::install();
-        let mut next_position = 0;
-        let plan_wide = PlanWide {
-            failures: Arc::new(Failures::default()),
-            // One query per plan the rule sees: inside the pipeline run and step current
-            // where the plan is made.
-            query: Query::start(),
-        };
-        wrap(plan, None, &mut next_position, &plan_wide)
+        let ids: Vec<u64> = (0..node_count(&plan) as u64).collect();
+        wrap_numbered(plan, &ids)
     }
 
     fn name(&self) -> &str {
@@ -58,21 +51,46 @@ impl PhysicalOptimizerRule for PipetelRule {
 }
 
 /// What every node of a plan shares.
-struct PlanWide {
+struct PlanWide<'a> {
     failures: Arc<Failures>,
     query: Query,
+    /// Each node's id, by its pre-order index.
+    ids: &'a [u64],
+}
+
+/// `plan` with each node wrapped as one query, node `i` in pre-order with id `ids[i]`.
+pub(crate) fn wrap_numbered(
+    plan: Arc<dyn ExecutionPlan>,
+    ids: &[u64],
+) -> Result<Arc<dyn ExecutionPlan>> {
+    spawned::install();
+    let plan_wide = PlanWide {
+        failures: Arc::new(Failures::default()),
+        // One query per plan the rule sees: inside the pipeline run and step current
+        // where the plan is made.
+        query: Query::start(),
+        ids,
+    };
+    wrap(plan, None, &mut 0, &plan_wide)
+}
+
+/// How many nodes `plan` has.
+pub(crate) fn node_count(plan: &Arc<dyn ExecutionPlan>) -> usize {
+    1 + plan.children().into_iter().map(node_count).sum::<usize>()
 }
 
 /// `plan` with each node wrapped, children first so that each node is rebuilt once over
-/// its wrapped children; `consumer` is the operator `plan` feeds.
+/// its wrapped children; `consumer` is the operator `plan` feeds, `next` the pre-order
+/// index of `plan`.
 fn wrap(
     plan: Arc<dyn ExecutionPlan>,
     consumer: Option<Operator>,
-    next_position: &mut u64,
+    next: &mut usize,
     plan_wide: &PlanWide,
 ) -> Result<Arc<dyn ExecutionPlan>> {
-    let position = *next_position;
-    *next_position += 1;
+    let index = *next;
+    *next += 1;
+    let position = plan_wide.ids[index];
     let operator = plan_wide.query.operator(plan.name(), &position);
     let children: Vec<Arc<dyn ExecutionPlan>> = plan.children().into_iter().cloned().collect();
     let node = if children.is_empty() {
@@ -80,7 +98,7 @@ fn wrap(
     } else {
         let wrapped = children
             .into_iter()
-            .map(|child| wrap(child, Some(operator), next_position, plan_wide))
+            .map(|child| wrap(child, Some(operator), next, plan_wide))
             .collect::<Result<Vec<_>>>()?;
         // The wrappers have their nodes' properties: nothing to recompute.
         plan.replace_children(
@@ -88,9 +106,15 @@ fn wrap(
             ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep),
         )?
     };
+    // The descendants' ids: those after it in pre-order, up to the end of its subtree
+    // (a range: a whole plan's, and a fragment's from one plan, are numbered in a row).
+    let descendants = &plan_wide.ids[index + 1..*next];
     let place = Place {
         position,
-        descendants: position + 1..*next_position,
+        descendants: match (descendants.iter().min(), descendants.iter().max()) {
+            (Some(&first), Some(&last)) => first..last + 1,
+            _ => position + 1..position + 1,
+        },
         failures: Arc::clone(&plan_wide.failures),
         query: plan_wide.query.clone(),
     };

@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::SessionStateBuilder;
+use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
 use datafusion::physical_plan::metrics::{BaselineMetrics, MetricValue};
 use datafusion::physical_plan::{collect, displayable, ExecutionPlan};
 use datafusion::prelude::SessionContext;
 use pipetel::engine::EngineValue;
 use pipetel::snapshot::{EdgeVia, OperatorSnapshot, Snapshot};
 use pipetel::Telemetry;
+use pipetel_datafusion::PipetelExec;
 
 #[path = "../workload.rs"]
 mod workload;
@@ -192,6 +194,85 @@ fn every_node_counts_the_rows_datafusion_counts() {
     }
     // Most nodes report output_rows; every one that does agrees.
     assert!(compared >= 12, "only {compared} nodes reported output_rows");
+}
+
+/// `plan` with pipetel's wrappers taken off, as a plan encoded for another process
+/// arrives there.
+fn unwrapped(plan: &Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+    let node = match (plan.as_ref() as &dyn std::any::Any).downcast_ref::<PipetelExec>() {
+        Some(wrapper) => Arc::clone(wrapper.inner()),
+        None => Arc::clone(plan),
+    };
+    let children: Vec<_> = node.children().into_iter().map(unwrapped).collect();
+    if children.is_empty() {
+        node
+    } else {
+        node.replace_children(
+            children,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep),
+        )
+        .unwrap()
+    }
+}
+
+#[test]
+fn a_fragment_run_elsewhere_keeps_the_ids_of_the_whole_plan_and_counts_its_rows() {
+    let _serial = serial();
+    let ctx = session(true);
+    let rt = runtime();
+    for (shape, sql) in QUERIES {
+        let whole = rt.block_on(plan(&ctx, sql));
+        let positions: Vec<Option<u64>> = (0..nodes(&whole).len() as u64).map(Some).collect();
+        assert_eq!(pipetel_datafusion::node_ids(&whole), positions, "{shape}");
+        // The root's first child's subtree: a stage, as the planning process reads its
+        // ids and another process receives it, without wrappers, its root and its last
+        // leaf rebuilt (no id; a stage of three nodes or more keeps one to go by).
+        let Some(stage) = whole.children().first().map(|child| Arc::clone(child)) else {
+            continue;
+        };
+        let ids = pipetel_datafusion::node_ids(&stage);
+        let mut sent = ids.clone();
+        if sent.len() >= 3 {
+            sent[0] = None;
+            *sent.last_mut().unwrap() = None;
+        }
+        let fragment = pipetel_datafusion::wrap_fragment(unwrapped(&stage), &sent).unwrap();
+        assert_eq!(pipetel_datafusion::node_ids(&fragment), ids, "{shape}");
+
+        // Run there: each node counted under its id of the whole plan, its rows
+        // DataFusion's.
+        let query = pipetel_datafusion::query_of(&fragment).expect("a query");
+        rt.block_on(collect(Arc::clone(&fragment), ctx.task_ctx()))
+            .unwrap();
+        let view = wait_for_view(query);
+        for (node, id) in nodes(&fragment).iter().zip(&ids) {
+            let id = id.expect("every node of the planned stage is wrapped") as usize;
+            let op = operator(&view, id, node.name());
+            if let Some(rows) = node.metrics().and_then(|metrics| metrics.output_rows()) {
+                assert_eq!(
+                    op.rows.produced,
+                    rows as u64,
+                    "{shape}: {} {id}",
+                    node.name()
+                );
+            }
+        }
+    }
+}
+
+/// The view of `query` once nothing of it runs.
+fn wait_for_view(query: pipetel::RunId) -> Snapshot {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(view) = query.snapshot().filter(|view| view.calls_running() == 0) {
+            return view;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the fragment's tasks never ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
