@@ -46,11 +46,15 @@ pub fn node_ids(plan: &Arc<dyn ExecutionPlan>) -> Vec<Option<u64>> {
 /// subtree — so an engine's rebuilt stage root, a leaf it specialised for the task, or a
 /// node it put in place of a subtree (a network boundary reading another stage) gets the
 /// id of the node it stands for, under its own `node.type`. With no id to go by at all,
-/// the fragment is numbered from 0, as a whole plan.
+/// the fragment is numbered from 0, as a whole plan. A fragment that arrives wrapped
+/// already (handed over within one process, never encoded) is returned as it is.
 pub fn wrap_fragment(
     fragment: Arc<dyn ExecutionPlan>,
     ids: &[Option<u64>],
 ) -> Result<Arc<dyn ExecutionPlan>> {
+    if node_ids(&fragment).iter().any(Option::is_some) {
+        return Ok(fragment);
+    }
     let ids = complete(&shape(&fragment), ids);
     wrap_numbered(fragment, &ids)
 }

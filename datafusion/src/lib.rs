@@ -113,14 +113,16 @@ pub use exec::PipetelExec;
 pub use fragment::{node_ids, wrap_fragment};
 pub use rule::PipetelRule;
 
-/// The query a plan the rule wrapped is, for its own view; `None` for a plan the rule did
-/// not wrap, or a query that does not count apart (telemetry off, or
+/// The query a plan the rule wrapped is, for its own view — that of its first wrapped
+/// node in pre-order, so also of a plan an engine put nodes on top of after the rule ran
+/// (a distributed plan's coordinator node); `None` for a plan the rule did not wrap, or a
+/// query that does not count apart (telemetry off, or
 /// [`MAX_LANES`](pipetel::limits::MAX_LANES) queries and runs at once).
 pub fn query_of(plan: &Arc<dyn ExecutionPlan>) -> Option<RunId> {
-    (plan.as_ref() as &dyn std::any::Any)
-        .downcast_ref::<PipetelExec>()?
-        .query()
-        .id()
+    match (plan.as_ref() as &dyn std::any::Any).downcast_ref::<PipetelExec>() {
+        Some(wrapper) => wrapper.query().id(),
+        None => plan.children().into_iter().find_map(query_of),
+    }
 }
 
 /// The rule, ready for
