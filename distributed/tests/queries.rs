@@ -1,0 +1,305 @@
+//! pipetel on datafusion-distributed, with real worker processes on 127.0.0.1 (this test
+//! binary started again: `worker_process`): six queries (filters, aggregates, a join, a
+//! sort with limit, a distinct count) over CSV files split into tasks across two workers.
+//! Every node of every stage is counted under its id of the whole plan, so the
+//! coordinator's own view merged with the workers' snapshot files has, node for node, the
+//! rows DataFusion's metrics say each produced (datafusion-distributed's aggregated
+//! `output_rows`); the results are those of the same queries without pipetel.
+
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::error::DataFusionError;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::physical_plan::{collect, ExecutionPlan};
+use datafusion::prelude::{CsvReadOptions, SessionContext};
+use datafusion_distributed::{
+    rewrite_distributed_plan_with_metrics, DistributedExt, DistributedMetricsFormat,
+    SessionStateBuilderExt, Worker, WorkerQueryContext, WorkerResolver,
+};
+use pipetel::snapshot::{merge_files, Snapshot};
+use pipetel::Telemetry;
+use pipetel_datafusion_distributed::{worker_session, PipetelChannels};
+
+const ROWS: u64 = 20_000;
+const FILES: u64 = 4;
+
+const QUERIES: [&str; 6] = [
+    "SELECT count(*) AS n FROM t WHERE v > 100",
+    "SELECT k, count(*) AS n, sum(v) AS s FROM t GROUP BY k ORDER BY k",
+    "SELECT u.name, sum(t.v) AS s FROM t JOIN u ON t.k = u.k GROUP BY u.name ORDER BY u.name",
+    "SELECT id, v FROM t ORDER BY v DESC, id LIMIT 5",
+    "SELECT k, max(v) - min(v) AS spread FROM t WHERE id % 2 = 0 GROUP BY k ORDER BY k",
+    "SELECT count(DISTINCT v % 97) AS d FROM t",
+];
+
+/// A worker: serves datafusion-distributed's worker with pipetel on a free loopback port
+/// (printed first), until its standard input closes; its telemetry writes its snapshot
+/// into `PIPETEL_SNAPSHOT_DIR` as it stops.
+#[test]
+#[ignore = "a worker process of the tests below"]
+fn worker_process() {
+    let telemetry = pipetel::Config::new().collect_locally(true).init();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let worker = Worker::from_session_builder(|ctx: WorkerQueryContext| async move {
+            Ok(worker_session(ctx).build())
+        });
+        let stdin_closed = tokio::task::spawn_blocking(|| {
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        });
+        let server = tonic::transport::Server::builder()
+            .add_service(worker.into_worker_server())
+            .serve_with_shutdown(([127, 0, 0, 1], port).into(), async {
+                let _ = stdin_closed.await;
+            });
+        println!("port {port}");
+        std::io::stdout().flush().expect("stdout");
+        server.await.expect("the worker serves");
+    });
+    drop(telemetry);
+}
+
+/// Two workers, writing their snapshots into `dir` if given, and their ports.
+fn workers(dir: Option<&Path>) -> (Vec<Child>, Vec<u16>) {
+    let mut children = Vec::new();
+    let mut ports = Vec::new();
+    for _ in 0..2 {
+        let mut command = Command::new(std::env::current_exe().expect("this test binary"));
+        command.args(["--exact", "worker_process", "--ignored", "--nocapture"]);
+        match dir {
+            Some(dir) => command.env("PIPETEL_SNAPSHOT_DIR", dir),
+            None => command.env_remove("PIPETEL_SNAPSHOT_DIR"),
+        };
+        let mut child = command
+            .env_remove("PIPETEL_REPORT")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start a worker");
+        // Its output read to the end on a thread of its own (a worker whose output pipe
+        // closed would fail), the port sent back as it comes.
+        let stdout = child.stdout.take().expect("stdout");
+        let (found, port) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(port) = line.strip_prefix("port ") {
+                    let _ = found.send(port.parse::<u16>().expect("a port"));
+                }
+            }
+        });
+        let port = port
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the worker's port");
+        children.push(child);
+        ports.push(port);
+    }
+    (children, ports)
+}
+
+#[derive(Clone)]
+struct Ports(Vec<u16>);
+
+impl WorkerResolver for Ports {
+    fn get_urls(&self) -> Result<Vec<url::Url>, DataFusionError> {
+        Ok(self
+            .0
+            .iter()
+            .map(|port| url::Url::parse(&format!("http://127.0.0.1:{port}")).expect("a url"))
+            .collect())
+    }
+}
+
+/// The generated tables: `t` (id, k, v) in `FILES` CSV files, `u` (k, name).
+fn data() -> &'static Path {
+    static DATA: OnceLock<PathBuf> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("pipetel-distributed-{}", std::process::id()));
+        let t = dir.join("t");
+        std::fs::create_dir_all(&t).expect("the data directory");
+        for file in 0..FILES {
+            let mut text = String::from("id,k,v\n");
+            let per_file = ROWS / FILES;
+            for id in file * per_file..(file + 1) * per_file {
+                text.push_str(&format!("{id},{},{}\n", id % 10, id * 7919 % 1000));
+            }
+            std::fs::write(t.join(format!("part-{file}.csv")), text).expect("write");
+        }
+        let u = dir.join("u");
+        std::fs::create_dir_all(&u).expect("the data directory");
+        let names: String = (0..10).map(|k| format!("{k},name-{}\n", k % 3)).collect();
+        std::fs::write(u.join("u.csv"), format!("k,name\n{names}")).expect("write");
+        dir
+    })
+}
+
+async fn session(ports: &[u16], instrumented: bool) -> SessionContext {
+    let mut builder = SessionStateBuilder::new()
+        .with_default_features()
+        .with_distributed_worker_resolver(Ports(ports.to_vec()))
+        .with_distributed_planner()
+        .with_distributed_file_scan_config_bytes_per_partition(1)
+        .expect("a setting");
+    if instrumented {
+        builder = builder
+            .with_distributed_channel_resolver(PipetelChannels::default())
+            .with_physical_optimizer_rule(pipetel_datafusion::rule());
+    }
+    let ctx = SessionContext::from(builder.build());
+    for table in ["t", "u"] {
+        let path = data().join(table);
+        ctx.register_csv(table, path.to_str().expect("utf-8"), CsvReadOptions::new())
+            .await
+            .expect("a table");
+    }
+    ctx
+}
+
+fn telemetry() {
+    static TELEMETRY: OnceLock<Telemetry> = OnceLock::new();
+    TELEMETRY.get_or_init(|| pipetel::Config::new().collect_locally(true).init());
+}
+
+/// Every node of `plan`, in pre-order.
+fn pre_order(plan: &Arc<dyn ExecutionPlan>) -> Vec<Arc<dyn ExecutionPlan>> {
+    let mut nodes = vec![Arc::clone(plan)];
+    for child in plan.children() {
+        nodes.extend(pre_order(child));
+    }
+    nodes
+}
+
+#[test]
+fn every_node_of_every_stage_counts_the_rows_datafusion_counts() {
+    telemetry();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut compared = 0;
+    for (n, sql) in QUERIES.iter().enumerate() {
+        let dir = std::env::temp_dir().join(format!(
+            "pipetel-distributed-{}-query-{n}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (mut children, ports) = workers(Some(&dir));
+        // The same query without pipetel on the coordinator, on workers of its own.
+        let (mut plain_children, plain_ports) = workers(None);
+        let (plan, rewritten, results, plain_results) = runtime.block_on(async {
+            let ctx = session(&ports, true).await;
+            let plan = ctx
+                .sql(sql)
+                .await
+                .expect("sql")
+                .create_physical_plan()
+                .await
+                .expect("a plan");
+            let batches = collect(Arc::clone(&plan), ctx.task_ctx())
+                .await
+                .expect("results");
+            let rewritten = rewrite_distributed_plan_with_metrics(
+                Arc::clone(&plan),
+                DistributedMetricsFormat::Aggregated,
+            )
+            .await
+            .expect("the metrics");
+            let plain = session(&plain_ports, false).await;
+            let plain_batches = plain
+                .sql(sql)
+                .await
+                .expect("sql")
+                .collect()
+                .await
+                .expect("results");
+            (
+                plan,
+                rewritten,
+                pretty_format_batches(&batches).expect("text").to_string(),
+                pretty_format_batches(&plain_batches)
+                    .expect("text")
+                    .to_string(),
+            )
+        });
+        assert_eq!(results, plain_results, "{sql}");
+
+        // The workers stop; their last snapshots are in the directory.
+        for child in children.iter_mut().chain(&mut plain_children) {
+            drop(child.stdin.take());
+        }
+        for mut child in children.into_iter().chain(plain_children) {
+            assert!(child.wait().expect("a worker exits").success());
+        }
+        let query = pipetel_datafusion::query_of(&plan).expect("a query");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let coordinator = loop {
+            if let Some(view) = query.snapshot().filter(|view| view.calls_running() == 0) {
+                break view;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{sql}: the query's tasks never ended"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let workers = merge_files([&dir]).expect("the workers' snapshots");
+        let merged = Snapshot::merge(std::iter::once(coordinator).chain(workers));
+
+        let ids = pipetel_datafusion::node_ids(&plan);
+        let nodes = pre_order(&plan);
+        let measured = pre_order(&rewritten);
+        assert_eq!(
+            nodes.len(),
+            measured.len(),
+            "{sql}: the rewrite kept the plan's shape"
+        );
+        for (at, (node, id)) in nodes.iter().zip(&ids).enumerate() {
+            let Some(id) = id else { continue };
+            // A stage's root shuffle or broadcast is rebuilt by the worker at run time
+            // (datafusion-distributed's producer head): not counted as the node's own.
+            let parent_is_boundary = nodes[..at].iter().any(|parent| {
+                parent.name().starts_with("Network")
+                    && parent
+                        .children()
+                        .iter()
+                        .any(|child| Arc::ptr_eq(child, node))
+            });
+            if parent_is_boundary && ["RepartitionExec", "BroadcastExec"].contains(&node.name()) {
+                continue;
+            }
+            let Some(rows) = measured[at]
+                .metrics()
+                .and_then(|metrics| metrics.output_rows())
+            else {
+                continue;
+            };
+            let counted = merged
+                .operator(node.name(), &id.to_string())
+                .map_or(0, |op| op.rows.produced);
+            assert_eq!(
+                counted,
+                rows as u64,
+                "{sql}: {} {id} counted {counted} rows, DataFusion {rows}\n{}",
+                node.name(),
+                pipetel::Report::of(merged.clone())
+            );
+            compared += 1;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert!(compared >= 20, "only {compared} nodes compared");
+}
