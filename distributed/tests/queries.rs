@@ -4,7 +4,8 @@
 //! Every node of every stage is counted under its id of the whole plan, so the
 //! coordinator's own view merged with the workers' snapshot files has, node for node, the
 //! rows DataFusion's metrics say each produced (datafusion-distributed's aggregated
-//! `output_rows`); the results are those of the same queries without pipetel.
+//! `output_rows`), the merged graph's edges conserve their rows, and the results are
+//! those of the same queries without pipetel.
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -259,6 +260,13 @@ fn every_node_of_every_stage_counts_the_rows_datafusion_counts() {
         let workers = merge_files([&dir]).expect("the workers' snapshots");
         let merged = Snapshot::merge(std::iter::once(coordinator).chain(workers));
 
+        // Every edge of the merged graph conserves its rows (each process's edges; the
+        // boundaries between processes are not edges of it yet).
+        assert!(
+            merged.imbalances.is_empty(),
+            "{sql}: {:?}",
+            merged.imbalances
+        );
         let ids = pipetel_datafusion::node_ids(&plan);
         let nodes = pre_order(&plan);
         let measured = pre_order(&rewritten);
