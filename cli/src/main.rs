@@ -72,7 +72,7 @@ fn report(args: &ReportArgs) -> Result<(), String> {
     let jobs: Vec<Snapshot> = match &args.job {
         Some(wanted) => jobs
             .into_iter()
-            .filter(|job| job_of(job) == Some(wanted.as_str()))
+            .filter(|job| job.job() == Some(wanted.as_str()))
             .collect(),
         None => jobs,
     };
@@ -86,7 +86,7 @@ fn report(args: &ReportArgs) -> Result<(), String> {
         1 => write(Report::of(jobs.into_iter().next().expect("one")), format),
         _ if text_only => {
             for job in jobs {
-                println!("JOB {}", job_of(&job).unwrap_or("(none)"));
+                println!("JOB {}", job.job().unwrap_or("(none)"));
                 print!("{}", Report::of(job));
                 println!();
             }
@@ -96,19 +96,11 @@ fn report(args: &ReportArgs) -> Result<(), String> {
             "{n} jobs in {}: choose one with --job ({})",
             listed(&args.paths),
             jobs.iter()
-                .map(|job| job_of(job).unwrap_or("(none)"))
+                .map(|job| job.job().unwrap_or("(none)"))
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
     }
-}
-
-/// The job of a merged snapshot: its processes' trace id.
-fn job_of(snapshot: &Snapshot) -> Option<&str> {
-    snapshot
-        .sources
-        .iter()
-        .find_map(|source| source.job.as_deref())
 }
 
 fn write(report: Report, format: &Formats) -> Result<(), String> {

@@ -4,6 +4,7 @@
 //! keeps (`counters::histogram`) and the slowest segments it keeps (`counters::slowest`).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::counters::histogram::bucket_start;
@@ -102,34 +103,17 @@ pub(crate) fn in_nanoseconds(
     nanos
 }
 
-/// `added` counted into `into`, both in order of start.
+/// `added` counted into `into` (each in any order; `into` left in order of start).
 fn add_pairs(into: &mut Vec<(u64, u64)>, added: &[(u64, u64)]) {
     if added.is_empty() {
         return;
     }
-    let mut sum = Vec::with_capacity(into.len() + added.len());
-    let added = in_order(added);
-    let (mut mine, mut theirs) = (
-        in_order(into).into_owned().into_iter().peekable(),
-        added.iter().copied().peekable(),
-    );
-    loop {
-        let next = match (mine.peek(), theirs.peek()) {
-            (Some(a), Some(b)) if a.0 == b.0 => {
-                let n = a.1.saturating_add(b.1);
-                let start = a.0;
-                mine.next();
-                theirs.next();
-                (start, n)
-            }
-            (Some(a), Some(b)) if a.0 < b.0 => mine.next().expect("peeked"),
-            (Some(_), None) => mine.next().expect("peeked"),
-            (_, Some(_)) => theirs.next().expect("peeked"),
-            (None, None) => break,
-        };
-        sum.push(next);
+    let mut sum: BTreeMap<u64, u64> = BTreeMap::new();
+    for &(start, n) in into.iter().chain(added) {
+        let count = sum.entry(start).or_default();
+        *count = count.saturating_add(n);
     }
-    *into = sum;
+    *into = sum.into_iter().collect();
 }
 
 /// The median, 90th and 99th percentiles and the largest of what `pairs` counted, each

@@ -83,31 +83,21 @@ impl Snapshot {
                         busy_ns: u64::try_from(op.time.busy.as_nanos()).unwrap_or(u64::MAX),
                     }];
                 }
-                match operators.entry(op.node()) {
-                    Entry::Occupied(at) => add_operator(&mut merged.operators[*at.get()], op),
-                    Entry::Vacant(at) => {
-                        at.insert(merged.operators.len());
-                        merged.operators.push(op);
-                    }
-                }
+                add_or_push(
+                    &mut merged.operators,
+                    &mut operators,
+                    op.node(),
+                    op,
+                    add_operator,
+                );
             }
             for step in unit.steps {
-                match steps.entry((step.pipeline.clone(), step.step.clone())) {
-                    Entry::Occupied(at) => add_step(&mut merged.steps[*at.get()], &step),
-                    Entry::Vacant(at) => {
-                        at.insert(merged.steps.len());
-                        merged.steps.push(step);
-                    }
-                }
+                let key = (step.pipeline.clone(), step.step.clone());
+                add_or_push(&mut merged.steps, &mut steps, key, step, add_step);
             }
             for run in unit.runs {
-                match runs.entry(run.pipeline.clone()) {
-                    Entry::Occupied(at) => add_run(&mut merged.runs[*at.get()], &run),
-                    Entry::Vacant(at) => {
-                        at.insert(merged.runs.len());
-                        merged.runs.push(run);
-                    }
-                }
+                let key = run.pipeline.clone();
+                add_or_push(&mut merged.runs, &mut runs, key, run, add_run);
             }
             // A process's channels are its own: numbered anew, after those merged so far.
             let first_channel = merged.channels.len() as u32;
@@ -121,19 +111,31 @@ impl Snapshot {
             for mut edge in unit.edges {
                 edge.channel = edge.channel.map(renumbered);
                 let key = (edge.from.clone(), edge.to.clone(), edge.via, edge.channel);
-                match edges.entry(key) {
-                    Entry::Occupied(at) => add_edge(&mut merged.edges[*at.get()], &edge),
-                    Entry::Vacant(at) => {
-                        at.insert(merged.edges.len());
-                        merged.edges.push(edge);
-                    }
-                }
+                add_or_push(&mut merged.edges, &mut edges, key, edge, add_edge);
             }
             merged.sources.extend(unit.sources);
         }
         analyse(&mut merged, Look::Read);
         merged.diagnoses = diagnoses::of_snapshot(&merged, &diagnoses::thresholds());
         merged
+    }
+}
+
+/// `item` added (`add`) into the entry of `items` at `key`'s place in `at`, or pushed
+/// as the first of its key: merged entries keep the order their keys first came.
+fn add_or_push<K: std::hash::Hash + Eq, T>(
+    items: &mut Vec<T>,
+    at: &mut HashMap<K, usize>,
+    key: K,
+    item: T,
+    add: fn(&mut T, T),
+) {
+    match at.entry(key) {
+        Entry::Occupied(place) => add(&mut items[*place.get()], item),
+        Entry::Vacant(place) => {
+            place.insert(items.len());
+            items.push(item);
+        }
     }
 }
 
@@ -229,7 +231,7 @@ fn add_operator(into: &mut OperatorSnapshot, op: OperatorSnapshot) {
     engine_metrics::add_values(&mut into.engine_metrics, &op.engine_metrics);
 }
 
-fn add_step(into: &mut StepSnapshot, step: &StepSnapshot) {
+fn add_step(into: &mut StepSnapshot, step: StepSnapshot) {
     into.calls += step.calls;
     into.failed += step.failed;
     into.active += step.active;
@@ -237,7 +239,7 @@ fn add_step(into: &mut StepSnapshot, step: &StepSnapshot) {
     into.rows += step.rows;
 }
 
-fn add_run(into: &mut RunSnapshot, run: &RunSnapshot) {
+fn add_run(into: &mut RunSnapshot, run: RunSnapshot) {
     into.runs += run.runs;
     into.failed += run.failed;
     into.active += run.active;
@@ -245,7 +247,7 @@ fn add_run(into: &mut RunSnapshot, run: &RunSnapshot) {
     into.rows += run.rows;
 }
 
-fn add_edge(into: &mut EdgeSnapshot, edge: &EdgeSnapshot) {
+fn add_edge(into: &mut EdgeSnapshot, edge: EdgeSnapshot) {
     into.rows += edge.rows;
     into.bytes += edge.bytes;
     into.batches += edge.batches;

@@ -26,7 +26,7 @@ pub(super) fn note(text: &mut String, snapshot: &Snapshot) {
         count(|state| matches!(state, SourceState::Partial { .. })),
     );
     let _ = write!(text, "\nPROCESSES {}", sources.len());
-    if let Some(job) = sources.iter().find_map(|source| source.job.as_deref()) {
+    if let Some(job) = snapshot.job() {
         let _ = write!(text, " (job {job})");
     }
     let states: Vec<String> = [(done, "done"), (live, "running"), (stopped, "partial")]

@@ -220,6 +220,19 @@ impl Snapshot {
             .sum()
     }
 
+    /// The job its processes worked for: the trace id they were started in
+    /// ([`Source::job`]), if any.
+    ///
+    /// ```
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// // Started without `TRACEPARENT`: no job.
+    /// assert_eq!(pipetel::snapshot().job(), None);
+    /// # drop(telemetry);
+    /// ```
+    pub fn job(&self) -> Option<&str> {
+        self.sources.iter().find_map(|source| source.job.as_deref())
+    }
+
     /// The edges that hand their rows to `node` (its inputs), in order of discovery.
     pub fn edges_into<'s>(&'s self, node: &NodeRef) -> impl Iterator<Item = &'s EdgeSnapshot> + 's {
         let node = node.clone();

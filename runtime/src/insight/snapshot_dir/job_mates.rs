@@ -32,7 +32,7 @@ static PARSED: Mutex<Option<HashMap<PathBuf, Parsed>>> = Mutex::new(None);
 pub(crate) fn with_job_mates(dir: &Path, own: Snapshot) -> Snapshot {
     static UNREADABLE: RateLimited = RateLimited::new(Duration::from_secs(60));
     let own_file = file_name(&this_process::instance());
-    let job = own.sources.first().and_then(|source| source.job.clone());
+    let job = own.job().map(str::to_owned);
     let now = SystemTime::now();
     let mut job_mates = vec![own];
     let Ok(files) = files(dir) else {
@@ -47,7 +47,7 @@ pub(crate) fn with_job_mates(dir: &Path, own: Snapshot) -> Snapshot {
         }
         match read(&file, parsed) {
             Ok(snapshot) => {
-                if snapshot.sources.first().and_then(|s| s.job.as_ref()) == job.as_ref() {
+                if snapshot.job() == job.as_deref() {
                     let mut snapshot = snapshot.clone();
                     mark_stopped(&mut snapshot, now);
                     job_mates.push(snapshot);

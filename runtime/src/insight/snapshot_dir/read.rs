@@ -90,10 +90,7 @@ pub fn merge_files<P: AsRef<Path>>(
             let mut snapshot =
                 Snapshot::from_json(&text).map_err(|e| error(ReadProblem::Format(e)))?;
             mark_stopped(&mut snapshot, now);
-            let job = snapshot
-                .sources
-                .first()
-                .and_then(|source| source.job.clone());
+            let job = snapshot.job().map(str::to_owned);
             let at = *job_at.entry(job).or_insert_with(|| {
                 jobs.push(Vec::new());
                 jobs.len() - 1
