@@ -30,8 +30,10 @@ impl Snapshot {
     /// Each process counts once: of several snapshots of one process (one
     /// `service.instance.id`: cumulative snapshots written again and again, or one file
     /// read twice), only the latest is taken. A snapshot that is itself a merge counts as
-    /// one unit, with the same rule for the same set of processes; a snapshot with no
-    /// source ([`Snapshot::since`] of merged ones) counts as it is.
+    /// one unit, with the same rule for the same set of processes; given beside a
+    /// snapshot of one of its processes (a merged report saved into the directory it was
+    /// made of), the unit of more processes is taken and the other left out. A snapshot
+    /// with no source ([`Snapshot::since`] of merged ones) counts as it is.
     ///
     /// ```
     /// use pipetel::snapshot::Snapshot;
@@ -139,10 +141,13 @@ fn add_or_push<K: std::hash::Hash + Eq, T>(
     }
 }
 
-/// Of the snapshots of one process (or one set of processes), the latest; in the order
-/// each process's first snapshot came.
+/// Of the snapshots of one process (or one set of processes), the latest; then, where
+/// units share a process (a merged snapshot given beside one of its processes' own),
+/// the one of more processes, the others that share one of its processes left out — so
+/// that no process counts twice, and none is lost. In the order each unit first came.
 fn latest_per_process(snapshots: impl IntoIterator<Item = Snapshot>) -> Vec<Snapshot> {
-    let mut units: Vec<Snapshot> = Vec::new();
+    // (its processes, sorted; the snapshot), or no processes: counted as it is.
+    let mut units: Vec<(Vec<String>, Snapshot)> = Vec::new();
     let mut by_processes: HashMap<Vec<String>, usize> = HashMap::new();
     for snapshot in snapshots {
         let mut processes: Vec<String> = snapshot
@@ -151,24 +156,45 @@ fn latest_per_process(snapshots: impl IntoIterator<Item = Snapshot>) -> Vec<Snap
             .map(|source| source.instance.clone())
             .collect();
         processes.sort_unstable();
-        if processes.is_empty() || processes.iter().any(String::is_empty) {
-            units.push(snapshot);
+        if processes.iter().any(String::is_empty) {
+            processes.clear();
+        }
+        if processes.is_empty() {
+            units.push((processes, snapshot));
             continue;
         }
-        match by_processes.entry(processes) {
+        match by_processes.entry(processes.clone()) {
             Entry::Occupied(at) => {
-                let kept = &mut units[*at.get()];
+                let kept = &mut units[*at.get()].1;
                 if latest(&snapshot.sources) >= latest(&kept.sources) {
                     *kept = snapshot;
                 }
             }
             Entry::Vacant(at) => {
                 at.insert(units.len());
-                units.push(snapshot);
+                units.push((processes, snapshot));
             }
         }
     }
+    let mut by_size: Vec<usize> = (0..units.len()).collect();
+    by_size.sort_by_key(|&at| std::cmp::Reverse(units[at].0.len()));
+    let mut taken = vec![false; units.len()];
+    let mut counted: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for at in by_size {
+        let processes = &units[at].0;
+        if processes
+            .iter()
+            .all(|process| !counted.contains(process.as_str()))
+        {
+            counted.extend(processes.iter().map(String::as_str));
+            taken[at] = true;
+        }
+    }
     units
+        .into_iter()
+        .zip(taken)
+        .filter_map(|((_, snapshot), taken)| taken.then_some(snapshot))
+        .collect()
 }
 
 fn latest(sources: &[Source]) -> Option<std::time::SystemTime> {
@@ -365,5 +391,15 @@ mod tests {
             Snapshot::merge([once.clone(), once.clone()]).operators,
             once.operators
         );
+        // A merged snapshot beside one of its processes' own (a report saved into the
+        // directory it was made of): each process still once.
+        let beside = Snapshot::merge([
+            process("a", 1, 10, 800, 2),
+            once.clone(),
+            process("b", 2, 12, 80, 9),
+        ]);
+        let scan = beside.operator("scan", "0").expect("merged");
+        assert_eq!((scan.rows.produced, scan.calls.completed), (880, 2));
+        assert_eq!(beside.sources.len(), 2);
     }
 }
