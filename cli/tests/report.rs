@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use pipetel::snapshot::{merge_files, Snapshot};
 
@@ -30,7 +31,7 @@ fn worker_process() {
 
 /// Runs `worker_process` as a process of its own, writing into `dir` in `job`.
 fn worker(dir: &Path, rows: u64, job: &str) {
-    let status = Command::new(std::env::current_exe().expect("this test binary"))
+    let mut child = Command::new(std::env::current_exe().expect("this test binary"))
         .args([
             "--exact",
             "worker_process",
@@ -44,8 +45,20 @@ fn worker(dir: &Path, rows: u64, job: &str) {
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
         .env_remove("PIPETEL_REPORT")
         .stdout(std::process::Stdio::null())
-        .status()
+        .spawn()
         .expect("start a worker");
+    // Bounded: a worker that hangs fails the test rather than holding it.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("a worker did not exit within two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
     assert!(status.success());
 }
 

@@ -111,6 +111,22 @@ fn workers(dir: Option<&Path>) -> (Vec<Child>, Vec<u16>) {
     (children, ports)
 }
 
+/// Waits for `child` to exit successfully, at most `patience` (then kills it and fails).
+fn exits_within(mut child: Child, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "a worker failed: {status}");
+            return;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("a worker did not exit within {patience:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[derive(Clone)]
 struct Ports(Vec<u16>);
 
@@ -242,8 +258,8 @@ fn every_node_of_every_stage_counts_the_rows_datafusion_counts() {
         for child in children.iter_mut().chain(&mut plain_children) {
             drop(child.stdin.take());
         }
-        for mut child in children.into_iter().chain(plain_children) {
-            assert!(child.wait().expect("a worker exits").success());
+        for child in children.into_iter().chain(plain_children) {
+            exits_within(child, Duration::from_secs(120));
         }
         let query = pipetel_datafusion::query_of(&plan).expect("a query");
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -103,10 +103,12 @@ fn sums(snapshots: &[Snapshot]) -> BTreeMap<(String, String), Sums> {
 #[test]
 fn eight_workers_merge_to_the_exact_sum_and_the_slow_one_is_the_straggler() {
     let dir = snapshot_dir("eight-workers");
-    // Worker 5 sleeps 40 ms before each batch, the others 1 ms.
+    // Worker 5 sleeps 100 ms before each batch, the others 1 ms: a hundredfold, so that
+    // it stays the straggler (four times the median busy time, the diagnosis' ratio)
+    // however long a loaded machine makes the others' sleeps.
     let workers: Vec<_> = (0..8)
         .map(|n| {
-            let sleep = if n == 5 { "40" } else { "1" };
+            let sleep = if n == 5 { "100" } else { "1" };
             start_worker(
                 &dir,
                 &["--batches", "10", "--rows", "100", "--sleep-ms", sleep],
@@ -207,13 +209,14 @@ fn eight_workers_merge_to_the_exact_sum_and_the_slow_one_is_the_straggler() {
 #[test]
 fn a_process_written_again_and_again_counts_once_and_a_killed_one_is_partial() {
     let dir = snapshot_dir("killed");
-    // A worker slow enough to be read mid-run several times, then killed while it
+    // A worker slow enough to be read mid-run several times (40 batches, 100 ms apart:
+    // four seconds or more, against a first write one second in), then killed while it
     // sleeps; and one that ends.
     let mut killed = start_worker(
         &dir,
         &[
             "--batches",
-            "20",
+            "40",
             "--rows",
             "10",
             "--sleep-ms",
@@ -241,7 +244,7 @@ fn a_process_written_again_and_again_counts_once_and_a_killed_one_is_partial() {
             .filter(|snapshot| snapshot.sources[0].pid == killed.id())
             .collect();
         if let Some(latest) = mine.into_iter().next() {
-            let done = scan_rows(&latest) == 200;
+            let done = scan_rows(&latest) == 400;
             if versions.last() != Some(&latest) {
                 versions.push(latest);
             }
@@ -256,7 +259,7 @@ fn a_process_written_again_and_again_counts_once_and_a_killed_one_is_partial() {
         std::thread::sleep(Duration::from_millis(150));
     }
     assert!(versions.len() >= 2, "read while it ran: {}", versions.len());
-    assert!(scan_rows(&versions[0]) < 200);
+    assert!(scan_rows(&versions[0]) < 400);
 
     killed.kill().expect("kill -9");
     let _ = killed.wait();
@@ -297,7 +300,7 @@ fn a_process_written_again_and_again_counts_once_and_a_killed_one_is_partial() {
     );
     // Its last figures count, once: with every earlier version given too, the same.
     let scan = merged.operator("scan", "numbers").expect("the scan");
-    assert_eq!(scan.rows.produced, 200 + 30);
+    assert_eq!(scan.rows.produced, 400 + 30);
     let ended_alone: Vec<Snapshot> = each_file(&dir)
         .into_iter()
         .filter(|snapshot| snapshot.sources[0].pid != killed.id())
@@ -307,7 +310,7 @@ fn a_process_written_again_and_again_counts_once_and_a_killed_one_is_partial() {
         with_versions
             .operator("scan", "numbers")
             .map(|op| op.rows.produced),
-        Some(230)
+        Some(430)
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
