@@ -4,7 +4,6 @@
 //! keeps (`counters::histogram`) and the slowest segments it keeps (`counters::slowest`).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::counters::histogram::bucket_start;
@@ -108,12 +107,16 @@ fn add_pairs(into: &mut Vec<(u64, u64)>, added: &[(u64, u64)]) {
     if added.is_empty() {
         return;
     }
-    let mut sum: BTreeMap<u64, u64> = BTreeMap::new();
-    for &(start, n) in into.iter().chain(added) {
-        let count = sum.entry(start).or_default();
-        *count = count.saturating_add(n);
-    }
-    *into = sum.into_iter().collect();
+    into.extend_from_slice(added);
+    into.sort_unstable_by_key(|&(start, _)| start);
+    // Pairs of one start, now side by side, into the first of them.
+    into.dedup_by(|pair, kept| {
+        let same = pair.0 == kept.0;
+        if same {
+            kept.1 = kept.1.saturating_add(pair.1);
+        }
+        same
+    });
 }
 
 /// The median, 90th and 99th percentiles and the largest of what `pairs` counted, each
