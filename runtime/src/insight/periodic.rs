@@ -6,6 +6,16 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// The most of one core the snapshots of pipetel's background threads take (1 %): the
+/// watcher's and the snapshot directory's writer's.
+pub(crate) const MAX_CPU_SHARE: f64 = 0.01;
+
+/// The pause after a round that took `took`, for rounds meant every `every`: `every`, or
+/// longer when the round took more than [`MAX_CPU_SHARE`] of it (`took ÷ MAX_CPU_SHARE`).
+pub(crate) fn pause_after(every: Duration, took: Duration) -> Duration {
+    every.max(took.div_f64(MAX_CPU_SHARE))
+}
+
 /// A running background thread; [`finish`](Self::finish) (or dropping it) stops it after
 /// its last round.
 pub(crate) struct Periodic {
@@ -86,5 +96,25 @@ pub(crate) struct PeriodicWaker(Arc<(Mutex<bool>, Condvar)>);
 impl PeriodicWaker {
     pub(crate) fn wake(&self) {
         self.0 .1.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::pause_after;
+
+    #[test]
+    fn a_round_that_took_long_waits_a_hundred_times_as_long() {
+        let second = Duration::from_secs(1);
+        // Within 1 % of the period: the period.
+        assert_eq!(pause_after(second, Duration::from_millis(10)), second);
+        assert_eq!(pause_after(second, Duration::ZERO), second);
+        // Past it: a hundred times the round, so the rounds stay at 1 % of a core.
+        assert_eq!(
+            pause_after(second, Duration::from_millis(69)),
+            Duration::from_millis(6_900)
+        );
     }
 }

@@ -5,19 +5,16 @@
 //! run ended with is logged and exported.
 //!
 //! A snapshot of a large engine (tens of thousands of series on tens of threads) takes
-//! hundreds of milliseconds of CPU; the watcher never spends more than [`MAX_CPU_SHARE`]
-//! of one core on it: after a snapshot that took `t`, it waits at least `t ÷
-//! MAX_CPU_SHARE`.
+//! hundreds of milliseconds of CPU; the watcher never spends more than
+//! [`MAX_CPU_SHARE`](crate::insight::periodic::MAX_CPU_SHARE) of one core on it
+//! ([`pause_after`]).
 //!
 //! [`Thresholds::check_every`]: crate::diagnose::Thresholds::check_every
 
 use std::time::{Duration, Instant};
 
-use crate::insight::periodic::Periodic;
+use crate::insight::periodic::{pause_after, Periodic};
 use crate::insight::read_snapshot::observe;
-
-/// The most of one core the watcher's snapshots take (1 %).
-pub(crate) const MAX_CPU_SHARE: f64 = 0.01;
 
 /// Starts the watcher, looking every `every`; `None` if its thread cannot start (then
 /// the diagnoses fire only when a snapshot is taken).
@@ -25,6 +22,6 @@ pub(crate) fn start(every: Duration) -> Option<Periodic> {
     Periodic::start("pipetel-watch", every, move |_last| {
         let started = Instant::now();
         let _ = observe();
-        every.max(started.elapsed().div_f64(MAX_CPU_SHARE))
+        pause_after(every, started.elapsed())
     })
 }

@@ -7,12 +7,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::insight::periodic::Periodic;
+use crate::insight::periodic::{pause_after, Periodic};
 use crate::insight::read_snapshot;
 use crate::insight::snapshot::Snapshot;
 use crate::insight::snapshot_dir::SNAPSHOT_WRITE_INTERVAL;
 use crate::insight::this_process;
-use crate::insight::watch::MAX_CPU_SHARE;
 use crate::warn::warn;
 
 /// The writer; dropping it (or [`finish`](Self::finish)) writes the last snapshot.
@@ -39,7 +38,7 @@ impl SnapshotWriter {
                 } else {
                     read_snapshot::snapshot()
                 };
-                let pause = SNAPSHOT_WRITE_INTERVAL.max(started.elapsed().div_f64(MAX_CPU_SHARE));
+                let pause = pause_after(SNAPSHOT_WRITE_INTERVAL, started.elapsed());
                 for source in &mut snapshot.sources {
                     source.next_within = (!last).then_some(pause);
                 }
