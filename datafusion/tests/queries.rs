@@ -238,6 +238,9 @@ fn a_fragment_run_elsewhere_keeps_the_ids_of_the_whole_plan_and_counts_its_rows(
         }
         let fragment = pipetel_datafusion::wrap_fragment(unwrapped(&stage), &sent).unwrap();
         assert_eq!(pipetel_datafusion::node_ids(&fragment), ids, "{shape}");
+        // Handed over within the process, still wrapped: left as it is.
+        let again = pipetel_datafusion::wrap_fragment(Arc::clone(&fragment), &[]).unwrap();
+        assert!(Arc::ptr_eq(&again, &fragment), "{shape}: wrapped twice");
 
         // Run there: each node counted under its id of the whole plan, its rows
         // DataFusion's.
