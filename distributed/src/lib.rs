@@ -165,10 +165,7 @@ fn ids_of(header: &str) -> Vec<Option<u64>> {
 
 /// A worker's session builder with pipetel: each stage it runs is wrapped with the ids
 /// its coordinator sent ([`NODE_IDS_HEADER`]; without them, numbered from 0 as a plan of
-/// its own), and the stages it hands on to other workers itself carry their ids
-/// ([`PipetelChannels`] as its channel resolver: set another after this call and wrap it
-/// in [`PipetelChannels::new`]). Call `build()` on it, after adding what else the worker
-/// needs.
+/// its own). Call `build()` on it, after adding what else the worker needs.
 pub fn worker_session(ctx: WorkerQueryContext) -> SessionStateBuilder {
     let ids: Vec<Option<u64>> = ctx
         .headers
@@ -176,13 +173,13 @@ pub fn worker_session(ctx: WorkerQueryContext) -> SessionStateBuilder {
         .and_then(|value| value.to_str().ok())
         .map(ids_of)
         .unwrap_or_default();
-    ctx.builder
-        .with_distributed_channel_resolver(PipetelChannels::default())
-        .with_distributed_worker_plan_rewrite_handler(move |event: WorkerPlanRewriteEvent<'_>| {
+    ctx.builder.with_distributed_worker_plan_rewrite_handler(
+        move |event: WorkerPlanRewriteEvent<'_>| {
             Ok(WorkerPlanRewriteEventResponse::new(
                 pipetel_datafusion::wrap_fragment(event.plan, &ids)?,
             ))
-        })
+        },
+    )
 }
 
 #[cfg(test)]
