@@ -1,8 +1,9 @@
 //! One job over several processes (`tests/src/bin/worker.rs`), each writing its snapshot
 //! into one `PIPETEL_SNAPSHOT_DIR`: the merged snapshot is the exact sum of the
 //! processes' own, each process counts once however often it is read, a process killed
-//! mid-run is marked partial with its last figures, and a slow one is named the
-//! straggler.
+//! mid-run is marked partial with its last figures, a slow one is named the straggler,
+//! and the driver's dashboard shows the whole job. A directory that cannot be made, or a
+//! file in it that is not a snapshot, is named in a warning while the program runs on.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -332,6 +333,8 @@ fn the_drivers_dashboard_shows_every_process_of_its_job() {
     assert!(wait_for_exit(other, Duration::from_secs(60))
         .status
         .success());
+    // A file that is not a snapshot: left out, with a warning naming it.
+    std::fs::write(dir.join("notes.json"), "{\"not\": \"a snapshot\"}").expect("write");
 
     // The driver: the fourth process of the job, its dashboard up while it sleeps.
     let mut env = env(&dir);
@@ -342,7 +345,7 @@ fn the_drivers_dashboard_shows_every_process_of_its_job() {
         &["--batches", "10", "--rows", "100", "--then-sleep-s", "120"],
         &env,
     );
-    let (url, _lines) = pipetel_tests::watch_stderr(&mut driver, "pipetel: dashboard at ");
+    let (url, lines) = pipetel_tests::watch_stderr(&mut driver, "pipetel: dashboard at ");
     let url = url
         .recv_timeout(Duration::from_secs(120))
         .expect("the dashboard's address");
@@ -389,5 +392,35 @@ fn the_drivers_dashboard_shows_every_process_of_its_job() {
     assert!(report.contains("4 workers: rows"), "{report}");
     driver.kill().expect("stop the driver");
     let _ = driver.wait();
+    let stderr = lines.join().expect("the driver's stderr");
+    assert!(
+        stderr.iter().any(|line| line.contains("notes.json")
+            && line.contains("the dashboard leaves it out")),
+        "{stderr:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_snapshot_directory_that_cannot_be_made_is_named_and_the_program_runs_on() {
+    let dir = snapshot_dir("not-a-directory");
+    std::fs::create_dir_all(&dir).expect("a directory");
+    // A path below a file: no directory can be made there.
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").expect("write");
+    let below = file.join("snapshots");
+    let env = [("PIPETEL_SNAPSHOT_DIR", below.to_str().expect("utf-8"))];
+    let output = wait_for_exit(
+        start(WORKER, &["--batches", "2", "--rows", "10"], &env),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "90");
+    assert!(
+        stderr.contains(&format!("PIPETEL_SNAPSHOT_DIR={}", below.display()))
+            && stderr.contains("no snapshots written"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -42,6 +42,8 @@ pub(crate) fn with_job_mates(dir: &Path, own: Snapshot) -> Snapshot {
     let parsed = parsed.get_or_insert_with(HashMap::new);
     parsed.retain(|file, _| files.contains(file));
     for file in files {
+        // Its own file: an older snapshot of this process, which the merge would drop
+        // for `own`; not parsed at all.
         if file.file_name() == Some(own_file.as_os_str()) {
             continue;
         }
