@@ -64,6 +64,8 @@ pub(crate) struct Link {
 struct Links {
     links: Vec<Link>,
     by_ends: HashMap<(Endpoint, Endpoint), u32>,
+    /// The producers whose output the engine stated ([`Via::Plan`]).
+    stated: std::collections::HashSet<Endpoint>,
     channels: u32,
     warned: bool,
 }
@@ -83,6 +85,9 @@ fn links() -> MutexGuard<'static, Links> {
 #[cold]
 pub(crate) fn resolve(from: Endpoint, to: Endpoint, via: Via) -> u32 {
     let mut links = links();
+    if via == Via::Plan {
+        links.stated.insert(from);
+    }
     if let Some(&id) = links.by_ends.get(&(from, to)) {
         if via == Via::Plan {
             links.links[id as usize].via = Via::Plan;
@@ -124,9 +129,14 @@ thread_local! {
 }
 
 /// The link a producer nested in `consumer` counts its output on: the recorded link, or
-/// [`NO_LINK`] when the engine stated it (whoever stated it counts its rows) or past
-/// [`MAX_LINKS`].
+/// [`NO_LINK`] when the engine stated it (whoever stated it counts its rows), when the
+/// engine stated where the producer's output goes (nested in an operator it does not
+/// feed, it runs there on a task that operator's scope spawned, and hands it nothing),
+/// or past [`MAX_LINKS`].
 fn counted_link(producer: u32, consumer: u32) -> u32 {
+    if links().stated.contains(&Endpoint::Operator(producer)) {
+        return NO_LINK;
+    }
     let id = resolve(
         Endpoint::Operator(producer),
         Endpoint::Operator(consumer),

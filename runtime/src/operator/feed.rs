@@ -50,7 +50,10 @@ impl Operator {
     /// counted by both until each thread's cache learns it is stated).
     ///
     /// Nested calls of the two operators then count nothing on the link (the feed does),
-    /// so an engine may both state its links and run its operators nested.
+    /// so an engine may both state its links and run its operators nested. An operator
+    /// whose output is stated adds no link by nesting at all: nested in an operator it
+    /// does not feed (work an engine spawned from inside that operator's call), it hands
+    /// that operator nothing.
     pub fn feeds(&self, consumer: &Operator) -> Feed {
         let (Some(from), Some(to)) = (self.series(), consumer.series()) else {
             return Feed {
@@ -60,6 +63,42 @@ impl Operator {
         };
         let link = links::resolve(Endpoint::Operator(from), Endpoint::Operator(to), Via::Plan);
         Feed { link, consumer: to }
+    }
+
+    /// States that this operator's output is the input of `consumer` running in another
+    /// process (a stage of a distributed plan handing its rows to the network boundary
+    /// that reads it): [`Feed::hand_over`] counts the batches across the edge only, and
+    /// the consumer counts its own rows in where it runs
+    /// ([`add_rows_in`](Operator::add_rows_in)). Merged
+    /// ([`Snapshot::merge`](crate::snapshot::Snapshot::merge)), the edge then carries
+    /// what this process handed over and the consumer says what it took: the
+    /// conservation check compares the two across the processes.
+    ///
+    /// ```
+    /// use pipetel::Operator;
+    ///
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// let stage = Operator::new("RepartitionExec", "elsewhere-doc");
+    /// let boundary = Operator::new("NetworkShuffleExec", "elsewhere-doc");
+    /// stage.feeds_elsewhere(&boundary).hand_over(100, 900);
+    ///
+    /// let snapshot = pipetel::snapshot();
+    /// let edge = snapshot
+    ///     .edges
+    ///     .iter()
+    ///     .find(|edge| edge.from.node_id == "elsewhere-doc")
+    ///     .unwrap();
+    /// assert_eq!(edge.rows, 100);
+    /// // The boundary's rows in are counted by the process it runs in.
+    /// let boundary = snapshot.operator("NetworkShuffleExec", "elsewhere-doc");
+    /// assert_eq!(boundary.map_or(0, |op| op.rows.received), 0);
+    /// # drop(telemetry);
+    /// ```
+    pub fn feeds_elsewhere(&self, consumer: &Operator) -> Feed {
+        Feed {
+            consumer: NO_SERIES,
+            ..self.feeds(consumer)
+        }
     }
 }
 
@@ -74,6 +113,8 @@ impl Feed {
         }
         let thread = this_thread();
         thread.shard().link_cells(self.link).add_batch(rows, bytes);
-        thread.cells(self.consumer).add(Tally::RowsIn, rows);
+        if self.consumer != NO_SERIES {
+            thread.cells(self.consumer).add(Tally::RowsIn, rows);
+        }
     }
 }
