@@ -94,6 +94,8 @@ pub(crate) struct RunPlace {
     /// The step call current where it started: where an engine's query files its
     /// operators when they run on threads with no step.
     pub(crate) step: StepCall,
+    /// The job spread over processes that the query is a part of, if any.
+    pub(crate) job: Option<Arc<str>>,
 }
 
 /// One lane's state.
@@ -160,13 +162,18 @@ pub(crate) struct LaneLease {
 }
 
 impl LaneLease {
-    /// Takes a free lane for a new run that started in `parent` at step call `step`;
-    /// `None` when all [`MAX_LANES`] are held (warned once).
-    pub(crate) fn take(parent: Option<RunId>, step: StepCall) -> Option<Arc<LaneLease>> {
+    /// Takes a free lane for a new run that started in `parent` at step call `step`, a
+    /// part of `job`; `None` when all [`MAX_LANES`] are held (warned once).
+    pub(crate) fn take(
+        parent: Option<RunId>,
+        step: StepCall,
+        job: Option<Arc<str>>,
+    ) -> Option<Arc<LaneLease>> {
         let place = RunPlace {
             id: RunId::next(),
             parent,
             step,
+            job,
         };
         for attempt in 0..2 {
             {

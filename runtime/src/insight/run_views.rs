@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::counters::lanes::{self, Lane, RunId, RunPlace, NO_LANE};
@@ -244,7 +244,9 @@ impl RunId {
     /// runs started inside it — with its steps, its graph and what the analyses find in
     /// them, as [`snapshot`](crate::snapshot()) gives for the whole process. While it
     /// runs, what it did so far; once it has ended and none of its calls still runs, the
-    /// same figures for good ([`Snapshot::calls_running`] is then 0).
+    /// same figures for good ([`Snapshot::calls_running`] is then 0, and its source is
+    /// done). Its source names the job a query started in one is a part of
+    /// ([`Query::start_in_job`](crate::engine::Query::start_in_job)).
     ///
     /// `None` for a run that rolled off (the latest [`RECENT_RUN_VIEWS`] ended ones are
     /// kept) or that did not count apart (see [`MAX_LANES`](crate::limits::MAX_LANES)).
@@ -272,33 +274,113 @@ impl RunId {
     /// ```
     pub fn snapshot(self) -> Option<Snapshot> {
         capture();
-        let counted = {
+        let (counted, state) = {
             // The views' lock, then (reading a running lane) the counters' locks.
             let mut guard = views();
             let views = guard.get_or_insert_with(Views::default);
             match views.ended.iter().find(|(place, _)| place.id == self) {
-                Some((_, view)) => view.clone(),
-                None => views.running_view(self)?,
+                Some((_, view)) => (view.clone(), SourceState::Done),
+                None => (views.running_view(self)?, SourceState::Live),
             }
         };
-        let (steps, _) = totals::totals();
-        let expected = registry::expected();
-        let series_count = registry::series_count();
-        let mut view = registry::with_labels(|labels| {
-            let mut reading = counted.counts.reading(series_count);
-            reading.fold_lanes(labels);
-            let mut engine = counted.engine;
-            fold_engine_lanes(&mut engine, labels);
-            build(&reading, &expected, engine, labels, &steps, Keep::Counted)
-        });
-        analyse(&mut view, Look::Read);
-        view.sources = vec![this_process::source(SourceState::Live)];
+        let mut view = view_of(counted);
+        let mut source = this_process::source(state);
+        if let Some(job) = job_of(self) {
+            source.job = Some(job.to_string());
+        }
+        view.sources = vec![source];
         let (runs, run_steps) = runs_and_steps(self);
         view.runs = runs;
         view.steps = run_steps;
         view.diagnoses = diagnoses::of_snapshot(&view, &diagnoses::thresholds());
         Some(view)
     }
+}
+
+/// The job run `run` is a part of, if it is a query started in one.
+fn job_of(run: RunId) -> Option<Arc<str>> {
+    let running = lanes::taken().into_iter().map(|(_, place)| place);
+    let ended = views()
+        .as_ref()
+        .map(|views| {
+            views
+                .ended
+                .iter()
+                .map(|(place, _)| place.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    running
+        .chain(ended)
+        .find(|place| place.id == run)
+        .and_then(|place| place.job)
+}
+
+/// The snapshot of what `counted` holds, analysed (no sources, runs or diagnoses).
+fn view_of(counted: Counted) -> Snapshot {
+    let (steps, _) = totals::totals();
+    let expected = registry::expected();
+    let series_count = registry::series_count();
+    let mut view = registry::with_labels(|labels| {
+        let mut reading = counted.counts.reading(series_count);
+        reading.fold_lanes(labels);
+        let mut engine = counted.engine;
+        fold_engine_lanes(&mut engine, labels);
+        build(&reading, &expected, engine, labels, &steps, Keep::Counted)
+    });
+    analyse(&mut view, Look::Read);
+    view
+}
+
+/// This process's part of one job spread over processes: the view of its queries in the
+/// job ([`Query::start_in_job`](crate::engine::Query::start_in_job)).
+pub(crate) struct JobPart {
+    pub(crate) job: Arc<str>,
+    /// Whether a query of the job still runs here.
+    pub(crate) running: bool,
+    pub(crate) view: Snapshot,
+}
+
+/// The parts of jobs this process has: those with a query running, and those among the
+/// kept views ([`RECENT_RUN_VIEWS`]) of ended queries, but for the ended jobs `skip`
+/// names (read once already: not read again). Each costs a read of its queries' series.
+pub(crate) fn job_parts(skip: impl Fn(&str) -> bool) -> Vec<JobPart> {
+    capture();
+    let mut jobs: BTreeMap<Arc<str>, (bool, Counted)> = BTreeMap::new();
+    {
+        let mut guard = views();
+        let views = guard.get_or_insert_with(Views::default);
+        for (lane, place) in lanes::taken() {
+            let Some(job) = place.job else { continue };
+            let (running, counted) = jobs.entry(job).or_default();
+            *running = true;
+            counted.add(&views.counted_since_start(lane, &Counted::of_lane(lane)));
+            if let Some(children) = views.children.get(&place.id) {
+                counted.add(children);
+            }
+        }
+        for (place, view) in &views.ended {
+            let Some(job) = &place.job else { continue };
+            if !jobs.contains_key(job) && skip(job) {
+                continue;
+            }
+            jobs.entry(Arc::clone(job)).or_default().1.add(view);
+        }
+    }
+    jobs.into_iter()
+        .map(|(job, (running, counted))| {
+            let mut view = view_of(counted);
+            let state = match running {
+                true => SourceState::Live,
+                false => SourceState::Done,
+            };
+            let mut source = this_process::source(state);
+            source.job = Some(job.to_string());
+            view.sources = vec![source];
+            view.diagnoses = diagnoses::of_snapshot(&view, &diagnoses::thresholds());
+            JobPart { job, running, view }
+        })
+        .collect()
 }
 
 /// The run's record in the history (a pipeline's run), as the view's runs and steps.

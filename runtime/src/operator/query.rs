@@ -44,14 +44,41 @@ use crate::operator::recording::enabled;
 #[derive(Debug, Clone)]
 pub struct Query {
     lease: Option<Arc<LaneLease>>,
+    job: Option<Arc<str>>,
 }
 
 impl Query {
     /// Starts a query, inside the pipeline run current on this thread (if any) and filed
     /// under the step current on it. Takes a lock: once per query, not per call.
     pub fn start() -> Query {
+        Query::start_with(None)
+    }
+
+    /// Starts a query that is this process's part of `job`, a job spread over several
+    /// processes (a distributed query: its coordinator's part and each worker's), as
+    /// [`start`](Self::start) does. With `PIPETEL_SNAPSHOT_DIR` set, the view of the
+    /// process's queries in the job is written there as well, one file per job
+    /// (`<instance>.job-<job>.json`), and `pipetel::snapshot::merge_files` gives one
+    /// merged snapshot per job: two jobs that ran at once on the same processes come
+    /// out as two reports. Name the job the same in every process (an id the
+    /// coordinator sends with the work).
+    ///
+    /// ```
+    /// use pipetel::engine::Query;
+    ///
+    /// let telemetry = pipetel::Config::new().collect_locally(true).init();
+    /// let part = Query::start_in_job("job-doc-7");
+    /// assert_eq!(part.job(), Some("job-doc-7"));
+    /// assert_eq!(Query::start().job(), None);
+    /// # drop(telemetry);
+    /// ```
+    pub fn start_in_job(job: &str) -> Query {
+        Query::start_with(Some(job.into()))
+    }
+
+    fn start_with(job: Option<Arc<str>>) -> Query {
         if !cfg!(feature = "enabled") || !enabled() {
-            return Query { lease: None };
+            return Query { lease: None, job };
         }
         let thread = this_thread();
         let parent = match thread.lane() {
@@ -59,8 +86,14 @@ impl Query {
             lane => lanes::holder(lane),
         };
         Query {
-            lease: LaneLease::take(parent, thread.current_step()),
+            lease: LaneLease::take(parent, thread.current_step(), job.clone()),
+            job,
         }
+    }
+
+    /// The job this query is a part of ([`start_in_job`](Self::start_in_job)).
+    pub fn job(&self) -> Option<&str> {
+        self.job.as_deref()
     }
 
     /// The query's id, for its view; `None` when it is not counted apart (telemetry

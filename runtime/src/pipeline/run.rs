@@ -148,7 +148,7 @@ impl RunGuard {
         };
         // A lane only while operators count: with traces alone there is nothing to view.
         let lease = enabled()
-            .then(|| LaneLease::take(parent, thread.current_step()))
+            .then(|| LaneLease::take(parent, thread.current_step(), None))
             .flatten();
         let scope = Arc::new(RunScope {
             pipeline: name,

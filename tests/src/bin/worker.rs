@@ -3,9 +3,14 @@
 //! each, as a slow read would), a filter keeping the even ones, and a sum. It counts
 //! locally and writes where `PIPETEL_SNAPSHOT_DIR` says; `--then-sleep-s T` keeps it
 //! running for T seconds after the work (a test kills it there). It prints the sum.
+//!
+//! With `--jobs J`, it serves J jobs at once instead, as a long-lived worker of a
+//! distributed engine does: on a thread each, a query that is its part of job
+//! `job-<j>` scans `--batches B` batches of `(j + 1) * R` rows.
 
 use std::time::Duration;
 
+use pipetel::engine::Query;
 use pipetel::{operator, Config};
 
 #[operator(node_type = "scan", node_id = "numbers")]
@@ -34,8 +39,27 @@ fn argument(name: &str, default: u64) -> u64 {
         .map_or(default, |value| value.parse().expect("a whole number"))
 }
 
+/// This process's part of job `job-<j>`: `batches` batches of `(j + 1) * rows` rows.
+fn part_of_job(j: u64, batches: u64, rows: u64) {
+    let query = Query::start_in_job(&format!("job-{j}"));
+    let scan = query.operator("scan", "numbers");
+    let batches = (0..batches).map(|_| vec![0u8; ((j + 1) * rows) as usize]);
+    scan.iter(batches).for_each(drop);
+}
+
 fn main() {
     let telemetry = Config::new().collect_locally(true).init();
+    let jobs = argument("--jobs", 0);
+    if jobs > 0 {
+        let (batches, rows) = (argument("--batches", 10), argument("--rows", 100));
+        std::thread::scope(|scope| {
+            for j in 0..jobs {
+                scope.spawn(move || part_of_job(j, batches, rows));
+            }
+        });
+        drop(telemetry);
+        return;
+    }
     let total = sum(keep_even(scan(
         argument("--batches", 10),
         argument("--rows", 100),

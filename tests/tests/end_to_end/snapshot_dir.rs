@@ -208,6 +208,49 @@ fn eight_workers_merge_to_the_exact_sum_and_the_slow_one_is_the_straggler() {
 }
 
 #[test]
+fn jobs_served_at_once_by_the_same_workers_merge_into_a_report_each() {
+    let dir = snapshot_dir("jobs");
+    let workers: Vec<_> = (0..3)
+        .map(|_| start_worker(&dir, &["--jobs", "2", "--batches", "7", "--rows", "10"]))
+        .collect();
+    for worker in workers {
+        let output = wait_for_exit(worker, Duration::from_secs(60));
+        assert!(output.status.success(), "a worker failed: {output:?}");
+    }
+    let merged = merge_files([&dir]).expect("the directory");
+    let job = |name: Option<&str>| {
+        merged
+            .iter()
+            .find(|snapshot| snapshot.job() == name)
+            .unwrap_or_else(|| panic!("no merged snapshot of job {name:?}"))
+    };
+    // Each job: its part on each of the three workers, exactly, all of them done.
+    for j in 0..2u64 {
+        let name = format!("job-{j}");
+        let snapshot = job(Some(&name));
+        let scan = snapshot.operator("scan", "numbers").expect("the scan");
+        // 3 workers × 7 batches of (j + 1) × 10 rows.
+        assert_eq!(scan.rows.produced, 3 * 7 * 10 * (j + 1), "{name}");
+        assert_eq!(scan.calls.completed, 3, "{name}");
+        assert_eq!(snapshot.sources.len(), 3, "{name}");
+        assert!(
+            snapshot
+                .sources
+                .iter()
+                .all(|source| source.state == SourceState::Done),
+            "{name}: {:?}",
+            snapshot.sources
+        );
+    }
+    // The processes' own snapshots hold both jobs' work: the job of the whole run.
+    let all = job(Some(JOB));
+    let scan = all.operator("scan", "numbers").expect("the scan");
+    assert_eq!(scan.rows.produced, 3 * 7 * 10 * (1 + 2));
+    assert_eq!(merged.len(), 3, "two jobs and the processes' run");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_process_written_again_and_again_counts_once_and_a_killed_one_is_partial() {
     let dir = snapshot_dir("killed");
     // A worker slow enough to be read mid-run several times (40 batches, 100 ms apart:

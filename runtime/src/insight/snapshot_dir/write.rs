@@ -1,15 +1,21 @@
 //! Writing this process's snapshot into the snapshot directory: once every
 //! [`SNAPSHOT_WRITE_INTERVAL`] on a thread of its own, and the last one (its source
-//! done) as telemetry stops. Each write replaces the file at once (a temporary file
-//! renamed over it), so that a reader never sees half of one.
+//! done) as telemetry stops; beside it, the view of each job spread over processes that
+//! this process has a part in (`Query::start_in_job`), one file per job, rewritten while
+//! a query of the job runs here and once more when the last ends. Each write replaces
+//! the file at once (a temporary file renamed over it), so that a reader never sees half
+//! of one.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::insight::periodic::{pause_after, Periodic};
 use crate::insight::read_snapshot;
-use crate::insight::snapshot::Snapshot;
+use crate::insight::run_views::{job_parts, RECENT_RUN_VIEWS};
+use crate::insight::snapshot::{Snapshot, SourceState};
 use crate::insight::snapshot_dir::SNAPSHOT_WRITE_INTERVAL;
 use crate::insight::this_process;
 use crate::warn::warn;
@@ -28,32 +34,56 @@ impl SnapshotWriter {
             ));
             return None;
         }
-        let file = dir.join(file_name(&this_process::instance()));
+        let dir = dir.to_path_buf();
+        let instance = this_process::instance();
+        let file = dir.join(file_name(&instance));
         let mut failing = false;
+        // The jobs whose part here ended and was written: not read again. Cleared past
+        // a bound (the kept views are then written once more).
+        let mut written: HashSet<Arc<str>> = HashSet::new();
         let periodic =
             Periodic::start("pipetel-snapshots", SNAPSHOT_WRITE_INTERVAL, move |last| {
                 let started = Instant::now();
-                let mut snapshot = if last {
+                let snapshot = if last {
                     read_snapshot::last()
                 } else {
                     read_snapshot::snapshot()
                 };
-                let pause = pause_after(SNAPSHOT_WRITE_INTERVAL, started.elapsed());
-                for source in &mut snapshot.sources {
-                    source.next_within = (!last).then_some(pause);
+                let mut files = vec![(file.clone(), snapshot)];
+                if written.len() > 16 * RECENT_RUN_VIEWS {
+                    written.clear();
                 }
-                match replace(&file, snapshot) {
-                    // One warning per stretch of failures, not one a second.
-                    Err(error) if !failing => {
-                        failing = true;
-                        warn(format_args!(
-                            "cannot write the snapshot {} ({error}); retrying every {:?}",
-                            file.display(),
-                            pause
-                        ));
+                for part in job_parts(|job| written.contains(job)) {
+                    let mut view = part.view;
+                    if last {
+                        for source in &mut view.sources {
+                            source.state = SourceState::Done;
+                        }
                     }
-                    Err(_) => {}
-                    Ok(()) => failing = false,
+                    if !part.running || last {
+                        written.insert(Arc::clone(&part.job));
+                    }
+                    let name = file_name(&format!("{instance}.job-{}", part.job));
+                    files.push((dir.join(name), view));
+                }
+                let pause = pause_after(SNAPSHOT_WRITE_INTERVAL, started.elapsed());
+                for (file, mut snapshot) in files {
+                    for source in &mut snapshot.sources {
+                        source.next_within = (!last).then_some(pause);
+                    }
+                    match replace(&file, snapshot) {
+                        // One warning per stretch of failures, not one a second.
+                        Err(error) if !failing => {
+                            failing = true;
+                            warn(format_args!(
+                                "cannot write the snapshot {} ({error}); retrying every {:?}",
+                                file.display(),
+                                pause
+                            ));
+                        }
+                        Err(_) => {}
+                        Ok(()) => failing = false,
+                    }
                 }
                 pause
             })?;
