@@ -49,11 +49,15 @@ pub struct PipetelExec {
     /// Where the node sits in the plan: its position (its `node.id`) and its
     /// descendants' (see [`PipetelRule`](crate::PipetelRule)).
     place: Place,
-    /// The operator this node's output feeds (its parent in the plan).
-    consumer: Option<Operator>,
+    /// What this node's output feeds (its parent in the plan).
+    output: Option<Output>,
     /// The plan's edge from this node to its parent: each batch this node hands out
-    /// crosses it (and is the parent's rows in), whatever task polls it.
+    /// crosses it (and is the parent's rows in, when the parent runs here), whatever
+    /// task polls it.
     feed: Option<Feed>,
+    /// For the child of a fragment's root that the engine rebuilds where the fragment
+    /// runs, unmeasured: that root's output, which is this node's, row for row.
+    relay: Option<Relay>,
     /// Shared with the node's streams: DataFusion drops a plan as soon as it has its
     /// streams (`execute_stream`), and the node keeps counting into its metrics while
     /// they run, so the metrics stay attached until the last of them ends.
@@ -72,24 +76,68 @@ pub(crate) struct Place {
     /// The plan's query: its nodes count apart from other queries' (and the streams
     /// hold it, so the query ends when its last stream does).
     pub(crate) query: Query,
+    /// Whether the node reads its input from another process: its children in the
+    /// whole plan run there (a network boundary reading another stage).
+    pub(crate) reads_elsewhere: bool,
+}
+
+/// The node a node's output goes to.
+#[derive(Debug, Clone)]
+pub(crate) struct Output {
+    pub(crate) operator: Operator,
+    /// Its `node.type` and `node.id`, for a fragment sent to another process
+    /// ([`Placement::output_to`](crate::Placement::output_to)).
+    pub(crate) node_type: Arc<str>,
+    pub(crate) position: u64,
+    /// Whether it runs in another process, and counts its rows in there.
+    pub(crate) elsewhere: bool,
+}
+
+/// A fragment root the engine rebuilds where the fragment runs, passing on each row it
+/// takes once: its child counts the root's output for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Relay {
+    /// The root's operator: the rows out.
+    pub(crate) root: Operator,
+    /// The root's edge to the node reading it in another process.
+    pub(crate) feed: Feed,
 }
 
 impl PipetelExec {
     pub(crate) fn new(
         inner: Arc<dyn ExecutionPlan>,
         place: Place,
-        consumer: Option<Operator>,
+        output: Option<Output>,
+        relay: Option<Relay>,
     ) -> Self {
         let operator = place.query.operator(inner.name(), &place.position);
         let metrics = operator.attach_metrics(Arc::new(PlanMetrics(Arc::clone(&inner))));
+        let feed = output.as_ref().map(|output| match output.elsewhere {
+            true => operator.feeds_elsewhere(&output.operator),
+            false => operator.feeds(&output.operator),
+        });
         PipetelExec {
             inner,
             operator,
             place,
-            consumer,
-            feed: consumer.map(|consumer| operator.feeds(&consumer)),
+            output,
+            feed,
+            relay,
             metrics: Arc::new(metrics),
         }
+    }
+
+    /// Whether the node reads its input from another process: said so where it was
+    /// wrapped, or a node whose children in the whole plan are gone from it (a network
+    /// boundary whose stage now runs elsewhere). Each row it hands on is one it took.
+    pub(crate) fn reads_elsewhere(&self) -> bool {
+        self.place.reads_elsewhere
+            || (self.inner.children().is_empty() && !self.place.descendants.is_empty())
+    }
+
+    /// What the node's output feeds.
+    pub(crate) fn output(&self) -> Option<&Output> {
+        self.output.as_ref()
     }
 
     /// The node's `node.id`: its position in the plan the rule numbered.
@@ -121,7 +169,37 @@ impl PipetelExec {
         if is_wrapped(&inner) {
             return inner;
         }
-        Arc::new(PipetelExec::new(inner, self.place.clone(), self.consumer))
+        Arc::new(PipetelExec::new(
+            inner,
+            self.place.clone(),
+            self.output.clone(),
+            self.relay,
+        ))
+    }
+}
+
+impl PipetelExec {
+    /// `children`, each one that stands where a measured child was, with nothing measured
+    /// in its subtree, measured in that child's place: an engine that puts a node of its
+    /// own in place of a child (a network boundary rebuilt for the stage it reads) hands
+    /// it to the parent's rewrite, and it counts under the id of the node it replaced. A
+    /// node put in above a measured child is left unmeasured: the child's edge to this
+    /// node stays the one counted.
+    fn keep_places(&self, children: Vec<Arc<dyn ExecutionPlan>>) -> Vec<Arc<dyn ExecutionPlan>> {
+        let old = self.inner.children();
+        if old.len() != children.len() {
+            return children;
+        }
+        children
+            .into_iter()
+            .zip(old)
+            .map(
+                |(new, old)| match (old.as_ref() as &dyn Any).downcast_ref::<PipetelExec>() {
+                    Some(old) if !measures_any(&new) => old.rewrap(new),
+                    _ => new,
+                },
+            )
+            .collect()
     }
 }
 
@@ -193,6 +271,7 @@ impl ExecutionPlan for PipetelExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
         options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        let children = self.keep_places(children);
         let inner = Arc::clone(&self.inner).replace_children(children, options)?;
         Ok(self.rewrap(inner))
     }
@@ -209,6 +288,7 @@ impl ExecutionPlan for PipetelExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        let children = self.keep_places(children);
         let inner = Arc::clone(&self.inner).with_new_children(children)?;
         Ok(self.rewrap(inner))
     }
@@ -218,6 +298,7 @@ impl ExecutionPlan for PipetelExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        let children = self.keep_places(children);
         let inner = Arc::clone(&self.inner).with_new_children_and_same_properties(children)?;
         Ok(self.rewrap(inner))
     }
@@ -249,6 +330,8 @@ impl ExecutionPlan for PipetelExec {
             .in_scope(|| self.inner.execute(partition, context))?;
         let schema = stream.schema();
         let feed = self.feed;
+        let relay = self.relay;
+        let reads_elsewhere = self.reads_elsewhere().then_some(self.operator);
         let metrics = Arc::clone(&self.metrics);
         let place = self.place.clone();
         // Each partition's stream counts for its partition too: skew across partitions.
@@ -260,8 +343,16 @@ impl ExecutionPlan for PipetelExec {
                     let rows = batch.num_rows();
                     // The bytes a node hands on are its edge's (its parent's input), not
                     // bytes written to a destination.
+                    let bytes = batch.get_array_memory_size() as u64;
                     if let Some(feed) = feed {
-                        feed.hand_over(rows as u64, batch.get_array_memory_size() as u64);
+                        feed.hand_over(rows as u64, bytes);
+                    }
+                    if let Some(relay) = relay {
+                        relay.root.add_rows_out(rows as u64);
+                        relay.feed.hand_over(rows as u64, bytes);
+                    }
+                    if let Some(operator) = reads_elsewhere {
+                        operator.add_rows_in(rows as u64);
                     }
                     Counted::rows(rows)
                 }
@@ -378,4 +469,9 @@ impl ExecutionPlan for PipetelExec {
 /// `downcast_delegate`, which would answer for the wrapped node).
 pub(crate) fn is_wrapped(plan: &Arc<dyn ExecutionPlan>) -> bool {
     (plan.as_ref() as &dyn Any).is::<PipetelExec>()
+}
+
+/// Whether `plan` or a node below it is measured.
+fn measures_any(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    is_wrapped(plan) || plan.children().into_iter().any(measures_any)
 }

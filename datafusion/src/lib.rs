@@ -78,12 +78,16 @@
 //! # Plans run in several processes
 //!
 //! An engine that ships stages of a plan to other processes (datafusion-distributed,
-//! Ballista) loses the wrappers on the way (encoding sees through them). Read the ids
-//! off the stage where it was planned ([`node_ids`]) and wrap the stage where it runs
-//! with them ([`wrap_fragment`]): each node counts there under its `node.id` of the whole
-//! plan, nodes the engine rebuilt or put in for a boundary take the id of the node they
-//! stand for, and the processes' snapshots merge node by node
-//! ([`Snapshot::merge`](pipetel::snapshot::Snapshot::merge)).
+//! Ballista) loses the wrappers on the way (encoding sees through them). Read the stage's
+//! [`Placement`] where it was planned and wrap the stage where it runs with it
+//! ([`wrap_fragment`]): each node counts there under its `node.id` of the whole plan,
+//! nodes the engine rebuilt or specialised take the id of the node they stand for, the
+//! stage's root counts what it hands to the boundary reading it in another process and
+//! the boundary what it took, and the processes' snapshots merge node by node into one
+//! graph ([`Snapshot::merge`](pipetel::snapshot::Snapshot::merge)). Number the plan as it
+//! is once the engine has split it (run the rule on the distributed plan): a node an
+//! engine puts in place of a wrapped child (a boundary rebuilt when the stage is sent)
+//! keeps that child's id.
 //!
 //! # Versions
 //!
@@ -110,7 +114,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use pipetel::RunId;
 
 pub use exec::PipetelExec;
-pub use fragment::{node_ids, wrap_fragment};
+pub use fragment::{node_ids, wrap_fragment, Placement};
 pub use rule::PipetelRule;
 
 /// The query a plan the rule wrapped is, for its own view — that of its first wrapped
@@ -123,6 +127,21 @@ pub fn query_of(plan: &Arc<dyn ExecutionPlan>) -> Option<RunId> {
         Some(wrapper) => wrapper.query().id(),
         None => plan.children().into_iter().find_map(query_of),
     }
+}
+
+/// `plan` numbered and wrapped as the rule does, as one query that is a part of `job`,
+/// a job spread over processes
+/// ([`Query::start_in_job`](pipetel::engine::Query::start_in_job)): for an engine that
+/// makes a distributed plan and then numbers it as a whole. The fragments it sends carry
+/// the job in their [`Placement`], and each process's part of it is written to the
+/// snapshot directory apart from its other queries. Wrappers the rule put on the plan
+/// before are taken off first.
+pub fn wrap_in_job(
+    plan: Arc<dyn ExecutionPlan>,
+    job: &str,
+) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+    spawned::install();
+    rule::wrap_in_job(plan, job)
 }
 
 /// The rule, ready for

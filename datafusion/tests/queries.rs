@@ -19,7 +19,7 @@ use datafusion::prelude::SessionContext;
 use pipetel::engine::EngineValue;
 use pipetel::snapshot::{EdgeVia, OperatorSnapshot, Snapshot};
 use pipetel::Telemetry;
-use pipetel_datafusion::PipetelExec;
+use pipetel_datafusion::{PipetelExec, Placement};
 
 #[path = "../workload.rs"]
 mod workload;
@@ -231,15 +231,23 @@ fn a_fragment_run_elsewhere_keeps_the_ids_of_the_whole_plan_and_counts_its_rows(
             continue;
         };
         let ids = pipetel_datafusion::node_ids(&stage);
-        let mut sent = ids.clone();
-        if sent.len() >= 3 {
-            sent[0] = None;
-            *sent.last_mut().unwrap() = None;
+        let mut sent = Placement::of(&stage);
+        assert_eq!(sent.ids, ids, "{shape}");
+        assert_eq!(
+            sent.output_to,
+            Some((whole.name().to_owned(), 0)),
+            "{shape}"
+        );
+        assert!(sent.reading_elsewhere.is_empty(), "{shape}");
+        if sent.ids.len() >= 3 {
+            sent.ids[0] = None;
+            *sent.ids.last_mut().unwrap() = None;
         }
         let fragment = pipetel_datafusion::wrap_fragment(unwrapped(&stage), &sent).unwrap();
         assert_eq!(pipetel_datafusion::node_ids(&fragment), ids, "{shape}");
         // Handed over within the process, still wrapped: left as it is.
-        let again = pipetel_datafusion::wrap_fragment(Arc::clone(&fragment), &[]).unwrap();
+        let again = pipetel_datafusion::wrap_fragment(Arc::clone(&fragment), &Placement::default())
+            .unwrap();
         assert!(Arc::ptr_eq(&again, &fragment), "{shape}: wrapped twice");
 
         // Run there: each node counted under its id of the whole plan, its rows
@@ -248,6 +256,16 @@ fn a_fragment_run_elsewhere_keeps_the_ids_of_the_whole_plan_and_counts_its_rows(
         rt.block_on(collect(Arc::clone(&fragment), ctx.task_ctx()))
             .unwrap();
         let view = wait_for_view(query);
+        // Its output goes to the node it feeds in the whole plan, which runs elsewhere:
+        // the edge carries the root's rows, the node's rows in are not counted here.
+        let root = operator(&view, ids[0].unwrap() as usize, fragment.name());
+        let out = view
+            .edges
+            .iter()
+            .find(|edge| edge.to.node_type == whole.name() && edge.to.node_id == "0")
+            .unwrap_or_else(|| panic!("{shape}: no edge to {}", whole.name()));
+        assert_eq!(out.rows, root.rows.produced, "{shape}");
+        assert!(view.operator(whole.name(), "0").is_none(), "{shape}");
         for (node, id) in nodes(&fragment).iter().zip(&ids) {
             let id = id.expect("every node of the planned stage is wrapped") as usize;
             let op = operator(&view, id, node.name());
