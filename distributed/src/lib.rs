@@ -52,9 +52,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::Session;
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::{SessionStateBuilder, TaskContext};
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_planner::{DefaultPhysicalPlanner, PhysicalPlanner as _};
 use datafusion_distributed::grpc::DefaultChannelResolver;
 use datafusion_distributed::{
     ChannelResolver, CoordinatorToWorkerMsg, DistributedExt, ExecuteTaskRequest,
@@ -64,9 +69,13 @@ use datafusion_distributed::{
 };
 use futures::stream::BoxStream;
 use http::{HeaderMap, HeaderValue};
+use pipetel_datafusion::Placement;
 
-/// The request header that carries a task's node ids, in pre-order, comma-separated, `-`
-/// for a node without one.
+/// The request header that carries a task's [`Placement`]: its nodes' ids in pre-order,
+/// comma-separated (`-` for a node without one, `<` before the id of a node reading
+/// another stage); after a `;`, the `node.type` and `node.id` of the boundary reading
+/// the stage (`NetworkShuffleExec:4`, or nothing); after another `;`, the job the query
+/// is a part of.
 pub const NODE_IDS_HEADER: &str = "x-pipetel-node-ids";
 
 /// A channel resolver that sends each task's node ids with its plan; the workers'
@@ -120,8 +129,8 @@ impl WorkerChannel for NodeIdsChannel {
     ) -> Result<BoxStream<'static, Result<WorkerToCoordinatorMsg>>> {
         // A plan sent already encoded has lost its wrappers: no ids to send.
         if let MaybeEncoded::Decoded(plan) = &set_plan_request.plan {
-            let ids = pipetel_datafusion::node_ids(plan);
-            if let Ok(value) = HeaderValue::from_str(&ids_header(&ids)) {
+            let placement = Placement::of(plan);
+            if let Ok(value) = HeaderValue::from_str(&placement_header(&placement)) {
                 headers.insert(NODE_IDS_HEADER, value);
             }
         }
@@ -150,33 +159,120 @@ impl WorkerChannel for NodeIdsChannel {
     }
 }
 
-/// `ids` as the header carries them.
-fn ids_header(ids: &[Option<u64>]) -> String {
-    ids.iter()
-        .map(|id| id.map_or_else(|| "-".to_owned(), |id| id.to_string()))
+/// `placement` as the header carries it.
+fn placement_header(placement: &Placement) -> String {
+    let mut text = placement
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(index, id)| {
+            let mark = if placement.reading_elsewhere.contains(&index) {
+                "<"
+            } else {
+                ""
+            };
+            id.map_or_else(|| "-".to_owned(), |id| format!("{mark}{id}"))
+        })
         .collect::<Vec<_>>()
-        .join(",")
+        .join(",");
+    text.push(';');
+    if let Some((node_type, node_id)) = &placement.output_to {
+        text.push_str(&format!("{node_type}:{node_id}"));
+    }
+    text.push(';');
+    text.push_str(placement.job.as_deref().unwrap_or_default());
+    text
 }
 
-/// The ids a header carries (`-` or anything not a number: no id).
-fn ids_of(header: &str) -> Vec<Option<u64>> {
-    header.split(',').map(|id| id.trim().parse().ok()).collect()
+/// The placement a header carries (an id that is not a number: none; an output that
+/// does not read as `type:id`: none).
+fn placement_of(header: &str) -> Placement {
+    let mut parts = header.splitn(3, ';');
+    let ids = parts.next().unwrap_or_default();
+    let output = parts.next().unwrap_or_default();
+    let job = parts.next().unwrap_or_default().trim();
+    let mut placement = Placement::default();
+    for (index, id) in ids.split(',').map(str::trim).enumerate() {
+        let id = match id.strip_prefix('<') {
+            Some(id) => {
+                placement.reading_elsewhere.push(index);
+                id
+            }
+            None => id,
+        };
+        placement.ids.push(id.parse().ok());
+    }
+    placement.output_to = output.rsplit_once(':').and_then(|(node_type, node_id)| {
+        Some((node_type.trim().to_owned(), node_id.trim().parse().ok()?))
+    });
+    placement.job = (!job.is_empty()).then(|| job.to_owned());
+    placement
+}
+
+/// The coordinating session's builder with pipetel: each plan its distributed planner
+/// makes is numbered as the whole distributed plan reads (the coordinator's nodes, then
+/// every stage below the boundary that reads it, in pre-order), and each task's plan
+/// leaves with its nodes' ids ([`PipetelChannels`] around datafusion-distributed's
+/// `DefaultChannelResolver`). Call it after `with_distributed_planner()`; with a channel
+/// resolver of your own, set `PipetelChannels::new(yours)` after it. The plain
+/// `pipetel_datafusion::rule()` is not needed here: a plan it wrapped before the
+/// distributed planner ran is numbered again.
+pub fn coordinator_session(mut builder: SessionStateBuilder) -> SessionStateBuilder {
+    let inner = std::mem::take(builder.query_planner());
+    builder
+        .with_query_planner(Arc::new(NumberedPlanner { inner }))
+        .with_distributed_channel_resolver(PipetelChannels::default())
+}
+
+/// A query planner numbering the plans `inner` (DataFusion's own planner if `None`) makes
+/// as they are when it is done.
+#[derive(Debug)]
+struct NumberedPlanner {
+    inner: Option<Arc<dyn QueryPlanner + Send + Sync>>,
+}
+
+#[async_trait]
+impl QueryPlanner for NumberedPlanner {
+    async fn create_physical_plan(
+        &self,
+        logical_plan: &LogicalPlan,
+        session: &dyn Session,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let plan = match &self.inner {
+            Some(inner) => inner.create_physical_plan(logical_plan, session).await?,
+            None => {
+                DefaultPhysicalPlanner::default()
+                    .create_physical_plan(logical_plan, session)
+                    .await?
+            }
+        };
+        // One job per plan, its workers' parts joined to it by the placement's job.
+        pipetel_datafusion::wrap_in_job(plan, &uuid::Uuid::new_v4().simple().to_string())
+    }
 }
 
 /// A worker's session builder with pipetel: each stage it runs is wrapped with the ids
 /// its coordinator sent ([`NODE_IDS_HEADER`]; without them, numbered from 0 as a plan of
 /// its own). Call `build()` on it, after adding what else the worker needs.
 pub fn worker_session(ctx: WorkerQueryContext) -> SessionStateBuilder {
-    let ids: Vec<Option<u64>> = ctx
+    let placement = ctx
         .headers
         .get(NODE_IDS_HEADER)
         .and_then(|value| value.to_str().ok())
-        .map(ids_of)
+        .map(placement_of)
         .unwrap_or_default();
     ctx.builder.with_distributed_worker_plan_rewrite_handler(
         move |event: WorkerPlanRewriteEvent<'_>| {
+            // A stage's root `RepartitionExec` is rebuilt for the consumers' task count
+            // when the task runs (datafusion-distributed's producer head), and hands on
+            // each row it takes once. A root `BroadcastExec`, rebuilt too, hands each row
+            // to every consumer task: its edge to the boundary is not counted.
+            let placement = Placement {
+                root_rebuilt: event.plan.name() == "RepartitionExec",
+                ..placement.clone()
+            };
             Ok(WorkerPlanRewriteEventResponse::new(
-                pipetel_datafusion::wrap_fragment(event.plan, &ids)?,
+                pipetel_datafusion::wrap_fragment(event.plan, &placement)?,
             ))
         },
     )
@@ -187,10 +283,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_go_through_the_header_as_they_are() {
-        let ids = [Some(4), None, Some(6), Some(7)];
-        assert_eq!(ids_header(&ids), "4,-,6,7");
-        assert_eq!(ids_of(&ids_header(&ids)), ids);
-        assert_eq!(ids_of("x, 3"), [None, Some(3)]);
+    fn placements_go_through_the_header_as_they_are() {
+        let placement = Placement {
+            ids: vec![Some(4), None, Some(6), Some(7)],
+            reading_elsewhere: vec![2],
+            output_to: Some(("NetworkShuffleExec".to_owned(), 3)),
+            job: Some("a1b2".to_owned()),
+            root_rebuilt: false,
+        };
+        let header = placement_header(&placement);
+        assert_eq!(header, "4,-,<6,7;NetworkShuffleExec:3;a1b2");
+        assert_eq!(placement_of(&header), placement);
+        let bare = Placement {
+            ids: vec![Some(0)],
+            ..Placement::default()
+        };
+        assert_eq!(placement_of(&placement_header(&bare)), bare);
+        assert_eq!(placement_of("x, 3").ids, [None, Some(3)]);
+        assert_eq!(placement_of("1;nonsense").output_to, None);
     }
 }

@@ -24,7 +24,8 @@ use datafusion_distributed::{
 };
 use pipetel::snapshot::{merge_files, Snapshot};
 use pipetel::Telemetry;
-use pipetel_datafusion_distributed::{worker_session, PipetelChannels};
+use pipetel_datafusion::Placement;
+use pipetel_datafusion_distributed::{coordinator_session, worker_session};
 
 const ROWS: u64 = 20_000;
 const FILES: u64 = 4;
@@ -171,9 +172,7 @@ async fn session(ports: &[u16], instrumented: bool) -> SessionContext {
         .with_distributed_file_scan_config_bytes_per_partition(1)
         .expect("a setting");
     if instrumented {
-        builder = builder
-            .with_distributed_channel_resolver(PipetelChannels::default())
-            .with_physical_optimizer_rule(pipetel_datafusion::rule());
+        builder = coordinator_session(builder);
     }
     let ctx = SessionContext::from(builder.build());
     for table in ["t", "u"] {
@@ -199,6 +198,55 @@ fn pre_order(plan: &Arc<dyn ExecutionPlan>) -> Vec<Arc<dyn ExecutionPlan>> {
     nodes
 }
 
+/// One query as the coordinator ran it: its plan (numbered, wrapped), DataFusion's
+/// metrics of it, its results with and without pipetel, and its job.
+struct Ran {
+    sql: &'static str,
+    plan: Arc<dyn ExecutionPlan>,
+    rewritten: Arc<dyn ExecutionPlan>,
+    results: String,
+    plain_results: String,
+    job: String,
+}
+
+/// Runs `sql` on `ctx` (with pipetel) and `plain` (without).
+async fn run(sql: &'static str, ctx: &SessionContext, plain: &SessionContext) -> Ran {
+    let plan = ctx
+        .sql(sql)
+        .await
+        .expect("sql")
+        .create_physical_plan()
+        .await
+        .expect("a plan");
+    let job = Placement::of(&plan).job.expect("the plan's job");
+    let batches = collect(Arc::clone(&plan), ctx.task_ctx())
+        .await
+        .expect("results");
+    let rewritten = rewrite_distributed_plan_with_metrics(
+        Arc::clone(&plan),
+        DistributedMetricsFormat::Aggregated,
+    )
+    .await
+    .expect("the metrics");
+    let plain_batches = plain
+        .sql(sql)
+        .await
+        .expect("sql")
+        .collect()
+        .await
+        .expect("results");
+    Ran {
+        sql,
+        plan,
+        rewritten,
+        results: pretty_format_batches(&batches).expect("text").to_string(),
+        plain_results: pretty_format_batches(&plain_batches)
+            .expect("text")
+            .to_string(),
+        job,
+    }
+}
+
 #[test]
 fn every_node_of_every_stage_counts_the_rows_datafusion_counts() {
     telemetry();
@@ -207,60 +255,49 @@ fn every_node_of_every_stage_counts_the_rows_datafusion_counts() {
         .enable_all()
         .build()
         .expect("a runtime");
-    let mut compared = 0;
-    for (n, sql) in QUERIES.iter().enumerate() {
-        let dir = std::env::temp_dir().join(format!(
-            "pipetel-distributed-{}-query-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        let (mut children, ports) = workers(Some(&dir));
-        // The same query without pipetel on the coordinator, on workers of its own.
-        let (mut plain_children, plain_ports) = workers(None);
-        let (plan, rewritten, results, plain_results) = runtime.block_on(async {
-            let ctx = session(&ports, true).await;
-            let plan = ctx
-                .sql(sql)
-                .await
-                .expect("sql")
-                .create_physical_plan()
-                .await
-                .expect("a plan");
-            let batches = collect(Arc::clone(&plan), ctx.task_ctx())
-                .await
-                .expect("results");
-            let rewritten = rewrite_distributed_plan_with_metrics(
-                Arc::clone(&plan),
-                DistributedMetricsFormat::Aggregated,
-            )
-            .await
-            .expect("the metrics");
-            let plain = session(&plain_ports, false).await;
-            let plain_batches = plain
-                .sql(sql)
-                .await
-                .expect("sql")
-                .collect()
-                .await
-                .expect("results");
-            (
-                plan,
-                rewritten,
-                pretty_format_batches(&batches).expect("text").to_string(),
-                pretty_format_batches(&plain_batches)
-                    .expect("text")
-                    .to_string(),
-            )
-        });
-        assert_eq!(results, plain_results, "{sql}");
+    let dir = std::env::temp_dir().join(format!("pipetel-distributed-{}-jobs", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // Long-lived workers serving every query, two at a time: each query a job of its own.
+    let (mut children, ports) = workers(Some(&dir));
+    // The same queries without pipetel on the coordinator, on workers of their own.
+    let (mut plain_children, plain_ports) = workers(None);
+    let ran: Vec<Ran> = runtime.block_on(async {
+        let ctx = session(&ports, true).await;
+        let plain = session(&plain_ports, false).await;
+        let mut ran = Vec::new();
+        for pair in QUERIES.chunks(2) {
+            let both = futures::future::join_all(pair.iter().map(|sql| run(sql, &ctx, &plain)));
+            ran.extend(both.await);
+        }
+        ran
+    });
+    // The workers stop; their last snapshots, and their parts of each job, are in the
+    // directory.
+    for child in children.iter_mut().chain(&mut plain_children) {
+        drop(child.stdin.take());
+    }
+    for child in children.into_iter().chain(plain_children) {
+        exits_within(child, Duration::from_secs(120));
+    }
+    let jobs = merge_files([&dir]).expect("the workers' snapshots");
+    assert_eq!(
+        jobs.iter().filter(|job| job.job().is_some()).count(),
+        QUERIES.len(),
+        "one merged snapshot per query"
+    );
 
-        // The workers stop; their last snapshots are in the directory.
-        for child in children.iter_mut().chain(&mut plain_children) {
-            drop(child.stdin.take());
-        }
-        for child in children.into_iter().chain(plain_children) {
-            exits_within(child, Duration::from_secs(120));
-        }
+    let mut compared = 0;
+    let mut stitched = 0;
+    for Ran {
+        sql,
+        plan,
+        rewritten,
+        results,
+        plain_results,
+        job,
+    } in ran
+    {
+        assert_eq!(results, plain_results, "{sql}");
         let query = pipetel_datafusion::query_of(&plan).expect("a query");
         let deadline = Instant::now() + Duration::from_secs(60);
         let coordinator = loop {
@@ -273,16 +310,15 @@ fn every_node_of_every_stage_counts_the_rows_datafusion_counts() {
             );
             std::thread::sleep(Duration::from_millis(10));
         };
-        let workers = merge_files([&dir]).expect("the workers' snapshots");
-        let merged = Snapshot::merge(std::iter::once(coordinator).chain(workers));
-
-        // Every edge of the merged graph conserves its rows (each process's edges; the
-        // boundaries between processes are not edges of it yet).
-        assert!(
-            merged.imbalances.is_empty(),
-            "{sql}: {:?}",
-            merged.imbalances
-        );
+        assert_eq!(coordinator.job(), Some(job.as_str()), "{sql}");
+        let workers = jobs
+            .iter()
+            .find(|snapshot| snapshot.job() == Some(job.as_str()))
+            .unwrap_or_else(|| panic!("{sql}: no worker wrote a part of job {job}"));
+        let merged = Snapshot::merge([coordinator, workers.clone()]);
+        if std::env::var_os("SHOW").is_some() {
+            eprintln!("== {sql}\n{}", pipetel::Report::of(merged.clone()));
+        }
         let ids = pipetel_datafusion::node_ids(&plan);
         let nodes = pre_order(&plan);
         let measured = pre_order(&rewritten);
@@ -292,38 +328,62 @@ fn every_node_of_every_stage_counts_the_rows_datafusion_counts() {
             "{sql}: the rewrite kept the plan's shape"
         );
         for (at, (node, id)) in nodes.iter().zip(&ids).enumerate() {
-            let Some(id) = id else { continue };
-            // A stage's root shuffle or broadcast is rebuilt by the worker at run time
-            // (datafusion-distributed's producer head): not counted as the node's own.
-            let parent_is_boundary = nodes[..at].iter().any(|parent| {
-                parent.name().starts_with("Network")
-                    && parent
-                        .children()
-                        .iter()
-                        .any(|child| Arc::ptr_eq(child, node))
-            });
-            if parent_is_boundary && ["RepartitionExec", "BroadcastExec"].contains(&node.name()) {
-                continue;
-            }
-            let Some(rows) = measured[at]
+            let id = id.unwrap_or_else(|| panic!("{sql}: {} has no id", node.name()));
+            // Each node of a stage counts where its task ran, under its id; a node the
+            // worker specialised for its task (a leaf scan) under the name it has there.
+            let counted: u64 = merged
+                .operators
+                .iter()
+                .filter(|op| op.node_id == id.to_string())
+                .map(|op| op.rows.produced)
+                .sum();
+            if let Some(rows) = measured[at]
                 .metrics()
                 .and_then(|metrics| metrics.output_rows())
-            else {
-                continue;
-            };
-            let counted = merged
-                .operator(node.name(), &id.to_string())
-                .map_or(0, |op| op.rows.produced);
-            assert_eq!(
-                counted,
-                rows as u64,
-                "{sql}: {} {id} counted {counted} rows, DataFusion {rows}\n{}",
-                node.name(),
-                pipetel::Report::of(merged.clone())
-            );
-            compared += 1;
+            {
+                assert_eq!(
+                    counted,
+                    rows as u64,
+                    "{sql}: {} {id} counted {counted} rows, DataFusion {rows}\n{}",
+                    node.name(),
+                    pipetel::Report::of(merged.clone())
+                );
+                compared += 1;
+            }
+            // Stitched: a boundary's edge from the stage it reads, run in other
+            // processes, carries what that stage handed over.
+            if node.name().starts_with("Network") && node.name() != "NetworkBroadcastExec" {
+                let stage = &node.children()[0];
+                let edge = merged
+                    .edges
+                    .iter()
+                    .find(|edge| {
+                        edge.to.node_id == id.to_string()
+                            && edge.from.node_id == (id + 1).to_string()
+                    })
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "{sql}: no edge from {} {} to {} {id}",
+                            stage.name(),
+                            id + 1,
+                            node.name()
+                        )
+                    });
+                assert_eq!(edge.from.node_type, stage.name(), "{sql}");
+                assert_eq!(edge.rows, counted, "{sql}: {} {id}", node.name());
+                stitched += 1;
+            }
         }
-        let _ = std::fs::remove_dir_all(&dir);
+        // Every edge of the merged graph conserves its rows, the boundaries' included:
+        // what each stage handed over, in the processes that ran it, is what the
+        // boundaries reading it took, in theirs.
+        assert!(
+            merged.imbalances.is_empty(),
+            "{sql}: {:?}",
+            merged.imbalances
+        );
     }
-    assert!(compared >= 20, "only {compared} nodes compared");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(compared >= 40, "only {compared} nodes compared");
+    assert!(stitched >= 8, "only {stitched} boundaries stitched");
 }
