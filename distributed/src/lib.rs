@@ -1,22 +1,21 @@
 //! pipetel for [datafusion-distributed](https://github.com/datafusion-contrib/datafusion-distributed):
 //! every node of every stage, on every worker, counted under its `node.id` of the whole
-//! plan, so that the processes' snapshots merge node by node into the query's report.
+//! distributed plan, each query a job whose parts — the coordinator's and each worker's —
+//! merge node by node into the query's report, with the graph stitched across the
+//! network boundaries.
 //!
-//! The coordinating session numbers the whole plan (pipetel-datafusion's rule runs
-//! before the distributed planner splits it); each stage leaves for its worker without
-//! pipetel's wrappers (the plan encoding sees through them). Two pieces put the numbers
-//! back where the stage runs:
-//!
-//! - on the coordinating session, [`PipetelChannels`] around its channel resolver sends,
-//!   with each task's plan, its nodes' ids ([`pipetel_datafusion::node_ids`]) in the
-//!   [`NODE_IDS_HEADER`] request header;
-//! - on each worker, [`worker_session`] adds a plan-rewrite handler that wraps the stage
-//!   with those ids ([`pipetel_datafusion::wrap_fragment`]).
+//! - On the coordinating session, [`coordinator_session`] numbers each plan once the
+//!   distributed planner has split it (the coordinator's nodes, then each stage below the
+//!   boundary that reads it, in pre-order), as one job, and sends with each task's plan
+//!   its [`Placement`] (ids, boundaries, job) in the [`NODE_IDS_HEADER`] request header
+//!   ([`PipetelChannels`]).
+//! - On each worker, [`worker_session`] wraps each stage it runs with that placement
+//!   ([`pipetel_datafusion::wrap_fragment`]), as the worker's part of the job.
 //!
 //! ```no_run
 //! use datafusion::execution::SessionStateBuilder;
-//! use datafusion_distributed::{DistributedExt, SessionStateBuilderExt, Worker, WorkerQueryContext};
-//! use pipetel_datafusion_distributed::{worker_session, PipetelChannels};
+//! use datafusion_distributed::{SessionStateBuilderExt, DistributedExt, Worker, WorkerQueryContext};
+//! use pipetel_datafusion_distributed::{coordinator_session, worker_session};
 //! # fn resolver() -> impl datafusion_distributed::WorkerResolver + Send + Sync + 'static {
 //! #     struct R;
 //! #     impl datafusion_distributed::WorkerResolver for R {
@@ -26,13 +25,11 @@
 //! # }
 //!
 //! // The coordinating session:
-//! let state = SessionStateBuilder::new()
+//! let builder = SessionStateBuilder::new()
 //!     .with_default_features()
 //!     .with_distributed_worker_resolver(resolver())
-//!     .with_distributed_channel_resolver(PipetelChannels::default())
-//!     .with_distributed_planner()
-//!     .with_physical_optimizer_rule(pipetel_datafusion::rule())
-//!     .build();
+//!     .with_distributed_planner();
+//! let state = coordinator_session(builder).build();
 //!
 //! // Each worker:
 //! let worker = Worker::from_session_builder(|ctx: WorkerQueryContext| async move {
@@ -40,13 +37,20 @@
 //! });
 //! ```
 //!
-//! Each process counts its own part; `PIPETEL_SNAPSHOT_DIR` and
-//! `pipetel::snapshot::merge_files` (or the `pipetel` command) give the job's report.
+//! With `PIPETEL_SNAPSHOT_DIR` set in every process, each writes its part of each query
+//! there (`<instance>.job-<job>.json`), and `pipetel::snapshot::merge_files` (or
+//! `pipetel report DIR`) gives one merged snapshot per query: two queries served at once
+//! by the same workers come out as two reports. The query's job is
+//! `pipetel_datafusion::Placement::of(&plan).job`.
 //!
-//! A stage's root `RepartitionExec` or `BroadcastExec` is rebuilt by the worker when the
-//! task runs (datafusion-distributed's producer head), after the rewrite: that node counts
-//! its rows in (the edge from its child) but not its own work; the boundary that reads the
-//! stage (`NetworkShuffleExec`, with the same `node.id`) counts the rows it handed on.
+//! Across the boundaries: a stage's root counts, on the worker that runs it, the rows it
+//! hands to the boundary reading it (`NetworkShuffleExec`, `NetworkCoalesceExec`), and the
+//! boundary counts, where it runs, the rows it took: merged, that edge carries the first
+//! and the conservation check compares it with the second. A stage's root
+//! `RepartitionExec` is rebuilt by the worker when the task runs (datafusion-distributed's
+//! producer head): its child counts its rows out for it, a repartition handing on each
+//! row once. A root `BroadcastExec`, rebuilt too, hands each row to every consumer task:
+//! its edge to the `NetworkBroadcastExec` is not counted (the boundary's rows in are).
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! [`Query`]: one query of an engine counted apart from the queries running beside it,
 //! with a view of its own.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use crate::counters::lanes::{self, LaneLease, RunId, NO_LANE};
 use crate::counters::thread_state::this_thread;
@@ -61,7 +61,10 @@ impl Query {
     /// (`<instance>.job-<job>.json`), and `pipetel::snapshot::merge_files` gives one
     /// merged snapshot per job: two jobs that ran at once on the same processes come
     /// out as two reports. Name the job the same in every process (an id the
-    /// coordinator sends with the work).
+    /// coordinator sends with the work). While a query of the job runs in this process,
+    /// another started in it joins that one (a worker running several tasks of one job:
+    /// one query, one view), so a process counts as many queries apart as it has jobs
+    /// running, not tasks.
     ///
     /// ```
     /// use pipetel::engine::Query;
@@ -69,11 +72,28 @@ impl Query {
     /// let telemetry = pipetel::Config::new().collect_locally(true).init();
     /// let part = Query::start_in_job("job-doc-7");
     /// assert_eq!(part.job(), Some("job-doc-7"));
+    /// // Another task of the same job, while the first runs: the same query.
+    /// assert_eq!(Query::start_in_job("job-doc-7").id(), part.id());
     /// assert_eq!(Query::start().job(), None);
     /// # drop(telemetry);
     /// ```
     pub fn start_in_job(job: &str) -> Query {
-        Query::start_with(Some(job.into()))
+        static RUNNING: Mutex<Vec<(Arc<str>, Weak<LaneLease>)>> = Mutex::new(Vec::new());
+        let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+        running.retain(|(_, lease)| lease.strong_count() > 0);
+        if let Some((job, lease)) = running.iter().find(|(running, _)| **running == *job) {
+            if let Some(lease) = lease.upgrade() {
+                return Query {
+                    lease: Some(lease),
+                    job: Some(Arc::clone(job)),
+                };
+            }
+        }
+        let query = Query::start_with(Some(job.into()));
+        if let (Some(lease), Some(job)) = (&query.lease, &query.job) {
+            running.push((Arc::clone(job), Arc::downgrade(lease)));
+        }
+        query
     }
 
     fn start_with(job: Option<Arc<str>>) -> Query {
