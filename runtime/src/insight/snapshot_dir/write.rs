@@ -49,7 +49,10 @@ impl SnapshotWriter {
                 } else {
                     read_snapshot::snapshot()
                 };
-                let mut files = vec![(file.clone(), snapshot)];
+                // The jobs' parts are read after the process's snapshot and written before
+                // it: a process file read after a moment says the parts are on disk as of
+                // then too.
+                let mut files = Vec::new();
                 if written.len() > 16 * RECENT_RUN_VIEWS {
                     written.clear();
                 }
@@ -66,6 +69,7 @@ impl SnapshotWriter {
                     let name = file_name(&format!("{instance}.job-{}", part.job));
                     files.push((dir.join(name), view));
                 }
+                files.push((file.clone(), snapshot));
                 let pause = pause_after(SNAPSHOT_WRITE_INTERVAL, started.elapsed());
                 for (file, mut snapshot) in files {
                     for source in &mut snapshot.sources {
