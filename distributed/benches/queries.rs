@@ -1,0 +1,147 @@
+//! The cluster example's queries on datafusion-distributed with and without pipetel,
+//! interleaved in one run: a coordinator and two workers serving over gRPC on 127.0.0.1
+//! (in this process, on its runtime: the two cores are shared either way), 1 million
+//! orders in CSV files (`-- --orders N` to change), telemetry on (collected locally).
+//! With pipetel, the coordinator's session is `coordinator_session` and its workers'
+//! `worker_session`; without it, the same session and workers bare.
+//!
+//! As `pipetel-datafusion`'s bench: every round runs each query plain then measured (the
+//! order alternating by round), and the ratio is the median of the per-round ratios,
+//! with the medians of both times beside it.
+//! `cargo bench -p pipetel-datafusion-distributed --bench queries`.
+
+#[path = "../workload.rs"]
+mod workload;
+
+use std::time::{Duration, Instant};
+
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{CsvReadOptions, SessionContext};
+use datafusion_distributed::{DistributedExt, SessionStateBuilderExt, Worker, WorkerQueryContext};
+use pipetel_datafusion_distributed::{coordinator_session, worker_session};
+
+const ROUNDS: usize = 15;
+const WORKERS: usize = 2;
+
+/// Serves a worker (with pipetel or bare) on a free loopback port, on the current
+/// runtime, for as long as the process runs.
+fn serve(instrumented: bool) -> u16 {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let worker = Worker::from_session_builder(move |ctx: WorkerQueryContext| async move {
+        Ok(match instrumented {
+            true => worker_session(ctx).build(),
+            false => ctx.builder.build(),
+        })
+    });
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(worker.into_worker_server())
+            .serve(([127, 0, 0, 1], port).into()),
+    );
+    port
+}
+
+async fn session(ports: Vec<u16>, instrumented: bool, data: &std::path::Path) -> SessionContext {
+    let builder = SessionStateBuilder::new()
+        .with_default_features()
+        .with_distributed_worker_resolver(workload::Ports(ports))
+        .with_distributed_planner()
+        .with_distributed_file_scan_config_bytes_per_partition(1)
+        .expect("a setting");
+    let builder = match instrumented {
+        true => coordinator_session(builder),
+        false => builder,
+    };
+    let ctx = SessionContext::from(builder.build());
+    for table in ["orders", "customers"] {
+        let path = data.join(table);
+        ctx.register_csv(table, path.to_str().expect("utf-8"), CsvReadOptions::new())
+            .await
+            .expect("a table");
+    }
+    ctx
+}
+
+fn main() {
+    let mut orders: u64 = 1_000_000;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--orders" {
+            orders = args
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("--orders N");
+        }
+    }
+    let _telemetry = pipetel::Config::new().collect_locally(true).init();
+    let data = workload::generate(orders).expect("the tables");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (plain, measured) = runtime.block_on(async {
+        let plain_ports = (0..WORKERS).map(|_| serve(false)).collect();
+        let measured_ports = (0..WORKERS).map(|_| serve(true)).collect();
+        (
+            session(plain_ports, false, &data).await,
+            session(measured_ports, true, &data).await,
+        )
+    });
+    let time = |ctx: &SessionContext, sql: &str| -> Duration {
+        runtime.block_on(async {
+            let started = Instant::now();
+            let batches = ctx
+                .sql(sql)
+                .await
+                .expect("sql")
+                .collect()
+                .await
+                .expect("results");
+            std::hint::black_box(batches);
+            started.elapsed()
+        })
+    };
+    println!(
+        "{orders} orders in {} CSV files, {WORKERS} workers, {ROUNDS} interleaved rounds",
+        workload::FILES
+    );
+    println!(
+        "{:<42} {:>12} {:>12} {:>8}",
+        "query", "plain", "pipetel", "ratio"
+    );
+    for (shape, sql) in workload::QUERIES {
+        // Warm up both (plans, connections, allocator, page cache).
+        for _ in 0..2 {
+            time(&plain, sql);
+            time(&measured, sql);
+        }
+        let (mut plain_times, mut measured_times, mut ratios) = (vec![], vec![], vec![]);
+        for round in 0..ROUNDS {
+            let (p, m) = if round % 2 == 0 {
+                let p = time(&plain, sql);
+                (p, time(&measured, sql))
+            } else {
+                let m = time(&measured, sql);
+                (time(&plain, sql), m)
+            };
+            plain_times.push(p);
+            measured_times.push(m);
+            ratios.push(m.as_secs_f64() / p.as_secs_f64());
+        }
+        println!(
+            "{shape:<42} {:>12.2?} {:>12.2?} {:>8.3}",
+            median(&mut plain_times),
+            median(&mut measured_times),
+            median(&mut ratios)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+fn median<T: PartialOrd + Copy>(values: &mut [T]) -> T {
+    values.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    values[values.len() / 2]
+}
