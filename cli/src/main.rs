@@ -3,7 +3,7 @@
 //! processes merged (`pipetel::snapshot::merge_files`).
 //!
 //! ```text
-//! pipetel report DIR_OR_FILES… [--json | --dot | --mermaid | --html FILE] [--job TRACE_ID]
+//! pipetel report DIR_OR_FILES… [--json | --dot | --mermaid | --html FILE] [--job ID]
 //! ```
 
 use std::path::PathBuf;
@@ -51,8 +51,9 @@ struct ReportArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     format: Formats,
-    /// The job to report on (its trace id), when the files hold several.
-    #[arg(long, value_name = "TRACE_ID")]
+    /// The job to report on, when the files hold several: its trace id, or the id its
+    /// processes started their parts of it in (`Query::start_in_job`).
+    #[arg(long, value_name = "ID")]
     job: Option<String>,
 }
 
