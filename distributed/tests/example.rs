@@ -17,7 +17,13 @@ fn example() -> PathBuf {
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target/<profile>/deps");
-    profile.join("examples").join("cluster")
+    let binary = profile.join("examples").join("cluster");
+    assert!(
+        binary.exists(),
+        "{} is built by `cargo test -p pipetel-datafusion-distributed` (all its targets)",
+        binary.display()
+    );
+    binary
 }
 
 #[test]

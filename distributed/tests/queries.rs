@@ -1,5 +1,5 @@
-//! pipetel on datafusion-distributed, with real worker processes on 127.0.0.1 (this test
-//! binary started again: `worker_process`): six queries (filters, aggregates, a join, a
+//! pipetel on datafusion-distributed, with real worker processes on 127.0.0.1 (the
+//! `cluster` example's, as `cluster worker`): six queries (filters, aggregates, a join, a
 //! sort with limit, a distinct count) over CSV files split into tasks across two workers.
 //! Every node of every stage is counted under its id of the whole plan, so the
 //! coordinator's own view merged with the workers' snapshot files has, node for node, the
@@ -7,7 +7,7 @@
 //! `output_rows`), the merged graph's edges conserve their rows, and the results are
 //! those of the same queries without pipetel.
 
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
@@ -20,12 +20,12 @@ use datafusion::physical_plan::{collect, ExecutionPlan};
 use datafusion::prelude::{CsvReadOptions, SessionContext};
 use datafusion_distributed::{
     rewrite_distributed_plan_with_metrics, DistributedExt, DistributedMetricsFormat,
-    SessionStateBuilderExt, Worker, WorkerQueryContext, WorkerResolver,
+    SessionStateBuilderExt, WorkerResolver,
 };
 use pipetel::snapshot::{merge_files, Snapshot};
 use pipetel::Telemetry;
 use pipetel_datafusion::Placement;
-use pipetel_datafusion_distributed::{coordinator_session, worker_session};
+use pipetel_datafusion_distributed::coordinator_session;
 
 const ROWS: u64 = 20_000;
 const FILES: u64 = 4;
@@ -39,39 +39,23 @@ const QUERIES: [&str; 6] = [
     "SELECT count(DISTINCT v % 97) AS d FROM t",
 ];
 
-/// A worker: serves datafusion-distributed's worker with pipetel on a free loopback port
-/// (printed first), until its standard input closes; its telemetry writes its snapshot
-/// into `PIPETEL_SNAPSHOT_DIR` as it stops.
-#[test]
-#[ignore = "a worker process of the tests below"]
-fn worker_process() {
-    let telemetry = pipetel::Config::new().collect_locally(true).init();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        let worker = Worker::from_session_builder(|ctx: WorkerQueryContext| async move {
-            Ok(worker_session(ctx).build())
-        });
-        let stdin_closed = tokio::task::spawn_blocking(|| {
-            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
-        });
-        let server = tonic::transport::Server::builder()
-            .add_service(worker.into_worker_server())
-            .serve_with_shutdown(([127, 0, 0, 1], port).into(), async {
-                let _ = stdin_closed.await;
-            });
-        println!("port {port}");
-        std::io::stdout().flush().expect("stdout");
-        server.await.expect("the worker serves");
-    });
-    drop(telemetry);
+/// The `cluster` example's binary, built beside this test's by `cargo test`: run as
+/// `cluster worker`, it serves datafusion-distributed's worker with pipetel on a free
+/// loopback port (printed first) until its standard input closes, and writes its
+/// snapshots into `PIPETEL_SNAPSHOT_DIR`.
+fn worker_binary() -> PathBuf {
+    let test = std::env::current_exe().expect("this test binary");
+    let profile = test
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let binary = profile.join("examples").join("cluster");
+    assert!(
+        binary.exists(),
+        "{} is built by `cargo test -p pipetel-datafusion-distributed` (all its targets)",
+        binary.display()
+    );
+    binary
 }
 
 /// Two workers, writing their snapshots into `dir` if given, and their ports.
@@ -79,8 +63,8 @@ fn workers(dir: Option<&Path>) -> (Vec<Child>, Vec<u16>) {
     let mut children = Vec::new();
     let mut ports = Vec::new();
     for _ in 0..2 {
-        let mut command = Command::new(std::env::current_exe().expect("this test binary"));
-        command.args(["--exact", "worker_process", "--ignored", "--nocapture"]);
+        let mut command = Command::new(worker_binary());
+        command.arg("worker");
         match dir {
             Some(dir) => command.env("PIPETEL_SNAPSHOT_DIR", dir),
             None => command.env_remove("PIPETEL_SNAPSHOT_DIR"),
