@@ -82,8 +82,8 @@ use pipetel_datafusion::Placement;
 /// is a part of.
 pub const NODE_IDS_HEADER: &str = "x-pipetel-node-ids";
 
-/// A channel resolver that sends each task's node ids with its plan; the workers'
-/// [`worker_session`] wraps the stage with them. Around datafusion-distributed's
+/// A channel resolver that sends each task's [`Placement`] with its plan; the workers'
+/// [`worker_session`] wraps the stage with it. Set by [`coordinator_session`]. Around datafusion-distributed's
 /// `DefaultChannelResolver` ([`PipetelChannels::default`]), or any other
 /// ([`PipetelChannels::new`]).
 #[derive(Clone)]
@@ -92,7 +92,7 @@ pub struct PipetelChannels {
 }
 
 impl PipetelChannels {
-    /// `inner`, sending node ids with each task's plan.
+    /// `inner`, sending each task's placement with its plan.
     pub fn new(inner: impl ChannelResolver + Send + Sync + 'static) -> Self {
         PipetelChannels {
             inner: Arc::new(inner),
@@ -215,9 +215,9 @@ fn placement_of(header: &str) -> Placement {
 
 /// The coordinating session's builder with pipetel: each plan its distributed planner
 /// makes is numbered as the whole distributed plan reads (the coordinator's nodes, then
-/// every stage below the boundary that reads it, in pre-order), and each task's plan
-/// leaves with its nodes' ids ([`PipetelChannels`] around datafusion-distributed's
-/// `DefaultChannelResolver`). Call it after `with_distributed_planner()`; with a channel
+/// every stage below the boundary that reads it, in pre-order), as one job (its id:
+/// `Placement::of(&plan).job`), and each task's plan leaves with its [`Placement`]
+/// ([`PipetelChannels`] around datafusion-distributed's `DefaultChannelResolver`). Call it after `with_distributed_planner()`; with a channel
 /// resolver of your own, set `PipetelChannels::new(yours)` after it. The plain
 /// `pipetel_datafusion::rule()` is not needed here: a plan it wrapped before the
 /// distributed planner ran is numbered again.
