@@ -28,6 +28,8 @@
 // docs.rs builds with every feature and labels what each item needs
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "alloc")]
+pub mod alloc;
 #[cfg(feature = "arrow")]
 mod arrow;
 mod attribute;

@@ -180,6 +180,11 @@ impl ThreadState {
     /// Makes `current` the current operator and returns the one it replaces.
     #[inline]
     pub(crate) fn swap_current(&self, current: Current) -> Current {
+        #[cfg(feature = "alloc")]
+        crate::alloc::owner::set(match current.series {
+            series if series >= Current::FIRST_MARK => crate::alloc::owner::UNATTRIBUTED,
+            series => series,
+        });
         self.current.replace(current)
     }
 
@@ -305,6 +310,8 @@ impl ThreadState {
     /// operator to start on this thread.
     pub(crate) fn leave_received(&self, batch: PendingReceive) {
         self.pending_receive.set(batch);
+        #[cfg(feature = "alloc")]
+        crate::alloc::owner::set(crate::alloc::owner::UNATTRIBUTED);
         self.current.set(Current::RECEIVED);
     }
 

@@ -1,0 +1,161 @@
+//! Memory per operator, measured by the allocator: [`Tracking`], a `GlobalAlloc` around
+//! any other (the system's, jemalloc, mimalloc) that charges every block to the operator
+//! running on the thread that allocates it, and [`usage`], what each operator allocated,
+//! freed and holds now.
+//!
+//! ```
+//! // In the program's root, once:
+//! #[global_allocator]
+//! static ALLOCATOR: pipetel::alloc::Tracking<std::alloc::System> =
+//!     pipetel::alloc::Tracking::new(std::alloc::System);
+//! # fn main() {
+//! let telemetry = pipetel::Config::new().collect_locally(true).init();
+//! let scan = pipetel::Operator::new("scan", "alloc-doc");
+//! let kept = scan.call(|| vec![0u8; 1 << 20]); // a MiB, allocated by the scan
+//!
+//! let usage = pipetel::alloc::usage();
+//! let mine = usage.operator("scan", "alloc-doc").unwrap();
+//! assert!(mine.live() >= 1 << 20);
+//! drop(kept); // freed outside it: still charged to the scan
+//! let mine = pipetel::alloc::usage().operator("scan", "alloc-doc").unwrap().clone();
+//! assert!(mine.live() < 1 << 20);
+//! # drop(telemetry);
+//! # }
+//! ```
+//!
+//! Each block carries its owner: 4 bytes after the caller's (a trailer, so the caller's
+//! alignment is kept — Arrow asks for 64), written when it is allocated and read when it
+//! is freed or resized, so a block made by a scan and dropped by a sink on another thread
+//! is the scan's, and a resized block keeps its owner. Blocks allocated outside any
+//! operator (and before telemetry starts) are `unattributed`, never folded into an
+//! operator. The allocator never allocates through itself, never panics, and counts
+//! while threads are torn down. These are the allocator's bytes, not the process's
+//! resident memory (fragmentation, memory a C library or `mmap` takes).
+
+mod cells;
+pub(crate) mod owner;
+mod usage;
+
+use std::alloc::{GlobalAlloc, Layout};
+
+pub use usage::{balance, usage, MemoryCounts, MemoryUsage, OperatorMemory};
+
+/// A `GlobalAlloc` that charges each block to the operator that allocates it, around
+/// `A` (which does the allocating). Set it as the program's global allocator (see the
+/// [module](self)); without it, [`usage`] finds nothing.
+#[derive(Debug, Default)]
+pub struct Tracking<A> {
+    inner: A,
+}
+
+impl<A> Tracking<A> {
+    /// Tracking around `inner`.
+    pub const fn new(inner: A) -> Self {
+        Tracking { inner }
+    }
+}
+
+/// The bytes of the owner trailer.
+const TRAILER: usize = std::mem::size_of::<u32>();
+
+/// The layout `A` allocates for a caller's `layout`: its bytes, then the trailer, with
+/// its alignment. `None` past the largest layout.
+#[inline(always)]
+fn with_trailer(layout: Layout) -> Option<Layout> {
+    let size = layout.size().checked_add(TRAILER)?;
+    Layout::from_size_align(size, layout.align()).ok()
+}
+
+/// Writes `owner` into the trailer of the block at `ptr` of the caller's `size` bytes.
+///
+/// # Safety
+/// `ptr` is a block of at least `size + TRAILER` bytes.
+#[inline(always)]
+unsafe fn write_owner(ptr: *mut u8, size: usize, owner: u32) {
+    // SAFETY: the trailer is within the block (the caller's promise); unaligned, as the
+    // caller's bytes end anywhere.
+    unsafe { ptr.add(size).cast::<u32>().write_unaligned(owner) }
+}
+
+/// The owner in the trailer of the block at `ptr` of the caller's `size` bytes.
+///
+/// # Safety
+/// As [`write_owner`], the trailer written.
+#[inline(always)]
+unsafe fn read_owner(ptr: *mut u8, size: usize) -> u32 {
+    // SAFETY: as in `write_owner`.
+    unsafe { ptr.add(size).cast::<u32>().read_unaligned() }
+}
+
+// SAFETY: every block handed out is one `A` allocated with room for the trailer after
+// the caller's bytes, at the caller's alignment; it is handed back to `A` with the same
+// layout it was allocated with. Nothing here allocates, unwinds or panics.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Tracking<A> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let Some(outer) = with_trailer(layout) else {
+            return std::ptr::null_mut();
+        };
+        // SAFETY: `outer` has a non-zero size (the trailer).
+        let ptr = unsafe { self.inner.alloc(outer) };
+        if !ptr.is_null() {
+            let owner = owner::current();
+            // SAFETY: `ptr` holds `outer`, the caller's bytes and the trailer.
+            unsafe { write_owner(ptr, layout.size(), owner) };
+            cells::allocated(owner, layout.size());
+        }
+        ptr
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let Some(outer) = with_trailer(layout) else {
+            return std::ptr::null_mut();
+        };
+        // SAFETY: as in `alloc`.
+        let ptr = unsafe { self.inner.alloc_zeroed(outer) };
+        if !ptr.is_null() {
+            let owner = owner::current();
+            // SAFETY: as in `alloc`.
+            unsafe { write_owner(ptr, layout.size(), owner) };
+            cells::allocated(owner, layout.size());
+        }
+        ptr
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // The layout it was allocated with, so one with a trailer (the caller's promise).
+        let Some(outer) = with_trailer(layout) else {
+            return;
+        };
+        // SAFETY: `ptr` was allocated here with `layout`: its trailer was written.
+        let owner = unsafe { read_owner(ptr, layout.size()) };
+        cells::freed(owner, layout.size());
+        // SAFETY: `ptr` is `A`'s, allocated with `outer`.
+        unsafe { self.inner.dealloc(ptr, outer) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let (Some(outer), Some(new_outer)) = (
+            with_trailer(layout),
+            Layout::from_size_align(new_size, layout.align())
+                .ok()
+                .and_then(with_trailer),
+        ) else {
+            return std::ptr::null_mut();
+        };
+        // SAFETY: `ptr` was allocated here with `layout`.
+        let owner = unsafe { read_owner(ptr, layout.size()) };
+        // SAFETY: `ptr` is `A`'s with `outer`; the new size is non-zero and valid at the
+        // alignment (checked by `with_trailer`).
+        let moved = unsafe { self.inner.realloc(ptr, outer, new_outer.size()) };
+        if !moved.is_null() {
+            // SAFETY: `moved` holds `new_outer`. The owner stays the block's.
+            unsafe { write_owner(moved, new_size, owner) };
+            cells::resized(owner, layout.size(), new_size);
+        }
+        moved
+    }
+}

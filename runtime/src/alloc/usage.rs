@@ -1,0 +1,149 @@
+//! [`usage`]: what the tracking allocator charged to each operator, read from its table
+//! and labelled as the snapshot labels operators.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering::Relaxed;
+
+use crate::alloc::cells;
+use crate::alloc::owner::UNATTRIBUTED;
+use crate::counters::registry;
+
+/// Bytes and blocks allocated and freed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemoryCounts {
+    /// Bytes allocated (a block grown in place or moved counts its growth).
+    pub allocated: u64,
+    /// Bytes freed (a block shrunk counts what it gave back).
+    pub freed: u64,
+    /// Blocks allocated.
+    pub allocations: u64,
+    /// Blocks freed.
+    pub frees: u64,
+}
+
+impl MemoryCounts {
+    /// Bytes held now: allocated less freed (0, not less, while a free is counted
+    /// before the allocation another thread just made is).
+    pub fn live(&self) -> u64 {
+        self.allocated.saturating_sub(self.freed)
+    }
+
+    fn add(&mut self, other: &MemoryCounts) {
+        self.allocated += other.allocated;
+        self.freed += other.freed;
+        self.allocations += other.allocations;
+        self.frees += other.frees;
+    }
+}
+
+/// One operator's memory, by its labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OperatorMemory {
+    /// The `node.type` label.
+    pub node_type: String,
+    /// The `node.id` label.
+    pub node_id: String,
+    /// What the allocator charged to it (the blocks it allocated, wherever they were
+    /// freed).
+    pub counts: MemoryCounts,
+}
+
+impl std::ops::Deref for OperatorMemory {
+    type Target = MemoryCounts;
+
+    fn deref(&self) -> &MemoryCounts {
+        &self.counts
+    }
+}
+
+/// What the tracking allocator charged, per operator and outside any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemoryUsage {
+    /// Each operator that allocated, by `(node.type, node.id)` (every query's and run's
+    /// series of it added up).
+    pub operators: Vec<OperatorMemory>,
+    /// Blocks allocated outside any operator, or before telemetry started.
+    pub unattributed: MemoryCounts,
+}
+
+impl MemoryUsage {
+    /// The operator with these labels, if it allocated.
+    pub fn operator(&self, node_type: &str, node_id: &str) -> Option<&OperatorMemory> {
+        self.operators
+            .iter()
+            .find(|op| op.node_type == node_type && op.node_id == node_id)
+    }
+
+    /// Every count added up: the allocator's balance (its live bytes are what the
+    /// program holds through it now).
+    pub fn total(&self) -> MemoryCounts {
+        let mut total = self.unattributed;
+        for op in &self.operators {
+            total.add(&op.counts);
+        }
+        total
+    }
+}
+
+/// The allocator's balance: every owner's counts added up, read without allocating (so
+/// that what it reads is what the program holds through the allocator at that moment,
+/// when no other thread allocates). Reads the whole table: for checks, not per call.
+pub fn balance() -> MemoryCounts {
+    let mut total = MemoryCounts::default();
+    for slot in cells::all() {
+        total.add(&MemoryCounts {
+            allocated: slot.allocated.load(Relaxed),
+            freed: slot.freed.load(Relaxed),
+            allocations: slot.allocations.load(Relaxed),
+            frees: slot.frees.load(Relaxed),
+        });
+    }
+    total
+}
+
+/// What the tracking allocator ([`Tracking`](crate::alloc::Tracking)) charged so far.
+/// Reads the allocator's table (one slot per operator series): call it when a report is
+/// made, not per call. Empty when `Tracking` is not the global allocator.
+pub fn usage() -> MemoryUsage {
+    let read = |owner: u32| {
+        let slot = cells::slot(owner);
+        // Frees first: a block freed is counted allocated before it (on any thread
+        // that saw it), so the live bytes read are not less than they were.
+        let freed = slot.freed.load(Relaxed);
+        let frees = slot.frees.load(Relaxed);
+        MemoryCounts {
+            allocated: slot.allocated.load(Relaxed),
+            freed,
+            allocations: slot.allocations.load(Relaxed),
+            frees,
+        }
+    };
+    let mut by_labels: BTreeMap<(&'static str, &'static str), MemoryCounts> = BTreeMap::new();
+    registry::with_labels(|labels| {
+        for (series, label) in labels.iter().enumerate() {
+            let counts = read(series as u32);
+            if counts.allocations == 0 && counts.allocated == 0 {
+                continue;
+            }
+            let canonical = &labels[label.canonical as usize];
+            by_labels
+                .entry((canonical.node_type, canonical.node_id))
+                .or_default()
+                .add(&counts);
+        }
+    });
+    MemoryUsage {
+        operators: by_labels
+            .into_iter()
+            .map(|((node_type, node_id), counts)| OperatorMemory {
+                node_type: node_type.to_owned(),
+                node_id: node_id.to_owned(),
+                counts,
+            })
+            .collect(),
+        unattributed: read(UNATTRIBUTED),
+    }
+}
