@@ -2,7 +2,6 @@
 //! and labelled as the snapshot labels operators.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering::Relaxed;
 
 use crate::alloc::cells;
 use crate::alloc::owner::UNATTRIBUTED;
@@ -88,39 +87,28 @@ impl MemoryUsage {
     }
 }
 
+/// Counts as the tables give them: allocated, freed, allocations, frees.
+fn counts([allocated, freed, allocations, frees]: [u64; 4]) -> MemoryCounts {
+    MemoryCounts {
+        allocated,
+        freed,
+        allocations,
+        frees,
+    }
+}
+
 /// The allocator's balance: every owner's counts added up, read without allocating (so
 /// that what it reads is what the program holds through the allocator at that moment,
 /// when no other thread allocates). Reads the whole table: for checks, not per call.
 pub fn balance() -> MemoryCounts {
-    let mut total = MemoryCounts::default();
-    for slot in cells::all() {
-        total.add(&MemoryCounts {
-            allocated: slot.allocated.load(Relaxed),
-            freed: slot.freed.load(Relaxed),
-            allocations: slot.allocations.load(Relaxed),
-            frees: slot.frees.load(Relaxed),
-        });
-    }
-    total
+    counts(cells::total())
 }
 
 /// What the tracking allocator ([`Tracking`](crate::alloc::Tracking)) charged so far.
 /// Reads the allocator's table (one slot per operator series): call it when a report is
 /// made, not per call. Empty when `Tracking` is not the global allocator.
 pub fn usage() -> MemoryUsage {
-    let read = |owner: u32| {
-        let slot = cells::slot(owner);
-        // Frees first: a block freed is counted allocated before it (on any thread
-        // that saw it), so the live bytes read are not less than they were.
-        let freed = slot.freed.load(Relaxed);
-        let frees = slot.frees.load(Relaxed);
-        MemoryCounts {
-            allocated: slot.allocated.load(Relaxed),
-            freed,
-            allocations: slot.allocations.load(Relaxed),
-            frees,
-        }
-    };
+    let read = |owner: u32| counts(cells::read(owner));
     let mut by_labels: BTreeMap<(&'static str, &'static str), MemoryCounts> = BTreeMap::new();
     registry::with_labels(|labels| {
         for (series, label) in labels.iter().enumerate() {
