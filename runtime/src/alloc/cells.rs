@@ -15,7 +15,7 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
-use crate::alloc::owner::UNATTRIBUTED;
+use crate::counters::alloc_owner::UNATTRIBUTED;
 use crate::counters::table::MAX_SERIES;
 
 /// One owner's counts.

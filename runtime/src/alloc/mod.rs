@@ -33,10 +33,11 @@
 //! resident memory (fragmentation, memory a C library or `mmap` takes).
 
 mod cells;
-pub(crate) mod owner;
 mod usage;
 
 use std::alloc::{GlobalAlloc, Layout};
+
+use crate::counters::alloc_owner;
 
 pub use usage::{balance, usage, MemoryCounts, MemoryUsage, OperatorMemory};
 
@@ -99,7 +100,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Tracking<A> {
         // SAFETY: `outer` has a non-zero size (the trailer).
         let ptr = unsafe { self.inner.alloc(outer) };
         if !ptr.is_null() {
-            let owner = owner::current();
+            let owner = alloc_owner::current();
             // SAFETY: `ptr` holds `outer`, the caller's bytes and the trailer.
             unsafe { write_owner(ptr, layout.size(), owner) };
             cells::allocated(owner, layout.size());
@@ -115,7 +116,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Tracking<A> {
         // SAFETY: as in `alloc`.
         let ptr = unsafe { self.inner.alloc_zeroed(outer) };
         if !ptr.is_null() {
-            let owner = owner::current();
+            let owner = alloc_owner::current();
             // SAFETY: as in `alloc`.
             unsafe { write_owner(ptr, layout.size(), owner) };
             cells::allocated(owner, layout.size());

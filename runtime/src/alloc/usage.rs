@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::alloc::cells;
-use crate::alloc::owner::UNATTRIBUTED;
+use crate::counters::alloc_owner::UNATTRIBUTED;
 use crate::counters::registry;
 
 /// Bytes and blocks allocated and freed.

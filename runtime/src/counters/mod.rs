@@ -1,5 +1,7 @@
 //! The per-thread store every operator call writes and every reader sums.
 
+#[cfg(feature = "alloc")]
+pub(crate) mod alloc_owner;
 pub(crate) mod cells;
 pub(crate) mod details;
 pub(crate) mod distinct;

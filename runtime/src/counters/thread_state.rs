@@ -181,8 +181,8 @@ impl ThreadState {
     #[inline]
     pub(crate) fn swap_current(&self, current: Current) -> Current {
         #[cfg(feature = "alloc")]
-        crate::alloc::owner::set(match current.series {
-            series if series >= Current::FIRST_MARK => crate::alloc::owner::UNATTRIBUTED,
+        crate::counters::alloc_owner::set(match current.series {
+            series if series >= Current::FIRST_MARK => crate::counters::alloc_owner::UNATTRIBUTED,
             series => series,
         });
         self.current.replace(current)
@@ -311,7 +311,7 @@ impl ThreadState {
     pub(crate) fn leave_received(&self, batch: PendingReceive) {
         self.pending_receive.set(batch);
         #[cfg(feature = "alloc")]
-        crate::alloc::owner::set(crate::alloc::owner::UNATTRIBUTED);
+        crate::counters::alloc_owner::set(crate::counters::alloc_owner::UNATTRIBUTED);
         self.current.set(Current::RECEIVED);
     }
 

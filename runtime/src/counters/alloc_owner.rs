@@ -1,5 +1,6 @@
-//! The operator that owns what this thread allocates now: the current operator's series,
-//! mirrored where the allocator can read it — a `const`-initialised thread-local `Cell`,
+//! The operator that owns what this thread allocates now, for the tracking allocator
+//! (`crate::alloc`, feature `alloc`): the current operator's series, mirrored where the
+//! allocator can read it — a `const`-initialised thread-local `Cell`,
 //! with no destructor and no lazy initialisation, so that reading it never allocates and
 //! still works while the thread is being torn down.
 
