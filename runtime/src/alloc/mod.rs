@@ -56,6 +56,25 @@ impl<A> Tracking<A> {
     }
 }
 
+impl<A: GlobalAlloc> Tracking<A> {
+    /// A block for the caller's `layout`, allocated by `allocate` with room for the
+    /// trailer, charged to the thread's current operator.
+    #[inline(always)]
+    fn tracked(&self, layout: Layout, allocate: impl FnOnce(Layout) -> *mut u8) -> *mut u8 {
+        let Some(outer) = with_trailer(layout) else {
+            return std::ptr::null_mut();
+        };
+        let ptr = allocate(outer);
+        if !ptr.is_null() {
+            let owner = alloc_owner::current();
+            // SAFETY: `ptr` holds `outer`, the caller's bytes and the trailer.
+            unsafe { write_owner(ptr, layout.size(), owner) };
+            cells::allocated(owner, layout.size());
+        }
+        ptr
+    }
+}
+
 /// The bytes of the owner trailer.
 const TRAILER: usize = std::mem::size_of::<u32>();
 
@@ -94,34 +113,14 @@ unsafe fn read_owner(ptr: *mut u8, size: usize) -> u32 {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Tracking<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let Some(outer) = with_trailer(layout) else {
-            return std::ptr::null_mut();
-        };
         // SAFETY: `outer` has a non-zero size (the trailer).
-        let ptr = unsafe { self.inner.alloc(outer) };
-        if !ptr.is_null() {
-            let owner = alloc_owner::current();
-            // SAFETY: `ptr` holds `outer`, the caller's bytes and the trailer.
-            unsafe { write_owner(ptr, layout.size(), owner) };
-            cells::allocated(owner, layout.size());
-        }
-        ptr
+        self.tracked(layout, |outer| unsafe { self.inner.alloc(outer) })
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let Some(outer) = with_trailer(layout) else {
-            return std::ptr::null_mut();
-        };
         // SAFETY: as in `alloc`.
-        let ptr = unsafe { self.inner.alloc_zeroed(outer) };
-        if !ptr.is_null() {
-            let owner = alloc_owner::current();
-            // SAFETY: as in `alloc`.
-            unsafe { write_owner(ptr, layout.size(), owner) };
-            cells::allocated(owner, layout.size());
-        }
-        ptr
+        self.tracked(layout, |outer| unsafe { self.inner.alloc_zeroed(outer) })
     }
 
     #[inline]
