@@ -3,34 +3,19 @@
 //! it, the work per worker, the edges across the network conserving their rows — and the
 //! coordinator's dashboard showing the whole cluster.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pipetel::snapshot::Snapshot;
 
-/// The example's binary, built beside this test's by `cargo test`.
-fn example() -> PathBuf {
-    let test = std::env::current_exe().expect("this test binary");
-    let profile = test
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let binary = profile.join("examples").join("cluster");
-    assert!(
-        binary.exists(),
-        "{} is built by `cargo test -p pipetel-datafusion-distributed` (all its targets)",
-        binary.display()
-    );
-    binary
-}
-
 #[test]
 fn the_cluster_example_prints_each_querys_merged_report() {
     let dir = std::env::temp_dir().join(format!("pipetel-cluster-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(example())
+    let mut child = Command::new(common::cluster_binary())
         .args(["--workers", "2", "--orders", "100000"])
         .env("PIPETEL_SNAPSHOT_DIR", &dir)
         .env_remove("PIPETEL_DASHBOARD_ADDR")
@@ -89,7 +74,7 @@ fn the_cluster_example_prints_each_querys_merged_report() {
 fn the_coordinators_dashboard_shows_every_process_of_the_cluster() {
     let dir = std::env::temp_dir().join(format!("pipetel-cluster-page-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(example())
+    let mut child = Command::new(common::cluster_binary())
         .args(["--workers", "2", "--orders", "100000"])
         .env("PIPETEL_SNAPSHOT_DIR", &dir)
         .env("PIPETEL_DASHBOARD_ADDR", "127.0.0.1:0")

@@ -7,6 +7,8 @@
 //! `output_rows`), the merged graph's edges conserve their rows, and the results are
 //! those of the same queries without pipetel.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -39,31 +41,12 @@ const QUERIES: [&str; 6] = [
     "SELECT count(DISTINCT v % 97) AS d FROM t",
 ];
 
-/// The `cluster` example's binary, built beside this test's by `cargo test`: run as
-/// `cluster worker`, it serves datafusion-distributed's worker with pipetel on a free
-/// loopback port (printed first) until its standard input closes, and writes its
-/// snapshots into `PIPETEL_SNAPSHOT_DIR`.
-fn worker_binary() -> PathBuf {
-    let test = std::env::current_exe().expect("this test binary");
-    let profile = test
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let binary = profile.join("examples").join("cluster");
-    assert!(
-        binary.exists(),
-        "{} is built by `cargo test -p pipetel-datafusion-distributed` (all its targets)",
-        binary.display()
-    );
-    binary
-}
-
 /// Two workers, writing their snapshots into `dir` if given, and their ports.
 fn workers(dir: Option<&Path>) -> (Vec<Child>, Vec<u16>) {
     let mut children = Vec::new();
     let mut ports = Vec::new();
     for _ in 0..2 {
-        let mut command = Command::new(worker_binary());
+        let mut command = Command::new(common::cluster_binary());
         command.arg("worker");
         match dir {
             Some(dir) => command.env("PIPETEL_SNAPSHOT_DIR", dir),
