@@ -22,6 +22,8 @@ const RUNTIME_LAYERS: &[&[&str]] = &[
     ],
     &["env"],
     &["counters"],
+    // the tracking allocator: reads the current operator and the labels from counters
+    &["alloc"],
     &["operator"],
     &["channel"],
     &["pipeline"],
