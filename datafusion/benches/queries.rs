@@ -2,17 +2,19 @@
 //! run: 1 million orders (`-- --orders N` to change), 4 partitions, telemetry on
 //! (collected locally, as with an exporter: the per-call work is the same).
 //!
-//! Not criterion's sampling, on purpose: criterion measures one function, then the next,
-//! so drift on a shared machine (another build, a frequency change) lands in the ratio.
-//! Here every round runs each query plain then measured (the order alternating by
-//! round), and the ratio is the median of the per-round ratios, with the medians of both
-//! times beside it. `cargo bench -p pipetel-datafusion --bench queries`.
+//! Timed in interleaved rounds (`benches/common/interleaved.rs`, not criterion, which
+//! would let drift land in the ratio): the median of the per-round ratios, with the
+//! medians of both times beside it. `cargo bench -p pipetel-datafusion --bench queries`.
 
+#[path = "../../benches/common/interleaved.rs"]
+mod interleaved;
 #[path = "../workload.rs"]
 mod workload;
 
 use std::sync::Arc;
 use std::time::Instant;
+
+use interleaved::interleaved;
 
 use datafusion::prelude::SessionContext;
 
@@ -53,34 +55,10 @@ fn main() {
         "query", "plain", "pipetel", "ratio"
     );
     for (shape, sql) in workload::QUERIES {
-        // Warm up both (plans, allocator, caches).
-        for _ in 0..2 {
-            time(&plain, sql);
-            time(&measured, sql);
-        }
-        let (mut plain_times, mut measured_times, mut ratios) = (vec![], vec![], vec![]);
-        for round in 0..ROUNDS {
-            let (p, m) = if round % 2 == 0 {
-                let p = time(&plain, sql);
-                (p, time(&measured, sql))
-            } else {
-                let m = time(&measured, sql);
-                (time(&plain, sql), m)
-            };
-            plain_times.push(p);
-            measured_times.push(m);
-            ratios.push(m.as_secs_f64() / p.as_secs_f64());
-        }
+        let timed = interleaved(ROUNDS, || time(&plain, sql), || time(&measured, sql));
         println!(
             "{shape:<20} {:>12.2?} {:>12.2?} {:>10.3}",
-            median(&mut plain_times),
-            median(&mut measured_times),
-            median(&mut ratios)
+            timed.plain, timed.measured, timed.ratio
         );
     }
-}
-
-fn median<T: PartialOrd + Copy>(values: &mut [T]) -> T {
-    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    values[values.len() / 2]
 }

@@ -5,11 +5,12 @@
 //! With pipetel, the coordinator's session is `coordinator_session` and its workers'
 //! `worker_session`; without it, the same session and workers bare.
 //!
-//! As `pipetel-datafusion`'s bench: every round runs each query plain then measured (the
-//! order alternating by round), and the ratio is the median of the per-round ratios,
-//! with the medians of both times beside it.
+//! Timed in interleaved rounds (`benches/common/interleaved.rs`), as `pipetel-datafusion`'s
+//! bench: the median of the per-round ratios, with the medians of both times beside it.
 //! `cargo bench -p pipetel-datafusion-distributed --bench queries`.
 
+#[path = "../../benches/common/interleaved.rs"]
+mod interleaved;
 #[path = "../workload.rs"]
 mod workload;
 
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{CsvReadOptions, SessionContext};
 use datafusion_distributed::{DistributedExt, SessionStateBuilderExt, Worker, WorkerQueryContext};
+use interleaved::interleaved;
 use pipetel_datafusion_distributed::{coordinator_session, worker_session};
 
 const ROUNDS: usize = 15;
@@ -113,35 +115,11 @@ fn main() {
         "query", "plain", "pipetel", "ratio"
     );
     for (shape, sql) in workload::QUERIES {
-        // Warm up both (plans, connections, allocator, page cache).
-        for _ in 0..2 {
-            time(&plain, sql);
-            time(&measured, sql);
-        }
-        let (mut plain_times, mut measured_times, mut ratios) = (vec![], vec![], vec![]);
-        for round in 0..ROUNDS {
-            let (p, m) = if round % 2 == 0 {
-                let p = time(&plain, sql);
-                (p, time(&measured, sql))
-            } else {
-                let m = time(&measured, sql);
-                (time(&plain, sql), m)
-            };
-            plain_times.push(p);
-            measured_times.push(m);
-            ratios.push(m.as_secs_f64() / p.as_secs_f64());
-        }
+        let timed = interleaved(ROUNDS, || time(&plain, sql), || time(&measured, sql));
         println!(
             "{shape:<42} {:>12.2?} {:>12.2?} {:>8.3}",
-            median(&mut plain_times),
-            median(&mut measured_times),
-            median(&mut ratios)
+            timed.plain, timed.measured, timed.ratio
         );
     }
     let _ = std::fs::remove_dir_all(&data);
-}
-
-fn median<T: PartialOrd + Copy>(values: &mut [T]) -> T {
-    values.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
-    values[values.len() / 2]
 }
