@@ -2,7 +2,7 @@
 //! against the same through the allocator it wraps (the system's), 64 B and 4 KiB, on one
 //! thread and on two threads at once charging the same operator (its counters shared:
 //! the worst case). Each iteration is one allocation and its free, called through
-//! `GlobalAlloc` directly. `cargo bench -p pipetel-benches --bench alloc`.
+//! `GlobalAlloc` directly. `cargo bench -p pipetel-allocator-bench`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
