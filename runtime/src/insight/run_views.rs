@@ -183,10 +183,12 @@ impl Views {
     }
 
     /// What run `run`, still running (or ending), counted so far: its lane's and those of
-    /// the runs started inside it that still run, with the ended ones' views.
-    fn running_view(&self, run: RunId) -> Option<Counted> {
+    /// the runs started inside it that still run, with the ended ones' views; and the job
+    /// it is a part of.
+    fn running_view(&self, run: RunId) -> Option<(Counted, Option<Arc<str>>)> {
         let running = lanes::taken();
-        let (lane, _) = running.iter().find(|(_, place)| place.id == run)?;
+        let (lane, place) = running.iter().find(|(_, place)| place.id == run)?;
+        let job = place.job.clone();
         let mut tree = vec![(*lane, run)];
         let mut at = 0;
         while at < tree.len() {
@@ -206,7 +208,7 @@ impl Views {
                 counted.add(children);
             }
         }
-        Some(counted)
+        Some((counted, job))
     }
 
     /// Adds an ended child's view to its parent's: the parent's own children while it
@@ -274,18 +276,21 @@ impl RunId {
     /// ```
     pub fn snapshot(self) -> Option<Snapshot> {
         capture();
-        let (counted, state) = {
+        let (counted, state, job) = {
             // The views' lock, then (reading a running lane) the counters' locks.
             let mut guard = views();
             let views = guard.get_or_insert_with(Views::default);
             match views.ended.iter().find(|(place, _)| place.id == self) {
-                Some((_, view)) => (view.clone(), SourceState::Done),
-                None => (views.running_view(self)?, SourceState::Live),
+                Some((place, view)) => (view.clone(), SourceState::Done, place.job.clone()),
+                None => {
+                    let (counted, job) = views.running_view(self)?;
+                    (counted, SourceState::Live, job)
+                }
             }
         };
         let mut view = view_of(counted);
         let mut source = this_process::source(state);
-        if let Some(job) = job_of(self) {
+        if let Some(job) = job {
             source.job = Some(job.to_string());
         }
         view.sources = vec![source];
@@ -295,25 +300,6 @@ impl RunId {
         view.diagnoses = diagnoses::of_snapshot(&view, &diagnoses::thresholds());
         Some(view)
     }
-}
-
-/// The job run `run` is a part of, if it is a query started in one.
-fn job_of(run: RunId) -> Option<Arc<str>> {
-    let running = lanes::taken().into_iter().map(|(_, place)| place);
-    let ended = views()
-        .as_ref()
-        .map(|views| {
-            views
-                .ended
-                .iter()
-                .map(|(place, _)| place.clone())
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    running
-        .chain(ended)
-        .find(|place| place.id == run)
-        .and_then(|place| place.job)
 }
 
 /// The snapshot of what `counted` holds, analysed (no sources, runs or diagnoses).

@@ -74,6 +74,14 @@ impl Query {
     /// assert_eq!(part.job(), Some("job-doc-7"));
     /// // Another task of the same job, while the first runs: the same query.
     /// assert_eq!(Query::start_in_job("job-doc-7").id(), part.id());
+    ///
+    /// // Its view names the job, and is done once the query has ended.
+    /// let id = part.id().unwrap();
+    /// assert_eq!(id.snapshot().unwrap().job(), Some("job-doc-7"));
+    /// drop(part);
+    /// let view = id.snapshot().unwrap();
+    /// assert_eq!(view.job(), Some("job-doc-7"));
+    /// assert_eq!(view.sources[0].state, pipetel::snapshot::SourceState::Done);
     /// assert_eq!(Query::start().job(), None);
     /// # drop(telemetry);
     /// ```
