@@ -384,6 +384,50 @@ fn links_an_engine_states_carry_what_it_hands_over() {
     assert!(imbalances_of(&snapshot, "stated").is_empty());
 }
 
+#[test]
+fn a_stated_producer_run_inside_an_operator_it_does_not_feed_hands_it_nothing() {
+    pipetel_tests::own_process!();
+    setup();
+    let scan = Operator::new("scan", "stated-elsewhere");
+    let repartition = Operator::new("repartition", "stated-elsewhere");
+    let boundary = Operator::new("boundary", "stated-elsewhere");
+    let feed = scan.feeds(&repartition);
+    // The scan's work runs inside the boundary's call (a task the boundary's scope
+    // spawned, as an engine does), handing its rows to the repartition it feeds.
+    boundary.call(|| {
+        for rows in [10, 20] {
+            scan.call(|| feed.hand_over(rows, rows * 8));
+        }
+    });
+    let snapshot = pipetel::snapshot();
+    assert_eq!(
+        edges_of(&snapshot, "stated-elsewhere"),
+        [edge("scan", "repartition", EdgeVia::Plan, 30, 2)]
+    );
+    assert!(imbalances_of(&snapshot, "stated-elsewhere").is_empty());
+}
+
+#[test]
+fn an_edge_to_another_process_counts_the_link_and_not_the_consumers_rows_in() {
+    pipetel_tests::own_process!();
+    setup();
+    let stage = Operator::new("stage", "stated-remote");
+    let boundary = Operator::new("boundary", "stated-remote");
+    let feed = stage.feeds_elsewhere(&boundary);
+    stage.call(|| feed.hand_over(40, 320));
+    let snapshot = pipetel::snapshot();
+    assert_eq!(
+        edges_of(&snapshot, "stated-remote"),
+        [edge("stage", "boundary", EdgeVia::Plan, 40, 1)]
+    );
+    let received = snapshot
+        .operators
+        .iter()
+        .find(|op| op.node_type == "boundary" && op.node_id == "stated-remote")
+        .map_or(0, |op| op.rows.received);
+    assert_eq!(received, 0, "the boundary counts its rows in where it runs");
+}
+
 // ---- the graph rendered ----
 
 #[operator(node_type = "scan", node_id = "render-left")]
