@@ -1020,3 +1020,89 @@ fn work_a_node_spawns_itself_is_counted_as_that_nodes() {
         coverage * 100.0
     );
 }
+
+/// Two leaves under a union, wrapped by the rule: ids 0, 1, 2.
+fn wrapped_union() -> Arc<dyn ExecutionPlan> {
+    let empty = || -> Arc<dyn ExecutionPlan> {
+        Arc::new(datafusion::physical_plan::empty::EmptyExec::new(Arc::new(
+            datafusion::arrow::datatypes::Schema::empty(),
+        )))
+    };
+    let plan = datafusion::physical_plan::union::UnionExec::try_new(vec![empty(), empty()])
+        .expect("a union");
+    pipetel_datafusion::rule()
+        .optimize(plan, &Default::default())
+        .expect("wrapped")
+}
+
+fn with_children(
+    plan: &Arc<dyn ExecutionPlan>,
+    children: Vec<Arc<dyn ExecutionPlan>>,
+) -> Arc<dyn ExecutionPlan> {
+    Arc::clone(plan)
+        .replace_children(
+            children,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )
+        .expect("new children")
+}
+
+#[test]
+fn a_node_an_engine_puts_in_place_of_a_measured_child_keeps_its_id() {
+    let wrapped = wrapped_union();
+    let first = Arc::clone(wrapped.children()[0]);
+    // A leaf of the engine's own in place of the second child (a network boundary
+    // rebuilt when its stage is sent): measured as node 2, under its own name.
+    let leaf: Arc<dyn ExecutionPlan> = Arc::new(
+        datafusion::physical_plan::placeholder_row::PlaceholderRowExec::new(Arc::new(
+            datafusion::arrow::datatypes::Schema::empty(),
+        )),
+    );
+    let replaced = with_children(&wrapped, vec![Arc::clone(&first), leaf]);
+    assert_eq!(
+        pipetel_datafusion::node_ids(&replaced),
+        [Some(0), Some(1), Some(2)]
+    );
+    assert_eq!(replaced.children()[1].name(), "PlaceholderRowExec");
+    // A node put in above a measured child stays unmeasured: the child keeps its id.
+    let above: Arc<dyn ExecutionPlan> = Arc::new(
+        datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec::new(Arc::clone(
+            wrapped.children()[1],
+        )),
+    );
+    let inserted = with_children(&wrapped, vec![first, above]);
+    assert_eq!(
+        pipetel_datafusion::node_ids(&inserted),
+        [Some(0), Some(1), None, Some(2)]
+    );
+}
+
+#[test]
+fn a_plan_wrapped_below_an_engines_new_root_is_numbered_afresh() {
+    let on_top: Arc<dyn ExecutionPlan> = Arc::new(
+        datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec::new(wrapped_union()),
+    );
+    let again = pipetel_datafusion::rule()
+        .optimize(on_top, &Default::default())
+        .expect("wrapped");
+    assert_eq!(
+        pipetel_datafusion::node_ids(&again),
+        [Some(0), Some(1), Some(2), Some(3)]
+    );
+    // Each node wrapped once: the earlier wrappers taken off.
+    for node in nodes(&again) {
+        let wrapper = (node.as_ref() as &dyn std::any::Any)
+            .downcast_ref::<PipetelExec>()
+            .expect("wrapped");
+        assert!(
+            !(wrapper.inner().as_ref() as &dyn std::any::Any).is::<PipetelExec>(),
+            "{} wrapped twice",
+            node.name()
+        );
+    }
+    // A plan whose root is wrapped is left as it is.
+    let same = pipetel_datafusion::rule()
+        .optimize(Arc::clone(&again), &Default::default())
+        .expect("wrapped");
+    assert!(Arc::ptr_eq(&same, &again));
+}
