@@ -6,52 +6,73 @@
 //! around the allocator).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::SeqCst};
 use std::sync::Mutex;
 
 use pipetel::alloc::{balance, usage, Tracking};
 use pipetel::Operator;
 
-/// Counts the bytes the program holds, independently of the tracking allocator it wraps.
+/// Counts the bytes the program holds, independently of the tracking allocator it wraps,
+/// and the calls that entered and left it (a moment with none in flight is a quiet one).
 struct Balance<A> {
     inner: A,
     live: AtomicI64,
+    entered: AtomicU64,
+    left: AtomicU64,
+}
+
+impl<A> Balance<A> {
+    /// `call`, counted as entering and leaving.
+    fn counted<R>(&self, call: impl FnOnce() -> R) -> R {
+        self.entered.fetch_add(1, SeqCst);
+        let result = call();
+        self.left.fetch_add(1, SeqCst);
+        result
+    }
 }
 
 // SAFETY: every call is handed to `inner` unchanged.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Balance<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's promises, passed on.
-        let ptr = unsafe { self.inner.alloc(layout) };
-        if !ptr.is_null() {
-            self.live.fetch_add(layout.size() as i64, Relaxed);
-        }
-        ptr
+        self.counted(|| {
+            // SAFETY: the caller's promises, passed on.
+            let ptr = unsafe { self.inner.alloc(layout) };
+            if !ptr.is_null() {
+                self.live.fetch_add(layout.size() as i64, SeqCst);
+            }
+            ptr
+        })
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        self.live.fetch_sub(layout.size() as i64, Relaxed);
-        // SAFETY: as above.
-        unsafe { self.inner.dealloc(ptr, layout) }
+        self.counted(|| {
+            // SAFETY: as above.
+            unsafe { self.inner.dealloc(ptr, layout) };
+            self.live.fetch_sub(layout.size() as i64, SeqCst);
+        })
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as above.
-        let ptr = unsafe { self.inner.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            self.live.fetch_add(layout.size() as i64, Relaxed);
-        }
-        ptr
+        self.counted(|| {
+            // SAFETY: as above.
+            let ptr = unsafe { self.inner.alloc_zeroed(layout) };
+            if !ptr.is_null() {
+                self.live.fetch_add(layout.size() as i64, SeqCst);
+            }
+            ptr
+        })
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as above.
-        let moved = unsafe { self.inner.realloc(ptr, layout, new_size) };
-        if !moved.is_null() {
-            self.live
-                .fetch_add(new_size as i64 - layout.size() as i64, Relaxed);
-        }
-        moved
+        self.counted(|| {
+            // SAFETY: as above.
+            let moved = unsafe { self.inner.realloc(ptr, layout, new_size) };
+            if !moved.is_null() {
+                self.live
+                    .fetch_add(new_size as i64 - layout.size() as i64, SeqCst);
+            }
+            moved
+        })
     }
 }
 
@@ -59,6 +80,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Balance<A> {
 static ALLOCATOR: Balance<Tracking<System>> = Balance {
     inner: Tracking::new(System),
     live: AtomicI64::new(0),
+    entered: AtomicU64::new(0),
+    left: AtomicU64::new(0),
 };
 
 /// The tests here share one allocator and one table: one at a time.
@@ -201,16 +224,19 @@ fn the_owners_add_up_to_the_allocators_balance_exactly() {
     // Nothing else allocates while the two are read (this test holds the lock; the
     // telemetry's own threads may: read until two readings agree).
     let mut agreed = false;
-    for _ in 0..100 {
-        let counted = ALLOCATOR.live.load(Relaxed);
+    for _ in 0..1000 {
+        // A quiet moment: no call in the allocator as it starts, none entering during it.
+        let left = ALLOCATOR.left.load(SeqCst);
+        let entered = ALLOCATOR.entered.load(SeqCst);
+        let counted = ALLOCATOR.live.load(SeqCst);
         let tracked = balance();
-        let again = ALLOCATOR.live.load(Relaxed);
-        if counted == again {
+        if left == entered && ALLOCATOR.entered.load(SeqCst) == entered {
             assert_eq!(tracked.live() as i64, counted, "{tracked:?}");
             assert!(tracked.allocated >= tracked.freed);
             agreed = true;
             break;
         }
+        std::thread::yield_now();
     }
     assert!(
         agreed,
