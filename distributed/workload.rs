@@ -2,9 +2,10 @@
 //! four analytic queries, and the workers' loopback addresses for datafusion-distributed.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use datafusion::error::DataFusionError;
+use datafusion::prelude::{CsvReadOptions, SessionContext};
 use datafusion_distributed::WorkerResolver;
 
 pub const QUERIES: [(&str, &str); 4] = [
@@ -48,6 +49,18 @@ impl WorkerResolver for Ports {
             })
             .collect()
     }
+}
+
+/// Registers the tables [`generate`] wrote into `data` on `ctx`.
+pub async fn register(ctx: &SessionContext, data: &Path) -> Result<(), DataFusionError> {
+    for table in ["orders", "customers"] {
+        let path = data.join(table);
+        let path = path
+            .to_str()
+            .expect("a temporary directory's path is UTF-8");
+        ctx.register_csv(table, path, CsvReadOptions::new()).await?;
+    }
+    Ok(())
 }
 
 /// Writes the tables: `orders` (order_id, customer, region, amount, day) in `FILES` files,

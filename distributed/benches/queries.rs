@@ -17,7 +17,7 @@ mod workload;
 use std::time::{Duration, Instant};
 
 use datafusion::execution::SessionStateBuilder;
-use datafusion::prelude::{CsvReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 use datafusion_distributed::{DistributedExt, SessionStateBuilderExt, Worker, WorkerQueryContext};
 use interleaved::interleaved;
 use pipetel_datafusion_distributed::{coordinator_session, worker_session};
@@ -58,12 +58,7 @@ async fn session(ports: Vec<u16>, instrumented: bool, data: &std::path::Path) ->
         false => builder,
     };
     let ctx = SessionContext::from(builder.build());
-    for table in ["orders", "customers"] {
-        let path = data.join(table);
-        ctx.register_csv(table, path.to_str().expect("utf-8"), CsvReadOptions::new())
-            .await
-            .expect("a table");
-    }
+    workload::register(&ctx, data).await.expect("the tables");
     ctx
 }
 

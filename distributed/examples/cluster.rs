@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime};
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::physical_plan::collect;
-use datafusion::prelude::{CsvReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 use datafusion_distributed::{DistributedExt, SessionStateBuilderExt, Worker, WorkerQueryContext};
 use pipetel::snapshot::{merge_files, Snapshot};
 use pipetel_datafusion::Placement;
@@ -103,11 +103,7 @@ async fn run_queries(
         // small table: every worker gets some of each scan.
         .with_distributed_file_scan_config_bytes_per_partition(1)?;
     let ctx = SessionContext::from(coordinator_session(builder).build());
-    for table in ["orders", "customers"] {
-        let path = data.join(table);
-        ctx.register_csv(table, path.to_str().expect("utf-8"), CsvReadOptions::new())
-            .await?;
-    }
+    workload::register(&ctx, data).await?;
     for (shape, sql) in workload::QUERIES {
         let started = Instant::now();
         let plan = ctx.sql(sql).await?.create_physical_plan().await?;
