@@ -70,7 +70,7 @@ fn table() -> &'static [Slot; MAX_SERIES + 1] {
 
 /// The index of `owner` (a series, or [`UNATTRIBUTED`]) in a table.
 #[inline(always)]
-fn index(owner: u32) -> usize {
+pub(crate) fn index(owner: u32) -> usize {
     if owner == UNATTRIBUTED {
         MAX_SERIES
     } else {
@@ -101,6 +101,22 @@ pub(crate) fn read(owner: u32) -> [u64; 4] {
         counts[2] += slot.allocations.load(Relaxed);
     }
     counts
+}
+
+/// `owner`'s live bytes: allocated less freed, every table's added up (frees read first,
+/// as in [`read`]).
+#[inline]
+pub(crate) fn live(owner: u32) -> u64 {
+    let at = index(owner);
+    let freed: u64 = TABLES
+        .iter()
+        .map(|table| table[at].freed.load(Relaxed))
+        .sum();
+    let allocated: u64 = TABLES
+        .iter()
+        .map(|table| table[at].allocated.load(Relaxed))
+        .sum();
+    allocated.saturating_sub(freed)
 }
 
 /// Every owner's counts added up.

@@ -33,13 +33,16 @@
 //! resident memory (fragmentation, memory a C library or `mmap` takes).
 
 mod cells;
+mod peaks;
 mod usage;
 
 use std::alloc::{GlobalAlloc, Layout};
 
 use crate::counters::alloc_owner;
 
+pub(crate) use peaks::call_ended;
 pub use usage::{balance, usage, MemoryCounts, MemoryUsage, OperatorMemory};
+pub(crate) use usage::{tracking, SeriesMemory};
 
 /// A `GlobalAlloc` that charges each block to the operator that allocates it, around
 /// `A` (which does the allocating). Set it as the program's global allocator (see the

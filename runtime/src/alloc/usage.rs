@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::alloc::cells;
+use crate::alloc::{cells, peaks};
 use crate::counters::alloc_owner::UNATTRIBUTED;
 use crate::counters::registry;
 
@@ -47,6 +47,12 @@ pub struct OperatorMemory {
     /// What the allocator charged to it (the blocks it allocated, wherever they were
     /// freed).
     pub counts: MemoryCounts,
+    /// The most it held, sampled at the end of each of its calls and at each reading
+    /// (this one included): a peak reached and given back inside one call is missed. Of
+    /// an operator counted apart in several queries at once, the sum of their peaks.
+    pub peak: u64,
+    /// What it held when its last call ended.
+    pub retained: u64,
 }
 
 impl std::ops::Deref for OperatorMemory {
@@ -87,6 +93,47 @@ impl MemoryUsage {
     }
 }
 
+/// One series' memory (or that outside any operator's: [`UNATTRIBUTED`]), its peak
+/// sampled now.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SeriesMemory {
+    pub(crate) counts: MemoryCounts,
+    pub(crate) peak: u64,
+    pub(crate) retained: u64,
+}
+
+impl SeriesMemory {
+    /// What `series` allocated, freed, holds, held at most and retained.
+    pub(crate) fn of(series: u32) -> SeriesMemory {
+        // The peak sampled first: live bytes read after it are not above it by much.
+        let peak = peaks::sample(series);
+        let counts = counts(cells::read(series));
+        SeriesMemory {
+            peak: peak.max(counts.live()),
+            retained: peaks::retained(series),
+            counts,
+        }
+    }
+
+    /// The memory allocated outside any operator.
+    pub(crate) fn unattributed() -> SeriesMemory {
+        SeriesMemory::of(UNATTRIBUTED)
+    }
+
+    fn add(&mut self, other: &SeriesMemory) {
+        self.counts.add(&other.counts);
+        self.peak += other.peak;
+        self.retained += other.retained;
+    }
+}
+
+/// Whether [`Tracking`](crate::alloc::Tracking) is the global allocator: whether it
+/// counted any block. Blocks allocated before `main` or telemetry, outside any
+/// operator, answer in a few loads; otherwise the whole table is read.
+pub(crate) fn tracking() -> bool {
+    cells::read(UNATTRIBUTED)[2] > 0 || cells::total()[2] > 0
+}
+
 /// Counts as the tables give them: allocated, freed, allocations, frees.
 fn counts([allocated, freed, allocations, frees]: [u64; 4]) -> MemoryCounts {
     MemoryCounts {
@@ -108,30 +155,31 @@ pub fn balance() -> MemoryCounts {
 /// Reads the allocator's table (one slot per operator series): call it when a report is
 /// made, not per call. Empty when `Tracking` is not the global allocator.
 pub fn usage() -> MemoryUsage {
-    let read = |owner: u32| counts(cells::read(owner));
-    let mut by_labels: BTreeMap<(&'static str, &'static str), MemoryCounts> = BTreeMap::new();
+    let mut by_labels: BTreeMap<(&'static str, &'static str), SeriesMemory> = BTreeMap::new();
     registry::with_labels(|labels| {
         for (series, label) in labels.iter().enumerate() {
-            let counts = read(series as u32);
-            if counts.allocations == 0 && counts.allocated == 0 {
+            let memory = SeriesMemory::of(series as u32);
+            if memory.counts.allocations == 0 && memory.counts.allocated == 0 {
                 continue;
             }
             let canonical = &labels[label.canonical as usize];
             by_labels
                 .entry((canonical.node_type, canonical.node_id))
                 .or_default()
-                .add(&counts);
+                .add(&memory);
         }
     });
     MemoryUsage {
         operators: by_labels
             .into_iter()
-            .map(|((node_type, node_id), counts)| OperatorMemory {
+            .map(|((node_type, node_id), memory)| OperatorMemory {
                 node_type: node_type.to_owned(),
                 node_id: node_id.to_owned(),
-                counts,
+                counts: memory.counts,
+                peak: memory.peak,
+                retained: memory.retained,
             })
             .collect(),
-        unattributed: read(UNATTRIBUTED),
+        unattributed: counts(cells::read(UNATTRIBUTED)),
     }
 }

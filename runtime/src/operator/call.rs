@@ -177,7 +177,7 @@ impl TaskGuard {
                 guard
                     .segment
                     .exit_handing_out(thread, clock::ticks, rows_out, bytes_written);
-                count_end(cells, outcome(failed));
+                count_end(cells, guard.segment.series(), outcome(failed));
             }
         }
         forget_closed(slot);
@@ -210,7 +210,11 @@ impl TaskGuard {
                     .try_exit_handing_out_at(thread, end, rows_out, bytes_written)
                 {
                     Ok(full) => {
-                        count_end(guard.segment.cells(), outcome(failed));
+                        count_end(
+                            guard.segment.cells(),
+                            guard.segment.series(),
+                            outcome(failed),
+                        );
                         forget_closed(slot);
                         if let Some(shard) = full {
                             shard.empty_list();
@@ -263,7 +267,11 @@ impl TaskGuard {
             guard
                 .segment
                 .exit_handing_out_elapsed(this_thread(), elapsed, rows_out, bytes_written);
-            count_end(guard.segment.cells(), outcome(failed));
+            count_end(
+                guard.segment.cells(),
+                guard.segment.series(),
+                outcome(failed),
+            );
         }
         forget_closed(slot);
     }
@@ -272,7 +280,7 @@ impl TaskGuard {
     fn close(&self, rows_out: u64, bytes_written: u64, outcome: Tally, clock: fn() -> u64) {
         self.segment
             .exit_handing_out(this_thread(), clock, rows_out, bytes_written);
-        count_end(self.segment.cells(), outcome);
+        count_end(self.segment.cells(), self.segment.series(), outcome);
     }
 }
 
@@ -358,9 +366,14 @@ pub(crate) fn effective_step(thread: &ThreadState) -> StepCall {
     }
 }
 
-/// How a call ended: `Completed`, `Failed` or `Cancelled` (a call is active from its
-/// start to its end: readers subtract).
+/// How a call of `series` ended: `Completed`, `Failed` or `Cancelled` (a call is active
+/// from its start to its end: readers subtract). With the tracking allocator (feature
+/// `alloc`), its memory is sampled: what it retains, and its peak.
 #[inline]
-pub(crate) fn count_end(cells: &Cells, outcome: Tally) {
+pub(crate) fn count_end(cells: &Cells, series: u32, outcome: Tally) {
     cells.add(outcome, 1);
+    #[cfg(feature = "alloc")]
+    crate::alloc::call_ended(series);
+    #[cfg(not(feature = "alloc"))]
+    let _ = series;
 }

@@ -98,6 +98,12 @@ impl Segment {
         self.cells
     }
 
+    /// The series it counts for (its lane's, in a query's lane).
+    #[inline]
+    pub(crate) fn series(&self) -> u32 {
+        self.series
+    }
+
     /// [`exit_timed`](Self::exit_timed), then counts what the segment handed out (a
     /// call's output, an item): rows and bytes out, and — when it ran nested in another
     /// operator — one batch across their link; the segment goes to its thread's list.
