@@ -80,8 +80,8 @@ pub mod snapshot {
     pub use crate::insight::skew::skew_score;
     pub use crate::insight::snapshot::{
         Basis, Bottleneck, CallBuckets, ChannelSnapshot, EdgeSnapshot, EdgeVia, Estimate,
-        Imbalance, NodeRef, Overall, Percentiles, RunSnapshot, Share, Skew, SlowCall, Snapshot,
-        Source, SourceState, Spread, StepSnapshot, Waiting,
+        Imbalance, Memory, NodeRef, Overall, Percentiles, RunSnapshot, Share, Skew, SlowCall,
+        Snapshot, Source, SourceState, Spread, StepSnapshot, Waiting,
     };
     pub use crate::insight::snapshot::{
         ByteCounts, CallCounts, Distributions, Expected, OperatorSnapshot, RowCounts, TimeSplit,

@@ -10,7 +10,7 @@ use crate::insight::diagnoses;
 use crate::insight::look::Look;
 use crate::insight::read_snapshot::analyse;
 use crate::insight::snapshot::{
-    ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef, OperatorSnapshot, RunSnapshot, Share,
+    ChannelSnapshot, EdgeSnapshot, EdgeVia, Memory, NodeRef, OperatorSnapshot, RunSnapshot, Share,
     Snapshot, Source, StepSnapshot,
 };
 use crate::operator::engine_metrics;
@@ -115,6 +115,7 @@ impl Snapshot {
                 let key = (edge.from.clone(), edge.to.clone(), edge.via, edge.channel);
                 add_or_push(&mut merged.edges, &mut edges, key, edge, add_edge);
             }
+            add_memory(&mut merged.unattributed_memory, unit.unattributed_memory);
             merged.sources.extend(unit.sources);
         }
         analyse(&mut merged, Look::Read);
@@ -255,6 +256,17 @@ fn add_operator(into: &mut OperatorSnapshot, op: OperatorSnapshot) {
     into.skew.partitions.extend(op.skew.partitions);
     into.skew.workers.extend(op.skew.workers);
     engine_metrics::add_values(&mut into.engine_metrics, &op.engine_metrics);
+    add_memory(&mut into.memory, op.memory);
+}
+
+/// `memory` added into `into`: what a process without the tracking allocator has not
+/// measured is no zero.
+fn add_memory(into: &mut Option<Memory>, memory: Option<Memory>) {
+    match (into, memory) {
+        (Some(into), Some(memory)) => into.add(&memory),
+        (into @ None, memory) => *into = memory,
+        (Some(_), None) => {}
+    }
 }
 
 fn add_step(into: &mut StepSnapshot, step: StepSnapshot) {
@@ -373,6 +385,46 @@ mod tests {
         assert_eq!(merged.channels.len(), 2);
         assert_eq!(merged.edges.len(), 2);
         assert_eq!(merged.sources.len(), 2);
+    }
+
+    #[test]
+    fn memory_adds_across_processes_and_a_process_without_it_adds_none() {
+        let with = |instance: &str, pid: u32, live: u64, peak: u64| {
+            let mut snapshot = process(instance, pid, 10, 8, 1);
+            let memory = Memory {
+                allocated: live + 100,
+                freed: 100,
+                allocations: 3,
+                frees: 1,
+                live,
+                peak,
+                retained: live,
+            };
+            snapshot.operators[0].memory = Some(memory);
+            snapshot.unattributed_memory = Some(Memory {
+                allocated: 7,
+                live: 7,
+                peak: 7,
+                allocations: 1,
+                ..Memory::default()
+            });
+            snapshot
+        };
+        let merged = Snapshot::merge([
+            with("a", 1, 1000, 4000),
+            process("b", 2, 10, 8, 1),
+            with("c", 3, 24, 50),
+        ]);
+        let memory = merged.operator("scan", "0").unwrap().memory.unwrap();
+        assert_eq!(
+            (memory.allocated, memory.freed, memory.live, memory.peak),
+            (1224, 200, 1024, 4050)
+        );
+        assert_eq!((memory.allocations, memory.frees, memory.retained), (6, 2, 1024));
+        assert_eq!(merged.unattributed_memory.unwrap().live, 14);
+        let none = Snapshot::merge([process("a", 1, 10, 8, 1), process("b", 2, 10, 8, 1)]);
+        assert_eq!(none.operator("scan", "0").unwrap().memory, None);
+        assert_eq!(none.unattributed_memory, None);
     }
 
     #[test]

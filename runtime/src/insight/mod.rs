@@ -9,6 +9,7 @@ pub(crate) mod figures;
 mod from_json;
 pub(crate) mod graph;
 pub(crate) mod look;
+pub(crate) mod memory;
 mod merge;
 pub(crate) mod node_index;
 pub(crate) mod periodic;

@@ -13,6 +13,7 @@ use crate::counters::lanes::NO_LANE;
 use crate::counters::reading::Reading;
 use crate::counters::registry::{self, SeriesLabels};
 use crate::insight::look::Look;
+use crate::insight::memory::MemoryReading;
 use crate::insight::snapshot::{
     ByteCounts, CallBuckets, CallCounts, Distributions, EdgeSnapshot, Expected, NodeRef,
     OperatorSnapshot, RowCounts, RunSnapshot, Share, Skew, Snapshot, SourceState, StepSnapshot,
@@ -69,13 +70,22 @@ pub(crate) fn last() -> Snapshot {
 
 fn take(look: Look) -> Snapshot {
     let (steps, runs) = totals::totals();
-    let mut reading = Reading::read(registry::series_count());
+    let series_count = registry::series_count();
+    let mut reading = Reading::read(series_count);
+    let mut memory = MemoryReading::read(series_count);
     let mut engine = engine_metrics::read();
     let expected = registry::expected();
     let mut snapshot = registry::with_labels(|labels| {
         reading.fold_lanes(labels);
         fold_engine_lanes(&mut engine, labels);
-        build(&reading, &expected, engine, labels, &steps, Keep::All)
+        if let Some(memory) = &mut memory {
+            memory.fold_lanes(labels);
+        }
+        let mut built = build(&reading, &expected, engine, labels, &steps, Keep::All);
+        if let Some(memory) = &memory {
+            add_memory(&mut built, memory, labels);
+        }
+        built
     });
     analyse(&mut snapshot, look);
     snapshot.sources = vec![this_process::source(SourceState::Live)];
@@ -216,6 +226,22 @@ pub(crate) fn build(
         channels,
         ..Snapshot::default()
     }
+}
+
+/// Each operator's memory, and that outside any operator, from `memory` (lanes folded).
+fn add_memory(snapshot: &mut Snapshot, memory: &MemoryReading, labels: &[SeriesLabels]) {
+    let by_labels: HashMap<(&str, &str), usize> = labels
+        .iter()
+        .enumerate()
+        .filter(|(_, label)| label.lane == NO_LANE)
+        .map(|(series, label)| ((label.node_type, label.node_id), series))
+        .collect();
+    for op in &mut snapshot.operators {
+        if let Some(&series) = by_labels.get(&(op.node_type.as_str(), op.node_id.as_str())) {
+            op.memory = Some(memory.of(series));
+        }
+    }
+    snapshot.unattributed_memory = Some(memory.unattributed);
 }
 
 /// The analyses that read only a snapshot's operators and edges: rates, conservation,

@@ -11,8 +11,8 @@ use crate::insight::diagnoses;
 use crate::insight::read_snapshot::{counted, derive_rates};
 use crate::insight::skew;
 use crate::insight::snapshot::{
-    ByteCounts, CallCounts, Distributions, OperatorSnapshot, RowCounts, RunSnapshot, Snapshot,
-    StepSnapshot, TimeSplit, WorkSkew,
+    ByteCounts, CallCounts, Distributions, Memory, OperatorSnapshot, RowCounts, RunSnapshot,
+    Snapshot, StepSnapshot, TimeSplit, WorkSkew,
 };
 use crate::insight::snapshot::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef, SCHEMA_VERSION};
 use crate::operator::engine_metrics;
@@ -193,6 +193,10 @@ impl Snapshot {
             edges,
             channels,
             imbalances,
+            unattributed_memory: memory_since(
+                &self.unattributed_memory,
+                &earlier.unattributed_memory,
+            ),
         };
         // The checks of one snapshot run on the view; those that look back over time
         // (a stall, failing exports) are of the process, as of now.
@@ -257,8 +261,18 @@ fn operator_since(now: &OperatorSnapshot, before: &OperatorSnapshot) -> Operator
             &now.engine_metrics,
             Some(&before.engine_metrics),
         ),
+        memory: memory_since(&now.memory, &before.memory),
         ..now.clone()
     }
+}
+
+/// Memory allocated and freed in between; held, peak and retained as of now.
+fn memory_since(now: &Option<Memory>, before: &Option<Memory>) -> Option<Memory> {
+    let now = (*now)?;
+    Some(match before {
+        Some(before) => now.since(before),
+        None => now,
+    })
 }
 
 #[cfg(test)]

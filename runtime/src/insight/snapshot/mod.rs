@@ -10,6 +10,7 @@ mod distribution;
 mod estimate;
 mod graph;
 mod imbalance;
+mod memory;
 mod operator;
 mod skew;
 mod source;
@@ -20,6 +21,7 @@ pub use distribution::{CallBuckets, Percentiles, SlowCall};
 pub use estimate::{Basis, Estimate, Overall};
 pub use graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
 pub use imbalance::Imbalance;
+pub use memory::Memory;
 pub use operator::{
     ByteCounts, CallCounts, Distributions, Expected, OperatorSnapshot, RowCounts, TimeSplit,
     WorkSkew,
@@ -79,6 +81,11 @@ pub struct Snapshot {
     /// an operator said what to expect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overall: Option<Overall>,
+    /// The heap memory allocated outside any operator (and before telemetry started),
+    /// with the tracking allocator (feature `alloc`); `None` without it. Each operator's
+    /// own is its [`memory`](OperatorSnapshot::memory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unattributed_memory: Option<Memory>,
     /// What the built-in checks found (`insight::diagnoses`).
     #[serde(default)]
     pub diagnoses: Vec<Diagnosis>,
@@ -136,6 +143,7 @@ impl Default for Snapshot {
             imbalances: Vec::new(),
             bottleneck: None,
             overall: None,
+            unattributed_memory: None,
             diagnoses: Vec::new(),
         }
     }

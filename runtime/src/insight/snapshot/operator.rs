@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CallBuckets, Estimate, NodeRef, Percentiles, Share, Skew, SlowCall};
+use super::{CallBuckets, Estimate, Memory, NodeRef, Percentiles, Share, Skew, SlowCall};
 use crate::operator::engine_metrics::EngineValue;
 
 /// The counters of one operator, and what follows from them.
@@ -51,6 +51,10 @@ pub struct OperatorSnapshot {
     /// called for.
     #[serde(default)]
     pub skew: WorkSkew,
+    /// The heap memory it allocated, with the tracking allocator (feature `alloc`);
+    /// `None` without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Memory>,
     /// The engine's own metrics of the operator (DataFusion's `ExecutionPlan::metrics()`
     /// through pipetel-datafusion, or any [`EngineMetrics`](crate::engine::EngineMetrics)
     /// source), by name.
