@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::insight::bottleneck;
 use crate::insight::figures::diagram::{edge_via, merged_edges};
 use crate::insight::figures::names::{display_name, display_names};
-use crate::insight::figures::operator_row::{detail_lines, operator_cells, HEADER};
+use crate::insight::figures::operator_row::{columns, detail_lines, operator_cells, HEADER};
 use crate::insight::figures::units::{batches, bytes, count, duration, percent};
 use crate::insight::node_index::NodeIndex;
 use crate::insight::report::Report;
@@ -33,7 +33,8 @@ pub(crate) struct View {
     /// Served live (the page polls for more) rather than written to a file.
     pub(crate) live: bool,
     /// The operator table's column titles.
-    pub(crate) header: [&'static str; 10],
+    /// The report's columns: `MEMORY` only when measured.
+    pub(crate) header: Vec<&'static str>,
     pub(crate) operators: Vec<OperatorView>,
     pub(crate) edges: Vec<EdgeView>,
     /// The operator graph in Graphviz DOT: node `op{i}` is `operators[i]`, edge
@@ -75,8 +76,8 @@ pub(crate) struct OperatorView {
     /// `pipeline / step`, or the step, when it ran in one.
     pub(crate) step: Option<String>,
     /// Its row of the report's table, under `header`.
-    pub(crate) cells: [String; 10],
-    /// Its `·` lines in the report: wait states, per-call distributions, skew.
+    pub(crate) cells: Vec<String>,
+    /// Its `·` lines in the report: wait states, per-call distributions, skew, memory.
     pub(crate) details: Vec<String>,
     /// Its share of all operators' busy time, 0 to 1.
     pub(crate) busy_share: f64,
@@ -209,12 +210,13 @@ impl View {
         let names = display_names(&snapshot.operators);
         let name_of = |node: &NodeRef| display_name(&names, &node.node_type, &node.node_id);
         let index = NodeIndex::of(&snapshot.operators);
+        let columns = columns(&snapshot);
         let operators: Vec<OperatorView> = snapshot
             .operators
             .iter()
             .map(|op| {
                 let name = display_name(&names, &op.node_type, &op.node_id);
-                operator_view(op, &name)
+                operator_view(op, &name, columns)
             })
             .collect();
         let edges: Vec<EdgeView> = merged_edges(&snapshot, &index)
@@ -235,7 +237,7 @@ impl View {
             version: env!("CARGO_PKG_VERSION"),
             taken_at_ms: millis(SystemTime::now()),
             live,
-            header: HEADER,
+            header: HEADER[..columns].to_vec(),
             bottleneck: snapshot.bottleneck.as_ref().map(|found| {
                 format!(
                     "{}: {}",
@@ -312,7 +314,8 @@ fn job_processes(snapshot: &Snapshot) -> Vec<JobProcessView> {
         .collect()
 }
 
-fn operator_view(op: &OperatorSnapshot, name: &str) -> OperatorView {
+/// `op`'s view, with the first `columns` cells of its row.
+fn operator_view(op: &OperatorSnapshot, name: &str, columns: usize) -> OperatorView {
     let wall = op.time.wall.as_secs_f64();
     let share = |part: Duration| {
         if wall > 0.0 {
@@ -336,7 +339,7 @@ fn operator_view(op: &OperatorSnapshot, name: &str) -> OperatorView {
             Some(pipeline) => format!("{pipeline} / {step}"),
             None => step.clone(),
         }),
-        cells: operator_cells(op),
+        cells: operator_cells(op).into_iter().take(columns).collect(),
         details: detail_lines(op),
         busy_share: op.time.busy_share,
         waits,

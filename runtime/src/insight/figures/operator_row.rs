@@ -1,20 +1,33 @@
 //! An operator's row as the report's table prints it: the columns, the cells and the
-//! detail lines under the row (wait states, per-call distributions, skew).
+//! detail lines under the row (wait states, per-call distributions, skew, memory).
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::insight::figures::units::{bytes, count, duration, percent, ratio};
-use crate::insight::snapshot::OperatorSnapshot;
+use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
 
-/// The table's columns after the name.
-pub(crate) const HEADER: [&str; 10] = [
+/// The table's columns after the name. The last, `MEMORY` (live / peak), only for a
+/// snapshot with memory measured ([`columns`]).
+pub(crate) const HEADER: [&str; 11] = [
     "CALLS", "TIME", "SHARE", "ROWS IN", "ROWS OUT", "SEL", "ROWS/S", "READ", "WRITTEN", "FAILED",
+    "MEMORY",
 ];
 
+/// How many of [`HEADER`]'s columns a table of `snapshot` shows: `MEMORY` only when the
+/// tracking allocator measured it.
+pub(crate) fn columns(snapshot: &Snapshot) -> usize {
+    if snapshot.unattributed_memory.is_some() {
+        HEADER.len()
+    } else {
+        HEADER.len() - 1
+    }
+}
+
 /// An operator's cells in the table, under [`HEADER`]: calls, time, share, rows in and
-/// out, selectivity, rows per second, bytes read and written, failed calls.
-pub(crate) fn operator_cells(op: &OperatorSnapshot) -> [String; 10] {
+/// out, selectivity, rows per second, bytes read and written, failed calls, and the
+/// memory it holds now / the most it held.
+pub(crate) fn operator_cells(op: &OperatorSnapshot) -> [String; 11] {
     let dash = || "-".to_owned();
     [
         op.calls
@@ -40,11 +53,15 @@ pub(crate) fn operator_cells(op: &OperatorSnapshot) -> [String; 10] {
             dash()
         },
         op.calls.failed.to_string(),
+        op.memory.map_or_else(dash, |memory| {
+            format!("{} / {}", bytes(memory.live), bytes(memory.peak))
+        }),
     ]
 }
 
 /// The lines under an operator's row: its wall time split into wait states (when it
-/// waited), its per-call distributions, and its skew across partitions and threads.
+/// waited), its per-call distributions, its skew across partitions and threads, and the
+/// memory it allocated (when measured and it allocated).
 pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
     let mut lines = Vec::new();
     if op.time.wall > op.time.busy {
@@ -120,6 +137,15 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
             time(skew.busy_ns.max),
             skew.busy_ns.max_at,
             percent(skew.busy_ns.skew),
+        ));
+    }
+    if let Some(memory) = op.memory.filter(|memory| memory.allocations > 0) {
+        lines.push(format!(
+            "memory: allocated {} in {} blocks, freed {}, retained {} at its last call's end",
+            bytes(memory.allocated),
+            count(memory.allocations),
+            bytes(memory.freed),
+            bytes(memory.retained),
         ));
     }
     lines

@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 use crate::insight::bottleneck;
 use crate::insight::figures::diagram::{self, edge_text, Diagram};
 use crate::insight::figures::names::{display_name, display_names};
-use crate::insight::figures::operator_row::{detail_lines, operator_cells, HEADER};
+use crate::insight::figures::operator_row::{columns, detail_lines, operator_cells, HEADER};
 use crate::insight::node_index::NodeIndex;
 use crate::insight::read_snapshot::snapshot;
 use crate::insight::snapshot::Severity;
@@ -128,7 +128,7 @@ impl Report {
 /// The table fits a 120-column terminal, unless a name with its indentation needs more:
 /// the name column then widens to hold the longest, whole.
 const NAME_WIDTH: usize = 38;
-const WIDTHS: [usize; 10] = [7, 9, 6, 9, 9, 7, 8, 10, 10, 7];
+const WIDTHS: [usize; 11] = [7, 9, 6, 9, 9, 7, 8, 10, 10, 7, 22];
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -139,6 +139,7 @@ impl fmt::Display for Report {
         let mut table = Table {
             lines: Vec::new(),
             names: display_names(&snapshot.operators),
+            columns: columns(snapshot),
         };
         for run in &snapshot.runs {
             let calls = match run.active {
@@ -212,11 +213,13 @@ struct Table {
     lines: Vec<Line>,
     /// Display names by (node.type, node.id).
     names: HashMap<(String, String), String>,
+    /// How many of the cells it shows.
+    columns: usize,
 }
 
 enum Line {
     /// A run, step or operator: its indented name and its cells.
-    Row(String, Box<[String; 10]>),
+    Row(String, Box<[String; 11]>),
     /// A line under a row, printed as it is.
     Under(String),
 }
@@ -227,7 +230,7 @@ impl Table {
         display_name(&self.names, node_type, node_id)
     }
 
-    fn row(&mut self, depth: usize, name: &str, cells: [String; 10]) {
+    fn row(&mut self, depth: usize, name: &str, cells: [String; 11]) {
         self.lines.push(Line::Row(
             format!("{}{name}", "  ".repeat(depth)),
             Box::new(cells),
@@ -247,7 +250,7 @@ impl Table {
         let mut text = String::new();
         let row = |text: &mut String, name: &str, cells: &mut dyn Iterator<Item = &str>| {
             let _ = write!(text, "{name:<name_width$}");
-            for (cell, width) in cells.zip(WIDTHS) {
+            for (cell, width) in cells.zip(WIDTHS).take(self.columns) {
                 let _ = write!(text, "{cell:>width$}");
             }
             let trimmed = text.trim_end().len();
@@ -315,7 +318,7 @@ impl Table {
     /// not happen) left out.
     fn engine_metrics(&mut self, depth: usize, op: &OperatorSnapshot) {
         let indent = format!("{}· ", "  ".repeat(depth));
-        let width = NAME_WIDTH + WIDTHS.iter().sum::<usize>();
+        let width = NAME_WIDTH + WIDTHS.iter().take(self.columns).sum::<usize>();
         let mut line = indent.clone();
         for (name, value) in op
             .engine_metrics
@@ -437,7 +440,7 @@ fn in_plan_order<'a>(
 }
 
 /// The cells of a run or step row: calls, time, rows (in the ROWS OUT column), failures.
-fn summary(calls: String, time: Duration, rows: u64, failed: u64) -> [String; 10] {
+fn summary(calls: String, time: Duration, rows: u64, failed: u64) -> [String; 11] {
     let empty = String::new;
     [
         calls,
@@ -450,6 +453,7 @@ fn summary(calls: String, time: Duration, rows: u64, failed: u64) -> [String; 10
         empty(),
         empty(),
         failed.to_string(),
+        empty(),
     ]
 }
 
