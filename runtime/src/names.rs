@@ -192,6 +192,33 @@ pub const BLOCKED: &str = "blocked";
 /// [`WAIT_STATE`] of time woken and not yet polled.
 pub const QUEUED: &str = "queued";
 
+/// Heap bytes the operator allocated (a block grown counts its growth), by `node.type`
+/// and `node.id`; allocations outside any operator under `node.id` and `node.type`
+/// [`UNATTRIBUTED`]. Exported with the tracking allocator only (feature `alloc`).
+pub const MEMORY_ALLOCATED: MetricName = counter(
+    "memory.allocated",
+    "By",
+    "Heap bytes allocated by the operator, measured by the tracking allocator",
+);
+/// Heap bytes of the operator's blocks held now, wherever they were freed; as
+/// [`MEMORY_ALLOCATED`].
+pub const MEMORY_LIVE: MetricName = metric(
+    Instrument::Gauge,
+    "memory.live",
+    "By",
+    "Heap bytes the operator allocated and are not freed yet",
+);
+/// The most heap bytes of the operator's held at once, sampled at the end of each of its
+/// calls and at each collection; as [`MEMORY_ALLOCATED`].
+pub const MEMORY_PEAK: MetricName = metric(
+    Instrument::Gauge,
+    "memory.peak",
+    "By",
+    "The most heap bytes of the operator held at once, sampled at each call's end",
+);
+/// The `node.type` and `node.id` of the memory allocated outside any operator.
+pub const UNATTRIBUTED: &str = "unattributed";
+
 /// How many operator series pipetel counts apart now: distinct `(node.type, node.id)`
 /// pairs, the `node.id = "other"` ones included (a gauge without attributes; see
 /// [`MAX_OPERATOR_SERIES`](crate::limits::MAX_OPERATOR_SERIES)).

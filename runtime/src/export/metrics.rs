@@ -25,6 +25,7 @@ use crate::export::call_distributions;
 use crate::export::cardinality::{self, OverflowWatch};
 use crate::export::exporter::{self, Reporting};
 use crate::export::grpc_runtime::GrpcRuntime;
+use crate::export::memory_metrics;
 use crate::export::operator_metrics;
 use crate::export::progress_gauges;
 use crate::export::signal::{self, AddTo, SignalPipeline};
@@ -82,6 +83,7 @@ pub(crate) fn start(
             .collect();
     });
     progress_gauges::register(&meter, namespace);
+    memory_metrics::register(&meter, namespace);
     Some(metrics)
 }
 

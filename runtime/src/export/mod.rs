@@ -8,6 +8,7 @@ pub(crate) mod exporter;
 pub(crate) mod grpc_runtime;
 pub(crate) mod log_layer;
 pub(crate) mod logs;
+pub(crate) mod memory_metrics;
 pub(crate) mod metrics;
 pub(crate) mod operator_metrics;
 #[cfg(feature = "process-metrics")]
