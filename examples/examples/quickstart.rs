@@ -10,6 +10,12 @@
 //!
 //! The code is in `examples/src/regional_totals.rs`.
 
+/// Memory per operator in the report and the dashboard: every heap block charged to the
+/// operator that allocated it.
+#[global_allocator]
+static ALLOCATOR: pipetel::alloc::Tracking<std::alloc::System> =
+    pipetel::alloc::Tracking::new(std::alloc::System);
+
 fn main() -> Result<(), String> {
     pipetel_examples::regional_totals::main()
 }

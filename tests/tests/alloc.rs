@@ -246,3 +246,73 @@ fn the_owners_add_up_to_the_allocators_balance_exactly() {
     assert_eq!(maker.live(), (0..4).map(|n| 1000 + n as u64).sum::<u64>());
     drop(left);
 }
+
+#[test]
+fn the_snapshot_and_the_report_show_what_each_operator_holds_held_at_most_and_retained() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    telemetry();
+    let builder = Operator::new("builder", "alloc-peak");
+    let before = pipetel::snapshot();
+    // A call returns 2 MiB, live when it ends (a sample of the peak), freed after.
+    let big = builder.call(|| vec![1u8; 2 << 20]);
+    drop(big);
+    // A call keeps 256 KiB in a buffer it fills, held after its end: what it retains.
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    builder.call(|| kept.push(vec![2u8; 256 << 10]));
+    let snapshot = pipetel::snapshot();
+
+    let memory = snapshot
+        .operator("builder", "alloc-peak")
+        .and_then(|op| op.memory)
+        .expect("the builder's memory");
+    // The kept buffer, and the vector holding it (4 slots of 24 bytes: its first growth).
+    let held = (256 << 10) + 4 * 24;
+    assert_eq!(memory.live, held, "{memory:?}");
+    assert_eq!(memory.retained, held, "nothing moved since its last call");
+    assert_eq!(memory.peak, 2 << 20, "the 2 MiB returned by the first call");
+    assert_eq!(memory.allocated, (2 << 20) + held);
+    assert_eq!((memory.allocations, memory.frees), (3, 1));
+    assert!(snapshot.unattributed_memory.is_some());
+
+    // What happened in between: all of it; a view keeps what is held now.
+    let between = snapshot.since(&before);
+    let view = between.operator("builder", "alloc-peak").unwrap();
+    assert_eq!(view.memory, Some(memory));
+    // The snapshot format carries it.
+    let back =
+        pipetel::snapshot::Snapshot::from_json(&pipetel::Report::of(snapshot.clone()).json())
+            .expect("the snapshot's JSON");
+    assert_eq!(
+        back.operator("builder", "alloc-peak").unwrap().memory,
+        Some(memory)
+    );
+
+    let report = pipetel::Report::of(snapshot).to_string();
+    let header = report
+        .lines()
+        .find(|line| line.starts_with("RUN / STEP / OPERATOR"))
+        .expect("the table");
+    assert!(header.ends_with("MEMORY"), "{header}");
+    let row = report
+        .lines()
+        .find(|line| line.trim_start().starts_with("builder"))
+        .expect("the builder's row");
+    assert!(row.ends_with("256.1 KiB / 2.0 MiB"), "live / peak: {row}");
+    assert!(
+        report.contains(
+            "· memory: allocated 2.3 MiB in 3 blocks, freed 2.0 MiB, retained 256.1 KiB at its last call's end"
+        ),
+        "{report}"
+    );
+    drop(kept);
+    let after = pipetel::snapshot();
+    let memory = after
+        .operator("builder", "alloc-peak")
+        .unwrap()
+        .memory
+        .unwrap();
+    assert_eq!(
+        (memory.live, memory.retained, memory.peak),
+        (0, held, 2 << 20)
+    );
+}

@@ -58,6 +58,14 @@ fn the_report_agrees_with_the_data() {
         stdout.contains("RUN / STEP / OPERATOR"),
         "the report is printed with no collector"
     );
+    let header = stdout
+        .lines()
+        .find(|line| line.starts_with("RUN / STEP / OPERATOR"))
+        .expect("the header");
+    assert!(
+        header.ends_with("MEMORY"),
+        "the example installs the tracking allocator: {header}"
+    );
 
     let snapshot: Snapshot =
         serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
@@ -113,6 +121,24 @@ fn the_report_agrees_with_the_data() {
         assert_eq!(op(node_type).step.as_deref(), Some("load"), "{node_type}");
     }
     assert_eq!(op("sink").rows.written, 4);
+    // Memory, measured by the tracking allocator the example installs. Each batch the
+    // scan makes (two vectors of 16 + 8 bytes a row) is the scan's, and all of it is
+    // freed by the filter that consumes it; at the end of each scan call the batch it
+    // returns is live, so the sampled peak holds at least one.
+    let scan = op("scan").memory.expect("the scan's memory");
+    assert!(scan.allocated >= ORDERS as u64 * 24, "{scan:?}");
+    assert_eq!(scan.live, 0, "every batch freed downstream: {scan:?}");
+    assert!(scan.peak >= 8192 * 24, "{scan:?}");
+    assert!(scan.allocations >= 2 * batches, "{scan:?}");
+    // The aggregate's table of four groups is built in `consume` and kept to its end.
+    let aggregate = op("hash_aggregate").memory.expect("the aggregate's memory");
+    assert!(aggregate.allocated > 0, "{aggregate:?}");
+    assert!(
+        snapshot
+            .unattributed_memory
+            .is_some_and(|outside| outside.allocated > 0),
+        "the lines the extract step reads are no operator's"
+    );
     // Progress: the scan said the bytes it would read; every operator's total followed
     // from it, down the graph, and at the end each is exactly what it handled.
     for (node_type, handled) in [
@@ -250,4 +276,20 @@ fn with_a_collector_the_example_exports_spans_metrics_and_logs() {
         filter_out.value,
         (0..ORDERS).filter(|id| amount_of(*id) >= 500).count() as i64
     );
+    // Memory per operator, in bytes, beside the other operator metrics.
+    let last = points(requests.last().expect("metrics"));
+    let memory = |name: &str, node_type: &str| {
+        last.iter()
+            .find(|point| point.name == name && point.attributes["node.type"] == node_type)
+            .unwrap_or_else(|| panic!("no {name} of {node_type}"))
+    };
+    let allocated = memory("pipetel.memory.allocated", "scan");
+    assert_eq!((allocated.unit.as_str(), allocated.monotonic), ("By", true));
+    assert!(allocated.value >= ORDERS as i64 * 24, "{allocated:?}");
+    let live = memory("pipetel.memory.live", "scan");
+    assert_eq!((live.unit.as_str(), live.value), ("By", 0));
+    assert!(memory("pipetel.memory.peak", "scan").value >= 8192 * 24);
+    let outside = memory("pipetel.memory.allocated", "unattributed");
+    assert_eq!(outside.attributes["node.id"], "unattributed");
+    assert!(outside.value > 0);
 }
