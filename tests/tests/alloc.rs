@@ -8,6 +8,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::SeqCst};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use pipetel::alloc::{balance, usage, Tracking};
 use pipetel::Operator;
@@ -89,7 +90,17 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 fn telemetry() {
     static TELEMETRY: std::sync::OnceLock<pipetel::Telemetry> = std::sync::OnceLock::new();
-    TELEMETRY.get_or_init(|| pipetel::Config::new().collect_locally(true).init());
+    TELEMETRY.get_or_init(|| {
+        // Checks often enough that a leak shows within a test.
+        let mut thresholds = pipetel::diagnose::Thresholds::default();
+        thresholds.check_every = Duration::from_millis(20);
+        thresholds.memory_growth_checks = 4;
+        thresholds.memory_growth_min = 4 << 20;
+        pipetel::Config::new()
+            .collect_locally(true)
+            .thresholds(thresholds)
+            .init()
+    });
 }
 
 const BATCHES: usize = 50;
@@ -314,5 +325,59 @@ fn the_snapshot_and_the_report_show_what_each_operator_holds_held_at_most_and_re
     assert_eq!(
         (memory.live, memory.retained, memory.peak),
         (0, held, 2 << 20)
+    );
+}
+
+#[test]
+fn an_operator_that_keeps_what_it_allocates_is_memory_growth_and_one_that_frees_it_is_not() {
+    use pipetel::diagnose::DiagnosisKind;
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    telemetry();
+    let leaky = Operator::new("leaky", "alloc-growth");
+    let steady = Operator::new("steady", "alloc-growth");
+    let mut leaked: Vec<Vec<u8>> = Vec::new();
+    let started = Instant::now();
+    let found = loop {
+        // Each call of the leaky one keeps 128 KiB; the steady one frees what it makes.
+        leaky.call(|| leaked.push(vec![1u8; 128 << 10]));
+        steady.call(|| drop(std::hint::black_box(vec![2u8; 128 << 10])));
+        let diagnoses = pipetel::snapshot().diagnoses;
+        let about = |node_type: &str| {
+            diagnoses
+                .iter()
+                .find(|d| {
+                    d.kind == DiagnosisKind::MemoryGrowth
+                        && d.node
+                            .as_ref()
+                            .is_some_and(|node| node.node_type == node_type)
+                })
+                .cloned()
+        };
+        assert_eq!(about("steady"), None, "it frees all it makes");
+        if let Some(found) = about("leaky") {
+            break found;
+        }
+        // Four checks 20 ms apart fire within a second on an idle machine; a minute is
+        // a loaded one's.
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no memory growth after {} leaked calls",
+            leaked.len()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    assert!(
+        found
+            .message
+            .starts_with("memory growth: leaky alloc-growth holds "),
+        "{}",
+        found.message
+    );
+    assert!(found
+        .message
+        .ends_with(": a leak, or a buffer with no bound"));
+    assert!(
+        leaked.len() * (128 << 10) >= 4 << 20,
+        "it grew past the threshold"
     );
 }

@@ -1,11 +1,12 @@
 //! Diagnoses: built-in checks that turn the numbers into sentences — a stall, skew, a row
 //! explosion, rows lost or duplicated, a dominant operator, failures, cancellations,
-//! series folded into `other`, exports failing — in the snapshot and the report, and as
-//! one log record each the first time it fires.
+//! series folded into `other`, exports failing, and with the tracking allocator memory
+//! growth and the operator holding most memory (`insight::memory_checks`) — in the
+//! snapshot and the report, and as one log record each the first time it fires.
 //!
-//! Every check but two reads one snapshot. A stall needs the time since anything last
-//! moved, and failing exports their count: both are kept between snapshots, process
-//! wide. The log record is a `tracing` event with target [`DIAGNOSIS_TARGET`] (WARN, or
+//! Every check but three reads one snapshot. A stall needs the time since anything last
+//! moved, failing exports their count, and memory growth each operator's live bytes at
+//! the last checks: all are kept between snapshots, process wide. The log record is a `tracing` event with target [`DIAGNOSIS_TARGET`] (WARN, or
 //! INFO for a [`Severity::Notice`]), which pipetel's log bridge exports as an OTLP log
 //! record; it goes out once per kind and operator for the life of the process. A watcher
 //! thread (`insight::watch`) takes a snapshot every [`Thresholds::check_every`] while
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::insight::figures::units::{count, duration, percent, ratio};
 use crate::insight::look::Look;
+use crate::insight::memory_checks;
 use crate::insight::snapshot::Imbalance;
 use crate::insight::snapshot::NodeRef;
 use crate::insight::snapshot::{Diagnosis, DiagnosisKind, Severity};
@@ -64,6 +66,11 @@ pub struct Thresholds {
     pub dominant_share: f64,
     /// How often the watcher takes a snapshot to run the checks. Default 1 s.
     pub check_every: Duration,
+    /// Memory growth: an operator's live bytes rose at each of this many checks in a
+    /// row while it worked (handled rows or ended calls between each two)… Default 5.
+    pub memory_growth_checks: u32,
+    /// … by this many bytes or more over them. Default 64 MiB.
+    pub memory_growth_min: u64,
 }
 
 impl Default for Thresholds {
@@ -76,6 +83,8 @@ impl Default for Thresholds {
             explosion_ratio: 10.0,
             dominant_share: 0.8,
             check_every: Duration::from_secs(1),
+            memory_growth_checks: 5,
+            memory_growth_min: 64 << 20,
         }
     }
 }
@@ -99,11 +108,14 @@ pub(crate) fn thresholds() -> Thresholds {
 /// Whether diagnoses of `kind` come from one snapshot ([`of_snapshot`]) rather than from
 /// what happened before it ([`over_time`]).
 pub(crate) fn of_one_snapshot(kind: DiagnosisKind) -> bool {
-    !matches!(kind, DiagnosisKind::Stall | DiagnosisKind::ExportFailing)
+    !matches!(
+        kind,
+        DiagnosisKind::Stall | DiagnosisKind::ExportFailing | DiagnosisKind::MemoryGrowth
+    )
 }
 
 /// The checks that read only `snapshot`: skew, row explosions, rows lost or duplicated,
-/// a dominant operator, failures, cancellations, folded series.
+/// a dominant operator by time and by memory, failures, cancellations, folded series.
 pub(crate) fn of_snapshot(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<Diagnosis> {
     let mut found = Vec::new();
     let busy_ops = snapshot
@@ -183,6 +195,7 @@ pub(crate) fn of_snapshot(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<D
     for imbalance in &snapshot.imbalances {
         found.push(imbalanced(imbalance));
     }
+    found.extend(memory_checks::dominant(snapshot, thresholds));
     found
 }
 
@@ -281,11 +294,11 @@ fn imbalanced(imbalance: &Imbalance) -> Diagnosis {
 }
 
 /// `scan orders.csv` — how a diagnosis names an operator.
-fn label(op: &OperatorSnapshot) -> String {
+pub(crate) fn label(op: &OperatorSnapshot) -> String {
     format!("{} {}", op.node_type, op.node_id)
 }
 
-fn about(op: &OperatorSnapshot, kind: DiagnosisKind, message: String) -> Diagnosis {
+pub(crate) fn about(op: &OperatorSnapshot, kind: DiagnosisKind, message: String) -> Diagnosis {
     Diagnosis {
         kind,
         severity: kind.severity(),
@@ -375,6 +388,7 @@ pub(crate) fn over_time(
             ),
         });
     }
+    found.extend(memory_checks::growth(snapshot, thresholds, look));
     let (failed, last) = export_failures();
     if failed > 0 {
         found.push(Diagnosis {

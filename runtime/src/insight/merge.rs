@@ -420,7 +420,10 @@ mod tests {
             (memory.allocated, memory.freed, memory.live, memory.peak),
             (1224, 200, 1024, 4050)
         );
-        assert_eq!((memory.allocations, memory.frees, memory.retained), (6, 2, 1024));
+        assert_eq!(
+            (memory.allocations, memory.frees, memory.retained),
+            (6, 2, 1024)
+        );
         assert_eq!(merged.unattributed_memory.unwrap().live, 14);
         let none = Snapshot::merge([process("a", 1, 10, 8, 1), process("b", 2, 10, 8, 1)]);
         assert_eq!(none.operator("scan", "0").unwrap().memory, None);

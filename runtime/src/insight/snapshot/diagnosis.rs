@@ -28,6 +28,13 @@ pub enum DiagnosisKind {
     SeriesFolded,
     /// Exports that failed.
     ExportFailing,
+    /// An operator's live memory kept growing while it worked, past
+    /// [`Thresholds::memory_growth_min`](crate::diagnose::Thresholds::memory_growth_min):
+    /// a leak, or a buffer with no bound (tracking allocator).
+    MemoryGrowth,
+    /// One operator's peak memory is [`Thresholds::dominant_share`](crate::diagnose::Thresholds::dominant_share)
+    /// of all operators' or more (tracking allocator).
+    DominantMemory,
 }
 
 impl DiagnosisKind {
@@ -44,13 +51,17 @@ impl DiagnosisKind {
             DiagnosisKind::Cancellations => "cancellations",
             DiagnosisKind::SeriesFolded => "series_folded",
             DiagnosisKind::ExportFailing => "export_failing",
+            DiagnosisKind::MemoryGrowth => "memory_growth",
+            DiagnosisKind::DominantMemory => "dominant_memory",
         }
     }
 
     /// How much it matters.
     pub fn severity(self) -> Severity {
         match self {
-            DiagnosisKind::DominantOperator | DiagnosisKind::Cancellations => Severity::Notice,
+            DiagnosisKind::DominantOperator
+            | DiagnosisKind::DominantMemory
+            | DiagnosisKind::Cancellations => Severity::Notice,
             _ => Severity::Warning,
         }
     }
