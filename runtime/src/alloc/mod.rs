@@ -40,7 +40,7 @@ use std::alloc::{GlobalAlloc, Layout};
 
 use crate::counters::alloc_owner;
 
-pub(crate) use peaks::call_ended;
+pub(crate) use peaks::segment_ended;
 pub use usage::{balance, usage, MemoryCounts, MemoryUsage, OperatorMemory};
 pub(crate) use usage::{tracking, SeriesMemory};
 

@@ -1,11 +1,13 @@
 //! Each owner's peak and retained bytes, sampled: the live bytes read at the end of each
-//! of its calls and at each reading of the counts, the peak their maximum.
+//! of its segments (a call, a poll, an item) and at each reading of the counts, the peak
+//! their maximum.
 //!
 //! Sampled, not exact: an exact peak would need one shared count of live bytes per owner,
 //! updated by every allocation on every thread — the single table [`cells`] avoids
 //! because two threads adding to one cache line cost each allocation ~80 ns. A peak
 //! reached and given back inside one call (a buffer built and dropped before it returns)
-//! is missed; one still held when a call ends, or when a report is made, is seen.
+//! is missed; one still held when a call, poll or item ends, or when a report is made, is
+//! seen.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -15,13 +17,13 @@ use crate::counters::table::MAX_SERIES;
 /// By series, as the cells' slots: the highest live bytes sampled.
 static PEAK: [AtomicU64; MAX_SERIES + 1] = [const { AtomicU64::new(0) }; MAX_SERIES + 1];
 
-/// By series: the live bytes when its last call ended.
+/// By series: the live bytes when its last segment ended.
 static RETAINED: [AtomicU64; MAX_SERIES + 1] = [const { AtomicU64::new(0) }; MAX_SERIES + 1];
 
-/// A call of `series` ended: its live bytes now are what it retains, and a sample of its
-/// peak.
+/// A segment of `series` (a call, a poll, an item) ended: its live bytes now are what it
+/// retains, and a sample of its peak.
 #[inline]
-pub(crate) fn call_ended(series: u32) {
+pub(crate) fn segment_ended(series: u32) {
     let at = cells::index(series);
     let live = cells::live(series);
     RETAINED[at].store(live, Relaxed);
@@ -36,7 +38,7 @@ pub(crate) fn sample(series: u32) -> u64 {
     PEAK[at].load(Relaxed).max(live)
 }
 
-/// The live bytes of `series` when its last call ended.
+/// The live bytes of `series` when its last segment ended.
 pub(crate) fn retained(series: u32) -> u64 {
     RETAINED[cells::index(series)].load(Relaxed)
 }

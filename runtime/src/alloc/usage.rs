@@ -47,11 +47,12 @@ pub struct OperatorMemory {
     /// What the allocator charged to it (the blocks it allocated, wherever they were
     /// freed).
     pub counts: MemoryCounts,
-    /// The most it held, sampled at the end of each of its calls and at each reading
-    /// (this one included): a peak reached and given back inside one call is missed. Of
-    /// an operator counted apart in several queries at once, the sum of their peaks.
+    /// The most it held, sampled each time it returns (a call, a poll, an item) and at
+    /// each reading (this one included): a peak reached and given back inside one call
+    /// is missed. Of an operator counted apart in several queries at once, the sum of
+    /// their peaks.
     pub peak: u64,
-    /// What it held when its last call ended.
+    /// What it held when it last returned (from a call, a poll, an item).
     pub retained: u64,
 }
 

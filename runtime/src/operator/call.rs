@@ -177,7 +177,7 @@ impl TaskGuard {
                 guard
                     .segment
                     .exit_handing_out(thread, clock::ticks, rows_out, bytes_written);
-                count_end(cells, guard.segment.series(), outcome(failed));
+                count_end(cells, outcome(failed));
             }
         }
         forget_closed(slot);
@@ -210,11 +210,7 @@ impl TaskGuard {
                     .try_exit_handing_out_at(thread, end, rows_out, bytes_written)
                 {
                     Ok(full) => {
-                        count_end(
-                            guard.segment.cells(),
-                            guard.segment.series(),
-                            outcome(failed),
-                        );
+                        count_end(guard.segment.cells(), outcome(failed));
                         forget_closed(slot);
                         if let Some(shard) = full {
                             shard.empty_list();
@@ -267,11 +263,7 @@ impl TaskGuard {
             guard
                 .segment
                 .exit_handing_out_elapsed(this_thread(), elapsed, rows_out, bytes_written);
-            count_end(
-                guard.segment.cells(),
-                guard.segment.series(),
-                outcome(failed),
-            );
+            count_end(guard.segment.cells(), outcome(failed));
         }
         forget_closed(slot);
     }
@@ -280,7 +272,7 @@ impl TaskGuard {
     fn close(&self, rows_out: u64, bytes_written: u64, outcome: Tally, clock: fn() -> u64) {
         self.segment
             .exit_handing_out(this_thread(), clock, rows_out, bytes_written);
-        count_end(self.segment.cells(), self.segment.series(), outcome);
+        count_end(self.segment.cells(), outcome);
     }
 }
 
@@ -366,14 +358,9 @@ pub(crate) fn effective_step(thread: &ThreadState) -> StepCall {
     }
 }
 
-/// How a call of `series` ended: `Completed`, `Failed` or `Cancelled` (a call is active
-/// from its start to its end: readers subtract). With the tracking allocator (feature
-/// `alloc`), its memory is sampled: what it retains, and its peak.
+/// How a call ended: `Completed`, `Failed` or `Cancelled` (a call is active from its
+/// start to its end: readers subtract).
 #[inline]
-pub(crate) fn count_end(cells: &Cells, series: u32, outcome: Tally) {
+pub(crate) fn count_end(cells: &Cells, outcome: Tally) {
     cells.add(outcome, 1);
-    #[cfg(feature = "alloc")]
-    crate::alloc::call_ended(series);
-    #[cfg(not(feature = "alloc"))]
-    let _ = series;
 }

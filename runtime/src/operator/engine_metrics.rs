@@ -25,8 +25,15 @@ pub enum EngineValue {
     Count(u64),
     /// Time spent (an engine's own timer): sources add up, as counts.
     Time(Duration),
-    /// A level (peak memory): the largest source's; a later snapshot keeps its own.
+    /// A level (a queue's length, a high-water mark): the largest source's; a later
+    /// snapshot keeps its own.
     Gauge(u64),
+    /// Bytes the engine's own accounting reserved for the operator at its peak
+    /// (DataFusion's `MemoryReservation`, shown as `peak_mem_used`): sources add up, as
+    /// the allocator's peaks of one operator in several queries do; a later snapshot
+    /// keeps its own. With the tracking allocator, the `untracked_memory` diagnosis
+    /// compares it with what the operator's allocations held.
+    Reserved(u64),
 }
 
 impl EngineValue {
@@ -36,6 +43,7 @@ impl EngineValue {
             (EngineValue::Count(a), EngineValue::Count(b)) => EngineValue::Count(a + b),
             (EngineValue::Time(a), EngineValue::Time(b)) => EngineValue::Time(a + b),
             (EngineValue::Gauge(a), EngineValue::Gauge(b)) => EngineValue::Gauge(a.max(b)),
+            (EngineValue::Reserved(a), EngineValue::Reserved(b)) => EngineValue::Reserved(a + b),
             // A metric that changed kind between sources: the later one stands.
             (_, other) => other,
         }

@@ -98,12 +98,6 @@ impl Segment {
         self.cells
     }
 
-    /// The series it counts for (its lane's, in a query's lane).
-    #[inline]
-    pub(crate) fn series(&self) -> u32 {
-        self.series
-    }
-
     /// [`exit_timed`](Self::exit_timed), then counts what the segment handed out (a
     /// call's output, an item): rows and bytes out, and — when it ran nested in another
     /// operator — one batch across their link; the segment goes to its thread's list.
@@ -272,6 +266,10 @@ impl Segment {
     #[inline(always)]
     fn count_elapsed(&self, thread: &ThreadState, elapsed: Elapsed) {
         self.cells.add(Tally::BusyTicks, elapsed.busy);
+        // With the tracking allocator: the operator's memory sampled as its segment ends
+        // (what it retains, and its peak).
+        #[cfg(feature = "alloc")]
+        crate::alloc::segment_ended(self.series);
         // SAFETY: a non-null `cells` of a current operator points into a shard's table,
         // whose chunks are never freed.
         if let Some(consumer) = unsafe { self.previous.cells.as_ref() } {

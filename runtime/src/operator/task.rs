@@ -199,7 +199,7 @@ impl Task {
     #[inline]
     fn end(&mut self, outcome: Tally) {
         let series = self.series;
-        count_end(this_thread().cells(series), series, outcome);
+        count_end(this_thread().cells(series), outcome);
     }
 
     /// Ends the call early (dropped): the wait since its last segment counts too.
@@ -207,7 +207,7 @@ impl Task {
     fn end_early(&mut self, outcome: Tally) {
         let cells = this_thread().cells(self.series);
         self.count_gap(cells, ticks(), 0);
-        count_end(cells, self.series, outcome);
+        count_end(cells, outcome);
     }
 }
 
