@@ -208,13 +208,13 @@ pub const MEMORY_LIVE: MetricName = metric(
     "By",
     "Heap bytes the operator allocated and are not freed yet",
 );
-/// The most heap bytes of the operator's held at once, sampled at the end of each of its
-/// calls and at each collection; as [`MEMORY_ALLOCATED`].
+/// The most heap bytes of the operator's held at once, sampled each time it returns (a
+/// call, a poll, an item) and at each collection; as [`MEMORY_ALLOCATED`].
 pub const MEMORY_PEAK: MetricName = metric(
     Instrument::Gauge,
     "memory.peak",
     "By",
-    "The most heap bytes of the operator held at once, sampled at each call's end",
+    "The most heap bytes of the operator held at once, sampled each time it returns",
 );
 /// The `node.type` and `node.id` of the memory allocated outside any operator.
 pub const UNATTRIBUTED: &str = "unattributed";

@@ -1,7 +1,8 @@
 //! Diagnoses: built-in checks that turn the numbers into sentences — a stall, skew, a row
 //! explosion, rows lost or duplicated, a dominant operator, failures, cancellations,
 //! series folded into `other`, exports failing, and with the tracking allocator memory
-//! growth and the operator holding most memory (`insight::memory_checks`) — in the
+//! growth, memory the engine did not account for and the operator holding most memory
+//! (`insight::memory_checks`) — in the
 //! snapshot and the report, and as one log record each the first time it fires.
 //!
 //! Every check but three reads one snapshot. A stall needs the time since anything last
@@ -71,6 +72,10 @@ pub struct Thresholds {
     pub memory_growth_checks: u32,
     /// … by this many bytes or more over them. Default 64 MiB.
     pub memory_growth_min: u64,
+    /// Untracked memory: an operator's allocations held at their peak this many bytes
+    /// more than the engine reserved for it and for the operators it feeds. Default
+    /// 32 MiB.
+    pub untracked_memory_min: u64,
 }
 
 impl Default for Thresholds {
@@ -85,6 +90,7 @@ impl Default for Thresholds {
             check_every: Duration::from_secs(1),
             memory_growth_checks: 5,
             memory_growth_min: 64 << 20,
+            untracked_memory_min: 32 << 20,
         }
     }
 }
@@ -115,7 +121,8 @@ pub(crate) fn of_one_snapshot(kind: DiagnosisKind) -> bool {
 }
 
 /// The checks that read only `snapshot`: skew, row explosions, rows lost or duplicated,
-/// a dominant operator by time and by memory, failures, cancellations, folded series.
+/// a dominant operator by time and by memory, memory the engine did not account for,
+/// failures, cancellations, folded series.
 pub(crate) fn of_snapshot(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<Diagnosis> {
     let mut found = Vec::new();
     let busy_ops = snapshot
@@ -195,6 +202,7 @@ pub(crate) fn of_snapshot(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<D
     for imbalance in &snapshot.imbalances {
         found.push(imbalanced(imbalance));
     }
+    found.extend(memory_checks::untracked(snapshot, thresholds));
     found.extend(memory_checks::dominant(snapshot, thresholds));
     found
 }

@@ -1,6 +1,15 @@
-//! The diagnoses of memory, with the tracking allocator: the operator that holds most of
-//! it (`dominant_memory`, from one snapshot), and an operator whose live bytes keep
-//! growing while it works (`memory_growth`: a leak, or a buffer with no bound).
+//! The diagnoses of memory, with the tracking allocator: an operator whose allocations
+//! held more than its engine accounted for (`untracked_memory`), the operator that holds
+//! most of it (`dominant_memory`), both from one snapshot, and an operator whose live
+//! bytes keep growing while it works (`memory_growth`: a leak, or a buffer with no
+//! bound).
+//!
+//! Untracked memory compares two views of one operator: the allocator charges a block to
+//! the operator that allocated it, an engine's reservation to the operator that holds it
+//! (a join reserves for the batches its input made). So an operator's peak is compared
+//! with what the engine reserved for it and for the operators it feeds (their
+//! reservations account for the batches of its they buffer); only in a snapshot where
+//! some operator reported a reservation (an engine that accounts for memory at all).
 //!
 //! Growth needs the checks before: each observer's look (the watcher's, every
 //! [`Thresholds::check_every`]) keeps each operator's live bytes, rows and calls, the
@@ -8,12 +17,74 @@
 //! those and changes nothing.
 
 use std::collections::{HashMap, VecDeque};
+
+use crate::operator::engine_metrics::EngineValue;
 use std::sync::{Mutex, PoisonError};
 
 use crate::insight::diagnoses::{about, label, Thresholds};
 use crate::insight::figures::units::{bytes, count, percent};
 use crate::insight::look::Look;
 use crate::insight::snapshot::{Diagnosis, DiagnosisKind, NodeRef, OperatorSnapshot, Snapshot};
+
+/// The operators whose allocations held `untracked_memory_min` or more beyond what the
+/// engine reserved for them and for the operators they feed, most untracked first.
+pub(crate) fn untracked(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<Diagnosis> {
+    let reserved_by = |op: &OperatorSnapshot| -> Option<u64> {
+        let mut reserved = None;
+        for value in op.engine_metrics.values() {
+            if let EngineValue::Reserved(bytes) = value {
+                *reserved.get_or_insert(0) += bytes;
+            }
+        }
+        reserved
+    };
+    let reserved: HashMap<NodeRef, u64> = snapshot
+        .operators
+        .iter()
+        .filter_map(|op| Some((op.node(), reserved_by(op)?)))
+        .collect();
+    if reserved.is_empty() {
+        return Vec::new();
+    }
+    let mut found: Vec<(u64, Diagnosis)> = snapshot
+        .operators
+        .iter()
+        .filter_map(|op| {
+            let peak = op.memory?.peak;
+            let node = op.node();
+            let own = reserved.get(&node).copied().unwrap_or(0);
+            let consumers: u64 = snapshot
+                .edges_from(&node)
+                .filter_map(|edge| reserved.get(&edge.to))
+                .sum();
+            let untracked = peak.saturating_sub(own + consumers);
+            if untracked < thresholds.untracked_memory_min {
+                return None;
+            }
+            let theirs = match consumers {
+                0 => String::new(),
+                consumers => format!(", its consumers {}", bytes(consumers)),
+            };
+            Some((
+                untracked,
+                about(
+                    op,
+                    DiagnosisKind::UntrackedMemory,
+                    format!(
+                        "untracked memory: {} held {} at its peak, reserved {}{theirs}: {} \
+                         its engine did not account for",
+                        label(op),
+                        bytes(peak),
+                        bytes(own),
+                        bytes(untracked)
+                    ),
+                ),
+            ))
+        })
+        .collect();
+    found.sort_by_key(|(untracked, _)| std::cmp::Reverse(*untracked));
+    found.into_iter().map(|(_, diagnosis)| diagnosis).collect()
+}
 
 /// The operator whose peak is `dominant_share` of all operators' peaks or more, when two
 /// or more held memory.
@@ -173,6 +244,60 @@ mod tests {
             None,
             "one operator held memory"
         );
+    }
+
+    #[test]
+    fn memory_beyond_the_reservations_of_an_operator_and_its_consumers_is_untracked() {
+        use crate::insight::snapshot::{EdgeSnapshot, EdgeVia};
+        let reserving = |node_id: &str, peak: u64, reserved: Option<u64>| {
+            let mut op = holding(node_id, 0, peak, 0);
+            if let Some(reserved) = reserved {
+                op.engine_metrics
+                    .insert("peak_mem_used".into(), EngineValue::Reserved(reserved));
+            }
+            op
+        };
+        let mib = |n: u64| n << 20;
+        let edge = |from: &str, to: &str| EdgeSnapshot {
+            from: NodeRef {
+                node_type: "op".into(),
+                node_id: from.into(),
+            },
+            to: NodeRef {
+                node_type: "op".into(),
+                node_id: to.into(),
+            },
+            via: EdgeVia::Call,
+            rows: 1,
+            bytes: 0,
+            batches: 1,
+            rows_received: None,
+            channel: None,
+        };
+        let mut plan = snapshot(vec![
+            reserving("join", mib(612), Some(mib(48))),
+            // Its batches held by the join it feeds, which reserved for them.
+            reserving("build-scan", mib(40), None),
+            reserving("hoard", mib(64), None),
+            reserving("filter", mib(8), None),
+        ]);
+        plan.edges = vec![edge("build-scan", "join")];
+        let found: Vec<String> = untracked(&plan, &Thresholds::default())
+            .into_iter()
+            .map(|found| found.message)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "untracked memory: op join held 612.0 MiB at its peak, reserved 48.0 MiB: \
+                 564.0 MiB its engine did not account for",
+                "untracked memory: op hoard held 64.0 MiB at its peak, reserved 0 B: 64.0 MiB \
+                 its engine did not account for",
+            ]
+        );
+        // An engine that reserves nothing anywhere has no accounting to compare with.
+        let unaccounted = snapshot(vec![reserving("hoard", mib(64), None)]);
+        assert!(untracked(&unaccounted, &Thresholds::default()).is_empty());
     }
 
     #[test]

@@ -141,7 +141,7 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
     }
     if let Some(memory) = op.memory.filter(|memory| memory.allocations > 0) {
         lines.push(format!(
-            "memory: allocated {} in {} blocks, freed {}, retained {} at its last call's end",
+            "memory: allocated {} in {} blocks, freed {}, retained {} when it last returned",
             bytes(memory.allocated),
             count(memory.allocations),
             bytes(memory.freed),

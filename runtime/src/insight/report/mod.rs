@@ -26,7 +26,7 @@ use crate::insight::snapshot::Severity;
 use crate::insight::snapshot::{OperatorSnapshot, Snapshot, StepSnapshot};
 use crate::operator::engine_metrics::EngineValue;
 
-use crate::insight::figures::units::{count, duration};
+use crate::insight::figures::units::{bytes, count, duration};
 
 /// The report of everything counted so far: `Display` gives the table, [`json`](Self::json)
 /// the same data as JSON (operators are the graph's nodes, `edges` its edges),
@@ -409,7 +409,7 @@ fn plural(n: u64, thing: &str) -> String {
 /// Whether an engine metric says nothing happened.
 fn is_zero(value: EngineValue) -> bool {
     match value {
-        EngineValue::Count(n) | EngineValue::Gauge(n) => n == 0,
+        EngineValue::Count(n) | EngineValue::Gauge(n) | EngineValue::Reserved(n) => n == 0,
         EngineValue::Time(time) => time.is_zero(),
     }
 }
@@ -418,6 +418,7 @@ fn is_zero(value: EngineValue) -> bool {
 fn engine_value(value: EngineValue) -> String {
     match value {
         EngineValue::Count(n) | EngineValue::Gauge(n) => count(n),
+        EngineValue::Reserved(n) => bytes(n),
         EngineValue::Time(time) => duration(time),
     }
 }

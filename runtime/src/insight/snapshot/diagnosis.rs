@@ -32,6 +32,12 @@ pub enum DiagnosisKind {
     /// [`Thresholds::memory_growth_min`](crate::diagnose::Thresholds::memory_growth_min):
     /// a leak, or a buffer with no bound (tracking allocator).
     MemoryGrowth,
+    /// An operator's allocations held more than the engine's own accounting reserved for
+    /// it and for the operators it feeds, by
+    /// [`Thresholds::untracked_memory_min`](crate::diagnose::Thresholds::untracked_memory_min)
+    /// or more (tracking allocator, an engine that reports
+    /// [`EngineValue::Reserved`](crate::engine::EngineValue::Reserved)).
+    UntrackedMemory,
     /// One operator's peak memory is [`Thresholds::dominant_share`](crate::diagnose::Thresholds::dominant_share)
     /// of all operators' or more (tracking allocator).
     DominantMemory,
@@ -52,6 +58,7 @@ impl DiagnosisKind {
             DiagnosisKind::SeriesFolded => "series_folded",
             DiagnosisKind::ExportFailing => "export_failing",
             DiagnosisKind::MemoryGrowth => "memory_growth",
+            DiagnosisKind::UntrackedMemory => "untracked_memory",
             DiagnosisKind::DominantMemory => "dominant_memory",
         }
     }

@@ -24,12 +24,13 @@ pub struct Memory {
     pub frees: u64,
     /// Bytes held now: `allocated - freed` ([`MEMORY_LIVE`](crate::names::MEMORY_LIVE)).
     pub live: u64,
-    /// The most it held: the highest `live` sampled at the end of each of its calls and
-    /// at each snapshot — a peak reached and given back inside one call is missed
+    /// The most it held: the highest `live` sampled each time it returns (a call, a
+    /// poll, an item) and at each snapshot — a peak reached and given back inside one
+    /// call is missed
     /// ([`MEMORY_PEAK`](crate::names::MEMORY_PEAK)).
     pub peak: u64,
-    /// What it still held when its last call ended: the buffers it keeps between calls,
-    /// or leaves behind.
+    /// What it still held when it last returned (from a call, a poll, an item): the
+    /// buffers it keeps between calls, or leaves behind.
     pub retained: u64,
 }
 
