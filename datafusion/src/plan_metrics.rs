@@ -37,10 +37,13 @@ impl EngineMetrics for PlanMetrics {
                     name,
                     EngineValue::Time(Duration::from_nanos(value.as_usize() as u64)),
                 ),
-                MetricValue::CurrentMemoryUsage(_)
-                | MetricValue::Gauge { .. }
-                | MetricValue::PeakMemoryUsage { .. } => {
+                MetricValue::CurrentMemoryUsage(_) | MetricValue::Gauge { .. } => {
                     emit(name, EngineValue::Gauge(value.as_usize() as u64));
+                }
+                // What the node's `MemoryReservation` held at most: its own accounting,
+                // which the tracking allocator's figures are compared with.
+                MetricValue::PeakMemoryUsage { .. } => {
+                    emit(name, EngineValue::Reserved(value.as_usize() as u64));
                 }
                 MetricValue::PruningMetrics {
                     pruning_metrics, ..
