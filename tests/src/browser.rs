@@ -157,6 +157,8 @@ pub struct Page {
     pub selected_details: Vec<String>,
     /// The processes of the job, as listed (none unless the page is of several).
     pub processes: Vec<String>,
+    /// The process's figures in the header: resident memory, the heap, CPU.
+    pub process: String,
 }
 
 impl Page {
@@ -184,6 +186,7 @@ return {
   processes: document.getElementById("processes-panel").hidden
     ? []
     : texts("#processes li").map((li) => li.textContent),
+  process: document.getElementById("process").textContent,
 };
 "##;
 

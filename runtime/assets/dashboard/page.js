@@ -80,9 +80,11 @@
       diagnoses.appendChild(element("li", { class: diagnosis.severity }, diagnosis.message));
     }
     const process = document.getElementById("process");
-    process.textContent = data.process
-      ? "memory " + data.process.memory + " · CPU " + data.process.cpu
-      : "";
+    const figures = [];
+    if (data.process) figures.push("memory " + data.process.memory);
+    if (data.heap) figures.push("heap " + data.heap);
+    if (data.process) figures.push("CPU " + data.process.cpu);
+    process.textContent = figures.join(" · ");
   }
 
   function drawGraph() {

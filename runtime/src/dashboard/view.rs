@@ -32,8 +32,7 @@ pub(crate) struct View {
     pub(crate) taken_at_ms: u64,
     /// Served live (the page polls for more) rather than written to a file.
     pub(crate) live: bool,
-    /// The operator table's column titles.
-    /// The report's columns: `MEMORY` only when measured.
+    /// The operator table's column titles: the report's, `MEMORY` only when measured.
     pub(crate) header: Vec<&'static str>,
     pub(crate) operators: Vec<OperatorView>,
     pub(crate) edges: Vec<EdgeView>,
@@ -49,6 +48,9 @@ pub(crate) struct View {
     /// How many runs are kept.
     pub(crate) runs_kept: usize,
     pub(crate) process: Option<ProcessView>,
+    /// With the tracking allocator: the heap held now, and how much of it operators
+    /// allocated (`120.3 MiB, 87.1 MiB by operators`), beside the resident memory.
+    pub(crate) heap: Option<String>,
     /// The processes of the job, when the view is of several (a snapshot directory's):
     /// each by name, with its state.
     pub(crate) processes: Vec<JobProcessView>,
@@ -238,6 +240,7 @@ impl View {
             taken_at_ms: millis(SystemTime::now()),
             live,
             header: HEADER[..columns].to_vec(),
+            heap: heap(&snapshot),
             bottleneck: snapshot.bottleneck.as_ref().map(|found| {
                 format!(
                     "{}: {}",
@@ -312,6 +315,23 @@ fn job_processes(snapshot: &Snapshot) -> Vec<JobProcessView> {
             }
         })
         .collect()
+}
+
+/// The heap the tracking allocator counted as held now, and the part of it operators
+/// allocated; `None` when it did not count.
+fn heap(snapshot: &Snapshot) -> Option<String> {
+    let outside = snapshot.unattributed_memory?;
+    let by_operators: u64 = snapshot
+        .operators
+        .iter()
+        .filter_map(|op| op.memory)
+        .map(|memory| memory.live)
+        .sum();
+    Some(format!(
+        "{}, {} by operators",
+        bytes(outside.live + by_operators),
+        bytes(by_operators)
+    ))
 }
 
 /// `op`'s view, with the first `columns` cells of its row.

@@ -1,6 +1,6 @@
 //! What the Mermaid and Graphviz renderings share: the nodes (one per operator, grouped
 //! by step), their labels (time and share, rows in and out, selectivity or
-//! amplification), the edges' labels (rows, bytes, batches) and which of them the
+//! amplification, memory held now and at its peak when measured), the edges' labels (rows, bytes, batches) and which of them the
 //! conservation check flags.
 
 use std::fmt::Write as _;
@@ -110,6 +110,13 @@ fn node_lines(name: &str, op: &OperatorSnapshot) -> Vec<String> {
         rows.push_str(&format!(" (×{})", ratio(selectivity)));
     }
     lines.push(rows);
+    if let Some(memory) = op.memory.filter(|memory| memory.allocations > 0) {
+        lines.push(format!(
+            "memory {} (peak {})",
+            bytes(memory.live),
+            bytes(memory.peak)
+        ));
+    }
     if op.calls.failed > 0 {
         lines.push(format!("{} failed", op.calls.failed));
     }
