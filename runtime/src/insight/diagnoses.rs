@@ -72,6 +72,9 @@ pub struct Thresholds {
     pub memory_growth_checks: u32,
     /// … by this many bytes or more over them. Default 64 MiB.
     pub memory_growth_min: u64,
+    /// Dominant memory: an operator's peak counts only from this many bytes (below it,
+    /// which operator holds most matters little). Default 64 MiB.
+    pub dominant_memory_min: u64,
     /// Untracked memory: an operator's allocations held at their peak this many bytes
     /// more than the engine reserved for it and for the operators it feeds. Default
     /// 32 MiB.
@@ -90,6 +93,7 @@ impl Default for Thresholds {
             check_every: Duration::from_secs(1),
             memory_growth_checks: 5,
             memory_growth_min: 64 << 20,
+            dominant_memory_min: 64 << 20,
             untracked_memory_min: 32 << 20,
         }
     }

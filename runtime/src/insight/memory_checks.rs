@@ -87,7 +87,7 @@ pub(crate) fn untracked(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<Dia
 }
 
 /// The operator whose peak is `dominant_share` of all operators' peaks or more, when two
-/// or more held memory.
+/// or more held memory and its peak is `dominant_memory_min` or more.
 pub(crate) fn dominant(snapshot: &Snapshot, thresholds: &Thresholds) -> Option<Diagnosis> {
     let peaks: Vec<(&OperatorSnapshot, u64)> = snapshot
         .operators
@@ -101,7 +101,7 @@ pub(crate) fn dominant(snapshot: &Snapshot, thresholds: &Thresholds) -> Option<D
     let all: u64 = peaks.iter().map(|(_, peak)| peak).sum();
     let (op, peak) = peaks.into_iter().max_by_key(|(_, peak)| *peak)?;
     let share = peak as f64 / all as f64;
-    (share >= thresholds.dominant_share).then(|| {
+    (share >= thresholds.dominant_share && peak >= thresholds.dominant_memory_min).then(|| {
         about(
             op,
             DiagnosisKind::DominantMemory,

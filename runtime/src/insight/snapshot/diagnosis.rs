@@ -39,7 +39,9 @@ pub enum DiagnosisKind {
     /// [`EngineValue::Reserved`](crate::engine::EngineValue::Reserved)).
     UntrackedMemory,
     /// One operator's peak memory is [`Thresholds::dominant_share`](crate::diagnose::Thresholds::dominant_share)
-    /// of all operators' or more (tracking allocator).
+    /// of all operators' or more, and at least
+    /// [`Thresholds::dominant_memory_min`](crate::diagnose::Thresholds::dominant_memory_min)
+    /// (tracking allocator).
     DominantMemory,
 }
 
