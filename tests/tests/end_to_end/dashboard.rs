@@ -342,6 +342,17 @@ fn assert_totals_are_the_reports(run: &ScrapedRun) {
             .map(|run| run.runs as f64)
             .sum::<f64>()
     );
+    // The example installs the tracking allocator: what each operator allocated, beside
+    // what no operator did.
+    let mut allocated = run.per_operator("Heap per operator: peak and allocated", 1);
+    let outside = allocated
+        .remove(&("unattributed".to_owned(), "unattributed".to_owned()))
+        .expect("the memory allocated outside any operator");
+    assert!(outside > 0.0);
+    assert_eq!(
+        allocated,
+        run.of_report(|op| op.memory.expect("measured").allocated as f64)
+    );
     let series = run.panel("Operator series (limit 28,672 per process)", 0);
     assert_eq!(series.len(), 1);
     assert_eq!(series[0].1, run.report.operators.len() as f64);
