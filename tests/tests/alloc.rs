@@ -311,7 +311,7 @@ fn the_snapshot_and_the_report_show_what_each_operator_holds_held_at_most_and_re
     assert!(row.ends_with("256.1 KiB / 2.0 MiB"), "live / peak: {row}");
     assert!(
         report.contains(
-            "· memory: allocated 2.3 MiB in 3 blocks, freed 2.0 MiB, retained 256.1 KiB when it last returned"
+            "· memory: allocated 2.3 MiB in 3 blocks, freed 2.0 MiB, retained 256.1 KiB after its last call that allocated"
         ),
         "{report}"
     );

@@ -11,12 +11,14 @@
 //! allocation waits for the other core's cache line (measured: an allocate + free on two
 //! threads +79 ns over the system allocator, against +1.4 ns on one). Untouched slots
 //! cost no memory (the tables are zero pages until written).
+//!
+//! A table has a slot for every [`Owner`] value (two bytes: 65,536 slots, of which series
+//! use those below `MAX_SERIES`, and `UNATTRIBUTED` the next), so an owner read from a
+//! block indexes its table with no bounds check and no clamp.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
-use crate::counters::alloc_owner::UNATTRIBUTED;
-use crate::counters::table::MAX_SERIES;
+use crate::counters::alloc_owner::{self, Owner, UNATTRIBUTED};
 
 /// One owner's counts.
 #[derive(Debug)]
@@ -30,8 +32,14 @@ pub(crate) struct Slot {
 /// The tables threads count into.
 pub(crate) const SHARDS: usize = 8;
 
-/// In each table, slot `i` is series `i`'s; the last, allocations outside any operator.
-static TABLES: [[Slot; MAX_SERIES + 1]; SHARDS] = [const {
+/// Slots per table: one per owner value.
+const SLOTS: usize = Owner::MAX as usize + 1;
+
+/// A table: slot `i` is series `i`'s, slot [`UNATTRIBUTED`] allocations outside any
+/// operator.
+type Table = [Slot; SLOTS];
+
+static TABLES: [Table; SHARDS] = [const {
     [const {
         Slot {
             allocated: AtomicU64::new(0),
@@ -39,54 +47,44 @@ static TABLES: [[Slot; MAX_SERIES + 1]; SHARDS] = [const {
             allocations: AtomicU64::new(0),
             frees: AtomicU64::new(0),
         }
-    }; MAX_SERIES + 1]
+    }; SLOTS]
 }; SHARDS];
 
 /// Threads numbered as they first count, for their table.
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
-thread_local! {
-    /// This thread's table (`usize::MAX`: not chosen yet). `const`: reading it never
-    /// allocates, and works while the thread is torn down.
-    static TABLE: Cell<usize> = const { Cell::new(usize::MAX) };
-}
-
-/// This thread's table.
+/// This thread's table, from what the thread keeps (`alloc_owner::table`).
 #[inline(always)]
-fn table() -> &'static [Slot; MAX_SERIES + 1] {
-    let at = TABLE
-        .try_with(|table| match table.get() {
-            usize::MAX => {
-                let at = THREADS.fetch_add(1, Relaxed) % SHARDS;
-                table.set(at);
-                at
-            }
-            at => at,
-        })
-        // A thread being torn down: any table adds up the same.
-        .unwrap_or(0);
-    &TABLES[at]
-}
-
-/// The index of `owner` (a series, or [`UNATTRIBUTED`]) in a table.
-#[inline(always)]
-pub(crate) fn index(owner: u32) -> usize {
-    if owner == UNATTRIBUTED {
-        MAX_SERIES
+fn table(kept: *const ()) -> &'static Table {
+    let chosen = if kept.is_null() {
+        choose()
     } else {
-        (owner as usize).min(MAX_SERIES)
-    }
+        kept.cast::<Table>()
+    };
+    // SAFETY: a pointer to one of `TABLES`, a static.
+    unsafe { &*chosen }
 }
 
-/// The slot of `owner` this thread counts into.
+/// Chooses this thread's table, by its number among the threads that counted, and keeps
+/// it. A thread being torn down keeps nothing and counts into the first table: any adds
+/// up the same. Inlined, rare as it is: a call here would make the allocator save
+/// registers on every block.
 #[inline(always)]
-fn slot(owner: u32) -> &'static Slot {
-    &table()[index(owner)]
+fn choose() -> *const Table {
+    let chosen: *const Table = &TABLES[THREADS.fetch_add(1, Relaxed) % SHARDS];
+    alloc_owner::set_table(chosen.cast());
+    chosen
 }
 
-/// `owner`'s counts, every table's added up.
-pub(crate) fn read(owner: u32) -> [u64; 4] {
-    let at = index(owner);
+/// The slot of `series` (a series id, or [`UNATTRIBUTED`]) in a table.
+#[inline(always)]
+pub(crate) fn index(series: u32) -> usize {
+    series.min(u32::from(UNATTRIBUTED)) as usize
+}
+
+/// `series`' counts, every table's added up.
+pub(crate) fn read(series: u32) -> [u64; 4] {
+    let at = index(series);
     let mut counts = [0; 4];
     // Frees first: a block freed was counted allocated before it (on the thread that
     // saw it), so the live bytes read are not less than they were.
@@ -103,11 +101,11 @@ pub(crate) fn read(owner: u32) -> [u64; 4] {
     counts
 }
 
-/// `owner`'s live bytes: allocated less freed, every table's added up (frees read first,
+/// `series`' live bytes: allocated less freed, every table's added up (frees read first,
 /// as in [`read`]).
 #[inline]
-pub(crate) fn live(owner: u32) -> u64 {
-    let at = index(owner);
+pub(crate) fn live(series: u32) -> u64 {
+    let at = index(series);
     let freed: u64 = TABLES
         .iter()
         .map(|table| table[at].freed.load(Relaxed))
@@ -133,27 +131,27 @@ pub(crate) fn total() -> [u64; 4] {
     counts
 }
 
-/// A block of `bytes` allocated for `owner`.
+/// A block of `bytes` allocated for `owner` on a thread whose table is `kept`.
 #[inline(always)]
-pub(crate) fn allocated(owner: u32, bytes: usize) {
-    let slot = slot(owner);
+pub(crate) fn allocated(owner: Owner, kept: *const (), bytes: usize) {
+    let slot = &table(kept)[usize::from(owner)];
     slot.allocated.fetch_add(bytes as u64, Relaxed);
     slot.allocations.fetch_add(1, Relaxed);
 }
 
-/// A block of `bytes` of `owner`'s freed.
+/// A block of `bytes` of `owner`'s freed on this thread.
 #[inline(always)]
-pub(crate) fn freed(owner: u32, bytes: usize) {
-    let slot = slot(owner);
+pub(crate) fn freed(owner: Owner, bytes: usize) {
+    let slot = &table(alloc_owner::table())[usize::from(owner)];
     slot.freed.fetch_add(bytes as u64, Relaxed);
     slot.frees.fetch_add(1, Relaxed);
 }
 
-/// A block of `owner`'s resized from `from` to `to` bytes: one block still, its bytes
-/// grown or shrunk.
+/// A block of `owner`'s resized on this thread from `from` to `to` bytes: one block
+/// still, its bytes grown or shrunk.
 #[inline(always)]
-pub(crate) fn resized(owner: u32, from: usize, to: usize) {
-    let slot = slot(owner);
+pub(crate) fn resized(owner: Owner, from: usize, to: usize) {
+    let slot = &table(alloc_owner::table())[usize::from(owner)];
     if to >= from {
         slot.allocated.fetch_add((to - from) as u64, Relaxed);
     } else {

@@ -23,7 +23,7 @@
 //! # }
 //! ```
 //!
-//! Each block carries its owner: 4 bytes after the caller's (a trailer, so the caller's
+//! Each block carries its owner: 2 bytes after the caller's (a trailer, so the caller's
 //! alignment is kept — Arrow asks for 64), written when it is allocated and read when it
 //! is freed or resized, so a block made by a scan and dropped by a sink on another thread
 //! is the scan's, and a resized block keeps its owner. Blocks allocated outside any
@@ -38,7 +38,7 @@ mod usage;
 
 use std::alloc::{GlobalAlloc, Layout};
 
-use crate::counters::alloc_owner;
+use crate::counters::alloc_owner::{self, Owner};
 
 pub(crate) use peaks::segment_ended;
 pub use usage::{balance, usage, MemoryCounts, MemoryUsage, OperatorMemory};
@@ -69,24 +69,52 @@ impl<A: GlobalAlloc> Tracking<A> {
         };
         let ptr = allocate(outer);
         if !ptr.is_null() {
-            let owner = alloc_owner::current();
+            let (owner, table) = alloc_owner::allocating();
             // SAFETY: `ptr` holds `outer`, the caller's bytes and the trailer.
             unsafe { write_owner(ptr, layout.size(), owner) };
-            cells::allocated(owner, layout.size());
+            cells::allocated(owner, table, layout.size());
         }
         ptr
     }
 }
 
 /// The bytes of the owner trailer.
-const TRAILER: usize = std::mem::size_of::<u32>();
+const TRAILER: usize = std::mem::size_of::<Owner>();
+
+/// Caller's sizes up to this take the trailer with no further check: their size, plus
+/// the trailer, rounded up to any alignment stays below `isize::MAX`.
+const CHECKED_ABOVE: usize = isize::MAX as usize / 4;
 
 /// The layout `A` allocates for a caller's `layout`: its bytes, then the trailer, with
 /// its alignment. `None` past the largest layout.
 #[inline(always)]
 fn with_trailer(layout: Layout) -> Option<Layout> {
+    if layout.size() <= CHECKED_ABOVE {
+        // SAFETY: the alignment is a valid layout's; the size plus `TRAILER`, at most
+        // `isize::MAX / 4 + 4`, rounded up to an alignment of at most `2^62`, stays
+        // below `isize::MAX`.
+        Some(unsafe { allocated_with(layout) })
+    } else {
+        with_trailer_checked(layout)
+    }
+}
+
+/// [`with_trailer`] for sizes past [`CHECKED_ABOVE`], checked.
+#[cold]
+fn with_trailer_checked(layout: Layout) -> Option<Layout> {
     let size = layout.size().checked_add(TRAILER)?;
     Layout::from_size_align(size, layout.align()).ok()
+}
+
+/// The layout a block of the caller's `layout` was allocated with here.
+///
+/// # Safety
+/// [`with_trailer`] gives a layout for `layout`: a block allocated here with `layout`
+/// was (it is only handed out when it does), so is a block being resized or freed.
+#[inline(always)]
+unsafe fn allocated_with(layout: Layout) -> Layout {
+    // SAFETY: the caller's promise.
+    unsafe { Layout::from_size_align_unchecked(layout.size() + TRAILER, layout.align()) }
 }
 
 /// Writes `owner` into the trailer of the block at `ptr` of the caller's `size` bytes.
@@ -94,10 +122,10 @@ fn with_trailer(layout: Layout) -> Option<Layout> {
 /// # Safety
 /// `ptr` is a block of at least `size + TRAILER` bytes.
 #[inline(always)]
-unsafe fn write_owner(ptr: *mut u8, size: usize, owner: u32) {
+unsafe fn write_owner(ptr: *mut u8, size: usize, owner: Owner) {
     // SAFETY: the trailer is within the block (the caller's promise); unaligned, as the
     // caller's bytes end anywhere.
-    unsafe { ptr.add(size).cast::<u32>().write_unaligned(owner) }
+    unsafe { ptr.add(size).cast::<Owner>().write_unaligned(owner) }
 }
 
 /// The owner in the trailer of the block at `ptr` of the caller's `size` bytes.
@@ -105,9 +133,9 @@ unsafe fn write_owner(ptr: *mut u8, size: usize, owner: u32) {
 /// # Safety
 /// As [`write_owner`], the trailer written.
 #[inline(always)]
-unsafe fn read_owner(ptr: *mut u8, size: usize) -> u32 {
+unsafe fn read_owner(ptr: *mut u8, size: usize) -> Owner {
     // SAFETY: as in `write_owner`.
-    unsafe { ptr.add(size).cast::<u32>().read_unaligned() }
+    unsafe { ptr.add(size).cast::<Owner>().read_unaligned() }
 }
 
 // SAFETY: every block handed out is one `A` allocated with room for the trailer after
@@ -128,29 +156,26 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Tracking<A> {
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // The layout it was allocated with, so one with a trailer (the caller's promise).
-        let Some(outer) = with_trailer(layout) else {
-            return;
-        };
-        // SAFETY: `ptr` was allocated here with `layout`: its trailer was written.
-        let owner = unsafe { read_owner(ptr, layout.size()) };
-        cells::freed(owner, layout.size());
-        // SAFETY: `ptr` is `A`'s, allocated with `outer`.
-        unsafe { self.inner.dealloc(ptr, outer) }
+        // SAFETY: `ptr` was allocated here with `layout` (the caller's promise): with a
+        // trailer, whose owner was written.
+        unsafe {
+            let owner = read_owner(ptr, layout.size());
+            cells::freed(owner, layout.size());
+            self.inner.dealloc(ptr, allocated_with(layout));
+        }
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let (Some(outer), Some(new_outer)) = (
-            with_trailer(layout),
-            Layout::from_size_align(new_size, layout.align())
-                .ok()
-                .and_then(with_trailer),
-        ) else {
+        // The new layout is valid at the old alignment (the caller's promise).
+        let Some(new_outer) = Layout::from_size_align(new_size, layout.align())
+            .ok()
+            .and_then(with_trailer)
+        else {
             return std::ptr::null_mut();
         };
-        // SAFETY: `ptr` was allocated here with `layout`.
-        let owner = unsafe { read_owner(ptr, layout.size()) };
+        // SAFETY: `ptr` was allocated here with `layout`, so with its trailer.
+        let (owner, outer) = unsafe { (read_owner(ptr, layout.size()), allocated_with(layout)) };
         // SAFETY: `ptr` is `A`'s with `outer`; the new size is non-zero and valid at the
         // alignment (checked by `with_trailer`).
         let moved = unsafe { self.inner.realloc(ptr, outer, new_outer.size()) };
@@ -158,6 +183,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Tracking<A> {
             // SAFETY: `moved` holds `new_outer`. The owner stays the block's.
             unsafe { write_owner(moved, new_size, owner) };
             cells::resized(owner, layout.size(), new_size);
+            if new_size > layout.size() {
+                alloc_owner::grown();
+            }
         }
         moved
     }

@@ -1,6 +1,7 @@
 //! Each owner's peak and retained bytes, sampled: the live bytes read at the end of each
-//! of its segments (a call, a poll, an item) and at each reading of the counts, the peak
-//! their maximum.
+//! of its segments (a call, a poll, an item) in which its thread allocated, and at each
+//! reading of the counts, the peak their maximum. Live bytes grow only by allocations,
+//! so a segment that allocated nothing cannot have raised the peak: it reads nothing.
 //!
 //! Sampled, not exact: an exact peak would need one shared count of live bytes per owner,
 //! updated by every allocation on every thread — the single table [`cells`] avoids
@@ -17,12 +18,12 @@ use crate::counters::table::MAX_SERIES;
 /// By series, as the cells' slots: the highest live bytes sampled.
 static PEAK: [AtomicU64; MAX_SERIES + 1] = [const { AtomicU64::new(0) }; MAX_SERIES + 1];
 
-/// By series: the live bytes when its last segment ended.
+/// By series: the live bytes when its last segment that allocated ended.
 static RETAINED: [AtomicU64; MAX_SERIES + 1] = [const { AtomicU64::new(0) }; MAX_SERIES + 1];
 
-/// A segment of `series` (a call, a poll, an item) ended: its live bytes now are what it
-/// retains, and a sample of its peak.
-#[inline]
+/// A segment of `series` (a call, a poll, an item) in which its thread allocated ended:
+/// its live bytes now are what it retains, and a sample of its peak.
+#[inline(never)]
 pub(crate) fn segment_ended(series: u32) {
     let at = cells::index(series);
     let live = cells::live(series);
@@ -38,7 +39,7 @@ pub(crate) fn sample(series: u32) -> u64 {
     PEAK[at].load(Relaxed).max(live)
 }
 
-/// The live bytes of `series` when its last segment ended.
+/// The live bytes of `series` when its last segment that allocated ended.
 pub(crate) fn retained(series: u32) -> u64 {
     RETAINED[cells::index(series)].load(Relaxed)
 }

@@ -52,7 +52,8 @@ pub struct OperatorMemory {
     /// is missed. Of an operator counted apart in several queries at once, the sum of
     /// their peaks.
     pub peak: u64,
-    /// What it held when it last returned (from a call, a poll, an item).
+    /// What it held when it last returned from a call (a poll, an item) in which it
+    /// allocated.
     pub retained: u64,
 }
 
@@ -118,7 +119,7 @@ impl SeriesMemory {
 
     /// The memory allocated outside any operator.
     pub(crate) fn unattributed() -> SeriesMemory {
-        SeriesMemory::of(UNATTRIBUTED)
+        SeriesMemory::of(UNATTRIBUTED.into())
     }
 
     fn add(&mut self, other: &SeriesMemory) {
@@ -132,7 +133,7 @@ impl SeriesMemory {
 /// counted any block. Blocks allocated before `main` or telemetry, outside any
 /// operator, answer in a few loads; otherwise the whole table is read.
 pub(crate) fn tracking() -> bool {
-    cells::read(UNATTRIBUTED)[2] > 0 || cells::total()[2] > 0
+    cells::read(UNATTRIBUTED.into())[2] > 0 || cells::total()[2] > 0
 }
 
 /// Counts as the tables give them: allocated, freed, allocations, frees.
@@ -181,6 +182,6 @@ pub fn usage() -> MemoryUsage {
                 retained: memory.retained,
             })
             .collect(),
-        unattributed: counts(cells::read(UNATTRIBUTED)),
+        unattributed: counts(cells::read(UNATTRIBUTED.into())),
     }
 }

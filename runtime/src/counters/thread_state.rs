@@ -182,7 +182,9 @@ impl ThreadState {
     pub(crate) fn swap_current(&self, current: Current) -> Current {
         #[cfg(feature = "alloc")]
         crate::counters::alloc_owner::set(match current.series {
-            series if series >= Current::FIRST_MARK => crate::counters::alloc_owner::UNATTRIBUTED,
+            series if series >= Current::FIRST_MARK => {
+                crate::counters::alloc_owner::UNATTRIBUTED.into()
+            }
             series => series,
         });
         self.current.replace(current)
@@ -311,7 +313,7 @@ impl ThreadState {
     pub(crate) fn leave_received(&self, batch: PendingReceive) {
         self.pending_receive.set(batch);
         #[cfg(feature = "alloc")]
-        crate::counters::alloc_owner::set(crate::counters::alloc_owner::UNATTRIBUTED);
+        crate::counters::alloc_owner::set(crate::counters::alloc_owner::UNATTRIBUTED.into());
         self.current.set(Current::RECEIVED);
     }
 

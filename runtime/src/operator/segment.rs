@@ -45,6 +45,10 @@ pub(crate) struct Segment {
     partition: Option<&'static PartitionCells>,
     outer_nested: u64,
     start: u64,
+    /// The blocks the thread had allocated when the segment started (tracking
+    /// allocator): moved at its end, the segment allocated, and samples its memory.
+    #[cfg(feature = "alloc")]
+    allocations: u64,
 }
 
 impl Segment {
@@ -89,6 +93,8 @@ impl Segment {
             partition,
             outer_nested,
             start,
+            #[cfg(feature = "alloc")]
+            allocations: crate::counters::alloc_owner::allocations(),
         }
     }
 
@@ -266,10 +272,13 @@ impl Segment {
     #[inline(always)]
     fn count_elapsed(&self, thread: &ThreadState, elapsed: Elapsed) {
         self.cells.add(Tally::BusyTicks, elapsed.busy);
-        // With the tracking allocator: the operator's memory sampled as its segment ends
-        // (what it retains, and its peak).
+        // With the tracking allocator: a segment that allocated samples its operator's
+        // memory as it ends (what it retains, and its peak); live bytes grow only by
+        // allocations, so one that did not has nothing to raise the peak.
         #[cfg(feature = "alloc")]
-        crate::alloc::segment_ended(self.series);
+        if crate::counters::alloc_owner::allocations() != self.allocations {
+            crate::alloc::segment_ended(self.series);
+        }
         // SAFETY: a non-null `cells` of a current operator points into a shard's table,
         // whose chunks are never freed.
         if let Some(consumer) = unsafe { self.previous.cells.as_ref() } {

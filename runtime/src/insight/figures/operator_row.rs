@@ -141,7 +141,7 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
     }
     if let Some(memory) = op.memory.filter(|memory| memory.allocations > 0) {
         lines.push(format!(
-            "memory: allocated {} in {} blocks, freed {}, retained {} when it last returned",
+            "memory: allocated {} in {} blocks, freed {}, retained {} after its last call that allocated",
             bytes(memory.allocated),
             count(memory.allocations),
             bytes(memory.freed),

@@ -29,8 +29,8 @@ pub struct Memory {
     /// call is missed
     /// ([`MEMORY_PEAK`](crate::names::MEMORY_PEAK)).
     pub peak: u64,
-    /// What it still held when it last returned (from a call, a poll, an item): the
-    /// buffers it keeps between calls, or leaves behind.
+    /// What it still held when it last returned from a call (a poll, an item) in which it
+    /// allocated: the buffers it keeps between calls, or leaves behind.
     pub retained: u64,
 }
 
