@@ -354,6 +354,19 @@ pub fn full_name(namespace: &str, metric: &MetricName) -> String {
     format!("{namespace}.{}", metric.suffix)
 }
 
+/// What an instrument of `metric` is built with under `namespace`: its full name, unit
+/// and description.
+pub(crate) fn described(
+    namespace: &str,
+    metric: &MetricName,
+) -> (String, &'static str, &'static str) {
+    (
+        full_name(namespace, metric),
+        metric.unit,
+        metric.description,
+    )
+}
+
 /// The attribute naming a pipeline (run spans, pipeline metrics).
 pub const PIPELINE_NAME: &str = "pipeline.name";
 /// The attribute naming a step (pipeline metrics).

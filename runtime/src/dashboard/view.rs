@@ -240,7 +240,7 @@ impl View {
             taken_at_ms: millis(SystemTime::now()),
             live,
             header: HEADER[..columns].to_vec(),
-            heap: heap(&snapshot),
+            heap: heap(snapshot),
             bottleneck: snapshot.bottleneck.as_ref().map(|found| {
                 format!(
                     "{}: {}",

@@ -226,13 +226,7 @@ fn replay(now: &Buckets, before: &mut Buckets, share: f64, mut record: impl FnMu
 /// Registers the call histograms and the skew gauge under `namespace`; the caller runs
 /// [`Distributions::collect`] at each collection.
 pub(crate) fn register(meter: &Meter, namespace: &str) -> Distributions {
-    let build = |metric: MetricName| {
-        (
-            names::full_name(namespace, &metric),
-            metric.unit,
-            metric.description,
-        )
-    };
+    let build = |metric: MetricName| names::described(namespace, &metric);
     let (name, unit, description) = build(names::CALL_DURATION);
     let duration = meter
         .f64_histogram(name)

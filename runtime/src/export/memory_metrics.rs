@@ -19,13 +19,7 @@ use crate::names::{self, MetricName};
 
 /// Registers the memory instruments under `namespace`.
 pub(crate) fn register(meter: &Meter, namespace: &str) {
-    let build = |metric: MetricName| {
-        (
-            names::full_name(namespace, &metric),
-            metric.unit,
-            metric.description,
-        )
-    };
+    let build = |metric: MetricName| names::described(namespace, &metric);
     let (name, unit, description) = build(names::MEMORY_PEAK);
     let peak = meter
         .u64_gauge(name)

@@ -16,13 +16,7 @@ use crate::names::{self, MetricName};
 
 /// Registers the progress gauges under `namespace`.
 pub(crate) fn register(meter: &Meter, namespace: &str) {
-    let build = |metric: MetricName| {
-        (
-            names::full_name(namespace, &metric),
-            metric.unit,
-            metric.description,
-        )
-    };
+    let build = |metric: MetricName| names::described(namespace, &metric);
     let (name, unit, description) = build(names::ROWS_EXPECTED);
     let expected: Gauge<u64> = meter
         .u64_gauge(name)
