@@ -11,18 +11,16 @@ OPS = 1000
 
 
 def instructions(package, bench, group, name):
-    # The newest run of the benchmark (older ones may linger under other ids).
-    root = target / package / bench / group
-    found = sorted([path for path in root.glob(f"{name}/callgrind.*.out")
-                    if ".t" not in path.name.split("callgrind.")[1].split(".out")[0][-6:]]
-                   or root.glob(f"{name}/callgrind.*.out"),
-                   key=lambda path: path.stat().st_mtime, reverse=True)
-    if not found:
-        sys.exit(f"no result for {group}/{name} under {root}: run the bench first")
-    for line in found[0].read_text().splitlines():
-        if line.startswith("summary:"):
-            return int(line.split()[1]) / OPS
-    sys.exit(f"no summary in {found[0]}")
+    # The benchmark's file; of a program with threads (telemetry starts some), the calling
+    # thread's (`….t1.p1.out`).
+    folder = target / package / bench / group / name
+    for file in (folder / f"callgrind.{name}.out", folder / f"callgrind.{name}.t1.p1.out"):
+        if file.exists():
+            for line in file.read_text().splitlines():
+                if line.startswith("summary:"):
+                    return int(line.split()[1]) / OPS
+            sys.exit(f"no summary in {file}")
+    sys.exit(f"no result for {group}/{name} under {folder}: run the bench first")
 
 
 def ours(name):
@@ -36,7 +34,7 @@ for size, label in (("b64", "64 B"), ("b4096", "4 KiB")):
     tracking = ours(f"alloc_free_tracking.{size}")
     print(f"| {label} | {system:.1f} | {tracking:.1f} | **{tracking - system:+.1f}** |")
 
-without = instructions("pipetel-benches", "instructions", "per_call", "per_call_operator_on")
+without = instructions("pipetel-benches", "instructions", "per_call", "per_call_operator_on.on")
 with_alloc = ours("per_call_operator_on_alloc.on")
 print()
 print("| `#[operator]` on, four `u64`s | instructions per call |")

@@ -11,7 +11,8 @@
 //! The code is in `examples/src/regional_totals.rs`.
 
 /// Memory per operator in the report and the dashboard: every heap block charged to the
-/// operator that allocated it.
+/// operator that allocated it (the package's default feature `alloc`).
+#[cfg(feature = "alloc")]
 #[global_allocator]
 static ALLOCATOR: pipetel::alloc::Tracking<std::alloc::System> =
     pipetel::alloc::Tracking::new(std::alloc::System);
