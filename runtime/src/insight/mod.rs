@@ -10,7 +10,6 @@ mod from_json;
 pub(crate) mod graph;
 pub(crate) mod look;
 pub(crate) mod memory;
-pub(crate) mod memory_checks;
 mod merge;
 pub(crate) mod node_index;
 pub(crate) mod periodic;

@@ -2,7 +2,7 @@
 //! explosion, rows lost or duplicated, a dominant operator, failures, cancellations,
 //! series folded into `other`, exports failing, and with the tracking allocator memory
 //! growth, memory the engine did not account for and the operator holding most memory
-//! (`insight::memory_checks`) — in the
+//! (`memory.rs`) — in the
 //! snapshot and the report, and as one log record each the first time it fires.
 //!
 //! Every check but three reads one snapshot. A stall needs the time since anything last
@@ -14,6 +14,8 @@
 //! telemetry runs, so that a diagnosis fires even when nobody looks, and once more at
 //! shutdown.
 
+mod memory;
+
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +24,6 @@ use std::time::{Duration, Instant};
 
 use crate::insight::figures::units::{count, duration, percent, ratio};
 use crate::insight::look::Look;
-use crate::insight::memory_checks;
 use crate::insight::snapshot::Imbalance;
 use crate::insight::snapshot::NodeRef;
 use crate::insight::snapshot::{Diagnosis, DiagnosisKind, Severity};
@@ -206,8 +207,8 @@ pub(crate) fn of_snapshot(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<D
     for imbalance in &snapshot.imbalances {
         found.push(imbalanced(imbalance));
     }
-    found.extend(memory_checks::untracked(snapshot, thresholds));
-    found.extend(memory_checks::dominant(snapshot, thresholds));
+    found.extend(memory::untracked(snapshot, thresholds));
+    found.extend(memory::dominant(snapshot, thresholds));
     found
 }
 
@@ -400,7 +401,7 @@ pub(crate) fn over_time(
             ),
         });
     }
-    found.extend(memory_checks::growth(snapshot, thresholds, look));
+    found.extend(memory::growth(snapshot, thresholds, look));
     let (failed, last) = export_failures();
     if failed > 0 {
         found.push(Diagnosis {
