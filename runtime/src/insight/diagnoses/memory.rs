@@ -21,7 +21,8 @@ use std::collections::{HashMap, VecDeque};
 use crate::operator::engine_metrics::EngineValue;
 use std::sync::{Mutex, PoisonError};
 
-use crate::insight::diagnoses::{about, label, Thresholds};
+use crate::insight::diagnoses::thresholds::Thresholds;
+use crate::insight::diagnoses::wording::{about, label};
 use crate::insight::figures::units::{bytes, count, percent};
 use crate::insight::look::Look;
 use crate::insight::snapshot::{Diagnosis, DiagnosisKind, NodeRef, OperatorSnapshot, Snapshot};
