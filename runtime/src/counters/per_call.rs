@@ -9,7 +9,7 @@
 //! Reads take turns (one lock). Each thread's list of segments not yet emptied into the
 //! blocks counts too: every thread's emptying mark is taken, the blocks read, then the
 //! lists; when a thread emptied its list in between (its segments then in neither), the
-//! read is made again, [`READ_TRIES`] times at most. After that, a list that moved is
+//! read is made again, [`READ_TRIES`] times at most, yielding between tries. After that, a list that moved is
 //! left out of the read (at most `LISTED` segments a thread), counted by the next; a
 //! segment is never counted twice. So a read made once the series' calls have ended — a
 //! run's view — misses a segment only when some thread emptied its list during each of
@@ -90,7 +90,11 @@ fn taken_of(taken: &mut Vec<PerCall>, series_count: usize) -> &mut Vec<PerCall> 
 }
 
 /// How many times a read is made again because a thread emptied its list while it read.
-const READ_TRIES: u32 = 8;
+/// The reader yields its core between tries, so that on a loaded machine a thread that
+/// empties its list often (a loop calling one operator) does not make every try of a
+/// reader preempted mid-read fail — each failed try can leave segments out of a run's
+/// view.
+const READ_TRIES: u32 = 64;
 
 /// Runs `take_blocks` (which takes in blocks), then reads every thread's listed segments,
 /// again while a thread emptied its list in between (see the module docs); the segments
@@ -114,6 +118,7 @@ fn take_with_listed(mut take_blocks: impl FnMut()) -> Vec<Listed> {
         if tries == READ_TRIES || lists.iter().all(Option::is_some) {
             return lists.into_iter().flatten().flatten().collect();
         }
+        std::thread::yield_now();
     }
 }
 
