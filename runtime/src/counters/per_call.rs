@@ -9,9 +9,9 @@
 //! Reads take turns (one lock). Each thread's list of segments not yet emptied into the
 //! blocks counts too: every thread's emptying mark is taken, the blocks read, then the
 //! lists; when a thread emptied its list in between (its segments then in neither), the
-//! read is made again, [`READ_TRIES`] times at most, yielding between tries. After that, a list that moved is
-//! left out of the read (at most `LISTED` segments a thread), counted by the next; a
-//! segment is never counted twice. So a read made once the series' calls have ended — a
+//! read is made again, [`READ_TRIES`] times at most, yielding between tries. After that,
+//! a list that moved is left out of the read (at most `LISTED` segments a thread),
+//! counted by the next; a segment is never counted twice. So a read made once the series' calls have ended — a
 //! run's view — misses a segment only when some thread emptied its list during each of
 //! the reads.
 
