@@ -121,7 +121,9 @@ async fn run_queries(
         let own = wait_for(|| query.snapshot().filter(|view| view.calls_running() == 0))
             .ok_or("the coordinator's part of the query never ended")?;
         let ended = SystemTime::now();
-        let parts = wait_for(|| {
+        // The latest merge of the query, and whether every process's part is in it.
+        let mut latest = None;
+        let _complete = wait_for(|| {
             let jobs = merge_files([dir]).ok()?;
             // Every worker wrote its snapshot since (its parts of jobs are written before
             // it), and its part of this one has nothing running.
@@ -135,10 +137,20 @@ async fn run_queries(
             let part = jobs
                 .into_iter()
                 .find(|snapshot| snapshot.job() == Some(job.as_str()))?;
-            (fresh && part.calls_running() == 0).then_some(part)
-        })
-        .ok_or("the workers' parts of the query were never written")?;
-        println!("{}", pipetel::Report::of(Snapshot::merge([own, parts])));
+            if !fresh || part.calls_running() != 0 {
+                return None;
+            }
+            // A worker whose task of the query was still being dropped when it wrote its
+            // snapshot writes its part a moment later: until then its rows are missing
+            // from the graph's edges. Wait for them, and print what is there if they
+            // never come.
+            let merged = Snapshot::merge([own.clone(), part]);
+            let complete = merged.imbalances.is_empty();
+            latest = Some(merged);
+            complete.then_some(())
+        });
+        let merged = latest.ok_or("the workers' parts of the query were never written")?;
+        println!("{}", pipetel::Report::of(merged));
     }
     Ok(())
 }
