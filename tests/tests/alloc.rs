@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::SeqCst};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use pipetel::alloc::{balance, usage, Tracking};
+use pipetel::alloc::{balance, Tracking};
+use pipetel::snapshot::Memory;
 use pipetel::Operator;
 
 /// Counts the bytes the program holds, independently of the tracking allocator it wraps,
@@ -88,6 +89,14 @@ static ALLOCATOR: Balance<Tracking<System>> = Balance {
 /// The tests here share one allocator and one table: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// The memory the snapshot gives the operator `node_type` `node_id` (none: it has not run).
+fn memory_of(node_type: &str, node_id: &str) -> Memory {
+    pipetel::snapshot()
+        .operator(node_type, node_id)
+        .and_then(|op| op.memory)
+        .unwrap_or_default()
+}
+
 fn telemetry() {
     static TELEMETRY: std::sync::OnceLock<pipetel::Telemetry> = std::sync::OnceLock::new();
     TELEMETRY.get_or_init(|| {
@@ -113,7 +122,8 @@ fn blocks_are_charged_to_the_operator_that_made_them_wherever_they_are_freed() {
     let scan = Operator::new("scan", "alloc-pipeline");
     let filter = Operator::new("filter", "alloc-pipeline");
     let sink = Operator::new("sink", "alloc-pipeline");
-    let before = usage();
+    let before = |node_type: &str| memory_of(node_type, "alloc-pipeline");
+    let (scan_before, filter_before) = (before("scan"), before("filter"));
     let (to_filter, filtered) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
     let (to_sink, sunk) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
     // Three threads: the scan makes each batch, the filter makes a half-size copy and
@@ -147,24 +157,16 @@ fn blocks_are_charged_to_the_operator_that_made_them_wherever_they_are_freed() {
     scanning.join().expect("the scan");
     filtering.join().expect("the filter");
 
-    let after = usage();
-    let grew = |node_type: &str| {
-        let was = before
-            .operator(node_type, "alloc-pipeline")
-            .map(|op| op.counts)
-            .unwrap_or_default();
-        let now = after
-            .operator(node_type, "alloc-pipeline")
-            .map(|op| op.counts)
-            .unwrap_or_default();
+    let grew = |node_type: &str, was: Memory| {
+        let now = memory_of(node_type, "alloc-pipeline");
         (
             now.allocated - was.allocated,
-            now.live(),
+            now.live,
             now.allocations - was.allocations,
         )
     };
-    let (scan_allocated, scan_live, scan_blocks) = grew("scan");
-    let (filter_allocated, filter_live, _) = grew("filter");
+    let (scan_allocated, scan_live, scan_blocks) = grew("scan", scan_before);
+    let (filter_allocated, filter_live, _) = grew("filter", filter_before);
     // Every batch made in the scan's body is the scan's (at least 99 %: nothing else
     // allocates there), and all of it was freed — by the filter's thread.
     assert!(
@@ -182,8 +184,7 @@ fn blocks_are_charged_to_the_operator_that_made_them_wherever_they_are_freed() {
     assert!(filter_allocated >= (BATCHES * BATCH_BYTES / 2) as u64 * 99 / 100);
     assert_eq!(filter_live, (5 * BATCH_BYTES / 2) as u64);
     drop(kept);
-    let filter_now = usage().operator("filter", "alloc-pipeline").unwrap().counts;
-    assert_eq!(filter_now.live(), 0);
+    assert_eq!(memory_of("filter", "alloc-pipeline").live, 0);
 }
 
 /// Makes 40 blocks of 16 KiB, one per poll, yielding between them: each poll may run on
@@ -208,13 +209,10 @@ fn an_async_operator_is_charged_for_its_polls_on_whichever_thread_runs_them() {
         .build()
         .expect("a runtime");
     let kept = runtime.block_on(async { tokio::spawn(keep_batches()).await.expect("the task") });
-    let charged = usage()
-        .operator("async-scan", "alloc-async")
-        .unwrap()
-        .counts;
+    let charged = memory_of("async-scan", "alloc-async");
     // Every block made in its polls is its own (the vector that keeps them grows too).
     assert!(charged.allocated >= 40 * 16 * 1024, "{charged:?}");
-    assert!(charged.live() >= 40 * 16 * 1024, "{charged:?}");
+    assert!(charged.live >= 40 * 16 * 1024, "{charged:?}");
     drop(kept);
     drop(runtime);
 }
@@ -253,8 +251,8 @@ fn the_owners_add_up_to_the_allocators_balance_exactly() {
         agreed,
         "the process never stopped allocating long enough to compare"
     );
-    let maker = usage().operator("maker", "alloc-balance").unwrap().counts;
-    assert_eq!(maker.live(), (0..4).map(|n| 1000 + n as u64).sum::<u64>());
+    let maker = memory_of("maker", "alloc-balance");
+    assert_eq!(maker.live, (0..4).map(|n| 1000 + n as u64).sum::<u64>());
     drop(left);
 }
 

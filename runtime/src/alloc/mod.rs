@@ -1,7 +1,9 @@
 //! Memory per operator, measured by the allocator: [`Tracking`], a `GlobalAlloc` around
 //! any other (the system's, jemalloc, mimalloc) that charges every block to the operator
-//! running on the thread that allocates it, and [`usage`], what each operator allocated,
-//! freed and holds now.
+//! running on the thread that allocates it. What each operator allocated, freed, holds
+//! now and held at most is in the snapshot
+//! ([`OperatorSnapshot::memory`](crate::snapshot::OperatorSnapshot::memory)), the
+//! report, the dashboard and the export; [`balance`] is the allocator's whole count.
 //!
 //! ```
 //! // In the program's root, once:
@@ -13,12 +15,14 @@
 //! let scan = pipetel::Operator::new("scan", "alloc-doc");
 //! let kept = scan.call(|| vec![0u8; 1 << 20]); // a MiB, allocated by the scan
 //!
-//! let usage = pipetel::alloc::usage();
-//! let mine = usage.operator("scan", "alloc-doc").unwrap();
-//! assert!(mine.live() >= 1 << 20);
+//! let memory = |snapshot: pipetel::snapshot::Snapshot| {
+//!     snapshot.operator("scan", "alloc-doc").unwrap().memory.unwrap()
+//! };
+//! assert!(memory(pipetel::snapshot()).live >= 1 << 20);
 //! drop(kept); // freed outside it: still charged to the scan
-//! let mine = pipetel::alloc::usage().operator("scan", "alloc-doc").unwrap().clone();
-//! assert!(mine.live() < 1 << 20);
+//! let mine = memory(pipetel::snapshot());
+//! assert!(mine.live < 1 << 20);
+//! assert!(mine.peak >= 1 << 20); // held as its call returned
 //! # drop(telemetry);
 //! # }
 //! ```
@@ -41,12 +45,12 @@ use std::alloc::{GlobalAlloc, Layout};
 use crate::counters::alloc_owner::{self, Owner};
 
 pub(crate) use peaks::segment_ended;
-pub use usage::{balance, usage, MemoryCounts, MemoryUsage, OperatorMemory};
-pub(crate) use usage::{tracking, SeriesMemory};
+pub(crate) use usage::SeriesMemory;
+pub use usage::{balance, MemoryCounts};
 
 /// A `GlobalAlloc` that charges each block to the operator that allocates it, around
 /// `A` (which does the allocating). Set it as the program's global allocator (see the
-/// [module](self)); without it, [`usage`] finds nothing.
+/// [module](self)); without it, the snapshot has no memory.
 #[derive(Debug, Default)]
 pub struct Tracking<A> {
     inner: A,

@@ -17,14 +17,11 @@ pub(crate) struct MemoryReading {
 impl MemoryReading {
     /// Series `0..series_count` and the unattributed memory, each series' peak sampled
     /// now; `None` when nothing is tracked (the feature off, or
-    /// `pipetel::alloc::Tracking` not the global allocator). Reads every series' slots:
-    /// a few dozen loads each.
+    /// `pipetel::alloc::Tracking` not the global allocator: no block counted). Reads
+    /// every series' slots: a few dozen loads each.
     #[cfg(feature = "alloc")]
     pub(crate) fn read(series_count: usize) -> Option<MemoryReading> {
         use crate::alloc::SeriesMemory;
-        if !crate::alloc::tracking() {
-            return None;
-        }
         let memory = |read: SeriesMemory| Memory {
             allocated: read.counts.allocated,
             freed: read.counts.freed,
@@ -35,12 +32,14 @@ impl MemoryReading {
             retained: read.retained,
         };
         let series_count = u32::try_from(series_count).unwrap_or(u32::MAX);
-        Some(MemoryReading {
+        let reading = MemoryReading {
             by_series: (0..series_count)
                 .map(|series| memory(SeriesMemory::of(series)))
                 .collect(),
             unattributed: memory(SeriesMemory::unattributed()),
-        })
+        };
+        let counted = |memory: &Memory| memory.allocations > 0;
+        (counted(&reading.unattributed) || reading.by_series.iter().any(counted)).then_some(reading)
     }
 
     /// Without the `alloc` feature, nothing is tracked.
