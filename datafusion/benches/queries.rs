@@ -6,10 +6,14 @@
 //! would let drift land in the ratio): the median of the per-round ratios, with the
 //! medians of both times beside it. `cargo bench -p pipetel-datafusion --bench queries`.
 
+#[path = "../../benches/common/arguments.rs"]
+mod arguments;
 #[path = "../../benches/common/interleaved.rs"]
 mod interleaved;
 #[path = "../workload.rs"]
 mod workload;
+
+use arguments::argument;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,16 +26,7 @@ const PARTITIONS: usize = 4;
 const ROUNDS: usize = 21;
 
 fn main() {
-    let mut orders: i64 = 1_000_000;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--orders" {
-            orders = args
-                .next()
-                .and_then(|n| n.parse().ok())
-                .expect("--orders N");
-        }
-    }
+    let orders: i64 = argument("--orders", 1_000_000);
     let _telemetry = pipetel::Config::new().collect_locally(true).init();
     let (table, customers) = workload::tables(orders, PARTITIONS);
     let (table, customers) = (Arc::new(table), Arc::new(customers));

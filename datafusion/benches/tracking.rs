@@ -9,8 +9,12 @@
 //! (`-- --orders N`, `-- --rounds N`). `cargo bench -p pipetel-datafusion --bench
 //! tracking`.
 
+#[path = "../../benches/common/arguments.rs"]
+mod arguments;
 #[path = "../workload.rs"]
 mod workload;
+
+use arguments::argument;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::Command;
@@ -103,28 +107,9 @@ unsafe impl GlobalAlloc for Either {
 static ALLOCATOR: Either = Either;
 
 fn main() {
-    let mut orders: i64 = 1_000_000;
-    let mut rounds: usize = 9;
-    let mut child = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--orders" => {
-                orders = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .expect("--orders N")
-            }
-            "--rounds" => {
-                rounds = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .expect("--rounds N")
-            }
-            "--child" => child = true,
-            _ => {}
-        }
-    }
+    let orders: i64 = argument("--orders", 1_000_000);
+    let rounds: usize = argument("--rounds", 9);
+    let child = std::env::args().any(|arg| arg == "--child");
     if child {
         for time in time_queries(orders) {
             println!("{}", time.as_nanos());

@@ -9,10 +9,14 @@
 //! bench: the median of the per-round ratios, with the medians of both times beside it.
 //! `cargo bench -p pipetel-datafusion-distributed --bench queries`.
 
+#[path = "../../benches/common/arguments.rs"]
+mod arguments;
 #[path = "../../benches/common/interleaved.rs"]
 mod interleaved;
 #[path = "../workload.rs"]
 mod workload;
+
+use arguments::argument;
 
 use std::time::{Duration, Instant};
 
@@ -63,16 +67,7 @@ async fn session(ports: Vec<u16>, instrumented: bool, data: &std::path::Path) ->
 }
 
 fn main() {
-    let mut orders: u64 = 1_000_000;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--orders" {
-            orders = args
-                .next()
-                .and_then(|n| n.parse().ok())
-                .expect("--orders N");
-        }
-    }
+    let orders: u64 = argument("--orders", 1_000_000);
     let _telemetry = pipetel::Config::new().collect_locally(true).init();
     let data = workload::generate(orders).expect("the tables");
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -16,8 +16,12 @@
 //! or partial. `PIPETEL_SNAPSHOT_DIR` names the directory (a temporary one otherwise);
 //! `pipetel report DIR` reads it again afterwards.
 
+#[path = "../../benches/common/arguments.rs"]
+mod arguments;
 #[path = "../workload.rs"]
 mod workload;
+
+use arguments::argument;
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -33,14 +37,6 @@ use pipetel::snapshot::{merge_files, Snapshot};
 use pipetel_datafusion::Placement;
 use pipetel_datafusion_distributed::{coordinator_session, worker_session};
 
-fn argument(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|at| args.get(at + 1))
-        .map_or(default, |value| value.parse().expect("a whole number"))
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().nth(1).as_deref() == Some("worker") {
         return serve_as_worker();
@@ -55,8 +51,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             dir
         }
     };
-    let workers = argument("--workers", 3) as usize;
-    let orders = argument("--orders", 1_000_000);
+    let workers: usize = argument("--workers", 3);
+    let orders: u64 = argument("--orders", 1_000_000);
     let data = workload::generate(orders)?;
     println!(
         "{orders} orders in {} CSV files; {workers} workers; snapshots in {}\n",

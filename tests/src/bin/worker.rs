@@ -10,6 +10,10 @@
 
 use std::time::Duration;
 
+#[path = "../../../benches/common/arguments.rs"]
+mod arguments;
+
+use arguments::argument;
 use pipetel::engine::Query;
 use pipetel::{operator, Config};
 
@@ -31,14 +35,6 @@ fn sum(input: impl Iterator<Item = Vec<u64>>) -> u64 {
     input.flatten().sum()
 }
 
-fn argument(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|at| args.get(at + 1))
-        .map_or(default, |value| value.parse().expect("a whole number"))
-}
-
 /// This process's part of job `job-<j>`: `batches` batches of `(j + 1) * rows` rows.
 fn part_of_job(j: u64, batches: u64, rows: u64) {
     let query = Query::start_in_job(&format!("job-{j}"));
@@ -49,9 +45,9 @@ fn part_of_job(j: u64, batches: u64, rows: u64) {
 
 fn main() {
     let telemetry = Config::new().collect_locally(true).init();
-    let jobs = argument("--jobs", 0);
+    let jobs: u64 = argument("--jobs", 0);
     if jobs > 0 {
-        let (batches, rows) = (argument("--batches", 10), argument("--rows", 100));
+        let (batches, rows): (u64, u64) = (argument("--batches", 10), argument("--rows", 100));
         std::thread::scope(|scope| {
             for j in 0..jobs {
                 scope.spawn(move || part_of_job(j, batches, rows));
