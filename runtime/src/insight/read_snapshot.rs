@@ -81,10 +81,16 @@ fn take(look: Look) -> Snapshot {
         if let Some(memory) = &mut memory {
             memory.fold_lanes(labels);
         }
-        let mut built = build(&reading, &expected, engine, labels, &steps, Keep::All);
-        if let Some(memory) = &memory {
-            add_memory(&mut built, memory, labels);
-        }
+        let mut built = build(
+            &reading,
+            &expected,
+            engine,
+            memory.as_ref(),
+            labels,
+            &steps,
+            Keep::All,
+        );
+        built.unattributed_memory = memory.map(|memory| memory.unattributed);
         built
     });
     analyse(&mut snapshot, look);
@@ -120,14 +126,15 @@ pub(crate) enum Keep {
     Counted,
 }
 
-/// The operators, edges and channels of `reading` (lanes folded into canonical series);
-/// the analyses ([`analyse`]), steps, runs and diagnoses are the caller's. Called under
-/// the registry's lock (`labels`): what it needs of the registry besides, `expected`,
-/// comes read.
+/// The operators, edges and channels of `reading` (lanes folded into canonical series),
+/// each operator with its `memory` when the tracking allocator measured it; the analyses
+/// ([`analyse`]), steps, runs and diagnoses are the caller's. Called under the registry's
+/// lock (`labels`): what it needs of the registry besides, `expected`, comes read.
 pub(crate) fn build(
     reading: &Reading,
     expected: &HashMap<u32, registry::Expected>,
     mut engine: BTreeMap<u32, engine_metrics::Values>,
+    memory: Option<&MemoryReading>,
     labels: &[SeriesLabels],
     steps: &[StepTotals],
     keep: Keep,
@@ -202,6 +209,7 @@ pub(crate) fn build(
                     ..WorkSkew::default()
                 },
                 engine_metrics: engine.remove(&(series as u32)).unwrap_or_default(),
+                memory: memory.map(|memory| memory.of(series)),
                 ..OperatorSnapshot::default()
             }
         })
@@ -226,22 +234,6 @@ pub(crate) fn build(
         channels,
         ..Snapshot::default()
     }
-}
-
-/// Each operator's memory, and that outside any operator, from `memory` (lanes folded).
-fn add_memory(snapshot: &mut Snapshot, memory: &MemoryReading, labels: &[SeriesLabels]) {
-    let by_labels: HashMap<(&str, &str), usize> = labels
-        .iter()
-        .enumerate()
-        .filter(|(_, label)| label.lane == NO_LANE)
-        .map(|(series, label)| ((label.node_type, label.node_id), series))
-        .collect();
-    for op in &mut snapshot.operators {
-        if let Some(&series) = by_labels.get(&(op.node_type.as_str(), op.node_id.as_str())) {
-            op.memory = Some(memory.of(series));
-        }
-    }
-    snapshot.unattributed_memory = Some(memory.unattributed);
 }
 
 /// The analyses that read only a snapshot's operators and edges: rates, conservation,

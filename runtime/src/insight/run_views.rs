@@ -312,7 +312,15 @@ fn view_of(counted: Counted) -> Snapshot {
         reading.fold_lanes(labels);
         let mut engine = counted.engine;
         fold_engine_lanes(&mut engine, labels);
-        build(&reading, &expected, engine, labels, &steps, Keep::Counted)
+        build(
+            &reading,
+            &expected,
+            engine,
+            None,
+            labels,
+            &steps,
+            Keep::Counted,
+        )
     });
     analyse(&mut view, Look::Read);
     view
