@@ -7,8 +7,6 @@
 //! per series, only when the SDK collects. One callback reads for the two gauges; the
 //! counter's reads again (the SDK gives each observable instrument its own).
 
-use std::collections::BTreeMap;
-
 use opentelemetry::metrics::Meter;
 use opentelemetry::KeyValue;
 
@@ -58,33 +56,26 @@ fn by_operator() -> Vec<([KeyValue; 2], Memory)> {
     let Some(mut reading) = MemoryReading::read(registry::series_count()) else {
         return Vec::new();
     };
-    let mut operators: BTreeMap<(&'static str, &'static str), Memory> = BTreeMap::new();
+    let mut found = Vec::new();
     registry::with_labels(|labels| {
         reading.fold_lanes(labels);
+        // Each canonical series is one operator, with the attributes every operator
+        // metric of it goes out with.
         for (series, label) in labels.iter().enumerate() {
-            if label.canonical as usize == series {
-                operators
-                    .entry((label.node_type, label.node_id))
-                    .or_default()
-                    .add(&reading.of(series));
+            let memory = reading.of(series);
+            // An operator that never allocated has no memory series.
+            if label.canonical as usize == series && memory.allocations > 0 {
+                found.push((label.attributes.clone(), memory));
             }
         }
     });
-    // In the SDK's sorted order, as the other operator metrics' attributes are.
-    let attributes = |node_type: &str, node_id: &str| {
+    // In the SDK's sorted order, as the operator metrics' attributes are.
+    found.push((
         [
-            KeyValue::new(names::NODE_ID, node_id.to_owned()),
-            KeyValue::new(names::NODE_TYPE, node_type.to_owned()),
-        ]
-    };
-    operators
-        .into_iter()
-        // An operator that never allocated has no memory series.
-        .filter(|(_, memory)| memory.allocations > 0)
-        .map(|((node_type, node_id), memory)| (attributes(node_type, node_id), memory))
-        .chain(std::iter::once((
-            attributes(names::UNATTRIBUTED, names::UNATTRIBUTED),
-            reading.unattributed,
-        )))
-        .collect()
+            KeyValue::new(names::NODE_ID, names::UNATTRIBUTED),
+            KeyValue::new(names::NODE_TYPE, names::UNATTRIBUTED),
+        ],
+        reading.unattributed,
+    ));
+    found
 }
