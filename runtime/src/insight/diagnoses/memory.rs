@@ -17,8 +17,6 @@
 //! those and changes nothing.
 
 use std::collections::{HashMap, VecDeque};
-
-use crate::operator::engine_metrics::EngineValue;
 use std::sync::{Mutex, PoisonError};
 
 use crate::insight::diagnoses::thresholds::Thresholds;
@@ -26,6 +24,7 @@ use crate::insight::diagnoses::wording::{about, label};
 use crate::insight::figures::units::{bytes, count, percent};
 use crate::insight::look::Look;
 use crate::insight::snapshot::{Diagnosis, DiagnosisKind, NodeRef, OperatorSnapshot, Snapshot};
+use crate::operator::engine_metrics::EngineValue;
 
 /// The operators whose allocations held `untracked_memory_min` or more beyond what the
 /// engine reserved for them and for the operators they feed, most untracked first.
