@@ -379,3 +379,23 @@ fn an_operator_that_keeps_what_it_allocates_is_memory_growth_and_one_that_frees_
         "it grew past the threshold"
     );
 }
+
+#[test]
+fn a_block_grown_in_a_call_raises_its_owners_peak_as_the_call_returns() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    telemetry();
+    let grower = Operator::new("grower", "alloc-realloc");
+    let mut buffer: Vec<u8> = grower.call(|| Vec::with_capacity(1024));
+    // Grown in place or moved, one block still: no allocation in the call, only growth.
+    grower.call(|| buffer.reserve_exact(4 << 20));
+    // Given back outside any call: no call of it returns while it is this large again.
+    buffer.shrink_to(1024);
+    let memory = memory_of("grower", "alloc-realloc");
+    assert_eq!(memory.allocations, 1, "{memory:?}");
+    assert!(
+        memory.peak >= 4 << 20,
+        "the grown block, as its call returned: {memory:?}"
+    );
+    assert!(memory.live < 1 << 20, "{memory:?}");
+    drop(buffer);
+}

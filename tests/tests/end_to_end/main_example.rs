@@ -237,6 +237,12 @@ fn the_graph_goes_to_mermaid_and_dot_files_graphviz_reads() {
             "{mermaid}"
         );
     }
+    // Each box says what its operator holds now and held at most (the example installs
+    // the tracking allocator): the scan nothing, its batches all freed downstream.
+    for graph in [mermaid, dot] {
+        assert_eq!(graph.matches("memory ").count(), 5, "{graph}");
+        assert!(graph.contains("memory 0 B (peak "), "{graph}");
+    }
     assert_eq!(laid_out(dot), (5, 4), "{dot}");
     let _ = std::fs::remove_dir_all(&dir);
 }
