@@ -303,6 +303,34 @@ pub const CALL_ROWS_BUCKETS: [f64; 22] = [
     524_288.0,
     1_048_576.0,
 ];
+/// Heap bytes each operator call (each segment: a call, a poll, an item) allocated, its
+/// own (not what operators it called allocated), measured by the tracking allocator
+/// ([`pipetel::alloc`](crate::alloc)), by `node.type` and `node.id`: a histogram with the
+/// buckets [`CALL_ALLOCATED_BUCKETS`]. Only with the tracking allocator.
+pub const CALL_ALLOCATED: MetricName = metric(
+    Instrument::Histogram,
+    "call.allocated",
+    "By",
+    "Heap bytes each operator call allocated, measured by the tracking allocator",
+);
+/// The bucket boundaries of [`CALL_ALLOCATED`], in bytes: 0, then each power of four from
+/// 64 B to 1 GiB.
+pub const CALL_ALLOCATED_BUCKETS: [f64; 14] = [
+    0.0,
+    64.0,
+    256.0,
+    1024.0, // KiB
+    4096.0,
+    16_384.0,
+    65_536.0,
+    262_144.0,
+    1_048_576.0, // MiB
+    4_194_304.0,
+    16_777_216.0,
+    67_108_864.0,
+    268_435_456.0,
+    1_073_741_824.0, // GiB
+];
 /// How unevenly an operator's work spreads over its threads or partitions: DataFusion's
 /// skew score, 0 (even) to 1 (all in one), by `node.type`, `node.id`, [`SKEW_ACROSS`]
 /// (`threads`, `partitions`) and [`SKEW_MEASURE`] (`rows`, `busy`); only for operators

@@ -399,3 +399,63 @@ fn a_block_grown_in_a_call_raises_its_owners_peak_as_the_call_returns() {
     assert!(memory.live < 1 << 20, "{memory:?}");
     drop(buffer);
 }
+
+#[test]
+fn each_call_counts_the_bytes_it_allocated_itself_not_those_of_operators_nested_in_it() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    telemetry();
+    let query = pipetel::engine::Query::start();
+    let outer = query.operator("outer", "alloc-per-call");
+    let inner = query.operator("inner", "alloc-per-call");
+    // What a call costs pipetel's own tables the first time (a thread's cells, a
+    // series' block, the link between the two) is not the calls': one call first.
+    let call = |own: usize| {
+        outer.call(|| {
+            let mine = vec![1u8; own];
+            let nested = inner.call(|| vec![2u8; 64 << 10]);
+            mine.len() + nested.len()
+        })
+    };
+    call(1);
+    let before = pipetel::snapshot();
+    let view_before = query.id().expect("a lane").snapshot().expect("its view");
+    // Nine calls in ten allocate 1 KiB, one in ten 1 MiB; each calls `inner`, which
+    // allocates 64 KiB every time.
+    for n in 0..100 {
+        call(if n % 10 == 0 { 1 << 20 } else { 1 << 10 });
+    }
+    let per_call = |snapshot: &pipetel::snapshot::Snapshot, node_type: &str| {
+        let op = snapshot
+            .operator(node_type, "alloc-per-call")
+            .expect("it ran");
+        let p = op
+            .distributions
+            .allocated_per_call
+            .clone()
+            .expect("bytes per call");
+        (p.count, p.p50, p.p90, p.p99, p.max)
+    };
+    let since = pipetel::snapshot().since(&before);
+    assert_eq!(
+        per_call(&since, "outer"),
+        (100, 1 << 10, 1 << 10, 1 << 20, 1 << 20),
+        "its own bytes, without the 64 KiB its nested call allocated"
+    );
+    assert_eq!(
+        per_call(&since, "inner"),
+        (100, 64 << 10, 64 << 10, 64 << 10, 64 << 10)
+    );
+    // The query's own view has them too.
+    let view = query
+        .id()
+        .expect("a lane")
+        .snapshot()
+        .expect("its view")
+        .since(&view_before);
+    assert_eq!(per_call(&view, "outer"), per_call(&since, "outer"));
+    let report = pipetel::Report::of(since).to_string();
+    assert!(
+        report.contains("; per call p50 1.0 KiB, p99 1.0 MiB, max 1.0 MiB"),
+        "{report}"
+    );
+}

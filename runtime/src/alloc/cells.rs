@@ -76,6 +76,12 @@ fn choose() -> *const Table {
     chosen
 }
 
+/// Whether the tracking allocator has counted a block: it is the program's global
+/// allocator (every program allocates before its `main`).
+pub(crate) fn counting() -> bool {
+    THREADS.load(Relaxed) != 0
+}
+
 /// The slot of `series` (a series id, or [`UNATTRIBUTED`]) in a table.
 #[inline(always)]
 pub(crate) fn index(series: u32) -> usize {

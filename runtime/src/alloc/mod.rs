@@ -44,6 +44,7 @@ use std::alloc::{GlobalAlloc, Layout};
 
 use crate::counters::alloc_owner::{self, Owner};
 
+pub(crate) use cells::counting;
 pub(crate) use peaks::segment_ended;
 pub(crate) use usage::SeriesMemory;
 pub use usage::{balance, MemoryCounts};
@@ -73,7 +74,7 @@ impl<A: GlobalAlloc> Tracking<A> {
         };
         let ptr = allocate(outer);
         if !ptr.is_null() {
-            let (owner, table) = alloc_owner::allocating();
+            let (owner, table) = alloc_owner::allocating(layout.size());
             // SAFETY: `ptr` holds `outer`, the caller's bytes and the trailer.
             unsafe { write_owner(ptr, layout.size(), owner) };
             cells::allocated(owner, table, layout.size());
@@ -188,7 +189,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Tracking<A> {
             unsafe { write_owner(moved, new_size, owner) };
             cells::resized(owner, layout.size(), new_size);
             if new_size > layout.size() {
-                alloc_owner::grown();
+                alloc_owner::grown(new_size - layout.size());
             }
         }
         moved

@@ -1,7 +1,9 @@
 //! What the tracking allocator (`crate::alloc`, feature `alloc`) reads of this thread:
 //! the operator that owns what it allocates now (the current operator's series, mirrored
-//! here), how many blocks it has allocated (a segment that sees the count move samples
-//! its operator's memory as it ends), and the table it counts into. One `const`-initialised
+//! here), the bytes allocated in the segment running now (its own: a segment nested in
+//! it takes the count and hands it back as it ends — what a call allocated, for its
+//! distribution, and whether it allocated at all, to sample its operator's memory), and
+//! the table it counts into. One `const`-initialised
 //! thread-local with no destructor and no lazy initialisation, so that reading it never
 //! allocates, still works while the thread is being torn down, and costs one address for
 //! the three.
@@ -21,7 +23,9 @@ const _: () = assert!(MAX_SERIES < Owner::MAX as usize);
 
 struct Thread {
     owner: Cell<Owner>,
-    allocations: Cell<u64>,
+    /// Bytes allocated (and grown) on this thread since the running segment started,
+    /// less what segments nested in it allocated.
+    allocated: Cell<u64>,
     /// The allocator's table for this thread (null: not chosen yet).
     table: Cell<*const ()>,
 }
@@ -30,7 +34,7 @@ thread_local! {
     static THREAD: Thread = const {
         Thread {
             owner: Cell::new(UNATTRIBUTED),
-            allocations: Cell::new(0),
+            allocated: Cell::new(0),
             table: Cell::new(std::ptr::null()),
         }
     };
@@ -44,37 +48,47 @@ pub(crate) fn set(series: u32) {
     let _ = THREAD.try_with(|thread| thread.owner.set(series as Owner));
 }
 
-/// The owner of a block allocated now on this thread, counting the block, and the
-/// thread's table (null when not chosen yet, or the thread is torn down).
+/// The owner of a block of `bytes` allocated now on this thread, counting its bytes in
+/// the running segment's, and the thread's table (null when not chosen yet, or the
+/// thread is torn down).
 #[inline(always)]
-pub(crate) fn allocating() -> (Owner, *const ()) {
+pub(crate) fn allocating(bytes: usize) -> (Owner, *const ()) {
     THREAD
         .try_with(|thread| {
             thread
-                .allocations
-                .set(thread.allocations.get().wrapping_add(1));
+                .allocated
+                .set(thread.allocated.get().wrapping_add(bytes as u64));
             (thread.owner.get(), thread.table.get())
         })
         .unwrap_or((UNATTRIBUTED, std::ptr::null()))
 }
 
-/// A block grew on this thread: counted as a block allocated, so that the segment it
-/// grew in samples its owner's memory.
+/// A block grew by `bytes` on this thread: counted as bytes the running segment
+/// allocated.
 #[inline(always)]
-pub(crate) fn grown() {
+pub(crate) fn grown(bytes: usize) {
     let _ = THREAD.try_with(|thread| {
         thread
-            .allocations
-            .set(thread.allocations.get().wrapping_add(1))
+            .allocated
+            .set(thread.allocated.get().wrapping_add(bytes as u64))
     });
 }
 
-/// The blocks this thread allocated so far (wrapping): moved between two reads, the
-/// thread allocated in between.
+/// Starts counting a new segment's bytes; returns the enclosing segment's count so far,
+/// to hand back to [`end_segment`].
 #[inline(always)]
-pub(crate) fn allocations() -> u64 {
+pub(crate) fn begin_segment() -> u64 {
     THREAD
-        .try_with(|thread| thread.allocations.get())
+        .try_with(|thread| thread.allocated.replace(0))
+        .unwrap_or(0)
+}
+
+/// Ends the segment [`begin_segment`] started (which returned `outer`): the bytes it
+/// allocated, its own; the enclosing segment's count goes on from `outer`.
+#[inline(always)]
+pub(crate) fn end_segment(outer: u64) -> u64 {
+    THREAD
+        .try_with(|thread| thread.allocated.replace(outer))
         .unwrap_or(0)
 }
 

@@ -1,6 +1,7 @@
 //! Per-call distributions of one operator series: busy time per segment (a call, a poll,
-//! an item) and rows per hand-over, in log-linear buckets shared by every thread that
-//! runs the series.
+//! an item), rows per hand-over and — with the tracking allocator (feature `alloc`) —
+//! bytes allocated per segment, in log-linear buckets shared by every thread that runs
+//! the series.
 //!
 //! A value's bucket is its power of two and, within it, which of four equal quarters it
 //! falls in: values 0–7 have a bucket each, and above that a bucket spans a quarter of
@@ -11,7 +12,7 @@
 //! Segments reach the buckets through their thread's list (`counters::segment_list`), a
 //! few dozen at a time: an add is an atomic add (several threads add to one series), but
 //! once per list, not per call. Counters are 32 bits, to keep a series' buckets at
-//! 1.2 KiB; a bucket that wraps carries 2³² into a process-wide table (a lock, once per 4
+//! 1.2 KiB (1.8 KiB with the bytes allocated); a bucket that wraps carries 2³² into a process-wide table (a lock, once per 4
 //! billion values in one bucket), which readers add. Readers read the non-zero counts.
 
 use std::collections::HashMap;
@@ -29,6 +30,16 @@ const SUBS: usize = 1 << SUB_BITS;
 pub(crate) const TIME_BUCKETS: usize = bucket_count(44);
 /// Buckets of rows per hand-over: up to 2³² rows; larger batches count in the last one.
 pub(crate) const ROW_BUCKETS: usize = bucket_count(32);
+/// Buckets of bytes allocated per segment, with the `alloc` feature: up to 2⁴⁰ bytes (a
+/// TiB); more counts in the last one. None without it.
+pub(crate) const ALLOCATED_BUCKETS: usize = if cfg!(feature = "alloc") {
+    bucket_count(40)
+} else {
+    0
+};
+/// Where [`HistogramCells::read_counts`] numbers the first bucket of bytes allocated:
+/// after the busy and rows buckets.
+pub(crate) const ALLOCATED_FIRST: usize = TIME_BUCKETS + ROW_BUCKETS;
 
 /// How many buckets cover values below `2^bits`.
 const fn bucket_count(bits: u32) -> usize {
@@ -69,7 +80,11 @@ pub(crate) const fn any_bucket(value: u64) -> usize {
 pub(crate) const LAST_BUCKET: usize = any_bucket(u64::MAX);
 // Values of 2^53 and up, which `any_bucket` puts in the bucket of 2^53 − 1, are past
 // every histogram's last bucket, where the caps put them anyway.
-const _: () = assert!(LAST_BUCKET >= TIME_BUCKETS && LAST_BUCKET >= ROW_BUCKETS);
+const _: () = assert!(
+    LAST_BUCKET >= TIME_BUCKETS && LAST_BUCKET >= ROW_BUCKETS && LAST_BUCKET >= ALLOCATED_BUCKETS
+);
+// Every bucket's number fits the `u16` readers get.
+const _: () = assert!(ALLOCATED_FIRST + ALLOCATED_BUCKETS <= u16::MAX as usize);
 
 /// The bucket of `value`, at most `buckets - 1`.
 #[cfg(test)]
@@ -91,23 +106,30 @@ pub(crate) fn bucket_start(index: usize) -> u64 {
 /// one past the last, a cell no reader reads, so that counting a segment takes no branch.
 pub(crate) const NO_ROWS: usize = ROW_BUCKETS;
 
+/// The allocated bucket of a segment whose bytes were not counted (no `alloc` feature):
+/// one past the last, as [`NO_ROWS`].
+pub(crate) const NOT_COUNTED: usize = ALLOCATED_BUCKETS;
+
 /// One series' distributions.
 #[derive(Debug)]
 pub(crate) struct HistogramCells {
     busy: [AtomicU32; TIME_BUCKETS],
     /// Rows buckets, and [`NO_ROWS`].
     rows: [AtomicU32; ROW_BUCKETS + 1],
+    /// Bytes allocated buckets, and [`NOT_COUNTED`].
+    allocated: [AtomicU32; ALLOCATED_BUCKETS + 1],
 }
 
 impl Zeroed for HistogramCells {
     const ZERO: Self = HistogramCells {
         busy: [const { AtomicU32::new(0) }; TIME_BUCKETS],
         rows: [const { AtomicU32::new(0) }; ROW_BUCKETS + 1],
+        allocated: [const { AtomicU32::new(0) }; ALLOCATED_BUCKETS + 1],
     };
 }
 
-/// What buckets carried past 32 bits: by (the cells' address, bucket number over both
-/// histograms, busy first).
+/// What buckets carried past 32 bits: by (the cells' address, bucket number as
+/// [`HistogramCells::read_counts`] numbers them).
 static CARRIED: Mutex<Option<HashMap<(usize, usize), u64>>> = Mutex::new(None);
 
 impl HistogramCells {
@@ -124,6 +146,13 @@ impl HistogramCells {
     #[inline(always)]
     pub(crate) fn add_rows(&self, bucket: usize, count: u32) {
         self.bump(&self.rows[bucket], TIME_BUCKETS + bucket, count);
+    }
+
+    /// Counts `count` segments whose bytes allocated fell in bucket `bucket`
+    /// ([`NOT_COUNTED`]: not counted, where no reader reads).
+    #[inline(always)]
+    pub(crate) fn add_allocated(&self, bucket: usize, count: u32) {
+        self.bump(&self.allocated[bucket], ALLOCATED_FIRST + bucket, count);
     }
 
     #[inline(always)]
@@ -148,8 +177,9 @@ impl HistogramCells {
     }
 
     /// Appends the non-zero counts to `counts`, as (bucket, count)
-    /// in bucket order: busy buckets first, then the rows buckets from [`TIME_BUCKETS`];
-    /// each with what it `carried` past 32 bits.
+    /// in bucket order: busy buckets first, then the rows buckets from [`TIME_BUCKETS`],
+    /// then the bytes allocated from [`ALLOCATED_FIRST`]; each with what it `carried`
+    /// past 32 bits.
     pub(crate) fn read_counts(&self, counts: &mut Vec<(u16, u64)>, carried: &Carried) {
         match carried {
             // No bucket ever carried (nearly always): a load and a test a bucket, most
@@ -157,10 +187,19 @@ impl HistogramCells {
             None => {
                 push_non_zero(&self.busy, 0, counts);
                 push_non_zero(&self.rows[..ROW_BUCKETS], TIME_BUCKETS, counts);
+                push_non_zero(
+                    &self.allocated[..ALLOCATED_BUCKETS],
+                    ALLOCATED_FIRST,
+                    counts,
+                );
             }
             Some(carried) => {
                 let key = ptr_key(self);
-                let cells = self.busy.iter().chain(&self.rows[..ROW_BUCKETS]);
+                let cells = self
+                    .busy
+                    .iter()
+                    .chain(&self.rows[..ROW_BUCKETS])
+                    .chain(&self.allocated[..ALLOCATED_BUCKETS]);
                 for (index, cell) in cells.enumerate() {
                     let carried = carried.get(&(key, index)).copied().unwrap_or(0);
                     let count = u64::from(cell.load(Relaxed)) + carried;

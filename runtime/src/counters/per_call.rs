@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::counters::details::{self, Details};
-use crate::counters::histogram::{self, Buckets, TIME_BUCKETS};
+use crate::counters::histogram::{self, Buckets, ALLOCATED_FIRST, TIME_BUCKETS};
 use crate::counters::segment_list::Listed;
 use crate::counters::shards::{self, Shard};
 use crate::counters::slowest::{self, SlowSegment};
@@ -30,6 +30,9 @@ use crate::counters::sums::ThreadShare;
 pub(crate) struct PerCall {
     pub(crate) busy: Buckets,
     pub(crate) rows: Buckets,
+    /// Bytes allocated per segment (tracking allocator; empty without the `alloc`
+    /// feature).
+    pub(crate) allocated: Buckets,
     /// The slowest segments, slowest first.
     pub(crate) slowest: Vec<SlowSegment>,
     /// Per thread that ran the series: not read here (`sums` reads them with the
@@ -43,6 +46,9 @@ impl PerCall {
         self.busy.add(segment.busy, 1);
         if let Some(rows) = segment.rows {
             self.rows.add(rows, 1);
+        }
+        if let Some(allocated) = segment.allocated {
+            self.allocated.add(allocated, 1);
         }
     }
 
@@ -60,16 +66,21 @@ impl PerCall {
         }
         counts.clear();
         block.histogram.read_counts(counts, carried);
-        let split = counts.partition_point(|&(index, _)| usize::from(index) < TIME_BUCKETS);
-        let (busy, rows) = counts.split_at(split);
-        self.busy.0 = busy
-            .iter()
-            .map(|&(index, count)| (u32::from(index), count))
-            .collect();
-        self.rows.0 = rows
-            .iter()
-            .map(|&(index, count)| (u32::from(index) - TIME_BUCKETS as u32, count))
-            .collect();
+        let rows_at = counts.partition_point(|&(index, _)| usize::from(index) < TIME_BUCKETS);
+        let allocated_at =
+            counts.partition_point(|&(index, _)| usize::from(index) < ALLOCATED_FIRST);
+        // Each histogram's counts, numbered from its first bucket.
+        let from = |counts: &[(u16, u64)], first: usize| {
+            Buckets(
+                counts
+                    .iter()
+                    .map(|&(index, count)| (u32::from(index) - first as u32, count))
+                    .collect(),
+            )
+        };
+        self.busy = from(&counts[..rows_at], 0);
+        self.rows = from(&counts[rows_at..allocated_at], TIME_BUCKETS);
+        self.allocated = from(&counts[allocated_at..], ALLOCATED_FIRST);
         self.slowest.clear();
         block.slowest.read_into(&mut self.slowest);
         slowest::slowest_first(&mut self.slowest);
@@ -225,7 +236,7 @@ mod tests {
         let shard = crate::counters::thread_state::this_thread().shard();
         let series = crate::counters::registry::resolve("per_call_test", "moved");
         let list_once = || loop {
-            if shard.put_segment(series, 100, Some(1)) == Listing::Full {
+            if shard.put_segment(series, 100, Some(1), None) == Listing::Full {
                 shard.empty_list();
                 break;
             }

@@ -347,6 +347,9 @@ fn add_per_call(into: &mut PerCall, read: &PerCall) {
     for &(index, count) in &read.rows.0 {
         into.rows.add(index as usize, count);
     }
+    for &(index, count) in &read.allocated.0 {
+        into.allocated.add(index as usize, count);
+    }
     for segment in &read.slowest {
         if !into.slowest.contains(segment) {
             into.slowest.push(*segment);
@@ -378,6 +381,9 @@ fn per_call_since(now: &PerCall, before: &PerCall) -> PerCall {
     }
     for &(index, count) in &before.rows.0 {
         since.rows.add(index as usize, count.wrapping_neg());
+    }
+    for &(index, count) in &before.allocated.0 {
+        since.allocated.add(index as usize, count.wrapping_neg());
     }
     since
         .slowest

@@ -1,5 +1,5 @@
-//! A thread's list of its latest segments — (series, busy ticks' bucket, rows' bucket) —
-//! on their way to the series' buckets (`counters::histogram`), a few dozen at a time.
+//! A thread's list of its latest segments — (series, busy ticks' bucket, rows' bucket,
+//! bytes allocated's bucket) — on their way to the series' buckets (`counters::histogram`), a few dozen at a time.
 //!
 //! A segment adds one word to its thread's own list, whose place the thread already
 //! holds: no lookup of the series' block per call, no atomic add to a block other
@@ -17,18 +17,22 @@ use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering, Ordering::Relaxed
 use crate::counters::cells::Zeroed;
 use crate::counters::details::Details;
 use crate::counters::distinct;
-use crate::counters::histogram::{self, LAST_BUCKET, NO_ROWS, ROW_BUCKETS, TIME_BUCKETS};
+use crate::counters::histogram::{
+    self, ALLOCATED_BUCKETS, LAST_BUCKET, NOT_COUNTED, NO_ROWS, ROW_BUCKETS, TIME_BUCKETS,
+};
 
 /// Segments listed before they go to their buckets.
 pub(crate) const LISTED: usize = distinct::WIDTH;
 
-// A listed segment is one word: the series (32 bits), its busy ticks' bucket (8) and its
-// rows' bucket (8, or `NOTHING`), so that listing is one store. The buckets are
+// A listed segment is one word: the series (32 bits), its busy ticks' bucket (8), its
+// rows' bucket (8, or `NOTHING`) and its bytes allocated's bucket (8, or `NOTHING`), so
+// that listing is one store. The buckets are
 // `any_bucket`'s, capped to the histogram's only when the list is emptied: capping costs
 // a compare and a move, and the emptying runs once every `LISTED` segments.
 const _: () = assert!(LAST_BUCKET < NOTHING as usize);
 
-/// The rows bucket listed for a segment that handed nothing out.
+/// The rows bucket listed for a segment that handed nothing out, and the bytes
+/// allocated bucket of one whose bytes were not counted.
 const NOTHING: u64 = u8::MAX as u64;
 
 /// One thread's list.
@@ -66,21 +70,38 @@ pub(crate) struct Listed {
     pub(crate) busy: usize,
     /// The bucket of the rows it handed out (`None`: nothing).
     pub(crate) rows: Option<usize>,
+    /// The bucket of the bytes it allocated (`None`: not counted).
+    pub(crate) allocated: Option<usize>,
 }
 
 #[inline(always)]
-fn pack(series: u32, busy: u64, rows: Option<u64>) -> u64 {
+fn pack(series: u32, busy: u64, rows: Option<u64>, allocated: Option<u64>) -> u64 {
     let busy = histogram::any_bucket(busy) as u64;
     let rows = rows.map_or(NOTHING, |rows| histogram::any_bucket(rows) as u64);
-    u64::from(series) | busy << 32 | rows << 40
+    let allocated = allocated.map_or(NOTHING, |bytes| histogram::any_bucket(bytes) as u64);
+    u64::from(series) | busy << 32 | rows << 40 | allocated << 48
 }
 
-/// A listed segment's busy bucket and rows bucket ([`NO_ROWS`]: it handed nothing out),
-/// capped to the histogram's.
+/// A listed segment's cells: its busy bucket, rows bucket ([`NO_ROWS`]: it handed
+/// nothing out) and bytes allocated bucket ([`NOT_COUNTED`]), capped to the histogram's.
 #[inline(always)]
-fn buckets(entry: u64) -> (usize, usize) {
+fn buckets(entry: u64) -> (usize, usize, usize) {
     let (busy, rows) = ((entry >> 32) as u8, (entry >> 40) as u8);
-    (usize::from(busy).min(TIME_BUCKETS - 1), rows_cell(rows))
+    (
+        usize::from(busy).min(TIME_BUCKETS - 1),
+        rows_cell(rows),
+        allocated_cell((entry >> 48) as u8),
+    )
+}
+
+/// The bytes allocated cell of listed bucket `allocated`.
+#[inline(always)]
+fn allocated_cell(allocated: u8) -> usize {
+    if u64::from(allocated) == NOTHING || ALLOCATED_BUCKETS == 0 {
+        NOT_COUNTED
+    } else {
+        usize::from(allocated).min(ALLOCATED_BUCKETS - 1)
+    }
 }
 
 /// The rows cell of listed rows bucket `rows`.
@@ -94,27 +115,30 @@ fn rows_cell(rows: u8) -> usize {
 }
 
 fn unpack(entry: u64) -> Listed {
-    let (busy, rows) = buckets(entry);
+    let (busy, rows, allocated) = buckets(entry);
     Listed {
         series: entry as u32,
         busy,
         rows: (rows != NO_ROWS).then_some(rows),
+        allocated: (allocated != NOT_COUNTED).then_some(allocated),
     }
 }
 
 impl SegmentList {
-    /// Lists a segment of `series` that took `busy` ticks and handed out `rows` rows
-    /// (`None`: nothing); a full list goes to the buckets of each segment's series
-    /// through `details`. Only the owning thread may call this.
+    /// Lists a segment of `series` that took `busy` ticks, handed out `rows` rows
+    /// (`None`: nothing) and allocated `allocated` bytes (`None`: not counted); a full
+    /// list goes to the buckets of each segment's series through `details`. Only the
+    /// owning thread may call this.
     #[inline(always)]
     pub(crate) fn add(
         &self,
         series: u32,
         busy: u64,
         rows: Option<u64>,
+        allocated: Option<u64>,
         details: impl Fn(u32) -> &'static Details,
     ) {
-        if self.put(series, busy, rows) == Listing::Full {
+        if self.put(series, busy, rows, allocated) == Listing::Full {
             self.empty(details);
         }
     }
@@ -123,12 +147,18 @@ impl SegmentList {
     /// caller to [`empty`](Self::empty), last: in tail position, the call costs the
     /// common case nothing. Only the owning thread may call this.
     #[inline(always)]
-    pub(crate) fn put(&self, series: u32, busy: u64, rows: Option<u64>) -> Listing {
+    pub(crate) fn put(
+        &self,
+        series: u32,
+        busy: u64,
+        rows: Option<u64>,
+        allocated: Option<u64>,
+    ) -> Listing {
         // `listed` is below `LISTED` but between the segment that fills the list and its
         // emptying, which follows at once: `% LISTED` changes nothing, and spares a
         // bounds check.
         let listed = self.listed.load(Relaxed) as usize % LISTED;
-        self.entries[listed].store(pack(series, busy, rows), Relaxed);
+        self.entries[listed].store(pack(series, busy, rows, allocated), Relaxed);
         self.listed.store(listed as u32 + 1, Relaxed);
         if listed + 1 == LISTED {
             Listing::Full
@@ -203,6 +233,11 @@ fn count_one_series(details: &Details, entries: &[u64; LISTED]) {
     distinct::each_distinct(&distinct::bytes_at(entries, 40), |bucket, count| {
         details.histogram.add_rows(rows_cell(bucket), count);
     });
+    if ALLOCATED_BUCKETS != 0 {
+        distinct::each_distinct(&distinct::bytes_at(entries, 48), |bucket, count| {
+            details.histogram.add_allocated(allocated_cell(bucket), count);
+        });
+    }
     details.mark_changed();
 }
 
@@ -217,9 +252,10 @@ fn count_each(entries: &[u64; LISTED], details_of: impl Fn(u32) -> &'static Deta
             series = entry as u32;
             details = details_of(series);
         }
-        let (busy, rows) = buckets(entry);
+        let (busy, rows, allocated) = buckets(entry);
         details.histogram.add_busy(busy, 1);
         details.histogram.add_rows(rows, 1);
+        details.histogram.add_allocated(allocated, 1);
     }
     details.mark_changed();
 }
@@ -249,16 +285,19 @@ mod tests {
                 (n / 20 % 2) as u32,
                 100 + (n / 3 % 2) * 1_000,
                 (n % 5 != 0).then_some(8),
+                (n % 3 != 0).then_some(n * 100),
             )
         });
         let one_series = (0..LISTED as u64).map(|n| {
             let busy = [7, 100, 1_000, u64::MAX][n as usize % 4];
             let rows = [Some(8), None, Some(1 << 40), Some(8_192), Some(0)][n as usize % 5];
-            (1, busy, rows)
+            let allocated = [Some(64), None, Some(u64::MAX), Some(0)][n as usize % 4];
+            (1, busy, rows, allocated)
         });
-        let segments: Vec<(u32, u64, Option<u64>)> = mixed.chain(one_series).collect();
-        for &(series, busy, rows) in &segments {
-            list.add(series, busy, rows, details);
+        let segments: Vec<(u32, u64, Option<u64>, Option<u64>)> =
+            mixed.chain(one_series).collect();
+        for &(series, busy, rows, allocated) in &segments {
+            list.add(series, busy, rows, allocated, details);
         }
         for (series, block) in blocks.iter().enumerate() {
             let counts = counts_of(block);
@@ -268,10 +307,13 @@ mod tests {
                     Some((_, n)) => *n += 1,
                     None => expected.push((index as u16, 1)),
                 };
-            for &(_, busy, rows) in segments.iter().filter(|s| s.0 as usize == series) {
+            for &(_, busy, rows, allocated) in segments.iter().filter(|s| s.0 as usize == series) {
                 count(histogram::bucket(busy, TIME_BUCKETS));
                 if let Some(rows) = rows {
                     count(TIME_BUCKETS + histogram::bucket(rows, ROW_BUCKETS));
+                }
+                if let Some(bytes) = allocated.filter(|_| ALLOCATED_BUCKETS != 0) {
+                    count(histogram::ALLOCATED_FIRST + histogram::bucket(bytes, ALLOCATED_BUCKETS));
                 }
             }
             expected.sort_unstable();
@@ -288,10 +330,10 @@ mod tests {
                 .map(|segments| segments.len())
         };
         for n in 1..LISTED {
-            assert_eq!(list.put(3, 100, Some(n as u64)), Listing::Room);
+            assert_eq!(list.put(3, 100, Some(n as u64), None), Listing::Room);
             assert_eq!(listed(list), Some(n));
         }
-        assert_eq!(list.put(3, 100, Some(1)), Listing::Full);
+        assert_eq!(list.put(3, 100, Some(1), None), Listing::Full);
         // Between the segment that fills the list and the emptying, a reader sees all.
         assert_eq!(listed(list), Some(LISTED));
         assert!(
@@ -310,7 +352,7 @@ mod tests {
             "each segment's busy and rows buckets"
         );
         assert_eq!(
-            list.put(3, 100, None),
+            list.put(3, 100, None, None),
             Listing::Room,
             "the list starts anew"
         );
@@ -318,18 +360,24 @@ mod tests {
 
     #[test]
     fn a_listed_segment_is_one_word_that_keeps_its_series_and_buckets() {
-        for (series, busy, rows) in [
-            (0, 0, None),
-            (7, 1_000, Some(0)),
-            (u32::MAX - 1, u64::MAX, Some(u64::MAX)),
-            (42, 1 << 20, Some(8_192)),
+        for (series, busy, rows, allocated) in [
+            (0, 0, None, None),
+            (7, 1_000, Some(0), Some(0)),
+            (u32::MAX - 1, u64::MAX, Some(u64::MAX), Some(u64::MAX)),
+            (42, 1 << 20, Some(8_192), Some(3 << 20)),
         ] {
-            let listed = unpack(pack(series, busy, rows));
+            let listed = unpack(pack(series, busy, rows, allocated));
             assert_eq!(listed.series, series);
             assert_eq!(listed.busy, histogram::bucket(busy, TIME_BUCKETS));
             assert_eq!(
                 listed.rows,
                 rows.map(|rows| histogram::bucket(rows, ROW_BUCKETS))
+            );
+            // Without the `alloc` feature there are no buckets to count bytes in.
+            let counted = allocated.filter(|_| ALLOCATED_BUCKETS != 0);
+            assert_eq!(
+                listed.allocated,
+                counted.map(|bytes| histogram::bucket(bytes, ALLOCATED_BUCKETS))
             );
         }
     }

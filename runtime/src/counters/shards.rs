@@ -114,18 +114,30 @@ impl Shard {
         self.links.block_if_grown(link)
     }
 
-    /// Lists a segment of `series` (`busy` ticks, `rows` handed out) for its
-    /// distributions. Only the owning thread may call this.
+    /// Lists a segment of `series` (`busy` ticks, `rows` handed out, `allocated` bytes)
+    /// for its distributions. Only the owning thread may call this.
     #[inline(always)]
-    pub(crate) fn list_segment(&'static self, series: u32, busy: u64, rows: Option<u64>) {
-        self.list.add(series, busy, rows, details::of);
+    pub(crate) fn list_segment(
+        &'static self,
+        series: u32,
+        busy: u64,
+        rows: Option<u64>,
+        allocated: Option<u64>,
+    ) {
+        self.list.add(series, busy, rows, allocated, details::of);
     }
 
     /// Lists a segment as [`list_segment`](Self::list_segment) does, but leaves a list
     /// it fills for the caller to [`empty_list`](Self::empty_list).
     #[inline(always)]
-    pub(crate) fn put_segment(&'static self, series: u32, busy: u64, rows: Option<u64>) -> Listing {
-        self.list.put(series, busy, rows)
+    pub(crate) fn put_segment(
+        &'static self,
+        series: u32,
+        busy: u64,
+        rows: Option<u64>,
+        allocated: Option<u64>,
+    ) -> Listing {
+        self.list.put(series, busy, rows, allocated)
     }
 
     /// Empties the list of segments, full, into their series' buckets.

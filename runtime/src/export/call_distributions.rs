@@ -1,11 +1,12 @@
-//! The per-call distributions and the skew at collection time: `<namespace>.call.duration`
-//! and `<namespace>.call.rows` (histograms) and `<namespace>.skew` (a gauge).
+//! The per-call distributions and the skew at collection time: `<namespace>.call.duration`,
+//! `<namespace>.call.rows` and, with the tracking allocator, `<namespace>.call.allocated`
+//! (histograms), and `<namespace>.skew` (a gauge).
 //!
 //! The distributions live in pipetel's per-series log-linear buckets (`counters::histogram`);
 //! the OpenTelemetry SDK takes a histogram only as recorded values, never as bucket
 //! counts. So at each collection, for each series and each of its buckets, the values
 //! counted since the previous collection are recorded into SDK histograms bound to the
-//! series: `count` records of the bucket's start (seconds of busy time, or rows). Counts
+//! series: `count` records of the bucket's start (seconds of busy time, rows, bytes). Counts
 //! are exact; each value lands in the exported bucket holding its bucket's start (off by
 //! at most a quarter of the value); the sum is the sum of those starts (an underestimate
 //! by less than a quarter).
@@ -38,6 +39,7 @@ use crate::counters::per_call;
 use crate::counters::reading;
 use crate::counters::registry;
 use crate::counters::sums::{self, Sums};
+use crate::insight::memory::tracking;
 use crate::insight::skew::skew_score;
 use crate::names::{self, MetricName};
 use crate::operator::clock::ticks_to_nanos;
@@ -64,8 +66,12 @@ const SKEW_POINTS: [(&str, &str); 4] = [
 struct Exported {
     duration: BoundHistogram<f64>,
     rows: BoundHistogram<u64>,
+    /// Bound when the series first has bytes allocated to record: a series has no
+    /// `call.allocated` point without the tracking allocator.
+    allocated: Option<BoundHistogram<u64>>,
     busy_before: Buckets,
     rows_before: Buckets,
+    allocated_before: Buckets,
     skew: [Option<BoundGauge<f64>>; SKEW_POINTS.len()],
 }
 
@@ -73,6 +79,7 @@ struct Exported {
 pub(crate) struct Distributions {
     duration: Histogram<f64>,
     rows: Histogram<u64>,
+    allocated: Histogram<u64>,
     skew: Gauge<f64>,
     /// By series id.
     exported: Vec<Exported>,
@@ -98,6 +105,7 @@ impl Distributions {
                 let before = self.exported.get(series);
                 waiting_in(&read.busy, before.map(|e| &e.busy_before))
                     + waiting_in(&read.rows, before.map(|e| &e.rows_before))
+                    + waiting_in(&read.allocated, before.map(|e| &e.allocated_before))
             })
             .sum();
         let share = if waiting > MAX_HISTOGRAM_RECORDS {
@@ -105,7 +113,8 @@ impl Distributions {
                 warn(format_args!(
                     "{waiting} operator calls since the previous collection, more than \
                      pipetel::limits::MAX_HISTOGRAM_RECORDS ({MAX_HISTOGRAM_RECORDS}) a collection \
-                     records: the call.duration and call.rows histograms lag, and catch up \
+                     records: the call.duration, call.rows and call.allocated histograms lag, \
+                     and catch up \
                      over the next collections"
                 ));
             }
@@ -113,14 +122,18 @@ impl Distributions {
         } else {
             1.0
         };
+        // Without the tracking allocator every segment counted zero bytes: none recorded.
+        let tracking = tracking();
         registry::with_labels(|labels| {
             for (series, (labels, read)) in labels.iter().zip(&read).enumerate() {
                 if self.exported.len() == series {
                     self.exported.push(Exported {
                         duration: self.duration.bind(&labels.attributes),
                         rows: self.rows.bind(&labels.attributes),
+                        allocated: None,
                         busy_before: Buckets::default(),
                         rows_before: Buckets::default(),
+                        allocated_before: Buckets::default(),
                         skew: Default::default(),
                     });
                 }
@@ -148,6 +161,22 @@ impl Distributions {
                         }
                     },
                 );
+                if tracking {
+                    let histogram = &self.allocated;
+                    let bound = &mut exported.allocated;
+                    replay(
+                        &read.allocated,
+                        &mut exported.allocated_before,
+                        share,
+                        |bytes, times| {
+                            let bound = bound
+                                .get_or_insert_with(|| histogram.bind(&labels.attributes));
+                            for _ in 0..times {
+                                bound.record(bytes);
+                            }
+                        },
+                    );
+                }
                 let threads: Vec<(u64, u64)> = read
                     .threads
                     .iter()
@@ -241,6 +270,13 @@ pub(crate) fn register(meter: &Meter, namespace: &str) -> Distributions {
         .with_description(description)
         .with_boundaries(names::CALL_ROWS_BUCKETS.to_vec())
         .build();
+    let (name, unit, description) = build(names::CALL_ALLOCATED);
+    let allocated = meter
+        .u64_histogram(name)
+        .with_unit(unit)
+        .with_description(description)
+        .with_boundaries(names::CALL_ALLOCATED_BUCKETS.to_vec())
+        .build();
     let (name, unit, description) = build(names::SKEW);
     let skew = meter
         .f64_gauge(name)
@@ -250,6 +286,7 @@ pub(crate) fn register(meter: &Meter, namespace: &str) -> Distributions {
     Distributions {
         duration,
         rows,
+        allocated,
         skew,
         exported: Vec::new(),
     }

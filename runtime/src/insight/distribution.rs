@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::counters::histogram::bucket_start;
 use crate::counters::per_call::PerCall;
+use crate::insight::memory::tracking;
 use crate::insight::snapshot::{CallBuckets, Percentiles, SlowCall};
 use crate::operator::clock::{ticks_to_nanos, wall_time_at};
 
@@ -28,16 +29,26 @@ fn leading(value: u64, bits: u32) -> u64 {
     }
 }
 
+/// Counts by bucket number as counts by each bucket's start.
+fn by_start(buckets: &[(u32, u64)]) -> Vec<(u64, u64)> {
+    buckets
+        .iter()
+        .map(|&(index, n)| (bucket_start(index as usize), n))
+        .collect()
+}
+
 impl CallBuckets {
+    /// The buckets of `read`; its bytes allocated only when the tracking allocator
+    /// counts (without it, every segment counted zero bytes).
     pub(crate) fn of(read: &PerCall) -> CallBuckets {
         CallBuckets {
             busy: in_nanoseconds(&read.busy.0, ticks_to_nanos),
-            rows: read
-                .rows
-                .0
-                .iter()
-                .map(|&(index, n)| (bucket_start(index as usize), n))
-                .collect(),
+            rows: by_start(&read.rows.0),
+            allocated: if tracking() {
+                by_start(&read.allocated.0)
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -58,6 +69,7 @@ impl CallBuckets {
         CallBuckets {
             busy: minus(&self.busy, &earlier.busy),
             rows: minus(&self.rows, &earlier.rows),
+            allocated: minus(&self.allocated, &earlier.allocated),
         }
     }
 
@@ -65,6 +77,7 @@ impl CallBuckets {
     pub(crate) fn add(&mut self, other: &CallBuckets) {
         add_pairs(&mut self.busy, &other.busy);
         add_pairs(&mut self.rows, &other.rows);
+        add_pairs(&mut self.allocated, &other.allocated);
     }
 
     /// Busy time per segment.
@@ -81,6 +94,11 @@ impl CallBuckets {
     /// Rows per hand-over.
     pub(crate) fn rows_percentiles(&self) -> Option<Percentiles<u64>> {
         percentiles(&self.rows)
+    }
+
+    /// Bytes allocated per segment.
+    pub(crate) fn allocated_percentiles(&self) -> Option<Percentiles<u64>> {
+        percentiles(&self.allocated)
     }
 }
 
@@ -181,14 +199,25 @@ mod tests {
         let ordered = CallBuckets {
             busy: vec![(2, 50), (12, 45), (40, 5)],
             rows: vec![(8, 99), (32, 1)],
+            allocated: vec![(0, 60), (4_096, 39), (1 << 20, 1)],
         };
         // A snapshot written elsewhere and read back from JSON need not keep the order.
         let shuffled = CallBuckets {
             busy: vec![(40, 5), (2, 50), (12, 45)],
             rows: vec![(32, 1), (8, 99)],
+            allocated: vec![(1 << 20, 1), (4_096, 39), (0, 60)],
         };
         assert_eq!(shuffled.busy_percentiles(), ordered.busy_percentiles());
         assert_eq!(shuffled.rows_percentiles(), ordered.rows_percentiles());
+        assert_eq!(
+            shuffled.allocated_percentiles(),
+            ordered.allocated_percentiles()
+        );
+        let allocated = ordered.allocated_percentiles().expect("counted");
+        assert_eq!(
+            (allocated.count, allocated.p50, allocated.p90),
+            (100, 0, 4_096)
+        );
         let busy = ordered.busy_percentiles().expect("counted");
         assert_eq!(busy.count, 100);
         assert_eq!(busy.p50, Duration::from_nanos(2));
@@ -249,13 +278,16 @@ mod tests {
         let mut sum = CallBuckets {
             busy: vec![(2, 1), (48, 2)],
             rows: vec![],
+            allocated: vec![(64, 2)],
         };
         sum.add(&CallBuckets {
             busy: vec![(40, 7), (2, 3), (64, 1)],
             rows: vec![(8, 4)],
+            allocated: vec![(64, 1), (0, 3)],
         });
         assert_eq!(sum.busy, [(2, 4), (40, 7), (48, 2), (64, 1)]);
         assert_eq!(sum.rows, [(8, 4)]);
+        assert_eq!(sum.allocated, [(0, 3), (64, 3)]);
         assert_eq!(sum.busy_percentiles().expect("counted").count, 14);
     }
 }

@@ -5,6 +5,15 @@
 use crate::counters::registry::SeriesLabels;
 use crate::insight::snapshot::Memory;
 
+/// Whether the tracking allocator counts: the `alloc` feature is on and
+/// `pipetel::alloc::Tracking` is the global allocator.
+pub(crate) fn tracking() -> bool {
+    #[cfg(feature = "alloc")]
+    return crate::alloc::counting();
+    #[cfg(not(feature = "alloc"))]
+    false
+}
+
 /// What the tracking allocator charged, read at one moment.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MemoryReading {

@@ -333,6 +333,7 @@ mod tests {
         scan.distributions.buckets = CallBuckets {
             busy: vec![((busy_ms * 1_000_000) >> 20 << 20, 1)],
             rows: vec![(8, rows / 8)],
+            allocated: vec![(1_024, 1)],
         };
         scan.skew.threads = vec![Share {
             at: "worker:1".into(),
@@ -370,6 +371,9 @@ mod tests {
         let buckets = &scan.distributions.buckets;
         assert_eq!(buckets.rows, [(8, 110)]);
         assert_eq!(buckets.busy.iter().map(|(_, n)| n).sum::<u64>(), 2);
+        assert_eq!(buckets.allocated, [(1_024, 2)]);
+        let allocated = scan.distributions.allocated_per_call.as_ref();
+        assert_eq!(allocated.map(|p| (p.count, p.max)), Some((2, 1_024)));
         let workers: Vec<(&str, u64)> = scan
             .skew
             .workers

@@ -326,6 +326,7 @@ pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnap
         op.time.wall = op.time.busy + op.time.starved + op.time.blocked + op.time.queued;
         op.distributions.busy_per_call = op.distributions.buckets.busy_percentiles();
         op.distributions.rows_per_call = op.distributions.buckets.rows_percentiles();
+        op.distributions.allocated_per_call = op.distributions.buckets.allocated_percentiles();
         op.skew.across_threads = Skew::of(&op.skew.threads);
         op.skew.across_partitions = Skew::of(&op.skew.partitions);
         op.skew.across_workers = Skew::of(&op.skew.workers);

@@ -216,14 +216,9 @@ impl TaskGuard {
                             shard.empty_list();
                         }
                     }
-                    Err(elapsed) => Self::finish_rarely(
-                        slot,
-                        elapsed.total,
-                        elapsed.busy,
-                        rows_out,
-                        bytes_written,
-                        failed,
-                    ),
+                    Err(elapsed) => {
+                        Self::finish_rarely(slot, elapsed, rows_out, bytes_written, failed);
+                    }
                 }
             }
             Some(_) => Self::finish_slowly(slot, rows_out, bytes_written, failed),
@@ -247,19 +242,17 @@ impl TaskGuard {
     }
 
     /// The rest of [`finish`](Self::finish) when something rare is due, for a segment
-    /// that took `total` ticks, `busy` of them its own.
+    /// that took `elapsed`.
     #[cold]
     #[inline(never)]
     fn finish_rarely(
         slot: &mut Option<TaskGuard>,
-        total: u64,
-        busy: u64,
+        elapsed: Elapsed,
         rows_out: u64,
         bytes_written: u64,
         failed: bool,
     ) {
         if let Some(guard) = slot {
-            let elapsed = Elapsed { total, busy };
             guard
                 .segment
                 .exit_handing_out_elapsed(this_thread(), elapsed, rows_out, bytes_written);

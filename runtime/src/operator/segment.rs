@@ -45,10 +45,10 @@ pub(crate) struct Segment {
     partition: Option<&'static PartitionCells>,
     outer_nested: u64,
     start: u64,
-    /// The blocks the thread had allocated when the segment started (tracking
-    /// allocator): moved at its end, the segment allocated, and samples its memory.
+    /// The bytes the enclosing segment had allocated when this one started (tracking
+    /// allocator), handed back as this one ends.
     #[cfg(feature = "alloc")]
-    allocations: u64,
+    outer_allocated: u64,
 }
 
 impl Segment {
@@ -94,7 +94,7 @@ impl Segment {
             outer_nested,
             start,
             #[cfg(feature = "alloc")]
-            allocations: crate::counters::alloc_owner::allocations(),
+            outer_allocated: crate::counters::alloc_owner::begin_segment(),
         }
     }
 
@@ -116,8 +116,8 @@ impl Segment {
         rows_out: u64,
         bytes_written: u64,
     ) -> u64 {
-        let (busy, end) = self.exit_timed(thread, clock);
-        self.hand_out(thread, busy, rows_out, bytes_written);
+        let (elapsed, end) = self.exit_timed(thread, clock);
+        self.hand_out(thread, elapsed, rows_out, bytes_written);
         end
     }
 
@@ -151,7 +151,12 @@ impl Segment {
         if let Some(link) = link {
             link.add_batch(rows_out, bytes_written);
         }
-        let listing = shard.put_segment(self.series, elapsed.busy, Some(rows_out));
+        let listing = shard.put_segment(
+            self.series,
+            elapsed.busy,
+            Some(rows_out),
+            elapsed.allocated(),
+        );
         Ok((listing == Listing::Full).then_some(shard))
     }
 
@@ -196,15 +201,18 @@ impl Segment {
         self.take_received(thread);
         self.count_elapsed(thread, elapsed);
         self.check_slow(elapsed.busy);
-        self.hand_out(thread, elapsed.busy, rows_out, bytes_written);
+        self.hand_out(thread, elapsed, rows_out, bytes_written);
     }
 
     #[inline(always)]
-    fn hand_out(&self, thread: &ThreadState, busy: u64, rows_out: u64, bytes_written: u64) {
+    fn hand_out(&self, thread: &ThreadState, elapsed: Elapsed, rows_out: u64, bytes_written: u64) {
         self.count_output(thread, rows_out, bytes_written);
-        thread
-            .shard()
-            .list_segment(self.series, busy, Some(rows_out));
+        thread.shard().list_segment(
+            self.series,
+            elapsed.busy,
+            Some(rows_out),
+            elapsed.allocated(),
+        );
         let consumer = self.previous.series;
         if consumer < Current::FIRST_MARK {
             let link = self.cells.consumer.link_to(self.series, consumer);
@@ -237,26 +245,29 @@ impl Segment {
     /// Returns when it ended, in ticks.
     #[inline]
     pub(crate) fn exit(&self, thread: &ThreadState) -> u64 {
-        let (busy, end) = self.exit_timed(thread, ticks);
-        thread.shard().list_segment(self.series, busy, None);
+        let (elapsed, end) = self.exit_timed(thread, ticks);
+        thread
+            .shard()
+            .list_segment(self.series, elapsed.busy, None, elapsed.allocated());
         end
     }
 
     /// What [`exit`](Self::exit) does but listing the segment, reading the time from
-    /// `clock`: returns the busy ticks, for the caller to list with what the segment
-    /// handed out, and the end.
+    /// `clock`: returns what the segment took, for the caller to list with what it
+    /// handed out, and its end.
     #[inline(always)]
-    fn exit_timed(&self, thread: &ThreadState, clock: impl FnOnce() -> u64) -> (u64, u64) {
+    fn exit_timed(&self, thread: &ThreadState, clock: impl FnOnce() -> u64) -> (Elapsed, u64) {
         self.take_received(thread);
         let end = clock();
         let elapsed = self.elapsed(thread, end);
         self.count_elapsed(thread, elapsed);
         self.check_slow(elapsed.busy);
-        (elapsed.busy, end)
+        (elapsed, end)
     }
 
-    /// The segment's time if it ends at `end`; ends its nesting (adds its time to the
-    /// enclosing segment's nested ticks).
+    /// The segment's time if it ends at `end`, and what it allocated; ends its nesting
+    /// (adds its time to the enclosing segment's nested ticks, and hands the enclosing
+    /// segment its count of bytes back). Called once per segment.
     #[inline(always)]
     fn elapsed(&self, thread: &ThreadState, end: u64) -> Elapsed {
         let total = end.saturating_sub(self.start);
@@ -264,6 +275,8 @@ impl Segment {
         Elapsed {
             total,
             busy: total.saturating_sub(nested),
+            #[cfg(feature = "alloc")]
+            allocated: crate::counters::alloc_owner::end_segment(self.outer_allocated),
         }
     }
 
@@ -276,7 +289,7 @@ impl Segment {
         // memory as it ends (what it retains, and its peak); live bytes grow only by
         // allocations, so one that did not has nothing to raise the peak.
         #[cfg(feature = "alloc")]
-        if crate::counters::alloc_owner::allocations() != self.allocations {
+        if elapsed.allocated != 0 {
             crate::alloc::segment_ended(self.series);
         }
         // SAFETY: a non-null `cells` of a current operator points into a shard's table,
@@ -304,13 +317,28 @@ impl Segment {
     }
 }
 
-/// A segment's time, in ticks.
+/// A segment's time, in ticks, and what it allocated.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Elapsed {
     /// From its start to its end.
     pub(crate) total: u64,
     /// Its own: less the segments nested in it.
     pub(crate) busy: u64,
+    /// The bytes it allocated (and grew blocks by) on its thread, less what the segments
+    /// nested in it did (tracking allocator).
+    #[cfg(feature = "alloc")]
+    pub(crate) allocated: u64,
+}
+
+impl Elapsed {
+    /// The bytes the segment allocated, its own; `None` without the `alloc` feature.
+    #[inline(always)]
+    pub(crate) fn allocated(&self) -> Option<u64> {
+        #[cfg(feature = "alloc")]
+        return Some(self.allocated);
+        #[cfg(not(feature = "alloc"))]
+        None
+    }
 }
 
 impl Segment {

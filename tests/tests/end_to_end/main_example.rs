@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pipetel::snapshot::{EdgeVia, Snapshot};
 use pipetel_examples::regional_totals::{amount_of, REGIONS};
-use pipetel_tests::{laid_out, points, run, Receiver};
+use pipetel_tests::{histograms, laid_out, points, run, Receiver};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_regional_totals");
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -298,4 +298,20 @@ fn with_a_collector_the_example_exports_spans_metrics_and_logs() {
     let outside = memory("pipetel.memory.allocated", "unattributed");
     assert_eq!(outside.attributes["node.id"], "unattributed");
     assert!(outside.value > 0);
+    // Bytes per call, a histogram beside the time per call: one value for each call.
+    let histograms = histograms(requests.last().expect("metrics"));
+    let per_call = |name: &str| {
+        histograms
+            .iter()
+            .find(|h| h.name == name && h.attributes["node.type"] == "scan")
+            .unwrap_or_else(|| panic!("no {name} of the scan in {histograms:#?}"))
+    };
+    let (bytes, time) = (
+        per_call("pipetel.call.allocated"),
+        per_call("pipetel.call.duration"),
+    );
+    assert_eq!((bytes.unit.as_str(), bytes.count), ("By", time.count));
+    // Each bucket's start, at most a quarter under the bytes it stands for.
+    let scan = allocated.value as f64;
+    assert!(bytes.sum <= scan && bytes.sum >= 0.75 * scan, "{bytes:?}");
 }

@@ -61,7 +61,7 @@ pub(crate) fn operator_cells(op: &OperatorSnapshot) -> [String; 11] {
 
 /// The lines under an operator's row: its wall time split into wait states (when it
 /// waited), its per-call distributions, its skew across partitions and threads, and the
-/// memory it allocated (when measured and it allocated).
+/// memory it allocated (when measured and it allocated), per call too.
 pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
     let mut lines = Vec::new();
     if op.time.wall > op.time.busy {
@@ -140,13 +140,28 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
         ));
     }
     if let Some(memory) = op.memory.filter(|memory| memory.allocations > 0) {
-        lines.push(format!(
+        let mut line = format!(
             "memory: allocated {} in {} blocks, freed {}, retained {} after its last call that allocated",
             bytes(memory.allocated),
             count(memory.allocations),
             bytes(memory.freed),
             bytes(memory.retained),
-        ));
+        );
+        if let Some(per_call) = op
+            .distributions
+            .allocated_per_call
+            .as_ref()
+            .filter(|per_call| per_call.max > 0)
+        {
+            let _ = write!(
+                line,
+                "; per call p50 {}, p99 {}, max {}",
+                bytes(per_call.p50),
+                bytes(per_call.p99),
+                bytes(per_call.max)
+            );
+        }
+        lines.push(line);
     }
     lines
 }

@@ -53,4 +53,9 @@ pub struct CallBuckets {
     pub busy: Vec<(u64, u64)>,
     /// Rows per hand-over.
     pub rows: Vec<(u64, u64)>,
+    /// Bytes allocated per segment, with the tracking allocator
+    /// ([`pipetel::alloc`](crate::alloc)); empty without it. A bucket starts at a number
+    /// of bytes with at most three significant bits, as a rows bucket.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocated: Vec<(u64, u64)>,
 }

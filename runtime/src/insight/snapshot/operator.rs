@@ -165,12 +165,17 @@ pub struct Distributions {
     /// Rows per hand-over (a call's output, an item): quantiles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows_per_call: Option<Percentiles<u64>>,
+    /// Bytes allocated per call (a call, a poll, an item: its own, not what operators
+    /// nested in it allocated), with the tracking allocator
+    /// ([`pipetel::alloc`](crate::alloc)): quantiles. `None` without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocated_per_call: Option<Percentiles<u64>>,
     /// The slowest calls, slowest first: at most
     /// [`SLOWEST_CALLS`](crate::limits::SLOWEST_CALLS).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slowest_calls: Vec<SlowCall>,
-    /// The buckets behind `busy_per_call` and `rows_per_call`: they add bucket by bucket
-    /// across snapshots of the same operator.
+    /// The buckets behind `busy_per_call`, `rows_per_call` and `allocated_per_call`: they
+    /// add bucket by bucket across snapshots of the same operator.
     #[serde(default)]
     pub buckets: CallBuckets,
 }
