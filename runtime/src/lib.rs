@@ -131,6 +131,8 @@ pub mod otel {
 pub mod limits {
     pub use crate::counters::lanes::MAX_LANES;
     pub use crate::counters::links::MAX_LINKS;
+    #[cfg(feature = "alloc")]
+    pub use crate::counters::partition_owners::MAX_PARTITION_OWNERS;
     pub use crate::counters::partitions::MAX_PARTITION_SLOTS;
     pub use crate::counters::registry::{
         DEFAULT_MAX_NODE_IDS_PER_TYPE, MAX_DYNAMIC_NODE_TYPES, MAX_OPERATOR_SERIES,

@@ -459,3 +459,63 @@ fn each_call_counts_the_bytes_it_allocated_itself_not_those_of_operators_nested_
         "{report}"
     );
 }
+
+#[test]
+fn each_partition_holds_its_own_memory_and_the_operator_holds_their_sum() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    telemetry();
+    let join = Operator::new("hash_join", "alloc-partitions");
+    // Four partitions build a table each, partition 2's ten times the others', kept
+    // after the calls; partition 3's on another thread.
+    let mut tables: Vec<Vec<u8>> = Vec::with_capacity(4);
+    for partition in 0..3 {
+        let bytes = if partition == 2 { 10 << 20 } else { 1 << 20 };
+        tables.push(join.partition(partition).call(|| vec![0u8; bytes]));
+    }
+    let other = std::thread::spawn(move || join.partition(3).call(|| vec![0u8; 1 << 20]));
+    tables.push(other.join().expect("partition 3"));
+
+    let snapshot = pipetel::snapshot();
+    let op = snapshot
+        .operator("hash_join", "alloc-partitions")
+        .expect("it ran");
+    let memory = op.memory.expect("measured");
+    assert_eq!(memory.live, 13 << 20, "the partitions' sum: {memory:?}");
+    assert_eq!(memory.peak, 13 << 20, "all held at once at the reading");
+    let parts: Vec<(&str, u64)> = op
+        .skew
+        .partitions
+        .iter()
+        .map(|share| (&*share.at, share.memory.expect("measured").live))
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            ("0", 1 << 20),
+            ("1", 1 << 20),
+            ("2", 10 << 20),
+            ("3", 1 << 20)
+        ]
+    );
+    let peak = op
+        .skew
+        .across_partitions
+        .as_ref()
+        .and_then(|skew| skew.memory_peak.clone())
+        .expect("memory across partitions");
+    assert_eq!((peak.max, peak.max_at.as_str()), (10 << 20, "2"));
+    assert_eq!((peak.min, peak.median), (1 << 20, 1 << 20));
+    let report = pipetel::Report::of(snapshot).to_string();
+    assert!(
+        report.contains("; memory peak 1.0 MiB / 1.0 MiB / 10.0 MiB (max partition 2)"),
+        "{report}"
+    );
+
+    drop(tables);
+    let after = pipetel::snapshot();
+    let op = after.operator("hash_join", "alloc-partitions").unwrap();
+    let memory = op.memory.unwrap();
+    assert_eq!((memory.live, memory.peak), (0, 13 << 20));
+    let big = &op.skew.partitions[2].memory.unwrap();
+    assert_eq!((big.live, big.peak, big.retained), (0, 10 << 20, 10 << 20));
+}

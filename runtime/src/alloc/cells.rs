@@ -1,5 +1,6 @@
 //! What the tracking allocator counts, per owner: bytes and blocks allocated and freed.
-//! One slot per operator series and one for allocations made outside any operator, in
+//! One slot per operator series, one per partition measured apart, and one for
+//! allocations made outside any operator, in
 //! static tables (no allocation: the allocator counts here), each counter an atomic. A
 //! block is charged to the owner written in it when it was allocated, whichever thread
 //! frees it, so an owner's live bytes — its slots added up — are exact whatever threads
@@ -13,12 +14,12 @@
 //! cost no memory (the tables are zero pages until written).
 //!
 //! A table has a slot for every [`Owner`] value (two bytes: 65,536 slots, of which series
-//! use those below `MAX_SERIES`, and `UNATTRIBUTED` the next), so an owner read from a
-//! block indexes its table with no bounds check and no clamp.
+//! use those below `MAX_SERIES`, `UNATTRIBUTED` the next, and partitions the rest), so an
+//! owner read from a block indexes its table with no bounds check and no clamp.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
-use crate::counters::alloc_owner::{self, Owner, UNATTRIBUTED};
+use crate::counters::alloc_owner::{self, Owner};
 
 /// One owner's counts.
 #[derive(Debug)]
@@ -35,8 +36,8 @@ pub(crate) const SHARDS: usize = 8;
 /// Slots per table: one per owner value.
 const SLOTS: usize = Owner::MAX as usize + 1;
 
-/// A table: slot `i` is series `i`'s, slot [`UNATTRIBUTED`] allocations outside any
-/// operator.
+/// A table: slot `i` is owner `i`'s — series `i`'s below `UNATTRIBUTED`, whose slot
+/// holds allocations outside any operator, then partitions'.
 type Table = [Slot; SLOTS];
 
 static TABLES: [Table; SHARDS] = [const {
@@ -82,15 +83,9 @@ pub(crate) fn counting() -> bool {
     THREADS.load(Relaxed) != 0
 }
 
-/// The slot of `series` (a series id, or [`UNATTRIBUTED`]) in a table.
-#[inline(always)]
-pub(crate) fn index(series: u32) -> usize {
-    series.min(u32::from(UNATTRIBUTED)) as usize
-}
-
-/// `series`' counts, every table's added up.
-pub(crate) fn read(series: u32) -> [u64; 4] {
-    let at = index(series);
+/// `owner`'s counts, every table's added up.
+pub(crate) fn read(owner: Owner) -> [u64; 4] {
+    let at = usize::from(owner);
     let mut counts = [0; 4];
     // Frees first: a block freed was counted allocated before it (on the thread that
     // saw it), so the live bytes read are not less than they were.
@@ -107,11 +102,11 @@ pub(crate) fn read(series: u32) -> [u64; 4] {
     counts
 }
 
-/// `series`' live bytes: allocated less freed, every table's added up (frees read first,
+/// `owner`'s live bytes: allocated less freed, every table's added up (frees read first,
 /// as in [`read`]).
 #[inline]
-pub(crate) fn live(series: u32) -> u64 {
-    let at = index(series);
+pub(crate) fn live(owner: Owner) -> u64 {
+    let at = usize::from(owner);
     let freed: u64 = TABLES
         .iter()
         .map(|table| table[at].freed.load(Relaxed))

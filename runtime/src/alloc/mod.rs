@@ -46,8 +46,8 @@ use crate::counters::alloc_owner::{self, Owner};
 
 pub(crate) use cells::counting;
 pub(crate) use peaks::segment_ended;
-pub(crate) use usage::SeriesMemory;
 pub use usage::{balance, MemoryCounts};
+pub(crate) use usage::{sample_series, OwnerMemory};
 
 /// A `GlobalAlloc` that charges each block to the operator that allocates it, around
 /// `A` (which does the allocating). Set it as the program's global allocator (see the

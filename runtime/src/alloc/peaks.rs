@@ -13,42 +13,45 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::alloc::cells;
-use crate::counters::table::MAX_SERIES;
+use crate::counters::alloc_owner::Owner;
 
-/// By series, as the cells' slots: the highest live bytes sampled.
-static PEAK: [AtomicU64; MAX_SERIES + 1] = [const { AtomicU64::new(0) }; MAX_SERIES + 1];
+/// One per owner value, as the cells' slots.
+const OWNERS: usize = Owner::MAX as usize + 1;
 
-/// By series: the live bytes when its last segment that allocated ended.
-static RETAINED: [AtomicU64; MAX_SERIES + 1] = [const { AtomicU64::new(0) }; MAX_SERIES + 1];
+/// By owner: the highest live bytes sampled.
+static PEAK: [AtomicU64; OWNERS] = [const { AtomicU64::new(0) }; OWNERS];
 
-/// A segment of `series` (a call, a poll, an item) in which its thread allocated ended:
-/// its live bytes now are what it retains, and a sample of its peak.
+/// By owner: the live bytes when its last segment that allocated ended.
+static RETAINED: [AtomicU64; OWNERS] = [const { AtomicU64::new(0) }; OWNERS];
+
+/// A segment whose blocks `owner` owns (a call, a poll, an item) in which its thread
+/// allocated ended: the owner's live bytes now are what it retains, and a sample of its
+/// peak.
 #[inline(never)]
-pub(crate) fn segment_ended(series: u32) {
-    let at = cells::index(series);
-    let live = cells::live(series);
-    RETAINED[at].store(live, Relaxed);
-    raise(at, live);
+pub(crate) fn segment_ended(owner: Owner) {
+    let live = cells::live(owner);
+    RETAINED[usize::from(owner)].store(live, Relaxed);
+    raise(owner, live);
 }
 
-/// Samples the peak of `series` (a reading of the counts).
-pub(crate) fn sample(series: u32) -> u64 {
-    let at = cells::index(series);
-    let live = cells::live(series);
-    raise(at, live);
-    PEAK[at].load(Relaxed).max(live)
+/// Samples the peak of `owner`, whose live bytes are `live` now (a reading of the
+/// counts): the peak so far, raised to them.
+pub(crate) fn sample(owner: Owner, live: u64) -> u64 {
+    raise(owner, live);
+    PEAK[usize::from(owner)].load(Relaxed).max(live)
 }
 
-/// The live bytes of `series` when its last segment that allocated ended.
-pub(crate) fn retained(series: u32) -> u64 {
-    RETAINED[cells::index(series)].load(Relaxed)
+/// The live bytes of `owner` when its last segment that allocated ended.
+pub(crate) fn retained(owner: Owner) -> u64 {
+    RETAINED[usize::from(owner)].load(Relaxed)
 }
 
-/// The peak at `at` raised to `live`, if below: a load, and a write only when the peak
-/// moves (the slot's cache line stays shared while it does not).
+/// The peak of `owner` raised to `live`, if below: a load, and a write only when the
+/// peak moves (the slot's cache line stays shared while it does not).
 #[inline(always)]
-fn raise(at: usize, live: u64) {
-    if live > PEAK[at].load(Relaxed) {
-        PEAK[at].fetch_max(live, Relaxed);
+fn raise(owner: Owner, live: u64) {
+    let peak = &PEAK[usize::from(owner)];
+    if live > peak.load(Relaxed) {
+        peak.fetch_max(live, Relaxed);
     }
 }

@@ -1,9 +1,10 @@
-//! What the tracking allocator charged, read from its tables: one series' memory for a
-//! snapshot or a collection ([`SeriesMemory`]; labelled and folded by `insight::memory`,
-//! as the snapshot labels operators), and the allocator's whole [`balance`].
+//! What the tracking allocator charged, read from its tables: one owner's memory for a
+//! snapshot or a collection ([`OwnerMemory`]; added up by series, labelled and folded by
+//! `insight::memory`, as the snapshot labels operators), and the allocator's whole
+//! [`balance`].
 
 use crate::alloc::{cells, peaks};
-use crate::counters::alloc_owner::UNATTRIBUTED;
+use crate::counters::alloc_owner::{Owner, UNATTRIBUTED};
 
 /// Bytes and blocks allocated and freed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,32 +28,46 @@ impl MemoryCounts {
     }
 }
 
-/// One series' memory (or that outside any operator's: [`UNATTRIBUTED`]), its peak
-/// sampled now.
+/// One owner's memory — a series', a partition's, or that outside any operator
+/// ([`UNATTRIBUTED`]) — its peak sampled now.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct SeriesMemory {
+pub(crate) struct OwnerMemory {
     pub(crate) counts: MemoryCounts,
     pub(crate) peak: u64,
     pub(crate) retained: u64,
 }
 
-impl SeriesMemory {
-    /// What `series` allocated, freed, holds, held at most and retained.
-    pub(crate) fn of(series: u32) -> SeriesMemory {
-        // The peak sampled first: live bytes read after it are not above it by much.
-        let peak = peaks::sample(series);
-        let counts = counts(cells::read(series));
-        SeriesMemory {
-            peak: peak.max(counts.live()),
-            retained: peaks::retained(series),
+impl OwnerMemory {
+    /// What `owner` allocated, freed, holds, held at most and retained.
+    pub(crate) fn of(owner: Owner) -> OwnerMemory {
+        let counts = counts(cells::read(owner));
+        OwnerMemory {
+            peak: peaks::sample(owner, counts.live()),
+            retained: peaks::retained(owner),
             counts,
         }
     }
 
-    /// The memory allocated outside any operator.
-    pub(crate) fn unattributed() -> SeriesMemory {
-        SeriesMemory::of(UNATTRIBUTED.into())
+    /// The memory of `series`' own owner (its calls that said no partition).
+    pub(crate) fn of_series(series: u32) -> OwnerMemory {
+        OwnerMemory::of(series_owner(series))
     }
+
+    /// The memory allocated outside any operator.
+    pub(crate) fn unattributed() -> OwnerMemory {
+        OwnerMemory::of(UNATTRIBUTED)
+    }
+}
+
+/// Samples the peak of `series`, all of whose owners (its own and its partitions') hold
+/// `live` bytes together now: the highest of the series' samples so far, raised to them.
+pub(crate) fn sample_series(series: u32, live: u64) -> u64 {
+    peaks::sample(series_owner(series), live)
+}
+
+/// The owner of `series`' blocks allocated in calls that said no partition.
+fn series_owner(series: u32) -> Owner {
+    series.min(u32::from(UNATTRIBUTED)) as Owner
 }
 
 /// Counts as the tables give them: allocated, freed, allocations, frees.

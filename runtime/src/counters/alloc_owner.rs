@@ -1,6 +1,6 @@
 //! What the tracking allocator (`crate::alloc`, feature `alloc`) reads of this thread:
-//! the operator that owns what it allocates now (the current operator's series, mirrored
-//! here), the bytes allocated in the segment running now (its own: a segment nested in
+//! the owner of what it allocates now (the running segment's operator series, or its
+//! partition's owner: `counters::partition_owners`), the bytes allocated in the segment running now (its own: a segment nested in
 //! it takes the count and hands it back as it ends — what a call allocated, for its
 //! distribution, and whether it allocated at all, to sample its operator's memory), and
 //! the table it counts into. One `const`-initialised
@@ -12,7 +12,8 @@ use std::cell::Cell;
 
 use crate::counters::table::MAX_SERIES;
 
-/// An owner of blocks: a series, or [`UNATTRIBUTED`]. Two bytes, as kept in each block.
+/// An owner of blocks: a series, [`UNATTRIBUTED`], or a partition of a series
+/// (`counters::partition_owners`). Two bytes, as kept in each block.
 pub(crate) type Owner = u16;
 
 /// The owner of allocations made outside any operator: the slot after every series'.
@@ -40,12 +41,11 @@ thread_local! {
     };
 }
 
-/// Makes `series` (a series id, below `MAX_SERIES`) the owner of this thread's
-/// allocations; [`UNATTRIBUTED`] for none.
+/// Makes no operator the owner of this thread's allocations: they are
+/// [`UNATTRIBUTED`] until a segment starts.
 #[inline(always)]
-pub(crate) fn set(series: u32) {
-    debug_assert!(series <= u32::from(UNATTRIBUTED));
-    let _ = THREAD.try_with(|thread| thread.owner.set(series as Owner));
+pub(crate) fn set_unattributed() {
+    let _ = THREAD.try_with(|thread| thread.owner.set(UNATTRIBUTED));
 }
 
 /// The owner of a block of `bytes` allocated now on this thread, counting its bytes in
@@ -74,21 +74,39 @@ pub(crate) fn grown(bytes: usize) {
     });
 }
 
-/// Starts counting a new segment's bytes; returns the enclosing segment's count so far,
-/// to hand back to [`end_segment`].
-#[inline(always)]
-pub(crate) fn begin_segment() -> u64 {
-    THREAD
-        .try_with(|thread| thread.allocated.replace(0))
-        .unwrap_or(0)
+/// What a segment keeps of the thread's state before it, to give it back as it ends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outer {
+    owner: Owner,
+    allocated: u64,
 }
 
-/// Ends the segment [`begin_segment`] started (which returned `outer`): the bytes it
-/// allocated, its own; the enclosing segment's count goes on from `outer`.
+/// Starts a segment whose blocks `owner` owns (its series, or its partition's owner):
+/// makes `owner` the thread's, and starts counting the segment's bytes. Returns the
+/// enclosing state, to hand back to [`end_segment`].
 #[inline(always)]
-pub(crate) fn end_segment(outer: u64) -> u64 {
+pub(crate) fn begin_segment(owner: Owner) -> Outer {
     THREAD
-        .try_with(|thread| thread.allocated.replace(outer))
+        .try_with(|thread| Outer {
+            owner: thread.owner.replace(owner),
+            allocated: thread.allocated.replace(0),
+        })
+        .unwrap_or(Outer {
+            owner: UNATTRIBUTED,
+            allocated: 0,
+        })
+}
+
+/// Ends the segment [`begin_segment`] started (which returned `outer`): the owner before
+/// it is the thread's again, and the enclosing segment's count goes on; returns the
+/// bytes the segment allocated, its own.
+#[inline(always)]
+pub(crate) fn end_segment(outer: Outer) -> u64 {
+    THREAD
+        .try_with(|thread| {
+            thread.owner.set(outer.owner);
+            thread.allocated.replace(outer.allocated)
+        })
         .unwrap_or(0)
 }
 

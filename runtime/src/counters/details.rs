@@ -104,6 +104,11 @@ pub(crate) fn all(series_count: usize) -> impl Iterator<Item = (usize, &'static 
 
 // What the module doc says a block takes, and all blocks together, without and with the
 // bytes allocated per segment.
-const BLOCK_BYTES: usize = if cfg!(feature = "alloc") { 2_062 } else { 1_434 };
+const BLOCK_BYTES: usize = if cfg!(feature = "alloc") {
+    2_062
+} else {
+    1_434
+};
 const _: () = assert!(std::mem::size_of::<Details>() <= BLOCK_BYTES);
-const _: () = assert!(MAX_SERIES * BLOCK_BYTES <= if cfg!(feature = "alloc") { 65 } else { 45 } << 20);
+const _: () =
+    assert!(MAX_SERIES * BLOCK_BYTES <= if cfg!(feature = "alloc") { 65 } else { 45 } << 20);

@@ -9,6 +9,8 @@ pub(crate) mod histogram;
 pub(crate) mod lanes;
 pub(crate) mod links;
 pub(crate) mod node_id_cache;
+#[cfg(feature = "alloc")]
+pub(crate) mod partition_owners;
 pub(crate) mod partitions;
 pub(crate) mod per_call;
 pub(crate) mod reading;

@@ -4,8 +4,9 @@
 //! only for skew.
 //!
 //! Each thread finds its cells of a (series, partition) in a table of its own (one hash
-//! lookup per segment of a partitioned call); every cells block is also listed for
-//! readers. At most [`MAX_PARTITION_SLOTS`] blocks (one per series, partition and thread)
+//! lookup per segment of a partitioned call), with the partition's owner of blocks for
+//! the tracking allocator (`counters::partition_owners`); every cells block is also
+//! listed for readers. At most [`MAX_PARTITION_SLOTS`] blocks (one per series, partition and thread)
 //! in a process; past it, partitions are not counted apart, with one warning naming the
 //! limit.
 
@@ -32,21 +33,34 @@ pub(crate) const BUSY_TICKS: usize = 1;
 /// Every slot: (series, partition, cells).
 static SLOTS: Mutex<Vec<(u32, u32, &'static PartitionCells)>> = Mutex::new(Vec::new());
 
-thread_local! {
-    static MINE: RefCell<HashMap<(u32, u32), &'static PartitionCells>> = RefCell::new(HashMap::new());
+/// A thread's cells of one partition of a series, and (tracking allocator) the owner
+/// of the blocks the partition's calls allocate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PartitionSlot {
+    pub(crate) cells: &'static PartitionCells,
+    #[cfg(feature = "alloc")]
+    pub(crate) owner: crate::counters::alloc_owner::Owner,
 }
 
-/// This thread's cells of `partition` of `series`; `None` past [`MAX_PARTITION_SLOTS`]
+thread_local! {
+    static MINE: RefCell<HashMap<(u32, u32), PartitionSlot>> = RefCell::new(HashMap::new());
+}
+
+/// This thread's slot of `partition` of `series`; `None` past [`MAX_PARTITION_SLOTS`]
 /// (or while the thread exits).
 #[inline]
-pub(crate) fn cells(series: u32, partition: u32) -> Option<&'static PartitionCells> {
+pub(crate) fn slot(series: u32, partition: u32) -> Option<PartitionSlot> {
     MINE.try_with(|mine| {
-        if let Some(&cells) = mine.borrow().get(&(series, partition)) {
-            return Some(cells);
+        if let Some(&slot) = mine.borrow().get(&(series, partition)) {
+            return Some(slot);
         }
-        let cells = new_slot(series, partition)?;
-        mine.borrow_mut().insert((series, partition), cells);
-        Some(cells)
+        let slot = PartitionSlot {
+            cells: new_slot(series, partition)?,
+            #[cfg(feature = "alloc")]
+            owner: crate::counters::partition_owners::owner(series, partition),
+        };
+        mine.borrow_mut().insert((series, partition), slot);
+        Some(slot)
     })
     .ok()
     .flatten()

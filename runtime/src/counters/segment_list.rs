@@ -235,7 +235,9 @@ fn count_one_series(details: &Details, entries: &[u64; LISTED]) {
     });
     if ALLOCATED_BUCKETS != 0 {
         distinct::each_distinct(&distinct::bytes_at(entries, 48), |bucket, count| {
-            details.histogram.add_allocated(allocated_cell(bucket), count);
+            details
+                .histogram
+                .add_allocated(allocated_cell(bucket), count);
         });
     }
     details.mark_changed();
@@ -294,8 +296,7 @@ mod tests {
             let allocated = [Some(64), None, Some(u64::MAX), Some(0)][n as usize % 4];
             (1, busy, rows, allocated)
         });
-        let segments: Vec<(u32, u64, Option<u64>, Option<u64>)> =
-            mixed.chain(one_series).collect();
+        let segments: Vec<(u32, u64, Option<u64>, Option<u64>)> = mixed.chain(one_series).collect();
         for &(series, busy, rows, allocated) in &segments {
             list.add(series, busy, rows, allocated, details);
         }

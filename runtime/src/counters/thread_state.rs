@@ -180,13 +180,6 @@ impl ThreadState {
     /// Makes `current` the current operator and returns the one it replaces.
     #[inline]
     pub(crate) fn swap_current(&self, current: Current) -> Current {
-        #[cfg(feature = "alloc")]
-        crate::counters::alloc_owner::set(match current.series {
-            series if series >= Current::FIRST_MARK => {
-                crate::counters::alloc_owner::UNATTRIBUTED.into()
-            }
-            series => series,
-        });
         self.current.replace(current)
     }
 
@@ -313,7 +306,7 @@ impl ThreadState {
     pub(crate) fn leave_received(&self, batch: PendingReceive) {
         self.pending_receive.set(batch);
         #[cfg(feature = "alloc")]
-        crate::counters::alloc_owner::set(crate::counters::alloc_owner::UNATTRIBUTED.into());
+        crate::counters::alloc_owner::set_unattributed();
         self.current.set(Current::RECEIVED);
     }
 

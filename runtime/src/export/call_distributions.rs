@@ -169,8 +169,8 @@ impl Distributions {
                         &mut exported.allocated_before,
                         share,
                         |bytes, times| {
-                            let bound = bound
-                                .get_or_insert_with(|| histogram.bind(&labels.attributes));
+                            let bound =
+                                bound.get_or_insert_with(|| histogram.bind(&labels.attributes));
                             for _ in 0..times {
                                 bound.record(bytes);
                             }

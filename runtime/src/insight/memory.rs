@@ -2,8 +2,33 @@
 //! memory, for the snapshot to fold a query's lanes into their operator as it folds the
 //! other counters, and the memory allocated outside any operator.
 
+use std::collections::HashMap;
+
 use crate::counters::registry::SeriesLabels;
 use crate::insight::snapshot::Memory;
+
+/// The memory of a series whose calls said their partition: its own owner's `own` and
+/// its partitions' `parts` added up. Its peak is sampled as a whole at readings (the sum
+/// of every owner's live bytes now, kept as the series' highest sample), and is at least
+/// each partition's and its own: a peak is never below a part of it.
+#[cfg(feature = "alloc")]
+fn with_partitions(series: u32, own: Memory, parts: &[(u32, Memory)]) -> Memory {
+    let mut sum = own;
+    let mut highest_part = 0;
+    for (_, part) in parts {
+        sum.allocated += part.allocated;
+        sum.freed += part.freed;
+        sum.allocations += part.allocations;
+        sum.frees += part.frees;
+        sum.live += part.live;
+        sum.retained += part.retained;
+        highest_part = highest_part.max(part.peak);
+    }
+    sum.peak = crate::alloc::sample_series(series, sum.live)
+        .max(own.peak)
+        .max(highest_part);
+    sum
+}
 
 /// Whether the tracking allocator counts: the `alloc` feature is on and
 /// `pipetel::alloc::Tracking` is the global allocator.
@@ -17,21 +42,27 @@ pub(crate) fn tracking() -> bool {
 /// What the tracking allocator charged, read at one moment.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MemoryReading {
-    /// By series id.
+    /// By series id: each series' own owner and its partitions' added up.
     pub(crate) by_series: Vec<Memory>,
+    /// By series id, for series whose calls said their partition: each partition's
+    /// memory, in partition order.
+    pub(crate) partitions: HashMap<u32, Vec<(u32, Memory)>>,
     /// Outside any operator.
     pub(crate) unattributed: Memory,
 }
 
 impl MemoryReading {
-    /// Series `0..series_count` and the unattributed memory, each series' peak sampled
-    /// now; `None` when nothing is tracked (the feature off, or
-    /// `pipetel::alloc::Tracking` not the global allocator: no block counted). Reads
-    /// every series' slots: a few dozen loads each.
+    /// Series `0..series_count`, their partitions and the unattributed memory, each
+    /// peak sampled now; `None` when nothing is tracked (the feature off, or
+    /// `pipetel::alloc::Tracking` not the global allocator). Reads every series' and
+    /// partition's slots: a few dozen loads each.
     #[cfg(feature = "alloc")]
     pub(crate) fn read(series_count: usize) -> Option<MemoryReading> {
-        use crate::alloc::SeriesMemory;
-        let memory = |read: SeriesMemory| Memory {
+        use crate::alloc::OwnerMemory;
+        if !tracking() {
+            return None;
+        }
+        let memory = |read: OwnerMemory| Memory {
             allocated: read.counts.allocated,
             freed: read.counts.freed,
             allocations: read.counts.allocations,
@@ -41,14 +72,33 @@ impl MemoryReading {
             retained: read.retained,
         };
         let series_count = u32::try_from(series_count).unwrap_or(u32::MAX);
-        let reading = MemoryReading {
-            by_series: (0..series_count)
-                .map(|series| memory(SeriesMemory::of(series)))
-                .collect(),
-            unattributed: memory(SeriesMemory::unattributed()),
-        };
-        let counted = |memory: &Memory| memory.allocations > 0;
-        (counted(&reading.unattributed) || reading.by_series.iter().any(counted)).then_some(reading)
+        let mut partitions: HashMap<u32, Vec<(u32, Memory)>> = HashMap::new();
+        for (owner, series, partition) in crate::counters::partition_owners::all() {
+            if series < series_count {
+                let read = memory(OwnerMemory::of(owner));
+                partitions
+                    .entry(series)
+                    .or_default()
+                    .push((partition, read));
+            }
+        }
+        for parts in partitions.values_mut() {
+            parts.sort_unstable_by_key(|&(partition, _)| partition);
+        }
+        let by_series = (0..series_count)
+            .map(|series| {
+                let own = memory(OwnerMemory::of_series(series));
+                match partitions.get(&series) {
+                    None => own,
+                    Some(parts) => with_partitions(series, own, parts),
+                }
+            })
+            .collect();
+        Some(MemoryReading {
+            by_series,
+            partitions,
+            unattributed: memory(OwnerMemory::unattributed()),
+        })
     }
 
     /// Without the `alloc` feature, nothing is tracked.
@@ -57,8 +107,9 @@ impl MemoryReading {
         None
     }
 
-    /// Each lane series' memory added into its canonical series' (an operator counted
-    /// apart per query: the process's totals), as the counters are folded.
+    /// Each lane series' memory (and its partitions') added into its canonical series'
+    /// (an operator counted apart per query: the process's totals), as the counters are
+    /// folded.
     pub(crate) fn fold_lanes(&mut self, labels: &[SeriesLabels]) {
         for (series, label) in labels.iter().enumerate() {
             let canonical = label.canonical as usize;
@@ -69,7 +120,25 @@ impl MemoryReading {
             if let Some(into) = self.by_series.get_mut(canonical) {
                 into.add(&lane);
             }
+            if let Some(parts) = self.partitions.remove(&(series as u32)) {
+                let into = self.partitions.entry(canonical as u32).or_default();
+                for (partition, memory) in parts {
+                    match into.iter_mut().find(|(had, _)| *had == partition) {
+                        Some((_, had)) => had.add(&memory),
+                        None => into.push((partition, memory)),
+                    }
+                }
+                into.sort_unstable_by_key(|&(partition, _)| partition);
+            }
         }
+    }
+
+    /// The memory of each partition of `series`, if its calls said their partition.
+    pub(crate) fn partitions_of(&self, series: usize) -> &[(u32, Memory)] {
+        u32::try_from(series)
+            .ok()
+            .and_then(|series| self.partitions.get(&series))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The memory of `series`.

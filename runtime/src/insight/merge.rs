@@ -83,6 +83,7 @@ impl Snapshot {
                         at: name.as_str().into(),
                         rows: op.rows.produced,
                         busy_ns: u64::try_from(op.time.busy.as_nanos()).unwrap_or(u64::MAX),
+                        memory: op.memory,
                     }];
                 }
                 add_or_push(
@@ -339,6 +340,7 @@ mod tests {
             at: "worker:1".into(),
             rows,
             busy_ns: busy_ms * 1_000_000,
+            memory: None,
         }];
         Snapshot {
             sources: vec![source(instance, pid, taken_s)],

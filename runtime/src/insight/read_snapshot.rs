@@ -15,7 +15,7 @@ use crate::counters::registry::{self, SeriesLabels};
 use crate::insight::look::Look;
 use crate::insight::memory::MemoryReading;
 use crate::insight::snapshot::{
-    ByteCounts, CallBuckets, CallCounts, Distributions, EdgeSnapshot, Expected, NodeRef,
+    ByteCounts, CallBuckets, CallCounts, Distributions, EdgeSnapshot, Expected, Memory, NodeRef,
     OperatorSnapshot, RowCounts, RunSnapshot, Share, Skew, Snapshot, SourceState, StepSnapshot,
     TimeSplit, WorkSkew, SCHEMA_VERSION,
 };
@@ -192,7 +192,11 @@ pub(crate) fn build(
                     ..Distributions::default()
                 },
                 skew: WorkSkew {
-                    partitions: partition_shares(&mut partitions, series as u32),
+                    partitions: partition_shares(
+                        &mut partitions,
+                        series as u32,
+                        memory.map(|memory| memory.partitions_of(series)),
+                    ),
                     threads: per_call
                         .threads
                         .iter()
@@ -204,6 +208,7 @@ pub(crate) fn build(
                                 .unwrap_or_else(|| share.thread.to_string().into()),
                             rows: share.rows_out,
                             busy_ns: ticks_to_nanos(share.busy_ticks),
+                            memory: None,
                         })
                         .collect(),
                     ..WorkSkew::default()
@@ -284,9 +289,12 @@ pub(crate) fn fold_engine_lanes(
 }
 
 /// The shares of `series`' partitions, in partition order, taken out of `partitions`.
+/// The shares of each partition of `series`, with the memory each partition's calls
+/// allocated when measured (`memory`: the series' partitions', in partition order).
 fn partition_shares(
     partitions: &mut HashMap<u32, Vec<(u32, u64, u64)>>,
     series: u32,
+    memory: Option<&[(u32, Memory)]>,
 ) -> Vec<Share> {
     partitions
         .remove(&series)
@@ -296,6 +304,11 @@ fn partition_shares(
             at: partition.to_string().into(),
             rows,
             busy_ns: ticks_to_nanos(busy_ticks),
+            memory: memory.map(|parts| {
+                parts
+                    .binary_search_by_key(&partition, |&(at, _)| at)
+                    .map_or_else(|_| Memory::default(), |at| parts[at].1)
+            }),
         })
         .collect()
 }

@@ -1,6 +1,7 @@
-//! Skew: how unevenly an operator's rows and busy time spread over the threads that ran
-//! it, or over the partitions its calls said they belong to — min, median and max with
-//! the max's thread or partition named, and a score.
+//! Skew: how unevenly an operator's rows, busy time and (tracking allocator) peak memory
+//! spread over the threads that ran it, or over the partitions its calls said they
+//! belong to — min, median and max with the max's thread or partition named, and a
+//! score.
 //!
 //! The score is DataFusion's `output_rows_skew` (DataFusion 55,
 //! `BaselineMetrics::output_rows_skew_metric`), applied to rows and to busy time alike:
@@ -16,10 +17,13 @@ impl Skew {
         if shares.len() < 2 {
             return None;
         }
+        let measured = shares.iter().any(|share| share.memory.is_some());
         Some(Skew {
             count: shares.len(),
             rows: spread(shares, |share| share.rows),
             busy_ns: spread(shares, |share| share.busy_ns),
+            memory_peak: measured
+                .then(|| spread(shares, |share| share.memory.map_or(0, |memory| memory.peak))),
         })
     }
 }
@@ -79,11 +83,17 @@ pub(crate) fn since(shares: &[Share], earlier: &[Share]) -> Vec<Share> {
                     at: share.at.clone(),
                     rows: share.rows.saturating_sub(before.rows),
                     busy_ns: share.busy_ns.saturating_sub(before.busy_ns),
+                    memory: share.memory.map(|memory| match before.memory {
+                        Some(earlier) => memory.since(&earlier),
+                        None => memory,
+                    }),
                 },
                 None => share.clone(),
             },
         )
-        .filter(|share| share.rows > 0 || share.busy_ns > 0)
+        .filter(|share| {
+            share.rows > 0 || share.busy_ns > 0 || share.memory.is_some_and(|m| m.allocations > 0)
+        })
         .collect()
 }
 
@@ -110,6 +120,7 @@ mod tests {
             at: at.into(),
             rows,
             busy_ns,
+            memory: None,
         };
         let shares = [
             share("a", 5, 0),
@@ -129,6 +140,7 @@ mod tests {
             (0, 0, 0, "d")
         );
         assert_eq!(busy.skew, None);
+        assert_eq!(skew.memory_peak, None, "no share has memory");
         assert!(Skew::of(&shares[..1]).is_none());
     }
 }

@@ -26,7 +26,7 @@ use opentelemetry::trace::TraceContextExt as _;
 
 use crate::counters::cells::{Cells, LinkCells, Tally};
 use crate::counters::details;
-use crate::counters::partitions::{self, PartitionCells, NO_PARTITION};
+use crate::counters::partitions::{self, PartitionCells, PartitionSlot, NO_PARTITION};
 use crate::counters::segment_list::Listing;
 use crate::counters::shards::Shard;
 use crate::counters::thread_state::{Current, ThreadState};
@@ -45,10 +45,13 @@ pub(crate) struct Segment {
     partition: Option<&'static PartitionCells>,
     outer_nested: u64,
     start: u64,
-    /// The bytes the enclosing segment had allocated when this one started (tracking
-    /// allocator), handed back as this one ends.
+    /// The owner of the blocks the segment allocates (tracking allocator): its series,
+    /// or its partition's owner.
     #[cfg(feature = "alloc")]
-    outer_allocated: u64,
+    owner: crate::counters::alloc_owner::Owner,
+    /// The thread's owner and count of bytes before the segment, handed back as it ends.
+    #[cfg(feature = "alloc")]
+    outer: crate::counters::alloc_owner::Outer,
 }
 
 impl Segment {
@@ -81,20 +84,27 @@ impl Segment {
         // waits for this one, which takes it on the way out (no call here: the inlined
         // path stays free of calls, so the caller saves no registers for it, off too).
         let previous = thread.swap_current(Current { cells, series });
-        let partition = match partition {
+        let slot = match partition {
             NO_PARTITION => None,
-            partition => partitions::cells(series, partition),
+            partition => partitions::slot(series, partition),
         };
         let outer_nested = thread.begin_nested();
+        // The partition's blocks are its own owner's; the rest the series'.
+        #[cfg(feature = "alloc")]
+        let owner = slot.map_or(series as crate::counters::alloc_owner::Owner, |slot| {
+            slot.owner
+        });
         Segment {
             cells,
             series,
             previous,
-            partition,
+            partition: slot.map(|slot: PartitionSlot| slot.cells),
             outer_nested,
             start,
             #[cfg(feature = "alloc")]
-            outer_allocated: crate::counters::alloc_owner::begin_segment(),
+            owner,
+            #[cfg(feature = "alloc")]
+            outer: crate::counters::alloc_owner::begin_segment(owner),
         }
     }
 
@@ -266,8 +276,9 @@ impl Segment {
     }
 
     /// The segment's time if it ends at `end`, and what it allocated; ends its nesting
-    /// (adds its time to the enclosing segment's nested ticks, and hands the enclosing
-    /// segment its count of bytes back). Called once per segment.
+    /// (adds its time to the enclosing segment's nested ticks, and gives the thread's
+    /// owner of blocks and count of bytes back to the enclosing segment). Called once per
+    /// segment.
     #[inline(always)]
     fn elapsed(&self, thread: &ThreadState, end: u64) -> Elapsed {
         let total = end.saturating_sub(self.start);
@@ -276,7 +287,7 @@ impl Segment {
             total,
             busy: total.saturating_sub(nested),
             #[cfg(feature = "alloc")]
-            allocated: crate::counters::alloc_owner::end_segment(self.outer_allocated),
+            allocated: crate::counters::alloc_owner::end_segment(self.outer),
         }
     }
 
@@ -290,7 +301,7 @@ impl Segment {
         // allocations, so one that did not has nothing to raise the peak.
         #[cfg(feature = "alloc")]
         if elapsed.allocated != 0 {
-            crate::alloc::segment_ended(self.series);
+            crate::alloc::segment_ended(self.owner);
         }
         // SAFETY: a non-null `cells` of a current operator points into a shard's table,
         // whose chunks are never freed.

@@ -153,6 +153,7 @@ fn skew(op: &OperatorSnapshot, thresholds: &Thresholds, found: &mut Vec<Diagnosi
             count: shares,
             rows,
             busy_ns,
+            ..
         }) = skew
         else {
             continue;
@@ -417,6 +418,7 @@ mod tests {
                         count: 8,
                         rows: spread(1_000, 1_000),
                         busy_ns: spread(nanos(median), nanos(max)),
+                        memory_peak: None,
                     }),
                     ..WorkSkew::default()
                 },

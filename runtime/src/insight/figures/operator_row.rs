@@ -124,7 +124,7 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
             ""
         };
         let time = |ns: u64| duration(Duration::from_nanos(ns));
-        lines.push(format!(
+        let mut line = format!(
             "{} {across}: rows {} / {} / {} (max {unit}{}){}; busy {} / {} / {} (max {unit}{}){}",
             skew.count,
             count(skew.rows.min),
@@ -137,7 +137,19 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
             time(skew.busy_ns.max),
             skew.busy_ns.max_at,
             percent(skew.busy_ns.skew),
-        ));
+        );
+        if let Some(peak) = skew.memory_peak.as_ref().filter(|peak| peak.max > 0) {
+            let _ = write!(
+                line,
+                "; memory peak {} / {} / {} (max {unit}{}){}",
+                bytes(peak.min),
+                bytes(peak.median),
+                bytes(peak.max),
+                peak.max_at,
+                percent(peak.skew),
+            );
+        }
+        lines.push(line);
     }
     if let Some(memory) = op.memory.filter(|memory| memory.allocations > 0) {
         let mut line = format!(

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::Memory;
+
 /// What one thread or partition did for an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[non_exhaustive]
@@ -16,6 +18,13 @@ pub struct Share {
     pub rows: u64,
     /// Busy time, in nanoseconds.
     pub busy_ns: u64,
+    /// The heap memory charged to it, with the tracking allocator
+    /// ([`pipetel::alloc`](crate::alloc)): for a partition, the blocks its calls
+    /// allocated; for a worker, the process's memory of the operator. `None` for a
+    /// thread (a block is charged to an operator or a partition, not to a thread) and
+    /// without the tracking allocator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Memory>,
 }
 
 /// The spread of one measure over the shares.
@@ -44,4 +53,8 @@ pub struct Skew {
     pub rows: Spread,
     /// Busy nanoseconds per share.
     pub busy_ns: Spread,
+    /// Peak heap bytes per share ([`Memory::peak`]), when the shares have memory
+    /// (partitions and workers, with the tracking allocator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_peak: Option<Spread>,
 }
