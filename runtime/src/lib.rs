@@ -138,6 +138,8 @@ pub mod limits {
         DEFAULT_MAX_NODE_IDS_PER_TYPE, MAX_DYNAMIC_NODE_TYPES, MAX_OPERATOR_SERIES,
     };
     pub use crate::counters::slowest::SLOWEST_CALLS;
+    #[cfg(feature = "html")]
+    pub use crate::dashboard::memory_lane::MEMORY_LANE_SAMPLES;
     pub use crate::export::call_distributions::MAX_HISTOGRAM_RECORDS;
     pub use crate::insight::run_views::RECENT_RUN_VIEWS;
     pub use crate::insight::snapshot_dir::{SNAPSHOT_STALE_AFTER, SNAPSHOT_WRITE_INTERVAL};

@@ -159,6 +159,10 @@ pub struct Page {
     pub processes: Vec<String>,
     /// The process's figures in the header: resident memory, the heap, CPU.
     pub process: String,
+    /// The memory lane's lines, when shown: (operator, points drawn).
+    pub memory_lines: Vec<(String, usize)>,
+    /// The memory lane's legend, when shown.
+    pub memory_legend: Vec<String>,
 }
 
 impl Page {
@@ -187,6 +191,13 @@ return {
     ? []
     : texts("#processes li").map((li) => li.textContent),
   process: document.getElementById("process").textContent,
+  memory_lines: document.getElementById("memory-panel").hidden
+    ? []
+    : texts("#memory-lane polyline").map((line) =>
+        [line.getAttribute("data-name"), line.points.numberOfItems]),
+  memory_legend: document.getElementById("memory-panel").hidden
+    ? []
+    : texts("#memory-legend li").map((li) => li.textContent),
 };
 "##;
 

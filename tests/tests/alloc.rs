@@ -428,11 +428,7 @@ fn each_call_counts_the_bytes_it_allocated_itself_not_those_of_operators_nested_
         let op = snapshot
             .operator(node_type, "alloc-per-call")
             .expect("it ran");
-        let p = op
-            .distributions
-            .allocated_per_call
-            .clone()
-            .expect("bytes per call");
+        let p = op.distributions.allocated_per_call.expect("bytes per call");
         (p.count, p.p50, p.p90, p.p99, p.max)
     };
     let since = pipetel::snapshot().since(&before);

@@ -256,11 +256,48 @@
     markSelected();
   }
 
+  // The memory lane's colours, one per line, in the order pipetel sends the lines.
+  const LANE_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+    "#e377c2", "#17becf"];
+
+  function drawMemoryLane() {
+    const lane = data.memory_lane;
+    document.getElementById("memory-panel").hidden = !lane;
+    if (!lane) {
+      return;
+    }
+    document.getElementById("memory-note").textContent = "top " + lane.top + ", last " +
+      lane.span + " (" + lane.samples + " samples)" +
+      (lane.left_out > 0 ? "; " + lane.left_out + " more operators hold less" : "");
+    const svg = document.getElementById("memory-lane");
+    const legend = document.getElementById("memory-legend");
+    clear(svg);
+    clear(legend);
+    // x and y arrive as fractions of the lane; the view box is 1000 × 200, top down.
+    lane.lines.forEach((line, index) => {
+      const colour = LANE_COLOURS[index % LANE_COLOURS.length];
+      const points = line.points
+        .map(([x, y]) => (x * 1000).toFixed(1) + "," + (200 - y * 196).toFixed(1))
+        .join(" ");
+      const polyline = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+      polyline.setAttribute("points", points);
+      polyline.setAttribute("stroke", colour);
+      polyline.setAttribute("data-name", line.name);
+      svg.appendChild(polyline);
+      const item = element("li");
+      item.appendChild(element("span", { class: "swatch", style: "background:" + colour }));
+      item.appendChild(element("span", {}, line.name + " " + line.now + " (most " +
+        line.highest + ")"));
+      legend.appendChild(item);
+    });
+  }
+
   function draw() {
     drawStatus();
     drawOverview();
     drawGraph();
     drawOperators();
+    drawMemoryLane();
     drawEdges();
     drawRuns();
     drawSelected();

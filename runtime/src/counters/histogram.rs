@@ -33,10 +33,12 @@ pub(crate) const ROW_BUCKETS: usize = bucket_count(32);
 /// Buckets of bytes allocated per segment, with the `alloc` feature: up to 2⁴⁰ bytes (a
 /// TiB); more counts in the last one. None without it.
 pub(crate) const ALLOCATED_BUCKETS: usize = if cfg!(feature = "alloc") {
-    bucket_count(40)
+    MOST_ALLOCATED
 } else {
     0
 };
+/// [`ALLOCATED_BUCKETS`] with the `alloc` feature.
+const MOST_ALLOCATED: usize = bucket_count(40);
 /// Where [`HistogramCells::read_counts`] numbers the first bucket of bytes allocated:
 /// after the busy and rows buckets.
 pub(crate) const ALLOCATED_FIRST: usize = TIME_BUCKETS + ROW_BUCKETS;
@@ -81,7 +83,7 @@ pub(crate) const LAST_BUCKET: usize = any_bucket(u64::MAX);
 // Values of 2^53 and up, which `any_bucket` puts in the bucket of 2^53 − 1, are past
 // every histogram's last bucket, where the caps put them anyway.
 const _: () = assert!(
-    LAST_BUCKET >= TIME_BUCKETS && LAST_BUCKET >= ROW_BUCKETS && LAST_BUCKET >= ALLOCATED_BUCKETS
+    LAST_BUCKET >= TIME_BUCKETS && LAST_BUCKET >= ROW_BUCKETS && LAST_BUCKET >= MOST_ALLOCATED
 );
 // Every bucket's number fits the `u16` readers get.
 const _: () = assert!(ALLOCATED_FIRST + ALLOCATED_BUCKETS <= u16::MAX as usize);

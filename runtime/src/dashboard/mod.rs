@@ -3,13 +3,16 @@
 //! shows the operator graph (coloured by busy share and wait state, rows and bytes on its
 //! edges), the bottleneck, the diagnoses, progress, each operator's figures, skew and
 //! distributions, the latest runs with their steps and errors, and the process' memory
-//! and CPU. Live, it polls the process once a second; as a file, it carries its data.
+//! and CPU — live, with each operator's heap over time (the memory lane). Live, it polls
+//! the process once a second; as a file, it carries its data.
 //!
 //! [`Config::dashboard`]: crate::Config::dashboard
 //! [`Report::html`]: crate::Report::html
 
 #[cfg(feature = "html")]
 mod html_report;
+#[cfg(feature = "html")]
+pub(crate) mod memory_lane;
 #[cfg(feature = "html")]
 pub(crate) mod page;
 #[cfg(feature = "dashboard")]

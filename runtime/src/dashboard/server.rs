@@ -16,8 +16,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::dashboard::memory_lane::MemoryLane;
 use crate::dashboard::process::ProcessReader;
 use crate::dashboard::{page, view};
 use crate::env::PIPETEL_DASHBOARD_ADDR;
@@ -95,8 +96,9 @@ fn serve(
     snapshot_dir: Option<&Path>,
 ) {
     let mut process = ProcessReader::new();
+    let mut lane = MemoryLane::default();
     for request in server.incoming_requests() {
-        let response = respond(&request, loopback, &mut process, snapshot_dir);
+        let response = respond(&request, loopback, &mut process, &mut lane, snapshot_dir);
         let a_view = response.status_code().0 == 200 && request.url().starts_with("/api/view.json");
         if request.respond(response).is_ok() && a_view {
             views.count_one();
@@ -110,6 +112,7 @@ fn respond(
     request: &tiny_http::Request,
     loopback: bool,
     process: &mut ProcessReader,
+    lane: &mut MemoryLane,
     snapshot_dir: Option<&Path>,
 ) -> Response {
     use tiny_http::Method;
@@ -122,7 +125,7 @@ fn respond(
     }
     match request.url().split('?').next().unwrap_or("") {
         "/" | "/index.html" => {
-            let body = page::render(&current(process, snapshot_dir));
+            let body = page::render(&current(process, lane, snapshot_dir));
             sent(body, "text/html; charset=utf-8").with_header(header(
                 "Content-Security-Policy",
                 // Inline style and script, WebAssembly for the graph layout, and requests
@@ -132,7 +135,10 @@ fn respond(
                  img-src data:; frame-ancestors 'none'",
             ))
         }
-        "/api/view.json" => sent(current(process, snapshot_dir).json(), "application/json"),
+        "/api/view.json" => sent(
+            current(process, lane, snapshot_dir).json(),
+            "application/json",
+        ),
         "/api/snapshot.json" => {
             let snapshot = match snapshot_dir {
                 Some(dir) => with_job_mates(dir, snapshot()),
@@ -179,16 +185,27 @@ fn text(status: u16, body: &str) -> Response {
 }
 
 /// The live view now, of everything counted so far (in every process of the job, with
-/// a snapshot directory).
-fn current(process: &mut ProcessReader, snapshot_dir: Option<&Path>) -> view::View {
+/// a snapshot directory), with the memory lane that now's sample extends.
+fn current(
+    process: &mut ProcessReader,
+    lane: &mut MemoryLane,
+    snapshot_dir: Option<&Path>,
+) -> view::View {
     let own = observe();
-    view::View::of(
-        match snapshot_dir {
-            Some(dir) => with_job_mates(dir, own),
-            None => own,
-        },
+    let snapshot = match snapshot_dir {
+        Some(dir) => with_job_mates(dir, own),
+        None => own,
+    };
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64);
+    lane.record(&snapshot, now_ms);
+    let mut view = view::View::of(
+        snapshot,
         crate::pipeline::history::run_history(),
         process.read(),
         true,
-    )
+    );
+    view.memory_lane = lane.view();
+    view
 }

@@ -1,7 +1,7 @@
 //! What the dashboard and the HTML report show, as one JSON document: the operator graph
 //! (DOT, coloured by busy share and wait state), each operator's row and detail lines as
 //! the text report writes them, the edges, the bottleneck, the diagnoses, progress, the
-//! latest runs with their steps, and the process' memory and CPU.
+//! latest runs with their steps, the process' memory and CPU, and live, the memory lane.
 //!
 //! Every number is formatted here, by the functions the text report uses, so the page
 //! shows the report's figures to the digit and holds no formatting code of its own.
@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::dashboard::memory_lane::MemoryLaneView;
 use crate::insight::bottleneck;
 use crate::insight::figures::diagram::{edge_via, merged_edges};
 use crate::insight::figures::names::{display_name, display_names};
@@ -51,6 +52,8 @@ pub(crate) struct View {
     /// With the tracking allocator: the heap held now, and how much of it operators
     /// allocated (`120.3 MiB, 87.1 MiB by operators`), beside the resident memory.
     pub(crate) heap: Option<String>,
+    /// Live, with the tracking allocator: each operator's heap over the latest views.
+    pub(crate) memory_lane: Option<MemoryLaneView>,
     /// The processes of the job, when the view is of several (a snapshot directory's):
     /// each by name, with its state.
     pub(crate) processes: Vec<JobProcessView>,
@@ -270,6 +273,7 @@ impl View {
             runs_kept: RECENT_RUNS,
             process,
             processes: job_processes(snapshot),
+            memory_lane: None,
             report: report.to_string(),
             operators,
             edges,

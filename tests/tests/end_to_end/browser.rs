@@ -181,6 +181,28 @@ fn the_dashboard_follows_the_run_and_the_html_report_shows_the_same_numbers() {
         "{}",
         last.process
     );
+    // The memory lane: a line for each operator, a point for each view the page polled.
+    let mut lane_names: Vec<&str> = last
+        .memory_lines
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    lane_names.sort_unstable();
+    let mut table_names: Vec<&str> = last.operators.iter().map(|row| row[0].as_str()).collect();
+    table_names.sort_unstable();
+    assert_eq!(lane_names, table_names, "{last:#?}");
+    assert!(
+        last.memory_lines.iter().all(|(_, points)| *points >= 3),
+        "{:?}",
+        last.memory_lines
+    );
+    assert!(
+        last.memory_legend
+            .iter()
+            .any(|item| item.starts_with("hash_aggregate 4 ") && item.contains("(most ")),
+        "{:?}",
+        last.memory_legend
+    );
     // A click on the aggregate's box shows its details: the report's lines under its row.
     browser.click("#graph g#op3");
     let clicked = browser.page();
@@ -216,6 +238,10 @@ fn the_dashboard_follows_the_run_and_the_html_report_shows_the_same_numbers() {
     assert!(written.status.starts_with("report written"), "{written:#?}");
     assert_shows_the_report(&written, report);
     assert!(written.runs[0].starts_with("succeeded"), "{written:#?}");
+    assert!(
+        written.memory_lines.is_empty(),
+        "a report written once has no lane over time"
+    );
     browser.click("#operators tbody tr[data-op='0']");
     assert_eq!(browser.page().selected, "scan orders.csv");
     browser.screenshot(&artefacts().join("report.png"));
