@@ -451,7 +451,7 @@ fn each_call_counts_the_bytes_it_allocated_itself_not_those_of_operators_nested_
     assert_eq!(per_call(&view, "outer"), per_call(&since, "outer"));
     let report = pipetel::Report::of(since).to_string();
     assert!(
-        report.contains("; per call p50 1.0 KiB, p99 1.0 MiB, max 1.0 MiB"),
+        report.contains("· memory per call: p50 1.0 KiB, p90 1.0 KiB, p99 1.0 MiB, max 1.0 MiB"),
         "{report}"
     );
 }
@@ -503,7 +503,9 @@ fn each_partition_holds_its_own_memory_and_the_operator_holds_their_sum() {
     assert_eq!((peak.min, peak.median), (1 << 20, 1 << 20));
     let report = pipetel::Report::of(snapshot).to_string();
     assert!(
-        report.contains("; memory peak 1.0 MiB / 1.0 MiB / 10.0 MiB (max partition 2)"),
+        report.contains(
+            "· 4 partitions: memory peak 1.0 MiB / 1.0 MiB / 10.0 MiB (max partition 2), skew 79%"
+        ),
         "{report}"
     );
 
@@ -514,4 +516,96 @@ fn each_partition_holds_its_own_memory_and_the_operator_holds_their_sum() {
     assert_eq!((memory.live, memory.peak), (0, 13 << 20));
     let big = &op.skew.partitions[2].memory.unwrap();
     assert_eq!((big.live, big.peak, big.retained), (0, 10 << 20, 10 << 20));
+}
+
+/// `Pending` once, then `Ready`: a poll boundary that leaves the future free to move.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+}
+
+/// Makes 40 blocks of 16 KiB, one per poll.
+#[pipetel::operator(node_type = "moving-scan", node_id = "alloc-moving")]
+async fn keep_batches_polled_anywhere() -> Vec<Vec<u8>> {
+    let mut kept = Vec::with_capacity(40);
+    for n in 0..40u8 {
+        kept.push(vec![n; 16 * 1024]);
+        YieldOnce(false).await;
+    }
+    kept
+}
+
+#[test]
+fn a_future_polled_by_two_workers_in_turn_is_charged_for_every_poll_on_both() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+    type Moving = Pin<Box<dyn Future<Output = Vec<Vec<u8>>> + Send>>;
+
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    telemetry();
+    // Two workers, each polling whatever future it is handed once and handing it back.
+    let (back, returned) = std::sync::mpsc::channel::<(Moving, Option<Vec<Vec<u8>>>)>();
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (hand, handed) = std::sync::mpsc::channel::<Moving>();
+            let back = back.clone();
+            let worker = std::thread::spawn(move || {
+                for mut future in handed {
+                    let mut context = Context::from_waker(Waker::noop());
+                    let done = match future.as_mut().poll(&mut context) {
+                        Poll::Ready(kept) => Some(kept),
+                        Poll::Pending => None,
+                    };
+                    back.send((future, done)).expect("the test");
+                }
+            });
+            (hand, worker)
+        })
+        .collect();
+    let mut future: Moving = Box::pin(keep_batches_polled_anywhere());
+    let mut kept = None;
+    for turn in 0..100 {
+        workers[turn % 2].0.send(future).expect("a worker");
+        let (again, done) = returned.recv().expect("the future back");
+        future = again;
+        if done.is_some() {
+            kept = done;
+            break;
+        }
+    }
+    let kept = kept.expect("done within 100 polls");
+    for (hand, worker) in workers {
+        drop(hand);
+        worker.join().expect("a worker");
+    }
+
+    let snapshot = pipetel::snapshot();
+    let op = snapshot
+        .operator("moving-scan", "alloc-moving")
+        .expect("it ran");
+    assert_eq!(op.skew.threads.len(), 2, "polled on both workers");
+    let memory = op.memory.expect("measured");
+    // Every block made in its polls is its own (at least 99 %: its body allocates only
+    // them and the vector that keeps them), still held after both workers exited.
+    let made = 40 * 16 * 1024 + 40 * 24;
+    assert!(memory.allocated >= made * 99 / 100, "{memory:?}");
+    assert!(memory.allocated <= made * 101 / 100, "{memory:?}");
+    assert_eq!(memory.live, memory.allocated, "nothing freed yet");
+    let per_call = op.distributions.allocated_per_call.expect("per poll");
+    assert_eq!((per_call.count, per_call.max), (41, 16 * 1024));
+    drop(kept);
+    let after = memory_of("moving-scan", "alloc-moving");
+    assert_eq!(after.live, 0);
 }

@@ -78,14 +78,19 @@ impl MemoryLane {
             return None;
         }
         let span = last.at_ms.saturating_sub(first.at_ms).max(1);
-        // Each operator's points, by name, in order of its first sample.
+        // Each operator, in order of its first sample; one point per sample, 0 where it
+        // was not in the snapshot yet (it had not run: it held nothing).
         let mut order: Vec<&str> = Vec::new();
         let mut points: HashMap<&str, Vec<(u64, u64)>> = HashMap::new();
-        for sample in &self.samples {
+        for (at, sample) in self.samples.iter().enumerate() {
             for (name, live) in &sample.live {
                 let line = points.entry(name).or_insert_with(|| {
                     order.push(name);
-                    Vec::new()
+                    self.samples
+                        .iter()
+                        .take(at)
+                        .map(|earlier| (earlier.at_ms, 0))
+                        .collect()
                 });
                 line.push((sample.at_ms, *live));
             }
@@ -159,8 +164,9 @@ pub(crate) struct LaneLine {
     pub(crate) now: String,
     /// The most it held in a sample.
     pub(crate) highest: String,
-    /// `(x, y)`: the sample's time as a fraction of the lane's span, and what it held as
-    /// a fraction of the lane's top; in time order.
+    /// `(x, y)` for each sample: its time as a fraction of the lane's span, and what the
+    /// operator held as a fraction of the lane's top (0 before it first ran); in time
+    /// order.
     pub(crate) points: Vec<(f64, f64)>,
 }
 
@@ -196,18 +202,24 @@ mod tests {
         // Too soon after the first: not kept.
         lane.record(&holding(&[("scan", 9), ("join", 9)]), 1_100);
         lane.record(&holding(&[("scan", 50), ("join", 400)]), 2_000);
-        lane.record(&holding(&[("scan", 0), ("join", 0)]), 3_000);
+        lane.record(&holding(&[("scan", 0), ("join", 0), ("sink", 200)]), 3_000);
         let view = lane.view().expect("three samples");
         assert_eq!((view.samples, view.top.as_str()), (3, "400 B"));
         assert_eq!(view.span, "2.00 s");
         let names: Vec<&str> = view.lines.iter().map(|l| l.name.as_str()).collect();
-        assert_eq!(names, ["join 1", "scan 1"], "the one that held most first");
+        assert_eq!(
+            names,
+            ["join 1", "sink 1", "scan 1"],
+            "the one that held most first"
+        );
         assert_eq!(view.lines[0].points, [(0.0, 0.25), (0.5, 1.0), (1.0, 0.0)]);
         assert_eq!(
             (view.lines[0].now.as_str(), view.lines[0].highest.as_str()),
             ("0 B", "400 B")
         );
-        assert_eq!(view.lines[1].points[1], (0.5, 0.125));
+        assert_eq!(view.lines[2].points[1], (0.5, 0.125));
+        // The sink ran last: it held nothing before.
+        assert_eq!(view.lines[1].points, [(0.0, 0.0), (0.5, 0.0), (1.0, 0.5)]);
     }
 
     #[test]

@@ -14,16 +14,11 @@ use crate::insight::snapshot::Memory;
 #[cfg(feature = "alloc")]
 fn with_partitions(series: u32, own: Memory, parts: &[(u32, Memory)]) -> Memory {
     let mut sum = own;
-    let mut highest_part = 0;
     for (_, part) in parts {
-        sum.allocated += part.allocated;
-        sum.freed += part.freed;
-        sum.allocations += part.allocations;
-        sum.frees += part.frees;
-        sum.live += part.live;
-        sum.retained += part.retained;
-        highest_part = highest_part.max(part.peak);
+        sum.add(part);
     }
+    let highest_part = parts.iter().map(|(_, part)| part.peak).max().unwrap_or(0);
+    // Not the sum of the peaks, which were not held at once.
     sum.peak = crate::alloc::sample_series(series, sum.live)
         .max(own.peak)
         .max(highest_part);

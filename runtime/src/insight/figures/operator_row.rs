@@ -61,7 +61,7 @@ pub(crate) fn operator_cells(op: &OperatorSnapshot) -> [String; 11] {
 
 /// The lines under an operator's row: its wall time split into wait states (when it
 /// waited), its per-call distributions, its skew across partitions and threads, and the
-/// memory it allocated (when measured and it allocated), per call too.
+/// memory it allocated (when measured and it allocated), and per call.
 pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
     let mut lines = Vec::new();
     if op.time.wall > op.time.busy {
@@ -124,7 +124,7 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
             ""
         };
         let time = |ns: u64| duration(Duration::from_nanos(ns));
-        let mut line = format!(
+        let line = format!(
             "{} {across}: rows {} / {} / {} (max {unit}{}){}; busy {} / {} / {} (max {unit}{}){}",
             skew.count,
             count(skew.rows.min),
@@ -138,42 +138,43 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
             skew.busy_ns.max_at,
             percent(skew.busy_ns.skew),
         );
+        lines.push(line);
+        // Its own line, to keep within the table's width.
         if let Some(peak) = skew.memory_peak.as_ref().filter(|peak| peak.max > 0) {
-            let _ = write!(
-                line,
-                "; memory peak {} / {} / {} (max {unit}{}){}",
+            lines.push(format!(
+                "{} {across}: memory peak {} / {} / {} (max {unit}{}){}",
+                skew.count,
                 bytes(peak.min),
                 bytes(peak.median),
                 bytes(peak.max),
                 peak.max_at,
                 percent(peak.skew),
-            );
+            ));
         }
-        lines.push(line);
     }
     if let Some(memory) = op.memory.filter(|memory| memory.allocations > 0) {
-        let mut line = format!(
+        lines.push(format!(
             "memory: allocated {} in {} blocks, freed {}, retained {} after its last call that allocated",
             bytes(memory.allocated),
             count(memory.allocations),
             bytes(memory.freed),
             bytes(memory.retained),
-        );
-        if let Some(per_call) = op
-            .distributions
-            .allocated_per_call
-            .as_ref()
-            .filter(|per_call| per_call.max > 0)
-        {
-            let _ = write!(
-                line,
-                "; per call p50 {}, p99 {}, max {}",
-                bytes(per_call.p50),
-                bytes(per_call.p99),
-                bytes(per_call.max)
-            );
-        }
-        lines.push(line);
+        ));
+    }
+    // A line of its own, as time per call has: the table's width holds either line.
+    if let Some(per_call) = op
+        .distributions
+        .allocated_per_call
+        .as_ref()
+        .filter(|per_call| per_call.max > 0)
+    {
+        lines.push(format!(
+            "memory per call: p50 {}, p90 {}, p99 {}, max {}",
+            bytes(per_call.p50),
+            bytes(per_call.p90),
+            bytes(per_call.p99),
+            bytes(per_call.max)
+        ));
     }
     lines
 }
