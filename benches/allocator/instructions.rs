@@ -37,9 +37,23 @@ fn operator(batch: &Batch) -> u64 {
 }
 
 /// `OPS` allocations and frees of `size` bytes through `allocator`.
+///
+/// A block is first allocated and freed with a small one kept after it: a block that
+/// borders the heap's free top goes back into it when freed and is split off it again,
+/// one that does not is reused from a free list — two paths of the system allocator
+/// whose lengths differ by dozens of instructions. The fence makes every run take the
+/// second, whatever the heap looked like before.
 #[inline(never)]
 fn churn(allocator: &dyn GlobalAlloc, size: usize) -> u64 {
     let layout = Layout::from_size_align(size, 8).expect("a layout");
+    let fence_layout = Layout::from_size_align(16, 8).expect("a layout");
+    // SAFETY: non-zero layouts; each block is freed with its own.
+    let fence = unsafe {
+        let first = allocator.alloc(layout);
+        let fence = allocator.alloc(fence_layout);
+        allocator.dealloc(first, layout);
+        fence
+    };
     let mut seen = 0u64;
     for _ in 0..OPS {
         // SAFETY: a non-zero layout; the block is freed with it.
@@ -49,6 +63,8 @@ fn churn(allocator: &dyn GlobalAlloc, size: usize) -> u64 {
             allocator.dealloc(block, layout);
         }
     }
+    // SAFETY: allocated above with this layout.
+    unsafe { allocator.dealloc(fence, fence_layout) };
     seen
 }
 
@@ -63,10 +79,11 @@ fn telemetry_on() -> pipetel::Operator {
 }
 
 #[library_benchmark]
-#[bench::b64(64)]
-#[bench::b4096(4096)]
-fn alloc_free_system(size: usize) -> u64 {
-    churn(&System, black_box(size))
+#[bench::b64(args = (64), setup = sized)]
+#[bench::b4096(args = (4096), setup = sized)]
+fn alloc_free_system((owner, size): (pipetel::Operator, usize)) -> u64 {
+    // As the tracking allocator's: after the same set-up, in one call.
+    owner.call(|| churn(&System, black_box(size)))
 }
 
 /// [`telemetry_on`], for allocations of `size` bytes.

@@ -3,10 +3,13 @@
 `cargo bench -p pipetel-allocator-bench --bench instructions` (Callgrind's `summary:` line of
 each benchmark), beside `#[operator]` on without the `alloc` feature from the last run of
 `cargo bench -p pipetel-benches --bench instructions`."""
+import os
 import pathlib
 import sys
 
-target = pathlib.Path(__file__).resolve().parents[2] / "target" / "gungraun"
+# Where cargo built the benchmarks: CARGO_TARGET_DIR when set, as cargo reads it.
+built = os.environ.get("CARGO_TARGET_DIR") or pathlib.Path(__file__).resolve().parents[2] / "target"
+target = pathlib.Path(built) / "gungraun"
 OPS = 1000
 
 

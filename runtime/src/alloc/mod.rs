@@ -3,7 +3,11 @@
 //! running on the thread that allocates it. What each operator allocated, freed, holds
 //! now and held at most is in the snapshot
 //! ([`OperatorSnapshot::memory`](crate::snapshot::OperatorSnapshot::memory)), the
-//! report, the dashboard and the export; [`balance`] is the allocator's whole count.
+//! report, the dashboard and the export, with the bytes each call allocated
+//! ([`Distributions::allocated_per_call`](crate::snapshot::Distributions::allocated_per_call))
+//! and, for calls that say their partition, each partition's memory
+//! ([`Share::memory`](crate::snapshot::Share::memory)); [`balance`] is the allocator's
+//! whole count.
 //!
 //! ```
 //! // In the program's root, once:

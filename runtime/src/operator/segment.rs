@@ -26,7 +26,7 @@ use opentelemetry::trace::TraceContextExt as _;
 
 use crate::counters::cells::{Cells, LinkCells, Tally};
 use crate::counters::details;
-use crate::counters::partitions::{self, PartitionCells, PartitionSlot, NO_PARTITION};
+use crate::counters::partitions::{self, PartitionCells, NO_PARTITION};
 use crate::counters::segment_list::Listing;
 use crate::counters::shards::Shard;
 use crate::counters::thread_state::{Current, ThreadState};
@@ -98,7 +98,7 @@ impl Segment {
             cells,
             series,
             previous,
-            partition: slot.map(|slot: PartitionSlot| slot.cells),
+            partition: slot.map(|slot| slot.cells),
             outer_nested,
             start,
             #[cfg(feature = "alloc")]
