@@ -609,3 +609,24 @@ fn a_future_polled_by_two_workers_in_turn_is_charged_for_every_poll_on_both() {
     let after = memory_of("moving-scan", "alloc-moving");
     assert_eq!(after.live, 0);
 }
+
+#[test]
+fn a_call_that_grows_a_buffer_made_outside_it_has_not_allocated_it() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    telemetry();
+    let op = Operator::new("filler", "alloc-foreign");
+    // Made outside any operator: unattributed, and so is its growth inside the call.
+    let mut buffer: Vec<u8> = Vec::with_capacity(16);
+    op.call(|| buffer.extend_from_slice(&[7; 4096]));
+    let own = op.call(|| vec![1u8; 100]);
+    let snapshot = pipetel::snapshot();
+    let filler = snapshot
+        .operator("filler", "alloc-foreign")
+        .expect("it ran");
+    let memory = filler.memory.expect("measured");
+    assert_eq!((memory.allocated, memory.allocations), (100, 1));
+    let per_call = filler.distributions.allocated_per_call.expect("per call");
+    // 0 and 100 bytes: the second's bucket starts at 96.
+    assert_eq!((per_call.count, per_call.p50, per_call.max), (2, 0, 96));
+    drop((buffer, own));
+}

@@ -193,7 +193,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Tracking<A> {
             unsafe { write_owner(moved, new_size, owner) };
             cells::resized(owner, layout.size(), new_size);
             if new_size > layout.size() {
-                alloc_owner::grown(new_size - layout.size());
+                alloc_owner::grown(owner, new_size - layout.size());
             }
         }
         moved

@@ -24,7 +24,7 @@ const _: () = assert!(MAX_SERIES < Owner::MAX as usize);
 
 struct Thread {
     owner: Cell<Owner>,
-    /// Bytes allocated (and grown) on this thread since the running segment started,
+    /// Bytes allocated (and the running segment's owner's blocks grown by) on this thread since the running segment started,
     /// less what segments nested in it allocated.
     allocated: Cell<u64>,
     /// The allocator's table for this thread (null: not chosen yet).
@@ -63,14 +63,18 @@ pub(crate) fn allocating(bytes: usize) -> (Owner, *const ()) {
         .unwrap_or((UNATTRIBUTED, std::ptr::null()))
 }
 
-/// A block grew by `bytes` on this thread: counted as bytes the running segment
-/// allocated.
+/// A block of `owner`'s grew by `bytes` on this thread: counted as bytes the running
+/// segment allocated if the block is its owner's. A block of another's grown here (a
+/// buffer made before the call and filled in it) is its owner's memory, and so not the
+/// call's either: the bytes a call allocated stay a part of what its owner allocated.
 #[inline(always)]
-pub(crate) fn grown(bytes: usize) {
+pub(crate) fn grown(owner: Owner, bytes: usize) {
     let _ = THREAD.try_with(|thread| {
-        thread
-            .allocated
-            .set(thread.allocated.get().wrapping_add(bytes as u64))
+        if thread.owner.get() == owner {
+            thread
+                .allocated
+                .set(thread.allocated.get().wrapping_add(bytes as u64));
+        }
     });
 }
 
