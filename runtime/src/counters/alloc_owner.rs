@@ -24,8 +24,8 @@ const _: () = assert!(MAX_SERIES < Owner::MAX as usize);
 
 struct Thread {
     owner: Cell<Owner>,
-    /// Bytes allocated (and the running segment's owner's blocks grown by) on this thread since the running segment started,
-    /// less what segments nested in it allocated.
+    /// Bytes allocated on this thread since the running segment started (and its owner's
+    /// blocks grown by), less what segments nested in it allocated.
     allocated: Cell<u64>,
     /// The allocator's table for this thread (null: not chosen yet).
     table: Cell<*const ()>,

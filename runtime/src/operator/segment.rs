@@ -335,8 +335,8 @@ pub(crate) struct Elapsed {
     pub(crate) total: u64,
     /// Its own: less the segments nested in it.
     pub(crate) busy: u64,
-    /// The bytes it allocated (and grew its owner's blocks by) on its thread, less what the segments
-    /// nested in it did (tracking allocator).
+    /// The bytes it allocated (and grew its owner's blocks by) on its thread, less what
+    /// the segments nested in it did (tracking allocator).
     #[cfg(feature = "alloc")]
     pub(crate) allocated: u64,
 }
