@@ -305,7 +305,7 @@ pub const CALL_ROWS_BUCKETS: [f64; 22] = [
 ];
 /// Heap bytes each operator call (each segment: a call, a poll, an item) allocated, its
 /// own (not what operators it called allocated), measured by the tracking allocator
-/// ([`pipetel::alloc`](crate::alloc)), by `node.type` and `node.id`: a histogram with the
+/// (`pipetel::alloc`, feature `alloc`), by `node.type` and `node.id`: a histogram with the
 /// buckets [`CALL_ALLOCATED_BUCKETS`]. Only with the tracking allocator.
 pub const CALL_ALLOCATED: MetricName = metric(
     Instrument::Histogram,

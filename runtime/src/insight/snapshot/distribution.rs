@@ -54,7 +54,7 @@ pub struct CallBuckets {
     /// Rows per hand-over.
     pub rows: Vec<(u64, u64)>,
     /// Bytes allocated per segment, with the tracking allocator
-    /// ([`pipetel::alloc`](crate::alloc)); empty without it. A bucket starts at a number
+    /// (`pipetel::alloc`, feature `alloc`); empty without it. A bucket starts at a number
     /// of bytes with at most three significant bits, as a rows bucket.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allocated: Vec<(u64, u64)>,

@@ -167,7 +167,7 @@ pub struct Distributions {
     pub rows_per_call: Option<Percentiles<u64>>,
     /// Bytes allocated per call (a call, a poll, an item: its own, not what operators
     /// nested in it allocated), with the tracking allocator
-    /// ([`pipetel::alloc`](crate::alloc)): quantiles. `None` without it.
+    /// (`pipetel::alloc`, feature `alloc`): quantiles. `None` without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocated_per_call: Option<Percentiles<u64>>,
     /// The slowest calls, slowest first: at most

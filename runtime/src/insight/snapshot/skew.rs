@@ -19,7 +19,7 @@ pub struct Share {
     /// Busy time, in nanoseconds.
     pub busy_ns: u64,
     /// The heap memory charged to it, with the tracking allocator
-    /// ([`pipetel::alloc`](crate::alloc)): for a partition, the blocks its calls
+    /// (`pipetel::alloc`, feature `alloc`): for a partition, the blocks its calls
     /// allocated; for a worker, the process's memory of the operator. `None` for a
     /// thread (a block is charged to an operator or a partition, not to a thread) and
     /// without the tracking allocator.
