@@ -263,20 +263,17 @@ pub(crate) fn register(meter: &Meter, namespace: &str) -> Distributions {
         .with_description(description)
         .with_boundaries(names::CALL_DURATION_BUCKETS.to_vec())
         .build();
-    let (name, unit, description) = build(names::CALL_ROWS);
-    let rows = meter
-        .u64_histogram(name)
-        .with_unit(unit)
-        .with_description(description)
-        .with_boundaries(names::CALL_ROWS_BUCKETS.to_vec())
-        .build();
-    let (name, unit, description) = build(names::CALL_ALLOCATED);
-    let allocated = meter
-        .u64_histogram(name)
-        .with_unit(unit)
-        .with_description(description)
-        .with_boundaries(names::CALL_ALLOCATED_BUCKETS.to_vec())
-        .build();
+    let counts = |metric: MetricName, boundaries: &[f64]| {
+        let (name, unit, description) = build(metric);
+        meter
+            .u64_histogram(name)
+            .with_unit(unit)
+            .with_description(description)
+            .with_boundaries(boundaries.to_vec())
+            .build()
+    };
+    let rows = counts(names::CALL_ROWS, &names::CALL_ROWS_BUCKETS);
+    let allocated = counts(names::CALL_ALLOCATED, &names::CALL_ALLOCATED_BUCKETS);
     let (name, unit, description) = build(names::SKEW);
     let skew = meter
         .f64_gauge(name)
