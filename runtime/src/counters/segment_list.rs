@@ -78,7 +78,12 @@ pub(crate) struct Listed {
 fn pack(series: u32, busy: u64, rows: Option<u64>, allocated: Option<u64>) -> u64 {
     let busy = histogram::any_bucket(busy) as u64;
     let rows = rows.map_or(NOTHING, |rows| histogram::any_bucket(rows) as u64);
-    let allocated = allocated.map_or(NOTHING, |bytes| histogram::any_bucket(bytes) as u64);
+    // Without the `alloc` feature no bucket is read back: nothing to store.
+    let allocated = if ALLOCATED_BUCKETS == 0 {
+        0
+    } else {
+        allocated.map_or(NOTHING, |bytes| histogram::any_bucket(bytes) as u64)
+    };
     u64::from(series) | busy << 32 | rows << 40 | allocated << 48
 }
 
@@ -257,7 +262,10 @@ fn count_each(entries: &[u64; LISTED], details_of: impl Fn(u32) -> &'static Deta
         let (busy, rows, allocated) = buckets(entry);
         details.histogram.add_busy(busy, 1);
         details.histogram.add_rows(rows, 1);
-        details.histogram.add_allocated(allocated, 1);
+        // Without the `alloc` feature there is nothing to count (a constant: no code).
+        if ALLOCATED_BUCKETS != 0 {
+            details.histogram.add_allocated(allocated, 1);
+        }
     }
     details.mark_changed();
 }
