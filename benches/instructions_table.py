@@ -2,11 +2,14 @@
 """Prints the instruction-count table of BENCHMARKS.md from the last run of
 `cargo bench -p pipetel-benches --bench instructions` (Callgrind's `summary:` line of every
 benchmark; its calling thread's, for programs that start threads): instructions per call, and the differences and ratios the targets are about."""
+import os
 import pathlib
 import re
 import sys
 
-root = pathlib.Path(__file__).resolve().parents[1] / "target" / "gungraun" / "pipetel-benches" / "instructions"
+# Where cargo built the benchmarks: CARGO_TARGET_DIR when set, as cargo reads it.
+built = os.environ.get("CARGO_TARGET_DIR") or pathlib.Path(__file__).resolve().parents[1] / "target"
+root = pathlib.Path(built) / "gungraun" / "pipetel-benches" / "instructions"
 CALLS, STEP_CALLS = 1000, 100
 
 
