@@ -16,7 +16,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::dashboard::memory_lane::MemoryLane;
 use crate::dashboard::process::ProcessReader;
@@ -96,7 +96,7 @@ fn serve(
     snapshot_dir: Option<&Path>,
 ) {
     let mut process = ProcessReader::new();
-    let mut lane = MemoryLane::default();
+    let mut lane = MemoryLane::new();
     for request in server.incoming_requests() {
         let response = respond(&request, loopback, &mut process, &mut lane, snapshot_dir);
         let a_view = response.status_code().0 == 200 && request.url().starts_with("/api/view.json");
@@ -196,10 +196,7 @@ fn current(
         Some(dir) => with_job_mates(dir, own),
         None => own,
     };
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_millis() as u64);
-    lane.record(&snapshot, now_ms);
+    lane.record_now(&snapshot);
     let mut view = view::View::of(
         snapshot,
         crate::pipeline::history::run_history(),
