@@ -4,7 +4,7 @@
 //! [`balance`].
 
 use crate::alloc::{cells, peaks};
-use crate::counters::alloc_owner::{Owner, UNATTRIBUTED};
+use crate::counters::alloc_owner::{self, Owner, UNATTRIBUTED};
 
 /// Bytes and blocks allocated and freed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -50,7 +50,7 @@ impl OwnerMemory {
 
     /// The memory of `series`' own owner (its calls that said no partition).
     pub(crate) fn of_series(series: u32) -> OwnerMemory {
-        OwnerMemory::of(series_owner(series))
+        OwnerMemory::of(alloc_owner::of_series(series))
     }
 
     /// The memory allocated outside any operator.
@@ -62,12 +62,7 @@ impl OwnerMemory {
 /// Samples the peak of `series`, all of whose owners (its own and its partitions') hold
 /// `live` bytes together now: the highest of the series' samples so far, raised to them.
 pub(crate) fn sample_series(series: u32, live: u64) -> u64 {
-    peaks::sample(series_owner(series), live)
-}
-
-/// The owner of `series`' blocks allocated in calls that said no partition.
-fn series_owner(series: u32) -> Owner {
-    series.min(u32::from(UNATTRIBUTED)) as Owner
+    peaks::sample(alloc_owner::of_series(series), live)
 }
 
 /// Counts as the tables give them: allocated, freed, allocations, frees.

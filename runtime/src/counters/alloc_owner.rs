@@ -1,12 +1,12 @@
 //! What the tracking allocator (`crate::alloc`, feature `alloc`) reads of this thread:
 //! the owner of what it allocates now (the running segment's operator series, or its
-//! partition's owner: `counters::partition_owners`), the bytes allocated in the segment running now (its own: a segment nested in
-//! it takes the count and hands it back as it ends — what a call allocated, for its
-//! distribution, and whether it allocated at all, to sample its operator's memory), and
-//! the table it counts into. One `const`-initialised
-//! thread-local with no destructor and no lazy initialisation, so that reading it never
-//! allocates, still works while the thread is being torn down, and costs one address for
-//! the three.
+//! partition's owner: `counters::partition_owners`; no segment running, no operator's),
+//! the bytes allocated in the segment running now (its own: a segment nested in it takes
+//! the count and hands it back as it ends — what a call allocated, for its distribution,
+//! and whether it allocated at all, to sample its operator's memory), and the table it
+//! counts into. One `const`-initialised thread-local with no destructor and no lazy
+//! initialisation, so that reading it never allocates, still works while the thread is
+//! being torn down, and costs one address for the three.
 
 use std::cell::Cell;
 
@@ -41,11 +41,12 @@ thread_local! {
     };
 }
 
-/// Makes no operator the owner of this thread's allocations: they are
-/// [`UNATTRIBUTED`] until a segment starts.
+/// The owner of the blocks `series` (a series id, below `MAX_SERIES`) allocates in calls
+/// that say no partition.
 #[inline(always)]
-pub(crate) fn set_unattributed() {
-    let _ = THREAD.try_with(|thread| thread.owner.set(UNATTRIBUTED));
+pub(crate) fn of_series(series: u32) -> Owner {
+    debug_assert!((series as usize) < MAX_SERIES);
+    series as Owner
 }
 
 /// The owner of a block of `bytes` allocated now on this thread, counting its bytes in

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::counters::alloc_owner::{Owner, UNATTRIBUTED};
+use crate::counters::alloc_owner::{self, Owner, UNATTRIBUTED};
 use crate::warn::warn;
 
 /// The most (operator, partition) pairs whose memory is measured apart (32,767: the
@@ -54,7 +54,7 @@ pub(crate) fn owner(series: u32, partition: u32) -> Owner {
             // Once: the list stays one longer than the limit.
             owners.pairs.push((u32::MAX, u32::MAX));
         }
-        return series.min(u32::from(UNATTRIBUTED)) as Owner;
+        return alloc_owner::of_series(series);
     }
     let owner = FIRST + owners.pairs.len() as Owner;
     owners.pairs.push((series, partition));

@@ -305,8 +305,6 @@ impl ThreadState {
     /// operator to start on this thread.
     pub(crate) fn leave_received(&self, batch: PendingReceive) {
         self.pending_receive.set(batch);
-        #[cfg(feature = "alloc")]
-        crate::counters::alloc_owner::set_unattributed();
         self.current.set(Current::RECEIVED);
     }
 

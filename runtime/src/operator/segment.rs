@@ -91,7 +91,7 @@ impl Segment {
         let outer_nested = thread.begin_nested();
         // The partition's blocks are its own owner's; the rest the series'.
         #[cfg(feature = "alloc")]
-        let owner = slot.map_or(series as crate::counters::alloc_owner::Owner, |slot| {
+        let owner = slot.map_or(crate::counters::alloc_owner::of_series(series), |slot| {
             slot.owner
         });
         Segment {
