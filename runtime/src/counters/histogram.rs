@@ -264,6 +264,21 @@ impl Buckets {
         }
     }
 
+    /// `other`'s counts added to these, bucket by bucket.
+    pub(crate) fn add_all(&mut self, other: &Buckets) {
+        for &(index, count) in &other.0 {
+            self.add(index as usize, count);
+        }
+    }
+
+    /// `other`'s counts taken from these, bucket by bucket (counts `other` never
+    /// exceeds: an earlier reading of the same buckets).
+    pub(crate) fn remove_all(&mut self, other: &Buckets) {
+        for &(index, count) in &other.0 {
+            self.add(index as usize, count.wrapping_neg());
+        }
+    }
+
     /// The count of bucket `index`.
     pub(crate) fn get(&self, index: usize) -> u64 {
         self.0
@@ -362,5 +377,15 @@ mod tests {
         }
         assert_eq!(buckets.0, [(5, 4), (9, 3)]);
         assert_eq!((buckets.get(9), buckets.get(3)), (3, 0));
+    }
+
+    #[test]
+    fn buckets_add_and_remove_another_reading_bucket_by_bucket() {
+        let earlier = Buckets(vec![(2, 5), (9, 1)]);
+        let mut now = Buckets(vec![(2, 7), (4, 1)]);
+        now.add_all(&earlier);
+        assert_eq!(now.0, [(2, 12), (4, 1), (9, 1)]);
+        now.remove_all(&earlier);
+        assert_eq!(now.0, [(2, 7), (4, 1)], "a bucket back at zero is dropped");
     }
 }

@@ -41,6 +41,16 @@ pub(crate) struct PerCall {
 }
 
 impl PerCall {
+    /// Its three histograms: busy, rows, bytes allocated.
+    pub(crate) fn histograms(&self) -> [&Buckets; 3] {
+        [&self.busy, &self.rows, &self.allocated]
+    }
+
+    /// [`histograms`](Self::histograms), to change.
+    pub(crate) fn histograms_mut(&mut self) -> [&mut Buckets; 3] {
+        [&mut self.busy, &mut self.rows, &mut self.allocated]
+    }
+
     /// Counts a segment not yet in its series' buckets.
     fn count(&mut self, segment: &Listed) {
         self.busy.add(segment.busy, 1);

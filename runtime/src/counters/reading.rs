@@ -341,14 +341,8 @@ fn add_partitions(into: &mut Vec<(u32, u64, u64)>, parts: &[(u32, u64, u64)]) {
 /// `read`'s counts added to `into`'s: buckets add, the slowest are the slowest of both,
 /// shares add by thread.
 fn add_per_call(into: &mut PerCall, read: &PerCall) {
-    for &(index, count) in &read.busy.0 {
-        into.busy.add(index as usize, count);
-    }
-    for &(index, count) in &read.rows.0 {
-        into.rows.add(index as usize, count);
-    }
-    for &(index, count) in &read.allocated.0 {
-        into.allocated.add(index as usize, count);
+    for (into, read) in into.histograms_mut().into_iter().zip(read.histograms()) {
+        into.add_all(read);
     }
     for segment in &read.slowest {
         if !into.slowest.contains(segment) {
@@ -376,14 +370,8 @@ fn add_per_call(into: &mut PerCall, read: &PerCall) {
 /// were not among them, shares less the earlier by thread.
 fn per_call_since(now: &PerCall, before: &PerCall) -> PerCall {
     let mut since = now.clone();
-    for &(index, count) in &before.busy.0 {
-        since.busy.add(index as usize, count.wrapping_neg());
-    }
-    for &(index, count) in &before.rows.0 {
-        since.rows.add(index as usize, count.wrapping_neg());
-    }
-    for &(index, count) in &before.allocated.0 {
-        since.allocated.add(index as usize, count.wrapping_neg());
+    for (since, before) in since.histograms_mut().into_iter().zip(before.histograms()) {
+        since.remove_all(before);
     }
     since
         .slowest
