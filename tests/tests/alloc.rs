@@ -630,3 +630,37 @@ fn a_call_that_grows_a_buffer_made_outside_it_has_not_allocated_it() {
     assert_eq!((per_call.count, per_call.p50, per_call.max), (2, 0, 96));
     drop((buffer, own));
 }
+
+#[test]
+fn the_partitions_of_queries_counted_apart_add_up_in_the_processs_operator() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    telemetry();
+    // Two queries of one plan at once: each counts its operator (and its partitions)
+    // apart; the process's snapshot adds them, partition by partition.
+    let (first, second) = (
+        pipetel::engine::Query::start(),
+        pipetel::engine::Query::start(),
+    );
+    let mut kept = Vec::with_capacity(4);
+    for (query, scale) in [(&first, 1), (&second, 2)] {
+        let join = query.operator("hash_join", "alloc-lanes");
+        for partition in 0..2 {
+            let bytes = (scale * (partition + 1)) << 20;
+            kept.push(join.partition(partition).call(|| vec![0u8; bytes]));
+        }
+    }
+    let snapshot = pipetel::snapshot();
+    let op = snapshot
+        .operator("hash_join", "alloc-lanes")
+        .expect("it ran");
+    let parts: Vec<(&str, u64)> = op
+        .skew
+        .partitions
+        .iter()
+        .map(|share| (&*share.at, share.memory.expect("measured").live))
+        .collect();
+    // Partition 0: 1 MiB + 2 MiB; partition 1: 2 MiB + 4 MiB.
+    assert_eq!(parts, [("0", 3 << 20), ("1", 6 << 20)]);
+    assert_eq!(op.memory.expect("measured").live, 9 << 20);
+    drop((kept, first, second));
+}

@@ -431,6 +431,22 @@ mod tests {
             (6, 2, 1024)
         );
         assert_eq!(merged.unattributed_memory.unwrap().live, 14);
+        // Each process's memory of the operator is its worker share's: the one that held
+        // most is named (a process without memory counts as none).
+        let scan = merged.operator("scan", "0").unwrap();
+        let peaks: Vec<(&str, Option<u64>)> = scan
+            .skew
+            .workers
+            .iter()
+            .map(|share| (&*share.at, share.memory.map(|memory| memory.peak)))
+            .collect();
+        assert_eq!(
+            peaks,
+            [("h:1", Some(4000)), ("h:2", None), ("h:3", Some(50))]
+        );
+        let across = scan.skew.across_workers.as_ref().unwrap();
+        let peak = across.memory_peak.as_ref().expect("workers with memory");
+        assert_eq!((peak.max, peak.max_at.as_str(), peak.min), (4000, "h:1", 0));
         let none = Snapshot::merge([process("a", 1, 10, 8, 1), process("b", 2, 10, 8, 1)]);
         assert_eq!(none.operator("scan", "0").unwrap().memory, None);
         assert_eq!(none.unattributed_memory, None);

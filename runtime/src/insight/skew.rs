@@ -143,4 +143,33 @@ mod tests {
         assert_eq!(skew.memory_peak, None, "no share has memory");
         assert!(Skew::of(&shares[..1]).is_none());
     }
+
+    #[test]
+    fn a_share_since_an_earlier_keeps_what_it_allocated_in_between_and_holds_now() {
+        use crate::insight::snapshot::Memory;
+        let share = |at: &str, allocated: u64, live: u64| Share {
+            at: at.into(),
+            rows: 0,
+            busy_ns: 0,
+            memory: Some(Memory {
+                allocated,
+                allocations: allocated / 8,
+                live,
+                peak: live,
+                ..Memory::default()
+            }),
+        };
+        let earlier = [share("0", 800, 800), share("1", 80, 80)];
+        let now = [share("0", 1_600, 100), share("1", 80, 80), share("2", 8, 8)];
+        let since = super::since(&now, &earlier);
+        let since: Vec<(&str, u64, u64)> = since
+            .iter()
+            .map(|share| {
+                let memory = share.memory.expect("kept");
+                (&*share.at, memory.allocated, memory.live)
+            })
+            .collect();
+        // Partition 1 allocated nothing in between: left out, as a share with no work is.
+        assert_eq!(since, [("0", 800, 100), ("2", 8, 8)]);
+    }
 }
