@@ -3,8 +3,8 @@
 //! per series, shared by every thread that runs it, in a table allocated 64 series at a
 //! time (`counters::table`) as a thread's cells are.
 //!
-//! A block is 1.4 KiB (2.0 KiB with the `alloc` feature's bytes allocated per segment), so per series rather than per (series, thread): a thread's own
-//! cells stay small (what each (series, thread) pair costs is its counters), and a reader
+//! A block is 1.4 KiB (2.0 KiB with the `alloc` feature's bytes allocated per segment),
+//! so per series rather than per (series, thread): a thread's own cells stay small (what each (series, thread) pair costs is its counters), and a reader
 //! reads one block a series whatever the number of threads. Threads write a block rarely
 //! — a thread's list of segments (`counters::segment_list`) goes to the buckets a few
 //! dozen segments at a time, and a segment is kept among the slowest only when it beats

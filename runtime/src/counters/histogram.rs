@@ -12,8 +12,9 @@
 //! Segments reach the buckets through their thread's list (`counters::segment_list`), a
 //! few dozen at a time: an add is an atomic add (several threads add to one series), but
 //! once per list, not per call. Counters are 32 bits, to keep a series' buckets at
-//! 1.2 KiB (1.8 KiB with the bytes allocated); a bucket that wraps carries 2³² into a process-wide table (a lock, once per 4
-//! billion values in one bucket), which readers add. Readers read the non-zero counts.
+//! 1.2 KiB (1.8 KiB with the bytes allocated); a bucket that wraps carries 2³² into a
+//! process-wide table (a lock, once per 4 billion values in one bucket), which readers
+//! add. Readers read the non-zero counts.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};

@@ -6,9 +6,9 @@
 //! Each thread finds its cells of a (series, partition) in a table of its own (one hash
 //! lookup per segment of a partitioned call), with the partition's owner of blocks for
 //! the tracking allocator (`counters::partition_owners`); every cells block is also
-//! listed for readers. At most [`MAX_PARTITION_SLOTS`] blocks (one per series, partition and thread)
-//! in a process; past it, partitions are not counted apart, with one warning naming the
-//! limit.
+//! listed for readers. At most [`MAX_PARTITION_SLOTS`] blocks (one per series, partition
+//! and thread) in a process; past it, partitions are not counted apart, with one warning
+//! naming the limit.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};

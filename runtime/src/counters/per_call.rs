@@ -11,9 +11,9 @@
 //! lists; when a thread emptied its list in between (its segments then in neither), the
 //! read is made again, [`READ_TRIES`] times at most, yielding between tries. After that,
 //! a list that moved is left out of the read (at most `LISTED` segments a thread),
-//! counted by the next; a segment is never counted twice. So a read made once the series' calls have ended — a
-//! run's view — misses a segment only when some thread emptied its list during each of
-//! the reads.
+//! counted by the next; a segment is never counted twice. So a read made once the
+//! series' calls have ended — a run's view — misses a segment only when some thread
+//! emptied its list during each of the reads.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -1,5 +1,6 @@
 //! A thread's list of its latest segments — (series, busy ticks' bucket, rows' bucket,
-//! bytes allocated's bucket) — on their way to the series' buckets (`counters::histogram`), a few dozen at a time.
+//! bytes allocated's bucket) — on their way to the series' buckets
+//! (`counters::histogram`), a few dozen at a time.
 //!
 //! A segment adds one word to its thread's own list, whose place the thread already
 //! holds: no lookup of the series' block per call, no atomic add to a block other
@@ -26,9 +27,9 @@ pub(crate) const LISTED: usize = distinct::WIDTH;
 
 // A listed segment is one word: the series (32 bits), its busy ticks' bucket (8), its
 // rows' bucket (8, or `NOTHING`) and its bytes allocated's bucket (8, or `NOTHING`), so
-// that listing is one store. The buckets are
-// `any_bucket`'s, capped to the histogram's only when the list is emptied: capping costs
-// a compare and a move, and the emptying runs once every `LISTED` segments.
+// that listing is one store. The buckets are `any_bucket`'s, capped to the histogram's
+// only when the list is emptied: capping costs a compare and a move, and the emptying
+// runs once every `LISTED` segments.
 const _: () = assert!(LAST_BUCKET < NOTHING as usize);
 
 /// The rows bucket listed for a segment that handed nothing out, and the bytes

@@ -114,8 +114,7 @@ impl Distributions {
                     "{waiting} operator calls since the previous collection, more than \
                      pipetel::limits::MAX_HISTOGRAM_RECORDS ({MAX_HISTOGRAM_RECORDS}) a collection \
                      records: the call.duration, call.rows and call.allocated histograms lag, \
-                     and catch up \
-                     over the next collections"
+                     and catch up over the next collections"
                 ));
             }
             MAX_HISTOGRAM_RECORDS as f64 / waiting as f64

@@ -288,9 +288,9 @@ pub(crate) fn fold_engine_lanes(
     }
 }
 
-/// The shares of `series`' partitions, in partition order, taken out of `partitions`.
-/// The shares of each partition of `series`, with the memory each partition's calls
-/// allocated when measured (`memory`: the series' partitions', in partition order).
+/// The shares of `series`' partitions, in partition order, taken out of `partitions`,
+/// each with the memory its calls allocated when measured (`memory`: the series'
+/// partitions', in partition order).
 fn partition_shares(
     partitions: &mut HashMap<u32, Vec<(u32, u64, u64)>>,
     series: u32,
