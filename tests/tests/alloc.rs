@@ -97,6 +97,22 @@ fn memory_of(node_type: &str, node_id: &str) -> Memory {
         .unwrap_or_default()
 }
 
+/// This test's turn (the tests here share one allocator and one table), telemetry on.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    let turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    telemetry();
+    turn
+}
+
+/// What each partition of `op` holds now, by partition.
+fn partitions_live(op: &pipetel::snapshot::OperatorSnapshot) -> Vec<(&str, u64)> {
+    op.skew
+        .partitions
+        .iter()
+        .map(|share| (&*share.at, share.memory.expect("measured").live))
+        .collect()
+}
+
 fn telemetry() {
     static TELEMETRY: std::sync::OnceLock<pipetel::Telemetry> = std::sync::OnceLock::new();
     TELEMETRY.get_or_init(|| {
@@ -117,8 +133,7 @@ const BATCH_BYTES: usize = 64 * 1024;
 
 #[test]
 fn blocks_are_charged_to_the_operator_that_made_them_wherever_they_are_freed() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    telemetry();
+    let _serial = one_at_a_time();
     let scan = Operator::new("scan", "alloc-pipeline");
     let filter = Operator::new("filter", "alloc-pipeline");
     let sink = Operator::new("sink", "alloc-pipeline");
@@ -201,8 +216,7 @@ async fn keep_batches() -> Vec<Vec<u8>> {
 
 #[test]
 fn an_async_operator_is_charged_for_its_polls_on_whichever_thread_runs_them() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    telemetry();
+    let _serial = one_at_a_time();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -219,8 +233,7 @@ fn an_async_operator_is_charged_for_its_polls_on_whichever_thread_runs_them() {
 
 #[test]
 fn the_owners_add_up_to_the_allocators_balance_exactly() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    telemetry();
+    let _serial = one_at_a_time();
     // Threads that allocate for an operator and exit, leaving some blocks behind.
     let op = Operator::new("maker", "alloc-balance");
     let left: Vec<Vec<u8>> = (0..4)
@@ -258,8 +271,7 @@ fn the_owners_add_up_to_the_allocators_balance_exactly() {
 
 #[test]
 fn the_snapshot_and_the_report_show_what_each_operator_holds_held_at_most_and_retained() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    telemetry();
+    let _serial = one_at_a_time();
     let builder = Operator::new("builder", "alloc-peak");
     let before = pipetel::snapshot();
     // A call returns 2 MiB, live when it ends (a sample of the peak), freed after.
@@ -329,8 +341,7 @@ fn the_snapshot_and_the_report_show_what_each_operator_holds_held_at_most_and_re
 #[test]
 fn an_operator_that_keeps_what_it_allocates_is_memory_growth_and_one_that_frees_it_is_not() {
     use pipetel::diagnose::DiagnosisKind;
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    telemetry();
+    let _serial = one_at_a_time();
     let leaky = Operator::new("leaky", "alloc-growth");
     let steady = Operator::new("steady", "alloc-growth");
     let mut leaked: Vec<Vec<u8>> = Vec::new();
@@ -382,8 +393,7 @@ fn an_operator_that_keeps_what_it_allocates_is_memory_growth_and_one_that_frees_
 
 #[test]
 fn a_block_grown_in_a_call_raises_its_owners_peak_as_the_call_returns() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    telemetry();
+    let _serial = one_at_a_time();
     let grower = Operator::new("grower", "alloc-realloc");
     let mut buffer: Vec<u8> = grower.call(|| Vec::with_capacity(1024));
     // Grown in place or moved, one block still: no allocation in the call, only growth.
@@ -402,8 +412,7 @@ fn a_block_grown_in_a_call_raises_its_owners_peak_as_the_call_returns() {
 
 #[test]
 fn each_call_counts_the_bytes_it_allocated_itself_not_those_of_operators_nested_in_it() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    telemetry();
+    let _serial = one_at_a_time();
     let query = pipetel::engine::Query::start();
     let outer = query.operator("outer", "alloc-per-call");
     let inner = query.operator("inner", "alloc-per-call");
@@ -458,8 +467,7 @@ fn each_call_counts_the_bytes_it_allocated_itself_not_those_of_operators_nested_
 
 #[test]
 fn each_partition_holds_its_own_memory_and_the_operator_holds_their_sum() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    telemetry();
+    let _serial = one_at_a_time();
     let join = Operator::new("hash_join", "alloc-partitions");
     // Four partitions build a table each, partition 2's ten times the others', kept
     // after the calls; partition 3's on another thread.
@@ -478,12 +486,7 @@ fn each_partition_holds_its_own_memory_and_the_operator_holds_their_sum() {
     let memory = op.memory.expect("measured");
     assert_eq!(memory.live, 13 << 20, "the partitions' sum: {memory:?}");
     assert_eq!(memory.peak, 13 << 20, "all held at once at the reading");
-    let parts: Vec<(&str, u64)> = op
-        .skew
-        .partitions
-        .iter()
-        .map(|share| (&*share.at, share.memory.expect("measured").live))
-        .collect();
+    let parts = partitions_live(op);
     assert_eq!(
         parts,
         [
@@ -553,8 +556,7 @@ fn a_future_polled_by_two_workers_in_turn_is_charged_for_every_poll_on_both() {
     use std::task::{Context, Poll, Waker};
     type Moving = Pin<Box<dyn Future<Output = Vec<Vec<u8>>> + Send>>;
 
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    telemetry();
+    let _serial = one_at_a_time();
     // Two workers, each polling whatever future it is handed once and handing it back.
     let (back, returned) = std::sync::mpsc::channel::<(Moving, Option<Vec<Vec<u8>>>)>();
     let workers: Vec<_> = (0..2)
@@ -612,8 +614,7 @@ fn a_future_polled_by_two_workers_in_turn_is_charged_for_every_poll_on_both() {
 
 #[test]
 fn a_call_that_grows_a_buffer_made_outside_it_has_not_allocated_it() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    telemetry();
+    let _serial = one_at_a_time();
     let op = Operator::new("filler", "alloc-foreign");
     // Made outside any operator: unattributed, and so is its growth inside the call.
     let mut buffer: Vec<u8> = Vec::with_capacity(16);
@@ -633,8 +634,7 @@ fn a_call_that_grows_a_buffer_made_outside_it_has_not_allocated_it() {
 
 #[test]
 fn the_partitions_of_queries_counted_apart_add_up_in_the_processs_operator() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    telemetry();
+    let _serial = one_at_a_time();
     // Two queries of one plan at once: each counts its operator (and its partitions)
     // apart; the process's snapshot adds them, partition by partition.
     let (first, second) = (
@@ -653,12 +653,7 @@ fn the_partitions_of_queries_counted_apart_add_up_in_the_processs_operator() {
     let op = snapshot
         .operator("hash_join", "alloc-lanes")
         .expect("it ran");
-    let parts: Vec<(&str, u64)> = op
-        .skew
-        .partitions
-        .iter()
-        .map(|share| (&*share.at, share.memory.expect("measured").live))
-        .collect();
+    let parts = partitions_live(op);
     // Partition 0: 1 MiB + 2 MiB; partition 1: 2 MiB + 4 MiB.
     assert_eq!(parts, [("0", 3 << 20), ("1", 6 << 20)]);
     assert_eq!(op.memory.expect("measured").live, 9 << 20);
