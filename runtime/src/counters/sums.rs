@@ -102,12 +102,14 @@ impl Sums {
 
     fn read_cells(series_count: usize, mut shares: Option<&mut Vec<Vec<ThreadShare>>>) -> Sums {
         let mut series = vec![SeriesSums::ZERO; series_count];
-        for_each_chunk(series_count, |first, thread, chunk| {
-            for (sums, cells) in series[first..].iter_mut().zip(chunk) {
-                sums.add_cells(cells);
+        for_each_chunk(series_count, |first, group| {
+            for &(_, chunk) in group {
+                for (sums, cells) in series[first..].iter_mut().zip(chunk) {
+                    sums.add_cells(cells);
+                }
             }
             if let Some(shares) = shares.as_deref_mut() {
-                add_shares(&mut shares[first..], chunk, thread);
+                add_shares(&mut shares[first..], group);
             }
         });
         let mut custom: Vec<[u64; MAX_CUSTOM_COUNTERS]> = Vec::new();
@@ -206,36 +208,39 @@ pub(crate) fn thread_share(cells: &Cells, thread: u32) -> Option<ThreadShare> {
 /// Each series' shares by thread, without the sums.
 pub(crate) fn thread_shares(series_count: usize) -> Vec<Vec<ThreadShare>> {
     let mut shares = empty_shares(series_count);
-    for_each_chunk(series_count, |first, thread, chunk| {
-        add_shares(&mut shares[first..], chunk, thread);
+    for_each_chunk(series_count, |first, group| {
+        add_shares(&mut shares[first..], group);
     });
     shares
 }
 
-/// The shares of `thread` in its cells `chunk`, each added to its series' list.
-fn add_shares(shares: &mut [Vec<ThreadShare>], chunk: &[Cells], thread: u32) {
-    for (shares, cells) in shares.iter_mut().zip(chunk) {
-        shares.extend(thread_share(cells, thread));
+/// The shares in `group` (a chunk of series' cells on each shard that has it), each
+/// added to its series' list.
+fn add_shares(shares: &mut [Vec<ThreadShare>], group: &[(u32, &[Cells])]) {
+    // A series of the chunk has at most a share on each shard that has its chunk: room
+    // for them at once rather than by doubling. Only threads that ran some series of
+    // the chunk have it, so a list takes no more room than the cells it is read from.
+    for shares in shares.iter_mut().take(CHUNK) {
+        shares.reserve_exact(group.len());
+    }
+    for &(thread, chunk) in group {
+        for (shares, cells) in shares.iter_mut().zip(chunk) {
+            shares.extend(thread_share(cells, thread));
+        }
     }
 }
 
-/// A list of shares for each of `series_count` series, each with room for a share of
-/// every thread there is now, up to 16 (a list grows twice fewer on 64 threads; a series
-/// run by few of many threads takes no more than 16 shares' room).
+/// An empty list of shares for each of `series_count` series.
 fn empty_shares(series_count: usize) -> Vec<Vec<ThreadShare>> {
-    let mut threads = 0;
-    shards::for_each_shard(|_| threads += 1);
-    (0..series_count)
-        .map(|_| Vec::with_capacity(threads.min(16)))
-        .collect()
+    vec![Vec::new(); series_count]
 }
 
-/// Calls `visit(first series, shard index, cells)` for every allocated chunk of cells of
-/// series below `series_count`, a chunk of series at a time over every shard: what the
-/// visit adds to for those series stays in the cache while every shard's cells of them
-/// go by (shard after shard over all series, each series' entry left the cache between
-/// two shards).
-fn for_each_chunk(series_count: usize, mut visit: impl FnMut(usize, u32, &[Cells])) {
+/// Calls `visit(first series, group)` for every chunk of series below `series_count`
+/// that some shard allocated, with `group` the shards that have it: (shard index, cells).
+/// A chunk of series at a time over every shard: what the visit adds to for those
+/// series stays in the cache while every shard's cells of them go by (shard after
+/// shard over all series, each series' entry left the cache between two shards).
+fn for_each_chunk(series_count: usize, mut visit: impl FnMut(usize, &[(u32, &[Cells])])) {
     // Each shard's index and its chunks (first series, cells).
     type ShardChunks<'a> = (u32, Vec<(usize, &'a [Cells])>);
     let mut shards_chunks: Vec<ShardChunks> = Vec::new();
@@ -246,16 +251,21 @@ fn for_each_chunk(series_count: usize, mut visit: impl FnMut(usize, u32, &[Cells
         }
     });
     let mut next = vec![0; shards_chunks.len()];
+    let mut group: Vec<(u32, &[Cells])> = Vec::with_capacity(shards_chunks.len());
     for chunk_first in (0..series_count).step_by(CHUNK) {
+        group.clear();
         for ((thread, chunks), next) in shards_chunks.iter().zip(&mut next) {
             match chunks.get(*next) {
                 Some(&(first, cells)) if first == chunk_first => {
                     *next += 1;
-                    visit(first, *thread, cells);
+                    group.push((*thread, cells));
                 }
                 // A chunk the shard never grew: its thread ran none of these series.
                 _ => {}
             }
+        }
+        if !group.is_empty() {
+            visit(chunk_first, &group);
         }
     }
 }
