@@ -140,7 +140,10 @@ pub(crate) fn build(
     keep: Keep,
 ) -> Snapshot {
     let mut partitions = reading.partitions.clone();
-    let operators: Vec<OperatorSnapshot> = labels
+    // Room for every series at once: an operator is large, and a vector grown by
+    // doubling would copy each several times.
+    let mut operators: Vec<OperatorSnapshot> = Vec::with_capacity(labels.len());
+    let built = labels
         .iter()
         .zip(reading.sums.series())
         .zip(&reading.per_call)
@@ -218,19 +221,21 @@ pub(crate) fn build(
                 ..OperatorSnapshot::default()
             }
         })
-        .filter(|op| keep == Keep::All || counted(op))
-        .collect();
+        .filter(|op| keep == Keep::All || counted(op));
+    operators.extend(built);
     let (edges, channels) = graph::read(labels, &reading.links);
-    let kept: HashSet<NodeRef> = operators.iter().map(OperatorSnapshot::node).collect();
     let edges: Vec<EdgeSnapshot> = match keep {
         Keep::All => edges,
         // An edge of a view carried something in it, or joins two of its operators.
-        Keep::Counted => edges
-            .into_iter()
-            .filter(|edge| {
-                edge.batches > 0 || (kept.contains(&edge.from) && kept.contains(&edge.to))
-            })
-            .collect(),
+        Keep::Counted => {
+            let kept: HashSet<NodeRef> = operators.iter().map(OperatorSnapshot::node).collect();
+            edges
+                .into_iter()
+                .filter(|edge| {
+                    edge.batches > 0 || (kept.contains(&edge.from) && kept.contains(&edge.to))
+                })
+                .collect()
+        }
     };
     Snapshot {
         schema_version: SCHEMA_VERSION,

@@ -38,10 +38,18 @@ pub(crate) fn untracked(snapshot: &Snapshot, thresholds: &Thresholds) -> Vec<Dia
         }
         reserved
     };
+    // Without the tracking allocator no operator has a peak to compare.
+    if snapshot.operators.iter().all(|op| op.memory.is_none()) {
+        return Vec::new();
+    }
+    // The node's names copied only for the operators that reserved.
     let reserved: HashMap<NodeRef, u64> = snapshot
         .operators
         .iter()
-        .filter_map(|op| Some((op.node(), reserved_by(op)?)))
+        .filter_map(|op| {
+            let reserved = reserved_by(op)?;
+            Some((op.node(), reserved))
+        })
         .collect();
     if reserved.is_empty() {
         return Vec::new();
