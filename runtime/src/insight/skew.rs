@@ -18,20 +18,26 @@ impl Skew {
             return None;
         }
         let measured = shares.iter().any(|share| share.memory.is_some());
+        // One buffer of values for every measure's spread.
+        let mut values = Vec::with_capacity(shares.len());
         Some(Skew {
             count: shares.len(),
-            rows: spread(shares, |share| share.rows),
-            busy_ns: spread(shares, |share| share.busy_ns),
-            memory_peak: measured
-                .then(|| spread(shares, |share| share.memory.map_or(0, |memory| memory.peak))),
+            rows: spread(shares, &mut values, |share| share.rows),
+            busy_ns: spread(shares, &mut values, |share| share.busy_ns),
+            memory_peak: measured.then(|| {
+                spread(shares, &mut values, |share| {
+                    share.memory.as_ref().map_or(0, |memory| memory.peak)
+                })
+            }),
         })
     }
 }
 
-fn spread(shares: &[Share], value: impl Fn(&Share) -> u64) -> Spread {
+/// The spread of `value` over `shares` (two or more), with `values` as room to work.
+fn spread(shares: &[Share], values: &mut Vec<u64>, value: impl Fn(&Share) -> u64) -> Spread {
     // One pass for the values, the least and the largest (the last share with the
-    // largest value is named), then the median.
-    let mut values: Vec<u64> = Vec::with_capacity(shares.len());
+    // largest value is named), then the median, selected rather than sorted.
+    values.clear();
     let (mut min, mut max, mut max_at) = (u64::MAX, 0, 0);
     for (at, share) in shares.iter().enumerate() {
         let v = value(share);
@@ -41,14 +47,14 @@ fn spread(shares: &[Share], value: impl Fn(&Share) -> u64) -> Spread {
         }
         values.push(v);
     }
-    let skew = skew_score(&values);
-    values.sort_unstable();
-    let median = values[(values.len() - 1) / 2];
+    let skew = skew_score(values);
+    let middle = (values.len() - 1) / 2;
+    let (_, &mut median, _) = values.select_nth_unstable(middle);
     Spread {
         min,
         median,
         max,
-        max_at: shares[max_at].at.to_string(),
+        max_at: String::from(&*shares[max_at].at),
         skew,
     }
 }
