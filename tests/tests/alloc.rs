@@ -109,7 +109,7 @@ fn partitions_live(op: &pipetel::snapshot::OperatorSnapshot) -> Vec<(&str, u64)>
     op.skew
         .partitions
         .iter()
-        .map(|share| (&*share.at, share.memory.expect("measured").live))
+        .map(|share| (&*share.at, share.memory.as_ref().expect("measured").live))
         .collect()
 }
 
@@ -517,7 +517,7 @@ fn each_partition_holds_its_own_memory_and_the_operator_holds_their_sum() {
     let op = after.operator("hash_join", "alloc-partitions").unwrap();
     let memory = op.memory.unwrap();
     assert_eq!((memory.live, memory.peak), (0, 13 << 20));
-    let big = &op.skew.partitions[2].memory.unwrap();
+    let big = op.skew.partitions[2].memory.as_ref().expect("measured");
     assert_eq!((big.live, big.peak, big.retained), (0, 10 << 20, 10 << 20));
 }
 

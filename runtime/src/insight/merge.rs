@@ -83,7 +83,7 @@ impl Snapshot {
                         at: name.as_str().into(),
                         rows: op.rows.produced,
                         busy_ns: u64::try_from(op.time.busy.as_nanos()).unwrap_or(u64::MAX),
-                        memory: op.memory,
+                        memory: op.memory.map(Box::new),
                     }];
                 }
                 add_or_push(
@@ -438,7 +438,7 @@ mod tests {
             .skew
             .workers
             .iter()
-            .map(|share| (&*share.at, share.memory.map(|memory| memory.peak)))
+            .map(|share| (&*share.at, share.memory.as_ref().map(|memory| memory.peak)))
             .collect();
         assert_eq!(
             peaks,

@@ -310,9 +310,11 @@ fn partition_shares(
             rows,
             busy_ns: ticks_to_nanos(busy_ticks),
             memory: memory.map(|parts| {
-                parts
-                    .binary_search_by_key(&partition, |&(at, _)| at)
-                    .map_or_else(|_| Memory::default(), |at| parts[at].1)
+                Box::new(
+                    parts
+                        .binary_search_by_key(&partition, |&(at, _)| at)
+                        .map_or_else(|_| Memory::default(), |at| parts[at].1),
+                )
             }),
         })
         .collect()

@@ -89,16 +89,18 @@ pub(crate) fn since(shares: &[Share], earlier: &[Share]) -> Vec<Share> {
                     at: share.at.clone(),
                     rows: share.rows.saturating_sub(before.rows),
                     busy_ns: share.busy_ns.saturating_sub(before.busy_ns),
-                    memory: share.memory.map(|memory| match before.memory {
-                        Some(earlier) => memory.since(&earlier),
-                        None => memory,
+                    memory: share.memory.as_ref().map(|memory| {
+                        Box::new(match &before.memory {
+                            Some(earlier) => memory.since(earlier),
+                            None => **memory,
+                        })
                     }),
                 },
                 None => share.clone(),
             },
         )
         .filter(|share| {
-            share.rows > 0 || share.busy_ns > 0 || share.memory.is_some_and(|m| m.allocations > 0)
+            share.rows > 0 || share.busy_ns > 0 || share.memory.as_ref().is_some_and(|m| m.allocations > 0)
         })
         .collect()
 }
@@ -157,13 +159,13 @@ mod tests {
             at: at.into(),
             rows: 0,
             busy_ns: 0,
-            memory: Some(Memory {
+            memory: Some(Box::new(Memory {
                 allocated,
                 allocations: allocated / 8,
                 live,
                 peak: live,
                 ..Memory::default()
-            }),
+            })),
         };
         let earlier = [share("0", 800, 800), share("1", 80, 80)];
         let now = [share("0", 1_600, 100), share("1", 80, 80), share("2", 8, 8)];
@@ -171,7 +173,7 @@ mod tests {
         let since: Vec<(&str, u64, u64)> = since
             .iter()
             .map(|share| {
-                let memory = share.memory.expect("kept");
+                let memory = share.memory.as_ref().expect("kept");
                 (&*share.at, memory.allocated, memory.live)
             })
             .collect();

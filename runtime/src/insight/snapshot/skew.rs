@@ -23,8 +23,12 @@ pub struct Share {
     /// allocated; for a worker, the process's memory of the operator. `None` for a
     /// thread (a block is charged to an operator or a partition, not to a thread) and
     /// without the tracking allocator.
+    ///
+    /// Boxed: most shares are threads', which have none, and a snapshot of many
+    /// operators on many threads holds hundreds of thousands of shares (at 10,000
+    /// operators on 64 threads, 640,000: 26 MB boxed, 61 MB inline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<Memory>,
+    pub memory: Option<Box<Memory>>,
 }
 
 /// The spread of one measure over the shares.
