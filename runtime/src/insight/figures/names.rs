@@ -12,10 +12,16 @@ use crate::insight::snapshot::OperatorSnapshot;
 
 /// The display name of each operator of `operators`, by (node.type, node.id).
 pub(crate) fn display_names(operators: &[OperatorSnapshot]) -> HashMap<(String, String), String> {
-    let keys: Vec<(String, String)> = operators
-        .iter()
-        .map(|op| (op.node_type.clone(), op.node_id.clone()))
-        .collect();
+    names_of(
+        operators
+            .iter()
+            .map(|op| (op.node_type.clone(), op.node_id.clone()))
+            .collect(),
+    )
+}
+
+/// The display name of each operator of `keys` (node.type, node.id), by its key.
+pub(crate) fn names_of(keys: Vec<(String, String)>) -> HashMap<(String, String), String> {
     let mut segments = vec![1; keys.len()];
     loop {
         let names: Vec<String> = keys
