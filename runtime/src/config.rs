@@ -13,7 +13,7 @@ use opentelemetry::metrics::MeterProvider as _;
 
 use crate::counters::registry::{self, DEFAULT_MAX_NODE_IDS_PER_TYPE};
 use crate::dashboard;
-use crate::env::{EnvSettings, ResourceSettings};
+use crate::env::{EnvSettings, ReportDestination, ResourceSettings};
 use crate::export::grpc_runtime::GrpcRuntime;
 use crate::export::logs;
 use crate::export::metrics::{self, AddReader};
@@ -62,6 +62,7 @@ pub struct Config {
     process_metrics: bool,
     install_log_subscriber: bool,
     collect_locally: bool,
+    record_timeline: bool,
     dashboard: Option<String>,
     shutdown_timeout: Duration,
     thresholds: Thresholds,
@@ -79,6 +80,7 @@ impl fmt::Debug for Config {
             .field("process_metrics", &self.process_metrics)
             .field("install_log_subscriber", &self.install_log_subscriber)
             .field("collect_locally", &self.collect_locally)
+            .field("record_timeline", &self.record_timeline)
             .field("dashboard", &self.dashboard)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("thresholds", &self.thresholds)
@@ -105,6 +107,7 @@ impl Config {
             process_metrics: true,
             install_log_subscriber: true,
             collect_locally: false,
+            record_timeline: false,
             dashboard: None,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             thresholds: Thresholds::default(),
@@ -163,6 +166,21 @@ impl Config {
     /// stores per operator call.
     pub fn collect_locally(mut self, on: bool) -> Self {
         self.collect_locally = on;
+        self
+    }
+
+    /// Records a timeline of every operator's work while telemetry runs, for
+    /// [`chrome_trace`](crate::chrome_trace()) (default: no; also on when
+    /// `PIPETEL_REPORT` names a file `trace.json` or `*.trace.json`, written at
+    /// shutdown). Counts locally, as [`collect_locally`](Self::collect_locally).
+    ///
+    /// Each thread keeps its latest
+    /// [`TIMELINE_SLICES_PER_THREAD`](crate::limits::TIMELINE_SLICES_PER_THREAD) slices.
+    /// While recording, every operator call takes the path a call among its operator's
+    /// slowest takes, which records it (BENCHMARKS.md gives the cost); without a
+    /// timeline, calls cost what they cost without the recorder.
+    pub fn record_timeline(mut self, on: bool) -> Self {
+        self.record_timeline = on;
         self
     }
 
@@ -337,10 +355,13 @@ impl Config {
         );
         let logs = logs::start(settings.logs.as_ref(), &resource, &mut runtime);
         let report = pipetel.report.clone();
+        let timeline =
+            self.record_timeline || report.as_ref().is_some_and(ReportDestination::is_timeline);
         let snapshot_dir = pipetel.snapshot_dir.clone();
         let progress = progress::Mode::new(pipetel.progress);
         let local = !settings.sdk_disabled
             && (self.collect_locally
+                || timeline
                 || report.is_some()
                 || snapshot_dir.is_some()
                 || progress != progress::Mode::Off
@@ -369,6 +390,7 @@ impl Config {
             install_log_subscriber: self.install_log_subscriber,
             local,
             report,
+            timeline,
             snapshot_dir,
             progress,
             prometheus,

@@ -49,6 +49,7 @@ mod partition;
 mod pipeline;
 mod rows;
 mod telemetry;
+mod timeline;
 mod warn;
 
 #[doc(hidden)]
@@ -64,6 +65,7 @@ pub mod __test {
 // The root: what a user writes. The rest is grouped in the modules below.
 pub use config::{init, Config};
 pub use counters::lanes::RunId;
+pub use insight::chrome_trace::chrome_trace;
 pub use insight::read_snapshot::snapshot;
 pub use insight::report::{report, Report};
 pub use operator::current::current_operator;
@@ -144,6 +146,7 @@ pub mod limits {
     pub use crate::insight::run_views::RECENT_RUN_VIEWS;
     pub use crate::insight::snapshot_dir::{SNAPSHOT_STALE_AFTER, SNAPSHOT_WRITE_INTERVAL};
     pub use crate::pipeline::history::{ERROR_CHARS, RECENT_RUNS, RUN_STEPS};
+    pub use crate::timeline::TIMELINE_SLICES_PER_THREAD;
 }
 
 /// ```

@@ -57,6 +57,8 @@ pub struct Telemetry {
     /// Whether operators, runs and steps are counted (for export or locally).
     collecting: bool,
     report: Option<ReportDestination>,
+    /// Whether the timeline's recorder runs, stopped with telemetry.
+    timeline: bool,
     snapshots: Option<SnapshotWriter>,
     progress: Option<Progress>,
     watch: Option<Periodic>,
@@ -78,6 +80,7 @@ impl std::fmt::Debug for Telemetry {
             .field("logs", &self.logs.as_ref().map(|l| l.destination()))
             .field("collecting", &self.collecting)
             .field("report", &self.report)
+            .field("timeline", &self.timeline)
             .field("prometheus", &self.prometheus.is_some())
             .field("dashboard", &self.dashboard.is_some())
             .finish()
@@ -95,6 +98,8 @@ pub(crate) struct Signals {
     pub(crate) local: bool,
     /// Where the report goes at shutdown.
     pub(crate) report: Option<ReportDestination>,
+    /// Whether to record the timeline.
+    pub(crate) timeline: bool,
     /// The directory to write snapshots to, while running and at shutdown.
     pub(crate) snapshot_dir: Option<PathBuf>,
     /// How progress is drawn.
@@ -132,10 +137,16 @@ impl Telemetry {
     /// and recording starts now.
     pub(crate) fn on(signals: Signals) -> Self {
         let collecting = signals.metrics.is_some() || signals.local;
+        // Before the switch every call checks: the first calls are recorded too.
+        let timeline = collecting && signals.timeline;
+        if timeline {
+            crate::timeline::start();
+        }
         install(&signals, collecting);
         Telemetry {
             collecting,
             report: signals.report,
+            timeline,
             snapshots: signals
                 .snapshot_dir
                 .as_deref()
@@ -238,6 +249,9 @@ impl Drop for Telemetry {
         }
         if let Some(report) = self.report.take() {
             write_report(&report, &Report::of(read_snapshot::last()));
+        }
+        if self.timeline {
+            crate::timeline::stop();
         }
         if metrics.is_some() || traces.is_some() || logs.is_some() || self.collecting {
             uninstall();

@@ -41,8 +41,23 @@ pub(crate) struct PipetelSettings {
 pub(crate) enum ReportDestination {
     /// Standard error: `stderr`, `-`, or an on value.
     Stderr,
-    /// A file: any other value (JSON when it ends in `.json`, the table otherwise).
+    /// A file: any other value (the timeline when named `trace.json` or
+    /// `*.trace.json`, JSON when it ends in `.json`, the table otherwise:
+    /// `insight::report::target`).
     File(PathBuf),
+}
+
+impl ReportDestination {
+    /// Whether the destination is a timeline's file: `trace.json`, `*.trace.json`.
+    pub(crate) fn is_timeline(&self) -> bool {
+        match self {
+            ReportDestination::Stderr => false,
+            ReportDestination::File(path) => path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name == "trace.json" || name.ends_with(".trace.json")),
+        }
+    }
 }
 
 /// An on/off value: `Some(true)` for `1`, `true`, `on`, `Some(false)` for `0`, `false`,

@@ -435,6 +435,15 @@ fn pipetel_variables_take_a_path_or_address_only_where_one_is_meant() {
         read(&[(PIPETEL_REPORT, "stderr")]).pipetel.report,
         Some(ReportDestination::Stderr)
     );
+    // The timeline's files, by name; other JSON files are the report's data.
+    let timeline = |value: &str| {
+        read(&[(PIPETEL_REPORT, value)])
+            .pipetel
+            .report
+            .is_some_and(|report| report.is_timeline())
+    };
+    assert!(timeline("trace.json") && timeline("out/run-7.trace.json"));
+    assert!(!timeline("out/report.json") && !timeline("mytrace.json") && !timeline("stderr"));
     // A value that is neither on/off nor what the variable takes: named, and off.
     for (variable, value) in [
         (PIPETEL_SNAPSHOT_DIR, "on"),

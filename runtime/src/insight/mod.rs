@@ -1,6 +1,7 @@
 //! Local insight with no backend: the snapshot, the report and where it goes, progress.
 
 pub(crate) mod bottleneck;
+pub(crate) mod chrome_trace;
 pub(crate) mod conservation;
 pub(crate) mod diagnoses;
 pub(crate) mod distribution;

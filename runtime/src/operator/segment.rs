@@ -31,6 +31,7 @@ use crate::counters::segment_list::Listing;
 use crate::counters::shards::Shard;
 use crate::counters::thread_state::{Current, ThreadState};
 use crate::operator::clock::ticks;
+use crate::timeline::{self, Slice, SliceKind};
 
 /// An open segment; [`exit`](Self::exit) closes it on the thread that entered it.
 #[derive(Debug)]
@@ -128,6 +129,7 @@ impl Segment {
     ) -> u64 {
         let (elapsed, end) = self.exit_timed(thread, clock);
         self.hand_out(thread, elapsed, rows_out, bytes_written);
+        self.check_slow(elapsed, Some(rows_out));
         end
     }
 
@@ -210,8 +212,8 @@ impl Segment {
     ) {
         self.take_received(thread);
         self.count_elapsed(thread, elapsed);
-        self.check_slow(elapsed.busy);
         self.hand_out(thread, elapsed, rows_out, bytes_written);
+        self.check_slow(elapsed, Some(rows_out));
     }
 
     #[inline(always)]
@@ -259,19 +261,19 @@ impl Segment {
         thread
             .shard()
             .list_segment(self.series, elapsed.busy, None, elapsed.allocated());
+        self.check_slow(elapsed, None);
         end
     }
 
-    /// What [`exit`](Self::exit) does but listing the segment, reading the time from
-    /// `clock`: returns what the segment took, for the caller to list with what it
-    /// handed out, and its end.
+    /// What [`exit`](Self::exit) does but listing the segment and checking whether it
+    /// is among the slowest, reading the time from `clock`: returns what the segment
+    /// took, for the caller to list with what it handed out, and its end.
     #[inline(always)]
     fn exit_timed(&self, thread: &ThreadState, clock: impl FnOnce() -> u64) -> (Elapsed, u64) {
         self.take_received(thread);
         let end = clock();
         let elapsed = self.elapsed(thread, end);
         self.count_elapsed(thread, elapsed);
-        self.check_slow(elapsed.busy);
         (elapsed, end)
     }
 
@@ -319,11 +321,13 @@ impl Segment {
         });
     }
 
-    /// Keeps the segment among the slowest of its series if it is one of them.
+    /// Keeps the segment among the slowest of its series if it is one of them (and in
+    /// the timeline, while one is recorded: the floor is then zero), with the rows it
+    /// handed out, if it did.
     #[inline(always)]
-    fn check_slow(&self, busy: u64) {
-        if busy > self.cells.slow_floor.load(Relaxed) {
-            self.record_slow(busy);
+    fn check_slow(&self, elapsed: Elapsed, rows: Option<u64>) {
+        if elapsed.busy > self.cells.slow_floor.load(Relaxed) {
+            self.record_slow(elapsed, rows);
         }
     }
 }
@@ -353,15 +357,25 @@ impl Elapsed {
 }
 
 impl Segment {
-    /// Keeps a segment among the slowest of its series if it is one of them, and brings
-    /// the thread's copy of the series' floor up to date.
+    /// Keeps a segment among the slowest of its series if it is one of them, and in the
+    /// timeline while one is recorded; brings the thread's copy of the series' floor up
+    /// to date.
     #[cold]
     #[inline(never)]
-    fn record_slow(&self, busy: u64) {
-        // When it ended: the clock read now, a few ticks after (a time of day only when
-        // read, `clock::wall_time_at`).
-        let floor = details::of(self.series).record_slow(busy, ticks(), current_trace_id);
-        self.cells.slow_floor.store(floor, Relaxed);
+    fn record_slow(&self, elapsed: Elapsed, rows: Option<u64>) {
+        // When it ended, in ticks (a time of day only when read, `clock::wall_time_at`).
+        let end = self.start.saturating_add(elapsed.total);
+        timeline::record(Slice {
+            start: self.start,
+            end,
+            series: self.series,
+            kind: SliceKind::Segment,
+            rows,
+        });
+        let floor = details::of(self.series).record_slow(elapsed.busy, end, current_trace_id);
+        self.cells
+            .slow_floor
+            .store(timeline::held_floor(floor), Relaxed);
     }
 }
 

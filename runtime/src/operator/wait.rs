@@ -15,6 +15,7 @@ use crate::counters::cells::Tally;
 use crate::counters::thread_state::this_thread;
 use crate::operator::clock::ticks;
 use crate::operator::recording::enabled;
+use crate::timeline::{self, Slice, SliceKind};
 
 /// What an operator waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,16 +44,30 @@ pub(crate) fn waiting<R>(wait: Wait, block: impl FnOnce() -> R) -> R {
         return block();
     }
     let thread = this_thread();
+    let current = thread.current();
     // SAFETY: a non-null `cells` of a current operator points into a shard's table,
     // whose chunks are never freed.
-    let Some(cells) = (unsafe { thread.current().cells.as_ref() }) else {
+    let Some(cells) = (unsafe { current.cells.as_ref() }) else {
         return block();
     };
     let start = ticks();
     let result = block();
-    let waited = ticks().saturating_sub(start);
+    let end = ticks();
+    let waited = end.saturating_sub(start);
     thread.add_waited(waited);
     cells.add(wait.tally(), waited);
+    if timeline::recording() {
+        timeline::record(Slice {
+            start,
+            end: start + waited,
+            series: current.series,
+            kind: match wait {
+                Wait::Starved => SliceKind::Starved,
+                Wait::Blocked => SliceKind::Blocked,
+            },
+            rows: None,
+        });
+    }
     result
 }
 

@@ -24,6 +24,8 @@ const RUNTIME_LAYERS: &[&[&str]] = &[
     &["counters"],
     // the tracking allocator: reads the current operator and the labels from counters
     &["alloc"],
+    // the timeline's recorder: reads the labels and resets floors in counters
+    &["timeline"],
     &["operator"],
     &["channel"],
     &["pipeline"],

@@ -1,9 +1,11 @@
 //! Writing the report where `PIPETEL_REPORT` says when telemetry stops: standard error,
-//! or a file whose name says the format — `.json` the data, `.mmd` (or `.mermaid`) the
+//! or a file whose name says the format — `trace.json` or `*.trace.json` the timeline
+//! in the Chrome trace event format (`insight::chrome_trace`), `.json` the data, `.mmd` (or `.mermaid`) the
 //! graph in Mermaid, `.dot` (or `.gv`) in Graphviz DOT, `.html` (or `.htm`) the page of
 //! the HTML report, anything else the table.
 
 use crate::env::{ReportDestination, PIPETEL_REPORT};
+use crate::insight::chrome_trace::chrome_trace;
 use crate::insight::report::Report;
 use crate::warn::warn;
 
@@ -17,6 +19,7 @@ pub(crate) fn write_report(destination: &ReportDestination, report: &Report) {
         }
         ReportDestination::File(path) => {
             let text = match path.extension().and_then(|ext| ext.to_str()) {
+                _ if destination.is_timeline() => chrome_trace(),
                 Some("json") => report.json(),
                 Some("mmd" | "mermaid") => report.mermaid(),
                 Some("dot" | "gv") => report.dot(),

@@ -1,0 +1,209 @@
+//! The timeline's flight recorder: each thread's ring of the latest slices of its
+//! operators' work — a segment's busy stretch, a wait inside it — kept only while a
+//! timeline is asked for ([`start`]), read when it is written
+//! (`insight::chrome_trace`).
+//!
+//! Recording rides on the check every segment already makes as it ends, whether its
+//! time is among its operator's slowest: while the recorder runs, every thread's floor
+//! of the slowest is held at zero, so that every segment takes the rare path, which
+//! records it. With no timeline asked for, a call runs exactly the code it runs without
+//! the recorder.
+//!
+//! Each thread's ring holds the latest [`TIMELINE_SLICES_PER_THREAD`] slices; older ones
+//! roll off, counted, and the written timeline says how many.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::counters::registry;
+use crate::counters::shards;
+
+/// The most slices a thread's ring keeps (65,536, 2 MiB a thread at most): the latest;
+/// the written timeline says how many rolled off before them.
+pub const TIMELINE_SLICES_PER_THREAD: usize = 1 << 16;
+
+/// What a slice shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SliceKind {
+    /// An operator's segment: a call, a poll, an item; from its start to its end, the
+    /// slices nested in it included.
+    Segment,
+    /// A wait for input inside a segment (a receive on an empty channel).
+    Starved,
+    /// A wait for room for its output inside a segment (a send on a full channel).
+    Blocked,
+}
+
+/// One stretch of work or waiting on a thread, in clock ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Slice {
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    /// The operator's series (a run's lane series included).
+    pub(crate) series: u32,
+    pub(crate) kind: SliceKind,
+    /// Rows handed out by a segment that handed something out.
+    pub(crate) rows: Option<u64>,
+}
+
+/// One thread's ring.
+#[derive(Debug)]
+struct Ring {
+    /// The thread's name, or its id when it has none.
+    thread: String,
+    /// The thread's number among those that recorded (its track in the timeline).
+    number: u32,
+    held: Mutex<Held>,
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    slices: VecDeque<Slice>,
+    rolled_off: u64,
+}
+
+/// What one thread recorded, as read.
+#[derive(Debug, Clone)]
+pub(crate) struct ThreadSlices {
+    pub(crate) thread: String,
+    pub(crate) number: u32,
+    /// Oldest first.
+    pub(crate) slices: Vec<Slice>,
+    /// Slices older than these that the ring let go.
+    pub(crate) rolled_off: u64,
+}
+
+static RECORDING: AtomicBool = AtomicBool::new(false);
+
+/// Every ring there is, a thread's kept after it exits.
+static RINGS: Mutex<Vec<Arc<Ring>>> = Mutex::new(Vec::new());
+
+thread_local! {
+    static THIS_THREAD: Arc<Ring> = register();
+}
+
+fn register() -> Arc<Ring> {
+    let mut rings = RINGS.lock().unwrap_or_else(PoisonError::into_inner);
+    let current = std::thread::current();
+    let ring = Arc::new(Ring {
+        thread: current
+            .name()
+            .map_or_else(|| format!("{:?}", current.id()), str::to_owned),
+        number: rings.len() as u32 + 1,
+        held: Mutex::new(Held::default()),
+    });
+    rings.push(ring.clone());
+    ring
+}
+
+/// Whether slices are being recorded.
+#[inline]
+pub(crate) fn recording() -> bool {
+    RECORDING.load(Ordering::Relaxed)
+}
+
+/// Starts recording: every thread's floor of the slowest segments goes to zero (new
+/// cells start there), and [`held_floor`] keeps it there.
+pub(crate) fn start() {
+    RECORDING.store(true, Ordering::Relaxed);
+    let series_count = registry::series_count();
+    shards::for_each_shard(|shard| {
+        for (_, chunk) in shard.cell_chunks(series_count) {
+            for cells in chunk {
+                cells.slow_floor.store(0, Ordering::Relaxed);
+            }
+        }
+    });
+}
+
+/// Stops recording; what was recorded stays to be read.
+pub(crate) fn stop() {
+    RECORDING.store(false, Ordering::Relaxed);
+}
+
+/// The floor a segment leaves in its thread's cells after checking whether it is among
+/// the slowest: `floor`, or zero while recording (every segment then comes to be
+/// recorded).
+#[inline]
+pub(crate) fn held_floor(floor: u64) -> u64 {
+    if recording() {
+        0
+    } else {
+        floor
+    }
+}
+
+/// Keeps `slice` in this thread's ring, if recording.
+pub(crate) fn record(slice: Slice) {
+    if !recording() {
+        return;
+    }
+    // A thread being torn down has no ring left: its last slices are not kept.
+    let _ = THIS_THREAD.try_with(|ring| {
+        let mut held = ring.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.slices.len() == TIMELINE_SLICES_PER_THREAD {
+            held.slices.pop_front();
+            held.rolled_off += 1;
+        }
+        held.slices.push_back(slice);
+    });
+}
+
+/// What every thread recorded so far, by thread number.
+pub(crate) fn read() -> Vec<ThreadSlices> {
+    let rings: Vec<Arc<Ring>> = RINGS.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    rings
+        .iter()
+        .map(|ring| {
+            let held = ring.held.lock().unwrap_or_else(PoisonError::into_inner);
+            ThreadSlices {
+                thread: ring.thread.clone(),
+                number: ring.number,
+                slices: held.slices.iter().copied().collect(),
+                rolled_off: held.rolled_off,
+            }
+        })
+        .filter(|thread| !thread.slices.is_empty() || thread.rolled_off > 0)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_ring_lets_its_oldest_slices_go_and_counts_them() {
+        let was = recording();
+        RECORDING.store(true, Ordering::Relaxed);
+        let series = registry::resolve("timeline_test", "ring");
+        let slice = move |start: u64| Slice {
+            start,
+            end: start + 1,
+            series,
+            kind: SliceKind::Segment,
+            rows: None,
+        };
+        // On a thread of its own, so that the ring is this test's alone.
+        std::thread::Builder::new()
+            .name("timeline-ring-test".into())
+            .spawn(move || {
+                for start in 0..TIMELINE_SLICES_PER_THREAD as u64 + 3 {
+                    record(slice(start));
+                }
+            })
+            .expect("spawn")
+            .join()
+            .expect("join");
+        RECORDING.store(was, Ordering::Relaxed);
+        let read = read();
+        let ring = read
+            .iter()
+            .find(|thread| thread.thread == "timeline-ring-test")
+            .expect("the thread's ring, kept after it exited");
+        assert_eq!(ring.rolled_off, 3);
+        assert_eq!(ring.slices.len(), TIMELINE_SLICES_PER_THREAD);
+        assert_eq!(ring.slices[0], slice(3), "the oldest kept");
+        assert_eq!(held_floor(7), if was { 0 } else { 7 });
+    }
+}
