@@ -4,6 +4,7 @@
 //! real Prometheus server; Graphviz; a headless Chromium; the modules' import graph.
 
 pub mod browser;
+pub mod chrome_trace;
 pub mod faults;
 mod graphviz;
 pub mod in_memory;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pipetel::snapshot::{EdgeVia, Snapshot};
 use pipetel_examples::regional_totals::{amount_of, REGIONS};
-use pipetel_tests::{histograms, laid_out, points, run, Receiver};
+use pipetel_tests::{chrome_trace, histograms, laid_out, points, run, Receiver};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_regional_totals");
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -244,6 +244,54 @@ fn the_graph_goes_to_mermaid_and_dot_files_graphviz_reads() {
         assert!(graph.contains("memory 0 B (peak "), "{graph}");
     }
     assert_eq!(laid_out(dot), (5, 4), "{dot}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn its_timeline_is_a_chrome_trace_whose_slices_add_up_to_each_operators_busy_time() {
+    let dir = std::env::temp_dir().join(format!("pipetel-main-timeline-{}", std::process::id()));
+    let snapshots = dir.join("snapshots");
+    std::fs::create_dir_all(&snapshots).expect("dir");
+    let trace = dir.join("run.trace.json");
+    let orders = ORDERS.to_string();
+    let output = run(
+        PROGRAM,
+        &[],
+        &[
+            ("ORDERS", orders.as_str()),
+            ("PIPETEL_REPORT", trace.to_str().expect("utf-8")),
+            ("PIPETEL_SNAPSHOT_DIR", snapshots.to_str().expect("utf-8")),
+        ],
+        RUN_TIMEOUT,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The process's last snapshot, written as it stopped: what its report counts.
+    let jobs = pipetel::snapshot::merge_files([&snapshots]).expect("the snapshot reads");
+    assert_eq!(jobs.len(), 1);
+    let snapshot = &jobs[0];
+    let trace = chrome_trace::check(&std::fs::read_to_string(&trace).expect("the trace"));
+    assert_eq!(trace.rolled_off, 0);
+    assert_eq!(
+        trace.own_ns.len(),
+        snapshot.operators.len(),
+        "{:?}",
+        trace.own_ns
+    );
+    for op in &snapshot.operators {
+        let key = (op.node_type.clone(), op.node_id.clone());
+        let busy = op.time.busy.as_nanos() as f64;
+        let own = trace.own_ns[&key];
+        let segments = trace.segments[&key] as f64;
+        // 1 %, and the rounding of each slice's two ends to the nanosecond.
+        assert!(
+            (own - busy).abs() <= busy * 0.01 + 2.0 * segments,
+            "{key:?}: slices {own} ns of own time, the report {busy} ns busy"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -17,6 +17,7 @@ mod shapes;
 mod signatures;
 mod steps;
 mod steps_across_tasks;
+mod timeline;
 mod wait_states;
 
 use pipetel::snapshot::OperatorSnapshot;

@@ -1,0 +1,157 @@
+//! A file in the Chrome trace event format (what `pipetel::chrome_trace` writes), checked
+//! against the format: every event well-formed, the complete events (`"ph": "X"`) of each
+//! thread nested, none ending after the slice that holds it; and each operator's own
+//! time read from the slices' geometry alone (a segment's length less the slices it
+//! holds).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// What a checked trace holds.
+#[derive(Debug, Default)]
+pub struct CheckedTrace {
+    /// By (`node.type`, `node.id`): the operator's own time in its segments, in
+    /// nanoseconds — each segment slice's length less the slices directly inside it.
+    pub own_ns: BTreeMap<(String, String), f64>,
+    /// By (`node.type`, `node.id`): how many segment slices it has.
+    pub segments: BTreeMap<(String, String), usize>,
+    /// Wait slices by name (`starved`, `blocked`).
+    pub waits: BTreeMap<String, usize>,
+    /// The threads named by `thread_name` metadata, by track number.
+    pub threads: BTreeMap<u64, String>,
+    /// `otherData.slices_rolled_off`.
+    pub rolled_off: u64,
+}
+
+/// The slack for times rounded to the nanosecond in microseconds: a slice may seem to
+/// end this much after the one holding it.
+const ROUNDING_US: f64 = 0.002;
+
+/// A slice not yet closed, while its thread's slices are read in order.
+struct Open {
+    end: f64,
+    /// Its operator; none for a wait.
+    operator: Option<(String, String)>,
+    /// Its length less the slices found inside it so far, in microseconds.
+    own: f64,
+}
+
+/// Closes the innermost open slice: its own time goes to its operator.
+fn close(open: &mut Vec<Open>, checked: &mut CheckedTrace) {
+    let Some(closed) = open.pop() else { return };
+    if let Some(operator) = closed.operator {
+        *checked.own_ns.entry(operator.clone()).or_default() += closed.own * 1000.0;
+        *checked.segments.entry(operator).or_default() += 1;
+    }
+}
+
+/// Checks `trace` against the format and reads it; panics naming the event at fault.
+pub fn check(trace: &str) -> CheckedTrace {
+    let file: Value = serde_json::from_str(trace).expect("the trace is JSON");
+    let events = file["traceEvents"].as_array().expect("a traceEvents array");
+    assert_eq!(file["displayTimeUnit"], "ms", "displayTimeUnit");
+    let mut checked = CheckedTrace {
+        rolled_off: file["otherData"]["slices_rolled_off"]
+            .as_u64()
+            .expect("otherData.slices_rolled_off"),
+        ..CheckedTrace::default()
+    };
+    // By thread: (start, end, operator or none for a wait).
+    type Slice = (f64, f64, Option<(String, String)>);
+    let mut by_thread: BTreeMap<u64, Vec<Slice>> = BTreeMap::new();
+    for event in events {
+        let phase = event["ph"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no ph: {event}"));
+        let tid = event["tid"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no tid: {event}"));
+        assert!(event["pid"].as_u64().is_some(), "no pid: {event}");
+        let name = event["name"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no name: {event}"));
+        match phase {
+            "M" => {
+                let named = event["args"]["name"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("metadata without args.name: {event}"));
+                assert!(["process_name", "thread_name"].contains(&name), "{event}");
+                if name == "thread_name" {
+                    checked.threads.insert(tid, named.to_owned());
+                }
+            }
+            "i" => {
+                assert!(event["ts"].as_f64().is_some_and(|ts| ts >= 0.0), "{event}");
+            }
+            "X" => {
+                let ts = event["ts"]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("no ts: {event}"));
+                let dur = event["dur"]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("no dur: {event}"));
+                assert!(ts >= 0.0 && dur >= 0.0, "negative time: {event}");
+                let node_type = event["args"]["node.type"].as_str();
+                let node_id = event["args"]["node.id"].as_str();
+                let (Some(node_type), Some(node_id)) = (node_type, node_id) else {
+                    panic!("a slice without node.type and node.id: {event}");
+                };
+                let operator = match event["cat"].as_str() {
+                    Some("operator") => {
+                        // The report's name of the operator: its type, and its id or the
+                        // end of it.
+                        assert!(name.starts_with(node_type), "{event}");
+                        Some((node_type.to_owned(), node_id.to_owned()))
+                    }
+                    Some("wait") => {
+                        assert!(["starved", "blocked"].contains(&name), "{event}");
+                        *checked.waits.entry(name.to_owned()).or_default() += 1;
+                        None
+                    }
+                    other => panic!("a slice of category {other:?}: {event}"),
+                };
+                by_thread
+                    .entry(tid)
+                    .or_default()
+                    .push((ts, ts + dur, operator));
+            }
+            other => panic!("an event of phase {other:?}: {event}"),
+        }
+    }
+    for (tid, mut slices) in by_thread {
+        assert!(
+            checked.threads.contains_key(&tid),
+            "thread {tid} has slices and no name"
+        );
+        slices.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        // The open slices, outermost first.
+        let mut open: Vec<Open> = Vec::new();
+        for (start, end, operator) in slices {
+            while open
+                .last()
+                .is_some_and(|holding| start >= holding.end - ROUNDING_US)
+            {
+                close(&mut open, &mut checked);
+            }
+            if let Some(holding) = open.last_mut() {
+                assert!(
+                    end <= holding.end + ROUNDING_US,
+                    "thread {tid}: a slice {start}–{end} µs crosses the end of the slice \
+                     holding it ({} µs)",
+                    holding.end
+                );
+                holding.own -= end - start;
+            }
+            open.push(Open {
+                end,
+                operator,
+                own: end - start,
+            });
+        }
+        while !open.is_empty() {
+            close(&mut open, &mut checked);
+        }
+    }
+    checked
+}

@@ -1,0 +1,127 @@
+//! The timeline (`Config::record_timeline`, `pipetel::chrome_trace`) of a planted
+//! pipeline — a source thread blocked on a full channel, a sink thread starved by an
+//! empty one, operators nested in the sink's calls — is a well-formed Chrome trace whose
+//! slices nest on each thread, and each operator's own time read from the slices'
+//! geometry alone is the busy time the snapshot counts, within 1 %.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use pipetel::channel::{sync_channel, Receiver, SyncSender};
+use pipetel::{operator, Config};
+use pipetel_tests::chrome_trace;
+
+const BATCHES: u64 = 40;
+
+/// Keeps the CPU busy for `time`.
+fn spin(time: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < time {
+        std::hint::spin_loop();
+    }
+}
+
+#[operator(node_type = "timeline_source")]
+fn produce(tx: &SyncSender<Vec<u64>>, batch: u64) {
+    spin(Duration::from_micros(20));
+    // The sink is slower: the channel of one is full, and the send waits (blocked).
+    tx.send(vec![batch; 64]).expect("the sink receives");
+}
+
+#[operator(node_type = "timeline_leaf")]
+fn leaf(batch: Vec<u64>) -> Vec<u64> {
+    spin(Duration::from_micros(150));
+    batch
+}
+
+#[operator(node_type = "timeline_transform")]
+fn transform(batch: Vec<u64>) -> Vec<u64> {
+    spin(Duration::from_micros(100));
+    let batch = leaf(batch);
+    spin(Duration::from_micros(50));
+    batch
+}
+
+#[operator(node_type = "timeline_sink")]
+fn take(rx: &Receiver<Vec<u64>>) -> Option<Vec<u64>> {
+    // Waits for the source at first (starved), then works on what it got.
+    let batch = rx.recv().ok()?;
+    Some(transform(batch))
+}
+
+#[test]
+fn a_pipelines_timeline_is_well_formed_and_its_slices_add_up_to_busy_time() {
+    pipetel_tests::own_process!();
+    let telemetry = Config::new()
+        .collect_locally(true)
+        .record_timeline(true)
+        .init();
+    let (tx, rx) = sync_channel(1);
+    let source = thread::Builder::new()
+        .name("timeline-source".into())
+        .spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            for batch in 0..BATCHES {
+                produce(&tx, batch);
+            }
+        })
+        .expect("spawn");
+    let sink = thread::Builder::new()
+        .name("timeline-sink".into())
+        .spawn(move || {
+            let mut rows = 0;
+            while let Some(batch) = take(&rx) {
+                rows += batch.len();
+            }
+            rows
+        })
+        .expect("spawn");
+    source.join().expect("source");
+    assert_eq!(sink.join().expect("sink"), 64 * BATCHES as usize);
+
+    let snapshot = pipetel::snapshot();
+    let trace = chrome_trace::check(&pipetel::chrome_trace());
+    assert_eq!(trace.rolled_off, 0);
+    let threads: Vec<&str> = trace.threads.values().map(String::as_str).collect();
+    for name in ["timeline-source", "timeline-sink"] {
+        assert!(threads.contains(&name), "{name} in {threads:?}");
+    }
+    assert!(
+        trace.waits.get("blocked").is_some_and(|&n| n > 0),
+        "{:?}",
+        trace.waits
+    );
+    assert!(
+        trace.waits.get("starved").is_some_and(|&n| n > 0),
+        "{:?}",
+        trace.waits
+    );
+    for node_type in [
+        "timeline_source",
+        "timeline_sink",
+        "timeline_transform",
+        "timeline_leaf",
+    ] {
+        let op = snapshot
+            .operators
+            .iter()
+            .find(|op| op.node_type == node_type)
+            .unwrap_or_else(|| panic!("no {node_type}"));
+        let key = (op.node_type.clone(), op.node_id.clone());
+        let calls = op.calls.completed + op.calls.failed + op.calls.cancelled;
+        assert_eq!(
+            trace.segments.get(&key).copied(),
+            Some(calls as usize),
+            "{key:?}"
+        );
+        let busy = op.time.busy.as_nanos() as f64;
+        let own = trace.own_ns[&key];
+        // 1 %, and the rounding of each slice's two ends to the nanosecond.
+        let slack = busy * 0.01 + 2.0 * calls as f64;
+        assert!(
+            (own - busy).abs() <= slack,
+            "{key:?}: slices {own} ns of own time, the snapshot {busy} ns busy"
+        );
+    }
+    drop(telemetry);
+}
