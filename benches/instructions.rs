@@ -96,6 +96,23 @@ fn per_call_operator_on(_: ()) -> u64 {
     (0..CALLS).map(|_| operator(black_box(&BATCH))).sum()
 }
 
+/// Telemetry on, recording the timeline: every call goes to its thread's ring.
+fn timeline_on() {
+    std::mem::forget(
+        pipetel::Config::new()
+            .collect_locally(true)
+            .record_timeline(true)
+            .init(),
+    );
+    operator(&BATCH);
+}
+
+#[library_benchmark]
+#[bench::on(setup = timeline_on)]
+fn per_call_operator_on_timeline(_: ()) -> u64 {
+    (0..CALLS).map(|_| operator(black_box(&BATCH))).sum()
+}
+
 /// Telemetry on, and a consumer operator the calls run nested in (a graph edge, seen).
 fn nested_on() -> pipetel::Operator {
     telemetry_on();
@@ -201,6 +218,7 @@ library_benchmark_group!(
         per_call_tracing_instrument_no_subscriber,
         per_call_tsc_clock_pair,
         per_call_operator_on,
+        per_call_operator_on_timeline,
         per_call_operator_on_nested,
         per_call_operator_on_in_run,
         per_call_run_alone,
