@@ -100,7 +100,9 @@ pub(crate) fn since(shares: &[Share], earlier: &[Share]) -> Vec<Share> {
             },
         )
         .filter(|share| {
-            share.rows > 0 || share.busy_ns > 0 || share.memory.as_ref().is_some_and(|m| m.allocations > 0)
+            share.rows > 0
+                || share.busy_ns > 0
+                || share.memory.as_ref().is_some_and(|m| m.allocations > 0)
         })
         .collect()
 }
