@@ -10,7 +10,10 @@
 //! the recorder.
 //!
 //! Each thread's ring holds the latest [`TIMELINE_SLICES_PER_THREAD`] slices; older ones
-//! roll off, counted, and the written timeline says how many.
+//! roll off, counted, and the written timeline says how many. A thread's ring outlives
+//! the thread (its work stays on the timeline), up to [`TIMELINE_THREADS`] rings: past
+//! them, a new thread takes the place of the longest-exited one, whose slices count as
+//! rolled off.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +25,11 @@ use crate::counters::shards;
 /// The most slices a thread's ring keeps (65,536, 2 MiB a thread at most): the latest;
 /// the written timeline says how many rolled off before them.
 pub const TIMELINE_SLICES_PER_THREAD: usize = 1 << 16;
+
+/// The most threads' rings kept (1,024): past them, a new thread's ring replaces the
+/// oldest ring of a thread that exited (its slices counted as rolled off); while all
+/// are alive, the new thread records nothing.
+pub const TIMELINE_THREADS: usize = 1024;
 
 /// What a slice shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,25 +84,51 @@ pub(crate) struct ThreadSlices {
 
 static RECORDING: AtomicBool = AtomicBool::new(false);
 
-/// Every ring there is, a thread's kept after it exits.
-static RINGS: Mutex<Vec<Arc<Ring>>> = Mutex::new(Vec::new());
+/// The rings kept, a thread's after it exits (at most [`TIMELINE_THREADS`]), and the
+/// slices of rings let go to make room.
+static RINGS: Mutex<Rings> = Mutex::new(Rings {
+    kept: Vec::new(),
+    let_go: 0,
+    numbered: 0,
+});
 
-thread_local! {
-    static THIS_THREAD: Arc<Ring> = register();
+struct Rings {
+    kept: Vec<Arc<Ring>>,
+    /// Slices of the rings of exited threads let go for new threads.
+    let_go: u64,
+    /// Rings numbered so far: a ring's number is never reused.
+    numbered: u32,
 }
 
-fn register() -> Arc<Ring> {
+thread_local! {
+    static THIS_THREAD: Option<Arc<Ring>> = register();
+}
+
+/// A ring for the calling thread, or none when [`TIMELINE_THREADS`] live threads have
+/// one each.
+fn register() -> Option<Arc<Ring>> {
     let mut rings = RINGS.lock().unwrap_or_else(PoisonError::into_inner);
+    if rings.kept.len() >= TIMELINE_THREADS {
+        // The oldest ring whose thread exited: only the list holds it.
+        let exited = rings
+            .kept
+            .iter()
+            .position(|ring| Arc::strong_count(ring) == 1)?;
+        let ring = rings.kept.remove(exited);
+        let held = ring.held.lock().unwrap_or_else(PoisonError::into_inner);
+        rings.let_go += held.slices.len() as u64 + held.rolled_off;
+    }
     let current = std::thread::current();
+    rings.numbered += 1;
     let ring = Arc::new(Ring {
         thread: current
             .name()
             .map_or_else(|| format!("{:?}", current.id()), str::to_owned),
-        number: rings.len() as u32 + 1,
+        number: rings.numbered,
         held: Mutex::new(Held::default()),
     });
-    rings.push(ring.clone());
-    ring
+    rings.kept.push(ring.clone());
+    Some(ring)
 }
 
 /// Whether slices are being recorded.
@@ -106,6 +140,14 @@ pub(crate) fn recording() -> bool {
 /// Starts recording: every thread's floor of the slowest segments goes to zero (new
 /// cells start there), and [`held_floor`] keeps it there.
 pub(crate) fn start() {
+    // A new recording starts empty: an earlier one's slices are of its own run.
+    {
+        let mut rings = RINGS.lock().unwrap_or_else(PoisonError::into_inner);
+        rings.let_go = 0;
+        for ring in &rings.kept {
+            *ring.held.lock().unwrap_or_else(PoisonError::into_inner) = Held::default();
+        }
+    }
     RECORDING.store(true, Ordering::Relaxed);
     let series_count = registry::series_count();
     shards::for_each_shard(|shard| {
@@ -141,6 +183,7 @@ pub(crate) fn record(slice: Slice) {
     }
     // A thread being torn down has no ring left: its last slices are not kept.
     let _ = THIS_THREAD.try_with(|ring| {
+        let Some(ring) = ring else { return };
         let mut held = ring.held.lock().unwrap_or_else(PoisonError::into_inner);
         if held.slices.len() == TIMELINE_SLICES_PER_THREAD {
             held.slices.pop_front();
@@ -150,10 +193,14 @@ pub(crate) fn record(slice: Slice) {
     });
 }
 
-/// What every thread recorded so far, by thread number.
-pub(crate) fn read() -> Vec<ThreadSlices> {
-    let rings: Vec<Arc<Ring>> = RINGS.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    rings
+/// What every thread recorded so far, by thread number, and how many slices of
+/// threads whose rings were let go for others.
+pub(crate) fn read() -> (Vec<ThreadSlices>, u64) {
+    let (rings, let_go) = {
+        let rings = RINGS.lock().unwrap_or_else(PoisonError::into_inner);
+        (rings.kept.clone(), rings.let_go)
+    };
+    let threads = rings
         .iter()
         .map(|ring| {
             let held = ring.held.lock().unwrap_or_else(PoisonError::into_inner);
@@ -165,15 +212,23 @@ pub(crate) fn read() -> Vec<ThreadSlices> {
             }
         })
         .filter(|thread| !thread.slices.is_empty() || thread.rolled_off > 0)
-        .collect()
+        .collect();
+    (threads, let_go)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The recorder's switch is the process's: its tests take turns with it.
+    fn turn() -> std::sync::MutexGuard<'static, ()> {
+        static TURN: Mutex<()> = Mutex::new(());
+        TURN.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     #[test]
     fn a_full_ring_lets_its_oldest_slices_go_and_counts_them() {
+        let _turn = turn();
         let was = recording();
         RECORDING.store(true, Ordering::Relaxed);
         let series = registry::resolve("timeline_test", "ring");
@@ -196,7 +251,7 @@ mod tests {
             .join()
             .expect("join");
         RECORDING.store(was, Ordering::Relaxed);
-        let read = read();
+        let (read, _) = read();
         let ring = read
             .iter()
             .find(|thread| thread.thread == "timeline-ring-test")
@@ -205,5 +260,33 @@ mod tests {
         assert_eq!(ring.slices.len(), TIMELINE_SLICES_PER_THREAD);
         assert_eq!(ring.slices[0], slice(3), "the oldest kept");
         assert_eq!(held_floor(7), if was { 0 } else { 7 });
+    }
+
+    #[test]
+    fn past_the_most_threads_a_new_one_takes_the_ring_of_one_that_exited() {
+        let _turn = turn();
+        let was = recording();
+        RECORDING.store(true, Ordering::Relaxed);
+        let series = registry::resolve("timeline_test", "threads");
+        for _ in 0..TIMELINE_THREADS + 5 {
+            std::thread::spawn(move || {
+                record(Slice {
+                    start: 1,
+                    end: 2,
+                    series,
+                    kind: SliceKind::Segment,
+                    rows: None,
+                })
+            })
+            .join()
+            .expect("join");
+        }
+        RECORDING.store(was, Ordering::Relaxed);
+        let rings = RINGS.lock().unwrap_or_else(PoisonError::into_inner);
+        assert!(rings.kept.len() <= TIMELINE_THREADS, "{}", rings.kept.len());
+        assert!(rings.let_go >= 5, "the exited threads' slices counted");
+        let mut numbers: Vec<u32> = rings.kept.iter().map(|ring| ring.number).collect();
+        numbers.dedup();
+        assert_eq!(numbers.len(), rings.kept.len(), "a number is never reused");
     }
 }

@@ -40,7 +40,7 @@ use crate::timeline::{self, SliceKind, ThreadSlices, TIMELINE_SLICES_PER_THREAD}
 /// # drop(telemetry);
 /// ```
 pub fn chrome_trace() -> String {
-    let threads = timeline::read();
+    let (threads, let_go) = timeline::read();
     let names = operator_names(&threads);
     let origin = threads
         .iter()
@@ -55,7 +55,8 @@ pub fn chrome_trace() -> String {
         "ph": "M", "name": "process_name", "pid": pid, "tid": 0,
         "args": { "name": format!("pipetel: process {pid}") },
     })];
-    let mut rolled_off = 0;
+    // Slices of threads whose rings made room for others', and those of each thread.
+    let mut rolled_off = let_go;
     for thread in &threads {
         rolled_off += thread.rolled_off;
         events.push(json!({
