@@ -128,8 +128,9 @@ impl Segment {
         bytes_written: u64,
     ) -> u64 {
         let (elapsed, end) = self.exit_timed(thread, clock);
-        self.hand_out(thread, elapsed, rows_out, bytes_written);
+        // Before handing out: what it checks is then not kept across the listing's call.
         self.check_slow(elapsed, Some(rows_out));
+        self.hand_out(thread, elapsed, rows_out, bytes_written);
         end
     }
 
@@ -212,8 +213,8 @@ impl Segment {
     ) {
         self.take_received(thread);
         self.count_elapsed(thread, elapsed);
-        self.hand_out(thread, elapsed, rows_out, bytes_written);
         self.check_slow(elapsed, Some(rows_out));
+        self.hand_out(thread, elapsed, rows_out, bytes_written);
     }
 
     #[inline(always)]
@@ -258,10 +259,11 @@ impl Segment {
     #[inline]
     pub(crate) fn exit(&self, thread: &ThreadState) -> u64 {
         let (elapsed, end) = self.exit_timed(thread, ticks);
+        // Before listing: what it checks is then not kept across the listing's call.
+        self.check_slow(elapsed, None);
         thread
             .shard()
             .list_segment(self.series, elapsed.busy, None, elapsed.allocated());
-        self.check_slow(elapsed, None);
         end
     }
 
