@@ -146,7 +146,7 @@ pub mod limits {
     pub use crate::insight::run_views::RECENT_RUN_VIEWS;
     pub use crate::insight::snapshot_dir::{SNAPSHOT_STALE_AFTER, SNAPSHOT_WRITE_INTERVAL};
     pub use crate::pipeline::history::{ERROR_CHARS, RECENT_RUNS, RUN_STEPS};
-    pub use crate::timeline::{TIMELINE_SLICES_PER_THREAD, TIMELINE_THREADS};
+    pub use crate::timeline::{TIMELINE_SLICES_PER_THREAD, TIMELINE_SPANS, TIMELINE_THREADS};
 }
 
 /// ```

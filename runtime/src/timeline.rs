@@ -1,7 +1,7 @@
 //! The timeline's flight recorder: each thread's ring of the latest slices of its
-//! operators' work — a segment's busy stretch, a wait inside it — kept only while a
-//! timeline is asked for ([`start`]), read when it is written
-//! (`insight::chrome_trace`).
+//! operators' work — a segment's busy stretch, a wait inside it — and the process's
+//! ring of runs and steps, kept only while a timeline is asked for ([`start`]), read
+//! when it is written (`insight::chrome_trace`).
 //!
 //! Recording rides on the check every segment already makes as it ends, whether its
 //! time is among its operator's slowest: while the recorder runs, every thread's floor
@@ -31,6 +31,10 @@ pub const TIMELINE_SLICES_PER_THREAD: usize = 1 << 16;
 /// are alive, the new thread records nothing.
 pub const TIMELINE_THREADS: usize = 1024;
 
+/// The most runs and steps kept (65,536): the latest; the written timeline says how
+/// many rolled off before them.
+pub const TIMELINE_SPANS: usize = 1 << 16;
+
 /// What a slice shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SliceKind {
@@ -53,6 +57,49 @@ pub(crate) struct Slice {
     pub(crate) kind: SliceKind,
     /// Rows handed out by a segment that handed something out.
     pub(crate) rows: Option<u64>,
+}
+
+/// A run or a step, from its start to its end, in clock ticks: it may start on one
+/// thread and end on another (an async step), so it is the process's, not a thread's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    /// `run <pipeline>` or `step <step>`.
+    pub(crate) kind: SpanKind,
+    pub(crate) name: &'static str,
+    /// The pipeline a step ran in, if in a run.
+    pub(crate) pipeline: Option<&'static str>,
+    pub(crate) failed: bool,
+}
+
+/// Which a [`Span`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SpanKind {
+    Run,
+    Step,
+}
+
+/// The latest runs and steps, and how many rolled off before them.
+static SPANS: Mutex<(VecDeque<Span>, u64)> = Mutex::new((VecDeque::new(), 0));
+
+/// Keeps `span`, if recording.
+pub(crate) fn record_span(span: Span) {
+    if !recording() {
+        return;
+    }
+    let mut spans = SPANS.lock().unwrap_or_else(PoisonError::into_inner);
+    if spans.0.len() == TIMELINE_SPANS {
+        spans.0.pop_front();
+        spans.1 += 1;
+    }
+    spans.0.push_back(span);
+}
+
+/// The runs and steps kept, oldest end first, and how many rolled off before them.
+pub(crate) fn spans() -> (Vec<Span>, u64) {
+    let spans = SPANS.lock().unwrap_or_else(PoisonError::into_inner);
+    (spans.0.iter().copied().collect(), spans.1)
 }
 
 /// One thread's ring.
@@ -147,6 +194,7 @@ pub(crate) fn start() {
         for ring in &rings.kept {
             *ring.held.lock().unwrap_or_else(PoisonError::into_inner) = Held::default();
         }
+        *SPANS.lock().unwrap_or_else(PoisonError::into_inner) = (VecDeque::new(), 0);
     }
     RECORDING.store(true, Ordering::Relaxed);
     let series_count = registry::series_count();

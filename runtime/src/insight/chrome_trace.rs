@@ -2,7 +2,9 @@
 //! in the Chrome trace event format, which Perfetto (<https://ui.perfetto.dev>) and
 //! `chrome://tracing` open: a track per thread, a slice per operator segment, named by
 //! its operator and carrying its `node.type`, `node.id` and rows, and a slice per wait
-//! inside it (starved, blocked).
+//! inside it (starved, blocked); and the runs and steps, as async slices (`"ph": "b"` /
+//! `"e"`: a step may start on one thread and end on another), each on a track of its
+//! own under the process.
 //!
 //! Slices are complete events (`"ph": "X"`) in microseconds from the earliest recorded
 //! slice, whose time of day the file gives (`otherData.origin_unix_ns`). A segment's
@@ -17,7 +19,7 @@ use serde_json::{json, Map, Value};
 use crate::counters::registry;
 use crate::insight::figures::names::{display_name, names_of};
 use crate::operator::clock::{ticks_to_nanos, wall_time_at};
-use crate::timeline::{self, SliceKind, ThreadSlices, TIMELINE_SLICES_PER_THREAD};
+use crate::timeline::{self, SliceKind, SpanKind, ThreadSlices, TIMELINE_SLICES_PER_THREAD};
 
 /// The timeline recorded so far, in the Chrome trace event format (JSON).
 ///
@@ -41,10 +43,12 @@ use crate::timeline::{self, SliceKind, ThreadSlices, TIMELINE_SLICES_PER_THREAD}
 /// ```
 pub fn chrome_trace() -> String {
     let (threads, let_go) = timeline::read();
+    let (spans, spans_rolled_off) = timeline::spans();
     let names = operator_names(&threads);
     let origin = threads
         .iter()
         .filter_map(|thread| thread.slices.iter().map(|slice| slice.start).min())
+        .chain(spans.iter().map(|span| span.start))
         .min()
         .unwrap_or(0);
     // Nanoseconds from the origin, and as the format's microseconds.
@@ -101,6 +105,22 @@ pub fn chrome_trace() -> String {
             }));
         }
     }
+    for (number, span) in spans.iter().enumerate() {
+        let (category, name) = match span.kind {
+            SpanKind::Run => ("run", format!("run {}", span.name)),
+            SpanKind::Step => ("step", format!("step {}", span.name)),
+        };
+        let id = format!("{category}-{}", number + 1);
+        let args = json!({ "pipeline": span.pipeline, "failed": span.failed });
+        events.push(json!({
+            "ph": "b", "name": name, "cat": category, "id": id, "pid": pid, "tid": 0,
+            "ts": micros(nanos(span.start)), "args": args,
+        }));
+        events.push(json!({
+            "ph": "e", "name": name, "cat": category, "id": id, "pid": pid, "tid": 0,
+            "ts": micros(nanos(span.end.max(span.start))),
+        }));
+    }
     let origin_unix_ns = wall_time_at(origin)
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_nanos() as u64);
@@ -112,6 +132,7 @@ pub fn chrome_trace() -> String {
             "origin_unix_ns": origin_unix_ns,
             "slices_rolled_off": rolled_off,
             "slices_per_thread": TIMELINE_SLICES_PER_THREAD,
+            "runs_and_steps_rolled_off": spans_rolled_off,
         }),
     };
     serde_json::to_string(&file).unwrap_or_default()

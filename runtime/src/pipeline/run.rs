@@ -14,12 +14,14 @@ use opentelemetry::{Context, KeyValue};
 use crate::counters::lanes::{self, LaneLease, NO_LANE};
 use crate::counters::thread_state::this_thread;
 use crate::names;
+use crate::operator::clock;
 use crate::operator::recording::enabled;
 use crate::pipeline::error_report::ErrorReport;
 use crate::pipeline::history;
 use crate::pipeline::recorder::{self, PipelineRecorder};
 use crate::pipeline::spans::{end_span, record_error, start_span, InLane, PolledInLane, RunScope};
 use crate::pipeline::totals;
+use crate::timeline::{self, Span, SpanKind};
 
 /// A data pipeline whose runs are traced: derive it with `#[derive(Pipeline)]`.
 ///
@@ -127,6 +129,8 @@ struct RunGuard {
     context: Context,
     scope: Arc<RunScope>,
     started: Instant,
+    /// The clock when the run started, in raw ticks (for the timeline).
+    started_tick: u64,
     finished: bool,
 }
 
@@ -163,6 +167,7 @@ impl RunGuard {
             context,
             scope,
             started: Instant::now(),
+            started_tick: clock::ticks(),
             finished: false,
         })
     }
@@ -175,6 +180,14 @@ impl RunGuard {
     fn close(&self, error: Option<ErrorReport>) {
         let rows = self.scope.rows.load(Relaxed);
         let time = self.started.elapsed();
+        timeline::record_span(Span {
+            start: self.started_tick,
+            end: clock::ticks().max(self.started_tick),
+            kind: SpanKind::Run,
+            name: self.scope.pipeline,
+            pipeline: Some(self.scope.pipeline),
+            failed: error.is_some(),
+        });
         totals::run_ended(self.scope.pipeline, time, rows, error.is_some());
         history::run_ended(self.scope.number, time, rows, error.as_ref());
         let span = self.context.span();

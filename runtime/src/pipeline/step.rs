@@ -24,6 +24,7 @@ use crate::pipeline::spans::{
     current_run, end_span, record_error, start_span, InLane, RunScope, StepName,
 };
 use crate::pipeline::totals::{CountedStep, StepSite};
+use crate::timeline::{self, Span, SpanKind};
 
 /// One step call in progress. Created on entry; closed by [`finish`](Self::finish) on
 /// return, or by `Drop` on a panic (or, for an async step, a future dropped early).
@@ -126,7 +127,16 @@ impl StepGuard {
     }
 
     fn close(&self, rows: u64, error: Option<ErrorReport>) {
-        let ticks = clock::ticks().saturating_sub(self.started);
+        let end = clock::ticks();
+        let ticks = end.saturating_sub(self.started);
+        timeline::record_span(Span {
+            start: self.started,
+            end: self.started + ticks,
+            kind: SpanKind::Step,
+            name: self.site.name,
+            pipeline: self.run.as_ref().map(|run| run.pipeline),
+            failed: error.is_some(),
+        });
         self.counted.end(ticks, rows, error.is_some());
         let span = self.context.span();
         span.set_attribute(KeyValue::new(self.site.rows_key, rows as i64));
