@@ -1,8 +1,8 @@
 //! A file in the Chrome trace event format (what `pipetel::chrome_trace` writes), checked
 //! against the format: every event well-formed, the complete events (`"ph": "X"`) of each
-//! thread nested, none ending after the slice that holds it; and each operator's own
-//! time read from the slices' geometry alone (a segment's length less the slices it
-//! holds).
+//! thread nested, none ending after the slice that holds it, every async slice begun
+//! (`"b"`) ended once (`"e"`) no earlier; and each operator's own time read from the
+//! slices' geometry alone (a segment's length less the slices it holds).
 
 use std::collections::BTreeMap;
 
@@ -22,6 +22,10 @@ pub struct CheckedTrace {
     pub threads: BTreeMap<u64, String>,
     /// `otherData.slices_rolled_off`.
     pub rolled_off: u64,
+    /// Every operator slice: (thread, start, end in microseconds, `node.type`).
+    pub slices: Vec<(u64, f64, f64, String)>,
+    /// The async slices (runs, steps): (category, name, start, end in microseconds).
+    pub spans: Vec<(String, String, f64, f64)>,
 }
 
 /// The slack for times rounded to the nanosecond in microseconds: a slice may seem to
@@ -60,6 +64,8 @@ pub fn check(trace: &str) -> CheckedTrace {
     // By thread: (start, end, operator or none for a wait).
     type Slice = (f64, f64, Option<(String, String)>);
     let mut by_thread: BTreeMap<u64, Vec<Slice>> = BTreeMap::new();
+    // Async slices begun and not yet ended, by (category, id): (name, start).
+    let mut begun: BTreeMap<(String, String), (String, f64)> = BTreeMap::new();
     for event in events {
         let phase = event["ph"]
             .as_str()
@@ -83,6 +89,29 @@ pub fn check(trace: &str) -> CheckedTrace {
             }
             "i" => {
                 assert!(event["ts"].as_f64().is_some_and(|ts| ts >= 0.0), "{event}");
+            }
+            "b" | "e" => {
+                let ts = event["ts"]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("no ts: {event}"));
+                let category = event["cat"].as_str().unwrap_or_else(|| panic!("{event}"));
+                let id = event["id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("no id: {event}"));
+                let key = (category.to_owned(), id.to_owned());
+                if phase == "b" {
+                    let earlier = begun.insert(key, (name.to_owned(), ts));
+                    assert!(earlier.is_none(), "begun twice: {event}");
+                } else {
+                    let (begun_name, start) = begun
+                        .remove(&key)
+                        .unwrap_or_else(|| panic!("ended, never begun: {event}"));
+                    assert_eq!(begun_name, name, "{event}");
+                    assert!(ts >= start, "ends before it begins: {event}");
+                    checked
+                        .spans
+                        .push((category.to_owned(), name.to_owned(), start, ts));
+                }
             }
             "X" => {
                 let ts = event["ts"]
@@ -111,6 +140,9 @@ pub fn check(trace: &str) -> CheckedTrace {
                     }
                     other => panic!("a slice of category {other:?}: {event}"),
                 };
+                if let Some((node_type, _)) = &operator {
+                    checked.slices.push((tid, ts, ts + dur, node_type.clone()));
+                }
                 by_thread
                     .entry(tid)
                     .or_default()
@@ -119,6 +151,7 @@ pub fn check(trace: &str) -> CheckedTrace {
             other => panic!("an event of phase {other:?}: {event}"),
         }
     }
+    assert!(begun.is_empty(), "begun, never ended: {begun:?}");
     for (tid, mut slices) in by_thread {
         assert!(
             checked.threads.contains_key(&tid),

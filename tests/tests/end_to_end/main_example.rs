@@ -275,6 +275,38 @@ fn its_timeline_is_a_chrome_trace_whose_slices_add_up_to_each_operators_busy_tim
     let snapshot = &jobs[0];
     let trace = chrome_trace::check(&std::fs::read_to_string(&trace).expect("the trace"));
     assert_eq!(trace.rolled_off, 0);
+    // The run holds its three steps; the steps, in order, every operator slice.
+    let mut spans: Vec<(&str, f64, f64)> = trace
+        .spans
+        .iter()
+        .map(|(_, name, start, end)| (name.as_str(), *start, *end))
+        .collect();
+    spans.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let names: Vec<&str> = spans.iter().map(|span| span.0).collect();
+    assert_eq!(
+        names,
+        [
+            "run regional_totals",
+            "step extract",
+            "step transform",
+            "step load"
+        ]
+    );
+    let (run_start, run_end) = (spans[0].1, spans[0].2);
+    for &(name, start, end) in &spans[1..] {
+        assert!(
+            run_start <= start && end <= run_end,
+            "{name} outside its run"
+        );
+    }
+    for (_, start, end, node_type) in &trace.slices {
+        assert!(
+            spans[1..]
+                .iter()
+                .any(|&(_, step_start, step_end)| step_start <= *start && *end <= step_end + 0.002),
+            "a {node_type} slice {start}–{end} µs in no step"
+        );
+    }
     assert_eq!(
         trace.own_ns.len(),
         snapshot.operators.len(),

@@ -1,14 +1,15 @@
 //! The timeline (`Config::record_timeline`, `pipetel::chrome_trace`) of a planted
 //! pipeline — a source thread blocked on a full channel, a sink thread starved by an
-//! empty one, operators nested in the sink's calls — is a well-formed Chrome trace whose
-//! slices nest on each thread, and each operator's own time read from the slices'
-//! geometry alone is the busy time the snapshot counts, within 1 %.
+//! empty one in a step, operators nested in the sink's calls — is a well-formed Chrome
+//! trace whose slices nest on each thread, with the step as an async slice holding the
+//! sink's; and each operator's own time read from the slices' geometry alone is the
+//! busy time the snapshot counts, within 1 %.
 
 use std::thread;
 use std::time::{Duration, Instant};
 
 use pipetel::channel::{sync_channel, Receiver, SyncSender};
-use pipetel::{operator, Config};
+use pipetel::{operator, pipeline_step, Config};
 use pipetel_tests::chrome_trace;
 
 const BATCHES: u64 = 40;
@@ -49,6 +50,15 @@ fn take(rx: &Receiver<Vec<u64>>) -> Option<Vec<u64>> {
     Some(transform(batch))
 }
 
+#[pipeline_step]
+fn drain(rx: &Receiver<Vec<u64>>) -> usize {
+    let mut rows = 0;
+    while let Some(batch) = take(rx) {
+        rows += batch.len();
+    }
+    rows
+}
+
 #[test]
 fn a_pipelines_timeline_is_well_formed_and_its_slices_add_up_to_busy_time() {
     pipetel_tests::own_process!();
@@ -68,13 +78,7 @@ fn a_pipelines_timeline_is_well_formed_and_its_slices_add_up_to_busy_time() {
         .expect("spawn");
     let sink = thread::Builder::new()
         .name("timeline-sink".into())
-        .spawn(move || {
-            let mut rows = 0;
-            while let Some(batch) = take(&rx) {
-                rows += batch.len();
-            }
-            rows
-        })
+        .spawn(move || drain(&rx))
         .expect("spawn");
     source.join().expect("source");
     assert_eq!(sink.join().expect("sink"), 64 * BATCHES as usize);
@@ -121,6 +125,23 @@ fn a_pipelines_timeline_is_well_formed_and_its_slices_add_up_to_busy_time() {
         assert!(
             (own - busy).abs() <= slack,
             "{key:?}: slices {own} ns of own time, the snapshot {busy} ns busy"
+        );
+    }
+    // The step, an async slice, holds every slice of the sink's calls.
+    let steps: Vec<_> = trace.spans.iter().filter(|span| span.0 == "step").collect();
+    assert_eq!(steps.len(), 1, "{:?}", trace.spans);
+    let (_, name, start, end) = steps[0];
+    assert_eq!(name, "step drain");
+    let sink_slices: Vec<_> = trace
+        .slices
+        .iter()
+        .filter(|slice| slice.3 == "timeline_sink")
+        .collect();
+    assert_eq!(sink_slices.len() as u64, BATCHES + 1);
+    for &&(_, slice_start, slice_end, _) in &sink_slices {
+        assert!(
+            *start <= slice_start && slice_end <= *end + 0.002,
+            "a sink slice {slice_start}–{slice_end} µs outside its step {start}–{end} µs"
         );
     }
     drop(telemetry);
