@@ -6,8 +6,8 @@
 //! Recording rides on the check every segment already makes as it ends, whether its
 //! time is among its operator's slowest: while the recorder runs, every thread's floor
 //! of the slowest is held at zero, so that every segment takes the rare path, which
-//! records it. With no timeline asked for, a call runs exactly the code it runs without
-//! the recorder.
+//! records it. With no timeline asked for, a call's common path does not reach the
+//! recorder at all.
 //!
 //! Each thread's ring holds the latest [`TIMELINE_SLICES_PER_THREAD`] slices; older ones
 //! roll off, counted, and the written timeline says how many. A thread's ring outlives
