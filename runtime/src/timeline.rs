@@ -45,6 +45,50 @@ pub(crate) enum SliceKind {
     Starved,
     /// A wait for room for its output inside a segment (a send on a full channel).
     Blocked,
+    /// A batch handed to a pipetel channel (`out`) or taken from one, the `number`th of
+    /// the channel's: an instant (its start is its end). `inside`: while its operator's
+    /// segment ran; else on the thread after the segment that made the batch (a send)
+    /// or before the one that takes it (a receive).
+    Handover {
+        channel: u32,
+        number: u64,
+        out: bool,
+        inside: bool,
+    },
+}
+
+/// Each channel's batches numbered as sent and as received, while recording: a
+/// channel hands its batches over in order, so the `n`th received is the `n`th sent.
+static HANDOVERS: Mutex<Option<std::collections::HashMap<u32, [u64; 2]>>> = Mutex::new(None);
+
+/// Records a batch handed to channel `channel` (`out`) or taken from it, by operator
+/// `series` (`inside` its segment, or the one next to it on the thread), at `tick`.
+pub(crate) fn handover(channel: u32, out: bool, series: u32, inside: bool, tick: u64) {
+    if !recording() {
+        return;
+    }
+    let number = {
+        let mut handovers = HANDOVERS.lock().unwrap_or_else(PoisonError::into_inner);
+        let counts = handovers
+            .get_or_insert_with(Default::default)
+            .entry(channel)
+            .or_default();
+        let count = &mut counts[usize::from(!out)];
+        *count += 1;
+        *count
+    };
+    record(Slice {
+        start: tick,
+        end: tick,
+        series,
+        kind: SliceKind::Handover {
+            channel,
+            number,
+            out,
+            inside,
+        },
+        rows: None,
+    });
 }
 
 /// One stretch of work or waiting on a thread, in clock ticks.
@@ -195,6 +239,7 @@ pub(crate) fn start() {
             *ring.held.lock().unwrap_or_else(PoisonError::into_inner) = Held::default();
         }
         *SPANS.lock().unwrap_or_else(PoisonError::into_inner) = (VecDeque::new(), 0);
+        *HANDOVERS.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
     RECORDING.store(true, Ordering::Relaxed);
     let series_count = registry::series_count();

@@ -11,9 +11,11 @@
 use crate::counters::links::{self, Endpoint, NO_LINK};
 use crate::counters::registry::NO_SERIES;
 use crate::counters::thread_state::{this_thread, PendingReceive};
+use crate::operator::clock::ticks;
 use crate::operator::dynamic::Counted;
 use crate::operator::recording::enabled;
 use crate::rows::Rows;
+use crate::timeline;
 
 /// How a channel counts an item.
 pub(crate) type CountItem<T> = fn(&T) -> Counted;
@@ -81,6 +83,12 @@ impl<T> Flow<T> {
         }
         let Counted { rows, bytes, .. } = (self.count)(item);
         thread.shard().link_cells(link).add_batch(rows, bytes);
+        if timeline::recording() {
+            if let Endpoint::Operator(series) = from {
+                let inside = thread.current().series != NO_SERIES;
+                timeline::handover(self.channel, true, series, inside, ticks());
+            }
+        }
         Some(Sent { link, rows, bytes })
     }
 
@@ -125,6 +133,10 @@ impl<T> Flow<T> {
         let thread = this_thread();
         let channel = Endpoint::Channel(self.channel);
         let Counted { rows, bytes, .. } = (self.count)(item);
+        if timeline::recording() {
+            let series = thread.current().series;
+            timeline::handover(self.channel, false, series, series != NO_SERIES, ticks());
+        }
         match thread.current().series {
             NO_SERIES => {
                 let link = links::channel_link(channel, Endpoint::Outside);

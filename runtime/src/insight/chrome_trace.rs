@@ -4,7 +4,8 @@
 //! its operator and carrying its `node.type`, `node.id` and rows, and a slice per wait
 //! inside it (starved, blocked); and the runs and steps, as async slices (`"ph": "b"` /
 //! `"e"`: a step may start on one thread and end on another), each on a track of its
-//! own under the process.
+//! own under the process; and each batch handed through a pipetel channel as a flow
+//! arrow from the operator that sent it to the one that took it.
 //!
 //! Slices are complete events (`"ph": "X"`) in microseconds from the earliest recorded
 //! slice, whose time of day the file gives (`otherData.origin_unix_ns`). A segment's
@@ -79,6 +80,9 @@ pub fn chrome_trace() -> String {
             }));
         }
         for slice in slices {
+            if let SliceKind::Handover { .. } = slice.kind {
+                continue;
+            }
             let (name, node_type, node_id) = names
                 .get(&slice.series)
                 .cloned()
@@ -93,6 +97,7 @@ pub fn chrome_trace() -> String {
                 SliceKind::Segment => (name, "operator"),
                 SliceKind::Starved => ("starved".to_owned(), "wait"),
                 SliceKind::Blocked => ("blocked".to_owned(), "wait"),
+                SliceKind::Handover { .. } => continue,
             };
             let (start, end) = (nanos(slice.start), nanos(slice.end));
             events.push(json!({
@@ -105,6 +110,7 @@ pub fn chrome_trace() -> String {
             }));
         }
     }
+    events.extend(flows(&threads, pid, &|tick| micros(nanos(tick))));
     for (number, span) in spans.iter().enumerate() {
         let (category, name) = match span.kind {
             SpanKind::Run => ("run", format!("run {}", span.name)),
@@ -136,6 +142,87 @@ pub fn chrome_trace() -> String {
         }),
     };
     serde_json::to_string(&file).unwrap_or_default()
+}
+
+/// The hand-overs of batches through pipetel channels as flow arrows, from the slice of
+/// the operator that sent a batch to the slice of the one that took it: a flow start
+/// (`"s"`) inside the sender's slice (a send made after the segment that made the batch
+/// ended is placed at that segment's end), a flow end (`"f"`) inside the receiver's
+/// slice, or, for a batch received outside any operator, bound to the next slice on its
+/// thread — the operator it is handed to. Only batches both sent and received while
+/// recording have an arrow. `micros`: ticks as the file's microseconds.
+fn flows(threads: &[ThreadSlices], pid: u32, micros: &dyn Fn(u64) -> f64) -> Vec<Value> {
+    // (channel, number) → where the batch was sent, and where received.
+    let mut ends: HashMap<(u32, u64), [Option<FlowEnd>; 2]> = HashMap::new();
+    for thread in threads {
+        for slice in &thread.slices {
+            let SliceKind::Handover {
+                channel,
+                number,
+                out,
+                inside,
+            } = slice.kind
+            else {
+                continue;
+            };
+            let ts = if out && !inside {
+                // Inside the latest segment of the sending operator that ended by then.
+                let made = thread
+                    .slices
+                    .iter()
+                    .filter(|made| {
+                        made.kind == SliceKind::Segment
+                            && made.series == slice.series
+                            && made.start < made.end
+                            && made.end <= slice.start
+                    })
+                    .max_by_key(|made| made.end);
+                let Some(made) = made else { continue };
+                // A nanosecond before its end.
+                micros(made.end) - 0.001
+            } else {
+                micros(slice.start)
+            };
+            ends.entry((channel, number)).or_default()[usize::from(!out)] = Some(FlowEnd {
+                thread: thread.number,
+                ts,
+                enclosing: inside,
+            });
+        }
+    }
+    let mut pairs: Vec<((u32, u64), FlowEnd, FlowEnd)> = ends
+        .into_iter()
+        .filter_map(|(key, [sent, received])| Some((key, sent?, received?)))
+        .collect();
+    pairs.sort_by_key(|&(key, _, _)| key);
+    let mut events = Vec::with_capacity(2 * pairs.len());
+    for ((channel, number), sent, received) in pairs {
+        let id = format!("channel-{channel}-{number}");
+        events.push(json!({
+            "ph": "s", "name": "batch", "cat": "channel", "id": id, "pid": pid,
+            "tid": sent.thread, "ts": sent.ts,
+        }));
+        let mut end = json!({
+            "ph": "f", "name": "batch", "cat": "channel", "id": id, "pid": pid,
+            "tid": received.thread, "ts": received.ts,
+        });
+        if received.enclosing {
+            // Bound to the slice it happened in; otherwise to the next slice on the
+            // thread, the operator the batch is handed to.
+            end["bp"] = "e".into();
+        }
+        events.push(end);
+    }
+    events
+}
+
+/// One end of a flow arrow: its thread, its time, and whether it binds to the slice
+/// enclosing it (rather than the next one).
+#[derive(Debug, Clone, Copy)]
+struct FlowEnd {
+    thread: u32,
+    ts: f64,
+    enclosing: bool,
 }
 
 /// The JSON object form of the Chrome trace event format.
