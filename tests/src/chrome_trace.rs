@@ -1,8 +1,10 @@
 //! A file in the Chrome trace event format (what `pipetel::chrome_trace` writes), checked
 //! against the format: every event well-formed, the complete events (`"ph": "X"`) of each
 //! thread nested, none ending after the slice that holds it, every async slice begun
-//! (`"b"`) ended once (`"e"`) no earlier; and each operator's own time read from the
-//! slices' geometry alone (a segment's length less the slices it holds).
+//! (`"b"`) ended once (`"e"`) no earlier, every flow arrow started (`"s"`) inside an
+//! operator's slice and finished (`"f"`) once, inside or before one; and each operator's
+//! own time read from the slices' geometry alone (a segment's length less the slices it
+//! holds).
 
 use std::collections::BTreeMap;
 
@@ -26,6 +28,9 @@ pub struct CheckedTrace {
     pub slices: Vec<(u64, f64, f64, String)>,
     /// The async slices (runs, steps): (category, name, start, end in microseconds).
     pub spans: Vec<(String, String, f64, f64)>,
+    /// The flow arrows: the `node.type` of the slice each starts in, and of the one it
+    /// ends in (or, bound to the next slice, the next one's).
+    pub flows: Vec<(String, String)>,
 }
 
 /// The slack for times rounded to the nanosecond in microseconds: a slice may seem to
@@ -66,6 +71,9 @@ pub fn check(trace: &str) -> CheckedTrace {
     let mut by_thread: BTreeMap<u64, Vec<Slice>> = BTreeMap::new();
     // Async slices begun and not yet ended, by (category, id): (name, start).
     let mut begun: BTreeMap<(String, String), (String, f64)> = BTreeMap::new();
+    // Flow arrows by id: where each started (thread, ts) and ended (thread, ts, enclosing).
+    let mut started: BTreeMap<String, (u64, f64)> = BTreeMap::new();
+    let mut finished: BTreeMap<String, (u64, f64, bool)> = BTreeMap::new();
     for event in events {
         let phase = event["ph"]
             .as_str()
@@ -89,6 +97,24 @@ pub fn check(trace: &str) -> CheckedTrace {
             }
             "i" => {
                 assert!(event["ts"].as_f64().is_some_and(|ts| ts >= 0.0), "{event}");
+            }
+            "s" | "f" => {
+                let ts = event["ts"]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("no ts: {event}"));
+                let id = event["id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("no id: {event}"));
+                assert_eq!(event["cat"], "channel", "{event}");
+                let twice = if phase == "s" {
+                    started.insert(id.to_owned(), (tid, ts)).is_some()
+                } else {
+                    let enclosing = event["bp"] == "e";
+                    finished
+                        .insert(id.to_owned(), (tid, ts, enclosing))
+                        .is_some()
+                };
+                assert!(!twice, "a flow {phase} twice: {event}");
             }
             "b" | "e" => {
                 let ts = event["ts"]
@@ -152,6 +178,42 @@ pub fn check(trace: &str) -> CheckedTrace {
         }
     }
     assert!(begun.is_empty(), "begun, never ended: {begun:?}");
+    assert_eq!(
+        started.keys().collect::<Vec<_>>(),
+        finished.keys().collect::<Vec<_>>(),
+        "every flow started and finished"
+    );
+    // The operator slice holding `ts` on `tid` (the innermost), or the next to start.
+    let holding = |tid: u64, ts: f64| -> Option<String> {
+        checked
+            .slices
+            .iter()
+            .filter(|(at, start, end, _)| *at == tid && *start <= ts && ts <= *end)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|slice| slice.3.clone())
+    };
+    let next = |tid: u64, ts: f64| -> Option<String> {
+        checked
+            .slices
+            .iter()
+            .filter(|(at, start, _, _)| *at == tid && *start >= ts)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|slice| slice.3.clone())
+    };
+    let mut flows = Vec::new();
+    for (id, &(from_tid, from_ts)) in &started {
+        let from = holding(from_tid, from_ts)
+            .unwrap_or_else(|| panic!("flow {id} starts in no operator slice"));
+        let (to_tid, to_ts, enclosing) = finished[id];
+        let to = if enclosing {
+            holding(to_tid, to_ts)
+        } else {
+            next(to_tid, to_ts)
+        }
+        .unwrap_or_else(|| panic!("flow {id} ends at no operator slice"));
+        flows.push((from, to));
+    }
+    checked.flows = flows;
     for (tid, mut slices) in by_thread {
         assert!(
             checked.threads.contains_key(&tid),

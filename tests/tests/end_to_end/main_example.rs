@@ -275,6 +275,12 @@ fn its_timeline_is_a_chrome_trace_whose_slices_add_up_to_each_operators_busy_tim
     let snapshot = &jobs[0];
     let trace = chrome_trace::check(&std::fs::read_to_string(&trace).expect("the trace"));
     assert_eq!(trace.rolled_off, 0);
+    // Each batch the scan sent through the channel, an arrow to the filter that took it.
+    let batches = ORDERS.div_ceil(8192);
+    assert_eq!(trace.flows.len(), batches, "{:?}", trace.flows);
+    for (from, to) in &trace.flows {
+        assert_eq!((from.as_str(), to.as_str()), ("scan", "filter"));
+    }
     // The run holds its three steps; the steps, in order, every operator slice.
     let mut spans: Vec<(&str, f64, f64)> = trace
         .spans

@@ -2,7 +2,7 @@
 //! pipeline — a source thread blocked on a full channel, a sink thread starved by an
 //! empty one in a step, operators nested in the sink's calls — is a well-formed Chrome
 //! trace whose slices nest on each thread, with the step as an async slice holding the
-//! sink's; and each operator's own time read from the slices' geometry alone is the
+//! sink's and an arrow from each send to its receive; and each operator's own time read from the slices' geometry alone is the
 //! busy time the snapshot counts, within 1 %.
 
 use std::thread;
@@ -126,6 +126,11 @@ fn a_pipelines_timeline_is_well_formed_and_its_slices_add_up_to_busy_time() {
             (own - busy).abs() <= slack,
             "{key:?}: slices {own} ns of own time, the snapshot {busy} ns busy"
         );
+    }
+    // An arrow per batch, from the source's call that sent it to the sink's that took it.
+    assert_eq!(trace.flows.len() as u64, BATCHES);
+    for (from, to) in &trace.flows {
+        assert_eq!((from.as_str(), to.as_str()), ("timeline_source", "timeline_sink"));
     }
     // The step, an async slice, holds every slice of the sink's calls.
     let steps: Vec<_> = trace.spans.iter().filter(|span| span.0 == "step").collect();
