@@ -22,8 +22,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::counters::registry;
 use crate::counters::shards;
 
-/// The most slices a thread's ring keeps (65,536, 2 MiB a thread at most): the latest;
-/// the written timeline says how many rolled off before them.
+/// The most slices a thread's ring keeps (65,536, 3.5 MiB a thread at most): the
+/// latest; the written timeline says how many rolled off before them.
 pub const TIMELINE_SLICES_PER_THREAD: usize = 1 << 16;
 
 /// The most threads' rings kept (1,024): past them, a new thread's ring replaces the
@@ -353,6 +353,8 @@ mod tests {
         assert_eq!(ring.slices.len(), TIMELINE_SLICES_PER_THREAD);
         assert_eq!(ring.slices[0], slice(3), "the oldest kept");
         assert_eq!(held_floor(7), if was { 0 } else { 7 });
+        // What TIMELINE_SLICES_PER_THREAD's documented bound (3.5 MiB a thread) is of.
+        assert_eq!(std::mem::size_of::<Slice>(), 56);
     }
 
     #[test]
