@@ -155,6 +155,9 @@ fn flows(threads: &[ThreadSlices], pid: u32, micros: &dyn Fn(u64) -> f64) -> Vec
     // (channel, number) → where the batch was sent, and where received.
     let mut ends: HashMap<(u32, u64), [Option<FlowEnd>; 2]> = HashMap::new();
     for thread in threads {
+        // A thread's ring is in the order its slices ended (a hand-over's is its time):
+        // each operator's latest segment ended so far, by series, in one pass.
+        let mut latest_end: HashMap<u32, u64> = HashMap::new();
         for slice in &thread.slices {
             let SliceKind::Handover {
                 channel,
@@ -163,23 +166,18 @@ fn flows(threads: &[ThreadSlices], pid: u32, micros: &dyn Fn(u64) -> f64) -> Vec
                 inside,
             } = slice.kind
             else {
+                if slice.kind == SliceKind::Segment && slice.start < slice.end {
+                    latest_end.insert(slice.series, slice.end);
+                }
                 continue;
             };
             let ts = if out && !inside {
-                // Inside the latest segment of the sending operator that ended by then.
-                let made = thread
-                    .slices
-                    .iter()
-                    .filter(|made| {
-                        made.kind == SliceKind::Segment
-                            && made.series == slice.series
-                            && made.start < made.end
-                            && made.end <= slice.start
-                    })
-                    .max_by_key(|made| made.end);
-                let Some(made) = made else { continue };
-                // A nanosecond before its end.
-                micros(made.end) - 0.001
+                // Inside the latest segment of the sending operator that ended by then,
+                // a nanosecond before its end.
+                let Some(&made) = latest_end.get(&slice.series) else {
+                    continue;
+                };
+                micros(made) - 0.001
             } else {
                 micros(slice.start)
             };
