@@ -50,6 +50,18 @@ fn take(rx: &Receiver<Vec<u64>>) -> Option<Vec<u64>> {
     Some(transform(batch))
 }
 
+#[operator(node_type = "timeline_make")]
+fn make(batch: u64) -> Vec<u64> {
+    spin(Duration::from_micros(10));
+    vec![batch; 8]
+}
+
+#[operator(node_type = "timeline_keep")]
+fn keep(batch: Vec<u64>) -> usize {
+    spin(Duration::from_micros(10));
+    batch.len()
+}
+
 #[pipeline_step]
 fn drain(rx: &Receiver<Vec<u64>>) -> usize {
     let mut rows = 0;
@@ -82,6 +94,17 @@ fn a_pipelines_timeline_is_well_formed_and_its_slices_add_up_to_busy_time() {
         .expect("spawn");
     source.join().expect("source");
     assert_eq!(sink.join().expect("sink"), 64 * BATCHES as usize);
+    // Sent after the operator that made the batch returned, received before the one
+    // that takes it starts: `tx.send(make(…))`, `for batch in rx { keep(batch) }`.
+    let (tx, rx) = pipetel::channel::channel();
+    let maker = thread::spawn(move || {
+        for batch in 0..BATCHES {
+            tx.send(make(batch)).expect("kept");
+        }
+    });
+    let kept: usize = rx.into_iter().map(keep).sum();
+    maker.join().expect("maker");
+    assert_eq!(kept, 8 * BATCHES as usize);
 
     let snapshot = pipetel::snapshot();
     let trace = chrome_trace::check(&pipetel::chrome_trace());
@@ -105,6 +128,8 @@ fn a_pipelines_timeline_is_well_formed_and_its_slices_add_up_to_busy_time() {
         "timeline_sink",
         "timeline_transform",
         "timeline_leaf",
+        "timeline_make",
+        "timeline_keep",
     ] {
         let op = snapshot
             .operators
@@ -127,11 +152,16 @@ fn a_pipelines_timeline_is_well_formed_and_its_slices_add_up_to_busy_time() {
             "{key:?}: slices {own} ns of own time, the snapshot {busy} ns busy"
         );
     }
-    // An arrow per batch, from the source's call that sent it to the sink's that took it.
-    assert_eq!(trace.flows.len() as u64, BATCHES);
-    for (from, to) in &trace.flows {
-        assert_eq!((from.as_str(), to.as_str()), ("timeline_source", "timeline_sink"));
-    }
+    // An arrow per batch, from the source's call that sent it to the sink's that took it;
+    // from the call that made a batch sent after it to the next call on the thread
+    // that received it.
+    let arrows = |from: &str, to: &str| {
+        let pair = (from.to_owned(), to.to_owned());
+        trace.flows.iter().filter(|flow| **flow == pair).count() as u64
+    };
+    assert_eq!(arrows("timeline_source", "timeline_sink"), BATCHES);
+    assert_eq!(arrows("timeline_make", "timeline_keep"), BATCHES);
+    assert_eq!(trace.flows.len() as u64, 2 * BATCHES, "{:?}", trace.flows);
     // The step, an async slice, holds every slice of the sink's calls.
     let steps: Vec<_> = trace.spans.iter().filter(|span| span.0 == "step").collect();
     assert_eq!(steps.len(), 1, "{:?}", trace.spans);
