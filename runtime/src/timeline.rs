@@ -289,11 +289,11 @@ pub(crate) fn record(slice: Slice) {
 /// What every thread recorded so far, by thread number, and how many slices of
 /// threads whose rings were let go for others.
 pub(crate) fn read() -> (Vec<ThreadSlices>, u64) {
-    let (rings, let_go) = {
-        let rings = RINGS.lock().unwrap_or_else(PoisonError::into_inner);
-        (rings.kept.clone(), rings.let_go)
-    };
+    // Under the lock, without taking a count of any ring: a thread that registers
+    // meanwhile must still see which rings only the list holds (their threads exited).
+    let rings = RINGS.lock().unwrap_or_else(PoisonError::into_inner);
     let threads = rings
+        .kept
         .iter()
         .map(|ring| {
             let held = ring.held.lock().unwrap_or_else(PoisonError::into_inner);
@@ -306,7 +306,7 @@ pub(crate) fn read() -> (Vec<ThreadSlices>, u64) {
         })
         .filter(|thread| !thread.slices.is_empty() || thread.rolled_off > 0)
         .collect();
-    (threads, let_go)
+    (threads, rings.let_go)
 }
 
 #[cfg(test)]
