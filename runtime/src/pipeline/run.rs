@@ -5,7 +5,7 @@ use std::fmt::Display;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::TraceContextExt as _;
@@ -128,9 +128,8 @@ struct RunGuard {
     telemetry: &'static PipelineRecorder,
     context: Context,
     scope: Arc<RunScope>,
-    started: Instant,
-    /// The clock when the run started, in raw ticks (for the timeline).
-    started_tick: u64,
+    /// The clock when the run started, in raw ticks (as a step's).
+    started: u64,
     finished: bool,
 }
 
@@ -166,8 +165,7 @@ impl RunGuard {
             telemetry,
             context,
             scope,
-            started: Instant::now(),
-            started_tick: clock::ticks(),
+            started: clock::ticks(),
             finished: false,
         })
     }
@@ -179,10 +177,11 @@ impl RunGuard {
 
     fn close(&self, error: Option<ErrorReport>) {
         let rows = self.scope.rows.load(Relaxed);
-        let time = self.started.elapsed();
+        let end = clock::ticks().max(self.started);
+        let time = Duration::from_nanos(clock::ticks_to_nanos(end - self.started));
         timeline::record_span(Span {
-            start: self.started_tick,
-            end: clock::ticks().max(self.started_tick),
+            start: self.started,
+            end,
             kind: SpanKind::Run,
             name: self.scope.pipeline,
             pipeline: Some(self.scope.pipeline),
