@@ -319,25 +319,29 @@ mod tests {
         TURN.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// A segment of `series` from tick `start` to the next.
+    fn segment(series: u32, start: u64) -> Slice {
+        Slice {
+            start,
+            end: start + 1,
+            series,
+            kind: SliceKind::Segment,
+            rows: None,
+        }
+    }
+
     #[test]
     fn a_full_ring_lets_its_oldest_slices_go_and_counts_them() {
         let _turn = turn();
         let was = recording();
         RECORDING.store(true, Ordering::Relaxed);
         let series = registry::resolve("timeline_test", "ring");
-        let slice = move |start: u64| Slice {
-            start,
-            end: start + 1,
-            series,
-            kind: SliceKind::Segment,
-            rows: None,
-        };
         // On a thread of its own, so that the ring is this test's alone.
         std::thread::Builder::new()
             .name("timeline-ring-test".into())
             .spawn(move || {
                 for start in 0..TIMELINE_SLICES_PER_THREAD as u64 + 3 {
-                    record(slice(start));
+                    record(segment(series, start));
                 }
             })
             .expect("spawn")
@@ -351,7 +355,7 @@ mod tests {
             .expect("the thread's ring, kept after it exited");
         assert_eq!(ring.rolled_off, 3);
         assert_eq!(ring.slices.len(), TIMELINE_SLICES_PER_THREAD);
-        assert_eq!(ring.slices[0], slice(3), "the oldest kept");
+        assert_eq!(ring.slices[0], segment(series, 3), "the oldest kept");
         assert_eq!(held_floor(7), if was { 0 } else { 7 });
         // What TIMELINE_SLICES_PER_THREAD's documented bound (3.5 MiB a thread) is of.
         assert_eq!(std::mem::size_of::<Slice>(), 56);
@@ -364,17 +368,9 @@ mod tests {
         RECORDING.store(true, Ordering::Relaxed);
         let series = registry::resolve("timeline_test", "threads");
         for _ in 0..TIMELINE_THREADS + 5 {
-            std::thread::spawn(move || {
-                record(Slice {
-                    start: 1,
-                    end: 2,
-                    series,
-                    kind: SliceKind::Segment,
-                    rows: None,
-                })
-            })
-            .join()
-            .expect("join");
+            std::thread::spawn(move || record(segment(series, 1)))
+                .join()
+                .expect("join");
         }
         RECORDING.store(was, Ordering::Relaxed);
         let rings = RINGS.lock().unwrap_or_else(PoisonError::into_inner);
