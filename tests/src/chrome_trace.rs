@@ -55,6 +55,20 @@ fn close(open: &mut Vec<Open>, checked: &mut CheckedTrace) {
     }
 }
 
+/// The text field `field` of `event`; panics naming both when it has none.
+fn text<'a>(event: &'a Value, field: &str) -> &'a str {
+    event[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {field}: {event}"))
+}
+
+/// The number field `field` of `event`; panics naming both when it has none.
+fn number(event: &Value, field: &str) -> f64 {
+    event[field]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no {field}: {event}"))
+}
+
 /// Checks `trace` against the format and reads it; panics naming the event at fault.
 pub fn check(trace: &str) -> CheckedTrace {
     let file: Value = serde_json::from_str(trace).expect("the trace is JSON");
@@ -75,16 +89,12 @@ pub fn check(trace: &str) -> CheckedTrace {
     let mut started: BTreeMap<String, (u64, f64)> = BTreeMap::new();
     let mut finished: BTreeMap<String, (u64, f64, bool)> = BTreeMap::new();
     for event in events {
-        let phase = event["ph"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no ph: {event}"));
+        let phase = text(event, "ph");
         let tid = event["tid"]
             .as_u64()
             .unwrap_or_else(|| panic!("no tid: {event}"));
         assert!(event["pid"].as_u64().is_some(), "no pid: {event}");
-        let name = event["name"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no name: {event}"));
+        let name = text(event, "name");
         match phase {
             "M" => {
                 let named = event["args"]["name"]
@@ -99,12 +109,8 @@ pub fn check(trace: &str) -> CheckedTrace {
                 assert!(event["ts"].as_f64().is_some_and(|ts| ts >= 0.0), "{event}");
             }
             "s" | "f" => {
-                let ts = event["ts"]
-                    .as_f64()
-                    .unwrap_or_else(|| panic!("no ts: {event}"));
-                let id = event["id"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("no id: {event}"));
+                let ts = number(event, "ts");
+                let id = text(event, "id");
                 assert_eq!(event["cat"], "channel", "{event}");
                 let twice = if phase == "s" {
                     started.insert(id.to_owned(), (tid, ts)).is_some()
@@ -117,13 +123,9 @@ pub fn check(trace: &str) -> CheckedTrace {
                 assert!(!twice, "a flow {phase} twice: {event}");
             }
             "b" | "e" => {
-                let ts = event["ts"]
-                    .as_f64()
-                    .unwrap_or_else(|| panic!("no ts: {event}"));
-                let category = event["cat"].as_str().unwrap_or_else(|| panic!("{event}"));
-                let id = event["id"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("no id: {event}"));
+                let ts = number(event, "ts");
+                let category = text(event, "cat");
+                let id = text(event, "id");
                 let key = (category.to_owned(), id.to_owned());
                 if phase == "b" {
                     let earlier = begun.insert(key, (name.to_owned(), ts));
@@ -140,12 +142,8 @@ pub fn check(trace: &str) -> CheckedTrace {
                 }
             }
             "X" => {
-                let ts = event["ts"]
-                    .as_f64()
-                    .unwrap_or_else(|| panic!("no ts: {event}"));
-                let dur = event["dur"]
-                    .as_f64()
-                    .unwrap_or_else(|| panic!("no dur: {event}"));
+                let ts = number(event, "ts");
+                let dur = number(event, "dur");
                 assert!(ts >= 0.0 && dur >= 0.0, "negative time: {event}");
                 let node_type = event["args"]["node.type"].as_str();
                 let node_id = event["args"]["node.id"].as_str();
