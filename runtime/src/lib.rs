@@ -93,6 +93,15 @@ pub mod snapshot {
     pub use crate::insight::snapshot_dir::read::{merge_files, ReadError, ReadProblem};
 }
 
+/// Run against run: what changed between two snapshots ([`Snapshot::diff`](snapshot::Snapshot::diff),
+/// [`Report::diff`]), a change in time called only beyond the noise ([`Diff`](diff::Diff)).
+pub mod diff {
+    pub use crate::insight::diff::{
+        Change, Diff, EdgeDiff, OperatorDiff, Shift, Verdict, CONFIDENCE, JUDGED_QUANTILE,
+        MIN_FACTOR,
+    };
+}
+
 /// The built-in checks: what they found ([`Diagnosis`](diagnose::Diagnosis)), their
 /// kinds, and the thresholds they fire at ([`Config::thresholds`]).
 pub mod diagnose {

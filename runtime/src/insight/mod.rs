@@ -4,6 +4,7 @@ pub(crate) mod bottleneck;
 pub(crate) mod chrome_trace;
 pub(crate) mod conservation;
 pub(crate) mod diagnoses;
+pub(crate) mod diff;
 pub(crate) mod distribution;
 pub(crate) mod estimates;
 pub(crate) mod figures;
