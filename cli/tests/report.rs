@@ -1,83 +1,11 @@
 //! The `pipetel report` command on the snapshot directory of real processes: this test
-//! binary started again as workers (`worker_process`, which does its work only when
-//! `PIPETEL_CLI_TEST_ROWS` is set), each writing into one `PIPETEL_SNAPSHOT_DIR`.
+//! binary started again as workers (`common::worker`), each writing into one
+//! `PIPETEL_SNAPSHOT_DIR`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+mod common;
 
+use common::{directory, pipetel, text, worker, JOB_A, JOB_B};
 use pipetel::snapshot::{merge_files, Snapshot};
-
-const PIPETEL: &str = env!("CARGO_BIN_EXE_pipetel");
-const JOB_A: &str = "0af7651916cd43dd8448eb211c80319c";
-const JOB_B: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-
-/// A worker: counts a scan of `PIPETEL_CLI_TEST_ROWS` rows in batches of 10, then exits
-/// (its telemetry writes the last snapshot as it stops). Not a test of its own: ignored,
-/// and run by [`worker`] only.
-#[test]
-#[ignore = "a worker process of the tests below"]
-fn worker_process() {
-    let rows: usize = std::env::var("PIPETEL_CLI_TEST_ROWS")
-        .expect("run by `worker`, with PIPETEL_CLI_TEST_ROWS")
-        .parse()
-        .expect("a number");
-    let telemetry = pipetel::Config::new().init();
-    let scan = pipetel::Operator::new("scan", "cli");
-    scan.iter((0..rows / 10).map(|_| vec![0u8; 10]))
-        .for_each(drop);
-    drop(telemetry);
-}
-
-/// Runs `worker_process` as a process of its own, writing into `dir` in `job`.
-fn worker(dir: &Path, rows: u64, job: &str) {
-    let mut child = Command::new(std::env::current_exe().expect("this test binary"))
-        .args([
-            "--exact",
-            "worker_process",
-            "--ignored",
-            "--test-threads",
-            "1",
-        ])
-        .env("PIPETEL_CLI_TEST_ROWS", rows.to_string())
-        .env("PIPETEL_SNAPSHOT_DIR", dir)
-        .env("TRACEPARENT", format!("00-{job}-00f067aa0ba902b7-01"))
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .env_remove("PIPETEL_REPORT")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start a worker");
-    // Bounded: a worker that hangs fails the test rather than holding it.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            panic!("a worker did not exit within two minutes");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    assert!(status.success());
-}
-
-fn pipetel(args: &[&str]) -> Output {
-    Command::new(PIPETEL)
-        .args(args)
-        .output()
-        .expect("run pipetel")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn directory(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pipetel-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 #[test]
 fn report_merges_a_jobs_processes_in_every_format() {
