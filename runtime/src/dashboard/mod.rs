@@ -17,6 +17,8 @@ pub(crate) mod memory_lane;
 pub(crate) mod page;
 #[cfg(feature = "dashboard")]
 mod process;
+#[cfg(feature = "html")]
+pub(crate) mod script_json;
 #[cfg(feature = "dashboard")]
 pub(crate) mod server;
 #[cfg(feature = "html")]

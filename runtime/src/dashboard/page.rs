@@ -12,10 +12,16 @@ const VIZ: &str = include_str!("../../assets/dashboard/viz-global-3.31.0.js");
 
 /// The page showing `view` (a live one polls for newer views).
 pub(crate) fn render(view: &View) -> String {
-    let mut page = String::with_capacity(TEMPLATE.len() + STYLE.len() + SCRIPT.len() + VIZ.len());
+    fill(TEMPLATE, SCRIPT, &view.json())
+}
+
+/// `template` with the shared style, the graph layout library, `script` and `data` (JSON
+/// made safe inside a script element: `dashboard::script_json`) in place of its markers.
+pub(crate) fn fill(template: &str, script: &str, data: &str) -> String {
+    let mut page = String::with_capacity(template.len() + STYLE.len() + script.len() + VIZ.len());
     // One pass over the template: the parts themselves are never searched, so a marker
     // inside the data or a library cannot be replaced.
-    let mut rest = TEMPLATE;
+    let mut rest = template;
     while let Some(start) = rest.find("/*PIPETEL:") {
         page.push_str(&rest[..start]);
         let marker_end = rest[start..]
@@ -23,9 +29,9 @@ pub(crate) fn render(view: &View) -> String {
             .map_or(rest.len(), |end| start + end + 2);
         match &rest[start..marker_end] {
             "/*PIPETEL:STYLE*/" => page.push_str(STYLE),
-            "/*PIPETEL:SCRIPT*/" => page.push_str(SCRIPT),
+            "/*PIPETEL:SCRIPT*/" => page.push_str(script),
             "/*PIPETEL:VIZ*/" => page.push_str(VIZ),
-            "/*PIPETEL:DATA*/" => page.push_str(&view.json()),
+            "/*PIPETEL:DATA*/" => page.push_str(data),
             other => page.push_str(other),
         }
         rest = &rest[marker_end..];

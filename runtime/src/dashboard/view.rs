@@ -284,11 +284,7 @@ impl View {
     /// The view as JSON, safe to put inside an HTML `<script>` element: `<`, `>` and `&`
     /// are escaped, so no string can close the element.
     pub(crate) fn json(&self) -> String {
-        serde_json::to_string(self)
-            .unwrap_or_else(|error| format!("{{\"error\": {:?}}}", error.to_string()))
-            .replace('<', "\\u003c")
-            .replace('>', "\\u003e")
-            .replace('&', "\\u0026")
+        crate::dashboard::script_json::script_json(self)
     }
 }
 
