@@ -1,21 +1,29 @@
 //! `pipetel`: reports of snapshot files — those `PIPETEL_SNAPSHOT_DIR` collects from
 //! the processes of a job, or any written by `PIPETEL_REPORT=….json` — one job's
-//! processes merged (`pipetel::snapshot::merge_files`).
+//! processes merged (`pipetel::snapshot::merge_files`); and what changed from one run to
+//! another.
 //!
 //! ```text
 //! pipetel report DIR_OR_FILES… [--json | --dot | --mermaid | --html FILE] [--job ID]
+//! pipetel diff BEFORE AFTER [--json | --html FILE]
 //! ```
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod diff;
 mod report;
 
+use diff::DiffArgs;
 use report::ReportArgs;
 
 #[derive(Parser)]
-#[command(name = "pipetel", version, about = "Reports of pipetel snapshot files")]
+#[command(
+    name = "pipetel",
+    version,
+    about = "Reports of pipetel snapshot files, and diffs of two runs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,11 +34,18 @@ enum Command {
     /// The report of snapshot files, and of directories of them (such as
     /// PIPETEL_SNAPSHOT_DIR's), the processes of each job merged into one.
     Report(ReportArgs),
+    /// What changed from one run (BEFORE) to another (AFTER): each a snapshot or report
+    /// JSON file, or a directory of one job's. Operators are matched by node.type and
+    /// node.id; a change in busy time per call is called only beyond the noise.
+    Diff(DiffArgs),
 }
 
 fn main() -> ExitCode {
-    let Command::Report(args) = Cli::parse().command;
-    match report::report(&args) {
+    let done = match Cli::parse().command {
+        Command::Report(args) => report::report(&args),
+        Command::Diff(args) => diff::diff(&args),
+    };
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("pipetel: {message}");

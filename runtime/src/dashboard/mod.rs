@@ -10,6 +10,8 @@
 //! [`Report::html`]: crate::Report::html
 
 #[cfg(feature = "html")]
+mod diff_page;
+#[cfg(feature = "html")]
 mod html_report;
 #[cfg(feature = "html")]
 pub(crate) mod memory_lane;

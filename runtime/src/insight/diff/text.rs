@@ -142,51 +142,10 @@ impl Diff {
         line
     }
 
-    /// Display names of every operator of either run, told apart together.
-    fn names(&self) -> HashMap<(String, String), String> {
-        let keys = self
-            .operators
-            .iter()
-            .map(|op| &op.node)
-            .chain(&self.added)
-            .chain(&self.removed)
-            .map(|node| (node.node_type.clone(), node.node_id.clone()))
-            .collect();
-        names_of(keys)
-    }
-}
-
-impl fmt::Display for Diff {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let judged = |verdict: Verdict| {
-            self.operators
-                .iter()
-                .filter(|op| op.verdict() == verdict)
-                .count()
-        };
-        writeln!(
-            f,
-            "pipetel diff: {} operators in both runs — {} slower, {} faster, {} within noise, \
-             {} with too few calls to judge",
-            self.operators.len(),
-            judged(Verdict::Higher),
-            judged(Verdict::Lower),
-            judged(Verdict::WithinNoise),
-            judged(Verdict::TooFewCalls),
-        )?;
-        writeln!(
-            f,
-            "(busy time per call, its {} bracketed at {} % confidence; changes under {MIN_FACTOR}× \
-             are not called)\n",
-            quantile_name(JUDGED_QUANTILE),
-            CONFIDENCE * 100.0
-        )?;
-        for line in self.headline() {
-            writeln!(f, "{line}")?;
-        }
-        if self.operators.is_empty() {
-            return Ok(());
-        }
+    /// The table of the operators in both runs, its header first: name, calls, busy, the
+    /// judged quantile, the median, the 99th percentile, memory peak, verdict — each cell
+    /// "before → after".
+    pub(crate) fn table(&self) -> Vec<[String; 8]> {
         let names = self.names();
         let rows: Vec<[String; 8]> = self
             .operators
@@ -227,14 +186,61 @@ impl fmt::Display for Diff {
             "memory peak".to_owned(),
             "verdict".to_owned(),
         ];
+        std::iter::once(header).chain(rows).collect()
+    }
+
+    /// How many operators were matched, and how each was judged.
+    pub(crate) fn summary(&self) -> String {
+        let judged = |verdict: Verdict| {
+            self.operators
+                .iter()
+                .filter(|op| op.verdict() == verdict)
+                .count()
+        };
+        format!(
+            "pipetel diff: {} operators in both runs — {} slower, {} faster, {} within noise, \
+             {} with too few calls to judge",
+            self.operators.len(),
+            judged(Verdict::Higher),
+            judged(Verdict::Lower),
+            judged(Verdict::WithinNoise),
+            judged(Verdict::TooFewCalls),
+        )
+    }
+
+    /// Display names of every operator of either run, told apart together.
+    fn names(&self) -> HashMap<(String, String), String> {
+        let keys = self
+            .operators
+            .iter()
+            .map(|op| &op.node)
+            .chain(&self.added)
+            .chain(&self.removed)
+            .map(|node| (node.node_type.clone(), node.node_id.clone()))
+            .collect();
+        names_of(keys)
+    }
+}
+
+impl fmt::Display for Diff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.summary())?;
+        writeln!(f, "({})\n", method())?;
+        for line in self.headline() {
+            writeln!(f, "{line}")?;
+        }
+        if self.operators.is_empty() {
+            return Ok(());
+        }
+        let table = self.table();
         let mut widths = [0; 8];
-        for row in std::iter::once(&header).chain(&rows) {
+        for row in &table {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());
             }
         }
         writeln!(f)?;
-        for row in std::iter::once(&header).chain(&rows) {
+        for row in &table {
             let mut line = String::new();
             for (cell, width) in row.iter().zip(widths) {
                 line.push_str(cell);
@@ -244,6 +250,16 @@ impl fmt::Display for Diff {
         }
         Ok(())
     }
+}
+
+/// What a verdict judges, in a sentence.
+pub(crate) fn method() -> String {
+    format!(
+        "busy time per call, its {} bracketed at {} % confidence; changes under {MIN_FACTOR}× \
+         are not called",
+        quantile_name(JUDGED_QUANTILE),
+        CONFIDENCE * 100.0
+    )
 }
 
 /// The verdict, as the table says it.
