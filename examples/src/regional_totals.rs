@@ -81,18 +81,32 @@ fn scan(lines: &[String]) -> Result<Orders, String> {
     Ok(batch)
 }
 
-/// Keeps the orders of at least `min_amount`, batch by batch as they are pulled.
+/// Keeps the orders of at least `min_amount`, batch by batch as they are pulled, going
+/// over each batch `passes` times (the work of one pass kept): more than one makes a
+/// slower filter, for `pipetel diff` to find.
 #[operator(node_type = "filter")]
-fn filter(batches: impl Iterator<Item = Orders>, min_amount: u64) -> impl Iterator<Item = Orders> {
+fn filter(
+    batches: impl Iterator<Item = Orders>,
+    min_amount: u64,
+    passes: u32,
+) -> impl Iterator<Item = Orders> {
     batches.map(move |batch| {
-        let (region, amount) = batch
-            .region
-            .into_iter()
-            .zip(batch.amount)
-            .filter(|(_, amount)| *amount >= min_amount)
-            .unzip();
-        Orders { region, amount }
+        for _ in 1..passes {
+            std::hint::black_box(keep(std::hint::black_box(&batch), min_amount));
+        }
+        keep(&batch, min_amount)
     })
+}
+
+/// The orders of `batch` of at least `min_amount`.
+fn keep(batch: &Orders, min_amount: u64) -> Orders {
+    let (region, amount) = batch
+        .region
+        .iter()
+        .zip(&batch.amount)
+        .filter(|(_, amount)| **amount >= min_amount)
+        .unzip();
+    Orders { region, amount }
 }
 
 /// Keeps the columns the aggregate needs.
@@ -161,6 +175,9 @@ pub struct RegionalTotals {
     pub batch_rows: usize,
     /// The smallest amount kept.
     pub min_amount: u64,
+    /// How many times the filter goes over each batch: 1, unless `FILTER_PASSES` says
+    /// more (a slower run to compare with `pipetel diff`).
+    pub filter_passes: u32,
     /// A pause before each batch is read, as a slow disk would make (zero unless
     /// `SCAN_PAUSE_MS` says): time to watch a run on the dashboard.
     pub pause: std::time::Duration,
@@ -210,7 +227,11 @@ impl RegionalTotals {
             id: 4,
             sums: HashMap::new(),
         };
-        aggregate.consume(project(filter(from_extract.into_iter(), self.min_amount)));
+        aggregate.consume(project(filter(
+            from_extract.into_iter(),
+            self.min_amount,
+            self.filter_passes,
+        )));
         aggregate
     }
 
@@ -240,26 +261,17 @@ pub fn generated(dir: &Path, rows: usize) -> Result<RegionalTotals, String> {
         destination: dir.join("totals.csv"),
         batch_rows: 8192,
         min_amount: 500,
+        filter_passes: 1,
         pause: std::time::Duration::ZERO,
     };
     generate_csv(&pipeline.source, rows).map_err(|e| e.to_string())?;
     Ok(pipeline)
 }
 
-/// Runs the example: `rows` generated orders in `dir`, a pause of `pause` before each
-/// batch; returns the totals written.
-pub fn run(
-    dir: &Path,
-    rows: usize,
-    pause: std::time::Duration,
-) -> Result<Vec<(&'static str, u64)>, String> {
-    let mut pipeline = generated(dir, rows)?;
-    pipeline.pause = pause;
-    pipeline.run(RegionalTotals::run_all)
-}
-
-/// The example's `main`: counts locally, runs 500,000 orders through the pipeline,
-/// prints the totals, and prints the report when nothing is exported.
+/// The example's `main`: counts locally, runs `ORDERS` orders (500,000 unless it says)
+/// through the pipeline — a pause of `SCAN_PAUSE_MS` before each batch, the filter going
+/// `FILTER_PASSES` times over each — prints the totals, and prints the report when
+/// nothing is exported.
 pub fn main() -> Result<(), String> {
     let telemetry = pipetel::Config::new().collect_locally(true).init();
     let rows = std::env::var("ORDERS")
@@ -270,8 +282,15 @@ pub fn main() -> Result<(), String> {
         .ok()
         .and_then(|ms| ms.parse().ok())
         .map_or(std::time::Duration::ZERO, std::time::Duration::from_millis);
+    let filter_passes = std::env::var("FILTER_PASSES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
     let dir = std::env::temp_dir().join(format!("pipetel-example-{}", std::process::id()));
-    let groups = run(&dir, rows, pause)?;
+    let mut pipeline = generated(&dir, rows)?;
+    pipeline.pause = pause;
+    pipeline.filter_passes = filter_passes;
+    let groups = pipeline.run(RegionalTotals::run_all)?;
     for (region, total) in &groups {
         println!("{region}: {total}");
     }

@@ -7,6 +7,7 @@ mod bad_environment;
 mod browser;
 mod dashboard;
 mod dashboard_server;
+mod diff;
 mod export;
 mod faults;
 mod feature_off;
