@@ -2,6 +2,9 @@
 //! of its own (`worker_process`, which does its work only when `PIPETEL_CLI_TEST_ROWS`
 //! is set) writing into a `PIPETEL_SNAPSHOT_DIR` — and running the command.
 
+// Each test binary uses some of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

@@ -198,9 +198,12 @@ impl Diff {
                 .count()
         };
         format!(
-            "pipetel diff: {} operators in both runs — {} slower, {} faster, {} within noise, \
-             {} with too few calls to judge",
-            self.operators.len(),
+            "pipetel diff: {} in both runs — {} slower, {} faster, {} within noise, {} with \
+             too few calls to judge",
+            match self.operators.len() {
+                1 => "1 operator".to_owned(),
+                n => format!("{n} operators"),
+            },
             judged(Verdict::Higher),
             judged(Verdict::Lower),
             judged(Verdict::WithinNoise),
