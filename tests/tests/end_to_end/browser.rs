@@ -304,3 +304,87 @@ fn a_drivers_dashboard_lists_the_jobs_processes_and_sums_their_rows() {
 fn page_is_live(page: &Page) -> bool {
     page.status.starts_with("live")
 }
+
+/// One run of the main example, its filter going `filter_passes` times over each batch;
+/// its report, read back.
+fn example_report(dir: &std::path::Path, filter_passes: &str) -> pipetel::Report {
+    let file = dir.join(format!("passes-{filter_passes}.json"));
+    let child = start(
+        PROGRAM,
+        &[],
+        &[
+            ("ORDERS", "500000"),
+            ("FILTER_PASSES", filter_passes),
+            ("PIPETEL_REPORT", file.to_str().expect("utf-8")),
+        ],
+    );
+    let output = wait_for_exit(child, PATIENCE);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(&file).expect("the report");
+    pipetel::Report::of(pipetel::snapshot::Snapshot::from_json(&text).expect("a snapshot"))
+}
+
+/// The diff page's state: how many graphs are drawn and their operators, the operators
+/// filled as slower in each, and the table's rows with their verdict class.
+const DIFF_STATE: &str = r##"
+    const graph = (id) => document.querySelectorAll("#" + id + " svg g.node").length;
+    const slower = (id) => Array.from(document.querySelectorAll("#" + id + " svg g.node"))
+        .filter((node) => node.querySelector("[fill='#f4b6b0']"))
+        .map((node) => node.querySelector("text").textContent);
+    return {
+        before: graph("before-graph"),
+        after: graph("after-graph"),
+        slower_before: slower("before-graph"),
+        slower_after: slower("after-graph"),
+        rows: Array.from(document.querySelectorAll("#operators tbody tr"))
+            .map((row) => [row.className, row.cells[0].textContent]),
+        headline: Array.from(document.querySelectorAll("#headline li")).map((li) => li.textContent),
+    };
+"##;
+
+#[test]
+fn the_diff_page_shows_both_runs_graphs_with_the_slower_filter_marked() {
+    let dir = std::env::temp_dir().join(format!("pipetel-browser-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let before = example_report(&dir, "1");
+    let after = example_report(&dir, "3");
+    let page_file = dir.join("diff.html");
+    std::fs::write(&page_file, before.diff_html(&after)).expect("write the page");
+
+    let browser = Browser::start(1400, 1000);
+    browser.open(&format!("file://{}", page_file.display()));
+    let deadline = Instant::now() + PATIENCE;
+    let state = loop {
+        let state = browser.run(DIFF_STATE);
+        let drawn = |side: &str| state[side].as_u64() == Some(OPERATORS.len() as u64);
+        if (drawn("before") && drawn("after")) || Instant::now() >= deadline {
+            break state;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for side in ["before", "after"] {
+        assert_eq!(state[side], OPERATORS.len(), "{state:#}");
+        // Graphviz lays a node's label out as lines; its first is the name.
+        assert_eq!(
+            state[format!("slower_{side}")],
+            serde_json::json!(["filter"]),
+            "{state:#}"
+        );
+    }
+    let rows: Vec<(String, String)> = serde_json::from_value(state["rows"].clone()).expect("rows");
+    let slower: Vec<&str> = rows
+        .iter()
+        .filter(|(class, _)| class == "slower")
+        .map(|(_, name)| name.as_str())
+        .collect();
+    assert_eq!(slower, ["filter"], "{state:#}");
+    assert_eq!(rows.len(), OPERATORS.len(), "{state:#}");
+    let headline = state["headline"][0].as_str().expect("a headline");
+    assert!(headline.starts_with("filter: "), "{state:#}");
+    browser.screenshot(&artefacts().join("diff.png"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
