@@ -142,9 +142,9 @@ impl Diff {
         line
     }
 
-    /// The table of the operators in both runs, its header first: name, calls, busy, the
-    /// judged quantile, the median, the 99th percentile, memory peak, verdict — each cell
-    /// "before → after".
+    /// The table of the operators in both runs, its header first: name, segments timed
+    /// (calls, polls, items), busy, the judged quantile, the median, the 99th percentile,
+    /// memory peak, verdict — each cell "before → after".
     pub(crate) fn table(&self) -> Vec<[String; 8]> {
         let names = self.names();
         let rows: Vec<[String; 8]> = self
@@ -158,7 +158,9 @@ impl Diff {
                 };
                 [
                     display_name(&names, &op.node.node_type, &op.node.node_id),
-                    format!("{} → {}", count(op.calls.before), count(op.calls.after)),
+                    op.per_call.map_or("—".to_owned(), |shift| {
+                        format!("{} → {}", count(shift.calls.0), count(shift.calls.1))
+                    }),
                     format!("{} → {}", duration(op.busy.before), duration(op.busy.after)),
                     op.per_call.map_or("—".to_owned(), |shift| {
                         format!(
@@ -178,7 +180,7 @@ impl Diff {
             .collect();
         let header = [
             "operator".to_owned(),
-            "calls".to_owned(),
+            "timed".to_owned(),
             "busy".to_owned(),
             format!("per call, {}", short_quantile(JUDGED_QUANTILE)),
             "per call, p50".to_owned(),
