@@ -11,6 +11,10 @@
 //! window's width and of its highest value, with their labels formatted here as the
 //! report formats bytes.
 
+// The lane is recorded by the live dashboard only (feature `dashboard`); the page, which
+// draws it, is built with `html` alone too, for the one-file report, which has no lane.
+#![cfg_attr(not(feature = "dashboard"), allow(dead_code))]
+
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
