@@ -42,6 +42,7 @@ mod env;
 mod export;
 mod insight;
 mod linger;
+pub mod logs;
 pub mod names;
 mod node_id;
 mod operator;
@@ -82,8 +83,8 @@ pub mod snapshot {
     pub use crate::insight::skew::skew_score;
     pub use crate::insight::snapshot::{
         Basis, Bottleneck, CallBuckets, ChannelSnapshot, EdgeSnapshot, EdgeVia, Estimate,
-        Imbalance, Memory, NodeRef, Overall, Percentiles, RunSnapshot, Share, Skew, SlowCall,
-        Snapshot, Source, SourceState, Spread, StepSnapshot, Waiting,
+        Imbalance, LogLine, Memory, NodeRef, OperatorLogs, Overall, Percentiles, RunSnapshot,
+        Share, Skew, SlowCall, Snapshot, Source, SourceState, Spread, StepSnapshot, Waiting,
     };
     pub use crate::insight::snapshot::{
         ByteCounts, CallCounts, Distributions, Expected, OperatorSnapshot, RowCounts, TimeSplit,
@@ -154,6 +155,7 @@ pub mod limits {
     pub use crate::export::call_distributions::MAX_HISTOGRAM_RECORDS;
     pub use crate::insight::run_views::RECENT_RUN_VIEWS;
     pub use crate::insight::snapshot_dir::{SNAPSHOT_STALE_AFTER, SNAPSHOT_WRITE_INTERVAL};
+    pub use crate::logs::operator_lines::{LOG_LINES_KEPT, LOG_LINE_CHARS};
     pub use crate::pipeline::history::{ERROR_CHARS, RECENT_RUNS, RUN_STEPS};
     pub use crate::timeline::{TIMELINE_SLICES_PER_THREAD, TIMELINE_SPANS, TIMELINE_THREADS};
 }

@@ -30,6 +30,7 @@ use crate::insight::report::Report;
 use crate::insight::run_views;
 use crate::insight::snapshot_dir::write::SnapshotWriter;
 use crate::insight::watch;
+use crate::logs::event_layer::operator_lines;
 use crate::names;
 use crate::operator::clock;
 use crate::operator::recording::set_enabled;
@@ -182,9 +183,13 @@ impl Telemetry {
         self.logs.is_some()
     }
 
-    /// A `tracing` layer exporting events as OTLP log records, for a program that builds
-    /// its own subscriber (with [`Config::install_log_subscriber(false)`](crate::Config::install_log_subscriber));
-    /// `None` while logs are not exported.
+    /// A `tracing` layer for a program that builds its own subscriber (with
+    /// [`Config::install_log_subscriber(false)`](crate::Config::install_log_subscriber)):
+    /// it counts each event emitted inside an operator's call as that operator's line
+    /// (the report's and the dashboard's `logs`), and, while logs are exported, exports
+    /// events as OTLP log records tagged with the operator. `None` while telemetry is off.
+    /// Add [`logs::WithOperator`](crate::logs::WithOperator) to the program's `fmt` layer
+    /// for its own lines to say their operator too.
     ///
     /// ```
     /// use tracing_subscriber::layer::SubscriberExt as _;
@@ -198,7 +203,9 @@ impl Telemetry {
     where
         S: tracing::Subscriber + for<'span> LookupSpan<'span>,
     {
-        self.logs.as_ref().map(|logs| log_layer(&logs.provider))
+        self.is_enabled().then(|| {
+            operator_lines().and_then(self.logs.as_ref().map(|logs| log_layer(&logs.provider)))
+        })
     }
 
     /// Whether metrics (operator and pipeline) are being collected and exported.
@@ -285,7 +292,9 @@ fn install(signals: &Signals, collecting: bool) {
         user_counter::set_meter(Some(metrics.provider.meter(names::SCOPE)));
     }
     if let (Some(logs), true) = (&signals.logs, signals.install_log_subscriber) {
-        let subscriber = tracing_subscriber::registry().with(log_layer(&logs.provider));
+        let subscriber = tracing_subscriber::registry()
+            .with(operator_lines())
+            .with(log_layer(&logs.provider));
         if tracing::subscriber::set_global_default(subscriber).is_err() {
             warn(format_args!(
                 "a global tracing subscriber is already set, so logs are not exported; \

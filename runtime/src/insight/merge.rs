@@ -258,6 +258,11 @@ fn add_operator(into: &mut OperatorSnapshot, op: OperatorSnapshot) {
     into.skew.workers.extend(op.skew.workers);
     engine_metrics::add_values(&mut into.engine_metrics, &op.engine_metrics);
     add_memory(&mut into.memory, op.memory);
+    if let Some(logs) = &op.logs {
+        into.logs
+            .get_or_insert_with(Default::default)
+            .add(logs, crate::logs::operator_lines::LOG_LINES_KEPT);
+    }
 }
 
 /// `memory` added into `into`: what a process without the tracking allocator has not

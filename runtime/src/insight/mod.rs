@@ -10,6 +10,7 @@ pub(crate) mod estimates;
 pub(crate) mod figures;
 mod from_json;
 pub(crate) mod graph;
+pub(crate) mod log_lines;
 pub(crate) mod look;
 pub(crate) mod memory;
 mod merge;

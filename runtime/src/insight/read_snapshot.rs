@@ -20,7 +20,7 @@ use crate::insight::snapshot::{
     TimeSplit, WorkSkew, SCHEMA_VERSION,
 };
 use crate::insight::{
-    bottleneck, conservation, diagnoses, distribution, estimates, graph, this_process,
+    bottleneck, conservation, diagnoses, distribution, estimates, graph, log_lines, this_process,
 };
 use crate::operator::clock::ticks_to_nanos;
 use crate::operator::engine_metrics;
@@ -91,6 +91,7 @@ fn take(look: Look) -> Snapshot {
             Keep::All,
         );
         built.unattributed_memory = memory.map(|memory| memory.unattributed);
+        log_lines::attach(&mut built, labels);
         built
     });
     analyse(&mut snapshot, look);

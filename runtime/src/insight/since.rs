@@ -11,8 +11,8 @@ use crate::insight::diagnoses;
 use crate::insight::read_snapshot::{counted, derive_rates};
 use crate::insight::skew;
 use crate::insight::snapshot::{
-    ByteCounts, CallCounts, Distributions, Memory, OperatorSnapshot, RowCounts, RunSnapshot,
-    Snapshot, StepSnapshot, TimeSplit, WorkSkew,
+    ByteCounts, CallCounts, Distributions, Memory, OperatorLogs, OperatorSnapshot, RowCounts,
+    RunSnapshot, Snapshot, StepSnapshot, TimeSplit, WorkSkew,
 };
 use crate::insight::snapshot::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef, SCHEMA_VERSION};
 use crate::operator::engine_metrics;
@@ -262,8 +262,29 @@ fn operator_since(now: &OperatorSnapshot, before: &OperatorSnapshot) -> Operator
             Some(&before.engine_metrics),
         ),
         memory: memory_since(&now.memory, &before.memory),
+        logs: logs_since(&now.logs, &before.logs),
         ..now.clone()
     }
+}
+
+/// Lines counted in between, and the latest of them.
+fn logs_since(now: &Option<OperatorLogs>, before: &Option<OperatorLogs>) -> Option<OperatorLogs> {
+    let now = now.as_ref()?;
+    let Some(before) = before else {
+        return Some(now.clone());
+    };
+    let lines = now.lines.saturating_sub(before.lines);
+    (lines > 0).then(|| OperatorLogs {
+        lines,
+        warnings: now.warnings.saturating_sub(before.warnings),
+        errors: now.errors.saturating_sub(before.errors),
+        latest: now
+            .latest
+            .iter()
+            .filter(|line| !before.latest.contains(line))
+            .cloned()
+            .collect(),
+    })
 }
 
 /// Memory allocated and freed in between; held, peak and retained as of now.

@@ -11,6 +11,7 @@ mod distributions;
 mod engine_shapes;
 mod estimates;
 mod graph;
+mod logs;
 mod off;
 mod runs_apart;
 mod shapes;

@@ -7,6 +7,7 @@ mod shift;
 mod text;
 
 pub use shift::{Shift, Verdict, CONFIDENCE, JUDGED_QUANTILE, MIN_FACTOR};
+#[cfg(feature = "html")]
 pub(crate) use text::method;
 
 use std::time::Duration;

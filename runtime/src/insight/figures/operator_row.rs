@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::insight::figures::units::{bytes, count, duration, percent, ratio};
-use crate::insight::snapshot::{OperatorSnapshot, Snapshot};
+use crate::insight::snapshot::{OperatorLogs, OperatorSnapshot, Snapshot};
 
 /// The table's columns after the name. The last, `MEMORY` (live / peak), only for a
 /// snapshot with memory measured ([`columns`]).
@@ -176,5 +176,38 @@ pub(crate) fn detail_lines(op: &OperatorSnapshot) -> Vec<String> {
             bytes(per_call.max)
         ));
     }
+    if let Some(logs) = &op.logs {
+        lines.push(log_line(logs));
+    }
     lines
+}
+
+/// How many lines an operator logged, of which warnings and errors, and its latest: the
+/// report's detail line, cut to fit the table's width.
+fn log_line(logs: &OperatorLogs) -> String {
+    /// Characters of the latest line the report shows.
+    const LATEST_CHARS: usize = 60;
+    let plural = |n: u64, one: &str| match n {
+        1 => format!("1 {one}"),
+        n => format!("{} {one}s", count(n)),
+    };
+    let mut line = format!("logs: {}", plural(logs.lines, "line"));
+    if logs.warnings + logs.errors > 0 {
+        let _ = write!(
+            line,
+            " ({}, {})",
+            plural(logs.warnings, "warning"),
+            plural(logs.errors, "error")
+        );
+    }
+    if let Some(latest) = logs.latest.last() {
+        let text: String = latest.text.chars().take(LATEST_CHARS).collect();
+        let more = if latest.text.chars().nth(LATEST_CHARS).is_some() {
+            "…"
+        } else {
+            ""
+        };
+        let _ = write!(line, "; latest, {}: {text}{more}", latest.source);
+    }
+    line
 }

@@ -10,6 +10,7 @@ mod distribution;
 mod estimate;
 mod graph;
 mod imbalance;
+mod logs;
 mod memory;
 mod operator;
 mod skew;
@@ -21,6 +22,7 @@ pub use distribution::{CallBuckets, Percentiles, SlowCall};
 pub use estimate::{Basis, Estimate, Overall};
 pub use graph::{ChannelSnapshot, EdgeSnapshot, EdgeVia, NodeRef};
 pub use imbalance::Imbalance;
+pub use logs::{LogLine, OperatorLogs};
 pub use memory::Memory;
 pub use operator::{
     ByteCounts, CallCounts, Distributions, Expected, OperatorSnapshot, RowCounts, TimeSplit,

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CallBuckets, Estimate, Memory, NodeRef, Percentiles, Share, Skew, SlowCall};
+use super::{
+    CallBuckets, Estimate, Memory, NodeRef, OperatorLogs, Percentiles, Share, Skew, SlowCall,
+};
 use crate::operator::engine_metrics::EngineValue;
 
 /// The counters of one operator, and what follows from them.
@@ -55,6 +57,10 @@ pub struct OperatorSnapshot {
     /// `None` without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<Memory>,
+    /// Its log lines: `tracing` events inside its calls and its child processes' output;
+    /// `None` when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<OperatorLogs>,
     /// The engine's own metrics of the operator (DataFusion's `ExecutionPlan::metrics()`
     /// through pipetel-datafusion, or any [`EngineMetrics`](crate::engine::EngineMetrics)
     /// source), by name.
