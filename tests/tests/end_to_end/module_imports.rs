@@ -29,6 +29,8 @@ const RUNTIME_LAYERS: &[&[&str]] = &[
     &["operator"],
     &["channel"],
     &["pipeline"],
+    // log lines by operator: read the current operator and the labels from counters
+    &["logs"],
     &["insight"],
     &["export", "dashboard"],
     &["telemetry"],
