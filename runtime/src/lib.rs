@@ -48,6 +48,7 @@ mod node_id;
 mod operator;
 mod partition;
 mod pipeline;
+pub mod process;
 mod rows;
 mod telemetry;
 mod timeline;
@@ -157,6 +158,7 @@ pub mod limits {
     pub use crate::insight::snapshot_dir::{SNAPSHOT_STALE_AFTER, SNAPSHOT_WRITE_INTERVAL};
     pub use crate::logs::operator_lines::{LOG_LINES_KEPT, LOG_LINE_CHARS};
     pub use crate::pipeline::history::{ERROR_CHARS, RECENT_RUNS, RUN_STEPS};
+    pub use crate::process::{PROCESS_LINES_PER_FLUSH, PROCESS_LINE_BYTES};
     pub use crate::timeline::{TIMELINE_SLICES_PER_THREAD, TIMELINE_SPANS, TIMELINE_THREADS};
 }
 

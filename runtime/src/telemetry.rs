@@ -15,6 +15,7 @@ use tracing_subscriber::Layer;
 use crate::dashboard::server::DashboardServer;
 use crate::env::ReportDestination;
 use crate::export::grpc_runtime::GrpcRuntime;
+use crate::export::line_logs;
 use crate::export::log_layer::log_layer;
 use crate::export::logs::LogsPipeline;
 use crate::export::metrics::MetricsPipeline;
@@ -302,6 +303,7 @@ fn install(signals: &Signals, collecting: bool) {
             ));
         }
     }
+    line_logs::install(signals.logs.as_ref().map(|logs| &logs.provider));
     recorder::install(Some(signals.pipelines.clone()));
     set_enabled(collecting);
 }
@@ -312,6 +314,7 @@ fn install(signals: &Signals, collecting: bool) {
 fn uninstall() {
     set_enabled(false);
     recorder::install(None);
+    line_logs::install(None);
     user_counter::set_meter(None);
     opentelemetry::global::set_tracer_provider(NoopTracerProvider::new());
     opentelemetry::global::set_meter_provider(NoopMeterProvider::new());

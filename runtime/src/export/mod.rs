@@ -6,6 +6,7 @@ pub(crate) mod cardinality;
 pub(crate) mod custom_instruments;
 pub(crate) mod exporter;
 pub(crate) mod grpc_runtime;
+pub(crate) mod line_logs;
 pub(crate) mod log_layer;
 pub(crate) mod logs;
 pub(crate) mod memory_metrics;

@@ -16,6 +16,7 @@ mod main_example;
 mod module_imports;
 mod pipelines;
 mod pipetel_variables;
+mod process_lines;
 mod progress;
 mod prometheus;
 mod report;

@@ -33,6 +33,8 @@ const RUNTIME_LAYERS: &[&[&str]] = &[
     &["logs"],
     &["insight"],
     &["export", "dashboard"],
+    // child processes' lines: the current operator, its lines, the line logger
+    &["process"],
     &["telemetry"],
     &["config"],
     // the crate's face and the expansions' door see everything
