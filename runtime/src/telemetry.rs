@@ -200,12 +200,18 @@ impl Telemetry {
     /// let _default = tracing::subscriber::set_default(subscriber);
     /// tracing::info!(rows = 3, "loaded");
     /// ```
-    pub fn log_layer<S>(&self) -> Option<impl Layer<S>>
+    pub fn log_layer<S>(&self) -> Option<Box<dyn Layer<S> + Send + Sync>>
     where
         S: tracing::Subscriber + for<'span> LookupSpan<'span>,
     {
-        self.is_enabled().then(|| {
-            operator_lines().and_then(self.logs.as_ref().map(|logs| log_layer(&logs.provider)))
+        if !self.is_enabled() {
+            return None;
+        }
+        // Two layers or one, never an `Option` of the second: a `None` layer hints that
+        // no level is enabled, and beside a filtered layer that hint turns every event off.
+        Some(match &self.logs {
+            Some(logs) => Box::new(operator_lines().and_then(log_layer(&logs.provider))),
+            None => Box::new(operator_lines()),
         })
     }
 

@@ -84,9 +84,7 @@ fn events_inside_an_operator_are_its_lines_and_print_its_labels() {
         .all(|line| line.source == "in_process::logs"));
     let report = pipetel::report().to_string();
     assert!(
-        report.contains(
-            "logs: 5 lines (1 warning, 2 errors); latest, in_process::logs: broke code=7"
-        ),
+        report.contains("logs: 5 lines (1 warning, 2 errors); latest: broke code=7"),
         "{report}"
     );
 
@@ -109,5 +107,23 @@ fn events_inside_an_operator_are_its_lines_and_print_its_labels() {
         lines[1].contains("INFO in_process::logs: filtering rows=4 node.type"),
         "{printed}"
     );
+    drop(telemetry);
+}
+
+#[test]
+fn a_subscriber_of_pipetels_layer_alone_counts_the_lines() {
+    pipetel_tests::own_process!();
+    // No collector and no layer of the program's own: pipetel's layer alone, counting.
+    let telemetry = Config::new()
+        .collect_locally(true)
+        .install_log_subscriber(false)
+        .init();
+    let subscriber = tracing_subscriber::registry().with(telemetry.log_layer());
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+    keep_small(vec![1, 2]);
+    let logs = super::operator_labelled("logs_filter", "small")
+        .logs
+        .expect("its lines");
+    assert_eq!((logs.lines, logs.errors), (2, 1));
     drop(telemetry);
 }

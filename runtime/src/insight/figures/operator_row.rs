@@ -207,7 +207,12 @@ fn log_line(logs: &OperatorLogs) -> String {
         } else {
             ""
         };
-        let _ = write!(line, "; latest, {}: {text}{more}", latest.source);
+        // A child's stream is worth saying; an event's target is its module's path.
+        let stream = match latest.source.as_str() {
+            stream @ ("stdout" | "stderr") => format!(" ({stream})"),
+            _ => String::new(),
+        };
+        let _ = write!(line, "; latest{stream}: {text}{more}");
     }
     line
 }
