@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use pipetel::channel::{Receiver, Sender};
 use pipetel::{current_operator, operator, pipeline_step, Pipeline, Rows};
+use tracing_subscriber::layer::SubscriberExt as _;
 
 /// The four regions orders come from.
 pub const REGIONS: [&str; 4] = ["east", "north", "south", "west"];
@@ -155,6 +156,9 @@ fn write_csv(
         text.push_str(&format!("{region},{total}\n"));
     }
     std::fs::write(path, &text)?;
+    // A line of the sink's log: in the report and the dashboard, and exported with the
+    // sink's labels.
+    tracing::info!(path = %path.display(), groups = groups.len(), "wrote the totals");
     current_operator().add_rows_written(groups.len() as u64);
     current_operator().add_bytes_written(text.len() as u64);
     Ok(groups)
@@ -273,7 +277,16 @@ pub fn generated(dir: &Path, rows: usize) -> Result<RegionalTotals, String> {
 /// `FILTER_PASSES` times over each — prints the totals, and prints the report when
 /// nothing is exported.
 pub fn main() -> Result<(), String> {
-    let telemetry = pipetel::Config::new().collect_locally(true).init();
+    let telemetry = pipetel::Config::new()
+        .collect_locally(true)
+        .install_log_subscriber(false)
+        .init();
+    // The operators' log lines: counted and kept per operator for the report, and
+    // exported as log records with their operator's labels when logs are exported.
+    let subscriber = tracing_subscriber::registry().with(telemetry.log_layer());
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        eprintln!("a tracing subscriber is already set: the operators' log lines are not counted");
+    }
     let rows = std::env::var("ORDERS")
         .ok()
         .and_then(|n| n.parse().ok())

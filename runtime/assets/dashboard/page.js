@@ -239,6 +239,16 @@
       slowest.appendChild(element("li", {}, call.busy + ", ended " + at +
         (call.trace_id ? ", trace " + call.trace_id : "")));
     }
+    const logs = document.getElementById("selected-logs");
+    clear(logs);
+    for (const line of op.log_lines) {
+      const item = element("li", { class: line.level.toLowerCase() });
+      item.appendChild(element("span", { class: "muted" },
+        new Date(line.at_ms).toLocaleTimeString() + " " + line.level + " " + line.source + " "));
+      item.appendChild(element("span", {}, line.text));
+      logs.appendChild(item);
+    }
+    document.getElementById("selected-logs-none").hidden = op.log_lines.length > 0;
   }
 
   function markSelected() {

@@ -94,6 +94,18 @@ pub(crate) struct OperatorView {
     pub(crate) progress: Option<(f64, String)>,
     /// Its slowest calls, slowest first.
     pub(crate) slowest: Vec<SlowView>,
+    /// Its latest log lines, oldest first.
+    pub(crate) log_lines: Vec<LogLineView>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct LogLineView {
+    /// When, in milliseconds since the Unix epoch.
+    pub(crate) at_ms: u64,
+    pub(crate) level: String,
+    /// The event's target, or the child's stream.
+    pub(crate) source: String,
+    pub(crate) text: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -388,6 +400,17 @@ fn operator_view(op: &OperatorSnapshot, name: &str, columns: usize) -> OperatorV
                 trace_id: call.trace_id.clone(),
             })
             .collect(),
+        log_lines: op.logs.as_ref().map_or_else(Vec::new, |logs| {
+            logs.latest
+                .iter()
+                .map(|line| LogLineView {
+                    at_ms: millis(line.time),
+                    level: line.level.clone(),
+                    source: line.source.clone(),
+                    text: line.text.clone(),
+                })
+                .collect()
+        }),
     }
 }
 

@@ -245,6 +245,17 @@ fn the_dashboard_follows_the_run_and_the_html_report_shows_the_same_numbers() {
     browser.click("#operators tbody tr[data-op='0']");
     assert_eq!(browser.page().selected, "scan orders.csv");
     browser.screenshot(&artefacts().join("report.png"));
+    // The sink logs a line as it writes: its latest lines, when it is clicked.
+    browser.click("#operators tbody tr[data-op='4']");
+    let lines = browser.run(
+        r##"return Array.from(document.querySelectorAll("#selected-logs li")).map((li) => li.textContent);"##,
+    );
+    let lines: Vec<String> = serde_json::from_value(lines).expect("the lines");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("INFO pipetel_examples::regional_totals wrote the totals path="),
+        "{lines:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
