@@ -8,6 +8,8 @@ use pipetel::diff::Diff;
 use pipetel::snapshot::{merge_files, Snapshot};
 use pipetel::Report;
 
+use crate::output::print;
+
 #[derive(Args)]
 pub(crate) struct DiffArgs {
     /// The earlier run: a snapshot file (JSON), or a directory of them.
@@ -40,9 +42,9 @@ pub(crate) fn diff(args: &DiffArgs) -> Result<(), String> {
     }
     let diff: Diff = before.diff(&after);
     if args.format.json {
-        println!("{}", diff.json());
+        print(format_args!("{}\n", diff.json()))?;
     } else {
-        print!("{diff}");
+        print(&diff)?;
     }
     Ok(())
 }

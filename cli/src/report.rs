@@ -7,6 +7,8 @@ use clap::Args;
 use pipetel::snapshot::{merge_files, Snapshot};
 use pipetel::Report;
 
+use crate::output::print;
+
 #[derive(Args)]
 #[group(id = "format", multiple = false)]
 pub(crate) struct Formats {
@@ -56,9 +58,8 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), String> {
         1 => write(Report::of(jobs.into_iter().next().expect("one")), format),
         _ if text_only => {
             for job in jobs {
-                println!("JOB {}", job.job().unwrap_or("(none)"));
-                print!("{}", Report::of(job));
-                println!();
+                let id = job.job().unwrap_or("(none)").to_owned();
+                print(format_args!("JOB {id}\n{}\n", Report::of(job)))?;
             }
             Ok(())
         }
@@ -75,16 +76,16 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), String> {
 
 fn write(report: Report, format: &Formats) -> Result<(), String> {
     if format.json {
-        println!("{}", report.json());
+        print(format_args!("{}\n", report.json()))?;
     } else if format.dot {
-        print!("{}", report.dot());
+        print(report.dot())?;
     } else if format.mermaid {
-        print!("{}", report.mermaid());
+        print(report.mermaid())?;
     } else if let Some(file) = &format.html {
         std::fs::write(file, report.html())
             .map_err(|error| format!("{}: {error}", file.display()))?;
     } else {
-        print!("{report}");
+        print(&report)?;
     }
     Ok(())
 }

@@ -90,3 +90,23 @@ fn diff_names_the_path_it_cannot_compare() {
     let _ = std::fs::remove_dir_all(&two_jobs);
     let _ = std::fs::remove_dir_all(&empty);
 }
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_command_quietly() {
+    let dir = directory("diff-closed-stdout");
+    worker(&dir, 30, JOB_A);
+    let dir_arg = dir.to_str().expect("a path");
+    for args in [["diff", dir_arg, dir_arg], ["report", dir_arg, "--json"]] {
+        // A pipe whose reading end is closed before the command writes (`| head`, done).
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let output = std::process::Command::new(common::PIPETEL)
+            .args(args)
+            .stdout(writer)
+            .output()
+            .expect("run pipetel");
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        assert_eq!(text(&output.stderr), "", "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
