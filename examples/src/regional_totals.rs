@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use pipetel::channel::{Receiver, Sender};
 use pipetel::{current_operator, operator, pipeline_step, Pipeline, Rows};
@@ -82,32 +83,42 @@ fn scan(lines: &[String]) -> Result<Orders, String> {
     Ok(batch)
 }
 
-/// Keeps the orders of at least `min_amount`, batch by batch as they are pulled, going
-/// over each batch `passes` times (the work of one pass kept): more than one makes a
-/// slower filter, for `pipetel diff` to find.
+/// Keeps the orders of at least `min_amount`, batch by batch as they are pulled; each
+/// batch taking `slowdown` times as long as its work (a spin after it for the rest):
+/// above 1, a slower filter for `pipetel diff` to find.
 #[operator(node_type = "filter")]
 fn filter(
     batches: impl Iterator<Item = Orders>,
     min_amount: u64,
-    passes: u32,
+    slowdown: u32,
 ) -> impl Iterator<Item = Orders> {
     batches.map(move |batch| {
-        for _ in 1..passes {
-            std::hint::black_box(keep(std::hint::black_box(&batch), min_amount));
+        let started = Instant::now();
+        let kept = keep(&batch, min_amount);
+        if slowdown > 1 {
+            let until = Instant::now() + started.elapsed() * (slowdown - 1);
+            while Instant::now() < until {
+                std::hint::spin_loop();
+            }
         }
-        keep(&batch, min_amount)
+        kept
     })
 }
 
 /// The orders of `batch` of at least `min_amount`.
 fn keep(batch: &Orders, min_amount: u64) -> Orders {
-    let (region, amount) = batch
-        .region
-        .iter()
-        .zip(&batch.amount)
-        .filter(|(_, amount)| **amount >= min_amount)
-        .unzip();
-    Orders { region, amount }
+    // Room for every row up front: the columns are never grown (and copied) as they fill.
+    let mut kept = Orders {
+        region: Vec::with_capacity(batch.amount.len()),
+        amount: Vec::with_capacity(batch.amount.len()),
+    };
+    for (region, amount) in batch.region.iter().zip(&batch.amount) {
+        if *amount >= min_amount {
+            kept.region.push(*region);
+            kept.amount.push(*amount);
+        }
+    }
+    kept
 }
 
 /// Keeps the columns the aggregate needs.
@@ -179,9 +190,9 @@ pub struct RegionalTotals {
     pub batch_rows: usize,
     /// The smallest amount kept.
     pub min_amount: u64,
-    /// How many times the filter goes over each batch: 1, unless `FILTER_PASSES` says
-    /// more (a slower run to compare with `pipetel diff`).
-    pub filter_passes: u32,
+    /// How many times as long the filter takes over each batch as its work: 1, unless
+    /// `FILTER_SLOWDOWN` says more (a slower run to compare with `pipetel diff`).
+    pub filter_slowdown: u32,
     /// A pause before each batch is read, as a slow disk would make (zero unless
     /// `SCAN_PAUSE_MS` says): time to watch a run on the dashboard.
     pub pause: std::time::Duration,
@@ -234,7 +245,7 @@ impl RegionalTotals {
         aggregate.consume(project(filter(
             from_extract.into_iter(),
             self.min_amount,
-            self.filter_passes,
+            self.filter_slowdown,
         )));
         aggregate
     }
@@ -265,7 +276,7 @@ pub fn generated(dir: &Path, rows: usize) -> Result<RegionalTotals, String> {
         destination: dir.join("totals.csv"),
         batch_rows: 8192,
         min_amount: 500,
-        filter_passes: 1,
+        filter_slowdown: 1,
         pause: std::time::Duration::ZERO,
     };
     generate_csv(&pipeline.source, rows).map_err(|e| e.to_string())?;
@@ -273,9 +284,9 @@ pub fn generated(dir: &Path, rows: usize) -> Result<RegionalTotals, String> {
 }
 
 /// The example's `main`: counts locally, runs `ORDERS` orders (500,000 unless it says)
-/// through the pipeline — a pause of `SCAN_PAUSE_MS` before each batch, the filter going
-/// `FILTER_PASSES` times over each — prints the totals, and prints the report when
-/// nothing is exported.
+/// through the pipeline — a pause of `SCAN_PAUSE_MS` before each batch, each of the
+/// filter's batches taking `FILTER_SLOWDOWN` times its work — prints the totals, and
+/// prints the report when nothing is exported.
 pub fn main() -> Result<(), String> {
     let telemetry = pipetel::Config::new()
         .collect_locally(true)
@@ -295,14 +306,14 @@ pub fn main() -> Result<(), String> {
         .ok()
         .and_then(|ms| ms.parse().ok())
         .map_or(std::time::Duration::ZERO, std::time::Duration::from_millis);
-    let filter_passes = std::env::var("FILTER_PASSES")
+    let filter_slowdown = std::env::var("FILTER_SLOWDOWN")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1);
     let dir = std::env::temp_dir().join(format!("pipetel-example-{}", std::process::id()));
     let mut pipeline = generated(&dir, rows)?;
     pipeline.pause = pause;
-    pipeline.filter_passes = filter_passes;
+    pipeline.filter_slowdown = filter_slowdown;
     let groups = pipeline.run(RegionalTotals::run_all)?;
     for (region, total) in &groups {
         println!("{region}: {total}");

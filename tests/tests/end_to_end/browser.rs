@@ -316,16 +316,16 @@ fn page_is_live(page: &Page) -> bool {
     page.status.starts_with("live")
 }
 
-/// One run of the main example, its filter going `filter_passes` times over each batch;
+/// One run of the main example, its filter `filter_slowdown` times as slow;
 /// its report, read back.
-fn example_report(dir: &std::path::Path, filter_passes: &str) -> pipetel::Report {
-    let file = dir.join(format!("passes-{filter_passes}.json"));
+fn example_report(dir: &std::path::Path, filter_slowdown: &str) -> pipetel::Report {
+    let file = dir.join(format!("slowdown-{filter_slowdown}.json"));
     let child = start(
         PROGRAM,
         &[],
         &[
             ("ORDERS", "500000"),
-            ("FILTER_PASSES", filter_passes),
+            ("FILTER_SLOWDOWN", filter_slowdown),
             ("PIPETEL_REPORT", file.to_str().expect("utf-8")),
         ],
     );

@@ -20,17 +20,17 @@ fn dir(name: &str) -> PathBuf {
     dir
 }
 
-/// One run of the main example, the filter going `filter_passes` times over each batch;
+/// One run of the main example, the filter `filter_slowdown` times as slow;
 /// its report, read back.
-fn example_run(dir: &Path, name: &str, filter_passes: u32) -> Snapshot {
+fn example_run(dir: &Path, name: &str, filter_slowdown: u32) -> Snapshot {
     let report = dir.join(format!("{name}.json"));
-    let passes = filter_passes.to_string();
+    let slowdown = filter_slowdown.to_string();
     let output = run(
         PROGRAM,
         &[],
         &[
             ("ORDERS", ORDERS),
-            ("FILTER_PASSES", passes.as_str()),
+            ("FILTER_SLOWDOWN", slowdown.as_str()),
             ("PIPETEL_REPORT", report.to_str().expect("utf-8")),
         ],
         RUN_TIMEOUT,
