@@ -282,7 +282,7 @@ mod tests {
     use super::{estimate, stated, Totals, HISTORY};
     use crate::insight::look::Look;
     use crate::insight::snapshot::Basis;
-    use crate::insight::snapshot::{EdgeSnapshot, EdgeVia, NodeRef};
+    use crate::insight::snapshot::EdgeSnapshot;
     use crate::insight::snapshot::{OperatorSnapshot, RowCounts, TimeSplit};
 
     fn op(node_type: &str, input_rows: u64, rows_out: u64) -> OperatorSnapshot {
@@ -303,20 +303,7 @@ mod tests {
     }
 
     fn edge(from: &str, to: &str, rows: u64) -> EdgeSnapshot {
-        let node = |node_type: &str| NodeRef {
-            node_type: node_type.to_owned(),
-            node_id: "t".to_owned(),
-        };
-        EdgeSnapshot {
-            from: node(from),
-            to: node(to),
-            via: EdgeVia::Call,
-            rows,
-            bytes: 0,
-            batches: 1,
-            rows_received: None,
-            channel: None,
-        }
+        EdgeSnapshot::of_call(from, to, "t", rows)
     }
 
     #[test]

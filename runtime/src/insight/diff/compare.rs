@@ -118,7 +118,7 @@ mod tests {
     use super::*;
     use crate::insight::diff::Verdict;
     use crate::insight::snapshot::{
-        CallBuckets, CallCounts, Distributions, EdgeSnapshot, EdgeVia, RowCounts, TimeSplit,
+        CallBuckets, CallCounts, Distributions, EdgeSnapshot, RowCounts, TimeSplit,
     };
 
     fn op(node_type: &str, busy_ns: u64, calls: u64) -> OperatorSnapshot {
@@ -150,20 +150,7 @@ mod tests {
     }
 
     fn edge(from: &str, to: &str, rows: u64) -> EdgeSnapshot {
-        let node = |node_type: &str| NodeRef {
-            node_type: node_type.into(),
-            node_id: "1".into(),
-        };
-        EdgeSnapshot {
-            from: node(from),
-            to: node(to),
-            via: EdgeVia::Call,
-            rows,
-            bytes: 0,
-            batches: 1,
-            rows_received: None,
-            channel: None,
-        }
+        EdgeSnapshot::of_call(from, to, "1", rows)
     }
 
     #[test]

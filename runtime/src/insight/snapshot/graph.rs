@@ -55,6 +55,28 @@ pub struct EdgeSnapshot {
     pub channel: Option<u32>,
 }
 
+#[cfg(test)]
+impl EdgeSnapshot {
+    /// A call edge of one batch of `rows` from `from` to `to`, two operators of
+    /// `node.id` `node_id`: the analyses' tests' graphs.
+    pub(crate) fn of_call(from: &str, to: &str, node_id: &str, rows: u64) -> EdgeSnapshot {
+        let node = |node_type: &str| NodeRef {
+            node_type: node_type.to_owned(),
+            node_id: node_id.to_owned(),
+        };
+        EdgeSnapshot {
+            from: node(from),
+            to: node(to),
+            via: EdgeVia::Call,
+            rows,
+            bytes: 0,
+            batches: 1,
+            rows_received: None,
+            channel: None,
+        }
+    }
+}
+
 /// What went through one pipetel channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[non_exhaustive]
