@@ -49,6 +49,8 @@ mod operator;
 mod partition;
 mod pipeline;
 pub mod process;
+#[cfg(feature = "process-metrics")]
+mod process_usage;
 mod rows;
 mod telemetry;
 mod timeline;

@@ -7,43 +7,25 @@
 use std::sync::{Arc, Mutex};
 
 use opentelemetry::metrics::Meter;
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+
+use crate::process_usage::UsageReader;
 
 /// `process.memory.usage`, as the semantic conventions name it.
 pub(crate) const PROCESS_MEMORY_USAGE: &str = "process.memory.usage";
 /// `process.cpu.time`, as the semantic conventions name it.
 pub(crate) const PROCESS_CPU_TIME: &str = "process.cpu.time";
 
-struct Reader {
-    system: System,
-    pid: Pid,
-}
-
-impl Reader {
-    /// (resident bytes, CPU milliseconds) of this process, if it can be read.
-    fn read(&mut self) -> Option<(u64, u64)> {
-        let refresh = ProcessRefreshKind::nothing().with_memory().with_cpu();
-        self.system.refresh_processes_specifics(
-            ProcessesToUpdate::Some(&[self.pid]),
-            true,
-            refresh,
-        );
-        let process = self.system.process(self.pid)?;
-        Some((process.memory(), process.accumulated_cpu_time()))
-    }
-}
-
 /// Registers the two observable instruments on `meter`; nothing if the process cannot
 /// be found (an unsupported platform).
 pub(crate) fn register(meter: &Meter) {
-    let Ok(pid) = sysinfo::get_current_pid() else {
+    let Some(reader) = UsageReader::new() else {
         return;
     };
-    let reader = Arc::new(Mutex::new(Reader {
-        system: System::new(),
-        pid,
-    }));
-    let read = move || reader.lock().ok().and_then(|mut reader| reader.read());
+    let reader = Arc::new(Mutex::new(reader));
+    let read = move || {
+        let usage = reader.lock().ok().and_then(|mut reader| reader.read())?;
+        Some((usage.resident, usage.cpu_ms))
+    };
     let read_memory = read.clone();
     meter
         .i64_observable_up_down_counter(PROCESS_MEMORY_USAGE)

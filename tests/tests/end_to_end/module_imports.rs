@@ -21,6 +21,8 @@ const RUNTIME_LAYERS: &[&[&str]] = &[
         "linger",
     ],
     &["env"],
+    // the process's memory and CPU time, read from the operating system
+    &["process_usage"],
     &["counters"],
     // the tracking allocator: reads the current operator and the labels from counters
     &["alloc"],
