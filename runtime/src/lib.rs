@@ -70,6 +70,7 @@ pub mod __test {
 pub use config::{init, Config};
 pub use counters::lanes::RunId;
 pub use insight::chrome_trace::chrome_trace;
+pub use insight::chrome_trace::merge::merge_chrome_traces;
 pub use insight::read_snapshot::snapshot;
 pub use insight::report::{report, Report};
 pub use operator::current::current_operator;
@@ -161,7 +162,10 @@ pub mod limits {
     pub use crate::logs::operator_lines::{LOG_LINES_KEPT, LOG_LINE_CHARS};
     pub use crate::pipeline::history::{ERROR_CHARS, RECENT_RUNS, RUN_STEPS};
     pub use crate::process::{PROCESS_LINES_PER_FLUSH, PROCESS_LINE_BYTES};
-    pub use crate::timeline::{TIMELINE_SLICES_PER_THREAD, TIMELINE_SPANS, TIMELINE_THREADS};
+    pub use crate::timeline::{
+        TIMELINE_SAMPLES, TIMELINE_SAMPLE_INTERVAL, TIMELINE_SLICES_PER_THREAD, TIMELINE_SPANS,
+        TIMELINE_THREADS,
+    };
 }
 
 /// ```

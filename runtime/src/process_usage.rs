@@ -66,6 +66,9 @@ mod tests {
         std::hint::black_box(spin);
         let after = reader.read().expect("read again");
         assert!(after.cpu_ms >= before.cpu_ms, "{before:?} {after:?}");
-        assert!(after.run_time_s >= before.run_time_s, "{before:?} {after:?}");
+        assert!(
+            after.run_time_s >= before.run_time_s,
+            "{before:?} {after:?}"
+        );
     }
 }

@@ -30,6 +30,7 @@ use crate::insight::report::target::write_report;
 use crate::insight::report::Report;
 use crate::insight::run_views;
 use crate::insight::snapshot_dir::write::SnapshotWriter;
+use crate::insight::timeline_samples;
 use crate::insight::watch;
 use crate::logs::event_layer::operator_lines;
 use crate::names;
@@ -61,6 +62,8 @@ pub struct Telemetry {
     report: Option<ReportDestination>,
     /// Whether the timeline's recorder runs, stopped with telemetry.
     timeline: bool,
+    /// Samples the process's memory and progress for the timeline while it records.
+    timeline_samples: Option<Periodic>,
     snapshots: Option<SnapshotWriter>,
     progress: Option<Progress>,
     watch: Option<Periodic>,
@@ -149,6 +152,7 @@ impl Telemetry {
             collecting,
             report: signals.report,
             timeline,
+            timeline_samples: timeline.then(timeline_samples::start).flatten(),
             snapshots: signals
                 .snapshot_dir
                 .as_deref()
@@ -257,6 +261,10 @@ impl Drop for Telemetry {
         }
         if let Some(dashboard) = self.dashboard.take() {
             dashboard.stop();
+        }
+        // The timeline's last sample before the timeline is written.
+        if let Some(samples) = self.timeline_samples.take() {
+            samples.finish();
         }
         if let Some(snapshots) = self.snapshots.take() {
             snapshots.finish();

@@ -2,9 +2,9 @@
 //! against the format: every event well-formed, the complete events (`"ph": "X"`) of each
 //! thread nested, none ending after the slice that holds it, every async slice begun
 //! (`"b"`) ended once (`"e"`) no earlier, every flow arrow started (`"s"`) inside an
-//! operator's slice and finished (`"f"`) once, inside or before one; and each operator's
-//! own time read from the slices' geometry alone (a segment's length less the slices it
-//! holds).
+//! operator's slice and finished (`"f"`) once, inside or before one, every counter
+//! (`"C"`) a number of at least zero; and each operator's own time read from the slices'
+//! geometry alone (a segment's length less the slices it holds).
 
 use std::collections::BTreeMap;
 
@@ -20,14 +20,22 @@ pub struct CheckedTrace {
     pub segments: BTreeMap<(String, String), usize>,
     /// Wait slices by name (`starved`, `blocked`).
     pub waits: BTreeMap<String, usize>,
-    /// The threads named by `thread_name` metadata, by track number.
-    pub threads: BTreeMap<u64, String>,
+    /// The threads named by `thread_name` metadata, by (pid, track number).
+    pub threads: BTreeMap<(u64, u64), String>,
     /// `otherData.slices_rolled_off`.
     pub rolled_off: u64,
-    /// Every operator slice: (thread, start, end in microseconds, `node.type`).
-    pub slices: Vec<(u64, f64, f64, String)>,
-    /// The async slices (runs, steps): (category, name, start, end in microseconds).
+    /// Every operator slice: ((pid, thread), start, end in microseconds, `node.type`).
+    pub slices: Vec<((u64, u64), f64, f64, String)>,
+    /// The async slices of runs and steps: (category, name, start, end in
+    /// microseconds).
     pub spans: Vec<(String, String, f64, f64)>,
+    /// The gaps of async and streaming tasks: (task id, name — the operator and the wait
+    /// state —, start, end in microseconds).
+    pub task_gaps: Vec<(String, String, f64, f64)>,
+    /// The counter tracks by name, then by value: (time in microseconds, value).
+    pub counters: BTreeMap<(String, String), Vec<(f64, f64)>>,
+    /// The processes named by `process_name` metadata, by pid.
+    pub processes: BTreeMap<u64, String>,
     /// The flow arrows: the `node.type` of the slice each starts in, and of the one it
     /// ends in (or, bound to the next slice, the next one's).
     pub flows: Vec<(String, String)>,
@@ -82,18 +90,22 @@ pub fn check(trace: &str) -> CheckedTrace {
     };
     // By thread: (start, end, operator or none for a wait).
     type Slice = (f64, f64, Option<(String, String)>);
-    let mut by_thread: BTreeMap<u64, Vec<Slice>> = BTreeMap::new();
+    let mut by_thread: BTreeMap<(u64, u64), Vec<Slice>> = BTreeMap::new();
     // Async slices begun and not yet ended, by (category, id): (name, start).
     let mut begun: BTreeMap<(String, String), (String, f64)> = BTreeMap::new();
     // Flow arrows by id: where each started (thread, ts) and ended (thread, ts, enclosing).
-    let mut started: BTreeMap<String, (u64, f64)> = BTreeMap::new();
-    let mut finished: BTreeMap<String, (u64, f64, bool)> = BTreeMap::new();
+    let mut started: BTreeMap<String, ((u64, u64), f64)> = BTreeMap::new();
+    let mut finished: BTreeMap<String, ((u64, u64), f64, bool)> = BTreeMap::new();
     for event in events {
         let phase = text(event, "ph");
         let tid = event["tid"]
             .as_u64()
             .unwrap_or_else(|| panic!("no tid: {event}"));
-        assert!(event["pid"].as_u64().is_some(), "no pid: {event}");
+        let pid = event["pid"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no pid: {event}"));
+        // A thread's track: its number is its process's.
+        let tid = (pid, tid);
         let name = text(event, "name");
         match phase {
             "M" => {
@@ -103,6 +115,8 @@ pub fn check(trace: &str) -> CheckedTrace {
                 assert!(["process_name", "thread_name"].contains(&name), "{event}");
                 if name == "thread_name" {
                     checked.threads.insert(tid, named.to_owned());
+                } else {
+                    checked.processes.insert(pid, named.to_owned());
                 }
             }
             "i" => {
@@ -136,9 +150,38 @@ pub fn check(trace: &str) -> CheckedTrace {
                         .unwrap_or_else(|| panic!("ended, never begun: {event}"));
                     assert_eq!(begun_name, name, "{event}");
                     assert!(ts >= start, "ends before it begins: {event}");
+                    match category {
+                        "run" | "step" => {
+                            checked
+                                .spans
+                                .push((category.to_owned(), name.to_owned(), start, ts))
+                        }
+                        "task" => {
+                            checked
+                                .task_gaps
+                                .push((id.to_owned(), name.to_owned(), start, ts))
+                        }
+                        other => panic!("an async slice of category {other:?}: {event}"),
+                    }
+                }
+            }
+            "C" => {
+                let ts = number(event, "ts");
+                assert!(ts >= 0.0, "{event}");
+                let values = event["args"]
+                    .as_object()
+                    .unwrap_or_else(|| panic!("a counter without args: {event}"));
+                assert!(!values.is_empty(), "a counter without values: {event}");
+                for (key, value) in values {
+                    let value = value
+                        .as_f64()
+                        .filter(|value| *value >= 0.0)
+                        .unwrap_or_else(|| panic!("a counter value not a number ≥ 0: {event}"));
                     checked
-                        .spans
-                        .push((category.to_owned(), name.to_owned(), start, ts));
+                        .counters
+                        .entry((name.to_owned(), key.clone()))
+                        .or_default()
+                        .push((ts, value));
                 }
             }
             "X" => {
@@ -182,7 +225,7 @@ pub fn check(trace: &str) -> CheckedTrace {
         "every flow started and finished"
     );
     // The operator slice holding `ts` on `tid` (the innermost), or the next to start.
-    let holding = |tid: u64, ts: f64| -> Option<String> {
+    let holding = |tid: (u64, u64), ts: f64| -> Option<String> {
         checked
             .slices
             .iter()
@@ -190,7 +233,7 @@ pub fn check(trace: &str) -> CheckedTrace {
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|slice| slice.3.clone())
     };
-    let next = |tid: u64, ts: f64| -> Option<String> {
+    let next = |tid: (u64, u64), ts: f64| -> Option<String> {
         checked
             .slices
             .iter()
@@ -215,7 +258,7 @@ pub fn check(trace: &str) -> CheckedTrace {
     for (tid, mut slices) in by_thread {
         assert!(
             checked.threads.contains_key(&tid),
-            "thread {tid} has slices and no name"
+            "thread {tid:?} has slices and no name"
         );
         slices.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
         // The open slices, outermost first.
@@ -230,7 +273,7 @@ pub fn check(trace: &str) -> CheckedTrace {
             if let Some(holding) = open.last_mut() {
                 assert!(
                     end <= holding.end + ROUNDING_US,
-                    "thread {tid}: a slice {start}–{end} µs crosses the end of the slice \
+                    "thread {tid:?}: a slice {start}–{end} µs crosses the end of the slice \
                      holding it ({} µs)",
                     holding.end
                 );

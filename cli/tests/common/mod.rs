@@ -23,7 +23,8 @@ fn worker_process() {
         .expect("run by `worker`, with PIPETEL_CLI_TEST_ROWS")
         .parse()
         .expect("a number");
-    let telemetry = pipetel::Config::new().init();
+    let timeline = std::env::var_os("PIPETEL_CLI_TEST_TIMELINE").is_some();
+    let telemetry = pipetel::Config::new().record_timeline(timeline).init();
     let scan = pipetel::Operator::new("scan", "cli");
     scan.iter((0..rows / 10).map(|_| vec![0u8; 10]))
         .for_each(drop);
@@ -32,7 +33,20 @@ fn worker_process() {
 
 /// Runs `worker_process` as a process of its own, writing into `dir` in `job`.
 pub fn worker(dir: &Path, rows: u64, job: &str) {
-    let mut child = Command::new(std::env::current_exe().expect("this test binary"))
+    run_worker(dir, rows, job, false);
+}
+
+/// [`worker`], recording its timeline (written into `dir` beside its snapshot).
+pub fn timeline_worker(dir: &Path, rows: u64, job: &str) {
+    run_worker(dir, rows, job, true);
+}
+
+fn run_worker(dir: &Path, rows: u64, job: &str, timeline: bool) {
+    let mut command = Command::new(std::env::current_exe().expect("this test binary"));
+    if timeline {
+        command.env("PIPETEL_CLI_TEST_TIMELINE", "1");
+    }
+    let mut child = command
         .args([
             "--exact",
             "common::worker_process",

@@ -25,4 +25,5 @@ pub(crate) mod skew;
 pub(crate) mod snapshot;
 pub(crate) mod snapshot_dir;
 pub(crate) mod this_process;
+pub(crate) mod timeline_samples;
 pub(crate) mod watch;

@@ -32,6 +32,7 @@ use crate::counters::thread_state::this_thread;
 use crate::operator::call::{count_end, count_start, effective_step, note_step};
 use crate::operator::clock::ticks;
 use crate::operator::segment::Segment;
+use crate::timeline::{self, Slice, SliceKind, TaskWait};
 
 /// A running async or streaming operator call. Dropped without
 /// [`finish`](Self::finish), it counts as cancelled — failed if one of its segments
@@ -55,10 +56,13 @@ pub struct Task {
     /// waiting.
     mark: u64,
     /// The wait state the gap since `mark` counts as.
-    after: Tally,
+    after: TaskWait,
     /// The last segment returned `Pending`: the gap is `after` until the wake, queued
     /// from the wake.
     pending: bool,
+    /// The task's number on the timeline, whose gaps it records (0: none recording when
+    /// it started).
+    number: u64,
 }
 
 impl Task {
@@ -109,8 +113,9 @@ impl Task {
             lane,
             partition,
             mark: ticks(),
-            after: Tally::BlockedTicks,
+            after: TaskWait::Blocked,
             pending: false,
+            number: timeline::task_number(),
         })
     }
 
@@ -118,7 +123,7 @@ impl Task {
     /// executor, not for a consumer).
     #[inline]
     pub(crate) fn queued_until_polled(&mut self) {
-        self.after = Tally::QueuedTicks;
+        self.after = TaskWait::Queued;
     }
 
     /// Counts the gap from `mark` to `now` in `cells`: `woken` is when the task's waker
@@ -128,15 +133,50 @@ impl Task {
     #[inline(always)]
     fn count_gap(&self, cells: &Cells, now: u64, woken: u64) {
         let gap = now.saturating_sub(self.mark);
+        let after = self.after.tally();
         if self.pending && woken > self.mark {
             let woken = woken.min(now);
-            cells.add(self.after, woken - self.mark);
+            cells.add(after, woken - self.mark);
             cells.add(Tally::QueuedTicks, now - woken);
         } else if self.pending && woken != 0 {
             // Woken while the poll that returned `Pending` still ran.
             cells.add(Tally::QueuedTicks, gap);
         } else {
-            cells.add(self.after, gap);
+            cells.add(after, gap);
+        }
+        if self.number != 0 {
+            self.record_gap(now, woken);
+        }
+    }
+
+    /// Keeps the gap from `mark` to `now` on the timeline, split as
+    /// [`count_gap`](Self::count_gap) counts it.
+    #[cold]
+    #[inline(never)]
+    fn record_gap(&self, now: u64, woken: u64) {
+        // Waiting as `after` until the wake (if it came after the mark), queued since.
+        let until = if !self.pending || woken == 0 {
+            now
+        } else {
+            woken.max(self.mark).min(now)
+        };
+        let gaps = [
+            (self.mark, until, self.after),
+            (until, now, TaskWait::Queued),
+        ];
+        for (start, end, wait) in gaps {
+            if start < end {
+                timeline::record(Slice {
+                    start,
+                    end,
+                    series: self.series,
+                    kind: SliceKind::TaskGap {
+                        task: self.number,
+                        wait,
+                    },
+                    rows: None,
+                });
+            }
         }
     }
 
@@ -347,7 +387,7 @@ impl Running<'_> {
         self.return_step();
         let task = &mut *self.task;
         task.failed |= failed;
-        (task.mark, task.after, task.pending) = (end, Tally::BlockedTicks, false);
+        (task.mark, task.after, task.pending) = (end, TaskWait::Blocked, false);
     }
 
     /// Ends a segment that returned `Pending`: the task waits for its input, or for room
@@ -359,9 +399,9 @@ impl Running<'_> {
         self.return_step();
         let task = &mut *self.task;
         let after = if thread.take_output_full(task.series) {
-            Tally::BlockedTicks
+            TaskWait::Blocked
         } else {
-            Tally::StarvedTicks
+            TaskWait::Starved
         };
         (task.mark, task.after, task.pending) = (end, after, true);
     }

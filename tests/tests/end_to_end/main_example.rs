@@ -275,6 +275,30 @@ fn its_timeline_is_a_chrome_trace_whose_slices_add_up_to_each_operators_busy_tim
     let snapshot = &jobs[0];
     let trace = chrome_trace::check(&std::fs::read_to_string(&trace).expect("the trace"));
     assert_eq!(trace.rolled_off, 0);
+    // The process's memory from the start to the stop, and how far the run got: all of
+    // it, as telemetry stopped.
+    let counter = |name: &str, value: &str| &trace.counters[&(name.to_owned(), value.to_owned())];
+    let resident = counter("memory", "resident bytes");
+    assert!(resident.len() >= 2, "{resident:?}");
+    assert!(
+        resident.iter().all(|&(_, bytes)| bytes > 0.0),
+        "{resident:?}"
+    );
+    let progress = counter("progress", "done %");
+    assert_eq!(
+        progress.last().map(|&(_, done)| done),
+        Some(100.0),
+        "{progress:?}"
+    );
+    // The filter's and the project's gaps between batches, on their tasks' tracks.
+    assert!(
+        trace
+            .task_gaps
+            .iter()
+            .any(|gap| gap.1.starts_with("filter ")),
+        "{:?}",
+        trace.task_gaps
+    );
     // Each batch the scan sent through the channel, an arrow to the filter that took it.
     let batches = ORDERS.div_ceil(8192);
     assert_eq!(trace.flows.len(), batches, "{:?}", trace.flows);

@@ -2,8 +2,9 @@
 //! into one `PIPETEL_SNAPSHOT_DIR`: the merged snapshot is the exact sum of the
 //! processes' own, each process counts once however often it is read, a process killed
 //! mid-run is marked partial with its last figures, a slow one is named the straggler,
-//! and the driver's dashboard shows the whole job. A directory that cannot be made, or a
-//! file in it that is not a snapshot, is named in a warning while the program runs on.
+//! and the driver's dashboard shows the whole job; the processes' timelines merge into one,
+//! their clocks aligned. A directory that cannot be made, or a file in it that is not a
+//! snapshot, is named in a warning while the program runs on.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use pipetel::diagnose::DiagnosisKind;
 use pipetel::snapshot::{merge_files, Snapshot, SourceState};
-use pipetel_tests::{start, wait_for_exit};
+use pipetel_tests::{chrome_trace, start, wait_for_exit};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_worker");
 /// The job all workers run in (a `TRACEPARENT`'s trace id).
@@ -205,6 +206,75 @@ fn eight_workers_merge_to_the_exact_sum_and_the_slow_one_is_the_straggler() {
     assert_eq!(from_copies[0].sources.len(), 8);
     let _ = std::fs::remove_dir_all(&copies);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_timelines_of_workers_run_one_after_another_merge_into_one_in_that_order() {
+    let dir = snapshot_dir("timelines");
+    let reports = snapshot_dir("timelines-reports");
+    std::fs::create_dir_all(&reports).expect("a directory");
+    for n in 1..=2 {
+        // A report naming a timeline turns the recorder on: the process writes its
+        // timeline there and, as it has a snapshot directory, into that too.
+        let report = reports.join(format!("worker-{n}.trace.json"));
+        let mut env = env(&dir);
+        env.push(("PIPETEL_REPORT", report.display().to_string()));
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let args = ["--batches", "10", "--rows", "1000", "--sleep-ms", "2"];
+        let output = wait_for_exit(start(WORKER, &args, &env), Duration::from_secs(120));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // The timelines beside the snapshots, which read as before.
+    let jobs = merge_files([&dir]).expect("the snapshots read, the timelines left out");
+    assert_eq!(jobs.len(), 1);
+    let job = &jobs[0];
+    assert_eq!(job.sources.len(), 2);
+
+    let merged = pipetel::merge_chrome_traces([&dir]).expect("the timelines merge");
+    let trace = chrome_trace::check(&merged);
+    assert_eq!(trace.processes.len(), 2, "{:?}", trace.processes);
+    assert_eq!(trace.rolled_off, 0);
+    // Each worker ran after the one before it exited: on the aligned clocks, all of the
+    // second's slices after all of the first's.
+    let mut by_process: BTreeMap<u64, (f64, f64)> = BTreeMap::new();
+    for &((pid, _), start, end, _) in &trace.slices {
+        let span = by_process.entry(pid).or_insert((f64::MAX, f64::MIN));
+        *span = (span.0.min(start), span.1.max(end));
+    }
+    let mut spans: Vec<(f64, f64)> = by_process.into_values().collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(spans.len(), 2);
+    assert!(
+        spans[0].1 <= spans[1].0,
+        "the first worker's slices end at {} µs, the second's start at {} µs",
+        spans[0].1,
+        spans[1].0
+    );
+    // Both processes' slices add up to the job's busy time, operator by operator.
+    for op in &job.operators {
+        let key = (op.node_type.clone(), op.node_id.clone());
+        let busy = op.time.busy.as_nanos() as f64;
+        let calls = op.calls.completed + op.calls.failed + op.calls.cancelled;
+        let own = trace.own_ns.get(&key).copied().unwrap_or_default();
+        let slack = busy * 0.01 + 2.0 * 12.0 * calls as f64;
+        assert!(
+            (own - busy).abs() <= slack,
+            "{key:?}: slices {own} ns of own time, the job {busy} ns busy"
+        );
+    }
+    // Each process's tasks on tracks of their own.
+    let processes_with_gaps: std::collections::BTreeSet<&str> = trace
+        .task_gaps
+        .iter()
+        .map(|gap| gap.0.split('-').next().expect("a prefix"))
+        .collect();
+    assert_eq!(processes_with_gaps.len(), 2, "{processes_with_gaps:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&reports);
 }
 
 #[test]

@@ -181,3 +181,91 @@ fn a_pipelines_timeline_is_well_formed_and_its_slices_add_up_to_busy_time() {
     }
     drop(telemetry);
 }
+
+const MESSAGES: u64 = 20;
+
+/// Waits for each message (starved until the producer sends), and is polled only once
+/// the producer, having woken it, yields (queued meanwhile).
+#[operator(node_type = "timeline_await")]
+async fn await_each(mut rx: tokio::sync::mpsc::Receiver<u64>) -> u64 {
+    let mut sum = 0;
+    while let Some(message) = rx.recv().await {
+        sum += message;
+    }
+    sum
+}
+
+#[test]
+fn an_async_calls_gaps_are_slices_on_its_task_track_and_the_process_has_counter_tracks() {
+    pipetel_tests::own_process!();
+    let telemetry = Config::new()
+        .collect_locally(true)
+        .record_timeline(true)
+        .init();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a runtime");
+    let sum = runtime.block_on(async {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let consumer = tokio::spawn(await_each(rx));
+        for message in 0..MESSAGES {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            tx.send(message).await.expect("the consumer receives");
+            // The consumer is woken and waits for this task to yield: queued.
+            spin(Duration::from_micros(300));
+        }
+        drop(tx);
+        consumer.await.expect("the consumer ends")
+    });
+    assert_eq!(sum, (0..MESSAGES).sum::<u64>());
+    let snapshot = pipetel::snapshot();
+    // Stopped: the sampler's last sample is in.
+    drop(telemetry);
+    let trace = chrome_trace::check(&pipetel::chrome_trace());
+
+    let op = snapshot
+        .operators
+        .iter()
+        .find(|op| op.node_type == "timeline_await")
+        .expect("the async operator");
+    let gaps = |state: &str| -> (usize, f64) {
+        let name = format!("timeline_await await_each {state}");
+        let of_state: Vec<_> = trace.task_gaps.iter().filter(|gap| gap.1 == name).collect();
+        let ns = of_state.iter().map(|gap| (gap.3 - gap.2) * 1000.0).sum();
+        (of_state.len(), ns)
+    };
+    let tasks: std::collections::BTreeSet<&str> =
+        trace.task_gaps.iter().map(|gap| gap.0.as_str()).collect();
+    assert_eq!(tasks.len(), 1, "one call, one task track: {tasks:?}");
+    for (state, counted) in [("starved", op.time.starved), ("queued", op.time.queued)] {
+        let (slices, ns) = gaps(state);
+        assert!(
+            slices as u64 >= MESSAGES,
+            "{state}: {slices} gaps in {:?}",
+            trace
+                .task_gaps
+                .iter()
+                .map(|gap| &gap.1)
+                .collect::<std::collections::BTreeSet<_>>()
+        );
+        // 1 %, and the rounding of each gap's two ends to the nanosecond.
+        let counted = counted.as_nanos() as f64;
+        let slack = counted * 0.01 + 2.0 * slices as f64;
+        assert!(
+            (ns - counted).abs() <= slack,
+            "{state}: gaps of {ns} ns, the snapshot {counted} ns"
+        );
+    }
+    // The process's resident memory, sampled at the start and as telemetry stopped.
+    let resident = &trace.counters[&("memory".to_owned(), "resident bytes".to_owned())];
+    assert!(resident.len() >= 2, "{resident:?}");
+    assert!(
+        resident.iter().all(|&(_, bytes)| bytes > 0.0),
+        "{resident:?}"
+    );
+    assert!(
+        resident.windows(2).all(|pair| pair[0].0 <= pair[1].0),
+        "in time order: {resident:?}"
+    );
+}

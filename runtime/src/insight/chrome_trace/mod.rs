@@ -4,8 +4,14 @@
 //! its operator and carrying its `node.type`, `node.id` and rows, and a slice per wait
 //! inside it (starved, blocked); and the runs and steps, as async slices (`"ph": "b"` /
 //! `"e"`: a step may start on one thread and end on another), each on a track of its
-//! own under the process; and each batch handed through a pipetel channel as a flow
-//! arrow from the operator that sent it to the one that took it.
+//! own under the process; each batch handed through a pipetel channel as a flow arrow
+//! from the operator that sent it to the one that took it; each gap of an async or
+//! streaming task between its segments (starved, blocked, queued) as an async slice on
+//! the task's track (its thread ran other work meanwhile); and the process's memory and
+//! how far its work got as counter tracks (`"ph": "C"`).
+//!
+//! [`merge::merge_chrome_traces`] makes one file of several processes' (a job's, in its
+//! snapshot directory).
 //!
 //! Slices are complete events (`"ph": "X"`) in microseconds from the earliest recorded
 //! slice, whose time of day the file gives (`otherData.origin_unix_ns`). A segment's
@@ -19,8 +25,14 @@ use serde_json::{json, Map, Value};
 
 use crate::counters::registry;
 use crate::insight::figures::names::{display_name, names_of};
+use crate::insight::this_process;
 use crate::operator::clock::{ticks_to_nanos, wall_time_at};
-use crate::timeline::{self, SliceKind, SpanKind, ThreadSlices, TIMELINE_SLICES_PER_THREAD};
+use crate::timeline::{
+    self, Sample, SliceKind, SpanKind, ThreadSlices, TIMELINE_SAMPLES, TIMELINE_SAMPLE_INTERVAL,
+    TIMELINE_SLICES_PER_THREAD,
+};
+
+pub(crate) mod merge;
 
 /// The timeline recorded so far, in the Chrome trace event format (JSON).
 ///
@@ -45,20 +57,28 @@ use crate::timeline::{self, SliceKind, SpanKind, ThreadSlices, TIMELINE_SLICES_P
 pub fn chrome_trace() -> String {
     let (threads, let_go) = timeline::read();
     let (spans, spans_rolled_off) = timeline::spans();
+    let (samples, samples_rolled_off) = timeline::samples();
     let names = operator_names(&threads);
     let origin = threads
         .iter()
         .filter_map(|thread| thread.slices.iter().map(|slice| slice.start).min())
         .chain(spans.iter().map(|span| span.start))
+        .chain(samples.iter().map(|sample| sample.tick))
         .min()
         .unwrap_or(0);
     // Nanoseconds from the origin, and as the format's microseconds.
     let nanos = |tick: u64| ticks_to_nanos(tick.saturating_sub(origin));
     let micros = |nanos: u64| nanos as f64 / 1000.0;
     let pid = std::process::id();
+    let instance = this_process::instance();
+    let process = if instance.is_empty() {
+        format!("pipetel: process {pid}")
+    } else {
+        format!("pipetel: {instance}")
+    };
     let mut events: Vec<Value> = vec![json!({
         "ph": "M", "name": "process_name", "pid": pid, "tid": 0,
-        "args": { "name": format!("pipetel: process {pid}") },
+        "args": { "name": process },
     })];
     // Slices of threads whose rings made room for others', and those of each thread.
     let mut rolled_off = let_go;
@@ -83,7 +103,7 @@ pub fn chrome_trace() -> String {
             if let SliceKind::Handover { .. } = slice.kind {
                 continue;
             }
-            let (name, node_type, node_id) = names
+            let (operator, node_type, node_id) = names
                 .get(&slice.series)
                 .cloned()
                 .unwrap_or_else(|| (format!("series {}", slice.series), "", ""));
@@ -94,10 +114,26 @@ pub fn chrome_trace() -> String {
                 args.insert("rows".into(), rows.into());
             }
             let (name, category) = match slice.kind {
-                SliceKind::Segment => (name, "operator"),
+                SliceKind::Segment => (operator, "operator"),
                 SliceKind::Starved => ("starved".to_owned(), "wait"),
                 SliceKind::Blocked => ("blocked".to_owned(), "wait"),
                 SliceKind::Handover { .. } => continue,
+                SliceKind::TaskGap { task, wait } => {
+                    // On the task's track: Perfetto names the track by the slice, one
+                    // per operator and wait state.
+                    let name = format!("{operator} {}", wait.name());
+                    let id = format!("task-{task}");
+                    let (start, end) = (nanos(slice.start), nanos(slice.end));
+                    events.push(json!({
+                        "ph": "b", "name": name, "cat": "task", "id": id, "pid": pid,
+                        "tid": thread.number, "ts": micros(start), "args": args,
+                    }));
+                    events.push(json!({
+                        "ph": "e", "name": name, "cat": "task", "id": id, "pid": pid,
+                        "tid": thread.number, "ts": micros(end.max(start)),
+                    }));
+                    continue;
+                }
             };
             let (start, end) = (nanos(slice.start), nanos(slice.end));
             events.push(json!({
@@ -127,6 +163,7 @@ pub fn chrome_trace() -> String {
             "ts": micros(nanos(span.end.max(span.start))),
         }));
     }
+    events.extend(counters(&samples, pid, &|tick| micros(nanos(tick))));
     let origin_unix_ns = wall_time_at(origin)
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_nanos() as u64);
@@ -139,6 +176,9 @@ pub fn chrome_trace() -> String {
             "slices_rolled_off": rolled_off,
             "slices_per_thread": TIMELINE_SLICES_PER_THREAD,
             "runs_and_steps_rolled_off": spans_rolled_off,
+            "samples_rolled_off": samples_rolled_off,
+            "samples_kept": TIMELINE_SAMPLES,
+            "sample_interval_ms": TIMELINE_SAMPLE_INTERVAL.as_millis() as u64,
         }),
     };
     serde_json::to_string(&file).unwrap_or_default()
@@ -210,6 +250,37 @@ fn flows(threads: &[ThreadSlices], pid: u32, micros: &dyn Fn(u64) -> f64) -> Vec
             end["bp"] = "e".into();
         }
         events.push(end);
+    }
+    events
+}
+
+/// The samples as two counter tracks: `memory` (resident bytes, and the tracking
+/// allocator's live bytes when it counts) and `progress` (percent done), each value
+/// where it was read. `micros`: ticks as the file's microseconds.
+fn counters(samples: &[Sample], pid: u32, micros: &dyn Fn(u64) -> f64) -> Vec<Value> {
+    let mut events = Vec::new();
+    for sample in samples {
+        let ts = micros(sample.tick);
+        let mut memory = Map::new();
+        if let Some(resident) = sample.resident {
+            memory.insert("resident bytes".into(), resident.into());
+        }
+        if let Some(allocated) = sample.allocated {
+            memory.insert("allocated bytes".into(), allocated.into());
+        }
+        if !memory.is_empty() {
+            events.push(json!({
+                "ph": "C", "name": "memory", "pid": pid, "tid": 0, "ts": ts, "args": memory,
+            }));
+        }
+        if let Some(done) = sample.done {
+            // To a tenth of a percent: the estimate is no finer.
+            let percent = (done * 1000.0).round() / 10.0;
+            events.push(json!({
+                "ph": "C", "name": "progress", "pid": pid, "tid": 0, "ts": ts,
+                "args": { "done %": percent },
+            }));
+        }
     }
     events
 }

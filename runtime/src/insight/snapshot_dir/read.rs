@@ -28,6 +28,8 @@ pub enum ReadProblem {
     Io(std::io::Error),
     /// It is not a snapshot this release reads.
     Format(FormatError),
+    /// It is not a timeline pipetel wrote (why not).
+    Timeline(String),
 }
 
 impl std::fmt::Display for ReadError {
@@ -35,6 +37,9 @@ impl std::fmt::Display for ReadError {
         match &self.problem {
             ReadProblem::Io(error) => write!(f, "{}: {error}", self.path.display()),
             ReadProblem::Format(error) => write!(f, "{}: {error}", self.path.display()),
+            ReadProblem::Timeline(why) => {
+                write!(f, "{}: not a pipetel timeline: {why}", self.path.display())
+            }
         }
     }
 }
@@ -44,6 +49,7 @@ impl std::error::Error for ReadError {
         match &self.problem {
             ReadProblem::Io(error) => Some(error),
             ReadProblem::Format(error) => Some(error),
+            ReadProblem::Timeline(_) => None,
         }
     }
 }
@@ -101,9 +107,22 @@ pub fn merge_files<P: AsRef<Path>>(
     Ok(jobs.into_iter().map(Snapshot::merge).collect())
 }
 
-/// `path` itself, or a directory's `*.json` files (not those whose name starts with `.`:
-/// a writer's temporary files), by name.
+/// `path` itself, or a directory's snapshot files: its `*.json` files but the timelines
+/// (`*.trace.json`) and those whose name starts with `.` (a writer's temporary files), by
+/// name.
 pub(super) fn files(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
+    files_named(path, |name| !name.ends_with(TIMELINE_SUFFIX))
+}
+
+/// The end of the name of a process's timeline in a snapshot directory.
+pub(crate) const TIMELINE_SUFFIX: &str = ".trace.json";
+
+/// `path` itself, or a directory's `*.json` files whose name is `wanted` (not those whose
+/// name starts with `.`: a writer's temporary files), by name.
+pub(crate) fn files_named(
+    path: &Path,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<PathBuf>, ReadError> {
     let error = |e| ReadError {
         path: path.to_owned(),
         problem: ReadProblem::Io(e),
@@ -115,7 +134,7 @@ pub(super) fn files(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
     for entry in std::fs::read_dir(path).map_err(error)? {
         let file = entry.map_err(error)?.path();
         let name = file.file_name().unwrap_or_default().to_string_lossy();
-        if name.ends_with(".json") && !name.starts_with('.') && file.is_file() {
+        if name.ends_with(".json") && !name.starts_with('.') && wanted(&name) && file.is_file() {
             files.push(file);
         }
     }

@@ -12,16 +12,21 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::insight::chrome_trace::chrome_trace;
 use crate::insight::periodic::{pause_after, Periodic};
 use crate::insight::read_snapshot;
 use crate::insight::run_views::{job_parts, RECENT_RUN_VIEWS};
 use crate::insight::snapshot::{Snapshot, SourceState};
 use crate::insight::snapshot_dir::SNAPSHOT_WRITE_INTERVAL;
 use crate::insight::this_process;
+use crate::timeline;
 use crate::warn::warn;
 
 /// The writer; dropping it (or [`finish`](Self::finish)) writes the last snapshot.
-pub(crate) struct SnapshotWriter(Periodic);
+pub(crate) struct SnapshotWriter {
+    snapshots: Periodic,
+    dir: PathBuf,
+}
 
 impl SnapshotWriter {
     /// Starts writing into `dir` (created if missing); `None`, with a warning that names
@@ -34,7 +39,7 @@ impl SnapshotWriter {
             ));
             return None;
         }
-        let dir = dir.to_path_buf();
+        let (dir, kept_dir) = (dir.to_path_buf(), dir.to_path_buf());
         let instance = this_process::instance();
         let file = dir.join(file_name(&instance));
         let mut failing = false;
@@ -91,12 +96,28 @@ impl SnapshotWriter {
                 }
                 pause
             })?;
-        Some(SnapshotWriter(periodic))
+        Some(SnapshotWriter {
+            snapshots: periodic,
+            dir: kept_dir,
+        })
     }
 
-    /// Writes the last snapshot and stops.
+    /// Writes the last snapshot and stops; and, while the timeline records, the
+    /// process's timeline beside it (`<instance>.trace.json`), for a job's timelines to
+    /// be merged into one ([`merge_chrome_traces`](crate::merge_chrome_traces)).
     pub(crate) fn finish(self) {
-        self.0.finish();
+        self.snapshots.finish();
+        if timeline::recording() {
+            let instance = this_process::instance();
+            let file = self.dir.join(file_name(&format!("{instance}.trace")));
+            let trace = chrome_trace();
+            if let Err(error) = replace_with(&file, |out| out.write_all(trace.as_bytes())) {
+                warn(format_args!(
+                    "cannot write the timeline {} ({error})",
+                    file.display()
+                ));
+            }
+        }
     }
 }
 
@@ -126,10 +147,21 @@ pub(crate) fn file_name(instance: &str) -> PathBuf {
 /// `fsync`: what a kill leaves in the page cache reaches the file; only a crash of the
 /// machine could lose the last write.)
 fn replace(file: &Path, snapshot: Snapshot) -> std::io::Result<()> {
+    replace_with(file, |out| {
+        serde_json::to_writer(out, &snapshot).map_err(std::io::Error::from)
+    })
+}
+
+/// Writes `file` with `write` as [`replace`] does: through a temporary file renamed over
+/// it.
+fn replace_with(
+    file: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let name = file.file_name().unwrap_or_default().to_string_lossy();
     let temporary = file.with_file_name(format!(".{name}.tmp"));
     let mut out = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
-    serde_json::to_writer(&mut out, &snapshot).map_err(std::io::Error::from)?;
+    write(&mut out)?;
     out.flush()?;
     drop(out);
     std::fs::rename(&temporary, file)

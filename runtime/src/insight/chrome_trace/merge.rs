@@ -1,0 +1,159 @@
+//! [`merge_chrome_traces`]: the timelines of a job's processes (each written by
+//! [`chrome_trace`](crate::chrome_trace), as a process with a snapshot directory writes
+//! its own there as it stops) as one file: a process track each, their clocks aligned on
+//! the time of day each file starts at, and their ids kept apart.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::insight::snapshot_dir::read::{files_named, ReadError, ReadProblem, TIMELINE_SUFFIX};
+
+/// The timelines in `paths` — Chrome trace files written by
+/// [`chrome_trace`](crate::chrome_trace), and directories holding them as `*.trace.json`
+/// (a snapshot directory, where each process that records a timeline writes its own as
+/// its telemetry stops) — as one file in the same format: each process on tracks of its
+/// own (its pid, or another where two processes had the same), every time shifted to
+/// the earliest file's origin by the time of day each starts at
+/// (`otherData.origin_unix_ns`), so that what ran at once across processes lines up as
+/// far as their hosts' clocks agree; what rolled off, summed.
+///
+/// ```
+/// let telemetry = pipetel::Config::new()
+///     .collect_locally(true)
+///     .record_timeline(true)
+///     .init();
+/// pipetel::Operator::new("scan", "merge-doc").iter(vec![vec![0u8; 4]]).for_each(drop);
+/// let dir = std::env::temp_dir().join(format!("pipetel-merge-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("a.trace.json"), pipetel::chrome_trace()).unwrap();
+/// std::fs::write(dir.join("b.trace.json"), pipetel::chrome_trace()).unwrap();
+///
+/// let merged: serde_json::Value =
+///     serde_json::from_str(&pipetel::merge_chrome_traces([&dir]).unwrap()).unwrap();
+/// let processes = merged["traceEvents"]
+///     .as_array()
+///     .unwrap()
+///     .iter()
+///     .filter(|event| event["name"] == "process_name")
+///     .count();
+/// assert_eq!(processes, 2);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # drop(telemetry);
+/// ```
+pub fn merge_chrome_traces<P: AsRef<Path>>(
+    paths: impl IntoIterator<Item = P>,
+) -> Result<String, ReadError> {
+    let mut traces = Vec::new();
+    for path in paths {
+        for file in files_named(path.as_ref(), |name| name.ends_with(TIMELINE_SUFFIX))? {
+            let error = |problem| ReadError {
+                path: file.clone(),
+                problem,
+            };
+            let text = std::fs::read_to_string(&file).map_err(|e| error(ReadProblem::Io(e)))?;
+            let trace = Trace::read(&text).map_err(|why| error(ReadProblem::Timeline(why)))?;
+            traces.push(trace);
+        }
+    }
+    // The earliest start among the files with something on them: a file of a process
+    // that recorded nothing has no origin of its own.
+    let origin = traces
+        .iter()
+        .filter(|trace| trace.recorded)
+        .map(|trace| trace.origin_unix_ns)
+        .min()
+        .unwrap_or(0);
+    let mut events = Vec::new();
+    let mut pids_taken = std::collections::HashSet::new();
+    let mut processes = Vec::new();
+    let mut rolled_off = [0u64; 3];
+    for (index, trace) in traces.into_iter().enumerate() {
+        let mut pid = trace.pid;
+        while !pids_taken.insert(pid) {
+            pid = pid.wrapping_add(1 << 22);
+        }
+        let shift_us = trace.origin_unix_ns.saturating_sub(origin) as f64 / 1000.0;
+        for mut event in trace.events {
+            event["pid"] = pid.into();
+            if let Some(ts) = event["ts"].as_f64() {
+                event["ts"] = (ts + shift_us).into();
+            }
+            // Async and flow ids are global to the file: each process's kept apart.
+            if let Some(id) = event["id"].as_str() {
+                event["id"] = format!("p{}-{id}", index + 1).into();
+            }
+            events.push(event);
+        }
+        for (sum, key) in rolled_off.iter_mut().zip(ROLLED_OFF) {
+            *sum += trace.other[key].as_u64().unwrap_or(0);
+        }
+        processes.push(json!({ "pid": pid, "origin_unix_ns": trace.origin_unix_ns }));
+    }
+    let mut other = json!({
+        "producer": "pipetel",
+        "origin_unix_ns": origin,
+        "processes": processes,
+    });
+    for (key, sum) in ROLLED_OFF.into_iter().zip(rolled_off) {
+        other[key] = sum.into();
+    }
+    let merged = json!({
+        "traceEvents": events,
+        "displayTimeUnit": "ms",
+        "otherData": other,
+    });
+    Ok(merged.to_string())
+}
+
+/// What each file says rolled off its rings, summed in the merged file.
+const ROLLED_OFF: [&str; 3] = [
+    "slices_rolled_off",
+    "runs_and_steps_rolled_off",
+    "samples_rolled_off",
+];
+
+/// One process's timeline, as read.
+struct Trace {
+    events: Vec<Value>,
+    other: Value,
+    origin_unix_ns: u64,
+    /// Its process's pid (of its `process_name` metadata).
+    pid: u64,
+    /// Whether it holds anything but metadata.
+    recorded: bool,
+}
+
+impl Trace {
+    /// Reads a file [`chrome_trace`](crate::chrome_trace) wrote; why not, when it is not
+    /// one.
+    fn read(text: &str) -> Result<Trace, String> {
+        let mut file: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let Some(Value::Array(events)) = file.get_mut("traceEvents").map(Value::take) else {
+            return Err("no traceEvents array".to_owned());
+        };
+        let other = file
+            .get_mut("otherData")
+            .map(Value::take)
+            .unwrap_or_default();
+        if other["producer"] != "pipetel" {
+            return Err("its otherData.producer is not pipetel".to_owned());
+        }
+        let origin_unix_ns = other["origin_unix_ns"]
+            .as_u64()
+            .ok_or("no otherData.origin_unix_ns")?;
+        let pid = events
+            .iter()
+            .find(|event| event["name"] == "process_name")
+            .and_then(|event| event["pid"].as_u64())
+            .ok_or("no process_name event with a pid")?;
+        let recorded = events.iter().any(|event| event["ph"] != "M");
+        Ok(Trace {
+            events,
+            other,
+            origin_unix_ns,
+            pid,
+            recorded,
+        })
+    }
+}

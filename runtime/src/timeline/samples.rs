@@ -1,0 +1,47 @@
+//! The process's figures sampled over time while the timeline records — its memory and
+//! how far its runs got — for the written timeline's counter tracks.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
+
+use crate::timeline::{recording, TIMELINE_SAMPLES};
+
+/// The process's figures at one moment; each `None` where it could not be read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Sample {
+    /// When, in clock ticks.
+    pub(crate) tick: u64,
+    /// Resident memory, in bytes, as the operating system counts it.
+    pub(crate) resident: Option<u64>,
+    /// Bytes live in the tracking allocator (with `pipetel::alloc::Tracking` set).
+    pub(crate) allocated: Option<u64>,
+    /// How far the work is done, from 0 to 1: the snapshot's overall estimate.
+    pub(crate) done: Option<f64>,
+}
+
+/// The latest samples, and how many rolled off before them.
+static SAMPLES: Mutex<(VecDeque<Sample>, u64)> = Mutex::new((VecDeque::new(), 0));
+
+/// Keeps `sample`, if recording.
+pub(crate) fn record_sample(sample: Sample) {
+    if !recording() {
+        return;
+    }
+    let mut samples = SAMPLES.lock().unwrap_or_else(PoisonError::into_inner);
+    if samples.0.len() == TIMELINE_SAMPLES {
+        samples.0.pop_front();
+        samples.1 += 1;
+    }
+    samples.0.push_back(sample);
+}
+
+/// The samples kept, oldest first, and how many rolled off before them.
+pub(crate) fn samples() -> (Vec<Sample>, u64) {
+    let samples = SAMPLES.lock().unwrap_or_else(PoisonError::into_inner);
+    (samples.0.iter().copied().collect(), samples.1)
+}
+
+/// Empties the ring, for a new recording.
+pub(super) fn clear() {
+    *SAMPLES.lock().unwrap_or_else(PoisonError::into_inner) = (VecDeque::new(), 0);
+}
