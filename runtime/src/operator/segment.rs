@@ -56,6 +56,12 @@ pub(crate) struct Segment {
 }
 
 impl Segment {
+    /// When the segment started, in clock ticks.
+    #[inline]
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
     /// Makes `series` (whose cells on this thread are `cells`) the current operator and
     /// starts its clock, for a call of partition `partition` (or [`NO_PARTITION`]).
     #[inline]

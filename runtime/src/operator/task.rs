@@ -144,13 +144,12 @@ impl Task {
         } else {
             cells.add(after, gap);
         }
-        if self.number != 0 {
-            self.record_gap(now, woken);
-        }
     }
 
     /// Keeps the gap from `mark` to `now` on the timeline, split as
-    /// [`count_gap`](Self::count_gap) counts it.
+    /// [`count_gap`](Self::count_gap) counts it. Called beside a call the segment makes
+    /// anyway (its body's), never from the inlined counting: a call there would make
+    /// every segment's caller save more registers, timeline or not.
     #[cold]
     #[inline(never)]
     fn record_gap(&self, now: u64, woken: u64) {
@@ -185,7 +184,11 @@ impl Task {
     /// streaming function's body, building what it returns, is one).
     #[inline]
     pub fn enter(&mut self) -> Running<'_> {
-        self.enter_woken(0)
+        let running = self.enter_woken(0);
+        if running.task.number != 0 {
+            running.task.record_gap(running.segment.start(), 0);
+        }
+        running
     }
 
     /// [`enter`](Self::enter) for a task whose waker was first woken at `woken` (in
@@ -246,7 +249,11 @@ impl Task {
     #[cold]
     fn end_early(&mut self, outcome: Tally) {
         let cells = this_thread().cells(self.series);
-        self.count_gap(cells, ticks(), 0);
+        let now = ticks();
+        self.count_gap(cells, now, 0);
+        if self.number != 0 {
+            self.record_gap(now, 0);
+        }
         count_end(cells, outcome);
     }
 }
@@ -310,6 +317,9 @@ impl Task {
             return step();
         };
         let mut running = current.enter_woken(woken);
+        if running.task.number != 0 {
+            running.task.record_gap(running.segment.start(), woken);
+        }
         let result = step();
         // Closed where it lies, through `&mut`, then forgotten: moved into a method by
         // value, it was copied, and the copy's wide loads of the narrow stores that had
