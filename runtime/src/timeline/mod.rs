@@ -14,6 +14,7 @@
 //! written timeline says how many.
 
 mod handovers;
+mod latest;
 mod samples;
 mod slices;
 mod spans;
@@ -104,17 +105,11 @@ pub(crate) mod test_switch {
 
     use super::RECORDING;
 
-    /// This test's turn with the switch, recording; as it was, when the turn ends.
+    /// This test's turn with the switch, recording; the switch as it was, when the turn
+    /// ends.
     pub(crate) struct Turn {
         was: bool,
         _turn: MutexGuard<'static, ()>,
-    }
-
-    impl Turn {
-        /// Whether the recorder ran before this turn.
-        pub(crate) fn was(&self) -> bool {
-            self.was
-        }
     }
 
     impl Drop for Turn {

@@ -1,9 +1,9 @@
 //! The process's figures sampled over time while the timeline records — its memory and
 //! how far its runs got — for the written timeline's counter tracks.
 
-use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
+use crate::timeline::latest::Latest;
 use crate::timeline::{recording, TIMELINE_SAMPLES};
 
 /// The process's figures at one moment; each `None` where it could not be read.
@@ -19,29 +19,26 @@ pub(crate) struct Sample {
     pub(crate) done: Option<f64>,
 }
 
-/// The latest samples, and how many rolled off before them.
-static SAMPLES: Mutex<(VecDeque<Sample>, u64)> = Mutex::new((VecDeque::new(), 0));
+/// The latest samples.
+static SAMPLES: Mutex<Latest<Sample>> = Mutex::new(Latest::new());
 
 /// Keeps `sample`, if recording.
 pub(crate) fn record_sample(sample: Sample) {
-    if !recording() {
-        return;
+    if recording() {
+        let mut samples = SAMPLES.lock().unwrap_or_else(PoisonError::into_inner);
+        samples.push(sample, TIMELINE_SAMPLES);
     }
-    let mut samples = SAMPLES.lock().unwrap_or_else(PoisonError::into_inner);
-    if samples.0.len() == TIMELINE_SAMPLES {
-        samples.0.pop_front();
-        samples.1 += 1;
-    }
-    samples.0.push_back(sample);
 }
 
 /// The samples kept, oldest first, and how many rolled off before them.
 pub(crate) fn samples() -> (Vec<Sample>, u64) {
-    let samples = SAMPLES.lock().unwrap_or_else(PoisonError::into_inner);
-    (samples.0.iter().copied().collect(), samples.1)
+    SAMPLES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .read()
 }
 
 /// Empties the ring, for a new recording.
 pub(super) fn clear() {
-    *SAMPLES.lock().unwrap_or_else(PoisonError::into_inner) = (VecDeque::new(), 0);
+    *SAMPLES.lock().unwrap_or_else(PoisonError::into_inner) = Latest::new();
 }

@@ -6,11 +6,11 @@
 //! [`TIMELINE_THREADS`] rings: past them, a new thread takes the place of the
 //! longest-exited one, whose slices count as rolled off.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::counters::cells::Tally;
+use crate::timeline::latest::Latest;
 use crate::timeline::{recording, TIMELINE_SLICES_PER_THREAD, TIMELINE_THREADS};
 
 /// What a slice shows.
@@ -105,13 +105,7 @@ struct Ring {
     thread: String,
     /// The thread's number among those that recorded (its track in the timeline).
     number: u32,
-    held: Mutex<Held>,
-}
-
-#[derive(Debug, Default)]
-struct Held {
-    slices: VecDeque<Slice>,
-    rolled_off: u64,
+    held: Mutex<Latest<Slice>>,
 }
 
 /// What one thread recorded, as read.
@@ -156,8 +150,12 @@ fn register() -> Option<Arc<Ring>> {
             .iter()
             .position(|ring| Arc::strong_count(ring) == 1)?;
         let ring = rings.kept.remove(exited);
-        let held = ring.held.lock().unwrap_or_else(PoisonError::into_inner);
-        rings.let_go += held.slices.len() as u64 + held.rolled_off;
+        let (kept, rolled_off) = ring
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .counts();
+        rings.let_go += kept as u64 + rolled_off;
     }
     let current = std::thread::current();
     rings.numbered += 1;
@@ -166,7 +164,7 @@ fn register() -> Option<Arc<Ring>> {
             .name()
             .map_or_else(|| format!("{:?}", current.id()), str::to_owned),
         number: rings.numbered,
-        held: Mutex::new(Held::default()),
+        held: Mutex::new(Latest::new()),
     });
     rings.kept.push(ring.clone());
     Some(ring)
@@ -181,11 +179,7 @@ pub(crate) fn record(slice: Slice) {
     let _ = THIS_THREAD.try_with(|ring| {
         let Some(ring) = ring else { return };
         let mut held = ring.held.lock().unwrap_or_else(PoisonError::into_inner);
-        if held.slices.len() == TIMELINE_SLICES_PER_THREAD {
-            held.slices.pop_front();
-            held.rolled_off += 1;
-        }
-        held.slices.push_back(slice);
+        held.push(slice, TIMELINE_SLICES_PER_THREAD);
     });
 }
 
@@ -199,12 +193,16 @@ pub(crate) fn read() -> (Vec<ThreadSlices>, u64) {
         .kept
         .iter()
         .map(|ring| {
-            let held = ring.held.lock().unwrap_or_else(PoisonError::into_inner);
+            let (slices, rolled_off) = ring
+                .held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .read();
             ThreadSlices {
                 thread: ring.thread.clone(),
                 number: ring.number,
-                slices: held.slices.iter().copied().collect(),
-                rolled_off: held.rolled_off,
+                slices,
+                rolled_off,
             }
         })
         .filter(|thread| !thread.slices.is_empty() || thread.rolled_off > 0)
@@ -217,7 +215,7 @@ pub(super) fn clear() {
     let mut rings = RINGS.lock().unwrap_or_else(PoisonError::into_inner);
     rings.let_go = 0;
     for ring in &rings.kept {
-        *ring.held.lock().unwrap_or_else(PoisonError::into_inner) = Held::default();
+        *ring.held.lock().unwrap_or_else(PoisonError::into_inner) = Latest::new();
     }
 }
 
@@ -240,7 +238,7 @@ mod tests {
 
     #[test]
     fn a_full_ring_lets_its_oldest_slices_go_and_counts_them() {
-        let turn = recording_turn();
+        let _turn = recording_turn();
         let series = registry::resolve("timeline_test", "ring");
         // On a thread of its own, so that the ring is this test's alone.
         std::thread::Builder::new()
@@ -253,8 +251,7 @@ mod tests {
             .expect("spawn")
             .join()
             .expect("join");
-        let was = turn.was();
-        drop(turn);
+        // Read within the turn: another test's threads may take this exited thread's ring.
         let (read, _) = read();
         let ring = read
             .iter()
@@ -263,21 +260,24 @@ mod tests {
         assert_eq!(ring.rolled_off, 3);
         assert_eq!(ring.slices.len(), TIMELINE_SLICES_PER_THREAD);
         assert_eq!(ring.slices[0], segment(series, 3), "the oldest kept");
-        assert_eq!(crate::timeline::held_floor(7), if was { 0 } else { 7 });
+        assert_eq!(
+            crate::timeline::held_floor(7),
+            0,
+            "held at zero while recording"
+        );
         // What TIMELINE_SLICES_PER_THREAD's documented bound (3.5 MiB a thread) is of.
         assert_eq!(std::mem::size_of::<Slice>(), 56);
     }
 
     #[test]
     fn past_the_most_threads_a_new_one_takes_the_ring_of_one_that_exited() {
-        let turn = recording_turn();
+        let _turn = recording_turn();
         let series = registry::resolve("timeline_test", "threads");
         for _ in 0..TIMELINE_THREADS + 5 {
             std::thread::spawn(move || record(segment(series, 1)))
                 .join()
                 .expect("join");
         }
-        drop(turn);
         let rings = RINGS.lock().unwrap_or_else(PoisonError::into_inner);
         assert!(rings.kept.len() <= TIMELINE_THREADS, "{}", rings.kept.len());
         assert!(rings.let_go >= 5, "the exited threads' slices counted");

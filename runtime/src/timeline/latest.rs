@@ -1,0 +1,56 @@
+//! [`Latest`]: the bounded ring every part of the recorder keeps — its latest items,
+//! and a count of those that rolled off to make room.
+
+use std::collections::VecDeque;
+
+/// The latest items kept (at most the bound each push is given), oldest first, and how
+/// many older ones rolled off.
+#[derive(Debug)]
+pub(super) struct Latest<T> {
+    kept: VecDeque<T>,
+    rolled_off: u64,
+}
+
+impl<T: Copy> Latest<T> {
+    /// None kept, none rolled off.
+    pub(super) const fn new() -> Latest<T> {
+        Latest {
+            kept: VecDeque::new(),
+            rolled_off: 0,
+        }
+    }
+
+    /// Keeps `item`, letting the oldest go (counted) when `bound` are kept already.
+    pub(super) fn push(&mut self, item: T, bound: usize) {
+        if self.kept.len() >= bound {
+            self.kept.pop_front();
+            self.rolled_off += 1;
+        }
+        self.kept.push_back(item);
+    }
+
+    /// The items kept, oldest first, and how many rolled off before them.
+    pub(super) fn read(&self) -> (Vec<T>, u64) {
+        (self.kept.iter().copied().collect(), self.rolled_off)
+    }
+
+    /// How many are kept, and how many rolled off.
+    pub(super) fn counts(&self) -> (usize, u64) {
+        (self.kept.len(), self.rolled_off)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn past_its_bound_the_oldest_go_and_are_counted() {
+        let mut latest = Latest::new();
+        for item in 0..7 {
+            latest.push(item, 4);
+        }
+        assert_eq!(latest.read(), (vec![3, 4, 5, 6], 3));
+        assert_eq!(latest.counts(), (4, 3));
+    }
+}
