@@ -18,7 +18,8 @@ pub mod tls;
 
 pub use graphviz::{graphviz, laid_out};
 pub use process::{
-    closed_port, on_path, redacted, run, run_in, run_until, start, wait_for_exit, watch_stderr,
+    assert_success, closed_port, on_path, redacted, run, run_in, run_until, start, wait_for_exit,
+    watch_stderr,
 };
 pub use prometheus_server::{installed, now, number, Prometheus, PATIENCE};
 pub use receiver::Receiver;

@@ -13,6 +13,17 @@ pub fn run(program: &str, args: &[&str], env: &[(&str, &str)], timeout: Duration
     run_in(None, program, args, env, timeout)
 }
 
+/// Fails the test, with the program's standard error, unless it exited successfully.
+#[track_caller]
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// [`run`] in the working directory `dir` (the test's own when `None`).
 pub fn run_in(
     dir: Option<&std::path::Path>,

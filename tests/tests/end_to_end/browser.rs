@@ -10,7 +10,7 @@ use std::io::{BufReader, Read as _};
 use std::time::{Duration, Instant};
 
 use pipetel_tests::browser::{artefacts, Browser, Page};
-use pipetel_tests::{start, wait_for_exit, watch_stderr};
+use pipetel_tests::{assert_success, start, wait_for_exit, watch_stderr};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_quickstart");
 /// A worker of a job spread over processes (`tests/src/bin/worker.rs`).
@@ -330,11 +330,7 @@ fn example_report(dir: &std::path::Path, filter_slowdown: &str) -> pipetel::Repo
         ],
     );
     let output = wait_for_exit(child, PATIENCE);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let text = std::fs::read_to_string(&file).expect("the report");
     pipetel::Report::of(pipetel::snapshot::Snapshot::from_json(&text).expect("a snapshot"))
 }

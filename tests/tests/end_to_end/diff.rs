@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use pipetel::diff::Verdict;
 use pipetel::snapshot::Snapshot;
-use pipetel_tests::run;
+use pipetel_tests::{assert_success, run};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_regional_totals");
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
@@ -35,11 +35,7 @@ fn example_run(dir: &Path, name: &str, filter_slowdown: u32) -> Snapshot {
         ],
         RUN_TIMEOUT,
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     Snapshot::from_json(&std::fs::read_to_string(&report).expect("the report")).expect("a snapshot")
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pipetel::snapshot::{EdgeVia, Snapshot};
 use pipetel_examples::regional_totals::{amount_of, REGIONS};
-use pipetel_tests::{chrome_trace, histograms, laid_out, points, run, Receiver};
+use pipetel_tests::{assert_success, chrome_trace, histograms, laid_out, points, run, Receiver};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_regional_totals");
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -42,11 +42,7 @@ fn the_report_agrees_with_the_data() {
         ],
         RUN_TIMEOUT,
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
     for (region, total) in expected_totals() {
         assert!(
@@ -264,11 +260,7 @@ fn its_timeline_is_a_chrome_trace_whose_slices_add_up_to_each_operators_busy_tim
         ],
         RUN_TIMEOUT,
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     // The process's last snapshot, written as it stopped: what its report counts.
     let jobs = pipetel::snapshot::merge_files([&snapshots]).expect("the snapshot reads");
     assert_eq!(jobs.len(), 1);

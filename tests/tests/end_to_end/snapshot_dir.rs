@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use pipetel::diagnose::DiagnosisKind;
 use pipetel::snapshot::{merge_files, Snapshot, SourceState};
-use pipetel_tests::{chrome_trace, start, wait_for_exit};
+use pipetel_tests::{assert_success, chrome_trace, start, wait_for_exit};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_worker");
 /// The job all workers run in (a `TRACEPARENT`'s trace id).
@@ -120,11 +120,7 @@ fn eight_workers_merge_to_the_exact_sum_and_the_slow_one_is_the_straggler() {
     let slow_pid = workers[5].id();
     for worker in workers {
         let output = wait_for_exit(worker, Duration::from_secs(120));
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_success(&output);
         // Each worker's sum of the even numbers below 1,000.
         assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "249500");
     }
@@ -222,11 +218,7 @@ fn the_timelines_of_workers_run_one_after_another_merge_into_one_in_that_order()
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let args = ["--batches", "10", "--rows", "1000", "--sleep-ms", "2"];
         let output = wait_for_exit(start(WORKER, &args, &env), Duration::from_secs(120));
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_success(&output);
     }
     // The timelines beside the snapshots, which read as before.
     let jobs = merge_files([&dir]).expect("the snapshots read, the timelines left out");

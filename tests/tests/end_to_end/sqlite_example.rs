@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pipetel::snapshot::Snapshot;
 use pipetel_examples::orders_etl::is_malformed;
-use pipetel_tests::run;
+use pipetel_tests::{assert_success, run};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_orders_etl");
 const RECORDS: u64 = 10_000;
@@ -26,11 +26,7 @@ fn the_sqlite_file_and_the_report_agree_with_the_source() {
         ],
         Duration::from_secs(60),
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let good = (0..RECORDS).filter(|id| !is_malformed(*id)).count() as u64;
     assert!(String::from_utf8_lossy(&output.stdout).contains(&format!("loaded {good} orders")));
 
