@@ -119,3 +119,21 @@ for index, nodes in enumerate([1, 4, 5, 16, 1000]):
     operators = {1: "operators_0", 1000: "operators_1"}.get(nodes)
     run_time = f"{node('per_call_run_time_operator', operators):.1f}" if operators else ""
     print(f"| {nodes:,} | {ids:.1f} | {run_time} |")
+
+# The shapes while the timeline records (their own binary, `--bench timeline_instructions`),
+# when it has run: per poll and per item, on and recording, in one binary.
+shapes = root.parent / "timeline_instructions" / "shapes"
+if shapes.is_dir():
+    def counted(name):
+        path = shapes / name / f"callgrind.{name}.t1.p1.out"
+        for line in path.read_text().splitlines():
+            if line.startswith("summary:"):
+                return int(line.split()[1])
+        sys.exit(f"no summary in {path}")
+    print()
+    print("| shape (`--bench timeline_instructions`) | `#[operator]` on | recording the timeline | recording − on |")
+    print("|---|---:|---:|---:|")
+    for shape, label, per in [("per_poll", "async fn, per poll (16 polls, each after a wake)", 100 * 16),
+                              ("per_item", "impl Iterator, per item (1,024 items)", 1024)]:
+        on, recording = counted(f"{shape}.on") / per, counted(f"{shape}.timeline") / per
+        print(f"| {label} | {on:.1f} | {recording:.1f} | +{recording - on:.1f} |")
