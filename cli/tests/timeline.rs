@@ -1,5 +1,6 @@
 //! `pipetel timeline`: the timelines two workers wrote into their snapshot directory,
-//! merged into one file with a process each; a directory with none is named.
+//! merged into one file with a process each — a merge merged again keeps each process
+//! once; a directory with none is named.
 
 mod common;
 
@@ -31,15 +32,32 @@ fn the_timelines_in_a_snapshot_directory_merge_into_one_file() {
         trace["otherData"]["processes"].as_array().map(Vec::len),
         Some(2)
     );
-    // The merged file is not read back as one of the directory's timelines.
-    let again = pipetel(&["timeline", dir.to_str().expect("a path")]);
-    assert!(again.status.success(), "{}", text(&again.stderr));
-    let again: serde_json::Value = serde_json::from_str(&text(&again.stdout)).expect("JSON");
-    assert_eq!(
-        again["otherData"]["processes"].as_array().map(Vec::len),
-        Some(2)
-    );
+    // A merge kept beside the files it merged: each process still once.
+    std::fs::copy(&merged, dir.join("job.trace.json")).expect("copy");
+    let processes = |paths: &[&std::path::Path]| -> (usize, usize) {
+        let mut args = vec!["timeline"];
+        args.extend(paths.iter().map(|path| path.to_str().expect("a path")));
+        let output = pipetel(&args);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let trace: serde_json::Value = serde_json::from_str(&text(&output.stdout)).expect("JSON");
+        let listed = trace["otherData"]["processes"]
+            .as_array()
+            .map_or(0, Vec::len);
+        let named = trace["traceEvents"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter(|event| event["name"] == "process_name")
+            .count();
+        (listed, named)
+    };
+    assert_eq!(processes(&[&dir]), (2, 2));
+    // A merge merged with a third process's timeline: three.
+    let third = directory("timeline-third");
+    timeline_worker(&third, 500, JOB_A);
+    assert_eq!(processes(&[&merged, &third]), (3, 3));
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&third);
 }
 
 #[test]

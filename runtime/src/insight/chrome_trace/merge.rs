@@ -3,6 +3,7 @@
 //! its own there as it stops) as one file: a process track each, their clocks aligned on
 //! the time of day each file starts at, and their ids kept apart.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde_json::{json, Value};
@@ -16,7 +17,9 @@ use crate::insight::snapshot_dir::read::{files_named, ReadError, ReadProblem, TI
 /// own (its pid, or another where two processes had the same), every time shifted to
 /// the earliest file's origin by the time of day each starts at
 /// (`otherData.origin_unix_ns`), so that what ran at once across processes lines up as
-/// far as their hosts' clocks agree; what rolled off, summed.
+/// far as their hosts' clocks agree; what rolled off, summed. A file this function wrote
+/// merges as its processes, and a process given twice (its file, and a merge holding it)
+/// counts once.
 ///
 /// ```
 /// let telemetry = pipetel::Config::new()
@@ -65,30 +68,63 @@ pub fn merge_chrome_traces<P: AsRef<Path>>(
         .min()
         .unwrap_or(0);
     let mut events = Vec::new();
-    let mut pids_taken = std::collections::HashSet::new();
+    // Each process once, by its pid and the time of day its file starts at: the same
+    // process given twice, or in a file and in an earlier merge of it, is kept once.
+    let mut seen: HashMap<(u64, u64), u64> = HashMap::new();
+    let mut pids_taken = HashSet::new();
     let mut processes = Vec::new();
     let mut rolled_off = [0u64; 3];
     for (index, trace) in traces.into_iter().enumerate() {
-        let mut pid = trace.pid;
-        while !pids_taken.insert(pid) {
-            pid = pid.wrapping_add(1 << 22);
-        }
         let shift_us = trace.origin_unix_ns.saturating_sub(origin) as f64 / 1000.0;
+        // This file's processes (a merge's list, or the one it is of) and, for each of
+        // its pids, the pid it has in the merged file — none for one already there.
+        let own = match trace.other["processes"].as_array() {
+            Some(list) => list
+                .iter()
+                .filter_map(|process| {
+                    Some((
+                        process["pid"].as_u64()?,
+                        process["origin_unix_ns"].as_u64()?,
+                    ))
+                })
+                .collect(),
+            None => vec![(trace.pid, trace.origin_unix_ns)],
+        };
+        let mut renamed: HashMap<u64, Option<u64>> = HashMap::new();
+        for (pid, started) in own {
+            if seen.contains_key(&(pid, started)) {
+                renamed.insert(pid, None);
+                continue;
+            }
+            let mut new = pid;
+            while !pids_taken.insert(new) {
+                new = new.wrapping_add(1 << 22);
+            }
+            seen.insert((pid, started), new);
+            renamed.insert(pid, Some(new));
+            processes.push(json!({ "pid": new, "origin_unix_ns": started }));
+        }
+        let mut kept_any = false;
         for mut event in trace.events {
-            event["pid"] = pid.into();
+            let Some(Some(pid)) = event["pid"].as_u64().and_then(|pid| renamed.get(&pid)) else {
+                continue;
+            };
+            kept_any = true;
+            event["pid"] = (*pid).into();
             if let Some(ts) = event["ts"].as_f64() {
                 event["ts"] = (ts + shift_us).into();
             }
-            // Async and flow ids are global to the file: each process's kept apart.
+            // Async and flow ids are global to the file: each file's kept apart.
             if let Some(id) = event["id"].as_str() {
                 event["id"] = format!("p{}-{id}", index + 1).into();
             }
             events.push(event);
         }
-        for (sum, key) in rolled_off.iter_mut().zip(ROLLED_OFF) {
-            *sum += trace.other[key].as_u64().unwrap_or(0);
+        if kept_any {
+            for (sum, key) in rolled_off.iter_mut().zip(ROLLED_OFF) {
+                *sum += trace.other[key].as_u64().unwrap_or(0);
+            }
         }
-        processes.push(json!({ "pid": pid, "origin_unix_ns": trace.origin_unix_ns }));
     }
     let mut other = json!({
         "producer": "pipetel",
