@@ -30,6 +30,7 @@ use crate::insight::snapshot_dir::read::{files_named, ReadError, ReadProblem, TI
 /// let dir = std::env::temp_dir().join(format!("pipetel-merge-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// std::fs::write(dir.join("a.trace.json"), pipetel::chrome_trace()).unwrap();
+/// // The same process's timeline again, under another name: it counts once.
 /// std::fs::write(dir.join("b.trace.json"), pipetel::chrome_trace()).unwrap();
 ///
 /// let merged: serde_json::Value =
@@ -40,7 +41,7 @@ use crate::insight::snapshot_dir::read::{files_named, ReadError, ReadProblem, TI
 ///     .iter()
 ///     .filter(|event| event["name"] == "process_name")
 ///     .count();
-/// assert_eq!(processes, 2);
+/// assert_eq!(processes, 1);
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # drop(telemetry);
 /// ```
