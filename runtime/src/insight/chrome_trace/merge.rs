@@ -29,9 +29,10 @@ use crate::insight::snapshot_dir::read::{files_named, ReadError, ReadProblem, TI
 /// pipetel::Operator::new("scan", "merge-doc").iter(vec![vec![0u8; 4]]).for_each(drop);
 /// let dir = std::env::temp_dir().join(format!("pipetel-merge-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
-/// std::fs::write(dir.join("a.trace.json"), pipetel::chrome_trace()).unwrap();
+/// let timeline = pipetel::chrome_trace();
+/// std::fs::write(dir.join("a.trace.json"), &timeline).unwrap();
 /// // The same process's timeline again, under another name: it counts once.
-/// std::fs::write(dir.join("b.trace.json"), pipetel::chrome_trace()).unwrap();
+/// std::fs::write(dir.join("b.trace.json"), &timeline).unwrap();
 ///
 /// let merged: serde_json::Value =
 ///     serde_json::from_str(&pipetel::merge_chrome_traces([&dir]).unwrap()).unwrap();
