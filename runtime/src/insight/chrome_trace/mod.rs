@@ -39,7 +39,9 @@ pub(crate) mod merge;
 /// Recorded only while a timeline is asked for: with
 /// [`Config::record_timeline`](crate::Config::record_timeline), or `PIPETEL_REPORT` naming
 /// a file `trace.json` or `*.trace.json` (written when telemetry stops). Without, the
-/// file has no slices.
+/// file has no slices. A process that writes into `PIPETEL_SNAPSHOT_DIR` also leaves its
+/// timeline there as telemetry stops, for [`merge_chrome_traces`](crate::merge_chrome_traces)
+/// to make one file of a job's.
 ///
 /// ```
 /// let telemetry = pipetel::Config::new()
