@@ -219,6 +219,9 @@ fn the_timelines_of_workers_run_one_after_another_merge_into_one_in_that_order()
         let args = ["--batches", "10", "--rows", "1000", "--sleep-ms", "2"];
         let output = wait_for_exit(start(WORKER, &args, &env), Duration::from_secs(120));
         assert_success(&output);
+        // A gap between the two, wider than a process's anchor of its clock to the time
+        // of day can be off by (its two reads preempted on a loaded machine).
+        std::thread::sleep(Duration::from_millis(200));
     }
     // The timelines beside the snapshots, which read as before.
     let jobs = merge_files([&dir]).expect("the snapshots read, the timelines left out");
