@@ -58,6 +58,10 @@ mod warn;
 
 #[doc(hidden)]
 pub mod __private;
+/// For pipetel's documentation tests (the reference tables made from the code), not part
+/// of its API.
+#[doc(hidden)]
+pub mod __reference;
 
 /// For pipetel's own tests (the hidden `test-clock` feature), not part of its API.
 #[cfg(feature = "test-clock")]

@@ -1,7 +1,8 @@
 //! Test support: a real OTLP receiver on 127.0.0.1 (gRPC with tonic, HTTP/protobuf with
 //! axum) that decodes what arrives with the official `opentelemetry-proto` types; the
 //! decoded records; child processes with a given environment; in-process collection; a
-//! real Prometheus server; Graphviz; a headless Chromium; the modules' import graph.
+//! real Prometheus server; Graphviz; a headless Chromium; the modules' import graph; the
+//! reference tables made from the code.
 
 pub mod browser;
 pub mod chrome_trace;
@@ -14,6 +15,7 @@ mod process;
 mod prometheus_server;
 mod receiver;
 mod records;
+mod reference;
 pub mod tls;
 
 pub use graphviz::{graphviz, laid_out};
@@ -27,3 +29,4 @@ pub use records::{
     attributes, histograms, log_records, points, resource_attributes, spans, HistogramPoint,
     LogRecord, Point, SpanRecord,
 };
+pub use reference::{between_markers, reference_table, REFERENCE_TABLES};

@@ -27,7 +27,7 @@ use crate::warn::warn;
 pub(crate) const SDK_LIMIT: usize = MAX_SERIES;
 
 /// The SDK's limit for instruments no view changes.
-const SDK_DEFAULT_LIMIT: usize = 2000;
+pub(crate) const SDK_DEFAULT_LIMIT: usize = 2000;
 
 /// The attribute the SDK puts on the point holding what went past the limit.
 const OVERFLOW_ATTRIBUTE: &str = "otel.metric.overflow";

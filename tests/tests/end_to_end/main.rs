@@ -19,6 +19,7 @@ mod pipetel_variables;
 mod process_lines;
 mod progress;
 mod prometheus;
+mod reference_tables;
 mod report;
 mod series_limits;
 mod snapshot_dir;

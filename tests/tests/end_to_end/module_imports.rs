@@ -40,7 +40,7 @@ const RUNTIME_LAYERS: &[&[&str]] = &[
     &["telemetry"],
     &["config"],
     // the crate's face and the expansions' door see everything
-    &["", "__private"],
+    &["", "__private", "__reference"],
 ];
 
 fn workspace() -> &'static Path {

@@ -1,0 +1,253 @@
+//! Reference tables made from the code they describe, for the documentation: the
+//! limits, each with its value read from the constant that sets it. README.md holds
+//! the table between markers, and a test fails when the two differ
+//! (`tests/tests/end_to_end/reference_tables.rs`); `cargo run -p pipetel-tests --bin
+//! reference -- limits` prints it anew. The rows' words live here, beside the values, so
+//! that a limit changed or added is one edit that the test carries to the document.
+
+use std::time::Duration;
+
+use crate::counters::lanes::MAX_LANES;
+use crate::counters::links::MAX_LINKS;
+use crate::counters::partitions::MAX_PARTITION_SLOTS;
+use crate::counters::registry::{
+    DEFAULT_MAX_NODE_IDS_PER_TYPE, MAX_OPERATOR_SERIES, OVERFLOW_RESERVE,
+};
+use crate::export::call_distributions::MAX_HISTOGRAM_RECORDS;
+use crate::export::cardinality::{SDK_DEFAULT_LIMIT, SDK_LIMIT};
+use crate::insight::diagnoses::Thresholds;
+use crate::insight::periodic::MAX_CPU_SHARE;
+use crate::insight::run_views::RECENT_RUN_VIEWS;
+use crate::insight::snapshot_dir::{SNAPSHOT_STALE_AFTER, SNAPSHOT_WRITE_INTERVAL};
+use crate::timeline::{
+    Slice, TIMELINE_SAMPLES, TIMELINE_SAMPLE_INTERVAL, TIMELINE_SLICES_PER_THREAD, TIMELINE_SPANS,
+    TIMELINE_THREADS,
+};
+
+/// The table of limits on series and on what pipetel keeps, in Markdown: what is
+/// limited, the limit, what happens past it. Rows of features not built are left out.
+pub fn limits_markdown() -> String {
+    let share = percent(MAX_CPU_SHARE);
+    let after = 1.0 / MAX_CPU_SHARE;
+    let slice = std::mem::size_of::<Slice>();
+    let ring = (TIMELINE_SLICES_PER_THREAD * slice) as f64 / f64::from(1 << 20);
+    let samples_span = TIMELINE_SAMPLE_INTERVAL * TIMELINE_SAMPLES as u32;
+    let mut rows: Vec<[String; 3]> = vec![
+        [
+            "`node.id` values per `node.type`".into(),
+            format!(
+                "`Config::max_node_ids_per_type`, default {} (`DEFAULT_MAX_NODE_IDS_PER_TYPE`)",
+                count(DEFAULT_MAX_NODE_IDS_PER_TYPE)
+            ),
+            "further ids of that type count under `node.id = \"other\"`; one warning per type"
+                .into(),
+        ],
+        [
+            "operator series per process".into(),
+            format!(
+                "`pipetel::limits::MAX_OPERATOR_SERIES` = {}",
+                count(MAX_OPERATOR_SERIES)
+            ),
+            "new ids of every type count under `node.id = \"other\"` of their type; one warning"
+                .into(),
+        ],
+        [
+            "node types past either limit".into(),
+            format!(
+                "{} (each needs its `other` series)",
+                count(OVERFLOW_RESERVE)
+            ),
+            "a further type past a limit counts nothing; one warning".into(),
+        ],
+        [
+            "graph links (producer → consumer pairs, each side of a channel one)".into(),
+            format!("`pipetel::limits::MAX_LINKS` = {}", count(MAX_LINKS)),
+            "new pairs are not recorded (the graph misses them); one warning".into(),
+        ],
+        [
+            "runs and queries counting apart at once".into(),
+            format!("`pipetel::limits::MAX_LANES` = {}", count(MAX_LANES)),
+            "a further run counts for the process only, with no view of its own, until one \
+             ends; one warning"
+                .into(),
+        ],
+        [
+            "views of ended runs and queries kept".into(),
+            format!(
+                "`pipetel::limits::RECENT_RUN_VIEWS` = {}",
+                count(RECENT_RUN_VIEWS)
+            ),
+            "older views roll off (`RunId::snapshot` gives `None`)".into(),
+        ],
+        [
+            "a snapshot directory's files: how often written, when a process is taken for \
+             stopped"
+                .into(),
+            format!(
+                "`pipetel::limits::SNAPSHOT_WRITE_INTERVAL` = {}, and at most {share} of a core \
+                 (after a snapshot that took `t`, the next after `{after} t`); \
+                 `SNAPSHOT_STALE_AFTER` = {}, or three times the wait the file announced",
+                duration(SNAPSHOT_WRITE_INTERVAL),
+                duration(SNAPSHOT_STALE_AFTER)
+            ),
+            "a running process's file older than that (or whose process is gone from the \
+             reader's host) is read as **partial**, its last figures kept"
+                .into(),
+        ],
+        [
+            "(operator, partition, thread) slots".into(),
+            format!(
+                "`pipetel::limits::MAX_PARTITION_SLOTS` = {}",
+                count(MAX_PARTITION_SLOTS)
+            ),
+            "further partitions are not counted apart; one warning".into(),
+        ],
+    ];
+    #[cfg(feature = "alloc")]
+    rows.push([
+        "(operator, partition) pairs with memory measured apart (tracking allocator)".into(),
+        format!(
+            "`pipetel::limits::MAX_PARTITION_OWNERS` = {}",
+            count(crate::counters::partition_owners::MAX_PARTITION_OWNERS)
+        ),
+        "a further partition's memory counts for its operator only; one warning".into(),
+    ]);
+    rows.extend([
+        [
+            "slices the timeline keeps per thread".into(),
+            format!(
+                "`pipetel::limits::TIMELINE_SLICES_PER_THREAD` = {} ({slice} bytes each: \
+                 {ring:.1} MiB a thread at most)",
+                count(TIMELINE_SLICES_PER_THREAD)
+            ),
+            "older slices roll off; the written timeline counts them \
+             (`otherData.slices_rolled_off`)"
+                .into(),
+        ],
+        [
+            "runs and steps the timeline keeps".into(),
+            format!(
+                "`pipetel::limits::TIMELINE_SPANS` = {}",
+                count(TIMELINE_SPANS)
+            ),
+            "older ones roll off; the written timeline counts them \
+             (`otherData.runs_and_steps_rolled_off`)"
+                .into(),
+        ],
+        [
+            "samples of memory and progress the timeline keeps".into(),
+            format!(
+                "`pipetel::limits::TIMELINE_SAMPLES` = {} (one every \
+                 `TIMELINE_SAMPLE_INTERVAL` = {} at most: {} minutes)",
+                count(TIMELINE_SAMPLES),
+                duration(TIMELINE_SAMPLE_INTERVAL),
+                samples_span.as_secs() / 60
+            ),
+            "older samples roll off; the written timeline counts them \
+             (`otherData.samples_rolled_off`)"
+                .into(),
+        ],
+        [
+            "threads the timeline keeps (an exited thread's slices stay)".into(),
+            format!(
+                "`pipetel::limits::TIMELINE_THREADS` = {}",
+                count(TIMELINE_THREADS)
+            ),
+            "a new thread takes the ring of the longest-exited one (its slices counted as \
+             rolled off); with all alive, it records nothing"
+                .into(),
+        ],
+    ]);
+    #[cfg(feature = "html")]
+    rows.push([
+        "samples in the dashboard's memory lane".into(),
+        format!(
+            "`pipetel::limits::MEMORY_LANE_SAMPLES` = {} (one per view, at most four a second)",
+            count(crate::dashboard::memory_lane::MEMORY_LANE_SAMPLES)
+        ),
+        "older samples roll off".into(),
+    ]);
+    rows.extend([
+        [
+            "values recorded into the `call.*` histograms per collection".into(),
+            format!(
+                "`pipetel::limits::MAX_HISTOGRAM_RECORDS` = {}",
+                count(MAX_HISTOGRAM_RECORDS as usize)
+            ),
+            "each bucket records its share, the rest over the next collections (counts stay \
+             exact and lag); one warning"
+                .into(),
+        ],
+        [
+            "the watcher's snapshots (for the diagnoses)".into(),
+            format!(
+                "every `Thresholds::check_every` ({}), and at most {share} of one core \
+                 (`insight::watch`): after a snapshot that took `t`, the next after at least \
+                 `{after} t`",
+                duration(Thresholds::default().check_every)
+            ),
+            "a stall is seen later on an engine whose snapshots are slow".into(),
+        ],
+        [
+            "attribute sets per metric in the OpenTelemetry SDK".into(),
+            format!(
+                "{} for pipetel's instruments (set by pipetel, above everything it counts); \
+                 {} for a user's instruments from `pipetel::otel::meter` unless a view says \
+                 otherwise",
+                count(SDK_LIMIT),
+                count(SDK_DEFAULT_LIMIT)
+            ),
+            "the SDK folds the rest into one point with `otel.metric.overflow=true`; pipetel \
+             names the metric once"
+                .into(),
+        ],
+    ]);
+    let mut table = String::from("| limit | value | past it |\n|---|---|---|\n");
+    for [limit, value, past] in rows {
+        table.push_str(&format!("| {limit} | {value} | {past} |\n"));
+    }
+    table
+}
+
+/// `n` with a comma between each group of three digits: `28,672`.
+fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// `1 s`, `100 ms`: whole seconds in seconds, the rest in milliseconds.
+fn duration(duration: Duration) -> String {
+    if duration.subsec_nanos() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{} ms", duration.as_millis())
+    }
+}
+
+/// `0.01` as `1 %`.
+fn percent(share: f64) -> String {
+    format!("{} %", (share * 100.0).round())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_as_the_documents_write_them() {
+        assert_eq!(count(7), "7");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(28_672), "28,672");
+        assert_eq!(count(1_000_000), "1,000,000");
+        assert_eq!(duration(Duration::from_secs(10)), "10 s");
+        assert_eq!(duration(Duration::from_millis(100)), "100 ms");
+        assert_eq!(percent(0.01), "1 %");
+    }
+}

@@ -1,0 +1,23 @@
+//! The reference tables README.md holds between `<!-- generated: NAME -->` and
+//! `<!-- end of generated: NAME -->`, each made by the code that sets what it describes.
+
+/// The tables, by name.
+pub const REFERENCE_TABLES: &[&str] = &["limits"];
+
+/// Table `name` as the code makes it, or none when there is no such table.
+pub fn reference_table(name: &str) -> Option<String> {
+    match name {
+        "limits" => Some(pipetel::__reference::limits_markdown()),
+        _ => None,
+    }
+}
+
+/// What `text` holds between the markers of table `name`, or none when it has no such
+/// markers.
+pub fn between_markers<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let begin = format!("<!-- generated: {name} -->\n");
+    let end = format!("<!-- end of generated: {name} -->");
+    let start = text.find(&begin)? + begin.len();
+    let stop = start + text[start..].find(&end)?;
+    Some(&text[start..stop])
+}
