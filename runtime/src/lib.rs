@@ -41,6 +41,7 @@ mod dashboard;
 mod env;
 mod export;
 mod insight;
+mod latest;
 mod linger;
 pub mod logs;
 pub mod names;

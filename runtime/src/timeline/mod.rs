@@ -14,7 +14,6 @@
 //! written timeline says how many.
 
 mod handovers;
-mod latest;
 mod samples;
 mod slices;
 mod spans;

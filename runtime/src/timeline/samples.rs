@@ -3,7 +3,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use crate::timeline::latest::Latest;
+use crate::latest::Latest;
 use crate::timeline::{recording, TIMELINE_SAMPLES};
 
 /// The process's figures at one moment; each `None` where it could not be read.

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::counters::cells::Tally;
-use crate::timeline::latest::Latest;
+use crate::latest::Latest;
 use crate::timeline::{recording, TIMELINE_SLICES_PER_THREAD, TIMELINE_THREADS};
 
 /// What a slice shows.

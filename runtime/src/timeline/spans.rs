@@ -3,7 +3,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use crate::timeline::latest::Latest;
+use crate::latest::Latest;
 use crate::timeline::{recording, TIMELINE_SPANS};
 
 /// A run or a step, from its start to its end, in clock ticks.

@@ -19,6 +19,7 @@ const RUNTIME_LAYERS: &[&[&str]] = &[
         "attribute",
         "arrow",
         "linger",
+        "latest",
     ],
     &["env"],
     // the process's memory and CPU time, read from the operating system

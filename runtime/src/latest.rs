@@ -6,14 +6,14 @@ use std::collections::VecDeque;
 /// The latest items kept (at most the bound each push is given), oldest first, and how
 /// many older ones rolled off.
 #[derive(Debug)]
-pub(super) struct Latest<T> {
+pub(crate) struct Latest<T> {
     kept: VecDeque<T>,
     rolled_off: u64,
 }
 
 impl<T: Copy> Latest<T> {
     /// None kept, none rolled off.
-    pub(super) const fn new() -> Latest<T> {
+    pub(crate) const fn new() -> Latest<T> {
         Latest {
             kept: VecDeque::new(),
             rolled_off: 0,
@@ -21,7 +21,7 @@ impl<T: Copy> Latest<T> {
     }
 
     /// Keeps `item`, letting the oldest go (counted) when `bound` are kept already.
-    pub(super) fn push(&mut self, item: T, bound: usize) {
+    pub(crate) fn push(&mut self, item: T, bound: usize) {
         if self.kept.len() >= bound {
             self.kept.pop_front();
             self.rolled_off += 1;
@@ -30,12 +30,12 @@ impl<T: Copy> Latest<T> {
     }
 
     /// The items kept, oldest first, and how many rolled off before them.
-    pub(super) fn read(&self) -> (Vec<T>, u64) {
+    pub(crate) fn read(&self) -> (Vec<T>, u64) {
         (self.kept.iter().copied().collect(), self.rolled_off)
     }
 
     /// How many are kept, and how many rolled off.
-    pub(super) fn counts(&self) -> (usize, u64) {
+    pub(crate) fn counts(&self) -> (usize, u64) {
         (self.kept.len(), self.rolled_off)
     }
 }
