@@ -1,17 +1,23 @@
-//! [`Latest`]: the bounded ring every part of the recorder keeps — its latest items,
-//! and a count of those that rolled off to make room.
+//! [`Latest`]: a bounded ring of the latest items, and a count of those that rolled off
+//! to make room — what the timeline's recorder keeps, and each operator's log lines.
 
 use std::collections::VecDeque;
 
 /// The latest items kept (at most the bound each push is given), oldest first, and how
 /// many older ones rolled off.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Latest<T> {
     kept: VecDeque<T>,
     rolled_off: u64,
 }
 
-impl<T: Copy> Latest<T> {
+impl<T> Default for Latest<T> {
+    fn default() -> Self {
+        Latest::new()
+    }
+}
+
+impl<T> Latest<T> {
     /// None kept, none rolled off.
     pub(crate) const fn new() -> Latest<T> {
         Latest {
@@ -29,14 +35,21 @@ impl<T: Copy> Latest<T> {
         self.kept.push_back(item);
     }
 
-    /// The items kept, oldest first, and how many rolled off before them.
-    pub(crate) fn read(&self) -> (Vec<T>, u64) {
-        (self.kept.iter().copied().collect(), self.rolled_off)
-    }
-
     /// How many are kept, and how many rolled off.
     pub(crate) fn counts(&self) -> (usize, u64) {
         (self.kept.len(), self.rolled_off)
+    }
+
+    /// The items kept, oldest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.kept.iter()
+    }
+}
+
+impl<T: Clone> Latest<T> {
+    /// The items kept, oldest first, and how many rolled off before them.
+    pub(crate) fn read(&self) -> (Vec<T>, u64) {
+        (self.kept.iter().cloned().collect(), self.rolled_off)
     }
 }
 

@@ -6,9 +6,10 @@
 //! A line takes one lock (a line is rare beside a call: formatting it costs more) and is
 //! kept cut to [`LOG_LINE_CHARS`]; each operator keeps its latest [`LOG_LINES_KEPT`].
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::SystemTime;
+
+use crate::latest::Latest;
 
 /// The latest lines kept per operator (20): older ones are counted, not kept.
 pub const LOG_LINES_KEPT: usize = 20;
@@ -60,13 +61,13 @@ pub(crate) struct Line {
     pub(crate) text: String,
 }
 
-/// One operator's lines: counts, and the latest kept (oldest first).
+/// One operator's lines: counts, and the latest kept.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Lines {
     pub(crate) lines: u64,
     pub(crate) warnings: u64,
     pub(crate) errors: u64,
-    pub(crate) latest: VecDeque<Line>,
+    pub(crate) latest: Latest<Line>,
 }
 
 /// By series id.
@@ -95,10 +96,7 @@ pub(crate) fn record(series: u32, severity: Severity, source: &str, text: &str) 
         Severity::Warn => lines.warnings += 1,
         _ => {}
     }
-    if lines.latest.len() == LOG_LINES_KEPT {
-        lines.latest.pop_front();
-    }
-    lines.latest.push_back(line);
+    lines.latest.push(line, LOG_LINES_KEPT);
 }
 
 /// Every series' lines so far, by series.
@@ -141,11 +139,9 @@ mod tests {
             .find(|(s, _)| *s == series)
             .expect("recorded");
         assert_eq!((lines.lines, lines.warnings, lines.errors), (24, 0, 1));
-        assert_eq!(lines.latest.len(), LOG_LINES_KEPT);
-        assert_eq!(lines.latest[0].text, "line 4");
-        assert_eq!(
-            lines.latest.back().map(|l| l.severity),
-            Some(Severity::Error)
-        );
+        let (latest, _) = lines.latest.read();
+        assert_eq!(latest.len(), LOG_LINES_KEPT);
+        assert_eq!(latest[0].text, "line 4");
+        assert_eq!(latest.last().map(|l| l.severity), Some(Severity::Error));
     }
 }
