@@ -2,27 +2,31 @@
 //! series counted with its canonical one, as every other counter is.
 
 use crate::counters::registry::SeriesLabels;
+use crate::insight::node_index::NodeIndex;
 use crate::insight::snapshot::{LogLine, OperatorLogs, Snapshot};
 use crate::logs::operator_lines::{self, Lines, LOG_LINES_KEPT};
 
 /// Adds every series' lines to its operator in `snapshot` (`labels`: the registry's).
 pub(crate) fn attach(snapshot: &mut Snapshot, labels: &[SeriesLabels]) {
-    for (series, lines) in operator_lines::read() {
-        let Some(label) = labels
-            .get(series as usize)
-            .and_then(|label| labels.get(label.canonical as usize))
-        else {
-            continue;
-        };
-        if let Some(op) = snapshot
-            .operators
-            .iter_mut()
-            .find(|op| op.node_type == label.node_type && op.node_id == label.node_id)
-        {
-            op.logs
-                .get_or_insert_with(OperatorLogs::default)
-                .add(&of(&lines), LOG_LINES_KEPT);
-        }
+    // Each series' operator found by its labels first (the index borrows the operators),
+    // its lines added after.
+    let found: Vec<(usize, OperatorLogs)> = {
+        let index = NodeIndex::of(&snapshot.operators);
+        operator_lines::read()
+            .into_iter()
+            .filter_map(|(series, lines)| {
+                let label = labels
+                    .get(series as usize)
+                    .and_then(|label| labels.get(label.canonical as usize))?;
+                Some((index.at(label.node_type, label.node_id)?, of(&lines)))
+            })
+            .collect()
+    };
+    for (at, logs) in found {
+        snapshot.operators[at]
+            .logs
+            .get_or_insert_with(OperatorLogs::default)
+            .add(&logs, LOG_LINES_KEPT);
     }
 }
 

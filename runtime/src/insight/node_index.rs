@@ -22,8 +22,11 @@ impl<'a> NodeIndex<'a> {
 
     /// Where `node` sits, if it is among the operators.
     pub(crate) fn get(&self, node: &NodeRef) -> Option<usize> {
-        self.0
-            .get(&(node.node_type.as_str(), node.node_id.as_str()))
-            .copied()
+        self.at(&node.node_type, &node.node_id)
+    }
+
+    /// Where the operator labelled `node_type`, `node_id` sits, if it is among them.
+    pub(crate) fn at(&self, node_type: &str, node_id: &str) -> Option<usize> {
+        self.0.get(&(node_type, node_id)).copied()
     }
 }
