@@ -2,6 +2,8 @@
 //! each run's operator graph coloured by the verdict on its operators, and the table of
 //! figures before and after.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::dashboard::page::fill;
@@ -71,20 +73,22 @@ impl Report {
 /// has it (`alone`).
 fn graph(report: &Report, diff: &Diff, alone: &[NodeRef]) -> String {
     let operators = &report.snapshot().operators;
+    let verdicts: HashMap<&NodeRef, Verdict> = diff
+        .operators
+        .iter()
+        .map(|matched| (&matched.node, matched.verdict()))
+        .collect();
     report.styled_dot(&|index| {
         let op = &operators[index];
         let node = NodeRef {
             node_type: op.node_type.clone(),
             node_id: op.node_id.clone(),
         };
-        let fill = match diff.operators.iter().find(|matched| matched.node == node) {
-            Some(matched) => match matched.verdict() {
-                Verdict::Higher => "#f4b6b0",
-                Verdict::Lower => "#b9e2c1",
-                Verdict::TooFewCalls => "#eeeeee",
-                _ => "#ffffff",
-            },
-            None => "#ffffff",
+        let fill = match verdicts.get(&node) {
+            Some(Verdict::Higher) => "#f4b6b0",
+            Some(Verdict::Lower) => "#b9e2c1",
+            Some(Verdict::TooFewCalls) => "#eeeeee",
+            _ => "#ffffff",
         };
         let border = if alone.contains(&node) {
             "rounded,filled,dashed"
