@@ -195,3 +195,77 @@ impl Trace {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A timeline as `chrome_trace` writes it: process `pid`, starting at `origin`, one
+    /// operator slice at `ts` and a task's gap with id `task-1`.
+    fn timeline(pid: u32, origin: u64, ts: f64) -> String {
+        json!({
+            "traceEvents": [
+                { "ph": "M", "name": "process_name", "pid": pid, "tid": 0,
+                  "args": { "name": format!("pipetel: process {pid}") } },
+                { "ph": "X", "name": "scan", "cat": "operator", "pid": pid, "tid": 1,
+                  "ts": ts, "dur": 1.0, "args": { "node.type": "scan", "node.id": "a" } },
+                { "ph": "b", "name": "scan blocked", "cat": "task", "id": "task-1",
+                  "pid": pid, "tid": 1, "ts": ts },
+            ],
+            "displayTimeUnit": "ms",
+            "otherData": { "producer": "pipetel", "origin_unix_ns": origin,
+                           "slices_rolled_off": 2 },
+        })
+        .to_string()
+    }
+
+    fn directory(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("pipetel-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a directory");
+        dir
+    }
+
+    #[test]
+    fn two_processes_of_one_pid_stay_apart_on_one_clock() {
+        let dir = directory("merge-same-pid");
+        // The same pid on two hosts, the second starting one second later.
+        std::fs::write(dir.join("a.trace.json"), timeline(7, 5_000_000_000, 10.0)).unwrap();
+        std::fs::write(dir.join("b.trace.json"), timeline(7, 6_000_000_000, 10.0)).unwrap();
+        let merged: Value = serde_json::from_str(&merge_chrome_traces([&dir]).unwrap()).unwrap();
+        let events = merged["traceEvents"].as_array().unwrap();
+        let slices: Vec<(u64, f64)> = events
+            .iter()
+            .filter(|event| event["ph"] == "X")
+            .map(|event| {
+                (
+                    event["pid"].as_u64().unwrap(),
+                    event["ts"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(slices.len(), 2);
+        assert_ne!(slices[0].0, slices[1].0, "two pids: {slices:?}");
+        assert_eq!(slices[0].1, 10.0);
+        assert_eq!(slices[1].1, 10.0 + 1_000_000.0, "a second later, in µs");
+        let ids: Vec<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
+        assert_eq!(ids, ["p1-task-1", "p2-task-1"]);
+        assert_eq!(merged["otherData"]["origin_unix_ns"], 5_000_000_000u64);
+        assert_eq!(merged["otherData"]["slices_rolled_off"], 4);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_pipetel_timeline_is_named() {
+        let dir = directory("merge-not-a-timeline");
+        let file = dir.join("other.trace.json");
+        std::fs::write(&file, r#"{"traceEvents": [], "otherData": {}}"#).unwrap();
+        let error = merge_chrome_traces([&dir]).unwrap_err();
+        assert_eq!(error.path, file);
+        assert!(
+            error.to_string().contains("not a pipetel timeline"),
+            "{error}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
