@@ -93,7 +93,8 @@ pub mod snapshot {
     pub use crate::insight::snapshot::{
         Basis, Bottleneck, CallBuckets, ChannelSnapshot, EdgeSnapshot, EdgeVia, Estimate,
         Imbalance, LogLine, Memory, NodeRef, OperatorLogs, Overall, Percentiles, RunSnapshot,
-        Share, Skew, SlowCall, Snapshot, Source, SourceState, Spread, StepSnapshot, Waiting,
+        Share, ShareName, Skew, SlowCall, Snapshot, Source, SourceState, Spread, StepSnapshot,
+        Waiting,
     };
     pub use crate::insight::snapshot::{
         ByteCounts, CallCounts, Distributions, Expected, OperatorSnapshot, RowCounts, TimeSplit,

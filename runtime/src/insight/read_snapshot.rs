@@ -16,8 +16,8 @@ use crate::insight::look::Look;
 use crate::insight::memory::MemoryReading;
 use crate::insight::snapshot::{
     ByteCounts, CallBuckets, CallCounts, Distributions, EdgeSnapshot, Expected, Memory, NodeRef,
-    OperatorSnapshot, RowCounts, RunSnapshot, Share, Skew, Snapshot, SourceState, StepSnapshot,
-    TimeSplit, WorkSkew, SCHEMA_VERSION,
+    OperatorSnapshot, RowCounts, RunSnapshot, Share, ShareName, Skew, Snapshot, SourceState,
+    StepSnapshot, TimeSplit, WorkSkew, SCHEMA_VERSION,
 };
 use crate::insight::{
     bottleneck, conservation, diagnoses, distribution, estimates, graph, log_lines, this_process,
@@ -141,6 +141,12 @@ pub(crate) fn build(
     keep: Keep,
 ) -> Snapshot {
     let mut partitions = reading.partitions.clone();
+    // Each thread's name made once, copied into each of its shares.
+    let thread_names: Vec<ShareName> = reading
+        .thread_names
+        .iter()
+        .map(|name| ShareName::from(&**name))
+        .collect();
     // Room for every series at once: an operator is large, and a vector grown by
     // doubling would copy each several times.
     let mut operators: Vec<OperatorSnapshot> = Vec::with_capacity(labels.len());
@@ -205,11 +211,10 @@ pub(crate) fn build(
                         .threads
                         .iter()
                         .map(|share| Share {
-                            at: reading
-                                .thread_names
+                            at: thread_names
                                 .get(share.thread as usize)
                                 .cloned()
-                                .unwrap_or_else(|| share.thread.to_string().into()),
+                                .unwrap_or_else(|| ShareName::number(u64::from(share.thread))),
                             rows: share.rows_out,
                             busy_ns: ticks_to_nanos(share.busy_ticks),
                             memory: None,
@@ -307,7 +312,7 @@ fn partition_shares(
         .unwrap_or_default()
         .into_iter()
         .map(|(partition, rows, busy_ticks)| Share {
-            at: partition.to_string().into(),
+            at: ShareName::number(u64::from(partition)),
             rows,
             busy_ns: ticks_to_nanos(busy_ticks),
             memory: memory.map(|parts| {

@@ -54,7 +54,7 @@ fn spread(shares: &[Share], values: &mut Vec<u64>, value: impl Fn(&Share) -> u64
         min,
         median,
         max,
-        max_at: String::from(&*shares[max_at].at),
+        max_at: shares[max_at].at.clone(),
         skew,
     }
 }

@@ -13,6 +13,7 @@ mod imbalance;
 mod logs;
 mod memory;
 mod operator;
+mod share_name;
 mod skew;
 mod source;
 
@@ -28,6 +29,7 @@ pub use operator::{
     ByteCounts, CallCounts, Distributions, Expected, OperatorSnapshot, RowCounts, TimeSplit,
     WorkSkew,
 };
+pub use share_name::ShareName;
 pub use skew::{Share, Skew, Spread};
 pub use source::{Source, SourceState};
 

@@ -1,10 +1,8 @@
 //! Skew: how an operator's work spread over threads or partitions.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
-use super::Memory;
+use super::{Memory, ShareName};
 
 /// What one thread or partition did for an operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -13,7 +11,7 @@ pub struct Share {
     /// The thread's name and number (`tokio-rt-worker:7`; `ThreadId(7)` when it has no
     /// name) or the partition's number; a thread's name is one string shared by the
     /// shares of every operator it ran.
-    pub at: Arc<str>,
+    pub at: ShareName,
     /// Rows out.
     pub rows: u64,
     /// Busy time, in nanoseconds.
@@ -42,7 +40,7 @@ pub struct Spread {
     /// The largest share's value.
     pub max: u64,
     /// Which thread or partition had the largest.
-    pub max_at: String,
+    pub max_at: ShareName,
     /// DataFusion's skew score, 0 (even) to 1 (all in one); `None` when all are zero.
     pub skew: Option<f64>,
 }
