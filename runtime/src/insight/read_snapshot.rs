@@ -348,14 +348,16 @@ pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnap
             .entry((edge.to.node_type.as_str(), edge.to.node_id.as_str()))
             .or_default() += edge.rows_received.unwrap_or(edge.rows);
     }
+    // One buffer for every operator's spreads.
+    let mut values = Vec::new();
     for op in operators {
         op.time.wall = op.time.busy + op.time.starved + op.time.blocked + op.time.queued;
         op.distributions.busy_per_call = op.distributions.buckets.busy_percentiles();
         op.distributions.rows_per_call = op.distributions.buckets.rows_percentiles();
         op.distributions.allocated_per_call = op.distributions.buckets.allocated_percentiles();
-        op.skew.across_threads = Skew::of(&op.skew.threads);
-        op.skew.across_partitions = Skew::of(&op.skew.partitions);
-        op.skew.across_workers = Skew::of(&op.skew.workers);
+        op.skew.across_threads = Skew::of(&op.skew.threads, &mut values);
+        op.skew.across_partitions = Skew::of(&op.skew.partitions, &mut values);
+        op.skew.across_workers = Skew::of(&op.skew.workers, &mut values);
         op.rows.input = match op.rows.received {
             0 => carried
                 .get(&(op.node_type.as_str(), op.node_id.as_str()))

@@ -12,20 +12,19 @@
 use crate::insight::snapshot::{Share, Skew, Spread};
 
 impl Skew {
-    /// The skew of `shares`, when there are at least two.
-    pub(crate) fn of(shares: &[Share]) -> Option<Skew> {
+    /// The skew of `shares`, when there are at least two, with `values` as room to work
+    /// (one buffer for all of a snapshot's operators).
+    pub(crate) fn of(shares: &[Share], values: &mut Vec<u64>) -> Option<Skew> {
         if shares.len() < 2 {
             return None;
         }
         let measured = shares.iter().any(|share| share.memory.is_some());
-        // One buffer of values for every measure's spread.
-        let mut values = Vec::with_capacity(shares.len());
         Some(Skew {
             count: shares.len(),
-            rows: spread(shares, &mut values, |share| share.rows),
-            busy_ns: spread(shares, &mut values, |share| share.busy_ns),
+            rows: spread(shares, values, |share| share.rows),
+            busy_ns: spread(shares, values, |share| share.busy_ns),
             memory_peak: measured.then(|| {
-                spread(shares, &mut values, |share| {
+                spread(shares, values, |share| {
                     share.memory.as_ref().map_or(0, |memory| memory.peak)
                 })
             }),
@@ -35,19 +34,19 @@ impl Skew {
 
 /// The spread of `value` over `shares` (two or more), with `values` as room to work.
 fn spread(shares: &[Share], values: &mut Vec<u64>, value: impl Fn(&Share) -> u64) -> Spread {
-    // One pass for the values, the least and the largest (the last share with the
-    // largest value is named), then the median, selected rather than sorted.
+    // The values first (no check of room per value), then one pass for the least and the
+    // largest (the last share with the largest value is named) and the score, then the
+    // median, selected rather than sorted.
     values.clear();
+    values.extend(shares.iter().map(value));
     let (mut min, mut max, mut max_at) = (u64::MAX, 0, 0);
-    for (at, share) in shares.iter().enumerate() {
-        let v = value(share);
+    for (at, &v) in values.iter().enumerate() {
         min = min.min(v);
         if v >= max {
             (max, max_at) = (v, at);
         }
-        values.push(v);
     }
-    let skew = skew_score(values);
+    let skew = score_below(values, max);
     let middle = (values.len() - 1) / 2;
     let (_, &mut median, _) = values.select_nth_unstable(middle);
     Spread {
@@ -61,14 +60,23 @@ fn spread(shares: &[Share], values: &mut Vec<u64>, value: impl Fn(&Share) -> u64
 
 /// DataFusion's skew score of `values` (see the module docs).
 pub fn skew_score(values: &[u64]) -> Option<f64> {
+    score_below(values, values.iter().copied().max().unwrap_or(0))
+}
+
+/// [`skew_score`] of `values`, none of them above `max`.
+fn score_below(values: &[u64], max: u64) -> Option<f64> {
     match values.len() {
         0 => None,
         1 => Some(0.0),
         n => {
-            let (total, squares) = values.iter().fold((0.0, 0.0), |(total, squares), &v| {
-                let v = v as f64;
-                (total + v, squares + v * v)
-            });
+            // Below 2⁶³ a value converts to an `f64` in one signed conversion; an
+            // unsigned one takes several instructions (x86-64 has no unsigned conversion
+            // before AVX-512), and a snapshot scores hundreds of thousands of values.
+            let (total, squares) = if i64::try_from(max).is_ok() {
+                sums(values, |v| v as i64 as f64)
+            } else {
+                sums(values, |v| v as f64)
+            };
             if total == 0.0 {
                 return None;
             }
@@ -76,6 +84,15 @@ pub fn skew_score(values: &[u64]) -> Option<f64> {
             Some((1.0 - (effective - 1.0) / (n as f64 - 1.0)).clamp(0.0, 1.0))
         }
     }
+}
+
+/// The sum of `values` and of their squares, each converted by `float`.
+#[inline(always)]
+fn sums(values: &[u64], float: impl Fn(u64) -> f64) -> (f64, f64) {
+    values.iter().fold((0.0, 0.0), |(total, squares), &v| {
+        let v = float(v);
+        (total + v, squares + v * v)
+    })
 }
 
 /// `shares` less `earlier`'s (by thread or partition), leaving out those with nothing
@@ -122,6 +139,9 @@ mod tests {
         let score = skew_score(&[100, 10, 10, 10, 10, 10, 10, 10]).unwrap();
         let effective = 170.0f64 * 170.0 / (100.0 * 100.0 + 7.0 * 100.0);
         assert!((score - (1.0 - (effective - 1.0) / 7.0)).abs() < 1e-12);
+        // Values from 2⁶³ up take the unsigned conversion, and score as the rest do.
+        assert_eq!(skew_score(&[u64::MAX, u64::MAX]), Some(0.0));
+        assert_eq!(skew_score(&[1 << 63, 0, 0]), Some(1.0));
     }
 
     #[test]
@@ -138,7 +158,7 @@ mod tests {
             share("c", 1, 0),
             share("d", 9, 0),
         ];
-        let skew = Skew::of(&shares).expect("two or more");
+        let skew = Skew::of(&shares, &mut Vec::new()).expect("two or more");
         assert_eq!(skew.count, 4);
         let rows = &skew.rows;
         assert_eq!((rows.min, rows.median, rows.max), (1, 5, 9));
@@ -151,7 +171,7 @@ mod tests {
         );
         assert_eq!(busy.skew, None);
         assert_eq!(skew.memory_peak, None, "no share has memory");
-        assert!(Skew::of(&shares[..1]).is_none());
+        assert!(Skew::of(&shares[..1], &mut Vec::new()).is_none());
     }
 
     #[test]
