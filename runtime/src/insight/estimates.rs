@@ -121,10 +121,11 @@ struct Totals {
 
 impl Totals {
     fn of(operators: &[OperatorSnapshot], edges: &[EdgeSnapshot]) -> Totals {
-        let index = NodeIndex::of(operators);
-        let at = |node: &NodeRef| index.get(node);
         // Inputs of each operator: (producer, rows its edge carried).
         let mut inputs: Vec<Vec<(usize, u64)>> = vec![Vec::new(); operators.len()];
+        // With no edges, no index of the operators.
+        let index = (!edges.is_empty()).then(|| NodeIndex::of(operators));
+        let at = |node: &NodeRef| index.as_ref()?.get(node);
         for edge in edges {
             if let (Some(from), Some(to)) = (at(&edge.from), at(&edge.to)) {
                 if from != to {

@@ -8,11 +8,16 @@ use crate::logs::operator_lines::{self, Lines, LOG_LINES_KEPT};
 
 /// Adds every series' lines to its operator in `snapshot` (`labels`: the registry's).
 pub(crate) fn attach(snapshot: &mut Snapshot, labels: &[SeriesLabels]) {
+    let lines = operator_lines::read();
+    // Most snapshots find no lines: no index of the operators then.
+    if lines.is_empty() {
+        return;
+    }
     // Each series' operator found by its labels first (the index borrows the operators),
     // its lines added after.
     let found: Vec<(usize, OperatorLogs)> = {
         let index = NodeIndex::of(&snapshot.operators);
-        operator_lines::read()
+        lines
             .into_iter()
             .filter_map(|(series, lines)| {
                 let label = labels
