@@ -79,18 +79,23 @@ impl PerCall {
         let rows_at = counts.partition_point(|&(index, _)| usize::from(index) < TIME_BUCKETS);
         let allocated_at =
             counts.partition_point(|&(index, _)| usize::from(index) < ALLOCATED_FIRST);
-        // Each histogram's counts, numbered from its first bucket.
-        let from = |counts: &[(u16, u64)], first: usize| {
-            Buckets(
+        // Each histogram's counts, numbered from its first bucket, in the room its
+        // previous counts took (a series' counts change little between reads).
+        let refill = |buckets: &mut Buckets, counts: &[(u16, u64)], first: usize| {
+            buckets.0.clear();
+            buckets.0.extend(
                 counts
                     .iter()
-                    .map(|&(index, count)| (u32::from(index) - first as u32, count))
-                    .collect(),
-            )
+                    .map(|&(index, count)| (u32::from(index) - first as u32, count)),
+            );
         };
-        self.busy = from(&counts[..rows_at], 0);
-        self.rows = from(&counts[rows_at..allocated_at], TIME_BUCKETS);
-        self.allocated = from(&counts[allocated_at..], ALLOCATED_FIRST);
+        refill(&mut self.busy, &counts[..rows_at], 0);
+        refill(&mut self.rows, &counts[rows_at..allocated_at], TIME_BUCKETS);
+        refill(
+            &mut self.allocated,
+            &counts[allocated_at..],
+            ALLOCATED_FIRST,
+        );
         self.slowest.clear();
         block.slowest.read_into(&mut self.slowest);
         slowest::slowest_first(&mut self.slowest);
