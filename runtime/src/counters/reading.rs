@@ -167,9 +167,7 @@ impl Kept {
         shards::for_each_shard(|shard| {
             for ((sum, read), &series) in sums.iter_mut().zip(&mut per_call).zip(&ids) {
                 if let Some(cells) = shard.cells_if_grown(series) {
-                    sum.add_cells(cells);
-                    read.threads
-                        .extend(sums::thread_share(cells, shard.index()));
+                    read.threads.extend(sum.add_cells(cells, shard.index()));
                 }
             }
             for (sum, (id, _)) in link_tallies.iter_mut().zip(&links) {

@@ -5,7 +5,7 @@
 //! every shard, and adds all of a series' tallies while its cells are in cache; the cost
 //! is one pass over `shards × series` cells, whatever the number of metrics read from the
 //! result (BENCHMARKS.md, "Collection"). The same pass gives each series' shares by
-//! thread (for skew) to the reader that wants them.
+//! thread (for skew).
 
 use crate::counters::cells::{Cells, LinkCells, LinkTally, Tally, MAX_CUSTOM_COUNTERS};
 use crate::counters::shards;
@@ -26,14 +26,22 @@ impl SeriesSums {
         step: StepCall::NONE,
     };
 
-    /// Adds one thread's `cells` of the series.
+    /// Adds one thread's `cells` of the series (shard `thread`'s), each read once; returns
+    /// that thread's share, if it ran the series.
     #[inline]
-    pub(crate) fn add_cells(&mut self, cells: &Cells) {
-        for tally in Tally::ALL {
-            let sum = &mut self.tallies[tally as usize];
-            *sum = sum.wrapping_add(cells.get(tally));
+    pub(crate) fn add_cells(&mut self, cells: &Cells, thread: u32) -> Option<ThreadShare> {
+        let tallies = Tally::ALL.map(|tally| cells.get(tally));
+        for (sum, added) in self.tallies.iter_mut().zip(tallies) {
+            *sum = sum.wrapping_add(added);
         }
         self.step = self.step.max(cells.step.get());
+        let get = |tally: Tally| tallies[tally as usize];
+        let (rows_out, busy_ticks) = (get(Tally::RowsOut), get(Tally::BusyTicks));
+        (get(Tally::Started) > 0 || busy_ticks > 0 || rows_out > 0).then_some(ThreadShare {
+            thread,
+            rows_out,
+            busy_ticks,
+        })
     }
 
     /// `other` (of another series) added to these sums; the step is the later.
@@ -83,33 +91,32 @@ pub(crate) struct Sums {
 }
 
 impl Sums {
-    /// Reads series `0..series_count` from every shard.
+    /// Reads series `0..series_count` from every shard, and each series' shares by
+    /// thread, in one pass over the cells.
     ///
     /// A thread may be counting while this reads: each cell is read once, with a relaxed
     /// load, so every sum is one that held at some instant of the pass. Calls running now
     /// are derived from sums that may straddle a call's end; they saturate at zero.
-    pub(crate) fn read(series_count: usize) -> Sums {
-        Sums::read_cells(series_count, None)
-    }
-
-    /// [`read`](Self::read), and each series' shares by thread, from the same pass over
-    /// the cells.
     pub(crate) fn read_with_shares(series_count: usize) -> (Sums, Vec<Vec<ThreadShare>>) {
-        let mut shares = empty_shares(series_count);
-        let sums = Sums::read_cells(series_count, Some(&mut shares));
-        (sums, shares)
-    }
-
-    fn read_cells(series_count: usize, mut shares: Option<&mut Vec<Vec<ThreadShare>>>) -> Sums {
+        let mut shares: Vec<Vec<ThreadShare>> = vec![Vec::new(); series_count];
         let mut series = vec![SeriesSums::ZERO; series_count];
         for_each_chunk(series_count, |first, group| {
-            for &(_, chunk) in group {
-                for (sums, cells) in series[first..].iter_mut().zip(chunk) {
-                    sums.add_cells(cells);
-                }
+            // A series of the chunk has at most a share on each shard that has its chunk:
+            // room for them at once rather than by doubling. Only threads that ran some
+            // series of the chunk have it, so a list takes no more room than the cells it
+            // is read from.
+            for shares in shares[first..].iter_mut().take(CHUNK) {
+                shares.reserve_exact(group.len());
             }
-            if let Some(shares) = shares.as_deref_mut() {
-                add_shares(&mut shares[first..], group);
+            // Each cell line is loaded once, for the sums and the share together.
+            for &(thread, chunk) in group {
+                for ((sums, shares), cells) in series[first..]
+                    .iter_mut()
+                    .zip(&mut shares[first..])
+                    .zip(chunk)
+                {
+                    shares.extend(sums.add_cells(cells, thread));
+                }
             }
         });
         let mut custom: Vec<[u64; MAX_CUSTOM_COUNTERS]> = Vec::new();
@@ -125,7 +132,7 @@ impl Sums {
                 }
             }
         });
-        Sums { series, custom }
+        (Sums { series, custom }, shares)
     }
 
     pub(crate) fn move_into(&mut self, from: usize, to: usize) {
@@ -192,47 +199,6 @@ pub(crate) struct ThreadShare {
     pub(crate) thread: u32,
     pub(crate) rows_out: u64,
     pub(crate) busy_ticks: u64,
-}
-
-/// What one thread's `cells` of a series say of its share, if it ran the series
-/// (`thread`: its shard's index).
-pub(crate) fn thread_share(cells: &Cells, thread: u32) -> Option<ThreadShare> {
-    let (rows_out, busy_ticks) = (cells.get(Tally::RowsOut), cells.get(Tally::BusyTicks));
-    (cells.get(Tally::Started) > 0 || busy_ticks > 0 || rows_out > 0).then_some(ThreadShare {
-        thread,
-        rows_out,
-        busy_ticks,
-    })
-}
-
-/// Each series' shares by thread, without the sums.
-pub(crate) fn thread_shares(series_count: usize) -> Vec<Vec<ThreadShare>> {
-    let mut shares = empty_shares(series_count);
-    for_each_chunk(series_count, |first, group| {
-        add_shares(&mut shares[first..], group);
-    });
-    shares
-}
-
-/// The shares in `group` (a chunk of series' cells on each shard that has it), each
-/// added to its series' list.
-fn add_shares(shares: &mut [Vec<ThreadShare>], group: &[(u32, &[Cells])]) {
-    // A series of the chunk has at most a share on each shard that has its chunk: room
-    // for them at once rather than by doubling. Only threads that ran some series of
-    // the chunk have it, so a list takes no more room than the cells it is read from.
-    for shares in shares.iter_mut().take(CHUNK) {
-        shares.reserve_exact(group.len());
-    }
-    for &(thread, chunk) in group {
-        for (shares, cells) in shares.iter_mut().zip(chunk) {
-            shares.extend(thread_share(cells, thread));
-        }
-    }
-}
-
-/// An empty list of shares for each of `series_count` series.
-fn empty_shares(series_count: usize) -> Vec<Vec<ThreadShare>> {
-    vec![Vec::new(); series_count]
 }
 
 /// Calls `visit(first series, group)` for every chunk of series below `series_count`

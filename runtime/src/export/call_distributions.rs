@@ -38,7 +38,7 @@ use crate::counters::partitions;
 use crate::counters::per_call;
 use crate::counters::reading;
 use crate::counters::registry;
-use crate::counters::sums::{self, Sums};
+use crate::counters::sums::{Sums, ThreadShare};
 use crate::insight::memory::tracking;
 use crate::insight::skew::skew_score;
 use crate::names::{self, MetricName};
@@ -86,11 +86,12 @@ pub(crate) struct Distributions {
 }
 
 impl Distributions {
-    /// Records what each series counted since the previous collection, and its skew.
-    pub(crate) fn collect(&mut self) {
+    /// Records what each series counted since the previous collection, and its skew
+    /// from `shares` (each series' shares by thread, as the operator metrics read them).
+    pub(crate) fn collect(&mut self, shares: Vec<Vec<ThreadShare>>) {
         let series_count = registry::series_count();
         let mut read = per_call::read(series_count);
-        for (read, shares) in read.iter_mut().zip(sums::thread_shares(series_count)) {
+        for (read, shares) in read.iter_mut().zip(shares) {
             read.threads = shares;
         }
         let mut partitions = partitions::read(series_count);

@@ -76,11 +76,11 @@ pub(crate) fn start(
     )?;
     let meter = metrics.provider.meter(names::SCOPE);
     let distributions = Mutex::new(call_distributions::register(&meter, namespace));
-    operator_metrics::register(&meter, namespace, duration_unit, move || {
+    operator_metrics::register(&meter, namespace, duration_unit, move |shares| {
         distributions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .collect();
+            .collect(shares);
     });
     progress_gauges::register(&meter, namespace);
     memory_metrics::register(&meter, namespace);

@@ -4,12 +4,14 @@
 //! The operator metrics are synchronous instruments that nothing touches per call. One
 //! observable gauge, `<namespace>.series` (how many operator series there are), leads
 //! each collection: the SDK runs every observable callback before it reads any
-//! instrument, and this one reads the sums of every series once ([`Sums::read`]) and
-//! adds to each instrument what each series counted since the previous collection
-//! (the custom [`OperatorCounter`](crate::engine::OperatorCounter)s too). An instrument's
-//! cumulative value is then the series' total; a series that did not change costs
-//! nothing more than its share of the pass, and the SDK keeps its point without
-//! rebuilding it (an observable instrument would re-insert every series, every time).
+//! instrument, and this one reads the sums of every series once
+//! ([`Sums::read_with_shares`]: the shares by thread, for the skew gauge, in the same
+//! pass) and adds to each instrument what each series counted since the previous
+//! collection (the custom [`OperatorCounter`](crate::engine::OperatorCounter)s too). An
+//! instrument's cumulative value is then the series' total; a series that did not
+//! change costs nothing more than its share of the pass, and the SDK keeps its point
+//! without rebuilding it (an observable instrument would re-insert every series, every
+//! time).
 //!
 //! The wait states go out as one more counter, `<namespace>.wait`, with a `state`
 //! attribute (`starved`, `blocked`, `queued`).
@@ -27,7 +29,7 @@ use crate::counters::cells::Tally;
 use crate::counters::lanes::NO_LANE;
 use crate::counters::reading;
 use crate::counters::registry::{self, SeriesLabels};
-use crate::counters::sums::{SeriesSums, Sums};
+use crate::counters::sums::{SeriesSums, Sums, ThreadShare};
 use crate::names::{self, DurationUnit, Instrument, MetricName};
 use crate::operator::clock::ticks_to_nanos;
 use crate::operator::user_counter;
@@ -294,9 +296,10 @@ struct OperatorInstruments {
 
 impl OperatorInstruments {
     /// Reads the sums of every series and adds what changed to the instruments; returns
-    /// how many series there are.
-    fn collect(&mut self) -> usize {
-        let mut sums = Sums::read(registry::series_count());
+    /// how many series there are, and each series' shares by thread (read in the same
+    /// pass over the cells, for the skew gauge).
+    fn collect(&mut self) -> (usize, Vec<Vec<ThreadShare>>) {
+        let (mut sums, shares) = Sums::read_with_shares(registry::series_count());
         let mut series_count = 0;
         registry::with_labels(|labels| {
             // Runs' lanes add into their canonical series: one exported series per
@@ -317,7 +320,7 @@ impl OperatorInstruments {
             });
         });
         self.exported = sums.series().to_vec();
-        series_count
+        (series_count, shares)
     }
 
     /// Adds each operator's new share of every custom counter (a series appears in a
@@ -341,13 +344,13 @@ impl OperatorInstruments {
 
 /// Registers the operator instruments under `namespace` and the `series` gauge that
 /// feeds them at each collection — the collection's first callback —, then runs `then`
-/// (what else a collection records, in the same callback: recorded there, it goes out
-/// in the same collection).
+/// with each series' shares by thread (what else a collection records, in the same
+/// callback: recorded there, it goes out in the same collection).
 pub(crate) fn register(
     meter: &Meter,
     namespace: &str,
     unit: DurationUnit,
-    then: impl Fn() + Send + Sync + 'static,
+    then: impl Fn(Vec<Vec<ThreadShare>>) + Send + Sync + 'static,
 ) {
     let instruments = Mutex::new(OperatorInstruments {
         instruments: operator_metrics(unit)
@@ -368,11 +371,11 @@ pub(crate) fn register(
         .with_unit(unit)
         .with_description(description)
         .with_callback(move |observer| {
-            let series = instruments
+            let (series, shares) = instruments
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .collect();
-            then();
+            then(shares);
             observer.observe(series as u64, &[]);
         })
         .build();
