@@ -150,3 +150,9 @@ pub fn rule() -> Arc<dyn PhysicalOptimizerRule + Send + Sync> {
     spawned::install();
     Arc::new(PipetelRule)
 }
+
+/// The guide's DataFusion chapter's Rust examples (`docs/datafusion.md`), compiled and run
+/// as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/datafusion.md")]
+pub struct GuideDoctests;

@@ -1,5 +1,5 @@
 //! Reference tables made from the code they describe, for the documentation: the
-//! limits, each with its value read from the constant that sets it. README.md holds
+//! limits, each with its value read from the constant that sets it. docs/limits.md holds
 //! the table between markers, and a test fails when the two differ
 //! (`tests/tests/end_to_end/reference_tables.rs`); `cargo run -p pipetel-tests --bin
 //! reference -- limits` prints it anew. The rows' words live here, beside the values, so

@@ -210,3 +210,28 @@ pub use pipetel_macros::{pipeline_step, Pipeline};
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The guide's Rust examples (`docs/`, a chapter a file), compiled and run as doc tests;
+/// the memory chapter's in `pipetel-tests` (with the `alloc` feature), DataFusion's in
+/// `pipetel-datafusion`.
+#[cfg(doctest)]
+pub mod guide_doctests {
+    #[doc = include_str!("../../docs/operators.md")]
+    pub struct Operators;
+    #[doc = include_str!("../../docs/pipelines.md")]
+    pub struct Pipelines;
+    #[doc = include_str!("../../docs/local-insight.md")]
+    pub struct LocalInsight;
+    #[doc = include_str!("../../docs/dashboard.md")]
+    pub struct Dashboard;
+    #[doc = include_str!("../../docs/timeline-diff-logs.md")]
+    pub struct TimelineDiffLogs;
+    #[doc = include_str!("../../docs/distributed.md")]
+    pub struct Distributed;
+    #[doc = include_str!("../../docs/metrics.md")]
+    pub struct Metrics;
+    #[doc = include_str!("../../docs/environment.md")]
+    pub struct Environment;
+    #[doc = include_str!("../../docs/operations.md")]
+    pub struct Operations;
+}

@@ -30,3 +30,9 @@ pub use records::{
     LogRecord, Point, SpanRecord,
 };
 pub use reference::{between_markers, reference_table, REFERENCE_TABLES};
+
+/// The guide's memory chapter's Rust examples (`docs/memory.md`), compiled and run as doc
+/// tests with the `alloc` feature this crate turns on.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/memory.md")]
+pub struct MemoryGuideDoctests;

@@ -1,8 +1,8 @@
-//! The reference tables README.md holds between `<!-- generated: NAME -->` and
+//! The reference tables the guide (`docs/`) holds between `<!-- generated: NAME -->` and
 //! `<!-- end of generated: NAME -->`, each made by the code that sets what it describes.
 
-/// The tables, by name.
-pub const REFERENCE_TABLES: &[&str] = &["limits"];
+/// The tables, by name, each with the file that holds it (from the repository's root).
+pub const REFERENCE_TABLES: &[(&str, &str)] = &[("limits", "docs/limits.md")];
 
 /// Table `name` as the code makes it, or none when there is no such table.
 pub fn reference_table(name: &str) -> Option<String> {

@@ -1,4 +1,4 @@
-//! Prints the reference tables made from the code, as README.md holds them between its
+//! Prints the reference tables made from the code, as the guide holds them between its
 //! `<!-- generated: NAME -->` markers: `cargo run -p pipetel-tests --bin reference --
 //! limits`. `tests/tests/end_to_end/reference_tables.rs` fails when the two differ.
 
@@ -14,7 +14,11 @@ fn main() -> ExitCode {
         None => {
             eprintln!(
                 "reference: no table {name:?}; the tables: {}",
-                pipetel_tests::REFERENCE_TABLES.join(", ")
+                pipetel_tests::REFERENCE_TABLES
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             ExitCode::FAILURE
         }
