@@ -8,6 +8,7 @@ mod browser;
 mod dashboard;
 mod dashboard_server;
 mod diff;
+mod doc_links;
 mod export;
 mod faults;
 mod feature_off;
