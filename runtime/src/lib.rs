@@ -21,8 +21,14 @@
 //!
 //! The counters are plain per-thread cells: a call adds to them with relaxed atomic
 //! loads and stores, and the OpenTelemetry data points are built only when the SDK
-//! collects (every `OTEL_METRIC_EXPORT_INTERVAL`, 500 ms by default). See the README
-//! for the metric and environment tables.
+//! collects (every `OTEL_METRIC_EXPORT_INTERVAL`, 500 ms by default).
+//!
+//! The guide, a chapter a file in the repository's `docs/`: operators (every shape, and
+//! [`Operator`] for those known only at run time), pipelines, local insight
+//! ([`snapshot()`], [`report()`]), the dashboard, the timeline, run against run and logs
+//! by operator, memory per operator, jobs that span processes, DataFusion, operations;
+//! and the reference tables of the metrics, the environment variables and the
+//! [`limits`].
 
 #![warn(missing_docs, unreachable_pub)]
 // docs.rs builds with every feature and labels what each item needs
