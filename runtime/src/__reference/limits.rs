@@ -1,12 +1,7 @@
-//! Reference tables made from the code they describe, for the documentation: the
-//! limits, each with its value read from the constant that sets it. docs/limits.md holds
-//! the table between markers, and a test fails when the two differ
-//! (`tests/tests/end_to_end/reference_tables.rs`); `cargo run -p pipetel-tests --bin
-//! reference -- limits` prints it anew. The rows' words live here, beside the values, so
-//! that a limit changed or added is one edit that the test carries to the document.
+//! The limits table (docs/limits.md): each limit with its value read from the constant
+//! that sets it, and what happens past it.
 
-use std::time::Duration;
-
+use crate::__reference::format::{count, duration, percent};
 use crate::counters::lanes::MAX_LANES;
 use crate::counters::links::MAX_LINKS;
 use crate::counters::partitions::MAX_PARTITION_SLOTS;
@@ -201,47 +196,4 @@ pub fn limits_markdown() -> String {
 /// A row: what is limited, the limit, what happens past it.
 fn row(limit: &str, value: String, past: &str) -> [String; 3] {
     [limit.to_owned(), value, past.to_owned()]
-}
-
-/// `n` with a comma between each group of three digits: `28,672`.
-fn count(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-/// `1 s`, `100 ms`: whole seconds in seconds, the rest in milliseconds.
-fn duration(duration: Duration) -> String {
-    if duration.subsec_nanos() == 0 {
-        format!("{} s", duration.as_secs())
-    } else {
-        format!("{} ms", duration.as_millis())
-    }
-}
-
-/// `0.01` as `1 %`.
-fn percent(share: f64) -> String {
-    format!("{} %", (share * 100.0).round())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_written_as_the_documents_write_them() {
-        assert_eq!(count(7), "7");
-        assert_eq!(count(1000), "1,000");
-        assert_eq!(count(28_672), "28,672");
-        assert_eq!(count(1_000_000), "1,000,000");
-        assert_eq!(duration(Duration::from_secs(10)), "10 s");
-        assert_eq!(duration(Duration::from_millis(100)), "100 ms");
-        assert_eq!(percent(0.01), "1 %");
-    }
 }

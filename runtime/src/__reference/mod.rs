@@ -5,6 +5,7 @@
 //! `tests/tests/end_to_end/reference_tables.rs` fails when the two differ;
 //! `cargo run -p pipetel-tests --bin reference -- NAME` prints one anew.
 
+mod format;
 mod limits;
 
 pub use limits::limits_markdown;
