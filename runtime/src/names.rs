@@ -206,7 +206,7 @@ pub const MEMORY_LIVE: MetricName = metric(
     Instrument::Gauge,
     "memory.live",
     "By",
-    "Heap bytes the operator allocated and are not freed yet",
+    "Heap bytes the operator allocated that are not freed yet",
 );
 /// The most heap bytes of the operator's held at once, sampled each time it returns (a
 /// call, a poll, an item) and at each collection; as [`MEMORY_ALLOCATED`].

@@ -7,5 +7,7 @@
 
 mod format;
 mod limits;
+mod metrics;
 
 pub use limits::limits_markdown;
+pub use metrics::metrics_markdown;
