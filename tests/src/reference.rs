@@ -2,14 +2,18 @@
 //! `<!-- end of generated: NAME -->`, each made by the code that sets what it describes.
 
 /// The tables, by name, each with the file that holds it (from the repository's root).
-pub const REFERENCE_TABLES: &[(&str, &str)] =
-    &[("limits", "docs/limits.md"), ("metrics", "docs/metrics.md")];
+pub const REFERENCE_TABLES: &[(&str, &str)] = &[
+    ("limits", "docs/limits.md"),
+    ("metrics", "docs/metrics.md"),
+    ("environment", "docs/environment.md"),
+];
 
 /// Table `name` as the code makes it, or none when there is no such table.
 pub fn reference_table(name: &str) -> Option<String> {
     match name {
         "limits" => Some(pipetel::__reference::limits_markdown()),
         "metrics" => Some(pipetel::__reference::metrics_markdown()),
+        "environment" => Some(pipetel::__reference::environment_markdown()),
         _ => None,
     }
 }
