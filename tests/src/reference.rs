@@ -6,6 +6,7 @@ pub const REFERENCE_TABLES: &[(&str, &str)] = &[
     ("limits", "docs/limits.md"),
     ("metrics", "docs/metrics.md"),
     ("environment", "docs/environment.md"),
+    ("diagnoses", "docs/local-insight.md"),
 ];
 
 /// Table `name` as the code makes it, or none when there is no such table.
@@ -14,6 +15,7 @@ pub fn reference_table(name: &str) -> Option<String> {
         "limits" => Some(pipetel::__reference::limits_markdown()),
         "metrics" => Some(pipetel::__reference::metrics_markdown()),
         "environment" => Some(pipetel::__reference::environment_markdown()),
+        "diagnoses" => Some(pipetel::__reference::diagnoses_markdown()),
         _ => None,
     }
 }

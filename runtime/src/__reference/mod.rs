@@ -5,11 +5,13 @@
 //! `tests/tests/end_to_end/reference_tables.rs` fails when the two differ;
 //! `cargo run -p pipetel-tests --bin reference -- NAME` prints one anew.
 
+mod diagnoses;
 mod environment;
 mod format;
 mod limits;
 mod metrics;
 
+pub use diagnoses::diagnoses_markdown;
 pub use environment::environment_markdown;
 pub use limits::limits_markdown;
 pub use metrics::metrics_markdown;
