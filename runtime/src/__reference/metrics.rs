@@ -11,69 +11,91 @@ use crate::names::{
 /// The attributes of an operator's metric.
 const OPERATOR: &[&str] = &[NODE_TYPE, NODE_ID];
 
-/// Every metric, with its attributes, its unit with Daft's duration unit when it has
-/// one, and its histogram buckets when it is a histogram.
-const METRICS: &[(MetricName, &[&str], Option<MetricName>, Option<&[f64]>)] = &[
-    (names::ROWS_IN, OPERATOR, None, None),
-    (names::ROWS_OUT, OPERATOR, None, None),
-    (names::ROWS_WRITTEN, OPERATOR, None, None),
-    (names::BYTES_READ, OPERATOR, None, None),
-    (names::BYTES_WRITTEN, OPERATOR, None, None),
-    (
-        names::DURATION,
-        OPERATOR,
-        Some(names::DURATION_MICROSECONDS),
-        None,
-    ),
-    (names::TASK_ACTIVE, OPERATOR, None, None),
-    (names::TASK_COMPLETED, OPERATOR, None, None),
-    (names::TASK_FAILED, OPERATOR, None, None),
-    (names::TASK_CANCELLED, OPERATOR, None, None),
-    (
+/// A metric's row: the metric, its attributes, the metric it is in Daft's duration unit
+/// (when it has one), and its histogram buckets (when it is a histogram).
+struct Row {
+    metric: MetricName,
+    attributes: &'static [&'static str],
+    daft: Option<MetricName>,
+    buckets: Option<&'static [f64]>,
+}
+
+/// A metric with `attributes`.
+const fn row(metric: MetricName, attributes: &'static [&'static str]) -> Row {
+    Row {
+        metric,
+        attributes,
+        daft: None,
+        buckets: None,
+    }
+}
+
+/// A duration metric, and the same in Daft's unit.
+const fn timed(metric: MetricName, attributes: &'static [&'static str], daft: MetricName) -> Row {
+    Row {
+        daft: Some(daft),
+        ..row(metric, attributes)
+    }
+}
+
+/// A histogram, with its buckets' bounds.
+const fn histogram(
+    metric: MetricName,
+    attributes: &'static [&'static str],
+    buckets: &'static [f64],
+) -> Row {
+    Row {
+        buckets: Some(buckets),
+        ..row(metric, attributes)
+    }
+}
+
+/// Every metric, in the table's order.
+const METRICS: &[Row] = &[
+    row(names::ROWS_IN, OPERATOR),
+    row(names::ROWS_OUT, OPERATOR),
+    row(names::ROWS_WRITTEN, OPERATOR),
+    row(names::BYTES_READ, OPERATOR),
+    row(names::BYTES_WRITTEN, OPERATOR),
+    timed(names::DURATION, OPERATOR, names::DURATION_MICROSECONDS),
+    row(names::TASK_ACTIVE, OPERATOR),
+    row(names::TASK_COMPLETED, OPERATOR),
+    row(names::TASK_FAILED, OPERATOR),
+    row(names::TASK_CANCELLED, OPERATOR),
+    timed(
         names::WAIT,
         &[NODE_TYPE, NODE_ID, WAIT_STATE],
-        Some(names::WAIT_MICROSECONDS),
-        None,
+        names::WAIT_MICROSECONDS,
     ),
-    (
+    histogram(
         names::CALL_DURATION,
         OPERATOR,
-        None,
-        Some(&names::CALL_DURATION_BUCKETS),
+        &names::CALL_DURATION_BUCKETS,
     ),
-    (
-        names::CALL_ROWS,
-        OPERATOR,
-        None,
-        Some(&names::CALL_ROWS_BUCKETS),
-    ),
-    (
+    histogram(names::CALL_ROWS, OPERATOR, &names::CALL_ROWS_BUCKETS),
+    histogram(
         names::CALL_ALLOCATED,
         OPERATOR,
-        None,
-        Some(&names::CALL_ALLOCATED_BUCKETS),
+        &names::CALL_ALLOCATED_BUCKETS,
     ),
-    (
+    row(
         names::SKEW,
         &[NODE_TYPE, NODE_ID, SKEW_ACROSS, SKEW_MEASURE],
-        None,
-        None,
     ),
-    (names::PROGRESS, OPERATOR, None, None),
-    (names::ROWS_EXPECTED, OPERATOR, None, None),
-    (names::ETA, OPERATOR, None, None),
-    (names::MEMORY_ALLOCATED, OPERATOR, None, None),
-    (names::MEMORY_LIVE, OPERATOR, None, None),
-    (names::MEMORY_PEAK, OPERATOR, None, None),
-    (names::SERIES, &[], None, None),
-    (names::PIPELINE_RUNS, &[PIPELINE_NAME, RESULT], None, None),
-    (
+    row(names::PROGRESS, OPERATOR),
+    row(names::ROWS_EXPECTED, OPERATOR),
+    row(names::ETA, OPERATOR),
+    row(names::MEMORY_ALLOCATED, OPERATOR),
+    row(names::MEMORY_LIVE, OPERATOR),
+    row(names::MEMORY_PEAK, OPERATOR),
+    row(names::SERIES, &[]),
+    row(names::PIPELINE_RUNS, &[PIPELINE_NAME, RESULT]),
+    histogram(
         names::PIPELINE_STEP_DURATION,
         &[PIPELINE_NAME, STEP],
-        None,
-        Some(&names::STEP_DURATION_BUCKETS),
+        &names::STEP_DURATION_BUCKETS,
     ),
-    (names::PIPELINE_ROWS, &[PIPELINE_NAME, STEP], None, None),
+    row(names::PIPELINE_ROWS, &[PIPELINE_NAME, STEP]),
 ];
 
 /// The table of metrics, in Markdown: each metric's name after the namespace, its
@@ -82,7 +104,13 @@ pub fn metrics_markdown() -> String {
     let mut table = String::from(
         "| name | instrument | unit | attributes | description |\n|---|---|---|---|---|\n",
     );
-    for (metric, attributes, daft, buckets) in METRICS {
+    for Row {
+        metric,
+        attributes,
+        daft,
+        buckets,
+    } in METRICS
+    {
         let unit = match daft {
             Some(daft) => format!(
                 "`{}` (`{}` with `DurationUnit::Microseconds`)",
@@ -136,15 +164,13 @@ mod tests {
     #[test]
     fn every_metric_is_in_the_table_once() {
         let table = metrics_markdown();
-        for (metric, ..) in METRICS {
+        for Row { metric, .. } in METRICS {
             let row = format!("| `{}` |", metric.suffix);
             assert_eq!(table.matches(&row).count(), 1, "{row}");
         }
         for metric in names::OPERATOR_METRICS {
             assert!(
-                METRICS
-                    .iter()
-                    .any(|(listed, ..)| listed.suffix == metric.suffix),
+                METRICS.iter().any(|row| row.metric.suffix == metric.suffix),
                 "{}",
                 metric.suffix
             );
