@@ -1,9 +1,7 @@
 //! The process's figures sampled over time while the timeline records — its memory and
 //! how far its runs got — for the written timeline's counter tracks.
 
-use std::sync::{Mutex, PoisonError};
-
-use crate::latest::Latest;
+use crate::latest::SharedLatest;
 use crate::timeline::{recording, TIMELINE_SAMPLES};
 
 /// The process's figures at one moment; each `None` where it could not be read.
@@ -20,25 +18,21 @@ pub(crate) struct Sample {
 }
 
 /// The latest samples.
-static SAMPLES: Mutex<Latest<Sample>> = Mutex::new(Latest::new());
+static SAMPLES: SharedLatest<Sample> = SharedLatest::new(TIMELINE_SAMPLES);
 
 /// Keeps `sample`, if recording.
 pub(crate) fn record_sample(sample: Sample) {
     if recording() {
-        let mut samples = SAMPLES.lock().unwrap_or_else(PoisonError::into_inner);
-        samples.push(sample, TIMELINE_SAMPLES);
+        SAMPLES.push(sample);
     }
 }
 
 /// The samples kept, oldest first, and how many rolled off before them.
 pub(crate) fn samples() -> (Vec<Sample>, u64) {
-    SAMPLES
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .read()
+    SAMPLES.read()
 }
 
 /// Empties the ring, for a new recording.
 pub(super) fn clear() {
-    *SAMPLES.lock().unwrap_or_else(PoisonError::into_inner) = Latest::new();
+    SAMPLES.clear();
 }

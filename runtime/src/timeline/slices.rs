@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::counters::cells::Tally;
-use crate::latest::Latest;
+use crate::latest::SharedLatest;
 use crate::timeline::{recording, TIMELINE_SLICES_PER_THREAD, TIMELINE_THREADS};
 
 /// What a slice shows.
@@ -105,7 +105,7 @@ struct Ring {
     thread: String,
     /// The thread's number among those that recorded (its track in the timeline).
     number: u32,
-    held: Mutex<Latest<Slice>>,
+    held: SharedLatest<Slice>,
 }
 
 /// What one thread recorded, as read.
@@ -150,11 +150,7 @@ fn register() -> Option<Arc<Ring>> {
             .iter()
             .position(|ring| Arc::strong_count(ring) == 1)?;
         let ring = rings.kept.remove(exited);
-        let (kept, rolled_off) = ring
-            .held
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .counts();
+        let (kept, rolled_off) = ring.held.counts();
         rings.let_go += kept as u64 + rolled_off;
     }
     let current = std::thread::current();
@@ -164,7 +160,7 @@ fn register() -> Option<Arc<Ring>> {
             .name()
             .map_or_else(|| format!("{:?}", current.id()), str::to_owned),
         number: rings.numbered,
-        held: Mutex::new(Latest::new()),
+        held: SharedLatest::new(TIMELINE_SLICES_PER_THREAD),
     });
     rings.kept.push(ring.clone());
     Some(ring)
@@ -177,9 +173,9 @@ pub(crate) fn record(slice: Slice) {
     }
     // A thread being torn down has no ring left: its last slices are not kept.
     let _ = THIS_THREAD.try_with(|ring| {
-        let Some(ring) = ring else { return };
-        let mut held = ring.held.lock().unwrap_or_else(PoisonError::into_inner);
-        held.push(slice, TIMELINE_SLICES_PER_THREAD);
+        if let Some(ring) = ring {
+            ring.held.push(slice);
+        }
     });
 }
 
@@ -193,11 +189,7 @@ pub(crate) fn read() -> (Vec<ThreadSlices>, u64) {
         .kept
         .iter()
         .map(|ring| {
-            let (slices, rolled_off) = ring
-                .held
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .read();
+            let (slices, rolled_off) = ring.held.read();
             ThreadSlices {
                 thread: ring.thread.clone(),
                 number: ring.number,
@@ -215,7 +207,7 @@ pub(super) fn clear() {
     let mut rings = RINGS.lock().unwrap_or_else(PoisonError::into_inner);
     rings.let_go = 0;
     for ring in &rings.kept {
-        *ring.held.lock().unwrap_or_else(PoisonError::into_inner) = Latest::new();
+        ring.held.clear();
     }
 }
 

@@ -1,9 +1,7 @@
 //! The process's ring of runs and steps, kept while the timeline records: a step may
 //! start on one thread and end on another (an async step), so they are not a thread's.
 
-use std::sync::{Mutex, PoisonError};
-
-use crate::latest::Latest;
+use crate::latest::SharedLatest;
 use crate::timeline::{recording, TIMELINE_SPANS};
 
 /// A run or a step, from its start to its end, in clock ticks.
@@ -27,22 +25,21 @@ pub(crate) enum SpanKind {
 }
 
 /// The latest runs and steps.
-static SPANS: Mutex<Latest<Span>> = Mutex::new(Latest::new());
+static SPANS: SharedLatest<Span> = SharedLatest::new(TIMELINE_SPANS);
 
 /// Keeps `span`, if recording.
 pub(crate) fn record_span(span: Span) {
     if recording() {
-        let mut spans = SPANS.lock().unwrap_or_else(PoisonError::into_inner);
-        spans.push(span, TIMELINE_SPANS);
+        SPANS.push(span);
     }
 }
 
 /// The runs and steps kept, oldest end first, and how many rolled off before them.
 pub(crate) fn spans() -> (Vec<Span>, u64) {
-    SPANS.lock().unwrap_or_else(PoisonError::into_inner).read()
+    SPANS.read()
 }
 
 /// Empties the ring, for a new recording.
 pub(super) fn clear() {
-    *SPANS.lock().unwrap_or_else(PoisonError::into_inner) = Latest::new();
+    SPANS.clear();
 }
