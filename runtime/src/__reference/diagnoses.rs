@@ -9,8 +9,9 @@ use crate::__reference::format::{count, duration};
 use crate::insight::diagnoses::Thresholds;
 use crate::insight::snapshot::{DiagnosisKind, Severity};
 
-/// Every kind, in the table's order (each kind's row text is an exhaustive match: a kind
-/// added to the enum stops this file compiling until it is written here too).
+/// Every kind, in the table's order (each kind's row text is an exhaustive match, so a
+/// kind added to the enum stops this file compiling until it is written here; a test
+/// finds a variant of the enum missing from this list).
 const KINDS: [DiagnosisKind; 13] = [
     DiagnosisKind::Stall,
     DiagnosisKind::Skew,
@@ -147,6 +148,31 @@ mod tests {
             assert_eq!(table.matches(&row).count(), 1, "{row}");
         }
         assert!(table.contains("`stall_after` (30 s)"), "{table}");
+        assert_eq!(
+            KINDS.iter().collect::<std::collections::HashSet<_>>().len(),
+            KINDS.len(),
+            "a kind listed twice"
+        );
         assert!(table.contains("`memory_growth_min` (64 MiB)"), "{table}");
+    }
+
+    #[test]
+    fn every_variant_of_the_enum_is_listed() {
+        // The enum's variants as its source declares them: each line of the body that is
+        // a name and a comma.
+        let source = include_str!("../insight/snapshot/diagnosis.rs");
+        let body = source
+            .split_once("pub enum DiagnosisKind {")
+            .and_then(|(_, rest)| rest.split_once("\n}"))
+            .expect("the enum's body")
+            .0;
+        let variants: Vec<&str> = body
+            .lines()
+            .map(str::trim)
+            .filter_map(|line| line.strip_suffix(','))
+            .filter(|name| name.chars().all(char::is_alphanumeric))
+            .collect();
+        let listed: Vec<String> = KINDS.iter().map(|kind| format!("{kind:?}")).collect();
+        assert_eq!(listed, variants, "KINDS is the enum's variants, in order");
     }
 }
