@@ -86,18 +86,6 @@ impl From<String> for ShareName {
     }
 }
 
-impl From<&String> for ShareName {
-    fn from(name: &String) -> ShareName {
-        ShareName(SmolStr::new(name))
-    }
-}
-
-impl From<ShareName> for String {
-    fn from(name: ShareName) -> String {
-        name.0.into()
-    }
-}
-
 impl PartialEq<str> for ShareName {
     fn eq(&self, other: &str) -> bool {
         *self.0 == *other
@@ -113,24 +101,6 @@ impl PartialEq<&str> for ShareName {
 impl PartialEq<String> for ShareName {
     fn eq(&self, other: &String) -> bool {
         *self.0 == **other
-    }
-}
-
-impl PartialEq<ShareName> for str {
-    fn eq(&self, other: &ShareName) -> bool {
-        *self == *other.0
-    }
-}
-
-impl PartialEq<ShareName> for &str {
-    fn eq(&self, other: &ShareName) -> bool {
-        **self == *other.0
-    }
-}
-
-impl PartialEq<ShareName> for String {
-    fn eq(&self, other: &ShareName) -> bool {
-        **self == *other.0
     }
 }
 
