@@ -137,16 +137,19 @@ fn point(series: usize, threads: usize) {
     let before_calls = resident();
     every_thread_calls_every_series();
     let after_calls = resident();
+    let first_started = cpu();
+    telemetry.flush();
+    let first_collect = cpu() - first_started;
+    let after_export = resident();
+    // Checked after the export state is measured: a snapshot is the caller's memory, not
+    // the export's, and one kept alive (or freed, and its pages reused) would count there.
     let snapshot = pipetel::snapshot();
     assert_eq!(snapshot.operators.len(), series);
     assert!(snapshot
         .operators
         .iter()
         .all(|operator| operator.calls.completed == threads as u64));
-    let first_started = cpu();
-    telemetry.flush();
-    let first_collect = cpu() - first_started;
-    let after_export = resident();
+    drop(snapshot);
     let pair_bytes = after_calls.saturating_sub(before_calls) / (series * threads) as u64;
     let series_export_bytes = after_export.saturating_sub(after_calls) / series as u64;
     let collect = median_cpu_after(every_thread_calls_every_series, || telemetry.flush());
