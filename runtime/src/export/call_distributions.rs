@@ -124,6 +124,7 @@ impl Distributions {
         };
         // Without the tracking allocator every segment counted zero bytes: none recorded.
         let tracking = tracking();
+        let mut values = Vec::new();
         registry::with_labels(|labels| {
             for (series, (labels, read)) in labels.iter().zip(&read).enumerate() {
                 if self.exported.len() == series {
@@ -177,30 +178,29 @@ impl Distributions {
                         },
                     );
                 }
-                let threads: Vec<(u64, u64)> = read
-                    .threads
-                    .iter()
-                    .map(|share| (share.rows_out, share.busy_ticks))
-                    .collect();
-                let parts: Vec<(u64, u64)> = partitions
-                    .remove(&(series as u32))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(_, rows, busy)| (rows, busy))
-                    .collect();
+                let parts = partitions.remove(&(series as u32)).unwrap_or_default();
                 for (point, (across, measure)) in SKEW_POINTS.into_iter().enumerate() {
-                    let shares = if across == "threads" {
-                        &threads
+                    // The values in `values`, reused for every point of every series.
+                    values.clear();
+                    let rows = measure == "rows";
+                    if across == "threads" {
+                        values.extend(read.threads.iter().map(|share| {
+                            if rows {
+                                share.rows_out
+                            } else {
+                                share.busy_ticks
+                            }
+                        }));
                     } else {
-                        &parts
-                    };
-                    if shares.len() < 2 {
+                        values.extend(
+                            parts
+                                .iter()
+                                .map(|&(_, part_rows, busy)| if rows { part_rows } else { busy }),
+                        );
+                    }
+                    if values.len() < 2 {
                         continue;
                     }
-                    let values: Vec<u64> = shares
-                        .iter()
-                        .map(|&(rows, busy)| if measure == "rows" { rows } else { busy })
-                        .collect();
                     let Some(score) = skew_score(&values) else {
                         continue;
                     };
@@ -217,11 +217,17 @@ impl Distributions {
 }
 
 /// A skew point's attributes: `across`, `measure` and the series' own, in the order the
-/// SDK sorts them to (given in another, it keeps the point under both orders).
-fn skew_attributes(series: &[KeyValue], across: &str, measure: &str) -> Vec<KeyValue> {
+/// SDK sorts them to (given in another, it keeps the point under both orders); static
+/// strings, as the series' are, because the SDK clones every point's attributes at every
+/// collection and an owned string's clone is an allocation.
+fn skew_attributes(
+    series: &[KeyValue],
+    across: &'static str,
+    measure: &'static str,
+) -> Vec<KeyValue> {
     let mut attributes = vec![
-        KeyValue::new(names::SKEW_ACROSS, across.to_owned()),
-        KeyValue::new(names::SKEW_MEASURE, measure.to_owned()),
+        KeyValue::new(names::SKEW_ACROSS, across),
+        KeyValue::new(names::SKEW_MEASURE, measure),
     ];
     attributes.extend_from_slice(series);
     attributes

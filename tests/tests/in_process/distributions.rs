@@ -71,6 +71,17 @@ fn a_straggler_partition_is_named_with_datafusions_score() {
     assert_eq!(skew.rows.max_at, "3");
     let per_partition: Vec<u64> = (0..8).map(|p| rows(p) * 5).collect();
     assert_eq!(skew.rows.skew, skew_score(&per_partition));
+    // Exported: the gauge's point across partitions of rows is the same score.
+    let exported: Vec<f64> = pipetel_tests::in_memory::gauge_points("pipetel.skew")
+        .into_iter()
+        .filter(|(attributes, _)| {
+            attributes["node.id"] == "straggler"
+                && attributes["across"] == "partitions"
+                && attributes["measure"] == "rows"
+        })
+        .map(|(_, value)| value)
+        .collect();
+    assert_eq!(exported, [skew_score(&per_partition).expect("a score")]);
     // Busy time per partition: at least the body's own time, at most the time around the
     // calls. pipetel reads the TSC (quanta, calibrated against the OS clock) and the test
     // `Instant`: a microsecond a call for the reads' distance, and 2 % for the calibration.
