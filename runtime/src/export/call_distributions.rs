@@ -126,6 +126,9 @@ impl Distributions {
         let tracking = tracking();
         let mut values = Vec::new();
         registry::with_labels(|labels| {
+            // Sized to the series there are, as the operator metrics' handles are.
+            let more = labels.len().saturating_sub(self.exported.len());
+            self.exported.reserve_exact(more);
             for (series, (labels, read)) in labels.iter().zip(&read).enumerate() {
                 if self.exported.len() == series {
                     self.exported.push(Exported {
