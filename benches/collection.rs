@@ -167,11 +167,22 @@ fn point(series: usize, threads: usize) {
     );
 }
 
-/// The peer: the OpenTelemetry SDK alone collecting as many points (ten counters with
-/// `series` attribute sets each, the same two attributes), every one changed since the
-/// previous collection (the adds untimed). Prints `series sdk_collect_us
-/// series_bytes`: the last, what the first adds and collection took per series.
-fn sdk_point(series: usize) {
+/// Which points the SDK peer keeps per series.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PeerPoints {
+    /// Ten `u64` counters.
+    TenCounters,
+    /// The points pipetel exports for an operator that ran on one thread: its ten operator
+    /// metrics (eight `u64` counters, busy time as an `f64` counter, calls running as an
+    /// up-down counter) and its two call histograms, with pipetel's buckets.
+    Pipetels,
+}
+
+/// The peer: the OpenTelemetry SDK alone collecting `points` for each of `series`
+/// attribute sets (the same two attributes), every one changed since the previous
+/// collection (the adds untimed). Prints `series sdk_collect_us series_bytes`: the last,
+/// what the first adds and collection took per series.
+fn sdk_point(series: usize, points: PeerPoints) {
     use opentelemetry::metrics::MeterProvider as _;
     use opentelemetry::KeyValue;
 
@@ -191,9 +202,28 @@ fn sdk_point(series: usize) {
         )
         .build();
     let meter = provider.meter("peer");
-    let counters: Vec<_> = (0..10)
+    let counters = match points {
+        PeerPoints::TenCounters => 10,
+        PeerPoints::Pipetels => 8,
+    };
+    let counters: Vec<_> = (0..counters)
         .map(|index| meter.u64_counter(format!("counter.{index}")).build())
         .collect();
+    let pipetels = points == PeerPoints::Pipetels;
+    let seconds = pipetels.then(|| meter.f64_counter("duration").build());
+    let active = pipetels.then(|| meter.i64_up_down_counter("active").build());
+    let histograms = pipetels.then(|| {
+        (
+            meter
+                .f64_histogram("call.duration")
+                .with_boundaries(pipetel::names::CALL_DURATION_BUCKETS.to_vec())
+                .build(),
+            meter
+                .u64_histogram("call.rows")
+                .with_boundaries(pipetel::names::CALL_ROWS_BUCKETS.to_vec())
+                .build(),
+        )
+    });
     let attributes: Vec<[KeyValue; 2]> = (0..series)
         .map(|id| {
             [
@@ -206,6 +236,18 @@ fn sdk_point(series: usize) {
         for counter in &counters {
             for attributes in &attributes {
                 counter.add(1, attributes);
+            }
+        }
+        for attributes in &attributes {
+            if let Some(seconds) = &seconds {
+                seconds.add(1e-6, attributes);
+            }
+            if let Some(active) = &active {
+                active.add(0, attributes);
+            }
+            if let Some((duration, rows)) = &histograms {
+                duration.record(1e-6, attributes);
+                rows.record(2, attributes);
             }
         }
     };
@@ -227,7 +269,17 @@ fn main() {
         return;
     }
     if let Some(at) = args.iter().position(|arg| arg == "--sdk-point") {
-        sdk_point(args[at + 1].parse().expect("a number"));
+        sdk_point(
+            args[at + 1].parse().expect("a number"),
+            PeerPoints::TenCounters,
+        );
+        return;
+    }
+    if let Some(at) = args.iter().position(|arg| arg == "--sdk-pipetels-points") {
+        sdk_point(
+            args[at + 1].parse().expect("a number"),
+            PeerPoints::Pipetels,
+        );
         return;
     }
     // `cargo bench` passes `--bench`; `cargo test --benches` runs the smallest point only.
@@ -259,11 +311,12 @@ fn main() {
     };
     let ms = |micros: u128| format!("{:.2} ms", micros as f64 / 1000.0);
     println!(
-        "| series | threads | one collection (CPU) | the first | one snapshot (CPU) | the SDK alone collecting as many points | memory per (series, thread) | export state per series | the SDK alone, per series |"
+        "| series | threads | one collection (CPU) | the first | one snapshot (CPU) | the SDK alone collecting as many points | memory per (series, thread) | export state per series | the SDK alone, per series | the SDK alone keeping pipetel's points, per series |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &series_count in series {
         let peer = run_point(&["--sdk-point".to_owned(), series_count.to_string()]);
+        let same = run_point(&["--sdk-pipetels-points".to_owned(), series_count.to_string()]);
         for &thread_count in threads {
             let fields = run_point(&[
                 "--point".to_owned(),
@@ -271,14 +324,15 @@ fn main() {
                 thread_count.to_string(),
             ]);
             println!(
-                "| {series_count} | {thread_count} | {} | {} | {} | {} | {} B | {:.1} KiB | {:.1} KiB |",
+                "| {series_count} | {thread_count} | {} | {} | {} | {} | {} B | {:.1} KiB | {:.1} KiB | {:.1} KiB |",
                 ms(fields[2]),
                 ms(fields[6]),
                 ms(fields[3]),
                 ms(peer[1]),
                 fields[4],
                 fields[5] as f64 / 1024.0,
-                peer[2] as f64 / 1024.0
+                peer[2] as f64 / 1024.0,
+                same[2] as f64 / 1024.0
             );
         }
     }
