@@ -16,7 +16,8 @@
 //! emptied its list during each of the reads.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
 
 use crate::counters::details::{self, Details};
 use crate::counters::histogram::{self, Buckets, ALLOCATED_FIRST, TIME_BUCKETS};
@@ -25,9 +26,9 @@ use crate::counters::shards::{self, Shard};
 use crate::counters::slowest::{self, SlowSegment};
 use crate::counters::sums::ThreadShare;
 
-/// One series, read.
+/// One series' per-call counts, as read: its histograms and its slowest segments.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct PerCall {
+pub(crate) struct PerCallCounts {
     pub(crate) busy: Buckets,
     pub(crate) rows: Buckets,
     /// Bytes allocated per segment (tracking allocator; empty without the `alloc`
@@ -35,12 +36,9 @@ pub(crate) struct PerCall {
     pub(crate) allocated: Buckets,
     /// The slowest segments, slowest first.
     pub(crate) slowest: Vec<SlowSegment>,
-    /// Per thread that ran the series: not read here (`sums` reads them with the
-    /// counters, from the same cells), filled by the reader that wants them.
-    pub(crate) threads: Vec<ThreadShare>,
 }
 
-impl PerCall {
+impl PerCallCounts {
     /// Its three histograms: busy, rows, bytes allocated.
     pub(crate) fn histograms(&self) -> [&Buckets; 3] {
         [&self.busy, &self.rows, &self.allocated]
@@ -50,15 +48,46 @@ impl PerCall {
     pub(crate) fn histograms_mut(&mut self) -> [&mut Buckets; 3] {
         [&mut self.busy, &mut self.rows, &mut self.allocated]
     }
+}
+
+/// One series, read: its per-call counts (read through `Deref`) and its shares by thread.
+///
+/// The counts are shared between the readers' record of what they took in and every
+/// read handed out, so that a read copies no series' buckets: a read of 10,000 series
+/// made three allocations a series to copy them, and freed them after. A change —
+/// a block taken in again, a listed segment counted, lanes folded — copies one series'
+/// counts only while a read still holds them ([`Arc::make_mut`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PerCall {
+    counts: Arc<PerCallCounts>,
+    /// Per thread that ran the series: not read here (`sums` reads them with the
+    /// counters, from the same cells), filled by the reader that wants them.
+    pub(crate) threads: Vec<ThreadShare>,
+}
+
+impl Deref for PerCall {
+    type Target = PerCallCounts;
+
+    fn deref(&self) -> &PerCallCounts {
+        &self.counts
+    }
+}
+
+impl PerCall {
+    /// The counts, to change (copied first if a read holds them).
+    pub(crate) fn counts_mut(&mut self) -> &mut PerCallCounts {
+        Arc::make_mut(&mut self.counts)
+    }
 
     /// Counts a segment not yet in its series' buckets.
     fn count(&mut self, segment: &Listed) {
-        self.busy.add(segment.busy, 1);
+        let counts = self.counts_mut();
+        counts.busy.add(segment.busy, 1);
         if let Some(rows) = segment.rows {
-            self.rows.add(rows, 1);
+            counts.rows.add(rows, 1);
         }
         if let Some(allocated) = segment.allocated {
-            self.allocated.add(allocated, 1);
+            counts.allocated.add(allocated, 1);
         }
     }
 
@@ -74,6 +103,7 @@ impl PerCall {
         if !block.take_changed() {
             return;
         }
+        let taken = self.counts_mut();
         counts.clear();
         block.histogram.read_counts(counts, carried);
         let rows_at = counts.partition_point(|&(index, _)| usize::from(index) < TIME_BUCKETS);
@@ -89,16 +119,20 @@ impl PerCall {
                     .map(|&(index, count)| (u32::from(index) - first as u32, count)),
             );
         };
-        refill(&mut self.busy, &counts[..rows_at], 0);
-        refill(&mut self.rows, &counts[rows_at..allocated_at], TIME_BUCKETS);
+        refill(&mut taken.busy, &counts[..rows_at], 0);
         refill(
-            &mut self.allocated,
+            &mut taken.rows,
+            &counts[rows_at..allocated_at],
+            TIME_BUCKETS,
+        );
+        refill(
+            &mut taken.allocated,
             &counts[allocated_at..],
             ALLOCATED_FIRST,
         );
-        self.slowest.clear();
-        block.slowest.read_into(&mut self.slowest);
-        slowest::slowest_first(&mut self.slowest);
+        taken.slowest.clear();
+        block.slowest.read_into(&mut taken.slowest);
+        slowest::slowest_first(&mut taken.slowest);
     }
 }
 

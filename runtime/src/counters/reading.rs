@@ -339,16 +339,17 @@ fn add_partitions(into: &mut Vec<(u32, u64, u64)>, parts: &[(u32, u64, u64)]) {
 /// `read`'s counts added to `into`'s: buckets add, the slowest are the slowest of both,
 /// shares add by thread.
 fn add_per_call(into: &mut PerCall, read: &PerCall) {
-    for (into, read) in into.histograms_mut().into_iter().zip(read.histograms()) {
+    let counts = into.counts_mut();
+    for (into, read) in counts.histograms_mut().into_iter().zip(read.histograms()) {
         into.add_all(read);
     }
     for segment in &read.slowest {
-        if !into.slowest.contains(segment) {
-            into.slowest.push(*segment);
+        if !counts.slowest.contains(segment) {
+            counts.slowest.push(*segment);
         }
     }
-    slowest::slowest_first(&mut into.slowest);
-    into.slowest.truncate(slowest::SLOWEST_CALLS);
+    slowest::slowest_first(&mut counts.slowest);
+    counts.slowest.truncate(slowest::SLOWEST_CALLS);
     for share in &read.threads {
         match into
             .threads
@@ -368,10 +369,11 @@ fn add_per_call(into: &mut PerCall, read: &PerCall) {
 /// were not among them, shares less the earlier by thread.
 fn per_call_since(now: &PerCall, before: &PerCall) -> PerCall {
     let mut since = now.clone();
-    for (since, before) in since.histograms_mut().into_iter().zip(before.histograms()) {
+    let counts = since.counts_mut();
+    for (since, before) in counts.histograms_mut().into_iter().zip(before.histograms()) {
         since.remove_all(before);
     }
-    since
+    counts
         .slowest
         .retain(|segment| !before.slowest.contains(segment));
     since.threads = now
