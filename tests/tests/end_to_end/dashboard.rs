@@ -21,19 +21,16 @@ const DASHBOARD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../ops/grafana/dashboards/pipetel.json"
 );
-/// Grafana's `$__rate_interval` for the server's 100 ms scrapes is 400 ms; a second holds more
-/// samples on a loaded machine.
-const RATE_INTERVAL: &str = "1s";
-
-/// A dashboard query with its variables as Grafana would fill them in for this run.
-fn fill_in(expr: &str, range: &str) -> String {
+/// A dashboard query with its variables as Grafana would fill them in for this run: the
+/// run's `range`, and a `$__rate_interval` that holds at least two of its scrapes.
+fn fill_in(expr: &str, run: &ScrapedRun) -> String {
     let mut filled = expr.to_owned();
     for (variable, value) in [
         ("namespace", "pipetel"),
         ("job", "quickstart"),
         ("node_type", ".*"),
-        ("__rate_interval", RATE_INTERVAL),
-        ("__range", range),
+        ("__rate_interval", run.rate_interval.as_str()),
+        ("__range", run.range.as_str()),
     ] {
         filled = filled
             .replace(&format!("${{{variable}}}"), value)
@@ -137,6 +134,33 @@ fn final_scrape() -> String {
 
 /// One run of the main example, scraped by a real Prometheus until it exited: what every
 /// check reads.
+/// Grafana's `$__rate_interval` for the scrapes of the run that ended at `end` (`range`
+/// long): twice the longest gap between two of them (100 ms when the machine keeps up;
+/// seconds on a loaded one), so that every window holds two scrapes; at least a second.
+fn rate_interval(prometheus: &Prometheus, range: &str, end: f64) -> String {
+    let data = prometheus.api(
+        "query",
+        &[
+            ("query", format!("up{{job=\"quickstart\"}}[{range}]")),
+            ("time", end.to_string()),
+        ],
+    );
+    let times: Vec<f64> = data["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|series| series["values"].as_array().cloned().unwrap_or_default())
+        .map(|sample| sample[0].as_f64().expect("a scrape's time"))
+        .collect();
+    assert!(times.len() >= 2, "the run's scrapes: {data}");
+    let longest_gap = times
+        .windows(2)
+        .map(|pair| pair[1] - pair[0])
+        .fold(0.0, f64::max);
+    let millis = (2.0 * longest_gap * 1000.0).ceil().max(1000.0) as u64;
+    format!("{millis}ms")
+}
+
 struct ScrapedRun {
     prometheus: Prometheus,
     /// The example's own report of the run.
@@ -146,6 +170,8 @@ struct ScrapedRun {
     start: f64,
     end: f64,
     range: String,
+    /// Grafana's `$__rate_interval` for the scrapes this run got (see [`rate_interval`]).
+    rate_interval: String,
 }
 
 impl ScrapedRun {
@@ -180,19 +206,22 @@ impl ScrapedRun {
         let dashboard =
             serde_json::from_str(&std::fs::read_to_string(DASHBOARD).expect("the dashboard"))
                 .expect("the dashboard's JSON");
+        let range = format!("{}s", (end - start).ceil() as u64);
+        let rate_interval = rate_interval(&prometheus, &range, end);
         ScrapedRun {
             prometheus,
             report,
             dashboard,
             start,
             end,
-            range: format!("{}s", (end - start).ceil() as u64),
+            range,
+            rate_interval,
         }
     }
 
     /// Target `index` of the panel titled `title`, evaluated at the end of the run.
     fn panel(&self, title: &str, index: usize) -> Vec<(BTreeMap<String, String>, f64)> {
-        let expr = fill_in(&panel_target(&self.dashboard, title, index), &self.range);
+        let expr = fill_in(&panel_target(&self.dashboard, title, index), self);
         self.prometheus.query(&expr, self.end)
     }
 
@@ -290,7 +319,7 @@ fn assert_every_query_has_finite_data(run: &ScrapedRun) {
     let queries = panel_queries(&run.dashboard);
     assert!(queries.len() >= 25, "{} queries", queries.len());
     for (title, expr) in &queries {
-        let filled = fill_in(expr, &run.range);
+        let filled = fill_in(expr, run);
         let series = run.prometheus.query_range(&filled, run.start, run.end);
         assert!(!series.is_empty(), "{title:?}: no data from {filled}");
         for one in &series {
