@@ -1,8 +1,8 @@
 //! Where each operator's time goes — busy, starved, blocked, queued — and the bottleneck
 //! named from them, on planted pipelines: a slow sink and a slow source in a three-stage
-//! pipeline of threads joined by pipetel channels, a Volcano chain of iterators with a
-//! slow scan, async operators joined by a Tokio channel, and a stream polled on a
-//! runtime kept busy (queued time). For every operator, the four states add up to its
+//! pipeline of threads joined by pipetel channels (the slow stage waiting, as on I/O), a
+//! Volcano chain of iterators with a slow scan, async operators joined by a Tokio
+//! channel, and a stream polled on a runtime kept busy (queued time). For every operator, the four states add up to its
 //! wall time, which lies between the time the test measured inside the operator's work
 //! and the time it measured around it, within 2 % (so that a pause of the machine
 //! between the test's clock and the operator's cannot fail it).
@@ -25,6 +25,18 @@ fn setup() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
     start(|| Config::new().collect_locally(true));
     TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A stage's work on a batch: a slow stage's (a millisecond or more) waits, as on I/O,
+/// leaving the cores to the other stages — spinning, it competed with them for the
+/// machine's two cores, and on a loaded machine the stages that feed it or drain it ran
+/// late, so that the slow stage waited on them too; a fast stage's spins.
+fn work(time: Duration) {
+    if time >= Duration::from_millis(1) {
+        thread::sleep(time);
+    } else {
+        spin(time);
+    }
 }
 
 /// Keeps the CPU busy for `time`.
@@ -89,11 +101,11 @@ fn timed(stage: impl FnOnce() + Send + 'static) -> thread::JoinHandle<Duration> 
 const BATCHES: u64 = 60;
 
 #[operator(node_type = "source", node_id = node_id)]
-fn source(node_id: &str, tx: SyncSender<Vec<u64>>, work: Duration, inside: &Mutex<Duration>) {
+fn source(node_id: &str, tx: SyncSender<Vec<u64>>, per_batch: Duration, inside: &Mutex<Duration>) {
     let _ = node_id;
     time_inside(inside, || {
         for batch in 0..BATCHES {
-            spin(work);
+            work(per_batch);
             tx.send(vec![batch; 100]).unwrap();
         }
     });
@@ -115,12 +127,17 @@ fn transform(
 }
 
 #[operator(node_type = "sink", node_id = node_id)]
-fn sink(node_id: &str, rx: Receiver<Vec<u64>>, work: Duration, inside: &Mutex<Duration>) -> u64 {
+fn sink(
+    node_id: &str,
+    rx: Receiver<Vec<u64>>,
+    per_batch: Duration,
+    inside: &Mutex<Duration>,
+) -> u64 {
     let _ = node_id;
     time_inside(inside, || {
         let mut rows = 0;
         for batch in rx {
-            spin(work);
+            work(per_batch);
             rows += batch.len() as u64;
         }
         rows
