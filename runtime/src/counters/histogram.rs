@@ -216,12 +216,31 @@ impl HistogramCells {
 }
 
 /// Appends the non-zero counts of `cells` to `counts`, numbered from `first`.
+///
+/// Eight cells at a time, loaded together and passed over when all are zero (most of a
+/// block is: a series' calls fall in a few buckets): three and a half instructions a
+/// cell, against five and a half for a load and a test each.
 fn push_non_zero(cells: &[AtomicU32], first: usize, counts: &mut Vec<(u16, u64)>) {
-    for (index, cell) in cells.iter().enumerate() {
-        let count = cell.load(Relaxed);
+    const GROUP: usize = 8;
+    let mut push = |at: usize, count: u32| {
         if count != 0 {
-            counts.push(((first + index) as u16, u64::from(count)));
+            counts.push(((first + at) as u16, u64::from(count)));
         }
+    };
+    let groups = cells.chunks_exact(GROUP);
+    let rest = groups.remainder();
+    for (group_at, group) in groups.enumerate() {
+        let loaded: [u32; GROUP] = std::array::from_fn(|at| group[at].load(Relaxed));
+        if loaded.iter().fold(0, |any, &count| any | count) == 0 {
+            continue;
+        }
+        for (at, &count) in loaded.iter().enumerate() {
+            push(group_at * GROUP + at, count);
+        }
+    }
+    let rest_at = cells.len() - rest.len();
+    for (at, cell) in rest.iter().enumerate() {
+        push(rest_at + at, cell.load(Relaxed));
     }
 }
 
@@ -291,6 +310,36 @@ impl Buckets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::counters::cells::Zeroed;
+
+    #[test]
+    fn a_read_gives_every_non_zero_bucket_wherever_it_lies_in_its_group_of_eight() {
+        // One non-zero bucket in each position of a group, the groups' remainders and
+        // each histogram's first and last buckets included; counts that need 32 bits.
+        let cells = HistogramCells::ZERO;
+        let mut expected = Vec::new();
+        let mut set = |cell: &AtomicU32, index: usize, count: u32| {
+            cell.store(count, Relaxed);
+            expected.push((index as u16, u64::from(count)));
+        };
+        for index in (0..TIME_BUCKETS).filter(|index| index % 9 == 0 || *index == TIME_BUCKETS - 1)
+        {
+            set(&cells.busy[index], index, u32::MAX - index as u32);
+        }
+        for index in [0, 7, 8, ROW_BUCKETS - 1] {
+            set(&cells.rows[index], TIME_BUCKETS + index, index as u32 + 1);
+        }
+        if ALLOCATED_BUCKETS != 0 {
+            set(
+                &cells.allocated[ALLOCATED_BUCKETS - 1],
+                ALLOCATED_FIRST + ALLOCATED_BUCKETS - 1,
+                3,
+            );
+        }
+        let mut counts = Vec::new();
+        cells.read_counts(&mut counts, &None);
+        assert_eq!(counts, expected);
+    }
 
     #[test]
     fn each_value_falls_in_the_bucket_that_starts_at_or_below_it() {
