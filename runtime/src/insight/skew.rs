@@ -15,38 +15,64 @@ impl Skew {
     /// The skew of `shares`, when there are at least two, with `values` as room to work
     /// (one buffer for all of a snapshot's operators).
     pub(crate) fn of(shares: &[Share], values: &mut Vec<u64>) -> Option<Skew> {
-        if shares.len() < 2 {
+        let count = shares.len();
+        if count < 2 {
             return None;
         }
-        let measured = shares.iter().any(|share| share.memory.is_some());
+        // Rows and busy time taken in one pass over the shares, which a snapshot scores
+        // long after it built them (out of the cache by then, at hundreds of thousands).
+        values.clear();
+        values.resize(2 * count, 0);
+        let (rows, busy) = values.split_at_mut(count);
+        let mut measured = false;
+        for ((share, rows), busy) in shares.iter().zip(rows.iter_mut()).zip(busy.iter_mut()) {
+            (*rows, *busy) = (share.rows, share.busy_ns);
+            measured |= share.memory.is_some();
+        }
+        let rows = spread(shares, rows);
+        let busy_ns = spread(shares, busy);
+        let memory_peak = measured.then(|| {
+            values.clear();
+            values.extend(
+                shares
+                    .iter()
+                    .map(|share| share.memory.as_ref().map_or(0, |memory| memory.peak)),
+            );
+            spread(shares, values)
+        });
         Some(Skew {
-            count: shares.len(),
-            rows: spread(shares, values, |share| share.rows),
-            busy_ns: spread(shares, values, |share| share.busy_ns),
-            memory_peak: measured.then(|| {
-                spread(shares, values, |share| {
-                    share.memory.as_ref().map_or(0, |memory| memory.peak)
-                })
-            }),
+            count,
+            rows,
+            busy_ns,
+            memory_peak,
         })
     }
 }
 
-/// The spread of `value` over `shares` (two or more), with `values` as room to work.
-fn spread(shares: &[Share], values: &mut Vec<u64>, value: impl Fn(&Share) -> u64) -> Spread {
-    // The values first (no check of room per value), then one pass for the least and the
-    // largest (the last share with the largest value is named) and the score, then the
-    // median, selected rather than sorted.
-    values.clear();
-    values.extend(shares.iter().map(value));
+/// The spread of `values`, one a share of `shares` (two or more), reordered in the
+/// selection of the median.
+fn spread(shares: &[Share], values: &mut [u64]) -> Spread {
+    // One pass for the least, the largest (the last share with the largest value is
+    // named) and the sums the score needs, then the median, selected rather than sorted.
     let (mut min, mut max, mut max_at) = (u64::MAX, 0, 0);
-    for (at, &v) in values.iter().enumerate() {
-        min = min.min(v);
-        if v >= max {
-            (max, max_at) = (v, at);
+    let (mut total, mut squares) = (0.0, 0.0);
+    for (at, &value) in values.iter().enumerate() {
+        min = min.min(value);
+        if value >= max {
+            (max, max_at) = (value, at);
         }
+        // A signed conversion (one instruction; x86-64 has no unsigned one before
+        // AVX-512), right for every value below 2⁶³; the rare larger ones are summed
+        // again below.
+        let float = value as i64 as f64;
+        total += float;
+        squares += float * float;
     }
-    let skew = score_below(values, max);
+    let skew = if i64::try_from(max).is_ok() {
+        score_of(values.len(), total, squares)
+    } else {
+        score_below(values, max)
+    };
     let middle = (values.len() - 1) / 2;
     let (_, &mut median, _) = values.select_nth_unstable(middle);
     Spread {
@@ -77,13 +103,18 @@ fn score_below(values: &[u64], max: u64) -> Option<f64> {
             } else {
                 sums(values, |v| v as f64)
             };
-            if total == 0.0 {
-                return None;
-            }
-            let effective = total * total / squares;
-            Some((1.0 - (effective - 1.0) / (n as f64 - 1.0)).clamp(0.0, 1.0))
+            score_of(n, total, squares)
         }
     }
+}
+
+/// The score of `n` values (two or more) from their sum and the sum of their squares.
+fn score_of(n: usize, total: f64, squares: f64) -> Option<f64> {
+    if total == 0.0 {
+        return None;
+    }
+    let effective = total * total / squares;
+    Some((1.0 - (effective - 1.0) / (n as f64 - 1.0)).clamp(0.0, 1.0))
 }
 
 /// The sum of `values` and of their squares, each converted by `float`.
@@ -172,6 +203,14 @@ mod tests {
         assert_eq!(busy.skew, None);
         assert_eq!(skew.memory_peak, None, "no share has memory");
         assert!(Skew::of(&shares[..1], &mut Vec::new()).is_none());
+        // Values from 2⁶³ up are scored as the rest are.
+        let high = [share("a", 1 << 63, 0), share("b", 1 << 62, 0)];
+        let skew = Skew::of(&high, &mut Vec::new()).expect("two or more");
+        assert_eq!(skew.rows.skew, super::skew_score(&[1 << 63, 1 << 62]));
+        assert!((skew.rows.skew.unwrap() - 0.2).abs() < 1e-12, "{skew:?}");
+        let even = [share("a", u64::MAX, 1), share("b", u64::MAX, 1)];
+        let skew = Skew::of(&even, &mut Vec::new()).expect("two or more");
+        assert_eq!((skew.rows.skew, skew.busy_ns.skew), (Some(0.0), Some(0.0)));
     }
 
     #[test]
