@@ -108,13 +108,19 @@ impl Sums {
             for shares in shares[first..].iter_mut().take(CHUNK) {
                 shares.reserve_exact(group.len());
             }
-            // Each cell line is loaded once, for the sums and the share together.
-            for &(thread, chunk) in group {
-                for ((sums, shares), cells) in series[first..]
+            // Each cell line is loaded once, for the sums and the share together; the
+            // next shard's cells of the same series are fetched meanwhile.
+            for (at, &(thread, chunk)) in group.iter().enumerate() {
+                let next = group.get(at + 1).map_or(&[][..], |&(_, next)| next);
+                for (offset, ((sums, shares), cells)) in series[first..]
                     .iter_mut()
                     .zip(&mut shares[first..])
                     .zip(chunk)
+                    .enumerate()
                 {
+                    if let Some(ahead) = next.get(offset) {
+                        prefetch(ahead);
+                    }
                     shares.extend(sums.add_cells(cells, thread));
                 }
             }
@@ -188,6 +194,28 @@ impl Sums {
         );
         counted.chain(none)
     }
+}
+
+/// Asks for `cells` in the cache ahead of their use, without waiting for them.
+///
+/// A read goes over each shard's cells of a chunk of series (64 series, 8 KB) in turn: the
+/// processor's own prefetcher follows each 8 KB run only once it has seen it start, and a
+/// read at 10,000 series × 64 threads waited on memory for most of its time.
+#[inline(always)]
+fn prefetch<T>(cells: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let at = (cells as *const T).cast::<i8>();
+        // Every line of the value: a series' cells are two.
+        for line in (0..std::mem::size_of::<T>()).step_by(64) {
+            // SAFETY: SSE is part of every x86-64 processor; a prefetch reads nothing and
+            // faults on no address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(line)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = cells;
 }
 
 /// What one thread (one shard) counted for a series: its share, for skew.
