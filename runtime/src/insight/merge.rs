@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::counters::slowest::SLOWEST_CALLS;
 use crate::insight::diagnoses;
 use crate::insight::look::Look;
-use crate::insight::read_snapshot::analyse;
+use crate::insight::read_snapshot::{analyse, Skews};
 use crate::insight::snapshot::{
     ChannelSnapshot, EdgeSnapshot, EdgeVia, Memory, NodeRef, OperatorSnapshot, RunSnapshot, Share,
     Snapshot, Source, StepSnapshot,
@@ -119,7 +119,7 @@ impl Snapshot {
             add_memory(&mut merged.unattributed_memory, unit.unattributed_memory);
             merged.sources.extend(unit.sources);
         }
-        analyse(&mut merged, Look::Read);
+        analyse(&mut merged, Look::Read, Skews::ToScore);
         merged.diagnoses = diagnoses::of_snapshot(&merged, &diagnoses::thresholds());
         merged
     }

@@ -94,7 +94,7 @@ fn take(look: Look) -> Snapshot {
         log_lines::attach(&mut built, labels);
         built
     });
-    analyse(&mut snapshot, look);
+    analyse(&mut snapshot, look, Skews::Scored);
     snapshot.sources = vec![this_process::source(SourceState::Live)];
     snapshot.steps = steps.iter().map(step_snapshot).collect();
     snapshot.runs = runs
@@ -151,6 +151,8 @@ pub(crate) fn build(
     // is large (about 1.5 KB), and one built aside and moved in was copied a dozen times
     // in parts; a vector grown by doubling copied each again.
     let mut operators: Vec<OperatorSnapshot> = Vec::with_capacity(labels.len());
+    // One buffer for every operator's spreads.
+    let mut values = Vec::new();
     let all = labels
         .iter()
         .zip(reading.sums.series())
@@ -226,6 +228,10 @@ pub(crate) fn build(
         if let Some(values) = engine.remove(&(series as u32)) {
             op.engine_metrics = values;
         }
+        // Scored now, while the shares just written are in the cache: at 10,000
+        // operators on 64 threads they are 31 MB, read back from memory if scored later.
+        op.skew.across_threads = Skew::of(&op.skew.threads, &mut values);
+        op.skew.across_partitions = Skew::of(&op.skew.partitions, &mut values);
         op.memory = memory.map(|memory| memory.of(series));
         if keep == Keep::Counted && !counted(op) {
             operators.pop();
@@ -254,10 +260,20 @@ pub(crate) fn build(
     }
 }
 
+/// Whether a snapshot's skews across threads and partitions are still to be scored from
+/// its shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Skews {
+    /// Scored as [`build`] wrote the shares.
+    Scored,
+    /// To score: the shares were merged, or taken apart.
+    ToScore,
+}
+
 /// The analyses that read only a snapshot's operators and edges: rates, conservation,
 /// the bottleneck and the estimates (outside the registry's lock).
-pub(crate) fn analyse(snapshot: &mut Snapshot, look: Look) {
-    derive_rates(&mut snapshot.operators, &snapshot.edges);
+pub(crate) fn analyse(snapshot: &mut Snapshot, look: Look, skews: Skews) {
+    derive_rates(&mut snapshot.operators, &snapshot.edges, skews);
     snapshot.imbalances =
         conservation::check(&snapshot.operators, &snapshot.edges, &snapshot.channels);
     snapshot.bottleneck = bottleneck::find(&snapshot.operators, &snapshot.edges);
@@ -341,8 +357,13 @@ pub(crate) fn step_snapshot(step: &StepTotals) -> StepSnapshot {
 }
 
 /// Fills input rows, selectivity, throughput, busy share, distributions and skew from
-/// the counters, buckets and shares, and the rows on the graph's edges.
-pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnapshot]) {
+/// the counters, buckets and shares, and the rows on the graph's edges; the skews across
+/// threads and partitions only when `skews` says they are still to score.
+pub(crate) fn derive_rates(
+    operators: &mut [OperatorSnapshot],
+    edges: &[EdgeSnapshot],
+    skews: Skews,
+) {
     let total_busy: Duration = operators.iter().map(|op| op.time.busy).sum();
     let mut carried: HashMap<(&str, &str), u64> = HashMap::new();
     for edge in edges {
@@ -357,8 +378,10 @@ pub(crate) fn derive_rates(operators: &mut [OperatorSnapshot], edges: &[EdgeSnap
         op.distributions.busy_per_call = op.distributions.buckets.busy_percentiles();
         op.distributions.rows_per_call = op.distributions.buckets.rows_percentiles();
         op.distributions.allocated_per_call = op.distributions.buckets.allocated_percentiles();
-        op.skew.across_threads = Skew::of(&op.skew.threads, &mut values);
-        op.skew.across_partitions = Skew::of(&op.skew.partitions, &mut values);
+        if skews == Skews::ToScore {
+            op.skew.across_threads = Skew::of(&op.skew.threads, &mut values);
+            op.skew.across_partitions = Skew::of(&op.skew.partitions, &mut values);
+        }
         op.skew.across_workers = Skew::of(&op.skew.workers, &mut values);
         op.rows.input = match op.rows.received {
             0 => carried

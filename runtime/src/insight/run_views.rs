@@ -20,7 +20,7 @@ use crate::counters::thread_state::this_thread;
 use crate::insight::diagnoses;
 use crate::insight::look::Look;
 use crate::insight::periodic::{Periodic, PeriodicWaker};
-use crate::insight::read_snapshot::{analyse, build, fold_engine_lanes, Keep};
+use crate::insight::read_snapshot::{analyse, build, fold_engine_lanes, Keep, Skews};
 use crate::insight::report::Report;
 use crate::insight::snapshot::{RunSnapshot, Snapshot, SourceState, StepSnapshot};
 use crate::insight::this_process;
@@ -322,7 +322,7 @@ fn view_of(counted: Counted) -> Snapshot {
             Keep::Counted,
         )
     });
-    analyse(&mut view, Look::Read);
+    analyse(&mut view, Look::Read, Skews::Scored);
     view
 }
 

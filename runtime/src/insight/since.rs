@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::insight::bottleneck;
 use crate::insight::conservation;
 use crate::insight::diagnoses;
-use crate::insight::read_snapshot::{counted, derive_rates};
+use crate::insight::read_snapshot::{counted, derive_rates, Skews};
 use crate::insight::skew;
 use crate::insight::snapshot::{
     ByteCounts, CallCounts, Distributions, Memory, OperatorLogs, OperatorSnapshot, RowCounts,
@@ -176,7 +176,7 @@ impl Snapshot {
                 op.pipeline = None;
             }
         }
-        derive_rates(&mut operators, &edges);
+        derive_rates(&mut operators, &edges, Skews::ToScore);
         let imbalances = conservation::check(&operators, &edges, &channels);
         let bottleneck = bottleneck::find(&operators, &edges);
 

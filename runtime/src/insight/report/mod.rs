@@ -539,7 +539,11 @@ mod tests {
             rows_received: None,
             channel: None,
         });
-        crate::insight::read_snapshot::derive_rates(&mut snapshot.operators, &snapshot.edges);
+        crate::insight::read_snapshot::derive_rates(
+            &mut snapshot.operators,
+            &snapshot.edges,
+            crate::insight::read_snapshot::Skews::ToScore,
+        );
         let expected = "\
 RUN / STEP / OPERATOR                   CALLS     TIME SHARE  ROWS IN ROWS OUT    SEL  ROWS/S      READ   WRITTEN FAILED
 run orders                                  1   1.10 s                 625.0 K                                         0
