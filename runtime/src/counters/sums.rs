@@ -4,8 +4,8 @@
 //! The pass walks each shard's allocated chunks once, a chunk of series at a time over
 //! every shard, and adds all of a series' tallies while its cells are in cache; the cost
 //! is one pass over `shards × series` cells, whatever the number of metrics read from the
-//! result (BENCHMARKS.md, "Collection"). The same pass gives each series' shares by
-//! thread (for skew).
+//! result (BENCHMARKS.md, "Collection"), asking for the next shard's cells ahead of
+//! their turn. The same pass gives each series' shares by thread (for skew).
 
 use crate::counters::cells::{Cells, LinkCells, LinkTally, Tally, MAX_CUSTOM_COUNTERS};
 use crate::counters::shards;
@@ -200,7 +200,7 @@ impl Sums {
 ///
 /// A read goes over each shard's cells of a chunk of series (64 series, 8 KB) in turn: the
 /// processor's own prefetcher follows each 8 KB run only once it has seen it start, and a
-/// read at 10,000 series × 64 threads waited on memory for most of its time.
+/// read at 10,000 series × 64 threads waits on memory for most of its time.
 #[inline(always)]
 fn prefetch<T>(cells: &T) {
     #[cfg(target_arch = "x86_64")]

@@ -310,7 +310,7 @@ impl OperatorInstruments {
                 .filter(|labels| labels.lane == NO_LANE)
                 .count();
             // Each instrument's handles sized to the series there are, not by
-            // doubling, which at 10,000 series left 6,384 slots of each unused.
+            // doubling, which at 10,000 series would leave 6,384 slots of each unused.
             for instrument in &mut self.instruments {
                 let more = labels.len().saturating_sub(instrument.bound.len());
                 instrument.bound.reserve_exact(more);

@@ -148,8 +148,8 @@ pub(crate) fn build(
         .map(|name| ShareName::from(&**name))
         .collect();
     // Room for every series at once, and each operator filled in its place: an operator
-    // is large (about 1.5 KB), and one built aside and moved in was copied a dozen times
-    // in parts; a vector grown by doubling copied each again.
+    // is large (about 1.5 KB); built aside and moved in, it would be copied in parts a
+    // dozen times, and a vector grown by doubling would copy each again.
     let mut operators: Vec<OperatorSnapshot> = Vec::with_capacity(labels.len());
     // One buffer for every operator's spreads.
     let mut values = Vec::new();

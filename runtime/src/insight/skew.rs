@@ -19,8 +19,8 @@ impl Skew {
         if count < 2 {
             return None;
         }
-        // Rows and busy time taken in one pass over the shares, which a snapshot scores
-        // long after it built them (out of the cache by then, at hundreds of thousands).
+        // Rows and busy time taken in one pass over the shares: a snapshot of many
+        // operators on many threads has hundreds of thousands.
         values.clear();
         values.resize(2 * count, 0);
         let (rows, busy) = values.split_at_mut(count);
