@@ -99,46 +99,40 @@ impl Sums {
     /// are derived from sums that may straddle a call's end; they saturate at zero.
     pub(crate) fn read_with_shares(series_count: usize) -> (Sums, Vec<Vec<ThreadShare>>) {
         let mut shares: Vec<Vec<ThreadShare>> = vec![Vec::new(); series_count];
-        let mut series = vec![SeriesSums::ZERO; series_count];
-        for_each_chunk(series_count, |first, group| {
-            // A series of the chunk has at most a share on each shard that has its chunk:
-            // room for them at once rather than by doubling. Only threads that ran some
-            // series of the chunk have it, so a list takes no more room than the cells it
-            // is read from.
-            for shares in shares[first..].iter_mut().take(CHUNK) {
-                shares.reserve_exact(group.len());
-            }
-            // Each cell line is loaded once, for the sums and the share together; the
-            // next shard's cells of the same series are fetched meanwhile.
-            for (at, &(thread, chunk)) in group.iter().enumerate() {
-                let next = group.get(at + 1).map_or(&[][..], |&(_, next)| next);
-                for (offset, ((sums, shares), cells)) in series[first..]
-                    .iter_mut()
-                    .zip(&mut shares[first..])
-                    .zip(chunk)
-                    .enumerate()
-                {
-                    if let Some(ahead) = next.get(offset) {
-                        prefetch(ahead);
-                    }
-                    shares.extend(sums.add_cells(cells, thread));
-                }
-            }
-        });
-        let mut custom: Vec<[u64; MAX_CUSTOM_COUNTERS]> = Vec::new();
-        shards::for_each_shard(|shard| {
-            for (first, chunk) in shard.custom_chunks(series_count) {
-                if custom.is_empty() {
-                    custom = vec![[0; MAX_CUSTOM_COUNTERS]; series_count];
-                }
-                for (sums, cells) in custom[first..].iter_mut().zip(chunk) {
-                    for (index, sum) in sums.iter_mut().enumerate() {
-                        *sum = sum.wrapping_add(cells.get_at(index));
-                    }
-                }
-            }
-        });
-        (Sums { series, custom }, shares)
+        let series = read_cells(series_count, &mut shares);
+        (
+            Sums {
+                series,
+                custom: read_custom(series_count),
+            },
+            shares,
+        )
+    }
+
+    /// [`read_with_shares`](Self::read_with_shares) for an export, which needs of most
+    /// series' shares only what their skew score needs: those shares summed, with no
+    /// share kept. The series `kept` marks (by series id; those past its end too) keep
+    /// their shares: a lane's shares add into its canonical series' by thread before
+    /// they are scored (`reading::fold_lanes`), and sums do not add by thread.
+    pub(crate) fn read_for_export(series_count: usize, kept: &[bool]) -> (Sums, ExportShares) {
+        let mut shares = ExportShares {
+            sums: vec![ShareSums::default(); series_count],
+            kept: vec![Vec::new(); series_count],
+        };
+        let series = read_cells(
+            series_count,
+            &mut ForExport {
+                shares: &mut shares,
+                kept,
+            },
+        );
+        (
+            Sums {
+                series,
+                custom: read_custom(series_count),
+            },
+            shares,
+        )
     }
 
     pub(crate) fn move_into(&mut self, from: usize, to: usize) {
@@ -193,6 +187,144 @@ impl Sums {
             },
         );
         counted.chain(none)
+    }
+}
+
+/// Where the pass over the cells puts each series' shares by thread.
+trait ShareSink {
+    /// Before the shares of the chunk of series from `first`, which `threads` shards have.
+    fn chunk(&mut self, first: usize, threads: usize);
+    /// Series `series`' share on one thread; a series' shares come in shard order.
+    fn share(&mut self, series: usize, share: ThreadShare);
+}
+
+/// Every share kept, by series id.
+impl ShareSink for Vec<Vec<ThreadShare>> {
+    #[inline(always)]
+    fn chunk(&mut self, first: usize, threads: usize) {
+        // A series of the chunk has at most a share on each shard that has its chunk:
+        // room for them at once rather than by doubling. Only threads that ran some
+        // series of the chunk have it, so a list takes no more room than the cells it is
+        // read from.
+        for shares in self[first..].iter_mut().take(CHUNK) {
+            shares.reserve_exact(threads);
+        }
+    }
+
+    #[inline(always)]
+    fn share(&mut self, series: usize, share: ThreadShare) {
+        self[series].push(share);
+    }
+}
+
+/// An export's: the shares of the series `kept` marks, the sums of the others'.
+struct ForExport<'a> {
+    shares: &'a mut ExportShares,
+    kept: &'a [bool],
+}
+
+impl ForExport<'_> {
+    #[inline(always)]
+    fn keeps(&self, series: usize) -> bool {
+        self.kept.get(series).copied().unwrap_or(true)
+    }
+}
+
+impl ShareSink for ForExport<'_> {
+    #[inline(always)]
+    fn chunk(&mut self, first: usize, threads: usize) {
+        for series in first..(first + CHUNK).min(self.shares.kept.len()) {
+            if self.keeps(series) {
+                self.shares.kept[series].reserve_exact(threads);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn share(&mut self, series: usize, share: ThreadShare) {
+        if self.keeps(series) {
+            self.shares.kept[series].push(share);
+        } else {
+            self.shares.sums[series].add(&share);
+        }
+    }
+}
+
+/// The pass over the cells: the sums of series `0..series_count`, and each series'
+/// share on each thread that ran it put in `sink`.
+#[inline(always)]
+fn read_cells(series_count: usize, sink: &mut impl ShareSink) -> Vec<SeriesSums> {
+    let mut series = vec![SeriesSums::ZERO; series_count];
+    for_each_chunk(series_count, |first, group| {
+        sink.chunk(first, group.len());
+        // Each cell line is loaded once, for the sums and the share together; the next
+        // shard's cells of the same series are fetched meanwhile.
+        for (at, &(thread, chunk)) in group.iter().enumerate() {
+            let next = group.get(at + 1).map_or(&[][..], |&(_, next)| next);
+            for (offset, (sums, cells)) in series[first..].iter_mut().zip(chunk).enumerate() {
+                if let Some(ahead) = next.get(offset) {
+                    prefetch(ahead);
+                }
+                if let Some(found) = sums.add_cells(cells, thread) {
+                    sink.share(first + offset, found);
+                }
+            }
+        }
+    });
+    series
+}
+
+/// The custom counters of series `0..series_count`, by series id; empty when no thread
+/// ever counted one.
+fn read_custom(series_count: usize) -> Vec<[u64; MAX_CUSTOM_COUNTERS]> {
+    let mut custom: Vec<[u64; MAX_CUSTOM_COUNTERS]> = Vec::new();
+    shards::for_each_shard(|shard| {
+        for (first, chunk) in shard.custom_chunks(series_count) {
+            if custom.is_empty() {
+                custom = vec![[0; MAX_CUSTOM_COUNTERS]; series_count];
+            }
+            for (sums, cells) in custom[first..].iter_mut().zip(chunk) {
+                for (index, sum) in sums.iter_mut().enumerate() {
+                    *sum = sum.wrapping_add(cells.get_at(index));
+                }
+            }
+        }
+    });
+    custom
+}
+
+/// What an export reads of each series' shares by thread
+/// ([`Sums::read_for_export`]), by series id.
+#[derive(Debug, Default)]
+pub(crate) struct ExportShares {
+    /// The shares summed, for the series that keep none.
+    pub(crate) sums: Vec<ShareSums>,
+    /// The shares, for the series that keep them (empty for the others).
+    pub(crate) kept: Vec<Vec<ThreadShare>>,
+}
+
+/// A series' shares by thread as its skew score needs them: how many, and the sums of
+/// their rows out and busy ticks and of the squares of each. Each value converts to an
+/// `f64` as a share's does when scored, and adds in the same order (shard order), so
+/// that the score is the one its shares give.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct ShareSums {
+    pub(crate) threads: usize,
+    /// (sum, sum of squares) of rows out.
+    pub(crate) rows: (f64, f64),
+    /// (sum, sum of squares) of busy ticks.
+    pub(crate) busy: (f64, f64),
+}
+
+impl ShareSums {
+    fn add(&mut self, share: &ThreadShare) {
+        let add = |(total, squares): (f64, f64), value: u64| {
+            let value = value as f64;
+            (total + value, squares + value * value)
+        };
+        self.threads += 1;
+        self.rows = add(self.rows, share.rows_out);
+        self.busy = add(self.busy, share.busy_ticks);
     }
 }
 

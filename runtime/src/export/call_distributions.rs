@@ -38,9 +38,9 @@ use crate::counters::partitions;
 use crate::counters::per_call;
 use crate::counters::reading;
 use crate::counters::registry;
-use crate::counters::sums::{Sums, ThreadShare};
+use crate::counters::sums::{ExportShares, Sums};
 use crate::insight::memory::tracking;
-use crate::insight::skew::skew_score;
+use crate::insight::skew::{score_of, skew_score};
 use crate::names::{self, MetricName};
 use crate::operator::clock::ticks_to_nanos;
 use crate::warn::warn;
@@ -87,11 +87,16 @@ pub(crate) struct Distributions {
 
 impl Distributions {
     /// Records what each series counted since the previous collection, and its skew
-    /// from `shares` (each series' shares by thread, as the operator metrics read them).
-    pub(crate) fn collect(&mut self, shares: Vec<Vec<ThreadShare>>) {
+    /// from `shares` (each series' shares by thread, or their sums, as the operator
+    /// metrics read them).
+    pub(crate) fn collect(&mut self, shares: ExportShares) {
         let series_count = registry::series_count();
         let mut read = per_call::read(series_count);
-        for (read, shares) in read.iter_mut().zip(shares) {
+        let ExportShares {
+            sums: share_sums,
+            kept,
+        } = shares;
+        for (read, shares) in read.iter_mut().zip(kept) {
             read.threads = shares;
         }
         let mut partitions = partitions::read(series_count);
@@ -182,29 +187,40 @@ impl Distributions {
                     );
                 }
                 let parts = partitions.remove(&(series as u32)).unwrap_or_default();
+                let summed = share_sums.get(series).filter(|_| read.threads.is_empty());
                 for (point, (across, measure)) in SKEW_POINTS.into_iter().enumerate() {
-                    // The values in `values`, reused for every point of every series.
-                    values.clear();
                     let rows = measure == "rows";
-                    if across == "threads" {
-                        values.extend(read.threads.iter().map(|share| {
-                            if rows {
-                                share.rows_out
-                            } else {
-                                share.busy_ticks
-                            }
-                        }));
-                    } else {
-                        values.extend(
-                            parts
-                                .iter()
-                                .map(|&(_, part_rows, busy)| if rows { part_rows } else { busy }),
-                        );
-                    }
-                    if values.len() < 2 {
-                        continue;
-                    }
-                    let Some(score) = skew_score(&values) else {
+                    let score = match (across, summed) {
+                        // Most series' shares by thread come summed.
+                        ("threads", Some(sums)) => {
+                            let (total, squares) = if rows { sums.rows } else { sums.busy };
+                            (sums.threads >= 2)
+                                .then(|| score_of(sums.threads, total, squares))
+                                .flatten()
+                        }
+                        // The values in `values`, reused for every point of every series.
+                        ("threads", None) => {
+                            values.clear();
+                            values.extend(read.threads.iter().map(|share| {
+                                if rows {
+                                    share.rows_out
+                                } else {
+                                    share.busy_ticks
+                                }
+                            }));
+                            (values.len() >= 2).then(|| skew_score(&values)).flatten()
+                        }
+                        _ => {
+                            values.clear();
+                            values.extend(
+                                parts.iter().map(
+                                    |&(_, part_rows, busy)| if rows { part_rows } else { busy },
+                                ),
+                            );
+                            (values.len() >= 2).then(|| skew_score(&values)).flatten()
+                        }
+                    };
+                    let Some(score) = score else {
                         continue;
                     };
                     exported.skew[point]

@@ -5,8 +5,8 @@
 //! observable gauge, `<namespace>.series` (how many operator series there are), leads
 //! each collection: the SDK runs every observable callback before it reads any
 //! instrument, and this one reads the sums of every series once
-//! ([`Sums::read_with_shares`]: the shares by thread, for the skew gauge, in the same
-//! pass) and adds to each instrument what each series counted since the previous
+//! ([`Sums::read_for_export`]: the shares by thread, summed for the skew gauge, in the
+//! same pass) and adds to each instrument what each series counted since the previous
 //! collection (the custom [`OperatorCounter`](crate::engine::OperatorCounter)s too). An
 //! instrument's cumulative value is then the series' total; a series that did not
 //! change costs nothing more than its share of the pass, and the SDK keeps its point
@@ -29,7 +29,7 @@ use crate::counters::cells::Tally;
 use crate::counters::lanes::NO_LANE;
 use crate::counters::reading;
 use crate::counters::registry::{self, SeriesLabels};
-use crate::counters::sums::{SeriesSums, Sums, ThreadShare};
+use crate::counters::sums::{ExportShares, SeriesSums, Sums};
 use crate::names::{self, DurationUnit, Instrument, MetricName};
 use crate::operator::clock::ticks_to_nanos;
 use crate::operator::user_counter;
@@ -296,10 +296,22 @@ struct OperatorInstruments {
 
 impl OperatorInstruments {
     /// Reads the sums of every series and adds what changed to the instruments; returns
-    /// how many series there are, and each series' shares by thread (read in the same
-    /// pass over the cells, for the skew gauge).
-    fn collect(&mut self) -> (usize, Vec<Vec<ThreadShare>>) {
-        let (mut sums, shares) = Sums::read_with_shares(registry::series_count());
+    /// how many series there are, and each series' shares by thread or their sums (read
+    /// in the same pass over the cells, for the skew gauge).
+    fn collect(&mut self) -> (usize, ExportShares) {
+        // The series there are, and which keep their shares by thread for the skew gauge
+        // rather than summing them: those that count in a lane, and those lanes count
+        // into (a lane's shares add into its canonical series' by thread).
+        let kept = registry::with_labels(|labels| {
+            let mut kept: Vec<bool> = labels.iter().map(|labels| labels.lane != NO_LANE).collect();
+            for labels in labels.iter().filter(|labels| labels.lane != NO_LANE) {
+                if let Some(canonical) = kept.get_mut(labels.canonical as usize) {
+                    *canonical = true;
+                }
+            }
+            kept
+        });
+        let (mut sums, shares) = Sums::read_for_export(kept.len(), &kept);
         let mut series_count = 0;
         registry::with_labels(|labels| {
             // Runs' lanes add into their canonical series: one exported series per
@@ -350,13 +362,13 @@ impl OperatorInstruments {
 
 /// Registers the operator instruments under `namespace` and the `series` gauge that
 /// feeds them at each collection — the collection's first callback —, then runs `then`
-/// with each series' shares by thread (what else a collection records, in the same
-/// callback: recorded there, it goes out in the same collection).
+/// with each series' shares by thread or their sums (what else a collection records, in
+/// the same callback: recorded there, it goes out in the same collection).
 pub(crate) fn register(
     meter: &Meter,
     namespace: &str,
     unit: DurationUnit,
-    then: impl Fn(Vec<Vec<ThreadShare>>) + Send + Sync + 'static,
+    then: impl Fn(ExportShares) + Send + Sync + 'static,
 ) {
     let instruments = Mutex::new(OperatorInstruments {
         instruments: operator_metrics(unit)

@@ -109,7 +109,7 @@ fn score_below(values: &[u64], max: u64) -> Option<f64> {
 }
 
 /// The score of `n` values (two or more) from their sum and the sum of their squares.
-fn score_of(n: usize, total: f64, squares: f64) -> Option<f64> {
+pub(crate) fn score_of(n: usize, total: f64, squares: f64) -> Option<f64> {
     if total == 0.0 {
         return None;
     }

@@ -197,6 +197,56 @@ fn skew_across_threads_names_the_thread_that_did_most() {
     );
 }
 
+#[test]
+fn skew_across_threads_adds_a_querys_work_into_each_threads_share() {
+    pipetel_tests::own_process!();
+    setup();
+    // One node counted in a query's lane and outside it, on two threads that stay alive
+    // together: the exported score is of each thread's work, both counts added.
+    let query = pipetel::engine::Query::start();
+    let in_query = query.operator("transform", "lane-skew");
+    let outside = pipetel::Operator::new("transform", "lane-skew");
+    let together = std::sync::Arc::new(std::sync::Barrier::new(3));
+    let spawn = |work: Vec<(pipetel::Operator, usize)>| {
+        let together = std::sync::Arc::clone(&together);
+        std::thread::spawn(move || {
+            together.wait();
+            for (operator, rows) in work {
+                operator.iter(vec![vec![0u8; rows]]).for_each(drop);
+            }
+            together.wait();
+            together.wait(); // exported
+        })
+    };
+    let threads = [
+        spawn(vec![(in_query, 30), (outside, 20)]),
+        spawn(vec![(in_query, 10)]),
+    ];
+    together.wait(); // both started
+    together.wait(); // both done, both alive
+    let exported: Vec<f64> = pipetel_tests::in_memory::gauge_points("pipetel.skew")
+        .into_iter()
+        .filter(|(attributes, _)| {
+            attributes["node.id"] == "lane-skew"
+                && attributes["across"] == "threads"
+                && attributes["measure"] == "rows"
+        })
+        .map(|(_, value)| value)
+        .collect();
+    let op = operator_labelled("transform", "lane-skew");
+    together.wait();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    drop(query);
+    let mut rows: Vec<u64> = op.skew.threads.iter().map(|share| share.rows).collect();
+    rows.sort_unstable();
+    assert_eq!(rows, [10, 50], "{:#?}", op.skew);
+    let score = skew_score(&[50, 10]).expect("a score");
+    assert_eq!(exported, [score]);
+    assert_eq!(op.skew.across_threads.expect("skew").rows.skew, Some(score));
+}
+
 #[operator(node_type = "lookup", node_id = "latency")]
 fn timed_lookup(units: u64) -> Duration {
     let started = Instant::now();
