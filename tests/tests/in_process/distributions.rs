@@ -45,6 +45,20 @@ fn scan_partition(partition: usize, rows: u64) -> Vec<u64> {
     out
 }
 
+/// Exports now and returns the values of the `skew` gauge's points of node `node_id`
+/// across `across` of `measure`.
+fn exported_skew(node_id: &str, across: &str, measure: &str) -> Vec<f64> {
+    pipetel_tests::in_memory::gauge_points("pipetel.skew")
+        .into_iter()
+        .filter(|(attributes, _)| {
+            attributes["node.id"] == node_id
+                && attributes["across"] == across
+                && attributes["measure"] == measure
+        })
+        .map(|(_, value)| value)
+        .collect()
+}
+
 #[test]
 fn a_straggler_partition_is_named_with_datafusions_score() {
     pipetel_tests::own_process!();
@@ -72,15 +86,7 @@ fn a_straggler_partition_is_named_with_datafusions_score() {
     let per_partition: Vec<u64> = (0..8).map(|p| rows(p) * 5).collect();
     assert_eq!(skew.rows.skew, skew_score(&per_partition));
     // Exported: the gauge's point across partitions of rows is the same score.
-    let exported: Vec<f64> = pipetel_tests::in_memory::gauge_points("pipetel.skew")
-        .into_iter()
-        .filter(|(attributes, _)| {
-            attributes["node.id"] == "straggler"
-                && attributes["across"] == "partitions"
-                && attributes["measure"] == "rows"
-        })
-        .map(|(_, value)| value)
-        .collect();
+    let exported = exported_skew("straggler", "partitions", "rows");
     assert_eq!(exported, [skew_score(&per_partition).expect("a score")]);
     // Busy time per partition: at least the body's own time, at most the time around the
     // calls. pipetel reads the TSC (quanta, calibrated against the OS clock) and the test
@@ -224,15 +230,7 @@ fn skew_across_threads_adds_a_querys_work_into_each_threads_share() {
     ];
     together.wait(); // both started
     together.wait(); // both done, both alive
-    let exported: Vec<f64> = pipetel_tests::in_memory::gauge_points("pipetel.skew")
-        .into_iter()
-        .filter(|(attributes, _)| {
-            attributes["node.id"] == "lane-skew"
-                && attributes["across"] == "threads"
-                && attributes["measure"] == "rows"
-        })
-        .map(|(_, value)| value)
-        .collect();
+    let exported = exported_skew("lane-skew", "threads", "rows");
     let op = operator_labelled("transform", "lane-skew");
     together.wait();
     for thread in threads {
