@@ -245,7 +245,7 @@ impl ShareSink for ForExport<'_> {
         if self.keeps(series) {
             self.shares.kept[series].push(share);
         } else {
-            self.shares.sums[series].add(&share);
+            self.shares.sums[series].add(share.rows_out, share.busy_ticks);
         }
     }
 }
@@ -303,8 +303,8 @@ pub(crate) struct ExportShares {
     pub(crate) kept: Vec<Vec<ThreadShare>>,
 }
 
-/// A series' shares by thread as its skew score needs them: how many, and the sums of
-/// their rows out and busy ticks and of the squares of each. Each value converts to an
+/// Shares — of a series' threads or partitions — as a skew score needs them: how many,
+/// and the sums of their rows out and busy ticks and of the squares of each. Each value converts to an
 /// `f64` as a share's does when scored, and adds in the same order (shard order), so
 /// that the score is the one its shares give.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -317,14 +317,23 @@ pub(crate) struct ShareSums {
 }
 
 impl ShareSums {
-    fn add(&mut self, share: &ThreadShare) {
+    /// The sums of shares given as (rows out, busy ticks), in their order.
+    pub(crate) fn of(shares: impl IntoIterator<Item = (u64, u64)>) -> ShareSums {
+        let mut sums = ShareSums::default();
+        for (rows_out, busy_ticks) in shares {
+            sums.add(rows_out, busy_ticks);
+        }
+        sums
+    }
+
+    fn add(&mut self, rows_out: u64, busy_ticks: u64) {
         let add = |(total, squares): (f64, f64), value: u64| {
             let value = value as f64;
             (total + value, squares + value * value)
         };
         self.threads += 1;
-        self.rows = add(self.rows, share.rows_out);
-        self.busy = add(self.busy, share.busy_ticks);
+        self.rows = add(self.rows, rows_out);
+        self.busy = add(self.busy, busy_ticks);
     }
 }
 

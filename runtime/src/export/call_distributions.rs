@@ -38,9 +38,9 @@ use crate::counters::partitions;
 use crate::counters::per_call;
 use crate::counters::reading;
 use crate::counters::registry;
-use crate::counters::sums::{ExportShares, Sums};
+use crate::counters::sums::{ExportShares, ShareSums, Sums};
 use crate::insight::memory::tracking;
-use crate::insight::skew::{score_of, skew_score};
+use crate::insight::skew::score_of;
 use crate::names::{self, MetricName};
 use crate::operator::clock::ticks_to_nanos;
 use crate::warn::warn;
@@ -129,7 +129,6 @@ impl Distributions {
         };
         // Without the tracking allocator every segment counted zero bytes: none recorded.
         let tracking = tracking();
-        let mut values = Vec::new();
         registry::with_labels(|labels| {
             // Sized to the series there are, as the operator metrics' handles are.
             let more = labels.len().saturating_sub(self.exported.len());
@@ -186,40 +185,37 @@ impl Distributions {
                         },
                     );
                 }
-                let parts = partitions.remove(&(series as u32)).unwrap_or_default();
-                let summed = share_sums.get(series).filter(|_| read.threads.is_empty());
+                // Each series' shares by thread come summed, but for a series lanes count
+                // in or into, whose shares come whole (added by thread above).
+                let by_thread = match share_sums.get(series) {
+                    Some(summed) if read.threads.is_empty() => *summed,
+                    _ => ShareSums::of(
+                        read.threads
+                            .iter()
+                            .map(|share| (share.rows_out, share.busy_ticks)),
+                    ),
+                };
+                let by_partition = ShareSums::of(
+                    partitions
+                        .remove(&(series as u32))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(_, rows, busy)| (rows, busy)),
+                );
                 for (point, (across, measure)) in SKEW_POINTS.into_iter().enumerate() {
-                    let rows = measure == "rows";
-                    let score = match (across, summed) {
-                        // Most series' shares by thread come summed.
-                        ("threads", Some(sums)) => {
-                            let (total, squares) = if rows { sums.rows } else { sums.busy };
-                            (sums.threads >= 2)
-                                .then(|| score_of(sums.threads, total, squares))
-                                .flatten()
-                        }
-                        // The values in `values`, reused for every point of every series.
-                        ("threads", None) => {
-                            values.clear();
-                            values.extend(read.threads.iter().map(|share| {
-                                if rows {
-                                    share.rows_out
-                                } else {
-                                    share.busy_ticks
-                                }
-                            }));
-                            (values.len() >= 2).then(|| skew_score(&values)).flatten()
-                        }
-                        _ => {
-                            values.clear();
-                            values.extend(
-                                parts.iter().map(
-                                    |&(_, part_rows, busy)| if rows { part_rows } else { busy },
-                                ),
-                            );
-                            (values.len() >= 2).then(|| skew_score(&values)).flatten()
-                        }
+                    let sums = if across == "threads" {
+                        &by_thread
+                    } else {
+                        &by_partition
                     };
+                    let (total, squares) = if measure == "rows" {
+                        sums.rows
+                    } else {
+                        sums.busy
+                    };
+                    let score = (sums.threads >= 2)
+                        .then(|| score_of(sums.threads, total, squares))
+                        .flatten();
                     let Some(score) = score else {
                         continue;
                     };
