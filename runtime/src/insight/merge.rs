@@ -392,6 +392,12 @@ mod tests {
         assert_eq!(across.busy_ns.max_at, "h:2");
         let threads: Vec<&str> = scan.skew.threads.iter().map(|s| &*s.at).collect();
         assert_eq!(threads, ["h:1/worker:1", "h:2/worker:1"]);
+        // Scored anew over the merged threads (each process had one: no skew of its own).
+        let across = scan.skew.across_threads.as_ref().expect("two threads");
+        assert_eq!(
+            across.rows.skew,
+            crate::insight::skew::skew_score(&[800, 80])
+        );
         // Each process's channel is its own.
         assert_eq!(merged.channels.len(), 2);
         assert_eq!(merged.edges.len(), 2);

@@ -327,6 +327,39 @@ mod tests {
     }
 
     #[test]
+    fn skew_across_threads_is_scored_over_the_interval() {
+        use crate::insight::skew::skew_score;
+        use crate::insight::snapshot::{Share, Skew};
+
+        let with_threads = |rows: [u64; 2]| {
+            let mut op = operator("a", rows.iter().sum(), 1);
+            op.skew.threads = ["t:1", "t:2"]
+                .into_iter()
+                .zip(rows)
+                .map(|(at, rows)| Share {
+                    at: at.into(),
+                    rows,
+                    ..Share::default()
+                })
+                .collect();
+            op.skew.across_threads = Skew::of(&op.skew.threads, &mut Vec::new());
+            Snapshot {
+                operators: vec![op],
+                ..Snapshot::default()
+            }
+        };
+        let (earlier, later) = (with_threads([10, 10]), with_threads([100, 20]));
+        let since = later.since(&earlier);
+        let across = since.operators[0].skew.across_threads.as_ref();
+        assert_eq!(
+            across.and_then(|skew| skew.rows.skew),
+            skew_score(&[90, 10]),
+            "the interval's, not the later snapshot's ({:?})",
+            skew_score(&[100, 20])
+        );
+    }
+
+    #[test]
     fn counters_are_differences_and_idle_entries_are_left_out() {
         let step = |calls| StepSnapshot {
             step: "load".to_owned(),
