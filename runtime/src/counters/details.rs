@@ -3,14 +3,18 @@
 //! per series, shared by every thread that runs it, in a table allocated 64 series at a
 //! time (`counters::table`) as a thread's cells are.
 //!
-//! A block is 1.4 KiB (2.0 KiB with the `alloc` feature's bytes allocated per segment),
-//! so per series rather than per (series, thread): a thread's own cells stay small (what each (series, thread) pair costs is its counters), and a reader
-//! reads one block a series whatever the number of threads. Threads write a block rarely
-//! — a thread's list of segments (`counters::segment_list`) goes to the buckets a few
-//! dozen segments at a time, and a segment is kept among the slowest only when it beats
-//! the floor — so sharing it costs atomic adds once per list, not per call. There is a
-//! block for every series that ran (and the rest of its chunk of 64): at most
-//! [`MAX_SERIES`] blocks, 45 MiB (65 MiB).
+//! A block is 336 bytes (416 with the `alloc` feature's bytes allocated per segment): the
+//! pointers to its buckets, which are allocated sixteen at a time (64 bytes) as segments
+//! first count in them, its slowest segments and a flag. Per series rather than per
+//! (series, thread): a thread's own cells stay small (what each (series, thread) pair
+//! costs is its counters), and a reader reads one block a series whatever the number of
+//! threads. Threads write a block rarely — a thread's list of segments
+//! (`counters::segment_list`) goes to the buckets a few dozen segments at a time, and a
+//! segment is kept among the slowest only when it beats the floor — so sharing it costs
+//! atomic adds once per list, not per call. There is a block for every series that ran
+//! (and the rest of its chunk of 64): at most [`MAX_SERIES`] blocks, 11 MiB (13 MiB), and
+//! the groups of buckets their segments counted in: a few a series (its calls fall in a
+//! few buckets), 38 MiB (58 MiB) were every series to count in every bucket.
 //!
 //! A block says when it changed since readers last took it in (`counters::per_call`
 //! reads only those): a writer raises the flag after each change.
@@ -18,7 +22,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::counters::cells::Zeroed;
-use crate::counters::histogram::HistogramCells;
+use crate::counters::histogram::{self, HistogramCells};
 use crate::counters::slowest::SlowCells;
 use crate::counters::table::{Table, MAX_SERIES};
 
@@ -102,13 +106,12 @@ pub(crate) fn all(series_count: usize) -> impl Iterator<Item = (usize, &'static 
         })
 }
 
-// What the module doc says a block takes, and all blocks together, without and with the
-// bytes allocated per segment.
-const BLOCK_BYTES: usize = if cfg!(feature = "alloc") {
-    2_062
-} else {
-    1_434
-};
+// What the module doc says a block takes, and all blocks together, and all their
+// groups of buckets at most, without and with the bytes allocated per segment.
+const BLOCK_BYTES: usize = if cfg!(feature = "alloc") { 416 } else { 336 };
 const _: () = assert!(std::mem::size_of::<Details>() <= BLOCK_BYTES);
 const _: () =
-    assert!(MAX_SERIES * BLOCK_BYTES <= if cfg!(feature = "alloc") { 65 } else { 45 } << 20);
+    assert!(MAX_SERIES * BLOCK_BYTES <= if cfg!(feature = "alloc") { 13 } else { 11 } << 20);
+const _: () = assert!(
+    MAX_SERIES * histogram::MOST_GROUP_BYTES <= if cfg!(feature = "alloc") { 58 } else { 38 } << 20
+);

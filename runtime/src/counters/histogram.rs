@@ -11,13 +11,19 @@
 //!
 //! Segments reach the buckets through their thread's list (`counters::segment_list`), a
 //! few dozen at a time: an add is an atomic add (several threads add to one series), but
-//! once per list, not per call. Counters are 32 bits, to keep a series' buckets at
-//! 1.2 KiB (1.8 KiB with the bytes allocated); a bucket that wraps carries 2³² into a
-//! process-wide table (a lock, once per 4 billion values in one bucket), which readers
-//! add. Readers read the non-zero counts.
+//! once per list, not per call. A series' buckets are allocated sixteen at a time, as
+//! segments first count in them: the few groups its calls fall in are all a series
+//! costs beyond their pointers (see [`HistogramCells`]). Counters are 32 bits, so that a
+//! group is one cache line; a bucket that wraps carries 2³² into a process-wide table (a
+//! lock, once per 4 billion values in one bucket), which readers add. Readers read the
+//! non-zero counts of the groups that exist.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::ptr;
+use std::sync::atomic::{
+    AtomicPtr, AtomicU32,
+    Ordering::{AcqRel, Acquire, Relaxed},
+};
 use std::sync::Mutex;
 
 use crate::counters::cells::Zeroed;
@@ -106,29 +112,57 @@ pub(crate) fn bucket_start(index: usize) -> u64 {
 }
 
 /// The rows bucket of a segment that handed nothing out (a `Pending` poll, an early exit):
-/// one past the last, a cell no reader reads, so that counting a segment takes no branch.
+/// one past the last, counted nowhere.
 pub(crate) const NO_ROWS: usize = ROW_BUCKETS;
 
 /// The allocated bucket of a segment whose bytes were not counted (no `alloc` feature):
-/// one past the last, as [`NO_ROWS`].
+/// one past the last, counted nowhere, as [`NO_ROWS`].
 pub(crate) const NOT_COUNTED: usize = ALLOCATED_BUCKETS;
 
-/// One series' distributions.
+/// Every bucket of a series, numbered as [`HistogramCells::read_counts`] numbers them:
+/// busy buckets, then rows buckets, then bytes allocated buckets.
+const CELLS: usize = ALLOCATED_FIRST + ALLOCATED_BUCKETS;
+
+/// Buckets per group: a group is 64 bytes, one cache line.
+const GROUP: usize = 16;
+
+/// Groups of a series' buckets.
+const GROUPS: usize = CELLS.div_ceil(GROUP);
+
+/// [`GROUP`] consecutive buckets of a series.
+type Group = [AtomicU32; GROUP];
+
+/// The most a series' groups take: every one of them allocated.
+pub(crate) const MOST_GROUP_BYTES: usize = GROUPS * std::mem::size_of::<Group>();
+
+/// One series' distributions: its buckets in groups of [`GROUP`], each allocated when a
+/// segment first counts in it. A series' calls fall in a few buckets, so most of its
+/// groups never exist: a series that ran takes the pointers (152 bytes; 232 with the
+/// `alloc` feature) and the few groups it counts in, 64 bytes each, rather than every
+/// bucket (1.2 KiB; 1.8 KiB).
 #[derive(Debug)]
 pub(crate) struct HistogramCells {
-    busy: [AtomicU32; TIME_BUCKETS],
-    /// Rows buckets, and [`NO_ROWS`].
-    rows: [AtomicU32; ROW_BUCKETS + 1],
-    /// Bytes allocated buckets, and [`NOT_COUNTED`].
-    allocated: [AtomicU32; ALLOCATED_BUCKETS + 1],
+    groups: [AtomicPtr<Group>; GROUPS],
 }
 
 impl Zeroed for HistogramCells {
     const ZERO: Self = HistogramCells {
-        busy: [const { AtomicU32::new(0) }; TIME_BUCKETS],
-        rows: [const { AtomicU32::new(0) }; ROW_BUCKETS + 1],
-        allocated: [const { AtomicU32::new(0) }; ALLOCATED_BUCKETS + 1],
+        groups: [const { AtomicPtr::new(ptr::null_mut()) }; GROUPS],
     };
+}
+
+impl Drop for HistogramCells {
+    // Blocks in the details table are never dropped; a block a test made frees its
+    // groups here.
+    fn drop(&mut self) {
+        for group in &mut self.groups {
+            let group = *group.get_mut();
+            if !group.is_null() {
+                // SAFETY: a non-null group is a box `grow` published, owned by `self`.
+                drop(unsafe { Box::from_raw(group) });
+            }
+        }
+    }
 }
 
 /// What buckets carried past 32 bits: by (the cells' address, bucket number as
@@ -140,30 +174,68 @@ impl HistogramCells {
     /// [`TIME_BUCKETS`]).
     #[inline(always)]
     pub(crate) fn add_busy(&self, bucket: usize, count: u32) {
-        self.bump(&self.busy[bucket], bucket, count);
+        self.bump(bucket, count);
     }
 
     /// Counts `count` segments whose rows fell in bucket `bucket` ([`NO_ROWS`]: they
-    /// handed nothing out, counted where no reader reads, so that callers need no
-    /// branch).
+    /// handed nothing out, and count nowhere).
     #[inline(always)]
     pub(crate) fn add_rows(&self, bucket: usize, count: u32) {
-        self.bump(&self.rows[bucket], TIME_BUCKETS + bucket, count);
+        if bucket != NO_ROWS {
+            self.bump(TIME_BUCKETS + bucket, count);
+        }
     }
 
     /// Counts `count` segments whose bytes allocated fell in bucket `bucket`
-    /// ([`NOT_COUNTED`]: not counted, where no reader reads).
+    /// ([`NOT_COUNTED`]: not counted, and count nowhere).
     #[inline(always)]
     pub(crate) fn add_allocated(&self, bucket: usize, count: u32) {
-        self.bump(&self.allocated[bucket], ALLOCATED_FIRST + bucket, count);
+        if bucket != NOT_COUNTED {
+            self.bump(ALLOCATED_FIRST + bucket, count);
+        }
     }
 
     #[inline(always)]
-    fn bump(&self, cell: &AtomicU32, bucket: usize, added: u32) {
+    fn bump(&self, index: usize, added: u32) {
         // The add that wraps the cell carries; a reader between the two reads the bucket
         // 2³² low, once.
-        if cell.fetch_add(added, Relaxed).checked_add(added).is_none() {
-            self.carry(bucket);
+        if self
+            .cell(index)
+            .fetch_add(added, Relaxed)
+            .checked_add(added)
+            .is_none()
+        {
+            self.carry(index);
+        }
+    }
+
+    /// Bucket `index`'s cell, its group allocated if it has none yet.
+    #[inline(always)]
+    fn cell(&self, index: usize) -> &AtomicU32 {
+        let slot = &self.groups[index / GROUP];
+        let group = slot.load(Acquire);
+        let group = if group.is_null() {
+            Self::grow(slot)
+        } else {
+            // SAFETY: a non-null group is a box `grow` published, freed only with `self`.
+            unsafe { &*group }
+        };
+        &group[index % GROUP]
+    }
+
+    /// Allocates the group of `slot`, or takes the one another writer published first.
+    #[cold]
+    #[inline(never)]
+    fn grow(slot: &AtomicPtr<Group>) -> &Group {
+        let fresh = Box::into_raw(Box::new([const { AtomicU32::new(0) }; GROUP]));
+        match slot.compare_exchange(ptr::null_mut(), fresh, AcqRel, Acquire) {
+            // SAFETY: published, freed only with the cells.
+            Ok(_) => unsafe { &*fresh },
+            // SAFETY: `fresh` was never published; `first` was, by another writer.
+            Err(first) => unsafe {
+                drop(Box::from_raw(fresh));
+                &*first
+            },
         }
     }
 
@@ -179,6 +251,14 @@ impl HistogramCells {
             .or_default() += 1 << 32;
     }
 
+    /// The groups allocated so far, each with the number of its first bucket.
+    fn grown_groups(&self) -> impl Iterator<Item = (usize, &Group)> {
+        self.groups.iter().enumerate().filter_map(|(at, slot)| {
+            // SAFETY: as in `cell`.
+            unsafe { slot.load(Acquire).as_ref() }.map(|group| (at * GROUP, group))
+        })
+    }
+
     /// Appends the non-zero counts to `counts`, as (bucket, count)
     /// in bucket order: busy buckets first, then the rows buckets from [`TIME_BUCKETS`],
     /// then the bytes allocated from [`ALLOCATED_FIRST`]; each with what it `carried`
@@ -188,26 +268,20 @@ impl HistogramCells {
             // No bucket ever carried (nearly always): a load and a test a bucket, most
             // of them zero.
             None => {
-                push_non_zero(&self.busy, 0, counts);
-                push_non_zero(&self.rows[..ROW_BUCKETS], TIME_BUCKETS, counts);
-                push_non_zero(
-                    &self.allocated[..ALLOCATED_BUCKETS],
-                    ALLOCATED_FIRST,
-                    counts,
-                );
+                for (first, group) in self.grown_groups() {
+                    push_non_zero(group, first, counts);
+                }
             }
             Some(carried) => {
                 let key = ptr_key(self);
-                let cells = self
-                    .busy
-                    .iter()
-                    .chain(&self.rows[..ROW_BUCKETS])
-                    .chain(&self.allocated[..ALLOCATED_BUCKETS]);
-                for (index, cell) in cells.enumerate() {
-                    let carried = carried.get(&(key, index)).copied().unwrap_or(0);
-                    let count = u64::from(cell.load(Relaxed)) + carried;
-                    if count != 0 {
-                        counts.push((index as u16, count));
+                for (first, group) in self.grown_groups() {
+                    for (at, cell) in group.iter().enumerate() {
+                        let index = first + at;
+                        let carried = carried.get(&(key, index)).copied().unwrap_or(0);
+                        let count = u64::from(cell.load(Relaxed)) + carried;
+                        if count != 0 {
+                            counts.push((index as u16, count));
+                        }
                     }
                 }
             }
@@ -218,29 +292,21 @@ impl HistogramCells {
 /// Appends the non-zero counts of `cells` to `counts`, numbered from `first`.
 ///
 /// Eight cells at a time, loaded together and passed over when all are zero (most of a
-/// block is: a series' calls fall in a few buckets): three and a half instructions a
-/// cell, against five and a half for a load and a test each.
-fn push_non_zero(cells: &[AtomicU32], first: usize, counts: &mut Vec<(u16, u64)>) {
-    const GROUP: usize = 8;
-    let mut push = |at: usize, count: u32| {
-        if count != 0 {
-            counts.push(((first + at) as u16, u64::from(count)));
-        }
-    };
-    let groups = cells.chunks_exact(GROUP);
-    let rest = groups.remainder();
-    for (group_at, group) in groups.enumerate() {
-        let loaded: [u32; GROUP] = std::array::from_fn(|at| group[at].load(Relaxed));
+/// group often is: a series' calls fall in a few buckets): three and a half instructions
+/// a cell, against five and a half for a load and a test each.
+fn push_non_zero(cells: &Group, first: usize, counts: &mut Vec<(u16, u64)>) {
+    const EIGHT: usize = 8;
+    const _: () = assert!(GROUP.is_multiple_of(EIGHT));
+    for (eight_at, eight) in cells.chunks_exact(EIGHT).enumerate() {
+        let loaded: [u32; EIGHT] = std::array::from_fn(|at| eight[at].load(Relaxed));
         if loaded.iter().fold(0, |any, &count| any | count) == 0 {
             continue;
         }
         for (at, &count) in loaded.iter().enumerate() {
-            push(group_at * GROUP + at, count);
+            if count != 0 {
+                counts.push(((first + eight_at * EIGHT + at) as u16, u64::from(count)));
+            }
         }
-    }
-    let rest_at = cells.len() - rest.len();
-    for (at, cell) in rest.iter().enumerate() {
-        push(rest_at + at, cell.load(Relaxed));
     }
 }
 
@@ -313,31 +379,72 @@ mod tests {
     use crate::counters::cells::Zeroed;
 
     #[test]
-    fn a_read_gives_every_non_zero_bucket_wherever_it_lies_in_its_group_of_eight() {
-        // One non-zero bucket in each position of a group, the groups' remainders and
-        // each histogram's first and last buckets included; counts that need 32 bits.
+    fn a_read_gives_every_non_zero_bucket_wherever_it_lies_in_its_group() {
+        // One non-zero bucket in each position of a group of eight and of sixteen, the
+        // last group (short of sixteen) and each histogram's first and last buckets
+        // included; counts that need 32 bits.
         let cells = HistogramCells::ZERO;
         let mut expected = Vec::new();
-        let mut set = |cell: &AtomicU32, index: usize, count: u32| {
-            cell.store(count, Relaxed);
+        let mut set = |index: usize, count: u32| {
+            cells.cell(index).store(count, Relaxed);
             expected.push((index as u16, u64::from(count)));
         };
         for index in (0..TIME_BUCKETS).filter(|index| index % 9 == 0 || *index == TIME_BUCKETS - 1)
         {
-            set(&cells.busy[index], index, u32::MAX - index as u32);
+            set(index, u32::MAX - index as u32);
         }
         for index in [0, 7, 8, ROW_BUCKETS - 1] {
-            set(&cells.rows[index], TIME_BUCKETS + index, index as u32 + 1);
+            set(TIME_BUCKETS + index, index as u32 + 1);
         }
         if ALLOCATED_BUCKETS != 0 {
-            set(
-                &cells.allocated[ALLOCATED_BUCKETS - 1],
-                ALLOCATED_FIRST + ALLOCATED_BUCKETS - 1,
-                3,
-            );
+            set(ALLOCATED_FIRST + ALLOCATED_BUCKETS - 1, 3);
         }
         let mut counts = Vec::new();
         cells.read_counts(&mut counts, &None);
+        assert_eq!(counts, expected);
+    }
+
+    #[test]
+    fn a_series_has_only_the_groups_its_segments_counted_in() {
+        let cells = HistogramCells::ZERO;
+        assert_eq!(cells.grown_groups().count(), 0);
+        // Two busy buckets of one group, a rows bucket, and segments that handed out
+        // nothing or whose bytes were not counted: two groups.
+        cells.add_busy(40, 3);
+        cells.add_busy(41, 1);
+        cells.add_rows(60, 2);
+        cells.add_rows(NO_ROWS, 5);
+        cells.add_allocated(NOT_COUNTED, 5);
+        let grown: Vec<usize> = cells.grown_groups().map(|(first, _)| first).collect();
+        assert_eq!(grown, [32, (TIME_BUCKETS + 60) / GROUP * GROUP]);
+        let mut counts = Vec::new();
+        cells.read_counts(&mut counts, &None);
+        assert_eq!(counts, [(40, 3), (41, 1), ((TIME_BUCKETS + 60) as u16, 2)]);
+    }
+
+    #[test]
+    fn threads_growing_a_group_at_once_count_in_the_one_that_stays() {
+        let cells = HistogramCells::ZERO;
+        // Eight threads count in every bucket at once, each group grown by whichever
+        // comes first: a count in a group that did not stay would be missing.
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| {
+                    for bucket in 0..TIME_BUCKETS {
+                        cells.add_busy(bucket, 1);
+                    }
+                    for bucket in 0..ROW_BUCKETS {
+                        cells.add_rows(bucket, 2);
+                    }
+                });
+            }
+        });
+        let mut counts = Vec::new();
+        cells.read_counts(&mut counts, &None);
+        let expected: Vec<(u16, u64)> = (0..TIME_BUCKETS)
+            .map(|bucket| (bucket as u16, 8))
+            .chain((0..ROW_BUCKETS).map(|bucket| ((TIME_BUCKETS + bucket) as u16, 16)))
+            .collect();
         assert_eq!(counts, expected);
     }
 
@@ -405,17 +512,17 @@ mod tests {
     fn a_bucket_past_32_bits_carries_and_readers_add_it() {
         let cells: &'static HistogramCells = Box::leak(Box::new(HistogramCells::ZERO));
         let bucket = bucket(1000, TIME_BUCKETS);
-        cells.busy[bucket].store(u32::MAX - 1, Relaxed);
+        cells.cell(bucket).store(u32::MAX - 1, Relaxed);
         for _ in 0..3 {
             cells.add_busy(bucket, 1);
             cells.add_rows(NO_ROWS, 1);
         }
         // Many at once, carrying again past 2 × 2³².
-        cells.busy[bucket].store(u32::MAX - 10, Relaxed);
+        cells.cell(bucket).store(u32::MAX - 10, Relaxed);
         cells.add_busy(bucket, 200);
         let mut counts = Vec::new();
         with_carried(|carried| cells.read_counts(&mut counts, carried));
-        // No rows bucket: `NO_ROWS` counts are not read.
+        // No rows bucket: `NO_ROWS` counts nowhere.
         assert_eq!(counts, [(bucket as u16, (2 << 32) + 189)]);
     }
 
