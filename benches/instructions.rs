@@ -245,8 +245,13 @@ fn operator_with_node_id(node_id: &str, batch: &[u64]) -> u64 {
 const SLOWEST_KEPT_SUM: usize = 1 << 20;
 const SLOWEST_KEPT_TAKE: std::time::Duration = std::time::Duration::from_micros(500);
 
+/// Rounds of ordinary calls of every node in the set-up, after its slowest: each node's
+/// buckets for calls like those counted exist (a series' buckets are allocated as its
+/// segments first count in them), as in a node that has run a while.
+const WARM_ROUNDS: usize = 2;
+
 /// Telemetry on, and `ids` node ids, each called once (resolved at the call site) and
-/// given its slowest calls.
+/// given its slowest calls, then ordinary ones.
 fn rotating_ids(ids: usize) -> Vec<String> {
     telemetry_on();
     let ids: Vec<String> = (0..ids).map(|id| format!("plan-node-{id}")).collect();
@@ -254,6 +259,11 @@ fn rotating_ids(ids: usize) -> Vec<String> {
     for _ in 0..SLOWEST_CALLS {
         for id in &ids {
             operator_with_node_id(id, &long);
+        }
+    }
+    for _ in 0..WARM_ROUNDS {
+        for id in &ids {
+            operator_with_node_id(id, &BATCH[..]);
         }
     }
     ids
@@ -273,7 +283,7 @@ fn per_call_rotating_node_ids(ids: Vec<String>) -> u64 {
 }
 
 /// Telemetry on, and `ids` run-time operators, resolved once, each given its slowest
-/// calls.
+/// calls, then ordinary ones.
 fn run_time_operators(ids: usize) -> Vec<pipetel::Operator> {
     telemetry_on();
     let operators: Vec<pipetel::Operator> = (0..ids)
@@ -282,6 +292,11 @@ fn run_time_operators(ids: usize) -> Vec<pipetel::Operator> {
     for _ in 0..SLOWEST_CALLS {
         for operator in &operators {
             operator.call(|| std::thread::sleep(SLOWEST_KEPT_TAKE));
+        }
+    }
+    for _ in 0..WARM_ROUNDS {
+        for operator in &operators {
+            operator.call(|| plain(black_box(&BATCH)));
         }
     }
     operators
