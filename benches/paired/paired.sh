@@ -2,7 +2,7 @@
 # Compares the per-call cost of `#[operator]` (telemetry on) at an older commit with the
 # working tree's, both in one process (alternate_rounds.rs says why and how).
 #
-#   benches/paired/paired.sh OLD_COMMIT     # e.g. b264577; CYCLES=, CALLS= to change
+#   benches/paired/paired.sh OLD_COMMIT     # e.g. b264577; CYCLES=, CALLS=, NODES= to change
 #
 # Builds in $PAIRED_DIR (default: $TMPDIR/pipetel-paired): the old commit's sources in
 # `old-source` (`git archive`, with its version renamed so that Cargo tells the two
