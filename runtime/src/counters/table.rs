@@ -1,5 +1,6 @@
-//! A table of one value per series (or per graph link), allocated a chunk of 64 at a
-//! time and never freed: what a shard's cells, and the series' shared details, live in.
+//! A table of one value per series (or per graph link, or per group of a series'
+//! buckets), allocated a chunk of 64 at a time and never freed: what a shard's cells, the
+//! series' shared details and their buckets live in.
 //!
 //! Writers go through [`Table::block`], which allocates a missing chunk; readers walk the
 //! allocated chunks. Allocation publishes a chunk with one pointer store, so a
@@ -12,20 +13,21 @@ use crate::counters::cells::Zeroed;
 
 /// Series per chunk of a table.
 pub(crate) const CHUNK: usize = 64;
-/// Chunks per table.
+/// Chunks per table of series.
 const CHUNKS: usize = 512;
 /// The most series a process can have (ids `0..MAX_SERIES`).
 pub(crate) const MAX_SERIES: usize = CHUNK * CHUNKS;
 
-/// A `T` for every series, allocated a chunk at a time.
-pub(crate) struct Table<T> {
-    chunks: [AtomicPtr<[T; CHUNK]>; CHUNKS],
+/// A `T` for every series (ids below `CHUNK × COUNT`: [`MAX_SERIES`] unless `COUNT` says
+/// otherwise), allocated a chunk at a time.
+pub(crate) struct Table<T, const COUNT: usize = CHUNKS> {
+    chunks: [AtomicPtr<[T; CHUNK]>; COUNT],
 }
 
-impl<T: Zeroed> Table<T> {
+impl<T: Zeroed, const COUNT: usize> Table<T, COUNT> {
     pub(crate) const fn new() -> Self {
         Table {
-            chunks: [const { AtomicPtr::new(ptr::null_mut()) }; CHUNKS],
+            chunks: [const { AtomicPtr::new(ptr::null_mut()) }; COUNT],
         }
     }
 
@@ -34,14 +36,14 @@ impl<T: Zeroed> Table<T> {
     pub(crate) fn block(&'static self, series: u32) -> &'static T {
         match self.block_if_grown(series) {
             Some(block) => block,
-            None => &self.grow(chunk_of(series))[series as usize % CHUNK],
+            None => &self.grow(Self::chunk_of(series))[series as usize % CHUNK],
         }
     }
 
     /// The block of `series` if its chunk was allocated: no allocation, no call.
     #[inline(always)]
     pub(crate) fn block_if_grown(&'static self, series: u32) -> Option<&'static T> {
-        let found = self.chunks[chunk_of(series)].load(Ordering::Acquire);
+        let found = self.chunks[Self::chunk_of(series)].load(Ordering::Acquire);
         // SAFETY: a non-null chunk pointer is a box `grow` published and never frees.
         (!found.is_null()).then(|| unsafe { &(*found)[series as usize % CHUNK] })
     }
@@ -79,7 +81,7 @@ impl<T: Zeroed> Table<T> {
     /// For a reader: every allocated chunk holding series below `series_count`, with the
     /// id of its first series, cut to end at `series_count`. One pointer load a chunk.
     pub(crate) fn grown_chunks(&self, series_count: usize) -> impl Iterator<Item = (usize, &[T])> {
-        let series_count = series_count.min(MAX_SERIES);
+        let series_count = series_count.min(CHUNK * COUNT);
         self.chunks[..series_count.div_ceil(CHUNK)]
             .iter()
             .enumerate()
@@ -93,12 +95,15 @@ impl<T: Zeroed> Table<T> {
     }
 }
 
-/// The chunk of `series`. Series ids are below `MAX_SERIES` (the registry hands out no
-/// more), so the mask changes nothing; it spares the hot path a bounds check.
-#[inline(always)]
-fn chunk_of(series: u32) -> usize {
-    debug_assert!((series as usize) < MAX_SERIES);
-    (series as usize / CHUNK) % CHUNKS
+impl<T, const COUNT: usize> Table<T, COUNT> {
+    /// The chunk of `series`. Ids are below `CHUNK × COUNT` (the registry hands out no
+    /// more series), so the remainder changes nothing; it spares the hot path a bounds
+    /// check.
+    #[inline(always)]
+    fn chunk_of(series: u32) -> usize {
+        debug_assert!((series as usize) < CHUNK * COUNT);
+        (series as usize / CHUNK) % COUNT
+    }
 }
 
 #[cfg(test)]
