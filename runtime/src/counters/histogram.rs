@@ -21,12 +21,13 @@
 use std::collections::HashMap;
 use std::ptr;
 use std::sync::atomic::{
-    AtomicPtr, AtomicU32,
+    AtomicPtr, AtomicU32, AtomicUsize,
     Ordering::{AcqRel, Acquire, Relaxed},
 };
 use std::sync::Mutex;
 
 use crate::counters::cells::Zeroed;
+use crate::counters::table::{Table, CHUNK, MAX_SERIES};
 
 /// Sub-buckets per power of two, as bits.
 const SUB_BITS: u32 = 2;
@@ -135,8 +136,34 @@ type Group = [AtomicU32; GROUP];
 /// The most a series' groups take: every one of them allocated.
 pub(crate) const MOST_GROUP_BYTES: usize = GROUPS * std::mem::size_of::<Group>();
 
-/// One series' distributions: its buckets in groups of [`GROUP`], each allocated when a
-/// segment first counts in it. A series' calls fall in a few buckets, so most of its
+impl Zeroed for Group {
+    const ZERO: Self = [const { AtomicU32::new(0) }; GROUP];
+}
+
+/// Chunks of the groups' table: room for every group of [`MAX_SERIES`] series, a chunk
+/// (64 groups, 4 KiB) allocated at a time, and a power of two.
+const GROUP_CHUNKS: usize = (MAX_SERIES * GROUPS).div_ceil(CHUNK).next_power_of_two();
+
+/// Every group handed out, in the order they were: packed in chunks of 64, where each
+/// allocated on its own would take the allocator's header too (16 bytes in glibc's).
+static GROUP_TABLE: Table<Group, GROUP_CHUNKS> = Table::new();
+
+/// How many groups were handed out.
+static GROUPS_HANDED_OUT: AtomicUsize = AtomicUsize::new(0);
+
+/// A zeroed group, never freed: the next of the groups' table, or one of its own past it
+/// (the table holds every group of every series; a race lost leaves one unused).
+fn fresh_group() -> &'static Group {
+    let next = GROUPS_HANDED_OUT.fetch_add(1, Relaxed);
+    if next < CHUNK * GROUP_CHUNKS {
+        GROUP_TABLE.block(next as u32)
+    } else {
+        Box::leak(Box::new(Group::ZERO))
+    }
+}
+
+/// One series' distributions: its buckets in groups of [`GROUP`], each handed out when a
+/// segment first counts in it (and never freed). A series' calls fall in a few buckets, so most of its
 /// groups never exist: a series that ran takes the pointers (152 bytes; 232 with the
 /// `alloc` feature) and the few groups it counts in, 64 bytes each, rather than every
 /// bucket (1.2 KiB; 1.8 KiB).
@@ -149,20 +176,6 @@ impl Zeroed for HistogramCells {
     const ZERO: Self = HistogramCells {
         groups: [const { AtomicPtr::new(ptr::null_mut()) }; GROUPS],
     };
-}
-
-impl Drop for HistogramCells {
-    // Blocks in the details table are never dropped; a block a test made frees its
-    // groups here.
-    fn drop(&mut self) {
-        for group in &mut self.groups {
-            let group = *group.get_mut();
-            if !group.is_null() {
-                // SAFETY: a non-null group is a box `grow` published, owned by `self`.
-                drop(unsafe { Box::from_raw(group) });
-            }
-        }
-    }
 }
 
 /// What buckets carried past 32 bits: by (the cells' address, bucket number as
@@ -217,25 +230,24 @@ impl HistogramCells {
         let group = if group.is_null() {
             Self::grow(slot)
         } else {
-            // SAFETY: a non-null group is a box `grow` published, freed only with `self`.
+            // SAFETY: a non-null group is one `fresh_group` handed out, never freed.
             unsafe { &*group }
         };
         &group[index % GROUP]
     }
 
-    /// Allocates the group of `slot`, or takes the one another writer published first.
+    /// Gives `slot` a group, or takes the one another writer gave it first.
     #[cold]
     #[inline(never)]
-    fn grow(slot: &AtomicPtr<Group>) -> &Group {
-        let fresh = Box::into_raw(Box::new([const { AtomicU32::new(0) }; GROUP]));
-        match slot.compare_exchange(ptr::null_mut(), fresh, AcqRel, Acquire) {
-            // SAFETY: published, freed only with the cells.
-            Ok(_) => unsafe { &*fresh },
-            // SAFETY: `fresh` was never published; `first` was, by another writer.
-            Err(first) => unsafe {
-                drop(Box::from_raw(fresh));
-                &*first
-            },
+    fn grow(slot: &AtomicPtr<Group>) -> &'static Group {
+        let fresh = fresh_group();
+        let fresh_ptr = ptr::from_ref(fresh).cast_mut();
+        match slot.compare_exchange(ptr::null_mut(), fresh_ptr, AcqRel, Acquire) {
+            Ok(_) => fresh,
+            // The fresh group stays unused (64 bytes; only two writers growing the same
+            // group at the same moment meet here).
+            // SAFETY: a non-null group is one `fresh_group` handed out, never freed.
+            Err(first) => unsafe { &*first },
         }
     }
 
