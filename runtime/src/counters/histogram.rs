@@ -163,10 +163,10 @@ fn fresh_group() -> &'static Group {
 }
 
 /// One series' distributions: its buckets in groups of [`GROUP`], each handed out when a
-/// segment first counts in it (and never freed). A series' calls fall in a few buckets, so most of its
-/// groups never exist: a series that ran takes the pointers (152 bytes; 232 with the
-/// `alloc` feature) and the few groups it counts in, 64 bytes each, rather than every
-/// bucket (1.2 KiB; 1.8 KiB).
+/// segment first counts in it (and never freed). A series' calls fall in a few buckets,
+/// so most of its groups never exist: a series that ran takes the pointers (152 bytes;
+/// 232 with the `alloc` feature) and the few groups it counts in, 64 bytes each, rather
+/// than every bucket (1.2 KiB; 1.8 KiB).
 #[derive(Debug)]
 pub(crate) struct HistogramCells {
     groups: [AtomicPtr<Group>; GROUPS],
