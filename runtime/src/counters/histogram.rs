@@ -436,28 +436,34 @@ mod tests {
 
     #[test]
     fn threads_growing_a_group_at_once_count_in_the_one_that_stays() {
-        let cells = HistogramCells::ZERO;
-        // Eight threads count in every bucket at once, each group grown by whichever
-        // comes first: a count in a group that did not stay would be missing.
-        std::thread::scope(|scope| {
-            for _ in 0..8 {
-                scope.spawn(|| {
-                    for bucket in 0..TIME_BUCKETS {
-                        cells.add_busy(bucket, 1);
-                    }
-                    for bucket in 0..ROW_BUCKETS {
-                        cells.add_rows(bucket, 2);
-                    }
-                });
-            }
-        });
-        let mut counts = Vec::new();
-        cells.read_counts(&mut counts, &None);
+        // Rounds of fresh cells, four threads let go at once to count in every bucket,
+        // each group grown by whichever comes first: a count in a group that did not stay
+        // would be missing.
+        const THREADS: u64 = 4;
         let expected: Vec<(u16, u64)> = (0..TIME_BUCKETS)
-            .map(|bucket| (bucket as u16, 8))
-            .chain((0..ROW_BUCKETS).map(|bucket| ((TIME_BUCKETS + bucket) as u16, 16)))
+            .map(|bucket| (bucket as u16, THREADS))
+            .chain((0..ROW_BUCKETS).map(|bucket| ((TIME_BUCKETS + bucket) as u16, 2 * THREADS)))
             .collect();
-        assert_eq!(counts, expected);
+        for round in 0..50 {
+            let cells = HistogramCells::ZERO;
+            let start = std::sync::Barrier::new(THREADS as usize);
+            std::thread::scope(|scope| {
+                for _ in 0..THREADS {
+                    scope.spawn(|| {
+                        start.wait();
+                        for bucket in 0..TIME_BUCKETS {
+                            cells.add_busy(bucket, 1);
+                        }
+                        for bucket in 0..ROW_BUCKETS {
+                            cells.add_rows(bucket, 2);
+                        }
+                    });
+                }
+            });
+            let mut counts = Vec::new();
+            cells.read_counts(&mut counts, &None);
+            assert_eq!(counts, expected, "round {round}");
+        }
     }
 
     #[test]
