@@ -304,12 +304,13 @@ pub(crate) struct ExportShares {
 }
 
 /// Shares — of a series' threads or partitions — as a skew score needs them: how many,
-/// and the sums of their rows out and busy ticks and of the squares of each. Each value converts to an
-/// `f64` as a share's does when scored, and adds in the same order (shard order), so
-/// that the score is the one its shares give.
+/// and the sums of their rows out and busy ticks and of the squares of each. Each value
+/// converts to an `f64` as a share's does when scored, and adds in the same order (shard
+/// order), so that the score is the one its shares give.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct ShareSums {
-    pub(crate) threads: usize,
+    /// How many shares.
+    pub(crate) count: usize,
     /// (sum, sum of squares) of rows out.
     pub(crate) rows: (f64, f64),
     /// (sum, sum of squares) of busy ticks.
@@ -331,7 +332,7 @@ impl ShareSums {
             let value = value as f64;
             (total + value, squares + value * value)
         };
-        self.threads += 1;
+        self.count += 1;
         self.rows = add(self.rows, rows_out);
         self.busy = add(self.busy, busy_ticks);
     }

@@ -213,8 +213,8 @@ impl Distributions {
                     } else {
                         sums.busy
                     };
-                    let score = (sums.threads >= 2)
-                        .then(|| score_of(sums.threads, total, squares))
+                    let score = (sums.count >= 2)
+                        .then(|| score_of(sums.count, total, squares))
                         .flatten();
                     let Some(score) = score else {
                         continue;

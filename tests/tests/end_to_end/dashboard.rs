@@ -132,8 +132,6 @@ fn final_scrape() -> String {
     scrape
 }
 
-/// One run of the main example, scraped by a real Prometheus until it exited: what every
-/// check reads.
 /// Grafana's `$__rate_interval` for the scrapes of the run that ended at `end` (`range`
 /// long): twice the longest gap between two of them (100 ms when the machine keeps up;
 /// seconds on a loaded one), so that every window holds two scrapes; at least a second.
@@ -161,6 +159,8 @@ fn rate_interval(prometheus: &Prometheus, range: &str, end: f64) -> String {
     format!("{millis}ms")
 }
 
+/// One run of the main example, scraped by a real Prometheus until it exited: what every
+/// check reads.
 struct ScrapedRun {
     prometheus: Prometheus,
     /// The example's own report of the run.

@@ -2,10 +2,11 @@
 //! named from them, on planted pipelines: a slow sink and a slow source in a three-stage
 //! pipeline of threads joined by pipetel channels (the slow stage waiting, as on I/O), a
 //! Volcano chain of iterators with a slow scan, async operators joined by a Tokio
-//! channel, and a stream polled on a runtime kept busy (queued time). For every operator, the four states add up to its
-//! wall time, which lies between the time the test measured inside the operator's work
-//! and the time it measured around it, within 2 % (so that a pause of the machine
-//! between the test's clock and the operator's cannot fail it).
+//! channel, and a stream polled on a runtime kept busy (queued time). For every
+//! operator, the four states add up to its wall time, which lies between the time the
+//! test measured inside the operator's work and the time it measured around it, within
+//! 2 % (so that a pause of the machine between the test's clock and the operator's
+//! cannot fail it).
 //!
 //! The tests of this binary take turns (`one_at_a_time`) and read what happened in
 //! between with `Snapshot::since`, so that each bottleneck is found among its own
