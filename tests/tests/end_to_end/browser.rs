@@ -10,7 +10,7 @@ use std::io::{BufReader, Read as _};
 use std::time::{Duration, Instant};
 
 use pipetel_tests::browser::{artefacts, Browser, Page};
-use pipetel_tests::{assert_success, start, wait_for_exit, watch_stderr};
+use pipetel_tests::{start, wait_for_exit, watch_stderr};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_quickstart");
 /// A worker of a job spread over processes (`tests/src/bin/worker.rs`).
@@ -316,25 +316,6 @@ fn page_is_live(page: &Page) -> bool {
     page.status.starts_with("live")
 }
 
-/// One run of the main example, its filter `filter_slowdown` times as slow;
-/// its report, read back.
-fn example_report(dir: &std::path::Path, filter_slowdown: &str) -> pipetel::Report {
-    let file = dir.join(format!("slowdown-{filter_slowdown}.json"));
-    let child = start(
-        PROGRAM,
-        &[],
-        &[
-            ("ORDERS", "500000"),
-            ("FILTER_SLOWDOWN", filter_slowdown),
-            ("PIPETEL_REPORT", file.to_str().expect("utf-8")),
-        ],
-    );
-    let output = wait_for_exit(child, PATIENCE);
-    assert_success(&output);
-    let text = std::fs::read_to_string(&file).expect("the report");
-    pipetel::Report::of(pipetel::snapshot::Snapshot::from_json(&text).expect("a snapshot"))
-}
-
 /// The diff page's state: how many graphs are drawn and their operators, the operators
 /// filled as slower in each, and the table's rows with their verdict class.
 const DIFF_STATE: &str = r##"
@@ -357,8 +338,8 @@ const DIFF_STATE: &str = r##"
 fn the_diff_page_shows_both_runs_graphs_with_the_slower_filter_marked() {
     let dir = std::env::temp_dir().join(format!("pipetel-browser-diff-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let before = example_report(&dir, "1");
-    let after = example_report(&dir, "3");
+    let (before, after) = crate::diff::planted_runs(&dir);
+    let (before, after) = (pipetel::Report::of(before), pipetel::Report::of(after));
     let page_file = dir.join("diff.html");
     std::fs::write(&page_file, before.diff_html(&after)).expect("write the page");
 
