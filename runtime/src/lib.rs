@@ -49,6 +49,8 @@ mod export;
 mod insight;
 mod latest;
 mod linger;
+#[cfg(any(feature = "prometheus", feature = "dashboard"))]
+mod listener;
 pub mod logs;
 pub mod names;
 mod node_id;

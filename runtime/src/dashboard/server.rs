@@ -57,7 +57,7 @@ pub(crate) fn start(
     linger: Duration,
     snapshot_dir: Option<PathBuf>,
 ) -> Result<DashboardServer, String> {
-    let server = tiny_http::Server::http(address)
+    let server = crate::listener::http_server(address)
         .map(Arc::new)
         .map_err(|error| {
             format!(

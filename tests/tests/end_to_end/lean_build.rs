@@ -72,7 +72,7 @@ fn the_local_build_pulls_no_transport() {
 #[test]
 fn the_lean_build_draws_no_bars_and_reads_no_process() {
     let lean = crates("enabled");
-    for name in ["indicatif", "sysinfo", "tiny_http"] {
+    for name in ["indicatif", "sysinfo", "tiny_http", "socket2"] {
         assert!(!lean.contains(name), "the lean build pulls {name}");
     }
     let full = crates("enabled,otlp-grpc,otlp-http,tls,progress-bars");

@@ -19,6 +19,7 @@ const RUNTIME_LAYERS: &[&[&str]] = &[
         "attribute",
         "arrow",
         "linger",
+        "listener",
         "latest",
     ],
     &["env"],
