@@ -133,8 +133,9 @@ fn final_scrape() -> String {
 }
 
 /// Grafana's `$__rate_interval` for the scrapes of the run that ended at `end` (`range`
-/// long): twice the longest gap between two of them (100 ms when the machine keeps up;
-/// seconds on a loaded one), so that every window holds two scrapes; at least a second.
+/// long): twice the longest gap between two that succeeded (100 ms when the machine
+/// keeps up; seconds on a loaded one, whose scrapes may time out and store nothing), so
+/// that every window holds two scrapes' samples; at least a second.
 fn rate_interval(prometheus: &Prometheus, range: &str, end: f64) -> String {
     let data = prometheus.api(
         "query",
@@ -148,6 +149,7 @@ fn rate_interval(prometheus: &Prometheus, range: &str, end: f64) -> String {
         .into_iter()
         .flatten()
         .flat_map(|series| series["values"].as_array().cloned().unwrap_or_default())
+        .filter(|sample| sample[1] == "1")
         .map(|sample| sample[0].as_f64().expect("a scrape's time"))
         .collect();
     assert!(times.len() >= 2, "the run's scrapes: {data}");
