@@ -80,13 +80,8 @@ fn dashboard(c: &mut Criterion) {
     // What one poll costs: the view of the example's five operators, its run and steps,
     // fetched over loopback (the dashboard thread's work and the round trip).
     run(); // so that the view has what a run leaves, even when the groups are filtered out
-           // A new connection per fetch: on a kept-alive one, tiny_http's response (headers,
-           // then the body, with Nagle's algorithm on) waits for the client's delayed ACK, 40 ms
-           // of idle latency that would hide the work.
-    let client = reqwest::blocking::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .expect("a client");
+           // One kept-alive connection, as the page's.
+    let client = reqwest::blocking::Client::new();
     let fetch = || {
         let view = client.get(&url).send().and_then(|r| r.bytes());
         assert!(view.is_ok_and(|body| body.len() > 1_000));
