@@ -46,9 +46,9 @@ mod tests {
         let taken = super::listener("127.0.0.1:0").expect("listen");
         let address = taken.local_addr().expect("address").to_string();
         let error = super::http_server(&address).err().expect("in use");
-        assert!(
-            error.to_string().to_lowercase().contains("in use"),
-            "{error}"
-        );
+        let kind = error
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind);
+        assert_eq!(kind, Some(std::io::ErrorKind::AddrInUse), "{error}");
     }
 }
