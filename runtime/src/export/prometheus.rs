@@ -2,7 +2,8 @@
 //! (for example `127.0.0.1:9464`) serves `/metrics` in the Prometheus text exposition
 //! format, from the same counters as every other export. The OpenTelemetry →
 //! Prometheus translation (dots to underscores, unit suffixes, `_total` on counters) is
-//! `opentelemetry-prometheus`'s; the server is `tiny_http`'s (see `listener`), on a thread of its own.
+//! `opentelemetry-prometheus`'s; the server is `tiny_http`'s (see `listener`), on a
+//! thread of its own.
 //!
 //! A batch job is over before a scraper comes by: with `PIPETEL_PROMETHEUS_LINGER`, the
 //! endpoint outlives the job's work, until two more scrapes have read the final counts

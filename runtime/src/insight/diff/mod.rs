@@ -29,7 +29,10 @@ use crate::insight::snapshot::{NodeRef, Snapshot};
 ///
 /// Compare runs of the same work on machines loaded alike: a call's busy time is
 /// wall-clock time, and an operator whose every call is longer than the scheduler's time
-/// slice is slowed by a busy machine in all of its calls, the fastest quarter too.
+/// slice is slowed by a busy machine in all of its calls, the fastest quarter too. Where
+/// that cannot be ensured, take several runs of each side in turn and compare the sides
+/// merged ([`Snapshot::merge`]): each side's fastest quarter then comes from its least
+/// disturbed runs.
 ///
 /// ```
 /// let telemetry = pipetel::Config::new().collect_locally(true).init();
