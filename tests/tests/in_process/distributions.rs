@@ -273,12 +273,13 @@ fn the_p99_of_a_known_distribution_is_within_one_bucket() {
     assert_eq!(busy.count, 200);
     // pipetel's p99 is the start of the bucket holding the 198th busy time, which lies
     // between the 198th body time and the 198th time around (2 % and a microsecond for the
-    // TSC's calibration against the OS clock): at most the one, more than four fifths of
-    // the other (a bucket spans a quarter).
+    // TSC's calibration against the OS clock): at most the one, and less than a quarter
+    // below the other, as `Percentiles` promises (a tick bucket spans a quarter of its
+    // start, and the snapshot cuts that start to its grid of nanoseconds: 4/5 · 16/17).
     let (low, high) = (p99(&body), p99(&around));
     assert!(
         busy.p99 <= high.mul_f64(1.02) + Duration::from_micros(1)
-            && busy.p99.as_secs_f64() > 0.8 * 0.98 * low.as_secs_f64(),
+            && busy.p99.as_secs_f64() > 0.75 * 0.98 * low.as_secs_f64(),
         "p99: pipetel {:?}, body {low:?}, around {high:?}",
         busy.p99
     );
