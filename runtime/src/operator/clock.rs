@@ -23,8 +23,32 @@ static ANCHOR: OnceLock<(u64, SystemTime)> = OnceLock::new();
 /// Starts the clock (calibrating it takes a few milliseconds, once per process).
 pub(crate) fn start() {
     let clock = CLOCK.get_or_init(quanta::Clock::new);
-    ANCHOR.get_or_init(|| (clock.raw(), SystemTime::now()));
+    ANCHOR.get_or_init(|| closest_pair(|| clock.raw(), SystemTime::now));
     TSC_INLINE.store(reads_the_tsc(clock), Relaxed);
+}
+
+/// How many times [`closest_pair`] reads the time of day between two clock readings.
+const ANCHOR_TRIES: usize = 8;
+
+/// A clock reading and the time of day at it: of [`ANCHOR_TRIES`] tries, each a time of
+/// day read between two clock readings, the one whose clock readings are closest, at
+/// their midpoint. A thread descheduled between the reads of one pair would put every
+/// time of day read from it off by the pause (milliseconds on a loaded machine), and
+/// with it the slowest calls' end times and where a process's timeline sits in a job's.
+fn closest_pair(
+    mut tick: impl FnMut() -> u64,
+    mut time_of_day: impl FnMut() -> SystemTime,
+) -> (u64, SystemTime) {
+    let mut closest = (u64::MAX, 0, UNIX_EPOCH);
+    for _ in 0..ANCHOR_TRIES {
+        let before = tick();
+        let at = time_of_day();
+        let apart = tick().saturating_sub(before);
+        if apart < closest.0 {
+            closest = (apart, before + apart / 2, at);
+        }
+    }
+    (closest.1, closest.2)
 }
 
 /// The time of day at clock reading `tick` (the Unix epoch before the clock started).
@@ -115,7 +139,7 @@ pub(crate) fn ticks_to_nanos(ticks: u64) -> u64 {
 mod tests {
     use std::time::{Duration, Instant};
 
-    use super::{start, ticks, ticks_to_nanos};
+    use super::{closest_pair, start, ticks, ticks_to_nanos};
 
     #[test]
     fn ticks_scale_to_the_time_that_passed() {
@@ -128,5 +152,22 @@ mod tests {
         // two clocks), and at least the sleep.
         assert!(inner >= Duration::from_millis(20), "{inner:?}");
         assert!(inner <= outer + outer / 100, "{inner:?} inside {outer:?}");
+    }
+
+    #[test]
+    fn the_time_of_day_is_paired_with_the_clock_by_a_try_not_paused() {
+        start();
+        // The first time of day is read after a pause, as on a thread descheduled between
+        // the reads: a pair taken from that try would be 50 ms off.
+        let mut times_of_day = Vec::new();
+        let (_, at) = closest_pair(ticks, || {
+            if times_of_day.is_empty() {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            times_of_day.push(std::time::SystemTime::now());
+            *times_of_day.last().unwrap()
+        });
+        assert_eq!(times_of_day.len(), super::ANCHOR_TRIES);
+        assert_ne!(at, times_of_day[0], "the paused try's time of day was kept");
     }
 }
