@@ -128,6 +128,14 @@ fn found<'a>(snapshot: &'a Snapshot, kind: DiagnosisKind, node_id: &str) -> Vec<
         .collect()
 }
 
+/// Keeps the calling thread busy for `time`.
+fn busy_for(time: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < time {
+        std::hint::spin_loop();
+    }
+}
+
 /// Runs `pipeline` and returns what happened while it ran (the watcher's next look sends
 /// the log records).
 fn view_of(pipeline: impl FnOnce()) -> Snapshot {
@@ -226,10 +234,7 @@ fn an_operator_that_makes_no_progress_while_it_runs_is_a_stall() {
 
 #[operator(node_type = "scan", node_id = "straggler", partition = partition)]
 fn scan_partition(partition: usize, rows: usize) -> Vec<u64> {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_micros(5 * rows as u64) {
-        std::hint::spin_loop();
-    }
+    busy_for(Duration::from_micros(5 * rows as u64));
     vec![0; rows]
 }
 
@@ -312,10 +317,7 @@ fn rows_left_in_a_dropped_channel_are_rows_lost() {
 
 #[operator(node_type = "heavy", node_id = "dominant")]
 fn heavy() {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(100) {
-        std::hint::spin_loop();
-    }
+    busy_for(Duration::from_millis(100));
 }
 
 #[operator(node_type = "light", node_id = "dominant")]
@@ -416,18 +418,26 @@ fn ids_past_the_cap_folded_into_other_are_said() {
 
 // ---- a clean pipeline ----
 
+/// What each call of the clean pipeline's operators works: 10 ms an operator over its 50
+/// calls, so that the machine pausing one of them does not make it dominant (its busy
+/// time would need to be four times the others' together: a pause of 70 ms).
+const CLEAN_CALL: Duration = Duration::from_micros(200);
+
 #[operator(node_type = "source", node_id = "clean")]
 fn source(batch: u64) -> Vec<u64> {
+    busy_for(CLEAN_CALL);
     (0..100).map(|n| batch * 100 + n).collect()
 }
 
 #[operator(node_type = "double", node_id = "clean")]
 fn double(batch: Vec<u64>) -> Vec<u64> {
+    busy_for(CLEAN_CALL);
     batch.into_iter().map(|n| n * 2).collect()
 }
 
 #[operator(node_type = "sum", node_id = "clean", rows_out = |_| 0u64)]
 fn sum(batch: Vec<u64>) -> u64 {
+    busy_for(CLEAN_CALL);
     batch.iter().sum()
 }
 
