@@ -79,8 +79,9 @@ fn dashboard(c: &mut Criterion) {
     group.finish();
     // What one poll costs: the view of the example's five operators, its run and steps,
     // fetched over loopback (the dashboard thread's work and the round trip).
-    run(); // so that the view has what a run leaves, even when the groups are filtered out
-           // One kept-alive connection, as the page's.
+    // A run first, so that the view has what a run leaves even when the groups are
+    // filtered out; then every fetch on one kept-alive connection, as the page's.
+    run();
     let client = reqwest::blocking::Client::new();
     let fetch = || {
         let view = client.get(&url).send().and_then(|r| r.bytes());

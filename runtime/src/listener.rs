@@ -3,9 +3,9 @@
 //!
 //! `tiny_http` writes a response's headers, then its body, as separate writes. With
 //! Nagle's algorithm on, the body waits until the client acknowledges the headers, and a
-//! client on a kept-alive connection delays that acknowledgement (40 ms on Linux): every
-//! scrape by a Prometheus server took 46–53 ms where the endpoint's work was 3–8, close
-//! to a test's 100 ms scrape timeout. `TCP_NODELAY` on the listening socket is inherited
+//! client on a kept-alive connection delays that acknowledgement (40 ms on Linux): each
+//! scrape by a Prometheus server would take 46–53 ms where the endpoint's work is 3–8,
+//! near a scrape timeout of 100 ms. `TCP_NODELAY` on the listening socket is inherited
 //! by the connections it accepts (Linux, the BSDs, macOS), which `tiny_http` gives no
 //! other way to reach.
 
