@@ -35,10 +35,10 @@ pub struct TaskGuard {
 /// What closes a guard, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Closing {
-    /// A call whose clock is the TSC read inline, which [`TaskGuard::finish`] closes
-    /// with no call.
+    /// A call of no partition whose clock is the TSC read inline, which
+    /// [`TaskGuard::finish`] closes with no call.
     CallOnTsc,
-    /// A call whose clock is read through quanta.
+    /// A call whose clock is read through quanta, or a partition's.
     Call,
     /// A hand-written `poll` / `poll_next`: the call counts (as started and ended) only
     /// when it is ready; a `Pending` is busy time and nothing else.
@@ -102,7 +102,8 @@ impl TaskGuard {
         }
         // The clock first: see `Segment::enter_at`.
         let start = clock::ticks();
-        let closing = if clock::tsc_inline() {
+        // A partition's call closes on the general path, which counts for partitions.
+        let closing = if clock::tsc_inline() && partition == NO_PARTITION {
             Closing::CallOnTsc
         } else {
             Closing::Call

@@ -147,6 +147,9 @@ impl Segment {
     /// [`exit_handing_out_elapsed`](Self::exit_handing_out_elapsed) to do the rest, so
     /// that the caller's common path makes no call. `Ok` with the shard when its list of
     /// segments is full, for the caller to empty last.
+    ///
+    /// Only for a segment of no partition: a partition's call closes on the general
+    /// path, so that this one, every call's, spends nothing on partitions.
     #[inline(always)]
     pub(crate) fn try_exit_handing_out_at(
         &self,
@@ -155,6 +158,7 @@ impl Segment {
         rows_out: u64,
         bytes_written: u64,
     ) -> Result<Option<&'static Shard>, Elapsed> {
+        debug_assert!(self.partition.is_none(), "a partition's call");
         let elapsed = self.elapsed(thread, end);
         let Some(shard) = thread.shard_if_adopted() else {
             return Err(elapsed);
@@ -165,8 +169,10 @@ impl Segment {
         if elapsed.busy > self.cells.slow_floor.load(Relaxed) {
             return Err(elapsed);
         }
-        self.count_elapsed(thread, elapsed);
-        self.count_output(thread, rows_out, bytes_written);
+        // No partition (above), and no received batch waiting (`link_if_known`): the
+        // previous operator comes back as it was.
+        self.count_elapsed_in(thread, elapsed, None, self.previous);
+        self.count_output_in(thread, rows_out, bytes_written, None);
         if let Some(link) = link {
             link.add_batch(rows_out, bytes_written);
         }
@@ -247,13 +253,26 @@ impl Segment {
     /// Counts what the segment handed out in its operator's (and partition's) cells.
     #[inline(always)]
     fn count_output(&self, thread: &ThreadState, rows_out: u64, bytes_written: u64) {
+        self.count_output_in(thread, rows_out, bytes_written, self.partition);
+    }
+
+    /// [`count_output`](Self::count_output) with the segment's partition given: `None`
+    /// where the caller knows it has none, which then costs nothing.
+    #[inline(always)]
+    fn count_output_in(
+        &self,
+        thread: &ThreadState,
+        rows_out: u64,
+        bytes_written: u64,
+        partition: Option<&PartitionCells>,
+    ) {
         self.cells.add(Tally::RowsOut, rows_out);
         if bytes_written != 0 {
             self.cells.add(Tally::BytesWritten, bytes_written);
         }
         if rows_out != 0 || bytes_written != 0 {
             thread.note_output(self.series);
-            if let Some(partition) = self.partition {
+            if let Some(partition) = partition {
                 partition.add_at(partitions::ROWS, rows_out);
             }
         }
@@ -305,6 +324,25 @@ impl Segment {
     /// to its consumer's starved time, and restores the previous current operator.
     #[inline(always)]
     fn count_elapsed(&self, thread: &ThreadState, elapsed: Elapsed) {
+        // The received batch is taken: no operator runs.
+        let restored = if self.previous.series == Current::RECEIVED_MARK {
+            Current::NONE
+        } else {
+            self.previous
+        };
+        self.count_elapsed_in(thread, elapsed, self.partition, restored);
+    }
+
+    /// [`count_elapsed`](Self::count_elapsed) with the segment's partition given (`None`
+    /// where the caller knows it has none) and the operator to make current again.
+    #[inline(always)]
+    fn count_elapsed_in(
+        &self,
+        thread: &ThreadState,
+        elapsed: Elapsed,
+        partition: Option<&PartitionCells>,
+        restored: Current,
+    ) {
         self.cells.add(Tally::BusyTicks, elapsed.busy);
         // With the tracking allocator: a segment that allocated samples its operator's
         // memory as it ends (what it retains, and its peak); live bytes grow only by
@@ -318,15 +356,10 @@ impl Segment {
         if let Some(consumer) = unsafe { self.previous.cells.as_ref() } {
             consumer.add(Tally::StarvedTicks, elapsed.total);
         }
-        if let Some(partition) = self.partition {
+        if let Some(partition) = partition {
             partition.add_at(partitions::BUSY_TICKS, elapsed.busy);
         }
-        // The received batch is taken: no operator runs.
-        thread.swap_current(if self.previous.series == Current::RECEIVED_MARK {
-            Current::NONE
-        } else {
-            self.previous
-        });
+        thread.swap_current(restored);
     }
 
     /// Keeps the segment among the slowest of its series if it is one of them (and in
