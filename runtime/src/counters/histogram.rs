@@ -65,29 +65,39 @@ const EXACT_BELOW: u64 = 1 << f64::MANTISSA_DIGITS;
 /// mantissa bits the quarter, and values below eight keep their own bucket. No bit scan:
 /// with one (`bsr`, the scan x86-64 has without `lzcnt`), an operator call cost 4 % more
 /// while the core was shared with another thread (BENCHMARKS.md, "2026-12-02"). Exact
-/// below [`EXACT_BELOW`], where every value converts exactly.
+/// below [`EXACT_BELOW`], where every value converts exactly; from it up, the bucket the
+/// conversion gives is past the last (values from 2⁶³ convert as negative numbers, whose
+/// sign bit puts them further still), and the last is taken: one compare, where making
+/// such values `EXACT_BELOW − 1` first took a shift, a test and a move more for each
+/// bucket a call finds.
 #[inline(always)]
 pub(crate) const fn any_bucket(value: u64) -> usize {
-    let exact = if value < EXACT_BELOW {
-        value
-    } else {
-        EXACT_BELOW - 1
-    };
-    // For a value of octave `e` (2^e up to 2^(e+1)), the exponent and the leading
-    // mantissa bits read `(e + bias) · SUBS + quarter`; its bucket is
-    // `(e + 1 − SUB_BITS) · SUBS + quarter`.
-    const BIAS: usize = f64::MAX_EXP as usize - 1;
-    const OFFSET: usize = (BIAS + SUB_BITS as usize - 1) * SUBS;
-    let float = (exact as i64 as f64).to_bits() >> (f64::MANTISSA_DIGITS - 1 - SUB_BITS);
-    if value < 2 * SUBS as u64 {
+    let bucket = if value < 2 * SUBS as u64 {
         value as usize
     } else {
-        float as usize - OFFSET
+        float_bucket(value)
+    };
+    if bucket > LAST_BUCKET {
+        LAST_BUCKET
+    } else {
+        bucket
     }
 }
 
-/// The bucket of `u64::MAX`, the last of [`any_bucket`]'s: that of `EXACT_BELOW - 1`.
-pub(crate) const LAST_BUCKET: usize = any_bucket(u64::MAX);
+/// The bucket `value`'s conversion to an `f64` reads, for a value of at least eight: for
+/// a value of octave `e` (2^e up to 2^(e+1)), the exponent and the leading mantissa bits
+/// read `(e + bias) · SUBS + quarter`; its bucket is `(e + 1 − SUB_BITS) · SUBS + quarter`.
+#[inline(always)]
+const fn float_bucket(value: u64) -> usize {
+    const BIAS: usize = f64::MAX_EXP as usize - 1;
+    const OFFSET: usize = (BIAS + SUB_BITS as usize - 1) * SUBS;
+    let float = (value as i64 as f64).to_bits() >> (f64::MANTISSA_DIGITS - 1 - SUB_BITS);
+    (float as usize).wrapping_sub(OFFSET)
+}
+
+/// The last of [`any_bucket`]'s buckets: that of `EXACT_BELOW − 1`, which every value from
+/// `EXACT_BELOW` up shares.
+pub(crate) const LAST_BUCKET: usize = float_bucket(EXACT_BELOW - 1);
 // Values of 2^53 and up, which `any_bucket` puts in the bucket of 2^53 − 1, are past
 // every histogram's last bucket, where the caps put them anyway.
 const _: () = assert!(
@@ -524,6 +534,10 @@ mod tests {
             assert_eq!(any_bucket(value), scanned(value), "{value}");
         }
         assert_eq!(any_bucket(EXACT_BELOW), any_bucket(EXACT_BELOW - 1));
+        // From 2⁵³ up, and from 2⁶³ up (a negative number once converted), the last.
+        for value in [EXACT_BELOW + 1, 1 << 62, i64::MAX as u64, 1 << 63, u64::MAX] {
+            assert_eq!(any_bucket(value), LAST_BUCKET, "{value}");
+        }
     }
 
     #[test]
