@@ -67,9 +67,9 @@ const EXACT_BELOW: u64 = 1 << f64::MANTISSA_DIGITS;
 /// while the core was shared with another thread (BENCHMARKS.md, "2026-12-02"). Exact
 /// below [`EXACT_BELOW`], where every value converts exactly; from it up, the bucket the
 /// conversion gives is past the last (values from 2⁶³ convert as negative numbers, whose
-/// sign bit puts them further still), and the last is taken: one compare, where making
-/// such values `EXACT_BELOW − 1` first took a shift, a test and a move more for each
-/// bucket a call finds.
+/// sign bit puts them further still), and the compare that caps every bucket takes the
+/// last (making such values `EXACT_BELOW − 1` before the conversion would cost a shift, a
+/// test and a move more for each bucket a call finds).
 #[inline(always)]
 pub(crate) const fn any_bucket(value: u64) -> usize {
     let bucket = if value < 2 * SUBS as u64 {
