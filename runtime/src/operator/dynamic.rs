@@ -253,7 +253,7 @@ impl Operator {
         let Some(series) = self.recording() else {
             return call();
         };
-        let mut guard = TaskGuard::start_in(series, self.partition, 0, 0, false);
+        let mut guard = self.start_call(series, false);
         let output = call();
         TaskGuard::finish(&mut guard, 0, 0, false);
         output
@@ -266,13 +266,24 @@ impl Operator {
         let Some(series) = self.recording() else {
             return call();
         };
-        let mut guard = TaskGuard::start_in(series, self.partition, 0, 0, true);
+        let mut guard = self.start_call(series, true);
         let output = call();
         if guard.is_some() {
             let (rows, _, failed) = by_result_rows(&output);
             TaskGuard::finish(&mut guard, rows, 0, failed);
         }
         output
+    }
+
+    /// Starts a call of `series`: of no partition, on the path an `#[operator]` call
+    /// takes (inlined, no call when the thread has its cells); a partition's on the
+    /// general one.
+    #[inline(always)]
+    fn start_call(&self, series: u32, early_exit_fails: bool) -> Option<TaskGuard> {
+        match self.partition {
+            NO_PARTITION => TaskGuard::start(series, 0, 0, early_exit_fails),
+            partition => TaskGuard::start_in(series, partition, 0, 0, early_exit_fails),
+        }
     }
 
     /// Runs `work` with the operator current and its clock running, without counting a
