@@ -27,8 +27,9 @@ mod peers;
 
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use peers::{
-    clock, extract, operator, operator_batch_out, operator_slice, plain, plain_slice, traced,
-    traced_slice, Batch, BoundSet, Dropping, Recorder as _, SdkSet, BATCH, SLICE,
+    clock, extract, operator, operator_batch_out, operator_partition, operator_slice, plain,
+    plain_slice, traced, traced_slice, Batch, BoundSet, Dropping, Recorder as _, SdkSet, BATCH,
+    SLICE,
 };
 
 /// Calls per benchmark.
@@ -101,6 +102,14 @@ fn per_call_operator_on(_: ()) -> u64 {
 fn per_call_operator_on_batch_out(_: ()) -> u64 {
     (0..CALLS)
         .map(|_| operator_batch_out(black_box(&BATCH)))
+        .sum()
+}
+
+#[library_benchmark]
+#[bench::on(setup = telemetry_on)]
+fn per_call_operator_on_partition(_: ()) -> u64 {
+    (0..CALLS)
+        .map(|_| operator_partition(black_box(&BATCH), black_box(3)))
         .sum()
 }
 
@@ -227,6 +236,7 @@ library_benchmark_group!(
         per_call_tsc_clock_pair,
         per_call_operator_on,
         per_call_operator_on_batch_out,
+        per_call_operator_on_partition,
         per_call_operator_on_timeline,
         per_call_operator_on_nested,
         per_call_operator_on_in_run,

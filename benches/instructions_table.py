@@ -37,6 +37,7 @@ rows = [
     ("per_call_tsc_clock_pair", "the plain function between a TSC clock pair (quanta raw)"),
     ("per_call_operator_on", "`#[operator]`, telemetry on"),
     ("per_call_operator_on_batch_out", "`#[operator]` on, handing out 8,190 rows (a batch) rather than under eight"),
+    ("per_call_operator_on_partition", "`#[operator]` on, a call of one partition (`partition = …`)"),
     ("per_call_operator_on_nested", "`#[operator]` on, nested in another operator (a graph edge)"),
     ("per_call_operator_on_timeline", "`#[operator]` on, recording the timeline"),
     ("per_call_sdk_instruments", "the same metric set through SDK instruments, 2 attributes per call"),

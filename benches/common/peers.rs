@@ -45,6 +45,14 @@ pub fn operator_batch_out(batch: &Batch) -> u64 {
     batch.iter().sum()
 }
 
+/// [`operator`] as a call of one of its partitions (`partition = …`): what it hands out
+/// and its busy time also count for the partition, for skew.
+#[pipetel::operator(node_type = "filter", partition = partition)]
+#[inline(never)]
+pub fn operator_partition(batch: &Batch, partition: usize) -> u64 {
+    batch.iter().sum()
+}
+
 #[tracing::instrument(skip_all)]
 #[inline(never)]
 pub fn traced(batch: &Batch) -> u64 {
