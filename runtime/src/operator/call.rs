@@ -227,7 +227,8 @@ impl TaskGuard {
         }
     }
 
-    /// [`finish`](Self::finish) with quanta's clock read through its function.
+    /// [`finish`](Self::finish) with quanta's clock read through its function, or for a
+    /// partition's call.
     #[cold]
     #[inline(never)]
     fn finish_slowly(
