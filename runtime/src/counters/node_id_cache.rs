@@ -36,12 +36,43 @@ enum OwnedKey {
 }
 
 impl OwnedKey {
+    #[inline(always)]
     fn matches(&self, key: NodeKey<'_>) -> bool {
         match (self, key) {
             (OwnedKey::Int(cached), NodeKey::Int(key)) => *cached == key,
-            (OwnedKey::Str(cached), NodeKey::Str(key)) => **cached == *key,
+            (OwnedKey::Str(cached), NodeKey::Str(key)) => same_str(cached, key),
             _ => false,
         }
+    }
+}
+
+/// Whether two strings are equal, compared without a call for the few bytes a node id or
+/// type takes: up to 16 bytes as two words (or halves, or bytes) that overlap when the
+/// length is not a multiple of theirs, as foldhash reads a short key. A call to `memcmp`
+/// took about 25 instructions, and its call made the lookup's caller save its registers
+/// around the comparison.
+#[inline(always)]
+fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    match len {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[len / 2] == b[len / 2] && a[len - 1] == b[len - 1],
+        4..=7 => {
+            let half =
+                |s: &[u8], at: usize| u32::from_le_bytes([s[at], s[at + 1], s[at + 2], s[at + 3]]);
+            half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4)
+        }
+        8..=16 => {
+            let word = |s: &[u8], at: usize| {
+                u64::from_le_bytes(*s[at..].first_chunk::<8>().expect("eight bytes from `at`"))
+            };
+            word(a, 0) == word(b, 0) && word(a, len - 8) == word(b, len - 8)
+        }
+        _ => a == b,
     }
 }
 
@@ -83,12 +114,14 @@ struct Entry {
 }
 
 impl Entry {
+    /// Inlined into the lookup, so that a hit makes no call.
+    #[inline(always)]
     fn matches(&self, lookup: &Lookup<'_>) -> bool {
         self.site == lookup.site
             && self.node_id.matches(lookup.node_id)
             && match (&self.node_type, lookup.node_type) {
                 (None, NodeType::Fixed(_)) => true,
-                (Some(cached), NodeType::PerCall(node_type)) => **cached == *node_type,
+                (Some(cached), NodeType::PerCall(node_type)) => same_str(cached, node_type),
                 _ => false,
             }
     }
@@ -214,6 +247,27 @@ mod tests {
         distinct.sort_unstable();
         distinct.dedup();
         assert_eq!(distinct.len(), ids.len());
+    }
+
+    /// Every length up to past the word compare's, each string against itself, against
+    /// one differing in each single byte, and against a prefix and an extension of it.
+    #[test]
+    fn short_strings_compare_as_equality_does() {
+        for len in 0..=40usize {
+            let a: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            assert!(super::same_str(&a, &a.clone()), "{a:?} itself");
+            for at in 0..len {
+                let mut bytes = a.clone().into_bytes();
+                bytes[at] = b'Z';
+                let b = String::from_utf8(bytes).expect("ascii");
+                assert!(!super::same_str(&a, &b), "{a:?} against {b:?}");
+                assert!(!super::same_str(&b, &a), "{b:?} against {a:?}");
+            }
+            let longer = format!("{a}a");
+            assert!(!super::same_str(&a, &longer) && !super::same_str(&longer, &a));
+        }
     }
 
     #[test]
