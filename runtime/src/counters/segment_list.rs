@@ -283,6 +283,30 @@ mod tests {
         counts
     }
 
+    /// The bucket counts `segments` (series, busy ticks, rows, bytes allocated) make,
+    /// as [`counts_of`] reads them.
+    fn expected_counts<'a>(
+        segments: impl Iterator<Item = &'a (u32, u64, Option<u64>, Option<u64>)>,
+    ) -> Vec<(u16, u64)> {
+        let mut expected: Vec<(u16, u64)> = Vec::new();
+        let mut count = |index: usize| match expected.iter_mut().find(|(i, _)| *i as usize == index)
+        {
+            Some((_, n)) => *n += 1,
+            None => expected.push((index as u16, 1)),
+        };
+        for &(_, busy, rows, allocated) in segments {
+            count(histogram::bucket(busy, TIME_BUCKETS));
+            if let Some(rows) = rows {
+                count(TIME_BUCKETS + histogram::bucket(rows, ROW_BUCKETS));
+            }
+            if let Some(bytes) = allocated.filter(|_| ALLOCATED_BUCKETS != 0) {
+                count(histogram::ALLOCATED_FIRST + histogram::bucket(bytes, ALLOCATED_BUCKETS));
+            }
+        }
+        expected.sort_unstable();
+        expected
+    }
+
     #[test]
     fn a_full_list_counts_each_segment_in_its_series_buckets() {
         let list: &'static SegmentList = Box::leak(Box::new(SegmentList::ZERO));
@@ -310,24 +334,42 @@ mod tests {
             list.add(series, busy, rows, allocated, details);
         }
         for (series, block) in blocks.iter().enumerate() {
-            let counts = counts_of(block);
-            let mut expected: Vec<(u16, u64)> = Vec::new();
-            let mut count =
-                |index: usize| match expected.iter_mut().find(|(i, _)| *i as usize == index) {
-                    Some((_, n)) => *n += 1,
-                    None => expected.push((index as u16, 1)),
-                };
-            for &(_, busy, rows, allocated) in segments.iter().filter(|s| s.0 as usize == series) {
-                count(histogram::bucket(busy, TIME_BUCKETS));
-                if let Some(rows) = rows {
-                    count(TIME_BUCKETS + histogram::bucket(rows, ROW_BUCKETS));
-                }
-                if let Some(bytes) = allocated.filter(|_| ALLOCATED_BUCKETS != 0) {
-                    count(histogram::ALLOCATED_FIRST + histogram::bucket(bytes, ALLOCATED_BUCKETS));
-                }
+            let own = segments.iter().filter(|s| s.0 as usize == series);
+            assert_eq!(counts_of(block), expected_counts(own), "series {series}");
+        }
+    }
+
+    /// Lists of segments of 1 to 40 series in turn (a list then of one series, counted
+    /// by distinct buckets, or mixed, counted segment by segment), each series' segments
+    /// in a few buckets: each series' block counts exactly its segments.
+    #[test]
+    fn lists_of_one_or_many_series_count_each_segment_once() {
+        for series_count in [1u32, 2, 3, 5, 16, 17, 32, 40] {
+            let blocks: &'static [Details] =
+                Box::leak((0..series_count).map(|_| Details::ZERO).collect());
+            let list: &'static SegmentList = Box::leak(Box::new(SegmentList::ZERO));
+            let segments: Vec<(u32, u64, Option<u64>, Option<u64>)> = (0..LISTED as u64 * 5)
+                .map(|n| {
+                    let series = (n % u64::from(series_count)) as u32;
+                    let busy = [100, 100, 5_000, 100, 70][(n / 7 % 5) as usize];
+                    let rows = (n % 11 != 3).then_some(8_192 + (n / 13 % 2) * 100_000);
+                    let allocated = (n % 4 != 0).then_some(64 << (n % 3));
+                    (series, busy, rows, allocated)
+                })
+                .collect();
+            for &(series, busy, rows, allocated) in &segments {
+                list.add(series, busy, rows, allocated, |series| {
+                    &blocks[series as usize]
+                });
             }
-            expected.sort_unstable();
-            assert_eq!(counts, expected, "series {series}");
+            for (series, block) in blocks.iter().enumerate() {
+                let own = segments.iter().filter(|s| s.0 as usize == series);
+                assert_eq!(
+                    counts_of(block),
+                    expected_counts(own),
+                    "series {series} of {series_count}"
+                );
+            }
         }
     }
 
