@@ -56,35 +56,35 @@ const fn bucket_count(bits: u32) -> usize {
     (bits as usize - SUB_BITS as usize + 1) * SUBS
 }
 
-/// 2⁵³: every integer below it converts to an `f64` exactly. Values from this one up
-/// share [`any_bucket`]'s last bucket, past every histogram's last.
-const EXACT_BELOW: u64 = 1 << f64::MANTISSA_DIGITS;
+/// 2⁵⁴: half of every integer below it converts to an `f64` exactly, and
+/// [`any_bucket`] is exact below it.
+const EXACT_BELOW: u64 = 1 << (f64::MANTISSA_DIGITS + 1);
 
 /// The bucket of `value` among those of every `u64` (at most [`LAST_BUCKET`]), read off
-/// the value converted to an `f64`: its exponent is the octave and its two leading
+/// half the value converted to an `f64`: its exponent is the octave and its two leading
 /// mantissa bits the quarter, and values below eight keep their own bucket. No bit scan:
 /// with one (`bsr`, the scan x86-64 has without `lzcnt`), an operator call cost 4 % more
-/// while the core was shared with another thread (BENCHMARKS.md, "2026-12-02"). Exact
-/// below [`EXACT_BELOW`], where every value converts exactly; from it up, the bucket the
-/// conversion gives is past the last (values from 2⁶³ convert as negative numbers, whose
-/// sign bit puts them further still), and the compare that caps every bucket takes the
-/// last (making such values `EXACT_BELOW − 1` before the conversion would cost a shift, a
-/// test and a move more for each bucket a call finds).
+/// while the core was shared with another thread (BENCHMARKS.md, "2026-12-02").
+///
+/// Half the value, because the conversion is a signed one (x86-64 has no unsigned one
+/// before AVX-512): half of any `u64` converts as a positive number, so every bucket fits
+/// a byte, [`LAST_BUCKET`] at most, with no compare and move to cap it — a segment's
+/// list stores the bucket as it comes, and the emptying caps it to its histogram's last.
+/// Half a value of octave `e` is of octave `e − 1` with the same quarter, one octave's
+/// buckets lower, which the subtraction the conversion needs anyway adds back. Exact
+/// below [`EXACT_BELOW`]; from it up the conversion rounds, and a value may take the
+/// bucket after its own — past every histogram's last (checked below), where the caps
+/// put it anyway.
 #[inline(always)]
 pub(crate) const fn any_bucket(value: u64) -> usize {
-    let bucket = if value < 2 * SUBS as u64 {
+    if value < 2 * SUBS as u64 {
         value as usize
     } else {
-        float_bucket(value)
-    };
-    if bucket > LAST_BUCKET {
-        LAST_BUCKET
-    } else {
-        bucket
+        float_bucket(value >> 1) + SUBS
     }
 }
 
-/// The bucket `value`'s conversion to an `f64` reads, for a value of at least eight: for
+/// The bucket `value`'s conversion to an `f64` reads, for a value of at least four: for
 /// a value of octave `e` (2^e up to 2^(e+1)), the exponent and the leading mantissa bits
 /// read `(e + bias) · SUBS + quarter`; its bucket is `(e + 1 − SUB_BITS) · SUBS + quarter`.
 #[inline(always)]
@@ -95,13 +95,15 @@ const fn float_bucket(value: u64) -> usize {
     (float as usize).wrapping_sub(OFFSET)
 }
 
-/// The last of [`any_bucket`]'s buckets: that of `EXACT_BELOW − 1`, which every value from
-/// `EXACT_BELOW` up shares.
-pub(crate) const LAST_BUCKET: usize = float_bucket(EXACT_BELOW - 1);
-// Values of 2^53 and up, which `any_bucket` puts in the bucket of 2^53 − 1, are past
+/// The last of [`any_bucket`]'s buckets: that of `u64::MAX` (252), below 255, the byte a
+/// segment's list keeps for "nothing".
+pub(crate) const LAST_BUCKET: usize = any_bucket(u64::MAX);
+// Values from `EXACT_BELOW` up, whose bucket may be the one after their own, are past
 // every histogram's last bucket, where the caps put them anyway.
 const _: () = assert!(
-    LAST_BUCKET >= TIME_BUCKETS && LAST_BUCKET >= ROW_BUCKETS && LAST_BUCKET >= MOST_ALLOCATED
+    any_bucket(EXACT_BELOW) >= TIME_BUCKETS
+        && any_bucket(EXACT_BELOW) >= ROW_BUCKETS
+        && any_bucket(EXACT_BELOW) >= MOST_ALLOCATED
 );
 // Every bucket's number fits the `u16` readers get.
 const _: () = assert!(ALLOCATED_FIRST + ALLOCATED_BUCKETS <= u16::MAX as usize);
@@ -495,27 +497,31 @@ mod tests {
             assert!((end - start) * 4 <= start, "{index}: {start}..{end}");
         }
         assert_eq!(bucket(u64::MAX, TIME_BUCKETS), TIME_BUCKETS - 1);
-        assert_eq!(LAST_BUCKET, bucket_count(f64::MANTISSA_DIGITS) - 1);
+        // `u64::MAX`'s half rounds up to 2⁶³: the bucket of 2⁶⁴, one past the buckets of
+        // the values below it.
+        assert_eq!(LAST_BUCKET, bucket_count(64));
         for shift in 0..64 {
             for value in [1u64 << shift, (1 << shift) - 1, (1 << shift) + 1] {
                 let index = any_bucket(value);
-                assert!(bucket_start(index) <= value, "{value} in {index}");
-                if index < LAST_BUCKET {
+                if value < EXACT_BELOW {
+                    assert!(bucket_start(index) <= value, "{value} in {index}");
                     assert!(value < bucket_start(index + 1), "{value} in {index}");
+                } else {
+                    assert!(index <= LAST_BUCKET, "{value} in {index}");
                 }
             }
         }
     }
 
     #[test]
-    fn below_2_to_the_53_the_bucket_is_the_bit_scans() {
+    fn below_2_to_the_54_the_bucket_is_the_bit_scans() {
         // The definition by a bit scan: the octave of the value with bit `SUB_BITS` set,
         // and the value shifted to its leading `SUB_BITS + 1` bits.
         let scanned = |value: u64| {
             let shift = (value | SUBS as u64).ilog2() - SUB_BITS;
             shift as usize * SUBS + (value >> shift) as usize
         };
-        let mut values: Vec<u64> = (0..f64::MANTISSA_DIGITS)
+        let mut values: Vec<u64> = (0..=f64::MANTISSA_DIGITS)
             .flat_map(|shift| {
                 let power = 1u64 << shift;
                 [power - 1, power, power + 1, power + power / 3]
@@ -527,16 +533,38 @@ mod tests {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            state >> (64 - f64::MANTISSA_DIGITS as u64 + state % 50)
+            state >> (64 - EXACT_BELOW.ilog2() as u64 + state % 50)
         }));
         for value in values {
             assert!(value < EXACT_BELOW);
             assert_eq!(any_bucket(value), scanned(value), "{value}");
         }
-        assert_eq!(any_bucket(EXACT_BELOW), any_bucket(EXACT_BELOW - 1));
-        // From 2⁵³ up, and from 2⁶³ up (a negative number once converted), the last.
-        for value in [EXACT_BELOW + 1, 1 << 62, i64::MAX as u64, 1 << 63, u64::MAX] {
-            assert_eq!(any_bucket(value), LAST_BUCKET, "{value}");
+        // From 2⁵⁴ up — and from 2⁶³ up, which a signed conversion of the value itself
+        // would make negative — a bucket past every histogram's last, growing with the
+        // value, and at most the last.
+        let huge = [
+            EXACT_BELOW,
+            EXACT_BELOW + 1,
+            (1 << 62) - 1,
+            1 << 62,
+            i64::MAX as u64,
+            1 << 63,
+            (1 << 63) + 1,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        let mut previous = any_bucket(EXACT_BELOW - 1);
+        for value in huge {
+            let index = any_bucket(value);
+            assert!(
+                index >= TIME_BUCKETS.max(ROW_BUCKETS).max(MOST_ALLOCATED),
+                "{value}"
+            );
+            assert!(
+                (previous..=LAST_BUCKET).contains(&index),
+                "{value} in {index}"
+            );
+            previous = index;
         }
     }
 
