@@ -3,10 +3,13 @@
 (the `overhead` and `step_span` benches): mean ns per call of every variant, the ratios the
 targets are about, and whether each target holds."""
 import json
+import os
 import pathlib
 import sys
 
-criterion = pathlib.Path(__file__).resolve().parents[1] / "target" / "criterion"
+# Where cargo built the benchmarks: CARGO_TARGET_DIR when set, as cargo reads it.
+built = os.environ.get("CARGO_TARGET_DIR") or pathlib.Path(__file__).resolve().parents[1] / "target"
+criterion = pathlib.Path(built) / "criterion"
 
 
 def mean(name, group="per_call"):
@@ -35,8 +38,11 @@ print("| variant | ns per call |")
 print("|---|---:|")
 for name, label in rows:
     print(f"| {label} | {ns[name]:.2f} |")
-print(f"| `#[pipeline_step]` span (traces on) | {mean('pipeline_step', 'step_span'):.2f} |")
-print(f"| raw SDK span doing the same (name, rows attribute, end) | {mean('sdk_span', 'step_span'):.2f} |")
+# The step span bench (`cargo bench -p pipetel-benches --bench step_span`), when it has run.
+steps = (criterion / "step_span").exists()
+if steps:
+    print(f"| `#[pipeline_step]` span (traces on) | {mean('pipeline_step', 'step_span'):.2f} |")
+    print(f"| raw SDK span doing the same (name, rows attribute, end) | {mean('sdk_span', 'step_span'):.2f} |")
 print()
 targets = [
     ("off − plain", ns["operator_off"] - ns["plain"],
@@ -48,16 +54,17 @@ targets = [
      True, "×"),
     ("SDK bound instruments, two threads ÷ on, two threads",
      ns["sdk_bound_two_threads"] / ns["operator_on_two_threads"], "", True, "×"),
-    ("on ÷ (body + TSC clock pair)", ns["operator_on"] / ns["tsc_clock_pair"], "≤ 1.5×",
-     ns["operator_on"] / ns["tsc_clock_pair"] <= 1.5, "×"),
+    ("on ÷ (body + TSC clock pair)", ns["operator_on"] / ns["tsc_clock_pair"], "≤ 1.15×",
+     ns["operator_on"] / ns["tsc_clock_pair"] <= 1.15, "×"),
     ("on, nested ÷ (body + TSC clock pair)", ns["operator_on_nested"] / ns["tsc_clock_pair"], "",
      True, "×"),
     ("on, nested − on", ns["operator_on_nested"] - ns["operator_on"], "", True, "ns"),
     ("two threads ÷ one thread", ns["operator_on_two_threads"] / ns["operator_on_one_thread"], "≤ 1.2×",
      ns["operator_on_two_threads"] / ns["operator_on_one_thread"] <= 1.2, "×"),
 ]
-step, sdk_span = mean("pipeline_step", "step_span"), mean("sdk_span", "step_span")
-targets.append(("`#[pipeline_step]` span ÷ raw SDK span", step / sdk_span, "≤ 1.2×", step / sdk_span <= 1.2, "×"))
+if steps:
+    step, sdk_span = mean("pipeline_step", "step_span"), mean("sdk_span", "step_span")
+    targets.append(("`#[pipeline_step]` span ÷ raw SDK span", step / sdk_span, "≤ 1.2×", step / sdk_span <= 1.2, "×"))
 print("| ratio | measured | target | met |")
 print("|---|---:|---|---|")
 for label, value, target, met, unit in targets:
